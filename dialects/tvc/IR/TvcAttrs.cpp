@@ -1,0 +1,144 @@
+//===- TvcAttrs.cpp - tvc attributes ---------------------------------------===//
+//
+// Verifiers of tvc attributes and their implementations of the mask and
+// linear-structure interfaces.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/tvc/IR/TvcOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::tvc;
+
+#include "dialects/tvc/IR/TvcEnums.cpp.inc"
+
+#include "dialects/tvc/IR/TvcAttrInterfaces.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/tvc/IR/TvcAttrs.cpp.inc"
+
+void TvcDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dialects/tvc/IR/TvcAttrs.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Masks
+//===----------------------------------------------------------------------===//
+
+bool FullMaskAttr::isAllowed(int64_t, int64_t) const { return true; }
+bool FullMaskAttr::isCausal() const { return false; }
+std::optional<int64_t> FullMaskAttr::getKeySpan() const {
+  return std::nullopt;
+}
+
+bool CausalMaskAttr::isAllowed(int64_t query, int64_t key) const {
+  return key <= query;
+}
+bool CausalMaskAttr::isCausal() const { return true; }
+std::optional<int64_t> CausalMaskAttr::getKeySpan() const {
+  return std::nullopt;
+}
+
+LogicalResult
+SlidingWindowMaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              int64_t window) {
+  if (window < 1)
+    return emitError() << "expects 'window' >= 1, got " << window;
+  return success();
+}
+bool SlidingWindowMaskAttr::isAllowed(int64_t query, int64_t key) const {
+  // The window counts the diagonal: i - w < j <= i.
+  return key <= query && query - key < getWindow();
+}
+bool SlidingWindowMaskAttr::isCausal() const { return true; }
+std::optional<int64_t> SlidingWindowMaskAttr::getKeySpan() const {
+  return getWindow();
+}
+
+//===----------------------------------------------------------------------===//
+// Linear structures
+//===----------------------------------------------------------------------===//
+
+LogicalResult DenseStructureAttr::verifyWeights(
+    function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
+    int64_t inFeatures, Type elementType) const {
+  if (weights.size() != 1)
+    return emitError() << "expects exactly one weight for #tvc.dense, got "
+                       << weights.size();
+  auto weight = dyn_cast<RankedTensorType>(weights.front());
+  if (!weight || weight.getRank() != 2)
+    return emitError() << "expects a rank-2 [out, in] weight for #tvc.dense, "
+                          "got "
+                       << weights.front();
+  if (weight.getElementType() != elementType)
+    return emitError() << "expects the weight element type " << elementType
+                       << " (the input's), got " << weight.getElementType();
+  int64_t weightIn = weight.getDimSize(1);
+  if (!ShapedType::isDynamic(inFeatures) && !ShapedType::isDynamic(weightIn) &&
+      weightIn != inFeatures)
+    return emitError() << "expects the weight's input width " << weightIn
+                       << " to equal the input width " << inFeatures;
+  return success();
+}
+
+int64_t DenseStructureAttr::getOutFeatures(TypeRange weights) const {
+  if (weights.size() != 1)
+    return ShapedType::kDynamic;
+  auto weight = dyn_cast<RankedTensorType>(weights.front());
+  if (!weight || weight.getRank() != 2)
+    return ShapedType::kDynamic;
+  return weight.getDimSize(0);
+}
+
+//===----------------------------------------------------------------------===//
+// RoPE scaling
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+RopeScalingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                        RopeScalingKind kind, APFloat factorValue,
+                        int64_t originalMaxPositions, APFloat betaFastValue,
+                        APFloat betaSlowValue) {
+  double factor = factorValue.convertToDouble();
+  double betaFast = betaFastValue.convertToDouble();
+  double betaSlow = betaSlowValue.convertToDouble();
+  if (!(factor > 0.0))
+    return emitError() << "expects 'factor' to be positive, got " << factor;
+  if (kind == RopeScalingKind::None && factor != 1.0)
+    return emitError() << "expects 'factor' = 1 for kind none, got " << factor;
+  if (kind == RopeScalingKind::Yarn) {
+    if (originalMaxPositions <= 0)
+      return emitError() << "expects 'original_max_positions' > 0 for kind "
+                            "yarn, got "
+                         << originalMaxPositions;
+    if (!(betaSlow > 0.0) || !(betaFast > betaSlow))
+      return emitError() << "expects 'beta_fast' > 'beta_slow' > 0 for kind "
+                            "yarn, got "
+                         << betaFast << " and " << betaSlow;
+  }
+  if (originalMaxPositions < 0)
+    return emitError() << "expects 'original_max_positions' >= 0, got "
+                       << originalMaxPositions;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// External weights
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+ExternalWeightAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                           StringRef file, StringRef key) {
+  if (file.empty())
+    return emitError() << "expects a non-empty file name";
+  if (key.empty())
+    return emitError() << "expects a non-empty tensor key";
+  return success();
+}

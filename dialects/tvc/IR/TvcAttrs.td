@@ -1,0 +1,212 @@
+//===- TvcAttrs.td - tvc attributes and enums --------------*- tablegen -*-===//
+//
+// Attention masks, linear-weight structures, RoPE scaling, external weight
+// references, and the enums used by ops.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TVC_ATTRS
+#define TVC_ATTRS
+
+include "dialects/tvc/IR/TvcBase.td"
+include "dialects/tvc/IR/TvcInterfaces.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def Tvc_RopeScalingKind : I32EnumAttr<"RopeScalingKind",
+    "how rotary frequencies are rescaled for longer contexts", [
+  I32EnumAttrCase<"None", 0, "none">,
+  I32EnumAttrCase<"Linear", 1, "linear">,
+  I32EnumAttrCase<"Ntk", 2, "ntk">,
+  I32EnumAttrCase<"Yarn", 3, "yarn">,
+]> {
+  let cppNamespace = "::mlir::tvc";
+  let genSpecializedAttr = 0;
+}
+
+def Tvc_GeluApproximation : I32EnumAttr<"GeluApproximation",
+    "which formula a gelu uses", [
+  I32EnumAttrCase<"None", 0, "none">,
+  I32EnumAttrCase<"Tanh", 1, "tanh">,
+]> {
+  let cppNamespace = "::mlir::tvc";
+  let genSpecializedAttr = 0;
+}
+def Tvc_GeluApproximationAttr
+    : EnumAttr<Tvc_Dialect, Tvc_GeluApproximation, "gelu_approximation"> {
+  let assemblyFormat = "`` $value";
+}
+
+def Tvc_Activation : I32EnumAttr<"Activation",
+    "the nonlinearity of a gated (GLU-family) feed-forward", [
+  I32EnumAttrCase<"Gelu", 0, "gelu">,
+  I32EnumAttrCase<"GeluTanh", 1, "gelu_tanh">,
+  I32EnumAttrCase<"Silu", 2, "silu">,
+  I32EnumAttrCase<"Relu", 3, "relu">,
+]> {
+  let cppNamespace = "::mlir::tvc";
+  let genSpecializedAttr = 0;
+}
+def Tvc_ActivationAttr : EnumAttr<Tvc_Dialect, Tvc_Activation, "activation"> {
+  let assemblyFormat = "`` $value";
+}
+
+def Tvc_LayerRole : I32EnumAttr<"LayerRole", "what a layer region is", [
+  I32EnumAttrCase<"Decoder", 0, "decoder">,
+  I32EnumAttrCase<"Encoder", 1, "encoder">,
+]> {
+  let cppNamespace = "::mlir::tvc";
+  let genSpecializedAttr = 0;
+}
+def Tvc_LayerRoleAttr : EnumAttr<Tvc_Dialect, Tvc_LayerRole, "layer_role"> {
+  let assemblyFormat = "`` $value";
+}
+
+//===----------------------------------------------------------------------===//
+// Parameters
+//===----------------------------------------------------------------------===//
+
+/// A double-precision parameter that prints exactly (round-trips bit for
+/// bit). Stored as APFloat, which is hashable.
+class Tvc_F64Parameter<string default, string desc>
+    : DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(" # default # ")",
+                             desc> {
+  let parser = [{ [&]() -> ::mlir::FailureOr<::llvm::APFloat> {
+    double value;
+    if ($_parser.parseFloat(value))
+      return ::mlir::failure();
+    return ::llvm::APFloat(value);
+  }() }];
+  let printer = [{ $_printer.printFloat($_self) }];
+  let comparator = "$_lhs.bitwiseIsEqual($_rhs)";
+}
+
+//===----------------------------------------------------------------------===//
+// Attention masks
+//===----------------------------------------------------------------------===//
+
+/// Base of mask kinds: each implements MaskAttrInterface.
+class Tvc_MaskAttr<string name, string attrMnemonic>
+    : Tvc_Attr<name, attrMnemonic,
+               [DeclareAttrInterfaceMethods<Tvc_MaskAttrInterface>]>;
+
+def Tvc_FullMaskAttr : Tvc_MaskAttr<"FullMask", "full"> {
+  let summary = "every query attends to every key (bidirectional)";
+  let description = [{
+    Example: `#tvc.full`
+  }];
+}
+
+def Tvc_CausalMaskAttr : Tvc_MaskAttr<"CausalMask", "causal"> {
+  let summary = "query at position i attends to keys j <= i";
+  let description = [{
+    Example: `#tvc.causal`
+  }];
+}
+
+def Tvc_SlidingWindowMaskAttr
+    : Tvc_MaskAttr<"SlidingWindowMask", "sliding_window"> {
+  let summary = "causal attention to the last `window` keys";
+  let description = [{
+    The query at position i attends to keys j with `i - window < j <= i`:
+    the window counts the diagonal, so `window = 1` sees only itself and a
+    window at least as long as the sequence equals `#tvc.causal`. This is
+    Mistral's and Longformer's (one-sided) definition.
+
+    Example: `#tvc.sliding_window<window = 4096>`
+  }];
+  let parameters = (ins "int64_t":$window);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Linear weight structures
+//===----------------------------------------------------------------------===//
+
+/// Base of weight structures: each implements LinearStructureAttrInterface.
+class Tvc_StructureAttr<string name, string attrMnemonic>
+    : Tvc_Attr<name, attrMnemonic,
+               [DeclareAttrInterfaceMethods<Tvc_LinearStructureAttrInterface>]>;
+
+def Tvc_DenseStructureAttr : Tvc_StructureAttr<"DenseStructure", "dense"> {
+  let summary = "one dense [out, in] weight matrix";
+  let description = [{
+    The linear op takes exactly one weight of type `tensor<out x in x T>`.
+
+    Example: `#tvc.dense`
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Positions
+//===----------------------------------------------------------------------===//
+
+def Tvc_RopeScalingAttr : Tvc_Attr<"RopeScaling", "rope_scaling"> {
+  let summary = "rotary-embedding frequency scaling for long contexts";
+  let description = [{
+    `kind` selects the method (see docs/Variants.md for the formulas):
+
+    * `none`: the plain inverse frequencies `theta^(-2i/d)`.
+    * `linear`: positions divided by `factor` (position interpolation).
+    * `ntk`: NTK-aware: base `theta * factor^(d / (d - 2))`.
+    * `yarn`: per-frequency ramp between interpolation and extrapolation
+      governed by `beta_fast`/`beta_slow` over `original_max_positions`,
+      plus an attention temperature `0.1 * ln(factor) + 1`.
+
+    Example: `#tvc.rope_scaling<kind = yarn, factor = 4.0,
+    original_max_positions = 8192>`
+  }];
+  let parameters = (ins
+    "::mlir::tvc::RopeScalingKind":$kind,
+    Tvc_F64Parameter<"1.0", "scaling factor (> 0)">:$factor,
+    DefaultValuedParameter<"int64_t", "0",
+      "context length the model was trained on (YaRN)">:$original_max_positions,
+    Tvc_F64Parameter<"32.0", "YaRN fast boundary (rotations)">:$beta_fast,
+    Tvc_F64Parameter<"1.0", "YaRN slow boundary (rotations)">:$beta_slow
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let builders = [
+    AttrBuilder<(ins "::mlir::tvc::RopeScalingKind":$kind, "double":$factor,
+                     CArg<"int64_t", "0">:$original_max_positions,
+                     CArg<"double", "32.0">:$beta_fast,
+                     CArg<"double", "1.0">:$beta_slow), [{
+      return $_get($_ctxt, kind, ::llvm::APFloat(factor),
+                   original_max_positions, ::llvm::APFloat(beta_fast),
+                   ::llvm::APFloat(beta_slow));
+    }]>,
+  ];
+  // Lets DefaultValuedAttr take a C++ expression of this attribute.
+  let constBuilderCall = "$0";
+  let extraClassDeclaration = [{
+    /// The identity scaling (kind none, factor 1).
+    static RopeScalingAttr getNone(::mlir::MLIRContext *context) {
+      return get(context, ::mlir::tvc::RopeScalingKind::None, 1.0);
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+def Tvc_ExternalWeightAttr : Tvc_Attr<"ExternalWeight", "external"> {
+  let summary = "a tensor stored in a safetensors file, by name";
+  let description = [{
+    Names the file (relative paths are resolved against the weight store's
+    base directory, normally the directory of the .mlir file) and the
+    tensor's key in it. The bytes are never copied into the IR.
+
+    Example: `#tvc.external<"model.safetensors", "transformer.wte.weight">`
+  }];
+  let parameters = (ins StringRefParameter<"file path">:$file,
+                        StringRefParameter<"tensor key">:$key);
+  let assemblyFormat = "`<` $file `,` $key `>`";
+  let genVerifyDecl = 1;
+}
+
+#endif // TVC_ATTRS

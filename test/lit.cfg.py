@@ -1,0 +1,24 @@
+# lit configuration for tvc: FileCheck tests of tvc-opt and the other tools.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "TVC"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unittests", "fuzz", "Inputs", "models"]
+
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.tvc_obj_root, "test")
+
+llvm_config.use_default_substitutions()
+config.substitutions.append(("%tvc_src_root", config.tvc_src_root))
+
+if config.tvc_have_cuda:
+    config.available_features.add("cuda")
+
+tool_dirs = [config.tvc_tools_dir, config.llvm_tools_dir]
+tools = ["tvc-opt"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
