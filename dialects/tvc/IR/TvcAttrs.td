@@ -37,7 +37,7 @@ def Tvc_GeluApproximation : I32EnumAttr<"GeluApproximation",
 }
 def Tvc_GeluApproximationAttr
     : EnumAttr<Tvc_Dialect, Tvc_GeluApproximation, "gelu_approximation"> {
-  let assemblyFormat = "`` $value";
+  let assemblyFormat = "$value";
 }
 
 def Tvc_Activation : I32EnumAttr<"Activation",
@@ -51,7 +51,7 @@ def Tvc_Activation : I32EnumAttr<"Activation",
   let genSpecializedAttr = 0;
 }
 def Tvc_ActivationAttr : EnumAttr<Tvc_Dialect, Tvc_Activation, "activation"> {
-  let assemblyFormat = "`` $value";
+  let assemblyFormat = "$value";
 }
 
 def Tvc_LayerRole : I32EnumAttr<"LayerRole", "what a layer region is", [
@@ -62,7 +62,7 @@ def Tvc_LayerRole : I32EnumAttr<"LayerRole", "what a layer region is", [
   let genSpecializedAttr = 0;
 }
 def Tvc_LayerRoleAttr : EnumAttr<Tvc_Dialect, Tvc_LayerRole, "layer_role"> {
-  let assemblyFormat = "`` $value";
+  let assemblyFormat = "$value";
 }
 
 //===----------------------------------------------------------------------===//

@@ -335,7 +335,7 @@ def Tvc_GeluOp : Tvc_UnaryElementwiseOp<"gelu"> {
       DefaultValuedAttr<Tvc_GeluApproximationAttr,
                         "::mlir::tvc::GeluApproximation::None">:$approximate);
   let assemblyFormat =
-      "$input (`approximate` $approximate^)? attr-dict `:` type($input)";
+      "$input (`approximate` `` $approximate^)? attr-dict `:` type($input)";
 }
 
 def Tvc_SiluOp : Tvc_UnaryElementwiseOp<"silu"> {
@@ -390,7 +390,7 @@ def Tvc_GluOp : Tvc_Op<"glu", [Pure, SameOperandsAndResultType]> {
                        Tvc_ActivationAttr:$activation);
   let results = (outs Tvc_FloatTensor:$result);
   let assemblyFormat =
-      "$gate `,` $up `activation` $activation attr-dict `:` type($result)";
+      "$gate `,` $up `activation` `` $activation attr-dict `:` type($result)";
 }
 
 //===----------------------------------------------------------------------===//
@@ -455,7 +455,7 @@ def Tvc_LayerOp : Tvc_Op<"layer", [
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
-    $index (`role` $role^)? ` ` `(` $inputs `)` attr-dict `:`
+    $index (`role` `` $role^)? ` ` `(` $inputs `)` attr-dict `:`
     functional-type($inputs, $results) $body
   }];
   let hasRegionVerifier = 1;
