@@ -14,6 +14,10 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.tvc_obj_root, "test")
 
 llvm_config.use_default_substitutions()
+# `not`, `count` and FileCheck from LLVM's tools directory anywhere in a RUN
+# line (the default substitution only rewrites `not` after a pipe).
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.tvc_tools_dir, append_path=True)
 config.substitutions.append(("%tvc_src_root", config.tvc_src_root))
 
 if config.tvc_have_cuda:

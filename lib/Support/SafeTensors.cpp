@@ -21,6 +21,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -87,9 +88,9 @@ llvm::StringRef mlir::tvc::getDTypeName(DType dtype) {
 
 std::optional<DType> mlir::tvc::parseDTypeName(llvm::StringRef name) {
   static constexpr DType kAll[] = {
-      DType::Bool, DType::U8,   DType::I8,   DType::I16,    DType::U16,
-      DType::I32,  DType::U32,  DType::I64,  DType::U64,    DType::F16,
-      DType::BF16, DType::F32,  DType::F64,  DType::F8E4M3, DType::F8E5M2,
+      DType::Bool, DType::U8,  DType::I8,  DType::I16,    DType::U16,
+      DType::I32,  DType::U32, DType::I64, DType::U64,    DType::F16,
+      DType::BF16, DType::F32, DType::F64, DType::F8E4M3, DType::F8E5M2,
   };
   for (DType dtype : kAll)
     if (getDTypeName(dtype) == name)
@@ -136,7 +137,8 @@ static llvm::Error makeError(llvm::StringRef prefix, const llvm::Twine &msg) {
 
 /// Product of `shape`, or std::nullopt when a dimension is negative or the
 /// product overflows int64_t.
-static std::optional<int64_t> computeNumElements(llvm::ArrayRef<int64_t> shape) {
+static std::optional<int64_t>
+computeNumElements(llvm::ArrayRef<int64_t> shape) {
   int64_t product = 1;
   for (int64_t dim : shape) {
     if (dim < 0 || llvm::MulOverflow(product, dim, product))
@@ -244,9 +246,8 @@ static llvm::Error scanHeader(llvm::StringRef path, llvm::StringRef text,
 
 /// Called when the parsed top-level object has fewer keys than the scan saw:
 /// names the duplicated key.
-static llvm::Error
-reportDuplicateKey(llvm::StringRef path,
-                   llvm::ArrayRef<llvm::StringRef> rawKeys) {
+static llvm::Error reportDuplicateKey(llvm::StringRef path,
+                                      llvm::ArrayRef<llvm::StringRef> rawKeys) {
   llvm::StringSet<> seen;
   for (llvm::StringRef raw : rawKeys) {
     llvm::Expected<llvm::json::Value> decoded = llvm::json::parse(raw);
@@ -305,8 +306,7 @@ static llvm::Error parseTensor(llvm::StringRef path, llvm::StringRef name,
     return error("missing 'dtype'");
   std::optional<llvm::StringRef> dtypeName = dtypeValue->getAsString();
   if (!dtypeName)
-    return error("'dtype' is " + describeKind(*dtypeValue) +
-                 ", not a string");
+    return error("'dtype' is " + describeKind(*dtypeValue) + ", not a string");
   std::optional<DType> dtype = parseDTypeName(*dtypeName);
   if (!dtype)
     return error("unknown dtype '" + *dtypeName + "'");
@@ -318,8 +318,7 @@ static llvm::Error parseTensor(llvm::StringRef path, llvm::StringRef name,
     return error("missing 'shape'");
   const llvm::json::Array *shape = shapeValue->getAsArray();
   if (!shape)
-    return error("'shape' is " + describeKind(*shapeValue) +
-                 ", not an array");
+    return error("'shape' is " + describeKind(*shapeValue) + ", not an array");
   info.shape.clear();
   for (auto [index, dimValue] : llvm::enumerate(*shape)) {
     int64_t dim = 0;
@@ -371,13 +370,15 @@ static llvm::Error parseMetadata(llvm::StringRef path,
                                  std::map<std::string, std::string> &metadata) {
   const llvm::json::Object *object = value.getAsObject();
   if (!object)
-    return makeError(path, "'" + kMetadataKey + "' is " +
-                               describeKind(value) + ", not an object");
-  for (const auto &[key, entry] : *object) {
-    std::optional<llvm::StringRef> text = entry.getAsString();
+    return makeError(path, "'" + kMetadataKey + "' is " + describeKind(value) +
+                               ", not an object");
+  // In key order, so that the first error reported is deterministic.
+  for (const auto *element : llvm::json::sortedElements(*object)) {
+    llvm::StringRef key = element->first;
+    std::optional<llvm::StringRef> text = element->second.getAsString();
     if (!text)
-      return makeError(path, "'" + kMetadataKey + "' entry '" + key.str() +
-                                 "' is " + describeKind(entry) +
+      return makeError(path, "'" + kMetadataKey + "' entry '" + key + "' is " +
+                                 describeKind(element->second) +
                                  ", not a string");
     metadata[key.str()] = text->str();
   }
@@ -410,8 +411,7 @@ SafeTensorsFile::fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer) {
   if (fileSize < kLengthFieldSize)
     return makeError(path, "file size " + llvm::Twine(fileSize) +
                                " is smaller than the 8-byte header length");
-  uint64_t headerSize =
-      llvm::support::endian::read64le(bytes.data());
+  uint64_t headerSize = llvm::support::endian::read64le(bytes.data());
   if (headerSize > fileSize - kLengthFieldSize)
     return makeError(path, "header length " + llvm::Twine(headerSize) +
                                " exceeds file size " + llvm::Twine(fileSize));
@@ -559,8 +559,8 @@ computeLayout(llvm::StringRef prefix, llvm::ArrayRef<TensorToWrite> tensors,
   layout.dataSize = offset;
   for (const auto &[key, value] : metadata) {
     if (!llvm::json::isUTF8(key) || !llvm::json::isUTF8(value))
-      return makeError(prefix, "metadata entry '" + key +
-                                   "' is not valid UTF-8");
+      return makeError(prefix,
+                       "metadata entry '" + key + "' is not valid UTF-8");
   }
 
   llvm::raw_string_ostream os(layout.header);
@@ -608,8 +608,7 @@ static void writeLayout(llvm::raw_ostream &os, const Layout &layout,
   }
 }
 
-llvm::Expected<std::string>
-mlir::tvc::serializeSafeTensors(
+llvm::Expected<std::string> mlir::tvc::serializeSafeTensors(
     llvm::ArrayRef<TensorToWrite> tensors,
     const std::map<std::string, std::string> &metadata) {
   llvm::Expected<Layout> layout = computeLayout("", tensors, metadata);
@@ -623,18 +622,27 @@ mlir::tvc::serializeSafeTensors(
   return std::move(result);
 }
 
-llvm::Error
-mlir::tvc::writeSafeTensors(llvm::StringRef path,
-                            llvm::ArrayRef<TensorToWrite> tensors,
-                            const std::map<std::string, std::string> &metadata) {
+llvm::Error mlir::tvc::writeSafeTensors(
+    llvm::StringRef path, llvm::ArrayRef<TensorToWrite> tensors,
+    const std::map<std::string, std::string> &metadata) {
   llvm::Expected<Layout> layout = computeLayout(path, tensors, metadata);
   if (!layout)
     return layout.takeError();
 
+  // createUniqueFile replaces every '%' of its model with a random character,
+  // so a '%' of the file name must not reach it, and one in the directory
+  // would put the temporary file somewhere else entirely.
+  llvm::StringRef directory = llvm::sys::path::parent_path(path);
+  if (directory.contains('%'))
+    return makeError(path, "cannot write atomically into a directory whose "
+                           "name contains '%'");
+  std::string model = path.str();
+  std::replace(model.begin() + directory.size(), model.end(), '%', '_');
+  model += ".tmp-%%%%%%";
+
   int fd = -1;
   llvm::SmallString<256> tempPath;
-  if (std::error_code ec = llvm::sys::fs::createUniqueFile(
-          path + ".tmp-%%%%%%", fd, tempPath))
+  if (std::error_code ec = llvm::sys::fs::createUniqueFile(model, fd, tempPath))
     return makeError(path, "cannot create a temporary file: " + ec.message());
 
   std::error_code writeError;

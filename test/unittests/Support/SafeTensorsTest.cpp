@@ -29,8 +29,7 @@ namespace {
 constexpr const char *kName = "test.safetensors";
 
 /// Bytes of `values` as a char vector.
-template <typename T>
-std::vector<char> toBytes(const std::vector<T> &values) {
+template <typename T> std::vector<char> toBytes(const std::vector<T> &values) {
   std::vector<char> bytes(values.size() * sizeof(T));
   if (!bytes.empty())
     std::memcpy(bytes.data(), values.data(), bytes.size());
@@ -92,7 +91,8 @@ std::string entry(llvm::StringRef name, llvm::StringRef dtype,
 /// file-local fixture so that the byte arrays outlive the TensorToWrites.
 struct Sample {
   std::vector<char> f32 = toBytes(std::vector<float>{1, 2, 3, 4, 5, 6});
-  std::vector<char> bf16 = toBytes(std::vector<uint16_t>{0x3f80, 0x4000, 0x4040});
+  std::vector<char> bf16 =
+      toBytes(std::vector<uint16_t>{0x3f80, 0x4000, 0x4040});
   std::vector<char> i64 = toBytes(std::vector<int64_t>{-42});
   std::vector<char> u8 = {1, 2, 3};
   std::vector<char> boolean = {0, 1, 1, 0, 1};
@@ -147,8 +147,8 @@ public:
   std::vector<std::string> list() const {
     std::vector<std::string> names;
     std::error_code ec;
-    for (llvm::sys::fs::directory_iterator it(path, ec), end;
-         !ec && it != end; it.increment(ec))
+    for (llvm::sys::fs::directory_iterator it(path, ec), end; !ec && it != end;
+         it.increment(ec))
       names.push_back(llvm::sys::path::filename(it->path()).str());
     std::sort(names.begin(), names.end());
     return names;
@@ -170,13 +170,13 @@ TEST(SafeTensors, DTypeNamesAndSizes) {
     DType dtype;
     unsigned size;
   } cases[] = {
-      {"BOOL", DType::Bool, 1},       {"U8", DType::U8, 1},
-      {"I8", DType::I8, 1},           {"I16", DType::I16, 2},
-      {"U16", DType::U16, 2},         {"I32", DType::I32, 4},
-      {"U32", DType::U32, 4},         {"I64", DType::I64, 8},
-      {"U64", DType::U64, 8},         {"F16", DType::F16, 2},
-      {"BF16", DType::BF16, 2},       {"F32", DType::F32, 4},
-      {"F64", DType::F64, 8},         {"F8_E4M3", DType::F8E4M3, 1},
+      {"BOOL", DType::Bool, 1},      {"U8", DType::U8, 1},
+      {"I8", DType::I8, 1},          {"I16", DType::I16, 2},
+      {"U16", DType::U16, 2},        {"I32", DType::I32, 4},
+      {"U32", DType::U32, 4},        {"I64", DType::I64, 8},
+      {"U64", DType::U64, 8},        {"F16", DType::F16, 2},
+      {"BF16", DType::BF16, 2},      {"F32", DType::F32, 4},
+      {"F64", DType::F64, 8},        {"F8_E4M3", DType::F8E4M3, 1},
       {"F8_E5M2", DType::F8E5M2, 1},
   };
   for (const Case &c : cases) {
@@ -304,8 +304,7 @@ TEST(SafeTensors, LookupMissingName) {
 
 TEST(SafeTensors, ReadsUnalignedDataSection) {
   std::vector<char> values = toBytes(std::vector<float>{1.5f, -2.0f});
-  std::string header =
-      "{" + entry("x", "F32", "[2]", "[0,8]") + "}";
+  std::string header = "{" + entry("x", "F32", "[2]", "[0,8]") + "}";
   if (header.size() % 2 == 0)
     header += " "; // 8 + odd: the data starts at an odd offset.
   auto file = parse(makeFile(header, llvm::StringRef(values.data(), 8)));
@@ -387,8 +386,7 @@ TEST(SafeTensors, AtomicWriteReplacesAndLeavesNoTempFiles) {
   EXPECT_EQ((*file)->getTensors().size(), 1u);
 
   // A failed write leaves the old file in place and no temporary behind.
-  llvm::Error err =
-      writeSafeTensors(path, {{"bad", DType::F32, {3}, second}});
+  llvm::Error err = writeSafeTensors(path, {{"bad", DType::F32, {3}, second}});
   ASSERT_TRUE(bool(err));
   std::string message = llvm::toString(std::move(err));
   EXPECT_EQ(message.rfind(path + ": ", 0), 0u) << message;
@@ -397,6 +395,18 @@ TEST(SafeTensors, AtomicWriteReplacesAndLeavesNoTempFiles) {
   auto again = SafeTensorsFile::open(path);
   ASSERT_TRUE(bool(again)) << llvm::toString(again.takeError());
   EXPECT_NE((*again)->lookup("new"), nullptr);
+}
+
+TEST(SafeTensors, WritePathWithPercent) {
+  TempDir dir;
+  std::string path = dir.file("100%_%%.safetensors");
+  std::vector<char> bytes = {1, 2};
+  ASSERT_EQ(errorText(writeSafeTensors(path, {{"x", DType::U8, {2}, bytes}})),
+            "");
+  EXPECT_EQ(dir.list(), std::vector<std::string>{"100%_%%.safetensors"});
+  auto file = SafeTensorsFile::open(path);
+  ASSERT_TRUE(bool(file)) << llvm::toString(file.takeError());
+  EXPECT_NE((*file)->lookup("x"), nullptr);
 }
 
 TEST(SafeTensors, WriteIntoMissingDirectoryFails) {
@@ -549,8 +559,7 @@ TEST(SafeTensors, EntryNotObject) {
 TEST(SafeTensors, BadDType) {
   expectError(makeFile("{\"x\":{\"shape\":[1],\"data_offsets\":[0,4]}}"),
               "tensor 'x': missing 'dtype'");
-  expectError(makeFile("{" + entry("x", "F33", "[1]", "[0,4]") + "}",
-                       "abcd"),
+  expectError(makeFile("{" + entry("x", "F33", "[1]", "[0,4]") + "}", "abcd"),
               "tensor 'x': unknown dtype 'F33'");
   expectError(makeFile("{\"x\":{\"dtype\":4,\"shape\":[1],"
                        "\"data_offsets\":[0,4]}}",
@@ -559,18 +568,18 @@ TEST(SafeTensors, BadDType) {
 }
 
 TEST(SafeTensors, BadShape) {
-  expectError(makeFile("{\"x\":{\"dtype\":\"U8\",\"data_offsets\":[0,1]}}", "a"),
-              "tensor 'x': missing 'shape'");
+  expectError(
+      makeFile("{\"x\":{\"dtype\":\"U8\",\"data_offsets\":[0,1]}}", "a"),
+      "tensor 'x': missing 'shape'");
   expectError(makeFile("{" + entry("x", "U8", "4", "[0,4]") + "}", "abcd"),
               "'shape' is a number, not an array");
   expectError(makeFile("{" + entry("x", "U8", "[\"4\"]", "[0,4]") + "}"),
               "shape dimension 0 is a string, not an integer");
   expectError(makeFile("{" + entry("x", "U8", "[2,1.5]", "[0,3]") + "}"),
               "shape dimension 1 is not an integer");
-  expectError(makeFile("{" + entry("x", "U8", "[9223372036854775808]",
-                                   "[0,1]") +
-                       "}"),
-              "shape dimension 0 (9223372036854775808) is too large");
+  expectError(
+      makeFile("{" + entry("x", "U8", "[9223372036854775808]", "[0,1]") + "}"),
+      "shape dimension 0 (9223372036854775808) is too large");
 }
 
 TEST(SafeTensors, NegativeDim) {
@@ -586,17 +595,16 @@ TEST(SafeTensors, OverflowingShape) {
                        entry("x", "U8", "[4294967296,4294967296]", "[0,0]") +
                        "}"),
               "shape [4294967296, 4294967296] has more elements than fit");
-  expectError(makeFile("{" +
-                       entry("x", "U8",
-                             "[9223372036854775807,9223372036854775807]",
-                             "[0,0]") +
-                       "}"),
-              "has more elements than fit in int64");
+  expectError(
+      makeFile("{" +
+               entry("x", "U8", "[9223372036854775807,9223372036854775807]",
+                     "[0,0]") +
+               "}"),
+      "has more elements than fit in int64");
   // The count fits, the byte size does not.
-  expectError(makeFile("{" + entry("x", "F32", "[4611686018427387904]",
-                                   "[0,0]") +
-                       "}"),
-              "byte size of shape [4611686018427387904] of F32 overflows");
+  expectError(
+      makeFile("{" + entry("x", "F32", "[4611686018427387904]", "[0,0]") + "}"),
+      "byte size of shape [4611686018427387904] of F32 overflows");
 }
 
 TEST(SafeTensors, BadOffsets) {
@@ -623,12 +631,13 @@ TEST(SafeTensors, OffsetsOutOfRange) {
   expectError(makeFile("{" + entry("x", "U8", "[4]", "[0,4]") + "}", "abc"),
               "tensor 'x': data_offsets [0, 4] exceed the data section of 3 "
               "bytes");
-  expectError(makeFile("{" +
-                       entry("x", "U8", "[1]",
-                             "[18446744073709551614,18446744073709551615]") +
-                       "}",
-                       "abc"),
-              "exceed the data section");
+  expectError(
+      makeFile("{" +
+                   entry("x", "U8", "[1]",
+                         "[18446744073709551614,18446744073709551615]") +
+                   "}",
+               "abc"),
+      "exceed the data section");
   // An empty tensor beyond the end is still out of range.
   expectError(makeFile("{" + entry("x", "U8", "[0]", "[9,9]") + "}", "abc"),
               "data_offsets [9, 9] exceed the data section of 3 bytes");

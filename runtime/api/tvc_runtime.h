@@ -1,0 +1,72 @@
+/*===- tvc_runtime.h - The tvc runtime C ABI -------------------------------===*
+ *
+ * The C interface that compiled tvc artifacts and host programs call.
+ * Conventions: every function returns a tvc_status_t (TVC_OK is zero);
+ * results come back through out_* parameters; enums are append-only; no
+ * function calls exit() or allocates on a per-token path.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef TVC_RUNTIME_API_TVC_RUNTIME_H
+#define TVC_RUNTIME_API_TVC_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes. Append only: values are ABI. */
+typedef enum tvc_status_t {
+  TVC_OK = 0,
+  TVC_INVALID_ARGUMENT = 1,
+  TVC_NOT_FOUND = 2,
+  TVC_OUT_OF_MEMORY = 3,
+  /* The requested facility is absent: no CUDA driver, no device, or a
+     runtime built without CUDA. */
+  TVC_UNAVAILABLE = 4,
+  TVC_INTERNAL = 5,
+} tvc_status_t;
+
+/* A static, human-readable name of `status` ("ok", "unavailable", ...). */
+const char *tvc_status_string(tvc_status_t status);
+
+/* What the CUDA runtime reports about one device. Zero-initialisable. */
+typedef struct tvc_cuda_device_info_t {
+  int device_count;    /* devices visible to this process */
+  int driver_version;  /* e.g. 13000 for CUDA 13.0; 0 without a driver */
+  int runtime_version; /* the CUDA runtime tvc was built with */
+  int sm_major;        /* compute capability of device `device` */
+  int sm_minor;
+  size_t total_memory; /* bytes of device memory */
+  char name[256];      /* device name, NUL-terminated */
+} tvc_cuda_device_info_t;
+
+/* Queries device `device`. Returns TVC_UNAVAILABLE (with out_info's counts
+   filled in as far as known) when the runtime was built without CUDA, no
+   driver is installed, or no device exists; never fails to start on a
+   machine without a GPU. `out_message`, when not NULL, receives a static
+   explanation. */
+tvc_status_t tvc_cuda_device_query(int device, tvc_cuda_device_info_t *out_info,
+                                   const char **out_message);
+
+/* Elementwise sum out[i] = lhs[i] + rhs[i] of `count` floats in device
+   memory, on the default stream; synchronises before returning.
+   TVC_UNAVAILABLE without CUDA. A check kernel for the CUDA build. */
+tvc_status_t tvc_cuda_add_f32(const float *lhs, const float *rhs, float *out,
+                              size_t count);
+
+/* Host <-> device helpers for tests and tools (not for per-token paths). */
+tvc_status_t tvc_cuda_malloc(size_t bytes, void **out_pointer);
+tvc_status_t tvc_cuda_free(void *pointer);
+tvc_status_t tvc_cuda_copy_to_device(void *device_dst, const void *host_src,
+                                     size_t bytes);
+tvc_status_t tvc_cuda_copy_to_host(void *host_dst, const void *device_src,
+                                   size_t bytes);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TVC_RUNTIME_API_TVC_RUNTIME_H */

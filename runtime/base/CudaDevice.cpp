@@ -1,0 +1,99 @@
+//===- CudaDevice.cpp - CUDA device queries and memory helpers ------------===//
+//
+// Goes through the statically linked CUDA runtime, which loads the driver
+// (libcuda.so.1) on first use: a process using these functions starts on a
+// machine without a driver or GPU, and the calls report TVC_UNAVAILABLE.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/api/tvc_runtime.h"
+
+#include <cuda_runtime_api.h>
+
+#include <cstring>
+
+/// Maps a CUDA runtime error to a status code.
+static tvc_status_t toStatus(cudaError_t error) {
+  switch (error) {
+  case cudaSuccess:
+    return TVC_OK;
+  case cudaErrorMemoryAllocation:
+    return TVC_OUT_OF_MEMORY;
+  case cudaErrorInvalidValue:
+  case cudaErrorInvalidDevice:
+  case cudaErrorInvalidDevicePointer:
+    return TVC_INVALID_ARGUMENT;
+  case cudaErrorNoDevice:
+  case cudaErrorInsufficientDriver:
+  case cudaErrorInitializationError:
+    return TVC_UNAVAILABLE;
+  default:
+    return TVC_INTERNAL;
+  }
+}
+
+extern "C" tvc_status_t tvc_cuda_device_query(int device,
+                                              tvc_cuda_device_info_t *out_info,
+                                              const char **out_message) {
+  if (!out_info)
+    return TVC_INVALID_ARGUMENT;
+  std::memset(out_info, 0, sizeof(*out_info));
+  cudaRuntimeGetVersion(&out_info->runtime_version);
+  cudaDriverGetVersion(&out_info->driver_version);
+  if (out_info->driver_version == 0) {
+    if (out_message)
+      *out_message = "no CUDA driver is installed (libcuda.so.1 not found)";
+    return TVC_UNAVAILABLE;
+  }
+  cudaError_t error = cudaGetDeviceCount(&out_info->device_count);
+  if (error != cudaSuccess || out_info->device_count == 0) {
+    out_info->device_count = 0;
+    if (out_message)
+      *out_message = "no CUDA device is visible to this process";
+    return TVC_UNAVAILABLE;
+  }
+  if (device < 0 || device >= out_info->device_count) {
+    if (out_message)
+      *out_message = "device index out of range";
+    return TVC_INVALID_ARGUMENT;
+  }
+  cudaDeviceProp properties;
+  error = cudaGetDeviceProperties(&properties, device);
+  if (error != cudaSuccess) {
+    if (out_message)
+      *out_message = cudaGetErrorString(error);
+    return toStatus(error);
+  }
+  out_info->sm_major = properties.major;
+  out_info->sm_minor = properties.minor;
+  out_info->total_memory = properties.totalGlobalMem;
+  std::strncpy(out_info->name, properties.name, sizeof(out_info->name) - 1);
+  if (out_message)
+    *out_message = "ok";
+  return TVC_OK;
+}
+
+extern "C" tvc_status_t tvc_cuda_malloc(size_t bytes, void **out_pointer) {
+  if (!out_pointer)
+    return TVC_INVALID_ARGUMENT;
+  *out_pointer = nullptr;
+  return toStatus(cudaMalloc(out_pointer, bytes));
+}
+
+extern "C" tvc_status_t tvc_cuda_free(void *pointer) {
+  return toStatus(cudaFree(pointer));
+}
+
+extern "C" tvc_status_t tvc_cuda_copy_to_device(void *device_dst,
+                                                const void *host_src,
+                                                size_t bytes) {
+  return toStatus(
+      cudaMemcpy(device_dst, host_src, bytes, cudaMemcpyHostToDevice));
+}
+
+extern "C" tvc_status_t tvc_cuda_copy_to_host(void *host_dst,
+                                              const void *device_src,
+                                              size_t bytes) {
+  return toStatus(
+      cudaMemcpy(host_dst, device_src, bytes, cudaMemcpyDeviceToHost));
+}

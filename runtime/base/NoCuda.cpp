@@ -1,0 +1,37 @@
+//===- NoCuda.cpp - CUDA entry points of a runtime built without CUDA -----===//
+//
+// Every CUDA function of the C ABI exists in every build; without a CUDA
+// toolkit at build time they report TVC_UNAVAILABLE.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/api/tvc_runtime.h"
+
+#include <cstring>
+
+extern "C" tvc_status_t tvc_cuda_device_query(int,
+                                              tvc_cuda_device_info_t *out_info,
+                                              const char **out_message) {
+  if (out_info)
+    std::memset(out_info, 0, sizeof(*out_info));
+  if (out_message)
+    *out_message = "this tvc runtime was built without CUDA";
+  return TVC_UNAVAILABLE;
+}
+
+extern "C" tvc_status_t tvc_cuda_add_f32(const float *, const float *, float *,
+                                         size_t) {
+  return TVC_UNAVAILABLE;
+}
+extern "C" tvc_status_t tvc_cuda_malloc(size_t, void **out_pointer) {
+  if (out_pointer)
+    *out_pointer = nullptr;
+  return TVC_UNAVAILABLE;
+}
+extern "C" tvc_status_t tvc_cuda_free(void *) { return TVC_UNAVAILABLE; }
+extern "C" tvc_status_t tvc_cuda_copy_to_device(void *, const void *, size_t) {
+  return TVC_UNAVAILABLE;
+}
+extern "C" tvc_status_t tvc_cuda_copy_to_host(void *, const void *, size_t) {
+  return TVC_UNAVAILABLE;
+}
