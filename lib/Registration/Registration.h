@@ -23,7 +23,7 @@ void registerAllDialects(DialectRegistry &registry);
 void registerTvcPasses();
 
 /// The upstream passes tvc pipelines and lit tests use (canonicalize, cse,
-/// inlining, bufferization, linalg, conversions to LLVM/NVVM).
+/// inlining, bufferization, linalg, gpu, and the conversions to LLVM/NVVM).
 void registerUpstreamPasses();
 
 } // namespace mlir::tvc
