@@ -4,8 +4,9 @@
 // length against the real size, parses the JSON header with llvm::json and
 // validates every tensor entry (dtype, shape, byte range, size, overlap) with
 // overflow-safe arithmetic before any tensor byte is exposed. The writer lays
-// tensors out at 8-byte aligned offsets behind a space-padded header and
-// writes files through a temporary file that is renamed into place.
+// tensors out back to back (the reference implementation rejects gaps)
+// behind a header space-padded so the data section starts 8-byte aligned,
+// and writes files through a temporary file that is renamed into place.
 //
 //===----------------------------------------------------------------------===//
 
@@ -552,7 +553,8 @@ computeLayout(llvm::StringRef prefix, llvm::ArrayRef<TensorToWrite> tensors,
                    " bytes but shape " + formatShape(tensor.shape) + " of " +
                    getDTypeName(tensor.dtype) + " needs " +
                    llvm::Twine(*byteSize));
-    offset = llvm::alignTo(offset, kAlignment);
+    // Contiguous: Hugging Face's reader requires every tensor to start where
+    // the previous one ends.
     layout.begins.push_back(offset);
     offset += tensor.bytes.size(); // Bounded by memory; cannot overflow.
   }
@@ -600,12 +602,8 @@ static void writeLayout(llvm::raw_ostream &os, const Layout &layout,
   llvm::support::endian::write64le(length, layout.header.size());
   os.write(length, sizeof(length));
   os << layout.header;
-  uint64_t offset = 0;
-  for (auto [tensor, begin] : llvm::zip_equal(tensors, layout.begins)) {
-    os.write_zeros(unsigned(begin - offset)); // Less than kAlignment.
+  for (const TensorToWrite &tensor : tensors)
     os.write(tensor.bytes.data(), tensor.bytes.size());
-    offset = begin + tensor.bytes.size();
-  }
 }
 
 llvm::Expected<std::string> mlir::tvc::serializeSafeTensors(

@@ -118,7 +118,8 @@ struct TensorToWrite {
 };
 
 /// Serializes `tensors` (and `metadata`) into safetensors bytes. Tensors are
-/// laid out in the given order, each aligned to 8 bytes from the data start.
+/// laid out contiguously in the given order (as Hugging Face's reader
+/// requires); the header is space-padded so the data starts 8-byte aligned.
 llvm::Expected<std::string>
 serializeSafeTensors(llvm::ArrayRef<TensorToWrite> tensors,
                      const std::map<std::string, std::string> &metadata = {});
