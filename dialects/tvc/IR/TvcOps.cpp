@@ -100,6 +100,11 @@ static LogicalResult verifyChannelVector(Operation *op, StringRef what,
 //===----------------------------------------------------------------------===//
 
 LogicalResult GlobalOp::verify() {
+  // Weight bytes have one layout: a dynamic size could not be checked
+  // against a file or laid out in memory.
+  if (!getTensorType().hasStaticShape())
+    return emitOpError() << "expects a statically shaped weight, got "
+                         << getType();
   if (auto elements = dyn_cast<ElementsAttr>(getValue()))
     if (elements.getType() != getType())
       return emitOpError() << "expects the value's type " << elements.getType()

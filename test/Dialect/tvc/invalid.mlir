@@ -1,0 +1,896 @@
+// RUN: tvc-opt %s -split-input-file -verify-diagnostics
+
+// Every user-visible verifier error of the tvc dialect (TvcOps.cpp,
+// TvcAttrs.cpp) and the important ODS-generated constraint failures, one
+// case per split-input-file chunk. Ops whose result type is inferred are written
+// in the pretty form where the parser accepts the operands; cases whose
+// inference would fail at parse time use the generic form so that the
+// verifier reports the precise problem.
+
+//===----------------------------------------------------------------------===//
+// tvc.global
+//===----------------------------------------------------------------------===//
+
+/// An inline value must have exactly the declared type; otherwise readers of
+/// the bytes would see a different layout than the uses of the global.
+// expected-error @+1 {{expects the value's type 'tensor<8xf32>' to equal the declared type 'tensor<4xf32>'}}
+tvc.global @global_value_type_mismatch : tensor<4xf32> = dense<0.0> : tensor<8xf32>
+
+// -----
+
+/// A weight has one byte layout: dynamic sizes cannot be checked against a
+/// file or planned in memory.
+// expected-error @+1 {{expects a statically shaped weight, got 'tensor<?x2xf32>'}}
+tvc.global @global_dynamic_shape : tensor<?x2xf32> = #tvc.external<"model.safetensors", "wte">
+
+// -----
+
+/// Weights are float tensors (ODS: TypeAttrOf<Tvc_FloatTensor>).
+// expected-error @+1 {{attribute 'type' failed to satisfy constraint: type attribute of ranked tensor of floating-point values}}
+tvc.global @global_integer_type : tensor<4xi32> = dense<1> : tensor<4xi32>
+
+// -----
+
+/// The value is an elements attribute or #tvc.external, not a scalar.
+// expected-error @+1 {{attribute 'value' failed to satisfy constraint: constant vector/tensor attribute or a tensor stored in a safetensors file, by name}}
+tvc.global @global_scalar_value : tensor<4xf32> = 1.0 : f32
+
+// -----
+
+/// A global is a module-level symbol (HasParent<ModuleOp>): one declared
+/// inside a function is rejected.
+func.func @global_inside_function() {
+  // expected-error @+1 {{'tvc.global' op expects parent op 'builtin.module'}}
+  tvc.global @inner : tensor<4xf32> = dense<0.0> : tensor<4xf32>
+  return
+}
+
+// -----
+
+/// A global inside a tvc.layer body is not at module level either.
+func.func @global_inside_layer(%hidden: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  %out = tvc.layer 0 (%hidden) : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  ^bb0(%x: tensor<1x4x8xf32>):
+    // expected-error @+1 {{'tvc.global' op expects parent op 'builtin.module'}}
+    tvc.global @in_layer : tensor<4xf32> = dense<0.0> : tensor<4xf32>
+    tvc.yield %x : tensor<1x4x8xf32>
+  }
+  return %out : tensor<1x4x8xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// #tvc.external
+//===----------------------------------------------------------------------===//
+
+/// An external weight must name a file.
+// expected-error @+1 {{expects a non-empty file name}}
+tvc.global @external_empty_file : tensor<4xf32> = #tvc.external<"", "wte.weight">
+
+// -----
+
+/// An external weight must name a tensor key in its file.
+// expected-error @+1 {{expects a non-empty tensor key}}
+tvc.global @external_empty_key : tensor<4xf32> = #tvc.external<"model.safetensors", "">
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// tvc.weight
+//===----------------------------------------------------------------------===//
+
+/// A weight must name an existing symbol.
+func.func @weight_unknown_symbol() -> tensor<4xf32> {
+  // expected-error @+1 {{expects 'missing' to name a tvc.global}}
+  %w = tvc.weight @missing : tensor<4xf32>
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+/// A weight must name a tvc.global, not another kind of symbol.
+func.func private @not_a_global()
+
+func.func @weight_names_function() -> tensor<4xf32> {
+  // expected-error @+1 {{expects 'not_a_global' to name a tvc.global}}
+  %w = tvc.weight @not_a_global : tensor<4xf32>
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+/// The result type of tvc.weight must equal the global's type.
+tvc.global @wte : tensor<16x8xf32> = dense<0.0> : tensor<16x8xf32>
+
+func.func @weight_type_mismatch() -> tensor<8x16xf32> {
+  // expected-error @+1 {{expects the result type 'tensor<8x16xf32>' to equal the type of @wte, 'tensor<16x8xf32>'}}
+  %wte = tvc.weight @wte : tensor<8x16xf32>
+  return %wte : tensor<8x16xf32>
+}
+
+// -----
+
+/// tvc.weight produces a float tensor (ODS result constraint).
+func.func @weight_integer_result() -> tensor<4xi32> {
+  // expected-error @+1 {{result #0 must be ranked tensor of floating-point values}}
+  %w = tvc.weight @ids : tensor<4xi32>
+  return %w : tensor<4xi32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// tvc.embedding
+//===----------------------------------------------------------------------===//
+
+/// The table is [vocab, width].
+func.func @embedding_table_rank_1(%table: tensor<16xf32>, %ids: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects 'table [vocab, width]' of rank 2, got 'tensor<16xf32>'}}
+  %hidden = tvc.embedding %table, %ids : tensor<16xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// Token ids are integers (ODS: Tvc_IndexTensor).
+func.func @embedding_float_ids(%table: tensor<16x8xf32>, %ids: tensor<1x4xf32>) {
+  // expected-error @+1 {{operand #1 must be ranked tensor of signless integer values}}
+  %hidden = tvc.embedding %table, %ids : tensor<16x8xf32>, tensor<1x4xf32>
+  return
+}
+
+// -----
+
+/// Operands must be ranked: the pretty form rejects an unranked table
+/// before inference runs.
+func.func @embedding_unranked_table(%table: tensor<*xf32>, %ids: tensor<1x4xi64>) {
+  // expected-error @+1 {{invalid kind of type specified}}
+  %hidden = tvc.embedding %table, %ids : tensor<*xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// tvc.learned_positions
+//===----------------------------------------------------------------------===//
+
+/// Hidden states need a channel dimension.
+func.func @learned_positions_scalar_hidden(%hidden: tensor<f32>, %table: tensor<16x8xf32>, %positions: tensor<i64>) {
+  // expected-error @+1 {{expects 'hidden' of rank >= 1, got 'tensor<f32>'}}
+  %out = tvc.learned_positions %hidden, %table, %positions : tensor<f32>, tensor<16x8xf32>, tensor<i64>
+  return
+}
+
+// -----
+
+/// The position table is [max_positions, width].
+func.func @learned_positions_table_rank_3(%hidden: tensor<1x4x8xf32>, %table: tensor<2x16x8xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects 'table [max_positions, width]' of rank 2, got 'tensor<2x16x8xf32>'}}
+  %out = tvc.learned_positions %hidden, %table, %positions : tensor<1x4x8xf32>, tensor<2x16x8xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// The table width must be the hidden width.
+func.func @learned_positions_table_width_mismatch(%hidden: tensor<1x4x8xf32>, %table: tensor<16x6xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects the table width and element type to match the hidden states 'tensor<1x4x8xf32>', got 'tensor<16x6xf32>'}}
+  %out = tvc.learned_positions %hidden, %table, %positions : tensor<1x4x8xf32>, tensor<16x6xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// The table element type must be the hidden element type.
+func.func @learned_positions_table_element_type_mismatch(%hidden: tensor<1x4x8xf32>, %table: tensor<16x8xf16>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects the table width and element type to match the hidden states 'tensor<1x4x8xf32>', got 'tensor<16x8xf16>'}}
+  %out = tvc.learned_positions %hidden, %table, %positions : tensor<1x4x8xf32>, tensor<16x8xf16>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// Positions have the hidden shape without the channel dimension.
+func.func @learned_positions_positions_shape_mismatch(%hidden: tensor<1x4x8xf32>, %table: tensor<16x8xf32>, %positions: tensor<1x5xi64>) {
+  // expected-error @+1 {{expects 'positions' to have the leading shape of the hidden states 'tensor<1x4x8xf32>', got 'tensor<1x5xi64>'}}
+  %out = tvc.learned_positions %hidden, %table, %positions : tensor<1x4x8xf32>, tensor<16x8xf32>, tensor<1x5xi64>
+  return
+}
+
+// -----
+
+/// A positions rank different from the hidden rank minus one is rejected
+/// (and must not crash the shape comparison).
+func.func @learned_positions_positions_rank_mismatch(%hidden: tensor<1x4x8xf32>, %table: tensor<16x8xf32>, %positions: tensor<4xi64>) {
+  // expected-error @+1 {{expects 'positions' to have the leading shape of the hidden states 'tensor<1x4x8xf32>', got 'tensor<4xi64>'}}
+  %out = tvc.learned_positions %hidden, %table, %positions : tensor<1x4x8xf32>, tensor<16x8xf32>, tensor<4xi64>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// tvc.rope
+//===----------------------------------------------------------------------===//
+
+/// The input is [batch, seq, heads * head_dim].
+func.func @rope_input_rank_2(%query: tensor<4x8xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects 'input [batch, seq, heads * head_dim]' of rank 3, got 'tensor<4x8xf32>'}}
+  %rotated = tvc.rope %query, %positions heads 2 theta 1.0e+04 : tensor<4x8xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// Positions are [batch, seq].
+func.func @rope_positions_rank_1(%query: tensor<1x4x8xf32>, %positions: tensor<4xi64>) {
+  // expected-error @+1 {{expects 'positions [batch, seq]' of rank 2, got 'tensor<4xi64>'}}
+  %rotated = tvc.rope %query, %positions heads 2 theta 1.0e+04 : tensor<1x4x8xf32>, tensor<4xi64>
+  return
+}
+
+// -----
+
+/// Positions must match the input's batch and sequence sizes.
+func.func @rope_positions_shape_mismatch(%query: tensor<1x4x8xf32>, %positions: tensor<1x3xi64>) {
+  // expected-error @+1 {{expects 'positions' 'tensor<1x3xi64>' to match the batch and sequence of 'tensor<1x4x8xf32>'}}
+  %rotated = tvc.rope %query, %positions heads 2 theta 1.0e+04 : tensor<1x4x8xf32>, tensor<1x3xi64>
+  return
+}
+
+// -----
+
+/// The head count must divide the packed width.
+func.func @rope_heads_not_dividing_width(%query: tensor<1x4x8xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects 'heads' (3) to divide the input width 8}}
+  %rotated = tvc.rope %query, %positions heads 3 theta 1.0e+04 : tensor<1x4x8xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// Rotation pairs channels, so a head must have an even width.
+func.func @rope_odd_head_width(%query: tensor<1x4x6xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects an even head width, got 3}}
+  %rotated = tvc.rope %query, %positions heads 2 theta 1.0e+04 : tensor<1x4x6xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// rotary_dim pairs channels too: it must be even.
+func.func @rope_odd_rotary_dim(%query: tensor<1x4x8xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects 'rotary_dim' (3) to be even and at most the head width 4}}
+  %rotated = tvc.rope %query, %positions heads 2 theta 1.0e+04 rotary_dim 3 : tensor<1x4x8xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// rotary_dim cannot exceed the head width.
+func.func @rope_rotary_dim_exceeds_head(%query: tensor<1x4x8xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects 'rotary_dim' (6) to be even and at most the head width 4}}
+  %rotated = tvc.rope %query, %positions heads 2 theta 1.0e+04 rotary_dim 6 : tensor<1x4x8xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// The frequency base must be positive.
+func.func @rope_theta_zero(%query: tensor<1x4x8xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects 'theta' to be positive, got 0.000000e+00}}
+  %rotated = tvc.rope %query, %positions heads 2 theta 0.0 : tensor<1x4x8xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// heads = 0 violates IntPositive (ODS), before any division by it.
+func.func @rope_zero_heads(%query: tensor<1x4x8xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{attribute 'heads' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %rotated = tvc.rope %query, %positions heads 0 theta 1.0e+04 : tensor<1x4x8xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// rotary_dim = 0 violates IntPositive (ODS).
+func.func @rope_zero_rotary_dim(%query: tensor<1x4x8xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{attribute 'rotary_dim' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %rotated = tvc.rope %query, %positions heads 2 theta 1.0e+04 rotary_dim 0 : tensor<1x4x8xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// Positions are integers (ODS: Tvc_IndexTensor).
+func.func @rope_float_positions(%query: tensor<1x4x8xf32>, %positions: tensor<1x4xf32>) {
+  // expected-error @+1 {{operand #1 must be ranked tensor of signless integer values}}
+  %rotated = tvc.rope %query, %positions heads 2 theta 1.0e+04 : tensor<1x4x8xf32>, tensor<1x4xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// #tvc.rope_scaling
+//===----------------------------------------------------------------------===//
+
+/// A scaling factor must be positive.
+func.func @rope_scaling_zero_factor(%query: tensor<1x4x8xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects 'factor' to be positive, got 0.000000e+00}}
+  %rotated = tvc.rope %query, %positions heads 2 theta 1.0e+04 scaling <kind = linear, factor = 0.0> : tensor<1x4x8xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// Kind none is the identity: any other factor would be silently ignored.
+func.func @rope_scaling_none_with_factor(%query: tensor<1x4x8xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects 'factor' = 1 for kind none, got 2.000000e+00}}
+  %rotated = tvc.rope %query, %positions heads 2 theta 1.0e+04 scaling <kind = none, factor = 2.0> : tensor<1x4x8xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// YaRN needs the trained context length.
+func.func @rope_scaling_yarn_without_original_max_positions(%query: tensor<1x4x8xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects 'original_max_positions' > 0 for kind yarn, got 0}}
+  %rotated = tvc.rope %query, %positions heads 2 theta 1.0e+04 scaling <kind = yarn, factor = 4.0> : tensor<1x4x8xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// YaRN's ramp needs beta_fast > beta_slow > 0.
+func.func @rope_scaling_yarn_beta_order(%query: tensor<1x4x8xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects 'beta_fast' > 'beta_slow' > 0 for kind yarn, got 1.000000e+00 and 3.200000e+01}}
+  %rotated = tvc.rope %query, %positions heads 2 theta 1.0e+04 scaling <kind = yarn, factor = 4.0, original_max_positions = 128, beta_fast = 1.0, beta_slow = 32.0> : tensor<1x4x8xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// A negative trained context length is meaningless for every kind.
+func.func @rope_scaling_negative_original_max_positions(%query: tensor<1x4x8xf32>, %positions: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects 'original_max_positions' >= 0, got -1}}
+  %rotated = tvc.rope %query, %positions heads 2 theta 1.0e+04 scaling <kind = linear, factor = 2.0, original_max_positions = -1> : tensor<1x4x8xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// tvc.layer_norm / tvc.rms_norm
+//===----------------------------------------------------------------------===//
+
+/// layer_norm normalizes over the last dimension, which a scalar lacks.
+func.func @layer_norm_scalar_input(%input: tensor<f32>, %scale: tensor<8xf32>) {
+  // expected-error @+1 {{'tvc.layer_norm' op expects 'input' of rank >= 1, got 'tensor<f32>'}}
+  %normed = tvc.layer_norm %input, %scale epsilon 1.0e-05 : tensor<f32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+/// rms_norm normalizes over the last dimension, which a scalar lacks.
+func.func @rms_norm_scalar_input(%input: tensor<f32>, %scale: tensor<8xf32>) {
+  // expected-error @+1 {{'tvc.rms_norm' op expects 'input' of rank >= 1, got 'tensor<f32>'}}
+  %normed = tvc.rms_norm %input, %scale epsilon 1.0e-06 : tensor<f32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+/// The layer_norm scale is one value per channel.
+func.func @layer_norm_scale_width_mismatch(%input: tensor<1x4x8xf32>, %scale: tensor<6xf32>) {
+  // expected-error @+1 {{'tvc.layer_norm' op expects 'scale' to be a 1-D tensor of 8 x 'f32', got 'tensor<6xf32>'}}
+  %normed = tvc.layer_norm %input, %scale epsilon 1.0e-05 : tensor<1x4x8xf32>, tensor<6xf32>
+  return
+}
+
+// -----
+
+/// The rms_norm scale has the input's element type.
+func.func @rms_norm_scale_element_type_mismatch(%input: tensor<1x4x8xf32>, %scale: tensor<8xf16>) {
+  // expected-error @+1 {{'tvc.rms_norm' op expects 'scale' to be a 1-D tensor of 8 x 'f32', got 'tensor<8xf16>'}}
+  %normed = tvc.rms_norm %input, %scale epsilon 1.0e-06 : tensor<1x4x8xf32>, tensor<8xf16>
+  return
+}
+
+// -----
+
+/// The layer_norm bias is a 1-D per-channel vector, not a matrix.
+func.func @layer_norm_bias_rank_2(%input: tensor<1x4x8xf32>, %scale: tensor<8xf32>, %bias: tensor<1x8xf32>) {
+  // expected-error @+1 {{'tvc.layer_norm' op expects 'bias' to be a 1-D tensor of 8 x 'f32', got 'tensor<1x8xf32>'}}
+  %normed = tvc.layer_norm %input, %scale, %bias epsilon 1.0e-05 : tensor<1x4x8xf32>, tensor<8xf32>, tensor<1x8xf32>
+  return
+}
+
+// -----
+
+/// A dynamic channel width prints as "?" in the message.
+func.func @layer_norm_scale_rank_2_dynamic_width(%input: tensor<1x4x?xf32>, %scale: tensor<1x8xf32>) {
+  // expected-error @+1 {{'tvc.layer_norm' op expects 'scale' to be a 1-D tensor of ? x 'f32', got 'tensor<1x8xf32>'}}
+  %normed = tvc.layer_norm %input, %scale epsilon 1.0e-05 : tensor<1x4x?xf32>, tensor<1x8xf32>
+  return
+}
+
+// -----
+
+/// layer_norm's epsilon is added to a variance: it cannot be negative.
+func.func @layer_norm_negative_epsilon(%input: tensor<1x4x8xf32>, %scale: tensor<8xf32>) {
+  // expected-error @+1 {{'tvc.layer_norm' op expects 'epsilon' to be non-negative, got -1.000000e+00}}
+  %normed = tvc.layer_norm %input, %scale epsilon -1.0 : tensor<1x4x8xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+/// rms_norm's epsilon is added to a mean square: it cannot be negative.
+func.func @rms_norm_negative_epsilon(%input: tensor<1x4x8xf32>, %scale: tensor<8xf32>) {
+  // expected-error @+1 {{'tvc.rms_norm' op expects 'epsilon' to be non-negative, got -1.000000e+00}}
+  %normed = tvc.rms_norm %input, %scale epsilon -1.0 : tensor<1x4x8xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// tvc.linear and #tvc.dense
+//===----------------------------------------------------------------------===//
+
+/// A linear map acts on the last dimension, which a scalar lacks.
+func.func @linear_scalar_input(%input: tensor<f32>, %weight: tensor<16x8xf32>) {
+  // expected-error @+1 {{'tvc.linear' op expects 'input' of rank >= 1, got 'tensor<f32>'}}
+  %out = tvc.linear %input, %weight : (tensor<f32>, tensor<16x8xf32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+/// #tvc.dense takes exactly one weight.
+func.func @linear_dense_two_weights(%input: tensor<1x4x8xf32>, %weight: tensor<16x8xf32>) {
+  // expected-error @+1 {{expects exactly one weight for #tvc.dense, got 2}}
+  %out = tvc.linear %input, %weight, %weight : (tensor<1x4x8xf32>, tensor<16x8xf32>, tensor<16x8xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// Zero weights (only expressible in the generic form) are rejected, not
+/// dereferenced.
+func.func @linear_dense_no_weight(%input: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects exactly one weight for #tvc.dense, got 0}}
+  %out = "tvc.linear"(%input) <{operandSegmentSizes = array<i32: 1, 0, 0>, structure = #tvc.dense}> : (tensor<1x4x8xf32>) -> tensor<1x4x?xf32>
+  return
+}
+
+// -----
+
+/// The dense weight is an [out, in] matrix.
+func.func @linear_dense_weight_rank_1(%input: tensor<1x4x8xf32>, %weight: tensor<8xf32>) {
+  // expected-error @+1 {{expects a rank-2 [out, in] weight for #tvc.dense, got 'tensor<8xf32>'}}
+  %out = tvc.linear %input, %weight : (tensor<1x4x8xf32>, tensor<8xf32>) -> tensor<1x4x?xf32>
+  return
+}
+
+// -----
+
+/// The dense weight has the input's element type.
+func.func @linear_dense_weight_element_type_mismatch(%input: tensor<1x4x8xf32>, %weight: tensor<16x8xf16>) {
+  // expected-error @+1 {{expects the weight element type 'f32' (the input's), got 'f16'}}
+  %out = tvc.linear %input, %weight : (tensor<1x4x8xf32>, tensor<16x8xf16>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// The weight's input width must be the input's last dimension.
+func.func @linear_dense_in_width_mismatch(%input: tensor<1x4x8xf32>, %weight: tensor<16x6xf32>) {
+  // expected-error @+1 {{expects the weight's input width 6 to equal the input width 8}}
+  %out = tvc.linear %input, %weight : (tensor<1x4x8xf32>, tensor<16x6xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// The bias is one value per output channel.
+func.func @linear_bias_width_mismatch(%input: tensor<1x4x8xf32>, %weight: tensor<16x8xf32>, %bias: tensor<8xf32>) {
+  // expected-error @+1 {{'tvc.linear' op expects 'bias' to be a 1-D tensor of 16 x 'f32', got 'tensor<8xf32>'}}
+  %out = tvc.linear %input, %weight bias %bias : (tensor<1x4x8xf32>, tensor<16x8xf32>, tensor<8xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// The declared result type must be the inferred one (InferTypeOpInterface).
+func.func @linear_wrong_result_type(%input: tensor<1x4x8xf32>, %weight: tensor<16x8xf32>) {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{inferred type(s) 'tensor<1x4x16xf32>' are incompatible with return type(s) of operation 'tensor<1x4x8xf32>'}}
+  %out = tvc.linear %input, %weight : (tensor<1x4x8xf32>, tensor<16x8xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// The structure must implement LinearStructureAttrInterface; a mask is not
+/// a weight structure.
+func.func @linear_structure_not_a_structure(%input: tensor<1x4x8xf32>, %weight: tensor<16x8xf32>) {
+  // expected-error @+1 {{invalid kind of attribute specified}}
+  %out = tvc.linear %input, %weight structure(#tvc.causal) : (tensor<1x4x8xf32>, tensor<16x8xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// tvc.lm_head
+//===----------------------------------------------------------------------===//
+
+/// Scalar hidden states are rejected by inference in the pretty form.
+func.func @lm_head_scalar_hidden_inferred(%hidden: tensor<f32>, %weight: tensor<16x8xf32>) {
+  // expected-error @+1 {{expects hidden states of rank >= 1}}
+  %logits = tvc.lm_head %hidden, %weight : tensor<f32>, tensor<16x8xf32>
+  return
+}
+
+// -----
+
+/// The verifier rejects scalar hidden states too (generic form, no
+/// inference at parse time).
+func.func @lm_head_scalar_hidden(%hidden: tensor<f32>, %weight: tensor<16x8xf32>) {
+  // expected-error @+1 {{'tvc.lm_head' op expects 'hidden' of rank >= 1, got 'tensor<f32>'}}
+  %logits = "tvc.lm_head"(%hidden, %weight) : (tensor<f32>, tensor<16x8xf32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+/// The head weight is [vocab, width].
+func.func @lm_head_weight_rank_1(%hidden: tensor<1x4x8xf32>, %weight: tensor<8xf32>) {
+  // expected-error @+1 {{expects 'weight [vocab, width]' of rank 2, got 'tensor<8xf32>'}}
+  %logits = tvc.lm_head %hidden, %weight : tensor<1x4x8xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+/// The head weight's width must be the hidden width.
+func.func @lm_head_weight_width_mismatch(%hidden: tensor<1x4x8xf32>, %weight: tensor<16x6xf32>) {
+  // expected-error @+1 {{expects the weight width and element type to match the hidden states 'tensor<1x4x8xf32>', got 'tensor<16x6xf32>'}}
+  %logits = tvc.lm_head %hidden, %weight : tensor<1x4x8xf32>, tensor<16x6xf32>
+  return
+}
+
+// -----
+
+/// The head weight's element type must be the hidden element type.
+func.func @lm_head_weight_element_type_mismatch(%hidden: tensor<1x4x8xf32>, %weight: tensor<16x8xbf16>) {
+  // expected-error @+1 {{expects the weight width and element type to match the hidden states 'tensor<1x4x8xf32>', got 'tensor<16x8xbf16>'}}
+  %logits = tvc.lm_head %hidden, %weight : tensor<1x4x8xf32>, tensor<16x8xbf16>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// tvc.attention
+//===----------------------------------------------------------------------===//
+
+/// Inference needs rank-3 query and value: the pretty form fails to parse
+/// with a rank-2 query.
+func.func @attention_query_rank_2_inferred(%query: tensor<4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects rank-3 query, key and value}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.causal) : tensor<4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// The verifier names the query layout (generic form).
+func.func @attention_query_rank_2(%query: tensor<4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'query [batch, queries, width]' of rank 3, got 'tensor<4x8xf32>'}}
+  %out = "tvc.attention"(%query, %key, %value) <{heads = 2 : i64, kv_heads = 2 : i64, mask = #tvc.causal}> : (tensor<4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// The key is [batch, keys, width].
+func.func @attention_key_rank_2(%query: tensor<1x4x8xf32>, %key: tensor<4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'key [batch, keys, width]' of rank 3, got 'tensor<4x8xf32>'}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.causal) : tensor<1x4x8xf32>, tensor<4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// The value is [batch, keys, width] (generic form: inference needs it).
+func.func @attention_value_rank_2(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<4x8xf32>) {
+  // expected-error @+1 {{expects 'value [batch, keys, width]' of rank 3, got 'tensor<4x8xf32>'}}
+  %out = "tvc.attention"(%query, %key, %value) <{heads = 2 : i64, kv_heads = 2 : i64, mask = #tvc.causal}> : (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<4x8xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// Query, key and value share one element type.
+func.func @attention_element_type_mismatch(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf16>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects query, key and value of one element type}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.causal) : tensor<1x4x8xf32>, tensor<1x4x8xf16>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// Query, key and value share the batch size.
+func.func @attention_batch_mismatch(%query: tensor<2x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<?x4x8xf32>) {
+  // expected-error @+1 {{expects query, key and value to share the batch size, got 2, 1 and ?}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.causal) : tensor<2x4x8xf32>, tensor<1x4x8xf32>, tensor<?x4x8xf32>
+  return
+}
+
+// -----
+
+/// Each key has a value.
+func.func @attention_key_value_positions_mismatch(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x5x8xf32>) {
+  // expected-error @+1 {{expects key and value to have the same number of positions, got 4 and 5}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.causal) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x5x8xf32>
+  return
+}
+
+// -----
+
+/// heads must divide the packed query width.
+func.func @attention_heads_not_dividing_query(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'heads' (3) to divide the query width 8}}
+  %out = tvc.attention %query, %key, %value heads 3 kv_heads 1 mask(#tvc.causal) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// GQA groups query heads evenly over key/value heads.
+func.func @attention_kv_heads_not_dividing_heads(%query: tensor<1x4x8xf32>, %key: tensor<1x4x6xf32>, %value: tensor<1x4x6xf32>) {
+  // expected-error @+1 {{expects 'kv_heads' (3) to divide 'heads' (4)}}
+  %out = tvc.attention %query, %key, %value heads 4 kv_heads 3 mask(#tvc.causal) : tensor<1x4x8xf32>, tensor<1x4x6xf32>, tensor<1x4x6xf32>
+  return
+}
+
+// -----
+
+/// The key width is kv_heads times the query head width.
+func.func @attention_key_width_mismatch(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x4xf32>) {
+  // expected-error @+1 {{expects the key width 8 to equal kv_heads * head width = 1 * 4 = 4}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 1 mask(#tvc.causal) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x4xf32>
+  return
+}
+
+// -----
+
+/// kv_heads must divide the packed value width.
+func.func @attention_kv_heads_not_dividing_value(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x5xf32>) {
+  // expected-error @+1 {{expects 'kv_heads' (2) to divide the value width 5}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.causal) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x5xf32>
+  return
+}
+
+// -----
+
+/// An explicit score scale must be positive.
+func.func @attention_negative_scale(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'scale' to be positive, got -5.000000e-01}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.causal) scale -5.0e-01 : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// Under a causal mask, more queries than keys would put a query before
+/// position 0.
+func.func @attention_causal_more_queries_than_keys(%query: tensor<1x8x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects at most as many queries as keys under a causal mask, got 8 > 4}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.causal) : tensor<1x8x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// A sliding window is causal too, so the same rule applies.
+func.func @attention_sliding_window_more_queries_than_keys(%query: tensor<1x8x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects at most as many queries as keys under a causal mask, got 8 > 4}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.sliding_window<window = 2>) : tensor<1x8x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// heads = 0 violates IntPositive (ODS).
+func.func @attention_zero_heads(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{attribute 'heads' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %out = tvc.attention %query, %key, %value heads 0 kv_heads 2 mask(#tvc.causal) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// kv_heads = 0 violates IntPositive (ODS).
+func.func @attention_zero_kv_heads(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{attribute 'kv_heads' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 0 mask(#tvc.causal) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// The mask must implement MaskAttrInterface; a weight structure is not a
+/// mask.
+func.func @attention_mask_not_a_mask(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{invalid kind of attribute specified}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.dense) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// Query, key and value are float tensors (ODS).
+func.func @attention_integer_query(%query: tensor<1x4x8xi32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of floating-point values}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.causal) : tensor<1x4x8xi32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// #tvc.sliding_window
+//===----------------------------------------------------------------------===//
+
+/// A window counts the diagonal, so it holds at least one key.
+func.func @sliding_window_zero(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'window' >= 1, got 0}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.sliding_window<window = 0>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// A negative window is rejected the same way.
+func.func @sliding_window_negative(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'window' >= 1, got -3}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.sliding_window<window = -3>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Elementwise ops and argmax
+//===----------------------------------------------------------------------===//
+
+/// Activations take float tensors (ODS: Tvc_FloatTensor).
+func.func @silu_integer_input(%hidden: tensor<1x4x8xi32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of floating-point values}}
+  %out = tvc.silu %hidden : tensor<1x4x8xi32>
+  return
+}
+
+// -----
+
+/// Elementwise ops keep the operand type (SameOperandsAndResultType); only
+/// the generic form can spell a mismatch.
+func.func @add_operand_type_mismatch(%lhs: tensor<1x4x8xf32>, %rhs: tensor<1x4x6xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %sum = "tvc.add"(%lhs, %rhs) : (tensor<1x4x8xf32>, tensor<1x4x6xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// argmax of a scalar fails inference in the pretty form.
+func.func @argmax_scalar_input_inferred(%logits: tensor<f32>) {
+  // expected-error @+1 {{expects an input of rank >= 1}}
+  %next = tvc.argmax %logits : tensor<f32>
+  return
+}
+
+// -----
+
+/// The verifier rejects a scalar argmax input too (generic form).
+func.func @argmax_scalar_input(%logits: tensor<f32>) {
+  // expected-error @+1 {{'tvc.argmax' op expects 'input' of rank >= 1, got 'tensor<f32>'}}
+  %next = "tvc.argmax"(%logits) : (tensor<f32>) -> tensor<i64>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// tvc.layer / tvc.yield
+//===----------------------------------------------------------------------===//
+
+/// The body takes one argument per input.
+func.func @layer_body_argument_count_mismatch(%hidden: tensor<1x4x8xf32>, %positions: tensor<1x4xi64>) -> tensor<1x4x8xf32> {
+  // expected-error @+1 {{expects the body to take one argument per input (2), got 1}}
+  %out = tvc.layer 0 (%hidden, %positions) : (tensor<1x4x8xf32>, tensor<1x4xi64>) -> tensor<1x4x8xf32> {
+  ^bb0(%x: tensor<1x4x8xf32>):
+    tvc.yield %x : tensor<1x4x8xf32>
+  }
+  return %out : tensor<1x4x8xf32>
+}
+
+// -----
+
+/// Each body argument has its input's type.
+func.func @layer_body_argument_type_mismatch(%hidden: tensor<1x4x8xf32>) -> tensor<1x4x8xf16> {
+  // expected-error @+1 {{expects body argument #0 to have the input's type 'tensor<1x4x8xf32>', got 'tensor<1x4x8xf16>'}}
+  %out = tvc.layer 0 (%hidden) : (tensor<1x4x8xf32>) -> tensor<1x4x8xf16> {
+  ^bb0(%x: tensor<1x4x8xf16>):
+    tvc.yield %x : tensor<1x4x8xf16>
+  }
+  return %out : tensor<1x4x8xf16>
+}
+
+// -----
+
+/// The body ends with tvc.yield; another terminator (one without a parent
+/// constraint) is rejected.
+func.func @layer_body_ends_without_yield(%hidden: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  // expected-error @+1 {{expects the body to end with tvc.yield}}
+  %out = tvc.layer 0 (%hidden) : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  ^bb0(%x: tensor<1x4x8xf32>):
+    llvm.unreachable
+  }
+  return %out : tensor<1x4x8xf32>
+}
+
+// -----
+
+/// The yielded values have the layer's result types.
+func.func @layer_yield_type_mismatch(%hidden: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  // expected-error @+1 {{expects the yielded types to equal the result types}}
+  %out = tvc.layer 0 (%hidden) : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  ^bb0(%x: tensor<1x4x8xf32>):
+    tvc.yield
+  }
+  return %out : tensor<1x4x8xf32>
+}
+
+// -----
+
+/// The layer index is a position in the model (ODS: IntNonNegative).
+func.func @layer_negative_index(%hidden: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  // expected-error @+1 {{attribute 'index' failed to satisfy constraint: 64-bit signless integer attribute whose value is non-negative}}
+  %out = tvc.layer -1 (%hidden) : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  ^bb0(%x: tensor<1x4x8xf32>):
+    tvc.yield %x : tensor<1x4x8xf32>
+  }
+  return %out : tensor<1x4x8xf32>
+}
+
+// -----
+
+/// The body is isolated from above: values of the enclosing function must
+/// come in as inputs.
+func.func @layer_uses_value_from_above(%hidden: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  // expected-note @+1 {{required by region isolation constraints}}
+  %out = tvc.layer 0 (%hidden) : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  ^bb0(%x: tensor<1x4x8xf32>):
+    // expected-error @+1 {{using value defined outside the region}}
+    %y = tvc.add %x, %hidden : tensor<1x4x8xf32>
+    tvc.yield %y : tensor<1x4x8xf32>
+  }
+  return %out : tensor<1x4x8xf32>
+}
+
+// -----
+
+/// tvc.yield only terminates a tvc.layer (HasParent<LayerOp>).
+func.func @yield_outside_layer(%hidden: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{'tvc.yield' op expects parent op 'tvc.layer'}}
+  tvc.yield %hidden : tensor<1x4x8xf32>
+}
