@@ -24,5 +24,5 @@ if config.tvc_have_cuda:
     config.available_features.add("cuda")
 
 tool_dirs = [config.tvc_tools_dir, config.llvm_tools_dir]
-tools = ["tvc-opt"]
+tools = ["tvc-opt", "tvc-import"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

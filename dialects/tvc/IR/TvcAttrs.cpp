@@ -66,21 +66,27 @@ std::optional<int64_t> SlidingWindowMaskAttr::getKeySpan() const {
 // Linear structures
 //===----------------------------------------------------------------------===//
 
+/// The (in, out) dimension indices of a dense weight in `layout`.
+static std::pair<unsigned, unsigned> getInOutDims(WeightLayout layout) {
+  return layout == WeightLayout::OutIn ? std::make_pair(1u, 0u)
+                                       : std::make_pair(0u, 1u);
+}
+
 LogicalResult DenseStructureAttr::verifyWeights(
     function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
     int64_t inFeatures, Type elementType) const {
   if (weights.size() != 1)
     return emitError() << "expects exactly one weight for #tvc.dense, got "
                        << weights.size();
+  bool outIn = getLayout() == WeightLayout::OutIn;
   auto weight = dyn_cast<RankedTensorType>(weights.front());
   if (!weight || weight.getRank() != 2)
-    return emitError() << "expects a rank-2 [out, in] weight for #tvc.dense, "
-                          "got "
-                       << weights.front();
+    return emitError() << "expects a rank-2 " << (outIn ? "[out, in]" : "[in, out]")
+                       << " weight for #tvc.dense, got " << weights.front();
   if (weight.getElementType() != elementType)
     return emitError() << "expects the weight element type " << elementType
                        << " (the input's), got " << weight.getElementType();
-  int64_t weightIn = weight.getDimSize(1);
+  int64_t weightIn = weight.getDimSize(getInOutDims(getLayout()).first);
   if (!ShapedType::isDynamic(inFeatures) && !ShapedType::isDynamic(weightIn) &&
       weightIn != inFeatures)
     return emitError() << "expects the weight's input width " << weightIn
@@ -94,7 +100,7 @@ int64_t DenseStructureAttr::getOutFeatures(TypeRange weights) const {
   auto weight = dyn_cast<RankedTensorType>(weights.front());
   if (!weight || weight.getRank() != 2)
     return ShapedType::kDynamic;
-  return weight.getDimSize(0);
+  return weight.getDimSize(getInOutDims(getLayout()).second);
 }
 
 //===----------------------------------------------------------------------===//

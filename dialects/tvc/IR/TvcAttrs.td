@@ -54,6 +54,15 @@ def Tvc_ActivationAttr : EnumAttr<Tvc_Dialect, Tvc_Activation, "activation"> {
   let assemblyFormat = "$value";
 }
 
+def Tvc_WeightLayout : I32EnumAttr<"WeightLayout",
+    "storage order of a dense weight matrix", [
+  I32EnumAttrCase<"OutIn", 0, "out_in">,
+  I32EnumAttrCase<"InOut", 1, "in_out">,
+]> {
+  let cppNamespace = "::mlir::tvc";
+  let genSpecializedAttr = 0;
+}
+
 def Tvc_LayerRole : I32EnumAttr<"LayerRole", "what a layer region is", [
   I32EnumAttrCase<"Decoder", 0, "decoder">,
   I32EnumAttrCase<"Encoder", 1, "encoder">,
@@ -133,12 +142,23 @@ class Tvc_StructureAttr<string name, string attrMnemonic>
                [DeclareAttrInterfaceMethods<Tvc_LinearStructureAttrInterface>]>;
 
 def Tvc_DenseStructureAttr : Tvc_StructureAttr<"DenseStructure", "dense"> {
-  let summary = "one dense [out, in] weight matrix";
+  let summary = "one dense weight matrix";
   let description = [{
-    The linear op takes exactly one weight of type `tensor<out x in x T>`.
+    The linear op takes exactly one weight. With the default layout `out_in`
+    it is `tensor<out x in x T>` (PyTorch's `nn.Linear`); with `in_out` it is
+    `tensor<in x out x T>` (the `Conv1D` of Hugging Face GPT-2), so such
+    checkpoints are referenced in place instead of transposed copies.
 
-    Example: `#tvc.dense`
+    Examples: `#tvc.dense`, `#tvc.dense<in_out>`
   }];
+  let parameters = (ins DefaultValuedParameter<"::mlir::tvc::WeightLayout",
+      "::mlir::tvc::WeightLayout::OutIn", "storage order of the matrix">:$layout);
+  let assemblyFormat = "(`<` $layout^ `>`)?";
+  let builders = [
+    AttrBuilder<(ins), [{
+      return $_get($_ctxt, ::mlir::tvc::WeightLayout::OutIn);
+    }]>,
+  ];
 }
 
 //===----------------------------------------------------------------------===//

@@ -33,6 +33,8 @@ def Tvc_Dialect : Dialect {
     * Weights are named module-level `tvc.global` symbols, read with
       `tvc.weight`; their bytes are inline (small tests) or live in a
       safetensors file (`#tvc.external`).
+    * Importers name the inputs of the functions they create with the
+      argument attribute `tvc.name` (e.g. `"input_ids"`).
   }];
   let useDefaultAttributePrinterParser = 1;
   let extraClassDeclaration = [{

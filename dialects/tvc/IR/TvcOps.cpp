@@ -12,6 +12,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -470,6 +471,56 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "expects at most as many queries as keys under a "
                             "causal mask, got "
                          << numQueries << " > " << numKeys;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SplitOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SplitOp::inferReturnTypes(
+    MLIRContext *context, std::optional<Location> loc, ValueRange operands,
+    DictionaryAttr attributes, OpaqueProperties properties, RegionRange regions,
+    SmallVectorImpl<Type> &inferred) {
+  SplitOp::Adaptor adaptor(operands, attributes, properties, regions);
+  auto input = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+  if (!input || input.getRank() == 0)
+    return emitOptionalError(loc, "expects an input of rank >= 1");
+  if (!adaptor.getSizesAttr())
+    return emitOptionalError(loc, "expects a 'sizes' attribute");
+  for (int64_t size : adaptor.getSizes()) {
+    SmallVector<int64_t> shape(input.getShape());
+    shape.back() = size > 0 ? size : ShapedType::kDynamic;
+    inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  }
+  return success();
+}
+
+LogicalResult SplitOp::verify() {
+  RankedTensorType input = getInput().getType();
+  if (failed(verifyNonScalar(*this, "input", input)))
+    return failure();
+  ArrayRef<int64_t> sizes = getSizes();
+  if (sizes.empty())
+    return emitOpError() << "expects at least one size";
+  int64_t total = 0;
+  for (int64_t size : sizes) {
+    if (size <= 0)
+      return emitOpError() << "expects positive sizes, got " << size;
+    if (llvm::AddOverflow(total, size, total))
+      return emitOpError() << "expects sizes whose sum fits in 64 bits";
+  }
+  if (!areCompatible(getLastDim(input), total))
+    return emitOpError() << "expects the sizes to sum to the last dimension "
+                         << getLastDim(input) << ", got " << total;
+  return success();
+}
+
+LogicalResult SplitOp::fold(FoldAdaptor, SmallVectorImpl<OpFoldResult> &results) {
+  // One piece is the whole input.
+  if (getSizes().size() != 1 || getInput().getType() != getResult(0).getType())
+    return failure();
+  results.push_back(getInput());
   return success();
 }
 

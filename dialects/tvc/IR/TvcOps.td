@@ -394,6 +394,30 @@ def Tvc_GluOp : Tvc_Op<"glu", [Pure, SameOperandsAndResultType]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Tensor plumbing
+//===----------------------------------------------------------------------===//
+
+def Tvc_SplitOp : Tvc_InferredOp<"split"> {
+  let summary = "splits the last dimension into consecutive pieces";
+  let description = [{
+    Result `i` holds channels `[sum(sizes[0..i)), sum(sizes[0..i]))` of the
+    last dimension. Used for fused projections such as GPT-2's `c_attn`,
+    whose output packs query, key and value. A split into one piece folds
+    to its input.
+
+    Example:
+
+    ```mlir
+    %q, %k, %v = tvc.split %qkv sizes [768, 768, 768] : tensor<1x8x2304xf32>
+    ```
+  }];
+  let arguments = (ins Tvc_FloatTensor:$input, DenseI64ArrayAttr:$sizes);
+  let results = (outs Variadic<Tvc_FloatTensor>:$pieces);
+  let assemblyFormat = "$input `sizes` $sizes attr-dict `:` type($input)";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Logits
 //===----------------------------------------------------------------------===//
 

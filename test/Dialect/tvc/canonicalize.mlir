@@ -88,3 +88,25 @@ func.func @unused_layer_is_erased(%hidden: tensor<1x4x8xf32>) -> tensor<1x4x8xf3
   }
   return %hidden : tensor<1x4x8xf32>
 }
+
+// -----
+
+/// A split into one piece is its input.
+// CHECK-LABEL: func.func @split_single_piece
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x8xf32>)
+func.func @split_single_piece(%x: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  // CHECK-NOT: tvc.split
+  // CHECK: return %[[X]]
+  %whole = tvc.split %x sizes [8] : tensor<1x4x8xf32>
+  return %whole : tensor<1x4x8xf32>
+}
+
+// -----
+
+/// A real split stays.
+// CHECK-LABEL: func.func @negative_split_two_pieces
+func.func @negative_split_two_pieces(%x: tensor<1x4x8xf32>) -> (tensor<1x4x3xf32>, tensor<1x4x5xf32>) {
+  // CHECK: tvc.split %{{.*}} sizes [3, 5]
+  %a, %b = tvc.split %x sizes [3, 5] : tensor<1x4x8xf32>
+  return %a, %b : tensor<1x4x3xf32>, tensor<1x4x5xf32>
+}

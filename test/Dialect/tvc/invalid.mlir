@@ -894,3 +894,75 @@ func.func @yield_outside_layer(%hidden: tensor<1x4x8xf32>) {
   // expected-error @+1 {{'tvc.yield' op expects parent op 'tvc.layer'}}
   tvc.yield %hidden : tensor<1x4x8xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// #tvc.dense<in_out>
+//===----------------------------------------------------------------------===//
+
+/// The Conv1D layout names the rank-2 shape it expects.
+func.func @dense_in_out_rank(%x: tensor<1x4x8xf32>, %weight: tensor<8xf32>) {
+  // expected-error @+1 {{expects a rank-2 [in, out] weight for #tvc.dense, got 'tensor<8xf32>'}}
+  %y = "tvc.linear"(%x, %weight) <{operandSegmentSizes = array<i32: 1, 1, 0>, structure = #tvc.dense<in_out>}> : (tensor<1x4x8xf32>, tensor<8xf32>) -> tensor<1x4x?xf32>
+  return
+}
+
+// -----
+
+/// With [in, out] storage the input width is the first dimension: a
+/// [out, in] matrix in its place is caught.
+func.func @dense_in_out_width(%x: tensor<1x4x8xf32>, %weight: tensor<24x8xf32>) {
+  // expected-error @+1 {{expects the weight's input width 24 to equal the input width 8}}
+  %y = tvc.linear %x, %weight structure(#tvc.dense<in_out>) : (tensor<1x4x8xf32>, tensor<24x8xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// tvc.split
+//===----------------------------------------------------------------------===//
+
+/// The pieces must cover the last dimension exactly.
+func.func @split_sizes_do_not_sum(%x: tensor<1x4x24xf32>) {
+  // expected-error @+1 {{expects the sizes to sum to the last dimension 24, got 16}}
+  %a, %b = tvc.split %x sizes [8, 8] : tensor<1x4x24xf32>
+  return
+}
+
+// -----
+
+/// Empty pieces are meaningless.
+func.func @split_non_positive_size(%x: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects positive sizes, got 0}}
+  %a, %b = "tvc.split"(%x) <{sizes = array<i64: 8, 0>}> : (tensor<1x4x8xf32>) -> (tensor<1x4x8xf32>, tensor<1x4x?xf32>)
+  return
+}
+
+// -----
+
+/// At least one piece.
+func.func @split_no_sizes(%x: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects at least one size}}
+  "tvc.split"(%x) <{sizes = array<i64>}> : (tensor<1x4x8xf32>) -> ()
+  return
+}
+
+// -----
+
+/// A scalar has no last dimension to split.
+func.func @split_scalar(%x: tensor<f32>) {
+  // expected-error @+1 {{expects 'input' of rank >= 1}}
+  %a = "tvc.split"(%x) <{sizes = array<i64: 1>}> : (tensor<f32>) -> tensor<1xf32>
+  return
+}
+
+// -----
+
+/// Sizes whose sum overflows are rejected, not wrapped.
+func.func @split_sizes_overflow(%x: tensor<1x4x?xf32>) {
+  // expected-error @+1 {{expects sizes whose sum fits in 64 bits}}
+  %a, %b = tvc.split %x sizes [9223372036854775807, 9223372036854775807] : tensor<1x4x?xf32>
+  return
+}

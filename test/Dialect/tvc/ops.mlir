@@ -81,6 +81,26 @@ func.func @linear_dense(%x: tensor<1x?x8xf32>, %weight: tensor<24x8xf32>, %bias:
 
 // -----
 
+/// A Conv1D-layout ([in, out]) weight, as in Hugging Face GPT-2.
+// CHECK-LABEL: func.func @linear_dense_in_out
+func.func @linear_dense_in_out(%x: tensor<1x?x8xf32>, %weight: tensor<8x24xf32>) -> tensor<1x?x24xf32> {
+  // CHECK: tvc.linear %{{.*}}, %{{.*}} structure(#tvc.dense<in_out>) : (tensor<1x?x8xf32>, tensor<8x24xf32>) -> tensor<1x?x24xf32>
+  %y = tvc.linear %x, %weight structure(#tvc.dense<in_out>) : (tensor<1x?x8xf32>, tensor<8x24xf32>) -> tensor<1x?x24xf32>
+  return %y : tensor<1x?x24xf32>
+}
+
+// -----
+
+/// Splitting a fused QKV projection.
+// CHECK-LABEL: func.func @split_fused_qkv
+func.func @split_fused_qkv(%qkv: tensor<1x?x24xf32>) -> (tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>) {
+  // CHECK: %{{.*}}:3 = tvc.split %{{.*}} sizes [8, 8, 8] : tensor<1x?x24xf32>
+  %query, %key, %value = tvc.split %qkv sizes [8, 8, 8] : tensor<1x?x24xf32>
+  return %query, %key, %value : tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>
+}
+
+// -----
+
 /// Tied and untied LM heads.
 // CHECK-LABEL: func.func @lm_head
 func.func @lm_head(%hidden: tensor<1x4x8xf32>, %table: tensor<16x8xf32>) -> tensor<1x4x16xf32> {
