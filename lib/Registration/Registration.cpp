@@ -6,6 +6,7 @@
 
 #include "lib/Registration/Registration.h"
 
+#include "dialects/onnx/IR/TvcOnnxOps.h"
 #include "dialects/tvc/IR/TvcDialect.h"
 #include "passes/Transforms/Passes.h"
 
@@ -30,7 +31,7 @@
 #include "mlir/Transforms/Passes.h"
 
 void mlir::tvc::registerAllDialects(DialectRegistry &registry) {
-  registry.insert<tvc::TvcDialect, arith::ArithDialect,
+  registry.insert<tvc::TvcDialect, tvc_onnx::TvcOnnxDialect, arith::ArithDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
                   func::FuncDialect, gpu::GPUDialect, LLVM::LLVMDialect,
                   linalg::LinalgDialect, math::MathDialect,

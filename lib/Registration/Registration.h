@@ -14,7 +14,7 @@ class DialectRegistry;
 
 namespace mlir::tvc {
 
-/// The tvc dialect and the upstream dialects its lowering uses (func, arith,
+/// The tvc and tvc_onnx dialects and the upstream dialects its lowering uses (func, arith,
 /// math, tensor, linalg, memref, scf, cf, bufferization, vector, llvm, gpu,
 /// nvvm).
 void registerAllDialects(DialectRegistry &registry);

@@ -1,17 +1,19 @@
 //===- tvc-import.cpp - Import models into tvc IR -------------------------===//
 //
-// tvc-import <hf-checkpoint-dir> -o model.mlir [--emit-bytecode]
-//            [--input-shape=BxT] [--quiet]
+// tvc-import <hf-checkpoint-dir | model.onnx | model.onnxtext> -o model.mlir
+//            [--emit-bytecode] [--input-shape=...] [--quiet]
 //
-// Reads a Hugging Face checkpoint directory (config.json + safetensors) and
-// writes a tvc module whose weights reference the checkpoint's files in
-// place. The output is written whole or not at all (a temporary file
-// renamed into place) and never over one of the inputs. A summary of what
-// was recognised goes to stderr.
+// A Hugging Face checkpoint directory (config.json + safetensors) becomes a
+// tvc module whose weights reference the checkpoint's files in place. An
+// ONNX model becomes generic tvc_onnx IR (raised by convert-onnx-to-tvc);
+// its float initializers go to a safetensors file beside the output. Every
+// output is written whole or not at all (a temporary file renamed into
+// place) and never over one of the inputs. A summary goes to stderr.
 //
 //===----------------------------------------------------------------------===//
 
 #include "frontends/hf/HfImporter.h"
+#include "frontends/onnx/OnnxImporter.h"
 #include "dialects/tvc/IR/TvcOps.h"
 #include "lib/Registration/Registration.h"
 
@@ -34,20 +36,32 @@ namespace cl = llvm::cl;
 
 static cl::OptionCategory category("tvc-import options");
 
-static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
-                                      cl::desc("<hf-checkpoint-dir>"),
-                                      cl::cat(category));
+static cl::opt<std::string>
+    inputPath(cl::Positional, cl::Required,
+              cl::desc("<hf-checkpoint-dir | model.onnx | model.onnxtext>"),
+              cl::cat(category));
 static cl::opt<std::string>
     outputPath("o", cl::desc("Output file ('-' for stdout)"),
                cl::value_desc("file"), cl::init("-"), cl::cat(category));
 static cl::opt<bool> emitBytecode("emit-bytecode",
                                   cl::desc("Write MLIR bytecode, not text"),
                                   cl::cat(category));
-static cl::opt<std::string> inputShape(
+static cl::list<std::string> inputShapes(
     "input-shape",
-    cl::desc("Batch x sequence of input_ids and positions, e.g. 1x128; "
-             "'?' keeps a size dynamic (default 1x?)"),
-    cl::value_desc("BxT"), cl::init("1x?"), cl::cat(category));
+    cl::desc("Hugging Face: BxT of input_ids and positions (default 1x?). "
+             "ONNX: name=D0xD1x... for a graph input (repeatable). '?' "
+             "keeps a size dynamic"),
+    cl::value_desc("BxT | name=shape"), cl::cat(category));
+static cl::opt<std::string> weightsPath(
+    "weights",
+    cl::desc("ONNX: safetensors file for the float initializers (default: "
+             "<output stem>.weights.safetensors beside the output)"),
+    cl::value_desc("file"), cl::cat(category));
+static cl::opt<bool> inlineWeights(
+    "inline-weights",
+    cl::desc("ONNX: keep float initializers inline in the IR (small models; "
+             "the default when writing to stdout)"),
+    cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Print no progress or summary"),
                            cl::cat(category));
 
@@ -57,24 +71,29 @@ static int fail(const llvm::Twine &message) {
   return 1;
 }
 
-/// Parses "BxT" where each size is a positive integer or '?'.
-static bool parseInputShape(StringRef text, int64_t &batch, int64_t &seq) {
-  auto [first, second] = text.split('x');
-  auto parse = [](StringRef size, int64_t &out) {
-    if (size == "?") {
-      out = ShapedType::kDynamic;
-      return true;
-    }
-    return !size.getAsInteger(10, out) && out > 0;
-  };
-  return !second.empty() && parse(first, batch) && parse(second, seq);
+/// Parses "D0xD1x..." where each size is a non-negative integer or '?'.
+static bool parseShape(StringRef text, SmallVectorImpl<int64_t> &shape) {
+  SmallVector<StringRef> parts;
+  text.split(parts, 'x');
+  for (StringRef part : parts) {
+    int64_t size;
+    if (part == "?")
+      size = ShapedType::kDynamic;
+    else if (part.getAsInteger(10, size) || size < 0)
+      return false;
+    shape.push_back(size);
+  }
+  return !text.empty();
 }
 
-/// True when `output` names the same file as `input` or one inside the
-/// checkpoint directory that the importer reads.
-static bool isInputFile(StringRef output, StringRef inputDir) {
-  if (output == "-")
+/// True when `output` names a file the import reads: the model file itself
+/// or a checkpoint file in the input directory.
+static bool isInputFile(StringRef output, StringRef input) {
+  if (output == "-" || !llvm::sys::fs::exists(output))
     return false;
+  if (!llvm::sys::fs::is_directory(input))
+    return llvm::sys::fs::equivalent(output, input);
+  StringRef inputDir = input;
   SmallString<256> outDir(output);
   llvm::sys::path::remove_filename(outDir);
   if (outDir.empty())
@@ -86,35 +105,42 @@ static bool isInputFile(StringRef output, StringRef inputDir) {
          name == "model.safetensors.index.json";
 }
 
-int main(int argc, char **argv) {
-  llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(
-      argc, argv,
-      "tvc-import: turn a Hugging Face checkpoint (config.json + safetensors; "
-      "GPT-2, LLaMA, Mistral, Qwen2) into tvc IR\n");
+/// Writes `module` to `path` (text or bytecode), whole or not at all.
+static llvm::Error writeModule(StringRef path, ModuleOp module) {
+  return llvm::writeToOutput(path, [&](llvm::raw_ostream &os) -> llvm::Error {
+    if (emitBytecode) {
+      if (failed(writeBytecodeToFile(module, os)))
+        return llvm::createStringError("failed to write bytecode");
+      return llvm::Error::success();
+    }
+    module->print(os);
+    return llvm::Error::success();
+  });
+}
 
-  tvc::HfImportOptions options;
-  if (!parseInputShape(inputShape, options.batch, options.sequence))
-    return fail("--input-shape expects BxT with positive sizes or '?', got '" +
-                inputShape + "'");
-
-  if (!llvm::sys::fs::is_directory(inputPath)) {
-    StringRef ext = llvm::sys::path::extension(inputPath);
-    if (ext == ".onnx" || ext == ".onnxtext")
-      return fail(inputPath + ": ONNX import is not implemented yet; "
-                              "tvc-import reads Hugging Face checkpoint "
-                              "directories");
-    return fail(inputPath + ": not a checkpoint directory (expected a "
-                            "directory with config.json)");
+/// Prints "N name, M name, ..." from counts.
+static void printCounts(const std::map<std::string, int64_t> &counts) {
+  bool first = true;
+  for (const auto &[name, count] : counts) {
+    llvm::errs() << (first ? "" : ", ") << count << " " << name;
+    first = false;
   }
-  if (isInputFile(outputPath, inputPath))
-    return fail("refusing to write the output over an input file: " +
-                outputPath);
+}
 
-  DialectRegistry registry;
-  tvc::registerAllDialects(registry);
-  MLIRContext context(registry);
+static int importHf(MLIRContext &context) {
+  tvc::HfImportOptions options;
+  options.sequence = ShapedType::kDynamic;
+  if (inputShapes.size() > 1)
+    return fail("a Hugging Face import takes one --input-shape=BxT");
+  if (!inputShapes.empty()) {
+    SmallVector<int64_t> shape;
+    if (!parseShape(inputShapes.front(), shape) || shape.size() != 2 ||
+        shape[0] == 0 || shape[1] == 0)
+      return fail("--input-shape expects BxT with positive sizes or '?', "
+                  "got '" + inputShapes.front() + "'");
+    options.batch = shape[0];
+    options.sequence = shape[1];
+  }
   if (!quiet && llvm::errs().is_displayed())
     options.onLayer = [](int64_t index, int64_t total) {
       llvm::errs() << "\rtvc-import: layer " << (index + 1) << "/" << total;
@@ -126,20 +152,8 @@ int main(int argc, char **argv) {
   auto module = tvc::importHuggingFace(context, inputPath, options, summary);
   if (!module)
     return fail(llvm::toString(module.takeError()));
-
-  // Written to a temporary file and renamed: whole or not at all.
-  llvm::Error written = llvm::writeToOutput(
-      outputPath, [&](llvm::raw_ostream &os) -> llvm::Error {
-        if (emitBytecode) {
-          if (failed(writeBytecodeToFile(module->get(), os)))
-            return llvm::createStringError("failed to write bytecode");
-          return llvm::Error::success();
-        }
-        module->get()->print(os);
-        return llvm::Error::success();
-      });
-  if (written)
-    return fail(outputPath + ": " + llvm::toString(std::move(written)));
+  if (llvm::Error error = writeModule(outputPath, module->get()))
+    return fail(outputPath + ": " + llvm::toString(std::move(error)));
 
   if (!quiet) {
     std::map<std::string, int64_t> counts;
@@ -150,11 +164,7 @@ int main(int argc, char **argv) {
     });
     llvm::errs() << "tvc-import: " << summary.modelType << ", "
                  << summary.numLayers << " layers: ";
-    bool first = true;
-    for (const auto &[name, count] : counts) {
-      llvm::errs() << (first ? "" : ", ") << count << " " << name;
-      first = false;
-    }
+    printCounts(counts);
     llvm::errs() << "; 0 unsupported";
     if (summary.numIgnoredTensors)
       llvm::errs() << "; " << summary.numIgnoredTensors
@@ -162,4 +172,86 @@ int main(int argc, char **argv) {
     llvm::errs() << "\n";
   }
   return 0;
+}
+
+static int importOnnxModel(MLIRContext &context) {
+  tvc::OnnxImportOptions options;
+  for (StringRef spec : inputShapes) {
+    auto [name, dims] = spec.split('=');
+    SmallVector<int64_t> shape;
+    if (name.empty() || dims.empty() || !parseShape(dims, shape))
+      return fail("--input-shape expects name=D0xD1x... for an ONNX model, "
+                  "got '" + spec + "'");
+    options.inputShapes[name] = shape;
+  }
+  // Float initializers go to a safetensors file beside the output, named
+  // relative to it (the weight store resolves names against the directory
+  // of the .mlir file).
+  std::string weightsFile;
+  if (!inlineWeights && outputPath != "-") {
+    weightsFile = weightsPath;
+    if (weightsFile.empty()) {
+      SmallString<256> path(outputPath);
+      llvm::sys::path::replace_extension(path, "weights.safetensors");
+      weightsFile = std::string(path);
+    }
+    if (isInputFile(weightsFile, inputPath))
+      return fail("refusing to write the weights over an input file: " +
+                  weightsFile);
+    SmallString<256> outDir(outputPath), weightsDir(weightsFile);
+    llvm::sys::path::remove_filename(outDir);
+    llvm::sys::path::remove_filename(weightsDir);
+    options.weightsFileName =
+        outDir == weightsDir ? llvm::sys::path::filename(weightsFile).str()
+                             : weightsFile;
+  }
+
+  auto result = tvc::importOnnx(context, inputPath, options);
+  if (!result)
+    return fail(llvm::toString(result.takeError()));
+  if (!weightsFile.empty() && !result->weights.empty())
+    if (llvm::Error error = tvc::writeSafeTensors(weightsFile, result->weights))
+      return fail(weightsFile + ": " + llvm::toString(std::move(error)));
+  if (llvm::Error error = writeModule(outputPath, result->module.get()))
+    return fail(outputPath + ": " + llvm::toString(std::move(error)));
+
+  if (!quiet) {
+    int64_t nodes = 0;
+    for (const auto &entry : result->nodeCounts)
+      nodes += entry.second;
+    llvm::errs() << "tvc-import: onnx opset " << result->defaultOpset << ", "
+                 << nodes << " nodes (";
+    printCounts(result->nodeCounts);
+    llvm::errs() << "), " << result->weights.size()
+                 << " weights; generic form: run convert-onnx-to-tvc to "
+                    "raise it\n";
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "tvc-import: turn a Hugging Face checkpoint (config.json + safetensors; "
+      "GPT-2, LLaMA, Mistral, Qwen2) or an ONNX model into tvc IR\n");
+
+  if (!llvm::sys::fs::exists(inputPath))
+    return fail(inputPath + ": no such file or directory");
+  if (isInputFile(outputPath, inputPath))
+    return fail("refusing to write the output over an input file: " +
+                outputPath);
+
+  DialectRegistry registry;
+  tvc::registerAllDialects(registry);
+  MLIRContext context(registry);
+
+  if (llvm::sys::fs::is_directory(inputPath))
+    return importHf(context);
+  StringRef ext = llvm::sys::path::extension(inputPath);
+  if (ext == ".onnx" || ext == ".onnxtext")
+    return importOnnxModel(context);
+  return fail(inputPath + ": expected a checkpoint directory (with "
+                          "config.json), a .onnx or a .onnxtext file");
 }
