@@ -501,6 +501,12 @@ static Expected<Value> importGpt2(GraphBuilder &g, const Config &config,
   if (Error error = g.setElementTypeFrom(prefix + "wte.weight"))
     return std::move(error);
   int64_t d = *width;
+  if (!ShapedType::isDynamic(g.options.sequence) &&
+      g.options.sequence > *context)
+    return makeError(llvm::formatv(
+        "{0}: the input sequence {1} exceeds n_positions {2} (the learned "
+        "position table)",
+        config.getPath(), g.options.sequence, *context));
   summary.numLayers = g.numLayers = *layers;
   g.beginForward(*vocab);
 
@@ -676,6 +682,14 @@ static Expected<Value> importLlama(GraphBuilder &g, const Config &config,
     }
   }
 
+  // Which projections carry biases follows the family: Qwen2 has q/k/v
+  // biases, LLaMA has all four with attention_bias, Mistral none. A
+  // checkpoint that disagrees is an error (missing or unused tensor).
+  bool qkvBias = summary.modelType == "qwen2" ||
+                 config.getBoolOr("attention_bias", false);
+  bool outBias = summary.modelType != "qwen2" &&
+                 config.getBoolOr("attention_bias", false);
+
   if (Error error = g.setElementTypeFrom("model.embed_tokens.weight"))
     return std::move(error);
   int64_t d = *width, qWidth = *heads * *headDim, kvWidth = *kvHeads * *headDim;
@@ -707,10 +721,8 @@ static Expected<Value> importLlama(GraphBuilder &g, const Config &config,
     Expected<Value> x = g.rmsNorm(hidden, p + "input_layernorm", d, *epsilon);
     if (!x)
       return x.takeError();
-    // Qwen2 (and LLaMA with attention_bias) carry q/k/v biases.
     auto projection = [&](StringRef name, int64_t out) {
-      std::string prefix = p + "self_attn." + name.str();
-      return g.linear(*x, prefix, d, out, g.has(prefix + ".bias"),
+      return g.linear(*x, p + "self_attn." + name.str(), d, out, qkvBias,
                       WeightLayout::OutIn);
     };
     Expected<Value> q = projection("q_proj", qWidth);
@@ -729,9 +741,8 @@ static Expected<Value> importLlama(GraphBuilder &g, const Config &config,
         g.builder, g.loc, rope(*q, *heads), rope(*k, *kvHeads), *v,
         static_cast<uint64_t>(*heads), static_cast<uint64_t>(*kvHeads),
         cast<MaskAttrInterface>(mask), /*scale=*/nullptr);
-    std::string oProj = p + "self_attn.o_proj";
-    Expected<Value> out = g.linear(attn, oProj, qWidth, d,
-                                   g.has(oProj + ".bias"), WeightLayout::OutIn);
+    Expected<Value> out = g.linear(attn, p + "self_attn.o_proj", qWidth, d,
+                                   outBias, WeightLayout::OutIn);
     if (!out)
       return out.takeError();
     hidden = AddOp::create(g.builder, g.loc, residual, *out);
@@ -761,10 +772,14 @@ static Expected<Value> importLlama(GraphBuilder &g, const Config &config,
   Expected<Value> final = g.rmsNorm(hidden, "model.norm", d, *epsilon);
   if (!final)
     return final.takeError();
-  bool tied = config.getBoolOr("tie_word_embeddings", false) ||
-              !g.has("lm_head.weight");
+  // HF's default for these families is an untied head.
+  bool tied = config.getBoolOr("tie_word_embeddings", false);
   Value head = *embed;
   if (!tied) {
+    if (!g.has("lm_head.weight"))
+      return makeError(config.getPath() +
+                       ": tie_word_embeddings is false, but the checkpoint "
+                       "has no 'lm_head.weight'");
     Expected<Value> loaded = g.weight("lm_head.weight", {*vocab, d});
     if (!loaded)
       return loaded.takeError();

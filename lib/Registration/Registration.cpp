@@ -8,6 +8,7 @@
 
 #include "dialects/onnx/IR/TvcOnnxOps.h"
 #include "dialects/tvc/IR/TvcDialect.h"
+#include "passes/Conversion/Passes.h"
 #include "passes/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -39,7 +40,10 @@ void mlir::tvc::registerAllDialects(DialectRegistry &registry) {
                   tensor::TensorDialect, vector::VectorDialect>();
 }
 
-void mlir::tvc::registerTvcPasses() { registerTvcTransformsPasses(); }
+void mlir::tvc::registerTvcPasses() {
+  registerTvcTransformsPasses();
+  registerTvcConversionPasses();
+}
 
 void mlir::tvc::registerUpstreamPasses() {
   mlir::registerTransformsPasses();

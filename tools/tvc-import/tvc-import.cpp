@@ -153,7 +153,7 @@ static int importHf(MLIRContext &context) {
   if (!module)
     return fail(llvm::toString(module.takeError()));
   if (llvm::Error error = writeModule(outputPath, module->get()))
-    return fail(outputPath + ": " + llvm::toString(std::move(error)));
+    return fail(llvm::toString(std::move(error)));
 
   if (!quiet) {
     std::map<std::string, int64_t> counts;
@@ -213,7 +213,7 @@ static int importOnnxModel(MLIRContext &context) {
     if (llvm::Error error = tvc::writeSafeTensors(weightsFile, result->weights))
       return fail(weightsFile + ": " + llvm::toString(std::move(error)));
   if (llvm::Error error = writeModule(outputPath, result->module.get()))
-    return fail(outputPath + ": " + llvm::toString(std::move(error)));
+    return fail(llvm::toString(std::move(error)));
 
   if (!quiet) {
     int64_t nodes = 0;

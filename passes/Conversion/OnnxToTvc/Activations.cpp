@@ -1,0 +1,142 @@
+//===- Activations.cpp - ONNX activations and softmax to tvc --------------===//
+//
+// Relu, Softmax over the last axis, and GELU: the Gelu op (opset 20,
+// com.microsoft Gelu/FastGelu) and the erf form torch exports,
+// `(x * (erf(x / sqrt 2) + 1)) * 0.5`, matched at its last Mul in any
+// operand order.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Conversion/OnnxToTvc/OnnxToTvc.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tvc;
+
+/// True when `value` is the scalar constant `expected` (relative 1e-5).
+static bool isConstant(Value value, double expected) {
+  std::optional<double> actual = getScalarConstant(value);
+  return actual && std::abs(*actual - expected) <= 1e-5 * std::abs(expected);
+}
+
+/// Replaces a one-input node by `OpTy(input)` when the types agree.
+template <typename OpTy, typename... Args>
+static LogicalResult replaceUnary(tvc_onnx::NodeOp node,
+                                  PatternRewriter &rewriter, Value input,
+                                  Args... args) {
+  if (!isRankedFloat(input) || input.getType() != node.getResult(0).getType())
+    return rewriter.notifyMatchFailure(node, "not a ranked float tensor of "
+                                             "the result's type");
+  rewriter.replaceOpWithNewOp<OpTy>(node, input, args...);
+  return success();
+}
+
+static LogicalResult convertRelu(tvc_onnx::NodeOp node,
+                                 PatternRewriter &rewriter) {
+  if (node.getInputs().size() != 1)
+    return rewriter.notifyMatchFailure(node, "expects one input");
+  return replaceUnary<ReluOp>(node, rewriter, node.getInputs()[0]);
+}
+
+static LogicalResult convertSoftmax(tvc_onnx::NodeOp node,
+                                    PatternRewriter &rewriter) {
+  if (node.getInputs().size() != 1 || !isRankedFloat(node.getInputs()[0]))
+    return rewriter.notifyMatchFailure(node, "expects one ranked input");
+  int64_t rank =
+      cast<RankedTensorType>(node.getInputs()[0].getType()).getRank();
+  int64_t axis = getIntAttr(node, "axis", -1);
+  if (axis != -1 && axis != rank - 1)
+    return rewriter.notifyMatchFailure(node, "not over the last axis");
+  return replaceUnary<SoftmaxOp>(node, rewriter, node.getInputs()[0]);
+}
+
+/// Gelu (opset 20: attribute approximate = "none" | "tanh").
+static LogicalResult convertGeluOp(tvc_onnx::NodeOp node,
+                                   PatternRewriter &rewriter) {
+  if (node.getInputs().size() != 1)
+    return rewriter.notifyMatchFailure(node, "expects one input");
+  auto approximate =
+      dyn_cast_or_null<StringAttr>(node.getAttrs().get("approximate"));
+  GeluApproximation kind = approximate && approximate.getValue() == "tanh"
+                               ? GeluApproximation::Tanh
+                               : GeluApproximation::None;
+  return replaceUnary<GeluOp>(node, rewriter, node.getInputs()[0], kind);
+}
+
+/// com.microsoft FastGelu without bias: the tanh approximation.
+static LogicalResult convertFastGelu(tvc_onnx::NodeOp node,
+                                     PatternRewriter &rewriter) {
+  if (node.getInputs().size() != 1)
+    return rewriter.notifyMatchFailure(node, "bias input not supported");
+  return replaceUnary<GeluOp>(node, rewriter, node.getInputs()[0],
+                              GeluApproximation::Tanh);
+}
+
+/// The two operands of a binary ONNX node of `opType`, in both orders.
+static SmallVector<std::pair<Value, Value>> getOperandOrders(Value value,
+                                                             StringRef opType) {
+  tvc_onnx::NodeOp node = getDefiningNode(value, opType);
+  if (!node || node.getInputs().size() != 2)
+    return {};
+  Value a = node.getInputs()[0], b = node.getInputs()[1];
+  return {{a, b}, {b, a}};
+}
+
+/// The x of `erf(x / sqrt 2)` (or `erf(x * (1 / sqrt 2))`), if `value` is
+/// one.
+static Value matchErfOfScaledInput(Value value) {
+  tvc_onnx::NodeOp erf = getDefiningNode(value, "Erf");
+  if (!erf || erf.getInputs().size() != 1)
+    return {};
+  Value scaled = erf.getInputs()[0];
+  if (tvc_onnx::NodeOp div = getDefiningNode(scaled, "Div"))
+    if (div.getInputs().size() == 2 &&
+        isConstant(div.getInputs()[1], std::sqrt(2.0)))
+      return div.getInputs()[0];
+  for (auto [x, c] : getOperandOrders(scaled, "Mul"))
+    if (isConstant(c, 1.0 / std::sqrt(2.0)))
+      return x;
+  return {};
+}
+
+/// Erf-form GELU rooted at the outer Mul: (x * (erf(x/sqrt2) + 1)) * 0.5 or
+/// (x * 0.5) * (erf(x/sqrt2) + 1).
+static LogicalResult convertErfGelu(tvc_onnx::NodeOp node,
+                                    PatternRewriter &rewriter) {
+  if (node.getInputs().size() != 2)
+    return rewriter.notifyMatchFailure(node, "expects two inputs");
+  // `onePlusErf` is erf(x/sqrt2) + 1 for some x; returns that x.
+  auto matchOnePlusErf = [](Value onePlusErf) -> Value {
+    for (auto [erf, one] : getOperandOrders(onePlusErf, "Add"))
+      if (isConstant(one, 1.0))
+        if (Value x = matchErfOfScaledInput(erf))
+          return x;
+    return {};
+  };
+  Value a = node.getInputs()[0], b = node.getInputs()[1];
+  for (auto [inner, other] : {std::make_pair(a, b), std::make_pair(b, a)}) {
+    // (x * (1 + erf)) * 0.5
+    if (isConstant(other, 0.5))
+      for (auto [x, onePlusErf] : getOperandOrders(inner, "Mul"))
+        if (Value matched = matchOnePlusErf(onePlusErf); matched == x)
+          return replaceUnary<GeluOp>(node, rewriter, x,
+                                      GeluApproximation::None);
+    // (x * 0.5) * (1 + erf)
+    for (auto [x, half] : getOperandOrders(inner, "Mul"))
+      if (isConstant(half, 0.5))
+        if (Value matched = matchOnePlusErf(other); matched == x)
+          return replaceUnary<GeluOp>(node, rewriter, x,
+                                      GeluApproximation::None);
+  }
+  return rewriter.notifyMatchFailure(node, "not the erf form of GELU");
+}
+
+void mlir::tvc::registerOnnxActivationHandlers(OnnxHandlerTable &table) {
+  table.onOp("Relu", 14, convertRelu);
+  table.onOp("Softmax", 13, convertSoftmax);
+  table.onOp("Gelu", 20, convertGeluOp);
+  table.onOp("Mul", 14, convertErfGelu);
+  table.onOp("Gelu", 1, convertGeluOp, "com.microsoft");
+  table.onOp("FastGelu", 1, convertFastGelu, "com.microsoft");
+}

@@ -1,0 +1,182 @@
+//===- OnnxToTvc.cpp - convert-onnx-to-tvc --------------------------------===//
+//
+// The handler table, the pattern that dispatches each tvc_onnx.node to its
+// handler, and the pass that applies it and reports what stayed generic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Conversion/OnnxToTvc/OnnxToTvc.h"
+#include "passes/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <map>
+
+namespace mlir::tvc {
+#define GEN_PASS_DEF_CONVERTONNXTOTVC
+#include "passes/Conversion/Passes.h.inc"
+} // namespace mlir::tvc
+
+using namespace mlir;
+using namespace mlir::tvc;
+
+//===----------------------------------------------------------------------===//
+// Handler table
+//===----------------------------------------------------------------------===//
+
+/// Table key of (domain, op type).
+static std::string makeKey(StringRef domain, StringRef opType) {
+  return (domain + "::" + opType).str();
+}
+
+void OnnxHandlerTable::onOp(StringRef opType, int64_t sinceVersion,
+                            OnnxHandler handler, StringRef domain) {
+  std::vector<Entry> &entries = handlers[makeKey(domain, opType)];
+  entries.push_back({sinceVersion, std::move(handler)});
+  llvm::sort(entries, [](const Entry &lhs, const Entry &rhs) {
+    return lhs.sinceVersion > rhs.sinceVersion;
+  });
+}
+
+const OnnxHandler *OnnxHandlerTable::lookup(StringRef domain, StringRef opType,
+                                            int64_t version) const {
+  auto it = handlers.find(makeKey(domain, opType));
+  if (it == handlers.end())
+    return nullptr;
+  for (const Entry &entry : it->second)
+    if (entry.sinceVersion <= version)
+      return &entry.handler;
+  return nullptr;
+}
+
+std::vector<std::string> OnnxHandlerTable::describe() const {
+  std::vector<std::string> lines;
+  for (const auto &entry : handlers)
+    for (const Entry &handler : entry.second)
+      lines.push_back(llvm::formatv("{0} since {1}", entry.getKey(),
+                                    handler.sinceVersion));
+  llvm::sort(lines);
+  return lines;
+}
+
+const OnnxHandlerTable &mlir::tvc::getOnnxHandlerTable() {
+  static const OnnxHandlerTable table = [] {
+    OnnxHandlerTable table;
+    registerOnnxLinearHandlers(table);
+    registerOnnxNormalizationHandlers(table);
+    registerOnnxActivationHandlers(table);
+    return table;
+  }();
+  return table;
+}
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+int64_t mlir::tvc::getIntAttr(tvc_onnx::NodeOp node, StringRef name,
+                              int64_t fallback) {
+  if (auto attr = dyn_cast_or_null<IntegerAttr>(node.getAttrs().get(name)))
+    return attr.getInt();
+  return fallback;
+}
+
+double mlir::tvc::getFloatAttr(tvc_onnx::NodeOp node, StringRef name,
+                               double fallback) {
+  if (auto attr = dyn_cast_or_null<FloatAttr>(node.getAttrs().get(name)))
+    return attr.getValueAsDouble();
+  return fallback;
+}
+
+/// The single float element of `attr`, if it has exactly one.
+static std::optional<double> getSingleFloat(Attribute attr) {
+  auto elements = dyn_cast_or_null<DenseElementsAttr>(attr);
+  if (!elements || elements.getNumElements() != 1 ||
+      !isa<FloatType>(elements.getElementType()))
+    return std::nullopt;
+  return (*elements.getValues<APFloat>().begin()).convertToDouble();
+}
+
+std::optional<double> mlir::tvc::getScalarConstant(Value value) {
+  if (auto constant = value.getDefiningOp<arith::ConstantOp>())
+    return getSingleFloat(constant.getValue());
+  if (tvc_onnx::NodeOp node = getDefiningNode(value, "Constant"))
+    return getSingleFloat(node.getAttrs().get("value"));
+  return std::nullopt;
+}
+
+tvc_onnx::NodeOp mlir::tvc::getDefiningNode(Value value, StringRef opType) {
+  auto node = value.getDefiningOp<tvc_onnx::NodeOp>();
+  if (!node || node.getOpType() != opType || !node.getDomain().empty())
+    return {};
+  return node;
+}
+
+bool mlir::tvc::isRankedFloat(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && isa<FloatType>(type.getElementType());
+}
+
+//===----------------------------------------------------------------------===//
+// Pattern and pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Dispatches a node to its handler.
+struct OnnxNodePattern : OpRewritePattern<tvc_onnx::NodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tvc_onnx::NodeOp node,
+                                PatternRewriter &rewriter) const override {
+    const OnnxHandler *handler = getOnnxHandlerTable().lookup(
+        node.getDomain(), node.getOpType(), node.getVersion());
+    if (!handler)
+      return rewriter.notifyMatchFailure(node, "no handler for this op");
+    return (*handler)(node, rewriter);
+  }
+};
+
+struct ConvertOnnxToTvcPass
+    : public tvc::impl::ConvertOnnxToTvcBase<ConvertOnnxToTvcPass> {
+  using ConvertOnnxToTvcBase::ConvertOnnxToTvcBase;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateOnnxToTvcPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
+      getOperation().emitError("convert-onnx-to-tvc did not converge");
+      return signalPassFailure();
+    }
+    if (!strict)
+      return;
+    // One message naming every node that stayed generic.
+    std::map<std::string, std::vector<std::string>> remaining;
+    getOperation().walk([&](tvc_onnx::NodeOp node) {
+      std::string key =
+          llvm::formatv("{0} (domain '{1}', opset {2})", node.getOpType(),
+                        node.getDomain(), node.getVersion());
+      remaining[key].push_back(node.getNodeName().str());
+    });
+    if (remaining.empty())
+      return;
+    InFlightDiagnostic diag = getOperation().emitError()
+                              << "unsupported ONNX nodes remain:";
+    for (const auto &[key, names] : remaining) {
+      diag << "\n  " << key << ": " << names.size() << " node(s)";
+      for (size_t i = 0; i < names.size() && i < 3; ++i)
+        diag << (i ? ", '" : " '") << names[i] << "'";
+      if (names.size() > 3)
+        diag << ", ...";
+    }
+    signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::tvc::populateOnnxToTvcPatterns(RewritePatternSet &patterns) {
+  patterns.add<OnnxNodePattern>(patterns.getContext());
+}

@@ -1,0 +1,82 @@
+//===- OnnxToTvc.h - Raising ONNX nodes to tvc ops --------------*- C++ -*-===//
+//
+// The handler table of convert-onnx-to-tvc and the helpers handlers share
+// to read node attributes and constant operands. Each op family registers
+// its handlers from its own file.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TVC_PASSES_CONVERSION_ONNXTOTVC_ONNXTOTVC_H
+#define TVC_PASSES_CONVERSION_ONNXTOTVC_ONNXTOTVC_H
+
+#include "dialects/onnx/IR/TvcOnnxOps.h"
+#include "dialects/tvc/IR/TvcOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace mlir::tvc {
+
+/// Rewrites one ONNX node (the handler replaces it, or returns failure with
+/// a match-failure note and leaves the IR unchanged).
+using OnnxHandler =
+    std::function<LogicalResult(tvc_onnx::NodeOp, PatternRewriter &)>;
+
+/// Handlers keyed by (domain, op_type), each valid from an opset version on.
+class OnnxHandlerTable {
+public:
+  /// Registers `handler` for `opType` in `domain` from opset `sinceVersion`.
+  void onOp(StringRef opType, int64_t sinceVersion, OnnxHandler handler,
+            StringRef domain = "");
+
+  /// The handler for a node: the one with the highest since-version not
+  /// above the node's version; nullptr when none applies.
+  const OnnxHandler *lookup(StringRef domain, StringRef opType,
+                            int64_t version) const;
+
+  /// Names of every registered op ("domain::op_type since N"), sorted; for
+  /// docs and tests.
+  std::vector<std::string> describe() const;
+
+private:
+  struct Entry {
+    int64_t sinceVersion;
+    OnnxHandler handler;
+  };
+  llvm::StringMap<std::vector<Entry>> handlers;
+};
+
+/// The families' registration functions (one file each).
+void registerOnnxLinearHandlers(OnnxHandlerTable &table);
+void registerOnnxNormalizationHandlers(OnnxHandlerTable &table);
+void registerOnnxActivationHandlers(OnnxHandlerTable &table);
+
+/// All handlers.
+const OnnxHandlerTable &getOnnxHandlerTable();
+
+/// Adds the dispatching pattern to `patterns`.
+void populateOnnxToTvcPatterns(RewritePatternSet &patterns);
+
+//===----------------------------------------------------------------------===//
+// Helpers for handlers
+//===----------------------------------------------------------------------===//
+
+/// An integer attribute of the node, or `fallback`.
+int64_t getIntAttr(tvc_onnx::NodeOp node, StringRef name, int64_t fallback);
+/// A float attribute of the node, or `fallback`.
+double getFloatAttr(tvc_onnx::NodeOp node, StringRef name, double fallback);
+/// The value of a single-element float constant (arith.constant or an ONNX
+/// Constant node), if `value` is one.
+std::optional<double> getScalarConstant(Value value);
+/// The node defining `value` when it is an ONNX node of `opType`.
+tvc_onnx::NodeOp getDefiningNode(Value value, StringRef opType);
+/// True when `value` is a ranked float tensor.
+bool isRankedFloat(Value value);
+
+} // namespace mlir::tvc
+
+#endif // TVC_PASSES_CONVERSION_ONNXTOTVC_ONNXTOTVC_H

@@ -1,0 +1,45 @@
+//===- Passes.td - tvc conversion passes -------------------*- tablegen -*-===//
+//
+// Conversions between dialects: importer output to tvc, tvc to the targets.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TVC_CONVERSION_PASSES
+#define TVC_CONVERSION_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// ONNX
+//===----------------------------------------------------------------------===//
+
+def ConvertOnnxToTvc : Pass<"convert-onnx-to-tvc", "::mlir::ModuleOp"> {
+  let summary = "Raise generic ONNX nodes to semantic tvc ops";
+  let description = [{
+    Rewrites `tvc_onnx.node` ops produced by `tvc-import` into tvc ops
+    through a table of handlers keyed by `(domain, op_type)` and the opset
+    version each handler supports from (the handler with the highest
+    since-version not above the node's version wins), as torch-mlir's ONNX
+    conversion does. Handlers live in one file per op family
+    (`Linear.cpp`, `Normalization.cpp`, `Activations.cpp`) and also raise
+    multi-node forms, e.g. GELU exported as `x * 0.5 * (1 + erf(x / sqrt 2))`.
+
+    Nodes no handler raises stay generic. With `strict`, any remaining node
+    is an error listing every remaining op type, node name, domain and
+    opset in one message.
+
+    ```mlir
+    %y = tvc_onnx.node "Gemm"(%x, %w, %b) {attrs = {transB = 1 : i64},
+        domain = "", version = 17 : i64} : (...) -> tensor<2x8xf32>
+    // becomes
+    %y = tvc.linear %x, %w bias %b : (...) -> tensor<2x8xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::tvc::TvcDialect"];
+  let options = [
+    Option<"strict", "strict", "bool", /*default=*/"false",
+           "Fail when any ONNX node remains unconverted">,
+  ];
+}
+
+#endif // TVC_CONVERSION_PASSES
