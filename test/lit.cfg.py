@@ -7,7 +7,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "TVC"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".onnxtext"]
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unittests", "fuzz", "Inputs", "models"]
 
 config.test_source_root = os.path.dirname(__file__)

@@ -408,7 +408,9 @@ private:
       return bytes.takeError();
     auto type = RankedTensorType::get(shape, element);
     Value value;
-    if (isa<FloatType>(element)) {
+    // Scalars are constants, not weights: raising patterns read their value
+    // (GELU's 0.5, a softmax scale) from the IR.
+    if (isa<FloatType>(element) && numElements > 1) {
       std::string symbol = uniqueSymbol(init.name());
       Attribute stored;
       if (!options.weightsFileName.empty()) {

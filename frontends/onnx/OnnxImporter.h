@@ -3,8 +3,9 @@
 // Loads an ONNX model (binary protobuf `.onnx`, or textual `.onnxtext`
 // through ONNX's own parser), runs ONNX's version converter and shape
 // inference, and imports it node by node into `tvc_onnx.node` ops inside a
-// `func.func @main_graph`. Float initializers become `tvc.global` weights;
-// others become `arith.constant`. Raising to semantic tvc ops is the job of
+// `func.func @main_graph`. Float initializers of more than one element
+// become `tvc.global` weights; others (scalars, integer shapes) become
+// `arith.constant`. Raising to semantic tvc ops is the job of
 // the `convert-onnx-to-tvc` pass, not of the importer.
 //
 //===----------------------------------------------------------------------===//

@@ -10,6 +10,8 @@
 
 #include "dialects/tvc/IR/TvcDialect.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 

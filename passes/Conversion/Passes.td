@@ -35,7 +35,8 @@ def ConvertOnnxToTvc : Pass<"convert-onnx-to-tvc", "::mlir::ModuleOp"> {
     %y = tvc.linear %x, %w bias %b : (...) -> tensor<2x8xf32>
     ```
   }];
-  let dependentDialects = ["::mlir::tvc::TvcDialect"];
+  let dependentDialects = ["::mlir::tvc::TvcDialect",
+                           "::mlir::tensor::TensorDialect"];
   let options = [
     Option<"strict", "strict", "bool", /*default=*/"false",
            "Fail when any ONNX node remains unconverted">,

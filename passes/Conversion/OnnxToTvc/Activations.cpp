@@ -20,15 +20,21 @@ static bool isConstant(Value value, double expected) {
   return actual && std::abs(*actual - expected) <= 1e-5 * std::abs(expected);
 }
 
-/// Replaces a one-input node by `OpTy(input)` when the types agree.
+/// Replaces a one-input node by `OpTy(input)` (whose type is the input's)
+/// when the node's result type is that type or an unranked version of it.
 template <typename OpTy, typename... Args>
 static LogicalResult replaceUnary(tvc_onnx::NodeOp node,
                                   PatternRewriter &rewriter, Value input,
                                   Args... args) {
-  if (!isRankedFloat(input) || input.getType() != node.getResult(0).getType())
+  Type resultType = node.getResult(0).getType();
+  if (!isRankedFloat(input) ||
+      (resultType != input.getType() &&
+       resultType != UnrankedTensorType::get(
+                         cast<ShapedType>(input.getType()).getElementType())))
     return rewriter.notifyMatchFailure(node, "not a ranked float tensor of "
                                              "the result's type");
-  rewriter.replaceOpWithNewOp<OpTy>(node, input, args...);
+  Value replacement = OpTy::create(rewriter, node.getLoc(), input, args...);
+  replaceNode(node, rewriter, replacement);
   return success();
 }
 
@@ -132,11 +138,13 @@ static LogicalResult convertErfGelu(tvc_onnx::NodeOp node,
   return rewriter.notifyMatchFailure(node, "not the erf form of GELU");
 }
 
+// Since-versions: the earliest opset with today's semantics; Softmax
+// changed from "flatten to 2-D" to "one axis" in 13.
 void mlir::tvc::registerOnnxActivationHandlers(OnnxHandlerTable &table) {
-  table.onOp("Relu", 14, convertRelu);
+  table.onOp("Relu", 6, convertRelu);
   table.onOp("Softmax", 13, convertSoftmax);
   table.onOp("Gelu", 20, convertGeluOp);
-  table.onOp("Mul", 14, convertErfGelu);
+  table.onOp("Mul", 7, convertErfGelu);
   table.onOp("Gelu", 1, convertGeluOp, "com.microsoft");
   table.onOp("FastGelu", 1, convertFastGelu, "com.microsoft");
 }

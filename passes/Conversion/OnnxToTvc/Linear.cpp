@@ -129,8 +129,10 @@ static LogicalResult convertBiasAdd(tvc_onnx::NodeOp node,
   return rewriter.notifyMatchFailure(node, "not a bias added to a linear");
 }
 
+// Since-versions: the earliest opset with today's semantics (later versions
+// only add types); Gemm's C became optional in 11.
 void mlir::tvc::registerOnnxLinearHandlers(OnnxHandlerTable &table) {
-  table.onOp("MatMul", 13, convertMatMul);
-  table.onOp("Gemm", 13, convertGemm);
-  table.onOp("Add", 14, convertBiasAdd);
+  table.onOp("MatMul", 1, convertMatMul);
+  table.onOp("Gemm", 11, convertGemm);
+  table.onOp("Add", 7, convertBiasAdd);
 }

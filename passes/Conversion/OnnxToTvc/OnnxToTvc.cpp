@@ -9,6 +9,7 @@
 #include "passes/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -114,6 +115,28 @@ tvc_onnx::NodeOp mlir::tvc::getDefiningNode(Value value, StringRef opType) {
   return node;
 }
 
+void mlir::tvc::replaceNode(tvc_onnx::NodeOp node, PatternRewriter &rewriter,
+                            Value replacement) {
+  Value old = node.getResult(0);
+  Value cast;
+  for (OpOperand &use : llvm::make_early_inc_range(old.getUses())) {
+    // Generic nodes take any type and are re-typed by their own handler.
+    if (isa<tvc_onnx::NodeOp>(use.getOwner()) ||
+        old.getType() == replacement.getType()) {
+      rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(replacement); });
+      continue;
+    }
+    if (!cast) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointAfterValue(replacement);
+      cast = tensor::CastOp::create(rewriter, node.getLoc(), old.getType(),
+                                    replacement);
+    }
+    rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(cast); });
+  }
+  rewriter.eraseOp(node);
+}
+
 bool mlir::tvc::isRankedFloat(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   return type && isa<FloatType>(type.getElementType());
@@ -158,7 +181,11 @@ struct ConvertOnnxToTvcPass
       std::string key =
           llvm::formatv("{0} (domain '{1}', opset {2})", node.getOpType(),
                         node.getDomain(), node.getVersion());
-      remaining[key].push_back(node.getNodeName().str());
+      std::vector<std::string> &names = remaining[key];
+      if (!node.getNodeName().empty())
+        names.push_back(node.getNodeName().str());
+      else
+        names.push_back("");
     });
     if (remaining.empty())
       return;
@@ -166,9 +193,13 @@ struct ConvertOnnxToTvcPass
                               << "unsupported ONNX nodes remain:";
     for (const auto &[key, names] : remaining) {
       diag << "\n  " << key << ": " << names.size() << " node(s)";
-      for (size_t i = 0; i < names.size() && i < 3; ++i)
-        diag << (i ? ", '" : " '") << names[i] << "'";
-      if (names.size() > 3)
+      std::vector<std::string> named;
+      for (const std::string &name : names)
+        if (!name.empty())
+          named.push_back("'" + name + "'");
+      for (size_t i = 0; i < named.size() && i < 3; ++i)
+        diag << (i ? ", " : " ") << named[i];
+      if (named.size() > 3)
         diag << ", ...";
     }
     signalPassFailure();

@@ -74,6 +74,12 @@ double getFloatAttr(tvc_onnx::NodeOp node, StringRef name, double fallback);
 std::optional<double> getScalarConstant(Value value);
 /// The node defining `value` when it is an ONNX node of `opType`.
 tvc_onnx::NodeOp getDefiningNode(Value value, StringRef opType);
+/// Replaces the single-result `node` by `replacement`, whose type may be
+/// more precise than the node's (ONNX could not infer it, e.g. for ops
+/// newer than libonnx's schemas): generic users take it as is, other users
+/// get a tensor.cast to the old type.
+void replaceNode(tvc_onnx::NodeOp node, PatternRewriter &rewriter,
+                 Value replacement);
 /// True when `value` is a ranked float tensor.
 bool isRankedFloat(Value value);
 
