@@ -22,6 +22,8 @@ config.substitutions.append(("%tvc_src_root", config.tvc_src_root))
 
 if config.tvc_have_cuda:
     config.available_features.add("cuda")
+if config.tvc_have_onnx:
+    config.available_features.add("onnx")
 
 tool_dirs = [config.tvc_tools_dir, config.llvm_tools_dir]
 tools = ["tvc-opt", "tvc-import"]

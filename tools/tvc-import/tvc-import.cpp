@@ -13,7 +13,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontends/hf/HfImporter.h"
+#ifdef TVC_HAVE_ONNX
 #include "frontends/onnx/OnnxImporter.h"
+#endif
 #include "passes/Conversion/OnnxToTvc/OnnxToTvc.h"
 #include "dialects/tvc/IR/TvcOps.h"
 #include "lib/Registration/Registration.h"
@@ -180,6 +182,7 @@ static int importHf(MLIRContext &context) {
   return 0;
 }
 
+#ifdef TVC_HAVE_ONNX
 static int importOnnxModel(MLIRContext &context) {
   tvc::OnnxImportOptions options;
   for (StringRef spec : inputShapes) {
@@ -234,6 +237,13 @@ static int importOnnxModel(MLIRContext &context) {
   }
   return 0;
 }
+
+#else
+static int importOnnxModel(MLIRContext &) {
+  return fail(inputPath + ": this tvc-import was built without ONNX support "
+                          "(TVC_ENABLE_ONNX=OFF)");
+}
+#endif
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
