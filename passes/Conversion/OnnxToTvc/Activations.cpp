@@ -14,12 +14,6 @@
 using namespace mlir;
 using namespace mlir::tvc;
 
-/// True when `value` is the scalar constant `expected` (relative 1e-5).
-static bool isConstant(Value value, double expected) {
-  std::optional<double> actual = getScalarConstant(value);
-  return actual && std::abs(*actual - expected) <= 1e-5 * std::abs(expected);
-}
-
 /// Replaces a one-input node by `OpTy(input)` (whose type is the input's)
 /// when the node's result type is that type or an unranked version of it.
 template <typename OpTy, typename... Args>
@@ -77,16 +71,6 @@ static LogicalResult convertFastGelu(tvc_onnx::NodeOp node,
     return rewriter.notifyMatchFailure(node, "bias input not supported");
   return replaceUnary<GeluOp>(node, rewriter, node.getInputs()[0],
                               GeluApproximation::Tanh);
-}
-
-/// The two operands of a binary ONNX node of `opType`, in both orders.
-static SmallVector<std::pair<Value, Value>> getOperandOrders(Value value,
-                                                             StringRef opType) {
-  tvc_onnx::NodeOp node = getDefiningNode(value, opType);
-  if (!node || node.getInputs().size() != 2)
-    return {};
-  Value a = node.getInputs()[0], b = node.getInputs()[1];
-  return {{a, b}, {b, a}};
 }
 
 /// The x of `erf(x / sqrt 2)` (or `erf(x * (1 / sqrt 2))`), if `value` is

@@ -13,6 +13,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cmath>
 #include <map>
 
 namespace mlir::tvc {
@@ -35,6 +36,21 @@ static std::string makeKey(StringRef domain, StringRef opType) {
 void OnnxHandlerTable::onOp(StringRef opType, int64_t sinceVersion,
                             OnnxHandler handler, StringRef domain) {
   std::vector<Entry> &entries = handlers[makeKey(domain, opType)];
+  // Several handlers of one op and version (e.g. Add: bias fusion, the root
+  // of a decomposed layer norm) are tried in registration order; a handler
+  // that fails leaves the IR unchanged.
+  for (Entry &entry : entries) {
+    if (entry.sinceVersion != sinceVersion)
+      continue;
+    entry.handler = [first = std::move(entry.handler),
+                     second = std::move(handler)](tvc_onnx::NodeOp node,
+                                                  PatternRewriter &rewriter) {
+      if (succeeded(first(node, rewriter)))
+        return success();
+      return second(node, rewriter);
+    };
+    return;
+  }
   entries.push_back({sinceVersion, std::move(handler)});
   llvm::sort(entries, [](const Entry &lhs, const Entry &rhs) {
     return lhs.sinceVersion > rhs.sinceVersion;
@@ -135,6 +151,20 @@ void mlir::tvc::replaceNode(tvc_onnx::NodeOp node, PatternRewriter &rewriter,
     rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(cast); });
   }
   rewriter.eraseOp(node);
+}
+
+SmallVector<std::pair<Value, Value>>
+mlir::tvc::getOperandOrders(Value value, StringRef opType) {
+  tvc_onnx::NodeOp node = getDefiningNode(value, opType);
+  if (!node || node.getInputs().size() != 2)
+    return {};
+  Value a = node.getInputs()[0], b = node.getInputs()[1];
+  return {{a, b}, {b, a}};
+}
+
+bool mlir::tvc::isConstant(Value value, double expected) {
+  std::optional<double> actual = getScalarConstant(value);
+  return actual && std::abs(*actual - expected) <= 1e-5 * std::abs(expected);
 }
 
 bool mlir::tvc::isRankedFloat(Value value) {

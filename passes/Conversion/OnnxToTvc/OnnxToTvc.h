@@ -30,6 +30,8 @@ using OnnxHandler =
 class OnnxHandlerTable {
 public:
   /// Registers `handler` for `opType` in `domain` from opset `sinceVersion`.
+  /// A second handler for the same op and version is tried after the first
+  /// fails.
   void onOp(StringRef opType, int64_t sinceVersion, OnnxHandler handler,
             StringRef domain = "");
 
@@ -82,6 +84,12 @@ void replaceNode(tvc_onnx::NodeOp node, PatternRewriter &rewriter,
                  Value replacement);
 /// True when `value` is a ranked float tensor.
 bool isRankedFloat(Value value);
+/// The operands of the binary ONNX node of `opType` defining `value`, in
+/// both orders (for commutative matching); empty when it is not one.
+SmallVector<std::pair<Value, Value>> getOperandOrders(Value value,
+                                                      StringRef opType);
+/// True when `value` is the scalar constant `expected` (relative 1e-5).
+bool isConstant(Value value, double expected);
 
 } // namespace mlir::tvc
 
