@@ -261,7 +261,7 @@ int main(int argc, char **argv) {
                     "type, and the opset version it applies from. Nodes\n"
                     "without a handler stay generic `tvc_onnx.node` ops.\n\n";
     for (const std::string &line : tvc::getOnnxHandlerTable().describe())
-      llvm::outs() << "- `" << line << "`\n";
+      llvm::outs() << "- " << line << "\n";
     return 0;
   }
   if (inputPath.empty())

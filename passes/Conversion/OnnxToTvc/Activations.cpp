@@ -125,10 +125,11 @@ static LogicalResult convertErfGelu(tvc_onnx::NodeOp node,
 // Since-versions: the earliest opset with today's semantics; Softmax
 // changed from "flatten to 2-D" to "one axis" in 13.
 void mlir::tvc::registerOnnxActivationHandlers(OnnxHandlerTable &table) {
-  table.onOp("Relu", 6, convertRelu);
-  table.onOp("Softmax", 13, convertSoftmax);
-  table.onOp("Gelu", 20, convertGeluOp);
-  table.onOp("Mul", 7, convertErfGelu);
-  table.onOp("Gelu", 1, convertGeluOp, "com.microsoft");
-  table.onOp("FastGelu", 1, convertFastGelu, "com.microsoft");
+  table.onOp("Relu", 6, "-> relu", convertRelu);
+  table.onOp("Softmax", 13, "over the last axis -> softmax", convertSoftmax);
+  table.onOp("Gelu", 20, "-> gelu (exact or tanh)", convertGeluOp);
+  table.onOp("Mul", 7, "root of erf-form GELU -> gelu", convertErfGelu);
+  table.onOp("Gelu", 1, "-> gelu", convertGeluOp, "com.microsoft");
+  table.onOp("FastGelu", 1, "without bias -> gelu (tanh)", convertFastGelu,
+             "com.microsoft");
 }

@@ -132,7 +132,10 @@ static LogicalResult convertBiasAdd(tvc_onnx::NodeOp node,
 // Since-versions: the earliest opset with today's semantics (later versions
 // only add types); Gemm's C became optional in 11.
 void mlir::tvc::registerOnnxLinearHandlers(OnnxHandlerTable &table) {
-  table.onOp("MatMul", 1, convertMatMul);
-  table.onOp("Gemm", 11, convertGemm);
-  table.onOp("Add", 7, convertBiasAdd);
+  table.onOp("MatMul", 1, "by a weight (or a transposed weight) -> linear",
+             convertMatMul);
+  table.onOp("Gemm", 11, "alpha = beta = 1, no transA -> linear (+ bias)",
+             convertGemm);
+  table.onOp("Add", 7, "1-D bias after a linear -> its bias",
+             convertBiasAdd);
 }

@@ -166,7 +166,12 @@ static LogicalResult convertDecomposedRmsNorm(tvc_onnx::NodeOp node,
 }
 
 void mlir::tvc::registerOnnxNormalizationHandlers(OnnxHandlerTable &table) {
-  table.onOp("LayerNormalization", 17, convertLayerNorm);
-  table.onOp("Add", 7, convertDecomposedLayerNorm);
-  table.onOp("Mul", 7, convertDecomposedRmsNorm);
+  table.onOp("LayerNormalization", 17, "over the last axis -> layer_norm",
+             convertLayerNorm);
+  table.onOp("Add", 7,
+             "root of a decomposed layer norm (torch < opset 17) -> "
+             "layer_norm",
+             convertDecomposedLayerNorm);
+  table.onOp("Mul", 7, "root of a hand-written RMS norm -> rms_norm",
+             convertDecomposedRmsNorm);
 }

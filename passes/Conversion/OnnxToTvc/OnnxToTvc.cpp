@@ -34,7 +34,8 @@ static std::string makeKey(StringRef domain, StringRef opType) {
 }
 
 void OnnxHandlerTable::onOp(StringRef opType, int64_t sinceVersion,
-                            OnnxHandler handler, StringRef domain) {
+                            StringRef what, OnnxHandler handler,
+                            StringRef domain) {
   std::vector<Entry> &entries = handlers[makeKey(domain, opType)];
   // Several handlers of one op and version (e.g. Add: bias fusion, the root
   // of a decomposed layer norm) are tried in registration order; a handler
@@ -42,6 +43,7 @@ void OnnxHandlerTable::onOp(StringRef opType, int64_t sinceVersion,
   for (Entry &entry : entries) {
     if (entry.sinceVersion != sinceVersion)
       continue;
+    entry.what += "; " + what.str();
     entry.handler = [first = std::move(entry.handler),
                      second = std::move(handler)](tvc_onnx::NodeOp node,
                                                   PatternRewriter &rewriter) {
@@ -51,7 +53,7 @@ void OnnxHandlerTable::onOp(StringRef opType, int64_t sinceVersion,
     };
     return;
   }
-  entries.push_back({sinceVersion, std::move(handler)});
+  entries.push_back({sinceVersion, what.str(), std::move(handler)});
   llvm::sort(entries, [](const Entry &lhs, const Entry &rhs) {
     return lhs.sinceVersion > rhs.sinceVersion;
   });
@@ -72,8 +74,8 @@ std::vector<std::string> OnnxHandlerTable::describe() const {
   std::vector<std::string> lines;
   for (const auto &entry : handlers)
     for (const Entry &handler : entry.second)
-      lines.push_back(llvm::formatv("{0} since {1}", entry.getKey(),
-                                    handler.sinceVersion));
+      lines.push_back(llvm::formatv("`{0}` since {1}: {2}", entry.getKey(),
+                                    handler.sinceVersion, handler.what));
   llvm::sort(lines);
   return lines;
 }

@@ -32,21 +32,23 @@ public:
   /// Registers `handler` for `opType` in `domain` from opset `sinceVersion`.
   /// A second handler for the same op and version is tried after the first
   /// fails.
-  void onOp(StringRef opType, int64_t sinceVersion, OnnxHandler handler,
-            StringRef domain = "");
+  /// `what` says in a few words what the handler raises (for the docs).
+  void onOp(StringRef opType, int64_t sinceVersion, StringRef what,
+            OnnxHandler handler, StringRef domain = "");
 
   /// The handler for a node: the one with the highest since-version not
   /// above the node's version; nullptr when none applies.
   const OnnxHandler *lookup(StringRef domain, StringRef opType,
                             int64_t version) const;
 
-  /// Names of every registered op ("domain::op_type since N"), sorted; for
-  /// docs and tests.
+  /// One line per registered op and version, sorted, for docs and tests:
+  /// "`domain::op_type` since N: what; what".
   std::vector<std::string> describe() const;
 
 private:
   struct Entry {
     int64_t sinceVersion;
+    std::string what;
     OnnxHandler handler;
   };
   llvm::StringMap<std::vector<Entry>> handlers;

@@ -25,9 +25,9 @@ OnnxHandler tagged(int &slot, int tag) {
 TEST(OnnxHandlerTable, PicksNewestApplicableVersion) {
   int called = 0;
   OnnxHandlerTable table;
-  table.onOp("Softmax", 13, tagged(called, 13));
-  table.onOp("Softmax", 1, tagged(called, 1));
-  table.onOp("Softmax", 20, tagged(called, 20));
+  table.onOp("Softmax", 13, "test", tagged(called, 13));
+  table.onOp("Softmax", 1, "test", tagged(called, 1));
+  table.onOp("Softmax", 20, "test", tagged(called, 20));
 
   struct Case {
     int64_t version;
@@ -46,7 +46,7 @@ TEST(OnnxHandlerTable, PicksNewestApplicableVersion) {
 TEST(OnnxHandlerTable, NothingBeforeTheFirstVersion) {
   int called = 0;
   OnnxHandlerTable table;
-  table.onOp("LayerNormalization", 17, tagged(called, 17));
+  table.onOp("LayerNormalization", 17, "test", tagged(called, 17));
   EXPECT_EQ(table.lookup("", "LayerNormalization", 16), nullptr);
   EXPECT_NE(table.lookup("", "LayerNormalization", 17), nullptr);
 }
@@ -54,7 +54,7 @@ TEST(OnnxHandlerTable, NothingBeforeTheFirstVersion) {
 TEST(OnnxHandlerTable, DomainsAreSeparate) {
   int called = 0;
   OnnxHandlerTable table;
-  table.onOp("Gelu", 1, tagged(called, 1), "com.microsoft");
+  table.onOp("Gelu", 1, "test", tagged(called, 1), "com.microsoft");
   EXPECT_EQ(table.lookup("", "Gelu", 17), nullptr);
   EXPECT_NE(table.lookup("com.microsoft", "Gelu", 1), nullptr);
   EXPECT_EQ(table.lookup("com.microsoft", "Attention", 1), nullptr);
@@ -63,12 +63,29 @@ TEST(OnnxHandlerTable, DomainsAreSeparate) {
 TEST(OnnxHandlerTable, DescribesEveryRegistration) {
   int called = 0;
   OnnxHandlerTable table;
-  table.onOp("MatMul", 1, tagged(called, 1));
-  table.onOp("Gelu", 1, tagged(called, 1), "com.microsoft");
+  table.onOp("MatMul", 1, "test", tagged(called, 1));
+  table.onOp("Gelu", 1, "test", tagged(called, 1), "com.microsoft");
   std::vector<std::string> lines = table.describe();
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[0], "::MatMul since 1");
-  EXPECT_EQ(lines[1], "com.microsoft::Gelu since 1");
+  EXPECT_EQ(lines[0], "`::MatMul` since 1: test");
+  EXPECT_EQ(lines[1], "`com.microsoft::Gelu` since 1: test");
+}
+
+TEST(OnnxHandlerTable, SameVersionHandlersAreTriedInOrder) {
+  int called = 0;
+  OnnxHandlerTable table;
+  table.onOp("Add", 7, "first", [&](tvc_onnx::NodeOp, PatternRewriter &) {
+    called = 1;
+    return failure();
+  });
+  table.onOp("Add", 7, "second", tagged(called, 2));
+  MLIRContext context;
+  PatternRewriter rewriter(&context);
+  const OnnxHandler *handler = table.lookup("", "Add", 17);
+  ASSERT_NE(handler, nullptr);
+  EXPECT_TRUE(succeeded((*handler)(tvc_onnx::NodeOp(), rewriter)));
+  EXPECT_EQ(called, 2);
+  EXPECT_EQ(table.describe().front(), "`::Add` since 7: first; second");
 }
 
 TEST(OnnxHandlerTable, BuiltInTableCoversTheRaisedOps) {
