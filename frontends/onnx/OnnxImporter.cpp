@@ -60,10 +60,16 @@ static Expected<onnx::ModelProto> loadModel(StringRef path) {
     return makeError(path + ": " + buffer.getError().message());
   onnx::ModelProto model;
   if (path.ends_with(".onnxtext")) {
-    onnx::OnnxParser parser((*buffer)->getBufferStart());
-    auto status = parser.Parse(model);
-    if (!status.IsOK())
-      return makeError(path + ": " + status.ErrorMessage());
+    // The parser reports most errors by status but some by exception (a
+    // number it cannot convert, e.g. "-inf").
+    try {
+      onnx::OnnxParser parser((*buffer)->getBufferStart());
+      auto status = parser.Parse(model);
+      if (!status.IsOK())
+        return makeError(path + ": " + status.ErrorMessage());
+    } catch (const std::exception &e) {
+      return makeError(path + ": invalid textual ONNX (" + e.what() + ")");
+    }
     return model;
   }
   if ((*buffer)->getBufferSize() > static_cast<size_t>(INT32_MAX))

@@ -21,8 +21,12 @@ def ConvertOnnxToTvc : Pass<"convert-onnx-to-tvc", "::mlir::ModuleOp"> {
     version each handler supports from (the handler with the highest
     since-version not above the node's version wins), as torch-mlir's ONNX
     conversion does. Handlers live in one file per op family
-    (`Linear.cpp`, `Normalization.cpp`, `Activations.cpp`) and also raise
-    multi-node forms, e.g. GELU exported as `x * 0.5 * (1 + erf(x / sqrt 2))`.
+    (`Linear.cpp`, `Normalization.cpp`, `Activations.cpp`, `Attention.cpp`)
+    and also raise multi-node forms: GELU exported as
+    `x * 0.5 * (1 + erf(x / sqrt 2))`, decomposed layer and RMS norms, and
+    scaled dot-product attention written out as Reshape/Transpose/MatMul/
+    Softmax, whose mask is read from the graph (constant buffers are read
+    through the weight store, relative to `weights-dir`).
 
     Nodes no handler raises stay generic. With `strict`, any remaining node
     is an error listing every remaining op type, node name, domain and
@@ -40,6 +44,9 @@ def ConvertOnnxToTvc : Pass<"convert-onnx-to-tvc", "::mlir::ModuleOp"> {
   let options = [
     Option<"strict", "strict", "bool", /*default=*/"false",
            "Fail when any ONNX node remains unconverted">,
+    Option<"weightsDir", "weights-dir", "std::string", /*default=*/"\"\"",
+           "Directory that relative weight file names are resolved against "
+           "(to read constant masks)">,
   ];
 }
 

@@ -1,6 +1,7 @@
-//===- Activations.cpp - ONNX activations and softmax to tvc --------------===//
+//===- Activations.cpp - ONNX activations and elementwise ops to tvc ------===//
 //
-// Relu, Softmax over the last axis, and GELU: the Gelu op (opset 20,
+// Relu, Add of equal types (residuals), Softmax over the last axis, and
+// GELU: the Gelu op (opset 20,
 // com.microsoft Gelu/FastGelu) and the erf form torch exports,
 // `(x * (erf(x / sqrt 2) + 1)) * 0.5`, matched at its last Mul in any
 // operand order.
@@ -122,10 +123,24 @@ static LogicalResult convertErfGelu(tvc_onnx::NodeOp node,
   return rewriter.notifyMatchFailure(node, "not the erf form of GELU");
 }
 
+/// Add of two tensors of one type (residual connections) -> tvc.add.
+static LogicalResult convertResidualAdd(tvc_onnx::NodeOp node,
+                                        PatternRewriter &rewriter) {
+  if (node.getInputs().size() != 2)
+    return rewriter.notifyMatchFailure(node, "expects two inputs");
+  Value lhs = node.getInputs()[0], rhs = node.getInputs()[1];
+  if (!isRankedFloat(lhs) || lhs.getType() != rhs.getType() ||
+      lhs.getType() != node.getResult(0).getType())
+    return rewriter.notifyMatchFailure(node, "operands broadcast");
+  rewriter.replaceOpWithNewOp<AddOp>(node, lhs, rhs);
+  return success();
+}
+
 // Since-versions: the earliest opset with today's semantics; Softmax
 // changed from "flatten to 2-D" to "one axis" in 13.
 void mlir::tvc::registerOnnxActivationHandlers(OnnxHandlerTable &table) {
   table.onOp("Relu", 6, "-> relu", convertRelu);
+  table.onOp("Add", 7, "two tensors of one type -> add", convertResidualAdd);
   table.onOp("Softmax", 13, "over the last axis -> softmax", convertSoftmax);
   table.onOp("Gelu", 20, "-> gelu (exact or tanh)", convertGeluOp);
   table.onOp("Mul", 7, "root of erf-form GELU -> gelu", convertErfGelu);

@@ -1,12 +1,16 @@
-//===- Linear.cpp - ONNX MatMul, Gemm and bias Add to tvc.linear ---------===//
+//===- Linear.cpp - ONNX linear maps, embeddings and splits to tvc --------===//
 //
 // MatMul by a weight (stored [in, out], or [out, in] behind a Transpose),
 // Gemm with transB and a 1-D bias, and an Add of a 1-D bias after a linear
 // all become tvc.linear, whose weight layout says how the matrix is stored.
+// Gather of weight rows by ids is an embedding; a Split of a fused
+// projection's last axis is tvc.split.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/Conversion/OnnxToTvc/OnnxToTvc.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
 
 using namespace mlir;
 using namespace mlir::tvc;
@@ -129,6 +133,58 @@ static LogicalResult convertBiasAdd(tvc_onnx::NodeOp node,
   return rewriter.notifyMatchFailure(node, "not a bias added to a linear");
 }
 
+/// Gather(table, ids) along axis 0 of a rank-2 weight -> embedding.
+static LogicalResult convertEmbedding(tvc_onnx::NodeOp node,
+                                      PatternRewriter &rewriter) {
+  if (node.getInputs().size() != 2 || getIntAttr(node, "axis", 0) != 0)
+    return rewriter.notifyMatchFailure(node, "expects Gather on axis 0");
+  Value table = getMatrixWeight(node.getInputs()[0]);
+  auto ids = dyn_cast<RankedTensorType>(node.getInputs()[1].getType());
+  if (!table || !ids || !isa<IntegerType>(ids.getElementType()) ||
+      ids.getRank() == 0)
+    return rewriter.notifyMatchFailure(node, "not a weight gathered by ids");
+  auto embedding = EmbeddingOp::create(rewriter, node.getLoc(), table,
+                                       node.getInputs()[1]);
+  if (embedding.getType() != node.getResult(0).getType()) {
+    rewriter.eraseOp(embedding);
+    return rewriter.notifyMatchFailure(node, "result type differs");
+  }
+  rewriter.replaceOp(node, embedding.getResult());
+  return success();
+}
+
+/// Split of the last axis into constant sizes -> split.
+static LogicalResult convertSplit(tvc_onnx::NodeOp node,
+                                  PatternRewriter &rewriter) {
+  if (node.getInputs().size() != 2 || !isRankedFloat(node.getInputs()[0]))
+    return rewriter.notifyMatchFailure(node, "expects data and split sizes");
+  Value input = node.getInputs()[0];
+  int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
+  int64_t axis = getIntAttr(node, "axis", 0);
+  if (axis != -1 && axis != rank - 1)
+    return rewriter.notifyMatchFailure(node, "not the last axis");
+  DenseElementsAttr sizesAttr;
+  if (auto constant = node.getInputs()[1].getDefiningOp<arith::ConstantOp>())
+    sizesAttr = dyn_cast<DenseElementsAttr>(constant.getValue());
+  else if (tvc_onnx::NodeOp c = getDefiningNode(node.getInputs()[1], "Constant"))
+    sizesAttr = dyn_cast_or_null<DenseElementsAttr>(c.getAttrs().get("value"));
+  if (!sizesAttr || !sizesAttr.getElementType().isInteger(64))
+    return rewriter.notifyMatchFailure(node, "split sizes are not constant");
+  SmallVector<int64_t> sizes;
+  for (const APInt &size : sizesAttr.getValues<APInt>())
+    sizes.push_back(size.getSExtValue());
+  if (sizes.size() != node.getNumResults())
+    return rewriter.notifyMatchFailure(node, "one size per output expected");
+  auto split = SplitOp::create(rewriter, node.getLoc(), input,
+                               rewriter.getDenseI64ArrayAttr(sizes));
+  if (split.getResultTypes() != node.getResultTypes()) {
+    rewriter.eraseOp(split);
+    return rewriter.notifyMatchFailure(node, "result types differ");
+  }
+  rewriter.replaceOp(node, split.getResults());
+  return success();
+}
+
 // Since-versions: the earliest opset with today's semantics (later versions
 // only add types); Gemm's C became optional in 11.
 void mlir::tvc::registerOnnxLinearHandlers(OnnxHandlerTable &table) {
@@ -138,4 +194,8 @@ void mlir::tvc::registerOnnxLinearHandlers(OnnxHandlerTable &table) {
              convertGemm);
   table.onOp("Add", 7, "1-D bias after a linear -> its bias",
              convertBiasAdd);
+  table.onOp("Gather", 1, "rows of a weight by integer ids -> embedding",
+             convertEmbedding);
+  table.onOp("Split", 13, "last axis into constant sizes -> split",
+             convertSplit);
 }

@@ -8,6 +8,8 @@
 #include "passes/Conversion/OnnxToTvc/OnnxToTvc.h"
 #include "passes/Conversion/Passes.h"
 
+#include "lib/Support/WeightStore.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -80,12 +82,19 @@ std::vector<std::string> OnnxHandlerTable::describe() const {
   return lines;
 }
 
+void mlir::tvc::registerAllOnnxHandlers(OnnxHandlerTable &table,
+                                        WeightStore &store) {
+  registerOnnxLinearHandlers(table);
+  registerOnnxNormalizationHandlers(table);
+  registerOnnxActivationHandlers(table);
+  registerOnnxAttentionHandlers(table, store);
+}
+
 const OnnxHandlerTable &mlir::tvc::getOnnxHandlerTable() {
+  static WeightStore store;
   static const OnnxHandlerTable table = [] {
     OnnxHandlerTable table;
-    registerOnnxLinearHandlers(table);
-    registerOnnxNormalizationHandlers(table);
-    registerOnnxActivationHandlers(table);
+    registerAllOnnxHandlers(table, store);
     return table;
   }();
   return table;
@@ -182,16 +191,19 @@ namespace {
 
 /// Dispatches a node to its handler.
 struct OnnxNodePattern : OpRewritePattern<tvc_onnx::NodeOp> {
-  using OpRewritePattern::OpRewritePattern;
+  OnnxNodePattern(MLIRContext *context, const OnnxHandlerTable &table)
+      : OpRewritePattern(context), table(table) {}
 
   LogicalResult matchAndRewrite(tvc_onnx::NodeOp node,
                                 PatternRewriter &rewriter) const override {
-    const OnnxHandler *handler = getOnnxHandlerTable().lookup(
-        node.getDomain(), node.getOpType(), node.getVersion());
+    const OnnxHandler *handler =
+        table.lookup(node.getDomain(), node.getOpType(), node.getVersion());
     if (!handler)
       return rewriter.notifyMatchFailure(node, "no handler for this op");
     return (*handler)(node, rewriter);
   }
+
+  const OnnxHandlerTable &table;
 };
 
 struct ConvertOnnxToTvcPass
@@ -199,8 +211,11 @@ struct ConvertOnnxToTvcPass
   using ConvertOnnxToTvcBase::ConvertOnnxToTvcBase;
 
   void runOnOperation() override {
+    WeightStore store(weightsDir);
+    OnnxHandlerTable table;
+    registerAllOnnxHandlers(table, store);
     RewritePatternSet patterns(&getContext());
-    populateOnnxToTvcPatterns(patterns);
+    populateOnnxToTvcPatterns(patterns, table);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
       getOperation().emitError("convert-onnx-to-tvc did not converge");
       return signalPassFailure();
@@ -240,6 +255,7 @@ struct ConvertOnnxToTvcPass
 
 } // namespace
 
-void mlir::tvc::populateOnnxToTvcPatterns(RewritePatternSet &patterns) {
-  patterns.add<OnnxNodePattern>(patterns.getContext());
+void mlir::tvc::populateOnnxToTvcPatterns(RewritePatternSet &patterns,
+                                          const OnnxHandlerTable &table) {
+  patterns.add<OnnxNodePattern>(patterns.getContext(), table);
 }

@@ -16,10 +16,13 @@
 #include "llvm/ADT/StringMap.h"
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
 namespace mlir::tvc {
+
+class WeightStore;
 
 /// Rewrites one ONNX node (the handler replaces it, or returns failure with
 /// a match-failure note and leaves the IR unchanged).
@@ -54,16 +57,24 @@ private:
   llvm::StringMap<std::vector<Entry>> handlers;
 };
 
-/// The families' registration functions (one file each).
+/// The families' registration functions (one file each). Handlers that
+/// read constant tensors (attention masks) do so through `store`.
 void registerOnnxLinearHandlers(OnnxHandlerTable &table);
 void registerOnnxNormalizationHandlers(OnnxHandlerTable &table);
 void registerOnnxActivationHandlers(OnnxHandlerTable &table);
+void registerOnnxAttentionHandlers(OnnxHandlerTable &table,
+                                   WeightStore &store);
 
-/// All handlers.
+/// Registers every family's handlers.
+void registerAllOnnxHandlers(OnnxHandlerTable &table, WeightStore &store);
+
+/// A table of all handlers (reading weights relative to the current
+/// directory), for listings and tests.
 const OnnxHandlerTable &getOnnxHandlerTable();
 
-/// Adds the dispatching pattern to `patterns`.
-void populateOnnxToTvcPatterns(RewritePatternSet &patterns);
+/// Adds the pattern dispatching through `table` (which must outlive it).
+void populateOnnxToTvcPatterns(RewritePatternSet &patterns,
+                               const OnnxHandlerTable &table);
 
 //===----------------------------------------------------------------------===//
 // Helpers for handlers

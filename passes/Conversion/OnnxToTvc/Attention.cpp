@@ -1,0 +1,433 @@
+//===- Attention.cpp - Scaled dot-product attention from ONNX graphs ------===//
+//
+// Raises the multi-head attention exporters write out op by op:
+//
+//   q4 = Transpose[0,2,1,3](Reshape(q, [B, T, H, Dh]))      (same for v4)
+//   kT = Transpose[0,2,3,1](Reshape(k, ...)) or Transpose[0,1,3,2](k4)
+//   s  = MatMul(q4, kT), scaled by Mul(c) or Div(c)
+//   s  = Where(mask == 0, -inf, s) | Add(s, additive mask) | s
+//   y  = Reshape(Transpose[0,2,1,3](MatMul(Softmax(s, -1), v4)), [B, T, W])
+//
+// into one tvc.attention on the packed q, k, v, rooted at the final Reshape.
+// The mask is never guessed: it is read from the graph (a constant buffer
+// sliced from its origin, or Trilu of -inf) and classified as full, causal
+// or a sliding window by its values; anything else leaves the nodes alone.
+// Rotary embeddings and repeated KV heads between the head split and the
+// scores are not matched yet.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Conversion/OnnxToTvc/OnnxToTvc.h"
+
+#include "lib/Support/WeightStore.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::tvc;
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+/// An integer constant tensor's values (arith.constant or Constant node).
+static std::optional<SmallVector<int64_t>> getIntValues(Value value) {
+  DenseElementsAttr elements;
+  if (auto constant = value.getDefiningOp<arith::ConstantOp>())
+    elements = dyn_cast<DenseElementsAttr>(constant.getValue());
+  else if (tvc_onnx::NodeOp node = getDefiningNode(value, "Constant"))
+    elements = dyn_cast_or_null<DenseElementsAttr>(node.getAttrs().get("value"));
+  if (!elements || !elements.getElementType().isInteger())
+    return std::nullopt;
+  SmallVector<int64_t> values;
+  for (const APInt &element : elements.getValues<APInt>())
+    values.push_back(element.getSExtValue());
+  return values;
+}
+
+/// The values of a constant float/int/bool tensor as doubles with its shape:
+/// arith.constant, a Constant node, or a tvc.weight (inline or external,
+/// read through the weight store).
+static std::optional<std::pair<SmallVector<double>, SmallVector<int64_t>>>
+getTensorValues(Value value, WeightStore &store) {
+  while (tvc_onnx::NodeOp identity = getDefiningNode(value, "Identity"))
+    value = identity.getInputs()[0];
+  Attribute attr;
+  if (auto constant = value.getDefiningOp<arith::ConstantOp>())
+    attr = constant.getValue();
+  else if (tvc_onnx::NodeOp node = getDefiningNode(value, "Constant"))
+    attr = node.getAttrs().get("value");
+  SmallVector<double> values;
+  if (auto elements = dyn_cast_or_null<DenseElementsAttr>(attr)) {
+    Type element = elements.getElementType();
+    if (isa<FloatType>(element))
+      for (const APFloat &v : elements.getValues<APFloat>())
+        values.push_back(v.convertToDouble());
+    else if (element.isInteger(1))
+      for (bool v : elements.getValues<bool>())
+        values.push_back(v ? 1.0 : 0.0);
+    else
+      for (const APInt &v : elements.getValues<APInt>())
+        values.push_back(double(v.getSExtValue()));
+    return std::make_pair(values,
+                          SmallVector<int64_t>(elements.getType().getShape()));
+  }
+  auto weight = value.getDefiningOp<WeightOp>();
+  if (!weight || !weight.getType().getElementType().isF32())
+    return std::nullopt;
+  auto global = SymbolTable::lookupNearestSymbolFrom<GlobalOp>(
+      weight, weight.getNameAttr());
+  if (!global)
+    return std::nullopt;
+  llvm::Expected<WeightView> view = store.read(global);
+  if (!view) {
+    llvm::consumeError(view.takeError());
+    return std::nullopt;
+  }
+  for (size_t i = 0; i + 4 <= view->bytes.size(); i += 4) {
+    float element;
+    std::memcpy(&element, view->bytes.data() + i, 4);
+    values.push_back(element);
+  }
+  return std::make_pair(
+      values, SmallVector<int64_t>(view->shape.begin(), view->shape.end()));
+}
+
+//===----------------------------------------------------------------------===//
+// Head split and merge
+//===----------------------------------------------------------------------===//
+
+/// True when `node` is a Transpose with exactly `perm`.
+static bool isTranspose(tvc_onnx::NodeOp node, ArrayRef<int64_t> perm) {
+  if (!node || node.getOpType() != "Transpose" || node.getInputs().size() != 1)
+    return false;
+  auto attr = dyn_cast_or_null<ArrayAttr>(node.getAttrs().get("perm"));
+  if (!attr || attr.size() != perm.size())
+    return false;
+  for (auto [element, expected] : llvm::zip(attr, perm))
+    if (cast<IntegerAttr>(element).getInt() != expected)
+      return false;
+  return true;
+}
+
+/// A packed [B, T, H * Dh] tensor and its head count.
+struct Heads {
+  Value packed;
+  int64_t heads;
+};
+
+/// `Reshape(x, [B, T, H, Dh])` with H a constant: the shape is a constant
+/// or a Concat whose third piece is a constant.
+static std::optional<Heads> matchReshapeToHeads(Value value) {
+  tvc_onnx::NodeOp reshape = getDefiningNode(value, "Reshape");
+  if (!reshape || reshape.getInputs().size() != 2)
+    return std::nullopt;
+  Value packed = reshape.getInputs()[0];
+  auto type = dyn_cast<RankedTensorType>(packed.getType());
+  if (!type || type.getRank() != 3 || !isa<FloatType>(type.getElementType()))
+    return std::nullopt;
+  Value shape = reshape.getInputs()[1];
+  std::optional<int64_t> heads;
+  if (auto values = getIntValues(shape); values && values->size() == 4)
+    heads = (*values)[2];
+  else if (tvc_onnx::NodeOp concat = getDefiningNode(shape, "Concat");
+           concat && concat.getInputs().size() == 4)
+    if (auto piece = getIntValues(concat.getInputs()[2]);
+        piece && piece->size() == 1)
+      heads = piece->front();
+  if (!heads || *heads <= 0)
+    return std::nullopt;
+  int64_t width = type.getShape().back();
+  if (!ShapedType::isDynamic(width) && width % *heads != 0)
+    return std::nullopt;
+  return Heads{packed, *heads};
+}
+
+/// `Transpose[0,2,1,3](Reshape(x, [B, T, H, Dh]))`: [B, H, T, Dh].
+static std::optional<Heads> matchHeadSplit(Value value) {
+  auto transpose = value.getDefiningOp<tvc_onnx::NodeOp>();
+  if (!isTranspose(transpose, {0, 2, 1, 3}))
+    return std::nullopt;
+  return matchReshapeToHeads(transpose.getInputs()[0]);
+}
+
+/// Keys transposed for the scores, [B, H, Dh, T]: one Transpose[0,2,3,1] of
+/// the reshape, or Transpose[0,1,3,2] of a head split.
+static std::optional<Heads> matchTransposedKeys(Value value) {
+  auto transpose = value.getDefiningOp<tvc_onnx::NodeOp>();
+  if (isTranspose(transpose, {0, 2, 3, 1}))
+    return matchReshapeToHeads(transpose.getInputs()[0]);
+  if (isTranspose(transpose, {0, 1, 3, 2}))
+    return matchHeadSplit(transpose.getInputs()[0]);
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// Masks
+//===----------------------------------------------------------------------===//
+
+/// Classifies an N x N "allowed" matrix (row = query, column = key) as full,
+/// causal or a sliding window; nullptr for anything else.
+static MaskAttrInterface classifyAllowed(MLIRContext *context,
+                                         ArrayRef<bool> allowed, int64_t n) {
+  auto matches = [&](auto predicate) {
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        if (allowed[i * n + j] != predicate(i, j))
+          return false;
+    return true;
+  };
+  if (matches([](int64_t, int64_t) { return true; }))
+    return FullMaskAttr::get(context);
+  if (matches([](int64_t i, int64_t j) { return j <= i; }))
+    return CausalMaskAttr::get(context);
+  // A band of width w below the diagonal: i - w < j <= i.
+  int64_t window = 0;
+  while (window < n && allowed[window * n + 0])
+    ++window;
+  if (window > 0 && window < n &&
+      matches([&](int64_t i, int64_t j) { return j <= i && i - j < window; }))
+    return SlidingWindowMaskAttr::get(context, window);
+  return {};
+}
+
+/// Follows Slice nodes that cut the last two axes from offset 0 with step 1
+/// (`buffer[:, :, :T, :T]`) back to the buffer.
+static Value stripOriginSlices(Value value) {
+  while (tvc_onnx::NodeOp slice = getDefiningNode(value, "Slice")) {
+    ValueRange inputs = slice.getInputs();
+    if (inputs.size() < 3)
+      return {};
+    auto starts = getIntValues(inputs[1]);
+    if (!starts || !llvm::all_of(*starts, [](int64_t s) { return s == 0; }))
+      return {};
+    if (inputs.size() >= 4 && !isa<NoneType>(inputs[3].getType())) {
+      auto axes = getIntValues(inputs[3]);
+      if (!axes || !llvm::all_of(*axes, [](int64_t a) {
+            return a == 2 || a == 3 || a == -1 || a == -2;
+          }))
+        return {};
+    }
+    if (inputs.size() >= 5 && !isa<NoneType>(inputs[4].getType())) {
+      auto steps = getIntValues(inputs[4]);
+      if (!steps || !llvm::all_of(*steps, [](int64_t s) { return s == 1; }))
+        return {};
+    }
+    value = inputs[0];
+  }
+  return value;
+}
+
+/// A constant square matrix behind origin slices, as "allowed" flags from
+/// `isAllowed(value)`; nullptr when not a [1.., N, N] constant.
+static MaskAttrInterface
+classifyBuffer(Value value, WeightStore &store,
+               llvm::function_ref<bool(double)> isAllowed) {
+  Value buffer = stripOriginSlices(value);
+  if (!buffer)
+    return {};
+  auto contents = getTensorValues(buffer, store);
+  if (!contents)
+    return {};
+  ArrayRef<int64_t> shape = contents->second;
+  if (shape.size() < 2 || shape[shape.size() - 1] != shape[shape.size() - 2] ||
+      !llvm::all_of(shape.drop_back(2), [](int64_t d) { return d == 1; }))
+    return {};
+  int64_t n = shape.back();
+  SmallVector<bool> allowed;
+  for (double element : contents->first)
+    allowed.push_back(isAllowed(element));
+  if (static_cast<int64_t>(allowed.size()) != n * n)
+    return {};
+  return classifyAllowed(value.getContext(), allowed, n);
+}
+
+/// The mask of `Where(cond, -inf, scores)` (masked where cond holds) or
+/// `Where(cond, scores, -inf)` (allowed where cond holds).
+static MaskAttrInterface classifyWhereCondition(Value cond, bool condMasks,
+                                                WeightStore &store) {
+  // Casts to bool are no-ops on a bool condition.
+  while (tvc_onnx::NodeOp cast = getDefiningNode(cond, "Cast"))
+    cond = cast.getInputs()[0];
+  // cond = Equal(buffer, 0): true where the buffer is 0.
+  if (tvc_onnx::NodeOp equal = getDefiningNode(cond, "Equal");
+      equal && equal.getInputs().size() == 2) {
+    for (auto [buffer, zero] :
+         {std::make_pair(equal.getInputs()[0], equal.getInputs()[1]),
+          std::make_pair(equal.getInputs()[1], equal.getInputs()[0])}) {
+      if (!isConstant(zero, 0.0) && getScalarConstant(zero) != 0.0)
+        continue;
+      // cond true (buffer == 0) masks when condMasks.
+      if (MaskAttrInterface mask =
+              classifyBuffer(buffer, store, [&](double element) {
+                return condMasks ? element != 0.0 : element == 0.0;
+              }))
+        return mask;
+    }
+    return {};
+  }
+  return classifyBuffer(cond, store, [&](double element) {
+    return condMasks ? element == 0.0 : element != 0.0;
+  });
+}
+
+/// An additive mask: Trilu(-inf filled, k = 1, upper) is causal; a constant
+/// buffer of 0 / -inf is classified by its values. "-inf" includes huge
+/// negative numbers (torch.finfo(float32).min).
+static MaskAttrInterface classifyAdditiveMask(Value value, WeightStore &store) {
+  if (tvc_onnx::NodeOp trilu = getDefiningNode(value, "Trilu")) {
+    ValueRange inputs = trilu.getInputs();
+    std::optional<SmallVector<int64_t>> k;
+    if (inputs.size() >= 2)
+      k = getIntValues(inputs[1]);
+    tvc_onnx::NodeOp fill =
+        inputs.empty() ? tvc_onnx::NodeOp()
+                       : getDefiningNode(inputs[0], "ConstantOfShape");
+    auto fillValue = fill ? dyn_cast_or_null<DenseElementsAttr>(
+                                fill.getAttrs().get("value"))
+                          : DenseElementsAttr();
+    bool fillsMinusInf =
+        fillValue && fillValue.getNumElements() == 1 &&
+        isa<FloatType>(fillValue.getElementType()) &&
+        (*fillValue.getValues<APFloat>().begin()).convertToDouble() <= -1e30;
+    if (getIntAttr(trilu, "upper", 1) == 1 && k && k->size() == 1 &&
+        k->front() == 1 && fillsMinusInf)
+      return CausalMaskAttr::get(value.getContext());
+    return {};
+  }
+  return classifyBuffer(value, store,
+                        [](double element) { return element == 0.0; });
+}
+
+//===----------------------------------------------------------------------===//
+// The pattern
+//===----------------------------------------------------------------------===//
+
+/// True when `value` is a scalar constant that masks a score: -inf, or a
+/// huge negative number such as torch.finfo(float32).min (Hugging Face).
+static bool isMinusInfinity(Value value) {
+  std::optional<double> constant = getScalarConstant(value);
+  return constant && *constant <= -1e30;
+}
+
+/// Raises attention at the Reshape that merges the heads back.
+static LogicalResult convertAttention(tvc_onnx::NodeOp root,
+                                      PatternRewriter &rewriter,
+                                      WeightStore &store) {
+  if (root.getInputs().size() != 2)
+    return failure();
+  auto resultType = dyn_cast<RankedTensorType>(root.getResult(0).getType());
+  if (!resultType || resultType.getRank() != 3)
+    return rewriter.notifyMatchFailure(root, "result is not [B, T, W]");
+  auto merge = root.getInputs()[0].getDefiningOp<tvc_onnx::NodeOp>();
+  if (!isTranspose(merge, {0, 2, 1, 3}))
+    return rewriter.notifyMatchFailure(root, "not a head merge");
+  tvc_onnx::NodeOp weighted = getDefiningNode(merge.getInputs()[0], "MatMul");
+  if (!weighted || weighted.getInputs().size() != 2)
+    return rewriter.notifyMatchFailure(root, "no probabilities x values");
+  Value probabilities = weighted.getInputs()[0];
+  // Exporters may add no-op Casts after the softmax.
+  while (tvc_onnx::NodeOp cast = getDefiningNode(probabilities, "Cast"))
+    probabilities = cast.getInputs()[0];
+  tvc_onnx::NodeOp softmax = getDefiningNode(probabilities, "Softmax");
+  if (!softmax || (getIntAttr(softmax, "axis", -1) != -1 &&
+                   getIntAttr(softmax, "axis", -1) != 3))
+    return rewriter.notifyMatchFailure(root, "no softmax over the keys");
+  std::optional<Heads> values = matchHeadSplit(weighted.getInputs()[1]);
+  if (!values)
+    return rewriter.notifyMatchFailure(root, "values are not a head split");
+
+  // Mask.
+  MLIRContext *context = rewriter.getContext();
+  Value scores = softmax.getInputs()[0];
+  MaskAttrInterface mask = FullMaskAttr::get(context);
+  if (tvc_onnx::NodeOp where = getDefiningNode(scores, "Where");
+      where && where.getInputs().size() == 3) {
+    ValueRange in = where.getInputs();
+    if (isMinusInfinity(in[1])) {
+      mask = classifyWhereCondition(in[0], /*condMasks=*/true, store);
+      scores = in[2];
+    } else if (isMinusInfinity(in[2])) {
+      mask = classifyWhereCondition(in[0], /*condMasks=*/false, store);
+      scores = in[1];
+    } else {
+      mask = {};
+    }
+  } else if (tvc_onnx::NodeOp add = getDefiningNode(scores, "Add");
+             add && add.getInputs().size() == 2) {
+    mask = {};
+    for (auto [candidate, additive] : getOperandOrders(scores, "Add"))
+      if (getDefiningNode(candidate, "MatMul") ||
+          getDefiningNode(candidate, "Mul") ||
+          getDefiningNode(candidate, "Div"))
+        if ((mask = classifyAdditiveMask(additive, store))) {
+          scores = candidate;
+          break;
+        }
+  }
+  if (!mask)
+    return rewriter.notifyMatchFailure(root, "mask not recognised");
+
+  // Scale.
+  std::optional<double> scale;
+  if (tvc_onnx::NodeOp div = getDefiningNode(scores, "Div")) {
+    std::optional<double> divisor = getScalarConstant(div.getInputs()[1]);
+    if (!divisor || *divisor == 0.0)
+      return rewriter.notifyMatchFailure(root, "non-constant score divisor");
+    scale = 1.0 / *divisor;
+    scores = div.getInputs()[0];
+  } else {
+    for (auto [product, factor] : getOperandOrders(scores, "Mul"))
+      if (std::optional<double> c = getScalarConstant(factor)) {
+        scale = *c;
+        scores = product;
+        break;
+      }
+  }
+  tvc_onnx::NodeOp qk = getDefiningNode(scores, "MatMul");
+  if (!qk || qk.getInputs().size() != 2)
+    return rewriter.notifyMatchFailure(root, "no q x kT");
+  std::optional<Heads> queries = matchHeadSplit(qk.getInputs()[0]);
+  std::optional<Heads> keys = matchTransposedKeys(qk.getInputs()[1]);
+  if (!queries || !keys)
+    return rewriter.notifyMatchFailure(root, "q or k is not a head split");
+  if (keys->heads != values->heads || queries->heads % keys->heads != 0)
+    return rewriter.notifyMatchFailure(root, "inconsistent head counts");
+
+  // The op's default scale is 1/sqrt(Dh); keep an explicit one otherwise.
+  FloatAttr scaleAttr;
+  int64_t queryWidth =
+      cast<RankedTensorType>(queries->packed.getType()).getShape().back();
+  double defaultScale =
+      ShapedType::isDynamic(queryWidth)
+          ? 0.0
+          : 1.0 / std::sqrt(double(queryWidth / queries->heads));
+  double actual = scale.value_or(1.0);
+  if (std::abs(actual - defaultScale) > 1e-6 * defaultScale)
+    scaleAttr = rewriter.getF64FloatAttr(actual);
+
+  auto attention = AttentionOp::create(
+      rewriter, root.getLoc(), queries->packed, keys->packed, values->packed,
+      rewriter.getI64IntegerAttr(queries->heads),
+      rewriter.getI64IntegerAttr(keys->heads), mask, scaleAttr);
+  if (attention.getType() != resultType) {
+    rewriter.eraseOp(attention);
+    return rewriter.notifyMatchFailure(root, "result type differs");
+  }
+  rewriter.replaceOp(root, attention.getResult());
+  return success();
+}
+
+void mlir::tvc::registerOnnxAttentionHandlers(OnnxHandlerTable &table,
+                                              WeightStore &store) {
+  table.onOp(
+      "Reshape", 5,
+      "head merge of scaled dot-product attention (causal/window/full mask "
+      "read from the graph) -> attention",
+      [&store](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
+        return convertAttention(node, rewriter, store);
+      });
+}
