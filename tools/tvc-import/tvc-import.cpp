@@ -5,8 +5,9 @@
 //
 // A Hugging Face checkpoint directory (config.json + safetensors) becomes a
 // tvc module whose weights reference the checkpoint's files in place. An
-// ONNX model becomes generic tvc_onnx IR (raised by convert-onnx-to-tvc);
-// its float initializers go to a safetensors file beside the output. Every
+// ONNX model is imported into generic tvc_onnx IR and raised by
+// convert-onnx-to-tvc (unless --no-raise); its float initializers go to a
+// safetensors file beside the output. Every
 // output is written whole or not at all (a temporary file renamed into
 // place) and never over one of the inputs. A summary goes to stderr.
 //
@@ -17,12 +18,16 @@
 #include "frontends/onnx/OnnxImporter.h"
 #endif
 #include "passes/Conversion/OnnxToTvc/OnnxToTvc.h"
+#include "passes/Conversion/Passes.h"
+#include "dialects/onnx/IR/TvcOnnxOps.h"
 #include "dialects/tvc/IR/TvcOps.h"
 #include "lib/Registration/Registration.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -69,6 +74,11 @@ static cl::opt<bool> listOnnxOps(
     "list-onnx-ops",
     cl::desc("Print the ONNX ops convert-onnx-to-tvc raises (Markdown) and "
              "exit"),
+    cl::cat(category));
+static cl::opt<bool> noRaise(
+    "no-raise",
+    cl::desc("ONNX: keep the generic tvc_onnx form (do not run "
+             "convert-onnx-to-tvc)"),
     cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Print no progress or summary"),
                            cl::cat(category));
@@ -218,22 +228,70 @@ static int importOnnxModel(MLIRContext &context) {
   auto result = tvc::importOnnx(context, inputPath, options);
   if (!result)
     return fail(llvm::toString(result.takeError()));
-  if (!weightsFile.empty() && !result->weights.empty())
+  // The weights file is written first: raising reads constant masks from it.
+  bool wroteWeights = false;
+  if (!weightsFile.empty() && !result->weights.empty()) {
     if (llvm::Error error = tvc::writeSafeTensors(weightsFile, result->weights))
       return fail(weightsFile + ": " + llvm::toString(std::move(error)));
-  if (llvm::Error error = writeModule(outputPath, result->module.get()))
+    wroteWeights = true;
+  }
+  auto discardWeights = [&] {
+    if (wroteWeights)
+      llvm::sys::fs::remove(weightsFile);
+  };
+
+  if (!noRaise) {
+    SmallString<256> weightsDir(weightsFile);
+    llvm::sys::path::remove_filename(weightsDir);
+    PassManager pm(&context);
+    tvc::ConvertOnnxToTvcOptions raiseOptions;
+    raiseOptions.weightsDir = std::string(weightsDir);
+    pm.addPass(tvc::createConvertOnnxToTvc(raiseOptions));
+    pm.addPass(createCanonicalizerPass());
+    if (failed(pm.run(result->module.get()))) {
+      discardWeights();
+      return fail("raising the ONNX graph to tvc failed (see above)");
+    }
+  }
+  if (llvm::Error error = writeModule(outputPath, result->module.get())) {
+    discardWeights();
     return fail(llvm::toString(std::move(error)));
+  }
 
   if (!quiet) {
     int64_t nodes = 0;
     for (const auto &entry : result->nodeCounts)
       nodes += entry.second;
     llvm::errs() << "tvc-import: onnx opset " << result->defaultOpset << ", "
-                 << nodes << " nodes (";
-    printCounts(result->nodeCounts);
-    llvm::errs() << "), " << result->weights.size()
-                 << " weights; generic form: run convert-onnx-to-tvc to "
-                    "raise it\n";
+                 << nodes << " nodes, " << result->weights.size()
+                 << " weights";
+    if (noRaise) {
+      llvm::errs() << " (";
+      printCounts(result->nodeCounts);
+      llvm::errs() << "); generic form, not raised\n";
+      return 0;
+    }
+    std::map<std::string, int64_t> raised, generic;
+    result->module->walk([&](Operation *op) {
+      if (auto node = dyn_cast<tvc_onnx::NodeOp>(op))
+        ++generic[node.getOpType().str()];
+      else if (op->getDialect() &&
+               op->getDialect()->getNamespace() == "tvc" &&
+               !isa<tvc::GlobalOp, tvc::WeightOp, tvc::YieldOp>(op))
+        ++raised[op->getName().stripDialect().str()];
+    });
+    int64_t unraised = 0;
+    for (const auto &entry : generic)
+      unraised += entry.second;
+    llvm::errs() << ": ";
+    printCounts(raised);
+    llvm::errs() << "; " << unraised << " unsupported";
+    if (unraised) {
+      llvm::errs() << " (";
+      printCounts(generic);
+      llvm::errs() << ", kept generic)";
+    }
+    llvm::errs() << "\n";
   }
   return 0;
 }

@@ -123,6 +123,45 @@ static LogicalResult convertErfGelu(tvc_onnx::NodeOp node,
   return rewriter.notifyMatchFailure(node, "not the erf form of GELU");
 }
 
+/// x * Sigmoid(x) -> silu.
+static LogicalResult convertSilu(tvc_onnx::NodeOp node,
+                                 PatternRewriter &rewriter) {
+  for (auto [x, sig] : getOperandOrders(node.getResult(0), "Mul"))
+    if (tvc_onnx::NodeOp sigmoid = getDefiningNode(sig, "Sigmoid"))
+      if (sigmoid.getInputs().size() == 1 && sigmoid.getInputs()[0] == x)
+        return replaceUnary<SiluOp>(node, rewriter, x);
+  return rewriter.notifyMatchFailure(node, "not x * sigmoid(x)");
+}
+
+/// act(gate) * up with a single-use tvc activation -> glu (SwiGLU, GeGLU,
+/// ReGLU).
+static LogicalResult convertGlu(tvc_onnx::NodeOp node,
+                                PatternRewriter &rewriter) {
+  for (auto [act, up] : getOperandOrders(node.getResult(0), "Mul")) {
+    Operation *producer = act.getDefiningOp();
+    if (!producer || !act.hasOneUse() || act.getType() != up.getType() ||
+        act.getType() != node.getResult(0).getType())
+      continue;
+    std::optional<Activation> kind;
+    if (isa<SiluOp>(producer))
+      kind = Activation::Silu;
+    else if (isa<ReluOp>(producer))
+      kind = Activation::Relu;
+    else if (auto gelu = dyn_cast<GeluOp>(producer))
+      kind = gelu.getApproximate() == GeluApproximation::Tanh
+                 ? Activation::GeluTanh
+                 : Activation::Gelu;
+    if (!kind)
+      continue;
+    Value gate = producer->getOperand(0);
+    rewriter.replaceOpWithNewOp<GluOp>(
+        node, gate, up, ActivationAttr::get(rewriter.getContext(), *kind));
+    rewriter.eraseOp(producer);
+    return success();
+  }
+  return rewriter.notifyMatchFailure(node, "not act(gate) * up");
+}
+
 /// Add of two tensors of one type (residual connections) -> tvc.add.
 static LogicalResult convertResidualAdd(tvc_onnx::NodeOp node,
                                         PatternRewriter &rewriter) {
@@ -144,6 +183,8 @@ void mlir::tvc::registerOnnxActivationHandlers(OnnxHandlerTable &table) {
   table.onOp("Softmax", 13, "over the last axis -> softmax", convertSoftmax);
   table.onOp("Gelu", 20, "-> gelu (exact or tanh)", convertGeluOp);
   table.onOp("Mul", 7, "root of erf-form GELU -> gelu", convertErfGelu);
+  table.onOp("Mul", 7, "x * sigmoid(x) -> silu", convertSilu);
+  table.onOp("Mul", 7, "activation(gate) * up -> glu", convertGlu);
   table.onOp("Gelu", 1, "-> gelu", convertGeluOp, "com.microsoft");
   table.onOp("FastGelu", 1, "without bias -> gelu (tanh)", convertFastGelu,
              "com.microsoft");

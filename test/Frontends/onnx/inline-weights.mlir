@@ -6,15 +6,15 @@
 //
 // REQUIRES: onnx
 // RUN: rm -rf %t && mkdir -p %t
-// RUN: tvc-import %S/Inputs/mlp.onnxtext --inline-weights -o %t/mlp.mlir --quiet
+// RUN: tvc-import --no-raise %S/Inputs/mlp.onnxtext --inline-weights -o %t/mlp.mlir --quiet
 // RUN: FileCheck %s --check-prefix=MLP --input-file=%t/mlp.mlir
 // RUN: not test -e %t/mlp.weights.safetensors
 // RUN: tvc-opt %t/mlp.mlir --tvc-check-weights | FileCheck %s --check-prefix=MLP
-// RUN: tvc-import %S/Inputs/mlp.onnxtext --quiet | FileCheck %s --check-prefix=MLP
-// RUN: tvc-import %S/Inputs/mlp.onnxtext -o - --quiet | FileCheck %s --check-prefix=MLP
+// RUN: tvc-import --no-raise %S/Inputs/mlp.onnxtext --quiet | FileCheck %s --check-prefix=MLP
+// RUN: tvc-import --no-raise %S/Inputs/mlp.onnxtext -o - --quiet | FileCheck %s --check-prefix=MLP
 //
-// RUN: tvc-import %S/Inputs/constants.onnxtext --quiet | FileCheck %s --check-prefix=CONST
-// RUN: tvc-import %S/Inputs/constants.onnxtext -o %t/c.mlir --quiet
+// RUN: tvc-import --no-raise %S/Inputs/constants.onnxtext --quiet | FileCheck %s --check-prefix=CONST
+// RUN: tvc-import --no-raise %S/Inputs/constants.onnxtext -o %t/c.mlir --quiet
 // RUN: FileCheck %s --check-prefix=CONST-EXT --input-file=%t/c.mlir
 // RUN: tvc-opt %t/c.mlir --tvc-check-weights=base-dir=%t | FileCheck %s --check-prefix=CONST-EXT
 
