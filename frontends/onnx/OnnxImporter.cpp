@@ -26,6 +26,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <onnx/checker.h>
 #include <onnx/defs/parser.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
@@ -98,6 +99,9 @@ static Error prepareModel(onnx::ModelProto &model, StringRef path) {
   int64_t opset = getDefaultOpset(model);
   if (opset > 0 && opset < kTargetOpset) {
     try {
+      // The converter dereferences what it assumes a valid graph has (it
+      // crashed on fuzzed models): convert only models the checker passes.
+      onnx::checker::check_model(model);
       model = onnx::version_conversion::ConvertVersion(model, kTargetOpset);
     } catch (const std::exception &) {
       // Keep the original: handlers are registered per since-version, so
@@ -543,8 +547,24 @@ private:
       }
       inputs.push_back(value);
     }
+    if (node.op_type().empty()) {
+      problems.push_back(where + ": the node has no op type");
+      return;
+    }
     SmallVector<NamedAttribute> attributes;
     for (const auto &attr : node.attribute()) {
+      // MLIR cannot name an attribute "" (it would not parse back).
+      if (attr.name().empty()) {
+        problems.push_back(where + ": an attribute has an empty name");
+        continue;
+      }
+      if (llvm::any_of(attributes, [&](const NamedAttribute &existing) {
+            return existing.getName() == attr.name();
+          })) {
+        problems.push_back(where + ": attribute '" + attr.name() +
+                           "' appears twice");
+        continue;
+      }
       FailureOr<Attribute> converted = convertAttribute(attr);
       if (failed(converted)) {
         problems.push_back(where + ": attribute '" + attr.name() +
