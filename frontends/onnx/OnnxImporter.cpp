@@ -93,14 +93,65 @@ static int64_t getDefaultOpset(const onnx::ModelProto &model) {
   return 0;
 }
 
+/// True when every name the graph reads is defined before it is read and
+/// every initializer has a unique, non-empty name. libonnx's converter and
+/// shape inference dereference such names without checking (both crashed
+/// on fuzzed models); an invalid graph is still imported, and the importer
+/// reports its problems itself.
+static bool isWellFormed(const onnx::GraphProto &graph) {
+  llvm::StringSet<> defined;
+  for (const auto &input : graph.input())
+    defined.insert(input.name());
+  llvm::StringSet<> initializers;
+  for (const auto &init : graph.initializer()) {
+    if (init.name().empty() || !initializers.insert(init.name()).second)
+      return false;
+    defined.insert(init.name());
+  }
+  for (const auto &node : graph.node()) {
+    for (const std::string &name : node.input())
+      if (!name.empty() && !defined.contains(name))
+        return false;
+    for (const std::string &name : node.output())
+      if (!name.empty())
+        defined.insert(name);
+  }
+  for (const auto &output : graph.output())
+    if (!defined.contains(output.name()))
+      return false;
+  return true;
+}
+
+/// True when every Shape node reads a value whose type is known: ONNX's
+/// data propagation dereferences the input type of Shape (it crashed on a
+/// Shape of a custom op's output).
+static bool canPropagateData(const onnx::ModelProto &model) {
+  const onnx::GraphProto &graph = model.graph();
+  llvm::StringSet<> typed;
+  for (const auto &value : graph.input())
+    if (value.has_type())
+      typed.insert(value.name());
+  for (const auto &value : graph.value_info())
+    if (value.has_type())
+      typed.insert(value.name());
+  for (const auto &init : graph.initializer())
+    typed.insert(init.name());
+  for (const auto &node : graph.node())
+    if (node.op_type() == "Shape" && node.input_size() > 0 &&
+        !typed.contains(node.input(0)))
+      return false;
+  return true;
+}
+
 /// Brings an older model to kTargetOpset and infers shapes. A model the
 /// converter cannot handle is kept at its own opset.
 static Error prepareModel(onnx::ModelProto &model, StringRef path) {
+  if (!isWellFormed(model.graph()))
+    return Error::success();
   int64_t opset = getDefaultOpset(model);
   if (opset > 0 && opset < kTargetOpset) {
     try {
-      // The converter dereferences what it assumes a valid graph has (it
-      // crashed on fuzzed models): convert only models the checker passes.
+      // Only models the checker passes are converted (see isWellFormed).
       onnx::checker::check_model(model);
       model = onnx::version_conversion::ConvertVersion(model, kTargetOpset);
     } catch (const std::exception &) {
@@ -109,11 +160,18 @@ static Error prepareModel(onnx::ModelProto &model, StringRef path) {
     }
   }
   try {
-    onnx::ShapeInferenceOptions options(/*check_type=*/false,
-                                        /*error_mode=*/0,
-                                        /*enable_data_propagation=*/true);
+    // First without data propagation, which needs every Shape input typed.
+    onnx::ShapeInferenceOptions plain(/*check_type=*/false, /*error_mode=*/0,
+                                      /*enable_data_propagation=*/false);
     onnx::shape_inference::InferShapes(
-        model, onnx::OpSchemaRegistry::Instance(), options);
+        model, onnx::OpSchemaRegistry::Instance(), plain);
+    if (canPropagateData(model)) {
+      onnx::ShapeInferenceOptions propagate(/*check_type=*/false,
+                                            /*error_mode=*/0,
+                                            /*enable_data_propagation=*/true);
+      onnx::shape_inference::InferShapes(
+          model, onnx::OpSchemaRegistry::Instance(), propagate);
+    }
   } catch (const std::exception &e) {
     return makeError(path + ": ONNX shape inference failed: " + e.what());
   }
@@ -399,6 +457,10 @@ private:
 
   /// Float initializers become weights; others become constants.
   Error importInitializer(const onnx::TensorProto &init) {
+    if (init.name().empty())
+      return makeError("an initializer has an empty name");
+    if (values.count(init.name()))
+      return makeError("initializer '" + init.name() + "' is defined twice");
     Type element = getElementType(builder, init.data_type());
     if (!element)
       return makeError("initializer '" + init.name() +
