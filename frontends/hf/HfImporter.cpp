@@ -39,6 +39,17 @@ static Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(message.str());
 }
 
+/// Joins the errors of every failed value (all config problems are
+/// reported at once); success when all hold values.
+template <typename... Ts>
+static Error collectErrors(Expected<Ts> &...values) {
+  Error result = Error::success();
+  ((result = llvm::joinErrors(std::move(result),
+                              values ? Error::success() : values.takeError())),
+   ...);
+  return result;
+}
+
 llvm::ArrayRef<llvm::StringRef> mlir::tvc::getSupportedHfModelTypes() {
   static const llvm::StringRef kTypes[] = {"gpt2", "llama", "mistral",
                                            "qwen2"};
@@ -475,12 +486,8 @@ static Expected<Value> importGpt2(GraphBuilder &g, const Config &config,
   auto vocab = config.getPositive("vocab_size");
   auto context = config.getPositive("n_positions");
   auto epsilon = config.getNumberOr("layer_norm_epsilon", 1e-5);
-  if (!width || !heads || !layers || !vocab || !context || !epsilon)
-    return llvm::joinErrors(
-        llvm::joinErrors(llvm::joinErrors(width.takeError(), heads.takeError()),
-                         llvm::joinErrors(layers.takeError(),
-                                          vocab.takeError())),
-        llvm::joinErrors(context.takeError(), epsilon.takeError()));
+  if (Error error = collectErrors(width, heads, layers, vocab, context, epsilon))
+    return std::move(error);
   auto inner = config.getPositiveOr("n_inner", 4 * *width);
   if (!inner)
     return inner.takeError();
@@ -630,12 +637,8 @@ static Expected<Value> importLlama(GraphBuilder &g, const Config &config,
   auto layers = config.getPositive("num_hidden_layers");
   auto vocab = config.getPositive("vocab_size");
   auto inner = config.getPositive("intermediate_size");
-  if (!width || !heads || !layers || !vocab || !inner)
-    return llvm::joinErrors(
-        llvm::joinErrors(llvm::joinErrors(width.takeError(), heads.takeError()),
-                         llvm::joinErrors(layers.takeError(),
-                                          vocab.takeError())),
-        inner.takeError());
+  if (Error error = collectErrors(width, heads, layers, vocab, inner))
+    return std::move(error);
   auto kvHeads = config.getPositiveOr("num_key_value_heads", *heads);
   if (!kvHeads)
     return kvHeads.takeError();
@@ -647,10 +650,8 @@ static Expected<Value> importLlama(GraphBuilder &g, const Config &config,
   auto epsilon = config.getNumberOr("rms_norm_eps", 1e-6);
   auto theta = config.getNumberOr("rope_theta", 10000.0);
   auto rotaryFactor = config.getNumberOr("partial_rotary_factor", 1.0);
-  if (!headDim || !epsilon || !theta || !rotaryFactor)
-    return llvm::joinErrors(
-        llvm::joinErrors(headDim.takeError(), epsilon.takeError()),
-        llvm::joinErrors(theta.takeError(), rotaryFactor.takeError()));
+  if (Error error = collectErrors(headDim, epsilon, theta, rotaryFactor))
+    return std::move(error);
   if (*heads % *kvHeads != 0)
     return makeError(config.getPath() + ": num_key_value_heads " +
                      llvm::Twine(*kvHeads) +
