@@ -421,8 +421,62 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
   return success();
 }
 
+/// The standard Attention op (opset 23) on packed [B, T, H * Dh] inputs,
+/// without an explicit mask, past KV, softcap or extra outputs.
+static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
+                                        PatternRewriter &rewriter) {
+  ValueRange in = node.getInputs();
+  if (in.size() < 3)
+    return rewriter.notifyMatchFailure(node, "expects Q, K, V");
+  for (Value extra : in.drop_front(3))
+    if (!isa<NoneType>(extra.getType()))
+      return rewriter.notifyMatchFailure(node, "explicit mask or past KV");
+  for (Value output : node.getResults().drop_front())
+    if (!output.use_empty())
+      return rewriter.notifyMatchFailure(node, "present KV or scores used");
+  if (getFloatAttr(node, "softcap", 0.0) != 0.0 ||
+      getIntAttr(node, "qk_matmul_output_mode", 0) != 0)
+    return rewriter.notifyMatchFailure(node, "softcap or score output");
+  int64_t heads = getIntAttr(node, "q_num_heads", 0);
+  int64_t kvHeads = getIntAttr(node, "kv_num_heads", 0);
+  auto query = dyn_cast<RankedTensorType>(in[0].getType());
+  auto key = dyn_cast<RankedTensorType>(in[1].getType());
+  if (heads <= 0 || kvHeads <= 0 || !query || !key || query.getRank() != 3 ||
+      key.getRank() != 3 || !isRankedFloat(in[2]))
+    return rewriter.notifyMatchFailure(node, "needs 3-D inputs and head counts");
+  MLIRContext *context = rewriter.getContext();
+  MaskAttrInterface mask = FullMaskAttr::get(context);
+  if (getIntAttr(node, "is_causal", 0)) {
+    // ONNX aligns the causal mask to the top-left, tvc to the bottom-right:
+    // they agree only when queries and keys have one length.
+    int64_t numQueries = query.getDimSize(1), numKeys = key.getDimSize(1);
+    if (ShapedType::isDynamic(numQueries) || numQueries != numKeys)
+      return rewriter.notifyMatchFailure(node, "causal with unequal lengths");
+    mask = CausalMaskAttr::get(context);
+  }
+  FloatAttr scale;
+  if (auto attr = dyn_cast_or_null<FloatAttr>(node.getAttrs().get("scale")))
+    scale = rewriter.getF64FloatAttr(attr.getValueAsDouble());
+  auto attention = AttentionOp::create(
+      rewriter, node.getLoc(), in[0], in[1], in[2],
+      rewriter.getI64IntegerAttr(heads), rewriter.getI64IntegerAttr(kvHeads),
+      mask, scale);
+  Type resultType = node.getResult(0).getType();
+  if (resultType != attention.getType() &&
+      resultType != UnrankedTensorType::get(query.getElementType())) {
+    rewriter.eraseOp(attention);
+    return rewriter.notifyMatchFailure(node, "result type differs");
+  }
+  replaceNode(node, rewriter, attention);
+  return success();
+}
+
 void mlir::tvc::registerOnnxAttentionHandlers(OnnxHandlerTable &table,
                                               WeightStore &store) {
+  table.onOp("Attention", 23,
+             "3-D Q/K/V, no explicit mask or past KV -> attention (causal "
+             "only with equal static lengths)",
+             convertAttentionOp);
   table.onOp(
       "Reshape", 5,
       "head merge of scaled dot-product attention (causal/window/full mask "

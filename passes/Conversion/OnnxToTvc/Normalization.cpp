@@ -165,7 +165,36 @@ static LogicalResult convertDecomposedRmsNorm(tvc_onnx::NodeOp node,
   return rewriter.notifyMatchFailure(node, "not a decomposed RMS norm");
 }
 
+/// com.microsoft SkipLayerNormalization without bias: layer_norm(x + skip);
+/// the sum output (index 3), when used, is the add.
+static LogicalResult convertSkipLayerNorm(tvc_onnx::NodeOp node,
+                                          PatternRewriter &rewriter) {
+  ValueRange in = node.getInputs();
+  if (in.size() < 3 || (in.size() > 4 && !isa<NoneType>(in[4].getType())))
+    return rewriter.notifyMatchFailure(node, "bias input not supported");
+  Value input = in[0], skip = in[1], scale = in[2];
+  Value bias = in.size() > 3 && !isa<NoneType>(in[3].getType()) ? in[3]
+                                                                : Value();
+  if (!isRankedFloat(input) || input.getType() != skip.getType() ||
+      !isChannelVector(scale, input) || (bias && !isChannelVector(bias, input)))
+    return rewriter.notifyMatchFailure(node, "shapes do not match");
+  for (unsigned i = 1; i < 3 && i < node.getNumResults(); ++i)
+    if (!node.getResult(i).use_empty())
+      return rewriter.notifyMatchFailure(node, "mean or inv-std is used");
+  Location loc = node.getLoc();
+  Value sum = AddOp::create(rewriter, loc, input, skip);
+  Value normed = LayerNormOp::create(
+      rewriter, loc, sum, scale, bias,
+      rewriter.getF64FloatAttr(getFloatAttr(node, "epsilon", 1e-12)));
+  SmallVector<Value> replacements = {normed, Value(), Value(), sum};
+  replaceNodeResults(node, rewriter, replacements);
+  return success();
+}
+
 void mlir::tvc::registerOnnxNormalizationHandlers(OnnxHandlerTable &table) {
+  table.onOp("SkipLayerNormalization", 1,
+             "without bias input -> add + layer_norm", convertSkipLayerNorm,
+             "com.microsoft");
   table.onOp("LayerNormalization", 17, "over the last axis -> layer_norm",
              convertLayerNorm);
   table.onOp("Add", 7,

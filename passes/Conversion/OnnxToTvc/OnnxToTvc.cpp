@@ -142,26 +142,38 @@ tvc_onnx::NodeOp mlir::tvc::getDefiningNode(Value value, StringRef opType) {
   return node;
 }
 
-void mlir::tvc::replaceNode(tvc_onnx::NodeOp node, PatternRewriter &rewriter,
-                            Value replacement) {
-  Value old = node.getResult(0);
-  Value cast;
-  for (OpOperand &use : llvm::make_early_inc_range(old.getUses())) {
-    // Generic nodes take any type and are re-typed by their own handler.
-    if (isa<tvc_onnx::NodeOp>(use.getOwner()) ||
-        old.getType() == replacement.getType()) {
-      rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(replacement); });
+void mlir::tvc::replaceNodeResults(tvc_onnx::NodeOp node,
+                                   PatternRewriter &rewriter,
+                                   ArrayRef<Value> replacements) {
+  for (auto [index, old] : llvm::enumerate(node.getResults())) {
+    Value replacement =
+        index < replacements.size() ? replacements[index] : Value();
+    if (!replacement)
       continue;
+    Value cast;
+    for (OpOperand &use : llvm::make_early_inc_range(old.getUses())) {
+      // Generic nodes take any type and are re-typed by their own handler.
+      if (isa<tvc_onnx::NodeOp>(use.getOwner()) ||
+          old.getType() == replacement.getType()) {
+        rewriter.modifyOpInPlace(use.getOwner(),
+                                 [&] { use.set(replacement); });
+        continue;
+      }
+      if (!cast) {
+        OpBuilder::InsertionGuard guard(rewriter);
+        rewriter.setInsertionPointAfterValue(replacement);
+        cast = tensor::CastOp::create(rewriter, node.getLoc(), old.getType(),
+                                      replacement);
+      }
+      rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(cast); });
     }
-    if (!cast) {
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPointAfterValue(replacement);
-      cast = tensor::CastOp::create(rewriter, node.getLoc(), old.getType(),
-                                    replacement);
-    }
-    rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(cast); });
   }
   rewriter.eraseOp(node);
+}
+
+void mlir::tvc::replaceNode(tvc_onnx::NodeOp node, PatternRewriter &rewriter,
+                            Value replacement) {
+  replaceNodeResults(node, rewriter, {replacement});
 }
 
 SmallVector<std::pair<Value, Value>>

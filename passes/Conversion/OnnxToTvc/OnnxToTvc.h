@@ -95,6 +95,10 @@ tvc_onnx::NodeOp getDefiningNode(Value value, StringRef opType);
 /// get a tensor.cast to the old type.
 void replaceNode(tvc_onnx::NodeOp node, PatternRewriter &rewriter,
                  Value replacement);
+/// The same for several results; a null replacement marks a result the
+/// caller checked is unused.
+void replaceNodeResults(tvc_onnx::NodeOp node, PatternRewriter &rewriter,
+                        ArrayRef<Value> replacements);
 /// True when `value` is a ranked float tensor.
 bool isRankedFloat(Value value);
 /// The operands of the binary ONNX node of `opType` defining `value`, in
