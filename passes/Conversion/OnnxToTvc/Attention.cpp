@@ -12,8 +12,11 @@
 // The mask is never guessed: it is read from the graph (a constant buffer
 // sliced from its origin, or Trilu of -inf) and classified as full, causal
 // or a sliding window by its values; anything else leaves the nodes alone.
-// Rotary embeddings and repeated KV heads between the head split and the
-// scores are not matched yet.
+// Rotary embeddings written as x * cos + rotate_half(x) * sin (cos/sin rows
+// gathered from tables by position; theta and a linear scaling factor are
+// read back from the tables and verified entry by entry) become tvc.rope
+// on the packed q and k, and HF's repeat_kv (Unsqueeze/Expand/Reshape)
+// becomes the GQA head ratio.
 //
 //===----------------------------------------------------------------------===//
 
@@ -154,14 +157,207 @@ static std::optional<Heads> matchHeadSplit(Value value) {
   return matchReshapeToHeads(transpose.getInputs()[0]);
 }
 
+
+//===----------------------------------------------------------------------===//
+// Rotary embeddings and repeated KV heads
+//===----------------------------------------------------------------------===//
+
+/// Follows Unsqueeze nodes back to their input.
+static Value stripUnsqueezes(Value value) {
+  while (tvc_onnx::NodeOp node = getDefiningNode(value, "Unsqueeze"))
+    value = node.getInputs()[0];
+  return value;
+}
+
+/// Follows no-op Casts back to their input.
+static Value stripCasts(Value value) {
+  while (tvc_onnx::NodeOp node = getDefiningNode(value, "Cast"))
+    value = node.getInputs()[0];
+  return value;
+}
+
+/// (table, ids) of a row gather: a Gather on axis 0 or a raised embedding.
+static std::optional<std::pair<Value, Value>> matchRowGather(Value value) {
+  if (auto embedding = value.getDefiningOp<EmbeddingOp>())
+    return std::make_pair(Value(embedding.getTable()),
+                          Value(embedding.getIds()));
+  tvc_onnx::NodeOp gather = getDefiningNode(value, "Gather");
+  if (!gather || gather.getInputs().size() != 2 ||
+      getIntAttr(gather, "axis", 0) != 0)
+    return std::nullopt;
+  return std::make_pair(gather.getInputs()[0], gather.getInputs()[1]);
+}
+
+/// True when `value` is `Shape(of)[3] / 2` (through Casts and Unsqueezes),
+/// the split point of rotate_half on a [B, H, T, Dh] tensor.
+static bool isHalfOfHeadWidth(Value value, Value of) {
+  tvc_onnx::NodeOp div =
+      getDefiningNode(stripCasts(stripUnsqueezes(value)), "Div");
+  if (!div || div.getInputs().size() != 2)
+    return false;
+  auto two = getIntValues(div.getInputs()[1]);
+  tvc_onnx::NodeOp gather = getDefiningNode(div.getInputs()[0], "Gather");
+  if (!two || two->size() != 1 || two->front() != 2 || !gather)
+    return false;
+  auto index = getIntValues(gather.getInputs()[1]);
+  tvc_onnx::NodeOp shape = getDefiningNode(gather.getInputs()[0], "Shape");
+  return index && index->size() == 1 &&
+         (index->front() == 3 || index->front() == -1) && shape &&
+         shape.getInputs()[0] == of;
+}
+
+/// True when a Slice node cuts only the last axis of a rank-4 value.
+static bool slicesLastAxis(tvc_onnx::NodeOp slice) {
+  if (slice.getInputs().size() < 4)
+    return false;
+  auto axes = getIntValues(slice.getInputs()[3]);
+  return axes && axes->size() == 1 &&
+         (axes->front() == 3 || axes->front() == -1);
+}
+
+/// The x of rotate_half(x) = Concat(-x[..., half:], x[..., :half], -1).
+static Value matchRotateHalf(Value value) {
+  tvc_onnx::NodeOp concat = getDefiningNode(value, "Concat");
+  if (!concat || concat.getInputs().size() != 2 ||
+      (getIntAttr(concat, "axis", 0) != -1 && getIntAttr(concat, "axis", 0) != 3))
+    return {};
+  tvc_onnx::NodeOp neg = getDefiningNode(concat.getInputs()[0], "Neg");
+  if (!neg)
+    return {};
+  tvc_onnx::NodeOp upper = getDefiningNode(neg.getInputs()[0], "Slice");
+  tvc_onnx::NodeOp lower = getDefiningNode(concat.getInputs()[1], "Slice");
+  if (!upper || !lower || !slicesLastAxis(upper) || !slicesLastAxis(lower))
+    return {};
+  Value x = lower.getInputs()[0];
+  auto lowerStart = getIntValues(lower.getInputs()[1]);
+  auto upperEnd = getIntValues(upper.getInputs()[2]);
+  if (upper.getInputs()[0] != x || !lowerStart || lowerStart->size() != 1 ||
+      lowerStart->front() != 0 || !upperEnd || upperEnd->size() != 1 ||
+      upperEnd->front() < (int64_t(1) << 31) ||
+      !isHalfOfHeadWidth(lower.getInputs()[2], x) ||
+      !isHalfOfHeadWidth(upper.getInputs()[1], x))
+    return {};
+  return x;
+}
+
+/// A rotary embedding x * cos + rotate_half(x) * sin with cos/sin rows
+/// gathered from tables by position.
+struct Rotary {
+  Value base;
+  Value cosTable;
+  Value sinTable;
+  Value positions;
+};
+
+static std::optional<Rotary> matchRotary(Value value) {
+  for (auto [cosTerm, sinTerm] : getOperandOrders(value, "Add"))
+    for (auto [x, cos] : getOperandOrders(cosTerm, "Mul"))
+      for (auto [rotated, sin] : getOperandOrders(sinTerm, "Mul")) {
+        if (matchRotateHalf(rotated) != x)
+          continue;
+        auto cosRows = matchRowGather(stripUnsqueezes(cos));
+        auto sinRows = matchRowGather(stripUnsqueezes(sin));
+        if (!cosRows || !sinRows || cosRows->second != sinRows->second)
+          continue;
+        return Rotary{x, cosRows->first, sinRows->first, cosRows->second};
+      }
+  return std::nullopt;
+}
+
+/// RoPE parameters read back from cos/sin tables: row p holds
+/// cos(p * f_i), f_i = theta^(-2i/Dh) / factor, i < Dh/2, repeated twice.
+struct RopeParameters {
+  double theta;
+  double factor;
+};
+
+static std::optional<RopeParameters>
+inferRopeParameters(Value cosTable, Value sinTable, int64_t headDim,
+                    WeightStore &store) {
+  auto cos = getTensorValues(cosTable, store);
+  auto sin = getTensorValues(sinTable, store);
+  if (!cos || !sin || cos->second.size() != 2 || cos->second != sin->second ||
+      cos->second[1] != headDim || headDim < 4 || headDim % 2 != 0 ||
+      cos->second[0] < 2)
+    return std::nullopt;
+  int64_t rows = cos->second[0], half = headDim / 2;
+  auto at = [&](const SmallVector<double> &table, int64_t p, int64_t i) {
+    return table[p * headDim + i];
+  };
+  // Row 1 holds the frequencies themselves (all below pi).
+  double f0 = std::atan2(at(sin->first, 1, 0), at(cos->first, 1, 0));
+  double f1 = std::atan2(at(sin->first, 1, 1), at(cos->first, 1, 1));
+  if (!(f0 > 0.0) || !(f1 > 0.0))
+    return std::nullopt;
+  double factor = 1.0 / f0;
+  double theta = std::pow(f1 * factor, -double(headDim) / 2.0);
+  // Snap to the round numbers configs use.
+  if (std::abs(theta - std::round(theta)) < 1e-3 * theta)
+    theta = std::round(theta);
+  if (std::abs(factor - std::round(factor * 1e4) / 1e4) < 1e-6)
+    factor = std::round(factor * 1e4) / 1e4;
+  for (int64_t p = 0; p < rows; ++p)
+    for (int64_t i = 0; i < headDim; ++i) {
+      double f = std::pow(theta, -2.0 * double(i % half) / double(headDim)) /
+                 factor;
+      if (std::abs(at(cos->first, p, i) - std::cos(p * f)) > 1e-4 ||
+          std::abs(at(sin->first, p, i) - std::sin(p * f)) > 1e-4)
+        return std::nullopt;
+    }
+  return RopeParameters{theta, factor};
+}
+
+/// Follows HF's repeat_kv, Reshape(Expand(Unsqueeze(x, [2]))), back to x:
+/// query head h reads KV head h / (H / Hkv), tvc's GQA convention.
+static Value stripRepeatedHeads(Value value) {
+  tvc_onnx::NodeOp reshape = getDefiningNode(value, "Reshape");
+  tvc_onnx::NodeOp expand =
+      reshape ? getDefiningNode(reshape.getInputs()[0], "Expand")
+              : tvc_onnx::NodeOp();
+  tvc_onnx::NodeOp unsqueeze =
+      expand ? getDefiningNode(expand.getInputs()[0], "Unsqueeze")
+             : tvc_onnx::NodeOp();
+  if (!unsqueeze || unsqueeze.getInputs().size() != 2)
+    return value;
+  auto axes = getIntValues(unsqueeze.getInputs()[1]);
+  if (!axes || axes->size() != 1 || axes->front() != 2)
+    return value;
+  return unsqueeze.getInputs()[0];
+}
+
+/// A head-split operand of the scores or the weighted sum, possibly rotary
+/// embedded and (for keys and values) repeated for GQA.
+struct HeadSource {
+  Heads heads;
+  std::optional<Rotary> rotary;
+};
+
+static std::optional<HeadSource> matchHeadSource(Value value,
+                                                 bool allowRepeat) {
+  if (allowRepeat)
+    value = stripRepeatedHeads(value);
+  if (std::optional<Rotary> rotary = matchRotary(value)) {
+    std::optional<Heads> heads = matchHeadSplit(rotary->base);
+    if (!heads)
+      return std::nullopt;
+    return HeadSource{*heads, rotary};
+  }
+  std::optional<Heads> heads = matchHeadSplit(value);
+  if (!heads)
+    return std::nullopt;
+  return HeadSource{*heads, std::nullopt};
+}
+
 /// Keys transposed for the scores, [B, H, Dh, T]: one Transpose[0,2,3,1] of
-/// the reshape, or Transpose[0,1,3,2] of a head split.
-static std::optional<Heads> matchTransposedKeys(Value value) {
+/// the reshape, or Transpose[0,1,3,2] of a (rotary, repeated) head split.
+static std::optional<HeadSource> matchTransposedKeys(Value value) {
   auto transpose = value.getDefiningOp<tvc_onnx::NodeOp>();
   if (isTranspose(transpose, {0, 2, 3, 1}))
-    return matchReshapeToHeads(transpose.getInputs()[0]);
+    if (std::optional<Heads> heads =
+            matchReshapeToHeads(transpose.getInputs()[0]))
+      return HeadSource{*heads, std::nullopt};
   if (isTranspose(transpose, {0, 1, 3, 2}))
-    return matchHeadSplit(transpose.getInputs()[0]);
+    return matchHeadSource(transpose.getInputs()[0], /*allowRepeat=*/true);
   return std::nullopt;
 }
 
@@ -322,6 +518,7 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
   auto resultType = dyn_cast<RankedTensorType>(root.getResult(0).getType());
   if (!resultType || resultType.getRank() != 3)
     return rewriter.notifyMatchFailure(root, "result is not [B, T, W]");
+  // (A ranked [B, T, W] result; its sizes may be unknown.)
   auto merge = root.getInputs()[0].getDefiningOp<tvc_onnx::NodeOp>();
   if (!isTranspose(merge, {0, 2, 1, 3}))
     return rewriter.notifyMatchFailure(root, "not a head merge");
@@ -336,9 +533,11 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
   if (!softmax || (getIntAttr(softmax, "axis", -1) != -1 &&
                    getIntAttr(softmax, "axis", -1) != 3))
     return rewriter.notifyMatchFailure(root, "no softmax over the keys");
-  std::optional<Heads> values = matchHeadSplit(weighted.getInputs()[1]);
-  if (!values)
+  std::optional<HeadSource> valueSource =
+      matchHeadSource(weighted.getInputs()[1], /*allowRepeat=*/true);
+  if (!valueSource || valueSource->rotary)
     return rewriter.notifyMatchFailure(root, "values are not a head split");
+  Heads *values = &valueSource->heads;
 
   // Mask.
   MLIRContext *context = rewriter.getContext();
@@ -390,10 +589,20 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
   tvc_onnx::NodeOp qk = getDefiningNode(scores, "MatMul");
   if (!qk || qk.getInputs().size() != 2)
     return rewriter.notifyMatchFailure(root, "no q x kT");
-  std::optional<Heads> queries = matchHeadSplit(qk.getInputs()[0]);
-  std::optional<Heads> keys = matchTransposedKeys(qk.getInputs()[1]);
-  if (!queries || !keys)
+  std::optional<HeadSource> querySource =
+      matchHeadSource(qk.getInputs()[0], /*allowRepeat=*/false);
+  std::optional<HeadSource> keySource = matchTransposedKeys(qk.getInputs()[1]);
+  if (!querySource || !keySource)
     return rewriter.notifyMatchFailure(root, "q or k is not a head split");
+  Heads *queries = &querySource->heads, *keys = &keySource->heads;
+  // Rotary embeddings: on both q and k from the same tables and positions,
+  // or on neither.
+  std::optional<Rotary> rotary = querySource->rotary;
+  if (rotary.has_value() != keySource->rotary.has_value() ||
+      (rotary && (rotary->cosTable != keySource->rotary->cosTable ||
+                  rotary->sinTable != keySource->rotary->sinTable ||
+                  rotary->positions != keySource->rotary->positions)))
+    return rewriter.notifyMatchFailure(root, "q and k rotated differently");
   if (keys->heads != values->heads || queries->heads % keys->heads != 0)
     return rewriter.notifyMatchFailure(root, "inconsistent head counts");
 
@@ -409,15 +618,69 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
   if (std::abs(actual - defaultScale) > 1e-6 * defaultScale)
     scaleAttr = rewriter.getF64FloatAttr(actual);
 
+  // The result may be typed less precisely than the op infers (ONNX could
+  // not see through the exporter's shape arithmetic), never differently.
+  auto queryType = cast<RankedTensorType>(queries->packed.getType());
+  auto valueType = cast<RankedTensorType>(values->packed.getType());
+  int64_t outWidth = ShapedType::isDynamic(valueType.getShape().back())
+                         ? ShapedType::kDynamic
+                         : valueType.getShape().back() / keys->heads *
+                               queries->heads;
+  auto expected = RankedTensorType::get(
+      {queryType.getDimSize(0), queryType.getDimSize(1), outWidth},
+      queryType.getElementType());
+  if (failed(verifyCompatibleShape(resultType, expected)) ||
+      resultType.getElementType() != expected.getElementType())
+    return rewriter.notifyMatchFailure(root, "result type differs");
+
+  Value query = queries->packed, key = keys->packed;
+  if (rotary) {
+    int64_t headDim = ShapedType::isDynamic(queryWidth)
+                          ? ShapedType::kDynamic
+                          : queryWidth / queries->heads;
+    auto positions = dyn_cast<RankedTensorType>(rotary->positions.getType());
+    std::optional<RopeParameters> rope =
+        ShapedType::isDynamic(headDim)
+            ? std::nullopt
+            : inferRopeParameters(rotary->cosTable, rotary->sinTable, headDim,
+                                  store);
+    if (!rope || !positions || positions.getRank() != 1 ||
+        queryType.getDimSize(0) != 1)
+      return rewriter.notifyMatchFailure(root, "rotary tables not recognised");
+    // tvc.rope takes [B, T] positions: unsqueeze the [T] ids (batch 1).
+    Location loc = root.getLoc();
+    Value axes = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(RankedTensorType::get({1}, rewriter.getI64Type()),
+                               ArrayRef<int64_t>{0}));
+    auto positions2d = tvc_onnx::NodeOp::create(
+        rewriter, loc,
+        TypeRange{RankedTensorType::get({1, positions.getDimSize(0)},
+                                        positions.getElementType())},
+        rewriter.getStringAttr("Unsqueeze"), rewriter.getStringAttr(""),
+        rewriter.getI64IntegerAttr(std::max<int64_t>(root.getVersion(), 13)),
+        rewriter.getStringAttr(""), rewriter.getDictionaryAttr({}),
+        ValueRange{rotary->positions, axes});
+    RopeScalingAttr scaling =
+        rope->factor == 1.0
+            ? RopeScalingAttr::getNone(context)
+            : RopeScalingAttr::get(context, RopeScalingKind::Linear,
+                                   rope->factor);
+    auto ropeOf = [&](Value packed, int64_t heads) -> Value {
+      return RopeOp::create(rewriter, loc, packed, positions2d.getResult(0),
+                            rewriter.getI64IntegerAttr(heads),
+                            rewriter.getF64FloatAttr(rope->theta),
+                            IntegerAttr(), UnitAttr(), scaling);
+    };
+    query = ropeOf(query, queries->heads);
+    key = ropeOf(key, keys->heads);
+  }
+
   auto attention = AttentionOp::create(
-      rewriter, root.getLoc(), queries->packed, keys->packed, values->packed,
+      rewriter, root.getLoc(), query, key, values->packed,
       rewriter.getI64IntegerAttr(queries->heads),
       rewriter.getI64IntegerAttr(keys->heads), mask, scaleAttr);
-  if (attention.getType() != resultType) {
-    rewriter.eraseOp(attention);
-    return rewriter.notifyMatchFailure(root, "result type differs");
-  }
-  rewriter.replaceOp(root, attention.getResult());
+  replaceNode(root, rewriter, attention);
   return success();
 }
 
