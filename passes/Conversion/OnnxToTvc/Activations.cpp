@@ -1,10 +1,11 @@
 //===- Activations.cpp - ONNX activations and elementwise ops to tvc ------===//
 //
-// Relu, Add of equal types (residuals), Softmax over the last axis, and
-// GELU: the Gelu op (opset 20,
-// com.microsoft Gelu/FastGelu) and the erf form torch exports,
-// `(x * (erf(x / sqrt 2) + 1)) * 0.5`, matched at its last Mul in any
-// operand order.
+// Relu, Add of equal types (residuals), Softmax over the last axis, SiLU
+// and gated products, and GELU: the Gelu op (opset 20, com.microsoft
+// Gelu/FastGelu) and the written-out forms exporters emit,
+// x * 0.5 * (1 + erf(x / sqrt 2)) and
+// x * 0.5 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))), matched at their
+// last Mul in any grouping and operand order.
 //
 //===----------------------------------------------------------------------===//
 
@@ -91,36 +92,73 @@ static Value matchErfOfScaledInput(Value value) {
   return {};
 }
 
-/// Erf-form GELU rooted at the outer Mul: (x * (erf(x/sqrt2) + 1)) * 0.5 or
-/// (x * 0.5) * (erf(x/sqrt2) + 1).
-static LogicalResult convertErfGelu(tvc_onnx::NodeOp node,
-                                    PatternRewriter &rewriter) {
-  if (node.getInputs().size() != 2)
-    return rewriter.notifyMatchFailure(node, "expects two inputs");
-  // `onePlusErf` is erf(x/sqrt2) + 1 for some x; returns that x.
-  auto matchOnePlusErf = [](Value onePlusErf) -> Value {
-    for (auto [erf, one] : getOperandOrders(onePlusErf, "Add"))
-      if (isConstant(one, 1.0))
-        if (Value x = matchErfOfScaledInput(erf))
-          return x;
+/// The factors of a product of ONNX Mul nodes, flattened (at most 4).
+static SmallVector<Value> getProductFactors(Value value, unsigned depth = 0) {
+  tvc_onnx::NodeOp mul = getDefiningNode(value, "Mul");
+  if (!mul || mul.getInputs().size() != 2 || depth > 2)
+    return {value};
+  SmallVector<Value> factors = getProductFactors(mul.getInputs()[0], depth + 1);
+  llvm::append_range(factors, getProductFactors(mul.getInputs()[1], depth + 1));
+  return factors;
+}
+
+/// The x of `tanh(sqrt(2/pi) * (x + 0.044715 * x^3))`.
+static Value matchTanhOfCubic(Value value) {
+  tvc_onnx::NodeOp tanh = getDefiningNode(value, "Tanh");
+  if (!tanh || tanh.getInputs().size() != 1)
     return {};
-  };
-  Value a = node.getInputs()[0], b = node.getInputs()[1];
-  for (auto [inner, other] : {std::make_pair(a, b), std::make_pair(b, a)}) {
-    // (x * (1 + erf)) * 0.5
-    if (isConstant(other, 0.5))
-      for (auto [x, onePlusErf] : getOperandOrders(inner, "Mul"))
-        if (Value matched = matchOnePlusErf(onePlusErf); matched == x)
-          return replaceUnary<GeluOp>(node, rewriter, x,
-                                      GeluApproximation::None);
-    // (x * 0.5) * (1 + erf)
-    for (auto [x, half] : getOperandOrders(inner, "Mul"))
-      if (isConstant(half, 0.5))
-        if (Value matched = matchOnePlusErf(other); matched == x)
-          return replaceUnary<GeluOp>(node, rewriter, x,
-                                      GeluApproximation::None);
+  SmallVector<Value> outer = getProductFactors(tanh.getInputs()[0]);
+  if (outer.size() != 2)
+    return {};
+  for (auto [c, sum] : {std::make_pair(outer[0], outer[1]),
+                        std::make_pair(outer[1], outer[0])}) {
+    if (!isConstant(c, std::sqrt(2.0 / M_PI)))
+      continue;
+    for (auto [x, cubic] : getOperandOrders(sum, "Add")) {
+      SmallVector<Value> terms = getProductFactors(cubic);
+      if (terms.size() != 2)
+        continue;
+      for (auto [k, pow] : {std::make_pair(terms[0], terms[1]),
+                            std::make_pair(terms[1], terms[0])}) {
+        tvc_onnx::NodeOp power = getDefiningNode(pow, "Pow");
+        if (isConstant(k, 0.044715) && power &&
+            power.getInputs().size() == 2 && power.getInputs()[0] == x &&
+            isConstant(power.getInputs()[1], 3.0))
+          return x;
+      }
+    }
   }
-  return rewriter.notifyMatchFailure(node, "not the erf form of GELU");
+  return {};
+}
+
+/// GELU written out, rooted at its last Mul: the product (in any grouping
+/// and order) of x, 0.5 and 1 + erf(x / sqrt 2) (exact) or
+/// 1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)) (tanh approximation).
+static LogicalResult convertGeluChain(tvc_onnx::NodeOp node,
+                                      PatternRewriter &rewriter) {
+  SmallVector<Value> factors = getProductFactors(node.getResult(0));
+  if (factors.size() != 3)
+    return rewriter.notifyMatchFailure(node, "not a product of three");
+  for (unsigned half = 0; half < 3; ++half) {
+    if (!isConstant(factors[half], 0.5))
+      continue;
+    for (unsigned sum = 0; sum < 3; ++sum) {
+      if (sum == half)
+        continue;
+      Value x = factors[3 - half - sum];
+      for (auto [curve, one] : getOperandOrders(factors[sum], "Add")) {
+        if (!isConstant(one, 1.0))
+          continue;
+        if (matchErfOfScaledInput(curve) == x)
+          return replaceUnary<GeluOp>(node, rewriter, x,
+                                      GeluApproximation::None);
+        if (matchTanhOfCubic(curve) == x)
+          return replaceUnary<GeluOp>(node, rewriter, x,
+                                      GeluApproximation::Tanh);
+      }
+    }
+  }
+  return rewriter.notifyMatchFailure(node, "not a written-out GELU");
 }
 
 /// x * Sigmoid(x) -> silu.
@@ -182,7 +220,9 @@ void mlir::tvc::registerOnnxActivationHandlers(OnnxHandlerTable &table) {
   table.onOp("Add", 7, "two tensors of one type -> add", convertResidualAdd);
   table.onOp("Softmax", 13, "over the last axis -> softmax", convertSoftmax);
   table.onOp("Gelu", 20, "-> gelu (exact or tanh)", convertGeluOp);
-  table.onOp("Mul", 7, "root of erf-form GELU -> gelu", convertErfGelu);
+  table.onOp("Mul", 7,
+             "root of written-out GELU (erf or tanh form) -> gelu",
+             convertGeluChain);
   table.onOp("Mul", 7, "x * sigmoid(x) -> silu", convertSilu);
   table.onOp("Mul", 7, "activation(gate) * up -> glu", convertGlu);
   table.onOp("Gelu", 1, "-> gelu", convertGeluOp, "com.microsoft");
