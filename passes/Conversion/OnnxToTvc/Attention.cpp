@@ -271,18 +271,21 @@ struct RopeParameters {
   double factor;
 };
 
+/// `halfTables`: the tables hold the Dh/2 distinct frequencies once (ONNX
+/// Runtime's cos_cache) instead of twice (Hugging Face's cos_cached).
 static std::optional<RopeParameters>
 inferRopeParameters(Value cosTable, Value sinTable, int64_t headDim,
-                    WeightStore &store) {
+                    WeightStore &store, bool halfTables = false) {
   auto cos = getTensorValues(cosTable, store);
   auto sin = getTensorValues(sinTable, store);
+  int64_t width = halfTables ? headDim / 2 : headDim;
   if (!cos || !sin || cos->second.size() != 2 || cos->second != sin->second ||
-      cos->second[1] != headDim || headDim < 4 || headDim % 2 != 0 ||
+      cos->second[1] != width || headDim < 4 || headDim % 2 != 0 ||
       cos->second[0] < 2)
     return std::nullopt;
   int64_t rows = cos->second[0], half = headDim / 2;
   auto at = [&](const SmallVector<double> &table, int64_t p, int64_t i) {
-    return table[p * headDim + i];
+    return table[p * width + i];
   };
   // Row 1 holds the frequencies themselves (all below pi).
   double f0 = std::atan2(at(sin->first, 1, 0), at(cos->first, 1, 0));
@@ -297,7 +300,7 @@ inferRopeParameters(Value cosTable, Value sinTable, int64_t headDim,
   if (std::abs(factor - std::round(factor * 1e4) / 1e4) < 1e-6)
     factor = std::round(factor * 1e4) / 1e4;
   for (int64_t p = 0; p < rows; ++p)
-    for (int64_t i = 0; i < headDim; ++i) {
+    for (int64_t i = 0; i < width; ++i) {
       double f = std::pow(theta, -2.0 * double(i % half) / double(headDim)) /
                  factor;
       if (std::abs(at(cos->first, p, i) - std::cos(p * f)) > 1e-4 ||
@@ -734,8 +737,67 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
   return success();
 }
 
+/// com.microsoft RotaryEmbedding on a packed [B, S, H * Dh] input with
+/// [B, S] position ids and half-width cos/sin caches -> tvc.rope.
+static LogicalResult convertRotaryEmbedding(tvc_onnx::NodeOp node,
+                                            PatternRewriter &rewriter,
+                                            WeightStore &store) {
+  ValueRange in = node.getInputs();
+  if (in.size() != 4 || node.getNumResults() != 1)
+    return rewriter.notifyMatchFailure(node, "expects 4 inputs");
+  auto input = dyn_cast<RankedTensorType>(in[0].getType());
+  auto positions = dyn_cast<RankedTensorType>(in[1].getType());
+  if (!input || input.getRank() != 3 || !isRankedFloat(in[0]) || !positions ||
+      positions.getRank() != 2 || getIntAttr(node, "is_packed_batching", 0) ||
+      getFloatAttr(node, "scale", 1.0) != 1.0 ||
+      getIntAttr(node, "rotary_embedding_dim", 0) != 0)
+    return rewriter.notifyMatchFailure(node, "unsupported form");
+  auto cacheType = dyn_cast<RankedTensorType>(in[2].getType());
+  int64_t width = input.getShape().back();
+  if (!cacheType || cacheType.getRank() != 2 || ShapedType::isDynamic(width))
+    return rewriter.notifyMatchFailure(node, "cache or width unknown");
+  int64_t headDim = 2 * cacheType.getDimSize(1);
+  int64_t heads = getIntAttr(node, "num_heads", 0);
+  if (heads == 0 && headDim > 0 && width % headDim == 0)
+    heads = width / headDim;
+  if (heads <= 0 || width != heads * headDim)
+    return rewriter.notifyMatchFailure(node, "head count unknown");
+  std::optional<RopeParameters> rope =
+      inferRopeParameters(in[2], in[3], headDim, store, /*halfTables=*/true);
+  if (!rope)
+    return rewriter.notifyMatchFailure(node, "caches not recognised");
+  MLIRContext *context = rewriter.getContext();
+  RopeScalingAttr scaling =
+      rope->factor == 1.0
+          ? RopeScalingAttr::getNone(context)
+          : RopeScalingAttr::get(context, RopeScalingKind::Linear,
+                                 rope->factor);
+  UnitAttr interleaved =
+      getIntAttr(node, "interleaved", 0) ? rewriter.getUnitAttr() : UnitAttr();
+  Value roped = RopeOp::create(rewriter, node.getLoc(), in[0], in[1],
+                               rewriter.getI64IntegerAttr(heads),
+                               rewriter.getF64FloatAttr(rope->theta),
+                               IntegerAttr(), interleaved, scaling);
+  Type resultType = node.getResult(0).getType();
+  if (resultType != roped.getType() &&
+      resultType != UnrankedTensorType::get(input.getElementType())) {
+    rewriter.eraseOp(roped.getDefiningOp());
+    return rewriter.notifyMatchFailure(node, "result type differs");
+  }
+  replaceNode(node, rewriter, roped);
+  return success();
+}
+
 void mlir::tvc::registerOnnxAttentionHandlers(OnnxHandlerTable &table,
                                               WeightStore &store) {
+  table.onOp(
+      "RotaryEmbedding", 1,
+      "packed input, [B, S] position ids, full rotary -> rope (theta read "
+      "from the caches)",
+      [&store](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
+        return convertRotaryEmbedding(node, rewriter, store);
+      },
+      "com.microsoft");
   table.onOp("Attention", 23,
              "3-D Q/K/V, no explicit mask or past KV -> attention (causal "
              "only with equal static lengths)",
