@@ -33,6 +33,7 @@
 #include <onnx/version_converter/convert.h>
 
 #include <exception>
+#include <set>
 
 using namespace mlir;
 using namespace mlir::tvc;
@@ -252,9 +253,10 @@ static Type convertValueType(Builder &builder, const onnx::TypeProto &type,
 
 /// The little-endian bytes of a TensorProto (raw, typed fields, or external
 /// data next to the model), checked against its shape.
-static Expected<std::string> readTensorBytes(const onnx::TensorProto &tensor,
-                                             StringRef modelDir,
-                                             int64_t numElements) {
+static Expected<std::string>
+readTensorBytes(const onnx::TensorProto &tensor, StringRef modelDir,
+                int64_t numElements,
+                std::set<std::string> *externalFiles = nullptr) {
   const std::string &name = tensor.name();
   uint64_t expected = uint64_t(numElements) * getElementBytes(tensor.data_type());
   std::string bytes;
@@ -281,6 +283,8 @@ static Expected<std::string> readTensorBytes(const onnx::TensorProto &tensor,
                        "' must be a relative path inside the model directory");
     SmallString<256> file(modelDir);
     llvm::sys::path::append(file, location);
+    if (externalFiles)
+      externalFiles->insert(std::string(file));
     auto buffer = llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
                                               /*RequiresNullTerminator=*/false);
     if (!buffer)
@@ -386,6 +390,19 @@ public:
       if (!type)
         problems.push_back("graph input '" + input.name() +
                            "' is not a tensor of a supported element type");
+      // An override may fix dynamic sizes, not change the declared ones.
+      if (override && input.type().has_tensor_type() &&
+          input.type().tensor_type().has_shape()) {
+        const auto &dims = input.type().tensor_type().shape().dim();
+        bool fits = dims.size() == static_cast<int>(override->size());
+        for (int i = 0; fits && i < dims.size(); ++i)
+          fits = !dims[i].has_dim_value() ||
+                 ShapedType::isDynamic((*override)[i]) ||
+                 dims[i].dim_value() == (*override)[i];
+        if (!fits)
+          problems.push_back("--input-shape for '" + input.name() +
+                             "' disagrees with its declared shape");
+      }
       inputTypes.push_back(type ? type : builder.getNoneType());
       inputNames.push_back(input.name());
     }
@@ -475,7 +492,8 @@ private:
       shape.push_back(dim);
       numElements *= dim;
     }
-    Expected<std::string> bytes = readTensorBytes(init, modelDir, numElements);
+    Expected<std::string> bytes =
+        readTensorBytes(init, modelDir, numElements, &result.externalFiles);
     if (!bytes)
       return bytes.takeError();
     auto type = RankedTensorType::get(shape, element);

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,9 @@ struct OnnxImportResult {
   std::vector<std::unique_ptr<std::string>> weightBytes;
   /// Node counts by "domain::op_type" (domain empty for ai.onnx).
   std::map<std::string, int64_t> nodeCounts;
+  /// External data files the model's initializers were read from (inputs
+  /// the caller must not overwrite).
+  std::set<std::string> externalFiles;
   int64_t defaultOpset = 0;
 };
 

@@ -225,9 +225,18 @@ static int importOnnxModel(MLIRContext &context) {
                              : weightsFile;
   }
 
+  if (!quiet && llvm::errs().is_displayed())
+    llvm::errs() << "tvc-import: loading " << inputPath << "\r";
   auto result = tvc::importOnnx(context, inputPath, options);
   if (!result)
     return fail(llvm::toString(result.takeError()));
+  // The model's external data files are inputs too.
+  for (const std::string &file : result->externalFiles)
+    for (StringRef output : {StringRef(outputPath), StringRef(weightsFile)})
+      if (!output.empty() && output != "-" && llvm::sys::fs::exists(output) &&
+          llvm::sys::fs::equivalent(output, file))
+        return fail("refusing to write over the model's external data: " +
+                    output);
   // The weights file is written first: raising reads constant masks from it.
   bool wroteWeights = false;
   if (!weightsFile.empty() && !result->weights.empty()) {
