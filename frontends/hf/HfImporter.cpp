@@ -626,8 +626,25 @@ static Expected<RopeScalingAttr> getRopeScaling(MLIRContext *context,
         scaling->getNumber("beta_fast").value_or(32.0),
         scaling->getNumber("beta_slow").value_or(1.0));
   }
+  if (*type == "llama3") {
+    std::optional<int64_t> original =
+        scaling->getInteger("original_max_position_embeddings");
+    if (!original || *original <= 0)
+      return makeError(config.getPath() +
+                       ": llama3 rope_scaling needs "
+                       "original_max_position_embeddings");
+    double low = scaling->getNumber("low_freq_factor").value_or(1.0);
+    double high = scaling->getNumber("high_freq_factor").value_or(4.0);
+    if (!(low > 0.0) || !(high > low))
+      return makeError(config.getPath() +
+                       ": llama3 rope_scaling needs high_freq_factor > "
+                       "low_freq_factor > 0");
+    return RopeScalingAttr::get(context, RopeScalingKind::Llama3, factor,
+                                *original, 32.0, 1.0, low, high);
+  }
   return makeError(config.getPath() + ": rope_scaling type '" + *type +
-                   "' is not supported (supported: default, linear, yarn)");
+                   "' is not supported (supported: default, linear, yarn, "
+                   "llama3)");
 }
 
 static Expected<Value> importLlama(GraphBuilder &g, const Config &config,

@@ -111,7 +111,8 @@ LogicalResult
 RopeScalingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                         RopeScalingKind kind, APFloat factorValue,
                         int64_t originalMaxPositions, APFloat betaFastValue,
-                        APFloat betaSlowValue) {
+                        APFloat betaSlowValue, APFloat lowFreqFactorValue,
+                        APFloat highFreqFactorValue) {
   double factor = factorValue.convertToDouble();
   double betaFast = betaFastValue.convertToDouble();
   double betaSlow = betaSlowValue.convertToDouble();
@@ -128,6 +129,18 @@ RopeScalingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       return emitError() << "expects 'beta_fast' > 'beta_slow' > 0 for kind "
                             "yarn, got "
                          << betaFast << " and " << betaSlow;
+  }
+  if (kind == RopeScalingKind::Llama3) {
+    if (originalMaxPositions <= 0)
+      return emitError() << "expects 'original_max_positions' > 0 for kind "
+                            "llama3, got "
+                         << originalMaxPositions;
+    double low = lowFreqFactorValue.convertToDouble();
+    double high = highFreqFactorValue.convertToDouble();
+    if (!(low > 0.0) || !(high > low))
+      return emitError() << "expects 'high_freq_factor' > 'low_freq_factor' "
+                            "> 0 for kind llama3, got "
+                         << high << " and " << low;
   }
   if (originalMaxPositions < 0)
     return emitError() << "expects 'original_max_positions' >= 0, got "

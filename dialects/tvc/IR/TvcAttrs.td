@@ -22,6 +22,7 @@ def Tvc_RopeScalingKind : I32EnumAttr<"RopeScalingKind",
   I32EnumAttrCase<"Linear", 1, "linear">,
   I32EnumAttrCase<"Ntk", 2, "ntk">,
   I32EnumAttrCase<"Yarn", 3, "yarn">,
+  I32EnumAttrCase<"Llama3", 4, "llama3">,
 ]> {
   let cppNamespace = "::mlir::tvc";
   let genSpecializedAttr = 0;
@@ -168,14 +169,26 @@ def Tvc_DenseStructureAttr : Tvc_StructureAttr<"DenseStructure", "dense"> {
 def Tvc_RopeScalingAttr : Tvc_Attr<"RopeScaling", "rope_scaling"> {
   let summary = "rotary-embedding frequency scaling for long contexts";
   let description = [{
-    `kind` selects the method (see docs/Variants.md for the formulas):
+    `kind` selects the method; `inv_freq[i] = theta^(-2i/d)` are the
+    unscaled frequencies of a head of width `d`, `s` is `factor`, `L` is
+    `original_max_positions`:
 
-    * `none`: the plain inverse frequencies `theta^(-2i/d)`.
-    * `linear`: positions divided by `factor` (position interpolation).
-    * `ntk`: NTK-aware: base `theta * factor^(d / (d - 2))`.
-    * `yarn`: per-frequency ramp between interpolation and extrapolation
-      governed by `beta_fast`/`beta_slow` over `original_max_positions`,
-      plus an attention temperature `0.1 * ln(factor) + 1`.
+    * `none`: `inv_freq` as is.
+    * `linear`: `inv_freq / s` (position interpolation).
+    * `ntk`: NTK-aware: the base becomes `theta * s^(d / (d - 2))`.
+    * `yarn`: with `r_i = L * inv_freq[i] / (2 pi)` rotations over the
+      trained context, `ramp_i = clamp((r_i - beta_slow) / (beta_fast -
+      beta_slow), 0, 1)`: `inv_freq[i] * ramp_i + inv_freq[i] / s * (1 -
+      ramp_i)` (extrapolate fast frequencies, interpolate slow ones), and
+      attention logits scaled by `(0.1 ln s + 1)^2`.
+    * `llama3` (Llama 3.1): with wavelength `w_i = 2 pi / inv_freq[i]`:
+      `inv_freq[i]` when `w_i < L / high_freq_factor`, `inv_freq[i] / s` when
+      `w_i > L / low_freq_factor`, and in between
+      `(1 - g) inv_freq[i] / s + g inv_freq[i]` with
+      `g = (L / w_i - low_freq_factor) / (high_freq_factor - low_freq_factor)`.
+
+    Every kind with `factor = 1` is the identity (and canonicalizes to
+    `none`).
 
     Example: `#tvc.rope_scaling<kind = yarn, factor = 4.0,
     original_max_positions = 8192>`
@@ -184,9 +197,12 @@ def Tvc_RopeScalingAttr : Tvc_Attr<"RopeScaling", "rope_scaling"> {
     "::mlir::tvc::RopeScalingKind":$kind,
     Tvc_F64Parameter<"1.0", "scaling factor (> 0)">:$factor,
     DefaultValuedParameter<"int64_t", "0",
-      "context length the model was trained on (YaRN)">:$original_max_positions,
+      "context length the model was trained on (YaRN, Llama 3)">
+      :$original_max_positions,
     Tvc_F64Parameter<"32.0", "YaRN fast boundary (rotations)">:$beta_fast,
-    Tvc_F64Parameter<"1.0", "YaRN slow boundary (rotations)">:$beta_slow
+    Tvc_F64Parameter<"1.0", "YaRN slow boundary (rotations)">:$beta_slow,
+    Tvc_F64Parameter<"1.0", "Llama 3 low-frequency factor">:$low_freq_factor,
+    Tvc_F64Parameter<"4.0", "Llama 3 high-frequency factor">:$high_freq_factor
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
@@ -194,10 +210,13 @@ def Tvc_RopeScalingAttr : Tvc_Attr<"RopeScaling", "rope_scaling"> {
     AttrBuilder<(ins "::mlir::tvc::RopeScalingKind":$kind, "double":$factor,
                      CArg<"int64_t", "0">:$original_max_positions,
                      CArg<"double", "32.0">:$beta_fast,
-                     CArg<"double", "1.0">:$beta_slow), [{
+                     CArg<"double", "1.0">:$beta_slow,
+                     CArg<"double", "1.0">:$low_freq_factor,
+                     CArg<"double", "4.0">:$high_freq_factor), [{
       return $_get($_ctxt, kind, ::llvm::APFloat(factor),
                    original_max_positions, ::llvm::APFloat(beta_fast),
-                   ::llvm::APFloat(beta_slow));
+                   ::llvm::APFloat(beta_slow), ::llvm::APFloat(low_freq_factor),
+                   ::llvm::APFloat(high_freq_factor));
     }]>,
   ];
   // Lets DefaultValuedAttr take a C++ expression of this attribute.

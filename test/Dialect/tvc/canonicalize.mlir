@@ -39,15 +39,17 @@ func.func @negative_argmax_of_gelu(%logits: tensor<1x4x16xf32>) -> tensor<1x4xi6
 
 // -----
 
-/// Linear, NTK and YaRN scaling by 1 are the identity: spelled `none`.
+/// Linear, NTK, YaRN and Llama 3 scaling by 1 are the identity: spelled
+/// `none`.
 // CHECK-LABEL: func.func @rope_unit_factor_is_unscaled
-func.func @rope_unit_factor_is_unscaled(%query: tensor<1x4x16xf32>, %positions: tensor<1x4xi64>) -> (tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>) {
-  // CHECK-COUNT-3: tvc.rope %{{.*}}, %{{.*}} heads 2 theta 1.000000e+04 : tensor<1x4x16xf32>, tensor<1x4xi64>
+func.func @rope_unit_factor_is_unscaled(%query: tensor<1x4x16xf32>, %positions: tensor<1x4xi64>) -> (tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>) {
+  // CHECK-COUNT-4: tvc.rope %{{.*}}, %{{.*}} heads 2 theta 1.000000e+04 : tensor<1x4x16xf32>, tensor<1x4xi64>
   // CHECK-NOT: scaling
   %linear = tvc.rope %query, %positions heads 2 theta 10000.0 scaling <kind = linear, factor = 1.0> : tensor<1x4x16xf32>, tensor<1x4xi64>
   %ntk = tvc.rope %query, %positions heads 2 theta 10000.0 scaling <kind = ntk, factor = 1.0> : tensor<1x4x16xf32>, tensor<1x4xi64>
   %yarn = tvc.rope %query, %positions heads 2 theta 10000.0 scaling <kind = yarn, factor = 1.0, original_max_positions = 2048> : tensor<1x4x16xf32>, tensor<1x4xi64>
-  return %linear, %ntk, %yarn : tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>
+  %llama3 = tvc.rope %query, %positions heads 2 theta 10000.0 scaling <kind = llama3, factor = 1.0, original_max_positions = 8192> : tensor<1x4x16xf32>, tensor<1x4xi64>
+  return %linear, %ntk, %yarn, %llama3 : tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>
 }
 
 // -----

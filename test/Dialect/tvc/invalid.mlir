@@ -966,3 +966,25 @@ func.func @split_sizes_overflow(%x: tensor<1x4x?xf32>) {
   %a, %b = tvc.split %x sizes [9223372036854775807, 9223372036854775807] : tensor<1x4x?xf32>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// #tvc.rope_scaling<kind = llama3>
+//===----------------------------------------------------------------------===//
+
+/// Llama 3 scaling measures wavelengths against the trained context.
+func.func @rope_llama3_without_context(%q: tensor<1x4x16xf32>, %p: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects 'original_max_positions' > 0 for kind llama3, got 0}}
+  %r = tvc.rope %q, %p heads 2 theta 10000.0 scaling <kind = llama3, factor = 8.0> : tensor<1x4x16xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+/// The smoothing band needs high_freq_factor > low_freq_factor > 0.
+func.func @rope_llama3_inverted_band(%q: tensor<1x4x16xf32>, %p: tensor<1x4xi64>) {
+  // expected-error @+1 {{expects 'high_freq_factor' > 'low_freq_factor' > 0 for kind llama3, got 1.000000e+00 and 4.000000e+00}}
+  %r = tvc.rope %q, %p heads 2 theta 10000.0 scaling <kind = llama3, factor = 8.0, original_max_positions = 8192, low_freq_factor = 4.0, high_freq_factor = 1.0> : tensor<1x4x16xf32>, tensor<1x4xi64>
+  return
+}

@@ -49,6 +49,8 @@ func.func @rope_scalings(%query: tensor<1x4x16xf32>, %positions: tensor<1x4xi64>
   %ntk = tvc.rope %query, %positions heads 2 theta 10000.0 scaling <kind = ntk, factor = 4.0> : tensor<1x4x16xf32>, tensor<1x4xi64>
   // CHECK: scaling <kind = yarn, factor = 8.000000e+00, original_max_positions = 4096, beta_fast = 1.600000e+01, beta_slow = 2.000000e+00>
   %yarn = tvc.rope %query, %positions heads 2 theta 500000.0 scaling <kind = yarn, factor = 8.0, original_max_positions = 4096, beta_fast = 16.0, beta_slow = 2.0> : tensor<1x4x16xf32>, tensor<1x4xi64>
+  // CHECK: scaling <kind = llama3, factor = 8.000000e+00, original_max_positions = 8192, low_freq_factor = 2.000000e+00, high_freq_factor = 8.000000e+00>
+  %llama3 = tvc.rope %query, %positions heads 2 theta 500000.0 scaling <kind = llama3, factor = 8.0, original_max_positions = 8192, low_freq_factor = 2.0, high_freq_factor = 8.0> : tensor<1x4x16xf32>, tensor<1x4xi64>
   return %plain, %linear, %ntk, %yarn : tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>
 }
 
