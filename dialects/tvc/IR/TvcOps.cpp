@@ -1,4 +1,5 @@
-//===- TvcOps.cpp - tvc operations -----------------------------------------===//
+//===- TvcOps.cpp - tvc operations
+//-----------------------------------------===//
 //
 // Verifiers and result-type inference of the tvc ops. Result-type inference
 // is total over ranked tensors (it falls back to dynamic sizes where the
@@ -25,8 +26,7 @@ using namespace mlir::tvc;
 
 /// True when two sizes may be equal (either is dynamic, or both agree).
 static bool areCompatible(int64_t lhs, int64_t rhs) {
-  return ShapedType::isDynamic(lhs) || ShapedType::isDynamic(rhs) ||
-         lhs == rhs;
+  return ShapedType::isDynamic(lhs) || ShapedType::isDynamic(rhs) || lhs == rhs;
 }
 
 /// Prints a size, "?" when dynamic.
@@ -65,12 +65,30 @@ getRankedOperand(ValueRange operands, unsigned index,
   return failure();
 }
 
+/// Infers the type of operand 0 (ops that keep their input's type).
+static LogicalResult inferSameAsFirstOperand(std::optional<Location> loc,
+                                             ValueRange operands,
+                                             SmallVectorImpl<Type> &inferred) {
+  auto input = getRankedOperand(operands, 0, loc);
+  if (failed(input))
+    return failure();
+  inferred.push_back(*input);
+  return success();
+}
+
+/// `type` with its last dimension set to `width` (rank >= 1).
+static RankedTensorType withLastDim(RankedTensorType type, int64_t width) {
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() = width;
+  return RankedTensorType::get(shape, type.getElementType());
+}
+
 /// Checks that `type` has rank `rank`; `what` names the operand and layout.
 static LogicalResult verifyRank(Operation *op, StringRef what,
                                 RankedTensorType type, int64_t rank) {
   if (type.getRank() != rank)
-    return op->emitOpError() << "expects '" << what << "' of rank " << rank
-                             << ", got " << type;
+    return op->emitOpError()
+           << "expects '" << what << "' of rank " << rank << ", got " << type;
   return success();
 }
 
@@ -78,8 +96,8 @@ static LogicalResult verifyRank(Operation *op, StringRef what,
 static LogicalResult verifyNonScalar(Operation *op, StringRef what,
                                      RankedTensorType type) {
   if (type.getRank() == 0)
-    return op->emitOpError() << "expects '" << what
-                             << "' of rank >= 1, got " << type;
+    return op->emitOpError()
+           << "expects '" << what << "' of rank >= 1, got " << type;
   return success();
 }
 
@@ -130,10 +148,11 @@ LogicalResult WeightOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 // EmbeddingOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult EmbeddingOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, ValueRange operands,
-    DictionaryAttr, OpaqueProperties, RegionRange,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            ValueRange operands, DictionaryAttr,
+                                            OpaqueProperties, RegionRange,
+                                            SmallVectorImpl<Type> &inferred) {
   auto table = getRankedOperand(operands, 0, loc);
   auto ids = getRankedOperand(operands, 1, loc);
   if (failed(table) || failed(ids))
@@ -152,15 +171,12 @@ LogicalResult EmbeddingOp::verify() {
 // LearnedPositionsOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult LearnedPositionsOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, ValueRange operands,
-    DictionaryAttr, OpaqueProperties, RegionRange,
-    SmallVectorImpl<Type> &inferred) {
-  auto hidden = getRankedOperand(operands, 0, loc);
-  if (failed(hidden))
-    return failure();
-  inferred.push_back(*hidden);
-  return success();
+LogicalResult
+LearnedPositionsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                     ValueRange operands, DictionaryAttr,
+                                     OpaqueProperties, RegionRange,
+                                     SmallVectorImpl<Type> &inferred) {
+  return inferSameAsFirstOperand(loc, operands, inferred);
 }
 
 LogicalResult LearnedPositionsOp::verify() {
@@ -177,11 +193,10 @@ LogicalResult LearnedPositionsOp::verify() {
                          << hidden << ", got " << table;
   ArrayRef<int64_t> leading = hidden.getShape().drop_back();
   if (positions.getRank() != static_cast<int64_t>(leading.size()) ||
-      !llvm::all_of(llvm::zip_equal(positions.getShape(), leading),
-                    [](auto dims) {
-                      return areCompatible(std::get<0>(dims),
-                                           std::get<1>(dims));
-                    }))
+      !llvm::all_of(
+          llvm::zip_equal(positions.getShape(), leading), [](auto dims) {
+            return areCompatible(std::get<0>(dims), std::get<1>(dims));
+          }))
     return emitOpError() << "expects 'positions' to have the leading shape "
                             "of the hidden states "
                          << hidden << ", got " << positions;
@@ -202,15 +217,12 @@ int64_t RopeOp::getRotaryDimOrHeadDim() {
   return getHeadDim();
 }
 
-LogicalResult RopeOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, ValueRange operands,
-    DictionaryAttr, OpaqueProperties, RegionRange,
-    SmallVectorImpl<Type> &inferred) {
-  auto input = getRankedOperand(operands, 0, loc);
-  if (failed(input))
-    return failure();
-  inferred.push_back(*input);
-  return success();
+LogicalResult RopeOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       ValueRange operands, DictionaryAttr,
+                                       OpaqueProperties, RegionRange,
+                                       SmallVectorImpl<Type> &inferred) {
+  return inferSameAsFirstOperand(loc, operands, inferred);
 }
 
 LogicalResult RopeOp::verify() {
@@ -265,28 +277,17 @@ static LogicalResult verifyNorm(Operation *op, RankedTensorType input,
       failed(verifyChannelVector(op, "bias", *bias, width, elementType)))
     return failure();
   if (!(epsilon >= 0.0))
-    return op->emitOpError() << "expects 'epsilon' to be non-negative, got "
-                             << epsilon;
+    return op->emitOpError()
+           << "expects 'epsilon' to be non-negative, got " << epsilon;
   return success();
 }
 
-/// Normalizations keep the input's type.
-template <typename NormOp>
-static LogicalResult inferNormType(std::optional<Location> loc,
-                                   ValueRange operands,
-                                   SmallVectorImpl<Type> &inferred) {
-  auto input = getRankedOperand(operands, 0, loc);
-  if (failed(input))
-    return failure();
-  inferred.push_back(*input);
-  return success();
-}
-
-LogicalResult LayerNormOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, ValueRange operands,
-    DictionaryAttr, OpaqueProperties, RegionRange,
-    SmallVectorImpl<Type> &inferred) {
-  return inferNormType<LayerNormOp>(loc, operands, inferred);
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            ValueRange operands, DictionaryAttr,
+                                            OpaqueProperties, RegionRange,
+                                            SmallVectorImpl<Type> &inferred) {
+  return inferSameAsFirstOperand(loc, operands, inferred);
 }
 
 LogicalResult LayerNormOp::verify() {
@@ -297,11 +298,12 @@ LogicalResult LayerNormOp::verify() {
                     getEpsilon().convertToDouble());
 }
 
-LogicalResult RmsNormOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, ValueRange operands,
-    DictionaryAttr, OpaqueProperties, RegionRange,
-    SmallVectorImpl<Type> &inferred) {
-  return inferNormType<RmsNormOp>(loc, operands, inferred);
+LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          ValueRange operands, DictionaryAttr,
+                                          OpaqueProperties, RegionRange,
+                                          SmallVectorImpl<Type> &inferred) {
+  return inferSameAsFirstOperand(loc, operands, inferred);
 }
 
 LogicalResult RmsNormOp::verify() {
@@ -313,10 +315,11 @@ LogicalResult RmsNormOp::verify() {
 // LinearOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult LinearOp::inferReturnTypes(
-    MLIRContext *context, std::optional<Location> loc, ValueRange operands,
-    DictionaryAttr attributes, OpaqueProperties properties, RegionRange regions,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult
+LinearOp::inferReturnTypes(MLIRContext *context, std::optional<Location> loc,
+                           ValueRange operands, DictionaryAttr attributes,
+                           OpaqueProperties properties, RegionRange regions,
+                           SmallVectorImpl<Type> &inferred) {
   LinearOp::Adaptor adaptor(operands, attributes, properties, regions);
   auto input = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
   if (!input || input.getRank() == 0)
@@ -324,9 +327,8 @@ LogicalResult LinearOp::inferReturnTypes(
   LinearStructureAttrInterface structure = adaptor.getStructure();
   if (!structure)
     structure = DenseStructureAttr::get(context);
-  SmallVector<int64_t> shape(input.getShape());
-  shape.back() = structure.getOutFeatures(adaptor.getWeights().getTypes());
-  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  inferred.push_back(withLastDim(
+      input, structure.getOutFeatures(adaptor.getWeights().getTypes())));
   return success();
 }
 
@@ -341,10 +343,9 @@ LogicalResult LinearOp::verify() {
                                      input.getElementType())))
     return failure();
   if (Value bias = getBias())
-    return verifyChannelVector(*this, "bias",
-                               cast<RankedTensorType>(bias.getType()),
-                               structure.getOutFeatures(weights),
-                               input.getElementType());
+    return verifyChannelVector(
+        *this, "bias", cast<RankedTensorType>(bias.getType()),
+        structure.getOutFeatures(weights), input.getElementType());
   return success();
 }
 
@@ -352,20 +353,20 @@ LogicalResult LinearOp::verify() {
 // LmHeadOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult LmHeadOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, ValueRange operands,
-    DictionaryAttr, OpaqueProperties, RegionRange,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult LmHeadOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr,
+                                         OpaqueProperties, RegionRange,
+                                         SmallVectorImpl<Type> &inferred) {
   auto hidden = getRankedOperand(operands, 0, loc);
   auto weight = getRankedOperand(operands, 1, loc);
   if (failed(hidden) || failed(weight))
     return failure();
   if (hidden->getRank() == 0)
     return emitOptionalError(loc, "expects hidden states of rank >= 1");
-  SmallVector<int64_t> shape(hidden->getShape());
-  shape.back() =
-      weight->getRank() == 2 ? weight->getDimSize(0) : ShapedType::kDynamic;
-  inferred.push_back(RankedTensorType::get(shape, hidden->getElementType()));
+  inferred.push_back(withLastDim(*hidden, weight->getRank() == 2
+                                              ? weight->getDimSize(0)
+                                              : ShapedType::kDynamic));
   return success();
 }
 
@@ -399,10 +400,11 @@ double AttentionOp::getScaleOrDefault() {
                                         : 1.0 / std::sqrt(double(headDim));
 }
 
-LogicalResult AttentionOp::inferReturnTypes(
-    MLIRContext *context, std::optional<Location> loc, ValueRange operands,
-    DictionaryAttr attributes, OpaqueProperties properties, RegionRange regions,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult
+AttentionOp::inferReturnTypes(MLIRContext *context, std::optional<Location> loc,
+                              ValueRange operands, DictionaryAttr attributes,
+                              OpaqueProperties properties, RegionRange regions,
+                              SmallVectorImpl<Type> &inferred) {
   AttentionOp::Adaptor adaptor(operands, attributes, properties, regions);
   auto query = dyn_cast<RankedTensorType>(adaptor.getQuery().getType());
   auto value = dyn_cast<RankedTensorType>(adaptor.getValue().getType());
@@ -411,11 +413,11 @@ LogicalResult AttentionOp::inferReturnTypes(
   int64_t heads = adaptor.getHeadsAttr() ? adaptor.getHeads() : 0;
   int64_t kvHeads = adaptor.getKvHeadsAttr() ? adaptor.getKvHeads() : 0;
   int64_t valueHeadDim = divideStatic(value.getDimSize(2), kvHeads);
-  int64_t width = multiplyStatic(valueHeadDim, heads > 0 ? heads
-                                                         : ShapedType::kDynamic);
-  inferred.push_back(RankedTensorType::get(
-      {query.getDimSize(0), query.getDimSize(1), width},
-      query.getElementType()));
+  int64_t width =
+      multiplyStatic(valueHeadDim, heads > 0 ? heads : ShapedType::kDynamic);
+  inferred.push_back(
+      RankedTensorType::get({query.getDimSize(0), query.getDimSize(1), width},
+                            query.getElementType()));
   return success();
 }
 
@@ -478,21 +480,20 @@ LogicalResult AttentionOp::verify() {
 // SplitOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult SplitOp::inferReturnTypes(
-    MLIRContext *context, std::optional<Location> loc, ValueRange operands,
-    DictionaryAttr attributes, OpaqueProperties properties, RegionRange regions,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult
+SplitOp::inferReturnTypes(MLIRContext *context, std::optional<Location> loc,
+                          ValueRange operands, DictionaryAttr attributes,
+                          OpaqueProperties properties, RegionRange regions,
+                          SmallVectorImpl<Type> &inferred) {
   SplitOp::Adaptor adaptor(operands, attributes, properties, regions);
   auto input = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
   if (!input || input.getRank() == 0)
     return emitOptionalError(loc, "expects an input of rank >= 1");
   if (!adaptor.getSizesAttr())
     return emitOptionalError(loc, "expects a 'sizes' attribute");
-  for (int64_t size : adaptor.getSizes()) {
-    SmallVector<int64_t> shape(input.getShape());
-    shape.back() = size > 0 ? size : ShapedType::kDynamic;
-    inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
-  }
+  for (int64_t size : adaptor.getSizes())
+    inferred.push_back(
+        withLastDim(input, size > 0 ? size : ShapedType::kDynamic));
   return success();
 }
 
@@ -516,7 +517,8 @@ LogicalResult SplitOp::verify() {
   return success();
 }
 
-LogicalResult SplitOp::fold(FoldAdaptor, SmallVectorImpl<OpFoldResult> &results) {
+LogicalResult SplitOp::fold(FoldAdaptor,
+                            SmallVectorImpl<OpFoldResult> &results) {
   // One piece is the whole input.
   if (getSizes().size() != 1 || getInput().getType() != getResult(0).getType())
     return failure();
@@ -528,10 +530,11 @@ LogicalResult SplitOp::fold(FoldAdaptor, SmallVectorImpl<OpFoldResult> &results)
 // ArgmaxOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult ArgmaxOp::inferReturnTypes(
-    MLIRContext *context, std::optional<Location> loc, ValueRange operands,
-    DictionaryAttr, OpaqueProperties, RegionRange,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult ArgmaxOp::inferReturnTypes(MLIRContext *context,
+                                         std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr,
+                                         OpaqueProperties, RegionRange,
+                                         SmallVectorImpl<Type> &inferred) {
   auto input = getRankedOperand(operands, 0, loc);
   if (failed(input))
     return failure();
