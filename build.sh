@@ -21,6 +21,7 @@ PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
   libclang-rt-22-dev
   googletest libgtest-dev
+  libdnnl-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libzstd-dev libedit-dev libcurl4-openssl-dev
   python3-numpy

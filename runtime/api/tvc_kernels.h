@@ -1,0 +1,129 @@
+/*===- tvc_kernels.h - CPU kernels of the tvc runtime ----------------------===*
+ *
+ * The kernel entry points that compiled tvc code calls on the CPU, each taking
+ * one params struct, and the size of the worker pool they share. Include this
+ * header on its own: it includes tvc_runtime.h for tvc_status_t. The params
+ * structs are ABI: compiler-generated code builds them as LLVM structs of
+ * pointers, then i64s, then a double, with natural alignment, so fields are
+ * never reordered or inserted and every scalar is 8 bytes. A zero-initialised
+ * struct plus pointers and sizes is a valid call (flags 0, mask_kind 0 = full).
+ *
+ * Kernels never allocate and never call exit(); bad arguments (null pointers,
+ * negative or inconsistent sizes, unknown flags or mask kinds) return
+ * TVC_INVALID_ARGUMENT without touching any output. Every kernel may run on
+ * the runtime's worker pool; calls from several host threads at once are
+ * safe (a call that finds the pool busy runs on its own thread).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef TVC_RUNTIME_API_TVC_KERNELS_H
+#define TVC_RUNTIME_API_TVC_KERNELS_H
+
+#include "runtime/api/tvc_runtime.h"
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*===----------------------------------------------------------------------===*
+ * Worker pool
+ *===----------------------------------------------------------------------===*/
+
+/* Sets the number of threads the CPU kernels use, the calling thread
+   included: 0 restores the default (std::thread::hardware_concurrency()).
+   Starts or stops worker threads now, never on a kernel call; waits for a
+   kernel running on the pool to finish. TVC_INVALID_ARGUMENT outside
+   [0, 1024]. */
+tvc_status_t tvc_runtime_set_num_threads(int num_threads);
+
+/* The number of threads the CPU kernels use, the calling thread included. */
+tvc_status_t tvc_runtime_get_num_threads(int *out_num_threads);
+
+/*===----------------------------------------------------------------------===*
+ * Linear
+ *===----------------------------------------------------------------------===*/
+
+/* Flags of tvc_linear_f32_params_t (bits; append only). */
+enum {
+  TVC_LINEAR_HAS_BIAS = 1,     /* bias[n] is read and added */
+  TVC_LINEAR_WEIGHT_IN_OUT = 2 /* w is [k,n] row-major; clear: [n,k] */
+};
+
+/* y[m,n] = x[m,k] * W^T + bias, W stored [n,k] row-major (flags bit 1 clear,
+   "out_in") or [k,n] row-major (flags bit 1 set, "in_out"). bias[n] is read
+   only when flags bit 0 is set. x, w, y (and bias when read) must not be NULL
+   even when a size is 0; m, n, k >= 0 with [m,k], [n,k] and [m,n] float
+   arrays addressable; unknown flag bits are rejected. y must not alias x, w
+   or bias. k = 0 gives y = bias (or zeros). TVC_INTERNAL if the GEMM library
+   reports an error. */
+typedef struct tvc_linear_f32_params_t {
+  const float *x;
+  const float *w;
+  const float *bias;
+  float *y;
+  int64_t m;
+  int64_t n;
+  int64_t k;
+  int64_t flags;
+} tvc_linear_f32_params_t;
+
+tvc_status_t tvc_kernel_linear_f32(const tvc_linear_f32_params_t *params);
+
+/*===----------------------------------------------------------------------===*
+ * Attention
+ *===----------------------------------------------------------------------===*/
+
+/* Mask kinds of tvc_attention_f32_params_t (values; append only). */
+enum {
+  TVC_MASK_FULL = 0,          /* every key j < kv_len */
+  TVC_MASK_CAUSAL = 1,        /* j <= p */
+  TVC_MASK_SLIDING_WINDOW = 2 /* p - window < j <= p */
+};
+
+/* The largest head_dim tvc_kernel_attention_f32 accepts: its scratch lives
+   on the stack. */
+#define TVC_ATTENTION_MAX_HEAD_DIM 256
+
+/* Multi-head attention with grouped KV heads.
+   q:   [batch, q_len, heads*head_dim] row-major
+   k,v: [batch, kv_capacity, kv_heads*head_dim] row-major; only rows
+        0..kv_len-1 are read
+   out: [batch, q_len, heads*head_dim]
+   Query row i has absolute position p = kv_len - q_len + i (so a decode step
+   with one query and a KV cache of kv_len entries has p = kv_len-1). Query
+   head h uses KV head h / (heads/kv_heads).
+   mask_kind: 0 = full (every key j < kv_len), 1 = causal (j <= p),
+   2 = sliding window (p - window < j <= p; window counts the diagonal,
+   window=1 sees only itself); window is read only for mask_kind 2.
+   out = softmax(scale * q.k^T over allowed keys) . v; a query with no allowed
+   key gets zeros.
+   Requires q, k, v, out non-NULL; batch, q_len, kv_len >= 0;
+   q_len <= kv_len <= kv_capacity; heads, kv_heads >= 1 with heads % kv_heads
+   == 0; 0 <= head_dim <= TVC_ATTENTION_MAX_HEAD_DIM; window >= 1 for mask 2;
+   scale finite. out must not alias q, k or v. */
+typedef struct tvc_attention_f32_params_t {
+  const float *q;
+  const float *k;
+  const float *v;
+  float *out;
+  int64_t batch;
+  int64_t q_len;
+  int64_t kv_len;
+  int64_t kv_capacity;
+  int64_t heads;
+  int64_t kv_heads;
+  int64_t head_dim;
+  int64_t mask_kind;
+  int64_t window;
+  double scale;
+} tvc_attention_f32_params_t;
+
+tvc_status_t tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TVC_RUNTIME_API_TVC_KERNELS_H */

@@ -1,0 +1,109 @@
+//===- KernelBench.cpp - Timings of the CPU kernels -----------------------===//
+//
+// Medians over repeats, after warm-up, of tvc_kernel_linear_f32 and
+// tvc_kernel_attention_f32 on GPT-2-sized decode and prefill shapes, with
+// GFLOP/s counted over the work the kernel must do (kept attention entries
+// only). Built on request (`ninja tvc-kernel-bench`), never by default or
+// by ctest. Usage: tvc-kernel-bench [threads] (default: the pool's default).
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/api/tvc_kernels.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+namespace {
+
+double nowMs() {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+/// Median milliseconds of `call` over about 200 ms after 50 ms of warm-up.
+template <typename Call> double medianMs(Call call) {
+  for (double start = nowMs(); nowMs() - start < 50;)
+    call();
+  std::vector<double> times;
+  for (double start = nowMs(); times.size() < 5 || nowMs() - start < 200;) {
+    double t0 = nowMs();
+    call();
+    times.push_back(nowMs() - t0);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+std::vector<float> randomFloats(size_t count) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<float> values(count);
+  for (float &value : values)
+    value = dist(rng);
+  return values;
+}
+
+void benchLinear(int64_t m, int64_t n, int64_t k) {
+  std::vector<float> x = randomFloats(m * k), w = randomFloats(n * k),
+                     bias = randomFloats(n), y(m * n);
+  tvc_linear_f32_params_t p = {x.data(), w.data(), bias.data(), y.data(),
+                               m,        n,        k,           1};
+  double ms = medianMs([&] { tvc_kernel_linear_f32(&p); });
+  std::printf("linear    m=%-4lld n=%-6lld k=%-5lld %9.3f ms %7.1f GFLOP/s\n",
+              (long long)m, (long long)n, (long long)k, ms,
+              2.0 * m * n * k / ms / 1e6);
+}
+
+void benchAttention(const char *name, int64_t qLen, int64_t kvLen,
+                    int64_t heads, int64_t kvHeads, int64_t dim, int64_t mask,
+                    int64_t window) {
+  std::vector<float> q = randomFloats(qLen * heads * dim),
+                     k = randomFloats(kvLen * kvHeads * dim),
+                     v = randomFloats(kvLen * kvHeads * dim),
+                     out(qLen * heads * dim);
+  tvc_attention_f32_params_t p = {
+      q.data(), k.data(), v.data(), out.data(), 1,   qLen,
+      kvLen,    kvLen,    heads,    kvHeads,    dim, mask,
+      window,   1.0 / std::sqrt(double(dim))};
+  double kept = 0;
+  for (int64_t i = 0; i < qLen; ++i) {
+    int64_t pos = kvLen - qLen + i;
+    int64_t lo = mask == TVC_MASK_SLIDING_WINDOW
+                     ? std::max<int64_t>(0, pos - window + 1)
+                     : 0;
+    int64_t hi = mask == TVC_MASK_FULL ? kvLen : pos + 1;
+    kept += hi - lo;
+  }
+  double ms = medianMs([&] { tvc_kernel_attention_f32(&p); });
+  std::printf("attention %-28s %9.3f ms %7.1f GFLOP/s\n", name, ms,
+              4.0 * kept * heads * dim / ms / 1e6);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc > 1 && tvc_runtime_set_num_threads(std::atoi(argv[1])) != TVC_OK)
+    return 2;
+  int threads = 0;
+  tvc_runtime_get_num_threads(&threads);
+  std::printf("threads %d\n", threads);
+  for (int64_t m : {1, 128, 512})
+    for (auto nk : {std::pair<int64_t, int64_t>{768, 768},
+                    {3072, 768},
+                    {768, 3072},
+                    {50257, 768}})
+      benchLinear(m, nk.first, nk.second);
+  benchAttention("decode kv=1024 h12 d64", 1, 1024, 12, 12, 64, 1, 0);
+  benchAttention("decode kv=4096 h32/8 d128", 1, 4096, 32, 8, 128, 1, 0);
+  benchAttention("prefill 512 causal h12 d64", 512, 512, 12, 12, 64, 1, 0);
+  benchAttention("prefill 512 full h12 d64", 512, 512, 12, 12, 64, 0, 0);
+  benchAttention("prefill 2048 window128 h12", 2048, 2048, 12, 12, 64, 2, 128);
+  benchAttention("prefill 512 causal h32/8 d128", 512, 512, 32, 8, 128, 1, 0);
+  return 0;
+}

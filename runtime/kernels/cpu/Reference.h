@@ -1,0 +1,31 @@
+//===- Reference.h - Reference versions of the CPU kernels ------*- C++ -*-===//
+//
+// The simplest correct code for each kernel of tvc_kernels.h, taking the same
+// params struct: triple loops in double precision, an explicit score matrix
+// and an explicit mask. Tests compare the fast kernels against these; they
+// allocate and are slow, so nothing on a per-token path calls them. They
+// assume arguments the fast kernel accepts.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TVC_RUNTIME_KERNELS_CPU_REFERENCE_H
+#define TVC_RUNTIME_KERNELS_CPU_REFERENCE_H
+
+#include "runtime/api/tvc_kernels.h"
+
+namespace tvc::runtime::reference {
+
+/// y = x * W^T (+ bias) as tvc_kernel_linear_f32 defines it.
+void linearF32(const tvc_linear_f32_params_t &params);
+
+/// True when the query at absolute position `pos` may attend to key `key`
+/// under the mask of `params` (kv_len bounds not included).
+bool attentionAllows(const tvc_attention_f32_params_t &params, int64_t pos,
+                     int64_t key);
+
+/// Attention as tvc_kernel_attention_f32 defines it.
+void attentionF32(const tvc_attention_f32_params_t &params);
+
+} // namespace tvc::runtime::reference
+
+#endif // TVC_RUNTIME_KERNELS_CPU_REFERENCE_H

@@ -1,0 +1,282 @@
+//===- AttentionKernelTest.cpp - tvc_kernel_attention_f32 vs the reference ===//
+//
+// Every mask kind, grouped KV heads, decode and chunked prefill against a KV
+// cache whose unused rows hold NaN (so a read past kv_len shows), batches,
+// head sizes from 1 to the limit, on one thread and on the pool; every
+// rejected argument.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/api/tvc_kernels.h"
+#include "runtime/kernels/cpu/Reference.h"
+
+#include "KernelTestUtils.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace tvc::test;
+
+namespace {
+
+struct AttentionCase {
+  int64_t batch, qLen, kvLen, kvCapacity, heads, kvHeads, headDim;
+  int64_t maskKind, window;
+  double scale; // 0 means 1 / sqrt(headDim)
+};
+
+/// Inputs of one case, with the KV rows past kv_len set to NaN.
+struct AttentionInputs {
+  std::vector<float> q, k, v;
+  tvc_attention_f32_params_t params = {};
+
+  explicit AttentionInputs(const AttentionCase &c, uint32_t seed = 11) {
+    q = randomFloats(c.batch * c.qLen * c.heads * c.headDim, seed);
+    k = randomFloats(c.batch * c.kvCapacity * c.kvHeads * c.headDim, seed + 1);
+    v = randomFloats(c.batch * c.kvCapacity * c.kvHeads * c.headDim, seed + 2);
+    int64_t rowSize = c.kvHeads * c.headDim;
+    for (int64_t b = 0; b < c.batch; ++b)
+      for (int64_t j = c.kvLen; j < c.kvCapacity; ++j)
+        for (int64_t e = 0; e < rowSize; ++e) {
+          k[(b * c.kvCapacity + j) * rowSize + e] = std::nanf("");
+          v[(b * c.kvCapacity + j) * rowSize + e] = std::nanf("");
+        }
+    params.q = q.data();
+    params.k = k.data();
+    params.v = v.data();
+    params.batch = c.batch;
+    params.q_len = c.qLen;
+    params.kv_len = c.kvLen;
+    params.kv_capacity = c.kvCapacity;
+    params.heads = c.heads;
+    params.kv_heads = c.kvHeads;
+    params.head_dim = c.headDim;
+    params.mask_kind = c.maskKind;
+    params.window = c.window;
+    params.scale = c.scale != 0 ? c.scale : 1.0 / std::sqrt(double(c.headDim));
+  }
+
+  /// Runs the fast kernel; expects TVC_OK.
+  std::vector<float> run() {
+    std::vector<float> out(q.size(), std::nanf(""));
+    params.out = out.data();
+    EXPECT_EQ(tvc_kernel_attention_f32(&params), TVC_OK);
+    return out;
+  }
+};
+
+/// Compares the kernel with the reference; an output's magnitude is the
+/// largest |v| among the keys its query may see (it is their convex
+/// combination).
+void checkAttention(const AttentionCase &c) {
+  SCOPED_TRACE(::testing::Message()
+               << "batch=" << c.batch << " q_len=" << c.qLen
+               << " kv_len=" << c.kvLen << " kv_capacity=" << c.kvCapacity
+               << " heads=" << c.heads << " kv_heads=" << c.kvHeads
+               << " head_dim=" << c.headDim << " mask=" << c.maskKind
+               << " window=" << c.window << " scale=" << c.scale);
+  AttentionInputs in(c);
+  std::vector<float> out = in.run();
+  std::vector<float> expected(out.size());
+  tvc_attention_f32_params_t params = in.params;
+  params.out = expected.data();
+  tvc::runtime::reference::attentionF32(params);
+
+  std::vector<double> magnitude(out.size());
+  int64_t dim = c.headDim, group = c.heads / c.kvHeads;
+  for (int64_t b = 0; b < c.batch; ++b)
+    for (int64_t i = 0; i < c.qLen; ++i)
+      for (int64_t h = 0; h < c.heads; ++h)
+        for (int64_t d = 0; d < dim; ++d) {
+          double largest = 0;
+          for (int64_t j = 0; j < c.kvLen; ++j)
+            if (tvc::runtime::reference::attentionAllows(
+                    params, c.kvLen - c.qLen + i, j))
+              largest = std::max<double>(
+                  largest,
+                  std::fabs(
+                      in.v[((b * c.kvCapacity + j) * c.kvHeads + h / group) *
+                               dim +
+                           d]));
+          magnitude[((b * c.qLen + i) * c.heads + h) * dim + d] = largest;
+        }
+  expectClose(out, expected, magnitude);
+}
+
+const int64_t kMasks[] = {TVC_MASK_FULL, TVC_MASK_CAUSAL,
+                          TVC_MASK_SLIDING_WINDOW};
+
+/// Prefill of a whole sequence under each mask.
+TEST(AttentionKernel, PrefillEveryMask) {
+  for (int64_t mask : kMasks) {
+    checkAttention({1, 9, 9, 9, 4, 4, 64, mask, 3, 0});
+    checkAttention({1, 150, 150, 150, 2, 2, 64, mask, 40, 0});
+  }
+}
+
+/// Decode: one query against a cache with NaN rows past kv_len.
+TEST(AttentionKernel, DecodeWithCache) {
+  for (int64_t mask : kMasks) {
+    checkAttention({1, 1, 37, 64, 4, 4, 64, mask, 5, 0});
+    checkAttention({2, 1, 300, 301, 4, 2, 128, mask, 100, 0});
+  }
+}
+
+/// Chunked prefill: a few queries at the end of a longer cache.
+TEST(AttentionKernel, ChunkedPrefill) {
+  for (int64_t mask : kMasks) {
+    checkAttention({1, 5, 70, 80, 4, 2, 80, mask, 8, 0});
+    checkAttention({2, 20, 130, 140, 4, 1, 64, mask, 65, 0});
+  }
+}
+
+/// Grouped KV heads: 4 query heads on 4, 2 and 1 KV heads, and more heads
+/// per group than a tile holds.
+TEST(AttentionKernel, GroupedKvHeads) {
+  for (int64_t kvHeads : {4, 2, 1})
+    for (int64_t mask : kMasks)
+      checkAttention({2, 7, 19, 24, 4, kvHeads, 16, mask, 4, 0});
+  checkAttention({1, 3, 10, 12, 40, 2, 8, TVC_MASK_CAUSAL, 1, 0});
+  checkAttention({1, 1, 50, 50, 36, 1, 32, TVC_MASK_FULL, 1, 0});
+}
+
+/// Head sizes 1, 64, 80, 128 and the largest accepted, with odd lengths.
+TEST(AttentionKernel, HeadSizes) {
+  for (int64_t dim : {1, 17, 64, 80, 128, TVC_ATTENTION_MAX_HEAD_DIM})
+    for (int64_t mask : kMasks)
+      checkAttention({2, 13, 29, 31, 4, 2, dim, mask, 6, 0});
+}
+
+/// Window 1 sees only the diagonal: out equals v at the query's position.
+TEST(AttentionKernel, WindowOfOneCopiesTheDiagonal) {
+  AttentionCase c = {1, 6, 10, 12, 2, 1, 8, TVC_MASK_SLIDING_WINDOW, 1, 0};
+  checkAttention(c);
+  AttentionInputs in(c);
+  std::vector<float> out = in.run();
+  for (int64_t i = 0; i < c.qLen; ++i)
+    for (int64_t h = 0; h < c.heads; ++h)
+      for (int64_t d = 0; d < c.headDim; ++d)
+        EXPECT_FLOAT_EQ(out[(i * c.heads + h) * c.headDim + d],
+                        in.v[(c.kvLen - c.qLen + i) * c.headDim + d]);
+}
+
+/// A window at least as long as the sequence is the causal mask.
+TEST(AttentionKernel, LongWindowEqualsCausal) {
+  for (int64_t window : {int64_t(70), int64_t(71), int64_t(1) << 40}) {
+    AttentionCase c = {2,      70, 70, 72, 4, 2, 64, TVC_MASK_SLIDING_WINDOW,
+                       window, 0};
+    checkAttention(c);
+    AttentionInputs windowed(c);
+    c.maskKind = TVC_MASK_CAUSAL;
+    AttentionInputs causal(c);
+    EXPECT_EQ(windowed.run(), causal.run()) << "window " << window;
+  }
+}
+
+/// Large scores keep the softmax stable; scale 0 averages the allowed keys.
+TEST(AttentionKernel, ExtremeScales) {
+  for (int64_t mask : kMasks) {
+    checkAttention({1, 33, 33, 33, 2, 2, 64, mask, 7, 30.0});
+    checkAttention({1, 33, 33, 33, 2, 2, 64, mask, 7, -5.0});
+  }
+  AttentionCase c = {1, 4, 4, 4, 1, 1, 2, TVC_MASK_CAUSAL, 1, 0};
+  AttentionInputs in(c);
+  in.params.scale = 0;
+  std::vector<float> out = in.run();
+  for (int64_t d = 0; d < 2; ++d)
+    EXPECT_NEAR(out[3 * 2 + d],
+                (in.v[d] + in.v[2 + d] + in.v[4 + d] + in.v[6 + d]) / 4, 1e-6);
+}
+
+/// The pool splits work items, never results: one thread gives the same
+/// bits as several.
+TEST(AttentionKernel, ThreadCountDoesNotChangeResults) {
+  AttentionCase c = {2, 64, 200, 210, 8, 2, 64, TVC_MASK_CAUSAL, 1, 0};
+  AttentionInputs in(c);
+  std::vector<float> pooled = in.run();
+  ASSERT_EQ(tvc_runtime_set_num_threads(1), TVC_OK);
+  std::vector<float> single = in.run();
+  ASSERT_EQ(tvc_runtime_set_num_threads(5), TVC_OK);
+  std::vector<float> five = in.run();
+  ASSERT_EQ(tvc_runtime_set_num_threads(0), TVC_OK);
+  EXPECT_EQ(pooled, single);
+  EXPECT_EQ(pooled, five);
+}
+
+/// Empty batches, queries or heads succeed without touching out.
+TEST(AttentionKernel, EmptyProblems) {
+  float data[4] = {1, 2, 3, 4}, out[4] = {9, 9, 9, 9};
+  tvc_attention_f32_params_t p = {data, data, data, out, 0, 1, 1,
+                                  1,    1,    1,    4,   0, 0, 1.0};
+  EXPECT_EQ(tvc_kernel_attention_f32(&p), TVC_OK);
+  p.batch = 1;
+  p.q_len = 0;
+  EXPECT_EQ(tvc_kernel_attention_f32(&p), TVC_OK);
+  p.q_len = 1;
+  p.head_dim = 0;
+  EXPECT_EQ(tvc_kernel_attention_f32(&p), TVC_OK);
+  p.kv_len = p.kv_capacity = p.q_len = 0;
+  p.head_dim = 4;
+  EXPECT_EQ(tvc_kernel_attention_f32(&p), TVC_OK);
+  for (float value : out)
+    EXPECT_EQ(value, 9);
+}
+
+/// Every rejected argument returns TVC_INVALID_ARGUMENT and leaves out alone.
+TEST(AttentionKernel, InvalidArguments) {
+  std::vector<float> data(4 * 4 * 4, 0.5f), out(4 * 4 * 4, 9);
+  // batch 1, q_len 2, kv_len 3, kv_capacity 4, 4 heads on 2, head_dim 4.
+  const tvc_attention_f32_params_t valid = {
+      data.data(), data.data(), data.data(), out.data(),
+      1,           2,           3,           4,
+      4,           2,           4,           TVC_MASK_SLIDING_WINDOW,
+      2,           0.5};
+  ASSERT_EQ(tvc_kernel_attention_f32(&valid), TVC_OK);
+  std::fill(out.begin(), out.end(), 9.0f);
+  auto expectRejected = [&](tvc_attention_f32_params_t params,
+                            const char *why) {
+    EXPECT_EQ(tvc_kernel_attention_f32(&params), TVC_INVALID_ARGUMENT) << why;
+    for (float value : out)
+      EXPECT_EQ(value, 9) << why;
+  };
+  EXPECT_EQ(tvc_kernel_attention_f32(nullptr), TVC_INVALID_ARGUMENT);
+  tvc_attention_f32_params_t p;
+#define TVC_REJECT(FIELD, VALUE, WHY)                                          \
+  p = valid;                                                                   \
+  p.FIELD = VALUE;                                                             \
+  expectRejected(p, WHY)
+  TVC_REJECT(q, nullptr, "null q");
+  TVC_REJECT(k, nullptr, "null k");
+  TVC_REJECT(v, nullptr, "null v");
+  TVC_REJECT(out, nullptr, "null out");
+  TVC_REJECT(batch, -1, "negative batch");
+  TVC_REJECT(q_len, -1, "negative q_len");
+  TVC_REJECT(kv_len, -1, "negative kv_len");
+  TVC_REJECT(kv_capacity, -1, "negative kv_capacity");
+  TVC_REJECT(kv_capacity, 2, "kv_capacity < kv_len");
+  TVC_REJECT(q_len, 4, "q_len > kv_len");
+  TVC_REJECT(heads, -4, "negative heads");
+  TVC_REJECT(heads, 0, "no heads");
+  TVC_REJECT(kv_heads, -2, "negative kv_heads");
+  TVC_REJECT(kv_heads, 0, "no kv_heads");
+  TVC_REJECT(kv_heads, 3, "heads % kv_heads != 0");
+  TVC_REJECT(head_dim, -4, "negative head_dim");
+  TVC_REJECT(head_dim, TVC_ATTENTION_MAX_HEAD_DIM + 1, "head_dim too large");
+  TVC_REJECT(mask_kind, 3, "unknown mask kind");
+  TVC_REJECT(mask_kind, -1, "negative mask kind");
+  TVC_REJECT(window, 0, "window 0");
+  TVC_REJECT(window, -5, "negative window");
+  TVC_REJECT(scale, std::nan(""), "NaN scale");
+  TVC_REJECT(scale, std::numeric_limits<double>::infinity(), "inf scale");
+  TVC_REJECT(scale, 1e300, "scale beyond float");
+  TVC_REJECT(batch, int64_t(1) << 62, "sizes overflow");
+#undef TVC_REJECT
+
+  // window is read only for the sliding window mask.
+  p = valid;
+  p.mask_kind = TVC_MASK_CAUSAL;
+  p.window = 0;
+  EXPECT_EQ(tvc_kernel_attention_f32(&p), TVC_OK);
+}
+
+} // namespace

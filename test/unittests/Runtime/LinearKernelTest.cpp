@@ -1,0 +1,177 @@
+//===- LinearKernelTest.cpp - tvc_kernel_linear_f32 against the reference -===//
+//
+// Decode (m = 1) and prefill rows, odd sizes, both weight layouts, with and
+// without bias, on one thread and on the pool; every rejected argument.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/api/tvc_kernels.h"
+#include "runtime/kernels/cpu/Reference.h"
+
+#include "KernelTestUtils.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+using namespace tvc::test;
+
+namespace {
+
+struct LinearCase {
+  int64_t m, n, k;
+  int64_t flags;
+};
+
+/// Runs the kernel and the reference on random inputs and compares them;
+/// the magnitude of y[i,j] is sum |x[i,l] w[l,j]| + |bias[j]|.
+void checkLinear(const LinearCase &c) {
+  SCOPED_TRACE(::testing::Message() << "m=" << c.m << " n=" << c.n
+                                    << " k=" << c.k << " flags=" << c.flags);
+  // At least one element each: the kernel rejects NULL even for k = 0.
+  std::vector<float> x = randomFloats(std::max<int64_t>(1, c.m * c.k), 1);
+  std::vector<float> w = randomFloats(std::max<int64_t>(1, c.n * c.k), 2);
+  std::vector<float> bias = randomFloats(c.n, 3);
+  std::vector<float> y(c.m * c.n, std::nanf("")), expected(c.m * c.n);
+  tvc_linear_f32_params_t params = {};
+  params.x = x.data();
+  params.w = w.data();
+  params.bias = (c.flags & TVC_LINEAR_HAS_BIAS) ? bias.data() : nullptr;
+  params.y = y.data();
+  params.m = c.m;
+  params.n = c.n;
+  params.k = c.k;
+  params.flags = c.flags;
+  ASSERT_EQ(tvc_kernel_linear_f32(&params), TVC_OK);
+  params.y = expected.data();
+  tvc::runtime::reference::linearF32(params);
+
+  bool inOut = c.flags & TVC_LINEAR_WEIGHT_IN_OUT;
+  std::vector<double> magnitude(c.m * c.n);
+  for (int64_t i = 0; i < c.m; ++i)
+    for (int64_t j = 0; j < c.n; ++j) {
+      double sum = (c.flags & TVC_LINEAR_HAS_BIAS) ? std::fabs(bias[j]) : 0;
+      for (int64_t l = 0; l < c.k; ++l)
+        sum += std::fabs(x[i * c.k + l] *
+                         (inOut ? w[l * c.n + j] : w[j * c.k + l]));
+      magnitude[i * c.n + j] = sum;
+    }
+  expectClose(y, expected, magnitude);
+}
+
+const int64_t kAllFlags[] = {0, TVC_LINEAR_HAS_BIAS, TVC_LINEAR_WEIGHT_IN_OUT,
+                             TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT};
+
+/// Decode: one row goes through sgemv.
+TEST(LinearKernel, DecodeRow) {
+  for (int64_t flags : kAllFlags) {
+    checkLinear({1, 7, 13, flags});
+    checkLinear({1, 64, 64, flags});
+    checkLinear({1, 768, 768, flags});
+    checkLinear({1, 3072, 768, flags});
+    checkLinear({1, 768, 3072, flags});
+  }
+}
+
+/// Odd sizes reach every edge of the BLAS panels and of the column slices.
+TEST(LinearKernel, OddSizes) {
+  for (int64_t flags : kAllFlags) {
+    checkLinear({3, 7, 13, flags});
+    checkLinear({5, 1, 1, flags});
+    checkLinear({2, 13, 7, flags});
+    checkLinear({17, 1031, 129, flags});
+  }
+}
+
+/// Prefill sizes large enough to be split over the pool.
+TEST(LinearKernel, PrefillOnThePool) {
+  for (int64_t flags : kAllFlags)
+    checkLinear({64, 768, 256, flags});
+  checkLinear({128, 3072, 768, TVC_LINEAR_HAS_BIAS});
+}
+
+/// The same results with one thread as with the default pool.
+TEST(LinearKernel, OneThread) {
+  ASSERT_EQ(tvc_runtime_set_num_threads(1), TVC_OK);
+  checkLinear({64, 768, 256, TVC_LINEAR_HAS_BIAS});
+  checkLinear({1, 3072, 768, TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT});
+  ASSERT_EQ(tvc_runtime_set_num_threads(0), TVC_OK);
+}
+
+/// More threads than cores still split and join correctly.
+TEST(LinearKernel, ManyThreads) {
+  ASSERT_EQ(tvc_runtime_set_num_threads(7), TVC_OK);
+  checkLinear({33, 2000, 300, TVC_LINEAR_HAS_BIAS});
+  ASSERT_EQ(tvc_runtime_set_num_threads(0), TVC_OK);
+}
+
+/// k = 0 leaves y = bias (or zeros); m or n = 0 touches nothing.
+TEST(LinearKernel, EmptyDimensions) {
+  for (int64_t flags : kAllFlags)
+    checkLinear({3, 5, 0, flags});
+  float x = 1, w = 1, bias = 1, y = 42;
+  tvc_linear_f32_params_t params = {&x, &w, &bias, &y, 0, 1, 1, 1};
+  EXPECT_EQ(tvc_kernel_linear_f32(&params), TVC_OK);
+  params.m = 1;
+  params.n = 0;
+  EXPECT_EQ(tvc_kernel_linear_f32(&params), TVC_OK);
+  EXPECT_EQ(y, 42);
+}
+
+/// Every rejected argument returns TVC_INVALID_ARGUMENT and leaves y alone.
+TEST(LinearKernel, InvalidArguments) {
+  float x[4] = {}, w[4] = {}, bias[2] = {}, y[4] = {1, 2, 3, 4};
+  const tvc_linear_f32_params_t valid = {x, w, bias, y,
+                                         2, 2, 2,    TVC_LINEAR_HAS_BIAS};
+  ASSERT_EQ(tvc_kernel_linear_f32(&valid), TVC_OK);
+  for (float &value : y)
+    value = 7;
+  auto expectRejected = [&](tvc_linear_f32_params_t params, const char *why) {
+    EXPECT_EQ(tvc_kernel_linear_f32(&params), TVC_INVALID_ARGUMENT) << why;
+    for (float value : y)
+      EXPECT_EQ(value, 7) << why;
+  };
+  EXPECT_EQ(tvc_kernel_linear_f32(nullptr), TVC_INVALID_ARGUMENT);
+  tvc_linear_f32_params_t p = valid;
+  p.x = nullptr;
+  expectRejected(p, "null x");
+  p = valid;
+  p.w = nullptr;
+  expectRejected(p, "null w");
+  p = valid;
+  p.y = nullptr;
+  expectRejected(p, "null y");
+  p = valid;
+  p.bias = nullptr;
+  expectRejected(p, "null bias with HAS_BIAS");
+  p = valid;
+  p.m = -1;
+  expectRejected(p, "negative m");
+  p = valid;
+  p.n = -2;
+  expectRejected(p, "negative n");
+  p = valid;
+  p.k = -3;
+  expectRejected(p, "negative k");
+  p = valid;
+  p.k = int64_t(1) << 62;
+  expectRejected(p, "[n,k] beyond the address space");
+  p = valid;
+  p.m = int64_t(1) << 61;
+  p.n = 4;
+  expectRejected(p, "[m,n] beyond the address space");
+  p = valid;
+  p.flags = 4;
+  expectRejected(p, "unknown flag");
+  p = valid;
+  p.flags = -1;
+  expectRejected(p, "all flag bits");
+
+  // Without HAS_BIAS a null bias is fine.
+  p = valid;
+  p.bias = nullptr;
+  p.flags = 0;
+  EXPECT_EQ(tvc_kernel_linear_f32(&p), TVC_OK);
+}
+
+} // namespace
