@@ -38,4 +38,29 @@ def TvcCheckWeights : Pass<"tvc-check-weights", "::mlir::ModuleOp"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// Structure
+//===----------------------------------------------------------------------===//
+
+def TvcInlineLayers : Pass<"tvc-inline-layers", "::mlir::ModuleOp"> {
+  let summary = "Replace each tvc.layer by the ops of its body";
+  let description = [{
+    Layer-level decisions (drop, attention span, offload placement) are
+    made while layers are regions; lowering wants one flat schedule. This
+    pass moves each layer's body into the enclosing block, binds the body's
+    arguments to the layer's inputs and its yielded values to the layer's
+    results. Run it after every pass that reads layers.
+
+    ```mlir
+    %h1 = tvc.layer 0 (%h0) : (tensor<1x8x64xf32>) -> tensor<1x8x64xf32> {
+    ^bb0(%x: tensor<1x8x64xf32>):
+      %y = tvc.gelu %x : tensor<1x8x64xf32>
+      tvc.yield %y : tensor<1x8x64xf32>
+    }
+    // becomes
+    %h1 = tvc.gelu %h0 : tensor<1x8x64xf32>
+    ```
+  }];
+}
+
 #endif // TVC_TRANSFORMS_PASSES

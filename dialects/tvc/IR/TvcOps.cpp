@@ -574,5 +574,53 @@ LogicalResult LayerOp::verifyRegions() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Lowering
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelCallOp::verify() {
+  if (getCallee().empty())
+    return emitOpError() << "expects a non-empty callee";
+  if (getOutputs().empty())
+    return emitOpError() << "expects at least one output";
+  bool onTensors = isa<RankedTensorType>(getOutputs().front().getType());
+  for (Value operand : llvm::concat<Value>(getInputs(), getOutputs())) {
+    Type type = operand.getType();
+    if (onTensors ? !isa<RankedTensorType>(type) : !isa<MemRefType>(type))
+      return emitOpError() << "expects every shaped operand to be a "
+                           << (onTensors ? "ranked tensor" : "memref")
+                           << " like the first output, got " << type;
+  }
+  if (!onTensors) {
+    if (getNumResults() != 0)
+      return emitOpError() << "expects no results on memrefs, got "
+                           << getNumResults();
+    return success();
+  }
+  if (getResultTypes() != getOutputs().getTypes())
+    return emitOpError() << "expects one result per output with the output's "
+                            "type";
+  return success();
+}
+
+void KernelCallOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  // On tensors the op is pure; on memrefs it reads its inputs and writes
+  // its outputs (which it may also read).
+  for (OpOperand &operand : getInputsMutable())
+    if (isa<MemRefType>(operand.get().getType()))
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  for (OpOperand &operand : getOutputsMutable()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                         SideEffects::DefaultResource::get());
+    effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                         SideEffects::DefaultResource::get());
+  }
+}
+
 #define GET_OP_CLASSES
 #include "dialects/tvc/IR/TvcOps.cpp.inc"

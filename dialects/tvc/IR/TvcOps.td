@@ -17,6 +17,7 @@ include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/RegionKindInterface.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 
 //===----------------------------------------------------------------------===//
 // Weights
@@ -493,6 +494,56 @@ def Tvc_YieldOp : Tvc_Op<"yield", [
   }];
   let arguments = (ins Variadic<AnyRankedTensor>:$values);
   let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+}
+
+//===----------------------------------------------------------------------===//
+// Lowering
+//===----------------------------------------------------------------------===//
+
+def Tvc_KernelCallOp : Tvc_Op<"kernel_call", [
+    AttrSizedOperandSegments, DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "a call of a runtime kernel in destination-passing style";
+  let description = [{
+    The form heavy ops take on their way to the runtime (IREE's ukernel
+    idea): `callee` names a C entry point of the runtime that takes one
+    pointer to a params struct. The struct's fields are, in order, one
+    pointer per shaped operand (`ins` then `outs`) and then the `scalars`
+    (each 8 bytes: `i64` or `f64`), so the runtime header and this op agree
+    by construction of the struct, not by a per-kernel table.
+
+    On tensors the op returns one tensor per `outs` operand (the
+    destinations it writes); one-shot bufferization turns it into the
+    memref form, which has no results and whose buffers are contiguous
+    (identity layout; bufferization copies strided views). The memref form
+    is lowered to a call by `convert-tvc-kernels-to-llvm`.
+
+    Example:
+
+    ```mlir
+    %y = tvc.kernel_call "tvc_kernel_linear_f32"
+        ins(%x, %w, %b : tensor<1x?x64xf32>, tensor<256x64xf32>, tensor<256xf32>)
+        outs(%init : tensor<1x?x256xf32>)
+        scalars(%m, %n, %k, %flags : i64, i64, i64, i64) -> tensor<1x?x256xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$callee,
+                       Variadic<AnyShaped>:$inputs,
+                       Variadic<AnyShaped>:$outputs,
+                       Variadic<AnyTypeOf<[I64, F64]>>:$scalars);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let assemblyFormat = [{
+    $callee (`ins` `(` $inputs^ `:` type($inputs) `)`)?
+    `outs` `(` $outputs `:` type($outputs) `)`
+    (`scalars` `(` $scalars^ `:` type($scalars) `)`)?
+    attr-dict (`->` type($results)^)?
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getOutputsMutable();
+    }
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // TVC_OPS
