@@ -65,9 +65,11 @@ struct AttentionInputs {
   }
 };
 
-/// Compares the kernel with the reference; an output's magnitude is the
-/// largest |v| among the keys its query may see (it is their convex
-/// combination).
+/// Compares the kernel with the reference. An output is a convex combination
+/// of the allowed v rows, with weights that fp32 rounding of a score s moves
+/// by about |s| ulps, so its magnitude is max |v| * (1 + max |s|), where |s|
+/// sums |scale * q[d] * k[d]| (the terms of the score), both over the keys
+/// its query may see.
 void checkAttention(const AttentionCase &c) {
   SCOPED_TRACE(::testing::Message()
                << "batch=" << c.batch << " q_len=" << c.qLen
@@ -84,22 +86,32 @@ void checkAttention(const AttentionCase &c) {
 
   std::vector<double> magnitude(out.size());
   int64_t dim = c.headDim, group = c.heads / c.kvHeads;
+  auto kvIndex = [&](int64_t b, int64_t j, int64_t h, int64_t d) {
+    return ((b * c.kvCapacity + j) * c.kvHeads + h / group) * dim + d;
+  };
   for (int64_t b = 0; b < c.batch; ++b)
     for (int64_t i = 0; i < c.qLen; ++i)
-      for (int64_t h = 0; h < c.heads; ++h)
-        for (int64_t d = 0; d < dim; ++d) {
-          double largest = 0;
-          for (int64_t j = 0; j < c.kvLen; ++j)
-            if (tvc::runtime::reference::attentionAllows(
-                    params, c.kvLen - c.qLen + i, j))
-              largest = std::max<double>(
-                  largest,
-                  std::fabs(
-                      in.v[((b * c.kvCapacity + j) * c.kvHeads + h / group) *
-                               dim +
-                           d]));
-          magnitude[((b * c.qLen + i) * c.heads + h) * dim + d] = largest;
+      for (int64_t h = 0; h < c.heads; ++h) {
+        const float *query = &in.q[((b * c.qLen + i) * c.heads + h) * dim];
+        std::vector<double> largestV(dim, 0.0);
+        double largestScore = 0;
+        for (int64_t j = 0; j < c.kvLen; ++j) {
+          if (!tvc::runtime::reference::attentionAllows(
+                  params, c.kvLen - c.qLen + i, j))
+            continue;
+          double score = 0;
+          for (int64_t d = 0; d < dim; ++d) {
+            score += std::fabs(query[d] * in.k[kvIndex(b, j, h, d)]);
+            largestV[d] = std::max<double>(
+                largestV[d], std::fabs(in.v[kvIndex(b, j, h, d)]));
+          }
+          largestScore =
+              std::max(largestScore, std::fabs(params.scale) * score);
         }
+        for (int64_t d = 0; d < dim; ++d)
+          magnitude[((b * c.qLen + i) * c.heads + h) * dim + d] =
+              largestV[d] * (1 + largestScore);
+      }
   expectClose(out, expected, magnitude);
 }
 
