@@ -8,7 +8,10 @@
  * never reordered or inserted and every scalar is 8 bytes. A zero-initialised
  * struct plus pointers and sizes is a valid call (flags 0, mask_kind 0 = full).
  *
- * Kernels never allocate and never call exit(); bad arguments (null pointers,
+ * Kernels never call exit() and allocate nothing themselves; the one
+ * allocation on a call path is inside oneDNN's GEMM under
+ * tvc_kernel_linear_f32, which mallocs a packing buffer per call from m >= 16
+ * rows (prefill), never for m <= 8 (decode). Bad arguments (null pointers,
  * negative or inconsistent sizes, unknown flags or mask kinds) return
  * TVC_INVALID_ARGUMENT without touching any output. Every kernel may run on
  * the runtime's worker pool; calls from several host threads at once are
