@@ -7,7 +7,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "TVC"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".onnxtext"]
+config.suffixes = [".mlir", ".onnxtext", ".test"]
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unittests", "fuzz", "Inputs", "models"]
 
 config.test_source_root = os.path.dirname(__file__)
@@ -19,6 +19,8 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.tvc_tools_dir, append_path=True)
 config.substitutions.append(("%tvc_src_root", config.tvc_src_root))
+# The runtime libraries of mlir-runner (libmlir_runner_utils.so, ...).
+config.substitutions.append(("%mlir_lib_dir", config.llvm_lib_dir))
 
 if config.tvc_have_cuda:
     config.available_features.add("cuda")
@@ -26,5 +28,5 @@ if config.tvc_have_onnx:
     config.available_features.add("onnx")
 
 tool_dirs = [config.tvc_tools_dir, config.llvm_tools_dir]
-tools = ["tvc-opt", "tvc-import"]
+tools = ["tvc-opt", "tvc-import", "tvc-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

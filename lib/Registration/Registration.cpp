@@ -8,12 +8,15 @@
 
 #include "dialects/onnx/IR/TvcOnnxOps.h"
 #include "dialects/tvc/IR/TvcDialect.h"
+#include "dialects/tvc/Transforms/BufferizableOpInterfaceImpl.h"
+#include "lib/Pipelines/Pipelines.h"
 #include "passes/Conversion/Passes.h"
 #include "passes/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -29,6 +32,9 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Transforms/Passes.h"
 
 void mlir::tvc::registerAllDialects(DialectRegistry &registry) {
@@ -38,17 +44,21 @@ void mlir::tvc::registerAllDialects(DialectRegistry &registry) {
                   linalg::LinalgDialect, math::MathDialect,
                   memref::MemRefDialect, NVVM::NVVMDialect, scf::SCFDialect,
                   tensor::TensorDialect, vector::VectorDialect>();
+  // Upstream dialects with their interface models (bufferization,
+  // conversion to LLVM, ...), and the models of tvc's own ops, so pipelines run on any tool's context.
+  mlir::registerAllDialects(registry);
+  registerAllExtensions(registry);
+  tvc::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
 void mlir::tvc::registerTvcPasses() {
   registerTvcTransformsPasses();
   registerTvcConversionPasses();
+  registerTvcPipelines();
 }
 
 void mlir::tvc::registerUpstreamPasses() {
-  mlir::registerTransformsPasses();
-  mlir::bufferization::registerBufferizationPasses();
-  mlir::registerLinalgPasses();
-  mlir::registerConversionPasses();
-  mlir::registerGPUPasses();
+  // Every upstream pass and pipeline: tvc-opt is an opt tool, and lit tests
+  // spell lowering pipelines out of upstream passes.
+  mlir::registerAllPasses();
 }

@@ -22,8 +22,9 @@ void registerAllDialects(DialectRegistry &registry);
 /// tvc's own passes (all components).
 void registerTvcPasses();
 
-/// The upstream passes tvc pipelines and lit tests use (canonicalize, cse,
-/// inlining, bufferization, linalg, gpu, and the conversions to LLVM/NVVM).
+/// Every upstream pass and pass pipeline (tvc pipelines and lit tests are
+/// built from canonicalize, bufferization, linalg, memref, the conversions
+/// to LLVM/NVVM, ...).
 void registerUpstreamPasses();
 
 } // namespace mlir::tvc

@@ -50,4 +50,165 @@ def ConvertOnnxToTvc : Pass<"convert-onnx-to-tvc", "::mlir::ModuleOp"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// tvc to the runtime (heavy ops, weights)
+//===----------------------------------------------------------------------===//
+
+def ConvertTvcToRuntime : Pass<"convert-tvc-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Lower heavy tvc ops to runtime kernel calls";
+  let description = [{
+    Rewrites the ops the runtime owns a kernel for into `tvc.kernel_call`
+    in destination-passing style on tensors (IREE's ukernel idea): the
+    kernel's params struct is the call's buffers followed by its scalars
+    (sizes computed from `tensor.dim`, attributes as constants), in the
+    order the runtime header `runtime/api/tvc_kernels.h` declares.
+
+    - `tvc.linear` with a dense structure -> `tvc_kernel_linear_f32`
+      (`y[m,n] = x[m,k] W^T + b`, `m` the product of the leading dims);
+    - `tvc.lm_head` -> `tvc_kernel_linear_f32` without bias;
+    - `tvc.attention` with a full, causal or sliding-window mask and equal
+      key and value head widths -> `tvc_kernel_attention_f32`.
+
+    Other ops are left alone; a heavy op the runtime has no kernel for (a
+    non-dense linear structure, another mask kind, a non-f32 type) is an
+    error naming what is missing, since nothing later could lower it.
+
+    ```mlir
+    %y = tvc.linear %x, %w : (tensor<1x?x64xf32>, tensor<256x64xf32>) -> tensor<1x?x256xf32>
+    // becomes
+    %init = tensor.empty(%t) : tensor<1x?x256xf32>
+    %y = tvc.kernel_call "tvc_kernel_linear_f32" ins(%x, %w, %w : ...)
+        outs(%init : tensor<1x?x256xf32>) scalars(%m, %n, %k, %flags : i64, i64, i64, i64)
+        -> tensor<1x?x256xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::tvc::TvcDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def ConvertTvcWeightsToMemref : Pass<"convert-tvc-weights-to-memref",
+                                     "::mlir::ModuleOp"> {
+  let summary = "Lay the weights out in one blob read through a function argument";
+  let description = [{
+    Gives every `tvc.global` that a function reads an offset in one weights
+    blob (64-byte aligned, in module order; recorded as `tvc.offset` on the
+    global and `tvc.weights_bytes` on the module, which the artifact writer
+    and the runtime follow), adds a trailing `memref<?xi8>` argument marked
+    `tvc.weights` to each function that reads weights, and replaces each
+    `tvc.weight` by a `memref.view` of that argument at the weight's offset,
+    entered into tensors with `bufferization.to_tensor restrict` (weights
+    are read-only: bufferization copies before any in-place write).
+
+    ```mlir
+    %w = tvc.weight @wte : tensor<256x64xf32>
+    // becomes
+    %c0 = arith.constant 0 : index
+    %v = memref.view %weights[%c0][] : memref<?xi8> to memref<256x64xf32>
+    %w = bufferization.to_tensor %v restrict : memref<256x64xf32> to tensor<256x64xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def ConvertTvcKernelsToLLVM : Pass<"convert-tvc-kernels-to-llvm",
+                                   "::mlir::ModuleOp"> {
+  let summary = "Lower bufferized tvc.kernel_call ops to C calls with a params struct";
+  let description = [{
+    Runs after bufferization. Each memref-form `tvc.kernel_call` becomes: the
+    aligned pointer of each (contiguous) buffer, an `!llvm.struct` of those
+    pointers followed by the scalars, stored to a stack slot allocated once
+    in the function's entry block, and a `func.call` of the callee with a
+    pointer to it. The callee is declared as
+    `func.func private @callee(!llvm.ptr) -> i32` (the runtime's status).
+
+    ```mlir
+    tvc.kernel_call "tvc_kernel_linear_f32" ins(%x, %w, %w : ...) outs(%y : ...)
+        scalars(%m, %n, %k, %flags : i64, i64, i64, i64)
+    // becomes
+    %px = ... llvm.inttoptr (memref.extract_aligned_pointer_as_index %x)
+    %s = llvm.insertvalue ... : !llvm.struct<(ptr, ptr, ptr, ptr, i64, i64, i64, i64)>
+    llvm.store %s, %slot
+    %status = func.call @tvc_kernel_linear_f32(%slot) : (!llvm.ptr) -> i32
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// tvc to linalg (light ops)
+//===----------------------------------------------------------------------===//
+
+def ConvertTvcToLinalg : Pass<"convert-tvc-to-linalg"> {
+  let summary = "Lower light tvc ops to linalg on tensors";
+  let description = [{
+    Lowers the ops that need no runtime kernel to linalg on tensors
+    (`linalg.generic`, `linalg.fill`, `tensor.empty`/`dim`/`extract`/
+    `extract_slice`/`expand_shape`/`collapse_shape`, `arith`, `math`), with
+    dynamic sizes (usually the sequence) read by `tensor.dim`:
+
+    - `tvc.gelu` (erf form via `math.erf`, tanh form via `math.tanh`),
+      `tvc.silu`, `tvc.relu`, `tvc.add`, `tvc.glu`: one parallel generic;
+    - `tvc.layer_norm`, `tvc.rms_norm`: row sums (the variance as the mean of
+      squared deviations), per-row `1 / sqrt(. + epsilon)`, then one
+      elementwise generic applying scale and bias;
+    - `tvc.softmax`: row max, sum of `exp(x - max)`, then the quotient;
+    - `tvc.argmax`: one reduction carrying value and index (ties pick the
+      lowest index, NaN counts as largest);
+    - `tvc.embedding`, `tvc.learned_positions`: `tensor.extract` of the table
+      row at the id (clamped into the table) inside a generic;
+    - `tvc.rope`: per-channel frequencies for every scaling kind computed at
+      compile time in double precision and emitted as constants, cos/sin per
+      (batch, position, channel), and a generic over
+      `[batch, seq, heads, head_dim]` combining each channel with its partner
+      (rotate-half or interleaved pairs; channels past `rotary_dim` pass
+      through; YaRN scales the rotated channels by `0.1 ln s + 1`);
+    - `tvc.split`: one `tensor.extract_slice` per piece.
+
+    The conversion is partial: heavy ops (`tvc.linear`, `tvc.lm_head`,
+    `tvc.attention`), weights and layers are left for other passes. Only f32
+    tensors are supported (and `tvc.rope` needs a static width); any other
+    op of the list is an error naming what is unsupported, and nothing is
+    converted.
+
+    ```mlir
+    %y = tvc.silu %x : tensor<1x?x64xf32>
+    // becomes
+    %t = tensor.dim %x, %c1 : tensor<1x?x64xf32>
+    %init = tensor.empty(%t) : tensor<1x?x64xf32>
+    %y = linalg.generic {... iterator_types = ["parallel", "parallel", "parallel"]}
+        ins(%x : tensor<1x?x64xf32>) outs(%init : tensor<1x?x64xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %e = math.exp (arith.negf %in)
+      linalg.yield (%in / (1 + %e))
+    } -> tensor<1x?x64xf32>
+    ```
+
+    Upstream passes that take the result to the LLVM dialect on a CPU
+    (`math.erf` has no LLVM intrinsic, so `convert-math-to-libm` turns it
+    into a call of `erff`; `convert-math-to-llvm` runs first so that exp,
+    cos, sin, sqrt and tanh become LLVM intrinsics):
+
+    ```
+    convert-tvc-to-linalg,
+    one-shot-bufferize{bufferize-function-boundaries
+                       function-boundary-type-conversion=identity-layout-map},
+    func.func(buffer-deallocation-pipeline), convert-linalg-to-loops,
+    convert-scf-to-cf, expand-strided-metadata, lower-affine,
+    convert-math-to-llvm, convert-math-to-libm, finalize-memref-to-llvm,
+    convert-arith-to-llvm, convert-cf-to-llvm, convert-func-to-llvm,
+    reconcile-unrealized-casts
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 #endif // TVC_CONVERSION_PASSES

@@ -988,3 +988,35 @@ func.func @rope_llama3_inverted_band(%q: tensor<1x4x16xf32>, %p: tensor<1x4xi64>
   %r = tvc.rope %q, %p heads 2 theta 10000.0 scaling <kind = llama3, factor = 8.0, original_max_positions = 8192, low_freq_factor = 4.0, high_freq_factor = 1.0> : tensor<1x4x16xf32>, tensor<1x4xi64>
   return
 }
+
+// -----
+
+func.func @kernel_call_mixed_forms(%x: tensor<8xf32>, %out: memref<8xf32>) {
+  // expected-error @+1 {{'tvc.kernel_call' op expects every shaped operand to be a memref like the first output, got 'tensor<8xf32>'}}
+  tvc.kernel_call "k" ins(%x : tensor<8xf32>) outs(%out : memref<8xf32>)
+  return
+}
+
+// -----
+
+func.func @kernel_call_result_types(%init: tensor<8xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tvc.kernel_call' op expects one result per output with the output's type}}
+  %r = tvc.kernel_call "k" outs(%init : tensor<8xf32>) -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @kernel_call_memref_results(%out: memref<8xf32>) {
+  // expected-error @+1 {{'tvc.kernel_call' op expects no results on memrefs, got 1}}
+  %r = "tvc.kernel_call"(%out) {callee = "k", operandSegmentSizes = array<i32: 0, 1, 0>} : (memref<8xf32>) -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @kernel_call_empty_callee(%init: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{'tvc.kernel_call' op expects a non-empty callee}}
+  %r = tvc.kernel_call "" outs(%init : tensor<8xf32>) -> tensor<8xf32>
+  return %r : tensor<8xf32>
+}

@@ -182,3 +182,16 @@ func.func @layer_region(%hidden: tensor<1x4x8xf32>, %positions: tensor<1x4xi64>)
   }
   return %out, %encoded : tensor<1x4x8xf32>, tensor<1x4x8xf32>
 }
+
+// -----
+
+/// A kernel call on tensors returns its destinations; on memrefs it has no
+/// results. Both print back the same.
+// CHECK-LABEL: func.func @kernel_call_forms
+func.func @kernel_call_forms(%x: tensor<2x8xf32>, %init: tensor<2x8xf32>, %buf: memref<2x8xf32>, %out: memref<2x8xf32>, %n: i64, %s: f64) -> tensor<2x8xf32> {
+  // CHECK: %{{.*}} = tvc.kernel_call "tvc_kernel_demo" ins(%{{.*}} : tensor<2x8xf32>) outs(%{{.*}} : tensor<2x8xf32>) scalars(%{{.*}}, %{{.*}} : i64, f64) -> tensor<2x8xf32>
+  %r = tvc.kernel_call "tvc_kernel_demo" ins(%x : tensor<2x8xf32>) outs(%init : tensor<2x8xf32>) scalars(%n, %s : i64, f64) -> tensor<2x8xf32>
+  // CHECK: tvc.kernel_call "tvc_kernel_demo" ins(%{{.*}} : memref<2x8xf32>) outs(%{{.*}} : memref<2x8xf32>){{$}}
+  tvc.kernel_call "tvc_kernel_demo" ins(%buf : memref<2x8xf32>) outs(%out : memref<2x8xf32>)
+  return %r : tensor<2x8xf32>
+}

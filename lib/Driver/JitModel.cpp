@@ -1,0 +1,305 @@
+//===- JitModel.cpp - Compile a tvc module in memory and run it -----------===//
+//
+// Entry points get `llvm.emit_c_interface`, so each is called through
+// `_mlir_ciface_<name>(results*, inputs*..., weights*)` where every memref
+// is a descriptor {allocated, aligned, offset, sizes[r], strides[r]} of
+// 8-byte fields. Results are buffers the compiled code allocated; they are
+// copied out and freed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/Driver/JitModel.h"
+
+#include "lib/Pipelines/Pipelines.h"
+#include "lib/Target/WeightsLayout.h"
+#include "runtime/api/tvc_kernels.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::tvc;
+
+int32_t mlir::tvc::getOnnxElementType(Type type) {
+  using OT = OnnxElementType;
+  OT result;
+  if (type.isF32())
+    result = OT::Float;
+  else if (type.isF64())
+    result = OT::Double;
+  else if (type.isF16())
+    result = OT::Float16;
+  else if (type.isBF16())
+    result = OT::BFloat16;
+  else if (type.isInteger(64))
+    result = OT::Int64;
+  else if (type.isInteger(32))
+    result = OT::Int32;
+  else if (type.isInteger(8))
+    result = OT::Int8;
+  else if (type.isInteger(1))
+    result = OT::Bool;
+  else
+    return 0;
+  return static_cast<int32_t>(result);
+}
+
+namespace {
+
+/// Collects the diagnostics of a failed step into one error.
+class ErrorCollector {
+public:
+  explicit ErrorCollector(MLIRContext *context)
+      : handler(context, [this](Diagnostic &diagnostic) {
+          llvm::raw_string_ostream os(messages);
+          if (!messages.empty())
+            os << "\n";
+          os << diagnostic.getLocation() << ": " << diagnostic;
+          for (Diagnostic &note : diagnostic.getNotes())
+            os << "\n  note: " << note;
+          return success();
+        }) {}
+  llvm::Error error(const llvm::Twine &what) {
+    return llvm::createStringError(what + (messages.empty() ? "" : ":\n") +
+                                   messages);
+  }
+
+private:
+  std::string messages;
+  ScopedDiagnosticHandler handler;
+};
+
+/// A memref descriptor as 8-byte words: allocated, aligned, offset,
+/// sizes[rank], strides[rank].
+std::vector<int64_t> makeDescriptor(void *data,
+                                    llvm::ArrayRef<int64_t> shape) {
+  std::vector<int64_t> words(3 + 2 * shape.size());
+  words[0] = words[1] = reinterpret_cast<int64_t>(data);
+  words[2] = 0;
+  int64_t stride = 1;
+  for (size_t dim = shape.size(); dim-- > 0;) {
+    words[3 + dim] = shape[dim];
+    words[3 + shape.size() + dim] = stride;
+    stride *= shape[dim];
+  }
+  return words;
+}
+
+} // namespace
+
+struct JitModel::Impl {
+  std::unique_ptr<ExecutionEngine> engine;
+  std::optional<AlignedBuffer> weights;
+};
+
+JitModel::JitModel(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
+JitModel::~JitModel() = default;
+
+uint64_t JitModel::getWeightsBytes() const {
+  return impl->weights ? impl->weights->size() : 0;
+}
+
+llvm::Expected<std::unique_ptr<JitModel>>
+JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef entry,
+                  llvm::StringRef weightsDir) {
+  MLIRContext *context = module->getContext();
+  ErrorCollector errors(context);
+
+  // The entry point and its tensor signature, before lowering changes it.
+  func::FuncOp function;
+  for (auto candidate : module->getOps<func::FuncOp>()) {
+    if (candidate.isExternal() || candidate.isPrivate())
+      continue;
+    if (!entry.empty() ? candidate.getSymName() == entry : !function) {
+      function = candidate;
+      continue;
+    }
+    if (entry.empty())
+      return llvm::createStringError(
+          "the module has several public functions; choose one with "
+          "--entry");
+  }
+  if (!function)
+    return llvm::createStringError(
+        entry.empty() ? llvm::Twine("the module has no public function")
+                      : "the module has no public function @" + entry);
+  EntrySignature signature;
+  signature.name = function.getSymName().str();
+  for (auto [index, type] : llvm::enumerate(function.getArgumentTypes())) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor || !getOnnxElementType(tensor.getElementType()))
+      return llvm::createStringError(
+          llvm::formatv("argument #{0} of @{1} has type {2}; entry points "
+                        "take ranked tensors of numbers",
+                        index, signature.name, type)
+              .str());
+    signature.inputs.push_back(tensor);
+    auto name = function.getArgAttrOfType<StringAttr>(index, "tvc.name");
+    signature.inputNames.push_back(name ? name.str()
+                                        : "input_" + std::to_string(index));
+  }
+  for (Type type : function.getResultTypes()) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor || !getOnnxElementType(tensor.getElementType()))
+      return llvm::createStringError(
+          llvm::formatv("@{0} returns {1}; entry points return ranked "
+                        "tensors of numbers",
+                        signature.name, type)
+              .str());
+    signature.results.push_back(tensor);
+  }
+  if (signature.results.empty())
+    return llvm::createStringError("@" + signature.name +
+                                   " returns nothing to compute");
+  function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    UnitAttr::get(context));
+
+  PassManager pm(context);
+  buildCpuLoweringPipeline(pm);
+  if (failed(pm.run(*module)))
+    return errors.error("lowering failed");
+
+  auto impl = std::make_unique<Impl>();
+  if ((*module)->hasAttr("tvc.weights_bytes")) {
+    llvm::Expected<WeightsLayout> layout = getWeightsLayout(*module);
+    if (!layout)
+      return layout.takeError();
+    llvm::Expected<AlignedBuffer> blob =
+        AlignedBuffer::allocate(layout->totalBytes);
+    if (!blob)
+      return blob.takeError();
+    WeightStore store(weightsDir.str());
+    if (llvm::Error error = packWeights(*layout, store, blob->data()))
+      return std::move(error);
+    impl->weights.emplace(std::move(*blob));
+  }
+  eraseWeightsLayout(*module);
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  registerBuiltinDialectTranslation(*context);
+  registerLLVMDialectTranslation(*context);
+  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!machineBuilder)
+    return machineBuilder.takeError();
+  auto machine = machineBuilder->createTargetMachine();
+  if (!machine)
+    return machine.takeError();
+  auto transformer = makeOptimizingTransformer(3, 0, machine->get());
+  ExecutionEngineOptions options;
+  options.transformer = transformer;
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine = ExecutionEngine::create(*module, options, std::move(*machine));
+  if (!engine)
+    return engine.takeError();
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    auto add = [&](llvm::StringRef name, void *address) {
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                 llvm::JITSymbolFlags::Exported};
+    };
+    add("tvc_kernel_linear_f32",
+        reinterpret_cast<void *>(&tvc_kernel_linear_f32));
+    add("tvc_kernel_attention_f32",
+        reinterpret_cast<void *>(&tvc_kernel_attention_f32));
+    return symbols;
+  });
+  impl->engine = std::move(*engine);
+
+  auto model = std::unique_ptr<JitModel>(new JitModel(std::move(impl)));
+  model->signature = std::move(signature);
+  return model;
+}
+
+llvm::Expected<std::vector<HostTensor>>
+JitModel::run(const std::vector<HostTensor> &inputs) {
+  if (inputs.size() != signature.inputs.size())
+    return llvm::createStringError(
+        llvm::formatv("@{0} takes {1} inputs, got {2}", signature.name,
+                      signature.inputs.size(), inputs.size())
+            .str());
+  std::vector<std::vector<int64_t>> descriptors;
+  for (auto [index, input] : llvm::enumerate(inputs)) {
+    RankedTensorType expected = signature.inputs[index];
+    int32_t type = getOnnxElementType(expected.getElementType());
+    bool shapeMatches = input.shape.size() == (size_t)expected.getRank();
+    for (int64_t dim = 0; shapeMatches && dim < expected.getRank(); ++dim)
+      shapeMatches = expected.isDynamicDim(dim) ||
+                     expected.getDimSize(dim) == input.shape[dim];
+    if (input.elementType != type || !shapeMatches) {
+      std::string shape;
+      for (int64_t dim : input.shape)
+        shape += (shape.empty() ? "" : "x") + std::to_string(dim);
+      return llvm::createStringError(
+          llvm::formatv("input #{0} ('{1}') must be {2}, got {3} [{4}]",
+                        index, signature.inputNames[index], expected,
+                        getElementTypeName(input.elementType), shape)
+              .str());
+    }
+    descriptors.push_back(makeDescriptor(
+        const_cast<char *>(input.bytes.data()), input.shape));
+  }
+  if (impl->weights)
+    descriptors.push_back(makeDescriptor(
+        impl->weights->data(), {static_cast<int64_t>(impl->weights->size())}));
+
+  // The results' descriptors, back to back (one struct when there are
+  // several results, which has the same layout).
+  size_t resultWords = 0;
+  for (RankedTensorType type : signature.results)
+    resultWords += 3 + 2 * type.getRank();
+  std::vector<int64_t> results(resultWords, 0);
+
+  std::vector<void *> pointers;
+  pointers.push_back(results.data());
+  for (std::vector<int64_t> &descriptor : descriptors)
+    pointers.push_back(descriptor.data());
+  std::vector<void *> arguments;
+  for (void *&pointer : pointers)
+    arguments.push_back(&pointer);
+  if (llvm::Error error = impl->engine->invokePacked(
+          "_mlir_ciface_" + signature.name, arguments))
+    return std::move(error);
+
+  std::vector<HostTensor> outputs;
+  size_t word = 0;
+  for (auto [index, type] : llvm::enumerate(signature.results)) {
+    int64_t rank = type.getRank();
+    auto *allocated = reinterpret_cast<char *>(results[word]);
+    auto *aligned = reinterpret_cast<char *>(results[word + 1]);
+    int64_t offset = results[word + 2];
+    HostTensor output;
+    output.name = "output_" + std::to_string(index);
+    output.elementType = getOnnxElementType(type.getElementType());
+    size_t elementSize = getElementSize(output.elementType);
+    for (int64_t dim = 0; dim < rank; ++dim)
+      output.shape.push_back(results[word + 3 + dim]);
+    // Results are contiguous (identity layouts at function boundaries).
+    size_t bytes = static_cast<size_t>(output.getNumElements()) * elementSize;
+    output.bytes.resize(bytes);
+    if (bytes)
+      std::memcpy(output.bytes.data(), aligned + offset * elementSize, bytes);
+    bool aliasesInput = false;
+    for (const HostTensor &input : inputs)
+      aliasesInput |= allocated == input.bytes.data();
+    if (impl->weights)
+      aliasesInput |= allocated == impl->weights->data();
+    if (!aliasesInput)
+      std::free(allocated);
+    outputs.push_back(std::move(output));
+    word += 3 + 2 * rank;
+  }
+  return outputs;
+}

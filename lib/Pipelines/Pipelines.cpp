@@ -1,0 +1,73 @@
+//===- Pipelines.cpp - tvc pass pipelines ---------------------------------===//
+//
+// The CPU lowering pipeline, step by step. Each step is a pass testable on
+// its own with tvc-opt.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/Pipelines/Pipelines.h"
+
+#include "passes/Conversion/Passes.h"
+#include "passes/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
+  // One flat schedule: layer-level decisions are made by now.
+  pm.addPass(createTvcInlineLayers());
+  // Heavy ops (linear, lm_head, attention) to runtime kernel calls.
+  pm.addPass(createConvertTvcToRuntime());
+  // Everything else to linalg on tensors.
+  pm.addPass(createConvertTvcToLinalg());
+  // Weights become views of one blob passed to each entry point.
+  pm.addPass(createConvertTvcWeightsToMemref());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // Fuse chains of elementwise linalg ops (bias-free epilogues, norms'
+  // elementwise tails) so each chain is one loop nest.
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
+  // Tensors to buffers across function boundaries; contiguous layouts at
+  // entry points so callers pass plain arrays.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Frees for temporaries (a static arena plan replaces this later).
+  bufferization::buildBufferDeallocationPipeline(pm.nest<func::FuncOp>());
+  // Clones made for ownership (e.g. returning an argument) become copies.
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  // Kernel calls to C calls with a params struct.
+  pm.addPass(createConvertTvcKernelsToLLVM());
+  // The rest down to LLVM.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // erf and friends without an LLVM intrinsic become libm calls.
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void mlir::tvc::registerTvcPipelines() {
+  PassPipelineRegistration<>(
+      "tvc-cpu-pipeline",
+      "Lower a tvc module to the LLVM dialect for the host CPU",
+      [](OpPassManager &pm) { buildCpuLoweringPipeline(pm); });
+}

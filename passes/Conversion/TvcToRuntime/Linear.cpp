@@ -1,0 +1,106 @@
+//===- Linear.cpp - tvc.linear and tvc.lm_head to the runtime -------------===//
+//
+// Both become tvc_kernel_linear_f32: y[m, n] = x[m, k] W^T (+ bias), where m
+// is the product of the input's leading dims. Its params struct is
+// {x, w, bias, y, m, n, k, flags}; without a bias the weight is passed in
+// the bias slot and flags says to ignore it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Conversion/TvcToRuntime/TvcToRuntime.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include "dialects/tvc/IR/TvcOps.h"
+
+using namespace mlir;
+using namespace mlir::tvc;
+using namespace mlir::tvc::runtime_lowering;
+
+namespace {
+
+// Flag bits of tvc_linear_f32_params_t (runtime/api/tvc_kernels.h).
+constexpr int64_t kHasBias = 1;
+constexpr int64_t kWeightInOut = 2;
+
+bool isF32Tensor(Value value) {
+  return cast<RankedTensorType>(value.getType()).getElementType().isF32();
+}
+
+/// Emits the kernel call computing `result` (a [..., n] tensor) from `input`.
+Value createLinearCall(PatternRewriter &rewriter, Location loc, Value input,
+                       Value weight, Value bias, RankedTensorType resultType,
+                       bool weightInOut) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  int64_t rank = inputType.getRank();
+  Value m = leadingDimsProduct(rewriter, loc, input, rank - 1);
+  Value k = dimAsI64(rewriter, loc, input, rank - 1);
+  Value n = i64Constant(rewriter, loc, resultType.getDimSize(rank - 1));
+  int64_t flags = (bias ? kHasBias : 0) | (weightInOut ? kWeightInOut : 0);
+  Value init = emptyLike(rewriter, loc, resultType, input);
+  SmallVector<Value> inputs{input, weight, bias ? bias : weight};
+  auto call = KernelCallOp::create(
+      rewriter, loc, TypeRange{resultType},
+      rewriter.getStringAttr("tvc_kernel_linear_f32"), inputs,
+      ValueRange{init},
+      ValueRange{m, n, k, i64Constant(rewriter, loc, flags)});
+  return call.getResult(0);
+}
+
+struct LinearToRuntime : public OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    if (std::optional<std::string> why = whyNoLinearKernel(op))
+      return rewriter.notifyMatchFailure(op, *why);
+    auto dense = cast<DenseStructureAttr>(op.getStructure());
+    Value result = createLinearCall(
+        rewriter, op.getLoc(), op.getInput(), op.getWeights().front(),
+        op.getBias(), op.getResult().getType(),
+        dense.getLayout() == WeightLayout::InOut);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct LmHeadToRuntime : public OpRewritePattern<LmHeadOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LmHeadOp op,
+                                PatternRewriter &rewriter) const override {
+    if (std::optional<std::string> why = whyNoLinearKernel(op))
+      return rewriter.notifyMatchFailure(op, *why);
+    Value result = createLinearCall(rewriter, op.getLoc(), op.getHidden(),
+                                    op.getWeight(), Value(),
+                                    op.getResult().getType(),
+                                    /*weightInOut=*/false);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+std::optional<std::string> mlir::tvc::whyNoLinearKernel(Operation *op) {
+  if (auto linear = dyn_cast<LinearOp>(op)) {
+    if (!isa<DenseStructureAttr>(linear.getStructure()))
+      return "the runtime has no kernel for weight structure " +
+             llvm::formatv("{0}", linear.getStructure()).str();
+    bool allF32 = isF32Tensor(linear.getInput()) &&
+                  isF32Tensor(linear.getWeights().front()) &&
+                  (!linear.getBias() || isF32Tensor(linear.getBias()));
+    if (!allF32)
+      return std::string("only f32 operands are supported");
+    return std::nullopt;
+  }
+  if (auto head = dyn_cast<LmHeadOp>(op)) {
+    if (!isF32Tensor(head.getHidden()) || !isF32Tensor(head.getWeight()))
+      return std::string("only f32 operands are supported");
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void mlir::tvc::populateTvcLinearToRuntimePatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<LinearToRuntime, LmHeadToRuntime>(patterns.getContext());
+}

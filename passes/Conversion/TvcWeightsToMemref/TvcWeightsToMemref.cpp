@@ -1,0 +1,101 @@
+//===- TvcWeightsToMemref.cpp - convert-tvc-weights-to-memref -------------===//
+//
+// Lays the globals that functions read out in one blob (module order,
+// 64-byte aligned) and turns each tvc.weight into a view of a trailing
+// `memref<?xi8>` function argument. The layout is recorded on the IR
+// (`tvc.offset` per global, `tvc.weights_bytes` on the module) for the
+// artifact writer and the runtime.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/tvc/IR/TvcOps.h"
+#include "passes/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace mlir::tvc {
+#define GEN_PASS_DEF_CONVERTTVCWEIGHTSTOMEMREF
+#include "passes/Conversion/Passes.h.inc"
+} // namespace mlir::tvc
+
+using namespace mlir;
+using namespace mlir::tvc;
+
+namespace {
+
+constexpr uint64_t kWeightAlignment = 64;
+
+struct ConvertTvcWeightsToMemrefPass
+    : public tvc::impl::ConvertTvcWeightsToMemrefBase<
+          ConvertTvcWeightsToMemrefPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *context = &getContext();
+
+    // Which globals are read, then their offsets in module order.
+    llvm::DenseSet<StringAttr> used;
+    module.walk([&](WeightOp weight) {
+      used.insert(weight.getNameAttr().getAttr());
+    });
+    llvm::StringMap<uint64_t> offsets;
+    uint64_t total = 0;
+    bool failedLayout = false;
+    for (GlobalOp global : module.getOps<GlobalOp>()) {
+      if (!used.contains(global.getSymNameAttr()))
+        continue;
+      auto type = cast<RankedTensorType>(global.getType());
+      unsigned bits = type.getElementTypeBitWidth();
+      if (bits % 8 != 0) {
+        global.emitOpError() << "has elements of " << bits
+                             << " bits; only whole bytes can be laid out";
+        failedLayout = true;
+        continue;
+      }
+      total = llvm::alignTo(total, kWeightAlignment);
+      offsets[global.getSymName()] = total;
+      global->setAttr("tvc.offset",
+                      IntegerAttr::get(IntegerType::get(context, 64), total));
+      total += static_cast<uint64_t>(type.getNumElements()) * (bits / 8);
+    }
+    if (failedLayout)
+      return signalPassFailure();
+    module->setAttr("tvc.weights_bytes",
+                    IntegerAttr::get(IntegerType::get(context, 64), total));
+
+    auto blobType = MemRefType::get({ShapedType::kDynamic},
+                                    IntegerType::get(context, 8));
+    for (auto func : module.getOps<func::FuncOp>()) {
+      SmallVector<WeightOp> weights;
+      func.walk([&](WeightOp weight) { weights.push_back(weight); });
+      if (weights.empty() || func.isExternal())
+        continue;
+      unsigned index = func.getNumArguments();
+      if (failed(func.insertArgument(index, blobType,
+                                     DictionaryAttr::get(context), func.getLoc())))
+        return signalPassFailure();
+      func.setArgAttr(index, "tvc.weights", UnitAttr::get(context));
+      Value blob = func.getArgument(index);
+      for (WeightOp weight : weights) {
+        OpBuilder builder(weight);
+        Location loc = weight.getLoc();
+        auto type = cast<RankedTensorType>(weight.getType());
+        auto viewType = MemRefType::get(type.getShape(), type.getElementType());
+        Value offset = arith::ConstantIndexOp::create(
+            builder, loc, offsets.lookup(weight.getName()));
+        Value view = memref::ViewOp::create(builder, loc, viewType, blob,
+                                            offset, ValueRange());
+        auto tensor = bufferization::ToTensorOp::create(builder, loc, type,
+                                                        view);
+        tensor.setRestrict(true);
+        weight.replaceAllUsesWith(tensor.getResult());
+        weight.erase();
+      }
+    }
+  }
+};
+
+} // namespace

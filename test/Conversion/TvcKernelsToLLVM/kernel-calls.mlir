@@ -1,0 +1,61 @@
+// RUN: tvc-opt %s -split-input-file -convert-tvc-kernels-to-llvm -verify-diagnostics | FileCheck %s
+
+/// A bufferized kernel call becomes: the aligned pointer of each buffer, a
+/// struct {pointers..., scalars...} stored to a stack slot made once in the
+/// entry block, and a call of the declared C entry point.
+// CHECK-LABEL: func.func @linear_call
+// CHECK-SAME: (%[[X:.*]]: memref<4x8xf32>, %[[W:.*]]: memref<16x8xf32>, %[[Y:.*]]: memref<4x16xf32>, %[[M:.*]]: i64)
+func.func @linear_call(%x: memref<4x8xf32>, %w: memref<16x8xf32>, %y: memref<4x16xf32>, %m: i64) {
+  // CHECK: %[[ONE:.*]] = llvm.mlir.constant(1 : i64) : i64
+  // CHECK: %[[SLOT:.*]] = llvm.alloca %[[ONE]] x !llvm.struct<(ptr, ptr, ptr, ptr, i64, i64, i64, i64)> {alignment = 8 : i64} : (i64) -> !llvm.ptr
+  // CHECK: %[[XI:.*]] = memref.extract_aligned_pointer_as_index %[[X]]
+  // CHECK: %[[XC:.*]] = arith.index_cast %[[XI]] : index to i64
+  // CHECK: %[[XP:.*]] = llvm.inttoptr %[[XC]] : i64 to !llvm.ptr
+  // CHECK: %[[S0:.*]] = llvm.insertvalue %[[XP]], %{{.*}}[0]
+  // CHECK: llvm.insertvalue %{{.*}}[3]
+  // CHECK: llvm.insertvalue %[[M]], %{{.*}}[4]
+  // CHECK: %[[S:.*]] = llvm.insertvalue %{{.*}}[7]
+  // CHECK: llvm.store %[[S]], %[[SLOT]]
+  // CHECK: call @tvc_kernel_linear_f32(%[[SLOT]]) : (!llvm.ptr) -> i32
+  %c16 = arith.constant 16 : i64
+  %c8 = arith.constant 8 : i64
+  %flags = arith.constant 0 : i64
+  tvc.kernel_call "tvc_kernel_linear_f32" ins(%x, %w, %w : memref<4x8xf32>, memref<16x8xf32>, memref<16x8xf32>) outs(%y : memref<4x16xf32>) scalars(%m, %c16, %c8, %flags : i64, i64, i64, i64)
+  return
+}
+// CHECK: func.func private @tvc_kernel_linear_f32(!llvm.ptr) -> i32
+
+// -----
+
+/// Two calls with the same struct type share one stack slot and one
+/// declaration; an f64 scalar keeps its type in the struct.
+// CHECK-LABEL: func.func @two_calls_one_slot
+func.func @two_calls_one_slot(%a: memref<8xf32>, %b: memref<8xf32>, %s: f64) {
+  // CHECK-COUNT-1: llvm.alloca
+  // CHECK-NOT: llvm.alloca
+  // CHECK: call @tvc_kernel_scale_f32
+  // CHECK: call @tvc_kernel_scale_f32
+  tvc.kernel_call "tvc_kernel_scale_f32" ins(%a : memref<8xf32>) outs(%b : memref<8xf32>) scalars(%s : f64)
+  tvc.kernel_call "tvc_kernel_scale_f32" ins(%b : memref<8xf32>) outs(%a : memref<8xf32>) scalars(%s : f64)
+  return
+}
+// CHECK-COUNT-1: func.func private @tvc_kernel_scale_f32(!llvm.ptr) -> i32
+
+// -----
+
+/// A strided view cannot be passed as a plain pointer (bufferization copies
+/// such views before the call; this guards against calls built by hand).
+func.func @negative_strided_buffer(%a: memref<8x8xf32>, %b: memref<8x4xf32, strided<[8, 1]>>) {
+  // expected-error @+1 {{'tvc.kernel_call' op expects contiguous buffers, got 'memref<8x4xf32, strided<[8, 1]>>'}}
+  tvc.kernel_call "tvc_kernel_copy_f32" ins(%a : memref<8x8xf32>) outs(%b : memref<8x4xf32, strided<[8, 1]>>)
+  return
+}
+
+// -----
+
+/// A call still on tensors has not been bufferized.
+func.func @negative_tensor_call(%a: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{'tvc.kernel_call' op must be bufferized before convert-tvc-kernels-to-llvm}}
+  %r = tvc.kernel_call "tvc_kernel_copy_f32" outs(%a : tensor<8xf32>) -> tensor<8xf32>
+  return %r : tensor<8xf32>
+}

@@ -1,0 +1,51 @@
+// RUN: tvc-opt %s -split-input-file -convert-tvc-to-runtime | FileCheck %s
+
+/// Causal GQA attention: scalars are batch, q_len, kv_len, kv_capacity
+/// (= kv_len without a cache), heads, kv_heads, head_dim, mask kind 1,
+/// window 0 and the default scale 1/sqrt(16).
+// CHECK-LABEL: func.func @attention_causal_gqa_f32
+// CHECK-SAME: (%[[Q:.*]]: tensor<1x?x64xf32>, %[[K:.*]]: tensor<1x?x32xf32>, %[[V:.*]]: tensor<1x?x32xf32>)
+func.func @attention_causal_gqa_f32(%q: tensor<1x?x64xf32>, %k: tensor<1x?x32xf32>, %v: tensor<1x?x32xf32>) -> tensor<1x?x64xf32> {
+  // CHECK-DAG: %[[SCALE:.*]] = arith.constant 2.500000e-01 : f64
+  // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : i64
+  // CHECK-DAG: %[[DH:.*]] = arith.constant 16 : i64
+  // CHECK-DAG: %[[KVH:.*]] = arith.constant 2 : i64
+  // CHECK-DAG: %[[H:.*]] = arith.constant 4 : i64
+  // CHECK-DAG: %[[ONE:.*]] = arith.constant 1 : i64
+  // CHECK: %[[TK:.*]] = tensor.dim %[[K]]
+  // CHECK: %[[KVLEN:.*]] = arith.index_cast %[[TK]]
+  // CHECK: %[[TQ:.*]] = tensor.dim %[[Q]]
+  // CHECK: %[[QLEN:.*]] = arith.index_cast %[[TQ]]
+  // CHECK: %[[INIT:.*]] = tensor.empty(%{{.*}}) : tensor<1x?x64xf32>
+  // CHECK: %[[O:.*]] = tvc.kernel_call "tvc_kernel_attention_f32" ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) outs(%[[INIT]] : tensor<1x?x64xf32>)
+  // CHECK-SAME: scalars(%[[ONE]], %[[QLEN]], %[[KVLEN]], %[[KVLEN]], %[[H]], %[[KVH]], %[[DH]], %[[ONE]], %[[ZERO]], %[[SCALE]] : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64)
+  // CHECK: return %[[O]]
+  %o = tvc.attention %q, %k, %v heads 4 kv_heads 2 mask(#tvc.causal) : tensor<1x?x64xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>
+  return %o : tensor<1x?x64xf32>
+}
+
+// -----
+
+/// A sliding window keeps its width (mask kind 2) and an explicit scale wins.
+// CHECK-LABEL: func.func @attention_sliding_window_scale_f32
+func.func @attention_sliding_window_scale_f32(%q: tensor<2x8x32xf32>) -> tensor<2x8x32xf32> {
+  // CHECK-DAG: %[[SCALE:.*]] = arith.constant 1.250000e-01 : f64
+  // CHECK-DAG: %[[KIND:.*]] = arith.constant 2 : i64
+  // CHECK-DAG: %[[WINDOW:.*]] = arith.constant 3 : i64
+  // CHECK: tvc.kernel_call "tvc_kernel_attention_f32"
+  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[WINDOW]], %[[SCALE]] :
+  %o = tvc.attention %q, %q, %q heads 2 kv_heads 2 mask(#tvc.sliding_window<window = 3>) scale 0.125 : tensor<2x8x32xf32>, tensor<2x8x32xf32>, tensor<2x8x32xf32>
+  return %o : tensor<2x8x32xf32>
+}
+
+// -----
+
+/// Bidirectional attention is mask kind 0.
+// CHECK-LABEL: func.func @attention_full_f32
+func.func @attention_full_f32(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  // CHECK-DAG: %[[KIND:.*]] = arith.constant 0 : i64
+  // CHECK: tvc.kernel_call "tvc_kernel_attention_f32"
+  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[KIND]], %{{.*}} :
+  %o = tvc.attention %q, %q, %q heads 1 kv_heads 1 mask(#tvc.full) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return %o : tensor<1x4x8xf32>
+}

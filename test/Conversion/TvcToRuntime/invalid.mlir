@@ -1,0 +1,28 @@
+// RUN: tvc-opt %s -split-input-file -convert-tvc-to-runtime -verify-diagnostics
+
+/// The runtime has fp32 kernels only: a bf16 linear cannot be lowered.
+func.func @negative_linear_bf16(%x: tensor<2x8xbf16>, %w: tensor<4x8xbf16>) -> tensor<2x4xbf16> {
+  // expected-error @+1 {{'tvc.linear' op has no runtime kernel: only f32 operands are supported}}
+  %y = tvc.linear %x, %w : (tensor<2x8xbf16>, tensor<4x8xbf16>) -> tensor<2x4xbf16>
+  return %y : tensor<2x4xbf16>
+}
+
+// -----
+
+/// Value heads wider than query heads have no kernel.
+func.func @negative_attention_wide_values(%q: tensor<1x4x8xf32>, %v: tensor<1x4x16xf32>) -> tensor<1x4x16xf32> {
+  // expected-error @+1 {{'tvc.attention' op has no runtime kernel: value heads (16 wide) must be as wide as query heads (8)}}
+  %o = tvc.attention %q, %q, %v heads 1 kv_heads 1 mask(#tvc.causal) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x16xf32>
+  return %o : tensor<1x4x16xf32>
+}
+
+// -----
+
+/// Every op without a kernel is reported, not only the first.
+func.func @negative_two_errors(%x: tensor<2x8xf16>, %w: tensor<4x8xf16>) -> (tensor<2x4xf16>, tensor<2x4xf16>) {
+  // expected-error @+1 {{'tvc.linear' op has no runtime kernel}}
+  %a = tvc.linear %x, %w : (tensor<2x8xf16>, tensor<4x8xf16>) -> tensor<2x4xf16>
+  // expected-error @+1 {{'tvc.linear' op has no runtime kernel}}
+  %b = tvc.linear %x, %w : (tensor<2x8xf16>, tensor<4x8xf16>) -> tensor<2x4xf16>
+  return %a, %b : tensor<2x4xf16>, tensor<2x4xf16>
+}

@@ -1,0 +1,61 @@
+// RUN: tvc-opt %s -split-input-file -convert-tvc-to-runtime | FileCheck %s
+
+/// A dense [out, in] linear with a bias over a dynamic sequence: m is the
+/// product of the leading dims, flags = 1 (bias, out_in), and the
+/// destination has the input's dynamic sequence length.
+// CHECK-LABEL: func.func @linear_bias_dynamic_seq_f32
+// CHECK-SAME: (%[[X:.*]]: tensor<2x?x64xf32>, %[[W:.*]]: tensor<256x64xf32>, %[[B:.*]]: tensor<256xf32>)
+func.func @linear_bias_dynamic_seq_f32(%x: tensor<2x?x64xf32>, %w: tensor<256x64xf32>, %b: tensor<256xf32>) -> tensor<2x?x256xf32> {
+  // CHECK-DAG: %[[C1:.*]] = arith.constant 1 : i64
+  // CHECK-DAG: %[[C2:.*]] = arith.constant 2 : i64
+  // CHECK-DAG: %[[K:.*]] = arith.constant 64 : i64
+  // CHECK-DAG: %[[N:.*]] = arith.constant 256 : i64
+  // CHECK: %[[T:.*]] = tensor.dim %[[X]], %{{.*}}
+  // CHECK: %[[TI:.*]] = arith.index_cast %[[T]] : index to i64
+  // CHECK: %[[M:.*]] = arith.muli %[[TI]], %[[C2]]
+  // CHECK: %[[INIT:.*]] = tensor.empty(%{{.*}}) : tensor<2x?x256xf32>
+  // CHECK: %[[Y:.*]] = tvc.kernel_call "tvc_kernel_linear_f32" ins(%[[X]], %[[W]], %[[B]] : tensor<2x?x64xf32>, tensor<256x64xf32>, tensor<256xf32>) outs(%[[INIT]] : tensor<2x?x256xf32>) scalars(%[[M]], %[[N]], %[[K]], %[[C1]] : i64, i64, i64, i64) -> tensor<2x?x256xf32>
+  // CHECK: return %[[Y]]
+  %y = tvc.linear %x, %w bias %b : (tensor<2x?x64xf32>, tensor<256x64xf32>, tensor<256xf32>) -> tensor<2x?x256xf32>
+  return %y : tensor<2x?x256xf32>
+}
+
+// -----
+
+/// An [in, out] weight (HF GPT-2 Conv1D) without bias: flags = 2, and the
+/// weight fills the unused bias slot.
+// CHECK-LABEL: func.func @linear_in_out_no_bias_f32
+// CHECK-SAME: (%[[X:.*]]: tensor<4x64xf32>, %[[W:.*]]: tensor<64x32xf32>)
+func.func @linear_in_out_no_bias_f32(%x: tensor<4x64xf32>, %w: tensor<64x32xf32>) -> tensor<4x32xf32> {
+  // CHECK-DAG: %[[FLAGS:.*]] = arith.constant 2 : i64
+  // CHECK-DAG: %[[N:.*]] = arith.constant 32 : i64
+  // CHECK-DAG: %[[K:.*]] = arith.constant 64 : i64
+  // CHECK: %[[INIT:.*]] = tensor.empty() : tensor<4x32xf32>
+  // CHECK: tvc.kernel_call "tvc_kernel_linear_f32" ins(%[[X]], %[[W]], %[[W]] : {{.*}}) outs(%[[INIT]] : tensor<4x32xf32>) scalars(%{{.*}}, %[[N]], %[[K]], %[[FLAGS]] : i64, i64, i64, i64)
+  %y = tvc.linear %x, %w structure(#tvc.dense<in_out>) : (tensor<4x64xf32>, tensor<64x32xf32>) -> tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
+
+// -----
+
+/// The LM head is a linear without bias against the [vocab, d] table.
+// CHECK-LABEL: func.func @lm_head_tied_f32
+// CHECK-SAME: (%[[H:.*]]: tensor<1x?x64xf32>, %[[WTE:.*]]: tensor<256x64xf32>)
+func.func @lm_head_tied_f32(%hidden: tensor<1x?x64xf32>, %wte: tensor<256x64xf32>) -> tensor<1x?x256xf32> {
+  // CHECK-DAG: %[[FLAGS:.*]] = arith.constant 0 : i64
+  // CHECK-DAG: %[[N:.*]] = arith.constant 256 : i64
+  // CHECK: tvc.kernel_call "tvc_kernel_linear_f32" ins(%[[H]], %[[WTE]], %[[WTE]] : {{.*}}) outs(%{{.*}} : tensor<1x?x256xf32>) scalars(%{{.*}}, %[[N]], %{{.*}}, %[[FLAGS]] : i64, i64, i64, i64) -> tensor<1x?x256xf32>
+  %logits = tvc.lm_head %hidden, %wte : tensor<1x?x64xf32>, tensor<256x64xf32>
+  return %logits : tensor<1x?x256xf32>
+}
+
+// -----
+
+/// Light ops are not this pass's business and stay as they are.
+// CHECK-LABEL: func.func @negative_light_ops_untouched
+func.func @negative_light_ops_untouched(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // CHECK-NEXT: tvc.gelu
+  // CHECK-NEXT: return
+  %y = tvc.gelu %x : tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}

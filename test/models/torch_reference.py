@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""PyTorch references for the bundled tiny models: writes their goldens.
+
+For gpt2-tiny and llama-tiny this computes the logits of `forward` in
+PyTorch (float32) from `<name>/model.safetensors`, following the
+architecture each model's header comment states, and writes an ONNX-style
+test set `<name>/test_data_set_0/{input_0,input_1,output_0}.pb`
+(input_ids, positions, logits) that the end-to-end lit tests compare tvc's
+compiled output against.
+
+The reference is written from the models' descriptions, not from tvc's IR,
+so a lowering bug cannot hide in both. Needs Debian's python3-torch,
+python3-onnx and python3-numpy; the goldens are committed, so tests do not.
+
+    /usr/bin/python3 test/models/torch_reference.py
+"""
+
+import json
+import math
+import os
+import struct
+
+import numpy as np
+import torch
+from onnx import numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROMPT_LEN = 16
+SEED = 1234
+
+
+def load_safetensors(path):
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+        data = f.read()
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        assert info["dtype"] == "F32", name
+        start, end = info["data_offsets"]
+        array = np.frombuffer(data[start:end], dtype=np.float32)
+        tensors[name] = torch.from_numpy(array.reshape(info["shape"]).copy())
+    return tensors
+
+
+def linear(x, w, b=None):
+    y = x @ w.T
+    return y + b if b is not None else y
+
+
+def attention(q, k, v, heads, kv_heads):
+    """Causal grouped-query attention over [B, T, H*Dh] tensors."""
+    b, t, _ = q.shape
+    dh = q.shape[-1] // heads
+    q = q.view(b, t, heads, dh).transpose(1, 2)
+    k = k.view(b, t, kv_heads, dh).transpose(1, 2)
+    v = v.view(b, t, kv_heads, dh).transpose(1, 2)
+    group = heads // kv_heads
+    k = k.repeat_interleave(group, dim=1)
+    v = v.repeat_interleave(group, dim=1)
+    scores = q @ k.transpose(-1, -2) / math.sqrt(dh)
+    causal = torch.ones(t, t, dtype=torch.bool).tril()
+    scores = scores.masked_fill(~causal, float("-inf"))
+    out = torch.softmax(scores, dim=-1) @ v
+    return out.transpose(1, 2).reshape(b, t, heads * dh)
+
+
+def gpt2(w, ids, positions, layers=2, heads=4, eps=1e-5):
+    p = "transformer."
+    h = w[p + "wte.weight"][ids] + w[p + "wpe.weight"][positions]
+    ln = torch.nn.functional.layer_norm
+    for i in range(layers):
+        q = f"{p}h.{i}."
+        x = ln(h, (h.shape[-1],), w[q + "ln_1.weight"], w[q + "ln_1.bias"], eps)
+        qkv = [linear(x, w[q + f"attn.{n}_proj.weight"], w[q + f"attn.{n}_proj.bias"])
+               for n in ("q", "k", "v")]
+        a = attention(*qkv, heads, heads)
+        h = h + linear(a, w[q + "attn.c_proj.weight"], w[q + "attn.c_proj.bias"])
+        x = ln(h, (h.shape[-1],), w[q + "ln_2.weight"], w[q + "ln_2.bias"], eps)
+        x = linear(x, w[q + "mlp.c_fc.weight"], w[q + "mlp.c_fc.bias"])
+        x = torch.nn.functional.gelu(x, approximate="tanh")
+        h = h + linear(x, w[q + "mlp.c_proj.weight"], w[q + "mlp.c_proj.bias"])
+    h = ln(h, (h.shape[-1],), w[p + "ln_f.weight"], w[p + "ln_f.bias"], eps)
+    return linear(h, w[p + "wte.weight"])
+
+
+def rms_norm(x, scale, eps):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * scale
+
+
+def rope(x, positions, heads, theta, factor):
+    """Half-split (rotate_half) RoPE; linear scaling divides positions."""
+    b, t, width = x.shape
+    dh = width // heads
+    inv_freq = 1.0 / theta ** (torch.arange(0, dh, 2, dtype=torch.float64) / dh)
+    angles = positions.to(torch.float64)[..., None] / factor * inv_freq
+    cos = torch.cat([angles.cos(), angles.cos()], -1).to(torch.float32)[:, :, None]
+    sin = torch.cat([angles.sin(), angles.sin()], -1).to(torch.float32)[:, :, None]
+    x = x.view(b, t, heads, dh)
+    rotated = torch.cat([-x[..., dh // 2:], x[..., : dh // 2]], -1)
+    return (x * cos + rotated * sin).reshape(b, t, width)
+
+
+def llama(w, ids, positions, layers=2, heads=4, kv_heads=2, eps=1e-5,
+          theta=1e4, factors=(1.0, 2.0)):
+    h = w["model.embed_tokens.weight"][ids]
+    for i in range(layers):
+        p = f"model.layers.{i}."
+        x = rms_norm(h, w[p + "input_layernorm.weight"], eps)
+        q = linear(x, w[p + "self_attn.q_proj.weight"])
+        k = linear(x, w[p + "self_attn.k_proj.weight"])
+        v = linear(x, w[p + "self_attn.v_proj.weight"])
+        q = rope(q, positions, heads, theta, factors[i])
+        k = rope(k, positions, kv_heads, theta, factors[i])
+        a = attention(q, k, v, heads, kv_heads)
+        h = h + linear(a, w[p + "self_attn.o_proj.weight"])
+        x = rms_norm(h, w[p + "post_attention_layernorm.weight"], eps)
+        gate = linear(x, w[p + "mlp.gate_proj.weight"])
+        up = linear(x, w[p + "mlp.up_proj.weight"])
+        h = h + linear(torch.nn.functional.silu(gate) * up,
+                       w[p + "mlp.down_proj.weight"])
+    h = rms_norm(h, w["model.norm.weight"], eps)
+    return linear(h, w["lm_head.weight"])
+
+
+def write_test_set(name, forward):
+    weights = load_safetensors(os.path.join(HERE, name, "model.safetensors"))
+    rng = np.random.default_rng(SEED)
+    ids = rng.integers(0, 256, size=(1, PROMPT_LEN), dtype=np.int64)
+    positions = np.arange(PROMPT_LEN, dtype=np.int64)[None]
+    with torch.no_grad():
+        logits = forward(weights, torch.from_numpy(ids),
+                         torch.from_numpy(positions)).numpy()
+    out_dir = os.path.join(HERE, name, "test_data_set_0")
+    os.makedirs(out_dir, exist_ok=True)
+    for file, array, tensor_name in (("input_0.pb", ids, "input_ids"),
+                                     ("input_1.pb", positions, "positions"),
+                                     ("output_0.pb", logits, "logits")):
+        proto = numpy_helper.from_array(np.ascontiguousarray(array), tensor_name)
+        with open(os.path.join(out_dir, file), "wb") as f:
+            f.write(proto.SerializeToString())
+    print(f"{name}: logits {logits.shape}, max |logit| {np.abs(logits).max():.4f}")
+
+
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    write_test_set("gpt2-tiny", gpt2)
+    write_test_set("llama-tiny", llama)
