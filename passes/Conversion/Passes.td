@@ -184,26 +184,34 @@ def ConvertTvcToLinalg : Pass<"convert-tvc-to-linalg"> {
     %y = linalg.generic {... iterator_types = ["parallel", "parallel", "parallel"]}
         ins(%x : tensor<1x?x64xf32>) outs(%init : tensor<1x?x64xf32>) {
     ^bb0(%in: f32, %out: f32):
-      %e = math.exp (arith.negf %in)
-      linalg.yield (%in / (1 + %e))
+      %neg = arith.negf %in : f32
+      %exp = math.exp %neg : f32
+      %den = arith.addf %one, %exp : f32
+      %silu = arith.divf %in, %den : f32
+      linalg.yield %silu : f32
     } -> tensor<1x?x64xf32>
     ```
 
     Upstream passes that take the result to the LLVM dialect on a CPU
     (`math.erf` has no LLVM intrinsic, so `convert-math-to-libm` turns it
     into a call of `erff`; `convert-math-to-llvm` runs first so that exp,
-    cos, sin, sqrt and tanh become LLVM intrinsics):
+    cos, sin, sqrt and tanh become LLVM intrinsics instead of libm calls;
+    `buffer-deallocation-pipeline` runs on the module, since lowering a
+    `bufferization.dealloc` of several buffers adds a helper function):
 
     ```
     convert-tvc-to-linalg,
     one-shot-bufferize{bufferize-function-boundaries
                        function-boundary-type-conversion=identity-layout-map},
-    func.func(buffer-deallocation-pipeline), convert-linalg-to-loops,
+    buffer-deallocation-pipeline, convert-linalg-to-loops,
     convert-scf-to-cf, expand-strided-metadata, lower-affine,
     convert-math-to-llvm, convert-math-to-libm, finalize-memref-to-llvm,
     convert-arith-to-llvm, convert-cf-to-llvm, convert-func-to-llvm,
     reconcile-unrealized-casts
     ```
+
+    The run tests (`test/Conversion/TvcToLinalg/run-*.mlir`) JIT exactly
+    this pipeline with `mlir-runner`.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
