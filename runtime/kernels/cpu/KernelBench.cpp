@@ -3,12 +3,14 @@
 // Medians over repeats, after warm-up, of tvc_kernel_linear_f32 and
 // tvc_kernel_attention_f32 on GPT-2-sized decode and prefill shapes, with
 // GFLOP/s counted over the work the kernel must do (kept attention entries
-// only). Built on request (`ninja tvc-kernel-bench`), never by default or
-// by ctest. Usage: tvc-kernel-bench [threads] (default: the pool's default).
+// only), and of tvc_sample over GPT-2's vocabulary. Built on request (`ninja
+// tvc-kernel-bench`), never by default or by ctest. Usage: tvc-kernel-bench
+// [threads] (default: the pool's default).
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/api/tvc_kernels.h"
+#include "runtime/api/tvc_sampling.h"
 
 #include <algorithm>
 #include <chrono>
@@ -85,6 +87,27 @@ void benchAttention(const char *name, int64_t qLen, int64_t kvLen,
               4.0 * kept * heads * dim / ms / 1e6);
 }
 
+/// tvc_sample over 50257 logits shaped like a language model's: a few
+/// likely tokens over a long tail.
+void benchSample(const char *name, float temperature, int32_t topK,
+                 float topP) {
+  constexpr int64_t kVocab = 50257;
+  std::vector<float> logits = randomFloats(kVocab);
+  for (float &logit : logits)
+    logit = 4 * logit - 6;
+  for (int64_t token : {11, 13, 262, 290, 50256})
+    logits[token] += 12;
+  std::vector<uint64_t> scratch(tvc_sample_scratch_bytes(kVocab) / 8);
+  tvc_rng_t rng;
+  tvc_rng_seed(&rng, 1);
+  tvc_sampling_params_t params = {temperature, topK, topP};
+  int64_t token;
+  double ms = medianMs([&] {
+    tvc_sample(logits.data(), kVocab, &params, &rng, scratch.data(), &token);
+  });
+  std::printf("sample    %-28s %9.3f ms\n", name, ms);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -105,5 +128,12 @@ int main(int argc, char **argv) {
   benchAttention("prefill 512 full h12 d64", 512, 512, 12, 12, 64, 0, 0);
   benchAttention("prefill 2048 window128 h12", 2048, 2048, 12, 12, 64, 2, 128);
   benchAttention("prefill 512 causal h32/8 d128", 512, 512, 32, 8, 128, 1, 0);
+  benchSample("greedy", 0, 0, 0);
+  benchSample("T=1", 1, 0, 0);
+  benchSample("top_k=40", 1, 40, 0);
+  benchSample("top_k=1000", 1, 1000, 0);
+  benchSample("top_p=0.9", 1, 0, 0.9f);
+  benchSample("top_p=0.9 T=2 (flat)", 2, 0, 0.9f);
+  benchSample("top_k=40 top_p=0.9", 1, 40, 0.9f);
   return 0;
 }

@@ -2,7 +2,8 @@
 //
 // Written to be obviously right rather than fast: every product is formed in
 // double, attention builds the full [q_len, kv_len] score matrix of each head
-// and a mask matrix from the definition in tvc_kernels.h.
+// and a mask matrix from the definition in tvc_kernels.h; sampling sorts the
+// whole vocabulary.
 //
 //===----------------------------------------------------------------------===//
 
@@ -95,6 +96,47 @@ void attentionF32(const tvc_attention_f32_params_t &p) {
       }
     }
   }
+}
+
+std::vector<double> samplingProbabilities(const float *logits, int64_t vocab,
+                                          const tvc_sampling_params_t &params) {
+  std::vector<double> probabilities(vocab, 0.0);
+  // Every token, most likely first, ties to the lower index.
+  std::vector<int64_t> order(vocab);
+  for (int64_t i = 0; i < vocab; ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  });
+  if (params.temperature == 0) {
+    probabilities[order[0]] = 1;
+    return probabilities;
+  }
+  int64_t kept = vocab;
+  if (params.top_k > 0)
+    kept = std::min<int64_t>(kept, params.top_k);
+  double maximum = double(logits[order[0]]) / params.temperature;
+  std::vector<double> weights(kept);
+  double total = 0;
+  for (int64_t i = 0; i < kept; ++i) {
+    weights[i] =
+        std::exp(double(logits[order[i]]) / params.temperature - maximum);
+    total += weights[i];
+  }
+  if (params.top_p > 0 && params.top_p < 1) {
+    double sum = 0;
+    for (int64_t i = 0; i < kept; ++i) {
+      sum += weights[i];
+      if (sum >= params.top_p * total) {
+        kept = i + 1;
+        break;
+      }
+    }
+    total = sum;
+  }
+  for (int64_t i = 0; i < kept; ++i)
+    probabilities[order[i]] = weights[i] / total;
+  return probabilities;
 }
 
 } // namespace tvc::runtime::reference

@@ -2,9 +2,10 @@
 //
 // The simplest correct code for each kernel of tvc_kernels.h, taking the same
 // params struct: triple loops in double precision, an explicit score matrix
-// and an explicit mask. Tests compare the fast kernels against these; they
-// allocate and are slow, so nothing on a per-token path calls them. They
-// assume arguments the fast kernel accepts.
+// and an explicit mask; and the exact distribution tvc_sample draws from. Tests
+// compare the fast kernels against these; they allocate and are slow, so
+// nothing on a per-token path calls them. They assume arguments the fast kernel
+// accepts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,9 @@
 #define TVC_RUNTIME_KERNELS_CPU_REFERENCE_H
 
 #include "runtime/api/tvc_kernels.h"
+#include "runtime/api/tvc_sampling.h"
+
+#include <vector>
 
 namespace tvc::runtime::reference {
 
@@ -25,6 +29,12 @@ bool attentionAllows(const tvc_attention_f32_params_t &params, int64_t pos,
 
 /// Attention as tvc_kernel_attention_f32 defines it.
 void attentionF32(const tvc_attention_f32_params_t &params);
+
+/// The probability tvc_sample gives each of the `vocab` tokens under
+/// `params`, in double precision, from a full sort: one-hot at the argmax for
+/// temperature 0.
+std::vector<double> samplingProbabilities(const float *logits, int64_t vocab,
+                                          const tvc_sampling_params_t &params);
 
 } // namespace tvc::runtime::reference
 
