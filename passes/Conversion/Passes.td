@@ -50,6 +50,69 @@ def ConvertOnnxToTvc : Pass<"convert-onnx-to-tvc", "::mlir::ModuleOp"> {
   ];
 }
 
+def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lower the ONNX nodes that stay generic to linalg on tensors";
+  let description = [{
+    Lowers `tvc_onnx.node` ops of the default ONNX domain that
+    `convert-onnx-to-tvc` did not raise (position-id arithmetic such as
+    `Shape -> Gather -> Cast -> Range -> Unsqueeze -> Add`, constants, shape
+    plumbing) to `linalg`, `tensor`, `arith` and `math` on tensors, so the
+    CPU pipeline can compile them. Handlers sit in a table keyed by op type
+    and the opset they hold from (the highest since-version not above the
+    node's opset wins), one file per family:
+
+    - `Elementwise.cpp`: Add Sub Mul Div Pow Max Min Sum Sqrt Exp Log Tanh
+      Erf Sin Cos Floor Ceil Neg Abs Reciprocal Sigmoid Relu Equal Less
+      LessOrEqual Greater GreaterOrEqual Not And Or Xor Where, one parallel
+      `linalg.generic` with ONNX multidirectional (numpy) broadcasting of
+      static unit dimensions (a dynamic dimension is taken not to stretch)
+      and dynamic sizes read with `tensor.dim`; floats and signless
+      integers (integer Div rounds toward zero);
+    - `Shape.cpp`: Shape, Reshape (constant shape, 0 and -1), Unsqueeze,
+      Squeeze, Flatten, Transpose, Concat, Slice (constant bounds, clamped,
+      negative steps), Expand, Gather (negative indices wrap, out-of-range
+      ones clamp), Split, Range, ConstantOfShape, Constant, Identity, Cast;
+    - `Reduction.cpp`: ReduceSum/Mean/Max/Min (axes as attribute or input
+      per opset, keepdims), Softmax and LogSoftmax (2-D coercion before
+      opset 13), ArgMax/ArgMin;
+    - `Matmul.cpp`: MatMul with broadcast batch dimensions and 1-D
+      operands, Gemm.
+
+    Results take the types the importer's shape inference gave the nodes
+    (a `tensor.cast` reconciles a shape the lowering knows better or
+    worse). A node no handler lowers (unknown op, other domain, a shape
+    operand that is not constant, an unsupported type) stays unchanged and
+    the pass succeeds; with `strict` the pass fails instead, listing every
+    remaining node's op type, opset and name in one error.
+
+    ```mlir
+    %p = tvc_onnx.node "Range"(%start, %limit, %delta) {attrs = {},
+        domain = "", version = 17 : i64}
+        : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+    // becomes
+    %s = tensor.extract %start[] : tensor<i64>
+    ...
+    %n = arith.index_cast (max(ceildiv(%l - %s, %d), 0)) : i64 to index
+    %init = tensor.empty(%n) : tensor<?xi64>
+    %p = linalg.generic {... iterator_types = ["parallel"]}
+        outs(%init : tensor<?xi64>) {
+    ^bb0(%out: i64):
+      %i = linalg.index 0 : index
+      ...
+      linalg.yield (%s + %i * %d)
+    } -> tensor<?xi64>
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+  let options = [
+    Option<"strict", "strict", "bool", /*default=*/"false",
+           "Fail when any ONNX node remains unlowered, listing them all">,
+  ];
+}
+
 //===----------------------------------------------------------------------===//
 // tvc to the runtime (heavy ops, weights)
 //===----------------------------------------------------------------------===//

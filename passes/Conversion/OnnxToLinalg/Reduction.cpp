@@ -1,0 +1,361 @@
+//===- Reduction.cpp - ONNX reductions, softmax and argmax to linalg ------===//
+//
+// ReduceSum/ReduceMean/ReduceMax/ReduceMin (axes as an attribute or, from
+// opset 13 for ReduceSum and 18 for the others, as a constant input),
+// Softmax/LogSoftmax (over one axis, or before opset 13 over all dimensions
+// from the axis on) and ArgMax/ArgMin. Each reduction is a linalg.generic
+// whose reduced iterators write one value per kept position; keepdims
+// reinserts the reduced dimensions as units with tensor.expand_shape, which
+// is also how softmax broadcasts its row statistics back.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Conversion/OnnxToLinalg/OnnxToLinalg.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::tvc;
+
+/// The one ranked input and result of `node`, or failure.
+static LogicalResult checkUnary(tvc_onnx::NodeOp node,
+                                PatternRewriter &rewriter, unsigned maxInputs,
+                                bool floatOnly) {
+  if (node.getInputs().empty() || node.getInputs().size() > maxInputs ||
+      node.getNumResults() != 1)
+    return rewriter.notifyMatchFailure(node, "unexpected number of operands");
+  RankedTensorType inputType = getRankedType(node.getInputs()[0]);
+  RankedTensorType resultType = getRankedType(node.getResult(0));
+  if (!inputType || !resultType)
+    return rewriter.notifyMatchFailure(node, "operands are not ranked");
+  Type element = inputType.getElementType();
+  if (!isSupportedElementType(element) || element.isInteger(1) ||
+      (floatOnly && !isa<FloatType>(element)))
+    return rewriter.notifyMatchFailure(node, "unsupported element type");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ReduceX
+//===----------------------------------------------------------------------===//
+
+namespace {
+enum class ReduceKind { Sum, Mean, Max, Min };
+} // namespace
+
+/// ReduceSum/Mean/Max/Min over the given axes (all when none are given,
+/// unless `noop_with_empty_axes`).
+static LogicalResult lowerReduce(tvc_onnx::NodeOp node,
+                                 PatternRewriter &rewriter, ReduceKind kind,
+                                 bool axesFromInput) {
+  if (failed(checkUnary(node, rewriter, axesFromInput ? 2 : 1,
+                        kind == ReduceKind::Mean)))
+    return failure();
+  Value input = node.getInputs()[0];
+  auto inputType = getRankedType(input);
+  int64_t rank = inputType.getRank();
+  std::optional<SmallVector<int64_t>> axes =
+      getAxes(node, axesFromInput, 1, "axes", rank);
+  if (!axes)
+    return rewriter.notifyMatchFailure(node, "axes are not constant or valid");
+  if (axes->empty()) {
+    if (getIntAttr(node, "noop_with_empty_axes", 0)) {
+      replaceNodeWithCasts(node, rewriter, input);
+      return success();
+    }
+    for (int64_t dim = 0; dim < rank; ++dim)
+      axes->push_back(dim);
+  }
+  bool keepDims = getIntAttr(node, "keepdims", 1) != 0;
+  int64_t resultRank = keepDims ? rank : rank - axes->size();
+  auto resultType = getRankedType(node.getResult(0));
+  if (resultType.getRank() != resultRank ||
+      resultType.getElementType() != inputType.getElementType())
+    return rewriter.notifyMatchFailure(node, "unexpected result type");
+
+  Location loc = node.getLoc();
+  Type element = inputType.getElementType();
+  bool isFloat = isa<FloatType>(element);
+  TypedAttr init = kind == ReduceKind::Max ? getLowestAttr(element)
+                                           : getZeroAttr(element);
+  if (kind == ReduceKind::Min) {
+    init = isFloat ? TypedAttr(FloatAttr::get(
+                         element, APFloat::getInf(
+                                      cast<FloatType>(element)
+                                          .getFloatSemantics())))
+                   : TypedAttr(IntegerAttr::get(
+                         element, APInt::getSignedMaxValue(
+                                      element.getIntOrFloatBitWidth())));
+  }
+  Value result = buildReduction(
+      rewriter, loc, input, *axes, init,
+      [&](OpBuilder &b, Location bodyLoc, ValueRange args) -> Value {
+        switch (kind) {
+        case ReduceKind::Sum:
+        case ReduceKind::Mean:
+          if (isFloat)
+            return arith::AddFOp::create(b, bodyLoc, args[0], args[1]);
+          return arith::AddIOp::create(b, bodyLoc, args[0], args[1]);
+        case ReduceKind::Max:
+          if (isFloat)
+            return arith::MaximumFOp::create(b, bodyLoc, args[0], args[1]);
+          return arith::MaxSIOp::create(b, bodyLoc, args[0], args[1]);
+        case ReduceKind::Min:
+          if (isFloat)
+            return arith::MinimumFOp::create(b, bodyLoc, args[0], args[1]);
+          return arith::MinSIOp::create(b, bodyLoc, args[0], args[1]);
+        }
+        llvm_unreachable("unknown reduction");
+      });
+  if (kind == ReduceKind::Mean) {
+    // Divide by the number of reduced elements.
+    IndexMath math{rewriter, loc};
+    OpFoldResult count = rewriter.getIndexAttr(1);
+    for (int64_t axis : *axes)
+      count = math.mul(count, tensor::getMixedSize(rewriter, loc, input, axis));
+    Value countValue = convertScalar(
+        rewriter, loc,
+        arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
+                                   math.value(count)),
+        element);
+    result = buildBroadcastGeneric(
+        rewriter, loc, result, tensor::getMixedSizes(rewriter, loc, result),
+        element, [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+          return arith::DivFOp::create(b, bodyLoc, args[0], countValue);
+        });
+  }
+  if (keepDims)
+    result = insertUnitDims(rewriter, loc, result, *axes);
+  replaceNodeWithCasts(node, rewriter, result);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax
+//===----------------------------------------------------------------------===//
+
+/// Softmax (or LogSoftmax with `log`): the max over the axes, the sum of
+/// `exp(x - max)`, then `exp(x - max) / sum` (or `x - max - log(sum)`).
+/// Before opset 13 the input is treated as 2-D at `axis` (default 1), so all
+/// dimensions from the axis on are reduced; from 13 only `axis` (default
+/// -1).
+static LogicalResult lowerSoftmax(tvc_onnx::NodeOp node,
+                                  PatternRewriter &rewriter, bool log,
+                                  bool singleAxis) {
+  if (failed(checkUnary(node, rewriter, 1, /*floatOnly=*/true)))
+    return failure();
+  Value input = node.getInputs()[0];
+  auto inputType = getRankedType(input);
+  int64_t rank = inputType.getRank();
+  if (getRankedType(node.getResult(0)).getRank() != rank || rank == 0)
+    return rewriter.notifyMatchFailure(node, "unexpected ranks");
+  std::optional<int64_t> axis =
+      normalizeAxis(getIntAttr(node, "axis", singleAxis ? -1 : 1), rank);
+  if (!axis)
+    return rewriter.notifyMatchFailure(node, "axis out of range");
+  SmallVector<int64_t> axes{*axis};
+  if (!singleAxis)
+    for (int64_t dim = *axis + 1; dim < rank; ++dim)
+      axes.push_back(dim);
+
+  Location loc = node.getLoc();
+  Type element = inputType.getElementType();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, input);
+  Value max = buildReduction(
+      rewriter, loc, input, axes, getLowestAttr(element),
+      [](OpBuilder &b, Location bodyLoc, ValueRange args) {
+        return arith::MaximumFOp::create(b, bodyLoc, args[0], args[1]);
+      });
+  max = insertUnitDims(rewriter, loc, max, axes);
+  Value exp = buildBroadcastGeneric(
+      rewriter, loc, ValueRange{input, max}, sizes, element,
+      [](OpBuilder &b, Location bodyLoc, ValueRange args) {
+        return math::ExpOp::create(
+            b, bodyLoc, arith::SubFOp::create(b, bodyLoc, args[0], args[1]));
+      });
+  Value sum = buildReduction(
+      rewriter, loc, exp, axes, getZeroAttr(element),
+      [](OpBuilder &b, Location bodyLoc, ValueRange args) {
+        return arith::AddFOp::create(b, bodyLoc, args[0], args[1]);
+      });
+  sum = insertUnitDims(rewriter, loc, sum, axes);
+  Value result;
+  if (log)
+    result = buildBroadcastGeneric(
+        rewriter, loc, ValueRange{input, max, sum}, sizes, element,
+        [](OpBuilder &b, Location bodyLoc, ValueRange args) {
+          Value shifted = arith::SubFOp::create(b, bodyLoc, args[0], args[1]);
+          return arith::SubFOp::create(b, bodyLoc, shifted,
+                                       math::LogOp::create(b, bodyLoc, args[2]));
+        });
+  else
+    result = buildBroadcastGeneric(
+        rewriter, loc, ValueRange{exp, sum}, sizes, element,
+        [](OpBuilder &b, Location bodyLoc, ValueRange args) {
+          return arith::DivFOp::create(b, bodyLoc, args[0], args[1]);
+        });
+  replaceNodeWithCasts(node, rewriter, result);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ArgMax / ArgMin
+//===----------------------------------------------------------------------===//
+
+/// ArgMax (or ArgMin with `min`) along `axis`: one reduction carrying the
+/// best value and its i64 index. Ties keep the first index, or the last
+/// with `select_last_index`; a NaN counts as the best value (its first
+/// occurrence wins, as in NumPy).
+static LogicalResult lowerArgExtremum(tvc_onnx::NodeOp node,
+                                      PatternRewriter &rewriter, bool min) {
+  if (failed(checkUnary(node, rewriter, 1, /*floatOnly=*/false)))
+    return failure();
+  Value input = node.getInputs()[0];
+  auto inputType = getRankedType(input);
+  int64_t rank = inputType.getRank();
+  std::optional<int64_t> axis =
+      normalizeAxis(getIntAttr(node, "axis", 0), rank);
+  if (!axis)
+    return rewriter.notifyMatchFailure(node, "axis out of range");
+  bool keepDims = getIntAttr(node, "keepdims", 1) != 0;
+  bool last = getIntAttr(node, "select_last_index", 0) != 0;
+  auto resultType = getRankedType(node.getResult(0));
+  if (resultType.getRank() != (keepDims ? rank : rank - 1) ||
+      !resultType.getElementType().isInteger(64))
+    return rewriter.notifyMatchFailure(node, "unexpected result type");
+
+  Location loc = node.getLoc();
+  MLIRContext *context = rewriter.getContext();
+  Type element = inputType.getElementType();
+  bool isFloat = isa<FloatType>(element);
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, input);
+  SmallVector<OpFoldResult> keptSizes;
+  SmallVector<AffineExpr> keptExprs;
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t dim = 0; dim < rank; ++dim) {
+    bool reduced = dim == *axis;
+    iterators.push_back(reduced ? utils::IteratorType::reduction
+                                : utils::IteratorType::parallel);
+    if (reduced)
+      continue;
+    keptSizes.push_back(sizes[dim]);
+    keptExprs.push_back(getAffineDimExpr(dim, context));
+  }
+  // The first element of each row replaces these (anything beats them, or
+  // the strict comparison below is false only for equal -inf/INT_MIN rows,
+  // whose index 0 is then right).
+  TypedAttr worst;
+  if (!min)
+    worst = getLowestAttr(element);
+  else if (isFloat)
+    worst = FloatAttr::get(
+        element, APFloat::getInf(cast<FloatType>(element).getFloatSemantics()));
+  else
+    worst = IntegerAttr::get(
+        element, APInt::getSignedMaxValue(element.getIntOrFloatBitWidth()));
+  Value values = createFilled(rewriter, loc, keptSizes, worst);
+  Value indices =
+      createFilled(rewriter, loc, keptSizes, rewriter.getI64IntegerAttr(0));
+  AffineMap kept = AffineMap::get(rank, 0, keptExprs, context);
+  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(rank, context),
+                              kept, kept};
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{values.getType(), indices.getType()}, input,
+      ValueRange{values, indices}, maps, iterators,
+      [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+        Value x = args[0], best = args[1], bestIndex = args[2];
+        Value better;
+        if (isFloat) {
+          using P = arith::CmpFPredicate;
+          P predicate = min ? (last ? P::OLE : P::OLT)
+                            : (last ? P::OGE : P::OGT);
+          better = arith::CmpFOp::create(b, bodyLoc, predicate, x, best);
+          // The first NaN wins and stays.
+          Value xIsNan =
+              arith::CmpFOp::create(b, bodyLoc, P::UNO, x, x);
+          Value bestIsNan =
+              arith::CmpFOp::create(b, bodyLoc, P::UNO, best, best);
+          Value bestIsNumber = arith::XOrIOp::create(
+              b, bodyLoc, bestIsNan,
+              arith::ConstantOp::create(b, bodyLoc, b.getBoolAttr(true)));
+          better = arith::OrIOp::create(
+              b, bodyLoc, better,
+              arith::AndIOp::create(b, bodyLoc, xIsNan, bestIsNumber));
+        } else {
+          using P = arith::CmpIPredicate;
+          P predicate = min ? (last ? P::sle : P::slt)
+                            : (last ? P::sge : P::sgt);
+          better = arith::CmpIOp::create(b, bodyLoc, predicate, x, best);
+        }
+        Value index = arith::IndexCastOp::create(
+            b, bodyLoc, b.getI64Type(),
+            linalg::IndexOp::create(b, bodyLoc, *axis));
+        linalg::YieldOp::create(
+            b, bodyLoc,
+            ValueRange{arith::SelectOp::create(b, bodyLoc, better, x, best),
+                       arith::SelectOp::create(b, bodyLoc, better, index,
+                                               bestIndex)});
+      });
+  Value result = generic.getResult(1);
+  if (keepDims)
+    result = insertUnitDims(rewriter, loc, result, {*axis});
+  replaceNodeWithCasts(node, rewriter, result);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Registration
+//===----------------------------------------------------------------------===//
+
+void mlir::tvc::registerOnnxReductionToLinalgHandlers(OnnxHandlerTable &table) {
+  struct Reduce {
+    const char *name;
+    ReduceKind kind;
+    int64_t axesInputSince;
+  };
+  static const Reduce kReductions[] = {
+      {"ReduceSum", ReduceKind::Sum, 13},
+      {"ReduceMean", ReduceKind::Mean, 18},
+      {"ReduceMax", ReduceKind::Max, 18},
+      {"ReduceMin", ReduceKind::Min, 18},
+  };
+  for (const Reduce &reduce : kReductions) {
+    ReduceKind kind = reduce.kind;
+    table.onOp(reduce.name, 1, "reduction generic; axes attribute, keepdims",
+               [kind](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
+                 return lowerReduce(node, rewriter, kind,
+                                    /*axesFromInput=*/false);
+               });
+    table.onOp(reduce.name, reduce.axesInputSince,
+               "reduction generic; constant axes input, keepdims, "
+               "noop_with_empty_axes",
+               [kind](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
+                 return lowerReduce(node, rewriter, kind,
+                                    /*axesFromInput=*/true);
+               });
+  }
+  for (bool log : {false, true}) {
+    const char *name = log ? "LogSoftmax" : "Softmax";
+    table.onOp(name, 1, "max, sum of exp, quotient over the dims from axis on",
+               [log](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
+                 return lowerSoftmax(node, rewriter, log,
+                                     /*singleAxis=*/false);
+               });
+    table.onOp(name, 13, "max, sum of exp, quotient over one axis",
+               [log](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
+                 return lowerSoftmax(node, rewriter, log,
+                                     /*singleAxis=*/true);
+               });
+  }
+  table.onOp("ArgMax", 1, "reduction carrying value and i64 index",
+             [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
+               return lowerArgExtremum(node, rewriter, /*min=*/false);
+             });
+  table.onOp("ArgMin", 1, "reduction carrying value and i64 index",
+             [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
+               return lowerArgExtremum(node, rewriter, /*min=*/true);
+             });
+}
