@@ -254,8 +254,7 @@ static LogicalResult lowerElementwise(const ElementwiseOp &op,
   // The data operands share one type; Where's condition is i1; Pow's
   // exponent may differ.
   ValueRange inputs = node.getInputs();
-  if (op.condition &&
-      !getRankedType(inputs[0]).getElementType().isInteger(1))
+  if (op.condition && !getRankedType(inputs[0]).getElementType().isInteger(1))
     return rewriter.notifyMatchFailure(node, "condition is not bool");
   ValueRange data = op.condition ? inputs.drop_front() : inputs;
   Type dataType = getRankedType(data[0]).getElementType();
@@ -270,11 +269,10 @@ static LogicalResult lowerElementwise(const ElementwiseOp &op,
       return rewriter.notifyMatchFailure(node, "operand types differ");
   }
   if (!(getTypeClass(dataType) & op.types))
-    return rewriter.notifyMatchFailure(
-        node, "element type not supported by this op");
-  Type resultElement = op.result == ResultKind::Bool
-                           ? Type(rewriter.getI1Type())
-                           : dataType;
+    return rewriter.notifyMatchFailure(node,
+                                       "element type not supported by this op");
+  Type resultElement =
+      op.result == ResultKind::Bool ? Type(rewriter.getI1Type()) : dataType;
   if (resultType.getElementType() != resultElement)
     return rewriter.notifyMatchFailure(node,
                                        "result element type is unexpected");

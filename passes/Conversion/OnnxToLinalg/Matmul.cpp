@@ -50,10 +50,10 @@ static Value buildContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
   return linalg::GenericOp::create(
              b, loc, acc.getType(), ValueRange{lhs, rhs}, acc, maps, iterators,
              [](OpBuilder &nested, Location bodyLoc, ValueRange args) {
-               linalg::YieldOp::create(
-                   nested, bodyLoc,
-                   buildMultiplyAdd(nested, bodyLoc, args[0], args[1],
-                                    args[2]));
+               linalg::YieldOp::create(nested, bodyLoc,
+                                       buildMultiplyAdd(nested, bodyLoc,
+                                                        args[0], args[1],
+                                                        args[2]));
              })
       .getResult(0);
 }
@@ -121,7 +121,8 @@ static LogicalResult lowerMatMul(tvc_onnx::NodeOp node,
                                  type.getElementType());
   };
   auto resultBatchType = batchType(resultType, batch);
-  for (auto [type, count] : {std::pair(lhsType, lhsBatch), {rhsType, rhsBatch}}) {
+  for (auto [type, count] :
+       {std::pair(lhsType, lhsBatch), {rhsType, rhsBatch}}) {
     auto operandBatch = batchType(type, count);
     for (int64_t dim = 0; dim < count; ++dim) {
       int64_t size = operandBatch.getDimSize(dim);
@@ -133,8 +134,10 @@ static LogicalResult lowerMatMul(tvc_onnx::NodeOp node,
     }
   }
 
-  SmallVector<OpFoldResult> lhsSizes = tensor::getMixedSizes(rewriter, loc, lhs);
-  SmallVector<OpFoldResult> rhsSizes = tensor::getMixedSizes(rewriter, loc, rhs);
+  SmallVector<OpFoldResult> lhsSizes =
+      tensor::getMixedSizes(rewriter, loc, lhs);
+  SmallVector<OpFoldResult> rhsSizes =
+      tensor::getMixedSizes(rewriter, loc, rhs);
   // Loop numbering: batch dims, m, n, k.
   int64_t numLoops = batch + hasM + hasN + 1;
   int64_t mLoop = batch, nLoop = batch + hasM, kLoop = numLoops - 1;
@@ -186,9 +189,9 @@ static LogicalResult lowerMatMul(tvc_onnx::NodeOp node,
   for (int64_t loop = 0; loop < kLoop; ++loop)
     resultExprs.push_back(getAffineDimExpr(loop, context));
 
-  Value result = buildContraction(rewriter, loc, lhs, rhs, lhsExprs, rhsExprs,
-                                  resultExprs, resultSizes, numLoops,
-                                  resultType.getElementType());
+  Value result =
+      buildContraction(rewriter, loc, lhs, rhs, lhsExprs, rhsExprs, resultExprs,
+                       resultSizes, numLoops, resultType.getElementType());
   replaceNodeWithCasts(node, rewriter, result);
   return success();
 }
@@ -203,8 +206,7 @@ static LogicalResult lowerGemm(tvc_onnx::NodeOp node,
   Value c = getOptionalInput(node, 2);
   auto aType = getRankedType(a), bType = getRankedType(b);
   auto resultType = getRankedType(node.getResult(0));
-  if (aType.getRank() != 2 || bType.getRank() != 2 ||
-      resultType.getRank() != 2)
+  if (aType.getRank() != 2 || bType.getRank() != 2 || resultType.getRank() != 2)
     return rewriter.notifyMatchFailure(node, "operands are not matrices");
   bool transA = getIntAttr(node, "transA", 0) != 0;
   bool transB = getIntAttr(node, "transB", 0) != 0;
@@ -228,10 +230,10 @@ static LogicalResult lowerGemm(tvc_onnx::NodeOp node,
   SmallVector<OpFoldResult> sizes{
       tensor::getMixedSize(rewriter, loc, a, transA ? 1 : 0),
       tensor::getMixedSize(rewriter, loc, b, transB ? 0 : 1)};
-  SmallVector<AffineExpr> aExprs = transA ? SmallVector<AffineExpr>{k, m}
-                                          : SmallVector<AffineExpr>{m, k};
-  SmallVector<AffineExpr> bExprs = transB ? SmallVector<AffineExpr>{n, k}
-                                          : SmallVector<AffineExpr>{k, n};
+  SmallVector<AffineExpr> aExprs =
+      transA ? SmallVector<AffineExpr>{k, m} : SmallVector<AffineExpr>{m, k};
+  SmallVector<AffineExpr> bExprs =
+      transB ? SmallVector<AffineExpr>{n, k} : SmallVector<AffineExpr>{k, n};
   Value result = buildContraction(rewriter, loc, a, b, aExprs, bExprs, {m, n},
                                   sizes, 3, element);
   if (alpha != 1.0 || c) {
@@ -264,7 +266,8 @@ static LogicalResult lowerGemm(tvc_onnx::NodeOp node,
 void mlir::tvc::registerOnnxMatmulToLinalgHandlers(OnnxHandlerTable &table) {
   table.onOp("MatMul", 1, "contraction generic with numpy batch broadcasting",
              lowerMatMul);
-  table.onOp("Gemm", 7, "contraction generic (transA/transB), then "
-                        "alpha/beta/C elementwise",
+  table.onOp("Gemm", 7,
+             "contraction generic (transA/transB), then "
+             "alpha/beta/C elementwise",
              lowerGemm);
 }

@@ -154,8 +154,8 @@ ElementsAttr mlir::tvc::getConstantElements(Value value) {
 }
 
 std::optional<SmallVector<int64_t>> mlir::tvc::getConstantInts(Value value) {
-  auto elements = dyn_cast_or_null<DenseElementsAttr>(
-      getConstantElements(value));
+  auto elements =
+      dyn_cast_or_null<DenseElementsAttr>(getConstantElements(value));
   if (!elements || !elements.getElementType().isSignlessInteger())
     return std::nullopt;
   SmallVector<int64_t> values;
@@ -256,8 +256,8 @@ Value mlir::tvc::convertScalar(OpBuilder &builder, Location loc, Value value,
     if (auto toFloat = dyn_cast<FloatType>(to)) {
       // f16 and bf16 have one width but no direct conversion.
       if (fromFloat.getWidth() == toFloat.getWidth()) {
-        value = arith::ExtFOp::create(builder, loc, builder.getF32Type(),
-                                      value);
+        value =
+            arith::ExtFOp::create(builder, loc, builder.getF32Type(), value);
         return arith::TruncFOp::create(builder, loc, to, value);
       }
       if (fromFloat.getWidth() < toFloat.getWidth())
@@ -307,15 +307,15 @@ OpFoldResult IndexMath::add(OpFoldResult lhs, OpFoldResult rhs) {
     return lhs;
   if (isConstantIntValue(lhs, 0))
     return rhs;
-  return foldOrCreate<arith::AddIOp>(builder, loc, lhs, rhs,
-                                     [](int64_t a, int64_t b) { return a + b; });
+  return foldOrCreate<arith::AddIOp>(
+      builder, loc, lhs, rhs, [](int64_t a, int64_t b) { return a + b; });
 }
 
 OpFoldResult IndexMath::sub(OpFoldResult lhs, OpFoldResult rhs) {
   if (isConstantIntValue(rhs, 0))
     return lhs;
-  return foldOrCreate<arith::SubIOp>(builder, loc, lhs, rhs,
-                                     [](int64_t a, int64_t b) { return a - b; });
+  return foldOrCreate<arith::SubIOp>(
+      builder, loc, lhs, rhs, [](int64_t a, int64_t b) { return a - b; });
 }
 
 OpFoldResult IndexMath::mul(OpFoldResult lhs, OpFoldResult rhs) {
@@ -323,8 +323,8 @@ OpFoldResult IndexMath::mul(OpFoldResult lhs, OpFoldResult rhs) {
     return lhs;
   if (isConstantIntValue(lhs, 1))
     return rhs;
-  return foldOrCreate<arith::MulIOp>(builder, loc, lhs, rhs,
-                                     [](int64_t a, int64_t b) { return a * b; });
+  return foldOrCreate<arith::MulIOp>(
+      builder, loc, lhs, rhs, [](int64_t a, int64_t b) { return a * b; });
 }
 
 OpFoldResult IndexMath::ceilDiv(OpFoldResult lhs, OpFoldResult rhs) {
@@ -340,18 +340,20 @@ OpFoldResult IndexMath::ceilDiv(OpFoldResult lhs, OpFoldResult rhs) {
 OpFoldResult IndexMath::div(OpFoldResult lhs, OpFoldResult rhs) {
   if (isConstantIntValue(rhs, 1))
     return lhs;
-  return foldOrCreate<arith::DivSIOp>(builder, loc, lhs, rhs,
-                                      [](int64_t a, int64_t b) { return a / b; });
+  return foldOrCreate<arith::DivSIOp>(
+      builder, loc, lhs, rhs, [](int64_t a, int64_t b) { return a / b; });
 }
 
 OpFoldResult IndexMath::min(OpFoldResult lhs, OpFoldResult rhs) {
   return foldOrCreate<arith::MinSIOp>(
-      builder, loc, lhs, rhs, [](int64_t a, int64_t b) { return std::min(a, b); });
+      builder, loc, lhs, rhs,
+      [](int64_t a, int64_t b) { return std::min(a, b); });
 }
 
 OpFoldResult IndexMath::max(OpFoldResult lhs, OpFoldResult rhs) {
   return foldOrCreate<arith::MaxSIOp>(
-      builder, loc, lhs, rhs, [](int64_t a, int64_t b) { return std::max(a, b); });
+      builder, loc, lhs, rhs,
+      [](int64_t a, int64_t b) { return std::max(a, b); });
 }
 
 Value IndexMath::value(OpFoldResult size) {
@@ -560,8 +562,8 @@ TypedAttr mlir::tvc::getZeroAttr(Type type) {
 
 TypedAttr mlir::tvc::getLowestAttr(Type type) {
   if (auto floatType = dyn_cast<FloatType>(type))
-    return FloatAttr::get(
-        type, APFloat::getInf(floatType.getFloatSemantics(), /*Negative=*/true));
+    return FloatAttr::get(type, APFloat::getInf(floatType.getFloatSemantics(),
+                                                /*Negative=*/true));
   return IntegerAttr::get(
       type, APInt::getSignedMinValue(type.getIntOrFloatBitWidth()));
 }
@@ -611,9 +613,9 @@ struct ConvertOnnxToLinalgPass
         [&](tvc_onnx::NodeOp node) { remaining.push_back(node); });
     if (remaining.empty())
       return;
-    InFlightDiagnostic diag = getOperation().emitError()
-                              << remaining.size()
-                              << " ONNX node(s) could not be lowered to linalg:";
+    InFlightDiagnostic diag =
+        getOperation().emitError()
+        << remaining.size() << " ONNX node(s) could not be lowered to linalg:";
     for (tvc_onnx::NodeOp node : remaining) {
       diag << "\n  " << node.getOpType();
       if (!node.getDomain().empty())

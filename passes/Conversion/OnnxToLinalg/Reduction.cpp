@@ -79,16 +79,17 @@ static LogicalResult lowerReduce(tvc_onnx::NodeOp node,
   Location loc = node.getLoc();
   Type element = inputType.getElementType();
   bool isFloat = isa<FloatType>(element);
-  TypedAttr init = kind == ReduceKind::Max ? getLowestAttr(element)
-                                           : getZeroAttr(element);
+  TypedAttr init =
+      kind == ReduceKind::Max ? getLowestAttr(element) : getZeroAttr(element);
   if (kind == ReduceKind::Min) {
-    init = isFloat ? TypedAttr(FloatAttr::get(
-                         element, APFloat::getInf(
-                                      cast<FloatType>(element)
-                                          .getFloatSemantics())))
-                   : TypedAttr(IntegerAttr::get(
-                         element, APInt::getSignedMaxValue(
-                                      element.getIntOrFloatBitWidth())));
+    init =
+        isFloat
+            ? TypedAttr(FloatAttr::get(
+                  element, APFloat::getInf(
+                               cast<FloatType>(element).getFloatSemantics())))
+            : TypedAttr(IntegerAttr::get(
+                  element,
+                  APInt::getSignedMaxValue(element.getIntOrFloatBitWidth())));
   }
   Value result = buildReduction(
       rewriter, loc, input, *axes, init,
@@ -188,8 +189,8 @@ static LogicalResult lowerSoftmax(tvc_onnx::NodeOp node,
         rewriter, loc, ValueRange{input, max, sum}, sizes, element,
         [](OpBuilder &b, Location bodyLoc, ValueRange args) {
           Value shifted = arith::SubFOp::create(b, bodyLoc, args[0], args[1]);
-          return arith::SubFOp::create(b, bodyLoc, shifted,
-                                       math::LogOp::create(b, bodyLoc, args[2]));
+          return arith::SubFOp::create(
+              b, bodyLoc, shifted, math::LogOp::create(b, bodyLoc, args[2]));
         });
   else
     result = buildBroadcastGeneric(
@@ -270,12 +271,11 @@ static LogicalResult lowerArgExtremum(tvc_onnx::NodeOp node,
         Value better;
         if (isFloat) {
           using P = arith::CmpFPredicate;
-          P predicate = min ? (last ? P::OLE : P::OLT)
-                            : (last ? P::OGE : P::OGT);
+          P predicate =
+              min ? (last ? P::OLE : P::OLT) : (last ? P::OGE : P::OGT);
           better = arith::CmpFOp::create(b, bodyLoc, predicate, x, best);
           // The first NaN wins and stays.
-          Value xIsNan =
-              arith::CmpFOp::create(b, bodyLoc, P::UNO, x, x);
+          Value xIsNan = arith::CmpFOp::create(b, bodyLoc, P::UNO, x, x);
           Value bestIsNan =
               arith::CmpFOp::create(b, bodyLoc, P::UNO, best, best);
           Value bestIsNumber = arith::XOrIOp::create(
@@ -286,8 +286,8 @@ static LogicalResult lowerArgExtremum(tvc_onnx::NodeOp node,
               arith::AndIOp::create(b, bodyLoc, xIsNan, bestIsNumber));
         } else {
           using P = arith::CmpIPredicate;
-          P predicate = min ? (last ? P::sle : P::slt)
-                            : (last ? P::sge : P::sgt);
+          P predicate =
+              min ? (last ? P::sle : P::slt) : (last ? P::sge : P::sgt);
           better = arith::CmpIOp::create(b, bodyLoc, predicate, x, best);
         }
         Value index = arith::IndexCastOp::create(
@@ -295,9 +295,9 @@ static LogicalResult lowerArgExtremum(tvc_onnx::NodeOp node,
             linalg::IndexOp::create(b, bodyLoc, *axis));
         linalg::YieldOp::create(
             b, bodyLoc,
-            ValueRange{arith::SelectOp::create(b, bodyLoc, better, x, best),
-                       arith::SelectOp::create(b, bodyLoc, better, index,
-                                               bestIndex)});
+            ValueRange{
+                arith::SelectOp::create(b, bodyLoc, better, x, best),
+                arith::SelectOp::create(b, bodyLoc, better, index, bestIndex)});
       });
   Value result = generic.getResult(1);
   if (keepDims)

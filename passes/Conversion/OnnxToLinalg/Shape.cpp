@@ -59,10 +59,9 @@ static Value flatten(OpBuilder &b, Location loc, Value input) {
       {type.hasStaticShape() ? type.getNumElements() : ShapedType::kDynamic},
       type.getElementType());
   if (type.getRank() == 0)
-    return tensor::ExpandShapeOp::create(b, loc, flatType, input,
-                                         ArrayRef<ReassociationIndices>{},
-                                         ArrayRef<OpFoldResult>{
-                                             b.getIndexAttr(1)});
+    return tensor::ExpandShapeOp::create(
+        b, loc, flatType, input, ArrayRef<ReassociationIndices>{},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
   ReassociationIndices all;
   for (int64_t dim = 0; dim < type.getRank(); ++dim)
     all.push_back(dim);
@@ -122,9 +121,10 @@ static bool isScalarTensor(Value value) {
 
 /// An integer attribute of `node` or of its constant input `index`
 /// (opsets that moved an attribute to an input).
-static std::optional<SmallVector<int64_t>>
-getIntsOperand(tvc_onnx::NodeOp node, bool fromInput, unsigned index,
-               StringRef name) {
+static std::optional<SmallVector<int64_t>> getIntsOperand(tvc_onnx::NodeOp node,
+                                                          bool fromInput,
+                                                          unsigned index,
+                                                          StringRef name) {
   if (fromInput) {
     Value input = getOptionalInput(node, index);
     if (!input)
@@ -309,8 +309,8 @@ static LogicalResult lowerReshape(tvc_onnx::NodeOp node,
     }
     if (size == 0 && !allowZero &&
         static_cast<int64_t>(dim) >= inputType.getRank())
-      return rewriter.notifyMatchFailure(node,
-                                         "0 copies a dimension the input lacks");
+      return rewriter.notifyMatchFailure(
+          node, "0 copies a dimension the input lacks");
   }
 
   Location loc = node.getLoc();
@@ -320,8 +320,8 @@ static LogicalResult lowerReshape(tvc_onnx::NodeOp node,
   SmallVector<OpFoldResult> sizes;
   OpFoldResult known = rewriter.getIndexAttr(1);
   for (auto [dim, size] : llvm::enumerate(*shape)) {
-    OpFoldResult value = size == 0 && !allowZero ? inputSizes[dim]
-                                                 : rewriter.getIndexAttr(size);
+    OpFoldResult value =
+        size == 0 && !allowZero ? inputSizes[dim] : rewriter.getIndexAttr(size);
     sizes.push_back(value);
     if (static_cast<int64_t>(dim) != inferred)
       known = math.mul(known, value);
@@ -414,8 +414,8 @@ static LogicalResult lowerSqueeze(tvc_onnx::NodeOp node,
     for (auto [dim, size] : llvm::enumerate(type.getShape())) {
       // Without axes, a dynamic dimension might or might not be 1.
       if (ShapedType::isDynamic(size))
-        return rewriter.notifyMatchFailure(
-            node, "no axes and a dynamic dimension");
+        return rewriter.notifyMatchFailure(node,
+                                           "no axes and a dynamic dimension");
       if (size == 1)
         axes->push_back(dim);
     }
@@ -462,11 +462,10 @@ static LogicalResult lowerTranspose(tvc_onnx::NodeOp node,
   SmallVector<OpFoldResult> sizes;
   for (int64_t dim : perm)
     sizes.push_back(inputSizes[dim]);
-  Value init = createEmpty(rewriter, loc, sizes,
-                           getRankedType(input).getElementType());
-  Value result =
-      linalg::TransposeOp::create(rewriter, loc, input, init, perm)
-          .getResult()[0];
+  Value init =
+      createEmpty(rewriter, loc, sizes, getRankedType(input).getElementType());
+  Value result = linalg::TransposeOp::create(rewriter, loc, input, init, perm)
+                     .getResult()[0];
   replaceNodeWithCasts(node, rewriter, result);
   return success();
 }
@@ -474,7 +473,8 @@ static LogicalResult lowerTranspose(tvc_onnx::NodeOp node,
 /// Concat -> tensor.empty and one tensor.insert_slice per input.
 static LogicalResult lowerConcat(tvc_onnx::NodeOp node,
                                  PatternRewriter &rewriter) {
-  if (failed(checkArity(node, rewriter, 1, std::numeric_limits<unsigned>::max())))
+  if (failed(
+          checkArity(node, rewriter, 1, std::numeric_limits<unsigned>::max())))
     return failure();
   auto resultType = getRankedType(node.getResult(0));
   int64_t rank = resultType.getRank();
@@ -494,8 +494,7 @@ static LogicalResult lowerConcat(tvc_onnx::NodeOp node,
   SmallVector<OpFoldResult> sizes =
       tensor::getMixedSizes(rewriter, loc, node.getInputs()[0]);
   for (Value input : node.getInputs().drop_front())
-    for (auto [dim, size] :
-         llvm::enumerate(getRankedType(input).getShape()))
+    for (auto [dim, size] : llvm::enumerate(getRankedType(input).getShape()))
       if (static_cast<int64_t>(dim) != *axis && !ShapedType::isDynamic(size))
         sizes[dim] = rewriter.getIndexAttr(size);
   SmallVector<OpFoldResult> offsets;
@@ -575,8 +574,8 @@ static LogicalResult lowerSplit(tvc_onnx::NodeOp node,
 /// generic reading backwards.
 static LogicalResult lowerSlice(tvc_onnx::NodeOp node,
                                 PatternRewriter &rewriter, bool fromInputs) {
-  if (failed(checkArity(node, rewriter, fromInputs ? 3 : 1,
-                        fromInputs ? 5 : 1)))
+  if (failed(
+          checkArity(node, rewriter, fromInputs ? 3 : 1, fromInputs ? 5 : 1)))
     return failure();
   Value input = node.getInputs()[0];
   auto inputType = getRankedType(input);
@@ -599,7 +598,8 @@ static LogicalResult lowerSlice(tvc_onnx::NodeOp node,
   if (steps->empty())
     steps->assign(count, 1);
   if (ends->size() != count || axes->size() != count || steps->size() != count)
-    return rewriter.notifyMatchFailure(node, "slice parameters differ in length");
+    return rewriter.notifyMatchFailure(node,
+                                       "slice parameters differ in length");
 
   // Per dimension: start, end and step (dimensions not sliced keep all).
   SmallVector<std::optional<std::array<int64_t, 3>>> bounds(rank);
@@ -636,10 +636,11 @@ static LogicalResult lowerSlice(tvc_onnx::NodeOp node,
     };
     OpFoldResult first = clampBound(start);
     OpFoldResult last = clampBound(end);
-    OpFoldResult span = step > 0 ? math.sub(last, first) : math.sub(first, last);
-    OpFoldResult size = math.max(
-        rewriter.getIndexAttr(0),
-        math.ceilDiv(span, rewriter.getIndexAttr(std::abs(step))));
+    OpFoldResult span =
+        step > 0 ? math.sub(last, first) : math.sub(first, last);
+    OpFoldResult size =
+        math.max(rewriter.getIndexAttr(0),
+                 math.ceilDiv(span, rewriter.getIndexAttr(std::abs(step))));
     offsets.push_back(first);
     sizes.push_back(size);
     strides.push_back(rewriter.getIndexAttr(step));
@@ -672,8 +673,8 @@ static LogicalResult lowerSlice(tvc_onnx::NodeOp node,
                 Value i = linalg::IndexOp::create(b, bodyLoc, dim);
                 Value scaled =
                     arith::MulIOp::create(b, bodyLoc, i, strideValues[dim]);
-                indices.push_back(arith::AddIOp::create(
-                    b, bodyLoc, scaled, offsetValues[dim]));
+                indices.push_back(arith::AddIOp::create(b, bodyLoc, scaled,
+                                                        offsetValues[dim]));
               }
               Value element =
                   tensor::ExtractOp::create(b, bodyLoc, input, indices);
@@ -770,7 +771,8 @@ static LogicalResult lowerConstantOfShape(tvc_onnx::NodeOp node,
   Value shape = node.getInputs()[0];
   auto shapeType = getRankedType(shape);
   auto resultType = getRankedType(node.getResult(0));
-  if (shapeType.getRank() != 1 || shapeType.getDimSize(0) != resultType.getRank())
+  if (shapeType.getRank() != 1 ||
+      shapeType.getDimSize(0) != resultType.getRank())
     return rewriter.notifyMatchFailure(node, "shape length is not the rank");
   TypedAttr value = rewriter.getF32FloatAttr(0.0);
   if (Attribute attr = node.getAttrs().get("value")) {
@@ -813,9 +815,8 @@ static LogicalResult lowerRange(tvc_onnx::NodeOp node,
   for (Value input : node.getInputs())
     if (!isScalarTensor(input) ||
         getRankedType(input).getElementType() != element)
-      return rewriter.notifyMatchFailure(node,
-                                         "inputs are not scalars of the "
-                                         "result's type");
+      return rewriter.notifyMatchFailure(node, "inputs are not scalars of the "
+                                               "result's type");
   Location loc = node.getLoc();
   bool isFloat = isa<FloatType>(element);
   Value start = extractScalar(rewriter, loc, node.getInputs()[0]);
@@ -837,11 +838,11 @@ static LogicalResult lowerRange(tvc_onnx::NodeOp node,
         rewriter, loc, arith::CeilDivSIOp::create(rewriter, loc, span, delta),
         i64);
   }
-  Value zero = arith::ConstantOp::create(rewriter, loc,
-                                         rewriter.getI64IntegerAttr(0));
+  Value zero =
+      arith::ConstantOp::create(rewriter, loc, rewriter.getI64IntegerAttr(0));
   count = arith::MaxSIOp::create(rewriter, loc, count, zero);
-  Value size = arith::IndexCastOp::create(rewriter, loc,
-                                          rewriter.getIndexType(), count);
+  Value size =
+      arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), count);
 
   MLIRContext *context = rewriter.getContext();
   Value init = createEmpty(rewriter, loc, OpFoldResult(size), element);
@@ -936,8 +937,9 @@ static LogicalResult lowerGather(tvc_onnx::NodeOp node,
       position = arith::ConstantIndexOp::create(rewriter, loc, index);
     } else {
       IndexMath math{rewriter, loc};
-      position = math.value(math.add(tensor::getMixedSize(rewriter, loc, data, 0),
-                                     rewriter.getIndexAttr(index)));
+      position =
+          math.value(math.add(tensor::getMixedSize(rewriter, loc, data, 0),
+                              rewriter.getIndexAttr(index)));
     }
     Value element = tensor::ExtractOp::create(rewriter, loc, data, position);
     Value result = tensor::FromElementsOp::create(
@@ -964,8 +966,7 @@ static LogicalResult lowerGather(tvc_onnx::NodeOp node,
   SmallVector<AffineMap> maps{
       AffineMap::get(resultRank, 0, indexExprs, context),
       AffineMap::getMultiDimIdentityMap(resultRank, context)};
-  Value axisSize =
-      IndexMath{rewriter, loc}.value(dataSizes[*axis]);
+  Value axisSize = IndexMath{rewriter, loc}.value(dataSizes[*axis]);
   Value init = createEmpty(rewriter, loc, sizes, dataType.getElementType());
   Value result =
       linalg::GenericOp::create(
@@ -994,18 +995,22 @@ static LogicalResult lowerGather(tvc_onnx::NodeOp node,
 //===----------------------------------------------------------------------===//
 
 void mlir::tvc::registerOnnxShapeToLinalgHandlers(OnnxHandlerTable &table) {
-  table.onOp("Constant", 1, "arith.constant of value (or value_float(s), "
-                            "value_int(s))",
+  table.onOp("Constant", 1,
+             "arith.constant of value (or value_float(s), "
+             "value_int(s))",
              lowerConstant);
   table.onOp("Identity", 1, "its input", lowerIdentity);
-  table.onOp("Cast", 6, "elementwise conversion (f16/bf16/f32/f64, "
-                        "i8-i64, bool)",
+  table.onOp("Cast", 6,
+             "elementwise conversion (f16/bf16/f32/f64, "
+             "i8-i64, bool)",
              lowerCast);
-  table.onOp("Shape", 1, "tensor.from_elements of the sizes (start/end of "
-                         "opset 15)",
+  table.onOp("Shape", 1,
+             "tensor.from_elements of the sizes (start/end of "
+             "opset 15)",
              lowerShape);
-  table.onOp("Reshape", 5, "collapse_shape + expand_shape; constant shape "
-                           "with 0, -1 and allowzero",
+  table.onOp("Reshape", 5,
+             "collapse_shape + expand_shape; constant shape "
+             "with 0, -1 and allowzero",
              lowerReshape);
   table.onOp("Flatten", 1, "2-D reshape at axis", lowerFlatten);
   table.onOp("Unsqueeze", 1, "expand_shape; axes attribute",
@@ -1038,14 +1043,16 @@ void mlir::tvc::registerOnnxShapeToLinalgHandlers(OnnxHandlerTable &table) {
              [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
                return lowerSlice(node, rewriter, /*fromInputs=*/false);
              });
-  table.onOp("Slice", 10, "tensor.extract_slice (generic for negative "
-                          "steps); constant inputs",
+  table.onOp("Slice", 10,
+             "tensor.extract_slice (generic for negative "
+             "steps); constant inputs",
              [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
                return lowerSlice(node, rewriter, /*fromInputs=*/true);
              });
   table.onOp("Expand", 8, "broadcasting generic", lowerExpand);
-  table.onOp("Gather", 1, "tensor.extract, or a generic of tensor.extract "
-                          "(negative indices wrap)",
+  table.onOp("Gather", 1,
+             "tensor.extract, or a generic of tensor.extract "
+             "(negative indices wrap)",
              lowerGather);
   table.onOp("Range", 11, "generic of start + i * delta", lowerRange);
   table.onOp("ConstantOfShape", 9, "linalg.fill", lowerConstantOfShape);

@@ -1,0 +1,131 @@
+// RUN: tvc-opt %s -split-input-file -convert-onnx-to-linalg | FileCheck %s
+
+/// ReduceMean over the last axis with keepdims: a sum reduction, a division
+/// by the axis size, and the unit dimension reinserted.
+// CHECK-DAG: #[[$ID:.+]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[$ROWS:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @reduce_mean_keepdims
+// CHECK-DAG: %[[COUNT:.*]] = arith.constant 3.200000e+01 : f32
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[ACC:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<1x?xf32>)
+// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$ROWS]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME: outs(%[[ACC]] : tensor<1x?xf32>)
+// CHECK: arith.addf
+// CHECK: %[[MEAN:.*]] = linalg.generic {{.*}} ins(%[[SUM]] : tensor<1x?xf32>)
+// CHECK: arith.divf %{{.*}}, %[[COUNT]] : f32
+// CHECK: tensor.expand_shape %[[MEAN]] {{\[\[}}0], [1, 2]] output_shape [1, %{{.*}}, 1] : tensor<1x?xf32> into tensor<1x?x1xf32>
+func.func @reduce_mean_keepdims(%x: tensor<1x?x32xf32>) -> tensor<1x?x1xf32> {
+  %y = tvc_onnx.node "ReduceMean"(%x) {attrs = {axes = [-1 : i64]}, domain = "", version = 17 : i64} : (tensor<1x?x32xf32>) -> tensor<1x?x1xf32>
+  return %y : tensor<1x?x1xf32>
+}
+
+// -----
+
+/// ReduceSum of opset 13 reads its axes from a constant input.
+// CHECK-DAG: #[[$KEPT:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-LABEL: func.func @reduce_sum_axes_input
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[$KEPT]]], iterator_types = ["parallel", "reduction", "parallel"]}
+// CHECK: arith.addi %{{.*}}, %{{.*}} : i64
+// CHECK: } -> tensor<2x4xi64>
+func.func @reduce_sum_axes_input(%x: tensor<2x?x4xi64>) -> tensor<2x4xi64> {
+  %axes = arith.constant dense<1> : tensor<1xi64>
+  %y = tvc_onnx.node "ReduceSum"(%x, %axes) {attrs = {keepdims = 0 : i64}, domain = "", version = 13 : i64} : (tensor<2x?x4xi64>, tensor<1xi64>) -> tensor<2x4xi64>
+  return %y : tensor<2x4xi64>
+}
+
+// -----
+
+/// Empty axes with noop_with_empty_axes leave the input as it is.
+// CHECK-LABEL: func.func @reduce_sum_noop
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>)
+// CHECK-NEXT: return %[[X]]
+func.func @reduce_sum_noop(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %y = tvc_onnx.node "ReduceSum"(%x) {attrs = {noop_with_empty_axes = 1 : i64}, domain = "", version = 13 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+/// Axes computed at run time are not lowered.
+// CHECK-LABEL: func.func @negative_reduce_max_runtime_axes
+// CHECK: tvc_onnx.node "ReduceMax"
+func.func @negative_reduce_max_runtime_axes(%x: tensor<2x3xf32>, %axes: tensor<1xi64>) -> tensor<2x1xf32> {
+  %y = tvc_onnx.node "ReduceMax"(%x, %axes) {attrs = {}, domain = "", version = 18 : i64} : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<2x1xf32>
+  return %y : tensor<2x1xf32>
+}
+
+// -----
+
+/// ReduceMean averages floats only.
+// CHECK-LABEL: func.func @negative_reduce_mean_integer
+// CHECK: tvc_onnx.node "ReduceMean"
+func.func @negative_reduce_mean_integer(%x: tensor<2x3xi64>) -> tensor<2x1xi64> {
+  %y = tvc_onnx.node "ReduceMean"(%x) {attrs = {axes = [1 : i64]}, domain = "", version = 13 : i64} : (tensor<2x3xi64>) -> tensor<2x1xi64>
+  return %y : tensor<2x1xi64>
+}
+
+// -----
+
+/// Softmax (opset 13) over the last axis: max, sum of exp(x - max), then
+/// exp(x - max) / sum, the row statistics broadcast back as unit dims.
+// CHECK-DAG: #[[$ID4:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[$ROW4:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[$UNIT4:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>
+// CHECK-LABEL: func.func @softmax_last_axis
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x?x?xf32>)
+// CHECK-DAG: %[[NEG_INF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: %[[INIT_MAX:.*]] = linalg.fill ins(%[[NEG_INF]] : f32)
+// CHECK: %[[MAX:.*]] = linalg.generic {indexing_maps = [#[[$ID4]], #[[$ROW4]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[X]] : {{.*}}) outs(%[[INIT_MAX]] : tensor<1x4x?xf32>)
+// CHECK: arith.maximumf
+// CHECK: %[[MAX_B:.*]] = tensor.expand_shape %[[MAX]] {{\[\[}}0], [1], [2, 3]]
+// CHECK: %[[EXP:.*]] = linalg.generic {indexing_maps = [#[[$ID4]], #[[$UNIT4]], #[[$ID4]]], {{.*}} ins(%[[X]], %[[MAX_B]] :
+// CHECK: arith.subf
+// CHECK: math.exp
+// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[$ID4]], #[[$ROW4]]], {{.*}} ins(%[[EXP]] :
+// CHECK: arith.addf
+// CHECK: %[[SUM_B:.*]] = tensor.expand_shape %[[SUM]]
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[$ID4]], #[[$UNIT4]], #[[$ID4]]], {{.*}} ins(%[[EXP]], %[[SUM_B]] :
+// CHECK: arith.divf
+// CHECK: return %[[Y]]
+func.func @softmax_last_axis(%x: tensor<1x4x?x?xf32>) -> tensor<1x4x?x?xf32> {
+  %y = tvc_onnx.node "Softmax"(%x) {attrs = {axis = -1 : i64}, domain = "", version = 13 : i64} : (tensor<1x4x?x?xf32>) -> tensor<1x4x?x?xf32>
+  return %y : tensor<1x4x?x?xf32>
+}
+
+// -----
+
+/// Before opset 13, Softmax at axis 1 normalizes over all dims from 1 on.
+// CHECK-DAG: #[[$BATCH:.+]] = affine_map<(d0, d1, d2) -> (d0)>
+// CHECK-DAG: #[[$UNITS:.+]] = affine_map<(d0, d1, d2) -> (d0, 0, 0)>
+// CHECK-LABEL: func.func @softmax_opset11_coerced
+// CHECK: %[[MAX:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[$BATCH]]], iterator_types = ["parallel", "reduction", "reduction"]}
+// CHECK: tensor.expand_shape %[[MAX]] {{\[\[}}0, 1, 2]] output_shape [2, 1, 1] : tensor<2xf32> into tensor<2x1x1xf32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[$UNITS]], #{{.*}}]
+func.func @softmax_opset11_coerced(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
+  %y = tvc_onnx.node "Softmax"(%x) {attrs = {}, domain = "", version = 11 : i64} : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  return %y : tensor<2x3x4xf32>
+}
+
+// -----
+
+/// ArgMax: one reduction carrying the best value and its i64 index.
+// CHECK-LABEL: func.func @argmax_last
+// CHECK-DAG: %[[NEG_INF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : i64
+// CHECK: %[[BEST:.*]] = linalg.fill ins(%[[NEG_INF]] : f32) outs(%{{.*}} : tensor<1x?xf32>)
+// CHECK: %[[INDEX:.*]] = linalg.fill ins(%[[ZERO]] : i64) outs(%{{.*}} : tensor<1x?xi64>)
+// CHECK: %[[R:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-SAME: outs(%[[BEST]], %[[INDEX]] : tensor<1x?xf32>, tensor<1x?xi64>)
+// CHECK: ^bb0(%[[IN:.*]]: f32, %[[MAX:.*]]: f32, %[[ARG:.*]]: i64):
+// CHECK: %[[GT:.*]] = arith.cmpf ogt, %[[IN]], %[[MAX]] : f32
+// CHECK: %[[BETTER:.*]] = arith.ori %[[GT]], %{{.*}} : i1
+// CHECK: %[[I:.*]] = linalg.index 2 : index
+// CHECK: %[[I64:.*]] = arith.index_cast %[[I]] : index to i64
+// CHECK: %[[V:.*]] = arith.select %[[BETTER]], %[[IN]], %[[MAX]] : f32
+// CHECK: %[[J:.*]] = arith.select %[[BETTER]], %[[I64]], %[[ARG]] : i64
+// CHECK: linalg.yield %[[V]], %[[J]] : f32, i64
+// CHECK: return %[[R]]#1
+func.func @argmax_last(%x: tensor<1x?x50xf32>) -> tensor<1x?xi64> {
+  %y = tvc_onnx.node "ArgMax"(%x) {attrs = {axis = -1 : i64, keepdims = 0 : i64}, domain = "", version = 13 : i64} : (tensor<1x?x50xf32>) -> tensor<1x?xi64>
+  return %y : tensor<1x?xi64>
+}
