@@ -542,7 +542,7 @@ static Expected<Value> importGpt2(GraphBuilder &g, const Config &config,
                                  g.builder.getDenseI64ArrayAttr({d, d, d}));
     Value attn = AttentionOp::create(
         g.builder, g.loc, split.getResult(0), split.getResult(1),
-        split.getResult(2), static_cast<uint64_t>(*heads),
+        split.getResult(2), /*kv_len=*/Value(), static_cast<uint64_t>(*heads),
         static_cast<uint64_t>(*heads), CausalMaskAttr::get(&g.context),
         /*scale=*/nullptr);
     Expected<Value> proj =
@@ -756,7 +756,7 @@ static Expected<Value> importLlama(GraphBuilder &g, const Config &config,
     if (layer >= firstWindowLayer)
       mask = SlidingWindowMaskAttr::get(&g.context, *window);
     Value attn = AttentionOp::create(
-        g.builder, g.loc, rope(*q, *heads), rope(*k, *kvHeads), *v,
+        g.builder, g.loc, rope(*q, *heads), rope(*k, *kvHeads), *v, /*kv_len=*/Value(),
         static_cast<uint64_t>(*heads), static_cast<uint64_t>(*kvHeads),
         cast<MaskAttrInterface>(mask), /*scale=*/nullptr);
     Expected<Value> out = g.linear(attn, p + "self_attn.o_proj", qWidth, d,

@@ -56,6 +56,8 @@ int32_t mlir::tvc::getOnnxElementType(Type type) {
   return static_cast<int32_t>(result);
 }
 
+extern "C" void memrefCopy(int64_t, void *, void *);
+
 namespace {
 
 /// Collects the diagnostics of a failed step into one error.
@@ -112,64 +114,83 @@ uint64_t JitModel::getWeightsBytes() const {
 }
 
 llvm::Expected<std::unique_ptr<JitModel>>
-JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef entry,
-                  llvm::StringRef weightsDir) {
+JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir) {
   MLIRContext *context = module->getContext();
   ErrorCollector errors(context);
 
-  // The entry point and its tensor signature, before lowering changes it.
-  func::FuncOp function;
-  for (auto candidate : module->getOps<func::FuncOp>()) {
-    if (candidate.isExternal() || candidate.isPrivate())
+  // The entry points and their tensor signatures, before lowering.
+  std::vector<EntrySignature> entries;
+  for (auto function : module->getOps<func::FuncOp>()) {
+    if (function.isExternal() || function.isPrivate())
       continue;
-    if (!entry.empty() ? candidate.getSymName() == entry : !function) {
-      function = candidate;
-      continue;
+    EntrySignature signature;
+    signature.name = function.getSymName().str();
+    for (auto [index, type] : llvm::enumerate(function.getArgumentTypes())) {
+      auto tensor = dyn_cast<RankedTensorType>(type);
+      if (!tensor || !getOnnxElementType(tensor.getElementType()))
+        return llvm::createStringError(
+            llvm::formatv("argument #{0} of @{1} has type {2}; entry points "
+                          "take ranked tensors of numbers",
+                          index, signature.name, type)
+                .str());
+      signature.inputs.push_back(tensor);
+      auto name = function.getArgAttrOfType<StringAttr>(index, "tvc.name");
+      signature.inputNames.push_back(name ? name.str()
+                                          : "input_" + std::to_string(index));
+      signature.inputIsCache.push_back(
+          function.getArgAttr(index, "tvc.kv_cache") != nullptr);
     }
-    if (entry.empty())
-      return llvm::createStringError(
-          "the module has several public functions; choose one with "
-          "--entry");
+    for (auto [index, type] : llvm::enumerate(function.getResultTypes())) {
+      auto tensor = dyn_cast<RankedTensorType>(type);
+      if (!tensor || !getOnnxElementType(tensor.getElementType()))
+        return llvm::createStringError(
+            llvm::formatv("@{0} returns {1}; entry points return ranked "
+                          "tensors of numbers",
+                          signature.name, type)
+                .str());
+      signature.results.push_back(tensor);
+      auto updates =
+          function.getResultAttrOfType<IntegerAttr>(index, "tvc.updates_arg");
+      signature.resultUpdatesInput.push_back(updates ? updates.getInt() : -1);
+    }
+    if (signature.results.empty())
+      return llvm::createStringError("@" + signature.name +
+                                     " returns nothing to compute");
+    function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                      UnitAttr::get(context));
+    entries.push_back(std::move(signature));
   }
-  if (!function)
-    return llvm::createStringError(
-        entry.empty() ? llvm::Twine("the module has no public function")
-                      : "the module has no public function @" + entry);
-  EntrySignature signature;
-  signature.name = function.getSymName().str();
-  for (auto [index, type] : llvm::enumerate(function.getArgumentTypes())) {
-    auto tensor = dyn_cast<RankedTensorType>(type);
-    if (!tensor || !getOnnxElementType(tensor.getElementType()))
-      return llvm::createStringError(
-          llvm::formatv("argument #{0} of @{1} has type {2}; entry points "
-                        "take ranked tensors of numbers",
-                        index, signature.name, type)
-              .str());
-    signature.inputs.push_back(tensor);
-    auto name = function.getArgAttrOfType<StringAttr>(index, "tvc.name");
-    signature.inputNames.push_back(name ? name.str()
-                                        : "input_" + std::to_string(index));
-  }
-  for (Type type : function.getResultTypes()) {
-    auto tensor = dyn_cast<RankedTensorType>(type);
-    if (!tensor || !getOnnxElementType(tensor.getElementType()))
-      return llvm::createStringError(
-          llvm::formatv("@{0} returns {1}; entry points return ranked "
-                        "tensors of numbers",
-                        signature.name, type)
-              .str());
-    signature.results.push_back(tensor);
-  }
-  if (signature.results.empty())
-    return llvm::createStringError("@" + signature.name +
-                                   " returns nothing to compute");
-  function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                    UnitAttr::get(context));
+  if (entries.empty())
+    return llvm::createStringError("the module has no public function");
 
   PassManager pm(context);
   buildCpuLoweringPipeline(pm);
   if (failed(pm.run(*module)))
     return errors.error("lowering failed");
+
+  // Bufferization drops results equivalent to an argument (caches written
+  // in place); count what the compiled function still returns.
+  for (EntrySignature &signature : entries) {
+    auto function = module->lookupSymbol<LLVM::LLVMFuncOp>(signature.name);
+    if (!function)
+      return llvm::createStringError("lowering lost @" + signature.name);
+    Type returned = function.getFunctionType().getReturnType();
+    size_t kept = 0;
+    if (auto structType = dyn_cast<LLVM::LLVMStructType>(returned))
+      kept = isa<LLVM::LLVMStructType>(structType.getBody().front())
+                 ? structType.getBody().size()
+                 : 1;
+    size_t inPlace = llvm::count_if(signature.resultUpdatesInput,
+                                    [](int input) { return input >= 0; });
+    if (kept == signature.results.size() - inPlace && inPlace > 0)
+      signature.inPlaceResultsDropped = true;
+    else if (kept != signature.results.size())
+      return llvm::createStringError(
+          llvm::formatv("@{0} returns {1} values after lowering, expected "
+                        "{2}",
+                        signature.name, kept, signature.results.size())
+              .str());
+  }
 
   auto impl = std::make_unique<Impl>();
   if ((*module)->hasAttr("tvc.weights_bytes")) {
@@ -214,17 +235,47 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef entry,
         reinterpret_cast<void *>(&tvc_kernel_linear_f32));
     add("tvc_kernel_attention_f32",
         reinterpret_cast<void *>(&tvc_kernel_attention_f32));
+    // The copy hook of finalize-memref-to-llvm (runtime/base/MemrefCopy.cpp).
+    add("memrefCopy", reinterpret_cast<void *>(&memrefCopy));
     return symbols;
   });
   impl->engine = std::move(*engine);
 
   auto model = std::unique_ptr<JitModel>(new JitModel(std::move(impl)));
-  model->signature = std::move(signature);
+  model->entries = std::move(entries);
   return model;
 }
 
+llvm::Expected<const EntrySignature *>
+JitModel::findEntry(llvm::StringRef name) const {
+  if (!name.empty()) {
+    for (const EntrySignature &entry : entries)
+      if (entry.name == name)
+        return &entry;
+    return llvm::createStringError("the module has no public function @" +
+                                   name);
+  }
+  const EntrySignature *base = nullptr;
+  for (const EntrySignature &entry : entries) {
+    llvm::StringRef entryName = entry.name;
+    if (entryName.ends_with("_prefill") || entryName.ends_with("_decode"))
+      continue;
+    if (base)
+      return llvm::createStringError(
+          "the module has several public functions; choose one with --entry");
+    base = &entry;
+  }
+  if (!base)
+    return llvm::createStringError("the module has no public function");
+  return base;
+}
+
 llvm::Expected<std::vector<HostTensor>>
-JitModel::run(const std::vector<HostTensor> &inputs) {
+JitModel::run(llvm::StringRef name, std::vector<HostTensor> &inputs) {
+  llvm::Expected<const EntrySignature *> found = findEntry(name);
+  if (!found)
+    return found.takeError();
+  const EntrySignature &signature = **found;
   if (inputs.size() != signature.inputs.size())
     return llvm::createStringError(
         llvm::formatv("@{0} takes {1} inputs, got {2}", signature.name,
@@ -248,18 +299,22 @@ JitModel::run(const std::vector<HostTensor> &inputs) {
                         getElementTypeName(input.elementType), shape)
               .str());
     }
-    descriptors.push_back(makeDescriptor(
-        const_cast<char *>(input.bytes.data()), input.shape));
+    descriptors.push_back(makeDescriptor(input.bytes.data(), input.shape));
   }
   if (impl->weights)
     descriptors.push_back(makeDescriptor(
         impl->weights->data(), {static_cast<int64_t>(impl->weights->size())}));
 
-  // The results' descriptors, back to back (one struct when there are
-  // several results, which has the same layout).
+  // The returned results' descriptors, back to back (one struct when there
+  // are several results, which has the same layout).
+  std::vector<size_t> returned;
+  for (size_t index = 0; index < signature.results.size(); ++index)
+    if (!signature.inPlaceResultsDropped ||
+        signature.resultUpdatesInput[index] < 0)
+      returned.push_back(index);
   size_t resultWords = 0;
-  for (RankedTensorType type : signature.results)
-    resultWords += 3 + 2 * type.getRank();
+  for (size_t index : returned)
+    resultWords += 3 + 2 * signature.results[index].getRank();
   std::vector<int64_t> results(resultWords, 0);
 
   std::vector<void *> pointers;
@@ -275,7 +330,8 @@ JitModel::run(const std::vector<HostTensor> &inputs) {
 
   std::vector<HostTensor> outputs;
   size_t word = 0;
-  for (auto [index, type] : llvm::enumerate(signature.results)) {
+  for (size_t index : returned) {
+    RankedTensorType type = signature.results[index];
     int64_t rank = type.getRank();
     auto *allocated = reinterpret_cast<char *>(results[word]);
     auto *aligned = reinterpret_cast<char *>(results[word + 1]);
@@ -298,8 +354,14 @@ JitModel::run(const std::vector<HostTensor> &inputs) {
       aliasesInput |= allocated == impl->weights->data();
     if (!aliasesInput)
       std::free(allocated);
-    outputs.push_back(std::move(output));
     word += 3 + 2 * rank;
+    // A cache that came back as a copy replaces the input it updates.
+    int updates = signature.resultUpdatesInput[index];
+    if (updates >= 0) {
+      inputs[updates].bytes = std::move(output.bytes);
+      continue;
+    }
+    outputs.push_back(std::move(output));
   }
   return outputs;
 }

@@ -44,8 +44,10 @@ void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // KV caches written in place need not be returned: callers own them.
+  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   // Frees for temporaries (a static arena plan replaces this later).
-  bufferization::buildBufferDeallocationPipeline(pm.nest<func::FuncOp>());
+  bufferization::buildBufferDeallocationPipeline(pm);
   // Clones made for ownership (e.g. returning an argument) become copies.
   pm.addPass(createConvertBufferizationToMemRefPass());
   // Kernel calls to C calls with a params struct.

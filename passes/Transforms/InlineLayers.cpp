@@ -19,26 +19,28 @@ namespace mlir::tvc {
 using namespace mlir;
 using namespace mlir::tvc;
 
+void mlir::tvc::inlineAllLayers(Operation *root) {
+  SmallVector<LayerOp> layers;
+  // Post-order: nested layers come before the layers that hold them.
+  root->walk([&](LayerOp layer) { layers.push_back(layer); });
+  IRRewriter rewriter(root->getContext());
+  for (LayerOp layer : layers) {
+    Block &body = layer.getBody().front();
+    // Inline with the terminator, so yielded block arguments are already
+    // remapped to the layer's inputs when the yield is read.
+    auto yield = cast<YieldOp>(body.getTerminator());
+    rewriter.inlineBlockBefore(&body, layer, layer.getInputs());
+    SmallVector<Value> results(yield.getValues());
+    rewriter.eraseOp(yield);
+    rewriter.replaceOp(layer, results);
+  }
+}
+
 namespace {
 
 struct InlineLayersPass
     : public tvc::impl::TvcInlineLayersBase<InlineLayersPass> {
-  void runOnOperation() override {
-    SmallVector<LayerOp> layers;
-    // Post-order: nested layers come before the layers that hold them.
-    getOperation().walk([&](LayerOp layer) { layers.push_back(layer); });
-    IRRewriter rewriter(&getContext());
-    for (LayerOp layer : layers) {
-      Block &body = layer.getBody().front();
-      // Inline with the terminator, so yielded block arguments are already
-      // remapped to the layer's inputs when the yield is read.
-      auto yield = cast<YieldOp>(body.getTerminator());
-      rewriter.inlineBlockBefore(&body, layer, layer.getInputs());
-      SmallVector<Value> results(yield.getValues());
-      rewriter.eraseOp(yield);
-      rewriter.replaceOp(layer, results);
-    }
-  }
+  void runOnOperation() override { inlineAllLayers(getOperation()); }
 };
 
 } // namespace

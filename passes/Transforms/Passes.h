@@ -21,6 +21,10 @@ namespace mlir::tvc {
 #define GEN_PASS_REGISTRATION
 #include "passes/Transforms/Passes.h.inc"
 
+/// Replaces every tvc.layer under `root` by the ops of its body (what
+/// tvc-inline-layers does).
+void inlineAllLayers(Operation *root);
+
 } // namespace mlir::tvc
 
 #endif // TVC_PASSES_TRANSFORMS_PASSES_H

@@ -63,4 +63,54 @@ def TvcInlineLayers : Pass<"tvc-inline-layers", "::mlir::ModuleOp"> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+def TvcDeriveDecode : Pass<"tvc-derive-decode", "::mlir::ModuleOp"> {
+  let summary = "Derive KV-cached prefill and decode entry points from a full-sequence model";
+  let description = [{
+    From a function `@f(%ids: [B, T], %positions: [B, T], ...) -> logits`
+    that runs the whole sequence, derives two entry points that keep a KV
+    cache between calls:
+
+    - `@f_prefill(inputs..., %past_len: tensor<i64>, caches...)` for any
+      number of new tokens (a prompt, or a chunk of one);
+    - `@f_decode(...)`, the same with the sequence dimension of the inputs
+      fixed to 1 (one new token), so its code is specialised.
+
+    Each attention op gets a key and a value cache argument `[B, C, width]`
+    (`C` = `max-seq-len`): the step's keys and values are written at rows
+    `[past_len, past_len + T)` with `tensor.insert_slice`, and the attention
+    reads the first `past_len + T` rows (`kv_len`). The updated caches are
+    returned as extra results marked `tvc.updates_arg = <argument index>`;
+    bufferization updates them in place. Cache arguments are marked
+    `tvc.kv_cache`; positions remain inputs (the caller passes
+    `past_len + i`). The derived functions have their layers inlined; the
+    original function is kept.
+
+    `max-seq-len` defaults to the row count of a `tvc.learned_positions`
+    table when the model has one; otherwise it must be given.
+
+    ```mlir
+    %o = tvc.attention %q, %k, %v heads 4 kv_heads 2 mask(#tvc.causal) : ...
+    // becomes, in @f_prefill and @f_decode
+    %kc2 = tensor.insert_slice %k into %kc[0, %past, 0] [1, %t, 32] [1, 1, 1]
+    %vc2 = tensor.insert_slice %v into %vc[0, %past, 0] [1, %t, 32] [1, 1, 1]
+    %n = arith.addi %past, %t : index
+    %o = tvc.attention %q, %kc2, %vc2 heads 4 kv_heads 2 mask(#tvc.causal)
+        kv_len(%n) : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"\"",
+           "Function to derive from (default: the only public function)">,
+    Option<"maxSeqLen", "max-seq-len", "int64_t", /*default=*/"0",
+           "KV cache capacity in positions (default: the learned positions "
+           "table's length)">,
+  ];
+}
+
 #endif // TVC_TRANSFORMS_PASSES

@@ -25,7 +25,7 @@ import torch
 from onnx import numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PROMPT_LEN = 16
+PROMPT_LEN = 48
 SEED = 1234
 
 

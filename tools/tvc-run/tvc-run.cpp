@@ -1,21 +1,29 @@
 //===- tvc-run.cpp - JIT-run a tvc model ----------------------------------===//
 //
 // tvc-run model.mlir --inputs DIR [--outputs DIR] [--expected DIR]
-//         [--entry NAME]
+//         [--entry NAME] [--decode-steps N [--max-seq-len C]]
 //
 // Lowers a tvc module with the CPU pipeline, JIT-compiles it and evaluates
 // its entry point once on the tensors of DIR/input_N.pb (ONNX TensorProto,
 // in argument order), writing DIR/output_N.pb for every result: the layout
 // of ONNX's conformance data and exported test sets. With --expected, the
 // results are compared with DIR/output_N.pb (numbers within tolerance,
-// integers exactly) and the exit status says whether all matched. Nothing
-// is written next to the model.
+// integers exactly) and the exit status says whether all matched. With
+// --decode-steps N the model's KV-cached entry points are derived
+// (tvc-derive-decode) and the sequence is run as a prefill of T - N tokens
+// followed by N one-token decode steps fed from the inputs; the logits of
+// all steps are concatenated, so they compare with the full-sequence
+// result. Nothing is written next to the model.
 //
 //===----------------------------------------------------------------------===//
 
 #include "frontends/onnx/TensorProtoIO.h"
 #include "lib/Driver/JitModel.h"
 #include "lib/Registration/Registration.h"
+#include "passes/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -31,6 +39,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::tvc;
@@ -81,12 +90,123 @@ static cl::opt<double> scaledTolerance(
              "output (e.g. 1e-4 for logits)"),
     cl::value_desc("S"), cl::init(0), cl::cat(category));
 
+static cl::opt<int64_t> decodeSteps(
+    "decode-steps",
+    cl::desc("Run the last N positions as KV-cached decode steps after a "
+             "prefill of the others (derives prefill/decode entry points)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(category));
+static cl::opt<int64_t> maxSeqLen(
+    "max-seq-len",
+    cl::desc("KV cache capacity for --decode-steps (default: the input "
+             "length)"),
+    cl::value_desc("C"), cl::init(0), cl::cat(category));
+
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "tvc-run") << message << "\n";
   return 1;
 }
 
 namespace {
+
+/// Positions [begin, end) along dim 1 of a [B, T, ...] tensor.
+HostTensor sliceSequence(const HostTensor &tensor, int64_t begin, int64_t end) {
+  HostTensor slice = tensor;
+  int64_t batch = tensor.shape[0], length = tensor.shape[1];
+  size_t row = getElementSize(tensor.elementType);
+  for (size_t dim = 2; dim < tensor.shape.size(); ++dim)
+    row *= tensor.shape[dim];
+  slice.shape[1] = end - begin;
+  slice.bytes.resize(batch * (end - begin) * row);
+  for (int64_t b = 0; b < batch; ++b)
+    std::memcpy(slice.bytes.data() + b * (end - begin) * row,
+                tensor.bytes.data() + (b * length + begin) * row,
+                (end - begin) * row);
+  return slice;
+}
+
+/// Appends `part` to `whole` along dim 1 (both [B, T, ...]).
+void appendSequence(HostTensor &whole, const HostTensor &part) {
+  if (whole.shape.empty()) {
+    whole = part;
+    return;
+  }
+  int64_t batch = whole.shape[0];
+  size_t wholeRow = whole.bytes.size() / batch;
+  size_t partRow = part.bytes.size() / batch;
+  std::vector<char> bytes(whole.bytes.size() + part.bytes.size());
+  for (int64_t b = 0; b < batch; ++b) {
+    std::memcpy(bytes.data() + b * (wholeRow + partRow),
+                whole.bytes.data() + b * wholeRow, wholeRow);
+    std::memcpy(bytes.data() + b * (wholeRow + partRow) + wholeRow,
+                part.bytes.data() + b * partRow, partRow);
+  }
+  whole.bytes = std::move(bytes);
+  whole.shape[1] += part.shape[1];
+}
+
+/// Prefill of the first T - steps positions, then one decode step per
+/// remaining position (teacher forcing); results concatenated along the
+/// sequence.
+llvm::Expected<std::vector<HostTensor>>
+runPrefillAndDecode(JitModel &model, llvm::StringRef base,
+                    const std::vector<HostTensor> &inputs, int64_t length,
+                    int64_t steps) {
+  std::string prefillName = (base + "_prefill").str();
+  std::string decodeName = (base + "_decode").str();
+  llvm::Expected<const EntrySignature *> prefill = model.findEntry(prefillName);
+  if (!prefill)
+    return prefill.takeError();
+  // Arguments: the model's inputs, past_len, then the zeroed caches.
+  const EntrySignature &signature = **prefill;
+  std::vector<HostTensor> caches;
+  for (size_t index = inputs.size() + 1; index < signature.inputs.size();
+       ++index) {
+    RankedTensorType type = signature.inputs[index];
+    HostTensor cache;
+    cache.name = signature.inputNames[index];
+    cache.elementType = getOnnxElementType(type.getElementType());
+    cache.shape.assign(type.getShape().begin(), type.getShape().end());
+    cache.bytes.assign(cache.getNumElements() *
+                           getElementSize(cache.elementType),
+                       0);
+    caches.push_back(std::move(cache));
+  }
+  auto isSequence = [&](const HostTensor &tensor) {
+    return tensor.shape.size() >= 2 && tensor.shape[1] == length;
+  };
+  std::vector<HostTensor> collected;
+  for (int64_t begin = 0; begin < length;) {
+    int64_t end = begin == 0 ? length - steps : begin + 1;
+    std::vector<HostTensor> arguments;
+    for (const HostTensor &input : inputs)
+      arguments.push_back(isSequence(input) ? sliceSequence(input, begin, end)
+                                            : input);
+    HostTensor past;
+    past.name = "past_len";
+    past.elementType = static_cast<int32_t>(OnnxElementType::Int64);
+    past.bytes.resize(sizeof(int64_t));
+    std::memcpy(past.bytes.data(), &begin, sizeof(int64_t));
+    arguments.push_back(std::move(past));
+    for (HostTensor &cache : caches)
+      arguments.push_back(std::move(cache));
+    auto outputs =
+        model.run(begin == 0 ? prefillName : decodeName, arguments);
+    if (!outputs)
+      return outputs.takeError();
+    for (size_t index = 0; index < caches.size(); ++index)
+      caches[index] = std::move(arguments[inputs.size() + 1 + index]);
+    if (collected.empty())
+      collected.resize(outputs->size());
+    for (auto [index, output] : llvm::enumerate(*outputs)) {
+      if (output.shape.size() >= 2)
+        appendSequence(collected[index], output);
+      else
+        collected[index] = std::move(output);
+    }
+    begin = end;
+  }
+  return collected;
+}
 
 struct ComparisonResult {
   bool ok;
@@ -191,24 +311,62 @@ int main(int argc, char **argv) {
   if (baseDir.empty())
     baseDir = llvm::sys::path::parent_path(inputPath).str();
 
-  auto model = JitModel::compile(std::move(module), entryName, baseDir);
-  if (!model)
-    return fail(llvm::toString(model.takeError()));
-
-  const EntrySignature &signature = (*model)->getSignature();
+  // The inputs, in argument order of the entry point (known once parsed).
+  func::FuncOp baseFunction;
+  for (auto function : module->getOps<func::FuncOp>())
+    if (!function.isExternal() && !function.isPrivate() &&
+        (entryName.empty() || function.getSymName() == entryName.getValue()))
+      baseFunction = baseFunction ? func::FuncOp() : function;
   std::vector<HostTensor> inputs;
-  for (size_t index = 0; index < signature.inputs.size(); ++index) {
+  for (size_t index = 0; baseFunction && index < baseFunction.getNumArguments();
+       ++index) {
     llvm::SmallString<256> path(inputsDir);
     llvm::sys::path::append(path, "input_" + std::to_string(index) + ".pb");
     auto tensor = readTensorProto(path);
-    if (!tensor)
+    if (!tensor) {
+      auto name =
+          baseFunction.getArgAttrOfType<StringAttr>(index, "tvc.name");
       return fail(llvm::toString(tensor.takeError()) + " (input #" +
-                  llvm::Twine(index) + " '" + signature.inputNames[index] +
-                  "' of @" + signature.name + ")");
+                  llvm::Twine(index) + " '" +
+                  (name ? name.str() : "input_" + std::to_string(index)) +
+                  "' of @" + baseFunction.getSymName() + ")");
+    }
     inputs.push_back(std::move(*tensor));
   }
 
-  auto outputs = (*model)->run(inputs);
+  std::string entry = entryName;
+  if (decodeSteps < 0)
+    return fail("--decode-steps must not be negative");
+  int64_t sequenceLength = 0;
+  if (decodeSteps > 0) {
+    if (!baseFunction)
+      return fail("--decode-steps needs one public function to derive from; "
+                  "choose it with --entry");
+    for (const HostTensor &input : inputs)
+      if (input.shape.size() >= 2)
+        sequenceLength = std::max(sequenceLength, input.shape[1]);
+    if (decodeSteps >= sequenceLength)
+      return fail("--decode-steps " + llvm::Twine(decodeSteps.getValue()) +
+                  " leaves no prompt for the prefill: the inputs hold " +
+                  llvm::Twine(sequenceLength) + " positions");
+    PassManager pm(&context);
+    TvcDeriveDecodeOptions options;
+    options.entry = baseFunction.getSymName().str();
+    options.maxSeqLen = maxSeqLen > 0 ? maxSeqLen.getValue() : sequenceLength;
+    pm.addPass(createTvcDeriveDecode(options));
+    if (failed(pm.run(*module)))
+      return fail("cannot derive the decode entry points");
+    entry = options.entry;
+  }
+
+  auto model = JitModel::compile(std::move(module), baseDir);
+  if (!model)
+    return fail(llvm::toString(model.takeError()));
+
+  llvm::Expected<std::vector<HostTensor>> outputs =
+      decodeSteps > 0 ? runPrefillAndDecode(**model, entry, inputs,
+                                            sequenceLength, decodeSteps)
+                      : (*model)->run(entry, inputs);
   if (!outputs)
     return fail(llvm::toString(outputs.takeError()));
 

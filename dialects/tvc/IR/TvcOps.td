@@ -293,15 +293,25 @@ def Tvc_AttentionOp : Tvc_AttentionFamilyOp<"attention"> {
     `#tvc.causal`, `#tvc.sliding_window<window = w>`, ...), then softmax over
     keys. Query row `i` is at absolute position `Tk - Tq + i`.
 
+    With `kv_len(%n)` the key and value tensors are a KV cache of capacity
+    `Tk`: only their first `%n` rows are keys (the rest is ignored), and
+    query row `i` is at position `%n - Tq + i`. `tvc-derive-decode` writes
+    a step's keys and values into the cache and attends over it this way.
+    `%n` must lie in `[Tq, Tk]`.
+
     Example:
 
     ```mlir
     %o = tvc.attention %q, %k, %v heads 32 kv_heads 8 mask(#tvc.causal)
         : tensor<1x8x4096xf32>, tensor<1x8x1024xf32>, tensor<1x8x1024xf32>
+    %d = tvc.attention %q1, %kc, %vc heads 32 kv_heads 8 mask(#tvc.causal)
+        kv_len(%n) : tensor<1x1x4096xf32>, tensor<1x2048x1024xf32>,
+        tensor<1x2048x1024xf32>
     ```
   }];
   let arguments = (ins
     Tvc_FloatTensor:$query, Tvc_FloatTensor:$key, Tvc_FloatTensor:$value,
+    Optional<Index>:$kv_len,
     ConfinedAttr<I64Attr, [IntPositive]>:$heads,
     ConfinedAttr<I64Attr, [IntPositive]>:$kv_heads,
     Tvc_MaskAttrInterface:$mask,
@@ -309,8 +319,8 @@ def Tvc_AttentionOp : Tvc_AttentionFamilyOp<"attention"> {
   let results = (outs Tvc_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value `heads` $heads `kv_heads` $kv_heads
-    `mask` `(` $mask `)` (`scale` $scale^)? attr-dict `:`
-    type($query) `,` type($key) `,` type($value)
+    `mask` `(` $mask `)` (`scale` $scale^)? (`kv_len` `(` $kv_len^ `)`)?
+    attr-dict `:` type($query) `,` type($key) `,` type($value)
   }];
 }
 

@@ -680,7 +680,7 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
   }
 
   auto attention = AttentionOp::create(
-      rewriter, root.getLoc(), query, key, values->packed,
+      rewriter, root.getLoc(), query, key, values->packed, /*kv_len=*/Value(),
       rewriter.getI64IntegerAttr(queries->heads),
       rewriter.getI64IntegerAttr(keys->heads), mask, scaleAttr);
   replaceNode(root, rewriter, attention);
@@ -724,7 +724,7 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
   if (auto attr = dyn_cast_or_null<FloatAttr>(node.getAttrs().get("scale")))
     scale = rewriter.getF64FloatAttr(attr.getValueAsDouble());
   auto attention = AttentionOp::create(
-      rewriter, node.getLoc(), in[0], in[1], in[2],
+      rewriter, node.getLoc(), in[0], in[1], in[2], /*kv_len=*/Value(),
       rewriter.getI64IntegerAttr(heads), rewriter.getI64IntegerAttr(kvHeads),
       mask, scale);
   Type resultType = node.getResult(0).getType();

@@ -3,7 +3,8 @@
 // tvc.attention becomes tvc_kernel_attention_f32, whose params struct is
 // {q, k, v, out, batch, q_len, kv_len, kv_capacity, heads, kv_heads,
 // head_dim, mask_kind, window, scale}. Without a KV cache the key/value
-// buffers hold exactly kv_len rows (kv_capacity = kv_len).
+// buffers hold exactly kv_len rows (kv_capacity = kv_len); with `kv_len`
+// they are a cache whose capacity is their row count.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,8 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include "dialects/tvc/IR/TvcOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
 
 using namespace mlir;
 using namespace mlir::tvc;
@@ -44,12 +47,18 @@ struct AttentionToRuntime : public OpRewritePattern<AttentionOp> {
     Location loc = op.getLoc();
     auto [maskKind, window] = *runtimeMask(op.getMask());
     Value query = op.getQuery(), key = op.getKey(), value = op.getValue();
-    Value kvLen = dimAsI64(rewriter, loc, key, 1);
+    // Without a cache the keys fill the key tensor; with one, kv_len says
+    // how many of its rows are keys.
+    Value capacity = dimAsI64(rewriter, loc, key, 1);
+    Value kvLen = capacity;
+    if (Value length = op.getKvLen())
+      kvLen = arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
+                                         length);
     SmallVector<Value> scalars{
         dimAsI64(rewriter, loc, query, 0),
         dimAsI64(rewriter, loc, query, 1),
         kvLen,
-        kvLen,
+        capacity,
         i64Constant(rewriter, loc, op.getHeads()),
         i64Constant(rewriter, loc, op.getKvHeads()),
         i64Constant(rewriter, loc, op.getHeadDim()),
@@ -77,7 +86,8 @@ std::optional<std::string> mlir::tvc::whyNoAttentionKernel(Operation *op) {
   if (!runtimeMask(attention.getMask()))
     return "the runtime has no attention kernel for mask " +
            llvm::formatv("{0}", attention.getMask()).str();
-  for (Value operand : attention->getOperands())
+  for (Value operand :
+       {attention.getQuery(), attention.getKey(), attention.getValue()})
     if (!cast<RankedTensorType>(operand.getType()).getElementType().isF32())
       return std::string("only f32 operands are supported");
   auto query = attention.getQuery().getType();

@@ -1,0 +1,253 @@
+//===- DeriveDecode.cpp - tvc-derive-decode -------------------------------===//
+//
+// Derives KV-cached prefill and decode entry points from a full-sequence
+// model function: cache arguments per attention, in-place cache writes with
+// tensor.insert_slice, attention over the first past_len + T cache rows,
+// and, for decode, a sequence length fixed to one with result types
+// re-inferred through the body.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Transforms/Passes.h"
+
+#include "dialects/tvc/IR/TvcOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+
+namespace mlir::tvc {
+#define GEN_PASS_DEF_TVCDERIVEDECODE
+#include "passes/Transforms/Passes.h.inc"
+} // namespace mlir::tvc
+
+using namespace mlir;
+using namespace mlir::tvc;
+
+namespace {
+
+/// Whether argument `type` carries the sequence: [B, ?, ...].
+bool isSequenceInput(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  return tensor && tensor.getRank() >= 2 && tensor.isDynamicDim(1);
+}
+
+/// Adds the cache arguments and writes to `function` (a clone of the model).
+LogicalResult addKvCache(func::FuncOp function, int64_t capacity) {
+  MLIRContext *context = function.getContext();
+  inlineAllLayers(function);
+  SmallVector<AttentionOp> attentions;
+  function.walk([&](AttentionOp op) { attentions.push_back(op); });
+  if (attentions.empty())
+    return function.emitError() << "has no tvc.attention to cache";
+
+  OpBuilder builder(context);
+  Block &entry = function.getBody().front();
+  auto i64Scalar = RankedTensorType::get({}, IntegerType::get(context, 64));
+  unsigned pastIndex = function.getNumArguments();
+  if (failed(function.insertArgument(pastIndex, i64Scalar,
+                                     DictionaryAttr::get(context),
+                                     function.getLoc())))
+    return failure();
+  function.setArgAttr(pastIndex, "tvc.name",
+                      StringAttr::get(context, "past_len"));
+  builder.setInsertionPointToStart(&entry);
+  Value pastScalar = tensor::ExtractOp::create(
+      builder, function.getLoc(), function.getArgument(pastIndex),
+      ValueRange());
+  Value past = arith::IndexCastOp::create(builder, function.getLoc(),
+                                          builder.getIndexType(), pastScalar);
+
+  auto returnOp = cast<func::ReturnOp>(entry.getTerminator());
+  SmallVector<Value> results(returnOp.getOperands());
+  SmallVector<std::pair<unsigned, unsigned>> updates; // result -> argument
+  for (auto [layer, attention] : llvm::enumerate(attentions)) {
+    if (attention.getKvLen())
+      return attention.emitOpError()
+             << "already reads a KV cache; tvc-derive-decode applies to "
+                "full-sequence models";
+    SmallVector<Value> newOperands;
+    for (auto [which, value] : llvm::enumerate(
+             SmallVector<Value>{attention.getKey(), attention.getValue()})) {
+      auto type = cast<RankedTensorType>(value.getType());
+      if (type.isDynamicDim(0) || type.isDynamicDim(2))
+        return attention.emitOpError()
+               << "needs static batch and width to size a KV cache, got "
+               << type;
+      auto cacheType =
+          RankedTensorType::get({type.getDimSize(0), capacity,
+                                 type.getDimSize(2)},
+                                type.getElementType());
+      unsigned argIndex = function.getNumArguments();
+      if (failed(function.insertArgument(argIndex, cacheType,
+                                         DictionaryAttr::get(context),
+                                         attention.getLoc())))
+        return failure();
+      std::string name = "past_key_values." + std::to_string(layer) +
+                         (which == 0 ? ".key" : ".value");
+      function.setArgAttr(argIndex, "tvc.name", StringAttr::get(context, name));
+      function.setArgAttr(argIndex, "tvc.kv_cache", UnitAttr::get(context));
+
+      builder.setInsertionPoint(attention);
+      Location loc = attention.getLoc();
+      Value steps = tensor::DimOp::create(builder, loc, value, 1);
+      SmallVector<OpFoldResult> offsets{builder.getIndexAttr(0), past,
+                                        builder.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes{
+          builder.getIndexAttr(type.getDimSize(0)), steps,
+          builder.getIndexAttr(type.getDimSize(2))};
+      SmallVector<OpFoldResult> strides(3, builder.getIndexAttr(1));
+      Value updated = tensor::InsertSliceOp::create(
+          builder, loc, value, function.getArgument(argIndex), offsets, sizes,
+          strides);
+      newOperands.push_back(updated);
+      updates.push_back({static_cast<unsigned>(results.size()), argIndex});
+      results.push_back(updated);
+    }
+    builder.setInsertionPoint(attention);
+    Value steps = tensor::DimOp::create(builder, attention.getLoc(),
+                                        attention.getKey(), 1);
+    Value kvLen =
+        arith::AddIOp::create(builder, attention.getLoc(), past, steps);
+    attention.getKeyMutable().assign(newOperands[0]);
+    attention.getValueMutable().assign(newOperands[1]);
+    attention.getKvLenMutable().assign(kvLen);
+  }
+
+  returnOp->setOperands(results);
+  function.setType(FunctionType::get(context, entry.getArgumentTypes(),
+                                     ValueRange(results).getTypes()));
+  for (auto [result, argument] : updates)
+    function.setResultAttr(result, "tvc.updates_arg",
+                           builder.getI64IntegerAttr(argument));
+  return success();
+}
+
+/// Fixes the sequence dimension of `function`'s sequence inputs to one and
+/// re-infers result types through the body.
+LogicalResult specializeToOneStep(func::FuncOp function) {
+  Block &entry = function.getBody().front();
+  for (BlockArgument argument : entry.getArguments()) {
+    if (function.getArgAttr(argument.getArgNumber(), "tvc.kv_cache") ||
+        !isSequenceInput(argument.getType()))
+      continue;
+    auto type = cast<RankedTensorType>(argument.getType());
+    SmallVector<int64_t> shape(type.getShape());
+    shape[1] = 1;
+    argument.setType(type.clone(shape));
+  }
+  WalkResult walk = function.walk([&](Operation *op) {
+    if (auto infer = dyn_cast<InferTypeOpInterface>(op)) {
+      SmallVector<Type> types;
+      if (failed(infer.inferReturnTypes(
+              op->getContext(), op->getLoc(), op->getOperands(),
+              op->getAttrDictionary(), op->getPropertiesStorage(),
+              op->getRegions(), types)))
+        return WalkResult::interrupt();
+      for (auto [result, type] : llvm::zip(op->getResults(), types))
+        result.setType(type);
+    } else if (op->hasTrait<OpTrait::SameOperandsAndResultType>() &&
+               op->getNumOperands() > 0) {
+      for (Value result : op->getResults())
+        result.setType(op->getOperand(0).getType());
+    }
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return function.emitError() << "cannot re-infer types for one token";
+  // Cache writes now insert a static one-row slice.
+  SmallVector<tensor::InsertSliceOp> inserts;
+  function.walk([&](tensor::InsertSliceOp op) { inserts.push_back(op); });
+  for (tensor::InsertSliceOp insert : inserts) {
+    OpBuilder builder(insert);
+    SmallVector<OpFoldResult> sizes = insert.getMixedSizes();
+    auto source = insert.getSourceType();
+    for (auto [dim, size] : llvm::enumerate(sizes))
+      if (!source.isDynamicDim(dim))
+        size = builder.getIndexAttr(source.getDimSize(dim));
+    auto replacement = tensor::InsertSliceOp::create(
+        builder, insert.getLoc(), insert.getSource(), insert.getDest(),
+        insert.getMixedOffsets(), sizes, insert.getMixedStrides());
+    insert.replaceAllUsesWith(replacement.getResult());
+    insert.erase();
+  }
+  auto returnOp = cast<func::ReturnOp>(entry.getTerminator());
+  function.setType(FunctionType::get(function.getContext(),
+                                     entry.getArgumentTypes(),
+                                     returnOp.getOperandTypes()));
+  return success();
+}
+
+struct DeriveDecodePass
+    : public tvc::impl::TvcDeriveDecodeBase<DeriveDecodePass> {
+  using TvcDeriveDecodeBase::TvcDeriveDecodeBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    func::FuncOp model;
+    for (auto function : module.getOps<func::FuncOp>()) {
+      if (function.isExternal() || function.isPrivate())
+        continue;
+      if (!entry.empty() ? function.getSymName() == entry : !model) {
+        if (model && entry.empty()) {
+          module.emitError() << "has several public functions; choose one "
+                                "with tvc-derive-decode{entry=...}";
+          return signalPassFailure();
+        }
+        model = function;
+      } else if (entry.empty()) {
+        module.emitError() << "has several public functions; choose one "
+                              "with tvc-derive-decode{entry=...}";
+        return signalPassFailure();
+      }
+    }
+    if (!model) {
+      module.emitError() << "has no public function"
+                         << (entry.empty() ? "" : " @" + entry)
+                         << " to derive decode from";
+      return signalPassFailure();
+    }
+
+    int64_t capacity = maxSeqLen;
+    if (capacity == 0) {
+      model.walk([&](LearnedPositionsOp op) {
+        capacity = op.getTable().getType().getDimSize(0);
+      });
+      if (capacity <= 0) {
+        model.emitError() << "has no learned positions table to size the KV "
+                             "cache; set tvc-derive-decode{max-seq-len=N}";
+        return signalPassFailure();
+      }
+    } else if (capacity < 0) {
+      model.emitError() << "max-seq-len must be positive, got " << capacity;
+      return signalPassFailure();
+    }
+
+    SymbolTable symbols(module);
+    std::string prefillName = (model.getSymName() + "_prefill").str();
+    std::string decodeName = (model.getSymName() + "_decode").str();
+    for (const std::string &name : {prefillName, decodeName})
+      if (symbols.lookup(name)) {
+        module.emitError() << "already has @" << name;
+        return signalPassFailure();
+      }
+
+    auto prefill = model.clone();
+    prefill.setSymName(prefillName);
+    symbols.insert(prefill, std::next(Block::iterator(model)));
+    if (failed(addKvCache(prefill, capacity)))
+      return signalPassFailure();
+    prefill->setAttr("tvc.kv_cache_capacity",
+                     IntegerAttr::get(IntegerType::get(&getContext(), 64),
+                                      capacity));
+    auto decode = prefill.clone();
+    decode.setSymName(decodeName);
+    symbols.insert(decode, std::next(Block::iterator(prefill)));
+    if (failed(specializeToOneStep(decode)))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
