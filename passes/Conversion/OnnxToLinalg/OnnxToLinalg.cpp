@@ -601,7 +601,13 @@ struct ConvertOnnxToLinalgPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateOnnxToLinalgPatterns(patterns, getOnnxToLinalgHandlerTable());
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
+    // The driver folds as it goes (shape arithmetic on static sizes becomes
+    // constants, Shape -> Gather -> Range reads tensor.dim directly);
+    // control flow is none of this pass's business.
+    GreedyRewriteConfig config;
+    config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     config))) {
       getOperation().emitError("convert-onnx-to-linalg did not converge");
       return signalPassFailure();
     }

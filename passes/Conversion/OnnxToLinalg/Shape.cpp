@@ -607,8 +607,9 @@ static LogicalResult lowerSlice(tvc_onnx::NodeOp node,
     std::optional<int64_t> axis = normalizeAxis((*axes)[i], rank);
     if (!axis || bounds[*axis])
       return rewriter.notifyMatchFailure(node, "axes out of range or repeated");
-    if ((*steps)[i] == 0)
-      return rewriter.notifyMatchFailure(node, "step 0");
+    // Step 0 is invalid; INT64_MIN has no positive counterpart.
+    if ((*steps)[i] == 0 || (*steps)[i] == std::numeric_limits<int64_t>::min())
+      return rewriter.notifyMatchFailure(node, "step 0 or INT64_MIN");
     bounds[*axis] = {(*starts)[i], (*ends)[i], (*steps)[i]};
   }
 
