@@ -26,39 +26,69 @@
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
 using namespace mlir;
 using namespace mlir::tvc;
 
-int32_t mlir::tvc::getOnnxElementType(Type type) {
-  using OT = OnnxElementType;
-  OT result;
-  if (type.isF32())
-    result = OT::Float;
-  else if (type.isF64())
-    result = OT::Double;
-  else if (type.isF16())
-    result = OT::Float16;
-  else if (type.isBF16())
-    result = OT::BFloat16;
-  else if (type.isInteger(64))
-    result = OT::Int64;
-  else if (type.isInteger(32))
-    result = OT::Int32;
-  else if (type.isInteger(8))
-    result = OT::Int8;
-  else if (type.isInteger(1))
-    result = OT::Bool;
-  else
-    return 0;
-  return static_cast<int32_t>(result);
-}
-
+/// The copy hook of finalize-memref-to-llvm (runtime/base/MemrefCopy.cpp).
 extern "C" void memrefCopy(int64_t, void *, void *);
 
 namespace {
+
+//===----------------------------------------------------------------------===//
+// Kernel profiling (JitOptions::profileKernels)
+//===----------------------------------------------------------------------===//
+
+/// Process-wide counters of the profiling wrappers: compiled code calls
+/// them through plain function pointers, so they cannot carry a model.
+struct ProfileCounters {
+  std::atomic<uint64_t> linearNs{0}, linearCalls{0};
+  std::atomic<uint64_t> attentionNs{0}, attentionCalls{0};
+  std::atomic<uint64_t> copyNs{0}, copyCalls{0};
+  std::atomic<uint64_t> allocations{0}, allocatedBytes{0};
+};
+ProfileCounters profileCounters;
+
+uint64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+extern "C" tvc_status_t profiledLinear(const tvc_linear_f32_params_t *params) {
+  uint64_t start = nowNs();
+  tvc_status_t status = tvc_kernel_linear_f32(params);
+  profileCounters.linearNs += nowNs() - start;
+  ++profileCounters.linearCalls;
+  return status;
+}
+
+extern "C" tvc_status_t
+profiledAttention(const tvc_attention_f32_params_t *params) {
+  uint64_t start = nowNs();
+  tvc_status_t status = tvc_kernel_attention_f32(params);
+  profileCounters.attentionNs += nowNs() - start;
+  ++profileCounters.attentionCalls;
+  return status;
+}
+
+extern "C" void profiledMemrefCopy(int64_t elementSize, void *source,
+                                   void *destination) {
+  uint64_t start = nowNs();
+  memrefCopy(elementSize, source, destination);
+  profileCounters.copyNs += nowNs() - start;
+  ++profileCounters.copyCalls;
+}
+
+extern "C" void *profiledMalloc(size_t bytes) {
+  ++profileCounters.allocations;
+  profileCounters.allocatedBytes += bytes;
+  return std::malloc(bytes);
+}
 
 /// Collects the diagnostics of a failed step into one error.
 class ErrorCollector {
@@ -113,84 +143,38 @@ uint64_t JitModel::getWeightsBytes() const {
   return impl->weights ? impl->weights->size() : 0;
 }
 
+KernelProfile JitModel::takeKernelProfile() {
+  KernelProfile profile;
+  profile.linearNs = profileCounters.linearNs.exchange(0);
+  profile.linearCalls = profileCounters.linearCalls.exchange(0);
+  profile.attentionNs = profileCounters.attentionNs.exchange(0);
+  profile.attentionCalls = profileCounters.attentionCalls.exchange(0);
+  profile.copyNs = profileCounters.copyNs.exchange(0);
+  profile.copyCalls = profileCounters.copyCalls.exchange(0);
+  profile.allocations = profileCounters.allocations.exchange(0);
+  profile.allocatedBytes = profileCounters.allocatedBytes.exchange(0);
+  return profile;
+}
+
 llvm::Expected<std::unique_ptr<JitModel>>
-JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir) {
+JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
+                  const JitOptions &jitOptions) {
   MLIRContext *context = module->getContext();
   ErrorCollector errors(context);
 
-  // The entry points and their tensor signatures, before lowering.
-  std::vector<EntrySignature> entries;
-  for (auto function : module->getOps<func::FuncOp>()) {
-    if (function.isExternal() || function.isPrivate())
-      continue;
-    EntrySignature signature;
-    signature.name = function.getSymName().str();
-    for (auto [index, type] : llvm::enumerate(function.getArgumentTypes())) {
-      auto tensor = dyn_cast<RankedTensorType>(type);
-      if (!tensor || !getOnnxElementType(tensor.getElementType()))
-        return llvm::createStringError(
-            llvm::formatv("argument #{0} of @{1} has type {2}; entry points "
-                          "take ranked tensors of numbers",
-                          index, signature.name, type)
-                .str());
-      signature.inputs.push_back(tensor);
-      auto name = function.getArgAttrOfType<StringAttr>(index, "tvc.name");
-      signature.inputNames.push_back(name ? name.str()
-                                          : "input_" + std::to_string(index));
-      signature.inputIsCache.push_back(
-          function.getArgAttr(index, "tvc.kv_cache") != nullptr);
-    }
-    for (auto [index, type] : llvm::enumerate(function.getResultTypes())) {
-      auto tensor = dyn_cast<RankedTensorType>(type);
-      if (!tensor || !getOnnxElementType(tensor.getElementType()))
-        return llvm::createStringError(
-            llvm::formatv("@{0} returns {1}; entry points return ranked "
-                          "tensors of numbers",
-                          signature.name, type)
-                .str());
-      signature.results.push_back(tensor);
-      auto updates =
-          function.getResultAttrOfType<IntegerAttr>(index, "tvc.updates_arg");
-      signature.resultUpdatesInput.push_back(updates ? updates.getInt() : -1);
-    }
-    if (signature.results.empty())
-      return llvm::createStringError("@" + signature.name +
-                                     " returns nothing to compute");
-    function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                      UnitAttr::get(context));
-    entries.push_back(std::move(signature));
-  }
-  if (entries.empty())
-    return llvm::createStringError("the module has no public function");
+  llvm::Expected<std::vector<EntrySignature>> collected =
+      collectEntryPoints(*module);
+  if (!collected)
+    return collected.takeError();
+  std::vector<EntrySignature> entries = std::move(*collected);
 
   PassManager pm(context);
   buildCpuLoweringPipeline(pm);
   if (failed(pm.run(*module)))
     return errors.error("lowering failed");
 
-  // Bufferization drops results equivalent to an argument (caches written
-  // in place); count what the compiled function still returns.
-  for (EntrySignature &signature : entries) {
-    auto function = module->lookupSymbol<LLVM::LLVMFuncOp>(signature.name);
-    if (!function)
-      return llvm::createStringError("lowering lost @" + signature.name);
-    Type returned = function.getFunctionType().getReturnType();
-    size_t kept = 0;
-    if (auto structType = dyn_cast<LLVM::LLVMStructType>(returned))
-      kept = isa<LLVM::LLVMStructType>(structType.getBody().front())
-                 ? structType.getBody().size()
-                 : 1;
-    size_t inPlace = llvm::count_if(signature.resultUpdatesInput,
-                                    [](int input) { return input >= 0; });
-    if (kept == signature.results.size() - inPlace && inPlace > 0)
-      signature.inPlaceResultsDropped = true;
-    else if (kept != signature.results.size())
-      return llvm::createStringError(
-          llvm::formatv("@{0} returns {1} values after lowering, expected "
-                        "{2}",
-                        signature.name, kept, signature.results.size())
-              .str());
-  }
+  if (llvm::Error error = resolveLoweredEntryPoints(*module, entries))
+    return std::move(error);
 
   auto impl = std::make_unique<Impl>();
   if ((*module)->hasAttr("tvc.weights_bytes")) {
@@ -225,21 +209,36 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir) {
   auto engine = ExecutionEngine::create(*module, options, std::move(*machine));
   if (!engine)
     return engine.takeError();
-  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+  bool profile = jitOptions.profileKernels;
+  (*engine)->registerSymbols([profile](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
     auto add = [&](llvm::StringRef name, void *address) {
       symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
                                  llvm::JITSymbolFlags::Exported};
     };
     add("tvc_kernel_linear_f32",
-        reinterpret_cast<void *>(&tvc_kernel_linear_f32));
+        profile ? reinterpret_cast<void *>(&profiledLinear)
+                : reinterpret_cast<void *>(&tvc_kernel_linear_f32));
     add("tvc_kernel_attention_f32",
-        reinterpret_cast<void *>(&tvc_kernel_attention_f32));
+        profile ? reinterpret_cast<void *>(&profiledAttention)
+                : reinterpret_cast<void *>(&tvc_kernel_attention_f32));
     // The copy hook of finalize-memref-to-llvm (runtime/base/MemrefCopy.cpp).
-    add("memrefCopy", reinterpret_cast<void *>(&memrefCopy));
+    add("memrefCopy", profile ? reinterpret_cast<void *>(&profiledMemrefCopy)
+                              : reinterpret_cast<void *>(&memrefCopy));
+    // Defined symbols take precedence over the process's own malloc; the
+    // buffers still come from std::malloc, so run() may free them.
+    if (profile)
+      add("malloc", reinterpret_cast<void *>(&profiledMalloc));
     return symbols;
   });
   impl->engine = std::move(*engine);
+  // Generate the machine code now (ORC compiles a module on its first
+  // lookup), so that compile time is spent here and not in the first run.
+  for (const EntrySignature &signature : entries)
+    if (auto symbol =
+            impl->engine->lookupPacked("_mlir_ciface_" + signature.name);
+        !symbol)
+      return symbol.takeError();
 
   auto model = std::unique_ptr<JitModel>(new JitModel(std::move(impl)));
   model->entries = std::move(entries);
@@ -301,17 +300,13 @@ JitModel::run(llvm::StringRef name, std::vector<HostTensor> &inputs) {
     }
     descriptors.push_back(makeDescriptor(input.bytes.data(), input.shape));
   }
-  if (impl->weights)
+  if (signature.takesWeights && impl->weights)
     descriptors.push_back(makeDescriptor(
         impl->weights->data(), {static_cast<int64_t>(impl->weights->size())}));
 
   // The returned results' descriptors, back to back (one struct when there
   // are several results, which has the same layout).
-  std::vector<size_t> returned;
-  for (size_t index = 0; index < signature.results.size(); ++index)
-    if (!signature.inPlaceResultsDropped ||
-        signature.resultUpdatesInput[index] < 0)
-      returned.push_back(index);
+  std::vector<size_t> returned = getReturnedResults(signature);
   size_t resultWords = 0;
   for (size_t index : returned)
     resultWords += 3 + 2 * signature.results[index].getRank();

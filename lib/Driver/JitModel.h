@@ -10,6 +10,7 @@
 #ifndef TVC_LIB_DRIVER_JITMODEL_H
 #define TVC_LIB_DRIVER_JITMODEL_H
 
+#include "lib/Driver/EntryPoints.h"
 #include "lib/Support/HostTensor.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -21,31 +22,39 @@
 
 namespace mlir::tvc {
 
-/// The tensor signature of an entry point before lowering.
-struct EntrySignature {
-  std::string name;
-  std::vector<RankedTensorType> inputs;
-  std::vector<std::string> inputNames;
-  /// Inputs marked `tvc.kv_cache`.
-  std::vector<bool> inputIsCache;
-  std::vector<RankedTensorType> results;
-  /// For each result, the input it updates in place (`tvc.updates_arg`),
-  /// or -1. run() writes such results into that input and does not return
-  /// them.
-  std::vector<int> resultUpdatesInput;
-  /// Whether bufferization dropped the in-place results from the compiled
-  /// function (they were written straight into the input's buffer).
-  bool inPlaceResultsDropped = false;
+/// How JitModel::compile builds the model.
+struct JitOptions {
+  /// Route the compiled code's calls of runtime kernels, memrefCopy, malloc
+  /// and free through counting wrappers (see KernelProfile). Costs two clock
+  /// reads per kernel call.
+  bool profileKernels = false;
+};
+
+/// What the compiled code of models built with `profileKernels` spent in
+/// runtime calls since the last takeKernelProfile(), over all such models
+/// of the process. Time outside these calls is generated code.
+struct KernelProfile {
+  uint64_t linearNs = 0, linearCalls = 0;
+  uint64_t attentionNs = 0, attentionCalls = 0;
+  /// memrefCopy: strided copies the lowering could not inline.
+  uint64_t copyNs = 0, copyCalls = 0;
+  /// malloc calls of the compiled code and the bytes they asked for.
+  uint64_t allocations = 0, allocatedBytes = 0;
 };
 
 class JitModel {
 public:
   ~JitModel();
 
-  /// Lowers `module` (consumed) and JIT-compiles every public function.
-  /// Relative weight files resolve against `weightsDir`.
+  /// Lowers `module` (consumed) and JIT-compiles every public function (all
+  /// machine code is generated here, not on the first run). Relative weight
+  /// files resolve against `weightsDir`.
   static llvm::Expected<std::unique_ptr<JitModel>>
-  compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir);
+  compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
+          const JitOptions &options = {});
+
+  /// Returns the counters of profiled models and resets them to zero.
+  static KernelProfile takeKernelProfile();
 
   /// The public functions, in module order.
   llvm::ArrayRef<EntrySignature> getEntryPoints() const { return entries; }
@@ -67,9 +76,6 @@ private:
   std::unique_ptr<Impl> impl;
   std::vector<EntrySignature> entries;
 };
-
-/// The ONNX element type code of an MLIR element type, or 0.
-int32_t getOnnxElementType(Type elementType);
 
 } // namespace mlir::tvc
 

@@ -27,8 +27,13 @@ void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createTvcInlineLayers());
   // Heavy ops (linear, lm_head, attention) to runtime kernel calls.
   pm.addPass(createConvertTvcToRuntime());
-  // Everything else to linalg on tensors.
+  // Everything else to linalg on tensors, and the ONNX nodes the importer
+  // kept generic (shape arithmetic, position ids, ...); `strict` so that a
+  // node nothing can lower is an error here, not a crash later.
   pm.addPass(createConvertTvcToLinalg());
+  ConvertOnnxToLinalgOptions onnx;
+  onnx.strict = true;
+  pm.addPass(createConvertOnnxToLinalg(onnx));
   // Weights become views of one blob passed to each entry point.
   pm.addPass(createConvertTvcWeightsToMemref());
   pm.addPass(createCanonicalizerPass());

@@ -15,12 +15,24 @@
 // all steps are concatenated, so they compare with the full-sequence
 // result. Nothing is written next to the model.
 //
+// tvc-run model.mlir --bench [--prefill-tokens T,...] [--past P,...]
+//         [--repeat N] [--json] [--max-seq-len C] [--num-threads N]
+//
+// derives the KV-cached entry points, JIT-compiles them with kernel
+// profiling and times, on synthetic token ids, a prefill of T tokens and
+// one decode step with P tokens in the cache (medians of N runs after a
+// warm-up); it prints a table, or with --json one JSON object
+// (lib/Driver/Bench.h). No --inputs are read.
+//
 //===----------------------------------------------------------------------===//
 
+#include "dialects/tvc/IR/TvcOps.h"
 #include "frontends/onnx/TensorProtoIO.h"
+#include "lib/Driver/Bench.h"
 #include "lib/Driver/JitModel.h"
 #include "lib/Registration/Registration.h"
 #include "passes/Transforms/Passes.h"
+#include "runtime/api/tvc_kernels.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -29,15 +41,17 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -100,6 +114,38 @@ static cl::opt<int64_t> maxSeqLen(
     cl::desc("KV cache capacity for --decode-steps (default: the input "
              "length)"),
     cl::value_desc("C"), cl::init(0), cl::cat(category));
+
+static cl::opt<int> numThreads(
+    "num-threads",
+    cl::desc("Threads of the CPU kernels, the caller included (default: one "
+             "per core)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(category));
+
+static cl::OptionCategory benchCategory("tvc-run --bench options");
+static cl::opt<bool>
+    bench("bench",
+          cl::desc("Time prefill and decode on synthetic tokens instead of "
+                   "evaluating --inputs (derives the KV-cached entry points)"),
+          cl::cat(benchCategory));
+static cl::list<int64_t>
+    prefillTokens("prefill-tokens",
+                  cl::desc("Prompt lengths to time prefill at (default 128)"),
+                  cl::value_desc("T,..."), cl::CommaSeparated,
+                  cl::cat(benchCategory));
+static cl::list<int64_t> pastLengths(
+    "past", cl::desc("Cached tokens to time a decode step at (default 128)"),
+    cl::value_desc("P,..."), cl::CommaSeparated, cl::cat(benchCategory));
+static cl::opt<int64_t>
+    repeatCount("repeat",
+                cl::desc("Timed runs per measurement, after one warm-up "
+                         "(default 10)"),
+                cl::value_desc("N"), cl::init(10), cl::cat(benchCategory));
+static cl::opt<uint64_t>
+    benchSeed("seed", cl::desc("Seed of the synthetic token ids (default 0)"),
+              cl::value_desc("S"), cl::init(0), cl::cat(benchCategory));
+static cl::opt<bool> printJson("json",
+                               cl::desc("With --bench: print one JSON object"),
+                               cl::cat(benchCategory));
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "tvc-run") << message << "\n";
@@ -272,19 +318,147 @@ ComparisonResult compareTensors(const HostTensor &got, const HostTensor &want) {
   return {ok, message};
 }
 
+/// A one-line progress bar on stderr, redrawn in place; only when stderr
+/// is a terminal, so that logs and tests see nothing.
+void showProgress(int64_t done, int64_t total, llvm::StringRef what) {
+  if (!llvm::sys::Process::StandardErrIsDisplayed())
+    return;
+  constexpr int64_t width = 24;
+  int64_t filled = total > 0 ? width * done / total : width;
+  std::string bar(filled, '#');
+  bar.resize(width, '.');
+  llvm::errs() << "\r\033[K[" << bar << "] " << done << "/" << total;
+  if (done < total)
+    llvm::errs() << " " << what;
+  else
+    llvm::errs() << "\r\033[K";
+  llvm::errs().flush();
+}
+
+/// --bench: derive decode from `function`, compile with kernel profiling,
+/// time prefill and decode, print the report.
+int runBenchMode(OwningOpRef<ModuleOp> module, func::FuncOp function,
+                 llvm::StringRef baseDir) {
+  if (!function)
+    return fail("--bench needs one public function to derive prefill and "
+                "decode from; choose it with --entry");
+  BenchOptions options;
+  options.base = function.getSymName().str();
+  options.repeat = repeatCount;
+  options.seed = benchSeed;
+  options.prefillTokens.assign(prefillTokens.begin(), prefillTokens.end());
+  options.pastLengths.assign(pastLengths.begin(), pastLengths.end());
+  if (options.prefillTokens.empty())
+    options.prefillTokens = {128};
+  if (options.pastLengths.empty())
+    options.pastLengths = {128};
+  if (options.repeat < 1)
+    return fail("--repeat must be at least 1");
+  for (int64_t tokens : options.prefillTokens)
+    if (tokens < 1)
+      return fail("--prefill-tokens must be at least 1, got " +
+                  llvm::Twine(tokens));
+  for (int64_t past : options.pastLengths)
+    if (past < 0)
+      return fail("--past must not be negative, got " + llvm::Twine(past));
+
+  for (auto [index, type] : llvm::enumerate(function.getArgumentTypes())) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    auto name = function.getArgAttrOfType<StringAttr>(index, "tvc.name");
+    std::string inputName =
+        name ? name.str() : "input_" + std::to_string(index);
+    if (!tensor || tensor.getRank() < 2 || !tensor.isDynamicDim(1))
+      return fail("--bench: input '" + inputName + "' of @" + options.base +
+                  " has no dynamic sequence dimension (dim 1)");
+    options.inputs.push_back({inputName, tensor});
+  }
+  auto logits = function.getNumResults() > 0
+                    ? dyn_cast<RankedTensorType>(function.getResultTypes()[0])
+                    : RankedTensorType();
+  if (!logits || logits.getRank() < 1 ||
+      logits.isDynamicDim(logits.getRank() - 1))
+    return fail("--bench: the first result of @" + options.base +
+                " must be logits with a static vocabulary (last) dimension");
+  options.vocab = logits.getDimSize(logits.getRank() - 1);
+
+  // The cache holds the longest prompt, or P cached tokens plus the step.
+  int64_t needed = 0;
+  for (int64_t tokens : options.prefillTokens)
+    needed = std::max(needed, tokens);
+  for (int64_t past : options.pastLengths)
+    needed = std::max(needed, past + 1);
+  int64_t capacity = maxSeqLen > 0 ? maxSeqLen.getValue() : needed;
+  if (capacity < needed)
+    return fail("--max-seq-len " + llvm::Twine(capacity) +
+                " is too small for the benchmark: it needs " +
+                llvm::Twine(needed) + " positions");
+  int64_t positionRows = 0;
+  function.walk([&](LearnedPositionsOp op) {
+    positionRows = op.getTable().getType().getDimSize(0);
+  });
+  if (positionRows > 0 && needed > positionRows)
+    return fail("--bench needs " + llvm::Twine(needed) +
+                " positions, more than the model's learned position table (" +
+                llvm::Twine(positionRows) + ")");
+
+  if (numThreads > 0 && tvc_runtime_set_num_threads(numThreads) != TVC_OK)
+    return fail("cannot use " + llvm::Twine(numThreads.getValue()) +
+                " threads");
+  int threads = 0;
+  tvc_runtime_get_num_threads(&threads);
+
+  auto start = std::chrono::steady_clock::now();
+  PassManager pm(module->getContext());
+  TvcDeriveDecodeOptions deriveOptions;
+  deriveOptions.entry = options.base;
+  deriveOptions.maxSeqLen = capacity;
+  pm.addPass(createTvcDeriveDecode(deriveOptions));
+  if (failed(pm.run(*module)))
+    return fail("cannot derive the decode entry points");
+  // Only the derived entry points run: compile nothing else.
+  function.erase();
+  JitOptions jitOptions;
+  jitOptions.profileKernels = true;
+  auto model = JitModel::compile(std::move(module), baseDir, jitOptions);
+  if (!model)
+    return fail(llvm::toString(model.takeError()));
+  double compileMs = std::chrono::duration<double, std::milli>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+
+  options.profiled = true;
+  options.progress = showProgress;
+  llvm::Expected<BenchReport> report = runBench(**model, options);
+  if (!report)
+    return fail(llvm::toString(report.takeError()));
+  report->compileMs = compileMs;
+  report->weightsBytes = (*model)->getWeightsBytes();
+  report->threads = threads;
+  report->cacheCapacity = capacity;
+  if (printJson)
+    llvm::outs() << llvm::formatv("{0:2}", benchReportToJson(*report)) << "\n";
+  else
+    printBenchTable(*report, llvm::outs());
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &benchCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "tvc-run: JIT-compile a tvc model for the host CPU and evaluate it\n\n"
       "  tvc-run model.mlir --inputs DIR --outputs DIR\n\n"
       "reads DIR/input_0.pb, input_1.pb, ... (ONNX TensorProto, in the "
       "entry point's\nargument order) and writes output_0.pb, ... for every "
-      "result.\n");
-  if (inputsDir.empty())
+      "result.\n\n"
+      "  tvc-run model.mlir --bench [--prefill-tokens T] [--past P] "
+      "[--json]\n\n"
+      "times a prefill of T synthetic tokens and a decode step after P "
+      "cached ones.\n");
+  if (inputsDir.empty() && !bench)
     return fail("--inputs DIR is required (the tensors to evaluate on)");
   if (relativeTolerance < 0 || absoluteTolerance < 0 || scaledTolerance < 0)
     return fail("tolerances must not be negative");
@@ -317,6 +491,12 @@ int main(int argc, char **argv) {
     if (!function.isExternal() && !function.isPrivate() &&
         (entryName.empty() || function.getSymName() == entryName.getValue()))
       baseFunction = baseFunction ? func::FuncOp() : function;
+  if (bench)
+    return runBenchMode(std::move(module), baseFunction, baseDir);
+
+  if (numThreads > 0 && tvc_runtime_set_num_threads(numThreads) != TVC_OK)
+    return fail("cannot use " + llvm::Twine(numThreads.getValue()) +
+                " threads");
   std::vector<HostTensor> inputs;
   for (size_t index = 0; baseFunction && index < baseFunction.getNumArguments();
        ++index) {

@@ -1,0 +1,229 @@
+//===- CompileModel.cpp - Ahead-of-time compilation for the CPU -----------===//
+//
+// The tvc-compile flow, step by step; every step but the last two is a pass
+// or a library call tested on its own.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/Driver/CompileModel.h"
+
+#include "lib/Driver/EntryPoints.h"
+#include "lib/Pipelines/Pipelines.h"
+#include "lib/Target/LLVMEmitter.h"
+#include "passes/Transforms/Passes.h"
+
+#include "dialects/tvc/IR/TvcOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+#include <set>
+
+using namespace mlir;
+using namespace mlir::tvc;
+
+namespace {
+
+/// Collects diagnostics into one error message.
+class ErrorCollector {
+public:
+  explicit ErrorCollector(MLIRContext *context)
+      : handler(context, [this](Diagnostic &diagnostic) {
+          llvm::raw_string_ostream os(messages);
+          if (!messages.empty())
+            os << "\n";
+          os << diagnostic.getLocation() << ": " << diagnostic;
+          return success();
+        }) {}
+  llvm::Error error(const llvm::Twine &what) {
+    return llvm::createStringError(what + (messages.empty() ? "" : ":\n") +
+                                   messages);
+  }
+
+private:
+  std::string messages;
+  ScopedDiagnosticHandler handler;
+};
+
+/// The role of entry point `name`: prefill, decode or forward.
+std::string roleOf(llvm::StringRef name) {
+  if (name.ends_with("_prefill"))
+    return "prefill";
+  if (name.ends_with("_decode"))
+    return "decode";
+  return "forward";
+}
+
+std::string dimsText(RankedTensorType type) {
+  if (type.getRank() == 0)
+    return "-";
+  std::string text;
+  for (int64_t dim : type.getShape())
+    text += (text.empty() ? "" : ",") +
+            std::to_string(ShapedType::isDynamic(dim) ? -1 : dim);
+  return text;
+}
+
+std::string buildManifest(llvm::ArrayRef<EntrySignature> entries,
+                          uint64_t weightsBytes) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "tvc-model 1\nweights " << weightsBytes << "\n";
+  for (const EntrySignature &entry : entries) {
+    os << "entry " << roleOf(entry.name) << " " << entry.name << " "
+       << entry.takesWeights << " " << entry.inPlaceResultsDropped << "\n";
+    for (size_t i = 0; i < entry.inputs.size(); ++i)
+      os << "input " << entry.inputNames[i] << " "
+         << getOnnxElementType(entry.inputs[i].getElementType()) << " "
+         << entry.inputIsCache[i] << " " << dimsText(entry.inputs[i]) << "\n";
+    for (size_t i = 0; i < entry.results.size(); ++i)
+      os << "result " << getOnnxElementType(entry.results[i].getElementType())
+         << " " << entry.resultUpdatesInput[i] << " "
+         << dimsText(entry.results[i]) << "\n";
+  }
+  os << "end\n";
+  return text;
+}
+
+/// Adds `tvc_model_<role>(ptr args)`, which calls the C interface of each
+/// entry with args[0..n), and the manifest string.
+LogicalResult addArtifactInterface(ModuleOp module,
+                                   llvm::ArrayRef<EntrySignature> entries,
+                                   llvm::StringRef manifest) {
+  MLIRContext *context = module.getContext();
+  OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+  Location loc = module.getLoc();
+  auto ptr = LLVM::LLVMPointerType::get(context);
+  std::set<std::string> roles;
+  for (const EntrySignature &entry : entries) {
+    std::string role = roleOf(entry.name);
+    if (!roles.insert(role).second)
+      return module.emitError() << "has two " << role
+                                << " entry points; an artifact has one of each";
+    auto wrapper = module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_" +
+                                                        entry.name);
+    auto function = LLVM::LLVMFuncOp::create(
+        builder, loc, "tvc_model_" + role,
+        LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context), {ptr}));
+    Block *body = function.addEntryBlock(builder);
+    OpBuilder inner = OpBuilder::atBlockBegin(body);
+    SmallVector<Value> arguments;
+    for (unsigned i = 0; i < wrapper.getNumArguments(); ++i) {
+      Value slot = LLVM::GEPOp::create(inner, loc, ptr, ptr,
+                                       body->getArgument(0),
+                                       ArrayRef<LLVM::GEPArg>{int32_t(i)});
+      arguments.push_back(LLVM::LoadOp::create(inner, loc, ptr, slot));
+    }
+    LLVM::CallOp::create(inner, loc, wrapper, arguments);
+    LLVM::ReturnOp::create(inner, loc, ValueRange());
+  }
+  std::string text = manifest.str();
+  text.push_back('\0');
+  auto type = LLVM::LLVMArrayType::get(IntegerType::get(context, 8),
+                                       text.size());
+  LLVM::GlobalOp::create(builder, loc, type, /*isConstant=*/true,
+                         LLVM::Linkage::External, "tvc_model_manifest",
+                         builder.getStringAttr(text));
+  return success();
+}
+
+} // namespace
+
+llvm::Expected<CpuArtifact>
+mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
+                         const CpuCompileOptions &options) {
+  MLIRContext *context = module->getContext();
+  ErrorCollector errors(context);
+
+  // KV-cached entry points, for models with attention that lack them.
+  bool hasAttention = false, hasDerived = false;
+  module->walk([&](AttentionOp) { hasAttention = true; });
+  for (auto function : module->getOps<func::FuncOp>())
+    hasDerived |= function.getSymName().ends_with("_decode");
+  if (hasAttention && !hasDerived) {
+    PassManager pm(context);
+    TvcDeriveDecodeOptions derive;
+    derive.maxSeqLen = options.maxSeqLen;
+    pm.addPass(createTvcDeriveDecode(derive));
+    if (failed(pm.run(*module)))
+      return errors.error("cannot derive the prefill/decode entry points");
+  }
+
+  llvm::Expected<std::vector<EntrySignature>> entries =
+      collectEntryPoints(*module);
+  if (!entries)
+    return entries.takeError();
+
+  PassManager pm(context);
+  buildCpuLoweringPipeline(pm);
+  if (failed(pm.run(*module)))
+    return errors.error("lowering failed");
+  if (llvm::Error error = resolveLoweredEntryPoints(*module, *entries))
+    return std::move(error);
+
+  CpuArtifact artifact;
+  uint64_t weightsBytes = 0;
+  if ((*module)->hasAttr("tvc.weights_bytes")) {
+    llvm::Expected<WeightsLayout> layout = getWeightsLayout(*module);
+    if (!layout)
+      return layout.takeError();
+    weightsBytes = layout->totalBytes;
+    if (weightsBytes > 0) {
+      llvm::Expected<AlignedBuffer> blob = AlignedBuffer::allocate(weightsBytes);
+      if (!blob)
+        return blob.takeError();
+      WeightStore store(options.weightsDir);
+      if (llvm::Error error = packWeights(*layout, store, blob->data()))
+        return std::move(error);
+      artifact.weights.emplace(std::move(*blob));
+    }
+  }
+  eraseWeightsLayout(*module);
+
+  artifact.manifest = buildManifest(*entries, weightsBytes);
+  if (failed(addArtifactInterface(*module, *entries, artifact.manifest)))
+    return errors.error("cannot add the artifact's entry points");
+
+  if (options.emit == EmitKind::Mlir) {
+    llvm::raw_string_ostream os(artifact.text);
+    module->print(os);
+    return std::move(artifact);
+  }
+  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
+      createCpuTargetMachine(options.cpu);
+  if (!machine)
+    return machine.takeError();
+  llvm::LLVMContext llvmContext;
+  llvm::Expected<std::unique_ptr<llvm::Module>> llvmModule =
+      translateAndOptimize(*module, llvmContext, **machine);
+  if (!llvmModule)
+    return llvmModule.takeError();
+  if (options.emit == EmitKind::Llvm) {
+    llvm::raw_string_ostream os(artifact.text);
+    (*llvmModule)->print(os, nullptr);
+    return std::move(artifact);
+  }
+  llvm::Expected<std::string> object = emitObject(**llvmModule, **machine);
+  if (!object)
+    return object.takeError();
+  artifact.text = std::move(*object);
+  return std::move(artifact);
+}
+
+llvm::Error mlir::tvc::writeWeightsFile(llvm::StringRef path,
+                                        const AlignedBuffer &weights) {
+  return llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
+    char header[64] = {};
+    std::memcpy(header, "TVCWGT01", 8);
+    uint64_t size = weights.size();
+    for (int byte = 0; byte < 8; ++byte)
+      header[8 + byte] = static_cast<char>((size >> (8 * byte)) & 0xff);
+    os.write(header, sizeof(header));
+    os.write(const_cast<AlignedBuffer &>(weights).data(), size);
+    return llvm::Error::success();
+  });
+}

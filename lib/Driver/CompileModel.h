@@ -1,0 +1,57 @@
+//===- CompileModel.h - Ahead-of-time compilation for the CPU ---*- C++ -*-===//
+//
+// What tvc-compile drives: derive the KV-cached entry points, lower with the
+// CPU pipeline, pack the weights blob, add the artifact's fixed-name entry
+// wrappers (`tvc_model_forward/prefill/decode(void **args)`) and its
+// manifest (`tvc_model_manifest`), translate to LLVM IR and emit an object.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TVC_LIB_DRIVER_COMPILEMODEL_H
+#define TVC_LIB_DRIVER_COMPILEMODEL_H
+
+#include "lib/Target/WeightsLayout.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/Error.h"
+
+#include <optional>
+#include <string>
+
+namespace mlir::tvc {
+
+enum class EmitKind { Mlir, Llvm, Object };
+
+struct CpuCompileOptions {
+  /// LLVM CPU name; empty or "native" for the host.
+  std::string cpu;
+  /// Directory relative weight files resolve against.
+  std::string weightsDir;
+  /// KV cache capacity; 0 lets tvc-derive-decode choose.
+  int64_t maxSeqLen = 0;
+  /// What to stop at.
+  EmitKind emit = EmitKind::Object;
+};
+
+struct CpuArtifact {
+  /// The lowered module (EmitKind::Mlir), LLVM IR (Llvm) or object (Object).
+  std::string text;
+  /// The manifest embedded in the artifact.
+  std::string manifest;
+  /// The packed weights blob (empty without weights).
+  std::optional<AlignedBuffer> weights;
+};
+
+/// Compiles `module` (consumed) for the CPU.
+llvm::Expected<CpuArtifact> compileForCpu(OwningOpRef<ModuleOp> module,
+                                          const CpuCompileOptions &options);
+
+/// Writes `weights` as a tvc weights file: the 8-byte magic "TVCWGT01", the
+/// blob size (u64, little endian), zero padding to 64 bytes, then the blob.
+/// Written whole or not at all.
+llvm::Error writeWeightsFile(llvm::StringRef path, const AlignedBuffer &weights);
+
+} // namespace mlir::tvc
+
+#endif // TVC_LIB_DRIVER_COMPILEMODEL_H

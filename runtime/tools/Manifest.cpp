@@ -1,0 +1,95 @@
+//===- Manifest.cpp - What a compiled tvc model says about itself ---------===//
+//
+// A line parser for the manifest format of Manifest.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/tools/Manifest.h"
+
+#include <cstdlib>
+#include <sstream>
+
+using namespace tvc;
+
+const ManifestEntry *Manifest::find(const std::string &role) const {
+  for (const ManifestEntry &entry : entries)
+    if (entry.role == role)
+      return &entry;
+  return nullptr;
+}
+
+static bool parseDims(const std::string &text, std::vector<int64_t> &dims) {
+  dims.clear();
+  if (text == "-")
+    return true;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    char *end = nullptr;
+    long long value = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0')
+      return false;
+    dims.push_back(value);
+  }
+  return true;
+}
+
+bool tvc::parseManifest(const std::string &text, Manifest &out,
+                        std::string &error) {
+  std::stringstream lines(text);
+  std::string line;
+  int number = 0;
+  bool sawHeader = false, sawEnd = false;
+  while (std::getline(lines, line)) {
+    ++number;
+    std::stringstream words(line);
+    std::string kind;
+    words >> kind;
+    bool ok = true;
+    if (kind == "tvc-model") {
+      int version = 0;
+      ok = static_cast<bool>(words >> version) && version == 1;
+      sawHeader = ok;
+    } else if (kind == "weights") {
+      ok = static_cast<bool>(words >> out.weightsBytes);
+    } else if (kind == "entry") {
+      ManifestEntry entry;
+      int weights = 0, dropped = 0;
+      ok = static_cast<bool>(words >> entry.role >> entry.function >> weights >>
+                             dropped);
+      entry.takesWeights = weights != 0;
+      entry.inPlaceDropped = dropped != 0;
+      out.entries.push_back(std::move(entry));
+    } else if (kind == "input" || kind == "result") {
+      ManifestTensor tensor;
+      std::string dims;
+      int flag = 0;
+      if (kind == "input") {
+        ok = static_cast<bool>(words >> tensor.name >> tensor.elementType >>
+                               flag >> dims);
+        tensor.isCache = flag != 0;
+      } else {
+        ok = static_cast<bool>(words >> tensor.elementType >>
+                               tensor.updatesInput >> dims);
+      }
+      ok = ok && !out.entries.empty() && parseDims(dims, tensor.dims);
+      if (ok)
+        (kind == "input" ? out.entries.back().inputs
+                         : out.entries.back().results)
+            .push_back(std::move(tensor));
+    } else if (kind == "end") {
+      sawEnd = true;
+    } else if (!kind.empty()) {
+      ok = false;
+    }
+    if (!ok) {
+      error = "malformed manifest line " + std::to_string(number) + ": " + line;
+      return false;
+    }
+  }
+  if (!sawHeader || !sawEnd) {
+    error = "the manifest lacks its 'tvc-model 1' header or 'end'";
+    return false;
+  }
+  return true;
+}

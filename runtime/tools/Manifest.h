@@ -1,0 +1,57 @@
+//===- Manifest.h - What a compiled tvc model says about itself -*- C++ -*-===//
+//
+// tvc-compile embeds a short text manifest (the global string
+// `tvc_model_manifest`) in every artifact; the runtime's model main reads it
+// to call the entry points without knowing the model. The format, one item
+// per line:
+//
+//   tvc-model 1
+//   weights <bytes of the weights blob>
+//   entry <role: forward|prefill|decode> <function> <takes_weights 0|1>
+//         <in_place_results_dropped 0|1>
+//   input <name> <onnx element type> <is_kv_cache 0|1> <d0,d1,...; -1 dynamic>
+//   result <onnx element type> <updated input index or -1> <dims>
+//   end
+//
+// input/result lines belong to the entry above them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TVC_RUNTIME_TOOLS_MANIFEST_H
+#define TVC_RUNTIME_TOOLS_MANIFEST_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tvc {
+
+struct ManifestTensor {
+  std::string name;
+  int32_t elementType = 0;
+  bool isCache = false;
+  int updatesInput = -1;
+  std::vector<int64_t> dims; // -1 where dynamic
+};
+
+struct ManifestEntry {
+  std::string role;
+  std::string function;
+  bool takesWeights = false;
+  bool inPlaceDropped = false;
+  std::vector<ManifestTensor> inputs;
+  std::vector<ManifestTensor> results;
+};
+
+struct Manifest {
+  uint64_t weightsBytes = 0;
+  std::vector<ManifestEntry> entries;
+  const ManifestEntry *find(const std::string &role) const;
+};
+
+/// Parses `text`; on failure returns false with a message in `error`.
+bool parseManifest(const std::string &text, Manifest &out, std::string &error);
+
+} // namespace tvc
+
+#endif // TVC_RUNTIME_TOOLS_MANIFEST_H

@@ -1,0 +1,177 @@
+//===- tvc-compile.cpp - Compile a tvc model to a native artifact ---------===//
+//
+// tvc-compile model.mlir --target=cpu [--cpu=x86-64-v3] -o model
+//             [--emit=exe|obj|llvm|mlir] [--max-seq-len=N]
+//
+// Derives KV-cached prefill/decode entry points, lowers for the CPU, and
+// writes an executable linked with the tvc runtime (default), an object
+// file, LLVM IR or the lowered MLIR. The weights go to `<output>.weights`
+// beside the artifact (mapped at run time). Every output is written whole
+// or not at all, and never over the input.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/tvc-compile/LinkConfig.h"
+
+#include "lib/Driver/CompileModel.h"
+#include "lib/Registration/Registration.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::tvc;
+
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("tvc-compile options");
+
+static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
+                                      cl::desc("<model.mlir | model.mlirbc>"),
+                                      cl::cat(category));
+static cl::opt<std::string> outputPath("o", cl::Required,
+                                       cl::desc("Output file"),
+                                       cl::value_desc("file"),
+                                       cl::cat(category));
+static cl::opt<std::string> target("target",
+                                   cl::desc("Target: cpu (cuda: not yet)"),
+                                   cl::init("cpu"), cl::cat(category));
+static cl::opt<std::string>
+    cpu("cpu",
+        cl::desc("CPU to compile for: native (default, the host's CPU and "
+                 "features), x86-64-v2, x86-64-v3, x86-64-v4, znver3, ..."),
+        cl::init("native"), cl::cat(category));
+static cl::opt<std::string>
+    emit("emit",
+         cl::desc("What to write: exe (an executable, default), obj, llvm, "
+                  "mlir (the lowered module)"),
+         cl::init("exe"), cl::cat(category));
+static cl::opt<int64_t>
+    maxSeqLen("max-seq-len",
+              cl::desc("KV cache capacity (default: the model's learned "
+                       "positions table)"),
+              cl::init(0), cl::cat(category));
+static cl::opt<std::string> weightsDir(
+    "weights-dir",
+    cl::desc("Directory relative weight files resolve against (default: the "
+             "model's directory)"),
+    cl::value_desc("dir"), cl::cat(category));
+
+static int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "tvc-compile") << message << "\n";
+  return 1;
+}
+
+/// Whether `a` and `b` name the same existing file.
+static bool sameFile(llvm::StringRef a, llvm::StringRef b) {
+  llvm::sys::fs::UniqueID first, second;
+  return !llvm::sys::fs::getUniqueID(a, first) &&
+         !llvm::sys::fs::getUniqueID(b, second) && first == second;
+}
+
+static llvm::Error writeFile(llvm::StringRef path, llvm::StringRef bytes) {
+  return llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
+    os << bytes;
+    return llvm::Error::success();
+  });
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "tvc-compile: compile a tvc model to a native artifact\n\n"
+      "  tvc-compile model.mlir -o model && ./model --prompt-ids 1,2,3\n");
+  if (target != "cpu")
+    return fail("--target=" + target +
+                " is not supported yet (only cpu; CUDA is planned)");
+  EmitKind kind;
+  if (emit == "exe" || emit == "obj")
+    kind = EmitKind::Object;
+  else if (emit == "llvm")
+    kind = EmitKind::Llvm;
+  else if (emit == "mlir")
+    kind = EmitKind::Mlir;
+  else
+    return fail("--emit=" + emit + ": expected exe, obj, llvm or mlir");
+  if (maxSeqLen < 0)
+    return fail("--max-seq-len must not be negative");
+  std::string weightsPath = outputPath + ".weights";
+  if (sameFile(inputPath, outputPath) || sameFile(inputPath, weightsPath))
+    return fail("the output would overwrite the input '" + inputPath + "'");
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputPath);
+  if (!buffer)
+    return fail("cannot read '" + inputPath + "': " +
+                buffer.getError().message());
+  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return fail("cannot parse '" + inputPath + "'");
+
+  CpuCompileOptions options;
+  options.cpu = cpu;
+  options.emit = kind;
+  options.maxSeqLen = maxSeqLen;
+  options.weightsDir = weightsDir.empty()
+                           ? llvm::sys::path::parent_path(inputPath).str()
+                           : weightsDir.getValue();
+  llvm::Expected<CpuArtifact> artifact =
+      compileForCpu(std::move(module), options);
+  if (!artifact)
+    return fail(llvm::toString(artifact.takeError()));
+
+  if (emit != "exe") {
+    if (llvm::Error error = writeFile(outputPath, artifact->text))
+      return fail(llvm::toString(std::move(error)));
+  } else {
+    // Link the object with the runtime's main into a temporary, then move
+    // it into place.
+    llvm::SmallString<128> object, linked;
+    if (llvm::sys::fs::createTemporaryFile("tvc-model", "o", object) ||
+        llvm::sys::fs::createUniqueFile(outputPath + ".tmp-%%%%%%", linked))
+      return fail("cannot create temporary files");
+    llvm::FileRemover removeObject(object), removeLinked(linked);
+    if (llvm::Error error = writeFile(object, artifact->text))
+      return fail(llvm::toString(std::move(error)));
+    std::vector<std::string> command{TVC_LINKER, object.str().str(), "-o",
+                                     linked.str().str()};
+    for (llvm::StringRef item : llvm::split(TVC_LINK_ARGUMENTS, ';'))
+      if (!item.empty())
+        command.push_back(item.str());
+    std::vector<llvm::StringRef> arguments(command.begin(), command.end());
+    std::string message;
+    int status = llvm::sys::ExecuteAndWait(TVC_LINKER, arguments, std::nullopt,
+                                           {}, 0, 0, &message);
+    if (status != 0)
+      return fail("linking with " + llvm::Twine(TVC_LINKER) + " failed" +
+                  (message.empty() ? "" : ": " + message));
+    if (std::error_code error = llvm::sys::fs::rename(linked, outputPath))
+      return fail("cannot write '" + outputPath + "': " + error.message());
+    removeLinked.releaseFile();
+  }
+  if (artifact->weights) {
+    if (llvm::Error error = writeWeightsFile(weightsPath, *artifact->weights))
+      return fail(llvm::toString(std::move(error)));
+  }
+  return 0;
+}
