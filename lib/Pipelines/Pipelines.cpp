@@ -50,7 +50,7 @@ void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   // KV caches written in place need not be returned: callers own them.
-  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
+  pm.addPass(createTvcDropCacheResults());
   // Frees for temporaries (a static arena plan replaces this later).
   bufferization::buildBufferDeallocationPipeline(pm);
   // Clones made for ownership (e.g. returning an argument) become copies.

@@ -113,4 +113,30 @@ def TvcDeriveDecode : Pass<"tvc-derive-decode", "::mlir::ModuleOp"> {
   ];
 }
 
+def TvcDropCacheResults : Pass<"tvc-drop-cache-results", "::mlir::ModuleOp"> {
+  let summary = "Stop returning KV caches that bufferization updated in place";
+  let description = [{
+    Runs after bufferization. A result marked `tvc.updates_arg = i` (see
+    `tvc-derive-decode`) that every return returns as the function's own
+    argument `i` is removed: the caller's buffer already holds the update,
+    and returning it would only make the deallocation pipeline copy it
+    (upstream's `drop-equivalent-buffer-results` leaves public functions
+    alone). Results that bufferization had to copy stay. Functions with
+    callers in the module are left unchanged.
+
+    ```mlir
+    func.func @f_decode(%ids: memref<1x1xi64>, ..., %kc: memref<1x64x64xf32>)
+        -> (memref<1x1x256xf32>, memref<1x64x64xf32> {tvc.updates_arg = 3 : i64}) {
+      ...
+      return %logits, %kc : memref<1x1x256xf32>, memref<1x64x64xf32>
+    }
+    // becomes
+    func.func @f_decode(...) -> memref<1x1x256xf32> {
+      ...
+      return %logits : memref<1x1x256xf32>
+    }
+    ```
+  }];
+}
+
 #endif // TVC_TRANSFORMS_PASSES
