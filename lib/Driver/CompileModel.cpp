@@ -7,6 +7,7 @@
 
 #include "lib/Driver/CompileModel.h"
 
+#include "lib/Driver/DiagnosticCollector.h"
 #include "lib/Driver/EntryPoints.h"
 #include "lib/Pipelines/Pipelines.h"
 #include "lib/Target/LLVMEmitter.h"
@@ -27,27 +28,6 @@ using namespace mlir;
 using namespace mlir::tvc;
 
 namespace {
-
-/// Collects diagnostics into one error message.
-class ErrorCollector {
-public:
-  explicit ErrorCollector(MLIRContext *context)
-      : handler(context, [this](Diagnostic &diagnostic) {
-          llvm::raw_string_ostream os(messages);
-          if (!messages.empty())
-            os << "\n";
-          os << diagnostic.getLocation() << ": " << diagnostic;
-          return success();
-        }) {}
-  llvm::Error error(const llvm::Twine &what) {
-    return llvm::createStringError(what + (messages.empty() ? "" : ":\n") +
-                                   messages);
-  }
-
-private:
-  std::string messages;
-  ScopedDiagnosticHandler handler;
-};
 
 /// The role of entry point `name`: prefill, decode or forward.
 std::string roleOf(llvm::StringRef name) {
@@ -137,7 +117,7 @@ llvm::Expected<CpuArtifact>
 mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
                          const CpuCompileOptions &options) {
   MLIRContext *context = module->getContext();
-  ErrorCollector errors(context);
+  DiagnosticCollector errors(context);
 
   // KV-cached entry points, for models with attention that lack them.
   bool hasAttention = false, hasDerived = false;

@@ -10,6 +10,9 @@
 
 #include "lib/Driver/JitModel.h"
 
+#include "lib/Driver/DiagnosticCollector.h"
+#include "runtime/base/MemrefDescriptor.h"
+
 #include "lib/Pipelines/Pipelines.h"
 #include "lib/Target/WeightsLayout.h"
 #include "runtime/api/tvc_kernels.h"
@@ -90,43 +93,9 @@ extern "C" void *profiledMalloc(size_t bytes) {
   return std::malloc(bytes);
 }
 
-/// Collects the diagnostics of a failed step into one error.
-class ErrorCollector {
-public:
-  explicit ErrorCollector(MLIRContext *context)
-      : handler(context, [this](Diagnostic &diagnostic) {
-          llvm::raw_string_ostream os(messages);
-          if (!messages.empty())
-            os << "\n";
-          os << diagnostic.getLocation() << ": " << diagnostic;
-          for (Diagnostic &note : diagnostic.getNotes())
-            os << "\n  note: " << note;
-          return success();
-        }) {}
-  llvm::Error error(const llvm::Twine &what) {
-    return llvm::createStringError(what + (messages.empty() ? "" : ":\n") +
-                                   messages);
-  }
-
-private:
-  std::string messages;
-  ScopedDiagnosticHandler handler;
-};
-
-/// A memref descriptor as 8-byte words: allocated, aligned, offset,
-/// sizes[rank], strides[rank].
-std::vector<int64_t> makeDescriptor(void *data,
+std::vector<int64_t> makeDescriptor(const void *data,
                                     llvm::ArrayRef<int64_t> shape) {
-  std::vector<int64_t> words(3 + 2 * shape.size());
-  words[0] = words[1] = reinterpret_cast<int64_t>(data);
-  words[2] = 0;
-  int64_t stride = 1;
-  for (size_t dim = shape.size(); dim-- > 0;) {
-    words[3 + dim] = shape[dim];
-    words[3 + shape.size() + dim] = stride;
-    stride *= shape[dim];
-  }
-  return words;
+  return ::tvc::makeMemrefDescriptor(data, shape.data(), shape.size());
 }
 
 } // namespace
@@ -160,7 +129,7 @@ llvm::Expected<std::unique_ptr<JitModel>>
 JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
                   const JitOptions &jitOptions) {
   MLIRContext *context = module->getContext();
-  ErrorCollector errors(context);
+  DiagnosticCollector errors(context);
 
   llvm::Expected<std::vector<EntrySignature>> collected =
       collectEntryPoints(*module);

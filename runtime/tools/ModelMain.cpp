@@ -15,6 +15,7 @@
 
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/api/tvc_sampling.h"
+#include "runtime/base/MemrefDescriptor.h"
 #include "runtime/tools/Manifest.h"
 
 #include <chrono>
@@ -63,18 +64,6 @@ int fail(const std::string &message) {
   return 1;
 }
 
-/// A memref descriptor {allocated, aligned, offset, sizes, strides}.
-std::vector<int64_t> descriptor(void *data, const std::vector<int64_t> &shape) {
-  std::vector<int64_t> words(3 + 2 * shape.size());
-  words[0] = words[1] = reinterpret_cast<int64_t>(data);
-  int64_t stride = 1;
-  for (size_t dim = shape.size(); dim-- > 0;) {
-    words[3 + dim] = shape[dim];
-    words[3 + shape.size() + dim] = stride;
-    stride *= shape[dim];
-  }
-  return words;
-}
 
 struct Buffer {
   std::vector<int64_t> shape;
@@ -99,10 +88,12 @@ bool call(void (*function)(void **), const tvc::ManifestEntry &entry,
           std::vector<float> &logits, std::vector<int64_t> &logitsShape) {
   std::vector<std::vector<int64_t>> descriptors;
   for (Buffer *input : inputs)
-    descriptors.push_back(descriptor(input->bytes.data(), input->shape));
-  if (entry.takesWeights)
-    descriptors.push_back(
-        descriptor(weights, {static_cast<int64_t>(weightsBytes)}));
+    descriptors.push_back(tvc::makeMemrefDescriptor(
+        input->bytes.data(), input->shape.data(), input->shape.size()));
+  if (entry.takesWeights) {
+    int64_t size = static_cast<int64_t>(weightsBytes);
+    descriptors.push_back(tvc::makeMemrefDescriptor(weights, &size, 1));
+  }
   std::vector<size_t> returned;
   size_t words = 0;
   for (size_t index = 0; index < entry.results.size(); ++index)
