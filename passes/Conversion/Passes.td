@@ -62,16 +62,19 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
     node's opset wins), one file per family:
 
     - `Elementwise.cpp`: Add Sub Mul Div Pow Max Min Sum Sqrt Exp Log Tanh
-      Erf Sin Cos Floor Ceil Neg Abs Reciprocal Sigmoid Relu Equal Less
-      LessOrEqual Greater GreaterOrEqual Not And Or Xor Where, one parallel
+      Erf Sin Cos Tan Sinh Cosh Floor Ceil Neg Abs Reciprocal Sigmoid Relu
+      Equal Less LessOrEqual Greater GreaterOrEqual Not And Or Xor Where,
+      one parallel
       `linalg.generic` with ONNX multidirectional (numpy) broadcasting of
       static unit dimensions (a dynamic dimension is taken not to stretch)
       and dynamic sizes read with `tensor.dim`; floats and signless
       integers (integer Div rounds toward zero);
-    - `Shape.cpp`: Shape, Reshape (constant shape, 0 and -1), Unsqueeze,
-      Squeeze, Flatten, Transpose, Concat, Slice (constant bounds, clamped,
-      negative steps), Expand, Gather (negative indices wrap, out-of-range
-      ones clamp), Split, Range, ConstantOfShape, Constant, Identity, Cast;
+    - `Shape.cpp`: Shape, Reshape (0 and -1, the shape constant or read at
+      run time), Unsqueeze, Squeeze, Flatten, Transpose, Concat, Slice
+      (constant axes and steps, negative ones included; starts and ends
+      constant or run-time, clamped), Expand, Gather (negative indices
+      wrap, out-of-range ones clamp), Split, Range, ConstantOfShape,
+      Constant, Identity, Cast, CastLike;
     - `Reduction.cpp`: ReduceSum/Mean/Max/Min (axes as attribute or input
       per opset, keepdims), Softmax and LogSoftmax (2-D coercion before
       opset 13), ArgMax/ArgMin;
@@ -80,8 +83,9 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
 
     Results take the types the importer's shape inference gave the nodes
     (a `tensor.cast` reconciles a shape the lowering knows better or
-    worse). A node no handler lowers (unknown op, other domain, a shape
-    operand that is not constant, an unsupported type) stays unchanged and
+    worse). A node no handler lowers (unknown op, other domain, axes read
+    at run time, an unsigned or otherwise unsupported type) stays
+    unchanged and
     the pass succeeds; with `strict` the pass fails instead, listing every
     remaining node's op type, opset and name in one error.
 

@@ -1,19 +1,22 @@
 //===- Shape.cpp - ONNX shape, layout and data movement nodes to linalg ---===//
 //
 // Shape, Reshape, Unsqueeze, Squeeze, Flatten, Transpose, Concat, Slice,
-// Expand, Gather, Split, Range, ConstantOfShape, Constant, Identity and
-// Cast. Reshapes are tensor.collapse_shape/expand_shape (sizes computed with
-// tensor.dim and folded where static), slices tensor.extract_slice,
-// transposes linalg.transpose, and gathers and ranges linalg.generic ops
-// computing their indices. Operands that shape the result (Reshape's shape,
-// Slice's starts and ends, axes lists) must be constants; sizes taken from a
-// tensor at run time (Shape, ConstantOfShape, Expand) may be dynamic.
+// Expand, Gather, Split, Range, ConstantOfShape, Constant, Identity, Cast
+// and CastLike. Reshapes are tensor.collapse_shape/expand_shape (sizes
+// computed with tensor.dim and folded where static; tensor.reshape when
+// several sizes are dynamic), slices tensor.extract_slice, transposes
+// linalg.transpose, and gathers and ranges linalg.generic ops computing
+// their indices. What decides the result's layout (axes, perm, Slice's
+// steps) must be constant; sizes and bounds (Reshape's shape, Slice's
+// starts and ends, Split's sizes, Expand's and ConstantOfShape's shapes)
+// may also be read at run time.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/Conversion/OnnxToLinalg/OnnxToLinalg.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -50,6 +53,12 @@ static LogicalResult checkArity(tvc_onnx::NodeOp node,
   return success();
 }
 
+/// True when a dimension of `value`'s type is a static 0.
+static bool hasZeroSize(Value value) {
+  return llvm::is_contained(cast<RankedTensorType>(value.getType()).getShape(),
+                            0);
+}
+
 /// The 1-D tensor holding all elements of `input` in row-major order.
 static Value flatten(OpBuilder &b, Location loc, Value input) {
   auto type = cast<RankedTensorType>(input.getType());
@@ -74,9 +83,19 @@ static Value flatten(OpBuilder &b, Location loc, Value input) {
 static Value reshapeTo(OpBuilder &b, Location loc, Value input,
                        ArrayRef<OpFoldResult> sizes) {
   Type element = cast<RankedTensorType>(input.getType()).getElementType();
-  Value flat = flatten(b, loc, input);
   SmallVector<int64_t> shape = getStaticShape(sizes);
   auto resultType = RankedTensorType::get(shape, element);
+  // Several dynamic sizes in one expand_shape group are valid IR, but
+  // expand-strided-metadata crashes on the buffer form (LLVM 22): such
+  // shapes take tensor.reshape with a shape tensor instead.
+  if (llvm::count_if(shape, ShapedType::isDynamic) > 1) {
+    SmallVector<Value> values;
+    for (OpFoldResult size : sizes)
+      values.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
+    Value shapeTensor = tensor::FromElementsOp::create(b, loc, values);
+    return tensor::ReshapeOp::create(b, loc, resultType, input, shapeTensor);
+  }
+  Value flat = flatten(b, loc, input);
   if (shape.size() == 1)
     return castTo(b, loc, flat, resultType);
   if (shape.empty()) {
@@ -134,6 +153,62 @@ static std::optional<SmallVector<int64_t>> getIntsOperand(tvc_onnx::NodeOp node,
   if (!node.getAttrs().get(name))
     return SmallVector<int64_t>();
   return getIntsAttr(node, name);
+}
+
+namespace {
+/// A list of integers read from an attribute or a constant, or from a 1-D
+/// integer tensor of static length at run time.
+struct IntList {
+  SmallVector<int64_t> constant;
+  /// The tensor read at run time (null for a constant list).
+  Value tensor;
+  size_t length = 0;
+
+  bool empty() const { return length == 0; }
+  bool isConstant() const { return !tensor; }
+
+  /// Element `i` as an index: a constant, or read and cast at run time.
+  OpFoldResult get(OpBuilder &b, Location loc, size_t i) const {
+    if (!tensor)
+      return b.getIndexAttr(constant[i]);
+    Value position = arith::ConstantIndexOp::create(b, loc, i);
+    Value element = tensor::ExtractOp::create(b, loc, tensor, position);
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), element)
+        .getResult();
+  }
+};
+} // namespace
+
+/// The integers of attribute `name` (`fromInput` false) or input `index`:
+/// a constant, or with `allowRuntime` a 1-D integer tensor of static
+/// length (or of `knownLength` when the caller knows it from a result
+/// type). Empty when absent; nullopt when not readable.
+static std::optional<IntList> getIntList(tvc_onnx::NodeOp node, bool fromInput,
+                                         unsigned index, StringRef name,
+                                         bool allowRuntime,
+                                         int64_t knownLength = -1) {
+  IntList list;
+  std::optional<SmallVector<int64_t>> constant =
+      getIntsOperand(node, fromInput, index, name);
+  if (constant) {
+    list.constant = *constant;
+    list.length = constant->size();
+    return list;
+  }
+  Value input = fromInput ? getOptionalInput(node, index) : Value();
+  RankedTensorType type = getRankedType(input);
+  if (!allowRuntime || !type || type.getRank() != 1 ||
+      !type.getElementType().isSignlessInteger() ||
+      type.getElementType().isInteger(1))
+    return std::nullopt;
+  int64_t length = type.getDimSize(0);
+  if (ShapedType::isDynamic(length))
+    length = knownLength;
+  if (length < 0)
+    return std::nullopt;
+  list.tensor = input;
+  list.length = length;
+  return list;
 }
 
 /// The MLIR element type of an ONNX TensorProto data type, or null for
@@ -202,15 +277,19 @@ static LogicalResult lowerIdentity(tvc_onnx::NodeOp node,
 }
 
 /// Cast -> an elementwise generic converting each element.
-static LogicalResult lowerCast(tvc_onnx::NodeOp node,
-                               PatternRewriter &rewriter) {
-  if (failed(checkArity(node, rewriter, 1, 1)))
+/// With `like` (CastLike), the target type is the second input's element
+/// type.
+static LogicalResult lowerCast(tvc_onnx::NodeOp node, PatternRewriter &rewriter,
+                               bool like) {
+  if (failed(checkArity(node, rewriter, like ? 2 : 1, like ? 2 : 1)))
     return failure();
   Value input = node.getInputs()[0];
   auto inputType = getRankedType(input);
   auto resultType = getRankedType(node.getResult(0));
-  Type to = getOnnxElementType(rewriter, getIntAttr(node, "to", 0));
-  if (!to || !isSupportedElementType(inputType.getElementType()))
+  Type to = like ? getRankedType(node.getInputs()[1]).getElementType()
+                 : getOnnxElementType(rewriter, getIntAttr(node, "to", 0));
+  if (!to || !isSupportedElementType(to) ||
+      !isSupportedElementType(inputType.getElementType()))
     return rewriter.notifyMatchFailure(node, "unsupported element types");
   if (to != resultType.getElementType())
     return rewriter.notifyMatchFailure(node,
@@ -291,15 +370,18 @@ static LogicalResult lowerReshape(tvc_onnx::NodeOp node,
   Value input = node.getInputs()[0];
   auto inputType = getRankedType(input);
   auto resultType = getRankedType(node.getResult(0));
-  std::optional<SmallVector<int64_t>> shape =
-      getConstantInts(node.getInputs()[1]);
+  // A shape tensor of unknown length has the result's rank.
+  std::optional<IntList> shape =
+      getIntList(node, /*fromInput=*/true, 1, "", /*allowRuntime=*/true,
+                 resultType.getRank());
   if (!shape)
-    return rewriter.notifyMatchFailure(node, "shape is not a constant");
-  if (static_cast<int64_t>(shape->size()) != resultType.getRank())
+    return rewriter.notifyMatchFailure(
+        node, "shape is neither constant nor a 1-D tensor of static length");
+  if (static_cast<int64_t>(shape->length) != resultType.getRank())
     return rewriter.notifyMatchFailure(node, "shape length is not the rank");
   bool allowZero = getIntAttr(node, "allowzero", 0) != 0;
   int64_t inferred = -1;
-  for (auto [dim, size] : llvm::enumerate(*shape)) {
+  for (auto [dim, size] : llvm::enumerate(shape->constant)) {
     if (size < -1)
       return rewriter.notifyMatchFailure(node, "negative size in shape");
     if (size == -1) {
@@ -317,23 +399,57 @@ static LogicalResult lowerReshape(tvc_onnx::NodeOp node,
   IndexMath math{rewriter, loc};
   SmallVector<OpFoldResult> inputSizes =
       tensor::getMixedSizes(rewriter, loc, input);
+  OpFoldResult total = rewriter.getIndexAttr(1);
+  for (OpFoldResult size : inputSizes)
+    total = math.mul(total, size);
   SmallVector<OpFoldResult> sizes;
-  OpFoldResult known = rewriter.getIndexAttr(1);
-  for (auto [dim, size] : llvm::enumerate(*shape)) {
-    OpFoldResult value =
-        size == 0 && !allowZero ? inputSizes[dim] : rewriter.getIndexAttr(size);
-    sizes.push_back(value);
-    if (static_cast<int64_t>(dim) != inferred)
-      known = math.mul(known, value);
-  }
-  if (inferred >= 0) {
-    if (isConstantIntValue(known, 0))
-      return rewriter.notifyMatchFailure(node,
-                                         "-1 with a zero-sized dimension");
-    OpFoldResult total = rewriter.getIndexAttr(1);
-    for (OpFoldResult size : inputSizes)
-      total = math.mul(total, size);
-    sizes[inferred] = math.div(total, known);
+  if (shape->isConstant()) {
+    OpFoldResult known = rewriter.getIndexAttr(1);
+    for (auto [dim, size] : llvm::enumerate(shape->constant)) {
+      OpFoldResult value = size == 0 && !allowZero
+                               ? inputSizes[dim]
+                               : rewriter.getIndexAttr(size);
+      sizes.push_back(value);
+      if (static_cast<int64_t>(dim) != inferred)
+        known = math.mul(known, value);
+    }
+    if (inferred >= 0) {
+      if (isConstantIntValue(known, 0))
+        return rewriter.notifyMatchFailure(node,
+                                           "-1 with a zero-sized dimension");
+      sizes[inferred] = math.div(total, known);
+    }
+  } else {
+    // The same rules evaluated at run time: 0 copies the input's size, the
+    // -1 (if any) is the element count over the product of the others.
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value minusOne = arith::ConstantIndexOp::create(rewriter, loc, -1);
+    auto equals = [&](Value lhs, Value rhs) {
+      return arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, lhs,
+                                   rhs);
+    };
+    SmallVector<Value> requested;
+    Value known = one;
+    for (size_t dim = 0; dim < shape->length; ++dim) {
+      Value size = math.value(shape->get(rewriter, loc, dim));
+      if (!allowZero && static_cast<int64_t>(dim) < inputType.getRank())
+        size = arith::SelectOp::create(rewriter, loc, equals(size, zero),
+                                       math.value(inputSizes[dim]), size);
+      requested.push_back(size);
+      Value factor = arith::SelectOp::create(rewriter, loc,
+                                             equals(size, minusOne), one, size);
+      known = arith::MulIOp::create(rewriter, loc, known, factor);
+    }
+    // A zero-sized known part cannot leave a -1 to infer; avoid dividing
+    // by zero.
+    Value divisor = arith::MaxSIOp::create(rewriter, loc, known, one);
+    Value rest =
+        arith::DivSIOp::create(rewriter, loc, math.value(total), divisor);
+    for (Value size : requested)
+      sizes.push_back(arith::SelectOp::create(
+                          rewriter, loc, equals(size, minusOne), rest, size)
+                          .getResult());
   }
   refineSizes(rewriter, sizes, resultType);
   replaceNodeWithCasts(node, rewriter, reshapeTo(rewriter, loc, input, sizes));
@@ -506,6 +622,10 @@ static LogicalResult lowerConcat(tvc_onnx::NodeOp node,
   sizes[*axis] = total;
   Value result = createEmpty(rewriter, loc, sizes, resultType.getElementType());
   for (auto [input, offset] : llvm::zip_equal(node.getInputs(), offsets)) {
+    // An empty input adds nothing (and insert_slice rejects offsets into a
+    // static zero size).
+    if (hasZeroSize(input) || hasZeroSize(result))
+      continue;
     SmallVector<OpFoldResult> inputOffsets(rank, rewriter.getIndexAttr(0));
     inputOffsets[*axis] = offset;
     SmallVector<OpFoldResult> inputSizes =
@@ -532,13 +652,13 @@ static LogicalResult lowerSplit(tvc_onnx::NodeOp node,
       normalizeAxis(getIntAttr(node, "axis", 0), rank);
   if (!axis)
     return rewriter.notifyMatchFailure(node, "axis out of range");
-  std::optional<SmallVector<int64_t>> split =
-      getIntsOperand(node, splitFromInput, 1, "split");
+  std::optional<IntList> split = getIntList(node, splitFromInput, 1, "split",
+                                            /*allowRuntime=*/true);
   if (!split)
-    return rewriter.notifyMatchFailure(node, "split is not constant");
-  if (!split->empty() && split->size() != numResults)
+    return rewriter.notifyMatchFailure(node, "split is not readable");
+  if (!split->empty() && split->length != numResults)
     return rewriter.notifyMatchFailure(node, "split has the wrong length");
-  if (llvm::any_of(*split, [](int64_t size) { return size < 0; }))
+  if (llvm::any_of(split->constant, [](int64_t size) { return size < 0; }))
     return rewriter.notifyMatchFailure(node, "negative split size");
   Location loc = node.getLoc();
   IndexMath math{rewriter, loc};
@@ -551,27 +671,33 @@ static LogicalResult lowerSplit(tvc_onnx::NodeOp node,
     pieces.push_back(math.sub(
         dimSize, math.mul(chunk, rewriter.getIndexAttr(numResults - 1))));
   } else {
-    for (int64_t size : *split)
-      pieces.push_back(rewriter.getIndexAttr(size));
+    for (size_t i = 0; i < split->length; ++i)
+      pieces.push_back(split->get(rewriter, loc, i));
   }
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, input);
   SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
   SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+  Type element = getRankedType(input).getElementType();
   SmallVector<Value> results;
   for (OpFoldResult piece : pieces) {
     sizes[*axis] = piece;
-    results.push_back(tensor::ExtractSliceOp::create(rewriter, loc, input,
-                                                     offsets, sizes, strides));
+    // Slices of an empty tensor are empty tensors (extract_slice rejects
+    // any offset into a static zero size).
+    if (hasZeroSize(input))
+      results.push_back(createEmpty(rewriter, loc, sizes, element));
+    else
+      results.push_back(tensor::ExtractSliceOp::create(
+          rewriter, loc, input, offsets, sizes, strides));
     offsets[*axis] = math.add(offsets[*axis], piece);
   }
   replaceNodeWithCasts(node, rewriter, results);
   return success();
 }
 
-/// Slice with constant starts, ends, axes and steps: bounds are clamped as
-/// ONNX specifies (negative ones count from the end, INT64_MAX means the
-/// end); positive steps give a tensor.extract_slice, a negative step a
-/// generic reading backwards.
+/// Slice with constant axes and steps and constant or run-time starts and
+/// ends: bounds are clamped as ONNX specifies (negative ones count from the
+/// end, INT64_MAX means the end); positive steps give a
+/// tensor.extract_slice, a negative step a generic reading backwards.
 static LogicalResult lowerSlice(tvc_onnx::NodeOp node,
                                 PatternRewriter &rewriter, bool fromInputs) {
   if (failed(
@@ -580,29 +706,30 @@ static LogicalResult lowerSlice(tvc_onnx::NodeOp node,
   Value input = node.getInputs()[0];
   auto inputType = getRankedType(input);
   int64_t rank = inputType.getRank();
-  std::optional<SmallVector<int64_t>> starts =
-      getIntsOperand(node, fromInputs, 1, "starts");
-  std::optional<SmallVector<int64_t>> ends =
-      getIntsOperand(node, fromInputs, 2, "ends");
+  std::optional<IntList> starts =
+      getIntList(node, fromInputs, 1, "starts", /*allowRuntime=*/true);
+  std::optional<IntList> ends =
+      getIntList(node, fromInputs, 2, "ends", /*allowRuntime=*/true);
   std::optional<SmallVector<int64_t>> axes =
       getIntsOperand(node, fromInputs, 3, "axes");
   std::optional<SmallVector<int64_t>> steps =
       fromInputs ? getIntsOperand(node, true, 4, "") : SmallVector<int64_t>();
   if (!starts || !ends || !axes || !steps)
     return rewriter.notifyMatchFailure(
-        node, "starts, ends, axes and steps must be constants");
-  size_t count = starts->size();
+        node, "axes and steps must be constants, starts and ends constants "
+              "or 1-D tensors of static length");
+  size_t count = starts->length;
   if (axes->empty())
     for (size_t i = 0; i < count; ++i)
       axes->push_back(i);
   if (steps->empty())
     steps->assign(count, 1);
-  if (ends->size() != count || axes->size() != count || steps->size() != count)
+  if (ends->length != count || axes->size() != count || steps->size() != count)
     return rewriter.notifyMatchFailure(node,
                                        "slice parameters differ in length");
 
-  // Per dimension: start, end and step (dimensions not sliced keep all).
-  SmallVector<std::optional<std::array<int64_t, 3>>> bounds(rank);
+  // Per sliced dimension: its position in starts/ends, and its step.
+  SmallVector<std::optional<std::pair<size_t, int64_t>>> bounds(rank);
   for (size_t i = 0; i < count; ++i) {
     std::optional<int64_t> axis = normalizeAxis((*axes)[i], rank);
     if (!axis || bounds[*axis])
@@ -610,7 +737,7 @@ static LogicalResult lowerSlice(tvc_onnx::NodeOp node,
     // Step 0 is invalid; INT64_MIN has no positive counterpart.
     if ((*steps)[i] == 0 || (*steps)[i] == std::numeric_limits<int64_t>::min())
       return rewriter.notifyMatchFailure(node, "step 0 or INT64_MIN");
-    bounds[*axis] = {(*starts)[i], (*ends)[i], (*steps)[i]};
+    bounds[*axis] = std::make_pair(i, (*steps)[i]);
   }
 
   Location loc = node.getLoc();
@@ -625,18 +752,31 @@ static LogicalResult lowerSlice(tvc_onnx::NodeOp node,
       strides.push_back(rewriter.getIndexAttr(1));
       continue;
     }
-    auto [start, end, step] = *bounds[dim];
+    auto [position, step] = *bounds[dim];
     // Clamp into [0, size] going forwards, [-1, size - 1] backwards.
     OpFoldResult low = rewriter.getIndexAttr(step > 0 ? 0 : -1);
     OpFoldResult high =
         step > 0 ? dimSize : math.sub(dimSize, rewriter.getIndexAttr(1));
-    auto clampBound = [&](int64_t bound) -> OpFoldResult {
-      if (bound < 0)
-        return math.max(low, math.add(dimSize, rewriter.getIndexAttr(bound)));
-      return math.min(rewriter.getIndexAttr(bound), high);
+    auto clampBound = [&](OpFoldResult bound) -> OpFoldResult {
+      auto wrapped = [&] { return math.max(low, math.add(dimSize, bound)); };
+      auto capped = [&] { return math.min(bound, high); };
+      if (std::optional<int64_t> known = getConstantIntValue(bound)) {
+        // Sizes are never negative: a forward slice from 0 starts at 0.
+        if (*known == 0 && step > 0)
+          return bound;
+        return *known < 0 ? wrapped() : capped();
+      }
+      // A bound read at run time: its sign picks the clamp.
+      Value negative = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::slt, math.value(bound),
+          math.value(rewriter.getIndexAttr(0)));
+      return arith::SelectOp::create(rewriter, loc, negative,
+                                     math.value(wrapped()),
+                                     math.value(capped()))
+          .getResult();
     };
-    OpFoldResult first = clampBound(start);
-    OpFoldResult last = clampBound(end);
+    OpFoldResult first = clampBound(starts->get(rewriter, loc, position));
+    OpFoldResult last = clampBound(ends->get(rewriter, loc, position));
     OpFoldResult span =
         step > 0 ? math.sub(last, first) : math.sub(first, last);
     OpFoldResult size =
@@ -649,7 +789,10 @@ static LogicalResult lowerSlice(tvc_onnx::NodeOp node,
   }
 
   Value result;
-  if (!backwards) {
+  if (hasZeroSize(input)) {
+    // Nothing to read (and extract_slice rejects offsets into a zero size).
+    result = createEmpty(rewriter, loc, sizes, inputType.getElementType());
+  } else if (!backwards) {
     result = tensor::ExtractSliceOp::create(rewriter, loc, input, offsets,
                                             sizes, strides);
   } else {
@@ -1004,7 +1147,13 @@ void mlir::tvc::registerOnnxShapeToLinalgHandlers(OnnxHandlerTable &table) {
   table.onOp("Cast", 6,
              "elementwise conversion (f16/bf16/f32/f64, "
              "i8-i64, bool)",
-             lowerCast);
+             [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
+               return lowerCast(node, rewriter, /*like=*/false);
+             });
+  table.onOp("CastLike", 15, "Cast to the second input's element type",
+             [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
+               return lowerCast(node, rewriter, /*like=*/true);
+             });
   table.onOp("Shape", 1,
              "tensor.from_elements of the sizes (start/end of "
              "opset 15)",

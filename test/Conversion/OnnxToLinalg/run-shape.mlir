@@ -80,6 +80,22 @@ func.func @slice_clamped(%m: tensor<?x6xf32>) -> tensor<?x2xf32> {
   return %y : tensor<?x2xf32>
 }
 
+func.func @reshape_runtime_shape(%x: tensor<2x?x6xf32>, %shape: tensor<4xi64>) -> tensor<2x?x?x?xf32> {
+  %y = tvc_onnx.node "Reshape"(%x, %shape) {attrs = {}, domain = "", version = 17 : i64} : (tensor<2x?x6xf32>, tensor<4xi64>) -> tensor<2x?x?x?xf32>
+  return %y : tensor<2x?x?x?xf32>
+}
+
+func.func @slice_runtime_bounds(%m: tensor<?x6xf32>, %starts: tensor<1xi64>, %ends: tensor<1xi64>) -> tensor<?x6xf32> {
+  %axes = arith.constant dense<[0]> : tensor<1xi64>
+  %y = tvc_onnx.node "Slice"(%m, %starts, %ends, %axes) {attrs = {}, domain = "", version = 17 : i64} : (tensor<?x6xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x6xf32>
+  return %y : tensor<?x6xf32>
+}
+
+func.func @split_runtime_sizes(%x: tensor<2x?x6xf32>, %split: tensor<2xi64>) -> tensor<2x?x?xf32> {
+  %p:2 = tvc_onnx.node "Split"(%x, %split) {attrs = {axis = 2 : i64}, domain = "", version = 17 : i64} : (tensor<2x?x6xf32>, tensor<2xi64>) -> (tensor<2x?x?xf32>, tensor<2x?x?xf32>)
+  return %p#1 : tensor<2x?x?xf32>
+}
+
 func.func @expand_broadcast(%c: tensor<?x1xf32>) -> tensor<2x?x3xf32> {
   %shape = arith.constant dense<[2, 1, 3]> : tensor<3xi64>
   %y = tvc_onnx.node "Expand"(%c, %shape) {attrs = {}, domain = "", version = 17 : i64} : (tensor<?x1xf32>, tensor<3xi64>) -> tensor<2x?x3xf32>
@@ -310,6 +326,64 @@ func.func @main() {
   %u9 = tensor.cast %flat9 : tensor<?xf32> to tensor<*xf32>
   call @printMemrefF32(%u9) : (tensor<*xf32>) -> ()
 
+  /// Reshape [2, ?, 6] by a shape [0, -1, 3, 2] known only at run time.
+  // CHECK: rank = 1 offset = 0 sizes = [36] strides = [1] data =
+  // CHECK-NEXT: [2.853, -1.357,
+  // CHECK-SAME: 2.465, -2.332,
+  // CHECK-SAME: 1.519, -1.571,
+  // CHECK-SAME: 2.53, -2.046,
+  // CHECK-SAME: 1.977, -2.05,
+  // CHECK-SAME: -2.673, 1.082,
+  // CHECK-SAME: 0.621, 2.138,
+  // CHECK-SAME: -0.44, 0.333,
+  // CHECK-SAME: -2.643, 2.373,
+  // CHECK-SAME: 2.728, 2.965,
+  // CHECK-SAME: -1.743, -2.401,
+  // CHECK-SAME: -1.983, -1.014,
+  // CHECK-SAME: 2.84, 2.324,
+  // CHECK-SAME: 1.029, -2.328,
+  // CHECK-SAME: 2.51, -1.585,
+  // CHECK-SAME: -0.785, 0.247,
+  // CHECK-SAME: 1.802, 2.575,
+  // CHECK-SAME: -1.004, -1.694]
+  %x_10_c = arith.constant dense<[[[2.8529999256134033, -1.3569999933242798, 2.4649999141693115, -2.3320000171661377, 1.5190000534057617, -1.5709999799728394], [2.5299999713897705, -2.0460000038146973, 1.9769999980926514, -2.049999952316284, -2.6730000972747803, 1.0820000171661377], [0.6209999918937683, 2.138000011444092, -0.4399999976158142, 0.3330000042915344, -2.6429998874664307, 2.372999906539917]], [[2.7279999256134033, 2.9649999141693115, -1.7430000305175781, -2.4010000228881836, -1.9830000400543213, -1.0140000581741333], [2.8399999141693115, 2.3239998817443848, 1.0290000438690186, -2.328000068664551, 2.509999990463257, -1.5850000381469727], [-0.7850000262260437, 0.24699999392032623, 1.8020000457763672, 2.575000047683716, -1.003999948501587, -1.694000005722046]]]> : tensor<2x3x6xf32>
+  %x_10 = tensor.cast %x_10_c : tensor<2x3x6xf32> to tensor<2x?x6xf32>
+  %shape_10_c = arith.constant dense<[0, -1, 3, 2]> : tensor<4xi64>
+  %r10 = call @reshape_runtime_shape(%x_10, %shape_10_c) : (tensor<2x?x6xf32>, tensor<4xi64>) -> tensor<2x?x?x?xf32>
+  %flat10 = tensor.collapse_shape %r10 [[0, 1, 2, 3]] : tensor<2x?x?x?xf32> into tensor<?xf32>
+  %u10 = tensor.cast %flat10 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u10) : (tensor<*xf32>) -> ()
+
+  /// Slice rows [-3, INT64_MAX) of [?, 6] with both bounds read at run time.
+  // CHECK: rank = 1 offset = 0 sizes = [18] strides = [1] data =
+  // CHECK-NEXT: [-0.761, -1.278, 2.801, -0.45, -0.786, 2.411,
+  // CHECK-SAME: 0.206, -2.645, -2.658, 1.446, 2.635, 0.986,
+  // CHECK-SAME: 0.688, 2.174, 1.212, 1.702, 2.124, 2.649]
+  %m_11_c = arith.constant dense<[[-2.9660000801086426, -1.0870000123977661, -1.5449999570846558, -1.9459999799728394, -2.6519999504089355, -0.4569999873638153], [-0.7609999775886536, -1.277999997138977, 2.8010001182556152, -0.44999998807907104, -0.7860000133514404, 2.4110000133514404], [0.20600000023841858, -2.6449999809265137, -2.6579999923706055, 1.4459999799728394, 2.634999990463257, 0.9860000014305115], [0.6880000233650208, 2.1740000247955322, 1.2120000123977661, 1.7020000219345093, 2.124000072479248, 2.6489999294281006]]> : tensor<4x6xf32>
+  %m_11 = tensor.cast %m_11_c : tensor<4x6xf32> to tensor<?x6xf32>
+  %starts_11_c = arith.constant dense<[-3]> : tensor<1xi64>
+  %ends_11_c = arith.constant dense<[9223372036854775807]> : tensor<1xi64>
+  %r11 = call @slice_runtime_bounds(%m_11, %starts_11_c, %ends_11_c) : (tensor<?x6xf32>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x6xf32>
+  %flat11 = tensor.collapse_shape %r11 [[0, 1]] : tensor<?x6xf32> into tensor<?xf32>
+  %u11 = tensor.cast %flat11 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u11) : (tensor<*xf32>) -> ()
+
+  /// Split [2, ?, 6] on axis 2 into sizes [2, 4] read at run time; the second piece returned.
+  // CHECK: rank = 1 offset = 0 sizes = [24] strides = [1] data =
+  // CHECK-NEXT: [2.465, -2.332, 1.519, -1.571,
+  // CHECK-SAME: 1.977, -2.05, -2.673, 1.082,
+  // CHECK-SAME: -0.44, 0.333, -2.643, 2.373,
+  // CHECK-SAME: -1.743, -2.401, -1.983, -1.014,
+  // CHECK-SAME: 1.029, -2.328, 2.51, -1.585,
+  // CHECK-SAME: 1.802, 2.575, -1.004, -1.694]
+  %x_12_c = arith.constant dense<[[[2.8529999256134033, -1.3569999933242798, 2.4649999141693115, -2.3320000171661377, 1.5190000534057617, -1.5709999799728394], [2.5299999713897705, -2.0460000038146973, 1.9769999980926514, -2.049999952316284, -2.6730000972747803, 1.0820000171661377], [0.6209999918937683, 2.138000011444092, -0.4399999976158142, 0.3330000042915344, -2.6429998874664307, 2.372999906539917]], [[2.7279999256134033, 2.9649999141693115, -1.7430000305175781, -2.4010000228881836, -1.9830000400543213, -1.0140000581741333], [2.8399999141693115, 2.3239998817443848, 1.0290000438690186, -2.328000068664551, 2.509999990463257, -1.5850000381469727], [-0.7850000262260437, 0.24699999392032623, 1.8020000457763672, 2.575000047683716, -1.003999948501587, -1.694000005722046]]]> : tensor<2x3x6xf32>
+  %x_12 = tensor.cast %x_12_c : tensor<2x3x6xf32> to tensor<2x?x6xf32>
+  %split_12_c = arith.constant dense<[2, 4]> : tensor<2xi64>
+  %r12 = call @split_runtime_sizes(%x_12, %split_12_c) : (tensor<2x?x6xf32>, tensor<2xi64>) -> tensor<2x?x?xf32>
+  %flat12 = tensor.collapse_shape %r12 [[0, 1, 2]] : tensor<2x?x?xf32> into tensor<?xf32>
+  %u12 = tensor.cast %flat12 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u12) : (tensor<*xf32>) -> ()
+
   /// Expand [?, 1] to the constant shape [2, 1, 3]: result [2, ?, 3].
   // CHECK: rank = 1 offset = 0 sizes = [18] strides = [1] data =
   // CHECK-NEXT: [2.616, 2.616, 2.616,
@@ -318,24 +392,24 @@ func.func @main() {
   // CHECK-SAME: 2.616, 2.616, 2.616,
   // CHECK-SAME: -0.642, -0.642, -0.642,
   // CHECK-SAME: -0.32, -0.32, -0.32]
-  %c_10_c = arith.constant dense<[[2.615999937057495], [-0.6420000195503235], [-0.3199999928474426]]> : tensor<3x1xf32>
-  %c_10 = tensor.cast %c_10_c : tensor<3x1xf32> to tensor<?x1xf32>
-  %r10 = call @expand_broadcast(%c_10) : (tensor<?x1xf32>) -> tensor<2x?x3xf32>
-  %flat10 = tensor.collapse_shape %r10 [[0, 1, 2]] : tensor<2x?x3xf32> into tensor<?xf32>
-  %u10 = tensor.cast %flat10 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u10) : (tensor<*xf32>) -> ()
+  %c_13_c = arith.constant dense<[[2.615999937057495], [-0.6420000195503235], [-0.3199999928474426]]> : tensor<3x1xf32>
+  %c_13 = tensor.cast %c_13_c : tensor<3x1xf32> to tensor<?x1xf32>
+  %r13 = call @expand_broadcast(%c_13) : (tensor<?x1xf32>) -> tensor<2x?x3xf32>
+  %flat13 = tensor.collapse_shape %r13 [[0, 1, 2]] : tensor<2x?x3xf32> into tensor<?xf32>
+  %u13 = tensor.cast %flat13 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u13) : (tensor<*xf32>) -> ()
 
   /// Expand [1, 4] to a shape tensor [3, 1] known only at run time: result [3, 4].
   // CHECK: rank = 1 offset = 0 sizes = [12] strides = [1] data =
   // CHECK-NEXT: [1.468, 2.888, -1.832, -2.724,
   // CHECK-SAME: 1.468, 2.888, -1.832, -2.724,
   // CHECK-SAME: 1.468, 2.888, -1.832, -2.724]
-  %row_11_c = arith.constant dense<[[1.468000054359436, 2.888000011444092, -1.8320000171661377, -2.7239999771118164]]> : tensor<1x4xf32>
-  %shape_11_c = arith.constant dense<[3, 1]> : tensor<2xi64>
-  %r11 = call @expand_runtime_shape(%row_11_c, %shape_11_c) : (tensor<1x4xf32>, tensor<2xi64>) -> tensor<?x4xf32>
-  %flat11 = tensor.collapse_shape %r11 [[0, 1]] : tensor<?x4xf32> into tensor<?xf32>
-  %u11 = tensor.cast %flat11 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u11) : (tensor<*xf32>) -> ()
+  %row_14_c = arith.constant dense<[[1.468000054359436, 2.888000011444092, -1.8320000171661377, -2.7239999771118164]]> : tensor<1x4xf32>
+  %shape_14_c = arith.constant dense<[3, 1]> : tensor<2xi64>
+  %r14 = call @expand_runtime_shape(%row_14_c, %shape_14_c) : (tensor<1x4xf32>, tensor<2xi64>) -> tensor<?x4xf32>
+  %flat14 = tensor.collapse_shape %r14 [[0, 1]] : tensor<?x4xf32> into tensor<?xf32>
+  %u14 = tensor.cast %flat14 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u14) : (tensor<*xf32>) -> ()
 
   /// Gather rows of a [6, 4] weight by i64 ids [1, ?] (an embedding); id -1 is the last row.
   // CHECK: rank = 1 offset = 0 sizes = [16] strides = [1] data =
@@ -343,22 +417,22 @@ func.func @main() {
   // CHECK-SAME: -1.071, -0.312, -2.234, 1.365,
   // CHECK-SAME: 0.248, 1.779, -2.513, -0.061,
   // CHECK-SAME: -0.652, -2.747, -0.524, -2.008]
-  %table_12_c = arith.constant dense<[[-1.0709999799728394, -0.31200000643730164, -2.2339999675750732, 1.3650000095367432], [-0.3580000102519989, 0.6589999794960022, 2.131999969482422, 2.871999979019165], [-0.6520000100135803, -2.746999979019165, -0.5239999890327454, -2.007999897003174], [-1.4859999418258667, 1.4600000381469727, -1.5670000314712524, -0.3100000023841858], [2.240000009536743, 2.5360000133514404, 0.23600000143051147, 2.5269999504089355], [0.24799999594688416, 1.7790000438690186, -2.513000011444092, -0.061000000685453415]]> : tensor<6x4xf32>
-  %ids_12_c = arith.constant dense<[[5, 0, -1, 2]]> : tensor<1x4xi64>
-  %ids_12 = tensor.cast %ids_12_c : tensor<1x4xi64> to tensor<1x?xi64>
-  %r12 = call @gather_weight_rows(%table_12_c, %ids_12) : (tensor<6x4xf32>, tensor<1x?xi64>) -> tensor<1x?x4xf32>
-  %flat12 = tensor.collapse_shape %r12 [[0, 1, 2]] : tensor<1x?x4xf32> into tensor<?xf32>
-  %u12 = tensor.cast %flat12 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u12) : (tensor<*xf32>) -> ()
+  %table_15_c = arith.constant dense<[[-1.0709999799728394, -0.31200000643730164, -2.2339999675750732, 1.3650000095367432], [-0.3580000102519989, 0.6589999794960022, 2.131999969482422, 2.871999979019165], [-0.6520000100135803, -2.746999979019165, -0.5239999890327454, -2.007999897003174], [-1.4859999418258667, 1.4600000381469727, -1.5670000314712524, -0.3100000023841858], [2.240000009536743, 2.5360000133514404, 0.23600000143051147, 2.5269999504089355], [0.24799999594688416, 1.7790000438690186, -2.513000011444092, -0.061000000685453415]]> : tensor<6x4xf32>
+  %ids_15_c = arith.constant dense<[[5, 0, -1, 2]]> : tensor<1x4xi64>
+  %ids_15 = tensor.cast %ids_15_c : tensor<1x4xi64> to tensor<1x?xi64>
+  %r15 = call @gather_weight_rows(%table_15_c, %ids_15) : (tensor<6x4xf32>, tensor<1x?xi64>) -> tensor<1x?x4xf32>
+  %flat15 = tensor.collapse_shape %r15 [[0, 1, 2]] : tensor<1x?x4xf32> into tensor<?xf32>
+  %u15 = tensor.cast %flat15 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u15) : (tensor<*xf32>) -> ()
 
   /// Gather with a scalar index -2 on axis 1 of [?, 6]: column 4, the axis dropped.
   // CHECK: rank = 1 offset = 0 sizes = [4] strides = [1] data =
   // CHECK-NEXT: [-2.652, -0.786, 2.635, 2.124]
-  %m_13_c = arith.constant dense<[[-2.9660000801086426, -1.0870000123977661, -1.5449999570846558, -1.9459999799728394, -2.6519999504089355, -0.4569999873638153], [-0.7609999775886536, -1.277999997138977, 2.8010001182556152, -0.44999998807907104, -0.7860000133514404, 2.4110000133514404], [0.20600000023841858, -2.6449999809265137, -2.6579999923706055, 1.4459999799728394, 2.634999990463257, 0.9860000014305115], [0.6880000233650208, 2.1740000247955322, 1.2120000123977661, 1.7020000219345093, 2.124000072479248, 2.6489999294281006]]> : tensor<4x6xf32>
-  %m_13 = tensor.cast %m_13_c : tensor<4x6xf32> to tensor<?x6xf32>
-  %r13 = call @gather_axis_one_scalar(%m_13) : (tensor<?x6xf32>) -> tensor<?xf32>
-  %u13 = tensor.cast %r13 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u13) : (tensor<*xf32>) -> ()
+  %m_16_c = arith.constant dense<[[-2.9660000801086426, -1.0870000123977661, -1.5449999570846558, -1.9459999799728394, -2.6519999504089355, -0.4569999873638153], [-0.7609999775886536, -1.277999997138977, 2.8010001182556152, -0.44999998807907104, -0.7860000133514404, 2.4110000133514404], [0.20600000023841858, -2.6449999809265137, -2.6579999923706055, 1.4459999799728394, 2.634999990463257, 0.9860000014305115], [0.6880000233650208, 2.1740000247955322, 1.2120000123977661, 1.7020000219345093, 2.124000072479248, 2.6489999294281006]]> : tensor<4x6xf32>
+  %m_16 = tensor.cast %m_16_c : tensor<4x6xf32> to tensor<?x6xf32>
+  %r16 = call @gather_axis_one_scalar(%m_16) : (tensor<?x6xf32>) -> tensor<?xf32>
+  %u16 = tensor.cast %r16 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u16) : (tensor<*xf32>) -> ()
 
   /// Split [2, ?, 6] on axis -1 into [1, 5] (opset 13 input); the second piece returned.
   // CHECK: rank = 1 offset = 0 sizes = [30] strides = [1] data =
@@ -368,35 +442,35 @@ func.func @main() {
   // CHECK-SAME: 2.965, -1.743, -2.401, -1.983, -1.014,
   // CHECK-SAME: 2.324, 1.029, -2.328, 2.51, -1.585,
   // CHECK-SAME: 0.247, 1.802, 2.575, -1.004, -1.694]
-  %x_14_c = arith.constant dense<[[[2.8529999256134033, -1.3569999933242798, 2.4649999141693115, -2.3320000171661377, 1.5190000534057617, -1.5709999799728394], [2.5299999713897705, -2.0460000038146973, 1.9769999980926514, -2.049999952316284, -2.6730000972747803, 1.0820000171661377], [0.6209999918937683, 2.138000011444092, -0.4399999976158142, 0.3330000042915344, -2.6429998874664307, 2.372999906539917]], [[2.7279999256134033, 2.9649999141693115, -1.7430000305175781, -2.4010000228881836, -1.9830000400543213, -1.0140000581741333], [2.8399999141693115, 2.3239998817443848, 1.0290000438690186, -2.328000068664551, 2.509999990463257, -1.5850000381469727], [-0.7850000262260437, 0.24699999392032623, 1.8020000457763672, 2.575000047683716, -1.003999948501587, -1.694000005722046]]]> : tensor<2x3x6xf32>
-  %x_14 = tensor.cast %x_14_c : tensor<2x3x6xf32> to tensor<2x?x6xf32>
-  %r14 = call @split_sizes_input(%x_14) : (tensor<2x?x6xf32>) -> tensor<2x?x5xf32>
-  %flat14 = tensor.collapse_shape %r14 [[0, 1, 2]] : tensor<2x?x5xf32> into tensor<?xf32>
-  %u14 = tensor.cast %flat14 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u14) : (tensor<*xf32>) -> ()
+  %x_17_c = arith.constant dense<[[[2.8529999256134033, -1.3569999933242798, 2.4649999141693115, -2.3320000171661377, 1.5190000534057617, -1.5709999799728394], [2.5299999713897705, -2.0460000038146973, 1.9769999980926514, -2.049999952316284, -2.6730000972747803, 1.0820000171661377], [0.6209999918937683, 2.138000011444092, -0.4399999976158142, 0.3330000042915344, -2.6429998874664307, 2.372999906539917]], [[2.7279999256134033, 2.9649999141693115, -1.7430000305175781, -2.4010000228881836, -1.9830000400543213, -1.0140000581741333], [2.8399999141693115, 2.3239998817443848, 1.0290000438690186, -2.328000068664551, 2.509999990463257, -1.5850000381469727], [-0.7850000262260437, 0.24699999392032623, 1.8020000457763672, 2.575000047683716, -1.003999948501587, -1.694000005722046]]]> : tensor<2x3x6xf32>
+  %x_17 = tensor.cast %x_17_c : tensor<2x3x6xf32> to tensor<2x?x6xf32>
+  %r17 = call @split_sizes_input(%x_17) : (tensor<2x?x6xf32>) -> tensor<2x?x5xf32>
+  %flat17 = tensor.collapse_shape %r17 [[0, 1, 2]] : tensor<2x?x5xf32> into tensor<?xf32>
+  %u17 = tensor.cast %flat17 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u17) : (tensor<*xf32>) -> ()
 
   /// Split [2, ?, 6] on its dynamic axis 1 into 3 equal pieces; the last returned.
   // CHECK: rank = 1 offset = 0 sizes = [12] strides = [1] data =
   // CHECK-NEXT: [0.621, 2.138, -0.44, 0.333, -2.643, 2.373,
   // CHECK-SAME: -0.785, 0.247, 1.802, 2.575, -1.004, -1.694]
-  %x_15_c = arith.constant dense<[[[2.8529999256134033, -1.3569999933242798, 2.4649999141693115, -2.3320000171661377, 1.5190000534057617, -1.5709999799728394], [2.5299999713897705, -2.0460000038146973, 1.9769999980926514, -2.049999952316284, -2.6730000972747803, 1.0820000171661377], [0.6209999918937683, 2.138000011444092, -0.4399999976158142, 0.3330000042915344, -2.6429998874664307, 2.372999906539917]], [[2.7279999256134033, 2.9649999141693115, -1.7430000305175781, -2.4010000228881836, -1.9830000400543213, -1.0140000581741333], [2.8399999141693115, 2.3239998817443848, 1.0290000438690186, -2.328000068664551, 2.509999990463257, -1.5850000381469727], [-0.7850000262260437, 0.24699999392032623, 1.8020000457763672, 2.575000047683716, -1.003999948501587, -1.694000005722046]]]> : tensor<2x3x6xf32>
-  %x_15 = tensor.cast %x_15_c : tensor<2x3x6xf32> to tensor<2x?x6xf32>
-  %r15 = call @split_equal_dynamic(%x_15) : (tensor<2x?x6xf32>) -> tensor<2x?x6xf32>
-  %flat15 = tensor.collapse_shape %r15 [[0, 1, 2]] : tensor<2x?x6xf32> into tensor<?xf32>
-  %u15 = tensor.cast %flat15 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u15) : (tensor<*xf32>) -> ()
+  %x_18_c = arith.constant dense<[[[2.8529999256134033, -1.3569999933242798, 2.4649999141693115, -2.3320000171661377, 1.5190000534057617, -1.5709999799728394], [2.5299999713897705, -2.0460000038146973, 1.9769999980926514, -2.049999952316284, -2.6730000972747803, 1.0820000171661377], [0.6209999918937683, 2.138000011444092, -0.4399999976158142, 0.3330000042915344, -2.6429998874664307, 2.372999906539917]], [[2.7279999256134033, 2.9649999141693115, -1.7430000305175781, -2.4010000228881836, -1.9830000400543213, -1.0140000581741333], [2.8399999141693115, 2.3239998817443848, 1.0290000438690186, -2.328000068664551, 2.509999990463257, -1.5850000381469727], [-0.7850000262260437, 0.24699999392032623, 1.8020000457763672, 2.575000047683716, -1.003999948501587, -1.694000005722046]]]> : tensor<2x3x6xf32>
+  %x_18 = tensor.cast %x_18_c : tensor<2x3x6xf32> to tensor<2x?x6xf32>
+  %r18 = call @split_equal_dynamic(%x_18) : (tensor<2x?x6xf32>) -> tensor<2x?x6xf32>
+  %flat18 = tensor.collapse_shape %r18 [[0, 1, 2]] : tensor<2x?x6xf32> into tensor<?xf32>
+  %u18 = tensor.cast %flat18 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u18) : (tensor<*xf32>) -> ()
 
   /// Squeeze axes [0, 2] of [1, ?, 1], then Unsqueeze at -1 and Flatten at axis 1.
   // CHECK: rank = 1 offset = 0 sizes = [3] strides = [1] data =
   // CHECK-NEXT: [-2.218,
   // CHECK-SAME: -1.815,
   // CHECK-SAME: -1.87]
-  %x_16_c = arith.constant dense<[[[-2.2179999351501465], [-1.815000057220459], [-1.8700000047683716]]]> : tensor<1x3x1xf32>
-  %x_16 = tensor.cast %x_16_c : tensor<1x3x1xf32> to tensor<1x?x1xf32>
-  %r16 = call @squeeze_flatten(%x_16) : (tensor<1x?x1xf32>) -> tensor<?x1xf32>
-  %flat16 = tensor.collapse_shape %r16 [[0, 1]] : tensor<?x1xf32> into tensor<?xf32>
-  %u16 = tensor.cast %flat16 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u16) : (tensor<*xf32>) -> ()
+  %x_19_c = arith.constant dense<[[[-2.2179999351501465], [-1.815000057220459], [-1.8700000047683716]]]> : tensor<1x3x1xf32>
+  %x_19 = tensor.cast %x_19_c : tensor<1x3x1xf32> to tensor<1x?x1xf32>
+  %r19 = call @squeeze_flatten(%x_19) : (tensor<1x?x1xf32>) -> tensor<?x1xf32>
+  %flat19 = tensor.collapse_shape %r19 [[0, 1]] : tensor<?x1xf32> into tensor<?xf32>
+  %u19 = tensor.cast %flat19 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u19) : (tensor<*xf32>) -> ()
 
   /// ConstantOfShape of the shape of [2, ?, 6] with value 2.5 (a run-time size).
   // CHECK: rank = 1 offset = 0 sizes = [36] strides = [1] data =
@@ -406,39 +480,39 @@ func.func @main() {
   // CHECK-SAME: 2.5, 2.5, 2.5, 2.5, 2.5, 2.5,
   // CHECK-SAME: 2.5, 2.5, 2.5, 2.5, 2.5, 2.5,
   // CHECK-SAME: 2.5, 2.5, 2.5, 2.5, 2.5, 2.5]
-  %x_17_c = arith.constant dense<[[[2.8529999256134033, -1.3569999933242798, 2.4649999141693115, -2.3320000171661377, 1.5190000534057617, -1.5709999799728394], [2.5299999713897705, -2.0460000038146973, 1.9769999980926514, -2.049999952316284, -2.6730000972747803, 1.0820000171661377], [0.6209999918937683, 2.138000011444092, -0.4399999976158142, 0.3330000042915344, -2.6429998874664307, 2.372999906539917]], [[2.7279999256134033, 2.9649999141693115, -1.7430000305175781, -2.4010000228881836, -1.9830000400543213, -1.0140000581741333], [2.8399999141693115, 2.3239998817443848, 1.0290000438690186, -2.328000068664551, 2.509999990463257, -1.5850000381469727], [-0.7850000262260437, 0.24699999392032623, 1.8020000457763672, 2.575000047683716, -1.003999948501587, -1.694000005722046]]]> : tensor<2x3x6xf32>
-  %x_17 = tensor.cast %x_17_c : tensor<2x3x6xf32> to tensor<2x?x6xf32>
-  %r17 = call @constant_of_shape_runtime(%x_17) : (tensor<2x?x6xf32>) -> tensor<2x?x6xf32>
-  %flat17 = tensor.collapse_shape %r17 [[0, 1, 2]] : tensor<2x?x6xf32> into tensor<?xf32>
-  %u17 = tensor.cast %flat17 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u17) : (tensor<*xf32>) -> ()
+  %x_20_c = arith.constant dense<[[[2.8529999256134033, -1.3569999933242798, 2.4649999141693115, -2.3320000171661377, 1.5190000534057617, -1.5709999799728394], [2.5299999713897705, -2.0460000038146973, 1.9769999980926514, -2.049999952316284, -2.6730000972747803, 1.0820000171661377], [0.6209999918937683, 2.138000011444092, -0.4399999976158142, 0.3330000042915344, -2.6429998874664307, 2.372999906539917]], [[2.7279999256134033, 2.9649999141693115, -1.7430000305175781, -2.4010000228881836, -1.9830000400543213, -1.0140000581741333], [2.8399999141693115, 2.3239998817443848, 1.0290000438690186, -2.328000068664551, 2.509999990463257, -1.5850000381469727], [-0.7850000262260437, 0.24699999392032623, 1.8020000457763672, 2.575000047683716, -1.003999948501587, -1.694000005722046]]]> : tensor<2x3x6xf32>
+  %x_20 = tensor.cast %x_20_c : tensor<2x3x6xf32> to tensor<2x?x6xf32>
+  %r20 = call @constant_of_shape_runtime(%x_20) : (tensor<2x?x6xf32>) -> tensor<2x?x6xf32>
+  %flat20 = tensor.collapse_shape %r20 [[0, 1, 2]] : tensor<2x?x6xf32> into tensor<?xf32>
+  %u20 = tensor.cast %flat20 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u20) : (tensor<*xf32>) -> ()
 
   /// Cast f32 to i64 rounds toward zero (-2.7 -> -2).
   // CHECK: rank = 1 offset = 0 sizes = [6] strides = [1] data =
   // CHECK-NEXT: [-2, 0, 0, 0, 1, 2]
-  %r_18_c = arith.constant dense<[-2.700000047683716, -0.500, 0.000, 0.4000000059604645, 1.500, 2.9000000953674316]> : tensor<6xf32>
-  %r_18 = tensor.cast %r_18_c : tensor<6xf32> to tensor<?xf32>
-  %r18 = call @cast_f32_to_i64(%r_18) : (tensor<?xf32>) -> tensor<?xi64>
-  %u18 = tensor.cast %r18 : tensor<?xi64> to tensor<*xi64>
-  call @printMemrefI64(%u18) : (tensor<*xi64>) -> ()
+  %r_21_c = arith.constant dense<[-2.700000047683716, -0.500, 0.000, 0.4000000059604645, 1.500, 2.9000000953674316]> : tensor<6xf32>
+  %r_21 = tensor.cast %r_21_c : tensor<6xf32> to tensor<?xf32>
+  %r21 = call @cast_f32_to_i64(%r_21) : (tensor<?xf32>) -> tensor<?xi64>
+  %u21 = tensor.cast %r21 : tensor<?xi64> to tensor<*xi64>
+  call @printMemrefI64(%u21) : (tensor<*xi64>) -> ()
 
   /// Cast f32 -> bool -> f32 (nonzero is 1) plus f32 -> f16 -> f32 (rounds to half precision).
   // CHECK: rank = 1 offset = 0 sizes = [6] strides = [1] data =
   // CHECK-NEXT: [-1.69922, 0.5, 0, 1.3999, 2.5, 3.90039]
-  %r_19_c = arith.constant dense<[-2.700000047683716, -0.500, 0.000, 0.4000000059604645, 1.500, 2.9000000953674316]> : tensor<6xf32>
-  %r_19 = tensor.cast %r_19_c : tensor<6xf32> to tensor<?xf32>
-  %r19 = call @cast_through_bool_and_f16(%r_19) : (tensor<?xf32>) -> tensor<?xf32>
-  %u19 = tensor.cast %r19 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u19) : (tensor<*xf32>) -> ()
+  %r_22_c = arith.constant dense<[-2.700000047683716, -0.500, 0.000, 0.4000000059604645, 1.500, 2.9000000953674316]> : tensor<6xf32>
+  %r_22 = tensor.cast %r_22_c : tensor<6xf32> to tensor<?xf32>
+  %r22 = call @cast_through_bool_and_f16(%r_22) : (tensor<?xf32>) -> tensor<?xf32>
+  %u22 = tensor.cast %r22 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u22) : (tensor<*xf32>) -> ()
 
   /// Range(1.0, 4.0, 0.5) as f32 plus Range(10, 2, -3) as i64 (both sized at run time).
   // CHECK: rank = 1 offset = 0 sizes = [9] strides = [1] data =
   // CHECK-NEXT: [1, 1.5, 2, 2.5, 3, 3.5, 10, 7, 4]
-  %limit_20_c = arith.constant dense<4.000> : tensor<f32>
-  %start_20_c = arith.constant dense<10> : tensor<i64>
-  %r20 = call @range_float_and_negative_delta(%limit_20_c, %start_20_c) : (tensor<f32>, tensor<i64>) -> tensor<?xf32>
-  %u20 = tensor.cast %r20 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u20) : (tensor<*xf32>) -> ()
+  %limit_23_c = arith.constant dense<4.000> : tensor<f32>
+  %start_23_c = arith.constant dense<10> : tensor<i64>
+  %r23 = call @range_float_and_negative_delta(%limit_23_c, %start_23_c) : (tensor<f32>, tensor<i64>) -> tensor<?xf32>
+  %u23 = tensor.cast %r23 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u23) : (tensor<*xf32>) -> ()
 
   return
 }

@@ -100,12 +100,39 @@ func.func @reshape_zero_minus_one(%x: tensor<2x?x8xf32>) -> tensor<2x?x4xf32> {
 
 // -----
 
-/// A shape computed at run time is not lowered.
-// CHECK-LABEL: func.func @negative_reshape_runtime_shape
-// CHECK: tvc_onnx.node "Reshape"
-func.func @negative_reshape_runtime_shape(%x: tensor<2x?x8xf32>, %shape: tensor<3xi64>) -> tensor<?x?x?xf32> {
-  %y = tvc_onnx.node "Reshape"(%x, %shape) {attrs = {}, domain = "", version = 14 : i64} : (tensor<2x?x8xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
-  return %y : tensor<?x?x?xf32>
+/// A shape read at run time applies the same rules with selects: 0 copies
+/// the input's size, -1 is the element count over the other sizes. With
+/// several dynamic sizes the reshape is a tensor.reshape.
+// CHECK-LABEL: func.func @reshape_runtime_shape
+// CHECK-SAME: (%[[X:.*]]: tensor<2x?x8xf32>, %[[SHAPE:.*]]: tensor<3xi64>)
+// CHECK-DAG: %[[MINUS_ONE:.*]] = arith.constant -1 : index
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[ONE:.*]] = arith.constant 1 : index
+// CHECK: %[[SEQ:.*]] = tensor.dim %[[X]], %[[ONE]]
+// CHECK: %[[E1:.*]] = tensor.extract %[[SHAPE]][%[[ONE]]] : tensor<3xi64>
+// CHECK: %[[S1:.*]] = arith.index_cast %[[E1]] : i64 to index
+// CHECK: %[[IS_ZERO:.*]] = arith.cmpi eq, %[[S1]], %[[ZERO]] : index
+// CHECK: %[[COPY:.*]] = arith.select %[[IS_ZERO]], %[[SEQ]], %[[S1]] : index
+// CHECK: %[[KNOWN:.*]] = arith.maxsi %{{.*}}, %[[ONE]] : index
+// CHECK: %[[REST:.*]] = arith.divsi %{{.*}}, %[[KNOWN]] : index
+// CHECK: %[[IS_INFERRED:.*]] = arith.cmpi eq, %[[COPY]], %[[MINUS_ONE]] : index
+// CHECK: %[[D1:.*]] = arith.select %[[IS_INFERRED]], %[[REST]], %[[COPY]] : index
+// CHECK: %[[D2:.*]] = arith.select
+// CHECK: %[[SIZES:.*]] = tensor.from_elements %{{.*}}, %[[D1]], %[[D2]] : tensor<3xindex>
+// CHECK: tensor.reshape %[[X]](%[[SIZES]]) : (tensor<2x?x8xf32>, tensor<3xindex>) -> tensor<2x?x?xf32>
+func.func @reshape_runtime_shape(%x: tensor<2x?x8xf32>, %shape: tensor<3xi64>) -> tensor<2x?x?xf32> {
+  %y = tvc_onnx.node "Reshape"(%x, %shape) {attrs = {}, domain = "", version = 14 : i64} : (tensor<2x?x8xf32>, tensor<3xi64>) -> tensor<2x?x?xf32>
+  return %y : tensor<2x?x?xf32>
+}
+
+// -----
+
+/// Unsqueeze's axes decide the result's layout: they must be constant.
+// CHECK-LABEL: func.func @negative_unsqueeze_runtime_axes
+// CHECK: tvc_onnx.node "Unsqueeze"
+func.func @negative_unsqueeze_runtime_axes(%x: tensor<4xf32>, %axes: tensor<1xi64>) -> tensor<1x4xf32> {
+  %y = tvc_onnx.node "Unsqueeze"(%x, %axes) {attrs = {}, domain = "", version = 13 : i64} : (tensor<4xf32>, tensor<1xi64>) -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
 }
 
 // -----
@@ -242,12 +269,37 @@ func.func @slice_reverse(%x: tensor<6xf32>) -> tensor<6xf32> {
 
 // -----
 
-/// Bounds computed at run time are not lowered.
-// CHECK-LABEL: func.func @negative_slice_runtime_starts
+/// An end read at run time (x[:n]) is clamped by its sign with a select.
+// CHECK-LABEL: func.func @slice_runtime_end
+// CHECK-SAME: (%[[X:.*]]: tensor<?x6xf32>, %[[ENDS:.*]]: tensor<1xi64>)
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : index
+// CHECK: %[[N:.*]] = tensor.dim %[[X]], %[[ZERO]]
+// CHECK: %[[E:.*]] = tensor.extract %[[ENDS]][%[[ZERO]]] : tensor<1xi64>
+// CHECK: %[[END:.*]] = arith.index_cast %[[E]] : i64 to index
+// CHECK: %[[NEG:.*]] = arith.cmpi slt, %[[END]], %[[ZERO]] : index
+// CHECK: %[[FROM_BACK:.*]] = arith.addi %[[N]], %[[END]] : index
+// CHECK: %[[WRAPPED:.*]] = arith.maxsi %[[FROM_BACK]], %[[ZERO]] : index
+// CHECK: %[[CAPPED:.*]] = arith.minsi %[[END]], %[[N]] : index
+// CHECK: %[[LAST:.*]] = arith.select %[[NEG]], %[[WRAPPED]], %[[CAPPED]] : index
+// CHECK: %[[SIZE:.*]] = arith.maxsi %[[LAST]], %[[ZERO]] : index
+// CHECK: tensor.extract_slice %[[X]][0, 0] [%[[SIZE]], 6] [1, 1]
+func.func @slice_runtime_end(%x: tensor<?x6xf32>, %ends: tensor<1xi64>) -> tensor<?x6xf32> {
+  %starts = arith.constant dense<0> : tensor<1xi64>
+  %axes = arith.constant dense<0> : tensor<1xi64>
+  %y = tvc_onnx.node "Slice"(%x, %starts, %ends, %axes) {attrs = {}, domain = "", version = 13 : i64} : (tensor<?x6xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x6xf32>
+  return %y : tensor<?x6xf32>
+}
+
+// -----
+
+/// Steps read at run time (the direction of the slice) are not lowered.
+// CHECK-LABEL: func.func @negative_slice_runtime_steps
 // CHECK: tvc_onnx.node "Slice"
-func.func @negative_slice_runtime_starts(%x: tensor<?x6xf32>, %starts: tensor<1xi64>) -> tensor<?x6xf32> {
+func.func @negative_slice_runtime_steps(%x: tensor<?x6xf32>, %steps: tensor<1xi64>) -> tensor<?x6xf32> {
+  %starts = arith.constant dense<0> : tensor<1xi64>
   %ends = arith.constant dense<4> : tensor<1xi64>
-  %y = tvc_onnx.node "Slice"(%x, %starts, %ends) {attrs = {}, domain = "", version = 13 : i64} : (tensor<?x6xf32>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x6xf32>
+  %axes = arith.constant dense<0> : tensor<1xi64>
+  %y = tvc_onnx.node "Slice"(%x, %starts, %ends, %axes, %steps) {attrs = {}, domain = "", version = 13 : i64} : (tensor<?x6xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x6xf32>
   return %y : tensor<?x6xf32>
 }
 
@@ -356,4 +408,30 @@ func.func @negative_cast_unsigned(%x: tensor<4xf32>) -> tensor<4xui8> {
 func.func @negative_gather_axis_out_of_range(%x: tensor<4x4xf32>, %i: tensor<2xi64>) -> tensor<4x2xf32> {
   %y = tvc_onnx.node "Gather"(%x, %i) {attrs = {axis = 2 : i64}, domain = "", version = 13 : i64} : (tensor<4x4xf32>, tensor<2xi64>) -> tensor<4x2xf32>
   return %y : tensor<4x2xf32>
+}
+
+// -----
+
+/// Pieces of an empty tensor are empty tensors (extract_slice rejects any
+/// offset into a static zero size).
+// CHECK-LABEL: func.func @split_empty_input
+// CHECK-NOT: tensor.extract_slice
+// CHECK: %[[A:.*]] = tensor.empty() : tensor<0xf32>
+// CHECK: %[[B:.*]] = tensor.empty() : tensor<0xf32>
+// CHECK: return %[[A]], %[[B]]
+func.func @split_empty_input(%x: tensor<0xf32>) -> (tensor<0xf32>, tensor<0xf32>) {
+  %split = arith.constant dense<0> : tensor<2xi64>
+  %a, %b = tvc_onnx.node "Split"(%x, %split) {attrs = {}, domain = "", version = 13 : i64} : (tensor<0xf32>, tensor<2xi64>) -> (tensor<0xf32>, tensor<0xf32>)
+  return %a, %b : tensor<0xf32>, tensor<0xf32>
+}
+
+// -----
+
+/// CastLike converts to the element type of its second input.
+// CHECK-LABEL: func.func @castlike_i64_to_f32
+// CHECK: arith.sitofp %{{.*}} : i64 to f32
+// CHECK: } -> tensor<4xf32>
+func.func @castlike_i64_to_f32(%x: tensor<4xi64>, %like: tensor<f32>) -> tensor<4xf32> {
+  %y = tvc_onnx.node "CastLike"(%x, %like) {attrs = {}, domain = "", version = 15 : i64} : (tensor<4xi64>, tensor<f32>) -> tensor<4xf32>
+  return %y : tensor<4xf32>
 }

@@ -2,25 +2,24 @@
 
 /// With strict, one error lists every node left generic (op type, domain
 /// when not the default one, opset and name), and the pass fails.
-// expected-error-re@below {{3 ONNX node(s) could not be lowered to linalg:{{.*}}NonMaxSuppression opset 17 '/nms'{{.*}}Reshape opset 17 '/reshape'{{.*}}FusedMatMul (domain 'com.microsoft') opset 1 '<unnamed>'}}
+// expected-error-re@below {{3 ONNX node(s) could not be lowered to linalg:{{.*}}NonMaxSuppression opset 17 '/nms'{{.*}}Unsqueeze opset 17 '/unsqueeze'{{.*}}FusedMatMul (domain 'com.microsoft') opset 1 '<unnamed>'}}
 module {
-  func.func @strict_lists_leftovers(%x: tensor<2x?x8xf32>, %shape: tensor<3xi64>) -> tensor<?x?x?xf32> {
+  func.func @strict_lists_leftovers(%x: tensor<2x?x8xf32>, %axes: tensor<1xi64>) -> tensor<?x?x?x?xf32> {
     %a = tvc_onnx.node "NonMaxSuppression"(%x) {attrs = {}, domain = "", node_name = "/nms", version = 17 : i64} : (tensor<2x?x8xf32>) -> tensor<2x?x8xf32>
-    %b = tvc_onnx.node "Reshape"(%a, %shape) {attrs = {}, domain = "", node_name = "/reshape", version = 17 : i64} : (tensor<2x?x8xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
-    %c = tvc_onnx.node "FusedMatMul"(%b) {attrs = {}, domain = "com.microsoft", version = 1 : i64} : (tensor<?x?x?xf32>) -> tensor<?x?x?xf32>
-    return %c : tensor<?x?x?xf32>
+    %b = tvc_onnx.node "Unsqueeze"(%a, %axes) {attrs = {}, domain = "", node_name = "/unsqueeze", version = 17 : i64} : (tensor<2x?x8xf32>, tensor<1xi64>) -> tensor<?x?x?x?xf32>
+    %c = tvc_onnx.node "FusedMatMul"(%b) {attrs = {}, domain = "com.microsoft", version = 1 : i64} : (tensor<?x?x?x?xf32>) -> tensor<?x?x?x?xf32>
+    return %c : tensor<?x?x?x?xf32>
   }
 }
 
 // -----
 
-/// A node whose shape operand is computed at run time stays generic and is
-/// named.
+/// A node whose axes are computed at run time stays generic.
 // expected-error@below {{1 ONNX node(s) could not be lowered to linalg:}}
 module {
-  func.func @strict_names_node(%x: tensor<2x?x8xf32>, %shape: tensor<3xi64>) -> tensor<?x?x?xf32> {
-    %b = tvc_onnx.node "Reshape"(%x, %shape) {attrs = {}, domain = "", node_name = "/reshape", version = 17 : i64} : (tensor<2x?x8xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
-    return %b : tensor<?x?x?xf32>
+  func.func @strict_runtime_axes(%x: tensor<2x?x8xf32>, %axes: tensor<1xi64>) -> tensor<?x?x?x?xf32> {
+    %b = tvc_onnx.node "Unsqueeze"(%x, %axes) {attrs = {}, domain = "", node_name = "/unsqueeze", version = 17 : i64} : (tensor<2x?x8xf32>, tensor<1xi64>) -> tensor<?x?x?x?xf32>
+    return %b : tensor<?x?x?x?xf32>
   }
 }
 

@@ -347,6 +347,34 @@ def shape_cases():
                             ["tensor<?x6xf32>"] + [f"tensor<{len(starts)}xi64>"] * 4 + [result]),
                        f"return %y : {result}"]),
             result, expected, exact=True))
+    cases.append(Case(
+        "reshape_runtime_shape",
+        "Reshape [2, ?, 6] by a shape [0, -1, 3, 2] known only at run time.",
+        [Arg("x", x), Arg("shape", np.array([0, -1, 3, 2], dtype=np.int64), dynamic=())],
+        "\n".join([node("%y", "Reshape", ["%x", "%shape"],
+                        ["tensor<2x?x6xf32>", "tensor<4xi64>", "tensor<2x?x?x?xf32>"]),
+                   "return %y : tensor<2x?x?x?xf32>"]),
+        "tensor<2x?x?x?xf32>", x.reshape(2, 3, 3, 2), exact=True))
+    cases.append(Case(
+        "slice_runtime_bounds",
+        "Slice rows [-3, INT64_MAX) of [?, 6] with both bounds read at run time.",
+        [Arg("m", m, dynamic=(0,)), Arg("starts", np.array([-3], dtype=np.int64), dynamic=()),
+         Arg("ends", np.array([INT64_MAX], dtype=np.int64), dynamic=())],
+        "\n".join([i64s("%axes", [0]),
+                   node("%y", "Slice", ["%m", "%starts", "%ends", "%axes"],
+                        ["tensor<?x6xf32>", "tensor<1xi64>", "tensor<1xi64>", "tensor<1xi64>",
+                         "tensor<?x6xf32>"]),
+                   "return %y : tensor<?x6xf32>"]),
+        "tensor<?x6xf32>", m[-3:], exact=True))
+    cases.append(Case(
+        "split_runtime_sizes",
+        "Split [2, ?, 6] on axis 2 into sizes [2, 4] read at run time; the second piece returned.",
+        [Arg("x", x), Arg("split", np.array([2, 4], dtype=np.int64), dynamic=())],
+        "\n".join([node("%p:2", "Split", ["%x", "%split"],
+                        ["tensor<2x?x6xf32>", "tensor<2xi64>", "(tensor<2x?x?xf32>, tensor<2x?x?xf32>)"],
+                        "axis = 2 : i64"),
+                   "return %p#1 : tensor<2x?x?xf32>"]),
+        "tensor<2x?x?xf32>", x[..., 2:], exact=True))
     column = values((3, 1))
     cases.append(Case(
         "expand_broadcast",
