@@ -24,9 +24,9 @@ namespace mlir::tvc {
 
 /// How JitModel::compile builds the model.
 struct JitOptions {
-  /// Route the compiled code's calls of runtime kernels, memrefCopy, malloc
-  /// and free through counting wrappers (see KernelProfile). Costs two clock
-  /// reads per kernel call.
+  /// Route the compiled code's calls of the runtime kernels and memrefCopy
+  /// through timing wrappers, and its malloc calls through a counting one
+  /// (see KernelProfile). Costs two clock reads per kernel call.
   bool profileKernels = false;
 };
 

@@ -407,6 +407,9 @@ int runBenchMode(OwningOpRef<ModuleOp> module, func::FuncOp function,
   int threads = 0;
   tvc_runtime_get_num_threads(&threads);
 
+  if (llvm::sys::Process::StandardErrIsDisplayed())
+    llvm::errs() << "compiling @" << options.base << "_prefill and @"
+                 << options.base << "_decode ...";
   auto start = std::chrono::steady_clock::now();
   PassManager pm(module->getContext());
   TvcDeriveDecodeOptions deriveOptions;
