@@ -63,8 +63,8 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
 
     - `Elementwise.cpp`: Add Sub Mul Div Pow Max Min Sum Sqrt Exp Log Tanh
       Erf Sin Cos Tan Sinh Cosh Floor Ceil Neg Abs Reciprocal Sigmoid Relu
-      Equal Less LessOrEqual Greater GreaterOrEqual Not And Or Xor Where,
-      one parallel
+      Equal Less LessOrEqual Greater GreaterOrEqual Not And Or Xor Where
+      (and Trilu), one parallel
       `linalg.generic` with ONNX multidirectional (numpy) broadcasting of
       static unit dimensions (a dynamic dimension is taken not to stretch)
       and dynamic sizes read with `tensor.dim`; floats and signless
@@ -77,13 +77,15 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
       Constant, Identity, Cast, CastLike;
     - `Reduction.cpp`: ReduceSum/Mean/Max/Min (axes as attribute or input
       per opset, keepdims), Softmax and LogSoftmax (2-D coercion before
-      opset 13), ArgMax/ArgMin;
+      opset 13), LayerNormalization, ArgMax/ArgMin;
     - `Matmul.cpp`: MatMul with broadcast batch dimensions and 1-D
       operands, Gemm.
 
-    Results take the types the importer's shape inference gave the nodes
-    (a `tensor.cast` reconciles a shape the lowering knows better or
-    worse). A node no handler lowers (unknown op, other domain, axes read
+    Results take the types the importer's shape inference gave the nodes;
+    where it left a result unranked (after a Reshape by a computed shape)
+    the rank comes from the operands. A lowered value feeds other generic
+    nodes as it is, and other users through a `tensor.cast` to the type
+    they had. A node no handler lowers (unknown op, other domain, axes read
     at run time, an unsigned or otherwise unsupported type) stays
     unchanged and
     the pass succeeds; with `strict` the pass fails instead, listing every

@@ -4,14 +4,17 @@
 // parallel linalg.generic over the node's result shape reading every input
 // with ONNX's multidirectional (numpy) broadcasting. One table lists each
 // op's opset, arity, the element types it accepts and its scalar formula;
-// one handler serves them all.
+// one handler serves them all. Trilu, a select on the element's position,
+// is lowered the same way.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/Conversion/OnnxToLinalg/OnnxToLinalg.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -244,15 +247,17 @@ static LogicalResult lowerElementwise(const ElementwiseOp &op,
     return rewriter.notifyMatchFailure(
         node, llvm::formatv("expects {0} to {1} inputs and one result",
                             op.minInputs, op.maxInputs));
-  RankedTensorType resultType = getRankedType(node.getResult(0));
-  if (!resultType)
-    return rewriter.notifyMatchFailure(node, "result is not a ranked tensor");
+  int64_t rank = 0;
   for (Value input : node.getInputs()) {
     RankedTensorType type = getRankedType(input);
     if (!type || !isSupportedElementType(type.getElementType()))
       return rewriter.notifyMatchFailure(
           node, "expects ranked tensors of float, signless integer or bool");
+    rank = std::max(rank, type.getRank());
   }
+  RankedTensorType resultType = getResultType(node, 0, rank);
+  if (!resultType)
+    return rewriter.notifyMatchFailure(node, "result is not a tensor");
 
   // The data operands share one type; Where's condition is i1; Pow's
   // exponent may differ.
@@ -295,8 +300,64 @@ static LogicalResult lowerElementwise(const ElementwiseOp &op,
   return success();
 }
 
+/// Trilu: the upper (or lower) triangle of the last two dimensions from
+/// diagonal `k` (an optional scalar input, constant or read at run time),
+/// zeros elsewhere.
+static LogicalResult lowerTrilu(tvc_onnx::NodeOp node,
+                                PatternRewriter &rewriter) {
+  unsigned numInputs = node.getInputs().size();
+  if (numInputs < 1 || numInputs > 2 || node.getNumResults() != 1)
+    return rewriter.notifyMatchFailure(node, "expects one or two inputs");
+  Value input = node.getInputs()[0];
+  RankedTensorType type = getRankedType(input);
+  if (!type || type.getRank() < 2 ||
+      !isSupportedElementType(type.getElementType()))
+    return rewriter.notifyMatchFailure(node, "input is not a ranked matrix");
+  Value k = getOptionalInput(node, 1);
+  RankedTensorType kType = getRankedType(k);
+  if (k && (!kType || kType.getNumElements() != 1 ||
+            !kType.getElementType().isInteger(64)))
+    return rewriter.notifyMatchFailure(node, "k is not one i64");
+  RankedTensorType resultType = getResultType(node, 0, type.getRank());
+  if (!resultType || resultType.getRank() != type.getRank() ||
+      resultType.getElementType() != type.getElementType())
+    return rewriter.notifyMatchFailure(node, "unexpected result type");
+  bool upper = getIntAttr(node, "upper", 1) != 0;
+
+  Location loc = node.getLoc();
+  int64_t rank = type.getRank();
+  Value diagonal = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  if (k) {
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    SmallVector<Value> indices(kType.getRank(), zero);
+    Value value = tensor::ExtractOp::create(rewriter, loc, k, indices);
+    diagonal = arith::IndexCastOp::create(rewriter, loc,
+                                          rewriter.getIndexType(), value);
+  }
+  Value result = buildBroadcastGeneric(
+      rewriter, loc, input, tensor::getMixedSizes(rewriter, loc, input),
+      type.getElementType(),
+      [&](OpBuilder &b, Location bodyLoc, ValueRange args) -> Value {
+        // Element (i, j) is kept when j - i >= k (upper) or <= k (lower).
+        Value i = linalg::IndexOp::create(b, bodyLoc, rank - 2);
+        Value j = linalg::IndexOp::create(b, bodyLoc, rank - 1);
+        Value offset = arith::SubIOp::create(b, bodyLoc, j, i);
+        Value keep = arith::CmpIOp::create(b, bodyLoc,
+                                           upper ? arith::CmpIPredicate::sge
+                                                 : arith::CmpIPredicate::sle,
+                                           offset, diagonal);
+        Value zero = arith::ConstantOp::create(
+            b, bodyLoc, getZeroAttr(type.getElementType()));
+        return arith::SelectOp::create(b, bodyLoc, keep, args[0], zero);
+      });
+  replaceNodeWithCasts(node, rewriter, result);
+  return success();
+}
+
 void mlir::tvc::registerOnnxElementwiseToLinalgHandlers(
     OnnxHandlerTable &table) {
+  table.onOp("Trilu", 14, "generic keeping one triangle (k constant or not)",
+             lowerTrilu);
   for (const ElementwiseOp &op : kElementwiseOps) {
     std::string what = op.maxInputs == 1
                            ? "elementwise generic"

@@ -58,17 +58,17 @@ static Value buildContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
       .getResult(0);
 }
 
-/// Checks the two inputs and one result of a MatMul or Gemm: ranked, of
-/// one supported numeric element type.
+/// Checks the inputs (ranked) and the result (a tensor) of a MatMul or
+/// Gemm: one supported numeric element type.
 static LogicalResult checkOperands(tvc_onnx::NodeOp node,
                                    PatternRewriter &rewriter, unsigned minIn,
                                    unsigned maxIn) {
   unsigned numInputs = node.getInputs().size();
   if (numInputs < minIn || numInputs > maxIn || node.getNumResults() != 1)
     return rewriter.notifyMatchFailure(node, "unexpected number of operands");
-  RankedTensorType resultType = getRankedType(node.getResult(0));
+  auto resultType = dyn_cast<TensorType>(node.getResult(0).getType());
   if (!resultType)
-    return rewriter.notifyMatchFailure(node, "result is not ranked");
+    return rewriter.notifyMatchFailure(node, "result is not a tensor");
   Type element = resultType.getElementType();
   if (!isSupportedElementType(element) || element.isInteger(1))
     return rewriter.notifyMatchFailure(node, "unsupported element type");
@@ -98,7 +98,6 @@ static LogicalResult lowerMatMul(tvc_onnx::NodeOp node,
     return failure();
   Value lhs = node.getInputs()[0], rhs = node.getInputs()[1];
   auto lhsType = getRankedType(lhs), rhsType = getRankedType(rhs);
-  auto resultType = getRankedType(node.getResult(0));
   int64_t lhsRank = lhsType.getRank(), rhsRank = rhsType.getRank();
   if (lhsRank == 0 || rhsRank == 0)
     return rewriter.notifyMatchFailure(node, "scalar operand");
@@ -106,6 +105,7 @@ static LogicalResult lowerMatMul(tvc_onnx::NodeOp node,
   int64_t lhsBatch = std::max<int64_t>(lhsRank - 2, 0);
   int64_t rhsBatch = std::max<int64_t>(rhsRank - 2, 0);
   int64_t batch = std::max(lhsBatch, rhsBatch);
+  auto resultType = getResultType(node, 0, batch + hasM + hasN);
   if (resultType.getRank() != batch + hasM + hasN)
     return rewriter.notifyMatchFailure(node, "unexpected result rank");
   if (!sizesAgree(lhsType.getDimSize(lhsRank - 1),
@@ -205,7 +205,7 @@ static LogicalResult lowerGemm(tvc_onnx::NodeOp node,
   Value a = node.getInputs()[0], b = node.getInputs()[1];
   Value c = getOptionalInput(node, 2);
   auto aType = getRankedType(a), bType = getRankedType(b);
-  auto resultType = getRankedType(node.getResult(0));
+  auto resultType = getResultType(node, 0, 2);
   if (aType.getRank() != 2 || bType.getRank() != 2 || resultType.getRank() != 2)
     return rewriter.notifyMatchFailure(node, "operands are not matrices");
   bool transA = getIntAttr(node, "transA", 0) != 0;

@@ -66,6 +66,17 @@ RankedTensorType mlir::tvc::getRankedType(Value value) {
   return value ? dyn_cast<RankedTensorType>(value.getType()) : nullptr;
 }
 
+RankedTensorType mlir::tvc::getResultType(tvc_onnx::NodeOp node, unsigned index,
+                                          int64_t rank) {
+  auto type = dyn_cast<TensorType>(node.getResult(index).getType());
+  if (!type)
+    return {};
+  if (auto ranked = dyn_cast<RankedTensorType>(type))
+    return ranked;
+  return RankedTensorType::get(SmallVector<int64_t>(rank, ShapedType::kDynamic),
+                               type.getElementType());
+}
+
 bool mlir::tvc::isSupportedElementType(Type type) {
   return isa<FloatType>(type) || type.isSignlessInteger();
 }
@@ -214,12 +225,21 @@ Value mlir::tvc::castTo(OpBuilder &builder, Location loc, Value value,
 void mlir::tvc::replaceNodeWithCasts(tvc_onnx::NodeOp node,
                                      PatternRewriter &rewriter,
                                      ValueRange replacements) {
-  SmallVector<Value> casts;
   for (auto [result, replacement] :
-       llvm::zip_equal(node.getResults(), replacements))
-    casts.push_back(
-        castTo(rewriter, node.getLoc(), replacement, result.getType()));
-  rewriter.replaceOp(node, casts);
+       llvm::zip_equal(node.getResults(), replacements)) {
+    Value cast;
+    for (OpOperand &use : llvm::make_early_inc_range(result.getUses())) {
+      if (isa<tvc_onnx::NodeOp>(use.getOwner()) ||
+          result.getType() == replacement.getType()) {
+        rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(replacement); });
+        continue;
+      }
+      if (!cast)
+        cast = castTo(rewriter, node.getLoc(), replacement, result.getType());
+      rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(cast); });
+    }
+  }
+  rewriter.eraseOp(node);
 }
 
 Value mlir::tvc::createEmpty(OpBuilder &builder, Location loc,

@@ -52,6 +52,13 @@ Value getOptionalInput(tvc_onnx::NodeOp node, unsigned index);
 /// The ranked tensor type of `value`, or null.
 RankedTensorType getRankedType(Value value);
 
+/// The type of result `index` of `node` when it is a ranked tensor; when
+/// shape inference left it unranked, a ranked type of `rank` dynamic sizes
+/// and its element type (the handler computes the sizes). Null when the
+/// result is not a tensor.
+RankedTensorType getResultType(tvc_onnx::NodeOp node, unsigned index,
+                               int64_t rank);
+
 /// True for the element types the lowering computes with: floats and
 /// signless integers (i1 is ONNX's bool). Unsigned integers are not
 /// supported (arith works on signless integers).
@@ -91,9 +98,11 @@ std::optional<SmallVector<int64_t>> getAxes(tvc_onnx::NodeOp node,
 /// `value` with a `tensor.cast` to `type` when its type differs.
 Value castTo(OpBuilder &builder, Location loc, Value value, Type type);
 
-/// Replaces `node` by `replacements`, each cast to the type of the result it
-/// replaces (the lowering may know a shape more or less precisely than the
-/// importer's shape inference did).
+/// Replaces `node` by `replacements`. The lowering may know a shape more or
+/// less precisely than the importer's shape inference did: other generic
+/// nodes (which take any type and are lowered from their operands' types)
+/// use a replacement as it is, any other user gets a tensor.cast to the
+/// type of the result it used.
 void replaceNodeWithCasts(tvc_onnx::NodeOp node, PatternRewriter &rewriter,
                           ValueRange replacements);
 

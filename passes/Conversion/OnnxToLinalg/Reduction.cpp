@@ -3,10 +3,11 @@
 // ReduceSum/ReduceMean/ReduceMax/ReduceMin (axes as an attribute or, from
 // opset 13 for ReduceSum and 18 for the others, as a constant input),
 // Softmax/LogSoftmax (over one axis, or before opset 13 over all dimensions
-// from the axis on) and ArgMax/ArgMin. Each reduction is a linalg.generic
-// whose reduced iterators write one value per kept position; keepdims
-// reinserts the reduced dimensions as units with tensor.expand_shape, which
-// is also how softmax broadcasts its row statistics back.
+// from the axis on), LayerNormalization and ArgMax/ArgMin. Each reduction
+// is a linalg.generic whose reduced iterators write one value per kept
+// position; keepdims reinserts the reduced dimensions as units with
+// tensor.expand_shape, which is also how softmax and layer norm broadcast
+// their row statistics back.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,7 +21,8 @@
 using namespace mlir;
 using namespace mlir::tvc;
 
-/// The one ranked input and result of `node`, or failure.
+/// Checks the input (ranked, of a supported type) and the one tensor result
+/// of `node`.
 static LogicalResult checkUnary(tvc_onnx::NodeOp node,
                                 PatternRewriter &rewriter, unsigned maxInputs,
                                 bool floatOnly) {
@@ -28,14 +30,33 @@ static LogicalResult checkUnary(tvc_onnx::NodeOp node,
       node.getNumResults() != 1)
     return rewriter.notifyMatchFailure(node, "unexpected number of operands");
   RankedTensorType inputType = getRankedType(node.getInputs()[0]);
-  RankedTensorType resultType = getRankedType(node.getResult(0));
-  if (!inputType || !resultType)
-    return rewriter.notifyMatchFailure(node, "operands are not ranked");
+  if (!inputType || !isa<TensorType>(node.getResult(0).getType()))
+    return rewriter.notifyMatchFailure(node, "input is not ranked");
   Type element = inputType.getElementType();
   if (!isSupportedElementType(element) || element.isInteger(1) ||
       (floatOnly && !isa<FloatType>(element)))
     return rewriter.notifyMatchFailure(node, "unsupported element type");
   return success();
+}
+
+/// `sum` (a reduction of `input` over `axes`) divided by the number of
+/// elements reduced: the mean.
+static Value divideByCount(OpBuilder &b, Location loc, Value sum, Value input,
+                           ArrayRef<int64_t> axes) {
+  Type element = cast<RankedTensorType>(sum.getType()).getElementType();
+  IndexMath math{b, loc};
+  OpFoldResult count = b.getIndexAttr(1);
+  for (int64_t axis : axes)
+    count = math.mul(count, tensor::getMixedSize(b, loc, input, axis));
+  Value countValue = convertScalar(
+      b, loc,
+      arith::IndexCastOp::create(b, loc, b.getI64Type(), math.value(count)),
+      element);
+  return buildBroadcastGeneric(
+      b, loc, sum, tensor::getMixedSizes(b, loc, sum), element,
+      [&](OpBuilder &nested, Location bodyLoc, ValueRange args) {
+        return arith::DivFOp::create(nested, bodyLoc, args[0], countValue);
+      });
 }
 
 //===----------------------------------------------------------------------===//
@@ -71,7 +92,7 @@ static LogicalResult lowerReduce(tvc_onnx::NodeOp node,
   }
   bool keepDims = getIntAttr(node, "keepdims", 1) != 0;
   int64_t resultRank = keepDims ? rank : rank - axes->size();
-  auto resultType = getRankedType(node.getResult(0));
+  auto resultType = getResultType(node, 0, resultRank);
   if (resultType.getRank() != resultRank ||
       resultType.getElementType() != inputType.getElementType())
     return rewriter.notifyMatchFailure(node, "unexpected result type");
@@ -111,23 +132,8 @@ static LogicalResult lowerReduce(tvc_onnx::NodeOp node,
         }
         llvm_unreachable("unknown reduction");
       });
-  if (kind == ReduceKind::Mean) {
-    // Divide by the number of reduced elements.
-    IndexMath math{rewriter, loc};
-    OpFoldResult count = rewriter.getIndexAttr(1);
-    for (int64_t axis : *axes)
-      count = math.mul(count, tensor::getMixedSize(rewriter, loc, input, axis));
-    Value countValue = convertScalar(
-        rewriter, loc,
-        arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
-                                   math.value(count)),
-        element);
-    result = buildBroadcastGeneric(
-        rewriter, loc, result, tensor::getMixedSizes(rewriter, loc, result),
-        element, [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
-          return arith::DivFOp::create(b, bodyLoc, args[0], countValue);
-        });
-  }
+  if (kind == ReduceKind::Mean)
+    result = divideByCount(rewriter, loc, result, input, *axes);
   if (keepDims)
     result = insertUnitDims(rewriter, loc, result, *axes);
   replaceNodeWithCasts(node, rewriter, result);
@@ -151,7 +157,7 @@ static LogicalResult lowerSoftmax(tvc_onnx::NodeOp node,
   Value input = node.getInputs()[0];
   auto inputType = getRankedType(input);
   int64_t rank = inputType.getRank();
-  if (getRankedType(node.getResult(0)).getRank() != rank || rank == 0)
+  if (getResultType(node, 0, rank).getRank() != rank || rank == 0)
     return rewriter.notifyMatchFailure(node, "unexpected ranks");
   std::optional<int64_t> axis =
       normalizeAxis(getIntAttr(node, "axis", singleAxis ? -1 : 1), rank);
@@ -203,6 +209,110 @@ static LogicalResult lowerSoftmax(tvc_onnx::NodeOp node,
 }
 
 //===----------------------------------------------------------------------===//
+// LayerNormalization
+//===----------------------------------------------------------------------===//
+
+/// LayerNormalization (opset 17) over the dimensions from `axis` on: the
+/// mean, the mean of squared deviations, then
+/// `(x - mean) / sqrt(var + epsilon) * scale + bias` with scale and bias
+/// broadcast. The optional Mean and InvStdDev results are the statistics
+/// with the normalized dimensions kept as units.
+static LogicalResult lowerLayerNormalization(tvc_onnx::NodeOp node,
+                                             PatternRewriter &rewriter) {
+  unsigned numInputs = node.getInputs().size();
+  unsigned numResults = node.getNumResults();
+  if (numInputs < 2 || numInputs > 3 || numResults < 1 || numResults > 3)
+    return rewriter.notifyMatchFailure(node, "unexpected number of operands");
+  Value input = node.getInputs()[0];
+  auto inputType = getRankedType(input);
+  if (!inputType || !isa<FloatType>(inputType.getElementType()))
+    return rewriter.notifyMatchFailure(node, "input is not a float tensor");
+  Type element = inputType.getElementType();
+  int64_t rank = inputType.getRank();
+  SmallVector<Value> operands{input};
+  for (unsigned i = 1; i < numInputs; ++i) {
+    Value operand = getOptionalInput(node, i);
+    if (!operand)
+      continue;
+    RankedTensorType type = getRankedType(operand);
+    if (!type || type.getElementType() != element)
+      return rewriter.notifyMatchFailure(node, "scale or bias of another type");
+    operands.push_back(operand);
+  }
+  if (operands.size() < 2)
+    return rewriter.notifyMatchFailure(node, "scale is omitted");
+  std::optional<int64_t> axis =
+      normalizeAxis(getIntAttr(node, "axis", -1), rank);
+  if (!axis)
+    return rewriter.notifyMatchFailure(node, "axis out of range");
+  auto resultType = getResultType(node, 0, rank);
+  if (resultType.getRank() != rank || resultType.getElementType() != element)
+    return rewriter.notifyMatchFailure(node, "unexpected result type");
+  for (unsigned i = 1; i < numResults; ++i) {
+    auto statType = getResultType(node, i, rank);
+    if (!statType || statType.getRank() != rank ||
+        statType.getElementType() != element)
+      return rewriter.notifyMatchFailure(node, "unexpected statistics type");
+  }
+  if (std::optional<std::string> reason =
+          getBroadcastFailure(operands, resultType))
+    return rewriter.notifyMatchFailure(node, *reason);
+
+  Location loc = node.getLoc();
+  SmallVector<int64_t> axes;
+  for (int64_t dim = *axis; dim < rank; ++dim)
+    axes.push_back(dim);
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, input);
+  auto add = [](OpBuilder &b, Location bodyLoc, ValueRange args) -> Value {
+    return arith::AddFOp::create(b, bodyLoc, args[0], args[1]);
+  };
+  Value sum =
+      buildReduction(rewriter, loc, input, axes, getZeroAttr(element), add);
+  Value mean = insertUnitDims(
+      rewriter, loc, divideByCount(rewriter, loc, sum, input, axes), axes);
+  Value centered = buildBroadcastGeneric(
+      rewriter, loc, ValueRange{input, mean}, sizes, element,
+      [](OpBuilder &b, Location bodyLoc, ValueRange args) -> Value {
+        return arith::SubFOp::create(b, bodyLoc, args[0], args[1]);
+      });
+  Value squares = buildReduction(
+      rewriter, loc, centered, axes, getZeroAttr(element),
+      [](OpBuilder &b, Location bodyLoc, ValueRange args) -> Value {
+        Value square = arith::MulFOp::create(b, bodyLoc, args[0], args[0]);
+        return arith::AddFOp::create(b, bodyLoc, square, args[1]);
+      });
+  Value variance = divideByCount(rewriter, loc, squares, input, axes);
+  double epsilon = getFloatAttr(node, "epsilon", 1e-5);
+  Value invStdDev = buildBroadcastGeneric(
+      rewriter, loc, variance, tensor::getMixedSizes(rewriter, loc, variance),
+      element, [&](OpBuilder &b, Location bodyLoc, ValueRange args) -> Value {
+        Value eps = arith::ConstantOp::create(b, bodyLoc,
+                                              b.getFloatAttr(element, epsilon));
+        Value one =
+            arith::ConstantOp::create(b, bodyLoc, b.getFloatAttr(element, 1.0));
+        Value shifted = arith::AddFOp::create(b, bodyLoc, args[0], eps);
+        return arith::DivFOp::create(b, bodyLoc, one,
+                                     math::SqrtOp::create(b, bodyLoc, shifted));
+      });
+  invStdDev = insertUnitDims(rewriter, loc, invStdDev, axes);
+  SmallVector<Value> normalizeInputs{centered, invStdDev};
+  llvm::append_range(normalizeInputs, ArrayRef(operands).drop_front());
+  Value result = buildBroadcastGeneric(
+      rewriter, loc, normalizeInputs, sizes, element,
+      [](OpBuilder &b, Location bodyLoc, ValueRange args) -> Value {
+        Value normalized = arith::MulFOp::create(b, bodyLoc, args[0], args[1]);
+        Value scaled = arith::MulFOp::create(b, bodyLoc, normalized, args[2]);
+        if (args.size() == 3)
+          return scaled;
+        return arith::AddFOp::create(b, bodyLoc, scaled, args[3]);
+      });
+  SmallVector<Value> results{result, mean, invStdDev};
+  results.resize(numResults);
+  replaceNodeWithCasts(node, rewriter, results);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // ArgMax / ArgMin
 //===----------------------------------------------------------------------===//
 
@@ -223,7 +333,7 @@ static LogicalResult lowerArgExtremum(tvc_onnx::NodeOp node,
     return rewriter.notifyMatchFailure(node, "axis out of range");
   bool keepDims = getIntAttr(node, "keepdims", 1) != 0;
   bool last = getIntAttr(node, "select_last_index", 0) != 0;
-  auto resultType = getRankedType(node.getResult(0));
+  auto resultType = getResultType(node, 0, keepDims ? rank : rank - 1);
   if (resultType.getRank() != (keepDims ? rank : rank - 1) ||
       !resultType.getElementType().isInteger(64))
     return rewriter.notifyMatchFailure(node, "unexpected result type");
@@ -350,6 +460,10 @@ void mlir::tvc::registerOnnxReductionToLinalgHandlers(OnnxHandlerTable &table) {
                                      /*singleAxis=*/true);
                });
   }
+  table.onOp("LayerNormalization", 17,
+             "mean, variance, normalize with scale and bias (Mean and "
+             "InvStdDev results too)",
+             lowerLayerNormalization);
   table.onOp("ArgMax", 1, "reduction carrying value and i64 index",
              [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
                return lowerArgExtremum(node, rewriter, /*min=*/false);

@@ -31,8 +31,9 @@ using namespace mlir::tvc;
 // Helpers
 //===----------------------------------------------------------------------===//
 
-/// Fails unless `node` has `inputs` inputs (at least `minInputs`) and
-/// `results` results, all ranked tensors but omitted optional inputs.
+/// Fails unless `node` has `inputs` inputs (at least `minInputs`), all
+/// ranked tensors but omitted optional inputs, and `results` tensor results
+/// (ranked or not: see getResultType).
 static LogicalResult checkArity(tvc_onnx::NodeOp node,
                                 PatternRewriter &rewriter, unsigned minInputs,
                                 unsigned maxInputs, unsigned results = 1) {
@@ -48,8 +49,8 @@ static LogicalResult checkArity(tvc_onnx::NodeOp node,
       return rewriter.notifyMatchFailure(node, "an input is not ranked");
   }
   for (Value result : node.getResults())
-    if (!getRankedType(result))
-      return rewriter.notifyMatchFailure(node, "a result is not ranked");
+    if (!isa<TensorType>(result.getType()))
+      return rewriter.notifyMatchFailure(node, "a result is not a tensor");
   return success();
 }
 
@@ -285,7 +286,7 @@ static LogicalResult lowerCast(tvc_onnx::NodeOp node, PatternRewriter &rewriter,
     return failure();
   Value input = node.getInputs()[0];
   auto inputType = getRankedType(input);
-  auto resultType = getRankedType(node.getResult(0));
+  auto resultType = getResultType(node, 0, inputType.getRank());
   Type to = like ? getRankedType(node.getInputs()[1]).getElementType()
                  : getOnnxElementType(rewriter, getIntAttr(node, "to", 0));
   if (!to || !isSupportedElementType(to) ||
@@ -321,7 +322,7 @@ static LogicalResult lowerShape(tvc_onnx::NodeOp node,
     return failure();
   Value input = node.getInputs()[0];
   int64_t rank = getRankedType(input).getRank();
-  auto resultType = getRankedType(node.getResult(0));
+  auto resultType = getResultType(node, 0, 1);
   if (resultType.getRank() != 1 || !resultType.getElementType().isInteger(64))
     return rewriter.notifyMatchFailure(node, "result is not a 1-D i64 tensor");
   // Opset 15 slices the shape; out-of-range bounds are clamped.
@@ -369,14 +370,16 @@ static LogicalResult lowerReshape(tvc_onnx::NodeOp node,
     return failure();
   Value input = node.getInputs()[0];
   auto inputType = getRankedType(input);
-  auto resultType = getRankedType(node.getResult(0));
-  // A shape tensor of unknown length has the result's rank.
+  // A shape tensor of unknown length has the result's rank (when shape
+  // inference knew it).
+  auto rankedResult = getRankedType(node.getResult(0));
   std::optional<IntList> shape =
       getIntList(node, /*fromInput=*/true, 1, "", /*allowRuntime=*/true,
-                 resultType.getRank());
+                 rankedResult ? rankedResult.getRank() : -1);
   if (!shape)
     return rewriter.notifyMatchFailure(
-        node, "shape is neither constant nor a 1-D tensor of static length");
+        node, "shape is neither constant nor a 1-D tensor of known length");
+  auto resultType = getResultType(node, 0, shape->length);
   if (static_cast<int64_t>(shape->length) != resultType.getRank())
     return rewriter.notifyMatchFailure(node, "shape length is not the rank");
   bool allowZero = getIntAttr(node, "allowzero", 0) != 0;
@@ -463,7 +466,7 @@ static LogicalResult lowerFlatten(tvc_onnx::NodeOp node,
     return failure();
   Value input = node.getInputs()[0];
   int64_t rank = getRankedType(input).getRank();
-  auto resultType = getRankedType(node.getResult(0));
+  auto resultType = getResultType(node, 0, 2);
   int64_t axis = getIntAttr(node, "axis", 1);
   // Flatten's axis ranges over [-rank, rank].
   if (axis < -rank || axis > rank)
@@ -505,7 +508,7 @@ static LogicalResult lowerUnsqueeze(tvc_onnx::NodeOp node,
     axes.push_back(*normalized);
   }
   llvm::sort(axes);
-  if (getRankedType(node.getResult(0)).getRank() != rank)
+  if (getResultType(node, 0, rank).getRank() != rank)
     return rewriter.notifyMatchFailure(node, "unexpected result rank");
   replaceNodeWithCasts(node, rewriter,
                        insertUnitDims(rewriter, node.getLoc(), input, axes));
@@ -540,8 +543,8 @@ static LogicalResult lowerSqueeze(tvc_onnx::NodeOp node,
     if (!ShapedType::isDynamic(type.getDimSize(axis)) &&
         type.getDimSize(axis) != 1)
       return rewriter.notifyMatchFailure(node, "squeezes a non-unit dimension");
-  if (getRankedType(node.getResult(0)).getRank() !=
-      type.getRank() - static_cast<int64_t>(axes->size()))
+  int64_t resultRank = type.getRank() - static_cast<int64_t>(axes->size());
+  if (getResultType(node, 0, resultRank).getRank() != resultRank)
     return rewriter.notifyMatchFailure(node, "unexpected result rank");
   replaceNodeWithCasts(node, rewriter,
                        dropUnitDims(rewriter, node.getLoc(), input, *axes));
@@ -592,7 +595,8 @@ static LogicalResult lowerConcat(tvc_onnx::NodeOp node,
   if (failed(
           checkArity(node, rewriter, 1, std::numeric_limits<unsigned>::max())))
     return failure();
-  auto resultType = getRankedType(node.getResult(0));
+  auto resultType =
+      getResultType(node, 0, getRankedType(node.getInputs()[0]).getRank());
   int64_t rank = resultType.getRank();
   std::optional<int64_t> axis =
       normalizeAxis(getIntAttr(node, "axis", 0), rank);
@@ -855,12 +859,13 @@ static LogicalResult lowerExpand(tvc_onnx::NodeOp node,
   Value shape = node.getInputs()[1];
   auto inputType = getRankedType(input);
   auto shapeType = getRankedType(shape);
-  auto resultType = getRankedType(node.getResult(0));
   if (shapeType.getRank() != 1 || !shapeType.hasStaticShape() ||
       !shapeType.getElementType().isInteger(64))
     return rewriter.notifyMatchFailure(node,
                                        "shape is not a 1-D i64 static tensor");
   int64_t length = shapeType.getDimSize(0);
+  auto resultType =
+      getResultType(node, 0, std::max(length, inputType.getRank()));
   int64_t rank = resultType.getRank();
   if (rank != std::max(length, inputType.getRank()) ||
       resultType.getElementType() != inputType.getElementType())
@@ -914,9 +919,10 @@ static LogicalResult lowerConstantOfShape(tvc_onnx::NodeOp node,
     return failure();
   Value shape = node.getInputs()[0];
   auto shapeType = getRankedType(shape);
-  auto resultType = getRankedType(node.getResult(0));
-  if (shapeType.getRank() != 1 ||
-      shapeType.getDimSize(0) != resultType.getRank())
+  if (shapeType.getRank() != 1)
+    return rewriter.notifyMatchFailure(node, "shape is not 1-D");
+  auto resultType = getResultType(node, 0, shapeType.getDimSize(0));
+  if (shapeType.getDimSize(0) != resultType.getRank())
     return rewriter.notifyMatchFailure(node, "shape length is not the rank");
   TypedAttr value = rewriter.getF32FloatAttr(0.0);
   if (Attribute attr = node.getAttrs().get("value")) {
@@ -950,7 +956,7 @@ static LogicalResult lowerRange(tvc_onnx::NodeOp node,
                                 PatternRewriter &rewriter) {
   if (failed(checkArity(node, rewriter, 3, 3)))
     return failure();
-  auto resultType = getRankedType(node.getResult(0));
+  auto resultType = getResultType(node, 0, 1);
   Type element = resultType.getElementType();
   if (resultType.getRank() != 1 || !isSupportedElementType(element) ||
       element.isInteger(1))
@@ -1049,9 +1055,9 @@ static LogicalResult lowerGather(tvc_onnx::NodeOp node,
   Value indices = node.getInputs()[1];
   auto dataType = getRankedType(data);
   auto indicesType = getRankedType(indices);
-  auto resultType = getRankedType(node.getResult(0));
   int64_t rank = dataType.getRank();
   int64_t indexRank = indicesType.getRank();
+  auto resultType = getResultType(node, 0, rank - 1 + indexRank);
   std::optional<int64_t> axis =
       normalizeAxis(getIntAttr(node, "axis", 0), rank);
   if (!axis)

@@ -138,3 +138,24 @@ func.func @negative_broadcast_mismatch(%x: tensor<3xf32>, %y: tensor<4xf32>) -> 
   return %z : tensor<4xf32>
 }
 
+
+// -----
+
+/// Trilu keeps one triangle of the last two dims: with upper = 0, element
+/// (i, j) survives when j - i <= k, k read at run time.
+// CHECK-LABEL: func.func @trilu_lower_runtime_k
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?xf32>, %[[K:.*]]: tensor<i64>)
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[KV:.*]] = tensor.extract %[[K]][] : tensor<i64>
+// CHECK: %[[DIAGONAL:.*]] = arith.index_cast %[[KV]] : i64 to index
+// CHECK: linalg.generic {{.*}} ins(%[[X]] : tensor<?x?xf32>)
+// CHECK: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[I:.*]] = linalg.index 0 : index
+// CHECK: %[[J:.*]] = linalg.index 1 : index
+// CHECK: %[[OFFSET:.*]] = arith.subi %[[J]], %[[I]] : index
+// CHECK: %[[KEEP:.*]] = arith.cmpi sle, %[[OFFSET]], %[[DIAGONAL]] : index
+// CHECK: arith.select %[[KEEP]], %[[IN]], %[[ZERO]] : f32
+func.func @trilu_lower_runtime_k(%x: tensor<?x?xf32>, %k: tensor<i64>) -> tensor<?x?xf32> {
+  %y = tvc_onnx.node "Trilu"(%x, %k) {attrs = {upper = 0 : i64}, domain = "", version = 14 : i64} : (tensor<?x?xf32>, tensor<i64>) -> tensor<?x?xf32>
+  return %y : tensor<?x?xf32>
+}

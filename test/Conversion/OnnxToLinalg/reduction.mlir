@@ -129,3 +129,36 @@ func.func @argmax_last(%x: tensor<1x?x50xf32>) -> tensor<1x?xi64> {
   %y = tvc_onnx.node "ArgMax"(%x) {attrs = {axis = -1 : i64, keepdims = 0 : i64}, domain = "", version = 13 : i64} : (tensor<1x?x50xf32>) -> tensor<1x?xi64>
   return %y : tensor<1x?xi64>
 }
+
+// -----
+
+/// LayerNormalization over the last axis: mean, mean of squared deviations,
+/// 1 / sqrt(var + epsilon), then the scaled and shifted quotient; Mean and
+/// InvStdDev are returned with the normalized dim kept as a unit.
+// CHECK-DAG: #[[$UNIT:.+]] = affine_map<(d0, d1, d2) -> (d0, d1, 0)>
+// CHECK-DAG: #[[$CHANNEL:.+]] = affine_map<(d0, d1, d2) -> (d2)>
+// CHECK-LABEL: func.func @layer_norm_with_statistics
+// CHECK-SAME: (%[[X:.*]]: tensor<1x?x8xf32>, %[[SCALE:.*]]: tensor<8xf32>, %[[BIAS:.*]]: tensor<8xf32>)
+// CHECK-DAG: %[[EPS:.*]] = arith.constant 9.99999974E-6 : f32
+// CHECK-DAG: %[[COUNT:.*]] = arith.constant 8.000000e+00 : f32
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]] :
+// CHECK: %[[MEAN_ROW:.*]] = linalg.generic {{.*}} ins(%[[SUM]] :
+// CHECK: arith.divf %{{.*}}, %[[COUNT]] : f32
+// CHECK: %[[MEAN:.*]] = tensor.expand_shape %[[MEAN_ROW]] {{\[\[}}0], [1, 2]]
+// CHECK: %[[CENTERED:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[$UNIT]], #{{.*}}], {{.*}} ins(%[[X]], %[[MEAN]] :
+// CHECK: arith.subf
+// CHECK: %[[SQUARES:.*]] = linalg.generic {{.*}} ins(%[[CENTERED]] :
+// CHECK: %[[SQUARE:.*]] = arith.mulf %[[C:.*]], %[[C]] : f32
+// CHECK: arith.addf %[[SQUARE]], %{{.*}} : f32
+// CHECK: %[[VARIANCE:.*]] = linalg.generic {{.*}} ins(%[[SQUARES]] :
+// CHECK: %[[INV_ROW:.*]] = linalg.generic {{.*}} ins(%[[VARIANCE]] :
+// CHECK: %[[SHIFTED:.*]] = arith.addf %{{.*}}, %[[EPS]] : f32
+// CHECK: %[[ROOT:.*]] = math.sqrt %[[SHIFTED]] : f32
+// CHECK: arith.divf %{{.*}}, %[[ROOT]] : f32
+// CHECK: %[[INV:.*]] = tensor.expand_shape %[[INV_ROW]]
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[$UNIT]], #[[$CHANNEL]], #[[$CHANNEL]], #{{.*}}], {{.*}} ins(%[[CENTERED]], %[[INV]], %[[SCALE]], %[[BIAS]] :
+// CHECK: return %[[Y]], %[[MEAN]], %[[INV]]
+func.func @layer_norm_with_statistics(%x: tensor<1x?x8xf32>, %scale: tensor<8xf32>, %bias: tensor<8xf32>) -> (tensor<1x?x8xf32>, tensor<1x?x1xf32>, tensor<1x?x1xf32>) {
+  %y, %mean, %inv = tvc_onnx.node "LayerNormalization"(%x, %scale, %bias) {attrs = {axis = -1 : i64, epsilon = 1.0e-05 : f32}, domain = "", version = 17 : i64} : (tensor<1x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<1x?x8xf32>, tensor<1x?x1xf32>, tensor<1x?x1xf32>)
+  return %y, %mean, %inv : tensor<1x?x8xf32>, tensor<1x?x1xf32>, tensor<1x?x1xf32>
+}

@@ -90,6 +90,14 @@ func.func @compare_logic_to_f32(%x: tensor<2x?x4xf32>, %y: tensor<?x1xf32>) -> t
   return %y2 : tensor<2x?x4xf32>
 }
 
+func.func @trilu_upper_and_lower(%m: tensor<2x?x?xf32>, %k: tensor<i64>) -> tensor<2x?x?xf32> {
+  %one = tvc_onnx.node "Constant"() {attrs = {value = dense<1> : tensor<i64>}, domain = "", version = 17 : i64} : () -> tensor<i64>
+  %u = tvc_onnx.node "Trilu"(%m, %one) {attrs = {upper = 1 : i64}, domain = "", version = 17 : i64} : (tensor<2x?x?xf32>, tensor<i64>) -> tensor<2x?x?xf32>
+  %l = tvc_onnx.node "Trilu"(%m, %k) {attrs = {upper = 0 : i64}, domain = "", version = 17 : i64} : (tensor<2x?x?xf32>, tensor<i64>) -> tensor<2x?x?xf32>
+  %y = tvc_onnx.node "Add"(%u, %l) {attrs = {}, domain = "", version = 17 : i64} : (tensor<2x?x?xf32>, tensor<2x?x?xf32>) -> tensor<2x?x?xf32>
+  return %y : tensor<2x?x?xf32>
+}
+
 func.func @i64_shape_arithmetic(%a: tensor<?xi64>, %b: tensor<1xi64>) -> tensor<?xi64> {
   %s = tvc_onnx.node "Add"(%a, %b) {attrs = {}, domain = "", version = 17 : i64} : (tensor<?xi64>, tensor<1xi64>) -> tensor<?xi64>
   %d = tvc_onnx.node "Sub"(%s, %b) {attrs = {}, domain = "", version = 17 : i64} : (tensor<?xi64>, tensor<1xi64>) -> tensor<?xi64>
@@ -307,15 +315,33 @@ func.func @main() {
   %u12 = tensor.cast %flat12 : tensor<?xf32> to tensor<*xf32>
   call @printMemrefF32(%u12) : (tensor<*xf32>) -> ()
 
+  /// Trilu upper from diagonal 1 (constant k) plus lower from diagonal -1 (k read at run time).
+  // CHECK: rank = 1 offset = 0 sizes = [32] strides = [1] data =
+  // CHECK-NEXT: [0, 2.993, 2.326, 0.239,
+  // CHECK-SAME: -2.26, 0, -1.307, 2.108,
+  // CHECK-SAME: -1.523, -0.81, 0, 2.705,
+  // CHECK-SAME: -1.872, 0.567, 1.18, 0,
+  // CHECK-SAME: 0, -2.293, -1.594, -0.45,
+  // CHECK-SAME: 0.914, 0, 1.842, -0.196,
+  // CHECK-SAME: -1.627, 2.88, 0, 2.588,
+  // CHECK-SAME: -2.329, -0.201, 2.248, 0]
+  %m_13_c = arith.constant dense<[[[-2.5339999198913574, 2.993000030517578, 2.3259999752044678, 0.23899999260902405], [-2.259999990463257, 2.6589999198913574, -1.3070000410079956, 2.1080000400543213], [-1.5230000019073486, -0.8100000023841858, 2.0769999027252197, 2.7049999237060547], [-1.871999979019165, 0.5669999718666077, 1.1799999475479126, 2.578000068664551]], [[1.9470000267028809, -2.2929999828338623, -1.593999981880188, -0.44999998807907104], [0.9139999747276306, -0.7950000166893005, 1.8420000076293945, -0.19599999487400055], [-1.6269999742507935, 2.880000114440918, -1.4919999837875366, 2.5880000591278076], [-2.3289999961853027, -0.20100000500679016, 2.247999906539917, 2.759000062942505]]]> : tensor<2x4x4xf32>
+  %m_13 = tensor.cast %m_13_c : tensor<2x4x4xf32> to tensor<2x?x?xf32>
+  %k_13_c = arith.constant dense<-1> : tensor<i64>
+  %r13 = call @trilu_upper_and_lower(%m_13, %k_13_c) : (tensor<2x?x?xf32>, tensor<i64>) -> tensor<2x?x?xf32>
+  %flat13 = tensor.collapse_shape %r13 [[0, 1, 2]] : tensor<2x?x?xf32> into tensor<?xf32>
+  %u13 = tensor.cast %flat13 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u13) : (tensor<*xf32>) -> ()
+
   /// i64 Add, Sub, Mul and Div (rounding toward zero: -7 / 2 = -3) with a broadcast [1] operand.
   // CHECK: rank = 1 offset = 0 sizes = [6] strides = [1] data =
   // CHECK-NEXT: [17, -17, 22, -22, 30, 12]
-  %a_13_c = arith.constant dense<[7, -7, 9, -9, 12, 5]> : tensor<6xi64>
-  %a_13 = tensor.cast %a_13_c : tensor<6xi64> to tensor<?xi64>
-  %b_13_c = arith.constant dense<[2]> : tensor<1xi64>
-  %r13 = call @i64_shape_arithmetic(%a_13, %b_13_c) : (tensor<?xi64>, tensor<1xi64>) -> tensor<?xi64>
-  %u13 = tensor.cast %r13 : tensor<?xi64> to tensor<*xi64>
-  call @printMemrefI64(%u13) : (tensor<*xi64>) -> ()
+  %a_14_c = arith.constant dense<[7, -7, 9, -9, 12, 5]> : tensor<6xi64>
+  %a_14 = tensor.cast %a_14_c : tensor<6xi64> to tensor<?xi64>
+  %b_14_c = arith.constant dense<[2]> : tensor<1xi64>
+  %r14 = call @i64_shape_arithmetic(%a_14, %b_14_c) : (tensor<?xi64>, tensor<1xi64>) -> tensor<?xi64>
+  %u14 = tensor.cast %r14 : tensor<?xi64> to tensor<*xi64>
+  call @printMemrefI64(%u14) : (tensor<*xi64>) -> ()
 
   return
 }

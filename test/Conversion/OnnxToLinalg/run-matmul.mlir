@@ -43,12 +43,12 @@ func.func private @printMemrefI64(tensor<*xi64>) attributes {llvm.emit_c_interfa
 func.func @main() {
   /// MatMul [1, ?, 4] x [4, 3] (a linear layer's weight).
   // CHECK: rank = 1 offset = 0 sizes = [9] strides = [1] data =
-  // CHECK-NEXT: [8.75, -22.5, 33.5,
-  // CHECK-SAME: -12.5, -2.25, -7.75,
-  // CHECK-SAME: -6, -13, 12]
-  %x_0_c = arith.constant dense<[[[-2.000, -3.500, -1.500, 2.500], [4.000, 1.500, -3.000, 1.500], [2.000, -2.000, -2.000, 2.000]]]> : tensor<1x3x4xf32>
+  // CHECK-NEXT: [-5, -14.5, -23.25,
+  // CHECK-SAME: -3, 15, 18.75,
+  // CHECK-SAME: 14, 12, 20.5]
+  %x_0_c = arith.constant dense<[[[-2.000, 1.000, 3.500, -3.500], [4.000, -3.500, -2.000, 3.000], [0.500, 3.000, -4.000, 3.000]]]> : tensor<1x3x4xf32>
   %x_0 = tensor.cast %x_0_c : tensor<1x3x4xf32> to tensor<1x?x4xf32>
-  %w_0_c = arith.constant dense<[[-3.500, 1.500, -4.000], [1.000, 3.000, -4.000], [1.500, 3.500, -3.500], [3.000, -1.500, 2.500]]> : tensor<4x3xf32>
+  %w_0_c = arith.constant dense<[[0.000, 2.000, 0.000], [2.000, 0.000, -0.500], [-2.000, -2.000, -2.500], [0.000, 1.000, 4.000]]> : tensor<4x3xf32>
   %r0 = call @matmul_3d_by_2d(%x_0, %w_0_c) : (tensor<1x?x4xf32>, tensor<4x3xf32>) -> tensor<1x?x3xf32>
   %flat0 = tensor.collapse_shape %r0 [[0, 1, 2]] : tensor<1x?x3xf32> into tensor<?xf32>
   %u0 = tensor.cast %flat0 : tensor<?xf32> to tensor<*xf32>
@@ -56,15 +56,15 @@ func.func @main() {
 
   /// MatMul [1, 2, ?, 4] x [1, 2, 4, ?]: batched attention scores.
   // CHECK: rank = 1 offset = 0 sizes = [18] strides = [1] data =
-  // CHECK-NEXT: [5.75, -1.5, 7,
-  // CHECK-SAME: -1.25, -1.5, -3.5,
-  // CHECK-SAME: -13.5, 5.25, -7,
-  // CHECK-SAME: 0.5, -2.75, 3,
-  // CHECK-SAME: 16, 10.75, -3,
-  // CHECK-SAME: 11.5, 3.25, 13.75]
-  %q_1_c = arith.constant dense<[[[[1.000, 1.500, -1.500, 0.500], [2.000, 2.500, 1.000, 0.500], [3.000, -2.000, 2.500, 1.500]], [[1.000, 0.000, 3.000, -2.500], [-1.000, -4.000, 2.000, 1.500], [3.500, -4.000, 2.000, 0.500]]]]> : tensor<1x2x3x4xf32>
+  // CHECK-NEXT: [-6, -15.25, -5,
+  // CHECK-SAME: 2.75, 3.25, 7.75,
+  // CHECK-SAME: 0.25, -11.25, -6.25,
+  // CHECK-SAME: 11.5, 6.25, -10.25,
+  // CHECK-SAME: 9.5, -3.25, -1.25,
+  // CHECK-SAME: 2.5, 20.25, -22]
+  %q_1_c = arith.constant dense<[[[[-0.500, 4.000, 3.000, 2.000], [3.500, -1.000, -2.500, -2.500], [-2.500, 4.000, 2.500, 1.500]], [[-2.000, 0.000, -1.500, -3.500], [-3.000, 1.000, -2.500, -1.500], [1.500, -3.000, 1.500, -4.000]]]]> : tensor<1x2x3x4xf32>
   %q_1 = tensor.cast %q_1_c : tensor<1x2x3x4xf32> to tensor<1x2x?x4xf32>
-  %k_1_c = arith.constant dense<[[[[-1.000, 1.500, -0.500], [1.500, -1.500, 0.000], [-3.000, 0.000, -4.000], [0.000, -1.500, 3.000]], [[-1.000, -2.000, 3.500], [-3.500, -3.500, -1.000], [0.500, -1.500, -1.000], [0.000, -1.500, -1.000]]]]> : tensor<1x2x4x3xf32>
+  %k_1_c = arith.constant dense<[[[[-2.000, -1.500, 1.000], [1.500, -3.500, -0.500], [-4.000, 2.000, 0.500], [-0.500, -4.000, -2.000]], [[-2.500, 4.000, 3.000], [2.000, -2.000, 4.000], [1.500, -2.500, -3.000], [-2.500, -3.000, 2.500]]]]> : tensor<1x2x4x3xf32>
   %k_1 = tensor.cast %k_1_c : tensor<1x2x4x3xf32> to tensor<1x2x4x?xf32>
   %r1 = call @matmul_attention_scores(%q_1, %k_1) : (tensor<1x2x?x4xf32>, tensor<1x2x4x?xf32>) -> tensor<1x2x?x?xf32>
   %flat1 = tensor.collapse_shape %r1 [[0, 1, 2, 3]] : tensor<1x2x?x?xf32> into tensor<?xf32>
@@ -73,26 +73,26 @@ func.func @main() {
 
   /// MatMul [2, 1, 3, 4] x [3, 4, 2]: batch dims broadcast to [2, 3].
   // CHECK: rank = 1 offset = 0 sizes = [36] strides = [1] data =
-  // CHECK-NEXT: [3, 3.25,
-  // CHECK-SAME: 7, 5,
-  // CHECK-SAME: -7, 9.5,
-  // CHECK-SAME: -1.75, 19,
-  // CHECK-SAME: -4, -13,
-  // CHECK-SAME: 5.5, 9,
-  // CHECK-SAME: -21, 7.75,
-  // CHECK-SAME: -12, -12.5,
-  // CHECK-SAME: 21.5, -19.5,
-  // CHECK-SAME: 7, 1.25,
-  // CHECK-SAME: -6, -4,
-  // CHECK-SAME: -6, 3,
-  // CHECK-SAME: -3.75, 11,
-  // CHECK-SAME: -3.5, -16,
-  // CHECK-SAME: 12.75, 2,
-  // CHECK-SAME: -30.5, 9.25,
-  // CHECK-SAME: 35.25, 1.25,
-  // CHECK-SAME: 11.75, -19.5]
-  %a_2_c = arith.constant dense<[[[[-1.000, 2.000, 3.500, -1.500], [-2.000, 0.500, -2.000, -3.500], [4.000, 3.500, -3.000, 3.500]]], [[[-3.000, 1.000, 3.500, -3.500], [4.000, -3.500, -2.000, 3.000], [0.500, 3.000, -4.000, 3.000]]]]> : tensor<2x1x3x4xf32>
-  %b_2_c = arith.constant dense<[[[0.000, 2.000], [0.000, 2.000], [0.000, -0.500], [-2.000, -2.000]], [[-2.500, 0.000], [1.000, 4.000], [-0.500, 4.000], [3.000, 2.000]], [[3.500, -1.000], [-2.500, -2.500], [-2.500, 4.000], [2.500, 1.500]]]> : tensor<3x4x2xf32>
+  // CHECK-NEXT: [7, -9,
+  // CHECK-SAME: -6.75, 0,
+  // CHECK-SAME: 11.75, -28.5,
+  // CHECK-SAME: -7.25, 0,
+  // CHECK-SAME: -1.5, -2.25,
+  // CHECK-SAME: -23.25, -8.25,
+  // CHECK-SAME: -2.5, -4,
+  // CHECK-SAME: 14.25, 6,
+  // CHECK-SAME: -4, -10.5,
+  // CHECK-SAME: -13, 10.25,
+  // CHECK-SAME: -14, 8.5,
+  // CHECK-SAME: 7, 9.5,
+  // CHECK-SAME: 7, 3.75,
+  // CHECK-SAME: 4.5, 1.5,
+  // CHECK-SAME: 8.75, 7.5,
+  // CHECK-SAME: 10.25, -4.5,
+  // CHECK-SAME: 22.25, 6.5,
+  // CHECK-SAME: -7, 5]
+  %a_2_c = arith.constant dense<[[[[-0.500, -1.000, 2.000, 2.500], [-1.500, 2.500, 2.000, 2.000], [-3.500, -3.000, 2.500, 0.500]]], [[[-1.000, 0.000, -3.000, 0.500], [-1.500, 3.500, 1.500, 4.000], [3.500, 1.000, 2.000, 3.500]]]]> : tensor<2x1x3x4xf32>
+  %b_2_c = arith.constant dense<[[[2.000, 2.500], [-3.500, 3.500], [3.500, -4.000], [-1.000, 1.500]], [[2.500, 1.500], [2.500, 0.000], [-3.000, -1.500], [1.000, 1.500]], [[-3.500, 1.000], [4.000, 3.000], [-2.000, 1.000], [1.500, -1.000]]]> : tensor<3x4x2xf32>
   %r2 = call @matmul_broadcast_batch(%a_2_c, %b_2_c) : (tensor<2x1x3x4xf32>, tensor<3x4x2xf32>) -> tensor<2x3x3x2xf32>
   %flat2 = tensor.collapse_shape %r2 [[0, 1, 2, 3]] : tensor<2x3x3x2xf32> into tensor<36xf32>
   %u2 = tensor.cast %flat2 : tensor<36xf32> to tensor<*xf32>
@@ -100,10 +100,10 @@ func.func @main() {
 
   /// MatMul [1, ?, 4] x [4]: the promoted vector's dim is dropped, result [1, ?].
   // CHECK: rank = 1 offset = 0 sizes = [3] strides = [1] data =
-  // CHECK-NEXT: [-2.5, -8.75, -8]
-  %x_3_c = arith.constant dense<[[[-2.000, -3.500, -1.500, 2.500], [4.000, 1.500, -3.000, 1.500], [2.000, -2.000, -2.000, 2.000]]]> : tensor<1x3x4xf32>
+  // CHECK-NEXT: [-3, -2.5, 5.5]
+  %x_3_c = arith.constant dense<[[[-2.000, 1.000, 3.500, -3.500], [4.000, -3.500, -2.000, 3.000], [0.500, 3.000, -4.000, 3.000]]]> : tensor<1x3x4xf32>
   %x_3 = tensor.cast %x_3_c : tensor<1x3x4xf32> to tensor<1x?x4xf32>
-  %v_3_c = arith.constant dense<[-2.000, 0.000, -1.500, -3.500]> : tensor<4xf32>
+  %v_3_c = arith.constant dense<[-2.000, 0.000, -0.500, 1.500]> : tensor<4xf32>
   %r3 = call @matmul_vector(%x_3, %v_3_c) : (tensor<1x?x4xf32>, tensor<4xf32>) -> tensor<1x?xf32>
   %flat3 = tensor.collapse_shape %r3 [[0, 1]] : tensor<1x?xf32> into tensor<?xf32>
   %u3 = tensor.cast %flat3 : tensor<?xf32> to tensor<*xf32>
@@ -111,13 +111,13 @@ func.func @main() {
 
   /// Gemm 0.5 * A [?, 4] B^T ([2, 4], transB) + 2 * C [2].
   // CHECK: rank = 1 offset = 0 sizes = [6] strides = [1] data =
-  // CHECK-NEXT: [3.5, 13.5,
-  // CHECK-SAME: -13.875, 10.125,
-  // CHECK-SAME: -1.625, 4.375]
-  %a_4_c = arith.constant dense<[[-3.000, 1.000, -2.500, -1.500], [1.500, -3.000, 1.500, -4.000], [-2.000, -1.500, 1.000, 1.500]]> : tensor<3x4xf32>
+  // CHECK-NEXT: [-9.875, 3.625,
+  // CHECK-SAME: -7.5, -6,
+  // CHECK-SAME: -16.125, 6.875]
+  %a_4_c = arith.constant dense<[[-1.000, -2.000, -0.500, -1.500], [1.000, -3.500, -1.000, 1.500], [-4.000, -3.000, -1.000, -1.500]]> : tensor<3x4xf32>
   %a_4 = tensor.cast %a_4_c : tensor<3x4xf32> to tensor<?x4xf32>
-  %b_4_c = arith.constant dense<[[-3.500, -0.500, -4.000, 2.000], [0.500, -0.500, -4.000, -2.000]]> : tensor<2x4xf32>
-  %c_4_c = arith.constant dense<[-2.500, 4.000]> : tensor<2xf32>
+  %b_4_c = arith.constant dense<[[3.500, 3.500, -3.000, 0.500], [-3.000, 0.500, 4.000, -3.500]]> : tensor<2x4xf32>
+  %c_4_c = arith.constant dense<[-2.500, 0.500]> : tensor<2xf32>
   %r4 = call @gemm_trans_b_alpha_beta(%a_4, %b_4_c, %c_4_c) : (tensor<?x4xf32>, tensor<2x4xf32>, tensor<2xf32>) -> tensor<?x2xf32>
   %flat4 = tensor.collapse_shape %r4 [[0, 1]] : tensor<?x2xf32> into tensor<?xf32>
   %u4 = tensor.cast %flat4 : tensor<?xf32> to tensor<*xf32>
@@ -125,12 +125,12 @@ func.func @main() {
 
   /// Gemm A^T ([4, ?], transA) B [4, 2] without C.
   // CHECK: rank = 1 offset = 0 sizes = [6] strides = [1] data =
-  // CHECK-NEXT: [17, 11,
-  // CHECK-SAME: -17.75, 4.25,
-  // CHECK-SAME: 6.75, -7.25]
-  %a_5_c = arith.constant dense<[[-3.000, 1.500, -2.000], [1.000, -3.000, -1.500], [-2.500, 1.500, 1.000], [-1.500, -4.000, 1.500]]> : tensor<4x3xf32>
+  // CHECK-NEXT: [-9.75, 5.25,
+  // CHECK-SAME: -5, -14,
+  // CHECK-SAME: -22.25, 11.75]
+  %a_5_c = arith.constant dense<[[-1.000, 1.000, -4.000], [-2.000, -3.500, -3.000], [-0.500, -1.000, -1.000], [-1.500, 1.500, -1.500]]> : tensor<4x3xf32>
   %a_5 = tensor.cast %a_5_c : tensor<4x3xf32> to tensor<4x?xf32>
-  %b_5_c = arith.constant dense<[[-3.500, 0.500], [-0.500, -0.500], [-4.000, -4.000], [2.000, -2.000]]> : tensor<4x2xf32>
+  %b_5_c = arith.constant dense<[[3.500, -3.000], [3.500, 0.500], [-3.000, 4.000], [0.500, -3.500]]> : tensor<4x2xf32>
   %r5 = call @gemm_trans_a_no_c(%a_5, %b_5_c) : (tensor<4x?xf32>, tensor<4x2xf32>) -> tensor<?x2xf32>
   %flat5 = tensor.collapse_shape %r5 [[0, 1]] : tensor<?x2xf32> into tensor<?xf32>
   %u5 = tensor.cast %flat5 : tensor<?xf32> to tensor<*xf32>

@@ -96,6 +96,13 @@ func.func @split_runtime_sizes(%x: tensor<2x?x6xf32>, %split: tensor<2xi64>) -> 
   return %p#1 : tensor<2x?x?xf32>
 }
 
+func.func @unranked_intermediates(%x: tensor<1x?x8xf32>, %shape: tensor<4xi64>) -> tensor<1x2x?x4xf32> {
+  %h = tvc_onnx.node "Reshape"(%x, %shape) {attrs = {}, domain = "", version = 17 : i64} : (tensor<1x?x8xf32>, tensor<4xi64>) -> tensor<*xf32>
+  %t = tvc_onnx.node "Transpose"(%h) {attrs = {perm = [0 : i64, 2 : i64, 1 : i64, 3 : i64]}, domain = "", version = 17 : i64} : (tensor<*xf32>) -> tensor<*xf32>
+  %r = tensor.cast %t : tensor<*xf32> to tensor<1x2x?x4xf32>
+  return %r : tensor<1x2x?x4xf32>
+}
+
 func.func @expand_broadcast(%c: tensor<?x1xf32>) -> tensor<2x?x3xf32> {
   %shape = arith.constant dense<[2, 1, 3]> : tensor<3xi64>
   %y = tvc_onnx.node "Expand"(%c, %shape) {attrs = {}, domain = "", version = 17 : i64} : (tensor<?x1xf32>, tensor<3xi64>) -> tensor<2x?x3xf32>
@@ -384,6 +391,22 @@ func.func @main() {
   %u12 = tensor.cast %flat12 : tensor<?xf32> to tensor<*xf32>
   call @printMemrefF32(%u12) : (tensor<*xf32>) -> ()
 
+  /// Reshape by a run-time shape whose result shape inference left unranked, then Transpose.
+  // CHECK: rank = 1 offset = 0 sizes = [24] strides = [1] data =
+  // CHECK-NEXT: [2.084, 0.444, -0.059, -1.109,
+  // CHECK-SAME: -2.839, -1.691, -0.867, -1.88,
+  // CHECK-SAME: -2.205, -2.419, 1.844, 0.734,
+  // CHECK-SAME: 1.082, -2.076, 2.887, -0.805,
+  // CHECK-SAME: 2.046, -1.923, -0.976, 0.625,
+  // CHECK-SAME: -0.362, -0.445, 1.429, 1.376]
+  %x_13_c = arith.constant dense<[[[2.0840001106262207, 0.4440000057220459, -0.05900000035762787, -1.1089999675750732, 1.0820000171661377, -2.0759999752044678, 2.88700008392334, -0.8050000071525574], [-2.8389999866485596, -1.690999984741211, -0.8669999837875366, -1.8799999952316284, 2.0460000038146973, -1.9229999780654907, -0.9760000109672546, 0.625], [-2.2049999237060547, -2.4189999103546143, 1.843999981880188, 0.734000027179718, -0.3619999885559082, -0.4449999928474426, 1.4290000200271606, 1.3760000467300415]]]> : tensor<1x3x8xf32>
+  %x_13 = tensor.cast %x_13_c : tensor<1x3x8xf32> to tensor<1x?x8xf32>
+  %shape_13_c = arith.constant dense<[0, 0, 2, -1]> : tensor<4xi64>
+  %r13 = call @unranked_intermediates(%x_13, %shape_13_c) : (tensor<1x?x8xf32>, tensor<4xi64>) -> tensor<1x2x?x4xf32>
+  %flat13 = tensor.collapse_shape %r13 [[0, 1, 2, 3]] : tensor<1x2x?x4xf32> into tensor<?xf32>
+  %u13 = tensor.cast %flat13 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u13) : (tensor<*xf32>) -> ()
+
   /// Expand [?, 1] to the constant shape [2, 1, 3]: result [2, ?, 3].
   // CHECK: rank = 1 offset = 0 sizes = [18] strides = [1] data =
   // CHECK-NEXT: [2.616, 2.616, 2.616,
@@ -392,24 +415,24 @@ func.func @main() {
   // CHECK-SAME: 2.616, 2.616, 2.616,
   // CHECK-SAME: -0.642, -0.642, -0.642,
   // CHECK-SAME: -0.32, -0.32, -0.32]
-  %c_13_c = arith.constant dense<[[2.615999937057495], [-0.6420000195503235], [-0.3199999928474426]]> : tensor<3x1xf32>
-  %c_13 = tensor.cast %c_13_c : tensor<3x1xf32> to tensor<?x1xf32>
-  %r13 = call @expand_broadcast(%c_13) : (tensor<?x1xf32>) -> tensor<2x?x3xf32>
-  %flat13 = tensor.collapse_shape %r13 [[0, 1, 2]] : tensor<2x?x3xf32> into tensor<?xf32>
-  %u13 = tensor.cast %flat13 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u13) : (tensor<*xf32>) -> ()
+  %c_14_c = arith.constant dense<[[2.615999937057495], [-0.6420000195503235], [-0.3199999928474426]]> : tensor<3x1xf32>
+  %c_14 = tensor.cast %c_14_c : tensor<3x1xf32> to tensor<?x1xf32>
+  %r14 = call @expand_broadcast(%c_14) : (tensor<?x1xf32>) -> tensor<2x?x3xf32>
+  %flat14 = tensor.collapse_shape %r14 [[0, 1, 2]] : tensor<2x?x3xf32> into tensor<?xf32>
+  %u14 = tensor.cast %flat14 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u14) : (tensor<*xf32>) -> ()
 
   /// Expand [1, 4] to a shape tensor [3, 1] known only at run time: result [3, 4].
   // CHECK: rank = 1 offset = 0 sizes = [12] strides = [1] data =
   // CHECK-NEXT: [1.468, 2.888, -1.832, -2.724,
   // CHECK-SAME: 1.468, 2.888, -1.832, -2.724,
   // CHECK-SAME: 1.468, 2.888, -1.832, -2.724]
-  %row_14_c = arith.constant dense<[[1.468000054359436, 2.888000011444092, -1.8320000171661377, -2.7239999771118164]]> : tensor<1x4xf32>
-  %shape_14_c = arith.constant dense<[3, 1]> : tensor<2xi64>
-  %r14 = call @expand_runtime_shape(%row_14_c, %shape_14_c) : (tensor<1x4xf32>, tensor<2xi64>) -> tensor<?x4xf32>
-  %flat14 = tensor.collapse_shape %r14 [[0, 1]] : tensor<?x4xf32> into tensor<?xf32>
-  %u14 = tensor.cast %flat14 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u14) : (tensor<*xf32>) -> ()
+  %row_15_c = arith.constant dense<[[1.468000054359436, 2.888000011444092, -1.8320000171661377, -2.7239999771118164]]> : tensor<1x4xf32>
+  %shape_15_c = arith.constant dense<[3, 1]> : tensor<2xi64>
+  %r15 = call @expand_runtime_shape(%row_15_c, %shape_15_c) : (tensor<1x4xf32>, tensor<2xi64>) -> tensor<?x4xf32>
+  %flat15 = tensor.collapse_shape %r15 [[0, 1]] : tensor<?x4xf32> into tensor<?xf32>
+  %u15 = tensor.cast %flat15 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u15) : (tensor<*xf32>) -> ()
 
   /// Gather rows of a [6, 4] weight by i64 ids [1, ?] (an embedding); id -1 is the last row.
   // CHECK: rank = 1 offset = 0 sizes = [16] strides = [1] data =
@@ -417,22 +440,22 @@ func.func @main() {
   // CHECK-SAME: -1.071, -0.312, -2.234, 1.365,
   // CHECK-SAME: 0.248, 1.779, -2.513, -0.061,
   // CHECK-SAME: -0.652, -2.747, -0.524, -2.008]
-  %table_15_c = arith.constant dense<[[-1.0709999799728394, -0.31200000643730164, -2.2339999675750732, 1.3650000095367432], [-0.3580000102519989, 0.6589999794960022, 2.131999969482422, 2.871999979019165], [-0.6520000100135803, -2.746999979019165, -0.5239999890327454, -2.007999897003174], [-1.4859999418258667, 1.4600000381469727, -1.5670000314712524, -0.3100000023841858], [2.240000009536743, 2.5360000133514404, 0.23600000143051147, 2.5269999504089355], [0.24799999594688416, 1.7790000438690186, -2.513000011444092, -0.061000000685453415]]> : tensor<6x4xf32>
-  %ids_15_c = arith.constant dense<[[5, 0, -1, 2]]> : tensor<1x4xi64>
-  %ids_15 = tensor.cast %ids_15_c : tensor<1x4xi64> to tensor<1x?xi64>
-  %r15 = call @gather_weight_rows(%table_15_c, %ids_15) : (tensor<6x4xf32>, tensor<1x?xi64>) -> tensor<1x?x4xf32>
-  %flat15 = tensor.collapse_shape %r15 [[0, 1, 2]] : tensor<1x?x4xf32> into tensor<?xf32>
-  %u15 = tensor.cast %flat15 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u15) : (tensor<*xf32>) -> ()
+  %table_16_c = arith.constant dense<[[-1.0709999799728394, -0.31200000643730164, -2.2339999675750732, 1.3650000095367432], [-0.3580000102519989, 0.6589999794960022, 2.131999969482422, 2.871999979019165], [-0.6520000100135803, -2.746999979019165, -0.5239999890327454, -2.007999897003174], [-1.4859999418258667, 1.4600000381469727, -1.5670000314712524, -0.3100000023841858], [2.240000009536743, 2.5360000133514404, 0.23600000143051147, 2.5269999504089355], [0.24799999594688416, 1.7790000438690186, -2.513000011444092, -0.061000000685453415]]> : tensor<6x4xf32>
+  %ids_16_c = arith.constant dense<[[5, 0, -1, 2]]> : tensor<1x4xi64>
+  %ids_16 = tensor.cast %ids_16_c : tensor<1x4xi64> to tensor<1x?xi64>
+  %r16 = call @gather_weight_rows(%table_16_c, %ids_16) : (tensor<6x4xf32>, tensor<1x?xi64>) -> tensor<1x?x4xf32>
+  %flat16 = tensor.collapse_shape %r16 [[0, 1, 2]] : tensor<1x?x4xf32> into tensor<?xf32>
+  %u16 = tensor.cast %flat16 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u16) : (tensor<*xf32>) -> ()
 
   /// Gather with a scalar index -2 on axis 1 of [?, 6]: column 4, the axis dropped.
   // CHECK: rank = 1 offset = 0 sizes = [4] strides = [1] data =
   // CHECK-NEXT: [-2.652, -0.786, 2.635, 2.124]
-  %m_16_c = arith.constant dense<[[-2.9660000801086426, -1.0870000123977661, -1.5449999570846558, -1.9459999799728394, -2.6519999504089355, -0.4569999873638153], [-0.7609999775886536, -1.277999997138977, 2.8010001182556152, -0.44999998807907104, -0.7860000133514404, 2.4110000133514404], [0.20600000023841858, -2.6449999809265137, -2.6579999923706055, 1.4459999799728394, 2.634999990463257, 0.9860000014305115], [0.6880000233650208, 2.1740000247955322, 1.2120000123977661, 1.7020000219345093, 2.124000072479248, 2.6489999294281006]]> : tensor<4x6xf32>
-  %m_16 = tensor.cast %m_16_c : tensor<4x6xf32> to tensor<?x6xf32>
-  %r16 = call @gather_axis_one_scalar(%m_16) : (tensor<?x6xf32>) -> tensor<?xf32>
-  %u16 = tensor.cast %r16 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u16) : (tensor<*xf32>) -> ()
+  %m_17_c = arith.constant dense<[[-2.9660000801086426, -1.0870000123977661, -1.5449999570846558, -1.9459999799728394, -2.6519999504089355, -0.4569999873638153], [-0.7609999775886536, -1.277999997138977, 2.8010001182556152, -0.44999998807907104, -0.7860000133514404, 2.4110000133514404], [0.20600000023841858, -2.6449999809265137, -2.6579999923706055, 1.4459999799728394, 2.634999990463257, 0.9860000014305115], [0.6880000233650208, 2.1740000247955322, 1.2120000123977661, 1.7020000219345093, 2.124000072479248, 2.6489999294281006]]> : tensor<4x6xf32>
+  %m_17 = tensor.cast %m_17_c : tensor<4x6xf32> to tensor<?x6xf32>
+  %r17 = call @gather_axis_one_scalar(%m_17) : (tensor<?x6xf32>) -> tensor<?xf32>
+  %u17 = tensor.cast %r17 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u17) : (tensor<*xf32>) -> ()
 
   /// Split [2, ?, 6] on axis -1 into [1, 5] (opset 13 input); the second piece returned.
   // CHECK: rank = 1 offset = 0 sizes = [30] strides = [1] data =
@@ -442,35 +465,35 @@ func.func @main() {
   // CHECK-SAME: 2.965, -1.743, -2.401, -1.983, -1.014,
   // CHECK-SAME: 2.324, 1.029, -2.328, 2.51, -1.585,
   // CHECK-SAME: 0.247, 1.802, 2.575, -1.004, -1.694]
-  %x_17_c = arith.constant dense<[[[2.8529999256134033, -1.3569999933242798, 2.4649999141693115, -2.3320000171661377, 1.5190000534057617, -1.5709999799728394], [2.5299999713897705, -2.0460000038146973, 1.9769999980926514, -2.049999952316284, -2.6730000972747803, 1.0820000171661377], [0.6209999918937683, 2.138000011444092, -0.4399999976158142, 0.3330000042915344, -2.6429998874664307, 2.372999906539917]], [[2.7279999256134033, 2.9649999141693115, -1.7430000305175781, -2.4010000228881836, -1.9830000400543213, -1.0140000581741333], [2.8399999141693115, 2.3239998817443848, 1.0290000438690186, -2.328000068664551, 2.509999990463257, -1.5850000381469727], [-0.7850000262260437, 0.24699999392032623, 1.8020000457763672, 2.575000047683716, -1.003999948501587, -1.694000005722046]]]> : tensor<2x3x6xf32>
-  %x_17 = tensor.cast %x_17_c : tensor<2x3x6xf32> to tensor<2x?x6xf32>
-  %r17 = call @split_sizes_input(%x_17) : (tensor<2x?x6xf32>) -> tensor<2x?x5xf32>
-  %flat17 = tensor.collapse_shape %r17 [[0, 1, 2]] : tensor<2x?x5xf32> into tensor<?xf32>
-  %u17 = tensor.cast %flat17 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u17) : (tensor<*xf32>) -> ()
+  %x_18_c = arith.constant dense<[[[2.8529999256134033, -1.3569999933242798, 2.4649999141693115, -2.3320000171661377, 1.5190000534057617, -1.5709999799728394], [2.5299999713897705, -2.0460000038146973, 1.9769999980926514, -2.049999952316284, -2.6730000972747803, 1.0820000171661377], [0.6209999918937683, 2.138000011444092, -0.4399999976158142, 0.3330000042915344, -2.6429998874664307, 2.372999906539917]], [[2.7279999256134033, 2.9649999141693115, -1.7430000305175781, -2.4010000228881836, -1.9830000400543213, -1.0140000581741333], [2.8399999141693115, 2.3239998817443848, 1.0290000438690186, -2.328000068664551, 2.509999990463257, -1.5850000381469727], [-0.7850000262260437, 0.24699999392032623, 1.8020000457763672, 2.575000047683716, -1.003999948501587, -1.694000005722046]]]> : tensor<2x3x6xf32>
+  %x_18 = tensor.cast %x_18_c : tensor<2x3x6xf32> to tensor<2x?x6xf32>
+  %r18 = call @split_sizes_input(%x_18) : (tensor<2x?x6xf32>) -> tensor<2x?x5xf32>
+  %flat18 = tensor.collapse_shape %r18 [[0, 1, 2]] : tensor<2x?x5xf32> into tensor<?xf32>
+  %u18 = tensor.cast %flat18 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u18) : (tensor<*xf32>) -> ()
 
   /// Split [2, ?, 6] on its dynamic axis 1 into 3 equal pieces; the last returned.
   // CHECK: rank = 1 offset = 0 sizes = [12] strides = [1] data =
   // CHECK-NEXT: [0.621, 2.138, -0.44, 0.333, -2.643, 2.373,
   // CHECK-SAME: -0.785, 0.247, 1.802, 2.575, -1.004, -1.694]
-  %x_18_c = arith.constant dense<[[[2.8529999256134033, -1.3569999933242798, 2.4649999141693115, -2.3320000171661377, 1.5190000534057617, -1.5709999799728394], [2.5299999713897705, -2.0460000038146973, 1.9769999980926514, -2.049999952316284, -2.6730000972747803, 1.0820000171661377], [0.6209999918937683, 2.138000011444092, -0.4399999976158142, 0.3330000042915344, -2.6429998874664307, 2.372999906539917]], [[2.7279999256134033, 2.9649999141693115, -1.7430000305175781, -2.4010000228881836, -1.9830000400543213, -1.0140000581741333], [2.8399999141693115, 2.3239998817443848, 1.0290000438690186, -2.328000068664551, 2.509999990463257, -1.5850000381469727], [-0.7850000262260437, 0.24699999392032623, 1.8020000457763672, 2.575000047683716, -1.003999948501587, -1.694000005722046]]]> : tensor<2x3x6xf32>
-  %x_18 = tensor.cast %x_18_c : tensor<2x3x6xf32> to tensor<2x?x6xf32>
-  %r18 = call @split_equal_dynamic(%x_18) : (tensor<2x?x6xf32>) -> tensor<2x?x6xf32>
-  %flat18 = tensor.collapse_shape %r18 [[0, 1, 2]] : tensor<2x?x6xf32> into tensor<?xf32>
-  %u18 = tensor.cast %flat18 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u18) : (tensor<*xf32>) -> ()
+  %x_19_c = arith.constant dense<[[[2.8529999256134033, -1.3569999933242798, 2.4649999141693115, -2.3320000171661377, 1.5190000534057617, -1.5709999799728394], [2.5299999713897705, -2.0460000038146973, 1.9769999980926514, -2.049999952316284, -2.6730000972747803, 1.0820000171661377], [0.6209999918937683, 2.138000011444092, -0.4399999976158142, 0.3330000042915344, -2.6429998874664307, 2.372999906539917]], [[2.7279999256134033, 2.9649999141693115, -1.7430000305175781, -2.4010000228881836, -1.9830000400543213, -1.0140000581741333], [2.8399999141693115, 2.3239998817443848, 1.0290000438690186, -2.328000068664551, 2.509999990463257, -1.5850000381469727], [-0.7850000262260437, 0.24699999392032623, 1.8020000457763672, 2.575000047683716, -1.003999948501587, -1.694000005722046]]]> : tensor<2x3x6xf32>
+  %x_19 = tensor.cast %x_19_c : tensor<2x3x6xf32> to tensor<2x?x6xf32>
+  %r19 = call @split_equal_dynamic(%x_19) : (tensor<2x?x6xf32>) -> tensor<2x?x6xf32>
+  %flat19 = tensor.collapse_shape %r19 [[0, 1, 2]] : tensor<2x?x6xf32> into tensor<?xf32>
+  %u19 = tensor.cast %flat19 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u19) : (tensor<*xf32>) -> ()
 
   /// Squeeze axes [0, 2] of [1, ?, 1], then Unsqueeze at -1 and Flatten at axis 1.
   // CHECK: rank = 1 offset = 0 sizes = [3] strides = [1] data =
   // CHECK-NEXT: [-2.218,
   // CHECK-SAME: -1.815,
   // CHECK-SAME: -1.87]
-  %x_19_c = arith.constant dense<[[[-2.2179999351501465], [-1.815000057220459], [-1.8700000047683716]]]> : tensor<1x3x1xf32>
-  %x_19 = tensor.cast %x_19_c : tensor<1x3x1xf32> to tensor<1x?x1xf32>
-  %r19 = call @squeeze_flatten(%x_19) : (tensor<1x?x1xf32>) -> tensor<?x1xf32>
-  %flat19 = tensor.collapse_shape %r19 [[0, 1]] : tensor<?x1xf32> into tensor<?xf32>
-  %u19 = tensor.cast %flat19 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u19) : (tensor<*xf32>) -> ()
+  %x_20_c = arith.constant dense<[[[-2.2179999351501465], [-1.815000057220459], [-1.8700000047683716]]]> : tensor<1x3x1xf32>
+  %x_20 = tensor.cast %x_20_c : tensor<1x3x1xf32> to tensor<1x?x1xf32>
+  %r20 = call @squeeze_flatten(%x_20) : (tensor<1x?x1xf32>) -> tensor<?x1xf32>
+  %flat20 = tensor.collapse_shape %r20 [[0, 1]] : tensor<?x1xf32> into tensor<?xf32>
+  %u20 = tensor.cast %flat20 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u20) : (tensor<*xf32>) -> ()
 
   /// ConstantOfShape of the shape of [2, ?, 6] with value 2.5 (a run-time size).
   // CHECK: rank = 1 offset = 0 sizes = [36] strides = [1] data =
@@ -480,39 +503,39 @@ func.func @main() {
   // CHECK-SAME: 2.5, 2.5, 2.5, 2.5, 2.5, 2.5,
   // CHECK-SAME: 2.5, 2.5, 2.5, 2.5, 2.5, 2.5,
   // CHECK-SAME: 2.5, 2.5, 2.5, 2.5, 2.5, 2.5]
-  %x_20_c = arith.constant dense<[[[2.8529999256134033, -1.3569999933242798, 2.4649999141693115, -2.3320000171661377, 1.5190000534057617, -1.5709999799728394], [2.5299999713897705, -2.0460000038146973, 1.9769999980926514, -2.049999952316284, -2.6730000972747803, 1.0820000171661377], [0.6209999918937683, 2.138000011444092, -0.4399999976158142, 0.3330000042915344, -2.6429998874664307, 2.372999906539917]], [[2.7279999256134033, 2.9649999141693115, -1.7430000305175781, -2.4010000228881836, -1.9830000400543213, -1.0140000581741333], [2.8399999141693115, 2.3239998817443848, 1.0290000438690186, -2.328000068664551, 2.509999990463257, -1.5850000381469727], [-0.7850000262260437, 0.24699999392032623, 1.8020000457763672, 2.575000047683716, -1.003999948501587, -1.694000005722046]]]> : tensor<2x3x6xf32>
-  %x_20 = tensor.cast %x_20_c : tensor<2x3x6xf32> to tensor<2x?x6xf32>
-  %r20 = call @constant_of_shape_runtime(%x_20) : (tensor<2x?x6xf32>) -> tensor<2x?x6xf32>
-  %flat20 = tensor.collapse_shape %r20 [[0, 1, 2]] : tensor<2x?x6xf32> into tensor<?xf32>
-  %u20 = tensor.cast %flat20 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u20) : (tensor<*xf32>) -> ()
+  %x_21_c = arith.constant dense<[[[2.8529999256134033, -1.3569999933242798, 2.4649999141693115, -2.3320000171661377, 1.5190000534057617, -1.5709999799728394], [2.5299999713897705, -2.0460000038146973, 1.9769999980926514, -2.049999952316284, -2.6730000972747803, 1.0820000171661377], [0.6209999918937683, 2.138000011444092, -0.4399999976158142, 0.3330000042915344, -2.6429998874664307, 2.372999906539917]], [[2.7279999256134033, 2.9649999141693115, -1.7430000305175781, -2.4010000228881836, -1.9830000400543213, -1.0140000581741333], [2.8399999141693115, 2.3239998817443848, 1.0290000438690186, -2.328000068664551, 2.509999990463257, -1.5850000381469727], [-0.7850000262260437, 0.24699999392032623, 1.8020000457763672, 2.575000047683716, -1.003999948501587, -1.694000005722046]]]> : tensor<2x3x6xf32>
+  %x_21 = tensor.cast %x_21_c : tensor<2x3x6xf32> to tensor<2x?x6xf32>
+  %r21 = call @constant_of_shape_runtime(%x_21) : (tensor<2x?x6xf32>) -> tensor<2x?x6xf32>
+  %flat21 = tensor.collapse_shape %r21 [[0, 1, 2]] : tensor<2x?x6xf32> into tensor<?xf32>
+  %u21 = tensor.cast %flat21 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u21) : (tensor<*xf32>) -> ()
 
   /// Cast f32 to i64 rounds toward zero (-2.7 -> -2).
   // CHECK: rank = 1 offset = 0 sizes = [6] strides = [1] data =
   // CHECK-NEXT: [-2, 0, 0, 0, 1, 2]
-  %r_21_c = arith.constant dense<[-2.700000047683716, -0.500, 0.000, 0.4000000059604645, 1.500, 2.9000000953674316]> : tensor<6xf32>
-  %r_21 = tensor.cast %r_21_c : tensor<6xf32> to tensor<?xf32>
-  %r21 = call @cast_f32_to_i64(%r_21) : (tensor<?xf32>) -> tensor<?xi64>
-  %u21 = tensor.cast %r21 : tensor<?xi64> to tensor<*xi64>
-  call @printMemrefI64(%u21) : (tensor<*xi64>) -> ()
+  %r_22_c = arith.constant dense<[-2.700000047683716, -0.500, 0.000, 0.4000000059604645, 1.500, 2.9000000953674316]> : tensor<6xf32>
+  %r_22 = tensor.cast %r_22_c : tensor<6xf32> to tensor<?xf32>
+  %r22 = call @cast_f32_to_i64(%r_22) : (tensor<?xf32>) -> tensor<?xi64>
+  %u22 = tensor.cast %r22 : tensor<?xi64> to tensor<*xi64>
+  call @printMemrefI64(%u22) : (tensor<*xi64>) -> ()
 
   /// Cast f32 -> bool -> f32 (nonzero is 1) plus f32 -> f16 -> f32 (rounds to half precision).
   // CHECK: rank = 1 offset = 0 sizes = [6] strides = [1] data =
   // CHECK-NEXT: [-1.69922, 0.5, 0, 1.3999, 2.5, 3.90039]
-  %r_22_c = arith.constant dense<[-2.700000047683716, -0.500, 0.000, 0.4000000059604645, 1.500, 2.9000000953674316]> : tensor<6xf32>
-  %r_22 = tensor.cast %r_22_c : tensor<6xf32> to tensor<?xf32>
-  %r22 = call @cast_through_bool_and_f16(%r_22) : (tensor<?xf32>) -> tensor<?xf32>
-  %u22 = tensor.cast %r22 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u22) : (tensor<*xf32>) -> ()
+  %r_23_c = arith.constant dense<[-2.700000047683716, -0.500, 0.000, 0.4000000059604645, 1.500, 2.9000000953674316]> : tensor<6xf32>
+  %r_23 = tensor.cast %r_23_c : tensor<6xf32> to tensor<?xf32>
+  %r23 = call @cast_through_bool_and_f16(%r_23) : (tensor<?xf32>) -> tensor<?xf32>
+  %u23 = tensor.cast %r23 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u23) : (tensor<*xf32>) -> ()
 
   /// Range(1.0, 4.0, 0.5) as f32 plus Range(10, 2, -3) as i64 (both sized at run time).
   // CHECK: rank = 1 offset = 0 sizes = [9] strides = [1] data =
   // CHECK-NEXT: [1, 1.5, 2, 2.5, 3, 3.5, 10, 7, 4]
-  %limit_23_c = arith.constant dense<4.000> : tensor<f32>
-  %start_23_c = arith.constant dense<10> : tensor<i64>
-  %r23 = call @range_float_and_negative_delta(%limit_23_c, %start_23_c) : (tensor<f32>, tensor<i64>) -> tensor<?xf32>
-  %u23 = tensor.cast %r23 : tensor<?xf32> to tensor<*xf32>
-  call @printMemrefF32(%u23) : (tensor<*xf32>) -> ()
+  %limit_24_c = arith.constant dense<4.000> : tensor<f32>
+  %start_24_c = arith.constant dense<10> : tensor<i64>
+  %r24 = call @range_float_and_negative_delta(%limit_24_c, %start_24_c) : (tensor<f32>, tensor<i64>) -> tensor<?xf32>
+  %u24 = tensor.cast %r24 : tensor<?xf32> to tensor<*xf32>
+  call @printMemrefF32(%u24) : (tensor<*xf32>) -> ()
 
   return
 }

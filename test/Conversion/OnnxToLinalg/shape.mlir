@@ -435,3 +435,19 @@ func.func @castlike_i64_to_f32(%x: tensor<4xi64>, %like: tensor<f32>) -> tensor<
   %y = tvc_onnx.node "CastLike"(%x, %like) {attrs = {}, domain = "", version = 15 : i64} : (tensor<4xi64>, tensor<f32>) -> tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// -----
+
+/// Shape inference left the results unranked (a Reshape by a run-time
+/// shape): the ranks come from the operands, the next generic node takes
+/// the ranked value as it is, and only the function's return gets a cast.
+// CHECK-LABEL: func.func @unranked_results
+// CHECK: %[[HEADS:.*]] = tensor.reshape %{{.*}}(%{{.*}}) : (tensor<1x?x8xf32>, tensor<4xindex>) -> tensor<?x?x?x?xf32>
+// CHECK: %[[T:.*]] = linalg.transpose ins(%[[HEADS]] : tensor<?x?x?x?xf32>) outs(%{{.*}} : tensor<?x?x?x?xf32>) permutation = [0, 2, 1, 3]
+// CHECK: %[[CAST:.*]] = tensor.cast %[[T]] : tensor<?x?x?x?xf32> to tensor<*xf32>
+// CHECK: return %[[CAST]]
+func.func @unranked_results(%x: tensor<1x?x8xf32>, %shape: tensor<4xi64>) -> tensor<*xf32> {
+  %h = tvc_onnx.node "Reshape"(%x, %shape) {attrs = {}, domain = "", version = 14 : i64} : (tensor<1x?x8xf32>, tensor<4xi64>) -> tensor<*xf32>
+  %t = tvc_onnx.node "Transpose"(%h) {attrs = {perm = [0 : i64, 2 : i64, 1 : i64, 3 : i64]}, domain = "", version = 13 : i64} : (tensor<*xf32>) -> tensor<*xf32>
+  return %t : tensor<*xf32>
+}

@@ -375,6 +375,17 @@ def shape_cases():
                         "axis = 2 : i64"),
                    "return %p#1 : tensor<2x?x?xf32>"]),
         "tensor<2x?x?xf32>", x[..., 2:], exact=True))
+    cases.append(Case(
+        "unranked_intermediates",
+        "Reshape by a run-time shape whose result shape inference left unranked, then Transpose.",
+        [Arg("x", seq), Arg("shape", np.array([0, 0, 2, -1], dtype=np.int64), dynamic=())],
+        "\n".join([node("%h", "Reshape", ["%x", "%shape"],
+                        ["tensor<1x?x8xf32>", "tensor<4xi64>", "tensor<*xf32>"]),
+                   node("%t", "Transpose", ["%h"], ["tensor<*xf32>", "tensor<*xf32>"],
+                        "perm = [0 : i64, 2 : i64, 1 : i64, 3 : i64]"),
+                   "%r = tensor.cast %t : tensor<*xf32> to tensor<1x2x?x4xf32>",
+                   "return %r : tensor<1x2x?x4xf32>"]),
+        "tensor<1x2x?x4xf32>", seq.reshape(1, 3, 2, 4).transpose(0, 2, 1, 3), exact=True))
     column = values((3, 1))
     cases.append(Case(
         "expand_broadcast",
@@ -584,6 +595,21 @@ def elementwise_cases():
                    node("%y2", "Cast", ["%any"], ["tensor<2x?x4xi1>", t], "to = 1 : i64"),
                    f"return %y2 : {t}"]),
         t, (((x > y) & ~(x < 0)) | (x == x.flat[5])).astype(np.float32), exact=True))
+    square = values((2, 4, 4))
+    cases.append(Case(
+        "trilu_upper_and_lower",
+        "Trilu upper from diagonal 1 (constant k) plus lower from diagonal -1 (k read at run time).",
+        [Arg("m", square, dynamic=(1, 2)), Arg("k", np.array(-1, dtype=np.int64), dynamic=())],
+        "\n".join([node("%one", "Constant", [], ["tensor<i64>"], "value = dense<1> : tensor<i64>"),
+                   node("%u", "Trilu", ["%m", "%one"],
+                        ["tensor<2x?x?xf32>", "tensor<i64>", "tensor<2x?x?xf32>"], "upper = 1 : i64"),
+                   node("%l", "Trilu", ["%m", "%k"],
+                        ["tensor<2x?x?xf32>", "tensor<i64>", "tensor<2x?x?xf32>"], "upper = 0 : i64"),
+                   node("%y", "Add", ["%u", "%l"],
+                        ["tensor<2x?x?xf32>", "tensor<2x?x?xf32>", "tensor<2x?x?xf32>"]),
+                   "return %y : tensor<2x?x?xf32>"]),
+        "tensor<2x?x?xf32>", (np.triu(square, 1) + np.tril(square, -1)).astype(np.float32),
+        exact=True))
     a = np.array([7, -7, 9, -9, 12, 5], dtype=np.int64)
     b = np.array([2], dtype=np.int64)
     cases.append(Case(
@@ -661,6 +687,21 @@ def reduction_cases():
                         "return %y : tensor<2x4xf32>"]),
              "tensor<2x4xf32>", f64(w).sum(axis=1) + f64(w).max(), atol=1e-5),
     ]
+    scale = values((5,))
+    bias = values((5,))
+    centered = f64(x) - f64(x).mean(-1, keepdims=True)
+    inv_std = 1 / np.sqrt((centered**2).mean(-1, keepdims=True) + 1e-5)
+    cases.append(Case(
+        "layer_norm_and_inv_std",
+        "LayerNormalization over the last axis of [1, ?, 5] plus its InvStdDev result (broadcast back).",
+        [Arg("x", x), Arg("scale", scale, dynamic=()), Arg("bias", bias, dynamic=())],
+        "\n".join([node("%y, %mean, %inv", "LayerNormalization", ["%x", "%scale", "%bias"],
+                        [t, "tensor<5xf32>", "tensor<5xf32>",
+                         f"({t}, tensor<1x?x1xf32>, tensor<1x?x1xf32>)"],
+                        "axis = -1 : i64, epsilon = 9.99999974E-6 : f32"),
+                   node("%sum", "Add", ["%y", "%inv"], [t, "tensor<1x?x1xf32>", t]),
+                   f"return %sum : {t}"]),
+        t, centered * inv_std * scale + bias + inv_std, atol=1e-5))
     ties = np.array([[1.0, 3.0, 3.0, -2.0], [0.5, 0.5, -1.0, 0.25], [-3.0, -1.0, -1.0, -4.0]],
                     dtype=np.float32)
     cases.append(Case(

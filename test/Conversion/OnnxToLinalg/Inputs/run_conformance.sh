@@ -27,6 +27,7 @@ ops+='|reciprocal|sigmoid|relu|where|equal|less|greater|not|and|or|xor|max|min|s
 ops+='|shape|reshape|unsqueeze|squeeze|flatten|transpose|concat|slice|expand|gather'
 ops+='|split|range|constantofshape|constant|identity|cast|castlike|reduce_mean'
 ops+='|reduce_sum|reduce_max|reduce_min|softmax|logsoftmax|argmax|argmin|matmul|gemm'
+ops+='|trilu|tril|triu|layer_normalization'
 for dir in "$work"/data/node/test_*; do
   t=$(basename "$dir")
   echo "$t" | grep -qE "^test_($ops)(_|$)" || continue
