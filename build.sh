@@ -3,8 +3,8 @@
 # configures and builds with CMake + Ninja, then runs the bundled example or
 # the whole test suite.
 #
-#   ./build.sh example   set up, build, compile the bundled tiny GPT-2 to an
-#                        executable and generate tokens with it
+#   ./build.sh example   set up, build, import and compile the bundled trained
+#                        byte-level GPT-2 to an executable and generate text
 #   ./build.sh test      set up, build, run every test (lit + GoogleTest + fuzz)
 #   ./build.sh build     set up and build only
 #
@@ -68,15 +68,18 @@ build() {
 }
 
 run_example() {
-  local model="$ROOT/test/models/gpt2-tiny" out="$BUILD_DIR/example"
+  local model="$ROOT/test/models/bytegpt" out="$BUILD_DIR/example"
   mkdir -p "$out"
-  log "tvc-compile: $model/model.mlir -> $out/gpt2-tiny (+ gpt2-tiny.weights)"
-  "$BUILD_DIR/bin/tvc-compile" "$model/model.mlir" -o "$out/gpt2-tiny"
-  log "generating 24 tokens (greedy, KV-cached decode; random weights)"
-  "$out/gpt2-tiny" --prompt-ids 47,19,38,53 --max-new-tokens 24
-  log "the same with sampling (temperature 0.8, top-k 40, seed 1)"
-  "$out/gpt2-tiny" --prompt-ids 47,19,38,53 --max-new-tokens 24 \
-    --temperature 0.8 --top-k 40 --seed 1
+  log "tvc-import: $model (Hugging Face GPT-2 checkpoint) -> $out/bytegpt.mlir"
+  "$BUILD_DIR/bin/tvc-import" "$model" -o "$out/bytegpt.mlir"
+  log "tvc-compile: $out/bytegpt.mlir -> $out/bytegpt (+ bytegpt.weights)"
+  "$BUILD_DIR/bin/tvc-compile" "$out/bytegpt.mlir" --weights-dir "$model" \
+    -o "$out/bytegpt"
+  log "generating 96 bytes (greedy, KV-cached decode; a 0.9M-parameter model trained on licence texts)"
+  "$out/bytegpt" --prompt "The GNU General Public License" --max-new-tokens 96
+  log "the same with sampling (temperature 0.8, top-k 20, seed 1)"
+  "$out/bytegpt" --prompt "The GNU General Public License" --max-new-tokens 96 \
+    --temperature 0.8 --top-k 20 --seed 1
 }
 
 run_tests() {

@@ -300,6 +300,11 @@ int main(int argc, char **argv) {
   double prefillMs = 0, decodeMs = 0;
   int64_t past = 0;
   std::vector<int64_t> step = prompt;
+  if (byteText) {
+    // Text in, text out: the continuation follows the prompt as typed.
+    std::fputs(promptText.c_str(), stdout);
+    std::fflush(stdout);
+  }
   for (long produced = 0; produced < maxNewTokens; ++produced) {
     int64_t length = static_cast<int64_t>(step.size());
     std::vector<int64_t> positions(length);
