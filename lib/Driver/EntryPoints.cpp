@@ -64,6 +64,11 @@ mlir::tvc::collectEntryPoints(ModuleOp module) {
                                           : "input_" + std::to_string(index));
       signature.inputIsCache.push_back(
           function.getArgAttr(index, "tvc.kv_cache") != nullptr);
+      auto maxShape =
+          function.getArgAttrOfType<DenseI64ArrayAttr>(index, "tvc.max_shape");
+      signature.inputMaxShapes.push_back(
+          maxShape ? std::vector<int64_t>(maxShape.asArrayRef())
+                   : std::vector<int64_t>());
     }
     for (auto [index, type] : llvm::enumerate(function.getResultTypes())) {
       auto tensor = dyn_cast<RankedTensorType>(type);
@@ -123,18 +128,52 @@ mlir::tvc::resolveLoweredEntryPoints(ModuleOp module,
     if (!wrapper)
       return llvm::createStringError("lowering lost the C interface of @" +
                                      signature.name);
+    // ... and, when tvc-plan-memory placed buffers, the arena's last.
+    auto buffers = function->getAttrOfType<IntegerAttr>("tvc.arena_buffers");
+    auto arenaBytes = function->getAttrOfType<IntegerAttr>("tvc.arena_bytes");
+    signature.takesArena = buffers && buffers.getInt() > 0;
+    signature.arenaBytes =
+        signature.takesArena && arenaBytes ? arenaBytes.getInt() : 0;
     unsigned arguments = wrapper.getNumArguments();
-    if (arguments != 1 + signature.inputs.size() &&
-        arguments != 2 + signature.inputs.size())
+    size_t fixed = 1 + signature.inputs.size() + signature.takesArena;
+    if (arguments != fixed && arguments != fixed + 1)
       return llvm::createStringError(
           llvm::formatv("@{0} takes {1} arguments after lowering, expected "
                         "{2} or {3}",
-                        signature.name, arguments, 1 + signature.inputs.size(),
-                        2 + signature.inputs.size())
+                        signature.name, arguments, fixed, fixed + 1)
               .str());
-    signature.takesWeights = arguments == 2 + signature.inputs.size();
+    signature.takesWeights = arguments == fixed + 1;
   }
   return llvm::Error::success();
+}
+
+std::string mlir::tvc::checkInputShape(const EntrySignature &entry,
+                                       size_t index,
+                                       llvm::ArrayRef<int64_t> shape) {
+  RankedTensorType expected = entry.inputs[index];
+  auto describe = [](llvm::ArrayRef<int64_t> dims) {
+    std::string text;
+    for (int64_t dim : dims)
+      text += (text.empty() ? "" : "x") +
+              (ShapedType::isDynamic(dim) ? std::string("?")
+                                          : std::to_string(dim));
+    return "[" + text + "]";
+  };
+  if (shape.size() != static_cast<size_t>(expected.getRank()))
+    return "has shape " + describe(shape) + ", expected rank " +
+           std::to_string(expected.getRank()) + " " +
+           describe(expected.getShape());
+  for (int64_t dim = 0; dim < expected.getRank(); ++dim)
+    if (!expected.isDynamicDim(dim) && expected.getDimSize(dim) != shape[dim])
+      return "has shape " + describe(shape) + ", expected " +
+             describe(expected.getShape());
+  const std::vector<int64_t> &bound = entry.inputMaxShapes[index];
+  for (size_t dim = 0; dim < bound.size() && dim < shape.size(); ++dim)
+    if (shape[dim] > bound[dim])
+      return "has shape " + describe(shape) + ", above the compiled bound " +
+             describe(bound) + " (the KV cache capacity; recompile with a "
+             "larger --max-seq-len)";
+  return "";
 }
 
 std::vector<size_t> mlir::tvc::getReturnedResults(const EntrySignature &entry) {

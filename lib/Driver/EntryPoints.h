@@ -34,9 +34,21 @@ struct EntrySignature {
   /// Whether bufferization dropped the in-place results from the compiled
   /// function (they were written straight into the input's buffer).
   bool inPlaceResultsDropped = false;
-  /// Whether the compiled function takes the weights blob last.
+  /// Per input, the largest shape it may have (`tvc.max_shape`: the
+  /// memory plan sized buffers for it), or empty when unbounded.
+  std::vector<std::vector<int64_t>> inputMaxShapes;
+  /// Whether the compiled function takes the weights blob after the inputs.
   bool takesWeights = false;
+  /// Whether it takes a scratch arena last (tvc-plan-memory), and its size.
+  bool takesArena = false;
+  int64_t arenaBytes = 0;
 };
+
+/// Why `shape` is not a valid value for input `index` of `entry` (element
+/// types aside): a wrong rank, a static dim that differs, or a dim above
+/// the input's bound. Empty when it is valid.
+std::string checkInputShape(const EntrySignature &entry, size_t index,
+                            llvm::ArrayRef<int64_t> shape);
 
 /// The ONNX element type code of an MLIR element type, or 0.
 int32_t getOnnxElementType(Type elementType);

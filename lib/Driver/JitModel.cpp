@@ -103,6 +103,9 @@ std::vector<int64_t> makeDescriptor(const void *data,
 struct JitModel::Impl {
   std::unique_ptr<ExecutionEngine> engine;
   std::optional<AlignedBuffer> weights;
+  /// The scratch arena of the memory plan, shared by the entry points (one
+  /// runs at a time): the largest plan's size, allocated once.
+  std::optional<AlignedBuffer> arena;
 };
 
 JitModel::JitModel(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
@@ -110,6 +113,10 @@ JitModel::~JitModel() = default;
 
 uint64_t JitModel::getWeightsBytes() const {
   return impl->weights ? impl->weights->size() : 0;
+}
+
+uint64_t JitModel::getArenaBytes() const {
+  return impl->arena ? impl->arena->size() : 0;
 }
 
 KernelProfile JitModel::takeKernelProfile() {
@@ -160,6 +167,15 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
     impl->weights.emplace(std::move(*blob));
   }
   eraseWeightsLayout(*module);
+  int64_t arenaBytes = 0;
+  for (const EntrySignature &signature : entries)
+    arenaBytes = std::max(arenaBytes, signature.arenaBytes);
+  if (arenaBytes > 0) {
+    llvm::Expected<AlignedBuffer> arena = AlignedBuffer::allocate(arenaBytes);
+    if (!arena)
+      return arena.takeError();
+    impl->arena.emplace(std::move(*arena));
+  }
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
@@ -253,18 +269,17 @@ JitModel::run(llvm::StringRef name, std::vector<HostTensor> &inputs) {
   for (auto [index, input] : llvm::enumerate(inputs)) {
     RankedTensorType expected = signature.inputs[index];
     int32_t type = getOnnxElementType(expected.getElementType());
-    bool shapeMatches = input.shape.size() == (size_t)expected.getRank();
-    for (int64_t dim = 0; shapeMatches && dim < expected.getRank(); ++dim)
-      shapeMatches = expected.isDynamicDim(dim) ||
-                     expected.getDimSize(dim) == input.shape[dim];
-    if (input.elementType != type || !shapeMatches) {
+    std::string shapeError = checkInputShape(signature, index, input.shape);
+    if (input.elementType != type || !shapeError.empty()) {
       std::string shape;
       for (int64_t dim : input.shape)
         shape += (shape.empty() ? "" : "x") + std::to_string(dim);
       return llvm::createStringError(
-          llvm::formatv("input #{0} ('{1}') must be {2}, got {3} [{4}]",
+          llvm::formatv("input #{0} ('{1}') must be {2}, got {3} [{4}]{5}",
                         index, signature.inputNames[index], expected,
-                        getElementTypeName(input.elementType), shape)
+                        getElementTypeName(input.elementType), shape,
+                        input.elementType == type ? ": " + shapeError
+                                                  : std::string())
               .str());
     }
     descriptors.push_back(makeDescriptor(input.bytes.data(), input.shape));
@@ -272,6 +287,9 @@ JitModel::run(llvm::StringRef name, std::vector<HostTensor> &inputs) {
   if (signature.takesWeights && impl->weights)
     descriptors.push_back(makeDescriptor(
         impl->weights->data(), {static_cast<int64_t>(impl->weights->size())}));
+  if (signature.takesArena)
+    descriptors.push_back(makeDescriptor(
+        impl->arena->data(), {static_cast<int64_t>(impl->arena->size())}));
 
   // The returned results' descriptors, back to back (one struct when there
   // are several results, which has the same layout).

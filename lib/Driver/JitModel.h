@@ -62,6 +62,9 @@ public:
   /// other was derived from (`f` among `f`, `f_prefill`, `f_decode`).
   llvm::Expected<const EntrySignature *> findEntry(llvm::StringRef name) const;
   uint64_t getWeightsBytes() const;
+  /// Bytes of the scratch arena the entry points share (0 when nothing
+  /// was planned).
+  uint64_t getArenaBytes() const;
 
   /// Runs entry point `name`. Input element types and static dims must
   /// match its signature; dynamic dims are taken from the inputs. Results

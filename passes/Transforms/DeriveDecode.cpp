@@ -247,6 +247,19 @@ struct DeriveDecodePass
     symbols.insert(decode, std::next(Block::iterator(prefill)));
     if (failed(specializeToOneStep(decode)))
       return signalPassFailure();
+    // The prefill's sequence inputs hold at most `capacity` positions (the
+    // cache's): a bound later passes size buffers by (tvc-plan-memory).
+    for (auto [index, type] : llvm::enumerate(prefill.getArgumentTypes())) {
+      auto tensor = dyn_cast<RankedTensorType>(type);
+      if (!isSequenceInput(type))
+        continue;
+      SmallVector<int64_t> maxShape(tensor.getShape());
+      maxShape[1] = capacity;
+      if (llvm::any_of(maxShape, ShapedType::isDynamic))
+        continue;
+      prefill.setArgAttr(index, "tvc.max_shape",
+                         DenseI64ArrayAttr::get(&getContext(), maxShape));
+    }
   }
 };
 

@@ -139,4 +139,59 @@ def TvcDropCacheResults : Pass<"tvc-drop-cache-results", "::mlir::ModuleOp"> {
   }];
 }
 
+def TvcPlanMemory : Pass<"tvc-plan-memory", "::mlir::ModuleOp"> {
+  let summary = "Place temporary buffers in one arena by liveness (a static memory plan)";
+  let description = [{
+    Runs after bufferization, before deallocation. In every entry point (a
+    function without callers in the module) the `memref.alloc`s of the
+    entry block whose buffers never leave the function become
+    `memref.view`s at fixed offsets of one scratch arena, a new trailing
+    argument `memref<?xi8> {tvc.arena}` that the caller allocates once per
+    session and reuses for every call: nothing is allocated per call or per
+    token, and pages are touched once.
+
+    *Sizes.* A buffer's size is its type's size at the upper bound of its
+    dynamic extents. Bounds come from constants, from static dims, and from
+    `tvc.max_shape = array<i64: ...>` on function arguments (set by
+    `tvc-derive-decode` on the prefill's token inputs: at most the cache
+    capacity), through `arith` index arithmetic (`muli`, `addi`, `minui`,
+    casts, ...). A buffer without a bound, one whose layout is not the
+    identity, one that escapes (returned, or aliased by an op that is not a
+    view) or one allocated inside a region stays on the heap.
+
+    *Liveness.* A buffer lives from its allocation to the last op of the
+    entry block that uses it or a view of it (uses inside regions count at
+    their top-level op). Buffers whose live ranges overlap get disjoint
+    bytes.
+
+    *Placement.* Greedy by size, as TensorFlow Lite's arena planner does:
+    largest buffer first, each at the lowest 64-byte aligned offset that
+    does not overlap a placed buffer it is live with. The arena's size is
+    recorded as `tvc.arena_bytes` on the function (the plan's peak), with
+    `tvc.arena_buffers` (buffers placed) and `tvc.heap_buffers` (left to the
+    heap). With `report`, one remark per function gives the peak, the sum
+    of the placed sizes (what per-buffer allocation would touch) and the
+    reasons buffers stayed on the heap.
+
+    ```mlir
+    func.func @f(%x: memref<1x?xi64> {tvc.max_shape = array<i64: 1, 64>})
+        -> memref<1x?x256xf32> {
+      %a = memref.alloc(%t) : memref<1x?x64xf32>   // dead before %b
+      %b = memref.alloc(%t) : memref<1x?x64xf32>
+      ...
+    // becomes
+    func.func @f(%x: ..., %arena: memref<?xi8> {tvc.arena})
+        -> memref<1x?x256xf32> attributes {tvc.arena_bytes = 16384 : i64} {
+      %a = memref.view %arena[%c0][%t] : memref<?xi8> to memref<1x?x64xf32>
+      %b = memref.view %arena[%c0][%t] : memref<?xi8> to memref<1x?x64xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per function with the plan's figures">,
+  ];
+}
+
 #endif // TVC_TRANSFORMS_PASSES

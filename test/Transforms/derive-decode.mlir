@@ -11,7 +11,7 @@ tvc.global @table : tensor<32x8xf32> = dense<0.5> : tensor<32x8xf32>
 // CHECK: tvc.attention {{.*}} mask(#tvc.causal) : tensor<1x?x8xf32>, tensor<1x?x4xf32>, tensor<1x?x4xf32>
 
 // CHECK-LABEL: func.func @forward_prefill(
-// CHECK-SAME: %[[X:.*]]: tensor<1x?x8xf32>, %[[POS:.*]]: tensor<1x?xi64>, %[[PAST:.*]]: tensor<i64> {tvc.name = "past_len"},
+// CHECK-SAME: %[[X:.*]]: tensor<1x?x8xf32> {tvc.max_shape = array<i64: 1, 32, 8>}, %[[POS:.*]]: tensor<1x?xi64> {tvc.max_shape = array<i64: 1, 32>}, %[[PAST:.*]]: tensor<i64> {tvc.name = "past_len"},
 // CHECK-SAME: %[[KC:.*]]: tensor<1x32x4xf32> {tvc.kv_cache, tvc.name = "past_key_values.0.key"},
 // CHECK-SAME: %[[VC:.*]]: tensor<1x32x4xf32> {tvc.kv_cache, tvc.name = "past_key_values.0.value"})
 // CHECK-SAME: -> (tensor<1x?x8xf32>, tensor<1x32x4xf32> {tvc.updates_arg = 3 : i64}, tensor<1x32x4xf32> {tvc.updates_arg = 4 : i64})

@@ -1,0 +1,99 @@
+// RUN: tvc-opt %s --tvc-plan-memory=report --split-input-file --allow-unregistered-dialect -verify-diagnostics | FileCheck %s
+
+// Three temporaries: %a dies before %c is made, so %c reuses %a's bytes;
+// %b lives across both. The returned buffer stays on the heap. Sizes of
+// dynamic buffers are taken at the bound tvc.max_shape gives (64 rows).
+
+// CHECK-LABEL: func.func @chain
+// CHECK-SAME: %[[X:[a-z0-9]+]]: memref<1x?xf32> {tvc.max_shape = array<i64: 1, 64>}
+// CHECK-SAME: %[[ARENA:[a-z0-9]+]]: memref<?xi8> {tvc.arena}
+// CHECK-SAME: attributes {tvc.arena_buffers = 3 : i64, tvc.arena_bytes = 512 : i64, tvc.heap_buffers = 1 : i64}
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
+// CHECK: %[[T:.*]] = memref.dim %[[X]], %c1
+// CHECK: %[[A:.*]] = memref.view %[[ARENA]][%[[C0]]][%[[T]]] : memref<?xi8> to memref<1x?xf32>
+// CHECK: %[[B:.*]] = memref.view %[[ARENA]][%[[C256]]][%[[T]]] : memref<?xi8> to memref<1x?xf32>
+// CHECK: %[[C:.*]] = memref.view %[[ARENA]][%[[C0]]][%[[T]]] : memref<?xi8> to memref<1x?xf32>
+// CHECK: %[[R:.*]] = memref.alloc(%[[T]])
+// CHECK-NOT: memref.alloc
+// CHECK: return %[[R]]
+// expected-remark @below {{memory plan: 3 buffers in an arena of 512 B (512 bytes; 768 B without reuse); on the heap: 1 escape the function}}
+func.func @chain(%x: memref<1x?xf32> {tvc.max_shape = array<i64: 1, 64>}) -> memref<1x?xf32> {
+  %c1 = arith.constant 1 : index
+  %t = memref.dim %x, %c1 : memref<1x?xf32>
+  %a = memref.alloc(%t) {alignment = 64 : i64} : memref<1x?xf32>
+  memref.copy %x, %a : memref<1x?xf32> to memref<1x?xf32>
+  %b = memref.alloc(%t) {alignment = 64 : i64} : memref<1x?xf32>
+  memref.copy %a, %b : memref<1x?xf32> to memref<1x?xf32>
+  %c = memref.alloc(%t) {alignment = 64 : i64} : memref<1x?xf32>
+  memref.copy %b, %c : memref<1x?xf32> to memref<1x?xf32>
+  %r = memref.alloc(%t) {alignment = 64 : i64} : memref<1x?xf32>
+  memref.copy %c, %r : memref<1x?xf32> to memref<1x?xf32>
+  memref.copy %b, %r : memref<1x?xf32> to memref<1x?xf32>
+  return %r : memref<1x?xf32>
+}
+
+// -----
+
+// A view keeps its buffer alive: %a is read through %v after %b is made,
+// so the two do not share bytes. Static shapes, odd sizes rounded to 64.
+
+// CHECK-LABEL: func.func @through_view
+// CHECK-SAME: tvc.arena_bytes = 128 : i64
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK: memref.view %{{.*}}[%[[C0]]][] : memref<?xi8> to memref<2x3xf32>
+// CHECK: memref.view %{{.*}}[%[[C64]]][] : memref<?xi8> to memref<6xf32>
+// expected-remark @below {{memory plan: 2 buffers in an arena of 128 B (128 bytes; 48 B without reuse)}}
+func.func @through_view(%x: memref<6xf32>, %y: memref<6xf32>) {
+  %a = memref.alloc() : memref<2x3xf32>
+  %v = memref.collapse_shape %a [[0, 1]] : memref<2x3xf32> into memref<6xf32>
+  memref.copy %x, %v : memref<6xf32> to memref<6xf32>
+  %b = memref.alloc() : memref<6xf32>
+  memref.copy %x, %b : memref<6xf32> to memref<6xf32>
+  memref.copy %v, %y : memref<6xf32> to memref<6xf32>
+  memref.copy %b, %y : memref<6xf32> to memref<6xf32>
+  return
+}
+
+// -----
+
+// Without a bound on the dynamic extent, inside a loop, or returned through
+// a view, a buffer stays on the heap, and a function that places nothing
+// gets no arena argument.
+
+// CHECK-LABEL: func.func @heap_only(%{{[a-z0-9]+}}: memref<?xf32>, %{{[a-z0-9]+}}: index) -> memref<4xf32>
+// CHECK-SAME: tvc.arena_buffers = 0 : i64, tvc.arena_bytes = 0 : i64, tvc.heap_buffers = 3 : i64
+// CHECK-COUNT-3: memref.alloc
+// expected-remark @below {{memory plan: 0 buffers in an arena of 0 B (0 bytes; 0 B without reuse); on the heap: 1 escape the function, 1 have no size bound, 1 are allocated inside a region}}
+func.func @heap_only(%x: memref<?xf32>, %n: index) -> memref<4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %d = memref.dim %x, %c0 : memref<?xf32>
+  %a = memref.alloc(%d) : memref<?xf32>
+  memref.copy %x, %a : memref<?xf32> to memref<?xf32>
+  scf.for %i = %c0 to %n step %c1 {
+    %l = memref.alloc() : memref<4xf32>
+    "test.use"(%l) : (memref<4xf32>) -> ()
+  }
+  %r = memref.alloc() : memref<2x2xf32>
+  %v = memref.collapse_shape %r [[0, 1]] : memref<2x2xf32> into memref<4xf32>
+  return %v : memref<4xf32>
+}
+
+// -----
+
+// Callers make a function private to the plan: its signature is left alone.
+
+// CHECK-LABEL: func.func @callee
+// CHECK-NOT: tvc.arena
+// CHECK: memref.alloc
+func.func @callee() {
+  %a = memref.alloc() : memref<4xf32>
+  "test.use"(%a) : (memref<4xf32>) -> ()
+  return
+}
+func.func @caller() {
+  call @callee() : () -> ()
+  return
+}
