@@ -30,6 +30,7 @@
 #include "frontends/onnx/TensorProtoIO.h"
 #include "lib/Driver/Bench.h"
 #include "lib/Driver/JitModel.h"
+#include "lib/Support/TensorCompare.h"
 #include "lib/Registration/Registration.h"
 #include "passes/Transforms/Passes.h"
 #include "runtime/api/tvc_kernels.h"
@@ -252,70 +253,6 @@ runPrefillAndDecode(JitModel &model, llvm::StringRef base,
     begin = end;
   }
   return collected;
-}
-
-struct ComparisonResult {
-  bool ok;
-  std::string message;
-};
-
-/// Elements of a float tensor as doubles (f32 and f64; others empty).
-std::vector<double> asDoubles(const HostTensor &tensor) {
-  std::vector<double> values(tensor.getNumElements());
-  if (tensor.elementType == static_cast<int32_t>(OnnxElementType::Float)) {
-    const auto *data = reinterpret_cast<const float *>(tensor.bytes.data());
-    std::copy(data, data + values.size(), values.begin());
-  } else if (tensor.elementType ==
-             static_cast<int32_t>(OnnxElementType::Double)) {
-    const auto *data = reinterpret_cast<const double *>(tensor.bytes.data());
-    std::copy(data, data + values.size(), values.begin());
-  } else {
-    values.clear();
-  }
-  return values;
-}
-
-ComparisonResult compareTensors(const HostTensor &got, const HostTensor &want) {
-  if (got.elementType != want.elementType || got.shape != want.shape) {
-    std::string gotShape, wantShape;
-    llvm::raw_string_ostream gotOs(gotShape), wantOs(wantShape);
-    llvm::interleave(got.shape, gotOs, "x");
-    llvm::interleave(want.shape, wantOs, "x");
-    return {false, llvm::formatv("MISMATCH: got {0} [{1}], expected {2} [{3}]",
-                                 getElementTypeName(got.elementType), gotShape,
-                                 getElementTypeName(want.elementType), wantShape)
-                       .str()};
-  }
-  std::vector<double> gotValues = asDoubles(got), wantValues = asDoubles(want);
-  if (gotValues.empty() && got.getNumElements() != 0) {
-    bool equal = got.bytes == want.bytes;
-    return {equal, equal ? "ok (exact)" : "MISMATCH: values differ"};
-  }
-  double maxError = 0, maxWant = 0;
-  int64_t bad = 0;
-  for (size_t i = 0; i < gotValues.size(); ++i) {
-    double error = std::fabs(gotValues[i] - wantValues[i]);
-    if (std::isnan(gotValues[i]) != std::isnan(wantValues[i]))
-      error = INFINITY;
-    else if (std::isnan(gotValues[i]))
-      error = 0;
-    maxError = std::max(maxError, error);
-    maxWant = std::max(maxWant, std::fabs(wantValues[i]));
-    if (error > absoluteTolerance + relativeTolerance * std::fabs(wantValues[i]))
-      ++bad;
-  }
-  bool ok = scaledTolerance > 0 ? maxError <= scaledTolerance * maxWant
-                                : bad == 0;
-  std::string message = llvm::formatv(
-      "{0}: max abs error {1:e} (max |expected| {2:e}", ok ? "ok" : "MISMATCH",
-      maxError, maxWant);
-  if (scaledTolerance > 0)
-    message += llvm::formatv(", limit {0:e})", scaledTolerance * maxWant).str();
-  else
-    message += llvm::formatv(", {0} of {1} elements outside tolerance)", bad,
-                             gotValues.size())
-                   .str();
-  return {ok, message};
 }
 
 /// A one-line progress bar on stderr, redrawn in place; only when stderr
@@ -561,7 +498,9 @@ int main(int argc, char **argv) {
       auto expected = readTensorProto(path);
       if (!expected)
         return fail(llvm::toString(expected.takeError()));
-      ComparisonResult result = compareTensors(output, *expected);
+      ComparisonResult result = compareTensors(
+          output, *expected,
+          {relativeTolerance, absoluteTolerance, scaledTolerance});
       llvm::outs() << "output_" << index << ": " << result.message << "\n";
       mismatch |= !result.ok;
     }
