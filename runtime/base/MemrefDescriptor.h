@@ -16,11 +16,10 @@
 
 namespace tvc {
 
-/// The descriptor of a contiguous row-major buffer `data` of `shape`.
-inline std::vector<int64_t> makeMemrefDescriptor(const void *data,
-                                                 const int64_t *shape,
-                                                 size_t rank) {
-  std::vector<int64_t> words(3 + 2 * rank);
+/// Writes the descriptor of a contiguous row-major buffer `data` of `shape`
+/// into `words` (3 + 2 * rank of them); allocates nothing.
+inline void writeMemrefDescriptor(int64_t *words, const void *data,
+                                  const int64_t *shape, size_t rank) {
   words[0] = words[1] = reinterpret_cast<int64_t>(data);
   words[2] = 0;
   int64_t stride = 1;
@@ -29,6 +28,14 @@ inline std::vector<int64_t> makeMemrefDescriptor(const void *data,
     words[3 + rank + dim] = stride;
     stride *= shape[dim];
   }
+}
+
+/// The descriptor of a contiguous row-major buffer `data` of `shape`.
+inline std::vector<int64_t> makeMemrefDescriptor(const void *data,
+                                                 const int64_t *shape,
+                                                 size_t rank) {
+  std::vector<int64_t> words(3 + 2 * rank);
+  writeMemrefDescriptor(words.data(), data, shape, rank);
   return words;
 }
 

@@ -155,7 +155,7 @@ int main(int argc, char **argv) {
       return fail(llvm::toString(std::move(error)));
     std::vector<std::string> command{TVC_LINKER, object.str().str(), "-o",
                                      linked.str().str()};
-    for (llvm::StringRef item : llvm::split(TVC_LINK_ARGUMENTS, ';'))
+    for (llvm::StringRef item : llvm::split(TVC_EXE_LINK_ARGUMENTS, ';'))
       if (!item.empty())
         command.push_back(item.str());
     std::vector<llvm::StringRef> arguments(command.begin(), command.end());

@@ -1,0 +1,184 @@
+//===- EntryCaller.cpp - Call a compiled entry point ----------------------===//
+//
+// Argument marshalling for artifact entry points; see EntryCaller.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/tools/EntryCaller.h"
+
+#include "runtime/base/MemrefDescriptor.h"
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace tvc;
+
+size_t tvc::getManifestElementSize(int32_t onnxType) {
+  switch (onnxType) {
+  case 1: // float
+  case 6: // int32
+    return 4;
+  case 7:  // int64
+  case 11: // double
+    return 8;
+  case 2: // uint8
+  case 3: // int8
+  case 9: // bool
+    return 1;
+  case 10: // float16
+  case 16: // bfloat16
+    return 2;
+  default:
+    return 0;
+  }
+}
+
+static const char *typeName(int32_t onnxType) {
+  switch (onnxType) {
+  case 1:
+    return "float";
+  case 2:
+    return "uint8";
+  case 3:
+    return "int8";
+  case 6:
+    return "int32";
+  case 7:
+    return "int64";
+  case 9:
+    return "bool";
+  case 10:
+    return "float16";
+  case 11:
+    return "double";
+  case 16:
+    return "bfloat16";
+  default:
+    return "unknown";
+  }
+}
+
+static std::string dimsText(const std::vector<int64_t> &dims) {
+  std::string text;
+  for (int64_t dim : dims)
+    text += (text.empty() ? "" : "x") + (dim < 0 ? "?" : std::to_string(dim));
+  return text;
+}
+
+bool tvc::checkInput(const ManifestEntry &entry, size_t index,
+                     int32_t elementType, const std::vector<int64_t> &shape,
+                     std::string &error) {
+  const ManifestTensor &expected = entry.inputs[index];
+  bool matches = elementType == expected.elementType &&
+                 shape.size() == expected.dims.size();
+  for (size_t dim = 0; matches && dim < shape.size(); ++dim)
+    matches = expected.dims[dim] < 0 || expected.dims[dim] == shape[dim];
+  if (!matches)
+    error = "input #" + std::to_string(index) + " ('" + expected.name +
+            "') must be " + typeName(expected.elementType) + " [" +
+            dimsText(expected.dims) + "], got " + typeName(elementType) +
+            " [" + dimsText(shape) + "]";
+  return matches;
+}
+
+void EntryCaller::prepare(EntryFunction function, const ManifestEntry &entry,
+                          const void *weights, uint64_t weightsBytes) {
+  release();
+  this->function = function;
+  this->entry = &entry;
+  this->weights = weights;
+  size_t words = 0;
+  inputOffsets.clear();
+  for (const ManifestTensor &input : entry.inputs) {
+    inputOffsets.push_back(words);
+    words += 3 + 2 * input.dims.size();
+  }
+  argumentWords.assign(words + (entry.takesWeights ? 5 : 0), 0);
+  if (entry.takesWeights) {
+    int64_t size = static_cast<int64_t>(weightsBytes);
+    writeMemrefDescriptor(argumentWords.data() + words, weights, &size, 1);
+  }
+
+  // Results updated in place were dropped from the compiled function.
+  returned.clear();
+  size_t resultCount = 0;
+  for (size_t index = 0; index < entry.results.size(); ++index)
+    if (!entry.inPlaceDropped || entry.results[index].updatesInput < 0) {
+      returned.push_back(index);
+      resultCount += 3 + 2 * entry.results[index].dims.size();
+    }
+  resultWords.assign(resultCount, 0);
+
+  // args[0]: the results; then one descriptor per input; then the weights.
+  arguments.assign(1 + entry.inputs.size() + (entry.takesWeights ? 1 : 0),
+                   nullptr);
+  arguments[0] = resultWords.data();
+  for (size_t index = 0; index < entry.inputs.size(); ++index)
+    arguments[1 + index] = argumentWords.data() + inputOffsets[index];
+  if (entry.takesWeights)
+    arguments.back() = argumentWords.data() + words;
+
+  inputData.assign(entry.inputs.size(), nullptr);
+  views.clear();
+  for (size_t index : returned)
+    if (entry.results[index].updatesInput < 0) {
+      ResultView view;
+      view.index = index;
+      view.elementType = entry.results[index].elementType;
+      view.shape.assign(entry.results[index].dims.size(), 0);
+      views.push_back(std::move(view));
+    }
+  owned.reserve(returned.size());
+}
+
+void EntryCaller::call(const TensorRef *inputs) {
+  release();
+  for (size_t index = 0; index < entry->inputs.size(); ++index) {
+    writeMemrefDescriptor(argumentWords.data() + inputOffsets[index],
+                          inputs[index].data, inputs[index].shape,
+                          entry->inputs[index].dims.size());
+    inputData[index] = inputs[index].data;
+  }
+  function(arguments.data());
+
+  size_t word = 0, viewIndex = 0;
+  for (size_t index : returned) {
+    const ManifestTensor &result = entry->results[index];
+    size_t rank = result.dims.size();
+    auto *allocated = reinterpret_cast<char *>(resultWords[word]);
+    auto *aligned = reinterpret_cast<char *>(resultWords[word + 1]);
+    int64_t offset = resultWords[word + 2];
+    size_t elementSize = getManifestElementSize(result.elementType);
+    size_t count = 1;
+    for (size_t dim = 0; dim < rank; ++dim)
+      count *= static_cast<size_t>(resultWords[word + 3 + dim]);
+    // Results are contiguous (identity layouts at function boundaries).
+    const char *data = aligned + offset * elementSize;
+    if (result.updatesInput >= 0) {
+      void *target = inputData[result.updatesInput];
+      if (target != data)
+        std::memcpy(target, data, count * elementSize);
+    } else {
+      ResultView &view = views[viewIndex++];
+      view.data = data;
+      view.bytes = count * elementSize;
+      for (size_t dim = 0; dim < rank; ++dim)
+        view.shape[dim] = resultWords[word + 3 + dim];
+    }
+    // Buffers that alias an input or the weights are not the result's own.
+    bool borrowed = allocated == weights;
+    for (void *input : inputData)
+      borrowed |= allocated == input;
+    for (void *other : owned)
+      borrowed |= allocated == other;
+    if (!borrowed)
+      owned.push_back(allocated);
+    word += 3 + 2 * rank;
+  }
+}
+
+void EntryCaller::release() {
+  for (void *buffer : owned)
+    std::free(buffer);
+  owned.clear();
+}

@@ -1,0 +1,94 @@
+//===- EntryCaller.h - Call a compiled entry point --------------*- C++ -*-===//
+//
+// The one place where host code marshals arguments for the entry points of
+// a tvc artifact (`tvc_model_<role>(void **args)`, runtime/api/tvc_model.h):
+// memref descriptors for the inputs, then the weights blob's, and the
+// results' descriptors the compiled code fills in. All storage is sized by
+// prepare() from the manifest; call() allocates nothing on the host side,
+// so a generation loop can call it per token.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TVC_RUNTIME_TOOLS_ENTRYCALLER_H
+#define TVC_RUNTIME_TOOLS_ENTRYCALLER_H
+
+#include "runtime/tools/Manifest.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tvc {
+
+using EntryFunction = void (*)(void **);
+
+/// An input the caller owns: contiguous row-major data of `shape` (as many
+/// dims as the manifest's input has).
+struct TensorRef {
+  void *data = nullptr;
+  const int64_t *shape = nullptr;
+};
+
+/// A result of the last call, owned by the compiled code's allocation until
+/// EntryCaller::release().
+struct ResultView {
+  const char *data = nullptr;
+  int32_t elementType = 0;
+  std::vector<int64_t> shape;
+  size_t bytes = 0;
+  /// Index among the manifest entry's results.
+  size_t index = 0;
+};
+
+/// Bytes per element of ONNX element type `onnxType`, 0 if unknown.
+size_t getManifestElementSize(int32_t onnxType);
+
+/// Checks that an input of `elementType` and `shape` fits manifest input
+/// `index` of `entry` (element type, rank, static dims); the message says
+/// what was expected and what came.
+bool checkInput(const ManifestEntry &entry, size_t index, int32_t elementType,
+                const std::vector<int64_t> &shape, std::string &error);
+
+class EntryCaller {
+public:
+  EntryCaller() = default;
+  EntryCaller(const EntryCaller &) = delete;
+  EntryCaller &operator=(const EntryCaller &) = delete;
+  ~EntryCaller() { release(); }
+
+  /// Sizes the argument storage for `entry`. `weights` is the blob of
+  /// `weightsBytes` bytes (null when the model has none).
+  void prepare(EntryFunction function, const ManifestEntry &entry,
+               const void *weights, uint64_t weightsBytes);
+
+  /// Calls the entry point on `inputs` (one per manifest input, in order),
+  /// after releasing the previous call's results. Results that update an
+  /// input (KV caches) and came back as a copy are copied into that input;
+  /// the other results are in results() until the next call or release().
+  void call(const TensorRef *inputs);
+
+  const std::vector<ResultView> &results() const { return views; }
+
+  /// Frees the buffers the compiled code allocated for its results.
+  void release();
+
+private:
+  EntryFunction function = nullptr;
+  const ManifestEntry *entry = nullptr;
+  const void *weights = nullptr;
+  /// Input descriptors back to back, then the weights' (when taken).
+  std::vector<int64_t> argumentWords;
+  std::vector<size_t> inputOffsets;
+  /// The returned results' descriptors, as the compiled code writes them.
+  std::vector<int64_t> resultWords;
+  std::vector<size_t> returned;
+  std::vector<void *> arguments;
+  std::vector<void *> inputData;
+  std::vector<ResultView> views;
+  std::vector<void *> owned;
+};
+
+} // namespace tvc
+
+#endif // TVC_RUNTIME_TOOLS_ENTRYCALLER_H
