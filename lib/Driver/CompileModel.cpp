@@ -19,6 +19,8 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
@@ -111,6 +113,18 @@ LogicalResult addArtifactInterface(ModuleOp module,
   return success();
 }
 
+/// Adds the blob as `tvc_model_weights`: constant (a read-only section),
+/// 64-byte aligned like the offsets the lowering recorded.
+void embedWeights(llvm::Module &module, AlignedBuffer &weights) {
+  llvm::Constant *data = llvm::ConstantDataArray::getRaw(
+      llvm::StringRef(weights.data(), weights.size()), weights.size(),
+      llvm::Type::getInt8Ty(module.getContext()));
+  auto *global = new llvm::GlobalVariable(
+      module, data->getType(), /*isConstant=*/true,
+      llvm::GlobalValue::ExternalLinkage, data, "tvc_model_weights");
+  global->setAlignment(llvm::Align(64));
+}
+
 } // namespace
 
 llvm::Expected<CpuArtifact>
@@ -169,6 +183,9 @@ mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
     return errors.error("cannot add the artifact's entry points");
 
   if (options.emit == EmitKind::Mlir) {
+    if (options.embedWeights)
+      return llvm::createStringError(
+          "weights can be embedded in LLVM IR and objects, not in MLIR");
     llvm::raw_string_ostream os(artifact.text);
     module->print(os);
     return std::move(artifact);
@@ -182,6 +199,10 @@ mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
       translateAndOptimize(*module, llvmContext, **machine);
   if (!llvmModule)
     return llvmModule.takeError();
+  if (options.embedWeights && artifact.weights) {
+    embedWeights(**llvmModule, *artifact.weights);
+    artifact.weights.reset();
+  }
   if (options.emit == EmitKind::Llvm) {
     llvm::raw_string_ostream os(artifact.text);
     (*llvmModule)->print(os, nullptr);

@@ -32,6 +32,10 @@ struct CpuCompileOptions {
   int64_t maxSeqLen = 0;
   /// What to stop at.
   EmitKind emit = EmitKind::Object;
+  /// Put the weights blob in the artifact (`tvc_model_weights`, 64-byte
+  /// aligned, read-only) instead of CpuArtifact::weights. LLVM IR and
+  /// objects only.
+  bool embedWeights = false;
 };
 
 struct CpuArtifact {
@@ -39,7 +43,7 @@ struct CpuArtifact {
   std::string text;
   /// The manifest embedded in the artifact.
   std::string manifest;
-  /// The packed weights blob (empty without weights).
+  /// The packed weights blob (empty without weights, or when embedded).
   std::optional<AlignedBuffer> weights;
 };
 

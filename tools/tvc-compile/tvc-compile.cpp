@@ -1,13 +1,16 @@
 //===- tvc-compile.cpp - Compile a tvc model to a native artifact ---------===//
 //
 // tvc-compile model.mlir --target=cpu [--cpu=x86-64-v3] -o model
-//             [--emit=exe|obj|llvm|mlir] [--max-seq-len=N]
+//             [--emit=exe|lib|obj|llvm|mlir] [--max-seq-len=N]
+//             [--embed-weights]
 //
 // Derives KV-cached prefill/decode entry points, lowers for the CPU, and
-// writes an executable linked with the tvc runtime (default), an object
+// writes an executable linked with the tvc runtime (default), a shared
+// library with the C ABI of runtime/api/tvc_model.h (--emit=lib), an object
 // file, LLVM IR or the lowered MLIR. The weights go to `<output>.weights`
-// beside the artifact (mapped at run time). Every output is written whole
-// or not at all, and never over the input.
+// beside the artifact (mapped at run time), or into the artifact itself
+// with --embed-weights. Every output is written whole or not at all, and
+// never over the input.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,14 +58,19 @@ static cl::opt<std::string>
         cl::init("native"), cl::cat(category));
 static cl::opt<std::string>
     emit("emit",
-         cl::desc("What to write: exe (an executable, default), obj, llvm, "
-                  "mlir (the lowered module)"),
+         cl::desc("What to write: exe (an executable, default), lib (a "
+                  "shared library), obj, llvm, mlir (the lowered module)"),
          cl::init("exe"), cl::cat(category));
 static cl::opt<int64_t>
     maxSeqLen("max-seq-len",
               cl::desc("KV cache capacity (default: the model's learned "
                        "positions table)"),
               cl::init(0), cl::cat(category));
+static cl::opt<bool> embedWeights(
+    "embed-weights",
+    cl::desc("Put the weights in the artifact (a read-only section) instead "
+             "of <output>.weights"),
+    cl::cat(category));
 static cl::opt<std::string> weightsDir(
     "weights-dir",
     cl::desc("Directory relative weight files resolve against (default: the "
@@ -99,14 +107,17 @@ int main(int argc, char **argv) {
     return fail("--target=" + target +
                 " is not supported yet (only cpu; CUDA is planned)");
   EmitKind kind;
-  if (emit == "exe" || emit == "obj")
+  bool link = emit == "exe" || emit == "lib";
+  if (link || emit == "obj")
     kind = EmitKind::Object;
   else if (emit == "llvm")
     kind = EmitKind::Llvm;
   else if (emit == "mlir")
     kind = EmitKind::Mlir;
   else
-    return fail("--emit=" + emit + ": expected exe, obj, llvm or mlir");
+    return fail("--emit=" + emit + ": expected exe, lib, obj, llvm or mlir");
+  if (embedWeights && kind == EmitKind::Mlir)
+    return fail("--embed-weights needs --emit=exe, lib, obj or llvm");
   if (maxSeqLen < 0)
     return fail("--max-seq-len must not be negative");
   std::string weightsPath = outputPath + ".weights";
@@ -132,6 +143,7 @@ int main(int argc, char **argv) {
   options.cpu = cpu;
   options.emit = kind;
   options.maxSeqLen = maxSeqLen;
+  options.embedWeights = embedWeights;
   options.weightsDir = weightsDir.empty()
                            ? llvm::sys::path::parent_path(inputPath).str()
                            : weightsDir.getValue();
@@ -140,12 +152,12 @@ int main(int argc, char **argv) {
   if (!artifact)
     return fail(llvm::toString(artifact.takeError()));
 
-  if (emit != "exe") {
+  if (!link) {
     if (llvm::Error error = writeFile(outputPath, artifact->text))
       return fail(llvm::toString(std::move(error)));
   } else {
-    // Link the object with the runtime's main into a temporary, then move
-    // it into place.
+    // Link the object with the runtime (and, for an executable, its main)
+    // into a temporary, then move it into place.
     llvm::SmallString<128> object, linked;
     if (llvm::sys::fs::createTemporaryFile("tvc-model", "o", object) ||
         llvm::sys::fs::createUniqueFile(outputPath + ".tmp-%%%%%%", linked))
@@ -155,7 +167,9 @@ int main(int argc, char **argv) {
       return fail(llvm::toString(std::move(error)));
     std::vector<std::string> command{TVC_LINKER, object.str().str(), "-o",
                                      linked.str().str()};
-    for (llvm::StringRef item : llvm::split(TVC_EXE_LINK_ARGUMENTS, ';'))
+    for (llvm::StringRef item : llvm::split(
+             emit == "lib" ? TVC_LIB_LINK_ARGUMENTS : TVC_EXE_LINK_ARGUMENTS,
+             ';'))
       if (!item.empty())
         command.push_back(item.str());
     std::vector<llvm::StringRef> arguments(command.begin(), command.end());

@@ -22,7 +22,15 @@
 // profiling and times, on synthetic token ids, a prefill of T tokens and
 // one decode step with P tokens in the cache (medians of N runs after a
 // warm-up); it prints a table, or with --json one JSON object
-// (lib/Driver/Bench.h). No --inputs are read.
+// (lib/Driver/Bench.h). No --inputs are read. Progress (benchmark runs,
+// decode steps) is drawn on stderr only when it is a terminal.
+//
+// tvc-run libmodel.so --inputs DIR [--outputs DIR] [--expected DIR]
+//
+// loads a library made by `tvc-compile --emit=lib` instead of compiling:
+// its forward entry point runs once on the inputs, the same way an emitted
+// executable's `--inputs` does (runtime/tools/Evaluate.h); the weights are
+// embedded or in libmodel.so.weights.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,6 +42,8 @@
 #include "lib/Registration/Registration.h"
 #include "passes/Transforms/Passes.h"
 #include "runtime/api/tvc_kernels.h"
+#include "runtime/tools/Evaluate.h"
+#include "runtime/tools/WeightsFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -55,6 +65,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <dlfcn.h>
 
 using namespace mlir;
 using namespace mlir::tvc;
@@ -64,7 +75,8 @@ namespace cl = llvm::cl;
 static cl::OptionCategory category("tvc-run options");
 
 static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
-                                      cl::desc("<model.mlir | model.mlirbc>"),
+                                      cl::desc("<model.mlir | model.mlirbc | "
+                                               "libmodel.so>"),
                                       cl::cat(category));
 static cl::opt<std::string>
     inputsDir("inputs",
@@ -154,6 +166,23 @@ static int fail(const llvm::Twine &message) {
 }
 
 namespace {
+
+/// A one-line progress bar on stderr, redrawn in place; only when stderr
+/// is a terminal, so that logs and tests see nothing.
+void showProgress(int64_t done, int64_t total, llvm::StringRef what) {
+  if (!llvm::sys::Process::StandardErrIsDisplayed())
+    return;
+  constexpr int64_t width = 24;
+  int64_t filled = total > 0 ? width * done / total : width;
+  std::string bar(filled, '#');
+  bar.resize(width, '.');
+  llvm::errs() << "\r\033[K[" << bar << "] " << done << "/" << total;
+  if (done < total)
+    llvm::errs() << " " << what;
+  else
+    llvm::errs() << "\r\033[K";
+  llvm::errs().flush();
+}
 
 /// Positions [begin, end) along dim 1 of a [B, T, ...] tensor.
 HostTensor sliceSequence(const HostTensor &tensor, int64_t begin, int64_t end) {
@@ -251,25 +280,9 @@ runPrefillAndDecode(JitModel &model, llvm::StringRef base,
         collected[index] = std::move(output);
     }
     begin = end;
+    showProgress(begin - (length - steps), steps, "decode steps");
   }
   return collected;
-}
-
-/// A one-line progress bar on stderr, redrawn in place; only when stderr
-/// is a terminal, so that logs and tests see nothing.
-void showProgress(int64_t done, int64_t total, llvm::StringRef what) {
-  if (!llvm::sys::Process::StandardErrIsDisplayed())
-    return;
-  constexpr int64_t width = 24;
-  int64_t filled = total > 0 ? width * done / total : width;
-  std::string bar(filled, '#');
-  bar.resize(width, '.');
-  llvm::errs() << "\r\033[K[" << bar << "] " << done << "/" << total;
-  if (done < total)
-    llvm::errs() << " " << what;
-  else
-    llvm::errs() << "\r\033[K";
-  llvm::errs().flush();
 }
 
 /// --bench: derive decode from `function`, compile with kernel profiling,
@@ -382,6 +395,59 @@ int runBenchMode(OwningOpRef<ModuleOp> module, func::FuncOp function,
   return 0;
 }
 
+/// Whether `path` is an ELF file (a library from tvc-compile --emit=lib)
+/// rather than MLIR.
+bool isSharedLibrary(llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFileSlice(path, 4, 0);
+  return buffer && (*buffer)->getBuffer() == "\x7f" "ELF";
+}
+
+/// tvc-run libmodel.so --inputs DIR ...: evaluates the library's forward
+/// entry point.
+int runArtifactMode(const std::string &path) {
+  if (bench || decodeSteps != 0 || !entryName.empty() || maxSeqLen != 0 ||
+      numThreads != 0 || !weightsDir.empty())
+    return fail("a compiled library runs with --inputs, --outputs, --expected "
+                "and tolerances only (--bench, --decode-steps, --entry, "
+                "--max-seq-len, --num-threads and --weights-dir need a .mlir "
+                "model)");
+  // dlopen searches the library path for names without a slash.
+  std::string name = path.find('/') == std::string::npos ? "./" + path : path;
+  void *library = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!library)
+    return fail("cannot load '" + path + "': " + dlerror());
+  auto *manifestText =
+      static_cast<const char *>(dlsym(library, "tvc_model_manifest"));
+  if (!manifestText)
+    return fail("'" + path +
+                "' is not a tvc model library (no tvc_model_manifest; build "
+                "one with tvc-compile --emit=lib)");
+  ::tvc::Manifest manifest;
+  std::string error;
+  if (!::tvc::parseManifest(manifestText, manifest, error))
+    return fail(error);
+  auto forward = reinterpret_cast<::tvc::EntryFunction>(
+      dlsym(library, "tvc_model_forward"));
+  ::tvc::WeightsBlob weights;
+  if (const void *embedded = dlsym(library, "tvc_model_weights"))
+    weights.useEmbedded(embedded);
+  else if (manifest.weightsBytes > 0 &&
+           !weights.mapFile(path + ".weights", manifest.weightsBytes, error))
+    return fail(error);
+
+  ::tvc::EvaluateOptions options;
+  options.inputsDir = inputsDir;
+  options.outputsDir = outputsDir;
+  options.expectedDir = expectedDir;
+  options.tolerance = {relativeTolerance, absoluteTolerance, scaledTolerance};
+  ::tvc::EvaluateStatus status = ::tvc::evaluateForward(
+      forward, manifest, weights.data(), options, error);
+  // The library stays loaded: its thread pool may still be winding down.
+  if (status == ::tvc::EvaluateStatus::Error)
+    return fail(error);
+  return status == ::tvc::EvaluateStatus::Mismatch ? 1 : 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -397,11 +463,16 @@ int main(int argc, char **argv) {
       "  tvc-run model.mlir --bench [--prefill-tokens T] [--past P] "
       "[--json]\n\n"
       "times a prefill of T synthetic tokens and a decode step after P "
-      "cached ones.\n");
+      "cached ones.\n\n"
+      "  tvc-run libmodel.so --inputs DIR --outputs DIR\n\n"
+      "runs a library made by tvc-compile --emit=lib instead of compiling.\n");
   if (inputsDir.empty() && !bench)
     return fail("--inputs DIR is required (the tensors to evaluate on)");
   if (relativeTolerance < 0 || absoluteTolerance < 0 || scaledTolerance < 0)
     return fail("tolerances must not be negative");
+
+  if (isSharedLibrary(inputPath))
+    return runArtifactMode(inputPath);
 
   DialectRegistry registry;
   registerAllDialects(registry);

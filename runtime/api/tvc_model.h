@@ -1,0 +1,68 @@
+/*===- tvc_model.h - The C ABI of a compiled tvc model ---------------------===*
+ *
+ * What an artifact of `tvc-compile --emit=lib -o libmodel.so` (or the object
+ * of --emit=obj) exports, whatever the model's function names. Load it with
+ * dlopen() or link it; the runtime it needs is inside (its own symbols are
+ * not exported).
+ *
+ *   tvc_model_manifest   NUL-terminated text saying, per entry point, its
+ *                        inputs (name, ONNX element type, KV-cache flag,
+ *                        dims, -1 where dynamic) and results; format in
+ *                        runtime/tools/Manifest.h. Read it first.
+ *   tvc_model_forward    the full graph (role "forward")
+ *   tvc_model_prefill    KV-cached prompt step (models with attention)
+ *   tvc_model_decode     KV-cached one-token step
+ *   tvc_model_weights    the weights blob, 64-byte aligned, with
+ *                        --embed-weights only; otherwise the blob is in
+ *                        `libmodel.so.weights` (64-byte header "TVCWGT01",
+ *                        u64 size, zero padding, then the blob), which the
+ *                        caller maps.
+ *
+ * Calling convention of tvc_model_<role>(void **args): every tensor is an
+ * MLIR memref descriptor of 8-byte fields
+ *
+ *   { void *allocated; void *aligned; int64_t offset;
+ *     int64_t sizes[rank]; int64_t strides[rank]; }
+ *
+ * describing a contiguous row-major buffer (allocated = aligned = data,
+ * offset 0, strides the suffix products of sizes; rank 0 has no sizes).
+ *
+ *   args[0]      where the results' descriptors are written, back to back
+ *                (the caller provides 3 + 2 * rank int64_t per result)
+ *   args[1..n]   one descriptor per manifest input, in order
+ *   args[n+1]    when the entry's manifest line says it takes weights: a
+ *                rank-1 descriptor of the weights blob (size = its bytes)
+ *
+ * Results are buffers the compiled code allocated with malloc(): free
+ * `allocated` of each unless it equals an input's or the weights' pointer.
+ * A result that updates an input (KV caches, manifest "updates" >= 0) is
+ * absent from args[0] when the entry's in-place flag is 1 (written straight
+ * into that input); otherwise copy it into the input. The calls are not
+ * reentrant per cache; the kernels use the runtime's own thread pool.
+ * runtime/tools/EntryCaller.cpp is a complete caller.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef TVC_RUNTIME_API_TVC_MODEL_H
+#define TVC_RUNTIME_API_TVC_MODEL_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The model's manifest (always present). */
+extern const char tvc_model_manifest[];
+
+/* Entry points; prefill/decode exist for models with attention. */
+void tvc_model_forward(void **args);
+void tvc_model_prefill(void **args);
+void tvc_model_decode(void **args);
+
+/* The weights blob, only in artifacts built with --embed-weights. */
+extern const char tvc_model_weights[];
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TVC_RUNTIME_API_TVC_MODEL_H */
