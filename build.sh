@@ -25,7 +25,7 @@ PACKAGES=(
   libdnnl-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libzstd-dev libedit-dev libcurl4-openssl-dev
-  python3-numpy
+  python3-numpy python3-onnx
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -83,7 +83,7 @@ run_example() {
 }
 
 run_tests() {
-  log "running lit, GoogleTest and fuzz tests through ctest"
+  log "running lit, GoogleTest, fuzz and ONNX conformance tests through ctest"
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
 }
 

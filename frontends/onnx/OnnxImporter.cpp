@@ -229,6 +229,29 @@ static unsigned getElementBytes(int32_t dataType) {
   }
 }
 
+/// An ONNX type in a few words, for messages: "tensor(UINT16)",
+/// "sequence", ...
+static std::string describeType(const onnx::TypeProto &type) {
+  switch (type.value_case()) {
+  case onnx::TypeProto::kTensorType:
+    return "tensor(" +
+           onnx::TensorProto::DataType_Name(
+               static_cast<onnx::TensorProto::DataType>(
+                   type.tensor_type().elem_type())) +
+           ")";
+  case onnx::TypeProto::kSequenceType:
+    return "sequence";
+  case onnx::TypeProto::kMapType:
+    return "map";
+  case onnx::TypeProto::kOptionalType:
+    return "optional";
+  case onnx::TypeProto::kSparseTensorType:
+    return "sparse tensor";
+  default:
+    return "not a tensor";
+  }
+}
+
 /// A tensor's type: shape from `dims`, with overrides, or unranked when
 /// ONNX does not know it.
 static Type convertValueType(Builder &builder, const onnx::TypeProto &type,
@@ -389,7 +412,8 @@ public:
       Type type = convertValueType(builder, input.type(), override);
       if (!type)
         problems.push_back("graph input '" + input.name() +
-                           "' is not a tensor of a supported element type");
+                           "' has an unsupported type (" +
+                           describeType(input.type()) + ")");
       // An override may fix dynamic sizes, not change the declared ones.
       if (override && input.type().has_tensor_type() &&
           input.type().tensor_type().has_shape()) {

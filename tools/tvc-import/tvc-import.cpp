@@ -17,6 +17,7 @@
 #ifdef TVC_HAVE_ONNX
 #include "frontends/onnx/OnnxImporter.h"
 #endif
+#include "passes/Conversion/OnnxToLinalg/OnnxToLinalg.h"
 #include "passes/Conversion/OnnxToTvc/OnnxToTvc.h"
 #include "passes/Conversion/Passes.h"
 #include "dialects/onnx/IR/TvcOnnxOps.h"
@@ -74,6 +75,12 @@ static cl::opt<bool> listOnnxOps(
     "list-onnx-ops",
     cl::desc("Print the ONNX ops convert-onnx-to-tvc raises (Markdown) and "
              "exit"),
+    cl::cat(category));
+static cl::opt<bool> listSupportedOps(
+    "list-supported-onnx-ops",
+    cl::desc("Print the ai.onnx op types tvc lowers (a handler in "
+             "convert-onnx-to-tvc or convert-onnx-to-linalg), one per line, "
+             "and exit"),
     cl::cat(category));
 static cl::opt<bool> noRaise(
     "no-raise",
@@ -329,6 +336,16 @@ int main(int argc, char **argv) {
                     "without a handler stay generic `tvc_onnx.node` ops.\n\n";
     for (const std::string &line : tvc::getOnnxHandlerTable().describe())
       llvm::outs() << "- " << line << "\n";
+    return 0;
+  }
+  if (listSupportedOps) {
+    std::vector<std::string> opTypes = tvc::getOnnxHandlerTable().getOpTypes();
+    for (std::string &opType : tvc::getOnnxToLinalgHandlerTable().getOpTypes())
+      opTypes.push_back(std::move(opType));
+    llvm::sort(opTypes);
+    opTypes.erase(std::unique(opTypes.begin(), opTypes.end()), opTypes.end());
+    for (const std::string &opType : opTypes)
+      llvm::outs() << opType << "\n";
     return 0;
   }
   if (inputPath.empty())

@@ -614,9 +614,49 @@ struct OnnxNodeToLinalgPattern : OpRewritePattern<tvc_onnx::NodeOp> {
   const OnnxHandlerTable &table;
 };
 
+/// Records the reason of the last match failure reported to it.
+struct MatchFailureRecorder : RewriterBase::Listener {
+  void notifyMatchFailure(
+      Location loc, function_ref<void(Diagnostic &)> reasonCallback) override {
+    Diagnostic diag(loc, DiagnosticSeverity::Remark);
+    reasonCallback(diag);
+    reason = diag.str();
+  }
+  std::string reason;
+};
+
+/// A rewriter that only collects match failures (handlers leave the IR
+/// unchanged when they fail).
+struct RecordingRewriter : PatternRewriter {
+  explicit RecordingRewriter(MLIRContext *context) : PatternRewriter(context) {}
+};
+
 struct ConvertOnnxToLinalgPass
     : tvc::impl::ConvertOnnxToLinalgBase<ConvertOnnxToLinalgPass> {
   using ConvertOnnxToLinalgBase::ConvertOnnxToLinalgBase;
+
+  /// Why `node`, left generic, was not lowered: its handler is run once
+  /// more to hear its match failure (the pattern driver does not keep it).
+  static std::string getFailureReason(tvc_onnx::NodeOp node) {
+    if (!node.getDomain().empty())
+      return "not in the default domain";
+    const OnnxHandler *handler = getOnnxToLinalgHandlerTable().lookup(
+        node.getDomain(), node.getOpType(), node.getVersion());
+    if (!handler)
+      return getOnnxToLinalgHandlerTable()
+                     .lookup(node.getDomain(), node.getOpType(),
+                             std::numeric_limits<int64_t>::max())
+                 ? "unsupported opset version (no handler this old)"
+                 : "unsupported op (no handler)";
+    MatchFailureRecorder recorder;
+    RecordingRewriter rewriter(node.getContext());
+    rewriter.setListener(&recorder);
+    rewriter.setInsertionPoint(node);
+    if (succeeded((*handler)(node, rewriter)))
+      return "lowered only on a second try (a bug)";
+    return recorder.reason.empty() ? "the handler gave no reason"
+                                   : recorder.reason;
+  }
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
@@ -649,7 +689,7 @@ struct ConvertOnnxToLinalgPass
       diag << " opset " << node.getVersion() << " '"
            << (node.getNodeName().empty() ? StringRef("<unnamed>")
                                           : node.getNodeName())
-           << "'";
+           << "': " << getFailureReason(node);
     }
     signalPassFailure();
   }

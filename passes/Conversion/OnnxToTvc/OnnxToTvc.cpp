@@ -82,6 +82,17 @@ std::vector<std::string> OnnxHandlerTable::describe() const {
   return lines;
 }
 
+std::vector<std::string>
+OnnxHandlerTable::getOpTypes(StringRef domain) const {
+  std::string prefix = makeKey(domain, "");
+  std::vector<std::string> opTypes;
+  for (const auto &entry : handlers)
+    if (entry.getKey().starts_with(prefix))
+      opTypes.push_back(entry.getKey().drop_front(prefix.size()).str());
+  llvm::sort(opTypes);
+  return opTypes;
+}
+
 void mlir::tvc::registerAllOnnxHandlers(OnnxHandlerTable &table,
                                         WeightStore &store) {
   registerOnnxLinearHandlers(table);

@@ -48,6 +48,9 @@ public:
   /// "`domain::op_type` since N: what; what".
   std::vector<std::string> describe() const;
 
+  /// The op types with a handler in `domain`, sorted.
+  std::vector<std::string> getOpTypes(StringRef domain = "") const;
+
 private:
   struct Entry {
     int64_t sinceVersion;

@@ -1,8 +1,9 @@
 // RUN: tvc-opt %s -split-input-file -convert-onnx-to-linalg="strict=true" -verify-diagnostics | FileCheck %s
 
 /// With strict, one error lists every node left generic (op type, domain
-/// when not the default one, opset and name), and the pass fails.
-// expected-error-re@below {{3 ONNX node(s) could not be lowered to linalg:{{.*}}NonMaxSuppression opset 17 '/nms'{{.*}}Unsqueeze opset 17 '/unsqueeze'{{.*}}FusedMatMul (domain 'com.microsoft') opset 1 '<unnamed>'}}
+/// when not the default one, opset, name and why it stayed), and the pass
+/// fails.
+// expected-error-re@below {{3 ONNX node(s) could not be lowered to linalg:{{.*}}NonMaxSuppression opset 17 '/nms': unsupported op (no handler){{.*}}Unsqueeze opset 17 '/unsqueeze': {{.*}}FusedMatMul (domain 'com.microsoft') opset 1 '<unnamed>': not in the default domain}}
 module {
   func.func @strict_lists_leftovers(%x: tensor<2x?x8xf32>, %axes: tensor<1xi64>) -> tensor<?x?x?x?xf32> {
     %a = tvc_onnx.node "NonMaxSuppression"(%x) {attrs = {}, domain = "", node_name = "/nms", version = 17 : i64} : (tensor<2x?x8xf32>) -> tensor<2x?x8xf32>
@@ -14,12 +15,24 @@ module {
 
 // -----
 
-/// A node whose axes are computed at run time stays generic.
-// expected-error@below {{1 ONNX node(s) could not be lowered to linalg:}}
+/// A node whose axes are computed at run time stays generic; the error
+/// gives its handler's reason.
+// expected-error-re@below {{1 ONNX node(s) could not be lowered to linalg:{{.*}}Unsqueeze opset 17 '/unsqueeze': axes are not constant}}
 module {
   func.func @strict_runtime_axes(%x: tensor<2x?x8xf32>, %axes: tensor<1xi64>) -> tensor<?x?x?x?xf32> {
     %b = tvc_onnx.node "Unsqueeze"(%x, %axes) {attrs = {}, domain = "", node_name = "/unsqueeze", version = 17 : i64} : (tensor<2x?x8xf32>, tensor<1xi64>) -> tensor<?x?x?x?xf32>
     return %b : tensor<?x?x?x?xf32>
+  }
+}
+
+// -----
+
+/// A node of an opset older than any handler of its op says so.
+// expected-error-re@below {{1 ONNX node(s) could not be lowered to linalg:{{.*}}Relu opset 1 '<unnamed>': unsupported opset version (no handler this old)}}
+module {
+  func.func @strict_old_opset(%x: tensor<4xf32>) -> tensor<4xf32> {
+    %y = tvc_onnx.node "Relu"(%x) {attrs = {}, domain = "", version = 1 : i64} : (tensor<4xf32>) -> tensor<4xf32>
+    return %y : tensor<4xf32>
   }
 }
 
