@@ -68,8 +68,8 @@ ComparisonResult mlir::tvc::compareTensors(const HostTensor &got,
     if (error > tolerance.atol + tolerance.rtol * std::fabs(wantValues[i]))
       ++bad;
   }
-  bool ok = tolerance.scale > 0 ? maxError <= tolerance.scale * maxWant
-                                : bad == 0;
+  bool ok =
+      tolerance.scale > 0 ? maxError <= tolerance.scale * maxWant : bad == 0;
   char text[256];
   if (tolerance.scale > 0)
     std::snprintf(text, sizeof(text),

@@ -31,9 +31,8 @@ inline void writeMemrefDescriptor(int64_t *words, const void *data,
 }
 
 /// The descriptor of a contiguous row-major buffer `data` of `shape`.
-inline std::vector<int64_t> makeMemrefDescriptor(const void *data,
-                                                 const int64_t *shape,
-                                                 size_t rank) {
+inline std::vector<int64_t>
+makeMemrefDescriptor(const void *data, const int64_t *shape, size_t rank) {
   std::vector<int64_t> words(3 + 2 * rank);
   writeMemrefDescriptor(words.data(), data, shape, rank);
   return words;

@@ -6,57 +6,13 @@
 
 #include "runtime/tools/EntryCaller.h"
 
+#include "lib/Support/HostTensor.h"
 #include "runtime/base/MemrefDescriptor.h"
 
 #include <cstdlib>
 #include <cstring>
 
 using namespace tvc;
-
-size_t tvc::getManifestElementSize(int32_t onnxType) {
-  switch (onnxType) {
-  case 1: // float
-  case 6: // int32
-    return 4;
-  case 7:  // int64
-  case 11: // double
-    return 8;
-  case 2: // uint8
-  case 3: // int8
-  case 9: // bool
-    return 1;
-  case 10: // float16
-  case 16: // bfloat16
-    return 2;
-  default:
-    return 0;
-  }
-}
-
-static const char *typeName(int32_t onnxType) {
-  switch (onnxType) {
-  case 1:
-    return "float";
-  case 2:
-    return "uint8";
-  case 3:
-    return "int8";
-  case 6:
-    return "int32";
-  case 7:
-    return "int64";
-  case 9:
-    return "bool";
-  case 10:
-    return "float16";
-  case 11:
-    return "double";
-  case 16:
-    return "bfloat16";
-  default:
-    return "unknown";
-  }
-}
 
 static std::string dimsText(const std::vector<int64_t> &dims) {
   std::string text;
@@ -75,9 +31,11 @@ bool tvc::checkInput(const ManifestEntry &entry, size_t index,
     matches = expected.dims[dim] < 0 || expected.dims[dim] == shape[dim];
   if (!matches)
     error = "input #" + std::to_string(index) + " ('" + expected.name +
-            "') must be " + typeName(expected.elementType) + " [" +
-            dimsText(expected.dims) + "], got " + typeName(elementType) +
-            " [" + dimsText(shape) + "]";
+            "') must be " +
+            mlir::tvc::getElementTypeName(expected.elementType) + " [" +
+            dimsText(expected.dims) + "], got " +
+            mlir::tvc::getElementTypeName(elementType) + " [" +
+            dimsText(shape) + "]";
   return matches;
 }
 
@@ -148,7 +106,7 @@ void EntryCaller::call(const TensorRef *inputs) {
     auto *allocated = reinterpret_cast<char *>(resultWords[word]);
     auto *aligned = reinterpret_cast<char *>(resultWords[word + 1]);
     int64_t offset = resultWords[word + 2];
-    size_t elementSize = getManifestElementSize(result.elementType);
+    size_t elementSize = mlir::tvc::getElementSize(result.elementType);
     size_t count = 1;
     for (size_t dim = 0; dim < rank; ++dim)
       count *= static_cast<size_t>(resultWords[word + 3 + dim]);

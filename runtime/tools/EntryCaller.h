@@ -41,9 +41,6 @@ struct ResultView {
   size_t index = 0;
 };
 
-/// Bytes per element of ONNX element type `onnxType`, 0 if unknown.
-size_t getManifestElementSize(int32_t onnxType);
-
 /// Checks that an input of `elementType` and `shape` fits manifest input
 /// `index` of `entry` (element type, rank, static dims); the message says
 /// what was expected and what came.

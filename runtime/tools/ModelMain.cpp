@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lib/Support/HostTensor.h"
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/api/tvc_sampling.h"
 #include "runtime/tools/EntryCaller.h"
@@ -124,8 +125,8 @@ int generate(const tvc::Manifest &manifest, const void *weights,
       size_t count = 1;
       for (int64_t dim : input.dims)
         count *= dim;
-      caches.emplace_back(
-          count * tvc::getManifestElementSize(input.elementType), 0);
+      caches.emplace_back(count * mlir::tvc::getElementSize(input.elementType),
+                          0);
       cacheShapes.push_back(input.dims);
       capacity = input.dims[1];
     }
@@ -245,7 +246,8 @@ int main(int argc, char **argv) {
     } else if (arg == "--prompt") {
       promptText = value("--prompt");
     } else if (arg == "--max-new-tokens") {
-      options.maxNewTokens = std::strtol(value("--max-new-tokens"), nullptr, 10);
+      options.maxNewTokens =
+          std::strtol(value("--max-new-tokens"), nullptr, 10);
     } else if (arg == "--temperature") {
       options.sampling.temperature =
           std::strtof(value("--temperature"), nullptr);
