@@ -19,6 +19,8 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.tvc_tools_dir, append_path=True)
 config.substitutions.append(("%tvc_src_root", config.tvc_src_root))
+# The C compiler tvc was built with (C callers of runtime/api headers).
+config.substitutions.append(("%cc", config.tvc_c_compiler))
 # The runtime libraries of mlir-runner (libmlir_runner_utils.so, ...).
 config.substitutions.append(("%mlir_lib_dir", config.llvm_lib_dir))
 
