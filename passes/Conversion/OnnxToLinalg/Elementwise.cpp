@@ -114,10 +114,17 @@ static Value buildCompare(OpBuilder &b, Location loc, ValueRange args) {
   return arith::CmpIOp::create(b, loc, IntPredicate, args[0], args[1]);
 }
 
-/// A float base to any numeric exponent (converted to the base's type).
+/// A base to any numeric exponent. A float base takes the exponent in its
+/// type; an integer base is raised in f64 and truncated back, as ONNX's
+/// reference does (`pow(x, y).astype(x.dtype)`; exact for the integer
+/// powers f64 represents, i.e. below 2^53).
 static Value buildPow(OpBuilder &b, Location loc, ValueRange args) {
-  Value exponent = convertScalar(b, loc, args[1], args[0].getType());
-  return math::PowFOp::create(b, loc, args[0], exponent);
+  Type baseType = args[0].getType();
+  Type computeType = isFloat(args[0]) ? baseType : b.getF64Type();
+  Value base = convertScalar(b, loc, args[0], computeType);
+  Value exponent = convertScalar(b, loc, args[1], computeType);
+  Value power = math::PowFOp::create(b, loc, base, exponent);
+  return convertScalar(b, loc, power, baseType);
 }
 
 static Value buildNeg(OpBuilder &b, Location loc, ValueRange args) {
@@ -181,7 +188,7 @@ static const ElementwiseOp kElementwiseOps[] = {
      buildBinary<arith::MulFOp, arith::MulIOp>},
     {"Div", 7, 2, 2, kNumeric, ResultKind::Same,
      buildBinary<arith::DivFOp, arith::DivSIOp>},
-    {"Pow", 7, 2, 2, kFloat, ResultKind::Same, buildPow, false, true},
+    {"Pow", 7, 2, 2, kNumeric, ResultKind::Same, buildPow, false, true},
     {"Max", 8, 1, 64, kNumeric, ResultKind::Same,
      buildFold<arith::MaximumFOp, arith::MaxSIOp>},
     {"Min", 8, 1, 64, kNumeric, ResultKind::Same,

@@ -488,7 +488,170 @@ static LogicalResult lowerFlatten(tvc_onnx::NodeOp node,
   return success();
 }
 
-/// Unsqueeze -> expand_shape inserting unit dimensions.
+/// The 1-D axes input of `node` when it is read at run time (a tensor of
+/// static length, as in ONNX's conformance tests), each normalized against
+/// `rank` (a negative axis counts from the back); nullopt otherwise.
+/// Out-of-range or repeated axes are not diagnosed at run time.
+static std::optional<SmallVector<Value>>
+getRuntimeAxes(tvc_onnx::NodeOp node, PatternRewriter &rewriter,
+               int64_t rank) {
+  std::optional<IntList> list =
+      getIntList(node, /*fromInput=*/true, 1, "", /*allowRuntime=*/true);
+  if (!list || list->isConstant() || list->empty())
+    return std::nullopt;
+  Location loc = node.getLoc();
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value rankValue = arith::ConstantIndexOp::create(rewriter, loc, rank);
+  SmallVector<Value> axes;
+  for (size_t k = 0; k < list->length; ++k) {
+    Value axis = getValueOrCreateConstantIndexOp(rewriter, loc,
+                                                 list->get(rewriter, loc, k));
+    Value negative = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::slt, axis, zero);
+    axes.push_back(arith::SelectOp::create(
+        rewriter, loc, negative,
+        arith::AddIOp::create(rewriter, loc, axis, rankValue), axis));
+  }
+  return axes;
+}
+
+/// `candidates[index]` for an index known at run time only, `fallback`
+/// when it is out of range (a chain of selects).
+static Value selectByIndex(OpBuilder &b, Location loc,
+                           ArrayRef<Value> candidates, Value index,
+                           Value fallback) {
+  Value result = fallback;
+  for (auto [i, candidate] : llvm::enumerate(candidates)) {
+    Value position = arith::ConstantIndexOp::create(b, loc, i);
+    Value match = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                        index, position);
+    result = arith::SelectOp::create(b, loc, match, candidate, result);
+  }
+  return result;
+}
+
+/// The sizes of `input` as index values.
+static SmallVector<Value> getSizeValues(OpBuilder &b, Location loc,
+                                        Value input) {
+  SmallVector<Value> sizes;
+  for (OpFoldResult size : tensor::getMixedSizes(b, loc, input))
+    sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
+  return sizes;
+}
+
+/// Unsqueeze with axes read at run time: output dimension j is 1 when it
+/// is an axis, else input dimension j - (number of axes before j); a
+/// reshape to those sizes.
+static LogicalResult lowerRuntimeUnsqueeze(tvc_onnx::NodeOp node,
+                                           PatternRewriter &rewriter) {
+  Value input = node.getInputs()[0];
+  int64_t inputRank = getRankedType(input).getRank();
+  auto axesType = getRankedType(node.getInputs()[1]);
+  if (!axesType || axesType.getRank() != 1 || axesType.isDynamicDim(0))
+    return rewriter.notifyMatchFailure(
+        node, "axes are neither constant nor a 1-D tensor of static length");
+  int64_t rank = inputRank + axesType.getDimSize(0);
+  RankedTensorType resultType = getResultType(node, 0, rank);
+  if (resultType.getRank() != rank)
+    return rewriter.notifyMatchFailure(node, "unexpected result rank");
+  std::optional<SmallVector<Value>> axes =
+      getRuntimeAxes(node, rewriter, rank);
+  if (!axes)
+    return rewriter.notifyMatchFailure(
+        node, "axes are neither constant nor a 1-D tensor of static length");
+  Location loc = node.getLoc();
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  SmallVector<Value> inputSizes = getSizeValues(rewriter, loc, input);
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t dim = 0; dim < rank; ++dim) {
+    Value position = arith::ConstantIndexOp::create(rewriter, loc, dim);
+    Value isAxis = arith::ConstantIntOp::create(rewriter, loc, 0, 1);
+    Value before = zero;
+    for (Value axis : *axes) {
+      isAxis = arith::OrIOp::create(
+          rewriter, loc, isAxis,
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, axis,
+                                position));
+      Value less = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::slt, axis, position);
+      before = arith::AddIOp::create(
+          rewriter, loc, before,
+          arith::SelectOp::create(rewriter, loc, less, one, zero));
+    }
+    Value source = arith::SubIOp::create(rewriter, loc, position, before);
+    Value size = selectByIndex(rewriter, loc, inputSizes, source, one);
+    sizes.push_back(
+        arith::SelectOp::create(rewriter, loc, isAxis, one, size).getResult());
+  }
+  refineSizes(rewriter, sizes, resultType);
+  replaceNodeWithCasts(node, rewriter, reshapeTo(rewriter, loc, input, sizes));
+  return success();
+}
+
+/// Squeeze with axes read at run time: output dimension j is the j-th input
+/// dimension that is not an axis; a reshape to those sizes.
+static LogicalResult lowerRuntimeSqueeze(tvc_onnx::NodeOp node,
+                                         PatternRewriter &rewriter) {
+  Value input = node.getInputs()[0];
+  int64_t inputRank = getRankedType(input).getRank();
+  auto axesType = getRankedType(node.getInputs()[1]);
+  if (!axesType || axesType.getRank() != 1 || axesType.isDynamicDim(0) ||
+      axesType.getDimSize(0) > inputRank)
+    return rewriter.notifyMatchFailure(node, "axes are not constant or valid");
+  int64_t rank = inputRank - axesType.getDimSize(0);
+  RankedTensorType resultType = getResultType(node, 0, rank);
+  if (resultType.getRank() != rank)
+    return rewriter.notifyMatchFailure(node, "unexpected result rank");
+  std::optional<SmallVector<Value>> axes =
+      getRuntimeAxes(node, rewriter, inputRank);
+  if (!axes)
+    return rewriter.notifyMatchFailure(node, "axes are not constant or valid");
+  Location loc = node.getLoc();
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  SmallVector<Value> inputSizes = getSizeValues(rewriter, loc, input);
+  // For each input dimension: whether it is kept and its output position.
+  SmallVector<Value> kept, positions;
+  Value count = zero;
+  for (int64_t dim = 0; dim < inputRank; ++dim) {
+    Value position = arith::ConstantIndexOp::create(rewriter, loc, dim);
+    Value isAxis = arith::ConstantIntOp::create(rewriter, loc, 0, 1);
+    for (Value axis : *axes)
+      isAxis = arith::OrIOp::create(
+          rewriter, loc, isAxis,
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, axis,
+                                position));
+    positions.push_back(count);
+    kept.push_back(isAxis);
+    count = arith::AddIOp::create(
+        rewriter, loc, count,
+        arith::SelectOp::create(rewriter, loc, isAxis, zero, one));
+  }
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t out = 0; out < rank; ++out) {
+    Value target = arith::ConstantIndexOp::create(rewriter, loc, out);
+    Value size = one;
+    for (int64_t dim = 0; dim < inputRank; ++dim) {
+      Value here = arith::AndIOp::create(
+          rewriter, loc,
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                positions[dim], target),
+          arith::XOrIOp::create(
+              rewriter, loc, kept[dim],
+              arith::ConstantIntOp::create(rewriter, loc, 1, 1)));
+      size = arith::SelectOp::create(rewriter, loc, here, inputSizes[dim],
+                                     size);
+    }
+    sizes.push_back(size);
+  }
+  refineSizes(rewriter, sizes, resultType);
+  replaceNodeWithCasts(node, rewriter, reshapeTo(rewriter, loc, input, sizes));
+  return success();
+}
+
+/// Unsqueeze -> expand_shape inserting unit dimensions (a reshape when the
+/// axes are read at run time).
 static LogicalResult lowerUnsqueeze(tvc_onnx::NodeOp node,
                                     PatternRewriter &rewriter,
                                     bool axesFromInput) {
@@ -497,6 +660,8 @@ static LogicalResult lowerUnsqueeze(tvc_onnx::NodeOp node,
   Value input = node.getInputs()[0];
   std::optional<SmallVector<int64_t>> raw =
       getIntsOperand(node, axesFromInput, 1, "axes");
+  if (!raw && axesFromInput)
+    return lowerRuntimeUnsqueeze(node, rewriter);
   if (!raw || raw->empty())
     return rewriter.notifyMatchFailure(node, "axes are not constant");
   int64_t rank = getRankedType(input).getRank() + raw->size();
@@ -527,6 +692,8 @@ static LogicalResult lowerSqueeze(tvc_onnx::NodeOp node,
   std::optional<SmallVector<int64_t>> axes =
       axesFromInput ? getAxes(node, true, 1, "", type.getRank())
                     : getAxes(node, false, 0, "axes", type.getRank());
+  if (!axes && axesFromInput && !getConstantElements(node.getInputs()[1]))
+    return lowerRuntimeSqueeze(node, rewriter);
   if (!axes)
     return rewriter.notifyMatchFailure(node, "axes are not constant or valid");
   if (axes->empty()) {
@@ -1173,7 +1340,9 @@ void mlir::tvc::registerOnnxShapeToLinalgHandlers(OnnxHandlerTable &table) {
              [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
                return lowerUnsqueeze(node, rewriter, /*axesFromInput=*/false);
              });
-  table.onOp("Unsqueeze", 13, "expand_shape; constant axes input",
+  table.onOp("Unsqueeze", 13,
+             "expand_shape; constant axes input (a reshape when read at run "
+             "time)",
              [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
                return lowerUnsqueeze(node, rewriter, /*axesFromInput=*/true);
              });
@@ -1181,7 +1350,9 @@ void mlir::tvc::registerOnnxShapeToLinalgHandlers(OnnxHandlerTable &table) {
              [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
                return lowerSqueeze(node, rewriter, /*axesFromInput=*/false);
              });
-  table.onOp("Squeeze", 13, "collapse_shape; constant axes input",
+  table.onOp("Squeeze", 13,
+             "collapse_shape; constant axes input (a reshape when read at "
+             "run time)",
              [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
                return lowerSqueeze(node, rewriter, /*axesFromInput=*/true);
              });

@@ -96,6 +96,21 @@ func.func @pow_integer_exponent(%x: tensor<4xf32>, %e: tensor<i64>) -> tensor<4x
 
 // -----
 
+/// An integer base is raised in f64 and truncated back to its type, as
+/// ONNX's reference does (test_pow_types_int32_int32).
+// CHECK-LABEL: func.func @pow_integer_base
+// CHECK: ^bb0(%[[BASE:.*]]: i32, %[[EXPONENT:.*]]: i32, %{{.*}}: i32):
+// CHECK: %[[B:.*]] = arith.sitofp %[[BASE]] : i32 to f64
+// CHECK: %[[E:.*]] = arith.sitofp %[[EXPONENT]] : i32 to f64
+// CHECK: %[[P:.*]] = math.powf %[[B]], %[[E]] : f64
+// CHECK: arith.fptosi %[[P]] : f64 to i32
+func.func @pow_integer_base(%x: tensor<3xi32>, %e: tensor<3xi32>) -> tensor<3xi32> {
+  %y = tvc_onnx.node "Pow"(%x, %e) {attrs = {}, domain = "", version = 15 : i64} : (tensor<3xi32>, tensor<3xi32>) -> tensor<3xi32>
+  return %y : tensor<3xi32>
+}
+
+// -----
+
 /// Unsigned integers are not computed with (arith works on signless ones):
 /// the node stays.
 // CHECK-LABEL: func.func @negative_add_unsigned

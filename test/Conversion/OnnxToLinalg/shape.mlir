@@ -127,12 +127,38 @@ func.func @reshape_runtime_shape(%x: tensor<2x?x8xf32>, %shape: tensor<3xi64>) -
 
 // -----
 
-/// Unsqueeze's axes decide the result's layout: they must be constant.
-// CHECK-LABEL: func.func @negative_unsqueeze_runtime_axes
+/// Unsqueeze's axes read at run time (ONNX's test_unsqueeze_axis_0 feeds
+/// them as an input) give the result's sizes at run time: a reshape.
+// CHECK-LABEL: func.func @unsqueeze_runtime_axes
+// CHECK: tensor.extract %{{.*}} : tensor<2xi64>
+// CHECK: %[[SHAPE:.*]] = tensor.from_elements %{{.*}} : tensor<4xindex>
+// CHECK: tensor.reshape %{{.*}}(%[[SHAPE]]) : (tensor<3x4xf32>, tensor<4xindex>) -> tensor<?x?x?x?xf32>
+// CHECK-NOT: tvc_onnx.node
+func.func @unsqueeze_runtime_axes(%x: tensor<3x4xf32>, %axes: tensor<2xi64>) -> tensor<?x?x?x?xf32> {
+  %y = tvc_onnx.node "Unsqueeze"(%x, %axes) {attrs = {}, domain = "", version = 13 : i64} : (tensor<3x4xf32>, tensor<2xi64>) -> tensor<?x?x?x?xf32>
+  return %y : tensor<?x?x?x?xf32>
+}
+
+// -----
+
+/// Squeeze's axes read at run time (ONNX's test_squeeze) likewise.
+// CHECK-LABEL: func.func @squeeze_runtime_axes
+// CHECK: %[[SHAPE:.*]] = tensor.from_elements %{{.*}} : tensor<2xindex>
+// CHECK: tensor.reshape %{{.*}}(%[[SHAPE]]) : (tensor<1x3x1x4xf32>, tensor<2xindex>) -> tensor<?x?xf32>
+// CHECK-NOT: tvc_onnx.node
+func.func @squeeze_runtime_axes(%x: tensor<1x3x1x4xf32>, %axes: tensor<2xi64>) -> tensor<?x?xf32> {
+  %y = tvc_onnx.node "Squeeze"(%x, %axes) {attrs = {}, domain = "", version = 13 : i64} : (tensor<1x3x1x4xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  return %y : tensor<?x?xf32>
+}
+
+// -----
+
+/// Axes of unknown length leave the result's rank unknown: the node stays.
+// CHECK-LABEL: func.func @negative_unsqueeze_axes_unknown_length
 // CHECK: tvc_onnx.node "Unsqueeze"
-func.func @negative_unsqueeze_runtime_axes(%x: tensor<4xf32>, %axes: tensor<1xi64>) -> tensor<1x4xf32> {
-  %y = tvc_onnx.node "Unsqueeze"(%x, %axes) {attrs = {}, domain = "", version = 13 : i64} : (tensor<4xf32>, tensor<1xi64>) -> tensor<1x4xf32>
-  return %y : tensor<1x4xf32>
+func.func @negative_unsqueeze_axes_unknown_length(%x: tensor<4xf32>, %axes: tensor<?xi64>) -> tensor<?x?xf32> {
+  %y = tvc_onnx.node "Unsqueeze"(%x, %axes) {attrs = {}, domain = "", version = 13 : i64} : (tensor<4xf32>, tensor<?xi64>) -> tensor<?x?xf32>
+  return %y : tensor<?x?xf32>
 }
 
 // -----

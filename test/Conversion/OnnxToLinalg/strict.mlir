@@ -5,9 +5,9 @@
 /// fails.
 // expected-error-re@below {{3 ONNX node(s) could not be lowered to linalg:{{.*}}NonMaxSuppression opset 17 '/nms': unsupported op (no handler){{.*}}Unsqueeze opset 17 '/unsqueeze': {{.*}}FusedMatMul (domain 'com.microsoft') opset 1 '<unnamed>': not in the default domain}}
 module {
-  func.func @strict_lists_leftovers(%x: tensor<2x?x8xf32>, %axes: tensor<1xi64>) -> tensor<?x?x?x?xf32> {
+  func.func @strict_lists_leftovers(%x: tensor<2x?x8xf32>, %axes: tensor<?xi64>) -> tensor<?x?x?x?xf32> {
     %a = tvc_onnx.node "NonMaxSuppression"(%x) {attrs = {}, domain = "", node_name = "/nms", version = 17 : i64} : (tensor<2x?x8xf32>) -> tensor<2x?x8xf32>
-    %b = tvc_onnx.node "Unsqueeze"(%a, %axes) {attrs = {}, domain = "", node_name = "/unsqueeze", version = 17 : i64} : (tensor<2x?x8xf32>, tensor<1xi64>) -> tensor<?x?x?x?xf32>
+    %b = tvc_onnx.node "Unsqueeze"(%a, %axes) {attrs = {}, domain = "", node_name = "/unsqueeze", version = 17 : i64} : (tensor<2x?x8xf32>, tensor<?xi64>) -> tensor<?x?x?x?xf32>
     %c = tvc_onnx.node "FusedMatMul"(%b) {attrs = {}, domain = "com.microsoft", version = 1 : i64} : (tensor<?x?x?x?xf32>) -> tensor<?x?x?x?xf32>
     return %c : tensor<?x?x?x?xf32>
   }
@@ -15,12 +15,12 @@ module {
 
 // -----
 
-/// A node whose axes are computed at run time stays generic; the error
-/// gives its handler's reason.
-// expected-error-re@below {{1 ONNX node(s) could not be lowered to linalg:{{.*}}Unsqueeze opset 17 '/unsqueeze': axes are not constant}}
+/// A node whose axes are read at run time from a tensor of unknown length
+/// stays generic; the error gives its handler's reason.
+// expected-error-re@below {{1 ONNX node(s) could not be lowered to linalg:{{.*}}Unsqueeze opset 17 '/unsqueeze': axes are neither constant nor a 1-D tensor of static length}}
 module {
-  func.func @strict_runtime_axes(%x: tensor<2x?x8xf32>, %axes: tensor<1xi64>) -> tensor<?x?x?x?xf32> {
-    %b = tvc_onnx.node "Unsqueeze"(%x, %axes) {attrs = {}, domain = "", node_name = "/unsqueeze", version = 17 : i64} : (tensor<2x?x8xf32>, tensor<1xi64>) -> tensor<?x?x?x?xf32>
+  func.func @strict_runtime_axes(%x: tensor<2x?x8xf32>, %axes: tensor<?xi64>) -> tensor<?x?x?x?xf32> {
+    %b = tvc_onnx.node "Unsqueeze"(%x, %axes) {attrs = {}, domain = "", node_name = "/unsqueeze", version = 17 : i64} : (tensor<2x?x8xf32>, tensor<?xi64>) -> tensor<?x?x?x?xf32>
     return %b : tensor<?x?x?x?xf32>
   }
 }
