@@ -103,6 +103,23 @@ LogicalResult addArtifactInterface(ModuleOp module,
     LLVM::CallOp::create(inner, loc, wrapper, arguments);
     LLVM::ReturnOp::create(inner, loc, ValueRange());
   }
+  // tvc_model_set_num_threads(n): the runtime linked into a library keeps
+  // its symbols local, so its callers set the kernel threads through this.
+  auto i32 = IntegerType::get(context, 32);
+  auto threadsType = LLVM::LLVMFunctionType::get(i32, {i32});
+  auto setThreads =
+      module.lookupSymbol<LLVM::LLVMFuncOp>("tvc_runtime_set_num_threads");
+  if (!setThreads)
+    setThreads = LLVM::LLVMFuncOp::create(
+        builder, loc, "tvc_runtime_set_num_threads", threadsType);
+  auto exported = LLVM::LLVMFuncOp::create(
+      builder, loc, "tvc_model_set_num_threads", threadsType);
+  Block *threadsBody = exported.addEntryBlock(builder);
+  OpBuilder threadsBuilder = OpBuilder::atBlockBegin(threadsBody);
+  auto status = LLVM::CallOp::create(threadsBuilder, loc, setThreads,
+                                     ValueRange{threadsBody->getArgument(0)});
+  LLVM::ReturnOp::create(threadsBuilder, loc, status.getResult());
+
   std::string text = manifest.str();
   text.push_back('\0');
   auto type = LLVM::LLVMArrayType::get(IntegerType::get(context, 8),

@@ -12,6 +12,8 @@
  *   tvc_model_forward    the full graph (role "forward")
  *   tvc_model_prefill    KV-cached prompt step (models with attention)
  *   tvc_model_decode     KV-cached one-token step
+ *   tvc_model_set_num_threads  the kernel threads of the runtime inside
+ *                        (as tvc_runtime_set_num_threads, tvc_kernels.h)
  *   tvc_model_weights    the weights blob, 64-byte aligned, with
  *                        --embed-weights only; otherwise the blob is in
  *                        `libmodel.so.weights` (64-byte header "TVCWGT01",
@@ -46,6 +48,8 @@
 #ifndef TVC_RUNTIME_API_TVC_MODEL_H
 #define TVC_RUNTIME_API_TVC_MODEL_H
 
+#include "runtime/api/tvc_runtime.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -57,6 +61,11 @@ extern const char tvc_model_manifest[];
 void tvc_model_forward(void **args);
 void tvc_model_prefill(void **args);
 void tvc_model_decode(void **args);
+
+/* Sets the number of threads the artifact's CPU kernels use, the calling
+   thread included (0: one per core). TVC_INVALID_ARGUMENT outside
+   [0, 1024]. */
+tvc_status_t tvc_model_set_num_threads(int num_threads);
 
 /* The weights blob, only in artifacts built with --embed-weights. */
 extern const char tvc_model_weights[];

@@ -406,10 +406,10 @@ bool isSharedLibrary(llvm::StringRef path) {
 /// entry point.
 int runArtifactMode(const std::string &path) {
   if (bench || decodeSteps != 0 || !entryName.empty() || maxSeqLen != 0 ||
-      numThreads != 0 || !weightsDir.empty())
-    return fail("a compiled library runs with --inputs, --outputs, --expected "
-                "and tolerances only (--bench, --decode-steps, --entry, "
-                "--max-seq-len, --num-threads and --weights-dir need a .mlir "
+      !weightsDir.empty())
+    return fail("a compiled library runs with --inputs, --outputs, --expected, "
+                "tolerances and --num-threads only (--bench, --decode-steps, "
+                "--entry, --max-seq-len and --weights-dir need a .mlir "
                 "model)");
   // dlopen searches the library path for names without a slash.
   std::string name = path.find('/') == std::string::npos ? "./" + path : path;
@@ -428,6 +428,12 @@ int runArtifactMode(const std::string &path) {
     return fail(error);
   auto forward = reinterpret_cast<::tvc::EntryFunction>(
       dlsym(library, "tvc_model_forward"));
+  // The library's kernels run on its own runtime's threads.
+  auto setThreads = reinterpret_cast<int (*)(int)>(
+      dlsym(library, "tvc_model_set_num_threads"));
+  if (numThreads != 0 && (!setThreads || setThreads(numThreads) != TVC_OK))
+    return fail("cannot use " + llvm::Twine(numThreads.getValue()) +
+                " threads");
   ::tvc::WeightsBlob weights;
   if (const void *embedded = dlsym(library, "tvc_model_weights"))
     weights.useEmbedded(embedded);

@@ -1,8 +1,9 @@
 /* A C program that calls a library from `tvc-compile --emit=lib
  * --embed-weights` through runtime/api/tvc_model.h alone: it reads the
  * manifest, builds memref descriptors for (input_ids, positions) of shape
- * [1, 3] and the weights, calls tvc_model_forward and prints the logits'
- * shape, whether they are finite, and the argmax of the last position. */
+ * [1, 3] and the weights, calls tvc_model_forward on one kernel thread
+ * and prints the logits' shape, whether they are finite, and the argmax of
+ * the last position. */
 
 #include "runtime/api/tvc_model.h"
 
@@ -36,6 +37,10 @@ int main(void) {
       sscanf(entry, "\nentry forward %255s %d %d", function, &takesWeights,
              &dropped) != 3) {
     fprintf(stderr, "unexpected manifest\n");
+    return 1;
+  }
+  if (tvc_model_set_num_threads(1) != TVC_OK) {
+    fprintf(stderr, "cannot set the kernel threads\n");
     return 1;
   }
   int64_t ids[3] = {47, 19, 38}, positions[3] = {0, 1, 2};
