@@ -211,6 +211,33 @@ mlir::tvc::getAxes(tvc_onnx::NodeOp node, bool fromInput, unsigned index,
   return axes;
 }
 
+bool mlir::tvc::isRuntimeAxes(Value axes) {
+  RankedTensorType type = getRankedType(axes);
+  return type && type.getRank() == 1 && !type.isDynamicDim(0) &&
+         type.getElementType().isSignlessInteger() &&
+         !type.getElementType().isInteger(1) && !getConstantElements(axes);
+}
+
+SmallVector<Value> mlir::tvc::readRuntimeAxes(OpBuilder &builder, Location loc,
+                                              Value axes, int64_t rank) {
+  auto type = cast<RankedTensorType>(axes.getType());
+  Value zero = arith::ConstantIndexOp::create(builder, loc, 0);
+  Value rankValue = arith::ConstantIndexOp::create(builder, loc, rank);
+  SmallVector<Value> values;
+  for (int64_t k = 0; k < type.getDimSize(0); ++k) {
+    Value position = arith::ConstantIndexOp::create(builder, loc, k);
+    Value element = tensor::ExtractOp::create(builder, loc, axes, position);
+    Value axis = arith::IndexCastOp::create(builder, loc,
+                                            builder.getIndexType(), element);
+    Value negative = arith::CmpIOp::create(
+        builder, loc, arith::CmpIPredicate::slt, axis, zero);
+    values.push_back(arith::SelectOp::create(
+        builder, loc, negative,
+        arith::AddIOp::create(builder, loc, axis, rankValue), axis));
+  }
+  return values;
+}
+
 //===----------------------------------------------------------------------===//
 // Building
 //===----------------------------------------------------------------------===//

@@ -91,6 +91,16 @@ std::optional<SmallVector<int64_t>> getAxes(tvc_onnx::NodeOp node,
                                             bool fromInput, unsigned index,
                                             StringRef name, int64_t rank);
 
+/// True when `axes` is a 1-D signless integer tensor of static length that
+/// is not a constant: axes the lowering reads at run time.
+bool isRuntimeAxes(Value axes);
+
+/// The elements of the runtime axes tensor `axes` (see isRuntimeAxes) as
+/// index values, each normalized against `rank` (a negative axis counts
+/// from the back). Out-of-range or repeated axes are not diagnosed.
+SmallVector<Value> readRuntimeAxes(OpBuilder &builder, Location loc,
+                                   Value axes, int64_t rank);
+
 //===----------------------------------------------------------------------===//
 // Building
 //===----------------------------------------------------------------------===//

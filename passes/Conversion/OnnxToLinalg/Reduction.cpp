@@ -14,6 +14,7 @@
 #include "passes/Conversion/OnnxToLinalg/OnnxToLinalg.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -67,38 +68,11 @@ namespace {
 enum class ReduceKind { Sum, Mean, Max, Min };
 } // namespace
 
-/// ReduceSum/Mean/Max/Min over the given axes (all when none are given,
-/// unless `noop_with_empty_axes`).
-static LogicalResult lowerReduce(tvc_onnx::NodeOp node,
-                                 PatternRewriter &rewriter, ReduceKind kind,
-                                 bool axesFromInput) {
-  if (failed(checkUnary(node, rewriter, axesFromInput ? 2 : 1,
-                        kind == ReduceKind::Mean)))
-    return failure();
-  Value input = node.getInputs()[0];
-  auto inputType = getRankedType(input);
-  int64_t rank = inputType.getRank();
-  std::optional<SmallVector<int64_t>> axes =
-      getAxes(node, axesFromInput, 1, "axes", rank);
-  if (!axes)
-    return rewriter.notifyMatchFailure(node, "axes are not constant or valid");
-  if (axes->empty()) {
-    if (getIntAttr(node, "noop_with_empty_axes", 0)) {
-      replaceNodeWithCasts(node, rewriter, input);
-      return success();
-    }
-    for (int64_t dim = 0; dim < rank; ++dim)
-      axes->push_back(dim);
-  }
-  bool keepDims = getIntAttr(node, "keepdims", 1) != 0;
-  int64_t resultRank = keepDims ? rank : rank - axes->size();
-  auto resultType = getResultType(node, 0, resultRank);
-  if (resultType.getRank() != resultRank ||
-      resultType.getElementType() != inputType.getElementType())
-    return rewriter.notifyMatchFailure(node, "unexpected result type");
-
-  Location loc = node.getLoc();
-  Type element = inputType.getElementType();
+/// The reduction of `input` over the sorted `axes` by `kind` (a Mean's
+/// sum, not yet divided), without the reduced dimensions.
+static Value buildReduce(OpBuilder &builder, Location loc, Value input,
+                         ArrayRef<int64_t> axes, ReduceKind kind) {
+  Type element = cast<RankedTensorType>(input.getType()).getElementType();
   bool isFloat = isa<FloatType>(element);
   TypedAttr init =
       kind == ReduceKind::Max ? getLowestAttr(element) : getZeroAttr(element);
@@ -112,8 +86,8 @@ static LogicalResult lowerReduce(tvc_onnx::NodeOp node,
                   element,
                   APInt::getSignedMaxValue(element.getIntOrFloatBitWidth())));
   }
-  Value result = buildReduction(
-      rewriter, loc, input, *axes, init,
+  return buildReduction(
+      builder, loc, input, axes, init,
       [&](OpBuilder &b, Location bodyLoc, ValueRange args) -> Value {
         switch (kind) {
         case ReduceKind::Sum:
@@ -132,6 +106,158 @@ static LogicalResult lowerReduce(tvc_onnx::NodeOp node,
         }
         llvm_unreachable("unknown reduction");
       });
+}
+
+/// A reduction over axes read at run time (a non-empty 1-D tensor of
+/// static length, as in ONNX's conformance tests). Dimension by dimension:
+/// the reduction over d (kept as a unit dimension) when d is an axis, else
+/// the tensor as it was, chosen inside one generic whose size at d is 1 or
+/// the input's. Without keepdims, a reshape drops the reduced dimensions.
+static LogicalResult lowerRuntimeReduce(tvc_onnx::NodeOp node,
+                                        PatternRewriter &rewriter,
+                                        ReduceKind kind) {
+  Value input = node.getInputs()[0];
+  auto inputType = getRankedType(input);
+  int64_t rank = inputType.getRank();
+  Value axesInput = node.getInputs()[1];
+  int64_t numAxes = getRankedType(axesInput).getDimSize(0);
+  bool keepDims = getIntAttr(node, "keepdims", 1) != 0;
+  int64_t resultRank = keepDims ? rank : rank - numAxes;
+  if (resultRank < 0)
+    return rewriter.notifyMatchFailure(node, "more axes than dimensions");
+  auto resultType = getResultType(node, 0, resultRank);
+  if (resultType.getRank() != resultRank ||
+      resultType.getElementType() != inputType.getElementType())
+    return rewriter.notifyMatchFailure(node, "unexpected result type");
+
+  Location loc = node.getLoc();
+  Type element = inputType.getElementType();
+  SmallVector<Value> axes = readRuntimeAxes(rewriter, loc, axesInput, rank);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  SmallVector<Value> inputSizes;
+  for (OpFoldResult size : tensor::getMixedSizes(rewriter, loc, input))
+    inputSizes.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, size));
+  SmallVector<Value> reduced;
+  Value count = one;
+  Value current = input;
+  for (int64_t dim = 0; dim < rank; ++dim) {
+    Value position = arith::ConstantIndexOp::create(rewriter, loc, dim);
+    Value isAxis = arith::ConstantIntOp::create(rewriter, loc, 0, 1);
+    for (Value axis : axes)
+      isAxis = arith::OrIOp::create(
+          rewriter, loc, isAxis,
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, axis,
+                                position));
+    reduced.push_back(isAxis);
+    count = arith::MulIOp::create(
+        rewriter, loc, count,
+        arith::SelectOp::create(rewriter, loc, isAxis, inputSizes[dim], one));
+    Value folded = insertUnitDims(
+        rewriter, loc, buildReduce(rewriter, loc, current, {dim}, kind), {dim});
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, current);
+    sizes[dim] =
+        arith::SelectOp::create(rewriter, loc, isAxis, one, inputSizes[dim])
+            .getResult();
+    // `current` is read where the size is 1 or its own; `folded` (a static
+    // unit at dim) at index 0 there.
+    current = buildBroadcastGeneric(
+        rewriter, loc, ValueRange{folded, current}, sizes, element,
+        [&](OpBuilder &b, Location bodyLoc, ValueRange args) -> Value {
+          return arith::SelectOp::create(b, bodyLoc, isAxis, args[0], args[1]);
+        });
+  }
+  if (kind == ReduceKind::Mean) {
+    Value countValue = convertScalar(
+        rewriter, loc,
+        arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), count),
+        element);
+    current = buildBroadcastGeneric(
+        rewriter, loc, current, tensor::getMixedSizes(rewriter, loc, current),
+        element, [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+          return arith::DivFOp::create(b, bodyLoc, args[0], countValue);
+        });
+  }
+  if (!keepDims) {
+    // Output dimension j is the j-th dimension that was not reduced.
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    SmallVector<Value> positions;
+    Value kept = zero;
+    for (int64_t dim = 0; dim < rank; ++dim) {
+      positions.push_back(kept);
+      kept = arith::AddIOp::create(
+          rewriter, loc, kept,
+          arith::SelectOp::create(rewriter, loc, reduced[dim], zero, one));
+    }
+    Value yes = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
+    SmallVector<Value> sizes;
+    for (int64_t out = 0; out < resultRank; ++out) {
+      Value target = arith::ConstantIndexOp::create(rewriter, loc, out);
+      Value size = one;
+      for (int64_t dim = 0; dim < rank; ++dim) {
+        Value here = arith::AndIOp::create(
+            rewriter, loc,
+            arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                  positions[dim], target),
+            arith::XOrIOp::create(rewriter, loc, reduced[dim], yes));
+        size = arith::SelectOp::create(rewriter, loc, here, inputSizes[dim],
+                                       size);
+      }
+      sizes.push_back(size);
+    }
+    Value shape = tensor::FromElementsOp::create(
+        rewriter, loc,
+        RankedTensorType::get({resultRank}, rewriter.getIndexType()), sizes);
+    current = tensor::ReshapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get(
+            SmallVector<int64_t>(resultRank, ShapedType::kDynamic), element),
+        current, shape);
+  }
+  replaceNodeWithCasts(node, rewriter, current);
+  return success();
+}
+
+/// ReduceSum/Mean/Max/Min over the given axes (all when none are given,
+/// unless `noop_with_empty_axes`).
+static LogicalResult lowerReduce(tvc_onnx::NodeOp node,
+                                 PatternRewriter &rewriter, ReduceKind kind,
+                                 bool axesFromInput) {
+  if (failed(checkUnary(node, rewriter, axesFromInput ? 2 : 1,
+                        kind == ReduceKind::Mean)))
+    return failure();
+  Value input = node.getInputs()[0];
+  auto inputType = getRankedType(input);
+  int64_t rank = inputType.getRank();
+  std::optional<SmallVector<int64_t>> axes =
+      getAxes(node, axesFromInput, 1, "axes", rank);
+  Value axesInput = axesFromInput ? getOptionalInput(node, 1) : Value();
+  // Axes read at run time: an empty list behaves as no axes, whatever its
+  // (absent) values.
+  if (!axes && isRuntimeAxes(axesInput) &&
+      getRankedType(axesInput).getDimSize(0) == 0)
+    axes = SmallVector<int64_t>();
+  if (!axes && isRuntimeAxes(axesInput))
+    return lowerRuntimeReduce(node, rewriter, kind);
+  if (!axes)
+    return rewriter.notifyMatchFailure(node, "axes are not constant or valid");
+  if (axes->empty()) {
+    if (getIntAttr(node, "noop_with_empty_axes", 0)) {
+      replaceNodeWithCasts(node, rewriter, input);
+      return success();
+    }
+    for (int64_t dim = 0; dim < rank; ++dim)
+      axes->push_back(dim);
+  }
+  bool keepDims = getIntAttr(node, "keepdims", 1) != 0;
+  int64_t resultRank = keepDims ? rank : rank - axes->size();
+  auto resultType = getResultType(node, 0, resultRank);
+  if (resultType.getRank() != resultRank ||
+      resultType.getElementType() != inputType.getElementType())
+    return rewriter.notifyMatchFailure(node, "unexpected result type");
+
+  Location loc = node.getLoc();
+  Value result = buildReduce(rewriter, loc, input, *axes, kind);
   if (kind == ReduceKind::Mean)
     result = divideByCount(rewriter, loc, result, input, *axes);
   if (keepDims)
@@ -440,7 +566,8 @@ void mlir::tvc::registerOnnxReductionToLinalgHandlers(OnnxHandlerTable &table) {
                                     /*axesFromInput=*/false);
                });
     table.onOp(reduce.name, reduce.axesInputSince,
-               "reduction generic; constant axes input, keepdims, "
+               "reduction generic; constant axes input (or read at run "
+               "time: one reduction per dimension, selected), keepdims, "
                "noop_with_empty_axes",
                [kind](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
                  return lowerReduce(node, rewriter, kind,

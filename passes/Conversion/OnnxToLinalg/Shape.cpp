@@ -489,30 +489,15 @@ static LogicalResult lowerFlatten(tvc_onnx::NodeOp node,
 }
 
 /// The 1-D axes input of `node` when it is read at run time (a tensor of
-/// static length, as in ONNX's conformance tests), each normalized against
-/// `rank` (a negative axis counts from the back); nullopt otherwise.
-/// Out-of-range or repeated axes are not diagnosed at run time.
+/// static length, as in ONNX's conformance tests), normalized against
+/// `rank`; nullopt otherwise.
 static std::optional<SmallVector<Value>>
 getRuntimeAxes(tvc_onnx::NodeOp node, PatternRewriter &rewriter,
                int64_t rank) {
-  std::optional<IntList> list =
-      getIntList(node, /*fromInput=*/true, 1, "", /*allowRuntime=*/true);
-  if (!list || list->isConstant() || list->empty())
+  Value axes = getOptionalInput(node, 1);
+  if (!isRuntimeAxes(axes) || getRankedType(axes).getDimSize(0) == 0)
     return std::nullopt;
-  Location loc = node.getLoc();
-  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-  Value rankValue = arith::ConstantIndexOp::create(rewriter, loc, rank);
-  SmallVector<Value> axes;
-  for (size_t k = 0; k < list->length; ++k) {
-    Value axis = getValueOrCreateConstantIndexOp(rewriter, loc,
-                                                 list->get(rewriter, loc, k));
-    Value negative = arith::CmpIOp::create(
-        rewriter, loc, arith::CmpIPredicate::slt, axis, zero);
-    axes.push_back(arith::SelectOp::create(
-        rewriter, loc, negative,
-        arith::AddIOp::create(rewriter, loc, axis, rankValue), axis));
-  }
-  return axes;
+  return readRuntimeAxes(rewriter, node.getLoc(), axes, rank);
 }
 
 /// `candidates[index]` for an index known at run time only, `fallback`

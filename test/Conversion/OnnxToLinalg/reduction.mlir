@@ -46,11 +46,12 @@ func.func @reduce_sum_noop(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
 
 // -----
 
-/// Axes computed at run time are not lowered.
-// CHECK-LABEL: func.func @negative_reduce_max_runtime_axes
+/// Axes computed at run time in a tensor of unknown length are not
+/// lowered.
+// CHECK-LABEL: func.func @negative_reduce_max_runtime_axes_unknown_length
 // CHECK: tvc_onnx.node "ReduceMax"
-func.func @negative_reduce_max_runtime_axes(%x: tensor<2x3xf32>, %axes: tensor<1xi64>) -> tensor<2x1xf32> {
-  %y = tvc_onnx.node "ReduceMax"(%x, %axes) {attrs = {}, domain = "", version = 18 : i64} : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<2x1xf32>
+func.func @negative_reduce_max_runtime_axes_unknown_length(%x: tensor<2x3xf32>, %axes: tensor<?xi64>) -> tensor<2x1xf32> {
+  %y = tvc_onnx.node "ReduceMax"(%x, %axes) {attrs = {}, domain = "", version = 18 : i64} : (tensor<2x3xf32>, tensor<?xi64>) -> tensor<2x1xf32>
   return %y : tensor<2x1xf32>
 }
 
@@ -161,4 +162,40 @@ func.func @argmax_last(%x: tensor<1x?x50xf32>) -> tensor<1x?xi64> {
 func.func @layer_norm_with_statistics(%x: tensor<1x?x8xf32>, %scale: tensor<8xf32>, %bias: tensor<8xf32>) -> (tensor<1x?x8xf32>, tensor<1x?x1xf32>, tensor<1x?x1xf32>) {
   %y, %mean, %inv = tvc_onnx.node "LayerNormalization"(%x, %scale, %bias) {attrs = {axis = -1 : i64, epsilon = 1.0e-05 : f32}, domain = "", version = 17 : i64} : (tensor<1x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<1x?x8xf32>, tensor<1x?x1xf32>, tensor<1x?x1xf32>)
   return %y, %mean, %inv : tensor<1x?x8xf32>, tensor<1x?x1xf32>, tensor<1x?x1xf32>
+}
+
+// -----
+
+/// ReduceSum's axes read at run time (ONNX's test_reduce_sum_keepdims_*
+/// feed them as an input): per dimension a reduction kept as a unit
+/// dimension and a generic choosing it or the tensor as it was.
+// CHECK-LABEL: func.func @reduce_sum_runtime_axes_keepdims
+// CHECK-COUNT-3: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK-NOT: tvc_onnx.node
+func.func @reduce_sum_runtime_axes_keepdims(%data: tensor<3x2x2xf32>, %axes: tensor<1xi64>) -> tensor<?x?x?xf32> {
+  %y = tvc_onnx.node "ReduceSum"(%data, %axes) {attrs = {keepdims = 1 : i64}, domain = "", version = 13 : i64} : (tensor<3x2x2xf32>, tensor<1xi64>) -> tensor<?x?x?xf32>
+  return %y : tensor<?x?x?xf32>
+}
+
+// -----
+
+/// Without keepdims, a reshape to the sizes of the dimensions not reduced.
+// CHECK-LABEL: func.func @reduce_sum_runtime_axes_drop
+// CHECK: %[[SHAPE:.*]] = tensor.from_elements %{{.*}} : tensor<2xindex>
+// CHECK: tensor.reshape %{{.*}}(%[[SHAPE]]) : (tensor<?x?x?xf32>, tensor<2xindex>) -> tensor<?x?xf32>
+func.func @reduce_sum_runtime_axes_drop(%data: tensor<3x2x2xf32>, %axes: tensor<1xi64>) -> tensor<?x?xf32> {
+  %y = tvc_onnx.node "ReduceSum"(%data, %axes) {attrs = {keepdims = 0 : i64}, domain = "", version = 13 : i64} : (tensor<3x2x2xf32>, tensor<1xi64>) -> tensor<?x?xf32>
+  return %y : tensor<?x?xf32>
+}
+
+// -----
+
+/// An empty axes input, read at run time or not, means no axes: with
+/// noop_with_empty_axes the input itself (test_reduce_sum_empty_axes_input_noop).
+// CHECK-LABEL: func.func @reduce_sum_empty_runtime_axes_noop
+// CHECK-SAME: (%[[DATA:.*]]: tensor<3x2xf32>
+// CHECK: return %[[DATA]]
+func.func @reduce_sum_empty_runtime_axes_noop(%data: tensor<3x2xf32>, %axes: tensor<0xi64>) -> tensor<3x2xf32> {
+  %y = tvc_onnx.node "ReduceSum"(%data, %axes) {attrs = {keepdims = 1 : i64, noop_with_empty_axes = 1 : i64}, domain = "", version = 13 : i64} : (tensor<3x2xf32>, tensor<0xi64>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
 }
