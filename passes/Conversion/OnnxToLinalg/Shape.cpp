@@ -850,10 +850,169 @@ static LogicalResult lowerSplit(tvc_onnx::NodeOp node,
   return success();
 }
 
+/// `input[offsets[d] + i * strides[d]]` for every index i of `sizes`: a
+/// generic reading with any (also negative) strides.
+static Value buildStridedGather(OpBuilder &builder, Location loc, Value input,
+                                ArrayRef<OpFoldResult> offsets,
+                                ArrayRef<OpFoldResult> sizes,
+                                ArrayRef<OpFoldResult> strides) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  int64_t rank = inputType.getRank();
+  MLIRContext *context = builder.getContext();
+  IndexMath math{builder, loc};
+  Value init = createEmpty(builder, loc, sizes, inputType.getElementType());
+  SmallVector<Value> offsetValues, strideValues;
+  for (int64_t dim = 0; dim < rank; ++dim) {
+    offsetValues.push_back(math.value(offsets[dim]));
+    strideValues.push_back(math.value(strides[dim]));
+  }
+  return linalg::GenericOp::create(
+             builder, loc, init.getType(), ValueRange{}, init,
+             ArrayRef<AffineMap>{
+                 AffineMap::getMultiDimIdentityMap(rank, context)},
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &b, Location bodyLoc, ValueRange) {
+               SmallVector<Value> indices;
+               for (int64_t dim = 0; dim < rank; ++dim) {
+                 Value i = linalg::IndexOp::create(b, bodyLoc, dim);
+                 Value scaled =
+                     arith::MulIOp::create(b, bodyLoc, i, strideValues[dim]);
+                 indices.push_back(arith::AddIOp::create(b, bodyLoc, scaled,
+                                                         offsetValues[dim]));
+               }
+               Value element =
+                   tensor::ExtractOp::create(b, bodyLoc, input, indices);
+               linalg::YieldOp::create(b, bodyLoc, element);
+             })
+      .getResult(0);
+}
+
+/// Slice whose axes or steps are read at run time (1-D tensors of the
+/// starts' static length, as in ONNX's conformance tests): each
+/// dimension's start, end and step are picked at run time (0, its size and
+/// 1 when no axis names it) and clamped as ONNX specifies; a strided
+/// gather reads the result.
+static LogicalResult lowerRuntimeSlice(tvc_onnx::NodeOp node,
+                                       PatternRewriter &rewriter,
+                                       const IntList &starts,
+                                       const IntList &ends) {
+  Value input = node.getInputs()[0];
+  auto inputType = getRankedType(input);
+  int64_t rank = inputType.getRank();
+  size_t count = starts.length;
+  Value axesInput = getOptionalInput(node, 3);
+  Value stepsInput = getOptionalInput(node, 4);
+  std::optional<SmallVector<int64_t>> constantAxes =
+      getIntsOperand(node, true, 3, "");
+  std::optional<SmallVector<int64_t>> constantSteps =
+      getIntsOperand(node, true, 4, "");
+  auto hasCountElements = [&](Value value) {
+    RankedTensorType type = getRankedType(value);
+    return type && type.getRank() == 1 &&
+           type.getDimSize(0) == static_cast<int64_t>(count);
+  };
+  if (ends.length != count ||
+      (!constantAxes && !(isRuntimeAxes(axesInput) &&
+                          hasCountElements(axesInput))) ||
+      (!constantSteps && !(isRuntimeAxes(stepsInput) &&
+                           hasCountElements(stepsInput))) ||
+      (constantAxes && !constantAxes->empty() && constantAxes->size() != count) ||
+      (constantSteps && !constantSteps->empty() &&
+       constantSteps->size() != count))
+    return rewriter.notifyMatchFailure(
+        node, "starts, ends, axes and steps must be constants or 1-D "
+              "tensors of one static length");
+  if (getResultType(node, 0, rank).getRank() != rank)
+    return rewriter.notifyMatchFailure(node, "unexpected result rank");
+
+  Location loc = node.getLoc();
+  IndexMath math{rewriter, loc};
+  auto index = [&](int64_t value) {
+    return arith::ConstantIndexOp::create(rewriter, loc, value).getResult();
+  };
+  auto cmp = [&](arith::CmpIPredicate predicate, Value lhs, Value rhs) {
+    return arith::CmpIOp::create(rewriter, loc, predicate, lhs, rhs)
+        .getResult();
+  };
+  auto select = [&](Value condition, Value yes, Value no) {
+    return arith::SelectOp::create(rewriter, loc, condition, yes, no)
+        .getResult();
+  };
+  using Pred = arith::CmpIPredicate;
+  // Axis k as a normalized index, and step k, both as values.
+  SmallVector<Value> axes, steps;
+  if (constantAxes) {
+    for (size_t k = 0; k < count; ++k) {
+      int64_t axis = constantAxes->empty() ? k : (*constantAxes)[k];
+      axes.push_back(index(axis < 0 ? axis + rank : axis));
+    }
+  } else {
+    axes = readRuntimeAxes(rewriter, loc, axesInput, rank);
+  }
+  for (size_t k = 0; k < count; ++k) {
+    if (constantSteps) {
+      steps.push_back(
+          index(constantSteps->empty() ? 1 : (*constantSteps)[k]));
+      continue;
+    }
+    Value element =
+        tensor::ExtractOp::create(rewriter, loc, stepsInput, index(k));
+    steps.push_back(arith::IndexCastOp::create(rewriter, loc,
+                                               rewriter.getIndexType(), element)
+                        .getResult());
+  }
+
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  Value zero = index(0), one = index(1);
+  for (int64_t dim = 0; dim < rank; ++dim) {
+    Value dimSize = math.value(tensor::getMixedSize(rewriter, loc, input, dim));
+    Value position = index(dim);
+    Value start = zero, end = dimSize, step = one;
+    for (size_t k = 0; k < count; ++k) {
+      Value here = cmp(Pred::eq, axes[k], position);
+      start = select(here, math.value(starts.get(rewriter, loc, k)), start);
+      end = select(here, math.value(ends.get(rewriter, loc, k)), end);
+      step = select(here, steps[k], step);
+    }
+    // Clamp into [0, size] going forwards, [-1, size - 1] backwards.
+    Value forwards = cmp(Pred::sgt, step, zero);
+    Value low = select(forwards, zero, index(-1));
+    Value high =
+        select(forwards, dimSize, arith::SubIOp::create(rewriter, loc, dimSize, one));
+    auto clamp = [&](Value bound) {
+      Value wrapped = arith::MaxSIOp::create(
+          rewriter, loc, low,
+          arith::AddIOp::create(rewriter, loc, dimSize, bound));
+      Value capped = arith::MinSIOp::create(rewriter, loc, bound, high);
+      return select(cmp(Pred::slt, bound, zero), wrapped, capped);
+    };
+    Value first = clamp(start), last = clamp(end);
+    Value span = select(forwards,
+                        arith::SubIOp::create(rewriter, loc, last, first),
+                        arith::SubIOp::create(rewriter, loc, first, last));
+    Value magnitude = select(forwards, step,
+                             arith::SubIOp::create(rewriter, loc, zero, step));
+    Value size = arith::MaxSIOp::create(
+        rewriter, loc, zero,
+        arith::CeilDivSIOp::create(rewriter, loc, span, magnitude));
+    offsets.push_back(first);
+    sizes.push_back(size);
+    strides.push_back(step);
+  }
+  Value result =
+      hasZeroSize(input)
+          ? createEmpty(rewriter, loc, sizes, inputType.getElementType())
+          : buildStridedGather(rewriter, loc, input, offsets, sizes, strides);
+  replaceNodeWithCasts(node, rewriter, result);
+  return success();
+}
+
 /// Slice with constant axes and steps and constant or run-time starts and
 /// ends: bounds are clamped as ONNX specifies (negative ones count from the
 /// end, INT64_MAX means the end); positive steps give a
 /// tensor.extract_slice, a negative step a generic reading backwards.
+/// Axes or steps read at run time take lowerRuntimeSlice.
 static LogicalResult lowerSlice(tvc_onnx::NodeOp node,
                                 PatternRewriter &rewriter, bool fromInputs) {
   if (failed(
@@ -870,6 +1029,8 @@ static LogicalResult lowerSlice(tvc_onnx::NodeOp node,
       getIntsOperand(node, fromInputs, 3, "axes");
   std::optional<SmallVector<int64_t>> steps =
       fromInputs ? getIntsOperand(node, true, 4, "") : SmallVector<int64_t>();
+  if (starts && ends && fromInputs && (!axes || !steps))
+    return lowerRuntimeSlice(node, rewriter, *starts, *ends);
   if (!starts || !ends || !axes || !steps)
     return rewriter.notifyMatchFailure(
         node, "axes and steps must be constants, starts and ends constants "
@@ -953,34 +1114,7 @@ static LogicalResult lowerSlice(tvc_onnx::NodeOp node,
                                             sizes, strides);
   } else {
     // Element i of each dimension reads offset + i * stride.
-    MLIRContext *context = rewriter.getContext();
-    Value init = createEmpty(rewriter, loc, sizes, inputType.getElementType());
-    SmallVector<Value> offsetValues, strideValues;
-    for (int64_t dim = 0; dim < rank; ++dim) {
-      offsetValues.push_back(math.value(offsets[dim]));
-      strideValues.push_back(math.value(strides[dim]));
-    }
-    result =
-        linalg::GenericOp::create(
-            rewriter, loc, init.getType(), ValueRange{}, init,
-            ArrayRef<AffineMap>{
-                AffineMap::getMultiDimIdentityMap(rank, context)},
-            SmallVector<utils::IteratorType>(rank,
-                                             utils::IteratorType::parallel),
-            [&](OpBuilder &b, Location bodyLoc, ValueRange) {
-              SmallVector<Value> indices;
-              for (int64_t dim = 0; dim < rank; ++dim) {
-                Value i = linalg::IndexOp::create(b, bodyLoc, dim);
-                Value scaled =
-                    arith::MulIOp::create(b, bodyLoc, i, strideValues[dim]);
-                indices.push_back(arith::AddIOp::create(b, bodyLoc, scaled,
-                                                        offsetValues[dim]));
-              }
-              Value element =
-                  tensor::ExtractOp::create(b, bodyLoc, input, indices);
-              linalg::YieldOp::create(b, bodyLoc, element);
-            })
-            .getResult(0);
+    result = buildStridedGather(rewriter, loc, input, offsets, sizes, strides);
   }
   replaceNodeWithCasts(node, rewriter, result);
   return success();
@@ -1357,7 +1491,8 @@ void mlir::tvc::registerOnnxShapeToLinalgHandlers(OnnxHandlerTable &table) {
              });
   table.onOp("Slice", 10,
              "tensor.extract_slice (generic for negative "
-             "steps); constant inputs",
+             "steps); constant inputs (a strided gather when axes or steps "
+             "are read at run time)",
              [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
                return lowerSlice(node, rewriter, /*fromInputs=*/true);
              });

@@ -318,10 +318,13 @@ func.func @slice_runtime_end(%x: tensor<?x6xf32>, %ends: tensor<1xi64>) -> tenso
 
 // -----
 
-/// Steps read at run time (the direction of the slice) are not lowered.
-// CHECK-LABEL: func.func @negative_slice_runtime_steps
-// CHECK: tvc_onnx.node "Slice"
-func.func @negative_slice_runtime_steps(%x: tensor<?x6xf32>, %steps: tensor<1xi64>) -> tensor<?x6xf32> {
+/// Steps read at run time (the direction of the slice) pick the clamp at
+/// run time; a strided gather reads the result.
+// CHECK-LABEL: func.func @slice_runtime_steps
+// CHECK: arith.ceildivsi
+// CHECK: linalg.generic
+// CHECK-NOT: tvc_onnx.node
+func.func @slice_runtime_steps(%x: tensor<?x6xf32>, %steps: tensor<1xi64>) -> tensor<?x6xf32> {
   %starts = arith.constant dense<0> : tensor<1xi64>
   %ends = arith.constant dense<4> : tensor<1xi64>
   %axes = arith.constant dense<0> : tensor<1xi64>
@@ -476,4 +479,31 @@ func.func @unranked_results(%x: tensor<1x?x8xf32>, %shape: tensor<4xi64>) -> ten
   %h = tvc_onnx.node "Reshape"(%x, %shape) {attrs = {}, domain = "", version = 14 : i64} : (tensor<1x?x8xf32>, tensor<4xi64>) -> tensor<*xf32>
   %t = tvc_onnx.node "Transpose"(%h) {attrs = {perm = [0 : i64, 2 : i64, 1 : i64, 3 : i64]}, domain = "", version = 13 : i64} : (tensor<*xf32>) -> tensor<*xf32>
   return %t : tensor<*xf32>
+}
+
+// -----
+
+/// Slice with axes and steps read at run time (ONNX's test_slice feeds all
+/// four as inputs): per dimension the start, end and step are picked and
+/// clamped at run time, and a strided gather reads the result.
+// CHECK-LABEL: func.func @slice_runtime_axes_steps
+// CHECK: arith.ceildivsi
+// CHECK: linalg.generic
+// CHECK: linalg.index
+// CHECK: tensor.extract %{{.*}} : tensor<20x10x5xf32>
+// CHECK-NOT: tvc_onnx.node
+func.func @slice_runtime_axes_steps(%x: tensor<20x10x5xf32>, %starts: tensor<2xi64>, %ends: tensor<2xi64>, %axes: tensor<2xi64>, %steps: tensor<2xi64>) -> tensor<?x?x?xf32> {
+  %y = tvc_onnx.node "Slice"(%x, %starts, %ends, %axes, %steps) {attrs = {}, domain = "", version = 13 : i64} : (tensor<20x10x5xf32>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x?x?xf32>
+  return %y : tensor<?x?x?xf32>
+}
+
+// -----
+
+/// Axes of another length than the starts cannot be matched up: the node
+/// stays.
+// CHECK-LABEL: func.func @negative_slice_runtime_axes_length
+// CHECK: tvc_onnx.node "Slice"
+func.func @negative_slice_runtime_axes_length(%x: tensor<20x10xf32>, %starts: tensor<2xi64>, %ends: tensor<2xi64>, %axes: tensor<?xi64>) -> tensor<?x?xf32> {
+  %y = tvc_onnx.node "Slice"(%x, %starts, %ends, %axes) {attrs = {}, domain = "", version = 13 : i64} : (tensor<20x10xf32>, tensor<2xi64>, tensor<2xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  return %y : tensor<?x?xf32>
 }
