@@ -54,14 +54,21 @@ std::string buildManifest(llvm::ArrayRef<EntrySignature> entries,
                           uint64_t weightsBytes) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  os << "tvc-model 1\nweights " << weightsBytes << "\n";
+  os << "tvc-model 2\nweights " << weightsBytes << "\n";
   for (const EntrySignature &entry : entries) {
     os << "entry " << roleOf(entry.name) << " " << entry.name << " "
-       << entry.takesWeights << " " << entry.inPlaceResultsDropped << "\n";
-    for (size_t i = 0; i < entry.inputs.size(); ++i)
+       << entry.takesWeights << " " << entry.inPlaceResultsDropped << " "
+       << entry.arenaBytes << "\n";
+    for (size_t i = 0; i < entry.inputs.size(); ++i) {
       os << "input " << entry.inputNames[i] << " "
          << getOnnxElementType(entry.inputs[i].getElementType()) << " "
-         << entry.inputIsCache[i] << " " << dimsText(entry.inputs[i]) << "\n";
+         << entry.inputIsCache[i] << " " << dimsText(entry.inputs[i]) << " ";
+      const std::vector<int64_t> &bound = entry.inputMaxShapes[i];
+      if (bound.empty())
+        os << "-";
+      llvm::interleave(bound, os, ",");
+      os << "\n";
+    }
     for (size_t i = 0; i < entry.results.size(); ++i)
       os << "result " << getOnnxElementType(entry.results[i].getElementType())
          << " " << entry.resultUpdatesInput[i] << " "

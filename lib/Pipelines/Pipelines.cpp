@@ -51,7 +51,11 @@ void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   // KV caches written in place need not be returned: callers own them.
   pm.addPass(createTvcDropCacheResults());
-  // Frees for temporaries (a static arena plan replaces this later).
+  // Temporaries to views of one arena argument, placed by liveness (sizes
+  // folded first so that bounds are visible).
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createTvcPlanMemory());
+  // Frees for what stays on the heap (buffers without a size bound).
   bufferization::buildBufferDeallocationPipeline(pm);
   // Clones made for ownership (e.g. returning an argument) become copies.
   pm.addPass(createConvertBufferizationToMemRefPass());
@@ -62,7 +66,9 @@ void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  // erf and friends without an LLVM intrinsic become libm calls.
+  // tanh, erf, exp, log as polynomials the loop vectorizer can widen.
+  pm.addPass(createTvcApproximateMath());
+  // What is left without an LLVM intrinsic becomes libm calls.
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());

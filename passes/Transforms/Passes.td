@@ -194,4 +194,21 @@ def TvcPlanMemory : Pass<"tvc-plan-memory", "::mlir::ModuleOp"> {
   ];
 }
 
+def TvcApproximateMath : Pass<"tvc-approximate-math"> {
+  let summary = "Replace f32 tanh, erf, exp and log by polynomial approximations";
+  let description = [{
+    Rewrites `math.tanh`, `math.erf`, `math.exp`, `math.expm1`, `math.log`
+    and `math.log1p` on f32 scalars and vectors into arithmetic with
+    upstream MLIR's polynomial approximations (the Eigen-derived ones of
+    `PolynomialApproximation.cpp`: a few ulp on the ranges that matter).
+    Without it they become scalar libm calls that the loop vectorizer
+    cannot widen; GPT-2's tanh GELU alone made libm about a tenth of a
+    T=512 prefill. Other types and ops are left for the math-to-llvm and
+    math-to-libm conversions.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // TVC_TRANSFORMS_PASSES

@@ -7,7 +7,8 @@
  *
  *   tvc_model_manifest   NUL-terminated text saying, per entry point, its
  *                        inputs (name, ONNX element type, KV-cache flag,
- *                        dims, -1 where dynamic) and results; format in
+ *                        dims, -1 where dynamic, largest shape), results
+ *                        and scratch-arena size; format in
  *                        runtime/tools/Manifest.h. Read it first.
  *   tvc_model_forward    the full graph (role "forward")
  *   tvc_model_prefill    KV-cached prompt step (models with attention)
@@ -32,8 +33,14 @@
  *   args[0]      where the results' descriptors are written, back to back
  *                (the caller provides 3 + 2 * rank int64_t per result)
  *   args[1..n]   one descriptor per manifest input, in order
- *   args[n+1]    when the entry's manifest line says it takes weights: a
+ *   next         when the entry's manifest line says it takes weights: a
  *                rank-1 descriptor of the weights blob (size = its bytes)
+ *   next         when the entry's manifest line gives an arena of A > 0
+ *                bytes: a rank-1 descriptor of a scratch buffer of at least
+ *                A bytes, 64-byte aligned, that the caller allocates once
+ *                and passes to every call (the entry's temporaries live
+ *                there; tvc-plan-memory). Inputs must then stay within
+ *                their manifest's largest shape, which the plan assumed.
  *
  * Results are buffers the compiled code allocated with malloc(): free
  * `allocated` of each unless it equals an input's or the weights' pointer.

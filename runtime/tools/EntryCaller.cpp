@@ -9,6 +9,7 @@
 #include "lib/Support/HostTensor.h"
 #include "runtime/base/MemrefDescriptor.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -29,14 +30,27 @@ bool tvc::checkInput(const ManifestEntry &entry, size_t index,
                  shape.size() == expected.dims.size();
   for (size_t dim = 0; matches && dim < shape.size(); ++dim)
     matches = expected.dims[dim] < 0 || expected.dims[dim] == shape[dim];
-  if (!matches)
+  if (!matches) {
     error = "input #" + std::to_string(index) + " ('" + expected.name +
             "') must be " +
             mlir::tvc::getElementTypeName(expected.elementType) + " [" +
             dimsText(expected.dims) + "], got " +
             mlir::tvc::getElementTypeName(elementType) + " [" +
             dimsText(shape) + "]";
-  return matches;
+    return false;
+  }
+  // The memory plan sized the temporaries for the largest shape.
+  for (size_t dim = 0; dim < expected.maxDims.size() && dim < shape.size();
+       ++dim)
+    if (shape[dim] > expected.maxDims[dim]) {
+      error = "input #" + std::to_string(index) + " ('" + expected.name +
+              "') has shape [" + dimsText(shape) +
+              "], above the compiled bound [" + dimsText(expected.maxDims) +
+              "] (the KV cache capacity; recompile with a larger "
+              "--max-seq-len)";
+      return false;
+    }
+  return true;
 }
 
 void EntryCaller::prepare(EntryFunction function, const ManifestEntry &entry,
@@ -51,10 +65,28 @@ void EntryCaller::prepare(EntryFunction function, const ManifestEntry &entry,
     inputOffsets.push_back(words);
     words += 3 + 2 * input.dims.size();
   }
-  argumentWords.assign(words + (entry.takesWeights ? 5 : 0), 0);
+  size_t weightsWords = words;
+  size_t arenaWords = words + (entry.takesWeights ? 5 : 0);
+  argumentWords.assign(arenaWords + (entry.arenaBytes ? 5 : 0), 0);
   if (entry.takesWeights) {
     int64_t size = static_cast<int64_t>(weightsBytes);
-    writeMemrefDescriptor(argumentWords.data() + words, weights, &size, 1);
+    writeMemrefDescriptor(argumentWords.data() + weightsWords, weights, &size,
+                          1);
+  }
+  // The entry's scratch arena, allocated once here and reused by every
+  // call: the compiled code allocates only what it returns.
+  arena.reset();
+  if (entry.arenaBytes) {
+    size_t bytes = (entry.arenaBytes + 63) / 64 * 64;
+    arena.reset(static_cast<char *>(std::aligned_alloc(64, bytes)));
+    if (!arena) {
+      std::fprintf(stderr, "error: cannot allocate the %zu-byte arena of %s\n",
+                   bytes, entry.function.c_str());
+      std::exit(1);
+    }
+    int64_t size = static_cast<int64_t>(bytes);
+    writeMemrefDescriptor(argumentWords.data() + arenaWords, arena.get(),
+                          &size, 1);
   }
 
   // Results updated in place were dropped from the compiled function.
@@ -67,14 +99,16 @@ void EntryCaller::prepare(EntryFunction function, const ManifestEntry &entry,
     }
   resultWords.assign(resultCount, 0);
 
-  // args[0]: the results; then one descriptor per input; then the weights.
-  arguments.assign(1 + entry.inputs.size() + (entry.takesWeights ? 1 : 0),
-                   nullptr);
+  // args[0]: the results; then one descriptor per input; then the weights
+  // and the arena.
+  arguments.assign(1 + entry.inputs.size(), nullptr);
   arguments[0] = resultWords.data();
   for (size_t index = 0; index < entry.inputs.size(); ++index)
     arguments[1 + index] = argumentWords.data() + inputOffsets[index];
   if (entry.takesWeights)
-    arguments.back() = argumentWords.data() + words;
+    arguments.push_back(argumentWords.data() + weightsWords);
+  if (entry.arenaBytes)
+    arguments.push_back(argumentWords.data() + arenaWords);
 
   inputData.assign(entry.inputs.size(), nullptr);
   views.clear();

@@ -2,7 +2,8 @@
 //
 // The one place where host code marshals arguments for the entry points of
 // a tvc artifact (`tvc_model_<role>(void **args)`, runtime/api/tvc_model.h):
-// memref descriptors for the inputs, then the weights blob's, and the
+// memref descriptors for the inputs, then the weights blob's and the
+// entry's scratch arena (allocated once, by prepare()), and the
 // results' descriptors the compiled code fills in. All storage is sized by
 // prepare() from the manifest; call() allocates nothing on the host side,
 // so a generation loop can call it per token.
@@ -16,6 +17,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -84,6 +87,11 @@ private:
   std::vector<void *> inputData;
   std::vector<ResultView> views;
   std::vector<void *> owned;
+  /// The scratch arena of the entry's memory plan (none when 0 bytes).
+  struct FreeArena {
+    void operator()(char *pointer) const { std::free(pointer); }
+  };
+  std::unique_ptr<char, FreeArena> arena;
 };
 
 } // namespace tvc

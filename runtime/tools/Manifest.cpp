@@ -48,7 +48,7 @@ bool tvc::parseManifest(const std::string &text, Manifest &out,
     bool ok = true;
     if (kind == "tvc-model") {
       int version = 0;
-      ok = static_cast<bool>(words >> version) && version == 1;
+      ok = static_cast<bool>(words >> version) && version == 2;
       sawHeader = ok;
     } else if (kind == "weights") {
       ok = static_cast<bool>(words >> out.weightsBytes);
@@ -56,7 +56,7 @@ bool tvc::parseManifest(const std::string &text, Manifest &out,
       ManifestEntry entry;
       int weights = 0, dropped = 0;
       ok = static_cast<bool>(words >> entry.role >> entry.function >> weights >>
-                             dropped);
+                             dropped >> entry.arenaBytes);
       entry.takesWeights = weights != 0;
       entry.inPlaceDropped = dropped != 0;
       out.entries.push_back(std::move(entry));
@@ -65,8 +65,10 @@ bool tvc::parseManifest(const std::string &text, Manifest &out,
       std::string dims;
       int flag = 0;
       if (kind == "input") {
+        std::string maxDims;
         ok = static_cast<bool>(words >> tensor.name >> tensor.elementType >>
-                               flag >> dims);
+                               flag >> dims >> maxDims) &&
+             parseDims(maxDims, tensor.maxDims);
         tensor.isCache = flag != 0;
       } else {
         ok = static_cast<bool>(words >> tensor.elementType >>
@@ -88,7 +90,7 @@ bool tvc::parseManifest(const std::string &text, Manifest &out,
     }
   }
   if (!sawHeader || !sawEnd) {
-    error = "the manifest lacks its 'tvc-model 1' header or 'end'";
+    error = "the manifest lacks its 'tvc-model 2' header or 'end'";
     return false;
   }
   return true;

@@ -5,13 +5,18 @@
 // to call the entry points without knowing the model. The format, one item
 // per line:
 //
-//   tvc-model 1
+//   tvc-model 2
 //   weights <bytes of the weights blob>
 //   entry <role: forward|prefill|decode> <function> <takes_weights 0|1>
-//         <in_place_results_dropped 0|1>
+//         <in_place_results_dropped 0|1> <arena bytes; 0: takes no arena>
 //   input <name> <onnx element type> <is_kv_cache 0|1> <d0,d1,...; -1 dynamic>
+//         <largest shape d0,d1,...; - when unbounded>
 //   result <onnx element type> <updated input index or -1> <dims>
 //   end
+//
+// An entry with an arena takes, after the weights, a scratch buffer of that
+// many bytes (64-byte aligned) for its temporaries (tvc-plan-memory); its
+// inputs must not exceed their largest shape, which the plan was sized for.
 //
 // input/result lines belong to the entry above them.
 //
@@ -32,6 +37,7 @@ struct ManifestTensor {
   bool isCache = false;
   int updatesInput = -1;
   std::vector<int64_t> dims; // -1 where dynamic
+  std::vector<int64_t> maxDims; // inputs: upper bounds, empty if unbounded
 };
 
 struct ManifestEntry {
@@ -39,6 +45,7 @@ struct ManifestEntry {
   std::string function;
   bool takesWeights = false;
   bool inPlaceDropped = false;
+  uint64_t arenaBytes = 0;
   std::vector<ManifestTensor> inputs;
   std::vector<ManifestTensor> results;
 };
