@@ -270,16 +270,19 @@ JitModel::run(llvm::StringRef name, std::vector<HostTensor> &inputs) {
     RankedTensorType expected = signature.inputs[index];
     int32_t type = getOnnxElementType(expected.getElementType());
     std::string shapeError = checkInputShape(signature, index, input.shape);
-    if (input.elementType != type || !shapeError.empty()) {
+    if (input.elementType == type && !shapeError.empty())
+      return llvm::createStringError(
+          llvm::formatv("input #{0} ('{1}') {2}", index,
+                        signature.inputNames[index], shapeError)
+              .str());
+    if (input.elementType != type) {
       std::string shape;
       for (int64_t dim : input.shape)
         shape += (shape.empty() ? "" : "x") + std::to_string(dim);
       return llvm::createStringError(
-          llvm::formatv("input #{0} ('{1}') must be {2}, got {3} [{4}]{5}",
+          llvm::formatv("input #{0} ('{1}') must be {2}, got {3} [{4}]",
                         index, signature.inputNames[index], expected,
-                        getElementTypeName(input.elementType), shape,
-                        input.elementType == type ? ": " + shapeError
-                                                  : std::string())
+                        getElementTypeName(input.elementType), shape)
               .str());
     }
     descriptors.push_back(makeDescriptor(input.bytes.data(), input.shape));
