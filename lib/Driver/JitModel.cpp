@@ -25,6 +25,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/TargetSelect.h"
@@ -314,6 +315,7 @@ JitModel::run(llvm::StringRef name, std::vector<HostTensor> &inputs) {
     return std::move(error);
 
   std::vector<HostTensor> outputs;
+  llvm::SmallPtrSet<void *, 4> freed;
   size_t word = 0;
   for (size_t index : returned) {
     RankedTensorType type = signature.results[index];
@@ -329,15 +331,18 @@ JitModel::run(llvm::StringRef name, std::vector<HostTensor> &inputs) {
       output.shape.push_back(results[word + 3 + dim]);
     // Results are contiguous (identity layouts at function boundaries).
     size_t bytes = static_cast<size_t>(output.getNumElements()) * elementSize;
-    output.bytes.resize(bytes);
-    if (bytes)
-      std::memcpy(output.bytes.data(), aligned + offset * elementSize, bytes);
+    // assign() copies into fresh storage without zero-filling it first (a
+    // prefill's logits are ~100 MB at T=512).
+    const char *source = aligned + offset * elementSize;
+    output.bytes.assign(source, source + bytes);
     bool aliasesInput = false;
     for (const HostTensor &input : inputs)
       aliasesInput |= allocated == input.bytes.data();
     if (impl->weights)
       aliasesInput |= allocated == impl->weights->data();
-    if (!aliasesInput)
+    // Several results may share one buffer (a value returned twice, equal
+    // zero-size tensors merged): free it once.
+    if (!aliasesInput && freed.insert(allocated).second)
       std::free(allocated);
     word += 3 + 2 * rank;
     // A cache that came back as a copy replaces the input it updates.

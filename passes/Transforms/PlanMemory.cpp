@@ -127,6 +127,7 @@ std::optional<int64_t> upperBound(Value value, unsigned depth = 0) {
 /// One temporary buffer of the plan.
 struct Buffer {
   memref::AllocOp alloc;
+  SmallVector<Operation *> deallocs;
   int64_t bytes = 0;
   unsigned begin = 0, end = 0; // live range: positions in the entry block
   int64_t offset = -1;
@@ -142,7 +143,7 @@ StringRef describe(HeapReason reason) {
   case HeapReason::Unbounded:
     return "have no size bound";
   case HeapReason::Layout:
-    return "have a non-identity layout";
+    return "have a layout, memory space or element type an arena cannot hold";
   case HeapReason::Nested:
     return "are allocated inside a region";
   }
@@ -153,7 +154,8 @@ StringRef describe(HeapReason reason) {
 /// nothing when the buffer escapes.
 std::optional<unsigned>
 lastUse(Value root, Block &block,
-        const DenseMap<Operation *, unsigned> &position) {
+        const DenseMap<Operation *, unsigned> &position,
+        SmallVectorImpl<Operation *> &deallocs) {
   unsigned last = 0;
   SmallVector<Value> worklist{root};
   while (!worklist.empty()) {
@@ -162,6 +164,11 @@ lastUse(Value root, Block &block,
       Operation *user = use.getOwner();
       if (isa<func::ReturnOp>(user))
         return std::nullopt;
+      // A dealloc written before planning goes: the arena owns the bytes.
+      if (isa<memref::DeallocOp>(user)) {
+        deallocs.push_back(user);
+        continue;
+      }
       // Views and casts alias the buffer: follow them.
       bool aliases = false;
       if (auto view = dyn_cast<ViewLikeOpInterface>(user))
@@ -256,14 +263,15 @@ struct PlanMemoryPass : public tvc::impl::TvcPlanMemoryBase<PlanMemoryPass> {
         return;
       }
       MemRefType type = alloc.getType();
-      if (!type.getLayout().isIdentity() ||
+      if (!type.getLayout().isIdentity() || type.getMemorySpace() ||
           !type.getElementType().isIntOrIndexOrFloat() ||
           isa<IndexType>(type.getElementType())) {
         ++heap[HeapReason::Layout];
         return;
       }
+      SmallVector<Operation *> deallocs;
       std::optional<unsigned> end =
-          lastUse(alloc.getResult(), entry, position);
+          lastUse(alloc.getResult(), entry, position, deallocs);
       if (!end) {
         ++heap[HeapReason::Escapes];
         return;
@@ -282,6 +290,7 @@ struct PlanMemoryPass : public tvc::impl::TvcPlanMemoryBase<PlanMemoryPass> {
       }
       Buffer buffer;
       buffer.alloc = alloc;
+      buffer.deallocs = std::move(deallocs);
       buffer.bytes = std::max<int64_t>(
           llvm::divideCeil(elements * type.getElementTypeBitWidth(), 8), 1);
       buffer.begin = position.lookup(alloc);
@@ -345,6 +354,8 @@ struct PlanMemoryPass : public tvc::impl::TvcPlanMemoryBase<PlanMemoryPass> {
       Value view = memref::ViewOp::create(builder, alloc.getLoc(),
                                           alloc.getType(), arena, offset,
                                           alloc.getDynamicSizes());
+      for (Operation *dealloc : buffer.deallocs)
+        dealloc->erase();
       alloc.getResult().replaceAllUsesWith(view);
       alloc.erase();
     }

@@ -97,3 +97,24 @@ func.func @caller() {
   call @callee() : () -> ()
   return
 }
+
+// -----
+
+// A dealloc written before planning is dropped with its allocation (the
+// arena owns the bytes); a buffer in another memory space stays.
+
+// CHECK-LABEL: func.func @with_dealloc
+// CHECK-NOT: memref.dealloc %{{.*}} : memref<8xf32>
+// CHECK: memref.view
+// CHECK: memref.alloc() : memref<8xf32, 1>
+// CHECK: memref.dealloc %{{.*}} : memref<8xf32, 1>
+// expected-remark @below {{memory plan: 1 buffers in an arena of 64 B (64 bytes; 32 B without reuse); on the heap: 1 have a layout, memory space or element type an arena cannot hold}}
+func.func @with_dealloc(%x: memref<8xf32>) {
+  %a = memref.alloc() : memref<8xf32>
+  memref.copy %x, %a : memref<8xf32> to memref<8xf32>
+  memref.dealloc %a : memref<8xf32>
+  %b = memref.alloc() : memref<8xf32, 1>
+  memref.copy %x, %b : memref<8xf32> to memref<8xf32, 1>
+  memref.dealloc %b : memref<8xf32, 1>
+  return
+}
