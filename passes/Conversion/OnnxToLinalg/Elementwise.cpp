@@ -257,9 +257,13 @@ static LogicalResult lowerElementwise(const ElementwiseOp &op,
   int64_t rank = 0;
   for (Value input : node.getInputs()) {
     RankedTensorType type = getRankedType(input);
-    if (!type || !isSupportedElementType(type.getElementType()))
-      return rewriter.notifyMatchFailure(
-          node, "expects ranked tensors of float, signless integer or bool");
+    if (!type)
+      return rewriter.notifyMatchFailure(node, "expects ranked tensors");
+    if (!isSupportedElementType(type.getElementType()))
+      return rewriter.notifyMatchFailure(node, [&](Diagnostic &diag) {
+        diag << "unsupported element type " << type.getElementType()
+             << " (floats, signless integers and bool are computed with)";
+      });
     rank = std::max(rank, type.getRank());
   }
   RankedTensorType resultType = getResultType(node, 0, rank);

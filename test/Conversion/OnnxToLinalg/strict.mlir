@@ -38,6 +38,17 @@ module {
 
 // -----
 
+/// A refused element type is named (ONNX's test_add_uint8).
+// expected-error-re@below {{1 ONNX node(s) could not be lowered to linalg:{{.*}}Add opset 14 '<unnamed>': unsupported element type 'ui8' (floats, signless integers and bool are computed with)}}
+module {
+  func.func @strict_unsigned_add(%x: tensor<4xui8>) -> tensor<4xui8> {
+    %y = tvc_onnx.node "Add"(%x, %x) {attrs = {}, domain = "", version = 14 : i64} : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+    return %y : tensor<4xui8>
+  }
+}
+
+// -----
+
 /// A fully lowered module passes strict without a diagnostic.
 // CHECK-LABEL: func.func @strict_all_lowered
 // CHECK-NOT: tvc_onnx
