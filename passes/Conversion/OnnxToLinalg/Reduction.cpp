@@ -1,7 +1,8 @@
 //===- Reduction.cpp - ONNX reductions, softmax and argmax to linalg ------===//
 //
-// ReduceSum/ReduceMean/ReduceMax/ReduceMin (axes as an attribute or, from
-// opset 13 for ReduceSum and 18 for the others, as a constant input),
+// ReduceSum/Mean/Max/Min/Prod/L1/L2/SumSquare/LogSum/LogSumExp (axes as an
+// attribute or, from opset 13 for ReduceSum and 18 for the others, as an
+// input),
 // Softmax/LogSoftmax (over one axis, or before opset 13 over all dimensions
 // from the axis on), LayerNormalization and ArgMax/ArgMin. Each reduction
 // is a linalg.generic whose reduced iterators write one value per kept
@@ -65,17 +66,115 @@ static Value divideByCount(OpBuilder &b, Location loc, Value sum, Value input,
 //===----------------------------------------------------------------------===//
 
 namespace {
-enum class ReduceKind { Sum, Mean, Max, Min };
+enum class ReduceKind {
+  Sum,
+  Mean,
+  Max,
+  Min,
+  Prod,
+  L1,
+  L2,
+  SumSquare,
+  LogSum,
+  LogSumExp
+};
 } // namespace
 
-/// The reduction of `input` over the sorted `axes` by `kind` (a Mean's
-/// sum, not yet divided), without the reduced dimensions.
+/// True for the reductions that only make sense on floats.
+static bool isFloatOnly(ReduceKind kind) {
+  return kind == ReduceKind::Mean || kind == ReduceKind::L2 ||
+         kind == ReduceKind::LogSum || kind == ReduceKind::LogSumExp;
+}
+
+/// How the elements are combined: the sums of mapped elements (L1, L2,
+/// SumSquare, LogSum, LogSumExp) are sums.
+static ReduceKind getCombineKind(ReduceKind kind) {
+  switch (kind) {
+  case ReduceKind::L1:
+  case ReduceKind::L2:
+  case ReduceKind::SumSquare:
+  case ReduceKind::LogSum:
+  case ReduceKind::LogSumExp:
+    return ReduceKind::Sum;
+  default:
+    return kind;
+  }
+}
+
+/// One elementwise generic applying `fn` to every element of `input`.
+static Value mapElements(OpBuilder &builder, Location loc, Value input,
+                         function_ref<Value(OpBuilder &, Location, Value)> fn) {
+  return buildBroadcastGeneric(
+      builder, loc, input, tensor::getMixedSizes(builder, loc, input),
+      cast<RankedTensorType>(input.getType()).getElementType(),
+      [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+        return fn(b, bodyLoc, args[0]);
+      });
+}
+
+/// The elements as `kind` sums them: |x| (L1), x * x (L2, SumSquare),
+/// exp(x) (LogSumExp), else `input` itself.
+static Value mapBeforeReduce(OpBuilder &builder, Location loc, Value input,
+                             ReduceKind kind) {
+  switch (kind) {
+  case ReduceKind::L1:
+    return mapElements(builder, loc, input,
+                       [](OpBuilder &b, Location l, Value x) -> Value {
+                         if (isa<FloatType>(x.getType()))
+                           return math::AbsFOp::create(b, l, x);
+                         return math::AbsIOp::create(b, l, x);
+                       });
+  case ReduceKind::L2:
+  case ReduceKind::SumSquare:
+    return mapElements(builder, loc, input,
+                       [](OpBuilder &b, Location l, Value x) -> Value {
+                         if (isa<FloatType>(x.getType()))
+                           return arith::MulFOp::create(b, l, x, x);
+                         return arith::MulIOp::create(b, l, x, x);
+                       });
+  case ReduceKind::LogSumExp:
+    return mapElements(builder, loc, input,
+                       [](OpBuilder &b, Location l, Value x) -> Value {
+                         return math::ExpOp::create(b, l, x);
+                       });
+  default:
+    return input;
+  }
+}
+
+/// The reduced values as `kind` finishes them: sqrt (L2), log (LogSum,
+/// LogSumExp); a Mean's division is done apart.
+static Value mapAfterReduce(OpBuilder &builder, Location loc, Value reduced,
+                            ReduceKind kind) {
+  switch (kind) {
+  case ReduceKind::L2:
+    return mapElements(builder, loc, reduced,
+                       [](OpBuilder &b, Location l, Value x) -> Value {
+                         return math::SqrtOp::create(b, l, x);
+                       });
+  case ReduceKind::LogSum:
+  case ReduceKind::LogSumExp:
+    return mapElements(builder, loc, reduced,
+                       [](OpBuilder &b, Location l, Value x) -> Value {
+                         return math::LogOp::create(b, l, x);
+                       });
+  default:
+    return reduced;
+  }
+}
+
+/// The reduction of `input` over the sorted `axes` by `kind` (a Sum, Mean,
+/// Max, Min or Prod combine kind; a Mean's sum, not yet divided), without
+/// the reduced dimensions.
 static Value buildReduce(OpBuilder &builder, Location loc, Value input,
                          ArrayRef<int64_t> axes, ReduceKind kind) {
   Type element = cast<RankedTensorType>(input.getType()).getElementType();
   bool isFloat = isa<FloatType>(element);
   TypedAttr init =
       kind == ReduceKind::Max ? getLowestAttr(element) : getZeroAttr(element);
+  if (kind == ReduceKind::Prod)
+    init = isFloat ? TypedAttr(FloatAttr::get(element, 1.0))
+                   : TypedAttr(IntegerAttr::get(element, 1));
   if (kind == ReduceKind::Min) {
     init =
         isFloat
@@ -103,8 +202,14 @@ static Value buildReduce(OpBuilder &builder, Location loc, Value input,
           if (isFloat)
             return arith::MinimumFOp::create(b, bodyLoc, args[0], args[1]);
           return arith::MinSIOp::create(b, bodyLoc, args[0], args[1]);
+        case ReduceKind::Prod:
+          if (isFloat)
+            return arith::MulFOp::create(b, bodyLoc, args[0], args[1]);
+          return arith::MulIOp::create(b, bodyLoc, args[0], args[1]);
+        default:
+          break;
         }
-        llvm_unreachable("unknown reduction");
+        llvm_unreachable("not a combine kind");
       });
 }
 
@@ -139,7 +244,7 @@ static LogicalResult lowerRuntimeReduce(tvc_onnx::NodeOp node,
     inputSizes.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, size));
   SmallVector<Value> reduced;
   Value count = one;
-  Value current = input;
+  Value current = mapBeforeReduce(rewriter, loc, input, kind);
   for (int64_t dim = 0; dim < rank; ++dim) {
     Value position = arith::ConstantIndexOp::create(rewriter, loc, dim);
     Value isAxis = arith::ConstantIntOp::create(rewriter, loc, 0, 1);
@@ -153,7 +258,9 @@ static LogicalResult lowerRuntimeReduce(tvc_onnx::NodeOp node,
         rewriter, loc, count,
         arith::SelectOp::create(rewriter, loc, isAxis, inputSizes[dim], one));
     Value folded = insertUnitDims(
-        rewriter, loc, buildReduce(rewriter, loc, current, {dim}, kind), {dim});
+        rewriter, loc,
+        buildReduce(rewriter, loc, current, {dim}, getCombineKind(kind)),
+        {dim});
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, current);
     sizes[dim] =
@@ -178,6 +285,7 @@ static LogicalResult lowerRuntimeReduce(tvc_onnx::NodeOp node,
           return arith::DivFOp::create(b, bodyLoc, args[0], countValue);
         });
   }
+  current = mapAfterReduce(rewriter, loc, current, kind);
   if (!keepDims) {
     // Output dimension j is the j-th dimension that was not reduced.
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
@@ -218,13 +326,14 @@ static LogicalResult lowerRuntimeReduce(tvc_onnx::NodeOp node,
   return success();
 }
 
-/// ReduceSum/Mean/Max/Min over the given axes (all when none are given,
-/// unless `noop_with_empty_axes`).
+/// ReduceX over the given axes (all when none are given, unless
+/// `noop_with_empty_axes`): the elements mapped (|x|, x * x, exp x), the
+/// combination, the result finished (mean, sqrt, log).
 static LogicalResult lowerReduce(tvc_onnx::NodeOp node,
                                  PatternRewriter &rewriter, ReduceKind kind,
                                  bool axesFromInput) {
   if (failed(checkUnary(node, rewriter, axesFromInput ? 2 : 1,
-                        kind == ReduceKind::Mean)))
+                        isFloatOnly(kind))))
     return failure();
   Value input = node.getInputs()[0];
   auto inputType = getRankedType(input);
@@ -257,9 +366,12 @@ static LogicalResult lowerReduce(tvc_onnx::NodeOp node,
     return rewriter.notifyMatchFailure(node, "unexpected result type");
 
   Location loc = node.getLoc();
-  Value result = buildReduce(rewriter, loc, input, *axes, kind);
+  Value result =
+      buildReduce(rewriter, loc, mapBeforeReduce(rewriter, loc, input, kind),
+                  *axes, getCombineKind(kind));
   if (kind == ReduceKind::Mean)
     result = divideByCount(rewriter, loc, result, input, *axes);
+  result = mapAfterReduce(rewriter, loc, result, kind);
   if (keepDims)
     result = insertUnitDims(rewriter, loc, result, *axes);
   replaceNodeWithCasts(node, rewriter, result);
@@ -557,6 +669,12 @@ void mlir::tvc::registerOnnxReductionToLinalgHandlers(OnnxHandlerTable &table) {
       {"ReduceMean", ReduceKind::Mean, 18},
       {"ReduceMax", ReduceKind::Max, 18},
       {"ReduceMin", ReduceKind::Min, 18},
+      {"ReduceProd", ReduceKind::Prod, 18},
+      {"ReduceL1", ReduceKind::L1, 18},
+      {"ReduceL2", ReduceKind::L2, 18},
+      {"ReduceSumSquare", ReduceKind::SumSquare, 18},
+      {"ReduceLogSum", ReduceKind::LogSum, 18},
+      {"ReduceLogSumExp", ReduceKind::LogSumExp, 18},
   };
   for (const Reduce &reduce : kReductions) {
     ReduceKind kind = reduce.kind;

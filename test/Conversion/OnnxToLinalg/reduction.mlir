@@ -199,3 +199,32 @@ func.func @reduce_sum_empty_runtime_axes_noop(%data: tensor<3x2xf32>, %axes: ten
   %y = tvc_onnx.node "ReduceSum"(%data, %axes) {attrs = {keepdims = 1 : i64, noop_with_empty_axes = 1 : i64}, domain = "", version = 13 : i64} : (tensor<3x2xf32>, tensor<0xi64>) -> tensor<3x2xf32>
   return %y : tensor<3x2xf32>
 }
+
+// -----
+
+/// ReduceL2 squares the elements, sums them and takes the square root
+/// (ONNX's test_reduce_l2_*); L1, SumSquare, LogSum and LogSumExp map and
+/// finish the same sum likewise.
+// CHECK-LABEL: func.func @reduce_l2
+// CHECK: linalg.generic
+// CHECK: arith.mulf
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
+// CHECK: arith.addf
+// CHECK: linalg.generic
+// CHECK: math.sqrt
+func.func @reduce_l2(%x: tensor<3x4xf32>) -> tensor<3xf32> {
+  %y = tvc_onnx.node "ReduceL2"(%x) {attrs = {axes = [1], keepdims = 0 : i64}, domain = "", version = 13 : i64} : (tensor<3x4xf32>) -> tensor<3xf32>
+  return %y : tensor<3xf32>
+}
+
+// -----
+
+/// ReduceProd multiplies from one.
+// CHECK-LABEL: func.func @reduce_prod
+// CHECK: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK: linalg.fill ins(%[[ONE]] : f32)
+// CHECK: arith.mulf
+func.func @reduce_prod(%x: tensor<3x4xf32>) -> tensor<3x1xf32> {
+  %y = tvc_onnx.node "ReduceProd"(%x) {attrs = {axes = [1]}, domain = "", version = 13 : i64} : (tensor<3x4xf32>) -> tensor<3x1xf32>
+  return %y : tensor<3x1xf32>
+}
