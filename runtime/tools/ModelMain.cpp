@@ -228,6 +228,7 @@ int main(int argc, char **argv) {
   // The compiled code mallocs what it returns (logits) per call: from the
   // heap (not fresh mmap pages each time) those bytes are reused.
   mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   std::string promptIds, promptText, weightsPath;
   std::string inputsDir, outputsDir, expectedDir;
   double rtol = 1e-3, atol = 1e-7, errorScale = 0;

@@ -463,6 +463,7 @@ int main(int argc, char **argv) {
   // each get fresh pages from mmap and fault them in on every call; from
   // the heap they are reused.
   mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   cl::HideUnrelatedOptions({&category, &benchCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
