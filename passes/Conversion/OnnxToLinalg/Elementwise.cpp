@@ -365,8 +365,101 @@ static LogicalResult lowerTrilu(tvc_onnx::NodeOp node,
   return success();
 }
 
+/// Clip: `min(max(x, low), high)` with the bounds from attributes (before
+/// opset 11, floats) or optional scalar inputs (constant or read at run
+/// time); an absent bound does not clip.
+static LogicalResult lowerClip(tvc_onnx::NodeOp node,
+                               PatternRewriter &rewriter, bool fromInputs) {
+  unsigned numInputs = node.getInputs().size();
+  if (numInputs < 1 || numInputs > (fromInputs ? 3u : 1u) ||
+      node.getNumResults() != 1)
+    return rewriter.notifyMatchFailure(node, "unexpected number of operands");
+  Value input = node.getInputs()[0];
+  RankedTensorType type = getRankedType(input);
+  if (!type)
+    return rewriter.notifyMatchFailure(node, "expects a ranked tensor");
+  Type element = type.getElementType();
+  if (!isSupportedElementType(element) || element.isInteger(1) ||
+      (!fromInputs && !isa<FloatType>(element)))
+    return rewriter.notifyMatchFailure(node, [&](Diagnostic &diag) {
+      diag << "unsupported element type " << element;
+    });
+  SmallVector<Value> bounds;
+  SmallVector<bool> isLow;
+  Location loc = node.getLoc();
+  for (unsigned index : {1u, 2u}) {
+    if (fromInputs) {
+      Value bound = getOptionalInput(node, index);
+      if (!bound)
+        continue;
+      RankedTensorType boundType = getRankedType(bound);
+      if (!boundType || boundType.getNumElements() != 1 ||
+          boundType.getElementType() != element)
+        return rewriter.notifyMatchFailure(
+            node, "bounds are not one element of the input's type");
+      bounds.push_back(bound);
+      isLow.push_back(index == 1);
+      continue;
+    }
+    auto attr = dyn_cast_or_null<FloatAttr>(
+        node.getAttrs().get(index == 1 ? "min" : "max"));
+    if (!attr)
+      continue;
+    bounds.push_back(arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get({}, element),
+            ArrayRef<Attribute>{
+                FloatAttr::get(element, attr.getValueAsDouble())})));
+    isLow.push_back(index == 1);
+  }
+  RankedTensorType resultType = getResultType(node, 0, type.getRank());
+  if (resultType.getRank() != type.getRank() ||
+      resultType.getElementType() != element)
+    return rewriter.notifyMatchFailure(node, "unexpected result type");
+  // A one-element bound of any rank reads as a 0-D tensor.
+  SmallVector<Value> inputs{input};
+  for (Value bound : bounds) {
+    auto boundType = cast<RankedTensorType>(bound.getType());
+    SmallVector<int64_t> all;
+    for (int64_t dim = 0; dim < boundType.getRank(); ++dim)
+      all.push_back(dim);
+    inputs.push_back(dropUnitDims(rewriter, loc, bound, all));
+  }
+  bool isFloat = isa<FloatType>(element);
+  Value result = buildBroadcastGeneric(
+      rewriter, loc, inputs, tensor::getMixedSizes(rewriter, loc, input),
+      element, [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+        Value value = args[0];
+        for (auto [bound, low] : llvm::zip(args.drop_front(), isLow)) {
+          if (isFloat)
+            value = low ? Value(arith::MaximumFOp::create(b, bodyLoc, value,
+                                                          bound))
+                        : Value(arith::MinimumFOp::create(b, bodyLoc, value,
+                                                          bound));
+          else
+            value = low ? Value(arith::MaxSIOp::create(b, bodyLoc, value,
+                                                       bound))
+                        : Value(arith::MinSIOp::create(b, bodyLoc, value,
+                                                       bound));
+        }
+        return value;
+      });
+  replaceNodeWithCasts(node, rewriter, result);
+  return success();
+}
+
 void mlir::tvc::registerOnnxElementwiseToLinalgHandlers(
     OnnxHandlerTable &table) {
+  table.onOp("Clip", 6, "elementwise max/min; min and max attributes",
+             [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
+               return lowerClip(node, rewriter, /*fromInputs=*/false);
+             });
+  table.onOp("Clip", 11,
+             "elementwise max/min; optional scalar min and max inputs",
+             [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
+               return lowerClip(node, rewriter, /*fromInputs=*/true);
+             });
   table.onOp("Trilu", 14, "generic keeping one triangle (k constant or not)",
              lowerTrilu);
   for (const ElementwiseOp &op : kElementwiseOps) {

@@ -316,6 +316,28 @@ static LogicalResult lowerCast(tvc_onnx::NodeOp node, PatternRewriter &rewriter,
 
 /// Shape -> tensor.from_elements of the (static or tensor.dim) sizes in
 /// `[start, end)`.
+/// Size: the number of elements as a 0-D i64 tensor.
+static LogicalResult lowerSize(tvc_onnx::NodeOp node,
+                               PatternRewriter &rewriter) {
+  if (failed(checkArity(node, rewriter, 1, 1)))
+    return failure();
+  Value input = node.getInputs()[0];
+  auto resultType = getResultType(node, 0, 0);
+  if (resultType.getRank() != 0 || !resultType.getElementType().isInteger(64))
+    return rewriter.notifyMatchFailure(node, "result is not a 0-D i64 tensor");
+  Location loc = node.getLoc();
+  IndexMath math{rewriter, loc};
+  OpFoldResult count = rewriter.getIndexAttr(1);
+  for (OpFoldResult size : tensor::getMixedSizes(rewriter, loc, input))
+    count = math.mul(count, size);
+  Value value = arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
+                                           math.value(count));
+  Value result = tensor::FromElementsOp::create(
+      rewriter, loc, RankedTensorType::get({}, rewriter.getI64Type()), value);
+  replaceNodeWithCasts(node, rewriter, result);
+  return success();
+}
+
 static LogicalResult lowerShape(tvc_onnx::NodeOp node,
                                 PatternRewriter &rewriter) {
   if (failed(checkArity(node, rewriter, 1, 1)))
@@ -1455,6 +1477,7 @@ void mlir::tvc::registerOnnxShapeToLinalgHandlers(OnnxHandlerTable &table) {
              "with 0, -1 and allowzero",
              lowerReshape);
   table.onOp("Flatten", 1, "2-D reshape at axis", lowerFlatten);
+  table.onOp("Size", 1, "product of the sizes", lowerSize);
   table.onOp("Unsqueeze", 1, "expand_shape; axes attribute",
              [](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
                return lowerUnsqueeze(node, rewriter, /*axesFromInput=*/false);

@@ -174,3 +174,29 @@ func.func @trilu_lower_runtime_k(%x: tensor<?x?xf32>, %k: tensor<i64>) -> tensor
   %y = tvc_onnx.node "Trilu"(%x, %k) {attrs = {upper = 0 : i64}, domain = "", version = 14 : i64} : (tensor<?x?xf32>, tensor<i64>) -> tensor<?x?xf32>
   return %y : tensor<?x?xf32>
 }
+
+// -----
+
+/// Clip from opset 11 takes optional scalar bounds as inputs (read at run
+/// time here, as in ONNX's test_clip): max with the low bound, min with the
+/// high one.
+// CHECK-LABEL: func.func @clip_runtime_bounds
+// CHECK: ^bb0(%[[X:.*]]: f32, %[[LOW:.*]]: f32, %[[HIGH:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[CLAMPED:.*]] = arith.maximumf %[[X]], %[[LOW]] : f32
+// CHECK: arith.minimumf %[[CLAMPED]], %[[HIGH]] : f32
+func.func @clip_runtime_bounds(%x: tensor<3x4xf32>, %low: tensor<f32>, %high: tensor<f32>) -> tensor<3x4xf32> {
+  %y = tvc_onnx.node "Clip"(%x, %low, %high) {attrs = {}, domain = "", version = 13 : i64} : (tensor<3x4xf32>, tensor<f32>, tensor<f32>) -> tensor<3x4xf32>
+  return %y : tensor<3x4xf32>
+}
+
+// -----
+
+/// An omitted bound does not clip (test_clip_default_min).
+// CHECK-LABEL: func.func @clip_high_only
+// CHECK: arith.minimumf
+// CHECK-NOT: arith.maximumf
+func.func @clip_high_only(%x: tensor<4xf32>, %high: tensor<f32>) -> tensor<4xf32> {
+  %none = tvc_onnx.none : none
+  %y = tvc_onnx.node "Clip"(%x, %none, %high) {attrs = {}, domain = "", version = 13 : i64} : (tensor<4xf32>, none, tensor<f32>) -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}

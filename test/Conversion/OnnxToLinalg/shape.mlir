@@ -507,3 +507,16 @@ func.func @negative_slice_runtime_axes_length(%x: tensor<20x10xf32>, %starts: te
   %y = tvc_onnx.node "Slice"(%x, %starts, %ends, %axes) {attrs = {}, domain = "", version = 13 : i64} : (tensor<20x10xf32>, tensor<2xi64>, tensor<2xi64>, tensor<?xi64>) -> tensor<?x?xf32>
   return %y : tensor<?x?xf32>
 }
+
+// -----
+
+/// Size: the product of the sizes as a 0-D i64 tensor.
+// CHECK-LABEL: func.func @size_dynamic
+// CHECK: %[[ROWS:.*]] = tensor.dim
+// CHECK: %[[COUNT:.*]] = arith.muli %[[ROWS]], %{{.*}} : index
+// CHECK: %[[I64:.*]] = arith.index_cast %[[COUNT]] : index to i64
+// CHECK: tensor.from_elements %[[I64]] : tensor<i64>
+func.func @size_dynamic(%x: tensor<?x4xf32>) -> tensor<i64> {
+  %y = tvc_onnx.node "Size"(%x) {attrs = {}, domain = "", version = 13 : i64} : (tensor<?x4xf32>) -> tensor<i64>
+  return %y : tensor<i64>
+}
