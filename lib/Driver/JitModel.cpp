@@ -340,6 +340,9 @@ JitModel::run(llvm::StringRef name, std::vector<HostTensor> &inputs) {
       aliasesInput |= allocated == input.bytes.data();
     if (impl->weights)
       aliasesInput |= allocated == impl->weights->data();
+    // Results placed in the arena (tvc-plan-memory) are borrowed.
+    if (impl->arena)
+      aliasesInput |= allocated == impl->arena->data();
     // Several results may share one buffer (a value returned twice, equal
     // zero-size tensors merged): free it once.
     if (!aliasesInput && freed.insert(allocated).second)

@@ -51,14 +51,17 @@ void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   // KV caches written in place need not be returned: callers own them.
   pm.addPass(createTvcDropCacheResults());
-  // Temporaries to views of one arena argument, placed by liveness (sizes
-  // folded first so that bounds are visible).
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createTvcPlanMemory());
-  // Frees for what stays on the heap (buffers without a size bound).
+  // Frees for every temporary, copies for results that are not the
+  // function's own (e.g. a returned argument).
   bufferization::buildBufferDeallocationPipeline(pm);
-  // Clones made for ownership (e.g. returning an argument) become copies.
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // Temporaries and results to views of one arena argument, placed by
+  // liveness (sizes folded first so that bounds are visible); their frees
+  // go. What has no size bound stays on the heap with its frees.
+  pm.addPass(createCanonicalizerPass());
+  TvcPlanMemoryOptions plan;
+  plan.results = true;
+  pm.addPass(createTvcPlanMemory(plan));
   // Kernel calls to C calls with a params struct.
   pm.addPass(createConvertTvcKernelsToLLVM());
   // The rest down to LLVM.

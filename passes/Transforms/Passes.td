@@ -156,8 +156,14 @@ def TvcPlanMemory : Pass<"tvc-plan-memory", "::mlir::ModuleOp"> {
     `tvc-derive-decode` on the prefill's token inputs: at most the cache
     capacity), through `arith` index arithmetic (`muli`, `addi`, `minui`,
     casts, ...). A buffer without a bound, one whose layout is not the
-    identity, one that escapes (returned, or aliased by an op that is not a
-    view) or one allocated inside a region stays on the heap.
+    identity, one that escapes (aliased by an op that is not a view, or
+    returned unless `results` is set) or one allocated inside a region
+    stays on the heap. With `results`, returned buffers live in the arena
+    until the return: their descriptors' allocated pointer is the arena's,
+    which tells callers not to free them, and they are valid until the
+    next call that uses the same arena. The CPU pipeline plans after the
+    deallocation pipeline with `results` set, so that a KV-cached step
+    allocates nothing at all.
 
     *Liveness.* A buffer lives from its allocation to the last op of the
     entry block that uses it or a view of it (uses inside regions count at
@@ -191,6 +197,9 @@ def TvcPlanMemory : Pass<"tvc-plan-memory", "::mlir::ModuleOp"> {
   let options = [
     Option<"report", "report", "bool", /*default=*/"false",
            "Emit a remark per function with the plan's figures">,
+    Option<"results", "results", "bool", /*default=*/"false",
+           "Place returned buffers in the arena too (live to the return): "
+           "the caller reads them before its next call with that arena">,
   ];
 }
 

@@ -151,18 +151,20 @@ StringRef describe(HeapReason reason) {
 }
 
 /// The last position in `block` at which `root` or a view of it is used, or
-/// nothing when the buffer escapes.
+/// nothing when the buffer escapes. A buffer the function returns lives to
+/// the return when `placeResults`, and escapes otherwise.
 std::optional<unsigned>
 lastUse(Value root, Block &block,
         const DenseMap<Operation *, unsigned> &position,
-        SmallVectorImpl<Operation *> &deallocs) {
+        SmallVectorImpl<Operation *> &deallocs, bool placeResults) {
   unsigned last = 0;
   SmallVector<Value> worklist{root};
   while (!worklist.empty()) {
     Value value = worklist.pop_back_val();
     for (OpOperand &use : value.getUses()) {
       Operation *user = use.getOwner();
-      if (isa<func::ReturnOp>(user))
+      if (isa<func::ReturnOp>(user) &&
+          (!placeResults || user->getBlock() != &block))
         return std::nullopt;
       // A dealloc written before planning goes: the arena owns the bytes.
       if (isa<memref::DeallocOp>(user)) {
@@ -271,7 +273,7 @@ struct PlanMemoryPass : public tvc::impl::TvcPlanMemoryBase<PlanMemoryPass> {
       }
       SmallVector<Operation *> deallocs;
       std::optional<unsigned> end =
-          lastUse(alloc.getResult(), entry, position, deallocs);
+          lastUse(alloc.getResult(), entry, position, deallocs, results);
       if (!end) {
         ++heap[HeapReason::Escapes];
         return;

@@ -43,7 +43,10 @@
  *                their manifest's largest shape, which the plan assumed.
  *
  * Results are buffers the compiled code allocated with malloc(): free
- * `allocated` of each unless it equals an input's or the weights' pointer.
+ * `allocated` of each unless it equals an input's, the weights' or the
+ * arena's pointer. Results in the arena (where the memory plan could bound
+ * their size: a KV-cached step's logits) stay valid until the next call
+ * with that arena; copy what you keep.
  * A result that updates an input (KV caches, manifest "updates" >= 0) is
  * absent from args[0] when the entry's in-place flag is 1 (written straight
  * into that input); otherwise copy it into the input. The calls are not

@@ -157,8 +157,9 @@ void EntryCaller::call(const TensorRef *inputs) {
       for (size_t dim = 0; dim < rank; ++dim)
         view.shape[dim] = resultWords[word + 3 + dim];
     }
-    // Buffers that alias an input or the weights are not the result's own.
-    bool borrowed = allocated == weights;
+    // Buffers that alias an input, the weights or the arena (results the
+    // memory plan placed there) are not the result's own.
+    bool borrowed = allocated == weights || (arena && allocated == arena.get());
     for (void *input : inputData)
       borrowed |= allocated == input;
     for (void *other : owned)

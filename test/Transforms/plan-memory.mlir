@@ -118,3 +118,26 @@ func.func @with_dealloc(%x: memref<8xf32>) {
   memref.dealloc %b : memref<8xf32, 1>
   return
 }
+
+// -----
+
+// With `results`, a returned buffer (here through a view) lives in the
+// arena until the return, beside the temporaries live at that point.
+
+// RUN: tvc-opt %s --tvc-plan-memory=results=true --split-input-file --allow-unregistered-dialect | FileCheck %s --check-prefix=RESULTS
+// RESULTS-LABEL: func.func @returned
+// RESULTS-SAME: tvc.arena_buffers = 2 : i64, tvc.arena_bytes = 128 : i64, tvc.heap_buffers = 0 : i64
+// RESULTS-NOT: memref.alloc
+// RESULTS: %[[V:.*]] = memref.view
+// RESULTS: %[[R:.*]] = memref.collapse_shape %[[V]]
+// RESULTS: return %[[R]]
+// expected-remark @below {{memory plan: 1 buffers in an arena of 64 B (64 bytes; 16 B without reuse); on the heap: 1 escape the function}}
+func.func @returned(%x: memref<4xf32>) -> memref<4xf32> {
+  %a = memref.alloc() : memref<4xf32>
+  memref.copy %x, %a : memref<4xf32> to memref<4xf32>
+  %r = memref.alloc() : memref<2x2xf32>
+  %v = memref.collapse_shape %r [[0, 1]] : memref<2x2xf32> into memref<4xf32>
+  memref.copy %a, %v : memref<4xf32> to memref<4xf32>
+  "test.use"(%a) : (memref<4xf32>) -> ()
+  return %v : memref<4xf32>
+}
