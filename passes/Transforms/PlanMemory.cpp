@@ -293,8 +293,10 @@ struct PlanMemoryPass : public tvc::impl::TvcPlanMemoryBase<PlanMemoryPass> {
       Buffer buffer;
       buffer.alloc = alloc;
       buffer.deallocs = std::move(deallocs);
+      // Memrefs are not bit-packed: an i1 takes a whole byte, as in LLVM's
+      // layout of the lowered loads and stores.
       buffer.bytes = std::max<int64_t>(
-          llvm::divideCeil(elements * type.getElementTypeBitWidth(), 8), 1);
+          elements * llvm::divideCeil(type.getElementTypeBitWidth(), 8), 1);
       buffer.begin = position.lookup(alloc);
       buffer.end = std::max(*end, buffer.begin);
       buffers.push_back(buffer);

@@ -121,6 +121,20 @@ func.func @with_dealloc(%x: memref<8xf32>) {
 
 // -----
 
+// Memrefs are not bit-packed: 100 bools take 100 bytes, not 13 (a plan of
+// 13 let the lowered stores write past the buffer).
+
+// CHECK-LABEL: func.func @bool_bytes
+// expected-remark @below {{memory plan: 1 buffers in an arena of 128 B (128 bytes; 100 B without reuse)}}
+func.func @bool_bytes(%x: memref<100xi1>, %y: memref<100xi1>) {
+  %a = memref.alloc() : memref<100xi1>
+  memref.copy %x, %a : memref<100xi1> to memref<100xi1>
+  memref.copy %a, %y : memref<100xi1> to memref<100xi1>
+  return
+}
+
+// -----
+
 // With `results`, a returned buffer (here through a view) lives in the
 // arena until the return, beside the temporaries live at that point.
 
@@ -140,4 +154,26 @@ func.func @returned(%x: memref<4xf32>) -> memref<4xf32> {
   memref.copy %a, %v : memref<4xf32> to memref<4xf32>
   "test.use"(%a) : (memref<4xf32>) -> ()
   return %v : memref<4xf32>
+}
+
+// -----
+
+// Sizes count bytes as stored: an i1 takes a byte, so 100 booleans need
+// 100 bytes (the second buffer starts at 128, not at 64).
+
+// CHECK-LABEL: func.func @booleans
+// CHECK-SAME: tvc.arena_bytes = 256 : i64
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
+// CHECK: memref.view %{{.*}}[%[[C0]]][] : memref<?xi8> to memref<100xi1>
+// CHECK: memref.view %{{.*}}[%[[C128]]][] : memref<?xi8> to memref<100xi1>
+// expected-remark @below {{memory plan: 2 buffers in an arena of 256 B (256 bytes; 200 B without reuse)}}
+func.func @booleans(%x: memref<100xi1>, %y: memref<100xi1>) {
+  %a = memref.alloc() : memref<100xi1>
+  %b = memref.alloc() : memref<100xi1>
+  memref.copy %x, %a : memref<100xi1> to memref<100xi1>
+  memref.copy %x, %b : memref<100xi1> to memref<100xi1>
+  memref.copy %a, %y : memref<100xi1> to memref<100xi1>
+  memref.copy %b, %y : memref<100xi1> to memref<100xi1>
+  return
 }
