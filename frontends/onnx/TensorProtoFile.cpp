@@ -77,7 +77,8 @@ bool mlir::tvc::parseTensorProto(const void *data, size_t size,
   } else if (type == OT::Int64) {
     copyRepeated(proto.int64_data(), elementSize, tensor.bytes);
   } else {
-    // int32_data also carries int8, uint8, bool, float16 and bfloat16.
+    // int32_data also carries int8, uint8, int16, uint16, bool, float16 and
+    // bfloat16 (the low bytes of each value, little-endian).
     const auto &values = proto.int32_data();
     tensor.bytes.resize(static_cast<size_t>(values.size()) * elementSize);
     for (int i = 0; i < values.size(); ++i) {

@@ -31,6 +31,8 @@ int32_t mlir::tvc::getOnnxElementType(Type type) {
     result = OT::Int64;
   else if (type.isInteger(32))
     result = OT::Int32;
+  else if (type.isInteger(16))
+    result = OT::Int16;
   else if (type.isInteger(8))
     result = OT::Int8;
   else if (type.isInteger(1))

@@ -1,6 +1,7 @@
 //===- HostTensor.cpp - A tensor in host memory ---------------------------===//
 //
-// Element sizes and names of the ONNX element types tvc handles.
+// Element sizes and names of the ONNX element types tvc handles, and the
+// bfloat16 bit-pattern convention of onnx 1.12's test data.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +15,8 @@ size_t mlir::tvc::getElementSize(int32_t onnxType) {
   case OnnxElementType::Int8:
   case OnnxElementType::Bool:
     return 1;
+  case OnnxElementType::UInt16:
+  case OnnxElementType::Int16:
   case OnnxElementType::Float16:
   case OnnxElementType::BFloat16:
     return 2;
@@ -35,6 +38,10 @@ const char *mlir::tvc::getElementTypeName(int32_t onnxType) {
     return "uint8";
   case OnnxElementType::Int8:
     return "int8";
+  case OnnxElementType::UInt16:
+    return "uint16";
+  case OnnxElementType::Int16:
+    return "int16";
   case OnnxElementType::Int32:
     return "int32";
   case OnnxElementType::Int64:
@@ -49,4 +56,12 @@ const char *mlir::tvc::getElementTypeName(int32_t onnxType) {
     return "bfloat16";
   }
   return "unknown";
+}
+
+bool mlir::tvc::relabelBFloat16Bits(HostTensor &tensor, int32_t wantedType) {
+  if (wantedType != static_cast<int32_t>(OnnxElementType::BFloat16) ||
+      tensor.elementType != static_cast<int32_t>(OnnxElementType::UInt16))
+    return false;
+  tensor.elementType = wantedType;
+  return true;
 }

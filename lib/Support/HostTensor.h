@@ -21,6 +21,8 @@ enum class OnnxElementType : int32_t {
   Float = 1,
   UInt8 = 2,
   Int8 = 3,
+  UInt16 = 4,
+  Int16 = 5,
   Int32 = 6,
   Int64 = 7,
   Bool = 9,
@@ -33,6 +35,12 @@ enum class OnnxElementType : int32_t {
 size_t getElementSize(int32_t onnxType);
 /// A short name ("float", "int64", ...) of `onnxType` for messages.
 const char *getElementTypeName(int32_t onnxType);
+
+struct HostTensor;
+/// onnx 1.12 writes bfloat16 test data as uint16 bit patterns (data_type 4,
+/// the same bytes). When `wantedType` is bfloat16 and `tensor` holds uint16,
+/// relabels it bfloat16 and returns true; otherwise leaves it alone.
+bool relabelBFloat16Bits(HostTensor &tensor, int32_t wantedType);
 
 struct HostTensor {
   std::string name;

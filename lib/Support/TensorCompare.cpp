@@ -16,7 +16,7 @@ using namespace mlir::tvc;
 
 namespace {
 
-/// Elements of a float tensor as doubles (f32 and f64; others empty).
+/// Elements of a float tensor as doubles (f32, f64 and bf16; others empty).
 std::vector<double> asDoubles(const HostTensor &tensor) {
   std::vector<double> values(tensor.getNumElements());
   if (tensor.elementType == static_cast<int32_t>(OnnxElementType::Float)) {
@@ -26,6 +26,16 @@ std::vector<double> asDoubles(const HostTensor &tensor) {
              static_cast<int32_t>(OnnxElementType::Double)) {
     const auto *data = reinterpret_cast<const double *>(tensor.bytes.data());
     std::copy(data, data + values.size(), values.begin());
+  } else if (tensor.elementType ==
+             static_cast<int32_t>(OnnxElementType::BFloat16)) {
+    // A bfloat16 is the upper half of the float with the same bits.
+    const auto *data = reinterpret_cast<const uint16_t *>(tensor.bytes.data());
+    for (size_t i = 0; i < values.size(); ++i) {
+      uint32_t bits = uint32_t{data[i]} << 16;
+      float value;
+      std::memcpy(&value, &bits, sizeof(value));
+      values[i] = value;
+    }
   } else {
     values.clear();
   }
@@ -55,17 +65,23 @@ ComparisonResult mlir::tvc::compareTensors(const HostTensor &got,
     bool equal = got.bytes == want.bytes;
     return {equal, equal ? "ok (exact)" : "MISMATCH: values differ"};
   }
+  // bfloat16 has 8 significant bits: results rounded to nearest and a
+  // reference that truncates (onnx 1.12's Cast) differ by one unit in the
+  // last place, 2^-7 relative, above ONNX's default rtol of 1e-3.
+  double rtol = tolerance.rtol;
+  if (got.elementType == static_cast<int32_t>(OnnxElementType::BFloat16))
+    rtol = std::max(rtol, 1.0 / 128);
   double maxError = 0, maxWant = 0;
   int64_t bad = 0;
   for (size_t i = 0; i < gotValues.size(); ++i) {
     double error = std::fabs(gotValues[i] - wantValues[i]);
     if (std::isnan(gotValues[i]) != std::isnan(wantValues[i]))
       error = INFINITY;
-    else if (std::isnan(gotValues[i]))
-      error = 0;
+    else if (std::isnan(gotValues[i]) || gotValues[i] == wantValues[i])
+      error = 0; // NaN matches NaN, and an infinity itself.
     maxError = std::max(maxError, error);
     maxWant = std::max(maxWant, std::fabs(wantValues[i]));
-    if (error > tolerance.atol + tolerance.rtol * std::fabs(wantValues[i]))
+    if (error > tolerance.atol + rtol * std::fabs(wantValues[i]))
       ++bad;
   }
   bool ok =

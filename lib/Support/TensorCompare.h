@@ -3,7 +3,8 @@
 // How tvc-run and the executables tvc-compile emits check results against
 // expected tensors (`--expected DIR`): floating-point elements within
 // `atol + rtol * |want|` each, or with a scale S, max |got - want| <=
-// S * max |want| over the tensor; other element types exactly. No LLVM
+// S * max |want| over the tensor (bfloat16 as float, with rtol at least one
+// bfloat16 unit in the last place); other element types exactly. No LLVM
 // dependency.
 //
 //===----------------------------------------------------------------------===//

@@ -534,6 +534,11 @@ int main(int argc, char **argv) {
                   (name ? name.str() : "input_" + std::to_string(index)) +
                   "' of @" + baseFunction.getSymName() + ")");
     }
+    auto argument = dyn_cast<RankedTensorType>(
+        baseFunction.getArgumentTypes()[index]);
+    if (argument)
+      relabelBFloat16Bits(*tensor,
+                          getOnnxElementType(argument.getElementType()));
     inputs.push_back(std::move(*tensor));
   }
 
@@ -581,6 +586,7 @@ int main(int argc, char **argv) {
       auto expected = readTensorProto(path);
       if (!expected)
         return fail(llvm::toString(expected.takeError()));
+      relabelBFloat16Bits(*expected, output.elementType);
       ComparisonResult result = compareTensors(
           output, *expected,
           {relativeTolerance, absoluteTolerance, scaledTolerance});
