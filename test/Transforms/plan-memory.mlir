@@ -121,20 +121,6 @@ func.func @with_dealloc(%x: memref<8xf32>) {
 
 // -----
 
-// Memrefs are not bit-packed: 100 bools take 100 bytes, not 13 (a plan of
-// 13 let the lowered stores write past the buffer).
-
-// CHECK-LABEL: func.func @bool_bytes
-// expected-remark @below {{memory plan: 1 buffers in an arena of 128 B (128 bytes; 100 B without reuse)}}
-func.func @bool_bytes(%x: memref<100xi1>, %y: memref<100xi1>) {
-  %a = memref.alloc() : memref<100xi1>
-  memref.copy %x, %a : memref<100xi1> to memref<100xi1>
-  memref.copy %a, %y : memref<100xi1> to memref<100xi1>
-  return
-}
-
-// -----
-
 // With `results`, a returned buffer (here through a view) lives in the
 // arena until the return, beside the temporaries live at that point.
 
@@ -158,8 +144,9 @@ func.func @returned(%x: memref<4xf32>) -> memref<4xf32> {
 
 // -----
 
-// Sizes count bytes as stored: an i1 takes a byte, so 100 booleans need
-// 100 bytes (the second buffer starts at 128, not at 64).
+// Memrefs are not bit-packed: 100 bools take 100 bytes, not 13, so the
+// second buffer starts at 128, not at 64 (a plan of 13 bytes let the
+// lowered stores write past the buffer).
 
 // CHECK-LABEL: func.func @booleans
 // CHECK-SAME: tvc.arena_bytes = 256 : i64
