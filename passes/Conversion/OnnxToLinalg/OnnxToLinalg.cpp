@@ -238,6 +238,38 @@ SmallVector<Value> mlir::tvc::readRuntimeAxes(OpBuilder &builder, Location loc,
   return values;
 }
 
+SmallVector<Value> mlir::tvc::getSizesWithoutDropped(
+    OpBuilder &builder, Location loc, ArrayRef<Value> sizes,
+    ArrayRef<Value> dropped, int64_t resultRank) {
+  Value zero = arith::ConstantIndexOp::create(builder, loc, 0);
+  Value one = arith::ConstantIndexOp::create(builder, loc, 1);
+  Value yes = arith::ConstantIntOp::create(builder, loc, 1, 1);
+  // Each input dimension's output position: how many before it are kept.
+  SmallVector<Value> positions;
+  Value count = zero;
+  for (Value isDropped : dropped) {
+    positions.push_back(count);
+    count = arith::AddIOp::create(
+        builder, loc, count,
+        arith::SelectOp::create(builder, loc, isDropped, zero, one));
+  }
+  SmallVector<Value> result;
+  for (int64_t out = 0; out < resultRank; ++out) {
+    Value target = arith::ConstantIndexOp::create(builder, loc, out);
+    Value size = one;
+    for (auto [dim, isDropped] : llvm::enumerate(dropped)) {
+      Value here = arith::AndIOp::create(
+          builder, loc,
+          arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::eq,
+                                positions[dim], target),
+          arith::XOrIOp::create(builder, loc, isDropped, yes));
+      size = arith::SelectOp::create(builder, loc, here, sizes[dim], size);
+    }
+    result.push_back(size);
+  }
+  return result;
+}
+
 //===----------------------------------------------------------------------===//
 // Building
 //===----------------------------------------------------------------------===//

@@ -101,6 +101,14 @@ bool isRuntimeAxes(Value axes);
 SmallVector<Value> readRuntimeAxes(OpBuilder &builder, Location loc,
                                    Value axes, int64_t rank);
 
+/// The sizes left when the dimensions flagged (i1) in `dropped` are removed
+/// from `sizes`, computed at run time: output dimension j has the size of
+/// the j-th dimension not dropped (1 past the last). `resultRank` outputs.
+SmallVector<Value> getSizesWithoutDropped(OpBuilder &builder, Location loc,
+                                          ArrayRef<Value> sizes,
+                                          ArrayRef<Value> dropped,
+                                          int64_t resultRank);
+
 //===----------------------------------------------------------------------===//
 // Building
 //===----------------------------------------------------------------------===//

@@ -288,31 +288,8 @@ static LogicalResult lowerRuntimeReduce(tvc_onnx::NodeOp node,
   current = mapAfterReduce(rewriter, loc, current, kind);
   if (!keepDims) {
     // Output dimension j is the j-th dimension that was not reduced.
-    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    SmallVector<Value> positions;
-    Value kept = zero;
-    for (int64_t dim = 0; dim < rank; ++dim) {
-      positions.push_back(kept);
-      kept = arith::AddIOp::create(
-          rewriter, loc, kept,
-          arith::SelectOp::create(rewriter, loc, reduced[dim], zero, one));
-    }
-    Value yes = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
-    SmallVector<Value> sizes;
-    for (int64_t out = 0; out < resultRank; ++out) {
-      Value target = arith::ConstantIndexOp::create(rewriter, loc, out);
-      Value size = one;
-      for (int64_t dim = 0; dim < rank; ++dim) {
-        Value here = arith::AndIOp::create(
-            rewriter, loc,
-            arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
-                                  positions[dim], target),
-            arith::XOrIOp::create(rewriter, loc, reduced[dim], yes));
-        size = arith::SelectOp::create(rewriter, loc, here, inputSizes[dim],
-                                       size);
-      }
-      sizes.push_back(size);
-    }
+    SmallVector<Value> sizes =
+        getSizesWithoutDropped(rewriter, loc, inputSizes, reduced, resultRank);
     Value shape = tensor::FromElementsOp::create(
         rewriter, loc,
         RankedTensorType::get({resultRank}, rewriter.getIndexType()), sizes);

@@ -615,12 +615,9 @@ static LogicalResult lowerRuntimeSqueeze(tvc_onnx::NodeOp node,
   if (!axes)
     return rewriter.notifyMatchFailure(node, "axes are not constant or valid");
   Location loc = node.getLoc();
-  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
   SmallVector<Value> inputSizes = getSizeValues(rewriter, loc, input);
-  // For each input dimension: whether it is kept and its output position.
-  SmallVector<Value> kept, positions;
-  Value count = zero;
+  // For each input dimension: whether it is one of the axes (squeezed).
+  SmallVector<Value> squeezed;
   for (int64_t dim = 0; dim < inputRank; ++dim) {
     Value position = arith::ConstantIndexOp::create(rewriter, loc, dim);
     Value isAxis = arith::ConstantIntOp::create(rewriter, loc, 0, 1);
@@ -629,29 +626,10 @@ static LogicalResult lowerRuntimeSqueeze(tvc_onnx::NodeOp node,
           rewriter, loc, isAxis,
           arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, axis,
                                 position));
-    positions.push_back(count);
-    kept.push_back(isAxis);
-    count = arith::AddIOp::create(
-        rewriter, loc, count,
-        arith::SelectOp::create(rewriter, loc, isAxis, zero, one));
+    squeezed.push_back(isAxis);
   }
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t out = 0; out < rank; ++out) {
-    Value target = arith::ConstantIndexOp::create(rewriter, loc, out);
-    Value size = one;
-    for (int64_t dim = 0; dim < inputRank; ++dim) {
-      Value here = arith::AndIOp::create(
-          rewriter, loc,
-          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
-                                positions[dim], target),
-          arith::XOrIOp::create(
-              rewriter, loc, kept[dim],
-              arith::ConstantIntOp::create(rewriter, loc, 1, 1)));
-      size = arith::SelectOp::create(rewriter, loc, here, inputSizes[dim],
-                                     size);
-    }
-    sizes.push_back(size);
-  }
+  SmallVector<OpFoldResult> sizes = getAsOpFoldResult(
+      getSizesWithoutDropped(rewriter, loc, inputSizes, squeezed, rank));
   refineSizes(rewriter, sizes, resultType);
   replaceNodeWithCasts(node, rewriter, reshapeTo(rewriter, loc, input, sizes));
   return success();
