@@ -62,6 +62,26 @@ void benchLinear(int64_t m, int64_t n, int64_t k) {
               2.0 * m * n * k / ms / 1e6);
 }
 
+/// Decode through weights that are not in any cache: as many copies of W as
+/// fill 256 MiB, a different one each call, as in a model's layers.
+void benchColdGemv(int64_t n, int64_t k, int64_t flags) {
+  int64_t copies = std::max<int64_t>(2, (int64_t(256) << 20) / (n * k * 4));
+  std::vector<float> x = randomFloats(k), bias = randomFloats(n), y(n);
+  std::vector<float> w(copies * n * k, 0.5f);
+  int64_t next = 0;
+  double ms = medianMs([&] {
+    tvc_linear_f32_params_t p = {
+        x.data(),    w.data() + (next++ % copies) * n * k,
+        bias.data(), y.data(),
+        1,           n,
+        k,           flags};
+    tvc_kernel_linear_f32(&p);
+  });
+  std::printf("gemv cold %-6s n=%-6lld k=%-5lld %9.3f ms %7.1f GB/s\n",
+              (flags & TVC_LINEAR_WEIGHT_IN_OUT) ? "in_out" : "out_in",
+              (long long)n, (long long)k, ms, 4.0 * n * k / ms / 1e6);
+}
+
 void benchAttention(const char *name, int64_t qLen, int64_t kvLen,
                     int64_t heads, int64_t kvHeads, int64_t dim, int64_t mask,
                     int64_t window) {
@@ -69,10 +89,13 @@ void benchAttention(const char *name, int64_t qLen, int64_t kvLen,
                      k = randomFloats(kvLen * kvHeads * dim),
                      v = randomFloats(kvLen * kvHeads * dim),
                      out(qLen * heads * dim);
-  tvc_attention_f32_params_t p = {
-      q.data(), k.data(), v.data(), out.data(), 1,   qLen,
-      kvLen,    kvLen,    heads,    kvHeads,    dim, mask,
-      window,   1.0 / std::sqrt(double(dim))};
+  tvc_attention_f32_params_t p = {q.data(), k.data(),
+                                  v.data(), out.data(),
+                                  1,        qLen,
+                                  kvLen,    kvLen,
+                                  heads,    kvHeads,
+                                  dim,      mask,
+                                  window,   1.0 / std::sqrt(double(dim))};
   double kept = 0;
   for (int64_t i = 0; i < qLen; ++i) {
     int64_t pos = kvLen - qLen + i;
@@ -122,6 +145,13 @@ int main(int argc, char **argv) {
                     {768, 3072},
                     {50257, 768}})
       benchLinear(m, nk.first, nk.second);
+  for (int64_t flags : {1, 3})
+    for (auto nk : {std::pair<int64_t, int64_t>{768, 768},
+                    {2304, 768},
+                    {3072, 768},
+                    {768, 3072},
+                    {50257, 768}})
+      benchColdGemv(nk.first, nk.second, flags);
   benchAttention("decode kv=1024 h12 d64", 1, 1024, 12, 12, 64, 1, 0);
   benchAttention("decode kv=4096 h32/8 d128", 1, 4096, 32, 8, 128, 1, 0);
   benchAttention("prefill 512 causal h12 d64", 512, 512, 12, 12, 64, 1, 0);

@@ -7,13 +7,14 @@
 // dnnl_sgemm call, so all kernels share one set of threads that
 // tvc_runtime_set_num_threads sizes, and no OpenMP team spins beside it.
 // The bias is copied into the slice of y right before the call that
-// accumulates into it (beta = 1). oneDNN serves m = 1 (decode) with its
-// GEMV path itself.
+// accumulates into it (beta = 1). One row (decode) goes to the hand-written
+// GEMV of Gemv.cpp instead, which streams the weights faster.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/base/ThreadPool.h"
+#include "runtime/kernels/cpu/Gemv.h"
 
 #include <dlfcn.h>
 #include <dnnl.h>
@@ -128,6 +129,10 @@ tvc_kernel_linear_f32(const tvc_linear_f32_params_t *params) {
     return TVC_INVALID_ARGUMENT;
   if (p.m == 0 || p.n == 0)
     return TVC_OK;
+  if (p.m == 1 && p.k > 0) {
+    tvc::runtime::gemvF32(p);
+    return TVC_OK;
+  }
 
   tvc::runtime::ThreadPool &pool = tvc::runtime::ThreadPool::global();
   double work = double(p.m) * double(p.n) * double(p.k);

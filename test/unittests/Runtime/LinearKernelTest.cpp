@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/api/tvc_kernels.h"
+#include "runtime/kernels/cpu/Gemv.h"
 #include "runtime/kernels/cpu/Reference.h"
 
 #include "KernelTestUtils.h"
@@ -25,7 +26,7 @@ struct LinearCase {
 
 /// Runs the kernel and the reference on random inputs and compares them;
 /// the magnitude of y[i,j] is sum |x[i,l] w[l,j]| + |bias[j]|.
-void checkLinear(const LinearCase &c) {
+void checkLinear(const LinearCase &c, bool baselineGemv = false) {
   SCOPED_TRACE(::testing::Message() << "m=" << c.m << " n=" << c.n
                                     << " k=" << c.k << " flags=" << c.flags);
   // At least one element each: the kernel rejects NULL even for k = 0.
@@ -42,7 +43,10 @@ void checkLinear(const LinearCase &c) {
   params.n = c.n;
   params.k = c.k;
   params.flags = c.flags;
-  ASSERT_EQ(tvc_kernel_linear_f32(&params), TVC_OK);
+  if (baselineGemv)
+    tvc::runtime::gemvF32(params, tvc::runtime::GemvCode::Baseline);
+  else
+    ASSERT_EQ(tvc_kernel_linear_f32(&params), TVC_OK);
   params.y = expected.data();
   tvc::runtime::reference::linearF32(params);
 
@@ -73,6 +77,21 @@ TEST(LinearKernel, DecodeRow) {
   }
 }
 
+/// Decode rows that reach every edge of the hand-written GEMV: vector and
+/// four-row tails, several column blocks of a [k,n] weight, its rows split
+/// into parts (the last one short), on the pool; with the AVX2 loops where
+/// the CPU has them and with the baseline loops.
+TEST(LinearKernel, DecodeRowEdges) {
+  for (bool baseline : {false, true})
+    for (int64_t flags : kAllFlags) {
+      checkLinear({1, 4099, 70, flags}, baseline);
+      checkLinear({1, 1001, 523, flags}, baseline);
+      checkLinear({1, 9000, 131, flags}, baseline);
+      checkLinear({1, 5, 100003, flags}, baseline);
+      checkLinear({1, 3, 5, flags}, baseline);
+    }
+}
+
 /// Odd sizes reach every edge of the BLAS panels and of the column slices.
 TEST(LinearKernel, OddSizes) {
   for (int64_t flags : kAllFlags) {
@@ -95,6 +114,7 @@ TEST(LinearKernel, OneThread) {
   ASSERT_EQ(tvc_runtime_set_num_threads(1), TVC_OK);
   checkLinear({64, 768, 256, TVC_LINEAR_HAS_BIAS});
   checkLinear({1, 3072, 768, TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT});
+  checkLinear({1, 3072, 768, TVC_LINEAR_HAS_BIAS});
   ASSERT_EQ(tvc_runtime_set_num_threads(0), TVC_OK);
 }
 
@@ -102,6 +122,8 @@ TEST(LinearKernel, OneThread) {
 TEST(LinearKernel, ManyThreads) {
   ASSERT_EQ(tvc_runtime_set_num_threads(7), TVC_OK);
   checkLinear({33, 2000, 300, TVC_LINEAR_HAS_BIAS});
+  checkLinear({1, 2000, 301, TVC_LINEAR_HAS_BIAS});
+  checkLinear({1, 2000, 301, TVC_LINEAR_WEIGHT_IN_OUT});
   ASSERT_EQ(tvc_runtime_set_num_threads(0), TVC_OK);
 }
 

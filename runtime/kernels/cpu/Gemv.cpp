@@ -1,0 +1,304 @@
+//===- Gemv.cpp - One-row fully connected layer (decode) ------------------===//
+//
+// Hand-written because the libraries' one-row paths stream the weights at
+// half the bandwidth two cores reach (docs/Blas.md). Both layouts read each
+// weight once, in address order within long runs, and split the work into a
+// few tasks per thread of the runtime's pool:
+//
+//   [n,k] ("out_in"): y[j] = bias[j] + dot(x, W[j,:]); a task takes a range
+//     of output rows j, four at a time, so each load of x feeds four rows.
+//   [k,n] ("in_out"): y[c0:c1] += x[l] * W[l,c0:c1] over l; a task takes a
+//     block of at most kColumnBlock columns (its partial sums stay in L1)
+//     and a range of rows l. When the columns alone give too few tasks, the
+//     rows are split into parts too: part 0 accumulates into y, the others
+//     into a scratch row each, added to y at the end.
+//
+// The loops use 8-lane vector types (the compiler's vector extension) and
+// are compiled twice: for AVX2 with FMA, chosen at run time where the CPU
+// has them, and for the baseline.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/kernels/cpu/Gemv.h"
+
+#include "runtime/base/ThreadPool.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+typedef float Vec __attribute__((vector_size(32)));
+constexpr int64_t kLanes = 8;
+
+/// Columns of a [k,n] weight one task accumulates (16 KiB of partial sums,
+/// in L1; shorter runs of each row measured slower).
+constexpr int64_t kColumnBlock = 4096;
+/// Tasks per thread: enough for the pool to even out a thread that was
+/// descheduled, few enough that each runs long stretches of addresses.
+constexpr int64_t kTasksPerThread = 4;
+/// Fewest rows in one part of a split [k,n] weight.
+constexpr int64_t kMinRowsPerPart = 64;
+/// Below this many weights one thread does it all: waking the pool costs
+/// about as much as reading them.
+constexpr int64_t kMinParallelWeights = int64_t(1) << 15;
+
+/// How far ahead (floats) the [n,k] loop asks for each row's next lines:
+/// four rows interleave, more streams than the hardware prefetcher follows
+/// well.
+constexpr int64_t kPrefetch = 64;
+#define TVC_GEMV_INLINE inline __attribute__((always_inline))
+
+TVC_GEMV_INLINE Vec load(const float *from) {
+  Vec value;
+  std::memcpy(&value, from, sizeof(Vec));
+  return value;
+}
+
+TVC_GEMV_INLINE void store(float *to, Vec value) {
+  std::memcpy(to, &value, sizeof(Vec));
+}
+
+TVC_GEMV_INLINE Vec splat(float value) {
+  return Vec{value, value, value, value, value, value, value, value};
+}
+
+TVC_GEMV_INLINE float sumLanes(Vec value) {
+  float sum = 0;
+  for (int lane = 0; lane < kLanes; ++lane)
+    sum += value[lane];
+  return sum;
+}
+
+/// acc[0:cols] += sum over l < rows of x[l] * w[l*ldw + 0:cols], eight rows
+/// per pass over acc (four measured slower: acc's loads and stores) and the
+/// products summed as a tree rather than one chain of dependent FMAs.
+TVC_GEMV_INLINE void accumulateRows(const float *x, const float *w, int64_t ldw,
+                                    int64_t rows, int64_t cols, float *acc) {
+  int64_t l = 0;
+  for (; l + 8 <= rows; l += 8) {
+    const float *w0 = w + l * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw,
+                *w3 = w2 + ldw, *w4 = w3 + ldw, *w5 = w4 + ldw, *w6 = w5 + ldw,
+                *w7 = w6 + ldw;
+    Vec x0 = splat(x[l]), x1 = splat(x[l + 1]), x2 = splat(x[l + 2]),
+        x3 = splat(x[l + 3]), x4 = splat(x[l + 4]), x5 = splat(x[l + 5]),
+        x6 = splat(x[l + 6]), x7 = splat(x[l + 7]);
+    int64_t j = 0;
+    for (; j + kLanes <= cols; j += kLanes) {
+      Vec t0 = x0 * load(w0 + j);
+      Vec t1 = x2 * load(w2 + j);
+      Vec t2 = x4 * load(w4 + j);
+      Vec t3 = x6 * load(w6 + j);
+      t0 = t0 + x1 * load(w1 + j);
+      t1 = t1 + x3 * load(w3 + j);
+      t2 = t2 + x5 * load(w5 + j);
+      t3 = t3 + x7 * load(w7 + j);
+      store(acc + j, load(acc + j) + ((t0 + t1) + (t2 + t3)));
+    }
+    for (; j < cols; ++j)
+      acc[j] += x[l] * w0[j] + x[l + 1] * w1[j] + x[l + 2] * w2[j] +
+                x[l + 3] * w3[j] + x[l + 4] * w4[j] + x[l + 5] * w5[j] +
+                x[l + 6] * w6[j] + x[l + 7] * w7[j];
+  }
+  for (; l + 4 <= rows; l += 4) {
+    const float *w0 = w + l * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw,
+                *w3 = w2 + ldw;
+    Vec x0 = splat(x[l]), x1 = splat(x[l + 1]), x2 = splat(x[l + 2]),
+        x3 = splat(x[l + 3]);
+    int64_t j = 0;
+    for (; j + kLanes <= cols; j += kLanes) {
+      Vec t0 = x0 * load(w0 + j);
+      Vec t1 = x2 * load(w2 + j);
+      t0 = t0 + x1 * load(w1 + j);
+      t1 = t1 + x3 * load(w3 + j);
+      store(acc + j, load(acc + j) + (t0 + t1));
+    }
+    for (; j < cols; ++j)
+      acc[j] +=
+          x[l] * w0[j] + x[l + 1] * w1[j] + x[l + 2] * w2[j] + x[l + 3] * w3[j];
+  }
+  for (; l < rows; ++l) {
+    const float *row = w + l * ldw;
+    Vec xl = splat(x[l]);
+    int64_t j = 0;
+    for (; j + kLanes <= cols; j += kLanes)
+      store(acc + j, load(acc + j) + xl * load(row + j));
+    for (; j < cols; ++j)
+      acc[j] += x[l] * row[j];
+  }
+}
+
+/// y[j] = bias[j] + dot(x, w[j*k + 0:k]) for j in [j0, j1); bias may be null.
+TVC_GEMV_INLINE void dotRows(const float *x, const float *w, int64_t k,
+                             const float *bias, int64_t j0, int64_t j1,
+                             float *y) {
+  int64_t j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    const float *r0 = w + j * k, *r1 = r0 + k, *r2 = r1 + k, *r3 = r2 + k;
+    Vec a0 = {}, a1 = {}, a2 = {}, a3 = {}, b0 = {}, b1 = {}, b2 = {}, b3 = {};
+    int64_t l = 0;
+    for (; l + 2 * kLanes <= k; l += 2 * kLanes) {
+      Vec xa = load(x + l), xb = load(x + l + kLanes);
+      __builtin_prefetch(r0 + l + kPrefetch);
+      __builtin_prefetch(r1 + l + kPrefetch);
+      __builtin_prefetch(r2 + l + kPrefetch);
+      __builtin_prefetch(r3 + l + kPrefetch);
+      a0 = a0 + xa * load(r0 + l);
+      b0 = b0 + xb * load(r0 + l + kLanes);
+      a1 = a1 + xa * load(r1 + l);
+      b1 = b1 + xb * load(r1 + l + kLanes);
+      a2 = a2 + xa * load(r2 + l);
+      b2 = b2 + xb * load(r2 + l + kLanes);
+      a3 = a3 + xa * load(r3 + l);
+      b3 = b3 + xb * load(r3 + l + kLanes);
+    }
+    for (; l + kLanes <= k; l += kLanes) {
+      Vec xa = load(x + l);
+      a0 = a0 + xa * load(r0 + l);
+      a1 = a1 + xa * load(r1 + l);
+      a2 = a2 + xa * load(r2 + l);
+      a3 = a3 + xa * load(r3 + l);
+    }
+    float s0 = sumLanes(a0 + b0), s1 = sumLanes(a1 + b1),
+          s2 = sumLanes(a2 + b2), s3 = sumLanes(a3 + b3);
+    for (; l < k; ++l) {
+      s0 += x[l] * r0[l];
+      s1 += x[l] * r1[l];
+      s2 += x[l] * r2[l];
+      s3 += x[l] * r3[l];
+    }
+    if (bias) {
+      s0 += bias[j];
+      s1 += bias[j + 1];
+      s2 += bias[j + 2];
+      s3 += bias[j + 3];
+    }
+    y[j] = s0;
+    y[j + 1] = s1;
+    y[j + 2] = s2;
+    y[j + 3] = s3;
+  }
+  for (; j < j1; ++j) {
+    const float *row = w + j * k;
+    Vec a = {};
+    int64_t l = 0;
+    for (; l + kLanes <= k; l += kLanes)
+      a = a + load(x + l) * load(row + l);
+    float sum = sumLanes(a);
+    for (; l < k; ++l)
+      sum += x[l] * row[l];
+    y[j] = bias ? sum + bias[j] : sum;
+  }
+}
+
+struct GemvJob {
+  const tvc_linear_f32_params_t *params;
+  const float *bias;
+  /// [n,k]: output rows per task.
+  int64_t rowsPerTask;
+  /// [k,n]: the task grid is columnBlocks x rowParts.
+  int64_t columnBlock, columnBlocks;
+  int64_t rowsPerPart;
+  /// [k,n] with rowParts > 1: (rowParts - 1) rows of n partial sums.
+  float *scratch;
+};
+
+TVC_GEMV_INLINE void outInTasks(void *context, int64_t begin, int64_t end) {
+  const GemvJob &job = *static_cast<const GemvJob *>(context);
+  const tvc_linear_f32_params_t &p = *job.params;
+  int64_t j0 = begin * job.rowsPerTask;
+  int64_t j1 = std::min(p.n, end * job.rowsPerTask);
+  dotRows(p.x, p.w, p.k, job.bias, j0, j1, p.y);
+}
+
+TVC_GEMV_INLINE void inOutTasks(void *context, int64_t begin, int64_t end) {
+  const GemvJob &job = *static_cast<const GemvJob *>(context);
+  const tvc_linear_f32_params_t &p = *job.params;
+  for (int64_t task = begin; task < end; ++task) {
+    int64_t block = task % job.columnBlocks, part = task / job.columnBlocks;
+    int64_t c0 = block * job.columnBlock;
+    int64_t cols = std::min(p.n, c0 + job.columnBlock) - c0;
+    int64_t l0 = part * job.rowsPerPart;
+    int64_t rows = std::min(p.k, l0 + job.rowsPerPart) - l0;
+    float *acc = part == 0 ? p.y + c0 : job.scratch + (part - 1) * p.n + c0;
+    if (part == 0 && job.bias)
+      std::memcpy(acc, job.bias + c0, cols * sizeof(float));
+    else
+      std::memset(acc, 0, cols * sizeof(float));
+    accumulateRows(p.x + l0, p.w + l0 * p.n + c0, p.n, rows, cols, acc);
+  }
+}
+
+__attribute__((target("avx2,fma"))) void
+outInTasksAvx2(void *context, int64_t begin, int64_t end) {
+  outInTasks(context, begin, end);
+}
+
+__attribute__((target("avx2,fma"))) void
+inOutTasksAvx2(void *context, int64_t begin, int64_t end) {
+  inOutTasks(context, begin, end);
+}
+
+void outInTasksBaseline(void *context, int64_t begin, int64_t end) {
+  outInTasks(context, begin, end);
+}
+
+void inOutTasksBaseline(void *context, int64_t begin, int64_t end) {
+  inOutTasks(context, begin, end);
+}
+
+bool hasAvx2Fma() {
+  static const bool has =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+} // namespace
+
+void tvc::runtime::gemvF32(const tvc_linear_f32_params_t &p, GemvCode code) {
+  ThreadPool &pool = ThreadPool::global();
+  int64_t tasks = 1;
+  if (p.n * p.k >= kMinParallelWeights && pool.numThreads() > 1)
+    tasks = kTasksPerThread * pool.numThreads();
+  GemvJob job = {};
+  job.params = &p;
+  job.bias = (p.flags & TVC_LINEAR_HAS_BIAS) ? p.bias : nullptr;
+  bool avx2 = code == GemvCode::Detected && hasAvx2Fma();
+
+  if (!(p.flags & TVC_LINEAR_WEIGHT_IN_OUT)) {
+    job.rowsPerTask = std::max<int64_t>(4, ceilDiv(ceilDiv(p.n, tasks), 4) * 4);
+    pool.parallelFor(ceilDiv(p.n, job.rowsPerTask), 1,
+                     avx2 ? outInTasksAvx2 : outInTasksBaseline, &job);
+    return;
+  }
+
+  // Balanced column blocks of whole vectors, then as many row parts as it
+  // takes to reach the task count.
+  job.columnBlocks = ceilDiv(p.n, kColumnBlock);
+  job.columnBlock = ceilDiv(ceilDiv(p.n, job.columnBlocks), kLanes) * kLanes;
+  job.columnBlocks = ceilDiv(p.n, job.columnBlock);
+  int64_t rowParts =
+      std::clamp<int64_t>(ceilDiv(tasks, job.columnBlocks), 1,
+                          std::max<int64_t>(1, p.k / kMinRowsPerPart));
+  job.rowsPerPart = ceilDiv(ceilDiv(p.k, rowParts), 4) * 4;
+  rowParts = ceilDiv(p.k, job.rowsPerPart);
+  // Partial sums of the extra row parts live in a per-thread scratch that
+  // only grows, so steady decoding allocates nothing.
+  thread_local std::vector<float> scratch;
+  if (rowParts > 1) {
+    size_t needed = size_t(rowParts - 1) * size_t(p.n);
+    if (scratch.size() < needed)
+      scratch.resize(needed);
+    job.scratch = scratch.data();
+  }
+  pool.parallelFor(job.columnBlocks * rowParts, 1,
+                   avx2 ? inOutTasksAvx2 : inOutTasksBaseline, &job);
+  for (int64_t part = 1; part < rowParts; ++part) {
+    const float *partial = job.scratch + (part - 1) * p.n;
+    for (int64_t j = 0; j < p.n; ++j)
+      p.y[j] += partial[j];
+  }
+}
