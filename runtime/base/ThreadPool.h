@@ -58,16 +58,17 @@ private:
 
   /// Held by the thread that owns the current loop (or a resize).
   std::mutex submitMutex;
-  /// Guards generation, stopping, participants and pending.
+  /// Guards generation, stopping, participants and pending (the two atomics
+  /// are written under it too, and read without it only to spin).
   std::mutex mutex;
   std::condition_variable wake;
   std::condition_variable done;
-  uint64_t generation = 0;
+  std::atomic<uint64_t> generation{0};
   bool stopping = false;
   /// Workers with an index below this take part in the current loop.
   int participants = 0;
   /// Participating workers that have not finished the current loop.
-  int pending = 0;
+  std::atomic<int> pending{0};
 
   // The current loop; written before generation is bumped.
   Body body = nullptr;
