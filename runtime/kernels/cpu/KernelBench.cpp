@@ -11,6 +11,7 @@
 
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/api/tvc_sampling.h"
+#include "runtime/kernels/cpu/Linear.h"
 
 #include <algorithm>
 #include <chrono>
@@ -63,23 +64,29 @@ void benchLinear(int64_t m, int64_t n, int64_t k) {
 }
 
 /// Decode through weights that are not in any cache: as many copies of W as
-/// fill 256 MiB, a different one each call, as in a model's layers.
+/// fill 256 MiB, a different one each call, as in a model's layers; through
+/// the kernel (the hand-written GEMV) and through its oneDNN path, each in
+/// GB/s of weights read.
 void benchColdGemv(int64_t n, int64_t k, int64_t flags) {
   int64_t copies = std::max<int64_t>(2, (int64_t(256) << 20) / (n * k * 4));
   std::vector<float> x = randomFloats(k), bias = randomFloats(n), y(n);
   std::vector<float> w(copies * n * k, 0.5f);
   int64_t next = 0;
-  double ms = medianMs([&] {
-    tvc_linear_f32_params_t p = {
-        x.data(),    w.data() + (next++ % copies) * n * k,
-        bias.data(), y.data(),
-        1,           n,
-        k,           flags};
+  auto params = [&] {
+    const float *weights = w.data() + (next++ % copies) * n * k;
+    return tvc_linear_f32_params_t{x.data(), weights, bias.data(), y.data(),
+                                   1,        n,       k,           flags};
+  };
+  double gemv = medianMs([&] {
+    tvc_linear_f32_params_t p = params();
     tvc_kernel_linear_f32(&p);
   });
-  std::printf("gemv cold %-6s n=%-6lld k=%-5lld %9.3f ms %7.1f GB/s\n",
+  double gemm = medianMs([&] { tvc::runtime::gemmF32(params()); });
+  std::printf("gemv cold %-6s n=%-6lld k=%-5lld %9.3f ms %7.1f GB/s   "
+              "oneDNN %9.3f ms %7.1f GB/s\n",
               (flags & TVC_LINEAR_WEIGHT_IN_OUT) ? "in_out" : "out_in",
-              (long long)n, (long long)k, ms, 4.0 * n * k / ms / 1e6);
+              (long long)n, (long long)k, gemv, 4.0 * n * k / gemv / 1e6, gemm,
+              4.0 * n * k / gemm / 1e6);
 }
 
 void benchAttention(const char *name, int64_t qLen, int64_t kvLen,

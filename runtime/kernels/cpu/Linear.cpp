@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/kernels/cpu/Linear.h"
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/base/ThreadPool.h"
 #include "runtime/kernels/cpu/Gemv.h"
@@ -133,8 +134,11 @@ tvc_kernel_linear_f32(const tvc_linear_f32_params_t *params) {
     tvc::runtime::gemvF32(p);
     return TVC_OK;
   }
+  return tvc::runtime::gemmF32(p);
+}
 
-  tvc::runtime::ThreadPool &pool = tvc::runtime::ThreadPool::global();
+tvc_status_t tvc::runtime::gemmF32(const tvc_linear_f32_params_t &p) {
+  ThreadPool &pool = ThreadPool::global();
   double work = double(p.m) * double(p.n) * double(p.k);
   int64_t slices = 1;
   if (work >= kMinParallelWork && pool.numThreads() > 1)
