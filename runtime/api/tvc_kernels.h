@@ -10,8 +10,11 @@
  *
  * Kernels never call exit() and allocate nothing themselves; the one
  * allocation on a call path is inside oneDNN's GEMM under
- * tvc_kernel_linear_f32, which mallocs a packing buffer per call from m >= 16
- * rows (prefill), never for m <= 8 (decode). Bad arguments (null pointers,
+ * tvc_kernel_linear_f32 and tvc_kernel_linear_2to4_f32, which mallocs a
+ * packing buffer per call from m >= 16 rows (prefill), never for m <= 8
+ * (decode). (The 2:4 kernel's m > 1 path also decompresses weights into a
+ * per-thread buffer that only grows: it allocates when a call needs more than
+ * any call before it on that thread.) Bad arguments (null pointers,
  * negative or inconsistent sizes, unknown flags or mask kinds) return
  * TVC_INVALID_ARGUMENT without touching any output. Every kernel may run on
  * the runtime's worker pool; calls from several host threads at once are
@@ -73,6 +76,40 @@ typedef struct tvc_linear_f32_params_t {
 } tvc_linear_f32_params_t;
 
 tvc_status_t tvc_kernel_linear_f32(const tvc_linear_f32_params_t *params);
+
+/* y[m,n] = x[m,k] * W^T + bias, where W ([n,k], out_in) is 2:4 sparse along k
+   and given compressed: in every group of four consecutive weights of a row
+   (columns 4g..4g+3) two are kept.
+   values[n, k/2]: the two kept weights of each group, group after group
+     (row j's group g at values[j*k/2 + 2g], values[j*k/2 + 2g + 1]).
+   indices[n, (k+7)/8] bytes: byte t of row j describes groups 2t (bits 0-3)
+     and 2t+1 (bits 4-7); in each nibble bits 0-1 are the position (0..3)
+     within the group of the first kept value and bits 2-3 that of the
+     second. So kept value 2g+s of row j multiplies x[4g + pos(j,g,s)].
+     Positions need not be sorted or distinct (a group with fewer than two
+     non-zeros stores zeros as values). For k % 8 == 4 the high nibble of a
+     row's last byte is ignored.
+   flags: TVC_LINEAR_HAS_BIAS only (other bits rejected). k must be a multiple
+   of 4 (else TVC_INVALID_ARGUMENT); same null/size/overflow rules as
+   tvc_kernel_linear_f32 (x, values, indices, y non-null even when sizes are 0;
+   bias non-null iff HAS_BIAS; k = 0 gives y = bias or zeros). As for
+   tvc_kernel_linear_f32, bias is read only when HAS_BIAS is set (a non-null
+   bias without it is ignored, not rejected). y must not alias the inputs.
+   TVC_INTERNAL if the GEMM library reports an error (m > 1 only). */
+typedef struct tvc_linear_2to4_f32_params_t {
+  const float *x;
+  const float *values;
+  const uint8_t *indices;
+  const float *bias;
+  float *y;
+  int64_t m;
+  int64_t n;
+  int64_t k;
+  int64_t flags;
+} tvc_linear_2to4_f32_params_t;
+
+tvc_status_t
+tvc_kernel_linear_2to4_f32(const tvc_linear_2to4_f32_params_t *params);
 
 /*===----------------------------------------------------------------------===*
  * Attention

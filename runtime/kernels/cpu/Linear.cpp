@@ -85,16 +85,8 @@ bool linearColumns(const tvc_linear_f32_params_t &p, int64_t n0, int64_t n1) {
     return true;
   }
   const float *w = inOut ? p.w + n0 : p.w + n0 * p.k;
-  const OpenMpThreads &omp = openMpThreads();
-  int saved = omp.get ? omp.get() : 1;
-  if (omp.set && saved != 1)
-    omp.set(1);
-  dnnl_status_t status =
-      dnnl_sgemm('N', inOut ? 'N' : 'T', p.m, columns, p.k, 1.0f, p.x, p.k, w,
-                 inOut ? p.n : p.k, beta, y, p.n);
-  if (omp.set && saved != 1)
-    omp.set(saved);
-  return status == dnnl_success;
+  return tvc::runtime::sgemmSerial(inOut ? 'N' : 'T', p.m, columns, p.k, p.x,
+                                   p.k, w, inOut ? p.n : p.k, beta, y, p.n);
 }
 
 void linearSlices(void *context, int64_t begin, int64_t end) {
@@ -135,6 +127,20 @@ tvc_kernel_linear_f32(const tvc_linear_f32_params_t *params) {
     return TVC_OK;
   }
   return tvc::runtime::gemmF32(p);
+}
+
+bool tvc::runtime::sgemmSerial(char transB, int64_t m, int64_t n, int64_t k,
+                               const float *a, int64_t lda, const float *b,
+                               int64_t ldb, float beta, float *c, int64_t ldc) {
+  const OpenMpThreads &omp = openMpThreads();
+  int saved = omp.get ? omp.get() : 1;
+  if (omp.set && saved != 1)
+    omp.set(1);
+  dnnl_status_t status =
+      dnnl_sgemm('N', transB, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+  if (omp.set && saved != 1)
+    omp.set(saved);
+  return status == dnnl_success;
 }
 
 tvc_status_t tvc::runtime::gemmF32(const tvc_linear_f32_params_t &p) {

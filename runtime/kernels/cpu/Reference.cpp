@@ -30,6 +30,25 @@ void linearF32(const tvc_linear_f32_params_t &p) {
   }
 }
 
+void linear2to4F32(const tvc_linear_2to4_f32_params_t &p) {
+  int64_t groups = p.k / 4, half = p.k / 2, indexBytes = (p.k + 7) / 8;
+  for (int64_t row = 0; row < p.m; ++row) {
+    for (int64_t col = 0; col < p.n; ++col) {
+      double sum = (p.flags & TVC_LINEAR_HAS_BIAS) ? p.bias[col] : 0.0;
+      for (int64_t g = 0; g < groups; ++g) {
+        uint8_t byte = p.indices[col * indexBytes + g / 2];
+        int nibble = g % 2 == 0 ? byte & 15 : byte >> 4;
+        for (int s = 0; s < 2; ++s) {
+          int position = (nibble >> (2 * s)) & 3;
+          double value = p.values[col * half + 2 * g + s];
+          sum += double(p.x[row * p.k + 4 * g + position]) * value;
+        }
+      }
+      p.y[row * p.n + col] = static_cast<float>(sum);
+    }
+  }
+}
+
 bool attentionAllows(const tvc_attention_f32_params_t &p, int64_t pos,
                      int64_t key) {
   switch (p.mask_kind) {

@@ -22,6 +22,10 @@ namespace tvc::runtime::reference {
 /// y = x * W^T (+ bias) as tvc_kernel_linear_f32 defines it.
 void linearF32(const tvc_linear_f32_params_t &params);
 
+/// y = x * W^T (+ bias) as tvc_kernel_linear_2to4_f32 defines it: every kept
+/// value times the x its position names, straight from the compressed form.
+void linear2to4F32(const tvc_linear_2to4_f32_params_t &params);
+
 /// True when the query at absolute position `pos` may attend to key `key`
 /// under the mask of `params` (kv_len bounds not included).
 bool attentionAllows(const tvc_attention_f32_params_t &params, int64_t pos,
