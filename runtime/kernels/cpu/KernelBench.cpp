@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace {
@@ -41,6 +42,28 @@ template <typename Call> double medianMs(Call call) {
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
+}
+
+/// Median milliseconds of `a` and of `b`, called alternately over about
+/// 400 ms after warm-up, so that both see the same load on a shared machine.
+template <typename CallA, typename CallB>
+std::pair<double, double> medianMsInterleaved(CallA a, CallB b) {
+  for (double start = nowMs(); nowMs() - start < 50;) {
+    a();
+    b();
+  }
+  std::vector<double> timesA, timesB;
+  for (double start = nowMs(); timesA.size() < 5 || nowMs() - start < 400;) {
+    double t0 = nowMs();
+    a();
+    double t1 = nowMs();
+    b();
+    timesA.push_back(t1 - t0);
+    timesB.push_back(nowMs() - t1);
+  }
+  std::sort(timesA.begin(), timesA.end());
+  std::sort(timesB.begin(), timesB.end());
+  return {timesA[timesA.size() / 2], timesB[timesB.size() / 2]};
 }
 
 std::vector<float> randomFloats(size_t count) {
@@ -87,6 +110,89 @@ void benchColdGemv(int64_t n, int64_t k, int64_t flags) {
               (flags & TVC_LINEAR_WEIGHT_IN_OUT) ? "in_out" : "out_in",
               (long long)n, (long long)k, gemv, 4.0 * n * k / gemv / 1e6, gemm,
               4.0 * n * k / gemm / 1e6);
+}
+
+/// Cold-weight copies of a [n,k] 2:4 sparse weight: as many as fill 256 MiB
+/// of compressed bytes, with two distinct positions per group.
+struct Sparse24Weights {
+  int64_t copies;
+  std::vector<float> values;
+  std::vector<uint8_t> indices;
+};
+
+Sparse24Weights sparse24Weights(int64_t n, int64_t k) {
+  int64_t bytes = n * k / 2 * 4 + n * ((k + 7) / 8);
+  Sparse24Weights w;
+  w.copies = std::max<int64_t>(2, (int64_t(256) << 20) / bytes);
+  w.values.assign(w.copies * n * k / 2, 0.5f);
+  w.indices.resize(w.copies * n * ((k + 7) / 8));
+  std::mt19937 rng(5);
+  for (uint8_t &byte : w.indices)
+    byte = uint8_t((rng() % 2) | (2 + rng() % 2) << 2 | (rng() % 2) << 4 |
+                   (2 + rng() % 2) << 6);
+  return w;
+}
+
+/// Decode (m = 1) through the 2:4 kernel with cold weights, next to the
+/// dense GEMV on the same [n,k] shape, also cold (as benchColdGemv);
+/// GB/s of weight bytes read (compressed: 2.125 bytes per dense weight).
+void benchColdSparse24(int64_t n, int64_t k) {
+  int64_t half = n * k / 2, indexBytes = n * ((k + 7) / 8);
+  Sparse24Weights w = sparse24Weights(n, k);
+  int64_t copies = std::max<int64_t>(2, (int64_t(256) << 20) / (n * k * 4));
+  std::vector<float> dense(copies * n * k, 0.5f);
+  std::vector<float> x = randomFloats(k), bias = randomFloats(n), y(n);
+  int64_t nextSparse = 0, nextDense = 0;
+  auto [sparse, gemv] = medianMsInterleaved(
+      [&] {
+        int64_t copy = nextSparse++ % w.copies;
+        tvc_linear_2to4_f32_params_t p = {x.data(),
+                                          w.values.data() + copy * half,
+                                          w.indices.data() + copy * indexBytes,
+                                          bias.data(),
+                                          y.data(),
+                                          1,
+                                          n,
+                                          k,
+                                          TVC_LINEAR_HAS_BIAS};
+        tvc_kernel_linear_2to4_f32(&p);
+      },
+      [&] {
+        tvc_linear_f32_params_t p = {
+            x.data(),    dense.data() + (nextDense++ % copies) * n * k,
+            bias.data(), y.data(),
+            1,           n,
+            k,           TVC_LINEAR_HAS_BIAS};
+        tvc_kernel_linear_f32(&p);
+      });
+  double bytes = 4.0 * half + indexBytes;
+  std::printf("2:4 cold  m=1    n=%-6lld k=%-5lld %9.3f ms %7.1f GB/s   "
+              "dense %9.3f ms %7.1f GB/s   speedup %5.2fx\n",
+              (long long)n, (long long)k, sparse, bytes / sparse / 1e6, gemv,
+              4.0 * n * k / gemv / 1e6, gemv / sparse);
+}
+
+/// Prefill (m rows) through the 2:4 kernel next to the dense kernel on the
+/// same [n,k] shape, interleaved; weights reused between calls (the GEMM is
+/// compute-bound).
+void benchSparse24(int64_t m, int64_t n, int64_t k) {
+  std::vector<float> x = randomFloats(m * k), values = randomFloats(n * k / 2),
+                     dense = randomFloats(n * k), bias = randomFloats(n),
+                     y(m * n);
+  std::vector<uint8_t> indices(n * ((k + 7) / 8), 0xD8);
+  tvc_linear_2to4_f32_params_t sp = {
+      x.data(), values.data(),      indices.data(), bias.data(), y.data(), m, n,
+      k,        TVC_LINEAR_HAS_BIAS};
+  tvc_linear_f32_params_t dp = {
+      x.data(), dense.data(), bias.data(), y.data(), m, n, k, 1};
+  auto [sparse, gemm] =
+      medianMsInterleaved([&] { tvc_kernel_linear_2to4_f32(&sp); },
+                          [&] { tvc_kernel_linear_f32(&dp); });
+  std::printf("2:4       m=%-4lld n=%-6lld k=%-5lld %9.3f ms %7.1f GFLOP/s "
+              "dense %9.3f ms %7.1f GFLOP/s speedup %5.2fx\n",
+              (long long)m, (long long)n, (long long)k, sparse,
+              2.0 * m * n * k / sparse / 1e6, gemm,
+              2.0 * m * n * k / gemm / 1e6, gemm / sparse);
 }
 
 void benchAttention(const char *name, int64_t qLen, int64_t kvLen,
@@ -146,6 +252,17 @@ int main(int argc, char **argv) {
   int threads = 0;
   tvc_runtime_get_num_threads(&threads);
   std::printf("threads %d\n", threads);
+  // "tvc-kernel-bench <threads> 2:4" times only the 2:4 sparse rows.
+  if (argc > 2 && std::string(argv[2]) == "2:4") {
+    for (int64_t m : {1, 128})
+      for (auto nk : {std::pair<int64_t, int64_t>{768, 768},
+                      {2304, 768},
+                      {3072, 768},
+                      {768, 3072}})
+        m == 1 ? benchColdSparse24(nk.first, nk.second)
+               : benchSparse24(m, nk.first, nk.second);
+    return 0;
+  }
   for (int64_t m : {1, 128, 512})
     for (auto nk : {std::pair<int64_t, int64_t>{768, 768},
                     {3072, 768},
@@ -159,6 +276,16 @@ int main(int argc, char **argv) {
                     {768, 3072},
                     {50257, 768}})
       benchColdGemv(nk.first, nk.second, flags);
+  for (auto nk : {std::pair<int64_t, int64_t>{768, 768},
+                  {2304, 768},
+                  {3072, 768},
+                  {768, 3072}})
+    benchColdSparse24(nk.first, nk.second);
+  for (auto nk : {std::pair<int64_t, int64_t>{768, 768},
+                  {2304, 768},
+                  {3072, 768},
+                  {768, 3072}})
+    benchSparse24(128, nk.first, nk.second);
   benchAttention("decode kv=1024 h12 d64", 1, 1024, 12, 12, 64, 1, 0);
   benchAttention("decode kv=4096 h32/8 d128", 1, 4096, 32, 8, 128, 1, 0);
   benchAttention("prefill 512 causal h12 d64", 512, 512, 12, 12, 64, 1, 0);
