@@ -16,9 +16,10 @@
 
 namespace tvc::runtime {
 
-/// Which compiled copy of the GEMV runs: the one the CPU allows (AVX2 with
-/// FMA, or the baseline), or the baseline (so tests reach it everywhere).
-enum class Sparse24Code { Detected, Baseline };
+/// Which compiled copy of the GEMV runs: the best the CPU allows (AVX-512,
+/// else AVX2 with FMA, else the baseline), AVX2 at most, or the baseline (so
+/// tests reach every copy the CPU can run).
+enum class Sparse24Code { Detected, Avx2, Baseline };
 
 /// y[n] = x[k] * W^T + bias for validated parameters with m == 1, n >= 1 and
 /// k >= 4, on the runtime's thread pool; allocates nothing.

@@ -1,6 +1,6 @@
 //===- Sparse24KernelTest.cpp - tvc_kernel_linear_2to4_f32 vs reference ---===//
 //
-// Decode (m = 1: the AVX2 GEMV and the forced baseline) and prefill rows
+// Decode (m = 1: the GEMV's AVX-512, AVX2 and baseline copies) and prefill rows
 // (m > 1: decompression plus oneDNN) against the reference, on random
 // compressed weights whose positions are unsorted and repeat, and on sorted
 // distinct ones; every group tail (k % 32), k % 8 == 4 with a set high nibble
@@ -26,9 +26,11 @@ namespace {
 
 /// How the kernel is reached.
 enum class Path {
-  /// tvc_kernel_linear_2to4_f32 (the GEMV for m = 1, with AVX2 when the CPU
-  /// has it).
+  /// tvc_kernel_linear_2to4_f32 (the GEMV for m = 1, with AVX-512 or AVX2
+  /// when the CPU has them).
   Entry,
+  /// The GEMV's AVX2 loops (baseline where the CPU lacks AVX2; m = 1 only).
+  Avx2Gemv,
   /// The GEMV's baseline loops, forced (m = 1 only).
   BaselineGemv,
   /// The decompress-and-GEMM path, for any m.
@@ -98,6 +100,9 @@ void checkSparse(const SparseCase &c, Path path = Path::Entry,
   case Path::Entry:
     ASSERT_EQ(tvc_kernel_linear_2to4_f32(&params), TVC_OK);
     break;
+  case Path::Avx2Gemv:
+    tvc::runtime::gemv2to4F32(params, tvc::runtime::Sparse24Code::Avx2);
+    break;
   case Path::BaselineGemv:
     tvc::runtime::gemv2to4F32(params, tvc::runtime::Sparse24Code::Baseline);
     break;
@@ -135,15 +140,16 @@ TEST(Sparse24Kernel, DecodeRow) {
       checkSparse({1, 2304, 768, flags}, Path::Entry, kind);
       checkSparse({1, 3072, 768, flags}, Path::Entry, kind);
       checkSparse({1, 768, 3072, flags}, Path::Entry, kind);
+      checkSparse({1, 768, 3072, flags}, Path::Avx2Gemv, kind);
     }
 }
 
 /// Every group tail of the GEMV's eight-group steps (k = 4 .. 64, so
 /// k % 32 takes every value and k % 8 == 4 half the time), row counts around
-/// the four-row block, with the AVX2 loops where the CPU has them and with
-/// the baseline loops.
+/// the four-row block, with the best loops the CPU has (AVX-512 here), the
+/// AVX2 ones and the baseline ones.
 TEST(Sparse24Kernel, DecodeRowEdges) {
-  for (Path path : {Path::Entry, Path::BaselineGemv})
+  for (Path path : {Path::Entry, Path::Avx2Gemv, Path::BaselineGemv})
     for (int64_t flags : kBothFlags) {
       for (int64_t k = 4; k <= 68; k += 4)
         for (int64_t n : {1, 3, 4, 5, 9})
@@ -198,6 +204,7 @@ TEST(Sparse24Kernel, RepeatedPositions) {
 TEST(Sparse24Kernel, OneThread) {
   ASSERT_EQ(tvc_runtime_set_num_threads(1), TVC_OK);
   checkSparse({1, 3072, 768, TVC_LINEAR_HAS_BIAS});
+  checkSparse({1, 3072, 768, TVC_LINEAR_HAS_BIAS}, Path::Avx2Gemv);
   checkSparse({1, 3072, 768, TVC_LINEAR_HAS_BIAS}, Path::BaselineGemv);
   checkSparse({64, 768, 260, TVC_LINEAR_HAS_BIAS});
   ASSERT_EQ(tvc_runtime_set_num_threads(0), TVC_OK);
@@ -207,6 +214,7 @@ TEST(Sparse24Kernel, OneThread) {
 TEST(Sparse24Kernel, ManyThreads) {
   ASSERT_EQ(tvc_runtime_set_num_threads(7), TVC_OK);
   checkSparse({1, 2001, 300, TVC_LINEAR_HAS_BIAS});
+  checkSparse({1, 2001, 300, 0}, Path::Avx2Gemv);
   checkSparse({1, 2001, 300, 0}, Path::BaselineGemv);
   checkSparse({33, 2000, 300, TVC_LINEAR_HAS_BIAS});
   ASSERT_EQ(tvc_runtime_set_num_threads(0), TVC_OK);
