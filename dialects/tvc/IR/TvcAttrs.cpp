@@ -1,4 +1,5 @@
-//===- TvcAttrs.cpp - tvc attributes ---------------------------------------===//
+//===- TvcAttrs.cpp - tvc attributes
+//---------------------------------------===//
 //
 // Verifiers of tvc attributes and their implementations of the mask and
 // linear-structure interfaces.
@@ -34,9 +35,7 @@ void TvcDialect::registerAttributes() {
 
 bool FullMaskAttr::isAllowed(int64_t, int64_t) const { return true; }
 bool FullMaskAttr::isCausal() const { return false; }
-std::optional<int64_t> FullMaskAttr::getKeySpan() const {
-  return std::nullopt;
-}
+std::optional<int64_t> FullMaskAttr::getKeySpan() const { return std::nullopt; }
 
 bool CausalMaskAttr::isAllowed(int64_t query, int64_t key) const {
   return key <= query;
@@ -72,16 +71,18 @@ static std::pair<unsigned, unsigned> getInOutDims(WeightLayout layout) {
                                        : std::make_pair(0u, 1u);
 }
 
-LogicalResult DenseStructureAttr::verifyWeights(
-    function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
-    int64_t inFeatures, Type elementType) const {
+LogicalResult
+DenseStructureAttr::verifyWeights(function_ref<InFlightDiagnostic()> emitError,
+                                  TypeRange weights, int64_t inFeatures,
+                                  Type elementType) const {
   if (weights.size() != 1)
     return emitError() << "expects exactly one weight for #tvc.dense, got "
                        << weights.size();
   bool outIn = getLayout() == WeightLayout::OutIn;
   auto weight = dyn_cast<RankedTensorType>(weights.front());
   if (!weight || weight.getRank() != 2)
-    return emitError() << "expects a rank-2 " << (outIn ? "[out, in]" : "[in, out]")
+    return emitError() << "expects a rank-2 "
+                       << (outIn ? "[out, in]" : "[in, out]")
                        << " weight for #tvc.dense, got " << weights.front();
   if (weight.getElementType() != elementType)
     return emitError() << "expects the weight element type " << elementType
@@ -101,6 +102,71 @@ int64_t DenseStructureAttr::getOutFeatures(TypeRange weights) const {
   if (!weight || weight.getRank() != 2)
     return ShapedType::kDynamic;
   return weight.getDimSize(getInOutDims(getLayout()).second);
+}
+
+LogicalResult
+SparseNMStructureAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              int64_t n, int64_t m) {
+  if (n != 2 || m != 4)
+    return emitError() << "expects n = 2, m = 4 (2:4 is the only N:M pattern "
+                          "with a compressed format), got "
+                       << n << ":" << m;
+  return success();
+}
+
+LogicalResult SparseNMStructureAttr::verifyWeights(
+    function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
+    int64_t inFeatures, Type elementType) const {
+  if (weights.size() != 2)
+    return emitError() << "expects two weights (values, indices) for "
+                          "#tvc.sparse_nm, got "
+                       << weights.size();
+  auto values = dyn_cast<RankedTensorType>(weights[0]);
+  auto indices = dyn_cast<RankedTensorType>(weights[1]);
+  if (!values || values.getRank() != 2)
+    return emitError() << "expects rank-2 [out, in / " << getM() << " * "
+                       << getN() << "] values for #tvc.sparse_nm, got "
+                       << weights[0];
+  if (values.getElementType() != elementType)
+    return emitError() << "expects the values' element type " << elementType
+                       << " (the input's), got " << values.getElementType();
+  if (!indices || indices.getRank() != 2 ||
+      !indices.getElementType().isSignlessInteger(8))
+    return emitError() << "expects rank-2 i8 [out, in / 8] indices for "
+                          "#tvc.sparse_nm, got "
+                       << weights[1];
+  int64_t out = values.getDimSize(0), kept = values.getDimSize(1);
+  if (!ShapedType::isDynamic(out) &&
+      !ShapedType::isDynamic(indices.getDimSize(0)) &&
+      indices.getDimSize(0) != out)
+    return emitError() << "expects " << out << " rows of indices, got "
+                       << indices.getDimSize(0);
+  if (ShapedType::isDynamic(inFeatures))
+    return success();
+  if (inFeatures % getM() != 0)
+    return emitError() << "expects the input width " << inFeatures
+                       << " to be a multiple of m = " << getM();
+  int64_t expectedKept = inFeatures / getM() * getN();
+  if (!ShapedType::isDynamic(kept) && kept != expectedKept)
+    return emitError() << "expects " << expectedKept << " values per row ("
+                       << getN() << " of every " << getM() << " of "
+                       << inFeatures << " inputs), got " << kept;
+  int64_t expectedBytes = (inFeatures + 7) / 8;
+  if (!ShapedType::isDynamic(indices.getDimSize(1)) &&
+      indices.getDimSize(1) != expectedBytes)
+    return emitError() << "expects " << expectedBytes
+                       << " index bytes per row (2 bits per kept value), got "
+                       << indices.getDimSize(1);
+  return success();
+}
+
+int64_t SparseNMStructureAttr::getOutFeatures(TypeRange weights) const {
+  if (weights.empty())
+    return ShapedType::kDynamic;
+  auto values = dyn_cast<RankedTensorType>(weights.front());
+  if (!values || values.getRank() != 2)
+    return ShapedType::kDynamic;
+  return values.getDimSize(0);
 }
 
 //===----------------------------------------------------------------------===//

@@ -162,6 +162,31 @@ def Tvc_DenseStructureAttr : Tvc_StructureAttr<"DenseStructure", "dense"> {
   ];
 }
 
+def Tvc_SparseNMStructureAttr
+    : Tvc_StructureAttr<"SparseNMStructure", "sparse_nm"> {
+  let summary = "an N:M semi-structured sparse matrix, compressed";
+  let description = [{
+    In every group of `m` consecutive weights of a row along the reduction
+    (input) dimension at most `n` are non-zero; the linear op takes the
+    compressed form, two weights, `[out, in]` order (`out_in`) only:
+
+    * `values`: `tensor<out x (in / m * n) x T>`, the `n` kept weights of
+      each group, group after group.
+    * `indices`: `tensor<out x ceil(in / 8) x i8>` for 2:4: byte `t` of a
+      row describes groups `2t` (bits 0-3) and `2t+1` (bits 4-7); in each
+      nibble bits 0-1 give the position in the group of the first kept
+      value and bits 2-3 that of the second.
+
+    Only 2:4 has a compressed format and a kernel so far; the parameters
+    leave room for others. `tvc-prune` produces this structure.
+
+    Example: `#tvc.sparse_nm<n = 2, m = 4>`
+  }];
+  let parameters = (ins "int64_t":$n, "int64_t":$m);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Positions
 //===----------------------------------------------------------------------===//

@@ -55,6 +55,9 @@ class Tvc_Attr<string name, string attrMnemonic, list<Trait> traits = []>
 
 /// Floating-point tensors (f16, bf16, f32, f64, ...).
 def Tvc_FloatTensor : RankedTensorOf<[AnyFloat]>;
+/// Weight tensors: floating-point values, or integer data that describes
+/// them (the position indices of an N:M sparse weight).
+def Tvc_WeightTensor : RankedTensorOf<[AnyFloat, AnySignlessInteger]>;
 /// Integer tensors used for token and position ids.
 def Tvc_IndexTensor : RankedTensorOf<[AnySignlessInteger]>;
 

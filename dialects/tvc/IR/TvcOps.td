@@ -26,7 +26,9 @@ include "mlir/Interfaces/DestinationStyleOpInterface.td"
 def Tvc_GlobalOp : Tvc_Op<"global", [Symbol, HasParent<"::mlir::ModuleOp">]> {
   let summary = "a named weight tensor of the model";
   let description = [{
-    Declares a weight by name. Its bytes are either inline (an elements
+    Declares a weight by name: floating-point values, or signless integer
+    data that describes other weights (the position indices of an N:M
+    sparse weight). Its bytes are either inline (an elements
     attribute such as `dense<...>` or `dense_resource<...>`, for small tests)
     or in a safetensors file (`#tvc.external<"file", "key">`), so the textual
     IR of a large model stays small. Passes that change weights create new
@@ -41,7 +43,7 @@ def Tvc_GlobalOp : Tvc_Op<"global", [Symbol, HasParent<"::mlir::ModuleOp">]> {
     ```
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
-                       TypeAttrOf<Tvc_FloatTensor>:$type,
+                       TypeAttrOf<Tvc_WeightTensor>:$type,
                        AnyAttrOf<[ElementsAttr, Tvc_ExternalWeightAttr]>:$value);
   let assemblyFormat = "$sym_name `:` $type `=` $value attr-dict";
   let hasVerifier = 1;
@@ -63,7 +65,7 @@ def Tvc_WeightOp : Tvc_Op<"weight", [
     Example: `%wte = tvc.weight @wte : tensor<50257x768xf32>`
   }];
   let arguments = (ins FlatSymbolRefAttr:$name);
-  let results = (outs Tvc_FloatTensor:$result);
+  let results = (outs Tvc_WeightTensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
 }
 

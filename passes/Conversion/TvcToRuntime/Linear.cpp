@@ -3,7 +3,9 @@
 // Both become tvc_kernel_linear_f32: y[m, n] = x[m, k] W^T (+ bias), where m
 // is the product of the input's leading dims. Its params struct is
 // {x, w, bias, y, m, n, k, flags}; without a bias the weight is passed in
-// the bias slot and flags says to ignore it.
+// the bias slot and flags says to ignore it. A linear with a 2:4
+// `#tvc.sparse_nm` weight becomes tvc_kernel_linear_2to4_f32 instead,
+// {x, values, indices, bias, y, m, n, k, flags}.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,22 +29,26 @@ bool isF32Tensor(Value value) {
   return cast<RankedTensorType>(value.getType()).getElementType().isF32();
 }
 
-/// Emits the kernel call computing `result` (a [..., n] tensor) from `input`.
-Value createLinearCall(PatternRewriter &rewriter, Location loc, Value input,
-                       Value weight, Value bias, RankedTensorType resultType,
-                       bool weightInOut) {
+/// Emits the call of `kernel` computing `result` (a [..., n] tensor) from
+/// `input` and the weight operands `weights` (the bias, or the first weight
+/// in its place, follows them).
+Value createLinearCall(PatternRewriter &rewriter, Location loc,
+                       StringRef kernel, Value input, ValueRange weights,
+                       Value bias, RankedTensorType resultType,
+                       int64_t layoutFlags) {
   auto inputType = cast<RankedTensorType>(input.getType());
   int64_t rank = inputType.getRank();
   Value m = leadingDimsProduct(rewriter, loc, input, rank - 1);
   Value k = dimAsI64(rewriter, loc, input, rank - 1);
   Value n = i64Constant(rewriter, loc, resultType.getDimSize(rank - 1));
-  int64_t flags = (bias ? kHasBias : 0) | (weightInOut ? kWeightInOut : 0);
+  int64_t flags = (bias ? kHasBias : 0) | layoutFlags;
   Value init = emptyLike(rewriter, loc, resultType, input);
-  SmallVector<Value> inputs{input, weight, bias ? bias : weight};
+  SmallVector<Value> inputs{input};
+  llvm::append_range(inputs, weights);
+  inputs.push_back(bias ? bias : weights.front());
   auto call = KernelCallOp::create(
-      rewriter, loc, TypeRange{resultType},
-      rewriter.getStringAttr("tvc_kernel_linear_f32"), inputs,
-      ValueRange{init},
+      rewriter, loc, TypeRange{resultType}, rewriter.getStringAttr(kernel),
+      inputs, ValueRange{init},
       ValueRange{m, n, k, i64Constant(rewriter, loc, flags)});
   return call.getResult(0);
 }
@@ -53,11 +59,16 @@ struct LinearToRuntime : public OpRewritePattern<LinearOp> {
                                 PatternRewriter &rewriter) const override {
     if (std::optional<std::string> why = whyNoLinearKernel(op))
       return rewriter.notifyMatchFailure(op, *why);
-    auto dense = cast<DenseStructureAttr>(op.getStructure());
-    Value result = createLinearCall(
-        rewriter, op.getLoc(), op.getInput(), op.getWeights().front(),
-        op.getBias(), op.getResult().getType(),
-        dense.getLayout() == WeightLayout::InOut);
+    Value result;
+    if (auto dense = dyn_cast<DenseStructureAttr>(op.getStructure()))
+      result = createLinearCall(
+          rewriter, op.getLoc(), "tvc_kernel_linear_f32", op.getInput(),
+          op.getWeights(), op.getBias(), op.getResult().getType(),
+          dense.getLayout() == WeightLayout::InOut ? kWeightInOut : 0);
+    else
+      result = createLinearCall(
+          rewriter, op.getLoc(), "tvc_kernel_linear_2to4_f32", op.getInput(),
+          op.getWeights(), op.getBias(), op.getResult().getType(), 0);
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -69,10 +80,9 @@ struct LmHeadToRuntime : public OpRewritePattern<LmHeadOp> {
                                 PatternRewriter &rewriter) const override {
     if (std::optional<std::string> why = whyNoLinearKernel(op))
       return rewriter.notifyMatchFailure(op, *why);
-    Value result = createLinearCall(rewriter, op.getLoc(), op.getHidden(),
-                                    op.getWeight(), Value(),
-                                    op.getResult().getType(),
-                                    /*weightInOut=*/false);
+    Value result = createLinearCall(
+        rewriter, op.getLoc(), "tvc_kernel_linear_f32", op.getHidden(),
+        op.getWeight(), Value(), op.getResult().getType(), 0);
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -82,7 +92,9 @@ struct LmHeadToRuntime : public OpRewritePattern<LmHeadOp> {
 
 std::optional<std::string> mlir::tvc::whyNoLinearKernel(Operation *op) {
   if (auto linear = dyn_cast<LinearOp>(op)) {
-    if (!isa<DenseStructureAttr>(linear.getStructure()))
+    auto sparse = dyn_cast<SparseNMStructureAttr>(linear.getStructure());
+    bool twoFour = sparse && sparse.getN() == 2 && sparse.getM() == 4;
+    if (!isa<DenseStructureAttr>(linear.getStructure()) && !twoFour)
       return "the runtime has no kernel for weight structure " +
              llvm::formatv("{0}", linear.getStructure()).str();
     bool allF32 = isF32Tensor(linear.getInput()) &&

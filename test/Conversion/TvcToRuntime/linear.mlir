@@ -59,3 +59,30 @@ func.func @negative_light_ops_untouched(%x: tensor<2x8xf32>) -> tensor<2x8xf32> 
   %y = tvc.gelu %x : tensor<2x8xf32>
   return %y : tensor<2x8xf32>
 }
+
+// -----
+
+/// A 2:4 sparse weight (compressed values and indices) with a bias calls the
+/// 2:4 kernel: {x, values, indices, bias} in, flags = 1.
+// CHECK-LABEL: func.func @linear_sparse_2to4_bias_f32
+// CHECK-SAME: (%[[X:.*]]: tensor<1x?x64xf32>, %[[V:.*]]: tensor<32x32xf32>, %[[I:.*]]: tensor<32x8xi8>, %[[B:.*]]: tensor<32xf32>)
+func.func @linear_sparse_2to4_bias_f32(%x: tensor<1x?x64xf32>, %values: tensor<32x32xf32>, %indices: tensor<32x8xi8>, %b: tensor<32xf32>) -> tensor<1x?x32xf32> {
+  // CHECK-DAG: %[[FLAGS:.*]] = arith.constant 1 : i64
+  // CHECK-DAG: %[[N:.*]] = arith.constant 32 : i64
+  // CHECK-DAG: %[[K:.*]] = arith.constant 64 : i64
+  // CHECK: tvc.kernel_call "tvc_kernel_linear_2to4_f32" ins(%[[X]], %[[V]], %[[I]], %[[B]] : tensor<1x?x64xf32>, tensor<32x32xf32>, tensor<32x8xi8>, tensor<32xf32>) outs(%{{.*}} : tensor<1x?x32xf32>) scalars(%{{.*}}, %[[N]], %[[K]], %[[FLAGS]] : i64, i64, i64, i64) -> tensor<1x?x32xf32>
+  %y = tvc.linear %x, %values, %indices bias %b structure(#tvc.sparse_nm<n = 2, m = 4>) : (tensor<1x?x64xf32>, tensor<32x32xf32>, tensor<32x8xi8>, tensor<32xf32>) -> tensor<1x?x32xf32>
+  return %y : tensor<1x?x32xf32>
+}
+
+// -----
+
+/// Without a bias the values fill the unused bias slot (flags = 0).
+// CHECK-LABEL: func.func @linear_sparse_2to4_no_bias_f32
+// CHECK-SAME: (%[[X:.*]]: tensor<3x12xf32>, %[[V:.*]]: tensor<5x6xf32>, %[[I:.*]]: tensor<5x2xi8>)
+func.func @linear_sparse_2to4_no_bias_f32(%x: tensor<3x12xf32>, %values: tensor<5x6xf32>, %indices: tensor<5x2xi8>) -> tensor<3x5xf32> {
+  // CHECK-DAG: %[[FLAGS:.*]] = arith.constant 0 : i64
+  // CHECK: tvc.kernel_call "tvc_kernel_linear_2to4_f32" ins(%[[X]], %[[V]], %[[I]], %[[V]] : {{.*}}) outs(%{{.*}} : tensor<3x5xf32>) scalars(%{{.*}}, %{{.*}}, %{{.*}}, %[[FLAGS]] : i64, i64, i64, i64)
+  %y = tvc.linear %x, %values, %indices structure(#tvc.sparse_nm<n = 2, m = 4>) : (tensor<3x12xf32>, tensor<5x6xf32>, tensor<5x2xi8>) -> tensor<3x5xf32>
+  return %y : tensor<3x5xf32>
+}

@@ -25,9 +25,9 @@ tvc.global @global_dynamic_shape : tensor<?x2xf32> = #tvc.external<"model.safete
 
 // -----
 
-/// Weights are float tensors (ODS: TypeAttrOf<Tvc_FloatTensor>).
-// expected-error @+1 {{attribute 'type' failed to satisfy constraint: type attribute of ranked tensor of floating-point values}}
-tvc.global @global_integer_type : tensor<4xi32> = dense<1> : tensor<4xi32>
+/// Weights are float or signless integer tensors (ODS: Tvc_WeightTensor).
+// expected-error @+1 {{attribute 'type' failed to satisfy constraint: type attribute of ranked tensor of floating-point or signless integer values}}
+tvc.global @global_unsigned_type : tensor<4xui32> = dense<1> : tensor<4xui32>
 
 // -----
 
@@ -111,11 +111,12 @@ func.func @weight_type_mismatch() -> tensor<8x16xf32> {
 
 // -----
 
-/// tvc.weight produces a float tensor (ODS result constraint).
-func.func @weight_integer_result() -> tensor<4xi32> {
-  // expected-error @+1 {{result #0 must be ranked tensor of floating-point values}}
-  %w = tvc.weight @ids : tensor<4xi32>
-  return %w : tensor<4xi32>
+/// tvc.weight produces a float or signless integer tensor (ODS result
+/// constraint).
+func.func @weight_unsigned_result() -> tensor<4xui32> {
+  // expected-error @+1 {{result #0 must be ranked tensor of floating-point or signless integer values}}
+  %w = tvc.weight @ids : tensor<4xui32>
+  return %w : tensor<4xui32>
 }
 
 // -----
@@ -484,6 +485,69 @@ func.func @linear_dense_weight_rank_1(%input: tensor<1x4x8xf32>, %weight: tensor
 func.func @linear_dense_weight_element_type_mismatch(%input: tensor<1x4x8xf32>, %weight: tensor<16x8xf16>) {
   // expected-error @+1 {{expects the weight element type 'f32' (the input's), got 'f16'}}
   %out = tvc.linear %input, %weight : (tensor<1x4x8xf32>, tensor<16x8xf16>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// Only 2:4 has a compressed format.
+func.func @linear_sparse_nm_not_2to4(%input: tensor<1x4x8xf32>, %values: tensor<16x2xf32>, %indices: tensor<16x1xi8>) {
+  // expected-error @+1 {{expects n = 2, m = 4 (2:4 is the only N:M pattern with a compressed format), got 1:4}}
+  %out = tvc.linear %input, %values, %indices structure(#tvc.sparse_nm<n = 1, m = 4>) : (tensor<1x4x8xf32>, tensor<16x2xf32>, tensor<16x1xi8>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// #tvc.sparse_nm takes values and indices.
+func.func @linear_sparse_nm_one_weight(%input: tensor<1x4x8xf32>, %values: tensor<16x4xf32>) {
+  // expected-error @+1 {{expects two weights (values, indices) for #tvc.sparse_nm, got 1}}
+  %out = tvc.linear %input, %values structure(#tvc.sparse_nm<n = 2, m = 4>) : (tensor<1x4x8xf32>, tensor<16x4xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// The indices are bytes.
+func.func @linear_sparse_nm_float_indices(%input: tensor<1x4x8xf32>, %values: tensor<16x4xf32>, %indices: tensor<16x1xf32>) {
+  // expected-error @+1 {{expects rank-2 i8 [out, in / 8] indices for #tvc.sparse_nm, got 'tensor<16x1xf32>'}}
+  %out = tvc.linear %input, %values, %indices structure(#tvc.sparse_nm<n = 2, m = 4>) : (tensor<1x4x8xf32>, tensor<16x4xf32>, tensor<16x1xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// Values hold n of every m inputs per row.
+func.func @linear_sparse_nm_values_width(%input: tensor<1x4x8xf32>, %values: tensor<16x8xf32>, %indices: tensor<16x1xi8>) {
+  // expected-error @+1 {{expects 4 values per row (2 of every 4 of 8 inputs), got 8}}
+  %out = tvc.linear %input, %values, %indices structure(#tvc.sparse_nm<n = 2, m = 4>) : (tensor<1x4x8xf32>, tensor<16x8xf32>, tensor<16x1xi8>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// Groups need an input width that m divides.
+func.func @linear_sparse_nm_ragged_groups(%input: tensor<1x4x10xf32>, %values: tensor<16x5xf32>, %indices: tensor<16x2xi8>) {
+  // expected-error @+1 {{expects the input width 10 to be a multiple of m = 4}}
+  %out = tvc.linear %input, %values, %indices structure(#tvc.sparse_nm<n = 2, m = 4>) : (tensor<1x4x10xf32>, tensor<16x5xf32>, tensor<16x2xi8>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// Index bytes: 2 bits per kept value, rounded up to whole bytes.
+func.func @linear_sparse_nm_index_bytes(%input: tensor<1x4x12xf32>, %values: tensor<16x6xf32>, %indices: tensor<16x1xi8>) {
+  // expected-error @+1 {{expects 2 index bytes per row (2 bits per kept value), got 1}}
+  %out = tvc.linear %input, %values, %indices structure(#tvc.sparse_nm<n = 2, m = 4>) : (tensor<1x4x12xf32>, tensor<16x6xf32>, tensor<16x1xi8>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// Values and indices describe the same rows.
+func.func @linear_sparse_nm_row_mismatch(%input: tensor<1x4x8xf32>, %values: tensor<16x4xf32>, %indices: tensor<15x1xi8>) {
+  // expected-error @+1 {{expects 16 rows of indices, got 15}}
+  %out = tvc.linear %input, %values, %indices structure(#tvc.sparse_nm<n = 2, m = 4>) : (tensor<1x4x8xf32>, tensor<16x4xf32>, tensor<15x1xi8>) -> tensor<1x4x16xf32>
   return
 }
 

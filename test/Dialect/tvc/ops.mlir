@@ -83,6 +83,23 @@ func.func @linear_dense(%x: tensor<1x?x8xf32>, %weight: tensor<24x8xf32>, %bias:
 
 // -----
 
+/// A 2:4 sparse weight: compressed values [out, in/2] and index bytes
+/// [out, in/8]; the output width comes from the values.
+// CHECK-LABEL: func.func @linear_sparse_2to4
+func.func @linear_sparse_2to4(%x: tensor<1x?x16xf32>, %values: tensor<24x8xf32>, %indices: tensor<24x2xi8>) -> tensor<1x?x24xf32> {
+  // CHECK: tvc.linear %{{.*}}, %{{.*}}, %{{.*}} structure(#tvc.sparse_nm<n = 2, m = 4>) : (tensor<1x?x16xf32>, tensor<24x8xf32>, tensor<24x2xi8>) -> tensor<1x?x24xf32>
+  %y = tvc.linear %x, %values, %indices structure(#tvc.sparse_nm<n = 2, m = 4>) : (tensor<1x?x16xf32>, tensor<24x8xf32>, tensor<24x2xi8>) -> tensor<1x?x24xf32>
+  return %y : tensor<1x?x24xf32>
+}
+
+// -----
+
+/// Index weights are integer globals.
+// CHECK: tvc.global @indices : tensor<2x1xi8> = dense<{{\[}}[7], [-28]]> : tensor<2x1xi8>
+tvc.global @indices : tensor<2x1xi8> = dense<[[7], [-28]]> : tensor<2x1xi8>
+
+// -----
+
 /// A Conv1D-layout ([in, out]) weight, as in Hugging Face GPT-2.
 // CHECK-LABEL: func.func @linear_dense_in_out
 func.func @linear_dense_in_out(%x: tensor<1x?x8xf32>, %weight: tensor<8x24xf32>) -> tensor<1x?x24xf32> {
