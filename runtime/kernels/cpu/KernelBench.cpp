@@ -12,12 +12,14 @@
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/api/tvc_sampling.h"
 #include "runtime/kernels/cpu/Linear.h"
+#include "runtime/kernels/cpu/Sparse24.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -44,26 +46,26 @@ template <typename Call> double medianMs(Call call) {
   return times[times.size() / 2];
 }
 
-/// Median milliseconds of `a` and of `b`, called alternately over about
-/// 400 ms after warm-up, so that both see the same load on a shared machine.
-template <typename CallA, typename CallB>
-std::pair<double, double> medianMsInterleaved(CallA a, CallB b) {
-  for (double start = nowMs(); nowMs() - start < 50;) {
-    a();
-    b();
+/// Median milliseconds of each of `calls`, called in turn over about 400 ms
+/// after warm-up, so that all see the same load on a shared machine.
+std::vector<double>
+medianMsInterleaved(const std::vector<std::function<void()>> &calls) {
+  for (double start = nowMs(); nowMs() - start < 50;)
+    for (const auto &call : calls)
+      call();
+  std::vector<std::vector<double>> times(calls.size());
+  for (double start = nowMs(); times[0].size() < 5 || nowMs() - start < 400;)
+    for (size_t i = 0; i < calls.size(); ++i) {
+      double t0 = nowMs();
+      calls[i]();
+      times[i].push_back(nowMs() - t0);
+    }
+  std::vector<double> medians;
+  for (std::vector<double> &series : times) {
+    std::sort(series.begin(), series.end());
+    medians.push_back(series[series.size() / 2]);
   }
-  std::vector<double> timesA, timesB;
-  for (double start = nowMs(); timesA.size() < 5 || nowMs() - start < 400;) {
-    double t0 = nowMs();
-    a();
-    double t1 = nowMs();
-    b();
-    timesA.push_back(t1 - t0);
-    timesB.push_back(nowMs() - t1);
-  }
-  std::sort(timesA.begin(), timesA.end());
-  std::sort(timesB.begin(), timesB.end());
-  return {timesA[timesA.size() / 2], timesB[timesB.size() / 2]};
+  return medians;
 }
 
 std::vector<float> randomFloats(size_t count) {
@@ -143,19 +145,26 @@ void benchColdSparse24(int64_t n, int64_t k) {
   std::vector<float> dense(copies * n * k, 0.5f);
   std::vector<float> x = randomFloats(k), bias = randomFloats(n), y(n);
   int64_t nextSparse = 0, nextDense = 0;
-  auto [sparse, gemv] = medianMsInterleaved(
+  auto sparseParams = [&] {
+    int64_t copy = nextSparse++ % w.copies;
+    return tvc_linear_2to4_f32_params_t{x.data(),
+                                        w.values.data() + copy * half,
+                                        w.indices.data() + copy * indexBytes,
+                                        bias.data(),
+                                        y.data(),
+                                        1,
+                                        n,
+                                        k,
+                                        TVC_LINEAR_HAS_BIAS};
+  };
+  std::vector<double> ms = medianMsInterleaved({
       [&] {
-        int64_t copy = nextSparse++ % w.copies;
-        tvc_linear_2to4_f32_params_t p = {x.data(),
-                                          w.values.data() + copy * half,
-                                          w.indices.data() + copy * indexBytes,
-                                          bias.data(),
-                                          y.data(),
-                                          1,
-                                          n,
-                                          k,
-                                          TVC_LINEAR_HAS_BIAS};
+        tvc_linear_2to4_f32_params_t p = sparseParams();
         tvc_kernel_linear_2to4_f32(&p);
+      },
+      [&] {
+        tvc::runtime::gemv2to4F32(sparseParams(),
+                                  tvc::runtime::Sparse24Code::Avx2);
       },
       [&] {
         tvc_linear_f32_params_t p = {
@@ -164,12 +173,14 @@ void benchColdSparse24(int64_t n, int64_t k) {
             1,           n,
             k,           TVC_LINEAR_HAS_BIAS};
         tvc_kernel_linear_f32(&p);
-      });
+      },
+  });
   double bytes = 4.0 * half + indexBytes;
-  std::printf("2:4 cold  m=1    n=%-6lld k=%-5lld %9.3f ms %7.1f GB/s   "
-              "dense %9.3f ms %7.1f GB/s   speedup %5.2fx\n",
-              (long long)n, (long long)k, sparse, bytes / sparse / 1e6, gemv,
-              4.0 * n * k / gemv / 1e6, gemv / sparse);
+  std::printf("2:4 cold  m=1    n=%-6lld k=%-5lld %8.3f ms %5.1f GB/s "
+              "(AVX2 copy %8.3f ms)  dense %8.3f ms %5.1f GB/s  speedup "
+              "%5.2fx\n",
+              (long long)n, (long long)k, ms[0], bytes / ms[0] / 1e6, ms[1],
+              ms[2], 4.0 * n * k / ms[2] / 1e6, ms[2] / ms[0]);
 }
 
 /// Prefill (m rows) through the 2:4 kernel next to the dense kernel on the
@@ -185,9 +196,10 @@ void benchSparse24(int64_t m, int64_t n, int64_t k) {
       k,        TVC_LINEAR_HAS_BIAS};
   tvc_linear_f32_params_t dp = {
       x.data(), dense.data(), bias.data(), y.data(), m, n, k, 1};
-  auto [sparse, gemm] =
-      medianMsInterleaved([&] { tvc_kernel_linear_2to4_f32(&sp); },
-                          [&] { tvc_kernel_linear_f32(&dp); });
+  std::vector<double> ms =
+      medianMsInterleaved({[&] { tvc_kernel_linear_2to4_f32(&sp); },
+                           [&] { tvc_kernel_linear_f32(&dp); }});
+  double sparse = ms[0], gemm = ms[1];
   std::printf("2:4       m=%-4lld n=%-6lld k=%-5lld %9.3f ms %7.1f GFLOP/s "
               "dense %9.3f ms %7.1f GFLOP/s speedup %5.2fx\n",
               (long long)m, (long long)n, (long long)k, sparse,

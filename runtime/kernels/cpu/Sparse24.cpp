@@ -6,19 +6,23 @@
 //
 //   m = 1 (decode): memory-bound, and the compressed form is 2.125 bytes per
 //     dense weight instead of 4, so a GEMV that reads it once and never
-//     expands it. A task of the runtime's pool takes a range of output rows,
-//     four at a time so each load of x serves four rows. Within a row, eight
-//     values (four groups, 16 x's) are one vector: the x's each value needs
-//     are picked from registers by vpermilps, whose lane selector is the low
-//     two bits of each 32-bit lane, so the positions need no masking: the
+//     expands it. A task of the runtime's pool takes a range of output rows
+//     and reads them one after the other, one address stream with software
+//     prefetch 2 KiB ahead (two or four rows at a time, sharing the loads of
+//     x, measured 1.2-1.5x slower: four streams of a cold [n,k/2] array
+//     prefetch worse than one; the picks are far from the limit). Within a row,
+//     eight values (four groups, 16 x's) are one vector: the x's each value
+//     needs are picked from registers by vpermilps, whose lane selector is the
+//     low two bits of each 32-bit lane, so the positions need no masking: the
 //     index bytes broadcast and shifted right by 0, 2, .., 14 already are
 //     the selectors. vpermilps picks within 128-bit halves, so x is split
 //     into [group 0 | group 2] and [group 1 | group 3] halves and the two
 //     picks are blended. Where the CPU has AVX-512, sixteen values (eight
 //     groups) pick from two registers of 16 x's with one vpermt2ps instead
-//     (about a third of the instructions per value: faster in the
-//     cold-weight benchmark, docs/Blas.md). Chosen at run time: AVX-512,
-//     else AVX2+FMA, else a scalar baseline.
+//     (about a third of the instructions per value: 1.35x the AVX2 loops on
+//     weights in cache, about even with them from memory). Chosen at run
+//     time: AVX-512, else AVX2+FMA, else a scalar baseline. docs/Blas.md has
+//     the measurements.
 //   m > 1 (prefill): compute-bound; the pool splits the n output rows into
 //     slices, each slice expands its rows into a dense per-thread buffer
 //     (grow-only) and calls single-threaded dnnl_sgemm ('N','T') on them,
@@ -46,10 +50,12 @@ constexpr int64_t kTasksPerThread = 4;
 /// Below this many dense-equivalent weights one thread does the GEMV alone:
 /// waking the pool costs about as much as reading them.
 constexpr int64_t kMinParallelWeights = int64_t(1) << 16;
-/// Output rows the GEMV computes together.
-constexpr int64_t kRowBlock = 4;
-/// How far ahead (floats) the GEMV asks for each row's next values.
-constexpr int64_t kPrefetch = 64;
+/// Output rows the GEMV computes together: one (a single stream of values
+/// per thread) measured fastest, two and four slower.
+constexpr int64_t kRowBlock = 1;
+/// How far ahead (floats) the GEMV asks for the next values: 2 KiB measured
+/// best (1 KiB close; 256 bytes slower than none).
+constexpr int64_t kPrefetch = 512;
 
 /// GEMM slices: a multiple of this many output rows, at least kMinSliceRows,
 /// and below kMinParallelWork multiply-adds (dense-equivalent) one slice.
@@ -124,8 +130,8 @@ TVC_AVX2 void gemvBlockAvx2(const tvc_linear_2to4_f32_params_t &p,
   }
   const __m256i shiftLo = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
   const __m256i shiftHi = _mm256_setr_epi32(16, 18, 20, 22, 24, 26, 28, 30);
-  // One accumulator per row: four rows are enough independent chains, and
-  // more registers would spill.
+  // One accumulator per row: the loop waits on memory, not on the FMAs (and
+  // with four rows, more registers would spill).
   __m256 acc[Rows];
   for (int r = 0; r < Rows; ++r)
     acc[r] = _mm256_setzero_ps();
