@@ -130,11 +130,11 @@ TVC_AVX2 void gemvBlockAvx2(const tvc_linear_2to4_f32_params_t &p,
   }
   const __m256i shiftLo = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
   const __m256i shiftHi = _mm256_setr_epi32(16, 18, 20, 22, 24, 26, 28, 30);
-  // One accumulator per row: the loop waits on memory, not on the FMAs (and
-  // with four rows, more registers would spill).
-  __m256 acc[Rows];
+  // Two accumulators per row, so that a row's FMAs do not wait on each other
+  // when the weights are in cache.
+  __m256 acc[Rows], acc2[Rows];
   for (int r = 0; r < Rows; ++r)
-    acc[r] = _mm256_setzero_ps();
+    acc[r] = acc2[r] = _mm256_setzero_ps();
   const float *x = p.x;
   int64_t g = 0;
   // Eight groups: 32 x's, 16 values and 4 index bytes per row.
@@ -154,8 +154,8 @@ TVC_AVX2 void gemvBlockAvx2(const tvc_linear_2to4_f32_params_t &p,
       __m256 w0 = pickAvx2(lo0, hi0, _mm256_srlv_epi32(all, shiftLo));
       __m256 w1 = pickAvx2(lo1, hi1, _mm256_srlv_epi32(all, shiftHi));
       acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(values[r] + 2 * g), w0, acc[r]);
-      acc[r] =
-          _mm256_fmadd_ps(_mm256_loadu_ps(values[r] + 2 * g + 8), w1, acc[r]);
+      acc2[r] =
+          _mm256_fmadd_ps(_mm256_loadu_ps(values[r] + 2 * g + 8), w1, acc2[r]);
     }
   }
   // Four groups: 16 x's, 8 values and 2 index bytes per row.
@@ -173,8 +173,8 @@ TVC_AVX2 void gemvBlockAvx2(const tvc_linear_2to4_f32_params_t &p,
     g += 4;
   }
   for (int r = 0; r < Rows; ++r) {
-    float sum =
-        sumLanesAvx2(acc[r]) + dotGroups(x, values[r], indices[r], g, groups);
+    float sum = sumLanesAvx2(_mm256_add_ps(acc[r], acc2[r])) +
+                dotGroups(x, values[r], indices[r], g, groups);
     p.y[j + r] = bias ? sum + bias[j + r] : sum;
   }
 }
@@ -191,6 +191,31 @@ __attribute__((target("avx2,fma"))) void gemvRowsAvx2(const GemvJob &job,
 #define TVC_AVX512                                                             \
   __attribute__((target("avx512f,avx512vl,avx2,fma"), always_inline)) inline
 
+/// Eight groups (32 x's, 16 values and 4 index bytes per row) of rows
+/// `values`/`indices`, added into acc.
+template <int Rows>
+TVC_AVX512 void stepAvx512(const float *x, const float *const *values,
+                           const uint8_t *const *indices, int64_t g,
+                           __m512 *acc) {
+  const __m512i shifts = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+                                           20, 22, 24, 26, 28, 30);
+  const __m512i groupBase = _mm512_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12, 16, 16,
+                                              20, 20, 24, 24, 28, 28);
+  const __m512i three = _mm512_set1_epi32(3);
+  __m512 x0 = _mm512_loadu_ps(x + 4 * g), x1 = _mm512_loadu_ps(x + 4 * g + 16);
+  for (int r = 0; r < Rows; ++r) {
+    __builtin_prefetch(values[r] + 2 * g + kPrefetch);
+    uint32_t bits;
+    std::memcpy(&bits, indices[r] + g / 2, sizeof(bits));
+    __m512i fields = _mm512_srlv_epi32(_mm512_set1_epi32(int(bits)), shifts);
+    // (fields & 3) | groupBase.
+    __m512i selector =
+        _mm512_ternarylogic_epi32(fields, three, groupBase, 0xEA);
+    __m512 w = _mm512_permutex2var_ps(x0, selector, x1);
+    acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(values[r] + 2 * g), w, acc[r]);
+  }
+}
+
 /// Rows [j, j + Rows) of the GEMV with 16-lane vectors: the 16 values of
 /// eight groups pick their x's from two registers of 16 x's with one
 /// vpermt2ps, whose selector (five bits: 4 * group + position) comes from
@@ -205,30 +230,20 @@ TVC_AVX512 void gemvBlockAvx512(const tvc_linear_2to4_f32_params_t &p,
     values[r] = p.values + (j + r) * half;
     indices[r] = p.indices + (j + r) * indexBytes;
   }
-  const __m512i shifts = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
-                                           20, 22, 24, 26, 28, 30);
-  const __m512i groupBase = _mm512_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12, 16, 16,
-                                              20, 20, 24, 24, 28, 28);
-  const __m512i three = _mm512_set1_epi32(3);
-  __m512 acc[Rows];
+  // Two accumulators per row (alternate steps of eight groups), so that a
+  // row's FMAs do not wait on each other when the weights are in cache.
+  __m512 acc[2][Rows];
   for (int r = 0; r < Rows; ++r)
-    acc[r] = _mm512_setzero_ps();
+    acc[0][r] = acc[1][r] = _mm512_setzero_ps();
   const float *x = p.x;
   int64_t g = 0;
-  for (; g + 8 <= groups; g += 8) {
-    __m512 x0 = _mm512_loadu_ps(x + 4 * g),
-           x1 = _mm512_loadu_ps(x + 4 * g + 16);
-    for (int r = 0; r < Rows; ++r) {
-      __builtin_prefetch(values[r] + 2 * g + kPrefetch);
-      uint32_t bits;
-      std::memcpy(&bits, indices[r] + g / 2, sizeof(bits));
-      __m512i fields = _mm512_srlv_epi32(_mm512_set1_epi32(int(bits)), shifts);
-      // (fields & 3) | groupBase.
-      __m512i selector =
-          _mm512_ternarylogic_epi32(fields, three, groupBase, 0xEA);
-      __m512 w = _mm512_permutex2var_ps(x0, selector, x1);
-      acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(values[r] + 2 * g), w, acc[r]);
-    }
+  for (; g + 16 <= groups; g += 16) {
+    stepAvx512<Rows>(x, values, indices, g, acc[0]);
+    stepAvx512<Rows>(x, values, indices, g + 8, acc[1]);
+  }
+  if (g + 8 <= groups) {
+    stepAvx512<Rows>(x, values, indices, g, acc[0]);
+    g += 8;
   }
   __m256 tail[Rows];
   for (int r = 0; r < Rows; ++r)
@@ -248,7 +263,8 @@ TVC_AVX512 void gemvBlockAvx512(const tvc_linear_2to4_f32_params_t &p,
     g += 4;
   }
   for (int r = 0; r < Rows; ++r) {
-    float sum = _mm512_reduce_add_ps(acc[r]) + sumLanesAvx2(tail[r]) +
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[0][r], acc[1][r])) +
+                sumLanesAvx2(tail[r]) +
                 dotGroups(x, values[r], indices[r], g, groups);
     p.y[j + r] = bias ? sum + bias[j + r] : sum;
   }
