@@ -28,9 +28,11 @@ void gemv2to4F32(const tvc_linear_2to4_f32_params_t &params,
 
 /// y = x * W^T + bias for validated parameters with m >= 1, n >= 1 and
 /// k >= 4: slices of output rows on the pool, each decompressed into a
-/// per-thread buffer and multiplied by one single-threaded dnnl_sgemm call.
-/// TVC_INTERNAL when oneDNN reports an error.
-tvc_status_t gemm2to4F32(const tvc_linear_2to4_f32_params_t &params);
+/// per-thread buffer (with AVX2 where the CPU has it and `code` allows) and
+/// multiplied by one single-threaded dnnl_sgemm call. TVC_INTERNAL when
+/// oneDNN reports an error.
+tvc_status_t gemm2to4F32(const tvc_linear_2to4_f32_params_t &params,
+                         Sparse24Code code = Sparse24Code::Detected);
 
 } // namespace tvc::runtime
 

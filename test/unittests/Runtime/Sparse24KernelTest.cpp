@@ -35,6 +35,8 @@ enum class Path {
   BaselineGemv,
   /// The decompress-and-GEMM path, for any m.
   Gemm,
+  /// The same with the baseline decompression.
+  GemmBaseline,
 };
 
 /// How the index bytes are drawn.
@@ -109,6 +111,11 @@ void checkSparse(const SparseCase &c, Path path = Path::Entry,
   case Path::Gemm:
     ASSERT_EQ(tvc::runtime::gemm2to4F32(params), TVC_OK);
     break;
+  case Path::GemmBaseline:
+    ASSERT_EQ(
+        tvc::runtime::gemm2to4F32(params, tvc::runtime::Sparse24Code::Baseline),
+        TVC_OK);
+    break;
   }
   params.y = expected.data();
   tvc::runtime::reference::linear2to4F32(params);
@@ -175,6 +182,19 @@ TEST(Sparse24Kernel, Prefill) {
     checkSparse({1, 1031, 132, flags}, Path::Gemm);
   }
   checkSparse({128, 3072, 768, TVC_LINEAR_HAS_BIAS});
+}
+
+/// Every group count of the decompression (an odd one leaves a group
+/// without a partner byte nibble), with the AVX2 decompression where the CPU
+/// has it and with the baseline one.
+TEST(Sparse24Kernel, PrefillDecompressionEdges) {
+  for (Path path : {Path::Gemm, Path::GemmBaseline})
+    for (int64_t flags : kBothFlags) {
+      for (int64_t k = 4; k <= 36; k += 4)
+        checkSparse({3, 5, k, flags}, path);
+      checkSparse({20, 300, 516, flags}, path);
+      checkSparse({20, 300, 516, flags}, path, Positions::Sorted);
+    }
 }
 
 /// Both positions of a group the same (the kept values add up), and every
