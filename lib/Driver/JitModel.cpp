@@ -72,6 +72,15 @@ extern "C" tvc_status_t profiledLinear(const tvc_linear_f32_params_t *params) {
 }
 
 extern "C" tvc_status_t
+profiledLinear2to4(const tvc_linear_2to4_f32_params_t *params) {
+  uint64_t start = nowNs();
+  tvc_status_t status = tvc_kernel_linear_2to4_f32(params);
+  profileCounters.linearNs += nowNs() - start;
+  ++profileCounters.linearCalls;
+  return status;
+}
+
+extern "C" tvc_status_t
 profiledAttention(const tvc_attention_f32_params_t *params) {
   uint64_t start = nowNs();
   tvc_status_t status = tvc_kernel_attention_f32(params);
@@ -205,6 +214,9 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
     add("tvc_kernel_linear_f32",
         profile ? reinterpret_cast<void *>(&profiledLinear)
                 : reinterpret_cast<void *>(&tvc_kernel_linear_f32));
+    add("tvc_kernel_linear_2to4_f32",
+        profile ? reinterpret_cast<void *>(&profiledLinear2to4)
+                : reinterpret_cast<void *>(&tvc_kernel_linear_2to4_f32));
     add("tvc_kernel_attention_f32",
         profile ? reinterpret_cast<void *>(&profiledAttention)
                 : reinterpret_cast<void *>(&tvc_kernel_attention_f32));

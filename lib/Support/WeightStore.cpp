@@ -9,6 +9,8 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 
@@ -75,16 +77,15 @@ llvm::Expected<SafeTensorsFile *> WeightStore::getFile(StringRef file) {
 
 /// Checks a stored tensor against the declared type.
 static llvm::Error checkLayout(StringRef what, DType dtype,
-                               ArrayRef<int64_t> shape,
-                               RankedTensorType type) {
+                               ArrayRef<int64_t> shape, RankedTensorType type) {
   std::optional<DType> expected = getDTypeForElementType(type.getElementType());
   if (!expected)
     return llvm::createStringError(
         llvm::formatv("{0}: element type has no safetensors dtype", what));
   if (*expected != dtype)
-    return llvm::createStringError(llvm::formatv(
-        "{0}: stored as {1}, declared as {2}", what, getDTypeName(dtype),
-        getDTypeName(*expected)));
+    return llvm::createStringError(
+        llvm::formatv("{0}: stored as {1}, declared as {2}", what,
+                      getDTypeName(dtype), getDTypeName(*expected)));
   if (type.getShape() != shape) {
     std::string stored, declared;
     llvm::raw_string_ostream storedOs(stored), declaredOs(declared);
@@ -97,16 +98,15 @@ static llvm::Error checkLayout(StringRef what, DType dtype,
   return llvm::Error::success();
 }
 
-llvm::Expected<WeightView>
-WeightStore::readExternal(ExternalWeightAttr attr, RankedTensorType type) {
+llvm::Expected<WeightView> WeightStore::readExternal(ExternalWeightAttr attr,
+                                                     RankedTensorType type) {
   auto file = getFile(attr.getFile());
   if (!file)
     return file.takeError();
   const TensorInfo *info = (*file)->lookup(attr.getKey());
   if (!info)
-    return llvm::createStringError(
-        llvm::formatv("{0}: no tensor named '{1}'", (*file)->getPath(),
-                      attr.getKey()));
+    return llvm::createStringError(llvm::formatv(
+        "{0}: no tensor named '{1}'", (*file)->getPath(), attr.getKey()));
   std::string what =
       llvm::formatv("{0}: tensor '{1}'", (*file)->getPath(), attr.getKey());
   if (llvm::Error error = checkLayout(what, info->dtype, info->shape, type))
@@ -120,8 +120,8 @@ llvm::Expected<WeightView> WeightStore::read(GlobalOp global) {
   if (auto external = dyn_cast<ExternalWeightAttr>(global.getValue())) {
     auto view = readExternal(external, type);
     if (!view)
-      return llvm::createStringError(llvm::formatv(
-          "{0}: {1}", name, llvm::toString(view.takeError())));
+      return llvm::createStringError(
+          llvm::formatv("{0}: {1}", name, llvm::toString(view.takeError())));
     return view;
   }
 
@@ -135,14 +135,14 @@ llvm::Expected<WeightView> WeightStore::read(GlobalOp global) {
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(global.getValue())) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
     if (!blob)
-      return llvm::createStringError(llvm::formatv(
-          "{0}: resource '{1}' has no data", name,
-          resource.getRawHandle().getKey()));
+      return llvm::createStringError(
+          llvm::formatv("{0}: resource '{1}' has no data", name,
+                        resource.getRawHandle().getKey()));
     ArrayRef<char> data = blob->getData();
     if (data.size() != totalBytes)
-      return llvm::createStringError(llvm::formatv(
-          "{0}: resource holds {1} bytes, the type needs {2}", name,
-          data.size(), totalBytes));
+      return llvm::createStringError(
+          llvm::formatv("{0}: resource holds {1} bytes, the type needs {2}",
+                        name, data.size(), totalBytes));
     return WeightView{*dtype, SmallVector<int64_t, 4>(type.getShape()), data};
   }
 
@@ -165,4 +165,77 @@ llvm::Expected<WeightView> WeightStore::read(GlobalOp global) {
 
   return llvm::createStringError(
       llvm::formatv("{0}: unsupported weight value kind", name));
+}
+
+//===----------------------------------------------------------------------===//
+// WeightWriter
+//===----------------------------------------------------------------------===//
+
+WeightWriter::WeightWriter(ModuleOp module, std::string file,
+                           std::string baseDir)
+    : module(module), file(std::move(file)), baseDir(std::move(baseDir)) {}
+
+WeightWriter::~WeightWriter() = default;
+
+GlobalOp WeightWriter::create(StringRef name, RankedTensorType type,
+                              ArrayRef<char> bytes) {
+  // A unique symbol: the name itself, else the name with a counter.
+  std::string unique = name.str();
+  for (int suffix = 1; module.lookupSymbol(unique); ++suffix)
+    unique = (name + "_" + llvm::Twine(suffix)).str();
+  Attribute value;
+  if (file.empty()) {
+    value = DenseResourceElementsAttr::get(
+        type, unique,
+        HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(double)));
+  } else {
+    std::optional<DType> dtype = getDTypeForElementType(type.getElementType());
+    // Callers create float and integer weights only, which all have one.
+    assert(dtype && "weight element type without a safetensors dtype");
+    pending.push_back({unique, *dtype, SmallVector<int64_t, 4>(type.getShape()),
+                       std::vector<char>(bytes.begin(), bytes.end())});
+    value = ExternalWeightAttr::get(module.getContext(), file, unique);
+  }
+  OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+  return GlobalOp::create(builder, module.getLoc(), unique, type, value);
+}
+
+llvm::Error WeightWriter::commit() {
+  if (file.empty() || pending.empty())
+    return llvm::Error::success();
+  std::vector<TensorToWrite> tensors;
+  tensors.reserve(pending.size());
+  for (const Pending &tensor : pending)
+    tensors.push_back(
+        {tensor.key, tensor.dtype, tensor.shape,
+         ArrayRef<char>(tensor.bytes.data(), tensor.bytes.size())});
+  std::string path;
+  if (baseDir.empty() || llvm::sys::path::is_absolute(file)) {
+    path = file;
+  } else {
+    SmallString<256> joined(baseDir);
+    llvm::sys::path::append(joined, file);
+    path = std::string(joined);
+  }
+  // Never over an input: refuse a file that the module's other weights
+  // are read from.
+  llvm::StringSet<> written;
+  for (const Pending &tensor : pending)
+    written.insert(tensor.key);
+  for (GlobalOp global : module.getOps<GlobalOp>()) {
+    auto external = dyn_cast<ExternalWeightAttr>(global.getValue());
+    if (!external || written.contains(global.getSymName()))
+      continue;
+    std::string read = external.getFile().str();
+    if (!baseDir.empty() && !llvm::sys::path::is_absolute(read)) {
+      SmallString<256> joined(baseDir);
+      llvm::sys::path::append(joined, read);
+      read = std::string(joined);
+    }
+    if (read == path || llvm::sys::fs::equivalent(read, path))
+      return llvm::createStringError(llvm::formatv(
+          "refusing to write new weights to '{0}': @{1} is read from it", path,
+          global.getSymName()));
+  }
+  return writeSafeTensors(path, tensors, {{"format", "pt"}});
 }

@@ -66,6 +66,42 @@ private:
   std::vector<std::unique_ptr<std::vector<char>>> expandedSplats;
 };
 
+/// Creates the new weights of a pass that rewrites them (pruning, merging):
+/// each becomes a tvc.global with a fresh name at the end of the module.
+/// Without a file the bytes go inline, as `dense_resource` blobs owned by the
+/// context; with a file they are kept until commit() writes them all to one
+/// safetensors file (atomically, never over an input) and the globals name it
+/// in `#tvc.external`, so the textual IR of a large model stays small.
+class WeightWriter {
+public:
+  /// `file`: the safetensors file to write, empty for inline weights; a
+  /// relative name is written relative to `baseDir` and recorded as given,
+  /// like the names the importers record.
+  WeightWriter(ModuleOp module, std::string file = "",
+               std::string baseDir = "");
+  ~WeightWriter();
+
+  /// Adds a global named `name` (made unique in the module) of `type` holding
+  /// `bytes`, which must be the type's size in bytes.
+  GlobalOp create(llvm::StringRef name, RankedTensorType type,
+                  llvm::ArrayRef<char> bytes);
+
+  /// Writes the file (no-op inline). Call once, after every create().
+  llvm::Error commit();
+
+private:
+  ModuleOp module;
+  std::string file;
+  std::string baseDir;
+  struct Pending {
+    std::string key;
+    DType dtype;
+    llvm::SmallVector<int64_t, 4> shape;
+    std::vector<char> bytes;
+  };
+  std::vector<Pending> pending;
+};
+
 } // namespace mlir::tvc
 
 #endif // TVC_LIB_SUPPORT_WEIGHTSTORE_H

@@ -39,6 +39,60 @@ def TvcCheckWeights : Pass<"tvc-check-weights", "::mlir::ModuleOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Pruning
+//===----------------------------------------------------------------------===//
+
+def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
+  let summary = "Prune the weights of linear maps (N:M semi-structured)";
+  let description = [{
+    Rewrites dense f32 `tvc.linear` weights (either layout) that are read
+    from a `tvc.global` into the 2:4 semi-structured form: in every group of
+    four consecutive weights of a row along the input dimension, the two of
+    largest magnitude are kept (the earlier one on a tie). The result is a
+    `#tvc.sparse_nm<n = 2, m = 4>` linear over two new globals, the kept
+    values `[out, in/2]` and the position indices `[out, in/8]` (i8), which
+    lower to the runtime's 2:4 kernel. A global no other op reads any more
+    is erased. The LM head (`tvc.lm_head`) is never pruned. With
+    `format=masked` the pruned matrix stays a dense weight (same layout)
+    with zeros in place of the dropped values: the same function through
+    the dense kernel, for accuracy studies and for targets where the sparse
+    kernel is not faster.
+
+    Skipped quietly (with a remark under `report`): linears whose weight is
+    not a `tvc.global`, not f32, already structured, whose input width is
+    not a multiple of 4, or outside `layers`. New weights go inline
+    (`dense_resource`) or, with `weights-file`, into one safetensors file
+    written atomically at the end (never one the module reads).
+
+    ```mlir
+    %w = tvc.weight @fc : tensor<64x32xf32>
+    %y = tvc.linear %x, %w : (tensor<1x8x32xf32>, tensor<64x32xf32>) -> ...
+    // becomes
+    %v = tvc.weight @fc.2to4_values : tensor<64x16xf32>
+    %i = tvc.weight @fc.2to4_indices : tensor<64x4xi8>
+    %y = tvc.linear %x, %v, %i structure(#tvc.sparse_nm<n = 2, m = 4>) ...
+    ```
+  }];
+  let options = [
+    Option<"pattern", "pattern", "std::string", /*default=*/"\"2:4\"",
+           "N:M pattern to prune to (only 2:4 has a compressed form)">,
+    ListOption<"layers", "layers", "int64_t",
+               "Indices of the tvc.layer ops whose linears are pruned "
+               "(default: every linear)">,
+    Option<"format", "format", "std::string", /*default=*/"\"compressed\"",
+           "compressed: #tvc.sparse_nm values + indices (the 2:4 kernel); "
+           "masked: the same pruned matrix as a dense weight with zeros "
+           "(the dense kernel)">,
+    Option<"weightsFile", "weights-file", "std::string", /*default=*/"\"\"",
+           "Safetensors file for the new weights (default: inline)">,
+    Option<"baseDir", "base-dir", "std::string", /*default=*/"\"\"",
+           "Directory that relative weight file names are resolved against">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per linear (pruned or why not) and a summary">,
+  ];
+}
+
+//===----------------------------------------------------------------------===//
 // Structure
 //===----------------------------------------------------------------------===//
 

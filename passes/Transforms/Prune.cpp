@@ -1,0 +1,301 @@
+//===- Prune.cpp - tvc-prune ----------------------------------------------===//
+//
+// N:M semi-structured pruning of linear weights by magnitude: every dense
+// f32 tvc.linear whose weight is a tvc.global becomes a 2:4 #tvc.sparse_nm
+// linear over two new globals (kept values, position indices) written
+// through the WeightWriter. The compressed layout is [out, in] whatever the
+// original layout, because the 2:4 kernel walks rows of the reduction
+// dimension. Linears that do not qualify stay as they are.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Transforms/Passes.h"
+
+#include "dialects/tvc/IR/TvcOps.h"
+#include "lib/Support/WeightStore.h"
+
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace mlir::tvc {
+#define GEN_PASS_DEF_TVCPRUNE
+#include "passes/Transforms/Passes.h.inc"
+} // namespace mlir::tvc
+
+using namespace mlir;
+using namespace mlir::tvc;
+
+namespace {
+
+/// The compressed 2:4 form of one weight matrix (see #tvc.sparse_nm).
+struct Compressed2to4 {
+  std::vector<float> values;
+  std::vector<uint8_t> indices;
+};
+
+/// Keeps the two weights of largest magnitude of each group of four along
+/// the input dimension of `weights` ([out, in] or [in, out] row-major).
+Compressed2to4 compress2to4(const char *weights, int64_t out, int64_t in,
+                            bool inOut) {
+  int64_t groups = in / 4, indexBytes = (in + 7) / 8;
+  Compressed2to4 result;
+  result.values.resize(out * groups * 2);
+  result.indices.assign(out * indexBytes, 0);
+  auto weightAt = [&](int64_t row, int64_t col) {
+    float value;
+    int64_t element = inOut ? col * out + row : row * in + col;
+    std::memcpy(&value, weights + element * sizeof(float), sizeof(float));
+    return value;
+  };
+  for (int64_t row = 0; row < out; ++row) {
+    for (int64_t group = 0; group < groups; ++group) {
+      float group4[4];
+      for (int position = 0; position < 4; ++position)
+        group4[position] = weightAt(row, 4 * group + position);
+      // The largest magnitude, then the largest of the rest; the earlier
+      // position wins a tie, so equal weights prune deterministically.
+      int first = 0;
+      for (int position = 1; position < 4; ++position)
+        if (std::fabs(group4[position]) > std::fabs(group4[first]))
+          first = position;
+      int second = first == 0 ? 1 : 0;
+      for (int position = 0; position < 4; ++position)
+        if (position != first &&
+            std::fabs(group4[position]) > std::fabs(group4[second]))
+          second = position;
+      int low = std::min(first, second), high = std::max(first, second);
+      float *kept = &result.values[(row * groups + group) * 2];
+      kept[0] = group4[low];
+      kept[1] = group4[high];
+      uint8_t nibble = static_cast<uint8_t>(low | (high << 2));
+      result.indices[row * indexBytes + group / 2] |=
+          static_cast<uint8_t>(nibble << (4 * (group % 2)));
+    }
+  }
+  return result;
+}
+
+/// The dense matrix `compressed` stands for, with zeros where weights were
+/// dropped, in the original layout.
+std::vector<float> expand2to4(const Compressed2to4 &compressed, int64_t out,
+                              int64_t in, bool inOut) {
+  int64_t groups = in / 4, indexBytes = (in + 7) / 8;
+  std::vector<float> dense(out * in, 0.0f);
+  for (int64_t row = 0; row < out; ++row)
+    for (int64_t group = 0; group < groups; ++group) {
+      uint8_t nibble =
+          compressed.indices[row * indexBytes + group / 2] >> (4 * (group % 2));
+      for (int slot = 0; slot < 2; ++slot) {
+        int64_t col = 4 * group + ((nibble >> (2 * slot)) & 3);
+        dense[inOut ? col * out + row : row * in + col] =
+            compressed.values[(row * groups + group) * 2 + slot];
+      }
+    }
+  return dense;
+}
+
+/// Parses "N:M".
+std::optional<std::pair<int64_t, int64_t>> parsePattern(StringRef pattern) {
+  auto [n, m] = pattern.split(':');
+  int64_t kept, group;
+  if (n.trim().getAsInteger(10, kept) || m.trim().getAsInteger(10, group))
+    return std::nullopt;
+  return std::make_pair(kept, group);
+}
+
+struct PrunePass : public tvc::impl::TvcPruneBase<PrunePass> {
+  using TvcPruneBase::TvcPruneBase;
+
+  void runOnOperation() override;
+
+private:
+  /// Why `linear` is left alone, or std::nullopt when it can be pruned.
+  std::optional<std::string> whyNotPruned(LinearOp linear,
+                                          SymbolTable &symbols) const;
+};
+
+std::optional<std::string> PrunePass::whyNotPruned(LinearOp linear,
+                                                   SymbolTable &symbols) const {
+  if (!isa<DenseStructureAttr>(linear.getStructure()))
+    return llvm::formatv("its weight is already structured ({0})",
+                         linear.getStructure())
+        .str();
+  if (!layers.empty()) {
+    auto layer = linear->getParentOfType<LayerOp>();
+    if (!layer || !llvm::is_contained(layers, int64_t(layer.getIndex())))
+      return std::string("it is outside the selected layers");
+  }
+  auto weight = linear.getWeights().front().getDefiningOp<WeightOp>();
+  if (!weight || !symbols.lookup<GlobalOp>(weight.getName()))
+    return std::string("its weight is not read from a tvc.global");
+  auto type = cast<RankedTensorType>(weight.getType());
+  if (!type.getElementType().isF32())
+    return llvm::formatv("its weight is {0}, not f32", type.getElementType())
+        .str();
+  int64_t in = type.getDimSize(
+      cast<DenseStructureAttr>(linear.getStructure()).getLayout() ==
+              WeightLayout::OutIn
+          ? 1
+          : 0);
+  if (in % 4 != 0)
+    return llvm::formatv("its input width {0} is not a multiple of 4", in)
+        .str();
+  return std::nullopt;
+}
+
+void PrunePass::runOnOperation() {
+  ModuleOp module = getOperation();
+  std::optional<std::pair<int64_t, int64_t>> nm = parsePattern(pattern);
+  if (!nm) {
+    module.emitError() << "tvc-prune: expects 'pattern' as N:M, e.g. 2:4, got '"
+                       << pattern << "'";
+    return signalPassFailure();
+  }
+  if (*nm != std::make_pair(int64_t(2), int64_t(4))) {
+    module.emitError() << "tvc-prune: pattern " << nm->first << ":"
+                       << nm->second
+                       << " is not supported; only 2:4 has a compressed form "
+                          "and a kernel";
+    return signalPassFailure();
+  }
+
+  bool masked = format == "masked";
+  if (!masked && format != "compressed") {
+    module.emitError() << "tvc-prune: expects 'format' compressed or masked, "
+                          "got '"
+                       << format << "'";
+    return signalPassFailure();
+  }
+
+  SymbolTable symbols(module);
+  WeightStore store(baseDir);
+  WeightWriter writer(module, weightsFile, baseDir);
+  MLIRContext *context = &getContext();
+  auto structure = SparseNMStructureAttr::get(context, 2, 4);
+  auto i8 = IntegerType::get(context, 8);
+
+  /// New globals per (original global, layout): a weight shared by several
+  /// linears is compressed once.
+  llvm::StringMap<std::pair<GlobalOp, GlobalOp>> compressed;
+  llvm::SetVector<GlobalOp> replaced;
+  int64_t pruned = 0, skipped = 0, bytesBefore = 0, bytesAfter = 0;
+
+  SmallVector<LinearOp> linears;
+  module.walk([&](LinearOp linear) { linears.push_back(linear); });
+  for (LinearOp linear : linears) {
+    if (std::optional<std::string> why = whyNotPruned(linear, symbols)) {
+      ++skipped;
+      if (report)
+        linear.emitRemark() << "not pruned: " << *why;
+      continue;
+    }
+    auto weight = linear.getWeights().front().getDefiningOp<WeightOp>();
+    auto global = symbols.lookup<GlobalOp>(weight.getName());
+    auto type = global.getTensorType();
+    bool inOut = cast<DenseStructureAttr>(linear.getStructure()).getLayout() ==
+                 WeightLayout::InOut;
+    int64_t out = type.getDimSize(inOut ? 1 : 0);
+    int64_t in = type.getDimSize(inOut ? 0 : 1);
+
+    std::string key = (global.getSymName() + (inOut ? ":in_out" : "")).str();
+    auto it = compressed.find(key);
+    if (it == compressed.end()) {
+      llvm::Expected<WeightView> view = store.read(global);
+      if (!view) {
+        linear.emitError() << "tvc-prune: " << llvm::toString(view.takeError());
+        return signalPassFailure();
+      }
+      Compressed2to4 form = compress2to4(view->bytes.data(), out, in, inOut);
+      GlobalOp values, indices;
+      if (masked) {
+        std::vector<float> dense = expand2to4(form, out, in, inOut);
+        values = writer.create(
+            (global.getSymName() + ".2to4_masked").str(), type,
+            ArrayRef<char>(reinterpret_cast<const char *>(dense.data()),
+                           dense.size() * sizeof(float)));
+        symbols.insert(values);
+      } else {
+        auto valuesType =
+            RankedTensorType::get({out, in / 2}, type.getElementType());
+        auto indicesType = RankedTensorType::get({out, (in + 7) / 8}, i8);
+        values = writer.create(
+            (global.getSymName() + ".2to4_values").str(), valuesType,
+            ArrayRef<char>(reinterpret_cast<const char *>(form.values.data()),
+                           form.values.size() * sizeof(float)));
+        indices = writer.create(
+            (global.getSymName() + ".2to4_indices").str(), indicesType,
+            ArrayRef<char>(reinterpret_cast<const char *>(form.indices.data()),
+                           form.indices.size()));
+        symbols.insert(values);
+        symbols.insert(indices);
+      }
+      it = compressed.try_emplace(key, values, indices).first;
+      // Bytes of each distinct weight once, however many linears read it.
+      bytesBefore += out * in * 4;
+      bytesAfter +=
+          masked ? out * in * 4 : out * (in / 2) * 4 + out * ((in + 7) / 8);
+    }
+    auto [values, indices] = it->second;
+
+    OpBuilder builder(linear);
+    Location loc = linear.getLoc();
+    int64_t before = out * in * 4;
+    if (masked) {
+      Value maskedValue = WeightOp::create(builder, loc, values.getTensorType(),
+                                           values.getSymName());
+      linear.getWeightsMutable()[0].set(maskedValue);
+      if (weight->use_empty())
+        weight.erase();
+      replaced.insert(global);
+      ++pruned;
+      if (report)
+        linear.emitRemark() << llvm::formatv(
+            "pruned to 2:4 (masked): @{0} [{1} x {2}], {3} of {4} weights "
+            "kept, stored dense",
+            global.getSymName(), out, in, out * in / 2, out * in);
+      continue;
+    }
+    Value valuesValue = WeightOp::create(builder, loc, values.getTensorType(),
+                                         values.getSymName());
+    Value indicesValue = WeightOp::create(builder, loc, indices.getTensorType(),
+                                          indices.getSymName());
+    auto sparse = LinearOp::create(
+        builder, loc, linear.getResult().getType(), linear.getInput(),
+        ValueRange{valuesValue, indicesValue}, linear.getBias(), structure);
+    sparse->setDiscardableAttrs(linear->getDiscardableAttrDictionary());
+    linear.replaceAllUsesWith(sparse.getResult());
+    linear.erase();
+    if (weight->use_empty())
+      weight.erase();
+    replaced.insert(global);
+
+    int64_t after = out * (in / 2) * 4 + out * ((in + 7) / 8);
+    ++pruned;
+    if (report)
+      sparse.emitRemark() << llvm::formatv(
+          "pruned to 2:4: @{0} [{1} x {2}], {3} of {4} weights kept, {5} -> "
+          "{6} bytes",
+          global.getSymName(), out, in, out * in / 2, out * in, before, after);
+  }
+
+  // Originals nothing reads any more (a tied weight may still be read).
+  for (GlobalOp global : replaced)
+    if (SymbolTable::symbolKnownUseEmpty(global, module))
+      global.erase();
+
+  if (llvm::Error error = writer.commit()) {
+    module.emitError() << "tvc-prune: " << llvm::toString(std::move(error));
+    return signalPassFailure();
+  }
+  if (report)
+    module.emitRemark() << llvm::formatv(
+        "tvc-prune: {0} linears pruned to 2:4{1}, {2} left alone; their "
+        "distinct weights {3} -> {4} bytes",
+        pruned, masked ? " (masked)" : "", skipped, bytesBefore, bytesAfter);
+}
+
+} // namespace
