@@ -74,18 +74,8 @@ if [[ $installed != "$ort_version" ]]; then
 fi
 
 # 2. The model, regenerated when the generator or its arguments change.
-mkdir -p "$scratch"
-stamp="$(sha256sum "$here/make_gpt2_124m.py" | cut -c1-16) layers=$layers"
-if [[ ! -f $scratch/stamp || $(cat "$scratch/stamp") != "$stamp" ]]; then
-  log "writing the model into $scratch (several minutes)"
-  rm -f "$scratch/stamp" "$scratch/model.mlir"
-  /usr/bin/python3 "$here/make_gpt2_124m.py" "$scratch" --layers "$layers" \
-    2> >(grep -v -e Warning -e warnings.warn >&2)
-  echo "$stamp" > "$scratch/stamp"
-fi
-if [[ ! -f $scratch/model.mlir ]]; then
-  "$tvc_import" "$scratch/hf" -o "$scratch/model.mlir"
-fi
+source "$here/gpt2_model.sh"
+gpt2_model "$scratch" "$layers" "$tvc_import"
 
 # 3. Both engines against PyTorch's logits (ONNX Runtime's check runs
 #    inside its first round).
