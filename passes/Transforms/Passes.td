@@ -52,7 +52,9 @@ def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
     `#tvc.sparse_nm<n = 2, m = 4>` linear over two new globals, the kept
     values `[out, in/2]` and the position indices `[out, in/8]` (i8), which
     lower to the runtime's 2:4 kernel. A global no other op reads any more
-    is erased. The LM head (`tvc.lm_head`) is never pruned. With
+    is erased. The LM head (`tvc.lm_head`) is pruned only with `lm-head`
+    (2:4 removes no vocabulary row; in compressed form the head becomes a
+    2:4 `tvc.linear` without bias). With
     `format=masked` the pruned matrix stays a dense weight (same layout)
     with zeros in place of the dropped values: the same function through
     the dense kernel, for accuracy studies and for targets where the sparse
@@ -76,6 +78,9 @@ def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
   let options = [
     Option<"pattern", "pattern", "std::string", /*default=*/"\"2:4\"",
            "N:M pattern to prune to (only 2:4 has a compressed form)">,
+    Option<"lmHead", "lm-head", "bool", /*default=*/"false",
+           "Prune the LM head too (compressed: it becomes a 2:4 tvc.linear "
+           "without bias; a tied embedding keeps reading the dense table)">,
     ListOption<"layers", "layers", "int64_t",
                "Indices of the tvc.layer ops whose linears are pruned "
                "(default: every linear)">,

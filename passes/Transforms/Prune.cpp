@@ -107,40 +107,77 @@ std::optional<std::pair<int64_t, int64_t>> parsePattern(StringRef pattern) {
   return std::make_pair(kept, group);
 }
 
+/// A matrix product the pass may prune: a tvc.linear, or (with `lm-head`)
+/// the tvc.lm_head.
+struct Candidate {
+  Operation *op = nullptr;
+  OpOperand *weight = nullptr;
+  /// The weight is stored [in, out].
+  bool inOut = false;
+  /// Why it may not be pruned whatever its weight is, if so.
+  std::optional<std::string> structural;
+
+  static Candidate of(LinearOp linear) {
+    Candidate candidate;
+    candidate.op = linear;
+    candidate.weight = &linear.getWeightsMutable()[0];
+    auto dense = dyn_cast<DenseStructureAttr>(linear.getStructure());
+    if (!dense)
+      candidate.structural =
+          llvm::formatv("its weight is already structured ({0})",
+                        linear.getStructure())
+              .str();
+    else
+      candidate.inOut = dense.getLayout() == WeightLayout::InOut;
+    return candidate;
+  }
+  static Candidate of(LmHeadOp head) {
+    Candidate candidate;
+    candidate.op = head;
+    candidate.weight = &head.getWeightMutable();
+    return candidate;
+  }
+  /// Read when rewriting: an earlier rewrite may have replaced them.
+  Value getInput() const {
+    if (auto linear = dyn_cast<LinearOp>(op))
+      return linear.getInput();
+    return cast<LmHeadOp>(op).getHidden();
+  }
+  Value getBias() const {
+    if (auto linear = dyn_cast<LinearOp>(op))
+      return linear.getBias();
+    return Value();
+  }
+};
+
 struct PrunePass : public tvc::impl::TvcPruneBase<PrunePass> {
   using TvcPruneBase::TvcPruneBase;
 
   void runOnOperation() override;
 
 private:
-  /// Why `linear` is left alone, or std::nullopt when it can be pruned.
-  std::optional<std::string> whyNotPruned(LinearOp linear,
+  /// Why `candidate` is left alone, or std::nullopt when it can be pruned.
+  std::optional<std::string> whyNotPruned(const Candidate &candidate,
                                           SymbolTable &symbols) const;
 };
 
-std::optional<std::string> PrunePass::whyNotPruned(LinearOp linear,
+std::optional<std::string> PrunePass::whyNotPruned(const Candidate &candidate,
                                                    SymbolTable &symbols) const {
-  if (!isa<DenseStructureAttr>(linear.getStructure()))
-    return llvm::formatv("its weight is already structured ({0})",
-                         linear.getStructure())
-        .str();
+  if (candidate.structural)
+    return candidate.structural;
   if (!layers.empty()) {
-    auto layer = linear->getParentOfType<LayerOp>();
+    auto layer = candidate.op->getParentOfType<LayerOp>();
     if (!layer || !llvm::is_contained(layers, int64_t(layer.getIndex())))
       return std::string("it is outside the selected layers");
   }
-  auto weight = linear.getWeights().front().getDefiningOp<WeightOp>();
+  auto weight = candidate.weight->get().getDefiningOp<WeightOp>();
   if (!weight || !symbols.lookup<GlobalOp>(weight.getName()))
     return std::string("its weight is not read from a tvc.global");
   auto type = cast<RankedTensorType>(weight.getType());
   if (!type.getElementType().isF32())
     return llvm::formatv("its weight is {0}, not f32", type.getElementType())
         .str();
-  int64_t in = type.getDimSize(
-      cast<DenseStructureAttr>(linear.getStructure()).getLayout() ==
-              WeightLayout::OutIn
-          ? 1
-          : 0);
+  int64_t in = type.getDimSize(candidate.inOut ? 0 : 1);
   if (in % 4 != 0)
     return llvm::formatv("its input width {0} is not a multiple of 4", in)
         .str();
@@ -184,20 +221,25 @@ void PrunePass::runOnOperation() {
   llvm::SetVector<GlobalOp> replaced;
   int64_t pruned = 0, skipped = 0, bytesBefore = 0, bytesAfter = 0;
 
-  SmallVector<LinearOp> linears;
-  module.walk([&](LinearOp linear) { linears.push_back(linear); });
-  for (LinearOp linear : linears) {
-    if (std::optional<std::string> why = whyNotPruned(linear, symbols)) {
+  SmallVector<Candidate> candidates;
+  module.walk([&](Operation *op) {
+    if (auto linear = dyn_cast<LinearOp>(op))
+      candidates.push_back(Candidate::of(linear));
+    else if (auto head = dyn_cast<LmHeadOp>(op); head && lmHead)
+      candidates.push_back(Candidate::of(head));
+  });
+  for (const Candidate &candidate : candidates) {
+    Operation *op = candidate.op;
+    if (std::optional<std::string> why = whyNotPruned(candidate, symbols)) {
       ++skipped;
       if (report)
-        linear.emitRemark() << "not pruned: " << *why;
+        op->emitRemark() << "not pruned: " << *why;
       continue;
     }
-    auto weight = linear.getWeights().front().getDefiningOp<WeightOp>();
+    auto weight = candidate.weight->get().getDefiningOp<WeightOp>();
     auto global = symbols.lookup<GlobalOp>(weight.getName());
     auto type = global.getTensorType();
-    bool inOut = cast<DenseStructureAttr>(linear.getStructure()).getLayout() ==
-                 WeightLayout::InOut;
+    bool inOut = candidate.inOut;
     int64_t out = type.getDimSize(inOut ? 1 : 0);
     int64_t in = type.getDimSize(inOut ? 0 : 1);
 
@@ -206,7 +248,7 @@ void PrunePass::runOnOperation() {
     if (it == compressed.end()) {
       llvm::Expected<WeightView> view = store.read(global);
       if (!view) {
-        linear.emitError() << "tvc-prune: " << llvm::toString(view.takeError());
+        op->emitError() << "tvc-prune: " << llvm::toString(view.takeError());
         return signalPassFailure();
       }
       Compressed2to4 form = compress2to4(view->bytes.data(), out, in, inOut);
@@ -241,19 +283,19 @@ void PrunePass::runOnOperation() {
     }
     auto [values, indices] = it->second;
 
-    OpBuilder builder(linear);
-    Location loc = linear.getLoc();
+    OpBuilder builder(op);
+    Location loc = op->getLoc();
     int64_t before = out * in * 4;
     if (masked) {
       Value maskedValue = WeightOp::create(builder, loc, values.getTensorType(),
                                            values.getSymName());
-      linear.getWeightsMutable()[0].set(maskedValue);
+      candidate.weight->set(maskedValue);
       if (weight->use_empty())
         weight.erase();
       replaced.insert(global);
       ++pruned;
       if (report)
-        linear.emitRemark() << llvm::formatv(
+        op->emitRemark() << llvm::formatv(
             "pruned to 2:4 (masked): @{0} [{1} x {2}], {3} of {4} weights "
             "kept, stored dense",
             global.getSymName(), out, in, out * in / 2, out * in);
@@ -263,12 +305,13 @@ void PrunePass::runOnOperation() {
                                          values.getSymName());
     Value indicesValue = WeightOp::create(builder, loc, indices.getTensorType(),
                                           indices.getSymName());
+    // An LM head becomes a linear without bias: no vocabulary row goes.
     auto sparse = LinearOp::create(
-        builder, loc, linear.getResult().getType(), linear.getInput(),
-        ValueRange{valuesValue, indicesValue}, linear.getBias(), structure);
-    sparse->setDiscardableAttrs(linear->getDiscardableAttrDictionary());
-    linear.replaceAllUsesWith(sparse.getResult());
-    linear.erase();
+        builder, loc, op->getResult(0).getType(), candidate.getInput(),
+        ValueRange{valuesValue, indicesValue}, candidate.getBias(), structure);
+    sparse->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+    op->getResult(0).replaceAllUsesWith(sparse.getResult());
+    op->erase();
     if (weight->use_empty())
       weight.erase();
     replaced.insert(global);

@@ -1,6 +1,8 @@
 // RUN: tvc-opt %s -split-input-file -tvc-prune | FileCheck %s
 // RUN: tvc-opt %s -split-input-file -tvc-prune=format=masked | FileCheck %s --check-prefix=MASKED
 // RUN: tvc-opt %s -split-input-file -tvc-prune=report -mlir-print-op-on-diagnostic=false 2>&1 >/dev/null | FileCheck %s --check-prefix=REPORT
+// RUN: tvc-opt %s -split-input-file -tvc-prune=lm-head | FileCheck %s --check-prefix=HEAD
+// RUN: tvc-opt %s -split-input-file '-tvc-prune=lm-head format=masked' | FileCheck %s --check-prefix=HEAD-MASKED
 // RUN: tvc-opt %s -split-input-file -tvc-prune=layers=1 | FileCheck %s --check-prefix=LAYER
 // RUN: tvc-opt %s -split-input-file '-tvc-prune=layers=1 report' -mlir-print-op-on-diagnostic=false 2>&1 >/dev/null | FileCheck %s --check-prefix=LAYER-REPORT
 
@@ -137,3 +139,29 @@ func.func @negative_prune_untouched(%x6: tensor<1x6xf32>, %x8: tensor<1x8xf32>, 
 // REPORT: remark: not pruned: its weight is not read from a tvc.global
 // REPORT: remark: not pruned: its weight is f16, not f32
 // REPORT: remark: tvc-prune: 0 linears pruned to 2:4, 4 left alone; their distinct weights 0 -> 0 bytes
+
+// -----
+
+/// With `lm-head` the head is pruned too: compressed, it becomes a 2:4
+/// linear without bias, and the tied embedding keeps the dense table;
+/// masked, the head reads the masked copy.
+tvc.global @wte : tensor<16x8xf32> = dense<1.0> : tensor<16x8xf32>
+// HEAD: tvc.global @wte : tensor<16x8xf32>
+// HEAD-LABEL: func.func @prune_lm_head_tied_f32
+// HEAD-MASKED-LABEL: func.func @prune_lm_head_tied_f32
+// CHECK-LABEL: func.func @prune_lm_head_tied_f32
+func.func @prune_lm_head_tied_f32(%ids: tensor<1x4xi64>) -> tensor<1x4x16xf32> {
+  // HEAD: tvc.embedding %{{.*}}, %{{.*}} : tensor<16x8xf32>
+  // HEAD: %[[V:.*]] = tvc.weight @wte.2to4_values : tensor<16x4xf32>
+  // HEAD: %[[I:.*]] = tvc.weight @wte.2to4_indices : tensor<16x1xi8>
+  // HEAD: tvc.linear %{{.*}}, %[[V]], %[[I]] structure(#tvc.sparse_nm<n = 2, m = 4>) : (tensor<1x4x8xf32>, tensor<16x4xf32>, tensor<16x1xi8>) -> tensor<1x4x16xf32>
+  // HEAD-MASKED: %[[M:.*]] = tvc.weight @wte.2to4_masked : tensor<16x8xf32>
+  // HEAD-MASKED: tvc.lm_head %{{.*}}, %[[M]]
+  // Without the option the head is left alone.
+  // CHECK: tvc.lm_head %{{.*}}, %{{.*}} : tensor<1x4x8xf32>, tensor<16x8xf32>
+  %table = tvc.weight @wte : tensor<16x8xf32>
+  %hidden = tvc.embedding %table, %ids : tensor<16x8xf32>, tensor<1x4xi64>
+  %head = tvc.weight @wte : tensor<16x8xf32>
+  %logits = tvc.lm_head %hidden, %head : tensor<1x4x8xf32>, tensor<16x8xf32>
+  return %logits : tensor<1x4x16xf32>
+}
