@@ -7,8 +7,9 @@
 #
 # 1. writes the model (bench/gpt2_model.sh, shared with ort_compare.sh);
 # 2. prunes it with `tvc-opt --tvc-prune` into each variant: 2:4 compressed
-#    (the 2:4 kernel) and 2:4 masked (the same matrices, dense, the dense
-#    kernel), new weights in safetensors files beside the model;
+#    (the 2:4 kernel), the same with the LM head pruned too, and 2:4 masked
+#    (the same matrices, dense, the dense kernel), new weights in
+#    safetensors files beside the model;
 # 3. runs `tvc-run --bench --json` on dense and each variant alternately,
 #    --rounds times (A B C A B C ...), each after warm-up;
 # 4. prints the table (bench/prune_report.py): medians, tokens/s, weight
@@ -57,9 +58,12 @@ source "$here/gpt2_model.sh"
 gpt2_model "$scratch" 12 "$build/bin/tvc-import"
 
 # 2. The variants: name and tvc-prune options.
-variants=(dense "2:4" "2:4-masked")
-declare -A options=(["2:4"]="pattern=2:4" ["2:4-masked"]="pattern=2:4 format=masked")
-declare -A files=([dense]=model.mlir ["2:4"]=pruned-2to4.mlir ["2:4-masked"]=pruned-2to4-masked.mlir)
+variants=(dense "2:4" "2:4+head" "2:4-masked")
+declare -A options=(["2:4"]="pattern=2:4" ["2:4+head"]="pattern=2:4 lm-head"
+                    ["2:4-masked"]="pattern=2:4 format=masked")
+declare -A files=([dense]=model.mlir ["2:4"]=pruned-2to4.mlir
+                  ["2:4+head"]=pruned-2to4-head.mlir
+                  ["2:4-masked"]=pruned-2to4-masked.mlir)
 for variant in "${variants[@]}"; do
   [[ $variant == dense ]] && continue
   out=$scratch/${files[$variant]}
@@ -81,7 +85,7 @@ for round in $(seq 1 "$rounds"); do
     "$build/bin/tvc-run" "$scratch/${files[$variant]}" --bench --json \
       --threads "$threads" --repeat "$repeat" --prefill-tokens "$prefill" \
       --past "$past" --weights-dir "$scratch/hf" \
-      > "$results/${variant//:/to}.$round.json"
+      > "$results/$(echo "$variant" | tr ':+' 'tp').$round.json"
   done
 done
 

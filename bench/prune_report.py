@@ -3,7 +3,7 @@
 variant over all rounds, tokens/s, weight bytes and speed-up over dense.
 
 Usage: prune_report.py RESULTS_DIR VARIANT...  (the first variant is the
-baseline; files are VARIANT.ROUND.json with ':' spelled 'to')."""
+baseline; files are VARIANT.ROUND.json with ':' spelled 't' and '+' 'p')."""
 import glob
 import json
 import statistics
@@ -12,7 +12,7 @@ import sys
 
 def load(results, variant):
     runs = [json.load(open(path)) for path in
-            sorted(glob.glob(f"{results}/{variant.replace(':', 'to')}.*.json"))]
+            sorted(glob.glob(f"{results}/{variant.replace(':', 't').replace('+', 'p')}.*.json"))]
     if not runs:
         sys.exit(f"prune_report.py: no results for {variant} in {results}")
     prefill = [t for run in runs for t in run["prefill"][0]["runs_ms"]]
