@@ -43,9 +43,15 @@ def TvcCheckWeights : Pass<"tvc-check-weights", "::mlir::ModuleOp"> {
 //===----------------------------------------------------------------------===//
 
 def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
-  let summary = "Prune the weights of linear maps (N:M semi-structured)";
+  let summary = "Prune linear weights (N:M semi-structured) or whole layers";
   let description = [{
-    Rewrites dense f32 `tvc.linear` weights (either layout) that are read
+    Two strategies. `strategy=layers` removes the `tvc.layer` ops listed in
+    `layers`: each one's result becomes its first input (the residual
+    stream passes through), and globals nothing reads any more are erased.
+    A listed layer that does not exist, or whose one result does not have
+    its first input's type, is an error.
+
+    `strategy=nm` (the default) rewrites dense f32 `tvc.linear` weights (either layout) that are read
     from a `tvc.global` into the 2:4 semi-structured form: in every group of
     four consecutive weights of a row along the input dimension, the two of
     largest magnitude are kept (the earlier one on a tie). The result is a
@@ -76,14 +82,17 @@ def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
     ```
   }];
   let options = [
+    Option<"strategy", "strategy", "std::string", /*default=*/"\"nm\"",
+           "nm: N:M semi-structured sparsity of linear weights; layers: "
+           "remove the layers listed in 'layers'">,
     Option<"pattern", "pattern", "std::string", /*default=*/"\"2:4\"",
            "N:M pattern to prune to (only 2:4 has a compressed form)">,
     Option<"lmHead", "lm-head", "bool", /*default=*/"false",
            "Prune the LM head too (compressed: it becomes a 2:4 tvc.linear "
            "without bias; a tied embedding keeps reading the dense table)">,
     ListOption<"layers", "layers", "int64_t",
-               "Indices of the tvc.layer ops whose linears are pruned "
-               "(default: every linear)">,
+               "Indices of the tvc.layer ops to act on: nm prunes their "
+               "linears (default: every linear); layers removes them">,
     Option<"format", "format", "std::string", /*default=*/"\"compressed\"",
            "compressed: #tvc.sparse_nm values + indices (the 2:4 kernel); "
            "masked: the same pruned matrix as a dense weight with zeros "

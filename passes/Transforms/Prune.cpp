@@ -156,6 +156,8 @@ struct PrunePass : public tvc::impl::TvcPruneBase<PrunePass> {
   void runOnOperation() override;
 
 private:
+  /// strategy=layers.
+  LogicalResult dropLayers();
   /// Why `candidate` is left alone, or std::nullopt when it can be pruned.
   std::optional<std::string> whyNotPruned(const Candidate &candidate,
                                           SymbolTable &symbols) const;
@@ -184,8 +186,74 @@ std::optional<std::string> PrunePass::whyNotPruned(const Candidate &candidate,
   return std::nullopt;
 }
 
+LogicalResult PrunePass::dropLayers() {
+  ModuleOp module = getOperation();
+  if (layers.empty())
+    return module.emitError()
+           << "tvc-prune: strategy=layers needs the layers to remove "
+              "('layers=3,5')";
+  llvm::DenseMap<int64_t, LayerOp> byIndex;
+  module.walk([&](LayerOp layer) { byIndex[layer.getIndex()] = layer; });
+  // Check every listed layer before changing any.
+  for (int64_t index : layers) {
+    auto it = byIndex.find(index);
+    if (it == byIndex.end())
+      return module.emitError()
+             << "tvc-prune: there is no tvc.layer " << index << " to remove";
+    LayerOp layer = it->second;
+    if (layer.getNumResults() != 1 || layer.getInputs().empty() ||
+        layer.getInputs().front().getType() != layer.getResult(0).getType())
+      return layer.emitError()
+             << "tvc-prune: cannot remove layer " << index
+             << ": it must have one result of its first input's type (the "
+                "residual stream), got "
+             << layer.getNumResults() << " result(s)";
+  }
+  // The globals read before: those unread afterwards went with the layers.
+  SmallVector<GlobalOp> globals;
+  for (GlobalOp global : module.getOps<GlobalOp>())
+    if (!SymbolTable::symbolKnownUseEmpty(global, module))
+      globals.push_back(global);
+  int64_t removed = 0;
+  for (int64_t index : layers) {
+    LayerOp layer = byIndex.lookup(index);
+    if (!layer)
+      continue; // listed twice
+    byIndex.erase(index);
+    if (report)
+      layer.emitRemark() << "removed layer " << index;
+    layer.getResult(0).replaceAllUsesWith(layer.getInputs().front());
+    layer.erase();
+    ++removed;
+  }
+  int64_t bytes = 0, erased = 0;
+  for (GlobalOp global : globals)
+    if (SymbolTable::symbolKnownUseEmpty(global, module)) {
+      RankedTensorType type = global.getTensorType();
+      bytes += type.getNumElements() *
+               llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+      ++erased;
+      global.erase();
+    }
+  if (report)
+    module.emitRemark() << llvm::formatv(
+        "tvc-prune: {0} layers removed, {1} weights ({2} bytes) with them",
+        removed, erased, bytes);
+  return success();
+}
+
 void PrunePass::runOnOperation() {
   ModuleOp module = getOperation();
+  if (strategy == "layers") {
+    if (failed(dropLayers()))
+      signalPassFailure();
+    return;
+  }
+  if (strategy != "nm") {
+    module.emitError() << "tvc-prune: expects 'strategy' nm or layers, got '"
+                       << strategy << "'";
+    return signalPassFailure();
+  }
   std::optional<std::pair<int64_t, int64_t>> nm = parsePattern(pattern);
   if (!nm) {
     module.emitError() << "tvc-prune: expects 'pattern' as N:M, e.g. 2:4, got '"
