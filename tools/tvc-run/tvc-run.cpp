@@ -25,6 +25,17 @@
 // (lib/Driver/Bench.h). No --inputs are read. Progress (benchmark runs,
 // decode steps) is drawn on stderr only when it is a terminal.
 //
+// tvc-run model.mlir --eval [--eval-tokens FILE [--eval-context N]
+//         [--eval-stride S]] [--eval-inputs X.npy --eval-answers Y.npy]
+//         [--json]
+//
+// evaluates the model's full-sequence entry point (lib/Driver/Eval.h):
+// perplexity on a token file (a 1-D int64/int32 .npy, or any other file
+// read as bytes = token ids 0..255) in windows of N tokens every S, and
+// teacher-forced task accuracy on prompts X [N, T] whose last A positions
+// are the answers Y [N, A]. It prints a table, or with --json one JSON
+// object; a progress bar is drawn on stderr when it is a terminal.
+//
 // tvc-run libmodel.so --inputs DIR [--outputs DIR] [--expected DIR]
 //
 // loads a library made by `tvc-compile --emit=lib` instead of compiling:
@@ -37,9 +48,10 @@
 #include "dialects/tvc/IR/TvcOps.h"
 #include "frontends/onnx/TensorProtoIO.h"
 #include "lib/Driver/Bench.h"
+#include "lib/Driver/Eval.h"
 #include "lib/Driver/JitModel.h"
-#include "lib/Support/TensorCompare.h"
 #include "lib/Registration/Registration.h"
+#include "lib/Support/TensorCompare.h"
 #include "passes/Transforms/Passes.h"
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/tools/Evaluate.h"
@@ -61,12 +73,12 @@
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <malloc.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <dlfcn.h>
+#include <malloc.h>
 
 using namespace mlir;
 using namespace mlir::tvc;
@@ -103,15 +115,16 @@ static cl::opt<std::string> expectedDir(
     "expected",
     cl::desc("Directory of expected output_N.pb to compare the results with"),
     cl::value_desc("dir"), cl::cat(category));
+static cl::opt<double> relativeTolerance(
+    "rtol",
+    cl::desc("Relative tolerance per element: |got - want| <= atol + "
+             "rtol * |want| (default 1e-3, as ONNX's backend tests)"),
+    cl::init(1e-3), cl::cat(category));
 static cl::opt<double>
-    relativeTolerance("rtol",
-         cl::desc("Relative tolerance per element: |got - want| <= atol + "
-                  "rtol * |want| (default 1e-3, as ONNX's backend tests)"),
-         cl::init(1e-3), cl::cat(category));
-static cl::opt<double> absoluteTolerance("atol",
-                            cl::desc("Absolute tolerance per element "
-                                     "(default 1e-7)"),
-                            cl::init(1e-7), cl::cat(category));
+    absoluteTolerance("atol",
+                      cl::desc("Absolute tolerance per element "
+                               "(default 1e-7)"),
+                      cl::init(1e-7), cl::cat(category));
 static cl::opt<double> scaledTolerance(
     "max-error-scale",
     cl::desc("Instead of rtol/atol: max |got - want| <= S * max |want| per "
@@ -157,9 +170,39 @@ static cl::opt<int64_t>
 static cl::opt<uint64_t>
     benchSeed("seed", cl::desc("Seed of the synthetic token ids (default 0)"),
               cl::value_desc("S"), cl::init(0), cl::cat(benchCategory));
-static cl::opt<bool> printJson("json",
-                               cl::desc("With --bench: print one JSON object"),
-                               cl::cat(benchCategory));
+static cl::opt<bool>
+    printJson("json", cl::desc("With --bench or --eval: print one JSON object"),
+              cl::cat(benchCategory));
+
+static cl::OptionCategory evalCategory("tvc-run --eval options");
+static cl::opt<bool> evalMode(
+    "eval",
+    cl::desc("Measure perplexity (--eval-tokens) and/or task accuracy "
+             "(--eval-inputs, --eval-answers) instead of evaluating --inputs"),
+    cl::cat(evalCategory));
+static cl::opt<std::string> evalTokens(
+    "eval-tokens",
+    cl::desc("Token file for perplexity: a 1-D int64/int32 .npy array, or "
+             "any other file read as bytes (ids 0..255)"),
+    cl::value_desc("file"), cl::cat(evalCategory));
+static cl::opt<int64_t> evalContext(
+    "eval-context",
+    cl::desc("Tokens per perplexity window (default: the longest sequence "
+             "the model takes)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(evalCategory));
+static cl::opt<int64_t> evalStride(
+    "eval-stride",
+    cl::desc("Tokens between window starts; each window scores only the "
+             "tokens the previous one did not (default: the context)"),
+    cl::value_desc("S"), cl::init(0), cl::cat(evalCategory));
+static cl::opt<std::string> evalInputs(
+    "eval-inputs",
+    cl::desc("Task prompts X [N, T] (int64/int32 .npy), answers included"),
+    cl::value_desc("X.npy"), cl::cat(evalCategory));
+static cl::opt<std::string> evalAnswers(
+    "eval-answers",
+    cl::desc("Expected ids Y [N, A] of the last A positions of each prompt"),
+    cl::value_desc("Y.npy"), cl::cat(evalCategory));
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "tvc-run") << message << "\n";
@@ -243,9 +286,8 @@ runPrefillAndDecode(JitModel &model, llvm::StringRef base,
     cache.name = signature.inputNames[index];
     cache.elementType = getOnnxElementType(type.getElementType());
     cache.shape.assign(type.getShape().begin(), type.getShape().end());
-    cache.bytes.assign(cache.getNumElements() *
-                           getElementSize(cache.elementType),
-                       0);
+    cache.bytes.assign(
+        cache.getNumElements() * getElementSize(cache.elementType), 0);
     caches.push_back(std::move(cache));
   }
   auto isSequence = [&](const HostTensor &tensor) {
@@ -266,8 +308,7 @@ runPrefillAndDecode(JitModel &model, llvm::StringRef base,
     arguments.push_back(std::move(past));
     for (HostTensor &cache : caches)
       arguments.push_back(std::move(cache));
-    auto outputs =
-        model.run(begin == 0 ? prefillName : decodeName, arguments);
+    auto outputs = model.run(begin == 0 ? prefillName : decodeName, arguments);
     if (!outputs)
       return outputs.takeError();
     for (size_t index = 0; index < caches.size(); ++index)
@@ -396,22 +437,122 @@ int runBenchMode(OwningOpRef<ModuleOp> module, func::FuncOp function,
   return 0;
 }
 
+/// --eval: compile the full-sequence entry point and measure perplexity
+/// and/or task accuracy.
+int runEvalMode(OwningOpRef<ModuleOp> module, func::FuncOp function,
+                llvm::StringRef baseDir) {
+  if (evalTokens.empty() && evalInputs.empty() && evalAnswers.empty())
+    return fail("--eval needs --eval-tokens FILE (perplexity) or "
+                "--eval-inputs X.npy --eval-answers Y.npy (accuracy)");
+  if (evalInputs.empty() != evalAnswers.empty())
+    return fail("--eval-inputs and --eval-answers go together");
+  if (evalTokens.empty() && (evalContext != 0 || evalStride != 0))
+    return fail("--eval-context and --eval-stride need --eval-tokens");
+  if (!function)
+    return fail("--eval needs one public function to evaluate; choose it "
+                "with --entry");
+  // Read the files first: a bad file should not wait for compilation.
+  std::optional<TokenFile> tokens;
+  if (!evalTokens.empty()) {
+    auto file = readTokenFile(evalTokens);
+    if (!file)
+      return fail(llvm::toString(file.takeError()));
+    tokens = std::move(*file);
+  }
+  std::optional<IdMatrix> prompts, answers;
+  if (!evalInputs.empty()) {
+    auto x = readIdMatrix(evalInputs);
+    if (!x)
+      return fail(llvm::toString(x.takeError()));
+    auto y = readIdMatrix(evalAnswers);
+    if (!y)
+      return fail(llvm::toString(y.takeError()));
+    prompts = std::move(*x);
+    answers = std::move(*y);
+  }
+  int64_t positionRows = 0;
+  function.walk([&](LearnedPositionsOp op) {
+    positionRows = op.getTable().getType().getDimSize(0);
+  });
+  std::string entryName = function.getSymName().str();
+  // Only the evaluated function runs: compile nothing else.
+  for (auto other : llvm::make_early_inc_range(module->getOps<func::FuncOp>()))
+    if (other != function && !other.isExternal() && !other.isPrivate())
+      other.erase();
+
+  if (numThreads > 0 && tvc_runtime_set_num_threads(numThreads) != TVC_OK)
+    return fail("cannot use " + llvm::Twine(numThreads.getValue()) +
+                " threads");
+  EvalReport report;
+  tvc_runtime_get_num_threads(&report.threads);
+  auto start = std::chrono::steady_clock::now();
+  auto model = JitModel::compile(std::move(module), baseDir);
+  if (!model)
+    return fail(llvm::toString(model.takeError()));
+  report.compileMs = std::chrono::duration<double, std::milli>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+  llvm::Expected<const EntrySignature *> entry = (*model)->findEntry(entryName);
+  if (!entry)
+    return fail(llvm::toString(entry.takeError()));
+  llvm::Expected<EvalModel> eval = makeEvalModel(**entry, positionRows);
+  if (!eval)
+    return fail(llvm::toString(eval.takeError()));
+  report.model = inputPath;
+  report.entry = entryName;
+  report.vocab = eval->vocab;
+  report.maxLength = eval->maxLength;
+
+  if (tokens) {
+    int64_t context = evalContext;
+    if (context == 0 && eval->maxLength == 0)
+      return fail("@" + entryName +
+                  " takes sequences of any length; choose the window with "
+                  "--eval-context");
+    if (context == 0)
+      context = eval->maxLength;
+    int64_t stride = evalStride != 0 ? evalStride.getValue() : context;
+    report.tokensPath = evalTokens;
+    report.tokensFormat = tokens->format;
+    auto result = evaluatePerplexity(**model, *eval, tokens->ids, context,
+                                     stride, evalTokens, showProgress);
+    if (!result)
+      return fail(llvm::toString(result.takeError()));
+    report.perplexity = *result;
+  }
+  if (prompts) {
+    report.inputsPath = evalInputs;
+    report.answersPath = evalAnswers;
+    auto result = evaluateAccuracy(**model, *eval, *prompts, *answers,
+                                   evalInputs, evalAnswers, showProgress);
+    if (!result)
+      return fail(llvm::toString(result.takeError()));
+    report.accuracy = *result;
+  }
+  if (printJson)
+    llvm::outs() << llvm::formatv("{0:2}", evalReportToJson(report)) << "\n";
+  else
+    printEvalTable(report, llvm::outs());
+  return 0;
+}
+
 /// Whether `path` is an ELF file (a library from tvc-compile --emit=lib)
 /// rather than MLIR.
 bool isSharedLibrary(llvm::StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFileSlice(path, 4, 0);
-  return buffer && (*buffer)->getBuffer() == "\x7f" "ELF";
+  return buffer && (*buffer)->getBuffer() == "\x7f"
+                                             "ELF";
 }
 
 /// tvc-run libmodel.so --inputs DIR ...: evaluates the library's forward
 /// entry point.
 int runArtifactMode(const std::string &path) {
-  if (bench || decodeSteps != 0 || !entryName.empty() || maxSeqLen != 0 ||
-      !weightsDir.empty())
+  if (bench || evalMode || decodeSteps != 0 || !entryName.empty() ||
+      maxSeqLen != 0 || !weightsDir.empty())
     return fail("a compiled library runs with --inputs, --outputs, --expected, "
-                "tolerances and --num-threads only (--bench, --decode-steps, "
-                "--entry, --max-seq-len and --weights-dir need a .mlir "
-                "model)");
+                "tolerances and --num-threads only (--bench, --eval, "
+                "--decode-steps, --entry, --max-seq-len and --weights-dir "
+                "need a .mlir model)");
   // dlopen searches the library path for names without a slash.
   std::string name = path.find('/') == std::string::npos ? "./" + path : path;
   void *library = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -447,8 +588,8 @@ int runArtifactMode(const std::string &path) {
   options.outputsDir = outputsDir;
   options.expectedDir = expectedDir;
   options.tolerance = {relativeTolerance, absoluteTolerance, scaledTolerance};
-  ::tvc::EvaluateStatus status = ::tvc::evaluateForward(
-      forward, manifest, weights.data(), options, error);
+  ::tvc::EvaluateStatus status =
+      ::tvc::evaluateForward(forward, manifest, weights.data(), options, error);
   // The library stays loaded: its thread pool may still be winding down.
   if (status == ::tvc::EvaluateStatus::Error)
     return fail(error);
@@ -464,7 +605,7 @@ int main(int argc, char **argv) {
   // the heap they are reused.
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  cl::HideUnrelatedOptions({&category, &benchCategory});
+  cl::HideUnrelatedOptions({&category, &benchCategory, &evalCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "tvc-run: JIT-compile a tvc model for the host CPU and evaluate it\n\n"
@@ -476,9 +617,20 @@ int main(int argc, char **argv) {
       "[--json]\n\n"
       "times a prefill of T synthetic tokens and a decode step after P "
       "cached ones.\n\n"
+      "  tvc-run model.mlir --eval --eval-tokens FILE | --eval-inputs X.npy "
+      "--eval-answers Y.npy\n\n"
+      "measures perplexity on a token file and/or teacher-forced task "
+      "accuracy.\n\n"
       "  tvc-run libmodel.so --inputs DIR --outputs DIR\n\n"
       "runs a library made by tvc-compile --emit=lib instead of compiling.\n");
-  if (inputsDir.empty() && !bench)
+  if (bench && evalMode)
+    return fail("--bench and --eval are separate runs; choose one");
+  if (!evalMode &&
+      (!evalTokens.empty() || !evalInputs.empty() || !evalAnswers.empty() ||
+       evalContext != 0 || evalStride != 0))
+    return fail("--eval-tokens, --eval-inputs, --eval-answers, --eval-context "
+                "and --eval-stride need --eval");
+  if (inputsDir.empty() && !bench && !evalMode)
     return fail("--inputs DIR is required (the tensors to evaluate on)");
   if (relativeTolerance < 0 || absoluteTolerance < 0 || scaledTolerance < 0)
     return fail("tolerances must not be negative");
@@ -495,12 +647,11 @@ int main(int argc, char **argv) {
   std::string includedFile;
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputPath);
   if (!buffer)
-    return fail("cannot read '" + inputPath + "': " +
-                buffer.getError().message());
+    return fail("cannot read '" + inputPath +
+                "': " + buffer.getError().message());
   sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return fail("cannot parse '" + inputPath + "'");
 
@@ -516,6 +667,8 @@ int main(int argc, char **argv) {
       baseFunction = baseFunction ? func::FuncOp() : function;
   if (bench)
     return runBenchMode(std::move(module), baseFunction, baseDir);
+  if (evalMode)
+    return runEvalMode(std::move(module), baseFunction, baseDir);
 
   if (numThreads > 0 && tvc_runtime_set_num_threads(numThreads) != TVC_OK)
     return fail("cannot use " + llvm::Twine(numThreads.getValue()) +
@@ -527,15 +680,14 @@ int main(int argc, char **argv) {
     llvm::sys::path::append(path, "input_" + std::to_string(index) + ".pb");
     auto tensor = readTensorProto(path);
     if (!tensor) {
-      auto name =
-          baseFunction.getArgAttrOfType<StringAttr>(index, "tvc.name");
+      auto name = baseFunction.getArgAttrOfType<StringAttr>(index, "tvc.name");
       return fail(llvm::toString(tensor.takeError()) + " (input #" +
                   llvm::Twine(index) + " '" +
                   (name ? name.str() : "input_" + std::to_string(index)) +
                   "' of @" + baseFunction.getSymName() + ")");
     }
-    auto argument = dyn_cast<RankedTensorType>(
-        baseFunction.getArgumentTypes()[index]);
+    auto argument =
+        dyn_cast<RankedTensorType>(baseFunction.getArgumentTypes()[index]);
     if (argument)
       relabelBFloat16Bits(*tensor,
                           getOnnxElementType(argument.getElementType()));
@@ -597,8 +749,8 @@ int main(int argc, char **argv) {
 
   if (outputsDir.empty() && expectedDir.empty()) {
     for (const HostTensor &output : *outputs) {
-      llvm::outs() << output.name << ": " << getElementTypeName(output.elementType)
-                   << " [";
+      llvm::outs() << output.name << ": "
+                   << getElementTypeName(output.elementType) << " [";
       llvm::interleave(output.shape, llvm::outs(), "x");
       llvm::outs() << "]\n";
     }
