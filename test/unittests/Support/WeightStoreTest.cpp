@@ -202,4 +202,79 @@ TEST_F(WeightStoreTest, ResolvesRelativeAndAbsolutePaths) {
   EXPECT_EQ(here.resolvePath("m.safetensors"), "m.safetensors");
 }
 
+//===----------------------------------------------------------------------===//
+// WeightWriter
+//===----------------------------------------------------------------------===//
+
+/// Inline: a dense_resource global the store reads back byte for byte, with
+/// a unique name when the name is taken.
+TEST_F(WeightStoreTest, WriterCreatesInlineWeights) {
+  GlobalOp existing = parseGlobal(
+      R"(tvc.global @w : tensor<2x3xf32> = #tvc.external<"m.safetensors", "w">)",
+      "w");
+  ASSERT_TRUE(existing);
+  WeightWriter writer(*module);
+  std::vector<int8_t> bytes = {1, -2, 3, -4};
+  auto type = RankedTensorType::get({2, 2}, IntegerType::get(&context, 8));
+  GlobalOp created = writer.create(
+      "w", type,
+      ArrayRef<char>(reinterpret_cast<const char *>(bytes.data()), 4));
+  EXPECT_EQ(created.getSymName(), "w_1");
+  EXPECT_TRUE(isa<DenseResourceElementsAttr>(created.getValue()));
+  ASSERT_FALSE(bool(writer.commit()));
+  WeightStore store;
+  llvm::Expected<WeightView> view = store.read(created);
+  ASSERT_TRUE(bool(view)) << llvm::toString(view.takeError());
+  EXPECT_EQ(view->dtype, DType::I8);
+  ASSERT_EQ(view->bytes.size(), 4u);
+  EXPECT_EQ(std::memcmp(view->bytes.data(), bytes.data(), 4), 0);
+}
+
+/// With a file: #tvc.external globals, one safetensors file written by
+/// commit() that the store reads back.
+TEST_F(WeightStoreTest, WriterWritesOneFile) {
+  ASSERT_TRUE(parseGlobal(
+      R"(tvc.global @w : tensor<2x3xf32> = #tvc.external<"m.safetensors", "w">)",
+      "w"));
+  WeightWriter writer(*module, "new.safetensors", dir.str().str());
+  std::vector<float> values = {0.5f, -1.5f};
+  GlobalOp created = writer.create(
+      "v", RankedTensorType::get({2}, Float32Type::get(&context)),
+      ArrayRef<char>(reinterpret_cast<const char *>(values.data()), 8));
+  auto external = dyn_cast<ExternalWeightAttr>(created.getValue());
+  ASSERT_TRUE(external);
+  EXPECT_EQ(external.getFile(), "new.safetensors");
+  EXPECT_EQ(external.getKey(), "v");
+  ASSERT_FALSE(bool(writer.commit()));
+  WeightStore store(dir.str().str());
+  llvm::Expected<WeightView> view = store.read(created);
+  ASSERT_TRUE(bool(view)) << llvm::toString(view.takeError());
+  float back[2];
+  std::memcpy(back, view->bytes.data(), 8);
+  EXPECT_EQ(back[0], 0.5f);
+  EXPECT_EQ(back[1], -1.5f);
+}
+
+/// Never over a file the module reads: commit() refuses and writes nothing.
+TEST_F(WeightStoreTest, WriterRefusesAnInputFile) {
+  ASSERT_TRUE(parseGlobal(
+      R"(tvc.global @w : tensor<2x3xf32> = #tvc.external<"m.safetensors", "w">)",
+      "w"));
+  SmallString<128> path(dir);
+  llvm::sys::path::append(path, "m.safetensors");
+  uint64_t sizeBefore = 0;
+  ASSERT_FALSE(llvm::sys::fs::file_size(path, sizeBefore));
+  WeightWriter writer(*module, "m.safetensors", dir.str().str());
+  float value = 1.0f;
+  writer.create("v", RankedTensorType::get({1}, Float32Type::get(&context)),
+                ArrayRef<char>(reinterpret_cast<const char *>(&value), 4));
+  llvm::Error error = writer.commit();
+  ASSERT_TRUE(bool(error));
+  EXPECT_NE(llvm::toString(std::move(error)).find("@w is read from it"),
+            std::string::npos);
+  uint64_t sizeAfter = 0;
+  ASSERT_FALSE(llvm::sys::fs::file_size(path, sizeAfter));
+  EXPECT_EQ(sizeBefore, sizeAfter);
+}
+
 } // namespace
