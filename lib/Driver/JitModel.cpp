@@ -34,6 +34,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 using namespace mlir;
 using namespace mlir::tvc;
@@ -103,6 +105,34 @@ extern "C" void *profiledMalloc(size_t bytes) {
   return std::malloc(bytes);
 }
 
+//===----------------------------------------------------------------------===//
+// Linear input statistics (JitOptions::recordLinearInputs)
+//===----------------------------------------------------------------------===//
+
+/// Sums of squares per input channel, keyed by the weight pointer the
+/// compiled code passed (a view into the model's weights blob).
+struct InputRecorder {
+  std::mutex mutex;
+  std::map<const float *, LinearInputStats> byWeight;
+};
+InputRecorder inputRecorder;
+
+extern "C" tvc_status_t recordedLinear(const tvc_linear_f32_params_t *params) {
+  if (params && params->x && params->w && params->m > 0 && params->k > 0) {
+    std::lock_guard<std::mutex> lock(inputRecorder.mutex);
+    LinearInputStats &stats = inputRecorder.byWeight[params->w];
+    if (stats.sumSquares.size() != static_cast<size_t>(params->k))
+      stats.sumSquares.assign(params->k, 0.0);
+    for (int64_t row = 0; row < params->m; ++row) {
+      const float *x = params->x + row * params->k;
+      for (int64_t i = 0; i < params->k; ++i)
+        stats.sumSquares[i] += double(x[i]) * double(x[i]);
+    }
+    stats.rows += params->m;
+  }
+  return tvc_kernel_linear_f32(params);
+}
+
 std::vector<int64_t> makeDescriptor(const void *data,
                                     llvm::ArrayRef<int64_t> shape) {
   return ::tvc::makeMemrefDescriptor(data, shape.data(), shape.size());
@@ -116,6 +146,8 @@ struct JitModel::Impl {
   /// The scratch arena of the memory plan, shared by the entry points (one
   /// runs at a time): the largest plan's size, allocated once.
   std::optional<AlignedBuffer> arena;
+  /// Offset in `weights` -> tvc.global name, for takeLinearInputStats.
+  std::map<uint64_t, std::string> weightNames;
 };
 
 JitModel::JitModel(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
@@ -127,6 +159,33 @@ uint64_t JitModel::getWeightsBytes() const {
 
 uint64_t JitModel::getArenaBytes() const {
   return impl->arena ? impl->arena->size() : 0;
+}
+
+std::vector<LinearInputStats> JitModel::takeLinearInputStats() {
+  std::vector<LinearInputStats> result;
+  if (!impl->weights)
+    return result;
+  const char *base = impl->weights->data();
+  uint64_t size = impl->weights->size();
+  std::lock_guard<std::mutex> lock(inputRecorder.mutex);
+  for (auto it = inputRecorder.byWeight.begin();
+       it != inputRecorder.byWeight.end();) {
+    const char *pointer = reinterpret_cast<const char *>(it->first);
+    auto name = impl->weightNames.end();
+    if (pointer >= base && pointer < base + size)
+      name = impl->weightNames.find(uint64_t(pointer - base));
+    if (name == impl->weightNames.end()) {
+      ++it;
+      continue;
+    }
+    result.push_back(std::move(it->second));
+    result.back().weight = name->second;
+    it = inputRecorder.byWeight.erase(it);
+  }
+  llvm::sort(result, [](const LinearInputStats &a, const LinearInputStats &b) {
+    return a.weight < b.weight;
+  });
+  return result;
 }
 
 KernelProfile JitModel::takeKernelProfile() {
@@ -175,6 +234,9 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
     if (llvm::Error error = packWeights(*layout, store, blob->data()))
       return std::move(error);
     impl->weights.emplace(std::move(*blob));
+    for (const WeightsLayout::Entry &entry : layout->entries)
+      impl->weightNames[entry.offset] =
+          GlobalOp(entry.global).getSymName().str();
   }
   eraseWeightsLayout(*module);
   int64_t arenaBytes = 0;
@@ -205,15 +267,18 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
   if (!engine)
     return engine.takeError();
   bool profile = jitOptions.profileKernels;
-  (*engine)->registerSymbols([profile](llvm::orc::MangleAndInterner interner) {
+  bool record = jitOptions.recordLinearInputs;
+  (*engine)->registerSymbols([profile,
+                              record](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
     auto add = [&](llvm::StringRef name, void *address) {
       symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
                                  llvm::JITSymbolFlags::Exported};
     };
     add("tvc_kernel_linear_f32",
-        profile ? reinterpret_cast<void *>(&profiledLinear)
-                : reinterpret_cast<void *>(&tvc_kernel_linear_f32));
+        record    ? reinterpret_cast<void *>(&recordedLinear)
+        : profile ? reinterpret_cast<void *>(&profiledLinear)
+                  : reinterpret_cast<void *>(&tvc_kernel_linear_f32));
     add("tvc_kernel_linear_2to4_f32",
         profile ? reinterpret_cast<void *>(&profiledLinear2to4)
                 : reinterpret_cast<void *>(&tvc_kernel_linear_2to4_f32));
@@ -293,8 +358,8 @@ JitModel::run(llvm::StringRef name, std::vector<HostTensor> &inputs) {
       for (int64_t dim : input.shape)
         shape += (shape.empty() ? "" : "x") + std::to_string(dim);
       return llvm::createStringError(
-          llvm::formatv("input #{0} ('{1}') must be {2}, got {3} [{4}]",
-                        index, signature.inputNames[index], expected,
+          llvm::formatv("input #{0} ('{1}') must be {2}, got {3} [{4}]", index,
+                        signature.inputNames[index], expected,
                         getElementTypeName(input.elementType), shape)
               .str());
     }

@@ -28,6 +28,20 @@ struct JitOptions {
   /// through timing wrappers, and its malloc calls through a counting one
   /// (see KernelProfile). Costs two clock reads per kernel call.
   bool profileKernels = false;
+  /// Route the dense linear kernel through a wrapper that adds up, per
+  /// weight, the square of every input channel over all rows it multiplies
+  /// (see takeLinearInputStats): the calibration data of activation-aware
+  /// pruning. Costs a pass over each linear's input.
+  bool recordLinearInputs = false;
+};
+
+/// What the dense linears reading one weight saw, for calibration:
+/// sumSquares[i] = sum over the rows of x[row, i]^2, i < the input width.
+struct LinearInputStats {
+  /// The tvc.global of the weight.
+  std::string weight;
+  std::vector<double> sumSquares;
+  uint64_t rows = 0;
 };
 
 /// What the compiled code of models built with `profileKernels` spent in
@@ -55,6 +69,11 @@ public:
 
   /// Returns the counters of profiled models and resets them to zero.
   static KernelProfile takeKernelProfile();
+
+  /// The statistics recorded for this model's weights since the last call
+  /// (models built with `recordLinearInputs`), sorted by weight name, and
+  /// resets them.
+  std::vector<LinearInputStats> takeLinearInputStats();
 
   /// The public functions, in module order.
   llvm::ArrayRef<EntrySignature> getEntryPoints() const { return entries; }

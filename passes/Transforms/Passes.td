@@ -54,7 +54,10 @@ def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
     `strategy=nm` (the default) rewrites dense f32 `tvc.linear` weights (either layout) that are read
     from a `tvc.global` into the 2:4 semi-structured form: in every group of
     four consecutive weights of a row along the input dimension, the two of
-    largest magnitude are kept (the earlier one on a tie). The result is a
+    largest score are kept (the earlier one on a tie): the magnitude |W|, or
+    with `score=activation` |W| times the L2 norm of that input channel over
+    calibration data (one f32 vector per weight global, named after it, in
+    the `calibration` file). The result is a
     `#tvc.sparse_nm<n = 2, m = 4>` linear over two new globals, the kept
     values `[out, in/2]` and the position indices `[out, in/8]` (i8), which
     lower to the runtime's 2:4 kernel. A global no other op reads any more
@@ -93,6 +96,12 @@ def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
     ListOption<"layers", "layers", "int64_t",
                "Indices of the tvc.layer ops to act on: nm prunes their "
                "linears (default: every linear); layers removes them">,
+    Option<"score", "score", "std::string", /*default=*/"\"magnitude\"",
+           "magnitude: |W|; activation: |W| times the L2 norm of the input "
+           "channel over calibration data (Wanda), from 'calibration'">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "Safetensors file of input-channel norms per weight global, as "
+           "`tvc-run --calibrate` writes it (score=activation)">,
     Option<"format", "format", "std::string", /*default=*/"\"compressed\"",
            "compressed: #tvc.sparse_nm values + indices (the 2:4 kernel); "
            "masked: the same pruned matrix as a dense weight with zeros "

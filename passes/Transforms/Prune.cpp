@@ -12,6 +12,7 @@
 #include "passes/Transforms/Passes.h"
 
 #include "dialects/tvc/IR/TvcOps.h"
+#include "lib/Support/SafeTensors.h"
 #include "lib/Support/WeightStore.h"
 
 #include "mlir/IR/SymbolTable.h"
@@ -37,10 +38,11 @@ struct Compressed2to4 {
   std::vector<uint8_t> indices;
 };
 
-/// Keeps the two weights of largest magnitude of each group of four along
-/// the input dimension of `weights` ([out, in] or [in, out] row-major).
+/// Keeps the two weights of largest score of each group of four along the
+/// input dimension of `weights` ([out, in] or [in, out] row-major): |w|, or
+/// |w| * channelScale[col] when a scale per input channel is given.
 Compressed2to4 compress2to4(const char *weights, int64_t out, int64_t in,
-                            bool inOut) {
+                            bool inOut, ArrayRef<float> channelScale) {
   int64_t groups = in / 4, indexBytes = (in + 7) / 8;
   Compressed2to4 result;
   result.values.resize(out * groups * 2);
@@ -53,19 +55,22 @@ Compressed2to4 compress2to4(const char *weights, int64_t out, int64_t in,
   };
   for (int64_t row = 0; row < out; ++row) {
     for (int64_t group = 0; group < groups; ++group) {
-      float group4[4];
-      for (int position = 0; position < 4; ++position)
+      float group4[4], score[4];
+      for (int position = 0; position < 4; ++position) {
         group4[position] = weightAt(row, 4 * group + position);
-      // The largest magnitude, then the largest of the rest; the earlier
+        score[position] = std::fabs(group4[position]);
+        if (!channelScale.empty())
+          score[position] *= channelScale[4 * group + position];
+      }
+      // The largest score, then the largest of the rest; the earlier
       // position wins a tie, so equal weights prune deterministically.
       int first = 0;
       for (int position = 1; position < 4; ++position)
-        if (std::fabs(group4[position]) > std::fabs(group4[first]))
+        if (score[position] > score[first])
           first = position;
       int second = first == 0 ? 1 : 0;
       for (int position = 0; position < 4; ++position)
-        if (position != first &&
-            std::fabs(group4[position]) > std::fabs(group4[second]))
+        if (position != first && score[position] > score[second])
           second = position;
       int low = std::min(first, second), high = std::max(first, second);
       float *kept = &result.values[(row * groups + group) * 2];
@@ -96,6 +101,23 @@ std::vector<float> expand2to4(const Compressed2to4 &compressed, int64_t out,
       }
     }
   return dense;
+}
+
+/// The calibration norms of weight `name`: an f32 vector of `in` values.
+llvm::Expected<std::vector<float>>
+readChannelNorms(const SafeTensorsFile &file, StringRef name, int64_t in) {
+  const TensorInfo *info = file.lookup(name);
+  if (!info)
+    return llvm::createStringError(llvm::formatv(
+        "{0} has no input norms for @{1}; calibrate the same model",
+        file.getPath(), name));
+  if (info->dtype != DType::F32 || info->shape.size() != 1 ||
+      info->shape[0] != in)
+    return llvm::createStringError(llvm::formatv(
+        "{0}: the norms of @{1} must be F32 [{2}]", file.getPath(), name, in));
+  std::vector<float> values(in);
+  std::memcpy(values.data(), file.getData(*info).data(), in * sizeof(float));
+  return values;
 }
 
 /// Parses "N:M".
@@ -276,6 +298,27 @@ void PrunePass::runOnOperation() {
     return signalPassFailure();
   }
 
+  std::unique_ptr<SafeTensorsFile> norms;
+  if (score == "activation") {
+    if (calibration.empty()) {
+      module.emitError() << "tvc-prune: score=activation needs a "
+                            "'calibration' file (tvc-run --calibrate)";
+      return signalPassFailure();
+    }
+    llvm::Expected<std::unique_ptr<SafeTensorsFile>> file =
+        SafeTensorsFile::open(calibration);
+    if (!file) {
+      module.emitError() << "tvc-prune: " << llvm::toString(file.takeError());
+      return signalPassFailure();
+    }
+    norms = std::move(*file);
+  } else if (score != "magnitude") {
+    module.emitError() << "tvc-prune: expects 'score' magnitude or "
+                          "activation, got '"
+                       << score << "'";
+    return signalPassFailure();
+  }
+
   SymbolTable symbols(module);
   WeightStore store(baseDir);
   WeightWriter writer(module, weightsFile, baseDir);
@@ -319,7 +362,18 @@ void PrunePass::runOnOperation() {
         op->emitError() << "tvc-prune: " << llvm::toString(view.takeError());
         return signalPassFailure();
       }
-      Compressed2to4 form = compress2to4(view->bytes.data(), out, in, inOut);
+      std::vector<float> channelScale;
+      if (norms) {
+        llvm::Expected<std::vector<float>> scale =
+            readChannelNorms(*norms, global.getSymName(), in);
+        if (!scale) {
+          op->emitError() << "tvc-prune: " << llvm::toString(scale.takeError());
+          return signalPassFailure();
+        }
+        channelScale = std::move(*scale);
+      }
+      Compressed2to4 form =
+          compress2to4(view->bytes.data(), out, in, inOut, channelScale);
       GlobalOp values, indices;
       if (masked) {
         std::vector<float> dense = expand2to4(form, out, in, inOut);
