@@ -2,8 +2,8 @@
 """PyTorch reference of `tvc-run --eval`: perplexity and task accuracy of a
 Hugging Face GPT-2 checkpoint directory (config.json + model.safetensors,
 float32, as test/models/train_bytegpt.py and test/models/tasks/train_tasks.py
-write them), computed the way tvc-run computes them (docs/TvcRun.md,
-"Evaluation"), so that the two numbers can be compared:
+write them), computed the way tvc-run computes them (docs/Evaluation.md),
+so that the two numbers can be compared:
 
   perplexity  windows of `context` tokens starting every `stride` tokens
               (Hugging Face's perplexity guide); a window scores the tokens
