@@ -51,6 +51,7 @@
 #include "lib/Driver/Eval.h"
 #include "lib/Driver/JitModel.h"
 #include "lib/Registration/Registration.h"
+#include "lib/Support/SafeTensors.h"
 #include "lib/Support/TensorCompare.h"
 #include "passes/Transforms/Passes.h"
 #include "runtime/api/tvc_kernels.h"
@@ -199,6 +200,13 @@ static cl::opt<std::string> evalInputs(
     "eval-inputs",
     cl::desc("Task prompts X [N, T] (int64/int32 .npy), answers included"),
     cl::value_desc("X.npy"), cl::cat(evalCategory));
+static cl::opt<std::string> calibrateOut(
+    "calibrate",
+    cl::desc("With --eval: also record the L2 norm of every input channel of "
+             "each dense linear over the evaluated data and write them, one "
+             "f32 vector per weight global, to this safetensors file (the "
+             "calibration of tvc-prune score=activation)"),
+    cl::value_desc("file"), cl::cat(evalCategory));
 static cl::opt<std::string> evalAnswers(
     "eval-answers",
     cl::desc("Expected ids Y [N, A] of the last A positions of each prompt"),
@@ -437,6 +445,38 @@ int runBenchMode(OwningOpRef<ModuleOp> module, func::FuncOp function,
   return 0;
 }
 
+/// --calibrate: the norms of every dense linear's input channels over what
+/// --eval ran, one F32 [in] tensor per weight global, written atomically.
+int writeCalibration(JitModel &model) {
+  std::vector<LinearInputStats> stats = model.takeLinearInputStats();
+  if (stats.empty())
+    return fail("--calibrate: the model ran no dense linear with a weight "
+                "global, so there is nothing to calibrate");
+  std::vector<std::vector<float>> norms;
+  std::vector<TensorToWrite> tensors;
+  norms.reserve(stats.size());
+  uint64_t rows = 0;
+  for (const LinearInputStats &weight : stats) {
+    std::vector<float> &norm = norms.emplace_back();
+    for (double sum : weight.sumSquares)
+      norm.push_back(static_cast<float>(std::sqrt(sum)));
+    rows = std::max(rows, weight.rows);
+    tensors.push_back({weight.weight,
+                       DType::F32,
+                       {static_cast<int64_t>(norm.size())},
+                       {reinterpret_cast<const char *>(norm.data()),
+                        norm.size() * sizeof(float)}});
+  }
+  if (llvm::Error error =
+          writeSafeTensors(calibrateOut, tensors,
+                           {{"tvc", "input-channel L2 norms per linear weight"},
+                            {"rows", std::to_string(rows)}}))
+    return fail("--calibrate: " + llvm::toString(std::move(error)));
+  llvm::errs() << "tvc-run: calibration of " << stats.size() << " weights over "
+               << rows << " rows written to " << calibrateOut << "\n";
+  return 0;
+}
+
 /// --eval: compile the full-sequence entry point and measure perplexity
 /// and/or task accuracy.
 int runEvalMode(OwningOpRef<ModuleOp> module, func::FuncOp function,
@@ -486,7 +526,9 @@ int runEvalMode(OwningOpRef<ModuleOp> module, func::FuncOp function,
   EvalReport report;
   tvc_runtime_get_num_threads(&report.threads);
   auto start = std::chrono::steady_clock::now();
-  auto model = JitModel::compile(std::move(module), baseDir);
+  JitOptions jitOptions;
+  jitOptions.recordLinearInputs = !calibrateOut.empty();
+  auto model = JitModel::compile(std::move(module), baseDir, jitOptions);
   if (!model)
     return fail(llvm::toString(model.takeError()));
   report.compileMs = std::chrono::duration<double, std::milli>(
@@ -529,6 +571,9 @@ int runEvalMode(OwningOpRef<ModuleOp> module, func::FuncOp function,
       return fail(llvm::toString(result.takeError()));
     report.accuracy = *result;
   }
+  if (!calibrateOut.empty())
+    if (int status = writeCalibration(**model))
+      return status;
   if (printJson)
     llvm::outs() << llvm::formatv("{0:2}", evalReportToJson(report)) << "\n";
   else
@@ -630,6 +675,8 @@ int main(int argc, char **argv) {
        evalContext != 0 || evalStride != 0))
     return fail("--eval-tokens, --eval-inputs, --eval-answers, --eval-context "
                 "and --eval-stride need --eval");
+  if (!evalMode && !calibrateOut.empty())
+    return fail("--calibrate needs --eval (the data the norms are taken over)");
   if (inputsDir.empty() && !bench && !evalMode)
     return fail("--inputs DIR is required (the tensors to evaluate on)");
   if (relativeTolerance < 0 || absoluteTolerance < 0 || scaledTolerance < 0)
