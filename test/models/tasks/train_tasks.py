@@ -46,7 +46,6 @@ import json
 import math
 import os
 import platform
-import struct
 import sys
 import time
 
@@ -58,7 +57,10 @@ import torch.nn.functional as F  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
 from reference_eval import GPT2, accuracy  # noqa: E402
+# The same safetensors writer and atomic file write as bytegpt's trainer.
+from train_bytegpt import serialize_safetensors, write_bytes  # noqa: E402
 
 GENERATOR = "test/models/tasks/train_tasks.py"
 THREADS = 2
@@ -216,30 +218,6 @@ def train(task, model, max_steps, log, val_x, val_y):
             if done:
                 return step + 1, time.time() - start
     return max_steps, time.time() - start
-
-
-def serialize_safetensors(tensors, metadata):
-    """safetensors bytes of {key: float32 array} (sorted keys, header padded
-    to a multiple of 8), as train_bytegpt.py writes them."""
-    header = {"__metadata__": metadata}
-    offset = 0
-    for key in sorted(tensors):
-        size = tensors[key].nbytes
-        header[key] = {"dtype": "F32", "shape": list(tensors[key].shape),
-                       "data_offsets": [offset, offset + size]}
-        offset += size
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    parts = [struct.pack("<Q", len(text)), text]
-    parts += [tensors[key].tobytes() for key in sorted(tensors)]
-    return b"".join(parts)
-
-
-def write_bytes(path, data):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 def npy_bytes(array):
