@@ -19,6 +19,7 @@
 
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/base/ThreadPool.h"
+#include "runtime/kernels/cpu/CpuFeatures.h"
 
 #include <algorithm>
 #include <cmath>
@@ -383,10 +384,9 @@ TVC_ATTENTION_ITEMS(attendItemsAvx512,
 /// is 2.1-2.8x the baseline (SSE2) build on prefill and decode; AVX-512 adds
 /// 0-40% over AVX2 (most on decode and head_dim 64).
 ItemsFn selectItems() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
+  if (tvc::runtime::cpuHasAvx512())
     return attendItemsAvx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  if (tvc::runtime::cpuHasAvx2Fma())
     return attendItemsAvx2;
   return attendItemsBase;
 }

@@ -22,6 +22,7 @@
 #include "runtime/kernels/cpu/Gemv.h"
 
 #include "runtime/base/ThreadPool.h"
+#include "runtime/kernels/cpu/CpuFeatures.h"
 
 #include <algorithm>
 #include <cstring>
@@ -212,12 +213,6 @@ void inOutTasksBaseline(void *context, int64_t begin, int64_t end) {
   inOutTasks(context, begin, end);
 }
 
-bool hasAvx2Fma() {
-  static const bool has =
-      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 } // namespace
@@ -230,7 +225,7 @@ void tvc::runtime::gemvF32(const tvc_linear_f32_params_t &p, GemvCode code) {
   GemvJob job = {};
   job.params = &p;
   job.bias = (p.flags & TVC_LINEAR_HAS_BIAS) ? p.bias : nullptr;
-  bool avx2 = code == GemvCode::Detected && hasAvx2Fma();
+  bool avx2 = code == GemvCode::Detected && cpuHasAvx2Fma();
 
   if (!(p.flags & TVC_LINEAR_WEIGHT_IN_OUT)) {
     job.rowsPerTask = std::max<int64_t>(4, ceilDiv(ceilDiv(p.n, tasks), 4) * 4);

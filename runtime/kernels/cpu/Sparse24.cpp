@@ -36,6 +36,7 @@
 #include "runtime/kernels/cpu/Sparse24.h"
 
 #include "runtime/base/ThreadPool.h"
+#include "runtime/kernels/cpu/CpuFeatures.h"
 #include "runtime/kernels/cpu/Linear.h"
 
 #include <immintrin.h>
@@ -290,18 +291,6 @@ void gemvTasks(void *context, int64_t begin, int64_t end) {
        std::min(n, end * job.rowsPerTask));
 }
 
-bool hasAvx2Fma() {
-  static const bool has =
-      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-
-bool hasAvx512() {
-  static const bool has = hasAvx2Fma() && __builtin_cpu_supports("avx512f") &&
-                          __builtin_cpu_supports("avx512vl");
-  return has;
-}
-
 /// Rows [j0, j1) of W expanded into dense[(j1 - j0), k]. Positions may
 /// repeat, so kept values are added, not stored.
 void decompressRows(const tvc_linear_2to4_f32_params_t &p, int64_t j0,
@@ -426,9 +415,9 @@ void tvc::runtime::gemv2to4F32(const tvc_linear_2to4_f32_params_t &p,
   job.rowsPerTask = std::max<int64_t>(
       kRowBlock, ceilDiv(ceilDiv(p.n, tasks), kRowBlock) * kRowBlock);
   ThreadPool::Body body = gemvTasks<gemvRowsBaseline>;
-  if (code == Sparse24Code::Detected && hasAvx512())
+  if (code == Sparse24Code::Detected && cpuHasAvx512())
     body = gemvTasks<gemvRowsAvx512>;
-  else if (code != Sparse24Code::Baseline && hasAvx2Fma())
+  else if (code != Sparse24Code::Baseline && cpuHasAvx2Fma())
     body = gemvTasks<gemvRowsAvx2>;
   pool.parallelFor(ceilDiv(p.n, job.rowsPerTask), 1, body, &job);
 }
@@ -441,7 +430,8 @@ tvc_status_t tvc::runtime::gemm2to4F32(const tvc_linear_2to4_f32_params_t &p,
   if (work >= kMinParallelWork && pool.numThreads() > 1)
     slices =
         std::min<int64_t>(2 * pool.numThreads(), ceilDiv(p.n, kMinSliceRows));
-  GemmJob job{&p, p.n, code != Sparse24Code::Baseline && hasAvx2Fma(), {false}};
+  GemmJob job{
+      &p, p.n, code != Sparse24Code::Baseline && cpuHasAvx2Fma(), {false}};
   if (slices > 1) {
     job.sliceRows = ceilDiv(ceilDiv(p.n, slices), kRowAlign) * kRowAlign;
     slices = ceilDiv(p.n, job.sliceRows);
