@@ -43,9 +43,10 @@ def TvcCheckWeights : Pass<"tvc-check-weights", "::mlir::ModuleOp"> {
 //===----------------------------------------------------------------------===//
 
 def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
-  let summary = "Prune linear weights (N:M semi-structured) or whole layers";
+  let summary = "Prune linear weights (N:M), attention heads, FFN channels "
+                "or whole layers";
   let description = [{
-    Two strategies. `strategy=layers` removes the `tvc.layer` ops listed in
+    Four strategies. `strategy=layers` removes the `tvc.layer` ops listed in
     `layers`: each one's result becomes its first input (the residual
     stream passes through), and globals nothing reads any more are erased.
     A listed layer that does not exist, or whose one result does not have
@@ -69,6 +70,38 @@ def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
     the dense kernel, for accuracy studies and for targets where the sparse
     kernel is not faster.
 
+    `strategy=heads` and `strategy=channels` remove a fraction `amount` of
+    the attention heads or FFN intermediate channels of every block (in
+    `layers`, or all), and shrink the weights: the rows of the projections
+    that make them, the columns of the projection that reads them, their
+    biases, and the widths of the `tvc.split`, `tvc.rope` and
+    `tvc.attention` (`heads`, `kv_heads`) between. Under grouped-query
+    attention a whole key/value group (a key/value head and its query
+    heads) is the unit. Scores: with `score=magnitude` the squared weights
+    of a head's slices (q, k, v rows and output columns), or for a channel
+    the norm of its down-projection column times the norms of the rows
+    that make it; with `score=activation` the energy a head or channel
+    brings to the projection that reads it, `sum_c norm_c^2 * |W[:,c]|^2`
+    over its channels, from the calibration norms of that projection's
+    input. The lowest-scored `round(amount * units)` go (never all).
+    A block qualifies when q/k/v come from dense f32 `tvc.linear`s (through
+    a `tvc.split` piece and `tvc.rope`s only), its output feeds one dense
+    `tvc.linear`, no KV cache is attached (prune before
+    `tvc-derive-decode`), and nothing else reads the values in between;
+    an FFN is `act(linear)` (`gelu`, `silu`, `relu`) or
+    `tvc.glu(linear, linear)` into one dense `tvc.linear`. Others are left
+    alone, with a remark under `report`. With `format=masked` the shapes
+    stay and the removed heads' or channels' columns of the reading
+    projection are zeroed: the same function through the same kernels as
+    before, for accuracy studies and as the reference of the shrunk model.
+
+    ```mlir
+    // heads 4 -> 3 (amount=0.25): q/k/v [64, 64] -> [48, 64], the output
+    // projection [64, 64] -> [64, 48]
+    %o = tvc.attention %q, %k, %v heads 3 kv_heads 3 mask(#tvc.causal)
+        : tensor<1x?x48xf32>, tensor<1x?x48xf32>, tensor<1x?x48xf32>
+    ```
+
     Skipped quietly (with a remark under `report`): linears whose weight is
     not a `tvc.global`, not f32, already structured, whose input width is
     not a multiple of 4, or outside `layers`. New weights go inline
@@ -86,16 +119,21 @@ def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"strategy", "strategy", "std::string", /*default=*/"\"nm\"",
-           "nm: N:M semi-structured sparsity of linear weights; layers: "
+           "nm: N:M semi-structured sparsity of linear weights; heads: "
+           "attention heads; channels: FFN intermediate channels; layers: "
            "remove the layers listed in 'layers'">,
+    Option<"amount", "amount", "double", /*default=*/"0.25",
+           "heads/channels: the fraction of each block's heads (key/value "
+           "groups) or channels to remove, in (0, 1)">,
     Option<"pattern", "pattern", "std::string", /*default=*/"\"2:4\"",
            "N:M pattern to prune to (only 2:4 has a compressed form)">,
     Option<"lmHead", "lm-head", "bool", /*default=*/"false",
            "Prune the LM head too (compressed: it becomes a 2:4 tvc.linear "
            "without bias; a tied embedding keeps reading the dense table)">,
     ListOption<"layers", "layers", "int64_t",
-               "Indices of the tvc.layer ops to act on: nm prunes their "
-               "linears (default: every linear); layers removes them">,
+               "Indices of the tvc.layer ops to act on: nm, heads and "
+               "channels prune inside them (default: everywhere); layers "
+               "removes them">,
     Option<"score", "score", "std::string", /*default=*/"\"magnitude\"",
            "magnitude: |W|; activation: |W| times the L2 norm of the input "
            "channel over calibration data (Wanda), from 'calibration'">,

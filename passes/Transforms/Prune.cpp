@@ -1,15 +1,17 @@
 //===- Prune.cpp - tvc-prune ----------------------------------------------===//
 //
-// N:M semi-structured pruning of linear weights by magnitude: every dense
-// f32 tvc.linear whose weight is a tvc.global becomes a 2:4 #tvc.sparse_nm
-// linear over two new globals (kept values, position indices) written
-// through the WeightWriter. The compressed layout is [out, in] whatever the
-// original layout, because the 2:4 kernel walks rows of the reduction
-// dimension. Linears that do not qualify stay as they are.
+// The tvc-prune pass: option checking and the strategies that need no
+// structure analysis. strategy=nm: every dense f32 tvc.linear whose weight
+// is a tvc.global becomes a 2:4 #tvc.sparse_nm linear over two new globals
+// (kept values, position indices) written through the WeightWriter; the
+// compressed layout is [out, in] whatever the original layout, because the
+// 2:4 kernel walks rows of the reduction dimension. strategy=layers removes
+// whole tvc.layer ops. strategy=heads|channels live in PruneStructured.cpp.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/Transforms/Passes.h"
+#include "passes/Transforms/PruneStructured.h"
 
 #include "dialects/tvc/IR/TvcOps.h"
 #include "lib/Support/SafeTensors.h"
@@ -101,23 +103,6 @@ std::vector<float> expand2to4(const Compressed2to4 &compressed, int64_t out,
       }
     }
   return dense;
-}
-
-/// The calibration norms of weight `name`: an f32 vector of `in` values.
-llvm::Expected<std::vector<float>>
-readChannelNorms(const SafeTensorsFile &file, StringRef name, int64_t in) {
-  const TensorInfo *info = file.lookup(name);
-  if (!info)
-    return llvm::createStringError(llvm::formatv(
-        "{0} has no input norms for @{1}; calibrate the same model",
-        file.getPath(), name));
-  if (info->dtype != DType::F32 || info->shape.size() != 1 ||
-      info->shape[0] != in)
-    return llvm::createStringError(llvm::formatv(
-        "{0}: the norms of @{1} must be F32 [{2}]", file.getPath(), name, in));
-  std::vector<float> values(in);
-  std::memcpy(values.data(), file.getData(*info).data(), in * sizeof(float));
-  return values;
 }
 
 /// Parses "N:M".
@@ -271,18 +256,26 @@ void PrunePass::runOnOperation() {
       signalPassFailure();
     return;
   }
-  if (strategy != "nm") {
-    module.emitError() << "tvc-prune: expects 'strategy' nm or layers, got '"
+  if (strategy != "nm" && strategy != "heads" && strategy != "channels") {
+    module.emitError() << "tvc-prune: expects 'strategy' nm, heads, channels "
+                          "or layers, got '"
                        << strategy << "'";
     return signalPassFailure();
   }
+  bool structured = strategy != "nm";
   std::optional<std::pair<int64_t, int64_t>> nm = parsePattern(pattern);
-  if (!nm) {
+  if (structured) {
+    if (!(amount > 0.0 && amount < 1.0)) {
+      module.emitError() << "tvc-prune: expects 'amount' (the fraction of "
+                         << strategy << " to remove) in (0, 1), got "
+                         << prune::shortNumber(amount);
+      return signalPassFailure();
+    }
+  } else if (!nm) {
     module.emitError() << "tvc-prune: expects 'pattern' as N:M, e.g. 2:4, got '"
                        << pattern << "'";
     return signalPassFailure();
-  }
-  if (*nm != std::make_pair(int64_t(2), int64_t(4))) {
+  } else if (*nm != std::make_pair(int64_t(2), int64_t(4))) {
     module.emitError() << "tvc-prune: pattern " << nm->first << ":"
                        << nm->second
                        << " is not supported; only 2:4 has a compressed form "
@@ -317,6 +310,25 @@ void PrunePass::runOnOperation() {
                           "activation, got '"
                        << score << "'";
     return signalPassFailure();
+  }
+
+  if (structured) {
+    WeightStore store(baseDir);
+    WeightWriter writer(module, weightsFile, baseDir);
+    prune::StructuredOptions options;
+    options.heads = strategy == "heads";
+    options.amount = amount;
+    options.layers = layers;
+    options.norms = norms.get();
+    options.masked = masked;
+    options.report = report;
+    if (failed(prune::pruneStructured(module, options, store, writer)))
+      return signalPassFailure();
+    if (llvm::Error error = writer.commit()) {
+      module.emitError() << "tvc-prune: " << llvm::toString(std::move(error));
+      return signalPassFailure();
+    }
+    return;
   }
 
   SymbolTable symbols(module);
@@ -365,7 +377,7 @@ void PrunePass::runOnOperation() {
       std::vector<float> channelScale;
       if (norms) {
         llvm::Expected<std::vector<float>> scale =
-            readChannelNorms(*norms, global.getSymName(), in);
+            prune::readChannelNorms(*norms, global.getSymName(), in);
         if (!scale) {
           op->emitError() << "tvc-prune: " << llvm::toString(scale.takeError());
           return signalPassFailure();

@@ -2,7 +2,7 @@
 // RUN: tvc-opt %s -split-input-file '-tvc-prune=strategy=layers layers=0,2 report' -mlir-print-op-on-diagnostic=false 2>&1 >/dev/null | FileCheck %s --check-prefix=REPORT
 // RUN: not tvc-opt %s -split-input-file '-tvc-prune=strategy=layers layers=3' 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: not tvc-opt %s -split-input-file -tvc-prune=strategy=layers 2>&1 | FileCheck %s --check-prefix=EMPTY
-// RUN: not tvc-opt %s -split-input-file -tvc-prune=strategy=heads 2>&1 | FileCheck %s --check-prefix=STRATEGY
+// RUN: not tvc-opt %s -split-input-file -tvc-prune=strategy=rows 2>&1 | FileCheck %s --check-prefix=STRATEGY
 // RUN: not tvc-opt %S/Inputs/prune-not-residual.mlir '-tvc-prune=strategy=layers layers=0' 2>&1 | FileCheck %s --check-prefix=RESIDUAL
 // RESIDUAL: error: tvc-prune: cannot remove layer 0: it must have one result of its first input's type (the residual stream), got 1 result(s)
 
@@ -51,4 +51,4 @@ func.func @prune_layers_residual(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
 // REPORT: remark: tvc-prune: 2 layers removed, 2 weights (128 bytes) with them
 // MISSING: error: tvc-prune: there is no tvc.layer 3 to remove
 // EMPTY: error: tvc-prune: strategy=layers needs the layers to remove ('layers=3,5')
-// STRATEGY: error: tvc-prune: expects 'strategy' nm or layers, got 'heads'
+// STRATEGY: error: tvc-prune: expects 'strategy' nm, heads, channels or layers, got 'rows'
