@@ -200,6 +200,17 @@ GlobalOp WeightWriter::create(StringRef name, RankedTensorType type,
   return GlobalOp::create(builder, module.getLoc(), unique, type, value);
 }
 
+void WeightWriter::moveToFile(GlobalOp global, ArrayRef<char> bytes) {
+  assert(!file.empty() && "moveToFile needs a weights file");
+  RankedTensorType type = global.getTensorType();
+  std::optional<DType> dtype = getDTypeForElementType(type.getElementType());
+  assert(dtype && "weight element type without a safetensors dtype");
+  std::string key = global.getSymName().str();
+  pending.push_back({key, *dtype, SmallVector<int64_t, 4>(type.getShape()),
+                     std::vector<char>(bytes.begin(), bytes.end())});
+  global.setValueAttr(ExternalWeightAttr::get(module.getContext(), file, key));
+}
+
 llvm::Error WeightWriter::commit() {
   if (file.empty() || pending.empty())
     return llvm::Error::success();

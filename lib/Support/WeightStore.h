@@ -86,6 +86,10 @@ public:
   GlobalOp create(llvm::StringRef name, RankedTensorType type,
                   llvm::ArrayRef<char> bytes);
 
+  /// Moves existing `global`, whose value is `bytes` (e.g. an inline
+  /// dense_resource), into the file under its own name. Needs a file.
+  void moveToFile(GlobalOp global, llvm::ArrayRef<char> bytes);
+
   /// Writes the file (no-op inline). Call once, after every create().
   llvm::Error commit();
 

@@ -1,0 +1,317 @@
+//===- PruneSearch.cpp - Accuracy-driven pruning search -------------------===//
+
+#include "lib/Driver/PruneSearch.h"
+
+#include "dialects/tvc/IR/TvcOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <chrono>
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tvc;
+
+llvm::StringRef mlir::tvc::getSearchMetricName(SearchMetric metric) {
+  switch (metric) {
+  case SearchMetric::Perplexity:
+    return "perplexity";
+  case SearchMetric::ExactMatch:
+    return "exact-match";
+  case SearchMetric::TokenAccuracy:
+    return "token-accuracy";
+  }
+  llvm_unreachable("unknown metric");
+}
+
+std::vector<PruneCandidate>
+mlir::tvc::makePruneCandidates(ModuleOp module, bool layers, bool heads,
+                               bool channels, double amount,
+                               llvm::StringRef score,
+                               llvm::StringRef calibration,
+                               llvm::StringRef baseDir) {
+  std::vector<PruneCandidate> candidates;
+  std::string percent = llvm::formatv("{0} %", amount * 100).str();
+  if (std::fmod(amount * 100, 1.0) == 0)
+    percent = llvm::formatv("{0} %", int64_t(amount * 100)).str();
+  module.walk([&](LayerOp layer) {
+    int64_t index = layer.getIndex();
+    auto base = [&](StringRef strategy) {
+      TvcPruneOptions options;
+      options.strategy = strategy.str();
+      options.layers = {index};
+      options.amount = amount;
+      options.score = score.str();
+      options.calibration = calibration.str();
+      options.baseDir = baseDir.str();
+      return options;
+    };
+    if (layers)
+      candidates.push_back({llvm::formatv("layer {0}", index).str(), index,
+                            /*wholeLayer=*/true, base("layers")});
+    if (heads)
+      candidates.push_back(
+          {llvm::formatv("{0} of the heads of layer {1}", percent, index)
+               .str(),
+           index, false, base("heads")});
+    if (channels)
+      candidates.push_back(
+          {llvm::formatv("{0} of the FFN channels of layer {1}", percent, index)
+               .str(),
+           index, false, base("channels")});
+  });
+  return candidates;
+}
+
+namespace {
+
+int64_t weightBytes(ModuleOp module) {
+  int64_t bytes = 0;
+  for (GlobalOp global : module.getOps<GlobalOp>()) {
+    RankedTensorType type = global.getTensorType();
+    bytes += type.getNumElements() *
+             llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+  }
+  return bytes;
+}
+
+/// Compiles a copy of `module` and measures `data.metric` on it.
+llvm::Expected<double> measure(ModuleOp module, const SearchData &data,
+                               llvm::StringRef baseDir) {
+  OwningOpRef<ModuleOp> copy = module.clone();
+  auto function = copy->lookupSymbol<func::FuncOp>(data.entry);
+  if (!function)
+    return llvm::createStringError("the module has no function @" +
+                                   data.entry);
+  int64_t positionRows = 0;
+  function.walk([&](LearnedPositionsOp op) {
+    positionRows = op.getTable().getType().getDimSize(0);
+  });
+  // Only the evaluated function runs: compile nothing else.
+  for (auto other : llvm::make_early_inc_range(copy->getOps<func::FuncOp>()))
+    if (other != function && !other.isExternal() && !other.isPrivate())
+      other.erase();
+  auto model = JitModel::compile(std::move(copy), baseDir);
+  if (!model)
+    return model.takeError();
+  llvm::Expected<const EntrySignature *> entry =
+      (*model)->findEntry(data.entry);
+  if (!entry)
+    return entry.takeError();
+  llvm::Expected<EvalModel> eval = makeEvalModel(**entry, positionRows);
+  if (!eval)
+    return eval.takeError();
+  if (data.metric == SearchMetric::Perplexity) {
+    int64_t context = data.context ? data.context : eval->maxLength;
+    if (context == 0)
+      return llvm::createStringError(
+          "@" + data.entry +
+          " takes sequences of any length; choose the window with "
+          "--eval-context");
+    int64_t stride = data.stride ? data.stride : context;
+    auto result = evaluatePerplexity(**model, *eval, data.tokens, context,
+                                     stride, data.tokensPath);
+    if (!result)
+      return result.takeError();
+    return result->perplexity;
+  }
+  auto result = evaluateAccuracy(**model, *eval, *data.inputs, *data.answers,
+                                 data.inputsPath, data.answersPath);
+  if (!result)
+    return result.takeError();
+  return data.metric == SearchMetric::ExactMatch ? result->exactMatch
+                                                 : result->tokenAccuracy;
+}
+
+/// Runs tvc-prune with `options` on `module`; on failure returns what the
+/// pass said.
+std::optional<std::string> apply(ModuleOp module,
+                                 const TvcPruneOptions &options) {
+  std::string messages;
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error)
+      messages += (messages.empty() ? "" : "; ") + diag.str();
+    return success();
+  });
+  PassManager manager(module.getContext());
+  manager.addPass(createTvcPrune(options));
+  if (succeeded(manager.run(module)))
+    return std::nullopt;
+  return messages.empty() ? std::string("tvc-prune failed") : messages;
+}
+
+} // namespace
+
+llvm::Expected<PruneSearchResult>
+mlir::tvc::searchPruning(ModuleOp module, const SearchData &data,
+                         std::vector<PruneCandidate> candidates,
+                         const PruneSearchOptions &options,
+                         const SearchProgress &progress) {
+  auto start = std::chrono::steady_clock::now();
+  PruneSearchResult result;
+  result.metric = data.metric;
+  result.maxDrop = options.maxDrop;
+  result.weightBytesBefore = weightBytes(module);
+  result.module = module.clone();
+
+  llvm::Expected<double> baseline = measure(*result.module, data,
+                                            options.baseDir);
+  if (!baseline)
+    return baseline.takeError();
+  result.baseline = result.final = *baseline;
+  SearchTrial first{0, "unpruned model", *baseline, true, true, ""};
+  result.trials.push_back(first);
+  if (progress)
+    progress(first);
+
+  bool lowerIsBetter = data.metric == SearchMetric::Perplexity;
+  auto within = [&](double value) {
+    return lowerIsBetter ? value <= result.baseline * (1 + options.maxDrop)
+                         : value >= result.baseline - options.maxDrop;
+  };
+  auto better = [&](double a, double b) {
+    return lowerIsBetter ? a < b : a > b;
+  };
+
+  for (int64_t round = 1; !candidates.empty(); ++round) {
+    if (options.maxSteps > 0 &&
+        int64_t(result.accepted.size()) >= options.maxSteps)
+      break;
+    std::optional<size_t> best;
+    OwningOpRef<ModuleOp> bestModule;
+    double bestMetric = 0;
+    size_t bestTrial = 0;
+    std::vector<size_t> dropped;
+    OperationFingerPrint current(*result.module);
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      SearchTrial trial;
+      trial.round = round;
+      trial.candidate = candidates[i].description;
+      OwningOpRef<ModuleOp> pruned = result.module->clone();
+      if (std::optional<std::string> why =
+              apply(*pruned, candidates[i].options)) {
+        trial.skipped = *why;
+      } else if (OperationFingerPrint(*pruned) == current) {
+        trial.skipped = "it changes nothing";
+      } else {
+        llvm::Expected<double> metric = measure(*pruned, data, options.baseDir);
+        if (!metric)
+          return metric.takeError();
+        trial.metric = *metric;
+        trial.withinTolerance = within(*metric);
+      }
+      // A candidate over the tolerance now will not come back under it
+      // with more removed: it is not tried again (nor one that failed).
+      if (!trial.withinTolerance)
+        dropped.push_back(i);
+      else if (!best || better(trial.metric, bestMetric)) {
+        best = i;
+        bestMetric = trial.metric;
+        bestModule = std::move(pruned);
+        bestTrial = result.trials.size();
+      }
+      result.trials.push_back(trial);
+      if (progress)
+        progress(trial);
+    }
+    if (!best)
+      break;
+    result.trials[bestTrial].accepted = true;
+    result.module = std::move(bestModule);
+    result.final = bestMetric;
+    result.accepted.push_back({candidates[*best].description, bestMetric});
+    // Drop the accepted candidate, those over the tolerance and, when a
+    // whole layer went, the layer's other candidates.
+    const PruneCandidate taken = candidates[*best];
+    std::vector<PruneCandidate> remaining;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (i == *best || llvm::is_contained(dropped, i))
+        continue;
+      if (taken.wholeLayer && candidates[i].layer == taken.layer)
+        continue;
+      remaining.push_back(candidates[i]);
+    }
+    candidates = std::move(remaining);
+  }
+  result.weightBytesAfter = weightBytes(*result.module);
+  result.seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  return result;
+}
+
+namespace {
+
+std::string change(const PruneSearchResult &result, double value) {
+  bool perplexity = result.metric == SearchMetric::Perplexity;
+  double delta = perplexity ? (value / result.baseline - 1) * 100
+                            : value - result.baseline;
+  std::string text = llvm::formatv(perplexity ? "{0:F2} %" : "{0:F4}",
+                                   std::fabs(delta))
+                         .str();
+  return (delta < 0 ? "-" : "+") + text;
+}
+
+} // namespace
+
+void mlir::tvc::printSearchReport(const PruneSearchResult &result,
+                                  llvm::raw_ostream &os) {
+  StringRef name = getSearchMetricName(result.metric);
+  bool perplexity = result.metric == SearchMetric::Perplexity;
+  os << llvm::formatv("accuracy-driven pruning: {0}, tolerance {1}\n", name,
+                      perplexity
+                          ? llvm::formatv("+{0} %", result.maxDrop * 100).str()
+                          : llvm::formatv("-{0}", result.maxDrop).str());
+  os << llvm::formatv("  unpruned        {0:F4}\n", result.baseline);
+  for (auto [i, step] : llvm::enumerate(result.accepted))
+    os << llvm::formatv("  step {0,-2} {1,-40} {2:F4} ({3})\n", i + 1,
+                        step.first, step.second, change(result, step.second));
+  if (result.accepted.empty())
+    os << "  nothing could be removed within the tolerance\n";
+  int64_t measured = 0;
+  for (const SearchTrial &trial : result.trials)
+    measured += trial.skipped.empty() && trial.round > 0;
+  os << llvm::formatv("  weights         {0:F2} MB -> {1:F2} MB ({2:F1} % "
+                      "smaller)\n",
+                      result.weightBytesBefore / 1e6,
+                      result.weightBytesAfter / 1e6,
+                      100.0 * (result.weightBytesBefore -
+                               result.weightBytesAfter) /
+                          std::max<int64_t>(result.weightBytesBefore, 1));
+  os << llvm::formatv("  {0} trials measured in {1:F1} s\n", measured,
+                      result.seconds);
+}
+
+llvm::json::Value mlir::tvc::searchReportToJson(const PruneSearchResult &result) {
+  llvm::json::Array accepted, trials;
+  for (const auto &[candidate, metric] : result.accepted)
+    accepted.push_back(
+        llvm::json::Object{{"candidate", candidate}, {"metric", metric}});
+  for (const SearchTrial &trial : result.trials) {
+    llvm::json::Object object{{"round", trial.round},
+                              {"candidate", trial.candidate},
+                              {"accepted", trial.accepted}};
+    if (trial.skipped.empty()) {
+      object["metric"] = trial.metric;
+      object["within_tolerance"] = trial.withinTolerance;
+    } else {
+      object["skipped"] = trial.skipped;
+    }
+    trials.push_back(std::move(object));
+  }
+  return llvm::json::Object{
+      {"metric", getSearchMetricName(result.metric)},
+      {"max_drop", result.maxDrop},
+      {"baseline", result.baseline},
+      {"final", result.final},
+      {"accepted", std::move(accepted)},
+      {"trials", std::move(trials)},
+      {"weight_bytes_before", result.weightBytesBefore},
+      {"weight_bytes_after", result.weightBytesAfter},
+      {"seconds", result.seconds},
+  };
+}
