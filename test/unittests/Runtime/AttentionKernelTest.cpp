@@ -2,8 +2,9 @@
 //
 // Every mask kind, grouped KV heads, decode and chunked prefill against a KV
 // cache whose unused rows hold NaN (so a read past kv_len shows), batches,
-// head sizes from 1 to the limit, on one thread and on the pool; every
-// rejected argument.
+// head sizes from 1 to the limit, on one thread and on the pool; sliding
+// windows at the tile and sequence edges also against dense attention over
+// the explicitly sliced window; every rejected argument.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,7 @@
 
 #include "KernelTestUtils.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -65,26 +67,15 @@ struct AttentionInputs {
   }
 };
 
-/// Compares the kernel with the reference. An output is a convex combination
-/// of the allowed v rows, with weights that fp32 rounding of a score s moves
-/// by about |s| ulps, so its magnitude is max |v| * (1 + max |s|), where |s|
-/// sums |scale * q[d] * k[d]| (the terms of the score), both over the keys
-/// its query may see.
-void checkAttention(const AttentionCase &c) {
-  SCOPED_TRACE(::testing::Message()
-               << "batch=" << c.batch << " q_len=" << c.qLen
-               << " kv_len=" << c.kvLen << " kv_capacity=" << c.kvCapacity
-               << " heads=" << c.heads << " kv_heads=" << c.kvHeads
-               << " head_dim=" << c.headDim << " mask=" << c.maskKind
-               << " window=" << c.window << " scale=" << c.scale);
-  AttentionInputs in(c);
-  std::vector<float> out = in.run();
-  std::vector<float> expected(out.size());
-  tvc_attention_f32_params_t params = in.params;
-  params.out = expected.data();
-  tvc::runtime::reference::attentionF32(params);
-
-  std::vector<double> magnitude(out.size());
+/// The magnitude of each output of case `c`: an output is a convex
+/// combination of the allowed v rows, with weights that fp32 rounding of a
+/// score s moves by about |s| ulps, so its magnitude is
+/// max |v| * (1 + max |s|), where |s| sums |scale * q[d] * k[d]| (the terms
+/// of the score), both over the keys its query may see.
+std::vector<double> outputMagnitudes(const AttentionCase &c,
+                                     const AttentionInputs &in) {
+  const tvc_attention_f32_params_t &params = in.params;
+  std::vector<double> magnitude(in.q.size());
   int64_t dim = c.headDim, group = c.heads / c.kvHeads;
   auto kvIndex = [&](int64_t b, int64_t j, int64_t h, int64_t d) {
     return ((b * c.kvCapacity + j) * c.kvHeads + h / group) * dim + d;
@@ -112,7 +103,60 @@ void checkAttention(const AttentionCase &c) {
           magnitude[((b * c.qLen + i) * c.heads + h) * dim + d] =
               largestV[d] * (1 + largestScore);
       }
-  expectClose(out, expected, magnitude);
+  return magnitude;
+}
+
+::testing::Message describe(const AttentionCase &c) {
+  return ::testing::Message()
+         << "batch=" << c.batch << " q_len=" << c.qLen << " kv_len=" << c.kvLen
+         << " kv_capacity=" << c.kvCapacity << " heads=" << c.heads
+         << " kv_heads=" << c.kvHeads << " head_dim=" << c.headDim
+         << " mask=" << c.maskKind << " window=" << c.window
+         << " scale=" << c.scale;
+}
+
+/// Compares the kernel with the reference (dense scores, explicit mask).
+void checkAttention(const AttentionCase &c) {
+  SCOPED_TRACE(describe(c));
+  AttentionInputs in(c);
+  std::vector<float> out = in.run();
+  std::vector<float> expected(out.size());
+  tvc_attention_f32_params_t params = in.params;
+  params.out = expected.data();
+  tvc::runtime::reference::attentionF32(params);
+  expectClose(out, expected, outputMagnitudes(c, in));
+}
+
+/// Compares the sliding-window kernel with dense attention over the keys
+/// the window keeps, taken explicitly: for every query row, the reference
+/// with the full mask on the key/value rows [max(0, p - w + 1), p] alone.
+/// This does not go through the mask definition the kernel and the
+/// reference share (attentionAllows), so an off-by-one at the window's
+/// edge in both would still show.
+void checkWindowAgainstDenseSlice(const AttentionCase &c) {
+  ASSERT_EQ(c.maskKind, TVC_MASK_SLIDING_WINDOW);
+  SCOPED_TRACE(describe(c));
+  AttentionInputs in(c);
+  std::vector<float> out = in.run();
+  std::vector<float> expected(out.size(), std::nanf(""));
+  int64_t qRow = c.heads * c.headDim, kvRow = c.kvHeads * c.headDim;
+  for (int64_t b = 0; b < c.batch; ++b)
+    for (int64_t i = 0; i < c.qLen; ++i) {
+      int64_t pos = c.kvLen - c.qLen + i;
+      int64_t lo = std::max<int64_t>(0, pos - c.window + 1), hi = pos + 1;
+      tvc_attention_f32_params_t dense = in.params;
+      dense.q = &in.q[(b * c.qLen + i) * qRow];
+      dense.k = &in.k[(b * c.kvCapacity + lo) * kvRow];
+      dense.v = &in.v[(b * c.kvCapacity + lo) * kvRow];
+      dense.out = &expected[(b * c.qLen + i) * qRow];
+      dense.batch = 1;
+      dense.q_len = 1;
+      dense.kv_len = dense.kv_capacity = hi - lo;
+      dense.mask_kind = TVC_MASK_FULL;
+      dense.window = 0;
+      tvc::runtime::reference::attentionF32(dense);
+    }
+  expectClose(out, expected, outputMagnitudes(c, in));
 }
 
 const int64_t kMasks[] = {TVC_MASK_FULL, TVC_MASK_CAUSAL,
@@ -178,6 +222,53 @@ TEST(AttentionKernel, LongWindowEqualsCausal) {
     AttentionCase c = {2,      70, 70, 72, 4, 2, 64, TVC_MASK_SLIDING_WINDOW,
                        window, 0};
     checkAttention(c);
+    AttentionInputs windowed(c);
+    c.maskKind = TVC_MASK_CAUSAL;
+    AttentionInputs causal(c);
+    EXPECT_EQ(windowed.run(), causal.run()) << "window " << window;
+  }
+}
+
+/// Windows around the key tile (64) and the sequence length, for a prefill
+/// of odd length on grouped KV heads (head sizes of the per-row path and of
+/// the register-blocked one), against the explicit dense slice and the
+/// reference.
+TEST(AttentionKernel, WindowEdgesPrefill) {
+  constexpr int64_t kLen = 203;
+  for (int64_t dim : {40, 64})
+    for (int64_t window : {int64_t(1), int64_t(2), int64_t(63), int64_t(64),
+                           int64_t(65), int64_t(128), int64_t(129), kLen - 1,
+                           kLen, kLen + 1, int64_t(4096)}) {
+      AttentionCase c = {1,   kLen, kLen, kLen, 6, 2, dim,
+                         TVC_MASK_SLIDING_WINDOW, window, 0};
+      checkWindowAgainstDenseSlice(c);
+      checkAttention(c);
+    }
+}
+
+/// The same edges for one decode step and for a chunked prefill against a
+/// KV cache with NaN rows past kv_len (so a window that reached past the
+/// cache, or before its start, shows), with two batch entries and MQA.
+TEST(AttentionKernel, WindowEdgesWithCache) {
+  for (int64_t window : {1, 2, 63, 64, 65, 256, 257, 258, 1000}) {
+    checkWindowAgainstDenseSlice(
+        {2, 1, 257, 300, 6, 3, 64, TVC_MASK_SLIDING_WINDOW, window, 0});
+    checkWindowAgainstDenseSlice(
+        {1, 37, 301, 333, 4, 1, 24, TVC_MASK_SLIDING_WINDOW, window, 0});
+  }
+  // A cache of one entry, and a window that starts at the first key.
+  checkWindowAgainstDenseSlice(
+      {1, 1, 1, 8, 2, 2, 16, TVC_MASK_SLIDING_WINDOW, 1, 0});
+  checkWindowAgainstDenseSlice(
+      {1, 1, 9, 16, 2, 1, 16, TVC_MASK_SLIDING_WINDOW, 9, 0});
+}
+
+/// A window at least as long as the cache is the causal mask in decode too
+/// (bit for bit: the same keys in the same order).
+TEST(AttentionKernel, LongWindowEqualsCausalInDecode) {
+  for (int64_t window : {int64_t(129), int64_t(130), int64_t(1) << 40}) {
+    AttentionCase c = {2, 1, 129, 160, 8, 2, 64, TVC_MASK_SLIDING_WINDOW,
+                       window, 0};
     AttentionInputs windowed(c);
     c.maskKind = TVC_MASK_CAUSAL;
     AttentionInputs causal(c);
