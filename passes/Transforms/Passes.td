@@ -335,4 +335,70 @@ def TvcApproximateMath : Pass<"tvc-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Attention sparsification
+//===----------------------------------------------------------------------===//
+
+def TvcSparsifyAttention
+    : Pass<"tvc-sparsify-attention", "::mlir::ModuleOp"> {
+  let summary = "Rewrite chosen layers' causal attention to a sparse mask kind";
+  let description = [{
+    Hard-attention sparsification: each dense causal `tvc.attention`
+    (`mask(#tvc.causal)`) of the chosen layers gets a sparse mask, so that
+    its query attends to fewer keys and the kernel visits only those
+    (cost follows the kept entries, not T^2). Only the mask attribute
+    changes; shapes, weights and the KV cache stay, and every later pass
+    (`tvc-derive-decode`, the CPU pipeline) carries the mask to the kernel.
+
+    *Kind.* `kind=window` (the only kind so far) gives
+    `#tvc.sliding_window<window = w>`: query position i sees keys j with
+    i - w < j <= i (the window counts the diagonal). `window` is required
+    and positive. A window at least as long as the sequence computes what
+    causal attention computes.
+
+    *Which layers.* `layers` lists `tvc.layer` indices (`layers=2-11` or
+    `layers=1,3,5-7`) whose attention is sparsified; `full-layers` is the
+    MASFormer schedule: the listed layers keep full (causal) attention and
+    every other layer becomes sparse. They are mutually exclusive. With
+    neither, every attention op of the module is sparsified (also one not
+    inside a `tvc.layer`); with either, only attention inside the named
+    layers' regions is considered. A listed index with no `tvc.layer` is an
+    error, reported before anything changes.
+
+    *Left alone.* An attention that already has a sparse mask is not
+    rewritten (the pass never widens or narrows a window the model was
+    built with): a remark under `report` when it is the requested one, a
+    warning when the requested window differs. Bidirectional attention
+    (`#tvc.full`, encoders) gets a warning: the window kind is causal-only
+    and does not apply. With `report`, one remark per attention op says
+    what changed and one per module sums it up.
+
+    ```mlir
+    // -tvc-sparsify-attention="full-layers=0 window=256"
+    %h1 = tvc.layer 1 (%h0) : ... {
+      %o = tvc.attention %q, %k, %v heads 12 kv_heads 12 mask(#tvc.causal) : ...
+    // becomes
+      %o = tvc.attention %q, %k, %v heads 12 kv_heads 12
+          mask(#tvc.sliding_window<window = 256>) : ...
+    ```
+  }];
+  let options = [
+    ListOption<"layers", "layers", "std::string",
+               "tvc.layer indices or ranges (2-11) to sparsify (default: "
+               "every layer); exclusive with full-layers">,
+    ListOption<"fullLayers", "full-layers", "std::string",
+               "MASFormer schedule: tvc.layer indices or ranges that keep "
+               "full attention, all others become sparse; exclusive with "
+               "layers">,
+    Option<"kind", "kind", "std::string", /*default=*/"\"window\"",
+           "Sparse mask kind: window (sliding window; the only kind so far)">,
+    Option<"window", "window", "int64_t", /*default=*/"0",
+           "Keys a query sees under kind=window, the diagonal included "
+           "(required, >= 1)">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per attention op (changed or why not) and a "
+           "summary">,
+  ];
+}
+
 #endif // TVC_TRANSFORMS_PASSES

@@ -1,0 +1,113 @@
+// RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=window=4' | FileCheck %s
+// RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=layers=1-2 window=4' | FileCheck %s --check-prefix=LAYERS
+// RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=layers=0,2 window=4' | FileCheck %s --check-prefix=LIST
+// RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=full-layers=0 window=4' | FileCheck %s --check-prefix=MAS
+// RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=full-layers=0 window=4 report' -mlir-print-op-on-diagnostic=false 2>&1 >/dev/null | FileCheck %s --check-prefix=REPORT
+
+/// Invalid options are errors that name the option; nothing is rewritten.
+// RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=topk window=4' 2>&1 | FileCheck %s --check-prefix=KIND
+// KIND: error: tvc-sparsify-attention: kind 'topk' is not supported; supported kinds: window
+// RUN: not tvc-opt %s -split-input-file -tvc-sparsify-attention 2>&1 | FileCheck %s --check-prefix=NO-WINDOW
+// NO-WINDOW: error: tvc-sparsify-attention: kind=window needs a positive 'window' (keys per query, e.g. window=256), got 0
+// RUN: not tvc-opt %s -split-input-file -tvc-sparsify-attention=window=-3 2>&1 | FileCheck %s --check-prefix=NEGATIVE-WINDOW
+// NEGATIVE-WINDOW: error: tvc-sparsify-attention: kind=window needs a positive 'window' (keys per query, e.g. window=256), got -3
+// RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=layers=1 full-layers=0 window=4' 2>&1 | FileCheck %s --check-prefix=EXCLUSIVE
+// EXCLUSIVE: error: tvc-sparsify-attention: 'layers' and 'full-layers' are mutually exclusive: give the layers to sparsify, or the ones that keep full attention
+// RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=layers=1,7 window=4' 2>&1 | FileCheck %s --check-prefix=MISSING
+// MISSING: error: tvc-sparsify-attention: there is no tvc.layer 7 (named in 'layers')
+// RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=full-layers=0-3 window=4' 2>&1 | FileCheck %s --check-prefix=MISSING-FULL
+// MISSING-FULL: error: tvc-sparsify-attention: there is no tvc.layer 3 (named in 'full-layers')
+// RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=layers=2-1 window=4' 2>&1 | FileCheck %s --check-prefix=RANGE
+// RANGE: error: tvc-sparsify-attention: expects 'layers' as layer indices or ranges (e.g. 0,2-5), got '2-1'
+// RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=full-layers=first window=4' 2>&1 | FileCheck %s --check-prefix=SYNTAX
+// SYNTAX: error: tvc-sparsify-attention: expects 'full-layers' as layer indices or ranges (e.g. 0,2-5), got 'first'
+
+/// Every layer by default; a layer list (indices or ranges) sparsifies only
+/// those layers; the MASFormer schedule keeps full attention in layer 0 and
+/// makes all the others sparse. Only the mask changes.
+// CHECK-LABEL: func.func @sparsify_window_layers
+// LAYERS-LABEL: func.func @sparsify_window_layers
+// LIST-LABEL: func.func @sparsify_window_layers
+// MAS-LABEL: func.func @sparsify_window_layers
+func.func @sparsify_window_layers(%h0: tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
+  // CHECK: tvc.layer 0
+  // CHECK: tvc.attention %{{.*}} heads 2 kv_heads 2 mask(#tvc.sliding_window<window = 4>) : tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>
+  // CHECK: tvc.layer 1
+  // CHECK: mask(#tvc.sliding_window<window = 4>)
+  // CHECK: tvc.layer 2
+  // CHECK: mask(#tvc.sliding_window<window = 4>)
+  // LAYERS: tvc.layer 0
+  // LAYERS: mask(#tvc.causal)
+  // LAYERS: tvc.layer 1
+  // LAYERS: mask(#tvc.sliding_window<window = 4>)
+  // LAYERS: tvc.layer 2
+  // LAYERS: mask(#tvc.sliding_window<window = 4>)
+  // LIST: tvc.layer 0
+  // LIST: mask(#tvc.sliding_window<window = 4>)
+  // LIST: tvc.layer 1
+  // LIST: mask(#tvc.causal)
+  // LIST: tvc.layer 2
+  // LIST: mask(#tvc.sliding_window<window = 4>)
+  // MAS: tvc.layer 0
+  // MAS: mask(#tvc.causal)
+  // MAS: tvc.layer 1
+  // MAS: mask(#tvc.sliding_window<window = 4>)
+  // MAS: tvc.layer 2
+  // MAS: mask(#tvc.sliding_window<window = 4>)
+  %h1 = tvc.layer 0 (%h0) : (tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
+  ^bb0(%x: tensor<1x8x16xf32>):
+    %attn = tvc.attention %x, %x, %x heads 2 kv_heads 2 mask(#tvc.causal) : tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>
+    tvc.yield %attn : tensor<1x8x16xf32>
+  }
+  %h2 = tvc.layer 1 (%h1) : (tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
+  ^bb0(%x: tensor<1x8x16xf32>):
+    %attn = tvc.attention %x, %x, %x heads 2 kv_heads 2 mask(#tvc.causal) : tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>
+    tvc.yield %attn : tensor<1x8x16xf32>
+  }
+  %h3 = tvc.layer 2 (%h2) : (tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
+  ^bb0(%x: tensor<1x8x16xf32>):
+    %attn = tvc.attention %x, %x, %x heads 2 kv_heads 2 mask(#tvc.causal) : tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>
+    tvc.yield %attn : tensor<1x8x16xf32>
+  }
+  return %h3 : tensor<1x8x16xf32>
+}
+// REPORT: remark: layer 0: keeps full attention (full-layers)
+// REPORT: remark: layer 1: causal -> sliding window of 4 keys
+// REPORT: remark: layer 2: causal -> sliding window of 4 keys
+// REPORT: remark: tvc-sparsify-attention: 2 of 3 attention ops now a sliding window of 4 keys (layers 1, 2); full attention kept in layers 0
+
+// -----
+
+/// Without a layer list, attention outside any tvc.layer (a flat model) is
+/// sparsified too, with grouped KV heads, an explicit scale and a KV cache
+/// operand kept as they are; with a list, only attention inside the listed
+/// layers is considered (layers without attention are fine).
+// CHECK-LABEL: func.func @sparsify_window_flat_cached
+// LAYERS-LABEL: func.func @sparsify_window_flat_cached
+// LIST-LABEL: func.func @sparsify_window_flat_cached
+// MAS-LABEL: func.func @sparsify_window_flat_cached
+func.func @sparsify_window_flat_cached(%query: tensor<1x1x32xf32>, %key_cache: tensor<1x64x16xf32>, %value_cache: tensor<1x64x16xf32>, %kv_len: index) -> tensor<1x1x32xf32> {
+  // CHECK: tvc.attention %{{.*}}, %{{.*}}, %{{.*}} heads 4 kv_heads 2 mask(#tvc.sliding_window<window = 4>) scale 1.250000e-01 kv_len(%{{.*}}) : tensor<1x1x32xf32>, tensor<1x64x16xf32>, tensor<1x64x16xf32>
+  // LAYERS: mask(#tvc.causal)
+  // LIST: mask(#tvc.causal)
+  // MAS: mask(#tvc.causal)
+  %o = tvc.attention %query, %key_cache, %value_cache heads 4 kv_heads 2 mask(#tvc.causal) scale 0.125 kv_len(%kv_len) : tensor<1x1x32xf32>, tensor<1x64x16xf32>, tensor<1x64x16xf32>
+  %h1 = tvc.layer 0 (%o) : (tensor<1x1x32xf32>) -> tensor<1x1x32xf32> {
+  ^bb0(%x: tensor<1x1x32xf32>):
+    %y = tvc.gelu %x : tensor<1x1x32xf32>
+    tvc.yield %y : tensor<1x1x32xf32>
+  }
+  %h2 = tvc.layer 1 (%h1) : (tensor<1x1x32xf32>) -> tensor<1x1x32xf32> {
+  ^bb0(%x: tensor<1x1x32xf32>):
+    %y = tvc.gelu %x : tensor<1x1x32xf32>
+    tvc.yield %y : tensor<1x1x32xf32>
+  }
+  %h3 = tvc.layer 2 (%h2) : (tensor<1x1x32xf32>) -> tensor<1x1x32xf32> {
+  ^bb0(%x: tensor<1x1x32xf32>):
+    %y = tvc.gelu %x : tensor<1x1x32xf32>
+    tvc.yield %y : tensor<1x1x32xf32>
+  }
+  return %h3 : tensor<1x1x32xf32>
+}
+// REPORT: remark: attention outside a tvc.layer: not selected, left as it is
+// REPORT: remark: tvc-sparsify-attention: 0 of 1 attention ops now a sliding window of 4 keys
