@@ -7,9 +7,11 @@
 #
 # 1. writes the model (bench/gpt2_model.sh, shared with ort_compare.sh);
 # 2. prunes it with `tvc-opt --tvc-prune` into each variant: 2:4 compressed
-#    (the 2:4 kernel), the same with the LM head pruned too, and 2:4 masked
-#    (the same matrices, dense, the dense kernel), new weights in
-#    safetensors files beside the model;
+#    (the 2:4 kernel), the same with the LM head pruned too, 2:4 masked
+#    (the same matrices, dense, the dense kernel), and the structured
+#    variants: 25 % of every layer's heads, 25 % of its FFN channels
+#    (smaller dense matrices); new weights in safetensors files beside the
+#    model;
 # 3. runs `tvc-run --bench --json` on dense and each variant alternately,
 #    --rounds times (A B C A B C ...), each after warm-up;
 # 4. prints the table (bench/prune_report.py): medians, tokens/s, weight
@@ -58,12 +60,16 @@ source "$here/gpt2_model.sh"
 gpt2_model "$scratch" 12 "$build/bin/tvc-import"
 
 # 2. The variants: name and tvc-prune options.
-variants=(dense "2:4" "2:4+head" "2:4-masked")
+variants=(dense "2:4" "2:4+head" "2:4-masked" "heads-25%" "channels-25%")
 declare -A options=(["2:4"]="pattern=2:4" ["2:4+head"]="pattern=2:4 lm-head"
-                    ["2:4-masked"]="pattern=2:4 format=masked")
+                    ["2:4-masked"]="pattern=2:4 format=masked"
+                    ["heads-25%"]="strategy=heads amount=0.25"
+                    ["channels-25%"]="strategy=channels amount=0.25")
 declare -A files=([dense]=model.mlir ["2:4"]=pruned-2to4.mlir
                   ["2:4+head"]=pruned-2to4-head.mlir
-                  ["2:4-masked"]=pruned-2to4-masked.mlir)
+                  ["2:4-masked"]=pruned-2to4-masked.mlir
+                  ["heads-25%"]=pruned-heads-25.mlir
+                  ["channels-25%"]=pruned-channels-25.mlir)
 for variant in "${variants[@]}"; do
   [[ $variant == dense ]] && continue
   out=$scratch/${files[$variant]}
