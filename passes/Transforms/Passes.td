@@ -68,7 +68,10 @@ def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
     `format=masked` the pruned matrix stays a dense weight (same layout)
     with zeros in place of the dropped values: the same function through
     the dense kernel, for accuracy studies and for targets where the sparse
-    kernel is not faster.
+    kernel is not faster. `format=auto` decides per matrix with the
+    target's cost model (passes/Transforms/PruneCostModel.h): on the CPU
+    the 2:4 kernel wins for decode (`workload=decode`) on rows of at least
+    256 inputs and never for prefill, so other matrices are stored masked.
 
     `strategy=heads` and `strategy=channels` remove a fraction `amount` of
     the attention heads or FFN intermediate channels of every block (in
@@ -143,7 +146,14 @@ def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
     Option<"format", "format", "std::string", /*default=*/"\"compressed\"",
            "compressed: #tvc.sparse_nm values + indices (the 2:4 kernel); "
            "masked: the same pruned matrix as a dense weight with zeros "
-           "(the dense kernel)">,
+           "(the dense kernel); auto: compressed where the target's cost "
+           "model predicts the 2:4 kernel faster for 'workload', else "
+           "masked">,
+    Option<"workload", "workload", "std::string", /*default=*/"\"decode\"",
+           "format=auto: what the model will mostly run, decode (one token "
+           "per step) or prefill (many rows per call)">,
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "format=auto: whose kernels the cost model describes (cpu)">,
     Option<"weightsFile", "weights-file", "std::string", /*default=*/"\"\"",
            "Safetensors file for the new weights (default: inline)">,
     Option<"baseDir", "base-dir", "std::string", /*default=*/"\"\"",

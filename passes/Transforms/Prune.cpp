@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Transforms/Passes.h"
+#include "passes/Transforms/PruneCostModel.h"
 #include "passes/Transforms/PruneStructured.h"
 
 #include "dialects/tvc/IR/TvcOps.h"
@@ -283,11 +284,29 @@ void PrunePass::runOnOperation() {
     return signalPassFailure();
   }
 
-  bool masked = format == "masked";
-  if (!masked && format != "compressed") {
-    module.emitError() << "tvc-prune: expects 'format' compressed or masked, "
-                          "got '"
+  bool maskAll = format == "masked", autoFormat = format == "auto";
+  if (!maskAll && !autoFormat && format != "compressed") {
+    module.emitError() << "tvc-prune: expects 'format' compressed, masked or "
+                          "auto, got '"
                        << format << "'";
+    return signalPassFailure();
+  }
+  if (autoFormat && structured) {
+    module.emitError() << "tvc-prune: format=auto chooses between the 2:4 "
+                          "and the dense kernel (strategy=nm); "
+                       << strategy << " always shrinks the weights";
+    return signalPassFailure();
+  }
+  std::optional<prune::Workload> work = prune::parseWorkload(workload);
+  if (!work) {
+    module.emitError() << "tvc-prune: expects 'workload' decode or prefill, "
+                          "got '"
+                       << workload << "'";
+    return signalPassFailure();
+  }
+  if (target != "cpu") {
+    module.emitError() << "tvc-prune: no 2:4 cost model for target '" << target
+                       << "' (known: cpu)";
     return signalPassFailure();
   }
 
@@ -320,7 +339,7 @@ void PrunePass::runOnOperation() {
     options.amount = amount;
     options.layers = layers;
     options.norms = norms.get();
-    options.masked = masked;
+    options.masked = maskAll;
     options.report = report;
     if (failed(prune::pruneStructured(module, options, store, writer)))
       return signalPassFailure();
@@ -343,6 +362,7 @@ void PrunePass::runOnOperation() {
   llvm::StringMap<std::pair<GlobalOp, GlobalOp>> compressed;
   llvm::SetVector<GlobalOp> replaced;
   int64_t pruned = 0, skipped = 0, bytesBefore = 0, bytesAfter = 0;
+  int64_t maskedCount = 0;
 
   SmallVector<Candidate> candidates;
   module.walk([&](Operation *op) {
@@ -366,7 +386,14 @@ void PrunePass::runOnOperation() {
     int64_t out = type.getDimSize(inOut ? 1 : 0);
     int64_t in = type.getDimSize(inOut ? 0 : 1);
 
-    std::string key = (global.getSymName() + (inOut ? ":in_out" : "")).str();
+    // format=auto: dense storage where the target's 2:4 kernel would be
+    // slower for this shape (PruneCostModel.h).
+    bool masked = maskAll;
+    if (autoFormat && !prune::cpuPrefers2to4(out, in, *work))
+      masked = true;
+    std::string key = (global.getSymName() + (inOut ? ":in_out" : "") +
+                       (masked ? ":masked" : ""))
+                          .str();
     auto it = compressed.find(key);
     if (it == compressed.end()) {
       llvm::Expected<WeightView> view = store.read(global);
@@ -428,11 +455,17 @@ void PrunePass::runOnOperation() {
         weight.erase();
       replaced.insert(global);
       ++pruned;
+      ++maskedCount;
       if (report)
         op->emitRemark() << llvm::formatv(
-            "pruned to 2:4 (masked): @{0} [{1} x {2}], {3} of {4} weights "
+            "pruned to 2:4 (masked{5}): @{0} [{1} x {2}], {3} of {4} weights "
             "kept, stored dense",
-            global.getSymName(), out, in, out * in / 2, out * in);
+            global.getSymName(), out, in, out * in / 2, out * in,
+            maskAll ? ""
+                    : llvm::formatv(": on the CPU the dense kernel is faster "
+                                    "for {0} at input width {1}",
+                                    workload.getValue(), in)
+                          .str());
       continue;
     }
     Value valuesValue = WeightOp::create(builder, loc, values.getTensorType(),
@@ -472,7 +505,13 @@ void PrunePass::runOnOperation() {
     module.emitRemark() << llvm::formatv(
         "tvc-prune: {0} linears pruned to 2:4{1}, {2} left alone; their "
         "distinct weights {3} -> {4} bytes",
-        pruned, masked ? " (masked)" : "", skipped, bytesBefore, bytesAfter);
+        pruned,
+        maskAll ? std::string(" (masked)")
+        : maskedCount
+            ? llvm::formatv(" ({0} masked by the cost model)", maskedCount)
+                  .str()
+            : std::string(),
+        skipped, bytesBefore, bytesAfter);
 }
 
 } // namespace
