@@ -130,6 +130,8 @@ def variants(model, tools, max_drop, layers):
     prunes = [
         ("2:4, magnitude", "strategy=nm"),
         ("2:4, activation-aware", f"strategy=nm {activation}"),
+        ("2:4, activation-aware, format=auto",
+         f"strategy=nm format=auto {activation}"),
         ("heads -25 %, magnitude", "strategy=heads amount=0.25"),
         ("heads -25 %, activation-aware",
          f"strategy=heads amount=0.25 {activation}"),
