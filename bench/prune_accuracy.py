@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Accuracy and decode speed of pruned models, in one run.
 
     bench/prune_accuracy.py [--build DIR] [--scratch DIR] [--models LIST]
