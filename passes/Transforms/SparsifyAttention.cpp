@@ -91,6 +91,7 @@ LogicalResult SparsifyAttentionPass::checkOptions(ModuleOp module) {
            << "tvc-sparsify-attention: 'layers' and 'full-layers' are "
               "mutually exclusive: give the layers to sparsify, or the ones "
               "that keep full attention";
+  listedLayers.clear();
   scheduleGiven = !layers.empty() || !fullLayers.empty();
   StringRef listName = layers.empty() ? "full-layers" : "layers";
   std::string bad;
@@ -133,9 +134,9 @@ void SparsifyAttentionPass::runOnOperation() {
   module.walk([&](AttentionOp op) {
     ++total;
     auto layer = op->getParentOfType<LayerOp>();
-    std::string where =
-        layer ? llvm::formatv("layer {0}", layer.getIndex()).str()
-              : std::string("attention outside a tvc.layer");
+    std::string where = layer
+                            ? llvm::formatv("layer {0}", layer.getIndex()).str()
+                            : std::string("attention outside a tvc.layer");
     if (!isSelected(op)) {
       if (layer && !fullLayers.empty() &&
           listedLayers.contains(int64_t(layer.getIndex())))
@@ -177,10 +178,11 @@ void SparsifyAttentionPass::runOnOperation() {
                       << " keys";
   });
   if (report) {
-    InFlightDiagnostic summary = module.emitRemark() << llvm::formatv(
-        "tvc-sparsify-attention: {0} of {1} attention ops now a sliding "
-        "window of {2} keys",
-        changed, total, width);
+    InFlightDiagnostic summary =
+        module.emitRemark() << llvm::formatv(
+            "tvc-sparsify-attention: {0} of {1} attention ops now a sliding "
+            "window of {2} keys",
+            changed, total, width);
     if (!sparseLayers.empty())
       summary << " (layers " << joinIndices(sparseLayers) << ")";
     if (!fullKept.empty())

@@ -239,8 +239,8 @@ TEST(AttentionKernel, WindowEdgesPrefill) {
     for (int64_t window : {int64_t(1), int64_t(2), int64_t(63), int64_t(64),
                            int64_t(65), int64_t(128), int64_t(129), kLen - 1,
                            kLen, kLen + 1, int64_t(4096)}) {
-      AttentionCase c = {1,   kLen, kLen, kLen, 6, 2, dim,
-                         TVC_MASK_SLIDING_WINDOW, window, 0};
+      AttentionCase c = {
+          1, kLen, kLen, kLen, 6, 2, dim, TVC_MASK_SLIDING_WINDOW, window, 0};
       checkWindowAgainstDenseSlice(c);
       checkAttention(c);
     }
@@ -267,7 +267,7 @@ TEST(AttentionKernel, WindowEdgesWithCache) {
 /// (bit for bit: the same keys in the same order).
 TEST(AttentionKernel, LongWindowEqualsCausalInDecode) {
   for (int64_t window : {int64_t(129), int64_t(130), int64_t(1) << 40}) {
-    AttentionCase c = {2, 1, 129, 160, 8, 2, 64, TVC_MASK_SLIDING_WINDOW,
+    AttentionCase c = {2,      1, 129, 160, 8, 2, 64, TVC_MASK_SLIDING_WINDOW,
                        window, 0};
     AttentionInputs windowed(c);
     c.maskKind = TVC_MASK_CAUSAL;
