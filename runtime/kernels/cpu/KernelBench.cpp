@@ -5,7 +5,9 @@
 // GFLOP/s counted over the work the kernel must do (kept attention entries
 // only), and of tvc_sample over GPT-2's vocabulary. Built on request (`ninja
 // tvc-kernel-bench`), never by default or by ctest. Usage: tvc-kernel-bench
-// [threads] (default: the pool's default).
+// [threads] (default: the pool's default); `tvc-kernel-bench <threads>
+// attention-scaling [window [runs [T...]]]` prints only the dense-causal vs
+// sliding-window prefill table of bench/attention_scaling.sh.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,15 +48,18 @@ template <typename Call> double medianMs(Call call) {
   return times[times.size() / 2];
 }
 
-/// Median milliseconds of each of `calls`, called in turn over about 400 ms
-/// after warm-up, so that all see the same load on a shared machine.
+/// Median milliseconds of each of `calls`, called in turn over about
+/// `minMs` (at least `minRuns` rounds) after warm-up, so that all see the
+/// same load on a shared machine.
 std::vector<double>
-medianMsInterleaved(const std::vector<std::function<void()>> &calls) {
+medianMsInterleaved(const std::vector<std::function<void()>> &calls,
+                    size_t minRuns = 5, double minMs = 400) {
   for (double start = nowMs(); nowMs() - start < 50;)
     for (const auto &call : calls)
       call();
   std::vector<std::vector<double>> times(calls.size());
-  for (double start = nowMs(); times[0].size() < 5 || nowMs() - start < 400;)
+  for (double start = nowMs();
+       times[0].size() < minRuns || nowMs() - start < minMs;)
     for (size_t i = 0; i < calls.size(); ++i) {
       double t0 = nowMs();
       calls[i]();
@@ -235,6 +240,46 @@ void benchAttention(const char *name, int64_t qLen, int64_t kvLen,
               4.0 * kept * heads * dim / ms / 1e6);
 }
 
+/// Prefill attention of one sequence of `len` tokens (12 heads of 64, as
+/// GPT-2 124M), dense causal against a sliding window of `window` keys,
+/// interleaved; one row of the scaling table bench/attention_scaling.sh
+/// draws: both medians, their ratio, and each one's time per token (flat
+/// when cost grows linearly with the length) and GFLOP/s over kept entries.
+void benchAttentionScaling(int64_t len, int64_t window, size_t runs) {
+  constexpr int64_t kHeads = 12, kDim = 64;
+  std::vector<float> q = randomFloats(len * kHeads * kDim),
+                     k = randomFloats(len * kHeads * kDim),
+                     v = randomFloats(len * kHeads * kDim),
+                     out(len * kHeads * kDim);
+  tvc_attention_f32_params_t dense = {q.data(), k.data(),
+                                      v.data(), out.data(),
+                                      1,        len,
+                                      len,      len,
+                                      kHeads,   kHeads,
+                                      kDim,     TVC_MASK_CAUSAL,
+                                      0,        1.0 / std::sqrt(double(kDim))};
+  tvc_attention_f32_params_t windowed = dense;
+  windowed.mask_kind = TVC_MASK_SLIDING_WINDOW;
+  windowed.window = window;
+  double keptDense = 0, keptWindow = 0;
+  for (int64_t pos = 0; pos < len; ++pos) {
+    keptDense += pos + 1;
+    keptWindow += std::min(pos + 1, window);
+  }
+  std::vector<double> ms =
+      medianMsInterleaved({[&] { tvc_kernel_attention_f32(&dense); },
+                           [&] { tvc_kernel_attention_f32(&windowed); }},
+                          runs, 0);
+  auto gflops = [&](double kept, double time) {
+    return 4.0 * kept * kHeads * kDim / time / 1e6;
+  };
+  std::printf("%6lld %12.3f %12.3f %8.2f %10.3f %10.3f %8.1f %8.1f\n",
+              (long long)len, ms[0], ms[1], ms[0] / ms[1], 1e3 * ms[0] / len,
+              1e3 * ms[1] / len, gflops(keptDense, ms[0]),
+              gflops(keptWindow, ms[1]));
+  std::fflush(stdout);
+}
+
 /// tvc_sample over 50257 logits shaped like a language model's: a few
 /// likely tokens over a long tail.
 void benchSample(const char *name, float temperature, int32_t topK,
@@ -264,6 +309,31 @@ int main(int argc, char **argv) {
   int threads = 0;
   tvc_runtime_get_num_threads(&threads);
   std::printf("threads %d\n", threads);
+  // "tvc-kernel-bench <threads> attention-scaling [window [runs [T...]]]"
+  // times dense causal against windowed prefill attention over lengths.
+  if (argc > 2 && std::string(argv[2]) == "attention-scaling") {
+    int64_t window = argc > 3 ? std::atoll(argv[3]) : 256;
+    long runs = argc > 4 ? std::atol(argv[4]) : 5;
+    std::vector<int64_t> lengths;
+    for (int arg = 5; arg < argc; ++arg)
+      lengths.push_back(std::atoll(argv[arg]));
+    if (lengths.empty())
+      lengths = {1024, 2048, 4096, 8192, 16384};
+    if (window < 1 || runs < 1)
+      return 2;
+    for (int64_t len : lengths)
+      if (len < 1)
+        return 2;
+    std::printf("attention prefill, 1 sequence, 12 heads x 64, causal vs "
+                "window %lld, median of %ld interleaved runs\n",
+                (long long)window, runs);
+    std::printf("%6s %12s %12s %8s %10s %10s %8s %8s\n", "T", "dense_ms",
+                "window_ms", "ratio", "dense_us/t", "window_us/t", "dense_GF",
+                "window_GF");
+    for (int64_t len : lengths)
+      benchAttentionScaling(len, window, size_t(runs));
+    return 0;
+  }
   // "tvc-kernel-bench <threads> 2:4" times only the 2:4 sparse rows.
   if (argc > 2 && std::string(argv[2]) == "2:4") {
     for (int64_t m : {1, 128})

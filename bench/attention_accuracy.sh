@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# What sliding-window attention costs in accuracy on the bundled trained
+# models, by tvc-sparsify-attention schedule, in one run.
+#
+#   bench/attention_accuracy.sh [--build DIR] [--scratch DIR]
+#
+# Imports test/models/bytegpt (byte-level GPT-2, 4 layers, context 256) and
+# the task models test/models/tasks/{recall,copy} (2 layers, sequences of
+# 11 and 21 tokens), rewrites each with `tvc-opt --tvc-sparsify-attention`
+# (every layer, or full attention in layer 0 only: the MASFormer schedule)
+# and evaluates it with `tvc-run --eval`: bytegpt's perplexity on the
+# held-out text of test/tools/tvc-run/Inputs (windows of 256 every 256) and
+# the task models' exact-match accuracy on their test sets. Prints a
+# Markdown table. Takes about a minute.
+#
+# Defaults: build dir $TVC_BUILD or ./build, scratch
+# ${TMPDIR:-/tmp}/tvc-bench-attention-accuracy.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+build=${TVC_BUILD:-$root/build}
+scratch=${TMPDIR:-/tmp}/tvc-bench-attention-accuracy
+
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+  esac
+  [[ $# -ge 2 ]] || { echo "attention_accuracy.sh: $1 needs a value" >&2; exit 2; }
+  case $1 in
+    --build) build=$2 ;;
+    --scratch) scratch=$2 ;;
+    *) echo "attention_accuracy.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift 2
+done
+
+ninja -C "$build" tvc-opt tvc-import tvc-run >&2
+mkdir -p "$scratch"
+models=$root/test/models
+heldout=$root/test/tools/tvc-run/Inputs/bytegpt-heldout.txt
+"$build/bin/tvc-import" "$models/bytegpt" -o "$scratch/bytegpt.mlir" 2>/dev/null
+for task in recall copy; do
+  "$build/bin/tvc-import" "$models/tasks/$task" -o "$scratch/$task.mlir" 2>/dev/null
+done
+
+# One JSON figure of `tvc-run --eval --json` on stdin.
+field() {
+  python3 -c "import json, sys; d = json.load(sys.stdin); print('%.4f' % $1)"
+}
+
+variants=("dense|"
+  "window 128, all layers|window=128"
+  "window 64, all layers|window=64"
+  "window 16, all layers|window=16"
+  "window 8, all layers|window=8"
+  "window 4, all layers|window=4"
+  "MASFormer: full layer 0, window 8 elsewhere|full-layers=0 window=8"
+  "MASFormer: full layer 0, window 4 elsewhere|full-layers=0 window=4")
+echo "| schedule | bytegpt perplexity | recall accuracy | copy accuracy |"
+echo "|---|---:|---:|---:|"
+for variant in "${variants[@]}"; do
+  name=${variant%%|*} options=${variant#*|}
+  row="| $name"
+  for model in bytegpt recall copy; do
+    file=$scratch/$model.mlir
+    if [[ -n $options ]]; then
+      file=$scratch/$model.sparse.mlir
+      "$build/bin/tvc-opt" "$scratch/$model.mlir" \
+        "--tvc-sparsify-attention=$options" -o "$file"
+    fi
+    if [[ $model == bytegpt ]]; then
+      value=$("$build/bin/tvc-run" "$file" --weights-dir "$models/bytegpt" \
+        --eval --eval-tokens "$heldout" --json | field "d['perplexity']['perplexity']")
+    else
+      value=$("$build/bin/tvc-run" "$file" --weights-dir "$models/tasks/$model" \
+        --eval --eval-inputs "$models/tasks/$model/inputs.npy" \
+        --eval-answers "$models/tasks/$model/answers.npy" --json |
+        field "d['accuracy']['exact_match']")
+    fi
+    row+=" | $value"
+  done
+  echo "$row |"
+done
