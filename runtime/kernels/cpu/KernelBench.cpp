@@ -188,6 +188,25 @@ void benchColdSparse24(int64_t n, int64_t k) {
               ms[2], 4.0 * n * k / ms[2] / 1e6, ms[2] / ms[0]);
 }
 
+/// Decode (m = 1) through the 2:4 kernel and the dense GEMV with warm
+/// weights (one copy, reused): small models whose weights stay in cache.
+void benchWarmSparse24(int64_t n, int64_t k) {
+  std::vector<float> x = randomFloats(k), values = randomFloats(n * k / 2),
+                     dense = randomFloats(n * k), bias = randomFloats(n), y(n);
+  std::vector<uint8_t> indices(n * ((k + 7) / 8), 0xD8);
+  tvc_linear_2to4_f32_params_t sp = {
+      x.data(), values.data(),      indices.data(), bias.data(), y.data(), 1, n,
+      k,        TVC_LINEAR_HAS_BIAS};
+  tvc_linear_f32_params_t dp = {
+      x.data(), dense.data(), bias.data(), y.data(), 1, n, k, 1};
+  std::vector<double> ms =
+      medianMsInterleaved({[&] { tvc_kernel_linear_2to4_f32(&sp); },
+                           [&] { tvc_kernel_linear_f32(&dp); }});
+  std::printf("2:4 warm  m=1    n=%-6lld k=%-5lld %8.4f ms  dense %8.4f ms  "
+              "speedup %5.2fx\n",
+              (long long)n, (long long)k, ms[0], ms[1], ms[1] / ms[0]);
+}
+
 /// Prefill (m rows) through the 2:4 kernel next to the dense kernel on the
 /// same [n,k] shape, interleaved; weights reused between calls (the GEMM is
 /// compute-bound).
@@ -332,6 +351,21 @@ int main(int argc, char **argv) {
                 "window_GF");
     for (int64_t len : lengths)
       benchAttentionScaling(len, window, size_t(runs));
+    return 0;
+  }
+  // "tvc-kernel-bench <threads> 2:4-warm": decode rows of small and
+  // mid-sized matrices whose weights stay in cache (the cost model's data).
+  if (argc > 2 && std::string(argv[2]) == "2:4-warm") {
+    for (auto nk : {std::pair<int64_t, int64_t>{64, 64},
+                    {128, 128},
+                    {256, 256},
+                    {512, 128},
+                    {128, 512},
+                    {384, 128},
+                    {512, 512},
+                    {768, 768},
+                    {3072, 768}})
+      benchWarmSparse24(nk.first, nk.second);
     return 0;
   }
   // "tvc-kernel-bench <threads> 2:4" times only the 2:4 sparse rows.
