@@ -169,6 +169,140 @@ int64_t SparseNMStructureAttr::getOutFeatures(TypeRange weights) const {
   return values.getDimSize(0);
 }
 
+/// Checks that `weights[index]` is a rank-2 tensor of `elementType` named
+/// `name` in messages; `shape` says the expected `[rows, cols]` in words.
+static FailureOr<RankedTensorType>
+getFactor(function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
+          unsigned index, StringRef name, StringRef shape, StringRef structure,
+          Type elementType) {
+  auto type = dyn_cast<RankedTensorType>(weights[index]);
+  if (!type || type.getRank() != 2)
+    return emitError() << "expects a rank-2 " << shape << " " << name
+                       << " for " << structure << ", got " << weights[index];
+  if (type.getElementType() != elementType)
+    return emitError() << "expects " << name << "'s element type "
+                       << elementType << " (the input's), got "
+                       << type.getElementType();
+  return type;
+}
+
+/// Emits "expects <prefix><expected><suffix>, got <actual>" when both are
+/// static and differ.
+static LogicalResult checkDim(function_ref<InFlightDiagnostic()> emitError,
+                              StringRef prefix, int64_t expected,
+                              StringRef suffix, int64_t actual) {
+  if (ShapedType::isDynamic(expected) || ShapedType::isDynamic(actual) ||
+      expected == actual)
+    return success();
+  return emitError() << "expects " << prefix << expected << suffix << ", got "
+                     << actual;
+}
+
+/// The shared part of low-rank and LoRA: a `[rank, in]` down factor and an
+/// `[out, rank]` up factor.
+static LogicalResult verifyRankFactors(
+    function_ref<InFlightDiagnostic()> emitError, RankedTensorType down,
+    RankedTensorType up, StringRef downName, StringRef upName, int64_t rank,
+    int64_t inFeatures) {
+  std::string downRows = (downName + " to have ").str();
+  std::string upCols = (upName + " to have ").str();
+  if (failed(checkDim(emitError, downRows, rank, " rows (the rank)",
+                      down.getDimSize(0))) ||
+      failed(checkDim(emitError, upCols, rank, " columns (the rank)",
+                      up.getDimSize(1))) ||
+      failed(checkDim(emitError, downRows, inFeatures,
+                      " columns (the input width)", down.getDimSize(1))))
+    return failure();
+  return success();
+}
+
+LogicalResult
+LowRankStructureAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                             int64_t rank) {
+  if (rank < 1)
+    return emitError() << "expects a positive rank for #tvc.low_rank, got "
+                       << rank;
+  return success();
+}
+
+LogicalResult LowRankStructureAttr::verifyWeights(
+    function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
+    int64_t inFeatures, Type elementType) const {
+  if (weights.size() != 2)
+    return emitError() << "expects two weights (V [rank, in], U [out, rank]) "
+                          "for #tvc.low_rank, got "
+                       << weights.size();
+  FailureOr<RankedTensorType> v =
+      getFactor(emitError, weights, 0, "V", "[rank, in]", "#tvc.low_rank",
+                elementType);
+  if (failed(v))
+    return failure();
+  FailureOr<RankedTensorType> u =
+      getFactor(emitError, weights, 1, "U", "[out, rank]", "#tvc.low_rank",
+                elementType);
+  if (failed(u))
+    return failure();
+  return verifyRankFactors(emitError, *v, *u, "V", "U", getRank(),
+                           inFeatures);
+}
+
+int64_t LowRankStructureAttr::getOutFeatures(TypeRange weights) const {
+  if (weights.size() != 2)
+    return ShapedType::kDynamic;
+  auto u = dyn_cast<RankedTensorType>(weights[1]);
+  if (!u || u.getRank() != 2)
+    return ShapedType::kDynamic;
+  return u.getDimSize(0);
+}
+
+LogicalResult
+LoraStructureAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                          int64_t rank, APFloat alpha) {
+  if (rank < 1)
+    return emitError() << "expects a positive rank for #tvc.lora, got "
+                       << rank;
+  if (!alpha.isFinite())
+    return emitError() << "expects a finite alpha for #tvc.lora";
+  return success();
+}
+
+LogicalResult LoraStructureAttr::verifyWeights(
+    function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
+    int64_t inFeatures, Type elementType) const {
+  if (weights.size() != 3)
+    return emitError() << "expects three weights (W [out, in], A [rank, in], "
+                          "B [out, rank]) for #tvc.lora, got "
+                       << weights.size();
+  FailureOr<RankedTensorType> w = getFactor(
+      emitError, weights, 0, "W", "[out, in]", "#tvc.lora", elementType);
+  if (failed(w))
+    return failure();
+  FailureOr<RankedTensorType> a = getFactor(
+      emitError, weights, 1, "A", "[rank, in]", "#tvc.lora", elementType);
+  if (failed(a))
+    return failure();
+  FailureOr<RankedTensorType> b = getFactor(
+      emitError, weights, 2, "B", "[out, rank]", "#tvc.lora", elementType);
+  if (failed(b))
+    return failure();
+  if (failed(checkDim(emitError, "W to have ", inFeatures,
+                      " columns (the input width)", w->getDimSize(1))) ||
+      failed(checkDim(emitError, "B to have ", w->getDimSize(0),
+                      " rows (W's)", b->getDimSize(0))))
+    return failure();
+  return verifyRankFactors(emitError, *a, *b, "A", "B", getRank(),
+                           inFeatures);
+}
+
+int64_t LoraStructureAttr::getOutFeatures(TypeRange weights) const {
+  if (weights.empty())
+    return ShapedType::kDynamic;
+  auto w = dyn_cast<RankedTensorType>(weights.front());
+  if (!w || w.getRank() != 2)
+    return ShapedType::kDynamic;
+  return w.getDimSize(0);
+}
+
 //===----------------------------------------------------------------------===//
 // RoPE scaling
 //===----------------------------------------------------------------------===//

@@ -94,6 +94,12 @@ class Tvc_F64Parameter<string default, string desc>
   let comparator = "$_lhs.bitwiseIsEqual($_rhs)";
 }
 
+/// The same without a default: always spelled out and printed.
+class Tvc_RequiredF64Parameter<string desc>
+    : Tvc_F64Parameter<"0.0", desc> {
+  let defaultValue = "";
+}
+
 //===----------------------------------------------------------------------===//
 // Attention masks
 //===----------------------------------------------------------------------===//
@@ -185,6 +191,61 @@ def Tvc_SparseNMStructureAttr
   let parameters = (ins "int64_t":$n, "int64_t":$m);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
+}
+
+def Tvc_LowRankStructureAttr
+    : Tvc_StructureAttr<"LowRankStructure", "low_rank"> {
+  let summary = "a rank-r factorisation y = U (V x)";
+  let description = [{
+    The matrix is the product `U V` of two factors, both `[out, in]` order
+    like `nn.Linear`, so the linear op takes two weights:
+
+    * `V`: `tensor<rank x in x T>` (applied first),
+    * `U`: `tensor<out x rank x T>`.
+
+    `y = U (V x) + b`. No nonlinearity separates the factors, so
+    `tvc-premerge-ffn` may multiply them into one dense `[out, in]` matrix;
+    on the CPU, `tvc-expand-structured-linear` runs the factored form as two
+    dense linears.
+
+    Example: `#tvc.low_rank<rank = 64>`
+  }];
+  let parameters = (ins "int64_t":$rank);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+def Tvc_LoraStructureAttr : Tvc_StructureAttr<"LoraStructure", "lora"> {
+  let summary = "a dense matrix plus a low-rank (LoRA) adapter";
+  let description = [{
+    `y = W x + (alpha / rank) B (A x) + b` (Hu et al.'s LoRA scaling). The
+    linear op takes three weights, all `[out, in]` order:
+
+    * `W`: `tensor<out x in x T>`, the base matrix,
+    * `A`: `tensor<rank x in x T>` (the adapter's down projection),
+    * `B`: `tensor<out x rank x T>` (its up projection).
+
+    `tvc-premerge-ffn` can fold the adapter into `W' = W + (alpha / rank) B A`;
+    on the CPU, `tvc-expand-structured-linear` runs it as the base linear
+    plus a side branch.
+
+    Example: `#tvc.lora<rank = 8, alpha = 16.0>`
+  }];
+  let parameters = (ins "int64_t":$rank,
+      Tvc_RequiredF64Parameter<"LoRA scaling numerator (alpha / rank)">:$alpha);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let builders = [
+    AttrBuilder<(ins "int64_t":$rank, "double":$alpha), [{
+      return $_get($_ctxt, rank, ::llvm::APFloat(alpha));
+    }]>,
+  ];
+  let extraClassDeclaration = [{
+    /// The factor of the adapter branch, alpha / rank.
+    double getScale() const {
+      return getAlpha().convertToDouble() / static_cast<double>(getRank());
+    }
+  }];
 }
 
 //===----------------------------------------------------------------------===//

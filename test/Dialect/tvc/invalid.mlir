@@ -553,6 +553,123 @@ func.func @linear_sparse_nm_row_mismatch(%input: tensor<1x4x8xf32>, %values: ten
 
 // -----
 
+/// A rank must be positive.
+func.func @linear_low_rank_zero_rank(%input: tensor<1x4x8xf32>, %v: tensor<0x8xf32>, %u: tensor<16x0xf32>) {
+  // expected-error @+1 {{expects a positive rank for #tvc.low_rank, got 0}}
+  %out = tvc.linear %input, %v, %u structure(#tvc.low_rank<rank = 0>) : (tensor<1x4x8xf32>, tensor<0x8xf32>, tensor<16x0xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// #tvc.low_rank takes V and U.
+func.func @linear_low_rank_one_weight(%input: tensor<1x4x8xf32>, %v: tensor<2x8xf32>) {
+  // expected-error @+1 {{expects two weights (V [rank, in], U [out, rank]) for #tvc.low_rank, got 1}}
+  %out = tvc.linear %input, %v structure(#tvc.low_rank<rank = 2>) : (tensor<1x4x8xf32>, tensor<2x8xf32>) -> tensor<1x4x?xf32>
+  return
+}
+
+// -----
+
+/// The factors are matrices.
+func.func @linear_low_rank_vector_factor(%input: tensor<1x4x8xf32>, %v: tensor<16xf32>, %u: tensor<16x2xf32>) {
+  // expected-error @+1 {{expects a rank-2 [rank, in] V for #tvc.low_rank, got 'tensor<16xf32>'}}
+  %out = tvc.linear %input, %v, %u structure(#tvc.low_rank<rank = 2>) : (tensor<1x4x8xf32>, tensor<16xf32>, tensor<16x2xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// The factors have the input's element type.
+func.func @linear_low_rank_element_type(%input: tensor<1x4x8xf32>, %v: tensor<2x8xf32>, %u: tensor<16x2xf16>) {
+  // expected-error @+1 {{expects U's element type 'f32' (the input's), got 'f16'}}
+  %out = tvc.linear %input, %v, %u structure(#tvc.low_rank<rank = 2>) : (tensor<1x4x8xf32>, tensor<2x8xf32>, tensor<16x2xf16>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// V has one row per rank.
+func.func @linear_low_rank_v_rows(%input: tensor<1x4x8xf32>, %v: tensor<3x8xf32>, %u: tensor<16x2xf32>) {
+  // expected-error @+1 {{expects V to have 2 rows (the rank), got 3}}
+  %out = tvc.linear %input, %v, %u structure(#tvc.low_rank<rank = 2>) : (tensor<1x4x8xf32>, tensor<3x8xf32>, tensor<16x2xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// U has one column per rank.
+func.func @linear_low_rank_u_cols(%input: tensor<1x4x8xf32>, %v: tensor<2x8xf32>, %u: tensor<16x3xf32>) {
+  // expected-error @+1 {{expects U to have 2 columns (the rank), got 3}}
+  %out = tvc.linear %input, %v, %u structure(#tvc.low_rank<rank = 2>) : (tensor<1x4x8xf32>, tensor<2x8xf32>, tensor<16x3xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// V reads the whole input.
+func.func @linear_low_rank_in_width(%input: tensor<1x4x8xf32>, %v: tensor<2x6xf32>, %u: tensor<16x2xf32>) {
+  // expected-error @+1 {{expects V to have 8 columns (the input width), got 6}}
+  %out = tvc.linear %input, %v, %u structure(#tvc.low_rank<rank = 2>) : (tensor<1x4x8xf32>, tensor<2x6xf32>, tensor<16x2xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// A LoRA rank must be positive.
+func.func @linear_lora_negative_rank(%input: tensor<1x4x8xf32>, %w: tensor<16x8xf32>, %a: tensor<2x8xf32>, %b: tensor<16x2xf32>) {
+  // expected-error @+1 {{expects a positive rank for #tvc.lora, got -2}}
+  %out = tvc.linear %input, %w, %a, %b structure(#tvc.lora<rank = -2, alpha = 4.0>) : (tensor<1x4x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>, tensor<16x2xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// #tvc.lora takes W, A and B.
+func.func @linear_lora_two_weights(%input: tensor<1x4x8xf32>, %w: tensor<16x8xf32>, %a: tensor<2x8xf32>) {
+  // expected-error @+1 {{expects three weights (W [out, in], A [rank, in], B [out, rank]) for #tvc.lora, got 2}}
+  %out = tvc.linear %input, %w, %a structure(#tvc.lora<rank = 2, alpha = 4.0>) : (tensor<1x4x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// The base matrix reads the whole input.
+func.func @linear_lora_base_width(%input: tensor<1x4x8xf32>, %w: tensor<16x6xf32>, %a: tensor<2x8xf32>, %b: tensor<16x2xf32>) {
+  // expected-error @+1 {{expects W to have 8 columns (the input width), got 6}}
+  %out = tvc.linear %input, %w, %a, %b structure(#tvc.lora<rank = 2, alpha = 4.0>) : (tensor<1x4x8xf32>, tensor<16x6xf32>, tensor<2x8xf32>, tensor<16x2xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// The adapter's output has the base's width.
+func.func @linear_lora_b_rows(%input: tensor<1x4x8xf32>, %w: tensor<16x8xf32>, %a: tensor<2x8xf32>, %b: tensor<12x2xf32>) {
+  // expected-error @+1 {{expects B to have 16 rows (W's), got 12}}
+  %out = tvc.linear %input, %w, %a, %b structure(#tvc.lora<rank = 2, alpha = 4.0>) : (tensor<1x4x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>, tensor<12x2xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// A has one row per rank.
+func.func @linear_lora_a_rows(%input: tensor<1x4x8xf32>, %w: tensor<16x8xf32>, %a: tensor<4x8xf32>, %b: tensor<16x2xf32>) {
+  // expected-error @+1 {{expects A to have 2 rows (the rank), got 4}}
+  %out = tvc.linear %input, %w, %a, %b structure(#tvc.lora<rank = 2, alpha = 4.0>) : (tensor<1x4x8xf32>, tensor<16x8xf32>, tensor<4x8xf32>, tensor<16x2xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// B is a matrix.
+func.func @linear_lora_b_rank3(%input: tensor<1x4x8xf32>, %w: tensor<16x8xf32>, %a: tensor<2x8xf32>, %b: tensor<1x16x2xf32>) {
+  // expected-error @+1 {{expects a rank-2 [out, rank] B for #tvc.lora, got 'tensor<1x16x2xf32>'}}
+  %out = tvc.linear %input, %w, %a, %b structure(#tvc.lora<rank = 2, alpha = 4.0>) : (tensor<1x4x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>, tensor<1x16x2xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
 /// The weight's input width must be the input's last dimension.
 func.func @linear_dense_in_width_mismatch(%input: tensor<1x4x8xf32>, %weight: tensor<16x6xf32>) {
   // expected-error @+1 {{expects the weight's input width 6 to equal the input width 8}}

@@ -94,6 +94,28 @@ func.func @linear_sparse_2to4(%x: tensor<1x?x16xf32>, %values: tensor<24x8xf32>,
 
 // -----
 
+/// A low-rank weight: V [rank, in] then U [out, rank]; the output width
+/// comes from U.
+// CHECK-LABEL: func.func @linear_low_rank
+func.func @linear_low_rank(%x: tensor<1x?x16xf32>, %v: tensor<4x16xf32>, %u: tensor<24x4xf32>, %bias: tensor<24xf32>) -> tensor<1x?x24xf32> {
+  // CHECK: tvc.linear %{{.*}}, %{{.*}}, %{{.*}} bias %{{.*}} structure(#tvc.low_rank<rank = 4>) : (tensor<1x?x16xf32>, tensor<4x16xf32>, tensor<24x4xf32>, tensor<24xf32>) -> tensor<1x?x24xf32>
+  %y = tvc.linear %x, %v, %u bias %bias structure(#tvc.low_rank<rank = 4>) : (tensor<1x?x16xf32>, tensor<4x16xf32>, tensor<24x4xf32>, tensor<24xf32>) -> tensor<1x?x24xf32>
+  return %y : tensor<1x?x24xf32>
+}
+
+// -----
+
+/// A LoRA weight: base W [out, in], adapter A [rank, in] and B [out, rank];
+/// alpha always prints.
+// CHECK-LABEL: func.func @linear_lora
+func.func @linear_lora(%x: tensor<1x?x16xf32>, %w: tensor<24x16xf32>, %a: tensor<2x16xf32>, %b: tensor<24x2xf32>) -> tensor<1x?x24xf32> {
+  // CHECK: tvc.linear %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} structure(#tvc.lora<rank = 2, alpha = 4.000000e+00>) : (tensor<1x?x16xf32>, tensor<24x16xf32>, tensor<2x16xf32>, tensor<24x2xf32>) -> tensor<1x?x24xf32>
+  %y = tvc.linear %x, %w, %a, %b structure(#tvc.lora<rank = 2, alpha = 4.0>) : (tensor<1x?x16xf32>, tensor<24x16xf32>, tensor<2x16xf32>, tensor<24x2xf32>) -> tensor<1x?x24xf32>
+  return %y : tensor<1x?x24xf32>
+}
+
+// -----
+
 /// Index weights are integer globals.
 // CHECK: tvc.global @indices : tensor<2x1xi8> = dense<{{\[}}[7], [-28]]> : tensor<2x1xi8>
 tvc.global @indices : tensor<2x1xi8> = dense<[[7], [-28]]> : tensor<2x1xi8>
