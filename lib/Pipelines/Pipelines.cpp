@@ -25,6 +25,9 @@ using namespace mlir;
 void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
   // One flat schedule: layer-level decisions are made by now.
   pm.addPass(createTvcInlineLayers());
+  // Low-rank and LoRA linears the pre-merge left factored run as chains of
+  // dense linears: the runtime has kernels for those.
+  pm.addPass(createTvcExpandStructuredLinear());
   // Heavy ops (linear, lm_head, attention) to runtime kernel calls.
   pm.addPass(createConvertTvcToRuntime());
   // Everything else to linalg on tensors, and the ONNX nodes the importer

@@ -13,6 +13,10 @@
 
 #include <memory>
 
+namespace mlir {
+class RewritePatternSet;
+} // namespace mlir
+
 namespace mlir::tvc {
 
 #define GEN_PASS_DECL
@@ -24,6 +28,10 @@ namespace mlir::tvc {
 /// Replaces every tvc.layer under `root` by the ops of its body (what
 /// tvc-inline-layers does).
 void inlineAllLayers(Operation *root);
+
+/// The rewrites of tvc-expand-structured-linear: #tvc.low_rank and
+/// #tvc.lora linears to chains of dense tvc.linear ops.
+void populateTvcExpandStructuredLinearPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::tvc
 

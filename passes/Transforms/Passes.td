@@ -164,6 +164,100 @@ def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Structured feed-forward layers
+//===----------------------------------------------------------------------===//
+
+def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
+  let summary = "Multiply low-rank and LoRA factors into one dense weight "
+                "where the cost model (or a forced policy) says so";
+  let description = [{
+    A `tvc.linear` with a `#tvc.low_rank<rank = r>` weight (`V [r, in]`,
+    `U [out, r]`) or a `#tvc.lora<rank = r, alpha = a>` weight (`W`, `A`,
+    `B`) computes a matrix that could be stored dense: `U V`, or
+    `W + (a / r) B A`. No nonlinearity separates the factors inside one
+    linear op, so merging never changes the function (up to rounding);
+    two separate linears with a `tvc.gelu` between them are never touched.
+
+    `policy=merge` computes the dense matrix once, at compile time, through
+    the weight store (sums in double precision), writes it as a new global
+    (inline, or into `weights-file`) and replaces the linear by a
+    `#tvc.dense` one; globals nothing reads any more are erased.
+    `policy=keep` changes nothing. `policy=cost` (the default) asks the CPU
+    cost model (passes/Transforms/PremergeCostModel.h) which form is faster
+    for `workload` (`decode`: one token per call, memory-bound, so the bytes
+    read `4 r (in + out)` against `4 in out` decide, plus a per-call
+    overhead for the extra kernel call; `prefill`: `tokens` rows per call,
+    compute-bound, so the multiply-adds `r (in + out)` against `in out`
+    decide); a LoRA adapter always reads more than its merged matrix, so it
+    is merged under `cost`. `report` gives a remark per linear: merged or
+    kept, with the model's numbers, or why it was left alone.
+
+    Left alone, with a remark: weights not read from a `tvc.global`, non-f32
+    weights, dynamic widths. A dense or 2:4 linear is not a candidate.
+
+    ```mlir
+    %y = tvc.linear %x, %v, %u bias %b structure(#tvc.low_rank<rank = 16>)
+        : (tensor<1x?x256xf32>, tensor<16x256xf32>, tensor<512x16xf32>,
+           tensor<512xf32>) -> tensor<1x?x512xf32>
+    // -tvc-premerge-ffn=policy=merge
+    %w = tvc.weight @fc.merged : tensor<512x256xf32>
+    %y = tvc.linear %x, %w bias %b : (...) -> tensor<1x?x512xf32>
+    ```
+  }];
+  let options = [
+    Option<"policy", "policy", "std::string", /*default=*/"\"cost\"",
+           "keep: leave the factors; merge: always multiply them out; "
+           "cost: per linear, whichever the CPU cost model predicts faster "
+           "for 'workload'">,
+    Option<"workload", "workload", "std::string", /*default=*/"\"decode\"",
+           "policy=cost: what the model will mostly run, decode (one token "
+           "per call) or prefill ('tokens' rows per call)">,
+    Option<"tokens", "tokens", "int64_t", /*default=*/"128",
+           "policy=cost, workload=prefill: rows per call (>= 1)">,
+    Option<"weightsFile", "weights-file", "std::string", /*default=*/"\"\"",
+           "Safetensors file for the merged weights (default: inline)">,
+    Option<"baseDir", "base-dir", "std::string", /*default=*/"\"\"",
+           "Directory that relative weight file names are resolved against">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per structured linear (merged, kept and why) and a "
+           "summary">,
+  ];
+}
+
+def TvcExpandStructuredLinear
+    : Pass<"tvc-expand-structured-linear", "::mlir::ModuleOp"> {
+  let summary = "Run low-rank and LoRA linears as chains of dense linears";
+  let description = [{
+    The runtime has kernels for dense and 2:4 linears only, so the CPU
+    pipeline runs this before `convert-tvc-to-runtime`: the factored form
+    executes as it is written, without merging.
+
+    * `#tvc.low_rank`: `y = U (V x) + b` becomes a dense linear by `V`
+      (no bias, `r` outputs) followed by a dense linear by `U` with the bias.
+    * `#tvc.lora<rank = r, alpha = a>`: `y = W x + b + (a / r) B (A x)`
+      becomes the dense base linear (with the bias), the side branch
+      `B (A x)` as two dense linears, a multiplication by the constant
+      `a / r` (a `linalg.generic`; left out when `a / r` is 1) and a
+      `tvc.add`. The scale is an elementwise op rather than folded into
+      `B`'s bytes because this runs inside the weightless lowering
+      pipeline; the pipeline's elementwise fusion merges it with the add.
+      To fold it into the weights, merge instead (`tvc-premerge-ffn`).
+
+    ```mlir
+    %y = tvc.linear %x, %v, %u bias %b structure(#tvc.low_rank<rank = 16>)
+        : (tensor<1x?x256xf32>, tensor<16x256xf32>, tensor<512x16xf32>,
+           tensor<512xf32>) -> tensor<1x?x512xf32>
+    // becomes
+    %h = tvc.linear %x, %v : (...) -> tensor<1x?x16xf32>
+    %y = tvc.linear %h, %u bias %b : (...) -> tensor<1x?x512xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Structure
 //===----------------------------------------------------------------------===//
 

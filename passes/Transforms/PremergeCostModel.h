@@ -1,0 +1,97 @@
+//===- PremergeCostModel.h - Factored or merged, on a target -----*- C++
+//-*-===//
+//
+// tvc-premerge-ffn policy=cost asks this model, per structured linear,
+// whether the factored form (as tvc-expand-structured-linear runs it: one
+// dense kernel call per factor) or the merged dense matrix is faster for the
+// workload the model will mostly run.
+//
+// CPU model: every kernel call costs a fixed overhead plus the larger of its
+// memory time (weight and activation bytes over the bandwidth) and its
+// compute time (2 FLOPs per multiply-add over the GEMM rate):
+//
+//   t(call) = overhead + max(bytes / bandwidth, flops / rate)
+//
+// Decode (one row) is memory-bound, so a rank-r pair reads 4 r (in + out)
+// bytes against 4 in out; prefill (`tokens` rows) is compute-bound, so
+// 2 T r (in + out) FLOPs against 2 T in out. A LoRA linear in factored form
+// runs the base matrix plus the adapter plus an elementwise scale-and-add,
+// so it never beats its merged matrix.
+//
+// The constants were measured with `tvc-premerge-bench 1`
+// (runtime/kernels/cpu/PremergeBench.cpp, one thread, busy 2-core Zen 3,
+// 2026-11-30, three runs; docs/StructuredFfn.md): a cold 3072x768 GEMV
+// (bandwidth), a 128x768x768 GEMM (rate), and dense against low-rank pairs
+// at decode, to which the per-call overhead is fitted.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TVC_PASSES_TRANSFORMS_PREMERGECOSTMODEL_H
+#define TVC_PASSES_TRANSFORMS_PREMERGECOSTMODEL_H
+
+#include <algorithm>
+#include <cstdint>
+
+namespace mlir::tvc::premerge {
+
+/// The measured CPU constants.
+struct CpuCosts {
+  /// Fixed cost of one tvc_kernel_linear_f32 call on cold operands, in
+  /// microseconds: fitted to the measured decode times of 16 dense/low-rank
+  /// pairs (0.3-0.5 predict 29 of 32 pairs' order; a warm call costs 0.08).
+  double callOverheadUs = 0.4;
+  /// Bytes per microsecond read by a decode GEMV from memory (22 GB/s;
+  /// measured 17.6-23.1).
+  double bytesPerUs = 22e3;
+  /// FLOPs per microsecond of a prefill GEMM (156 GFLOP/s; measured
+  /// 152-173).
+  double flopsPerUs = 156e3;
+};
+
+/// Predicted microseconds of one f32 linear call y[rows, out] = x[rows, in]
+/// W^T.
+inline double linearCallUs(const CpuCosts &costs, int64_t rows, int64_t out,
+                           int64_t in) {
+  double bytes = 4.0 * (double(out) * in + double(rows) * (in + out));
+  double flops = 2.0 * double(rows) * out * in;
+  return costs.callOverheadUs +
+         std::max(bytes / costs.bytesPerUs, flops / costs.flopsPerUs);
+}
+
+/// Predicted microseconds of an elementwise pass over `elements` floats
+/// reading `inputs` operands and writing one result.
+inline double elementwiseUs(const CpuCosts &costs, int64_t elements,
+                            int inputs) {
+  return costs.callOverheadUs +
+         4.0 * double(elements) * (inputs + 1) / costs.bytesPerUs;
+}
+
+/// The two predictions for one structured linear.
+struct Estimate {
+  double factoredUs;
+  double mergedUs;
+  bool preferMerged() const { return mergedUs < factoredUs; }
+};
+
+/// Low-rank V [rank, in], U [out, rank] against one dense [out, in].
+inline Estimate estimateLowRank(const CpuCosts &costs, int64_t rows,
+                                int64_t out, int64_t in, int64_t rank) {
+  return {linearCallUs(costs, rows, rank, in) +
+              linearCallUs(costs, rows, out, rank),
+          linearCallUs(costs, rows, out, in)};
+}
+
+/// LoRA W [out, in] + A [rank, in], B [out, rank] (plus the scale-and-add
+/// of the branch) against W' [out, in].
+inline Estimate estimateLora(const CpuCosts &costs, int64_t rows, int64_t out,
+                             int64_t in, int64_t rank) {
+  return {linearCallUs(costs, rows, out, in) +
+              linearCallUs(costs, rows, rank, in) +
+              linearCallUs(costs, rows, out, rank) +
+              elementwiseUs(costs, rows * out, 2),
+          linearCallUs(costs, rows, out, in)};
+}
+
+} // namespace mlir::tvc::premerge
+
+#endif // TVC_PASSES_TRANSFORMS_PREMERGECOSTMODEL_H

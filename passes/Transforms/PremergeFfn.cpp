@@ -1,0 +1,289 @@
+//===- PremergeFfn.cpp - tvc-premerge-ffn ---------------------------------===//
+//
+// The tvc-premerge-ffn pass: for every #tvc.low_rank and #tvc.lora linear
+// whose weights are f32 tvc.globals of static shape, decide (policy=keep,
+// merge, or cost through PremergeCostModel.h) whether to keep the factors or
+// to multiply them into one dense [out, in] matrix, U V or W + (alpha/rank)
+// B A. Merging reads the factors through the WeightStore, sums in double,
+// writes the product as a new global through the WeightWriter (inline or
+// into `weights-file`) and replaces the linear by a #tvc.dense one; globals
+// nothing reads any more are erased. Factors shared by several linears are
+// merged once.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Transforms/Passes.h"
+#include "passes/Transforms/PremergeCostModel.h"
+
+#include "dialects/tvc/IR/TvcOps.h"
+#include "lib/Support/WeightStore.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cstring>
+
+namespace mlir::tvc {
+#define GEN_PASS_DEF_TVCPREMERGEFFN
+#include "passes/Transforms/Passes.h.inc"
+} // namespace mlir::tvc
+
+using namespace mlir;
+using namespace mlir::tvc;
+
+namespace {
+
+/// One structured linear the pass may merge, with its factors' globals in
+/// operand order (low-rank: V, U; LoRA: W, A, B).
+struct Candidate {
+  LinearOp linear;
+  SmallVector<GlobalOp, 3> globals;
+  int64_t out = 0, in = 0, rank = 0;
+  /// LoRA: alpha / rank; std::nullopt for low-rank.
+  std::optional<double> loraScale;
+};
+
+/// Row-major f32 values of `view` (alignment-safe copy).
+std::vector<float> toFloats(const WeightView &view) {
+  std::vector<float> values(view.bytes.size() / sizeof(float));
+  std::memcpy(values.data(), view.bytes.data(), values.size() * sizeof(float));
+  return values;
+}
+
+/// `base + scale * up[out, rank] * down[rank, in]`, summed in double; an
+/// empty `base` counts as zeros.
+std::vector<float> multiplyFactors(ArrayRef<float> up, ArrayRef<float> down,
+                                   ArrayRef<float> base, double scale,
+                                   int64_t out, int64_t in, int64_t rank) {
+  std::vector<float> merged(out * in);
+  std::vector<double> row(in);
+  for (int64_t o = 0; o < out; ++o) {
+    std::fill(row.begin(), row.end(), 0.0);
+    for (int64_t k = 0; k < rank; ++k) {
+      double factor = up[o * rank + k];
+      const float *downRow = down.data() + k * in;
+      for (int64_t i = 0; i < in; ++i)
+        row[i] += factor * downRow[i];
+    }
+    for (int64_t i = 0; i < in; ++i)
+      merged[o * in + i] = static_cast<float>(
+          (base.empty() ? 0.0 : double(base[o * in + i])) + scale * row[i]);
+  }
+  return merged;
+}
+
+struct PremergeFfnPass : public tvc::impl::TvcPremergeFfnBase<PremergeFfnPass> {
+  using TvcPremergeFfnBase::TvcPremergeFfnBase;
+  void runOnOperation() override;
+
+private:
+  /// The candidate `linear` makes, or why it is left alone.
+  FailureOr<Candidate> analyze(LinearOp linear, SymbolTable &symbols,
+                               std::string &why) const;
+};
+
+FailureOr<Candidate> PremergeFfnPass::analyze(LinearOp linear,
+                                              SymbolTable &symbols,
+                                              std::string &why) const {
+  Candidate candidate;
+  candidate.linear = linear;
+  if (auto lowRank = dyn_cast<LowRankStructureAttr>(linear.getStructure())) {
+    candidate.rank = lowRank.getRank();
+  } else if (auto lora = dyn_cast<LoraStructureAttr>(linear.getStructure())) {
+    candidate.rank = lora.getRank();
+    candidate.loraScale = lora.getScale();
+  } else {
+    return failure(); // dense, 2:4: nothing to merge, said nothing.
+  }
+  if (ShapedType::isDynamic(linear.getInput().getType().getShape().back())) {
+    why = "its input width is dynamic";
+    return failure();
+  }
+  for (Value weight : linear.getWeights()) {
+    auto read = weight.getDefiningOp<WeightOp>();
+    GlobalOp global =
+        read ? symbols.lookup<GlobalOp>(read.getName()) : GlobalOp();
+    if (!global) {
+      why = "a factor is not read from a tvc.global";
+      return failure();
+    }
+    RankedTensorType type = global.getTensorType();
+    if (!type.hasStaticShape()) {
+      why =
+          llvm::formatv("factor @{0} has a dynamic shape", global.getSymName())
+              .str();
+      return failure();
+    }
+    if (!type.getElementType().isF32()) {
+      why = llvm::formatv("factor @{0} is {1}, not f32", global.getSymName(),
+                          type.getElementType())
+                .str();
+      return failure();
+    }
+    candidate.globals.push_back(global);
+  }
+  RankedTensorType first = candidate.globals.front().getTensorType();
+  RankedTensorType last = candidate.globals.back().getTensorType();
+  candidate.in = first.getDimSize(1);
+  candidate.out = last.getDimSize(0);
+  return candidate;
+}
+
+void PremergeFfnPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  bool mergeAll = policy == "merge", byCost = policy == "cost";
+  if (!mergeAll && !byCost && policy != "keep") {
+    module.emitError() << "tvc-premerge-ffn: expects 'policy' keep, merge or "
+                          "cost, got '"
+                       << policy << "'";
+    return signalPassFailure();
+  }
+  if (workload != "decode" && workload != "prefill") {
+    module.emitError() << "tvc-premerge-ffn: expects 'workload' decode or "
+                          "prefill, got '"
+                       << workload << "'";
+    return signalPassFailure();
+  }
+  if (tokens < 1) {
+    module.emitError() << "tvc-premerge-ffn: expects 'tokens' (rows per "
+                          "prefill call) >= 1, got "
+                       << static_cast<int64_t>(tokens);
+    return signalPassFailure();
+  }
+  int64_t rows = workload == "decode" ? 1 : int64_t(tokens);
+
+  SymbolTable symbols(module);
+  SmallVector<Candidate> candidates;
+  int64_t skipped = 0;
+  module.walk([&](LinearOp linear) {
+    std::string why;
+    FailureOr<Candidate> candidate = analyze(linear, symbols, why);
+    if (succeeded(candidate)) {
+      candidates.push_back(*candidate);
+      return;
+    }
+    if (why.empty())
+      return;
+    ++skipped;
+    if (report)
+      linear.emitRemark() << "not merged: " << why;
+  });
+
+  WeightStore store(baseDir);
+  WeightWriter writer(module, weightsFile, baseDir);
+  premerge::CpuCosts costs;
+  // Merged matrices per factor list (and scale): shared factors merge once.
+  llvm::StringMap<GlobalOp> mergedByKey;
+  llvm::SetVector<GlobalOp> replaced;
+  int64_t merged = 0, kept = 0;
+  for (Candidate &candidate : candidates) {
+    LinearOp linear = candidate.linear;
+    bool isLora = candidate.loraScale.has_value();
+    StringRef kind = isLora ? "LoRA" : "low-rank";
+    if (policy == "keep") {
+      ++kept;
+      if (report)
+        linear.emitRemark() << "kept " << kind << " (policy=keep)";
+      continue;
+    }
+    if (byCost) {
+      premerge::Estimate estimate =
+          isLora ? premerge::estimateLora(costs, rows, candidate.out,
+                                          candidate.in, candidate.rank)
+                 : premerge::estimateLowRank(costs, rows, candidate.out,
+                                             candidate.in, candidate.rank);
+      std::string numbers = llvm::formatv(
+          "{0} [{1} x {2}] rank {3}, {4} ({5} rows): factored {6:f2} us "
+          "({7} weight bytes, {8} calls) vs merged {9:f2} us ({10} weight "
+          "bytes, 1 call)",
+          kind, candidate.out, candidate.in, candidate.rank,
+          workload.getValue(), rows, estimate.factoredUs,
+          4 * (candidate.rank * (candidate.in + candidate.out) +
+               (isLora ? candidate.out * candidate.in : 0)),
+          isLora ? 4 : 2, estimate.mergedUs, 4 * candidate.out * candidate.in);
+      if (!estimate.preferMerged()) {
+        ++kept;
+        if (report)
+          linear.emitRemark() << "kept factored: " << numbers;
+        continue;
+      }
+      if (report)
+        linear.emitRemark() << "merged: " << numbers;
+    }
+
+    std::string key;
+    for (GlobalOp global : candidate.globals)
+      key += (global.getSymName() + ",").str();
+    if (isLora)
+      key += llvm::formatv("{0}", *candidate.loraScale).str();
+    GlobalOp result = mergedByKey.lookup(key);
+    if (!result) {
+      SmallVector<std::vector<float>, 3> factors;
+      for (GlobalOp global : candidate.globals) {
+        llvm::Expected<WeightView> view = store.read(global);
+        if (!view) {
+          linear.emitError()
+              << "tvc-premerge-ffn: " << llvm::toString(view.takeError());
+          return signalPassFailure();
+        }
+        factors.push_back(toFloats(*view));
+      }
+      std::vector<float> dense =
+          isLora ? multiplyFactors(factors[2], factors[1], factors[0],
+                                   *candidate.loraScale, candidate.out,
+                                   candidate.in, candidate.rank)
+                 : multiplyFactors(factors[1], factors[0], {}, 1.0,
+                                   candidate.out, candidate.in, candidate.rank);
+      GlobalOp named = isLora ? candidate.globals[0] : candidate.globals[1];
+      auto type = RankedTensorType::get({candidate.out, candidate.in},
+                                        Float32Type::get(&getContext()));
+      result = writer.create(
+          (named.getSymName() + ".merged").str(), type,
+          ArrayRef<char>(reinterpret_cast<const char *>(dense.data()),
+                         dense.size() * sizeof(float)));
+      symbols.insert(result);
+      mergedByKey[key] = result;
+    }
+
+    OpBuilder builder(linear);
+    Value weight = WeightOp::create(
+        builder, linear.getLoc(), result.getTensorType(), result.getSymName());
+    auto dense = LinearOp::create(builder, linear.getLoc(), linear.getType(),
+                                  linear.getInput(), ValueRange{weight},
+                                  linear.getBias(),
+                                  DenseStructureAttr::get(&getContext()));
+    dense->setDiscardableAttrs(linear->getDiscardableAttrDictionary());
+    SmallVector<Value> oldWeights(linear.getWeights());
+    linear.getResult().replaceAllUsesWith(dense.getResult());
+    linear.erase();
+    for (Value old : oldWeights)
+      if (Operation *def = old.getDefiningOp(); def && def->use_empty())
+        def->erase();
+    for (GlobalOp global : candidate.globals)
+      replaced.insert(global);
+    ++merged;
+    if (report && mergeAll)
+      dense.emitRemark() << "merged " << kind << " (policy=merge) into @"
+                         << result.getSymName();
+  }
+
+  // Factors nothing reads any more (another linear may still read one).
+  for (GlobalOp global : replaced)
+    if (SymbolTable::symbolKnownUseEmpty(global, module))
+      global.erase();
+
+  if (llvm::Error error = writer.commit()) {
+    module.emitError() << "tvc-premerge-ffn: "
+                       << llvm::toString(std::move(error));
+    return signalPassFailure();
+  }
+  if (report)
+    module.emitRemark() << llvm::formatv(
+        "tvc-premerge-ffn: {0} structured linears merged, {1} kept factored, "
+        "{2} left alone",
+        merged, kept, skipped);
+}
+
+} // namespace
