@@ -168,13 +168,14 @@ def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
 //===----------------------------------------------------------------------===//
 
 def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
-  let summary = "Multiply low-rank and LoRA factors into one dense weight "
-                "where the cost model (or a forced policy) says so";
+  let summary = "Multiply low-rank, BlockDense and LoRA factors into one "
+                "dense weight where the cost model (or a forced policy) says so";
   let description = [{
     A `tvc.linear` with a `#tvc.low_rank<rank = r>` weight (`V [r, in]`,
-    `U [out, r]`) or a `#tvc.lora<rank = r, alpha = a>` weight (`W`, `A`,
-    `B`) computes a matrix that could be stored dense: `U V`, or
-    `W + (a / r) B A`. No nonlinearity separates the factors inside one
+    `U [out, r]`), a `#tvc.block_dense<blocks = k>` weight (`B [k, r/k,
+    in/k]`, `L [out, r]`) or a `#tvc.lora<rank = r, alpha = a>` weight (`W`,
+    `A`, `B`) computes a matrix that could be stored dense: `U V`,
+    `L blockdiag(B)`, or `W + (a / r) B A`. No nonlinearity separates the factors inside one
     linear op, so merging never changes the function (up to rounding);
     two separate linears with a `tvc.gelu` between them are never touched.
 
@@ -188,8 +189,9 @@ def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
     read `4 r (in + out)` against `4 in out` decide, plus a per-call
     overhead for the extra kernel call; `prefill`: `tokens` rows per call,
     compute-bound, so the multiply-adds `r (in + out)` against `in out`
-    decide); a LoRA adapter always reads more than its merged matrix, so it
-    is merged under `cost`. `report` gives a remark per linear: merged or
+    decide; BlockDense's block-diagonal map runs as generated loops, at an
+    assumed rate); a LoRA adapter always reads more than its merged matrix,
+    so it is merged under `cost`. `report` gives a remark per linear: merged or
     kept, with the model's numbers, or why it was left alone.
 
     Left alone, with a remark: weights not read from a `tvc.global`, non-f32
@@ -226,7 +228,8 @@ def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
 
 def TvcExpandStructuredLinear
     : Pass<"tvc-expand-structured-linear", "::mlir::ModuleOp"> {
-  let summary = "Run low-rank and LoRA linears as chains of dense linears";
+  let summary = "Run low-rank, BlockDense and LoRA linears as chains of "
+                "dense linears";
   let description = [{
     The runtime has kernels for dense and 2:4 linears only, so the CPU
     pipeline runs this before `convert-tvc-to-runtime`: the factored form
@@ -234,6 +237,10 @@ def TvcExpandStructuredLinear
 
     * `#tvc.low_rank`: `y = U (V x) + b` becomes a dense linear by `V`
       (no bias, `r` outputs) followed by a dense linear by `U` with the bias.
+    * `#tvc.block_dense<blocks = k>`: `x` viewed as `[..., k, in/k]`
+      (`tensor.expand_shape`), one `linalg.generic` contraction with the
+      stacked blocks (there is no block-diagonal kernel yet), viewed back as
+      `[..., r]`, then a dense linear by `L` with the bias.
     * `#tvc.lora<rank = r, alpha = a>`: `y = W x + b + (a / r) B (A x)`
       becomes the dense base linear (with the bias), the side branch
       `B (A x)` as two dense linears, a multiplication by the constant

@@ -16,7 +16,8 @@
 // bytes against 4 in out; prefill (`tokens` rows) is compute-bound, so
 // 2 T r (in + out) FLOPs against 2 T in out. A LoRA linear in factored form
 // runs the base matrix plus the adapter plus an elementwise scale-and-add,
-// so it never beats its merged matrix.
+// so it never beats its merged matrix. BlockDense's block-diagonal map runs
+// as generated scalar loops (no kernel yet) at an assumed, unmeasured rate.
 //
 // The constants were measured with `tvc-premerge-bench 1`
 // (runtime/kernels/cpu/PremergeBench.cpp, one thread, busy 2-core Zen 3,
@@ -46,6 +47,9 @@ struct CpuCosts {
   /// FLOPs per microsecond of a prefill GEMM (156 GFLOP/s; measured
   /// 152-173).
   double flopsPerUs = 156e3;
+  /// FLOPs per microsecond of the generated (scalar-loop) block-diagonal
+  /// contraction: an assumed 2 GFLOP/s, not measured; no kernel yet.
+  double generatedFlopsPerUs = 2e3;
 };
 
 /// Predicted microseconds of one f32 linear call y[rows, out] = x[rows, in]
@@ -78,6 +82,21 @@ inline Estimate estimateLowRank(const CpuCosts &costs, int64_t rows,
                                 int64_t out, int64_t in, int64_t rank) {
   return {linearCallUs(costs, rows, rank, in) +
               linearCallUs(costs, rows, out, rank),
+          linearCallUs(costs, rows, out, in)};
+}
+
+/// BlockDense B [k, rank / k, in / k], L [out, rank] against one dense
+/// [out, in]. The block-diagonal map runs as generated loops (no kernel
+/// yet), modelled as one call at `generatedFlopsPerUs`.
+inline Estimate estimateBlockDense(const CpuCosts &costs, int64_t rows,
+                                   int64_t out, int64_t in, int64_t rank,
+                                   int64_t blocks) {
+  double weights = double(rank) * in / blocks;
+  double bytes = 4.0 * (weights + double(rows) * (in + rank));
+  double blockUs = costs.callOverheadUs +
+                   std::max(bytes / costs.bytesPerUs,
+                            2.0 * rows * weights / costs.generatedFlopsPerUs);
+  return {blockUs + linearCallUs(costs, rows, out, rank),
           linearCallUs(costs, rows, out, in)};
 }
 

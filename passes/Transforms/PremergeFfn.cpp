@@ -36,14 +36,41 @@ using namespace mlir::tvc;
 namespace {
 
 /// One structured linear the pass may merge, with its factors' globals in
-/// operand order (low-rank: V, U; LoRA: W, A, B).
+/// operand order (low-rank: V, U; BlockDense: B, L; LoRA: W, A, B).
 struct Candidate {
   LinearOp linear;
   SmallVector<GlobalOp, 3> globals;
   int64_t out = 0, in = 0, rank = 0;
-  /// LoRA: alpha / rank; std::nullopt for low-rank.
+  /// BlockDense: the number of blocks; 0 otherwise.
+  int64_t blocks = 0;
+  /// LoRA: alpha / rank; std::nullopt otherwise.
   std::optional<double> loraScale;
+  StringRef kind() const {
+    return loraScale ? "LoRA" : blocks ? "BlockDense" : "low-rank";
+  }
 };
+
+/// `L [out, k * bo] blockdiag(B [k, bo, bi])` as a dense [out, k * bi]
+/// matrix, summed in double.
+std::vector<float> multiplyBlockDense(ArrayRef<float> l, ArrayRef<float> b,
+                                      int64_t out, int64_t k, int64_t bo,
+                                      int64_t bi) {
+  std::vector<float> merged(out * k * bi);
+  std::vector<double> row(bi);
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t block = 0; block < k; ++block) {
+      std::fill(row.begin(), row.end(), 0.0);
+      for (int64_t j = 0; j < bo; ++j) {
+        double factor = l[o * k * bo + block * bo + j];
+        const float *blockRow = b.data() + (block * bo + j) * bi;
+        for (int64_t i = 0; i < bi; ++i)
+          row[i] += factor * blockRow[i];
+      }
+      for (int64_t i = 0; i < bi; ++i)
+        merged[o * k * bi + block * bi + i] = static_cast<float>(row[i]);
+    }
+  return merged;
+}
 
 /// Row-major f32 values of `view` (alignment-safe copy).
 std::vector<float> toFloats(const WeightView &view) {
@@ -91,6 +118,9 @@ FailureOr<Candidate> PremergeFfnPass::analyze(LinearOp linear,
   candidate.linear = linear;
   if (auto lowRank = dyn_cast<LowRankStructureAttr>(linear.getStructure())) {
     candidate.rank = lowRank.getRank();
+  } else if (auto blockDense =
+                 dyn_cast<BlockDenseStructureAttr>(linear.getStructure())) {
+    candidate.blocks = blockDense.getBlocks();
   } else if (auto lora = dyn_cast<LoraStructureAttr>(linear.getStructure())) {
     candidate.rank = lora.getRank();
     candidate.loraScale = lora.getScale();
@@ -126,8 +156,10 @@ FailureOr<Candidate> PremergeFfnPass::analyze(LinearOp linear,
   }
   RankedTensorType first = candidate.globals.front().getTensorType();
   RankedTensorType last = candidate.globals.back().getTensorType();
-  candidate.in = first.getDimSize(1);
+  candidate.in = linear.getInput().getType().getShape().back();
   candidate.out = last.getDimSize(0);
+  if (candidate.blocks)
+    candidate.rank = candidate.blocks * first.getDimSize(1);
   return candidate;
 }
 
@@ -181,7 +213,7 @@ void PremergeFfnPass::runOnOperation() {
   for (Candidate &candidate : candidates) {
     LinearOp linear = candidate.linear;
     bool isLora = candidate.loraScale.has_value();
-    StringRef kind = isLora ? "LoRA" : "low-rank";
+    StringRef kind = candidate.kind();
     if (policy == "keep") {
       ++kept;
       if (report)
@@ -192,16 +224,23 @@ void PremergeFfnPass::runOnOperation() {
       premerge::Estimate estimate =
           isLora ? premerge::estimateLora(costs, rows, candidate.out,
                                           candidate.in, candidate.rank)
-                 : premerge::estimateLowRank(costs, rows, candidate.out,
-                                             candidate.in, candidate.rank);
+          : candidate.blocks
+              ? premerge::estimateBlockDense(costs, rows, candidate.out,
+                                             candidate.in, candidate.rank,
+                                             candidate.blocks)
+              : premerge::estimateLowRank(costs, rows, candidate.out,
+                                          candidate.in, candidate.rank);
+      int64_t factoredWeights =
+          candidate.blocks ? candidate.rank * (candidate.in / candidate.blocks +
+                                               candidate.out)
+                           : candidate.rank * (candidate.in + candidate.out) +
+                                 (isLora ? candidate.out * candidate.in : 0);
       std::string numbers = llvm::formatv(
           "{0} [{1} x {2}] rank {3}, {4} ({5} rows): factored {6:f2} us "
           "({7} weight bytes, {8} calls) vs merged {9:f2} us ({10} weight "
           "bytes, 1 call)",
           kind, candidate.out, candidate.in, candidate.rank,
-          workload.getValue(), rows, estimate.factoredUs,
-          4 * (candidate.rank * (candidate.in + candidate.out) +
-               (isLora ? candidate.out * candidate.in : 0)),
+          workload.getValue(), rows, estimate.factoredUs, 4 * factoredWeights,
           isLora ? 4 : 2, estimate.mergedUs, 4 * candidate.out * candidate.in);
       if (!estimate.preferMerged()) {
         ++kept;
@@ -230,12 +269,18 @@ void PremergeFfnPass::runOnOperation() {
         }
         factors.push_back(toFloats(*view));
       }
-      std::vector<float> dense =
-          isLora ? multiplyFactors(factors[2], factors[1], factors[0],
-                                   *candidate.loraScale, candidate.out,
-                                   candidate.in, candidate.rank)
-                 : multiplyFactors(factors[1], factors[0], {}, 1.0,
-                                   candidate.out, candidate.in, candidate.rank);
+      std::vector<float> dense;
+      if (isLora)
+        dense = multiplyFactors(factors[2], factors[1], factors[0],
+                                *candidate.loraScale, candidate.out,
+                                candidate.in, candidate.rank);
+      else if (candidate.blocks)
+        dense = multiplyBlockDense(
+            factors[1], factors[0], candidate.out, candidate.blocks,
+            candidate.rank / candidate.blocks, candidate.in / candidate.blocks);
+      else
+        dense = multiplyFactors(factors[1], factors[0], {}, 1.0, candidate.out,
+                                candidate.in, candidate.rank);
       GlobalOp named = isLora ? candidate.globals[0] : candidate.globals[1];
       auto type = RankedTensorType::get({candidate.out, candidate.in},
                                         Float32Type::get(&getContext()));

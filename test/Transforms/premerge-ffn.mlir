@@ -62,6 +62,27 @@ func.func @premerge_lora(%x: tensor<4x3xf32>) -> tensor<4x2xf32> {
 
 // -----
 
+/// BlockDense: blocks [[1, 2]] and [[3, 4]] over a 4-wide input, then
+/// L = [[1, 0], [1, 1]]: L blockdiag(B) = [[1, 2, 0, 0], [1, 2, 3, 4]].
+tvc.global @bd.blocks : tensor<2x1x2xf32> = dense<[[[1.0, 2.0]], [[3.0, 4.0]]]> : tensor<2x1x2xf32>
+tvc.global @bd.l : tensor<2x2xf32> = dense<[[1.0, 0.0], [1.0, 1.0]]> : tensor<2x2xf32>
+// MERGE-LABEL: func.func @premerge_block_dense
+// KEEP-LABEL: func.func @premerge_block_dense
+func.func @premerge_block_dense(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  // MERGE: %[[W:.*]] = tvc.weight @bd.l.merged : tensor<2x4xf32>
+  // MERGE: tvc.linear %{{.*}}, %[[W]] : (tensor<3x4xf32>, tensor<2x4xf32>) -> tensor<3x2xf32>
+  // KEEP: structure(#tvc.block_dense<blocks = 2>)
+  %b = tvc.weight @bd.blocks : tensor<2x1x2xf32>
+  %l = tvc.weight @bd.l : tensor<2x2xf32>
+  %y = tvc.linear %x, %b, %l structure(#tvc.block_dense<blocks = 2>) : (tensor<3x4xf32>, tensor<2x1x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+// MERGE: bd.l.merged: "0x080000000000803F0000004000000000000000000000803F000000400000404000008040"
+// REPORT: remark: merged: BlockDense [2 x 4] rank 2, decode (1 rows)
+// REPORT-SAME: (32 weight bytes, 2 calls) vs merged
+
+// -----
+
 /// A large low-rank FFN projection: at one token the factors read 49152
 /// bytes instead of 524288, far more than a kernel call's overhead, so the
 /// cost model keeps them (for prefill too: 12 % of the multiply-adds).

@@ -177,8 +177,8 @@ getFactor(function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
           Type elementType) {
   auto type = dyn_cast<RankedTensorType>(weights[index]);
   if (!type || type.getRank() != 2)
-    return emitError() << "expects a rank-2 " << shape << " " << name
-                       << " for " << structure << ", got " << weights[index];
+    return emitError() << "expects a rank-2 " << shape << " " << name << " for "
+                       << structure << ", got " << weights[index];
   if (type.getElementType() != elementType)
     return emitError() << "expects " << name << "'s element type "
                        << elementType << " (the input's), got "
@@ -200,10 +200,11 @@ static LogicalResult checkDim(function_ref<InFlightDiagnostic()> emitError,
 
 /// The shared part of low-rank and LoRA: a `[rank, in]` down factor and an
 /// `[out, rank]` up factor.
-static LogicalResult verifyRankFactors(
-    function_ref<InFlightDiagnostic()> emitError, RankedTensorType down,
-    RankedTensorType up, StringRef downName, StringRef upName, int64_t rank,
-    int64_t inFeatures) {
+static LogicalResult
+verifyRankFactors(function_ref<InFlightDiagnostic()> emitError,
+                  RankedTensorType down, RankedTensorType up,
+                  StringRef downName, StringRef upName, int64_t rank,
+                  int64_t inFeatures) {
   std::string downRows = (downName + " to have ").str();
   std::string upCols = (upName + " to have ").str();
   if (failed(checkDim(emitError, downRows, rank, " rows (the rank)",
@@ -232,18 +233,15 @@ LogicalResult LowRankStructureAttr::verifyWeights(
     return emitError() << "expects two weights (V [rank, in], U [out, rank]) "
                           "for #tvc.low_rank, got "
                        << weights.size();
-  FailureOr<RankedTensorType> v =
-      getFactor(emitError, weights, 0, "V", "[rank, in]", "#tvc.low_rank",
-                elementType);
+  FailureOr<RankedTensorType> v = getFactor(
+      emitError, weights, 0, "V", "[rank, in]", "#tvc.low_rank", elementType);
   if (failed(v))
     return failure();
-  FailureOr<RankedTensorType> u =
-      getFactor(emitError, weights, 1, "U", "[out, rank]", "#tvc.low_rank",
-                elementType);
+  FailureOr<RankedTensorType> u = getFactor(
+      emitError, weights, 1, "U", "[out, rank]", "#tvc.low_rank", elementType);
   if (failed(u))
     return failure();
-  return verifyRankFactors(emitError, *v, *u, "V", "U", getRank(),
-                           inFeatures);
+  return verifyRankFactors(emitError, *v, *u, "V", "U", getRank(), inFeatures);
 }
 
 int64_t LowRankStructureAttr::getOutFeatures(TypeRange weights) const {
@@ -256,19 +254,78 @@ int64_t LowRankStructureAttr::getOutFeatures(TypeRange weights) const {
 }
 
 LogicalResult
+BlockDenseStructureAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                int64_t blocks) {
+  if (blocks < 1)
+    return emitError()
+           << "expects a positive number of blocks for #tvc.block_dense, got "
+           << blocks;
+  return success();
+}
+
+LogicalResult BlockDenseStructureAttr::verifyWeights(
+    function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
+    int64_t inFeatures, Type elementType) const {
+  if (weights.size() != 2)
+    return emitError() << "expects two weights (B [blocks, rank / blocks, in "
+                          "/ blocks], L [out, rank]) for #tvc.block_dense, got "
+                       << weights.size();
+  auto blocks = dyn_cast<RankedTensorType>(weights[0]);
+  if (!blocks || blocks.getRank() != 3)
+    return emitError() << "expects rank-3 [blocks, rank / blocks, in / "
+                          "blocks] B for #tvc.block_dense, got "
+                       << weights[0];
+  if (blocks.getElementType() != elementType)
+    return emitError() << "expects B's element type " << elementType
+                       << " (the input's), got " << blocks.getElementType();
+  FailureOr<RankedTensorType> l =
+      getFactor(emitError, weights, 1, "L", "[out, rank]", "#tvc.block_dense",
+                elementType);
+  if (failed(l))
+    return failure();
+  int64_t k = getBlocks();
+  if (failed(checkDim(emitError, "B to stack ", k, " blocks",
+                      blocks.getDimSize(0))))
+    return failure();
+  if (!ShapedType::isDynamic(inFeatures) && inFeatures % k != 0)
+    return emitError() << "expects the input width " << inFeatures
+                       << " to be a multiple of the " << k << " blocks";
+  int64_t blockIn =
+      ShapedType::isDynamic(inFeatures) ? ShapedType::kDynamic : inFeatures / k;
+  int64_t blockOut = blocks.getDimSize(1);
+  if (failed(checkDim(emitError, "blocks of ", blockIn,
+                      " columns (the input width / blocks)",
+                      blocks.getDimSize(2))) ||
+      failed(checkDim(emitError, "L to have ",
+                      ShapedType::isDynamic(blockOut) ? blockOut : blockOut * k,
+                      " columns (blocks x block rows)", l->getDimSize(1))))
+    return failure();
+  return success();
+}
+
+int64_t BlockDenseStructureAttr::getOutFeatures(TypeRange weights) const {
+  if (weights.size() != 2)
+    return ShapedType::kDynamic;
+  auto l = dyn_cast<RankedTensorType>(weights[1]);
+  if (!l || l.getRank() != 2)
+    return ShapedType::kDynamic;
+  return l.getDimSize(0);
+}
+
+LogicalResult
 LoraStructureAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                           int64_t rank, APFloat alpha) {
   if (rank < 1)
-    return emitError() << "expects a positive rank for #tvc.lora, got "
-                       << rank;
+    return emitError() << "expects a positive rank for #tvc.lora, got " << rank;
   if (!alpha.isFinite())
     return emitError() << "expects a finite alpha for #tvc.lora";
   return success();
 }
 
-LogicalResult LoraStructureAttr::verifyWeights(
-    function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
-    int64_t inFeatures, Type elementType) const {
+LogicalResult
+LoraStructureAttr::verifyWeights(function_ref<InFlightDiagnostic()> emitError,
+                                 TypeRange weights, int64_t inFeatures,
+                                 Type elementType) const {
   if (weights.size() != 3)
     return emitError() << "expects three weights (W [out, in], A [rank, in], "
                           "B [out, rank]) for #tvc.lora, got "
@@ -287,11 +344,10 @@ LogicalResult LoraStructureAttr::verifyWeights(
     return failure();
   if (failed(checkDim(emitError, "W to have ", inFeatures,
                       " columns (the input width)", w->getDimSize(1))) ||
-      failed(checkDim(emitError, "B to have ", w->getDimSize(0),
-                      " rows (W's)", b->getDimSize(0))))
+      failed(checkDim(emitError, "B to have ", w->getDimSize(0), " rows (W's)",
+                      b->getDimSize(0))))
     return failure();
-  return verifyRankFactors(emitError, *a, *b, "A", "B", getRank(),
-                           inFeatures);
+  return verifyRankFactors(emitError, *a, *b, "A", "B", getRank(), inFeatures);
 }
 
 int64_t LoraStructureAttr::getOutFeatures(TypeRange weights) const {

@@ -215,6 +215,29 @@ def Tvc_LowRankStructureAttr
   let genVerifyDecl = 1;
 }
 
+def Tvc_BlockDenseStructureAttr
+    : Tvc_StructureAttr<"BlockDenseStructure", "block_dense"> {
+  let summary = "a block-diagonal map followed by a dense one (BlockDense)";
+  let description = [{
+    `y = L (blockdiag(B_1 .. B_k) x) + b`: the input is cut into `blocks`
+    equal slices, block `i` maps slice `i` (`in / k` wide) to `r / k`
+    values, and the dense `L` mixes the `r` results. Two weights:
+
+    * `B`: `tensor<k x (r / k) x (in / k) x T>`, the blocks stacked, each
+      `[out, in]` order,
+    * `L`: `tensor<out x r x T>`.
+
+    `tvc-premerge-ffn` can multiply them into one dense `[out, in]` matrix;
+    on the CPU, `tvc-expand-structured-linear` runs the block-diagonal map
+    as a generated batched contraction and `L` as a dense linear.
+
+    Example: `#tvc.block_dense<blocks = 4>`
+  }];
+  let parameters = (ins "int64_t":$blocks);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 def Tvc_LoraStructureAttr : Tvc_StructureAttr<"LoraStructure", "lora"> {
   let summary = "a dense matrix plus a low-rank (LoRA) adapter";
   let description = [{

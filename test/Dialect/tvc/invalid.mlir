@@ -616,6 +616,69 @@ func.func @linear_low_rank_in_width(%input: tensor<1x4x8xf32>, %v: tensor<2x6xf3
 
 // -----
 
+/// BlockDense needs at least one block.
+func.func @linear_block_dense_zero_blocks(%input: tensor<1x4x8xf32>, %b: tensor<1x2x8xf32>, %l: tensor<16x2xf32>) {
+  // expected-error @+1 {{expects a positive number of blocks for #tvc.block_dense, got 0}}
+  %out = tvc.linear %input, %b, %l structure(#tvc.block_dense<blocks = 0>) : (tensor<1x4x8xf32>, tensor<1x2x8xf32>, tensor<16x2xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// #tvc.block_dense takes B and L.
+func.func @linear_block_dense_one_weight(%input: tensor<1x4x8xf32>, %b: tensor<2x2x4xf32>) {
+  // expected-error @+1 {{expects two weights (B [blocks, rank / blocks, in / blocks], L [out, rank]) for #tvc.block_dense, got 1}}
+  %out = tvc.linear %input, %b structure(#tvc.block_dense<blocks = 2>) : (tensor<1x4x8xf32>, tensor<2x2x4xf32>) -> tensor<1x4x?xf32>
+  return
+}
+
+// -----
+
+/// The blocks are stacked in a rank-3 tensor.
+func.func @linear_block_dense_flat_blocks(%input: tensor<1x4x8xf32>, %b: tensor<4x4xf32>, %l: tensor<16x4xf32>) {
+  // expected-error @+1 {{expects rank-3 [blocks, rank / blocks, in / blocks] B for #tvc.block_dense, got 'tensor<4x4xf32>'}}
+  %out = tvc.linear %input, %b, %l structure(#tvc.block_dense<blocks = 2>) : (tensor<1x4x8xf32>, tensor<4x4xf32>, tensor<16x4xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// B stacks exactly `blocks` blocks.
+func.func @linear_block_dense_block_count(%input: tensor<1x4x8xf32>, %b: tensor<4x2x2xf32>, %l: tensor<16x8xf32>) {
+  // expected-error @+1 {{expects B to stack 2 blocks, got 4}}
+  %out = tvc.linear %input, %b, %l structure(#tvc.block_dense<blocks = 2>) : (tensor<1x4x8xf32>, tensor<4x2x2xf32>, tensor<16x8xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// The blocks divide the input width.
+func.func @linear_block_dense_ragged_input(%input: tensor<1x4x10xf32>, %b: tensor<4x2x2xf32>, %l: tensor<16x8xf32>) {
+  // expected-error @+1 {{expects the input width 10 to be a multiple of the 4 blocks}}
+  %out = tvc.linear %input, %b, %l structure(#tvc.block_dense<blocks = 4>) : (tensor<1x4x10xf32>, tensor<4x2x2xf32>, tensor<16x8xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// Each block reads its slice of the input.
+func.func @linear_block_dense_block_width(%input: tensor<1x4x8xf32>, %b: tensor<2x2x3xf32>, %l: tensor<16x4xf32>) {
+  // expected-error @+1 {{expects blocks of 4 columns (the input width / blocks), got 3}}
+  %out = tvc.linear %input, %b, %l structure(#tvc.block_dense<blocks = 2>) : (tensor<1x4x8xf32>, tensor<2x2x3xf32>, tensor<16x4xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// L reads every block's rows.
+func.func @linear_block_dense_l_width(%input: tensor<1x4x8xf32>, %b: tensor<2x2x4xf32>, %l: tensor<16x3xf32>) {
+  // expected-error @+1 {{expects L to have 4 columns (blocks x block rows), got 3}}
+  %out = tvc.linear %input, %b, %l structure(#tvc.block_dense<blocks = 2>) : (tensor<1x4x8xf32>, tensor<2x2x4xf32>, tensor<16x3xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
 /// A LoRA rank must be positive.
 func.func @linear_lora_negative_rank(%input: tensor<1x4x8xf32>, %w: tensor<16x8xf32>, %a: tensor<2x8xf32>, %b: tensor<16x2xf32>) {
   // expected-error @+1 {{expects a positive rank for #tvc.lora, got -2}}

@@ -105,6 +105,17 @@ func.func @linear_low_rank(%x: tensor<1x?x16xf32>, %v: tensor<4x16xf32>, %u: ten
 
 // -----
 
+/// A BlockDense weight: 4 stacked [2, 4] blocks over a 16-wide input, then
+/// L [24, 8].
+// CHECK-LABEL: func.func @linear_block_dense
+func.func @linear_block_dense(%x: tensor<1x?x16xf32>, %blocks: tensor<4x2x4xf32>, %l: tensor<24x8xf32>) -> tensor<1x?x24xf32> {
+  // CHECK: tvc.linear %{{.*}}, %{{.*}}, %{{.*}} structure(#tvc.block_dense<blocks = 4>) : (tensor<1x?x16xf32>, tensor<4x2x4xf32>, tensor<24x8xf32>) -> tensor<1x?x24xf32>
+  %y = tvc.linear %x, %blocks, %l structure(#tvc.block_dense<blocks = 4>) : (tensor<1x?x16xf32>, tensor<4x2x4xf32>, tensor<24x8xf32>) -> tensor<1x?x24xf32>
+  return %y : tensor<1x?x24xf32>
+}
+
+// -----
+
 /// A LoRA weight: base W [out, in], adapter A [rank, in] and B [out, rank];
 /// alpha always prints.
 // CHECK-LABEL: func.func @linear_lora

@@ -2,8 +2,10 @@
 //
 // The decisions of passes/Transforms/PremergeCostModel.h on the shapes the
 // docs quote: small or near-full-rank factors merge at decode, large
-// low-rank projections stay factored in both phases, LoRA always merges,
-// and the decode crossover sits where the bytes saved equal one call.
+// low-rank projections stay factored in both phases, BlockDense (whose
+// blocks run as generated loops) merges for prefill only, LoRA always
+// merges, and the decode crossover sits where the bytes saved equal one
+// call.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +44,15 @@ TEST(PremergeCostModel, LoraAlwaysMerges) {
   for (int64_t rows : {1, 128})
     for (int64_t rank : {1, 8, 64})
       EXPECT_TRUE(estimateLora(costs, rows, 768, 768, rank).preferMerged());
+}
+
+TEST(PremergeCostModel, BlockDenseKeptAtDecodeMergedAtPrefill) {
+  CpuCosts costs;
+  // d = 768, 4 blocks, r = 384 -> 3072: at one token the bytes decide
+  // (the factors are half the matrix); with 128 rows the generated
+  // block-diagonal loops are far slower than one GEMM.
+  EXPECT_FALSE(estimateBlockDense(costs, 1, 3072, 768, 384, 4).preferMerged());
+  EXPECT_TRUE(estimateBlockDense(costs, 128, 3072, 768, 384, 4).preferMerged());
 }
 
 TEST(PremergeCostModel, DecodeCrossoverIsOneCallOfBytes) {
