@@ -223,13 +223,23 @@ mlir::tvc::searchPruning(ModuleOp module, const SearchData &data,
     result.trials[bestTrial].accepted = true;
     result.module = std::move(bestModule);
     result.final = bestMetric;
-    result.accepted.push_back({candidates[*best].description, bestMetric});
-    // Drop the accepted candidate, those over the tolerance and, when a
-    // whole layer went, the layer's other candidates.
+    // A candidate taken before says so: it removes a share of what is left.
+    int64_t times = 1;
+    for (const auto &step : result.accepted)
+      times += step.first.rfind(candidates[*best].description, 0) == 0;
+    result.accepted.push_back(
+        {times == 1 ? candidates[*best].description
+                    : llvm::formatv("{0} (repeat {1})",
+                                    candidates[*best].description, times)
+                          .str(),
+         bestMetric});
+    // Drop those over the tolerance and, when a whole layer went, the
+    // layer's other candidates. An accepted heads/channels candidate stays:
+    // taken again, it removes `amount` of what is left of its block.
     const PruneCandidate taken = candidates[*best];
     std::vector<PruneCandidate> remaining;
     for (size_t i = 0; i < candidates.size(); ++i) {
-      if (i == *best || llvm::is_contained(dropped, i))
+      if ((i == *best && taken.wholeLayer) || llvm::is_contained(dropped, i))
         continue;
       if (taken.wholeLayer && candidates[i].layer == taken.layer)
         continue;
@@ -268,7 +278,7 @@ void mlir::tvc::printSearchReport(const PruneSearchResult &result,
                           : llvm::formatv("-{0}", result.maxDrop).str());
   os << llvm::formatv("  unpruned        {0:F4}\n", result.baseline);
   for (auto [i, step] : llvm::enumerate(result.accepted))
-    os << llvm::formatv("  step {0,-2} {1,-40} {2:F4} ({3})\n", i + 1,
+    os << llvm::formatv("  step {0,-2} {1,-52} {2:F4} ({3})\n", i + 1,
                         step.first, step.second, change(result, step.second));
   if (result.accepted.empty())
     os << "  nothing could be removed within the tolerance\n";
