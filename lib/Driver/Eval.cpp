@@ -9,6 +9,9 @@
 #include "lib/Driver/Eval.h"
 
 #include "lib/Support/Npy.h"
+#include "dialects/tvc/IR/TvcOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -214,6 +217,56 @@ llvm::Expected<EvalModel> mlir::tvc::makeEvalModel(const EntrySignature &entry,
                      "vocabulary");
   eval.vocab = logits.getDimSize(2);
   return eval;
+}
+
+llvm::Expected<CompiledEvalModel>
+mlir::tvc::compileForEval(OwningOpRef<ModuleOp> module, llvm::StringRef entry,
+                          llvm::StringRef weightsDir,
+                          const JitOptions &options) {
+  auto function = module->lookupSymbol<func::FuncOp>(entry);
+  if (!function || function.isExternal() || function.isPrivate())
+    return llvm::createStringError("the module has no public function @" +
+                                   entry);
+  int64_t positionRows = 0;
+  function.walk([&](LearnedPositionsOp op) {
+    positionRows = op.getTable().getType().getDimSize(0);
+  });
+  // Only the evaluated function runs: compile nothing else.
+  for (auto other : llvm::make_early_inc_range(module->getOps<func::FuncOp>()))
+    if (other != function && !other.isExternal() && !other.isPrivate())
+      other.erase();
+  CompiledEvalModel compiled;
+  compiled.entry = entry.str();
+  auto start = std::chrono::steady_clock::now();
+  auto model = JitModel::compile(std::move(module), weightsDir, options);
+  if (!model)
+    return model.takeError();
+  compiled.compileMs = std::chrono::duration<double, std::milli>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+  compiled.model = std::move(*model);
+  llvm::Expected<const EntrySignature *> signature =
+      compiled.model->findEntry(entry);
+  if (!signature)
+    return signature.takeError();
+  llvm::Expected<EvalModel> eval = makeEvalModel(**signature, positionRows);
+  if (!eval)
+    return eval.takeError();
+  compiled.eval = *eval;
+  return compiled;
+}
+
+llvm::Expected<int64_t>
+mlir::tvc::resolveEvalContext(const CompiledEvalModel &compiled,
+                              int64_t context) {
+  if (context != 0)
+    return context;
+  if (compiled.eval.maxLength == 0)
+    return llvm::createStringError(
+        "@" + compiled.entry +
+        " takes sequences of any length; choose the window with "
+        "--eval-context");
+  return compiled.eval.maxLength;
 }
 
 llvm::Expected<TokenFile> mlir::tvc::readTokenFile(llvm::StringRef path) {

@@ -56,6 +56,27 @@ struct EvalModel {
 llvm::Expected<EvalModel> makeEvalModel(const EntrySignature &entry,
                                         int64_t positionRows);
 
+/// A model compiled for evaluation: only its full-sequence entry point.
+struct CompiledEvalModel {
+  std::unique_ptr<JitModel> model;
+  EvalModel eval;
+  std::string entry;
+  double compileMs = 0;
+};
+
+/// Compiles public function `entry` of `module` (consumed) alone — the
+/// other public functions are erased first — and checks that it has the
+/// shape --eval calls (makeEvalModel, bounded also by a learned position
+/// table).
+llvm::Expected<CompiledEvalModel>
+compileForEval(OwningOpRef<ModuleOp> module, llvm::StringRef entry,
+               llvm::StringRef weightsDir, const JitOptions &options = {});
+
+/// The perplexity window: `context`, or the model's bound when 0; an
+/// error names --eval-context when the model is unbounded.
+llvm::Expected<int64_t> resolveEvalContext(const CompiledEvalModel &compiled,
+                                           int64_t context);
+
 /// A token file: a 1-D .npy array of int64 or int32 ids, or any other file
 /// read as bytes (ids 0..255).
 struct TokenFile {

@@ -4,7 +4,6 @@
 
 #include "dialects/tvc/IR/TvcOps.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Pass/PassManager.h"
@@ -82,45 +81,26 @@ int64_t weightBytes(ModuleOp module) {
 /// Compiles a copy of `module` and measures `data.metric` on it.
 llvm::Expected<double> measure(ModuleOp module, const SearchData &data,
                                llvm::StringRef baseDir) {
-  OwningOpRef<ModuleOp> copy = module.clone();
-  auto function = copy->lookupSymbol<func::FuncOp>(data.entry);
-  if (!function)
-    return llvm::createStringError("the module has no function @" +
-                                   data.entry);
-  int64_t positionRows = 0;
-  function.walk([&](LearnedPositionsOp op) {
-    positionRows = op.getTable().getType().getDimSize(0);
-  });
-  // Only the evaluated function runs: compile nothing else.
-  for (auto other : llvm::make_early_inc_range(copy->getOps<func::FuncOp>()))
-    if (other != function && !other.isExternal() && !other.isPrivate())
-      other.erase();
-  auto model = JitModel::compile(std::move(copy), baseDir);
-  if (!model)
-    return model.takeError();
-  llvm::Expected<const EntrySignature *> entry =
-      (*model)->findEntry(data.entry);
-  if (!entry)
-    return entry.takeError();
-  llvm::Expected<EvalModel> eval = makeEvalModel(**entry, positionRows);
-  if (!eval)
-    return eval.takeError();
+  llvm::Expected<CompiledEvalModel> compiled =
+      compileForEval(module.clone(), data.entry, baseDir);
+  if (!compiled)
+    return compiled.takeError();
   if (data.metric == SearchMetric::Perplexity) {
-    int64_t context = data.context ? data.context : eval->maxLength;
-    if (context == 0)
-      return llvm::createStringError(
-          "@" + data.entry +
-          " takes sequences of any length; choose the window with "
-          "--eval-context");
-    int64_t stride = data.stride ? data.stride : context;
-    auto result = evaluatePerplexity(**model, *eval, data.tokens, context,
-                                     stride, data.tokensPath);
+    llvm::Expected<int64_t> context =
+        resolveEvalContext(*compiled, data.context);
+    if (!context)
+      return context.takeError();
+    int64_t stride = data.stride ? data.stride : *context;
+    auto result = evaluatePerplexity(*compiled->model, compiled->eval,
+                                     data.tokens, *context, stride,
+                                     data.tokensPath);
     if (!result)
       return result.takeError();
     return result->perplexity;
   }
-  auto result = evaluateAccuracy(**model, *eval, *data.inputs, *data.answers,
-                                 data.inputsPath, data.answersPath);
+  auto result = evaluateAccuracy(*compiled->model, compiled->eval,
+                                 *data.inputs, *data.answers, data.inputsPath,
+                                 data.answersPath);
   if (!result)
     return result.takeError();
   return data.metric == SearchMetric::ExactMatch ? result->exactMatch

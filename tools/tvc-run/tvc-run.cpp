@@ -510,53 +510,34 @@ int runEvalMode(OwningOpRef<ModuleOp> module, func::FuncOp function,
     prompts = std::move(*x);
     answers = std::move(*y);
   }
-  int64_t positionRows = 0;
-  function.walk([&](LearnedPositionsOp op) {
-    positionRows = op.getTable().getType().getDimSize(0);
-  });
   std::string entryName = function.getSymName().str();
-  // Only the evaluated function runs: compile nothing else.
-  for (auto other : llvm::make_early_inc_range(module->getOps<func::FuncOp>()))
-    if (other != function && !other.isExternal() && !other.isPrivate())
-      other.erase();
-
   if (numThreads > 0 && tvc_runtime_set_num_threads(numThreads) != TVC_OK)
     return fail("cannot use " + llvm::Twine(numThreads.getValue()) +
                 " threads");
   EvalReport report;
   tvc_runtime_get_num_threads(&report.threads);
-  auto start = std::chrono::steady_clock::now();
   JitOptions jitOptions;
   jitOptions.recordLinearInputs = !calibrateOut.empty();
-  auto model = JitModel::compile(std::move(module), baseDir, jitOptions);
-  if (!model)
-    return fail(llvm::toString(model.takeError()));
-  report.compileMs = std::chrono::duration<double, std::milli>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
-  llvm::Expected<const EntrySignature *> entry = (*model)->findEntry(entryName);
-  if (!entry)
-    return fail(llvm::toString(entry.takeError()));
-  llvm::Expected<EvalModel> eval = makeEvalModel(**entry, positionRows);
-  if (!eval)
-    return fail(llvm::toString(eval.takeError()));
+  llvm::Expected<CompiledEvalModel> compiled =
+      compileForEval(std::move(module), entryName, baseDir, jitOptions);
+  if (!compiled)
+    return fail(llvm::toString(compiled.takeError()));
+  JitModel &model = *compiled->model;
+  const EvalModel &eval = compiled->eval;
+  report.compileMs = compiled->compileMs;
   report.model = inputPath;
   report.entry = entryName;
-  report.vocab = eval->vocab;
-  report.maxLength = eval->maxLength;
+  report.vocab = eval.vocab;
+  report.maxLength = eval.maxLength;
 
   if (tokens) {
-    int64_t context = evalContext;
-    if (context == 0 && eval->maxLength == 0)
-      return fail("@" + entryName +
-                  " takes sequences of any length; choose the window with "
-                  "--eval-context");
-    if (context == 0)
-      context = eval->maxLength;
-    int64_t stride = evalStride != 0 ? evalStride.getValue() : context;
+    llvm::Expected<int64_t> context = resolveEvalContext(*compiled, evalContext);
+    if (!context)
+      return fail(llvm::toString(context.takeError()));
+    int64_t stride = evalStride != 0 ? evalStride.getValue() : *context;
     report.tokensPath = evalTokens;
     report.tokensFormat = tokens->format;
-    auto result = evaluatePerplexity(**model, *eval, tokens->ids, context,
+    auto result = evaluatePerplexity(model, eval, tokens->ids, *context,
                                      stride, evalTokens, showProgress);
     if (!result)
       return fail(llvm::toString(result.takeError()));
@@ -565,14 +546,14 @@ int runEvalMode(OwningOpRef<ModuleOp> module, func::FuncOp function,
   if (prompts) {
     report.inputsPath = evalInputs;
     report.answersPath = evalAnswers;
-    auto result = evaluateAccuracy(**model, *eval, *prompts, *answers,
+    auto result = evaluateAccuracy(model, eval, *prompts, *answers,
                                    evalInputs, evalAnswers, showProgress);
     if (!result)
       return fail(llvm::toString(result.takeError()));
     report.accuracy = *result;
   }
   if (!calibrateOut.empty())
-    if (int status = writeCalibration(**model))
+    if (int status = writeCalibration(model))
       return status;
   if (printJson)
     llvm::outs() << llvm::formatv("{0:2}", evalReportToJson(report)) << "\n";
