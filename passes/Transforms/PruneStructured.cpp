@@ -139,8 +139,19 @@ struct Linear {
       sum += double(at(row, col)) * at(row, col);
     return sum;
   }
-  int64_t parameters() const { return out * in + (bias ? out : 0); }
 };
+
+/// Weights and biases of `linears` as their types say now.
+int64_t parametersOf(ArrayRef<LinearOp> linears) {
+  int64_t count = 0;
+  for (LinearOp linear : linears) {
+    for (Value weight : linear.getWeights())
+      count += cast<RankedTensorType>(weight.getType()).getNumElements();
+    if (Value bias = linear.getBias())
+      count += cast<RankedTensorType>(bias.getType()).getNumElements();
+  }
+  return count;
+}
 
 std::vector<float> toFloats(ArrayRef<char> bytes) {
   std::vector<float> values(bytes.size() / sizeof(float));
@@ -238,6 +249,17 @@ public:
 private:
   /// Loads `op`'s weight and bias (op must be resizable).
   FailureOr<Linear> load(LinearOp op);
+  /// load() of each of `ops`.
+  FailureOr<SmallVector<Linear>> loadAll(ArrayRef<LinearOp> ops) {
+    SmallVector<Linear> loaded;
+    for (LinearOp op : ops) {
+      FailureOr<Linear> one = load(op);
+      if (failed(one))
+        return failure();
+      loaded.push_back(std::move(*one));
+    }
+    return loaded;
+  }
   /// The calibration norms of `linear`'s input channels.
   FailureOr<std::vector<float>> inputNorms(Linear &linear);
   /// How many of `units` to remove.
@@ -431,16 +453,11 @@ LogicalResult StructuredPruner::pruneHeads(AttentionOp attention) {
                               prune::shortNumber(options.amount), kvHeads,
                               group == 1 ? "heads" : "key/value groups"));
 
-  SmallVector<Linear> loaded;
-  for (LinearOp linear : projections) {
-    FailureOr<Linear> one = load(linear);
-    if (failed(one))
-      return failure();
-    loaded.push_back(std::move(*one));
-  }
+  FailureOr<SmallVector<Linear>> loadedProjections = loadAll(projections);
   FailureOr<Linear> out = load(outOp);
-  if (failed(out))
+  if (failed(loadedProjections) || failed(out))
     return failure();
+  SmallVector<Linear> &loaded = *loadedProjections;
   auto loadedOf = [&](LinearOp op) -> Linear & {
     return *llvm::find_if(loaded, [&](Linear &l) { return l.op == op; });
   };
@@ -484,9 +501,7 @@ LogicalResult StructuredPruner::pruneHeads(AttentionOp attention) {
       channelsOf(keptHeads, headDim), channelsOf(keptGroups, headDim),
       channelsOf(keptGroups, valueDim)};
 
-  int64_t before = out->parameters(), after = 0;
-  for (Linear &linear : loaded)
-    before += linear.parameters();
+  int64_t before = parametersOf(resized);
   if (options.masked) {
     zeroInputs(*out, channelsOf(removedHeads, valueDim));
   } else {
@@ -503,8 +518,6 @@ LogicalResult StructuredPruner::pruneHeads(AttentionOp attention) {
           if (sources[i].linear == linear.op)
             channels = keep[i];
         keepOutputs(linear, channels);
-        after += linear.op.getResult().getType().getShape().back() *
-                     (linear.in + (linear.bias ? 1 : 0));
         continue;
       }
       SmallVector<int64_t> sizes;
@@ -526,7 +539,6 @@ LogicalResult StructuredPruner::pruneHeads(AttentionOp attention) {
         offset += size;
       }
       keepOutputs(linear, channels);
-      after += int64_t(channels.size()) * (linear.in + (linear.bias ? 1 : 0));
       split.setSizes(sizes);
       for (auto [piece, size] : llvm::enumerate(sizes))
         split.getResult(piece).setType(
@@ -547,9 +559,7 @@ LogicalResult StructuredPruner::pruneHeads(AttentionOp attention) {
         withLastDim(result.getType(), keptHeads.size() * valueDim));
     keepInputs(*out, channelsOf(keptHeads, valueDim));
   }
-  after += options.masked ? before
-                          : out->out * int64_t(keptHeads.size() * valueDim) +
-                                (out->bias ? out->out : 0);
+  int64_t after = parametersOf(resized);
   ++blocks;
   unitsBefore += heads;
   unitsRemoved += removedHeads.size();
@@ -597,16 +607,11 @@ LogicalResult StructuredPruner::pruneChannels(LinearOp downOp) {
     return skip(llvm::formatv("removing {0} of {1} channels rounds to none",
                               prune::shortNumber(options.amount), width));
 
-  SmallVector<Linear> ups;
-  for (LinearOp op : upOps) {
-    FailureOr<Linear> one = load(op);
-    if (failed(one))
-      return failure();
-    ups.push_back(std::move(*one));
-  }
+  FailureOr<SmallVector<Linear>> loadedUps = loadAll(upOps);
   FailureOr<Linear> down = load(downOp);
-  if (failed(down))
+  if (failed(loadedUps) || failed(down))
     return failure();
+  SmallVector<Linear> &ups = *loadedUps;
 
   // Score each channel: its down-projection column norm times its input
   // norm over calibration data (activation), or times the norms of the
@@ -630,21 +635,16 @@ LogicalResult StructuredPruner::pruneChannels(LinearOp downOp) {
   }
   auto [kept, removed] = chooseUnits(scores, count);
 
-  int64_t before = down->parameters(), after;
-  for (const Linear &up : ups)
-    before += up.parameters();
+  int64_t before = parametersOf(resized);
   if (options.masked) {
     zeroInputs(*down, removed);
-    after = before;
   } else {
-    after = down->out * int64_t(kept.size()) + (down->bias ? down->out : 0);
-    for (Linear &up : ups) {
+    for (Linear &up : ups)
       keepOutputs(up, kept);
-      after += int64_t(kept.size()) * (up.in + (up.bias ? 1 : 0));
-    }
     hidden.setType(withLastDim(hidden.getType(), kept.size()));
     keepInputs(*down, kept);
   }
+  int64_t after = parametersOf(resized);
   ++blocks;
   unitsBefore += width;
   unitsRemoved += count;
