@@ -242,8 +242,10 @@ mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
 llvm::Error mlir::tvc::writeWeightsFile(llvm::StringRef path,
                                         const AlignedBuffer &weights) {
   return llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
-    char header[64] = {};
-    std::memcpy(header, "TVCWGT01", 8);
+    // A page-sized header keeps blob offset X at file offset 4096 + X, so
+    // the offload executor can map page-aligned blob ranges of the file.
+    char header[4096] = {};
+    std::memcpy(header, "TVCWGT02", 8);
     uint64_t size = weights.size();
     for (int byte = 0; byte < 8; ++byte)
       header[8 + byte] = static_cast<char>((size >> (8 * byte)) & 0xff);

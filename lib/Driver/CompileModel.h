@@ -51,9 +51,10 @@ struct CpuArtifact {
 llvm::Expected<CpuArtifact> compileForCpu(OwningOpRef<ModuleOp> module,
                                           const CpuCompileOptions &options);
 
-/// Writes `weights` as a tvc weights file: the 8-byte magic "TVCWGT01", the
-/// blob size (u64, little endian), zero padding to 64 bytes, then the blob.
-/// Written whole or not at all.
+/// Writes `weights` as a tvc weights file: the 8-byte magic "TVCWGT02", the
+/// blob size (u64, little endian), zero padding to 4096 bytes, then the blob
+/// (blob offset X at file offset 4096 + X, page aligned). Written whole or
+/// not at all.
 llvm::Error writeWeightsFile(llvm::StringRef path, const AlignedBuffer &weights);
 
 } // namespace mlir::tvc

@@ -17,9 +17,10 @@
  *                        (as tvc_runtime_set_num_threads, tvc_kernels.h)
  *   tvc_model_weights    the weights blob, 64-byte aligned, with
  *                        --embed-weights only; otherwise the blob is in
- *                        `libmodel.so.weights` (64-byte header "TVCWGT01",
- *                        u64 size, zero padding, then the blob), which the
- *                        caller maps.
+ *                        `libmodel.so.weights` (4096-byte header: "TVCWGT02",
+ *                        u64 size little endian, zero padding; then the
+ *                        blob, so blob offset X is file offset 4096 + X),
+ *                        which the caller maps.
  *
  * Calling convention of tvc_model_<role>(void **args): every tensor is an
  * MLIR memref descriptor of 8-byte fields

@@ -3,7 +3,8 @@
 // The weights of a tvc artifact come from one of two places: the artifact
 // itself (`tvc-compile --embed-weights`: the symbol `tvc_model_weights`)
 // or a tvc weights file mapped read-only (docs/CpuTarget.md gives the
-// format: "TVCWGT01", the blob size, padding to 64 bytes, the blob).
+// format: "TVCWGT02", the blob size, zero padding to 4096 bytes, the blob;
+// the offload executor, runtime/api/tvc_offload.h, maps the same files).
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +16,17 @@
 #include <string>
 
 namespace tvc {
+
+/// The magic of the current weights file format and the header size (the
+/// blob starts at this file offset, page aligned).
+constexpr const char *kWeightsFileMagic = "TVCWGT02";
+constexpr uint64_t kWeightsFileHeaderBytes = 4096;
+
+/// Checks the header and size of the open weights file `fd` (named `path` in
+/// messages) for a blob of `bytes`; a file of the older 64-byte-header
+/// format ("TVCWGT01") is named as such.
+bool checkWeightsHeader(int fd, const std::string &path, uint64_t bytes,
+                        std::string &error);
 
 class WeightsBlob {
 public:
