@@ -1,0 +1,116 @@
+/*===- tvc_offload.h - Weights offload executor (CPU) ----------------------===*
+ *
+ * Runs the offload plan of a model compiled with a RAM budget for its
+ * weights (docs/Offload.md). The caller opens the executor on the model's
+ * weights file (format in docs/CpuTarget.md) with the plan's items and
+ * passes the blob it returns to the entry points; the compiled code then
+ * calls tvc_offload_prefetch / _wait / _evict around the layers that read
+ * an item. Without an open executor those three calls do nothing, so a
+ * caller that maps the whole weights file the ordinary way runs the same
+ * code. One executor per process; the calls allocate nothing.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef TVC_RUNTIME_API_TVC_OFFLOAD_H
+#define TVC_RUNTIME_API_TVC_OFFLOAD_H
+
+#include "runtime/api/tvc_runtime.h"
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where an item's bytes live. Append only: values are ABI (and the manifest
+   spells them resident, streamed, paged). */
+typedef enum tvc_offload_placement_t {
+  /* Read into anonymous memory at open; never evicted. */
+  TVC_OFFLOAD_RESIDENT = 0,
+  /* File-backed until prefetched; read by the I/O thread, dropped by evict. */
+  TVC_OFFLOAD_STREAMED = 1,
+  /* File-backed, demand paged (tables of which a few rows are read, e.g. an
+     embedding gather); evict drops the touched pages. */
+  TVC_OFFLOAD_PAGED = 2,
+} tvc_offload_placement_t;
+
+/* One weight range of the blob. `offset` is a multiple of 4096; the item's
+   pages run to offset + bytes rounded up to 4096 (no other item starts
+   there). */
+typedef struct tvc_offload_item_t {
+  uint64_t offset;
+  uint64_t bytes;
+  int32_t placement; /* a tvc_offload_placement_t */
+} tvc_offload_item_t;
+
+/* Zero-initialisable; zero means the default. */
+typedef struct tvc_offload_options_t {
+  /* The plan's memory for weights. 0: no budget (no check of the machine's
+     available memory, no violations counted). */
+  uint64_t budget_bytes;
+  /* Nonzero: after reading an item, drop its file range from the page cache
+     (posix_fadvise DONTNEED), so the read bytes are not held twice. */
+  int drop_page_cache;
+} tvc_offload_options_t;
+
+/* Counters since open. Zero-initialisable. */
+typedef struct tvc_offload_stats_t {
+  uint64_t bytes_read;          /* bytes read explicitly (resident + streamed) */
+  uint64_t reads;               /* items read */
+  uint64_t stalls;              /* waits that blocked or read themselves */
+  double stall_seconds;         /* time spent in those waits */
+  uint64_t resident_bytes;      /* now: resident + prefetched streamed pages */
+  uint64_t peak_resident_bytes; /* the most resident_bytes reached */
+  uint64_t budget_violations;   /* prefetches that went over the budget */
+  uint64_t io_errors;           /* failed reads (tvc_offload_last_error) */
+} tvc_offload_stats_t;
+
+/* Opens the executor on the weights file `weights_path` holding a blob of
+   `blob_bytes`, with `num_items` items (non-overlapping, page-aligned,
+   inside the blob). Maps the file privately and writably, reads the
+   RESIDENT items into anonymous memory and starts the I/O thread;
+   `*out_blob` receives the blob to pass to the entry points (valid until
+   tvc_offload_close). `options` may be NULL (defaults). Fails with
+   TVC_INVALID_ARGUMENT on a bad file or item list, TVC_OUT_OF_MEMORY when
+   the budget exceeds the machine's available memory, TVC_NOT_FOUND when the
+   file cannot be opened, TVC_UNAVAILABLE when the page size is not 4096 or
+   an executor is already open; tvc_offload_last_error says why. */
+tvc_status_t tvc_offload_open(const char *weights_path, uint64_t blob_bytes,
+                              const tvc_offload_item_t *items,
+                              int64_t num_items,
+                              const tvc_offload_options_t *options,
+                              void **out_blob);
+
+/* Stops the I/O thread and unmaps the blob. Does nothing when none is open;
+   a later tvc_offload_open starts afresh. */
+void tvc_offload_close(void);
+
+/* The counters of the open executor; TVC_NOT_FOUND (and zeros) when none is
+   open, TVC_INVALID_ARGUMENT when out_stats is NULL. */
+tvc_status_t tvc_offload_get_stats(tvc_offload_stats_t *out_stats);
+
+/* Why the last tvc_offload_open failed, or the first failed read of the open
+   executor; "" when nothing failed. Valid until the next open. */
+const char *tvc_offload_last_error(void);
+
+/* Called by compiled code, the blob's memref<?xi8> descriptor expanded
+   (allocated, aligned, offset, size, stride) and then the item index.
+   prefetch: queue a STREAMED item's read on the I/O thread (a no-op when it
+   is queued, being read or resident). wait: return once a STREAMED item is
+   resident (reading it here when it was never prefetched); returns without
+   it after a failed read, when the bytes stay file-backed and still
+   correct. evict: give a STREAMED item's pages back to the file mapping, or
+   drop a PAGED item's touched pages. Other placements, unknown items and
+   calls without an open executor do nothing. */
+void tvc_offload_prefetch(void *allocated, void *aligned, int64_t offset,
+                          int64_t size, int64_t stride, int64_t item);
+void tvc_offload_wait(void *allocated, void *aligned, int64_t offset,
+                      int64_t size, int64_t stride, int64_t item);
+void tvc_offload_evict(void *allocated, void *aligned, int64_t offset,
+                       int64_t size, int64_t stride, int64_t item);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TVC_RUNTIME_API_TVC_OFFLOAD_H */

@@ -1,0 +1,389 @@
+//===- OffloadExecutorTest.cpp - The weights offload executor -------------===//
+//
+// The executor of runtime/api/tvc_offload.h on small weights files with a
+// known byte pattern: the blob reads correctly in every state (resident,
+// prefetched, evicted, never prefetched), the resident-bytes accounting and
+// budget violations, a failed read that does not hang, bad files and plans,
+// the no-op calls without an executor, a random sequence of calls against
+// a model of the state, and the memory an eviction gives back.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/api/tvc_offload.h"
+
+#include "gtest/gtest.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <random>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+
+/// The byte at blob offset `at`: never zero, so a zero-filled page shows.
+uint8_t pattern(uint64_t at) {
+  return static_cast<uint8_t>(((at * 2654435761u) >> 11) | 1);
+}
+
+/// A weights file in a fresh temporary directory, removed at the end.
+class WeightsFile {
+public:
+  /// Writes a file of the current format holding `blobBytes` of pattern;
+  /// `magic` and `extraBytes` make bad files.
+  explicit WeightsFile(uint64_t blobBytes, const char *magic = "TVCWGT02",
+                       uint64_t extraBytes = 0) {
+    char dirTemplate[] = "/tmp/tvc-offload-XXXXXX";
+    dir = mkdtemp(dirTemplate);
+    path = dir + "/model.weights";
+    std::vector<char> bytes(kPage + blobBytes + extraBytes, 0);
+    std::memcpy(bytes.data(), magic, 8);
+    for (int byte = 0; byte < 8; ++byte)
+      bytes[8 + byte] = static_cast<char>((blobBytes >> (8 * byte)) & 0xff);
+    for (uint64_t at = 0; at < blobBytes; ++at)
+      bytes[kPage + at] = static_cast<char>(pattern(at));
+    FILE *file = std::fopen(path.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size(), file);
+    std::fclose(file);
+  }
+  ~WeightsFile() {
+    unlink(path.c_str());
+    rmdir(dir.c_str());
+  }
+  std::string dir, path;
+};
+
+/// The first blob offset in [offset, offset + bytes) that does not hold the
+/// pattern, or -1.
+int64_t firstWrongByte(const void *blob, uint64_t offset, uint64_t bytes) {
+  const uint8_t *data = static_cast<const uint8_t *>(blob);
+  for (uint64_t at = offset; at < offset + bytes; ++at)
+    if (data[at] != pattern(at))
+      return static_cast<int64_t>(at);
+  return -1;
+}
+
+void prefetchItem(void *blob, int64_t item) {
+  tvc_offload_prefetch(blob, blob, 0, 0, 1, item);
+}
+void waitItem(void *blob, int64_t item) {
+  tvc_offload_wait(blob, blob, 0, 0, 1, item);
+}
+void evictItem(void *blob, int64_t item) {
+  tvc_offload_evict(blob, blob, 0, 0, 1, item);
+}
+
+tvc_offload_stats_t stats() {
+  tvc_offload_stats_t out;
+  EXPECT_EQ(tvc_offload_get_stats(&out), TVC_OK);
+  return out;
+}
+
+uint64_t span(uint64_t bytes) { return (bytes + kPage - 1) / kPage * kPage; }
+
+/// Mixed placements, odd sizes; the last item ends mid-page at the blob's
+/// end.
+const std::vector<tvc_offload_item_t> kItems = {
+    {0, 100, TVC_OFFLOAD_RESIDENT},                   // 0
+    {4096, 5000, TVC_OFFLOAD_STREAMED},               // 1: 2 pages
+    {12288, 3 * 4096, TVC_OFFLOAD_PAGED},             // 2
+    {24576, 2 * 4096 + 7, TVC_OFFLOAD_STREAMED},      // 3: 3 pages
+    {40960, 1, TVC_OFFLOAD_STREAMED},                 // 4: the last byte
+    {36864, 4000, TVC_OFFLOAD_RESIDENT},              // 5: out of order
+};
+constexpr uint64_t kBlobBytes = 40961;
+
+struct Open {
+  explicit Open(const WeightsFile &file,
+                const std::vector<tvc_offload_item_t> &items = kItems,
+                tvc_offload_options_t options = {},
+                uint64_t blobBytes = kBlobBytes) {
+    status = tvc_offload_open(file.path.c_str(), blobBytes, items.data(),
+                              static_cast<int64_t>(items.size()), &options,
+                              &blob);
+  }
+  ~Open() { tvc_offload_close(); }
+  tvc_status_t status;
+  void *blob = nullptr;
+};
+
+void expectAllCorrect(const void *blob) {
+  for (size_t index = 0; index < kItems.size(); ++index)
+    EXPECT_EQ(firstWrongByte(blob, kItems[index].offset, kItems[index].bytes),
+              -1)
+        << "item " << index;
+}
+
+/// Every item reads correctly at open, after prefetch and wait, and after
+/// evict (the file mapping is back, not zero pages).
+TEST(OffloadExecutor, BlobCorrectInEveryState) {
+  WeightsFile file(kBlobBytes);
+  Open open(file);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  ASSERT_NE(open.blob, nullptr);
+  expectAllCorrect(open.blob);
+  EXPECT_EQ(stats().resident_bytes, span(100) + span(4000));
+  for (int64_t item : {1, 3, 4})
+    prefetchItem(open.blob, item);
+  for (int64_t item : {1, 3, 4})
+    waitItem(open.blob, item);
+  expectAllCorrect(open.blob);
+  for (int64_t item = 0; item < 6; ++item)
+    evictItem(open.blob, item);
+  expectAllCorrect(open.blob);
+  // Again after the evictions: the restored file mappings read as before.
+  for (int64_t item : {1, 3, 4}) {
+    prefetchItem(open.blob, item);
+    waitItem(open.blob, item);
+  }
+  expectAllCorrect(open.blob);
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.reads, 2u + 6u);
+  EXPECT_EQ(now.io_errors, 0u);
+  EXPECT_STREQ(tvc_offload_last_error(), "");
+}
+
+/// A wait without a prefetch reads the item itself and counts a stall.
+TEST(OffloadExecutor, WaitWithoutPrefetchStalls) {
+  WeightsFile file(kBlobBytes);
+  Open open(file);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  EXPECT_EQ(stats().stalls, 0u);
+  waitItem(open.blob, 3);
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.stalls, 1u);
+  EXPECT_GE(now.stall_seconds, 0.0);
+  EXPECT_EQ(now.resident_bytes, span(100) + span(4000) + span(2 * 4096 + 7));
+  EXPECT_EQ(firstWrongByte(open.blob, 24576, 2 * 4096 + 7), -1);
+  // Resident now: a second wait does not stall.
+  waitItem(open.blob, 3);
+  EXPECT_EQ(stats().stalls, 1u);
+}
+
+/// resident_bytes counts from the prefetch to the evict, page-rounded; the
+/// peak stays; a prefetch over the budget is done and counted.
+TEST(OffloadExecutor, ResidentBytesAndBudget) {
+  WeightsFile file(kBlobBytes);
+  tvc_offload_options_t options{};
+  uint64_t base = span(100) + span(4000);
+  options.budget_bytes = base + 3 * kPage;
+  Open open(file, kItems, options);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  EXPECT_EQ(stats().resident_bytes, base);
+  prefetchItem(open.blob, 1); // 2 pages: within the budget
+  prefetchItem(open.blob, 1); // in flight or ready: nothing
+  EXPECT_EQ(stats().resident_bytes, base + 2 * kPage);
+  EXPECT_EQ(stats().budget_violations, 0u);
+  prefetchItem(open.blob, 3); // 3 more pages: over
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.resident_bytes, base + 5 * kPage);
+  EXPECT_EQ(now.budget_violations, 1u);
+  waitItem(open.blob, 3);
+  EXPECT_EQ(firstWrongByte(open.blob, 24576, 2 * 4096 + 7), -1);
+  evictItem(open.blob, 1);
+  evictItem(open.blob, 3);
+  evictItem(open.blob, 3); // already evicted: nothing
+  now = stats();
+  EXPECT_EQ(now.resident_bytes, base);
+  EXPECT_EQ(now.peak_resident_bytes, base + 5 * kPage);
+  // PAGED and RESIDENT items are not counted by prefetch or evict.
+  prefetchItem(open.blob, 2);
+  prefetchItem(open.blob, 0);
+  evictItem(open.blob, 0);
+  evictItem(open.blob, 2);
+  EXPECT_EQ(stats().resident_bytes, base);
+  expectAllCorrect(open.blob);
+}
+
+/// A read that fails (the file was cut short after open) is reported and
+/// the wait returns.
+TEST(OffloadExecutor, FailedReadDoesNotHang) {
+  WeightsFile file(kBlobBytes);
+  Open open(file);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  ASSERT_EQ(truncate(file.path.c_str(), kPage), 0);
+  prefetchItem(open.blob, 3);
+  waitItem(open.blob, 3);
+  waitItem(open.blob, 1);
+  tvc_offload_stats_t now = stats();
+  EXPECT_GE(now.io_errors, 1u);
+  EXPECT_EQ(now.resident_bytes, span(100) + span(4000));
+  EXPECT_NE(std::string(tvc_offload_last_error()).find("cannot read offload item"),
+            std::string::npos)
+      << tvc_offload_last_error();
+  // (The blob's pages past the cut would raise SIGBUS; they are not read.)
+}
+
+/// Bad files and plans are refused with a message.
+TEST(OffloadExecutor, BadInputs) {
+  auto expectRefused = [](const WeightsFile &file,
+                          std::vector<tvc_offload_item_t> items,
+                          const char *message, uint64_t blobBytes = kBlobBytes,
+                          tvc_offload_options_t options = {}) {
+    Open open(file, items, options, blobBytes);
+    EXPECT_NE(open.status, TVC_OK) << message;
+    EXPECT_EQ(open.blob, nullptr);
+    EXPECT_NE(std::string(tvc_offload_last_error()).find(message),
+              std::string::npos)
+        << tvc_offload_last_error();
+  };
+  WeightsFile good(kBlobBytes);
+  WeightsFile wrongMagic(kBlobBytes, "GGUF0000");
+  expectRefused(wrongMagic, kItems, "is not a tvc weights file");
+  WeightsFile old(kBlobBytes, "TVCWGT01");
+  expectRefused(old, kItems,
+                "written by an older tvc-compile; compile the model again");
+  WeightsFile longer(kBlobBytes, "TVCWGT02", 10);
+  expectRefused(longer, kItems, "a weights file of another model?");
+  expectRefused(good, {}, "a weights file of another model?", kBlobBytes - 1);
+  expectRefused(good, {{100, 10, TVC_OFFLOAD_STREAMED}},
+                "is not a multiple of 4096");
+  expectRefused(good,
+                {{0, 5000, TVC_OFFLOAD_STREAMED},
+                 {4096, 10, TVC_OFFLOAD_RESIDENT}},
+                "overlap");
+  expectRefused(good, {{40960, 2, TVC_OFFLOAD_PAGED}}, "run past the blob");
+  expectRefused(good, {{45056, 0, TVC_OFFLOAD_PAGED}}, "run past the blob");
+  expectRefused(good, {{0, 1, 7}}, "unknown placement 7");
+  tvc_offload_options_t huge{};
+  huge.budget_bytes = uint64_t{1} << 62;
+  expectRefused(good, kItems, "available", kBlobBytes, huge);
+  WeightsFile missing(kBlobBytes);
+  unlink(missing.path.c_str());
+  expectRefused(missing, kItems, "cannot open the weights file");
+  // A refused open leaves nothing open: the next one works.
+  Open open(good);
+  EXPECT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  // Only one executor at a time.
+  void *blob = nullptr;
+  EXPECT_EQ(tvc_offload_open(good.path.c_str(), kBlobBytes, kItems.data(),
+                             static_cast<int64_t>(kItems.size()), nullptr,
+                             &blob),
+            TVC_UNAVAILABLE);
+}
+
+/// Without an open executor the calls compiled code makes do nothing.
+TEST(OffloadExecutor, CallsWithoutExecutorAreNoOps) {
+  char bytes[16] = {};
+  for (int64_t item : {-1, 0, 1, 1000}) {
+    prefetchItem(bytes, item);
+    waitItem(bytes, item);
+    evictItem(bytes, item);
+  }
+  tvc_offload_stats_t out;
+  EXPECT_EQ(tvc_offload_get_stats(&out), TVC_NOT_FOUND);
+  EXPECT_EQ(out.reads, 0u);
+  tvc_offload_close(); // nothing open: nothing happens
+  // Unknown item indices of an open executor are ignored too.
+  WeightsFile file(kBlobBytes);
+  Open open(file);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  for (int64_t item : {-1, 6, 1000}) {
+    prefetchItem(open.blob, item);
+    waitItem(open.blob, item);
+    evictItem(open.blob, item);
+  }
+  EXPECT_EQ(stats().reads, 2u);
+}
+
+/// Close and open again, several times, with the page cache dropped.
+TEST(OffloadExecutor, ReopenAfterClose) {
+  WeightsFile file(kBlobBytes);
+  tvc_offload_options_t options{};
+  options.drop_page_cache = 1;
+  for (int round = 0; round < 3; ++round) {
+    Open open(file, kItems, options);
+    ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+    prefetchItem(open.blob, 1);
+    waitItem(open.blob, 1);
+    expectAllCorrect(open.blob);
+  }
+}
+
+/// Random prefetch / wait / evict against a model of which streamed items
+/// are counted resident; the blob stays correct throughout.
+TEST(OffloadExecutor, RandomSequence) {
+  WeightsFile file(kBlobBytes);
+  tvc_offload_options_t options{};
+  options.budget_bytes = 1 << 20;
+  Open open(file, kItems, options);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  std::mt19937 rng(7);
+  std::vector<bool> counted(kItems.size(), false);
+  uint64_t peak = 0;
+  for (int step = 0; step < 2000; ++step) {
+    int64_t item = static_cast<int64_t>(rng() % kItems.size());
+    int op = static_cast<int>(rng() % 3);
+    bool streamed = kItems[item].placement == TVC_OFFLOAD_STREAMED;
+    if (op == 0) {
+      prefetchItem(open.blob, item);
+      counted[item] = counted[item] || streamed;
+    } else if (op == 1) {
+      waitItem(open.blob, item);
+      counted[item] = counted[item] || streamed;
+      ASSERT_EQ(firstWrongByte(open.blob, kItems[item].offset,
+                               kItems[item].bytes),
+                -1)
+          << "step " << step;
+    } else {
+      evictItem(open.blob, item);
+      if (streamed)
+        counted[item] = false;
+    }
+    uint64_t expected = 0;
+    for (size_t index = 0; index < kItems.size(); ++index)
+      if (kItems[index].placement == TVC_OFFLOAD_RESIDENT || counted[index])
+        expected += span(kItems[index].bytes);
+    peak = std::max(peak, expected);
+    tvc_offload_stats_t now = stats();
+    ASSERT_EQ(now.resident_bytes, expected) << "step " << step;
+    ASSERT_EQ(now.peak_resident_bytes, peak) << "step " << step;
+  }
+  expectAllCorrect(open.blob);
+  EXPECT_EQ(stats().io_errors, 0u);
+  EXPECT_EQ(stats().budget_violations, 0u);
+}
+
+/// This process's resident bytes (/proc/self/statm).
+uint64_t residentBytes() {
+  FILE *file = std::fopen("/proc/self/statm", "r");
+  unsigned long long size = 0, resident = 0;
+  if (!file)
+    return 0;
+  if (std::fscanf(file, "%llu %llu", &size, &resident) != 2)
+    resident = 0;
+  std::fclose(file);
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+/// Evicting a streamed 8 MiB item gives its memory back.
+TEST(OffloadExecutor, EvictFreesMemory) {
+  constexpr uint64_t kBig = 8 << 20;
+  WeightsFile file(kBig + kPage);
+  std::vector<tvc_offload_item_t> items = {
+      {0, kBig, TVC_OFFLOAD_STREAMED}, {kBig, 10, TVC_OFFLOAD_PAGED}};
+  Open open(file, items, {}, kBig + kPage);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  prefetchItem(open.blob, 0);
+  waitItem(open.blob, 0);
+  ASSERT_EQ(firstWrongByte(open.blob, 0, kBig), -1);
+  uint64_t before = residentBytes();
+  evictItem(open.blob, 0);
+  uint64_t after = residentBytes();
+  ASSERT_GT(before, 0u);
+  EXPECT_GE(before, after + kBig / 2)
+      << "resident " << before << " bytes before the evict, " << after
+      << " after";
+  // The paged item's touched page goes too, and reads back correctly.
+  EXPECT_EQ(firstWrongByte(open.blob, kBig, 10), -1);
+  evictItem(open.blob, 1);
+  EXPECT_EQ(firstWrongByte(open.blob, kBig, 10), -1);
+  EXPECT_EQ(firstWrongByte(open.blob, 0, kBig), -1);
+}
+
+} // namespace
