@@ -1,0 +1,604 @@
+//===- OffloadPlan.cpp - Where weights live and when they move ------------===//
+//
+// Planners, the derivation of actions from placements, and the replay that
+// checks them. See OffloadPlan.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Analysis/OffloadPlan.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallSet.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <deque>
+#include <numeric>
+
+using namespace mlir::tvc::offload;
+using llvm::createStringError;
+
+namespace {
+
+std::string mib(uint64_t bytes) {
+  return llvm::formatv("{0:f2} MiB", bytes / (1024.0 * 1024.0)).str();
+}
+
+/// The dense uses of streamed items of one schedule in order of first use.
+std::vector<const Use *> streamedOrder(llvm::ArrayRef<Placement> placement,
+                                       const Schedule &schedule) {
+  std::vector<const Use *> order;
+  for (const Use &use : schedule.uses)
+    if (!use.gather && placement[use.item] == Placement::Streamed)
+      order.push_back(&use);
+  std::stable_sort(order.begin(), order.end(), [](const Use *a, const Use *b) {
+    return a->first != b->first ? a->first < b->first : a->item < b->item;
+  });
+  return order;
+}
+
+uint64_t residentBytes(llvm::ArrayRef<Item> items,
+                       llvm::ArrayRef<Placement> placement) {
+  uint64_t total = 0;
+  for (auto [item, where] : llvm::zip_equal(items, placement))
+    if (where == Placement::Resident)
+      total += item.bytes;
+  return total;
+}
+
+/// The objective the cost planner minimises: predicted time of every
+/// schedule's steady-state call when there are step times, else bytes read.
+double objective(const Replay &replay, bool timed) {
+  double total = 0;
+  for (size_t index = 0; index < replay.seconds.size(); ++index)
+    total += timed ? replay.seconds[index]
+                   : static_cast<double>(replay.bytesRead[index]);
+  return total;
+}
+
+} // namespace
+
+llvm::StringRef mlir::tvc::offload::placementName(Placement placement) {
+  switch (placement) {
+  case Placement::Resident:
+    return "resident";
+  case Placement::Streamed:
+    return "streamed";
+  case Placement::Paged:
+    return "paged";
+  }
+  return "?";
+}
+
+uint64_t Plan::bytesPlaced(Placement kind) const {
+  uint64_t total = 0;
+  for (auto [item, where] : llvm::zip_equal(items, placement))
+    if (where == kind)
+      total += item.bytes;
+  return total;
+}
+
+llvm::Error
+mlir::tvc::offload::checkSchedules(llvm::ArrayRef<Item> items,
+                                   llvm::ArrayRef<Schedule> schedules) {
+  for (const Schedule &schedule : schedules) {
+    if (schedule.successor >= schedules.size())
+      return createStringError("entry '" + schedule.entry +
+                               "' has no successor schedule");
+    if (!schedule.stepSeconds.empty() &&
+        schedule.stepSeconds.size() != schedule.numSteps)
+      return createStringError("entry '" + schedule.entry +
+                               "' has step times for a different number of "
+                               "steps");
+    llvm::SmallSet<unsigned, 16> dense, gathered;
+    for (const Use &use : schedule.uses) {
+      if (use.item >= items.size() || use.first > use.last ||
+          use.last >= schedule.numSteps)
+        return createStringError("entry '" + schedule.entry +
+                                 "' has a use outside its items or steps");
+      if (!(use.gather ? gathered : dense).insert(use.item).second)
+        return createStringError("entry '" + schedule.entry + "' reads '" +
+                                 items[use.item].name +
+                                 "' twice in the same way");
+    }
+  }
+  return llvm::Error::success();
+}
+
+uint64_t mlir::tvc::offload::pagedReserve(llvm::ArrayRef<Item> items,
+                                          llvm::ArrayRef<Placement> placement,
+                                          llvm::ArrayRef<Schedule> schedules) {
+  uint64_t reserve = 0;
+  for (const Schedule &schedule : schedules) {
+    uint64_t touched = 0;
+    for (const Use &use : schedule.uses)
+      if (use.gather && placement[use.item] != Placement::Resident)
+        touched += std::min(pageRound(use.touchedBytes), items[use.item].bytes);
+    reserve = std::max(reserve, touched);
+  }
+  return reserve;
+}
+
+uint64_t mlir::tvc::offload::minimumBudget(llvm::ArrayRef<Item> items,
+                                           llvm::ArrayRef<Schedule> schedules,
+                                           std::string *where) {
+  std::vector<Placement> streamed(items.size(), Placement::Streamed);
+  uint64_t reserve = pagedReserve(items, streamed, schedules);
+  uint64_t most = 0;
+  for (const Schedule &schedule : schedules) {
+    std::vector<uint64_t> live(schedule.numSteps, 0);
+    for (const Use &use : schedule.uses)
+      if (!use.gather)
+        for (unsigned step = use.first; step <= use.last; ++step)
+          live[step] += items[use.item].bytes;
+    for (unsigned step = 0; step < schedule.numSteps; ++step) {
+      if (live[step] <= most)
+        continue;
+      most = live[step];
+      if (where)
+        *where = llvm::formatv("step {0} of '{1}'", step, schedule.entry);
+    }
+  }
+  return most + reserve;
+}
+
+llvm::Expected<std::vector<EntryActions>>
+mlir::tvc::offload::scheduleActions(llvm::ArrayRef<Item> items,
+                                    llvm::ArrayRef<Placement> placement,
+                                    llvm::ArrayRef<Schedule> schedules,
+                                    const Options &options) {
+  uint64_t fixed = residentBytes(items, placement) +
+                   pagedReserve(items, placement, schedules);
+  if (fixed > options.budget)
+    return createStringError("resident items and gather reserves take " +
+                             mib(fixed) + ", over the budget of " +
+                             mib(options.budget));
+  uint64_t capacity = options.budget - fixed;
+  bool layered = options.planner == PlannerKind::Reference;
+
+  // What each entry point reads ahead at its start from an empty state: a
+  // prefix of its streamed items in order, as many as fit.
+  auto startPrefix = [&](const Schedule &schedule) {
+    llvm::SmallSet<unsigned, 32> prefix;
+    llvm::SmallSet<int, 8> layers;
+    uint64_t bytes = 0;
+    for (const Use *use : streamedOrder(placement, schedule)) {
+      bytes += items[use->item].bytes;
+      layers.insert(items[use->item].layer);
+      if (bytes > capacity || (layered && layers.size() > options.depth + 1))
+        break;
+      prefix.insert(use->item);
+    }
+    return prefix;
+  };
+  // The end of a call may read ahead for the next one only what every
+  // entry point reads ahead at its start anyway, so that whichever entry
+  // is called next, what was carried over is part of what it holds.
+  std::vector<llvm::SmallSet<unsigned, 32>> prefixes;
+  for (const Schedule &schedule : schedules)
+    prefixes.push_back(startPrefix(schedule));
+  auto carriable = [&](unsigned item) {
+    return llvm::all_of(prefixes, [&](const llvm::SmallSet<unsigned, 32> &p) {
+      return p.contains(item);
+    });
+  };
+
+  std::vector<EntryActions> result;
+  for (const Schedule &schedule : schedules) {
+    EntryActions actions;
+    actions.before.resize(schedule.numSteps);
+    actions.after.resize(schedule.numSteps);
+    std::vector<const Use *> own = streamedOrder(placement, schedule);
+    std::vector<const Use *> next =
+        streamedOrder(placement, schedules[schedule.successor]);
+    // What may be read ahead: this call's streamed items, then the
+    // successor's (for the next call).
+    std::vector<unsigned> future;
+    for (const Use *use : own)
+      future.push_back(use->item);
+    for (const Use *use : next)
+      future.push_back(use->item);
+
+    std::vector<std::vector<unsigned>> firstAt(schedule.numSteps),
+        lastAt(schedule.numSteps);
+    for (const Use *use : own) {
+      firstAt[use->first].push_back(use->item);
+      lastAt[use->last].push_back(use->item);
+    }
+    for (const Use &use : schedule.uses) {
+      // Paged items drop their touched pages after the call's last gather.
+      if (use.gather && placement[use.item] == Placement::Paged)
+        lastAt[use.last].push_back(use.item);
+    }
+
+    llvm::SmallSet<unsigned, 32> loaded;
+    uint64_t held = 0;
+    size_t cursor = 0;
+    auto layersAhead = [&](unsigned candidate) {
+      llvm::SmallSet<int, 8> layers;
+      for (unsigned item : loaded)
+        layers.insert(items[item].layer);
+      layers.insert(items[candidate].layer);
+      return layers.size();
+    };
+    auto fill = [&](std::vector<Action> &into, bool force) -> llvm::Error {
+      while (cursor < future.size()) {
+        unsigned item = future[cursor];
+        if (loaded.contains(item)) {
+          // Still held from this call: the next call will read it again.
+          ++cursor;
+          continue;
+        }
+        if (cursor >= own.size() && !carriable(item))
+          return llvm::Error::success();
+        uint64_t bytes = items[item].bytes;
+        bool fits = held + bytes <= capacity;
+        if (!force && (!fits || (layered && layersAhead(item) >
+                                                 options.depth + 1)))
+          return llvm::Error::success();
+        if (!fits)
+          return createStringError(
+              "'" + schedule.entry + "' needs " + mib(held + bytes + fixed) +
+              " when '" + items[item].name + "' is read; the budget is " +
+              mib(options.budget));
+        into.push_back({Action::Kind::Prefetch, item});
+        loaded.insert(item);
+        held += bytes;
+        ++cursor;
+        if (force)
+          return llvm::Error::success();
+      }
+      return llvm::Error::success();
+    };
+
+    if (schedule.numSteps > 0)
+      if (llvm::Error error = fill(actions.before[0], false))
+        return std::move(error);
+    for (unsigned step = 0; step < schedule.numSteps; ++step) {
+      for (unsigned item : firstAt[step]) {
+        while (!loaded.contains(item)) {
+          if (cursor >= future.size())
+            return createStringError("'" + items[item].name +
+                                     "' is read before it can be loaded");
+          if (llvm::Error error = fill(actions.before[step], true))
+            return std::move(error);
+        }
+        actions.before[step].push_back({Action::Kind::Wait, item});
+      }
+      for (unsigned item : lastAt[step]) {
+        actions.after[step].push_back({Action::Kind::Evict, item});
+        if (placement[item] == Placement::Streamed) {
+          loaded.erase(item);
+          held -= items[item].bytes;
+        }
+      }
+      if (!lastAt[step].empty())
+        if (llvm::Error error = fill(actions.after[step], false))
+          return std::move(error);
+    }
+    result.push_back(std::move(actions));
+  }
+  return result;
+}
+
+llvm::Expected<Replay> mlir::tvc::offload::simulate(
+    llvm::ArrayRef<Item> items, llvm::ArrayRef<Placement> placement,
+    llvm::ArrayRef<Schedule> schedules, llvm::ArrayRef<EntryActions> actions,
+    const Options &options) {
+  if (llvm::Error error = checkSchedules(items, schedules))
+    return std::move(error);
+  if (placement.size() != items.size() || actions.size() != schedules.size())
+    return createStringError("a plan needs a placement per item and actions "
+                             "per schedule");
+  uint64_t fixed = residentBytes(items, placement) +
+                   pagedReserve(items, placement, schedules);
+  Replay replay;
+  replay.bytesRead.assign(schedules.size(), 0);
+  replay.seconds.assign(schedules.size(), 0);
+  replay.stallSeconds.assign(schedules.size(), 0);
+  replay.coldWaits.assign(schedules.size(), 0);
+  replay.peakBytes = fixed;
+  if (fixed > options.budget)
+    return createStringError("resident items and gather reserves take " +
+                             mib(fixed) + ", over the budget of " +
+                             mib(options.budget));
+
+  for (size_t start = 0; start < schedules.size(); ++start) {
+    // State of the executor: per item, not held, in flight (done at a
+    // time) or waited for in this call.
+    enum class State { Absent, Issued, Ready };
+    std::vector<State> state(items.size(), State::Absent);
+    std::vector<double> doneAt(items.size(), 0);
+    uint64_t held = fixed;
+    double now = 0, ioFree = 0;
+    unsigned second = schedules[start].successor;
+    // Every transition: start -> start -> successor -> successor -> start.
+    unsigned sequence[] = {static_cast<unsigned>(start),
+                           static_cast<unsigned>(start), second, second,
+                           static_cast<unsigned>(start)};
+    for (unsigned call = 0; call < 5; ++call) {
+      unsigned index = sequence[call];
+      const Schedule &schedule = schedules[index];
+      const EntryActions &entry = actions[index];
+      if (entry.before.size() != schedule.numSteps ||
+          entry.after.size() != schedule.numSteps)
+        return createStringError("actions of '" + schedule.entry +
+                                 "' do not cover its steps");
+      bool measured = call == 1;
+      double callStart = now, stalls = 0;
+      uint64_t bytesRead = 0;
+      unsigned coldWaits = 0;
+      auto issue = [&](unsigned item) -> llvm::Error {
+        state[item] = State::Issued;
+        held += items[item].bytes;
+        replay.peakBytes = std::max(replay.peakBytes, held);
+        if (held > options.budget)
+          return createStringError(
+              llvm::formatv("reading '{0}' in '{1}' holds {2}, over the "
+                            "budget of {3}",
+                            items[item].name, schedule.entry, mib(held),
+                            mib(options.budget))
+                  .str());
+        ioFree = std::max(ioFree, now) +
+                 items[item].bytes / options.readBytesPerSecond;
+        doneAt[item] = ioFree;
+        bytesRead += items[item].bytes;
+        return llvm::Error::success();
+      };
+      auto run = [&](llvm::ArrayRef<Action> list) -> llvm::Error {
+        for (const Action &action : list) {
+          if (action.item >= items.size())
+            return createStringError("an action names no item");
+          Placement where = placement[action.item];
+          const std::string &name = items[action.item].name;
+          switch (action.kind) {
+          case Action::Kind::Prefetch:
+            if (where != Placement::Streamed)
+              return createStringError("prefetch of '" + name +
+                                       "', which is not streamed");
+            if (state[action.item] == State::Absent)
+              if (llvm::Error error = issue(action.item))
+                return error;
+            break;
+          case Action::Kind::Wait:
+            if (where != Placement::Streamed)
+              return createStringError("wait for '" + name +
+                                       "', which is not streamed");
+            if (state[action.item] == State::Absent) {
+              ++coldWaits;
+              if (llvm::Error error = issue(action.item))
+                return error;
+            }
+            if (doneAt[action.item] > now) {
+              stalls += doneAt[action.item] - now;
+              now = doneAt[action.item];
+            }
+            state[action.item] = State::Ready;
+            break;
+          case Action::Kind::Evict:
+            if (where == Placement::Resident)
+              return createStringError("eviction of resident '" + name + "'");
+            if (where == Placement::Streamed) {
+              if (state[action.item] != State::Ready)
+                return createStringError("eviction of '" + name +
+                                         "', which was not waited for");
+              state[action.item] = State::Absent;
+              held -= items[action.item].bytes;
+            }
+            break;
+          }
+        }
+        return llvm::Error::success();
+      };
+      // Which streamed items each step reads densely.
+      std::vector<std::vector<unsigned>> reads(schedule.numSteps);
+      for (const Use &use : schedule.uses)
+        if (!use.gather && placement[use.item] == Placement::Streamed)
+          for (unsigned step = use.first; step <= use.last; ++step)
+            reads[step].push_back(use.item);
+      for (unsigned step = 0; step < schedule.numSteps; ++step) {
+        if (llvm::Error error = run(entry.before[step]))
+          return std::move(error);
+        for (unsigned item : reads[step])
+          if (state[item] != State::Ready)
+            return createStringError(
+                llvm::formatv("step {0} of '{1}' reads '{2}', which is not "
+                              "resident then",
+                              step, schedule.entry, items[item].name)
+                    .str());
+        if (!schedule.stepSeconds.empty())
+          now += schedule.stepSeconds[step];
+        if (llvm::Error error = run(entry.after[step]))
+          return std::move(error);
+      }
+      if (measured) {
+        replay.bytesRead[index] = bytesRead;
+        replay.seconds[index] = now - callStart;
+        replay.stallSeconds[index] = stalls;
+        replay.coldWaits[index] = coldWaits;
+      }
+    }
+  }
+  return replay;
+}
+
+llvm::Expected<Plan>
+mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
+                                llvm::ArrayRef<Schedule> schedules,
+                                const Options &options) {
+  if (llvm::Error error = checkSchedules(items, schedules))
+    return std::move(error);
+  if (!(options.readBytesPerSecond > 0))
+    return createStringError("the read bandwidth must be positive");
+  std::string where;
+  uint64_t minimum = minimumBudget(items, schedules, &where);
+  if (options.budget < minimum)
+    return createStringError(
+        "a budget of " + mib(options.budget) + " is below the " +
+        mib(minimum) + " (" + std::to_string(minimum) +
+        " bytes) that any plan needs (the weights read at " + where + ")");
+
+  Plan plan;
+  plan.options = options;
+  plan.items.assign(items.begin(), items.end());
+
+  // What items are read, and how.
+  std::vector<bool> dense(items.size(), false), gathered(items.size(), false);
+  for (const Schedule &schedule : schedules)
+    for (const Use &use : schedule.uses)
+      (use.gather ? gathered : dense)[use.item] = true;
+
+  uint64_t total = 0;
+  for (const Item &item : items)
+    total += item.bytes;
+
+  auto attempt = [&](llvm::ArrayRef<Placement> placement)
+      -> llvm::Expected<std::pair<std::vector<EntryActions>, Replay>> {
+    auto actions = scheduleActions(items, placement, schedules, options);
+    if (!actions)
+      return actions.takeError();
+    auto replay = simulate(items, placement, schedules, *actions, options);
+    if (!replay)
+      return replay.takeError();
+    return std::make_pair(std::move(*actions), std::move(*replay));
+  };
+
+  std::vector<Placement> placement(items.size(), Placement::Resident);
+  if (total > options.budget) {
+    for (size_t index = 0; index < items.size(); ++index) {
+      bool insideLayer = items[index].layer >= 0;
+      // Never read, or only gathered: demand-paged (never touched, or only
+      // the touched rows).
+      if (!dense[index])
+        placement[index] = Placement::Paged;
+      else if (options.planner == PlannerKind::Cost || insideLayer)
+        placement[index] = Placement::Streamed;
+    }
+  }
+  auto best = attempt(placement);
+  if (!best)
+    return best.takeError();
+
+  if (options.planner == PlannerKind::Cost && total > options.budget) {
+    // Greedily make the largest streamed items resident while the predicted
+    // steady-state time does not grow.
+    bool timed = llvm::all_of(schedules, [](const Schedule &schedule) {
+      return !schedule.stepSeconds.empty();
+    });
+    std::vector<unsigned> candidates;
+    for (unsigned index = 0; index < items.size(); ++index)
+      if (placement[index] == Placement::Streamed)
+        candidates.push_back(index);
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [&](unsigned a, unsigned b) {
+                       return items[a].bytes > items[b].bytes;
+                     });
+    double current = objective(best->second, timed);
+    for (unsigned candidate : candidates) {
+      placement[candidate] = Placement::Resident;
+      auto trial = attempt(placement);
+      if (!trial) {
+        llvm::consumeError(trial.takeError());
+        placement[candidate] = Placement::Streamed;
+        continue;
+      }
+      double value = objective(trial->second, timed);
+      if (value <= current * (1 + 1e-9)) {
+        current = value;
+        best = std::move(trial);
+      } else {
+        placement[candidate] = Placement::Streamed;
+      }
+    }
+  }
+  plan.placement = std::move(placement);
+  plan.actions = std::move(best->first);
+  plan.replay = std::move(best->second);
+  return plan;
+}
+
+void Plan::dump(llvm::raw_ostream &os,
+                llvm::ArrayRef<Schedule> schedules) const {
+  os << "offload plan: "
+     << (options.planner == PlannerKind::Cost ? "cost" : "reference")
+     << " planner, budget " << mib(options.budget) << ", peak "
+     << mib(replay.peakBytes) << "\n";
+  for (Placement kind :
+       {Placement::Resident, Placement::Streamed, Placement::Paged}) {
+    unsigned count = llvm::count(placement, kind);
+    os << "  " << placementName(kind) << ": " << count << " items, "
+       << mib(bytesPlaced(kind)) << "\n";
+  }
+  for (auto [index, schedule] : llvm::enumerate(schedules)) {
+    os << "  entry '" << schedule.entry << "': " << schedule.numSteps
+       << " steps, reads " << mib(replay.bytesRead[index]) << " per call";
+    if (!schedule.stepSeconds.empty())
+      os << llvm::formatv(", predicted {0:f3} ms ({1:f3} ms waiting)",
+                          replay.seconds[index] * 1e3,
+                          replay.stallSeconds[index] * 1e3);
+    os << ", " << replay.coldWaits[index] << " unprefetched waits\n";
+  }
+  for (auto [item, where] : llvm::zip_equal(items, placement))
+    os << "  " << placementName(where) << " " << item.name << " "
+       << item.bytes << (item.layer >= 0
+                             ? " layer " + std::to_string(item.layer)
+                             : std::string())
+       << "\n";
+}
+
+llvm::json::Value Plan::toJSON(llvm::ArrayRef<Schedule> schedules) const {
+  llvm::json::Array itemList;
+  for (auto [item, where] : llvm::zip_equal(items, placement))
+    itemList.push_back(llvm::json::Object{{"name", item.name},
+                                          {"bytes", item.bytes},
+                                          {"layer", item.layer},
+                                          {"placement", placementName(where)}});
+  auto kindName = [](Action::Kind kind) {
+    switch (kind) {
+    case Action::Kind::Prefetch:
+      return "prefetch";
+    case Action::Kind::Wait:
+      return "wait";
+    case Action::Kind::Evict:
+      return "evict";
+    }
+    return "?";
+  };
+  llvm::json::Array entries;
+  for (auto [index, schedule] : llvm::enumerate(schedules)) {
+    llvm::json::Array list;
+    const EntryActions &entry = actions[index];
+    for (unsigned step = 0; step < schedule.numSteps; ++step) {
+      for (const Action &action : entry.before[step])
+        list.push_back(llvm::json::Object{{"step", step},
+                                          {"when", "before"},
+                                          {"action", kindName(action.kind)},
+                                          {"item", items[action.item].name}});
+      for (const Action &action : entry.after[step])
+        list.push_back(llvm::json::Object{{"step", step},
+                                          {"when", "after"},
+                                          {"action", kindName(action.kind)},
+                                          {"item", items[action.item].name}});
+    }
+    llvm::json::Object object{{"entry", schedule.entry},
+                              {"steps", schedule.numSteps},
+                              {"bytes_read", replay.bytesRead[index]},
+                              {"unprefetched_waits", replay.coldWaits[index]},
+                              {"actions", std::move(list)}};
+    if (!schedule.stepSeconds.empty()) {
+      object["predicted_seconds"] = replay.seconds[index];
+      object["predicted_stall_seconds"] = replay.stallSeconds[index];
+    }
+    entries.push_back(std::move(object));
+  }
+  return llvm::json::Object{
+      {"planner", options.planner == PlannerKind::Cost ? "cost" : "reference"},
+      {"budget_bytes", options.budget},
+      {"read_bytes_per_second", options.readBytesPerSecond},
+      {"peak_bytes", replay.peakBytes},
+      {"resident_bytes", bytesPlaced(Placement::Resident)},
+      {"streamed_bytes", bytesPlaced(Placement::Streamed)},
+      {"paged_bytes", bytesPlaced(Placement::Paged)},
+      {"items", std::move(itemList)},
+      {"entries", std::move(entries)}};
+}

@@ -1,0 +1,193 @@
+//===- OffloadPlan.h - Where weights live and when they move ----*- C++ -*-===//
+//
+// The memory-offload plan as plain data (no IR): the weights of a model are
+// `Item`s; an entry point reads them at `Step`s of its schedule; a plan
+// places every item (resident, streamed, paged) and lists, per step, the
+// explicit actions (prefetch, wait, evict) that keep each read resident
+// while the bytes held never exceed the budget.
+//
+// tvc-plan-offload builds schedules from tvc IR and chooses placements;
+// tvc-materialize-offload rebuilds the schedules from the lowered code
+// (whose op order is final) and turns the actions into runtime calls. Both
+// use `simulate` to check a plan: it replays calls the way the runtime
+// executor (runtime/offload/Executor.cpp) runs them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TVC_PASSES_ANALYSIS_OFFLOADPLAN_H
+#define TVC_PASSES_ANALYSIS_OFFLOADPLAN_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::tvc::offload {
+
+/// Streamed and paged items start on a page of their own, so that eviction
+/// frees whole pages.
+constexpr uint64_t kPageBytes = 4096;
+inline uint64_t pageRound(uint64_t bytes) {
+  return (bytes + kPageBytes - 1) / kPageBytes * kPageBytes;
+}
+
+enum class Placement {
+  /// Read once when the model is loaded; never evicted.
+  Resident,
+  /// Read ahead of its first use in each call, evicted after its last.
+  Streamed,
+  /// Only ever gathered (a few rows per call): demand-paged, the touched
+  /// pages dropped after the call's last gather.
+  Paged,
+};
+llvm::StringRef placementName(Placement placement);
+
+struct Item {
+  std::string name;
+  /// Bytes held when resident (page rounded by the caller).
+  uint64_t bytes = 0;
+  /// The layer that reads it, -1 outside layers (for the reference planner
+  /// and reports).
+  int layer = -1;
+};
+
+/// How an entry point reads one item: densely over steps [first, last]
+/// (the item must be resident throughout), or by gathers (only the touched
+/// rows come in; `touchedBytes` bounds them per call).
+struct Use {
+  unsigned item = 0;
+  unsigned first = 0;
+  unsigned last = 0;
+  bool gather = false;
+  uint64_t touchedBytes = 0;
+};
+
+/// One entry point's reads in execution order. An item has at most one
+/// dense and one gather use per schedule (callers merge ranges).
+struct Schedule {
+  std::string entry;
+  unsigned numSteps = 0;
+  std::vector<Use> uses;
+  /// Predicted compute time of each step without stalls (size numSteps, or
+  /// empty: no time prediction).
+  std::vector<double> stepSeconds;
+  /// The entry point usually called after this one (its index in the
+  /// schedule list): prefetches at the end of a call are for it.
+  unsigned successor = 0;
+};
+
+struct Action {
+  enum class Kind { Prefetch, Wait, Evict };
+  Kind kind;
+  unsigned item;
+  bool operator==(const Action &other) const {
+    return kind == other.kind && item == other.item;
+  }
+};
+
+struct EntryActions {
+  /// Per step: actions before it runs and after it ran.
+  std::vector<std::vector<Action>> before;
+  std::vector<std::vector<Action>> after;
+};
+
+enum class PlannerKind {
+  /// Items read inside layers are streamed (at most `depth` layers ahead of
+  /// the one running), everything else is resident.
+  Reference,
+  /// Placements that minimise the predicted time of the steady-state call
+  /// under the budget: as many bytes resident as the budget leaves after
+  /// the streaming window, prefetching as far ahead as the budget allows.
+  Cost,
+};
+
+struct Options {
+  uint64_t budget = 0;
+  PlannerKind planner = PlannerKind::Cost;
+  /// Reference planner: how many layers ahead prefetches may run.
+  unsigned depth = 1;
+  /// Bandwidth of reads from the weights file (predictions, cost planner).
+  double readBytesPerSecond = 2e9;
+};
+
+/// What replaying a plan found.
+struct Replay {
+  /// The most bytes held at any point (resident + streamed in flight or
+  /// loaded + paged reserves).
+  uint64_t peakBytes = 0;
+  /// Per schedule, in its steady state (the second call in a row): bytes
+  /// read, and the predicted time with and without stalls.
+  std::vector<uint64_t> bytesRead;
+  std::vector<double> seconds;
+  std::vector<double> stallSeconds;
+  /// Waits whose item had not been prefetched in the steady state.
+  std::vector<unsigned> coldWaits;
+};
+
+struct Plan {
+  Options options;
+  std::vector<Item> items;
+  std::vector<Placement> placement;
+  /// Per schedule, the actions (same order as the schedules).
+  std::vector<EntryActions> actions;
+  Replay replay;
+
+  uint64_t bytesPlaced(Placement kind) const;
+  /// One line per item and the predictions; stable text for tests.
+  void dump(llvm::raw_ostream &os,
+            llvm::ArrayRef<Schedule> schedules) const;
+  llvm::json::Value toJSON(llvm::ArrayRef<Schedule> schedules) const;
+};
+
+/// Bytes held for gathers of non-resident items (their touched pages, which
+/// stay until the item's eviction or the end of the call).
+uint64_t pagedReserve(llvm::ArrayRef<Item> items,
+                      llvm::ArrayRef<Placement> placement,
+                      llvm::ArrayRef<Schedule> schedules);
+
+/// The least budget any plan needs: every item streamed or paged, nothing
+/// prefetched ahead; `where` says which step needs it.
+uint64_t minimumBudget(llvm::ArrayRef<Item> items,
+                       llvm::ArrayRef<Schedule> schedules,
+                       std::string *where = nullptr);
+
+/// Checks that items, uses and successors are consistent.
+llvm::Error checkSchedules(llvm::ArrayRef<Item> items,
+                           llvm::ArrayRef<Schedule> schedules);
+
+/// Chooses placements and actions; an error names the minimum budget when
+/// `options.budget` is below it.
+llvm::Expected<Plan> planOffload(llvm::ArrayRef<Item> items,
+                                 llvm::ArrayRef<Schedule> schedules,
+                                 const Options &options);
+
+/// The actions for fixed placements (a placement per item), as the planner
+/// derives them: waits before first dense uses, evictions after last uses
+/// (and after the last gather of a paged item), and after each eviction the
+/// prefetches that now fit, continuing into the successor's reads.
+llvm::Expected<std::vector<EntryActions>>
+scheduleActions(llvm::ArrayRef<Item> items,
+                llvm::ArrayRef<Placement> placement,
+                llvm::ArrayRef<Schedule> schedules, const Options &options);
+
+/// Replays, for each schedule s from an empty state, the calls s, s,
+/// successor, successor, s with the executor's semantics:
+/// a prefetch of an item in flight or loaded does nothing; a wait for an
+/// item never prefetched reads it then; an evict frees it. Fails when a
+/// dense read finds its item not resident, when an action names a resident
+/// item or one not used where it stands, or when the bytes held exceed the
+/// budget.
+llvm::Expected<Replay> simulate(llvm::ArrayRef<Item> items,
+                                llvm::ArrayRef<Placement> placement,
+                                llvm::ArrayRef<Schedule> schedules,
+                                llvm::ArrayRef<EntryActions> actions,
+                                const Options &options);
+
+} // namespace mlir::tvc::offload
+
+#endif // TVC_PASSES_ANALYSIS_OFFLOADPLAN_H
