@@ -34,12 +34,25 @@ static bool parseDims(const std::string &text, std::vector<int64_t> &dims) {
   return true;
 }
 
+static bool parsePlacement(const std::string &word, int32_t &placement) {
+  if (word == "resident")
+    placement = TVC_OFFLOAD_RESIDENT;
+  else if (word == "streamed")
+    placement = TVC_OFFLOAD_STREAMED;
+  else if (word == "paged")
+    placement = TVC_OFFLOAD_PAGED;
+  else
+    return false;
+  return true;
+}
+
 bool tvc::parseManifest(const std::string &text, Manifest &out,
                         std::string &error) {
   std::stringstream lines(text);
   std::string line;
   int number = 0;
   bool sawHeader = false, sawEnd = false;
+  int64_t offloadCount = 0;
   while (std::getline(lines, line)) {
     ++number;
     std::stringstream words(line);
@@ -52,6 +65,22 @@ bool tvc::parseManifest(const std::string &text, Manifest &out,
       sawHeader = ok;
     } else if (kind == "weights") {
       ok = static_cast<bool>(words >> out.weightsBytes);
+    } else if (kind == "offload") {
+      ok = !out.hasOffload &&
+           static_cast<bool>(words >> out.offloadBudget >> offloadCount) &&
+           offloadCount >= 0;
+      out.hasOffload = ok;
+    } else if (kind == "offload-item") {
+      int64_t index = -1;
+      tvc_offload_item_t item{};
+      std::string placement;
+      ok = out.hasOffload &&
+           static_cast<bool>(words >> index >> item.offset >> item.bytes >>
+                             placement) &&
+           index == static_cast<int64_t>(out.offloadItems.size()) &&
+           index < offloadCount && parsePlacement(placement, item.placement);
+      if (ok)
+        out.offloadItems.push_back(item);
     } else if (kind == "entry") {
       ManifestEntry entry;
       int weights = 0, dropped = 0;
@@ -91,6 +120,12 @@ bool tvc::parseManifest(const std::string &text, Manifest &out,
   }
   if (!sawHeader || !sawEnd) {
     error = "the manifest lacks its 'tvc-model 2' header or 'end'";
+    return false;
+  }
+  if (static_cast<int64_t>(out.offloadItems.size()) != offloadCount) {
+    error = "the manifest's offload plan lists " +
+            std::to_string(out.offloadItems.size()) + " of its " +
+            std::to_string(offloadCount) + " items";
     return false;
   }
   return true;

@@ -7,6 +7,8 @@
 //
 //   tvc-model 2
 //   weights <bytes of the weights blob>
+//   offload <budget bytes> <number of items>               (optional)
+//   offload-item <index> <blob offset> <bytes> <resident|streamed|paged>
 //   entry <role: forward|prefill|decode> <function> <takes_weights 0|1>
 //         <in_place_results_dropped 0|1> <arena bytes; 0: takes no arena>
 //   input <name> <onnx element type> <is_kv_cache 0|1> <d0,d1,...; -1 dynamic>
@@ -20,10 +22,18 @@
 //
 // input/result lines belong to the entry above them.
 //
+// A model compiled with an offload plan (a RAM budget for its weights,
+// docs/Offload.md) lists every weight range after `weights`: one
+// offload-item line per item, indices 0..n-1 in order, offsets multiples of
+// 4096. The model main hands them to the offload executor
+// (runtime/api/tvc_offload.h), whose calls the compiled code makes.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef TVC_RUNTIME_TOOLS_MANIFEST_H
 #define TVC_RUNTIME_TOOLS_MANIFEST_H
+
+#include "runtime/api/tvc_offload.h"
 
 #include <cstdint>
 #include <string>
@@ -52,6 +62,10 @@ struct ManifestEntry {
 
 struct Manifest {
   uint64_t weightsBytes = 0;
+  /// The offload plan: present when the manifest has an `offload` line.
+  bool hasOffload = false;
+  uint64_t offloadBudget = 0;
+  std::vector<tvc_offload_item_t> offloadItems;
   std::vector<ManifestEntry> entries;
   const ManifestEntry *find(const std::string &role) const;
 };

@@ -1,0 +1,87 @@
+//===- ManifestTest.cpp - The artifact manifest's offload plan ------------===//
+//
+// parseManifest (runtime/tools/Manifest.h) on the offload lines tvc-compile
+// writes for a model with an offload plan, and their malformed variants.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/tools/Manifest.h"
+
+#include "gtest/gtest.h"
+
+#include <string>
+
+namespace {
+
+std::string manifestWith(const std::string &offloadLines) {
+  return "tvc-model 2\nweights 12288\n" + offloadLines +
+         "entry forward main 1 0 0\n"
+         "input x 1 0 2,3 -\n"
+         "result 1 -1 2,3\n"
+         "end\n";
+}
+
+/// Without offload lines there is no plan.
+TEST(Manifest, NoOffloadPlan) {
+  tvc::Manifest manifest;
+  std::string error;
+  ASSERT_TRUE(tvc::parseManifest(manifestWith(""), manifest, error)) << error;
+  EXPECT_FALSE(manifest.hasOffload);
+  EXPECT_TRUE(manifest.offloadItems.empty());
+  EXPECT_EQ(manifest.weightsBytes, 12288u);
+  ASSERT_EQ(manifest.entries.size(), 1u);
+}
+
+/// The budget and every item, in order, with their placements.
+TEST(Manifest, OffloadPlan) {
+  tvc::Manifest manifest;
+  std::string error;
+  ASSERT_TRUE(tvc::parseManifest(manifestWith("offload 8192 3\n"
+                                              "offload-item 0 0 100 resident\n"
+                                              "offload-item 1 4096 5000 streamed\n"
+                                              "offload-item 2 8192 4096 paged\n"),
+                                 manifest, error))
+      << error;
+  EXPECT_TRUE(manifest.hasOffload);
+  EXPECT_EQ(manifest.offloadBudget, 8192u);
+  ASSERT_EQ(manifest.offloadItems.size(), 3u);
+  EXPECT_EQ(manifest.offloadItems[1].offset, 4096u);
+  EXPECT_EQ(manifest.offloadItems[1].bytes, 5000u);
+  EXPECT_EQ(manifest.offloadItems[0].placement, TVC_OFFLOAD_RESIDENT);
+  EXPECT_EQ(manifest.offloadItems[1].placement, TVC_OFFLOAD_STREAMED);
+  EXPECT_EQ(manifest.offloadItems[2].placement, TVC_OFFLOAD_PAGED);
+}
+
+/// Malformed plans are refused with the line or the missing items.
+TEST(Manifest, MalformedOffloadPlans) {
+  struct Case {
+    const char *lines;
+    const char *message;
+  } cases[] = {
+      {"offload-item 0 0 100 resident\n", "malformed manifest line 3"},
+      {"offload 8192\n", "malformed manifest line 3"},
+      {"offload 8192 -1\n", "malformed manifest line 3"},
+      {"offload 8192 1\noffload 8192 1\n", "malformed manifest line 4"},
+      {"offload 8192 1\noffload-item 1 0 100 resident\n",
+       "malformed manifest line 4"},
+      {"offload 8192 1\noffload-item 0 0 100 swapped\n",
+       "malformed manifest line 4"},
+      {"offload 8192 1\noffload-item 0 0 resident\n",
+       "malformed manifest line 4"},
+      {"offload 8192 1\noffload-item 0 0 1 paged\noffload-item 1 4096 1 "
+       "paged\n",
+       "malformed manifest line 5"},
+      {"offload 8192 2\noffload-item 0 0 100 resident\n",
+       "lists 1 of its 2 items"},
+  };
+  for (const Case &test : cases) {
+    tvc::Manifest manifest;
+    std::string error;
+    EXPECT_FALSE(tvc::parseManifest(manifestWith(test.lines), manifest, error))
+        << test.lines;
+    EXPECT_NE(error.find(test.message), std::string::npos)
+        << test.lines << " gave: " << error;
+  }
+}
+
+} // namespace
