@@ -8,7 +8,9 @@
 //
 // Reads the artifact's manifest and finds the weights (embedded with
 // --embed-weights, else the file at the executable's path + ".weights",
-// mapped read-only). Generation allocates the KV caches once, runs the
+// mapped read-only; or, when the manifest has an offload plan, opened by
+// the offload executor, runtime/api/tvc_offload.h, which reads and drops
+// weights as the compiled code asks; docs/Offload.md). Generation allocates the KV caches once, runs the
 // prefill entry point on the prompt and then one decode step per new
 // token, sampling with the runtime's sampler; generated ids go to stdout
 // (as text for a byte-level vocabulary), timings to stderr. The host side
@@ -20,6 +22,7 @@
 
 #include "lib/Support/HostTensor.h"
 #include "runtime/api/tvc_kernels.h"
+#include "runtime/api/tvc_offload.h"
 #include "runtime/api/tvc_sampling.h"
 #include "runtime/tools/EntryCaller.h"
 #include "runtime/tools/Manifest.h"
@@ -29,6 +32,7 @@
 #endif
 
 #include <malloc.h>
+#include <sys/resource.h>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -63,6 +67,12 @@ void usage(const char *program) {
       "  --weights FILE        weights file (default: <executable>.weights;\n"
       "                        not with embedded weights)\n"
       "  --threads N           kernel threads (default: all cores)\n"
+      "  --no-offload          map the whole weights file even when the model\n"
+      "                        has an offload plan (the baseline)\n"
+      "  --offload-stats       print the offload executor's counters and the\n"
+      "                        peak RSS to stderr at exit\n"
+      "  --drop-page-cache     with the offload executor: drop the file's\n"
+      "                        page cache after each explicit read\n"
       "  --inputs DIR          evaluate on DIR/input_N.pb (ONNX TensorProto,\n"
       "                        in graph-input order)\n"
       "  --outputs DIR         write output_N.pb there (created if missing)\n"
@@ -78,6 +88,30 @@ void usage(const char *program) {
 int fail(const std::string &message) {
   std::fprintf(stderr, "error: %s\n", message.c_str());
   return 1;
+}
+
+double toMiB(uint64_t bytes) { return bytes / (1024.0 * 1024.0); }
+
+/// --offload-stats: the executor's counters (when one is open) and the
+/// process's peak RSS, one line to stderr.
+void printOffloadStats(bool offloading, uint64_t budget) {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  double peakRssMiB = usage.ru_maxrss / 1024.0; // ru_maxrss is in KiB
+  tvc_offload_stats_t stats{};
+  if (!offloading || tvc_offload_get_stats(&stats) != TVC_OK) {
+    std::fprintf(stderr, "offload: off; peak RSS %.1f MiB\n", peakRssMiB);
+    return;
+  }
+  std::fprintf(stderr,
+               "offload: read %.1f MiB in %" PRIu64 " reads; %" PRIu64
+               " stalls (%.3f s); peak resident %.1f MiB of a %.1f MiB "
+               "budget; %" PRIu64 " budget violations; %" PRIu64
+               " read errors; peak RSS %.1f MiB\n",
+               toMiB(stats.bytes_read), stats.reads, stats.stalls,
+               stats.stall_seconds, toMiB(stats.peak_resident_bytes),
+               toMiB(budget), stats.budget_violations, stats.io_errors,
+               peakRssMiB);
 }
 
 /// Parses the comma-separated token ids of --prompt-ids.
@@ -234,6 +268,7 @@ int main(int argc, char **argv) {
   double rtol = 1e-3, atol = 1e-7, errorScale = 0;
   GenerateOptions options;
   int threads = 0;
+  bool noOffload = false, offloadStats = false, dropPageCache = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const char *name) -> const char * {
@@ -264,6 +299,12 @@ int main(int argc, char **argv) {
       options.seed = std::strtoull(value("--seed"), nullptr, 10);
     } else if (arg == "--weights") {
       weightsPath = value("--weights");
+    } else if (arg == "--no-offload") {
+      noOffload = true;
+    } else if (arg == "--offload-stats") {
+      offloadStats = true;
+    } else if (arg == "--drop-page-cache") {
+      dropPageCache = true;
     } else if (arg == "--threads") {
       threads = std::atoi(value("--threads"));
     } else if (arg == "--inputs") {
@@ -325,21 +366,48 @@ int main(int argc, char **argv) {
     }
   }
 
-  // Weights: part of the executable, or a file mapped read-only.
+  // Weights: part of the executable, a file mapped read-only, or the
+  // file opened by the offload executor (the model has an offload plan).
   tvc::WeightsBlob weights;
+  const void *blob = nullptr;
+  bool offloading = false;
   if (tvc_model_weights) {
     if (!weightsPath.empty())
       return fail("this executable embeds its weights; --weights is not "
                   "accepted");
+    // The offload calls do nothing without an executor: the plan is moot.
+    if (manifest.hasOffload && !noOffload)
+      std::fprintf(stderr, "warning: the weights are embedded; the offload "
+                           "plan is ignored\n");
     weights.useEmbedded(tvc_model_weights);
+    blob = weights.data();
   } else if (manifest.weightsBytes > 0) {
     if (weightsPath.empty())
       weightsPath = std::string(argv[0]) + ".weights";
-    if (!weights.mapFile(weightsPath, manifest.weightsBytes, error,
-                         " (use --weights FILE)"))
-      return fail(error);
+    if (manifest.hasOffload && !noOffload) {
+      tvc_offload_options_t offload{};
+      offload.budget_bytes = manifest.offloadBudget;
+      offload.drop_page_cache = dropPageCache ? 1 : 0;
+      void *opened = nullptr;
+      tvc_status_t status = tvc_offload_open(
+          weightsPath.c_str(), manifest.weightsBytes,
+          manifest.offloadItems.data(),
+          static_cast<int64_t>(manifest.offloadItems.size()), &offload,
+          &opened);
+      if (status != TVC_OK)
+        return fail(std::string(tvc_offload_last_error()) +
+                    (status == TVC_NOT_FOUND ? " (use --weights FILE)" : ""));
+      blob = opened;
+      offloading = true;
+    } else {
+      if (!weights.mapFile(weightsPath, manifest.weightsBytes, error,
+                           " (use --weights FILE)"))
+        return fail(error);
+      blob = weights.data();
+    }
   }
 
+  int status = 0;
   if (evaluate) {
 #ifdef TVC_HAVE_TENSOR_PROTO
     tvc::EvaluateOptions evaluation;
@@ -347,16 +415,24 @@ int main(int argc, char **argv) {
     evaluation.outputsDir = outputsDir;
     evaluation.expectedDir = expectedDir;
     evaluation.tolerance = {rtol, atol, errorScale};
-    tvc::EvaluateStatus status = tvc::evaluateForward(
-        tvc_model_forward, manifest, weights.data(), evaluation, error);
-    if (status == tvc::EvaluateStatus::Error)
-      return fail(error);
-    return status == tvc::EvaluateStatus::Mismatch ? 1 : 0;
+    tvc::EvaluateStatus evaluated = tvc::evaluateForward(
+        tvc_model_forward, manifest, blob, evaluation, error);
+    status = evaluated == tvc::EvaluateStatus::Error      ? fail(error)
+             : evaluated == tvc::EvaluateStatus::Mismatch ? 1
+                                                          : 0;
 #else
-    return fail("--inputs is not available in this build (tvc was built "
-                "without ONNX, which reads TensorProto files)");
+    status = fail("--inputs is not available in this build (tvc was built "
+                  "without ONNX, which reads TensorProto files)");
 #endif
+  } else {
+    status = generate(manifest, blob, generation);
   }
-
-  return generate(manifest, weights.data(), generation);
+  if (offloading && std::strlen(tvc_offload_last_error()) > 0)
+    std::fprintf(stderr, "warning: %s (read from the file mapping instead)\n",
+                 tvc_offload_last_error());
+  if (offloadStats)
+    printOffloadStats(offloading, manifest.offloadBudget);
+  if (offloading)
+    tvc_offload_close();
+  return status;
 }

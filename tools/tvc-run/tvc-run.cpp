@@ -602,6 +602,8 @@ int runArtifactMode(const std::string &path) {
   if (numThreads != 0 && (!setThreads || setThreads(numThreads) != TVC_OK))
     return fail("cannot use " + llvm::Twine(numThreads.getValue()) +
                 " threads");
+  // The whole weights file is mapped: a library's offload calls (a model
+  // with an offload plan) do nothing without an open executor.
   ::tvc::WeightsBlob weights;
   if (const void *embedded = dlsym(library, "tvc_model_weights"))
     weights.useEmbedded(embedded);
