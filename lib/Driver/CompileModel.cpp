@@ -50,11 +50,35 @@ std::string dimsText(RankedTensorType type) {
   return text;
 }
 
-std::string buildManifest(llvm::ArrayRef<EntrySignature> entries,
-                          uint64_t weightsBytes) {
+/// The offload plan's lines of the manifest (runtime/tools/Manifest.h):
+/// every laid-out weight, in blob order, with its placement; nothing
+/// without a plan.
+std::string offloadManifest(ModuleOp module, const WeightsLayout &layout) {
+  auto config = module->getAttrOfType<DictionaryAttr>("tvc.offload");
+  if (!config)
+    return "";
+  auto budget = config.getAs<IntegerAttr>("budget");
   std::string text;
   llvm::raw_string_ostream os(text);
-  os << "tvc-model 2\nweights " << weightsBytes << "\n";
+  os << "offload " << (budget ? budget.getValue().getZExtValue() : 0) << " "
+     << layout.entries.size() << "\n";
+  for (auto [index, entry] : llvm::enumerate(layout.entries)) {
+    GlobalOp global = entry.global;
+    auto type = cast<RankedTensorType>(global.getType());
+    uint64_t bytes = static_cast<uint64_t>(type.getNumElements()) *
+                     (type.getElementTypeBitWidth() / 8);
+    auto placement = global->getAttrOfType<StringAttr>("tvc.placement");
+    os << "offload-item " << index << " " << entry.offset << " " << bytes
+       << " " << (placement ? placement.getValue() : "resident") << "\n";
+  }
+  return text;
+}
+
+std::string buildManifest(llvm::ArrayRef<EntrySignature> entries,
+                          uint64_t weightsBytes, llvm::StringRef offload) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "tvc-model 2\nweights " << weightsBytes << "\n" << offload;
   for (const EntrySignature &entry : entries) {
     os << "entry " << roleOf(entry.name) << " " << entry.name << " "
        << entry.takesWeights << " " << entry.inPlaceResultsDropped << " "
@@ -185,11 +209,17 @@ mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
 
   CpuArtifact artifact;
   uint64_t weightsBytes = 0;
+  std::string offload;
   if ((*module)->hasAttr("tvc.weights_bytes")) {
     llvm::Expected<WeightsLayout> layout = getWeightsLayout(*module);
     if (!layout)
       return layout.takeError();
     weightsBytes = layout->totalBytes;
+    offload = offloadManifest(*module, *layout);
+    if (!offload.empty() && options.embedWeights)
+      return llvm::createStringError(
+          "an offload plan reads the weights from a weights file; it cannot "
+          "be combined with --embed-weights");
     if (weightsBytes > 0) {
       llvm::Expected<AlignedBuffer> blob = AlignedBuffer::allocate(weightsBytes);
       if (!blob)
@@ -202,7 +232,7 @@ mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
   }
   eraseWeightsLayout(*module);
 
-  artifact.manifest = buildManifest(*entries, weightsBytes);
+  artifact.manifest = buildManifest(*entries, weightsBytes, offload);
   if (failed(addArtifactInterface(*module, *entries, artifact.manifest)))
     return errors.error("cannot add the artifact's entry points");
 

@@ -16,6 +16,7 @@
 #include "lib/Pipelines/Pipelines.h"
 #include "lib/Target/WeightsLayout.h"
 #include "runtime/api/tvc_kernels.h"
+#include "runtime/api/tvc_offload.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -285,6 +286,10 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
     add("tvc_kernel_attention_f32",
         profile ? reinterpret_cast<void *>(&profiledAttention)
                 : reinterpret_cast<void *>(&tvc_kernel_attention_f32));
+    // The offload executor (no-ops unless a caller opened it).
+    add("tvc_offload_prefetch", reinterpret_cast<void *>(&tvc_offload_prefetch));
+    add("tvc_offload_wait", reinterpret_cast<void *>(&tvc_offload_wait));
+    add("tvc_offload_evict", reinterpret_cast<void *>(&tvc_offload_evict));
     // The copy hook of finalize-memref-to-llvm (runtime/base/MemrefCopy.cpp).
     add("memrefCopy", profile ? reinterpret_cast<void *>(&profiledMemrefCopy)
                               : reinterpret_cast<void *>(&memrefCopy));

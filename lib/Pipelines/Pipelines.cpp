@@ -65,6 +65,9 @@ void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
   TvcPlanMemoryOptions plan;
   plan.results = true;
   pm.addPass(createTvcPlanMemory(plan));
+  // The offload plan's prefetch/wait/evict calls, placed by the final op
+  // order (nothing without tvc-plan-offload).
+  pm.addPass(createTvcMaterializeOffload());
   // Kernel calls to C calls with a params struct.
   pm.addPass(createConvertTvcKernelsToLLVM());
   // The rest down to LLVM.

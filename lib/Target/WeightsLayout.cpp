@@ -66,4 +66,5 @@ void mlir::tvc::eraseWeightsLayout(ModuleOp module) {
   for (GlobalOp global : llvm::make_early_inc_range(module.getOps<GlobalOp>()))
     global.erase();
   module->removeAttr("tvc.weights_bytes");
+  module->removeAttr("tvc.offload");
 }

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <deque>
 #include <numeric>
+#include <optional>
 
 using namespace mlir::tvc::offload;
 using llvm::createStringError;
@@ -339,7 +340,7 @@ llvm::Expected<Replay> mlir::tvc::offload::simulate(
                             items[item].name, schedule.entry, mib(held),
                             mib(options.budget))
                   .str());
-        ioFree = std::max(ioFree, now) +
+        ioFree = std::max(ioFree, now) + options.readOverheadSeconds +
                  items[item].bytes / options.readBytesPerSecond;
         doneAt[item] = ioFree;
         bytesRead += items[item].bytes;
@@ -485,31 +486,55 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
     bool timed = llvm::all_of(schedules, [](const Schedule &schedule) {
       return !schedule.stepSeconds.empty();
     });
+    // Two orders of candidates, the better result kept: largest first
+    // (fewest bytes read), and most read time saved per byte of budget
+    // first (small items, whose fixed read cost dominates).
     std::vector<unsigned> candidates;
     for (unsigned index = 0; index < items.size(); ++index)
       if (placement[index] == Placement::Streamed)
         candidates.push_back(index);
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [&](unsigned a, unsigned b) {
-                       return items[a].bytes > items[b].bytes;
-                     });
-    double current = objective(best->second, timed);
-    for (unsigned candidate : candidates) {
-      placement[candidate] = Placement::Resident;
-      auto trial = attempt(placement);
-      if (!trial) {
-        llvm::consumeError(trial.takeError());
-        placement[candidate] = Placement::Streamed;
-        continue;
+    auto saved = [&](unsigned index) {
+      return (options.readOverheadSeconds +
+              items[index].bytes / options.readBytesPerSecond) /
+             static_cast<double>(std::max<uint64_t>(1, items[index].bytes));
+    };
+    std::vector<unsigned> bySize = candidates, byDensity = candidates;
+    std::stable_sort(bySize.begin(), bySize.end(), [&](unsigned a, unsigned b) {
+      return items[a].bytes > items[b].bytes;
+    });
+    std::stable_sort(byDensity.begin(), byDensity.end(),
+                     [&](unsigned a, unsigned b) { return saved(a) > saved(b); });
+    std::vector<Placement> start = placement;
+    double startValue = objective(best->second, timed);
+    std::optional<std::pair<std::vector<EntryActions>, Replay>> winner;
+    double winnerValue = 0;
+    for (const std::vector<unsigned> &order : {bySize, byDensity}) {
+      std::vector<Placement> trialPlacement = start;
+      std::pair<std::vector<EntryActions>, Replay> current = *best;
+      double value = startValue;
+      for (unsigned candidate : order) {
+        trialPlacement[candidate] = Placement::Resident;
+        auto trial = attempt(trialPlacement);
+        if (!trial) {
+          llvm::consumeError(trial.takeError());
+          trialPlacement[candidate] = Placement::Streamed;
+          continue;
+        }
+        double trialValue = objective(trial->second, timed);
+        if (trialValue <= value * (1 + 1e-9)) {
+          value = trialValue;
+          current = std::move(*trial);
+        } else {
+          trialPlacement[candidate] = Placement::Streamed;
+        }
       }
-      double value = objective(trial->second, timed);
-      if (value <= current * (1 + 1e-9)) {
-        current = value;
-        best = std::move(trial);
-      } else {
-        placement[candidate] = Placement::Streamed;
+      if (!winner || value < winnerValue) {
+        winner = std::move(current);
+        winnerValue = value;
+        placement = trialPlacement;
       }
     }
+    *best = std::move(*winner);
   }
   plan.placement = std::move(placement);
   plan.actions = std::move(best->first);

@@ -113,6 +113,9 @@ struct Options {
   unsigned depth = 1;
   /// Bandwidth of reads from the weights file (predictions, cost planner).
   double readBytesPerSecond = 2e9;
+  /// Fixed cost of one read (system calls, mapping, the I/O thread's
+  /// hand-over), which makes many small streamed items slow.
+  double readOverheadSeconds = 5e-5;
 };
 
 /// What replaying a plan found.

@@ -512,4 +512,92 @@ def TvcSparsifyAttention
   ];
 }
 
+def TvcPlanOffload : Pass<"tvc-plan-offload", "::mlir::ModuleOp"> {
+  let summary = "Place every weight resident, streamed or paged under a memory budget";
+  let description = [{
+    An analysis that writes its result as attributes (nothing is
+    rewritten). Given a budget for the bytes of weights a run may hold, it
+    builds each entry point's schedule (the ops in execution order, layer
+    bodies included, and which weights each reads: densely, or by a gather
+    such as an embedding lookup) and asks a planner
+    (passes/Analysis/OffloadPlan.h) where each weight lives:
+
+    - `resident`: read once when the model is loaded;
+    - `streamed`: read from the weights file ahead of its first use in each
+      call by the runtime's I/O thread, evicted after its last use;
+    - `paged`: only gathered (a few rows per call): demand-paged, its
+      touched pages dropped after the call's last gather.
+
+    `planner=reference` streams every weight read inside a tvc.layer,
+    prefetching at most `depth` layers ahead, and keeps the rest resident.
+    `planner=cost` (default) starts from everything streamed and makes the
+    largest weights resident while the predicted steady-state time does
+    not grow (each step's compute predicted from the bytes it reads at
+    `compute-bandwidth`, reads at `read-bandwidth` plus `read-overhead`
+    each, one read at a time; largest-first and most-time-saved-per-byte
+    orders both tried),
+    prefetching as far ahead as the budget allows.
+
+    The result: `tvc.placement` on each tvc.global that an entry reads,
+    `tvc.gather_bytes` on the gathered ones (the bytes a call touches), and
+    `tvc.offload = {budget, planner, depth, read_bandwidth}` on the module,
+    which tvc-materialize-offload (in the CPU pipeline) turns into prefetch,
+    wait and evict calls. A remark summarises the plan; `report=FILE`
+    writes it as JSON (items, placements, actions per step, predicted
+    times, bytes read per call, peak). A budget below what any plan needs
+    is an error that names the minimum.
+
+    `budget` is bytes with an optional unit (`512MiB`, `1.5GiB`, `800KB`)
+    or a percentage of the weights the entry points read (`25%`).
+  }];
+  let options = [
+    Option<"budget", "budget", "std::string", /*default=*/"\"\"",
+           "Bytes of weights a run may hold: N, N{KB,MB,GB,KiB,MiB,GiB} or P%">,
+    Option<"planner", "planner", "std::string", /*default=*/"\"cost\"",
+           "reference (stream layers, depth ahead) or cost">,
+    Option<"depth", "depth", "unsigned", /*default=*/"1",
+           "Reference planner: layers prefetched ahead of the running one">,
+    Option<"readBandwidth", "read-bandwidth", "double", /*default=*/"2e9",
+           "Bytes per second read from the weights file">,
+    Option<"readOverhead", "read-overhead", "double", /*default=*/"5e-5",
+           "Seconds each read costs besides its bytes">,
+    Option<"computeBandwidth", "compute-bandwidth", "double",
+           /*default=*/"2e10",
+           "Bytes of weights per second the kernels consume (predictions)">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write the plan as JSON to this file">,
+  ];
+}
+
+def TvcMaterializeOffload : Pass<"tvc-materialize-offload", "::mlir::ModuleOp"> {
+  let summary = "Turn the offload plan into prefetch, wait and evict calls";
+  let description = [{
+    Runs on bufferized code (the CPU pipeline runs it after
+    tvc-plan-memory), where the order of ops is final. Does nothing in a
+    module without `tvc.offload`. For every entry point that takes the
+    weights blob, each weight's reads are found through the views of the
+    blob at its offset (`tvc.offset`, recorded by
+    convert-tvc-weights-to-memref, which gives every weight its own pages
+    when a plan exists): a read by an op of the entry block is a dense use
+    at that op; a read nested in an op's region of a weight marked
+    `tvc.gather_bytes` is a gather. From these schedules and the placements
+    of tvc-plan-offload it derives the actions the planner would
+    (offload::scheduleActions), replays them against the budget
+    (offload::simulate; a plan the lowered order breaks is an error), and
+    inserts them as calls of the runtime's executor:
+
+    ```mlir
+    func.call @tvc_offload_wait(%weights, %c3) : (memref<?xi8>, i64) -> ()
+    ```
+
+    `tvc_offload_prefetch`, `tvc_offload_wait`, `tvc_offload_evict`
+    (runtime/api/tvc_offload.h) take the blob, so no read of it moves
+    across them, and an item index: the position of the weight among the
+    laid-out globals (`tvc.offload_item` on each), as the manifest lists
+    them.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // TVC_TRANSFORMS_PASSES

@@ -28,6 +28,7 @@ using namespace mlir::tvc;
 namespace {
 
 constexpr uint64_t kWeightAlignment = 64;
+constexpr uint64_t kOffloadAlignment = 4096;
 
 struct ConvertTvcWeightsToMemrefPass
     : public tvc::impl::ConvertTvcWeightsToMemrefBase<
@@ -43,6 +44,10 @@ struct ConvertTvcWeightsToMemrefPass
     });
     llvm::StringMap<uint64_t> offsets;
     uint64_t total = 0;
+    // With an offload plan every weight gets pages of its own, so that the
+    // runtime can read and evict each one (tvc-plan-offload).
+    uint64_t alignment =
+        module->hasAttr("tvc.offload") ? kOffloadAlignment : kWeightAlignment;
     bool failedLayout = false;
     for (GlobalOp global : module.getOps<GlobalOp>()) {
       if (!used.contains(global.getSymNameAttr()))
@@ -55,7 +60,7 @@ struct ConvertTvcWeightsToMemrefPass
         failedLayout = true;
         continue;
       }
-      total = llvm::alignTo(total, kWeightAlignment);
+      total = llvm::alignTo(total, alignment);
       offsets[global.getSymName()] = total;
       global->setAttr("tvc.offset",
                       IntegerAttr::get(IntegerType::get(context, 64), total));

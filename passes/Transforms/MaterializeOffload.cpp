@@ -1,0 +1,283 @@
+//===- MaterializeOffload.cpp - tvc-materialize-offload -------------------===//
+//
+// Rebuilds the schedules of weight reads from bufferized code (whose op
+// order is final), derives and checks the plan's actions for it, and
+// inserts them as calls of the runtime's offload executor. See Passes.td.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Analysis/OffloadPlan.h"
+#include "passes/Transforms/Passes.h"
+
+#include "dialects/tvc/IR/TvcOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/MapVector.h"
+
+namespace mlir::tvc {
+#define GEN_PASS_DEF_TVCMATERIALIZEOFFLOAD
+#include "passes/Transforms/Passes.h.inc"
+} // namespace mlir::tvc
+
+using namespace mlir;
+using namespace mlir::tvc;
+namespace offload = mlir::tvc::offload;
+
+namespace {
+
+std::optional<offload::Placement> parsePlacement(StringRef name) {
+  if (name == "resident")
+    return offload::Placement::Resident;
+  if (name == "streamed")
+    return offload::Placement::Streamed;
+  if (name == "paged")
+    return offload::Placement::Paged;
+  return std::nullopt;
+}
+
+/// Calls `visit` for every use of `value` and of the views made from it.
+void forEachReadOf(Value value, function_ref<void(OpOperand &)> visit) {
+  for (OpOperand &use : value.getUses()) {
+    Operation *user = use.getOwner();
+    auto view = dyn_cast<ViewLikeOpInterface>(user);
+    if (view && view.getViewSource() == value) {
+      for (Value result : user->getResults())
+        forEachReadOf(result, visit);
+      continue;
+    }
+    if (isa<memref::CastOp, memref::CollapseShapeOp, memref::ExpandShapeOp>(
+            user)) {
+      forEachReadOf(user->getResult(0), visit);
+      continue;
+    }
+    visit(use);
+  }
+}
+
+struct TvcMaterializeOffloadPass
+    : public tvc::impl::TvcMaterializeOffloadBase<TvcMaterializeOffloadPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto config = module->getAttrOfType<DictionaryAttr>("tvc.offload");
+    if (!config)
+      return;
+    auto budget = config.getAs<IntegerAttr>("budget");
+    auto planner = config.getAs<StringAttr>("planner");
+    auto depth = config.getAs<IntegerAttr>("depth");
+    auto bandwidth = config.getAs<FloatAttr>("read_bandwidth");
+    if (!budget || !planner || !depth || !bandwidth) {
+      module.emitError("tvc.offload lacks budget, planner, depth or "
+                       "read_bandwidth (run tvc-plan-offload)");
+      return signalPassFailure();
+    }
+    offload::Options options;
+    options.budget = budget.getValue().getZExtValue();
+    options.planner = planner.getValue() == "reference"
+                          ? offload::PlannerKind::Reference
+                          : offload::PlannerKind::Cost;
+    options.depth = depth.getValue().getZExtValue();
+    options.readBytesPerSecond = bandwidth.getValueAsDouble();
+
+    // Items: the laid-out globals in module order (the manifest's order).
+    Builder builder(&getContext());
+    std::vector<offload::Item> items;
+    std::vector<offload::Placement> placement;
+    std::vector<uint64_t> gatherBytes;
+    llvm::DenseMap<uint64_t, unsigned> itemAtOffset;
+    for (GlobalOp global : module.getOps<GlobalOp>()) {
+      auto offset = global->getAttrOfType<IntegerAttr>("tvc.offset");
+      if (!offset)
+        continue;
+      if (offset.getValue().getZExtValue() % offload::kPageBytes != 0) {
+        global.emitOpError("is not page aligned in the weights blob; an "
+                           "offload plan needs every weight on pages of "
+                           "its own");
+        return signalPassFailure();
+      }
+      auto type = cast<RankedTensorType>(global.getType());
+      uint64_t bytes = static_cast<uint64_t>(type.getNumElements()) *
+                       (type.getElementTypeBitWidth() / 8);
+      offload::Placement where = offload::Placement::Resident;
+      if (auto name = global->getAttrOfType<StringAttr>("tvc.placement")) {
+        std::optional<offload::Placement> parsed =
+            parsePlacement(name.getValue());
+        if (!parsed) {
+          global.emitOpError("has an unknown tvc.placement '")
+              << name.getValue() << "'";
+          return signalPassFailure();
+        }
+        where = *parsed;
+      }
+      int layer = -1;
+      if (auto index = global->getAttrOfType<IntegerAttr>("tvc.offload_layer"))
+        layer = static_cast<int>(index.getInt());
+      uint64_t touched = 0;
+      if (auto gather = global->getAttrOfType<IntegerAttr>("tvc.gather_bytes"))
+        touched = gather.getValue().getZExtValue();
+      global->setAttr("tvc.offload_item",
+                      builder.getI64IntegerAttr(items.size()));
+      itemAtOffset[offset.getValue().getZExtValue()] = items.size();
+      items.push_back(
+          {global.getSymName().str(), offload::pageRound(bytes), layer});
+      placement.push_back(where);
+      gatherBytes.push_back(touched);
+    }
+
+    // Schedules from the entry points that take the weights.
+    struct Entry {
+      func::FuncOp function;
+      Value blob;
+      std::vector<Operation *> steps;
+    };
+    std::vector<Entry> entries;
+    std::vector<offload::Schedule> schedules;
+    int decodeIndex = -1;
+    for (auto function : module.getOps<func::FuncOp>()) {
+      if (function.isExternal())
+        continue;
+      Value blob;
+      for (unsigned index = 0; index < function.getNumArguments(); ++index)
+        if (function.getArgAttr(index, "tvc.weights"))
+          blob = function.getArgument(index);
+      if (!blob)
+        continue;
+      Block &body = function.getBody().front();
+      Entry entry{function, blob, {}};
+      llvm::DenseMap<Operation *, unsigned> stepOf;
+      for (Operation &op : body) {
+        stepOf[&op] = entry.steps.size();
+        entry.steps.push_back(&op);
+      }
+      offload::Schedule schedule;
+      schedule.entry = function.getSymName().str();
+      schedule.numSteps = entry.steps.size();
+      llvm::MapVector<std::pair<unsigned, unsigned>, std::pair<unsigned, unsigned>>
+          ranges;
+      bool failedHere = false;
+      for (Operation *user : llvm::make_early_inc_range(blob.getUsers())) {
+        auto view = dyn_cast<memref::ViewOp>(user);
+        if (!view) {
+          // Anything else reading the blob reads every item: not planned.
+          user->emitOpError("reads the weights blob other than through a "
+                            "view; an offload plan cannot follow it");
+          failedHere = true;
+          continue;
+        }
+        APInt offset;
+        if (!matchPattern(view.getByteShift(), m_ConstantInt(&offset)) ||
+            !itemAtOffset.count(offset.getZExtValue())) {
+          view.emitOpError("views the weights blob at an offset that is no "
+                           "laid-out weight's");
+          failedHere = true;
+          continue;
+        }
+        unsigned item = itemAtOffset.lookup(offset.getZExtValue());
+        forEachReadOf(view.getResult(), [&](OpOperand &use) {
+          Operation *owner = use.getOwner();
+          Operation *top = body.findAncestorOpInBlock(*owner);
+          if (!top)
+            return;
+          bool gather = top != owner && gatherBytes[item] > 0;
+          unsigned step = stepOf.lookup(top);
+          auto [it, inserted] =
+              ranges.try_emplace({item, gather ? 1u : 0u}, std::make_pair(step, step));
+          if (!inserted) {
+            it->second.first = std::min(it->second.first, step);
+            it->second.second = std::max(it->second.second, step);
+          }
+        });
+      }
+      if (failedHere)
+        return signalPassFailure();
+      for (auto &[key, range] : ranges)
+        schedule.uses.push_back({key.first, range.first, range.second,
+                                 key.second == 1,
+                                 key.second ? gatherBytes[key.first] : 0});
+      if (function.getSymName().ends_with("_decode"))
+        decodeIndex = static_cast<int>(schedules.size());
+      schedules.push_back(std::move(schedule));
+      entries.push_back(std::move(entry));
+    }
+    for (auto [index, schedule] : llvm::enumerate(schedules))
+      schedule.successor =
+          decodeIndex >= 0 ? static_cast<unsigned>(decodeIndex) : index;
+
+    auto actions =
+        offload::scheduleActions(items, placement, schedules, options);
+    if (!actions) {
+      module.emitError("the lowered schedule breaks the offload plan: ")
+          << llvm::toString(actions.takeError());
+      return signalPassFailure();
+    }
+    auto replay =
+        offload::simulate(items, placement, schedules, *actions, options);
+    if (!replay) {
+      module.emitError("the offload actions fail their replay: ")
+          << llvm::toString(replay.takeError());
+      return signalPassFailure();
+    }
+
+    // The executor's entry points.
+    MLIRContext *context = &getContext();
+    auto blobType =
+        MemRefType::get({ShapedType::kDynamic}, IntegerType::get(context, 8));
+    auto calleeType = FunctionType::get(
+        context, {blobType, IntegerType::get(context, 64)}, {});
+    OpBuilder moduleBuilder = OpBuilder::atBlockBegin(module.getBody());
+    auto declare = [&](StringRef name) {
+      if (!module.lookupSymbol<func::FuncOp>(name)) {
+        auto callee = func::FuncOp::create(moduleBuilder, module.getLoc(),
+                                           name, calleeType);
+        callee.setPrivate();
+      }
+    };
+    declare("tvc_offload_prefetch");
+    declare("tvc_offload_wait");
+    declare("tvc_offload_evict");
+    auto calleeName = [](offload::Action::Kind kind) {
+      switch (kind) {
+      case offload::Action::Kind::Prefetch:
+        return "tvc_offload_prefetch";
+      case offload::Action::Kind::Wait:
+        return "tvc_offload_wait";
+      case offload::Action::Kind::Evict:
+        return "tvc_offload_evict";
+      }
+      return "";
+    };
+
+    for (size_t entryIndex = 0; entryIndex < entries.size(); ++entryIndex) {
+      Entry &entry = entries[entryIndex];
+      const offload::EntryActions &list = (*actions)[entryIndex];
+      for (unsigned step = 0; step < entry.steps.size(); ++step) {
+        Operation *op = entry.steps[step];
+        auto emit = [&](OpBuilder &at, const offload::Action &action) {
+          Location loc = op->getLoc();
+          Value index = arith::ConstantIntOp::create(at, loc, action.item, 64);
+          func::CallOp::create(at, loc, calleeName(action.kind), TypeRange(),
+                               ValueRange{entry.blob, index});
+        };
+        OpBuilder before(op);
+        for (const offload::Action &action : list.before[step])
+          emit(before, action);
+        if (list.after[step].empty())
+          continue;
+        if (op->hasTrait<OpTrait::IsTerminator>()) {
+          op->emitOpError("ends the block but the offload plan has actions "
+                          "after it");
+          return signalPassFailure();
+        }
+        OpBuilder after(op->getContext());
+        after.setInsertionPointAfter(op);
+        for (const offload::Action &action : list.after[step])
+          emit(after, action);
+      }
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,338 @@
+//===- PlanOffload.cpp - tvc-plan-offload ---------------------------------===//
+//
+// Builds each entry point's schedule of weight reads from tvc IR, asks the
+// planner of passes/Analysis/OffloadPlan.h where every weight lives under
+// the budget, and records the answer as attributes. See Passes.td.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Analysis/OffloadPlan.h"
+#include "passes/Transforms/Passes.h"
+
+#include "dialects/tvc/IR/TvcOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+#include <optional>
+
+namespace mlir::tvc {
+#define GEN_PASS_DEF_TVCPLANOFFLOAD
+#include "passes/Transforms/Passes.h.inc"
+} // namespace mlir::tvc
+
+using namespace mlir;
+using namespace mlir::tvc;
+namespace offload = mlir::tvc::offload;
+
+namespace {
+
+/// Parses N, N<unit> or P% (of `total`); nothing on a malformed budget.
+std::optional<uint64_t> parseBudget(StringRef text, uint64_t total,
+                                    std::string &error) {
+  text = text.trim();
+  if (text.empty()) {
+    error = "needs a budget (budget=N bytes, e.g. 512MiB, or P% of the "
+            "weights)";
+    return std::nullopt;
+  }
+  double scale = 1;
+  bool percent = false;
+  static const std::pair<StringRef, double> units[] = {
+      {"KiB", 1024.0},          {"MiB", 1024.0 * 1024},
+      {"GiB", 1024.0 * 1024 * 1024}, {"KB", 1e3}, {"MB", 1e6},
+      {"GB", 1e9},              {"B", 1}};
+  if (text.consume_back("%")) {
+    percent = true;
+  } else {
+    for (auto [suffix, factor] : units)
+      if (text.consume_back(suffix)) {
+        scale = factor;
+        break;
+      }
+  }
+  double value;
+  if (text.trim().getAsDouble(value) || !std::isfinite(value) || value <= 0) {
+    error = "cannot read the budget: expected a positive number of bytes "
+            "with an optional unit (KiB, MiB, GiB, KB, MB, GB) or a "
+            "percentage";
+    return std::nullopt;
+  }
+  if (percent && value > 100) {
+    error = "a budget above 100% of the weights: nothing to plan (drop the "
+            "pass)";
+    return std::nullopt;
+  }
+  double bytes = percent ? value / 100 * static_cast<double>(total)
+                         : value * scale;
+  if (bytes >= 1.8e19) {
+    error = "the budget is too large";
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(bytes);
+}
+
+/// Elements of `type` with dynamic dims bounded by `dynamicBound`.
+std::optional<uint64_t> boundedElements(RankedTensorType type,
+                                        std::optional<int64_t> dynamicBound) {
+  uint64_t count = 1;
+  for (int64_t dim : type.getShape()) {
+    if (ShapedType::isDynamic(dim)) {
+      if (!dynamicBound)
+        return std::nullopt;
+      dim = *dynamicBound;
+    }
+    count *= static_cast<uint64_t>(dim);
+  }
+  return count;
+}
+
+/// The largest extent in the `tvc.max_shape` of `function`'s arguments
+/// (the sequence bound tvc-derive-decode records).
+std::optional<int64_t> sequenceBound(func::FuncOp function) {
+  std::optional<int64_t> bound;
+  for (unsigned index = 0; index < function.getNumArguments(); ++index)
+    if (auto shape = function.getArgAttrOfType<DenseI64ArrayAttr>(
+            index, "tvc.max_shape"))
+      for (int64_t dim : shape.asArrayRef())
+        bound = std::max(bound.value_or(0), dim);
+  return bound;
+}
+
+uint64_t globalBytes(GlobalOp global) {
+  auto type = cast<RankedTensorType>(global.getType());
+  return static_cast<uint64_t>(type.getNumElements()) *
+         (type.getElementTypeBitWidth() / 8);
+}
+
+struct TvcPlanOffloadPass
+    : public tvc::impl::TvcPlanOffloadBase<TvcPlanOffloadPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *context = &getContext();
+
+    // Entry points: public functions with bodies.
+    SmallVector<func::FuncOp> entries;
+    for (auto function : module.getOps<func::FuncOp>())
+      if (!function.isExternal() && function.isPublic())
+        entries.push_back(function);
+
+    // Items: the globals the entry points read, in module order.
+    llvm::DenseSet<StringAttr> read;
+    for (func::FuncOp function : entries)
+      function.walk([&](WeightOp weight) {
+        read.insert(weight.getNameAttr().getAttr());
+      });
+    std::vector<offload::Item> items;
+    llvm::DenseMap<StringAttr, unsigned> itemOf;
+    SmallVector<GlobalOp> globals;
+    uint64_t total = 0;
+    for (GlobalOp global : module.getOps<GlobalOp>()) {
+      if (!read.contains(global.getSymNameAttr()))
+        continue;
+      auto type = cast<RankedTensorType>(global.getType());
+      if (type.getElementTypeBitWidth() % 8 != 0) {
+        global.emitOpError("has elements of ")
+            << type.getElementTypeBitWidth()
+            << " bits; offloading lays out whole bytes only";
+        return signalPassFailure();
+      }
+      itemOf[global.getSymNameAttr()] = items.size();
+      items.push_back({global.getSymName().str(),
+                       offload::pageRound(globalBytes(global)), -1});
+      globals.push_back(global);
+      total += items.back().bytes;
+    }
+    if (items.empty()) {
+      mlir::emitRemark(module.getLoc(),
+                       "offload plan: the entry points read no weights");
+      return;
+    }
+
+    std::string error;
+    std::optional<uint64_t> bytes = parseBudget(budget, total, error);
+    if (!bytes) {
+      module.emitError("tvc-plan-offload: ") << error;
+      return signalPassFailure();
+    }
+    offload::Options options;
+    options.budget = *bytes;
+    if (planner == "reference")
+      options.planner = offload::PlannerKind::Reference;
+    else if (planner == "cost")
+      options.planner = offload::PlannerKind::Cost;
+    else {
+      module.emitError("tvc-plan-offload: unknown planner '")
+          << planner << "' (expected reference or cost)";
+      return signalPassFailure();
+    }
+    if (!(readBandwidth > 0) || !(computeBandwidth > 0) ||
+        !(readOverhead >= 0)) {
+      module.emitError("tvc-plan-offload: bandwidths must be positive and "
+                       "the read overhead not negative");
+      return signalPassFailure();
+    }
+    options.depth = depth;
+    options.readBytesPerSecond = readBandwidth;
+    options.readOverheadSeconds = readOverhead;
+
+    // Schedules: every op of an entry point in execution order (layer
+    // bodies included) is a step.
+    std::vector<offload::Schedule> schedules;
+    llvm::DenseMap<StringAttr, uint64_t> gatherBytes;
+    int decodeIndex = -1;
+    for (func::FuncOp function : entries) {
+      offload::Schedule schedule;
+      schedule.entry = function.getSymName().str();
+      llvm::DenseMap<Operation *, unsigned> stepOf;
+      function.walk<WalkOrder::PreOrder>([&](Operation *op) {
+        if (op == function.getOperation() ||
+            isa<LayerOp, YieldOp, WeightOp>(op))
+          return;
+        stepOf[op] = schedule.numSteps++;
+      });
+      std::vector<uint64_t> stepBytes(schedule.numSteps, 0);
+      std::optional<int64_t> bound = sequenceBound(function);
+      struct Range {
+        std::optional<std::pair<unsigned, unsigned>> dense, gather;
+        uint64_t touched = 0;
+      };
+      llvm::MapVector<unsigned, Range> ranges;
+      auto widen = [](std::optional<std::pair<unsigned, unsigned>> &range,
+                      unsigned step) {
+        if (!range)
+          range = {step, step};
+        range->first = std::min(range->first, step);
+        range->second = std::max(range->second, step);
+      };
+      function.walk([&](WeightOp weight) {
+        unsigned item = itemOf.lookup(weight.getNameAttr().getAttr());
+        if (auto layer = weight->getParentOfType<LayerOp>())
+          if (items[item].layer < 0)
+            items[item].layer = static_cast<int>(layer.getIndex());
+        Range &range = ranges[item];
+        for (OpOperand &use : weight->getUses()) {
+          Operation *user = use.getOwner();
+          // Stop at the step that contains the use (a nested op counts at
+          // its outermost non-layer ancestor, e.g. a region op's body).
+          auto found = stepOf.find(user);
+          if (found == stepOf.end())
+            continue;
+          Value rows;
+          if (auto embedding = dyn_cast<EmbeddingOp>(user);
+              embedding && use.get() == embedding.getTable())
+            rows = embedding.getIds();
+          if (auto positions = dyn_cast<LearnedPositionsOp>(user);
+              positions && use.get() == positions.getTable())
+            rows = positions.getPositions();
+          if (rows) {
+            auto table = cast<RankedTensorType>(weight.getType());
+            uint64_t rowBytes = globalBytes(globals[item]) /
+                                std::max<int64_t>(1, table.getDimSize(0));
+            std::optional<uint64_t> count = boundedElements(
+                cast<RankedTensorType>(rows.getType()), bound);
+            uint64_t perRow =
+                (offload::pageRound(rowBytes) / offload::kPageBytes + 1) *
+                offload::kPageBytes;
+            uint64_t touched =
+                count ? std::min(items[item].bytes, *count * perRow)
+                      : items[item].bytes;
+            range.touched += touched;
+            widen(range.gather, found->second);
+            continue;
+          }
+          widen(range.dense, found->second);
+          stepBytes[found->second] += items[item].bytes;
+        }
+      });
+      for (auto &[item, range] : ranges) {
+        if (range.dense)
+          schedule.uses.push_back(
+              {item, range.dense->first, range.dense->second, false, 0});
+        if (range.gather) {
+          uint64_t touched = std::min(range.touched, items[item].bytes);
+          schedule.uses.push_back({item, range.gather->first,
+                                   range.gather->second, true, touched});
+          StringAttr name = globals[item].getSymNameAttr();
+          gatherBytes[name] = std::max(gatherBytes.lookup(name), touched);
+        }
+      }
+      for (uint64_t stepRead : stepBytes)
+        schedule.stepSeconds.push_back(1e-7 + stepRead / computeBandwidth);
+      if (function.getSymName().ends_with("_decode"))
+        decodeIndex = static_cast<int>(schedules.size());
+      schedules.push_back(std::move(schedule));
+    }
+    for (auto [index, schedule] : llvm::enumerate(schedules))
+      schedule.successor =
+          decodeIndex >= 0 ? static_cast<unsigned>(decodeIndex) : index;
+
+    llvm::Expected<offload::Plan> plan =
+        offload::planOffload(items, schedules, options);
+    if (!plan) {
+      module.emitError("tvc-plan-offload: ")
+          << llvm::toString(plan.takeError());
+      return signalPassFailure();
+    }
+
+    // The answer as attributes.
+    Builder builder(context);
+    for (auto [global, placement] : llvm::zip_equal(globals, plan->placement)) {
+      global->setAttr("tvc.placement",
+                      builder.getStringAttr(offload::placementName(placement)));
+      int layer = items[itemOf.lookup(global.getSymNameAttr())].layer;
+      if (layer >= 0)
+        global->setAttr("tvc.offload_layer", builder.getI64IntegerAttr(layer));
+      if (uint64_t touched = gatherBytes.lookup(global.getSymNameAttr()))
+        global->setAttr("tvc.gather_bytes", builder.getI64IntegerAttr(touched));
+    }
+    module->setAttr(
+        "tvc.offload",
+        builder.getDictionaryAttr({
+            builder.getNamedAttr("budget",
+                                 builder.getI64IntegerAttr(options.budget)),
+            builder.getNamedAttr("planner", builder.getStringAttr(planner)),
+            builder.getNamedAttr("depth", builder.getI64IntegerAttr(depth)),
+            builder.getNamedAttr("read_bandwidth",
+                                 builder.getF64FloatAttr(readBandwidth)),
+        }));
+
+    std::string summary;
+    llvm::raw_string_ostream os(summary);
+    os << llvm::formatv(
+        "offload plan ({0}): budget {1} of {2} bytes of weights; resident "
+        "{3}, streamed {4}, paged {5} bytes; peak {6}",
+        planner, options.budget, total,
+        plan->bytesPlaced(offload::Placement::Resident),
+        plan->bytesPlaced(offload::Placement::Streamed),
+        plan->bytesPlaced(offload::Placement::Paged), plan->replay.peakBytes);
+    for (auto [index, schedule] : llvm::enumerate(schedules))
+      os << llvm::formatv("; {0}: reads {1} bytes per call, predicted {2:f3} "
+                          "ms ({3:f3} ms waiting)",
+                          schedule.entry, plan->replay.bytesRead[index],
+                          plan->replay.seconds[index] * 1e3,
+                          plan->replay.stallSeconds[index] * 1e3);
+    mlir::emitRemark(module.getLoc(), summary);
+
+    if (!report.empty()) {
+      llvm::json::Value json = plan->toJSON(schedules);
+      if (llvm::Error error = llvm::writeToOutput(
+              report, [&](llvm::raw_ostream &out) {
+                out << llvm::formatv("{0:2}", json) << "\n";
+                return llvm::Error::success();
+              })) {
+        module.emitError("tvc-plan-offload: cannot write '")
+            << report << "': " << llvm::toString(std::move(error));
+        return signalPassFailure();
+      }
+    }
+  }
+};
+
+} // namespace
