@@ -55,11 +55,11 @@ typedef struct tvc_offload_options_t {
 
 /* Counters since open. Zero-initialisable. */
 typedef struct tvc_offload_stats_t {
-  uint64_t bytes_read;          /* bytes read explicitly (resident + streamed) */
-  uint64_t reads;               /* items read */
-  uint64_t stalls;              /* waits that blocked or read themselves */
-  double stall_seconds;         /* time spent in those waits */
-  uint64_t resident_bytes;      /* now: resident + prefetched streamed pages */
+  uint64_t bytes_read;     /* bytes read explicitly (resident + streamed) */
+  uint64_t reads;          /* items read */
+  uint64_t stalls;         /* waits that blocked or read themselves */
+  double stall_seconds;    /* time spent in those waits */
+  uint64_t resident_bytes; /* now: resident + prefetched streamed pages */
   uint64_t peak_resident_bytes; /* the most resident_bytes reached */
   uint64_t budget_violations;   /* prefetches that went over the budget */
   uint64_t io_errors;           /* failed reads (tvc_offload_last_error) */

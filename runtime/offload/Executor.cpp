@@ -49,7 +49,7 @@ enum class State : uint8_t {
 
 struct Item {
   uint64_t offset = 0;
-  uint64_t span = 0;     // the page-rounded range
+  uint64_t span = 0;      // the page-rounded range
   uint64_t readBytes = 0; // the span, clipped at the end of the file
   int32_t placement = TVC_OFFLOAD_RESIDENT;
   State state = State::FileBacked;
@@ -287,7 +287,8 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
   }
   executor.fd = open(path, O_RDONLY | O_CLOEXEC);
   if (executor.fd < 0) {
-    error = "cannot open the weights file " + name + ": " + std::strerror(errno);
+    error =
+        "cannot open the weights file " + name + ": " + std::strerror(errno);
     return TVC_NOT_FOUND;
   }
   char magic[8] = {};
@@ -315,8 +316,8 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
             " (a weights file of another model?)";
     return TVC_INVALID_ARGUMENT;
   }
-  void *mapped = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
-                      executor.fd, 0);
+  void *mapped =
+      mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, executor.fd, 0);
   if (mapped == MAP_FAILED) {
     error = "cannot map " + name + ": " + std::strerror(errno);
     return TVC_OUT_OF_MEMORY;
@@ -444,8 +445,8 @@ void tvc_offload_prefetch(void *, void *, int64_t, int64_t, int64_t,
     item->state = State::Queued;
     addResident(*executor, *item);
     if (!item->inRing) {
-      size_t tail = (executor->ringHead + executor->ringCount) %
-                    executor->ring.size();
+      size_t tail =
+          (executor->ringHead + executor->ringCount) % executor->ring.size();
       executor->ring[tail] = index;
       ++executor->ringCount;
       item->inRing = true;

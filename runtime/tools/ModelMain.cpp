@@ -10,13 +10,14 @@
 // --embed-weights, else the file at the executable's path + ".weights",
 // mapped read-only; or, when the manifest has an offload plan, opened by
 // the offload executor, runtime/api/tvc_offload.h, which reads and drops
-// weights as the compiled code asks; docs/Offload.md). Generation allocates the KV caches once, runs the
-// prefill entry point on the prompt and then one decode step per new
-// token, sampling with the runtime's sampler; generated ids go to stdout
-// (as text for a byte-level vocabulary), timings to stderr. The host side
-// allocates nothing per token: argument storage, the token buffers and the
-// last logits row are sized once. With --inputs, the forward entry point
-// (the full graph) runs once on ONNX test data (runtime/tools/Evaluate.h).
+// weights as the compiled code asks; docs/Offload.md). Generation allocates
+// the KV caches once, runs the prefill entry point on the prompt and then
+// one decode step per new token, sampling with the runtime's sampler;
+// generated ids go to stdout (as text for a byte-level vocabulary), timings
+// to stderr. The host side allocates nothing per token: argument storage,
+// the token buffers and the last logits row are sized once. With --inputs,
+// the forward entry point (the full graph) runs once on ONNX test data
+// (runtime/tools/Evaluate.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -389,11 +390,11 @@ int main(int argc, char **argv) {
       offload.budget_bytes = manifest.offloadBudget;
       offload.drop_page_cache = dropPageCache ? 1 : 0;
       void *opened = nullptr;
-      tvc_status_t status = tvc_offload_open(
-          weightsPath.c_str(), manifest.weightsBytes,
-          manifest.offloadItems.data(),
-          static_cast<int64_t>(manifest.offloadItems.size()), &offload,
-          &opened);
+      tvc_status_t status =
+          tvc_offload_open(weightsPath.c_str(), manifest.weightsBytes,
+                           manifest.offloadItems.data(),
+                           static_cast<int64_t>(manifest.offloadItems.size()),
+                           &offload, &opened);
       if (status != TVC_OK)
         return fail(std::string(tvc_offload_last_error()) +
                     (status == TVC_NOT_FOUND ? " (use --weights FILE)" : ""));

@@ -36,11 +36,12 @@ TEST(Manifest, NoOffloadPlan) {
 TEST(Manifest, OffloadPlan) {
   tvc::Manifest manifest;
   std::string error;
-  ASSERT_TRUE(tvc::parseManifest(manifestWith("offload 8192 3\n"
-                                              "offload-item 0 0 100 resident\n"
-                                              "offload-item 1 4096 5000 streamed\n"
-                                              "offload-item 2 8192 4096 paged\n"),
-                                 manifest, error))
+  ASSERT_TRUE(
+      tvc::parseManifest(manifestWith("offload 8192 3\n"
+                                      "offload-item 0 0 100 resident\n"
+                                      "offload-item 1 4096 5000 streamed\n"
+                                      "offload-item 2 8192 4096 paged\n"),
+                         manifest, error))
       << error;
   EXPECT_TRUE(manifest.hasOffload);
   EXPECT_EQ(manifest.offloadBudget, 8192u);

@@ -89,12 +89,12 @@ uint64_t span(uint64_t bytes) { return (bytes + kPage - 1) / kPage * kPage; }
 /// Mixed placements, odd sizes; the last item ends mid-page at the blob's
 /// end.
 const std::vector<tvc_offload_item_t> kItems = {
-    {0, 100, TVC_OFFLOAD_RESIDENT},                   // 0
-    {4096, 5000, TVC_OFFLOAD_STREAMED},               // 1: 2 pages
-    {12288, 3 * 4096, TVC_OFFLOAD_PAGED},             // 2
-    {24576, 2 * 4096 + 7, TVC_OFFLOAD_STREAMED},      // 3: 3 pages
-    {40960, 1, TVC_OFFLOAD_STREAMED},                 // 4: the last byte
-    {36864, 4000, TVC_OFFLOAD_RESIDENT},              // 5: out of order
+    {0, 100, TVC_OFFLOAD_RESIDENT},              // 0
+    {4096, 5000, TVC_OFFLOAD_STREAMED},          // 1: 2 pages
+    {12288, 3 * 4096, TVC_OFFLOAD_PAGED},        // 2
+    {24576, 2 * 4096 + 7, TVC_OFFLOAD_STREAMED}, // 3: 3 pages
+    {40960, 1, TVC_OFFLOAD_STREAMED},            // 4: the last byte
+    {36864, 4000, TVC_OFFLOAD_RESIDENT},         // 5: out of order
 };
 constexpr uint64_t kBlobBytes = 40961;
 
@@ -103,9 +103,9 @@ struct Open {
                 const std::vector<tvc_offload_item_t> &items = kItems,
                 tvc_offload_options_t options = {},
                 uint64_t blobBytes = kBlobBytes) {
-    status = tvc_offload_open(file.path.c_str(), blobBytes, items.data(),
-                              static_cast<int64_t>(items.size()), &options,
-                              &blob);
+    status =
+        tvc_offload_open(file.path.c_str(), blobBytes, items.data(),
+                         static_cast<int64_t>(items.size()), &options, &blob);
   }
   ~Open() { tvc_offload_close(); }
   tvc_status_t status;
@@ -213,8 +213,9 @@ TEST(OffloadExecutor, FailedReadDoesNotHang) {
   tvc_offload_stats_t now = stats();
   EXPECT_GE(now.io_errors, 1u);
   EXPECT_EQ(now.resident_bytes, span(100) + span(4000));
-  EXPECT_NE(std::string(tvc_offload_last_error()).find("cannot read offload item"),
-            std::string::npos)
+  EXPECT_NE(
+      std::string(tvc_offload_last_error()).find("cannot read offload item"),
+      std::string::npos)
       << tvc_offload_last_error();
   // (The blob's pages past the cut would raise SIGBUS; they are not read.)
 }
@@ -243,10 +244,9 @@ TEST(OffloadExecutor, BadInputs) {
   expectRefused(good, {}, "a weights file of another model?", kBlobBytes - 1);
   expectRefused(good, {{100, 10, TVC_OFFLOAD_STREAMED}},
                 "is not a multiple of 4096");
-  expectRefused(good,
-                {{0, 5000, TVC_OFFLOAD_STREAMED},
-                 {4096, 10, TVC_OFFLOAD_RESIDENT}},
-                "overlap");
+  expectRefused(
+      good, {{0, 5000, TVC_OFFLOAD_STREAMED}, {4096, 10, TVC_OFFLOAD_RESIDENT}},
+      "overlap");
   expectRefused(good, {{40960, 2, TVC_OFFLOAD_PAGED}}, "run past the blob");
   expectRefused(good, {{45056, 0, TVC_OFFLOAD_PAGED}}, "run past the blob");
   expectRefused(good, {{0, 1, 7}}, "unknown placement 7");
@@ -326,9 +326,9 @@ TEST(OffloadExecutor, RandomSequence) {
     } else if (op == 1) {
       waitItem(open.blob, item);
       counted[item] = counted[item] || streamed;
-      ASSERT_EQ(firstWrongByte(open.blob, kItems[item].offset,
-                               kItems[item].bytes),
-                -1)
+      ASSERT_EQ(
+          firstWrongByte(open.blob, kItems[item].offset, kItems[item].bytes),
+          -1)
           << "step " << step;
     } else {
       evictItem(open.blob, item);
@@ -365,8 +365,8 @@ uint64_t residentBytes() {
 TEST(OffloadExecutor, EvictFreesMemory) {
   constexpr uint64_t kBig = 8 << 20;
   WeightsFile file(kBig + kPage);
-  std::vector<tvc_offload_item_t> items = {
-      {0, kBig, TVC_OFFLOAD_STREAMED}, {kBig, 10, TVC_OFFLOAD_PAGED}};
+  std::vector<tvc_offload_item_t> items = {{0, kBig, TVC_OFFLOAD_STREAMED},
+                                           {kBig, 10, TVC_OFFLOAD_PAGED}};
   Open open(file, items, {}, kBig + kPage);
   ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
   prefetchItem(open.blob, 0);
