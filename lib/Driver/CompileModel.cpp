@@ -195,6 +195,29 @@ mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
       return errors.error("cannot derive the prefill/decode entry points");
   }
 
+  // The offload plan, on the model with its final entry points.
+  std::string offloadSummary;
+  if (!options.offloadBudget.empty()) {
+    if (options.embedWeights)
+      return llvm::createStringError(
+          "an offload plan reads the weights from a weights file; it cannot "
+          "be combined with --embed-weights");
+    ScopedDiagnosticHandler remarks(context, [&](Diagnostic &diagnostic) {
+      if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
+        return failure(); // to the collector
+      offloadSummary = diagnostic.str();
+      return success();
+    });
+    PassManager pm(context);
+    TvcPlanOffloadOptions plan;
+    plan.budget = options.offloadBudget;
+    plan.planner = options.offloadPlanner;
+    plan.report = options.offloadReport;
+    pm.addPass(createTvcPlanOffload(plan));
+    if (failed(pm.run(*module)))
+      return errors.error("cannot plan the offload");
+  }
+
   llvm::Expected<std::vector<EntrySignature>> entries =
       collectEntryPoints(*module);
   if (!entries)
@@ -208,6 +231,7 @@ mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
     return std::move(error);
 
   CpuArtifact artifact;
+  artifact.offloadSummary = std::move(offloadSummary);
   uint64_t weightsBytes = 0;
   std::string offload;
   if ((*module)->hasAttr("tvc.weights_bytes")) {

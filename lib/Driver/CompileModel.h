@@ -36,6 +36,11 @@ struct CpuCompileOptions {
   /// aligned, read-only) instead of CpuArtifact::weights. LLVM IR and
   /// objects only.
   bool embedWeights = false;
+  /// With a budget, tvc-plan-offload runs first (its options budget,
+  /// planner, report); the artifact then streams weights under it.
+  std::string offloadBudget;
+  std::string offloadPlanner = "cost";
+  std::string offloadReport;
 };
 
 struct CpuArtifact {
@@ -43,6 +48,8 @@ struct CpuArtifact {
   std::string text;
   /// The manifest embedded in the artifact.
   std::string manifest;
+  /// tvc-plan-offload's summary, when it ran.
+  std::string offloadSummary;
   /// The packed weights blob (empty without weights, or when embedded).
   std::optional<AlignedBuffer> weights;
 };

@@ -136,8 +136,18 @@ uint64_t mlir::tvc::offload::minimumBudget(llvm::ArrayRef<Item> items,
       if (live[step] <= most)
         continue;
       most = live[step];
-      if (where)
-        *where = llvm::formatv("step {0} of '{1}'", step, schedule.entry);
+      if (!where)
+        continue;
+      std::string names;
+      unsigned count = 0;
+      for (const Use &use : schedule.uses)
+        if (!use.gather && use.first <= step && step <= use.last &&
+            count++ < 3)
+          names += (names.empty() ? "" : ", ") + items[use.item].name;
+      if (count > 3)
+        names += llvm::formatv(" and {0} more", count - 3).str();
+      *where = llvm::formatv("step {0} of '{1}': {2}", step, schedule.entry,
+                             names);
     }
   }
   return most + reserve;
@@ -435,9 +445,10 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
   uint64_t minimum = minimumBudget(items, schedules, &where);
   if (options.budget < minimum)
     return createStringError(
-        "a budget of " + mib(options.budget) + " is below the " +
-        mib(minimum) + " (" + std::to_string(minimum) +
-        " bytes) that any plan needs (the weights read at " + where + ")");
+        "a budget of " + std::to_string(options.budget) +
+        " bytes is below the " + std::to_string(minimum) + " bytes (" +
+        mib(minimum) + ") that any plan needs (the weights read at " + where +
+        ", plus the pages gathers touch)");
 
   Plan plan;
   plan.options = options;
@@ -477,6 +488,12 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
     }
   }
   auto best = attempt(placement);
+  if (!best && options.planner == PlannerKind::Reference)
+    return createStringError(
+        llvm::toString(best.takeError()) +
+        " (the reference planner keeps the " +
+        mib(residentBytes(items, placement)) +
+        " read outside layers resident; planner=cost may stream them)");
   if (!best)
     return best.takeError();
 
@@ -594,16 +611,17 @@ llvm::json::Value Plan::toJSON(llvm::ArrayRef<Schedule> schedules) const {
     llvm::json::Array list;
     const EntryActions &entry = actions[index];
     for (unsigned step = 0; step < schedule.numSteps; ++step) {
+      // "<step> before|after <action> <item>", one string per action.
       for (const Action &action : entry.before[step])
-        list.push_back(llvm::json::Object{{"step", step},
-                                          {"when", "before"},
-                                          {"action", kindName(action.kind)},
-                                          {"item", items[action.item].name}});
+        list.push_back(llvm::formatv("{0} before {1} {2}", step,
+                                     kindName(action.kind),
+                                     items[action.item].name)
+                           .str());
       for (const Action &action : entry.after[step])
-        list.push_back(llvm::json::Object{{"step", step},
-                                          {"when", "after"},
-                                          {"action", kindName(action.kind)},
-                                          {"item", items[action.item].name}});
+        list.push_back(llvm::formatv("{0} after {1} {2}", step,
+                                     kindName(action.kind),
+                                     items[action.item].name)
+                           .str());
     }
     llvm::json::Object object{{"entry", schedule.entry},
                               {"steps", schedule.numSteps},

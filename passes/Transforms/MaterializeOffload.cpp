@@ -70,7 +70,7 @@ struct TvcMaterializeOffloadPass
     auto depth = config.getAs<IntegerAttr>("depth");
     auto bandwidth = config.getAs<FloatAttr>("read_bandwidth");
     if (!budget || !planner || !depth || !bandwidth) {
-      module.emitError("tvc.offload lacks budget, planner, depth or "
+      mlir::emitError(module.getLoc(), "tvc.offload lacks budget, planner, depth or "
                        "read_bandwidth (run tvc-plan-offload)");
       return signalPassFailure();
     }
@@ -209,14 +209,14 @@ struct TvcMaterializeOffloadPass
     auto actions =
         offload::scheduleActions(items, placement, schedules, options);
     if (!actions) {
-      module.emitError("the lowered schedule breaks the offload plan: ")
+      mlir::emitError(module.getLoc(), "the lowered schedule breaks the offload plan: ")
           << llvm::toString(actions.takeError());
       return signalPassFailure();
     }
     auto replay =
         offload::simulate(items, placement, schedules, *actions, options);
     if (!replay) {
-      module.emitError("the offload actions fail their replay: ")
+      mlir::emitError(module.getLoc(), "the offload actions fail their replay: ")
           << llvm::toString(replay.takeError());
       return signalPassFailure();
     }

@@ -158,7 +158,7 @@ struct TvcPlanOffloadPass
     std::string error;
     std::optional<uint64_t> bytes = parseBudget(budget, total, error);
     if (!bytes) {
-      module.emitError("tvc-plan-offload: ") << error;
+      mlir::emitError(module.getLoc(), "tvc-plan-offload: ") << error;
       return signalPassFailure();
     }
     offload::Options options;
@@ -168,13 +168,13 @@ struct TvcPlanOffloadPass
     else if (planner == "cost")
       options.planner = offload::PlannerKind::Cost;
     else {
-      module.emitError("tvc-plan-offload: unknown planner '")
+      mlir::emitError(module.getLoc(), "tvc-plan-offload: unknown planner '")
           << planner << "' (expected reference or cost)";
       return signalPassFailure();
     }
     if (!(readBandwidth > 0) || !(computeBandwidth > 0) ||
         !(readOverhead >= 0)) {
-      module.emitError("tvc-plan-offload: bandwidths must be positive and "
+      mlir::emitError(module.getLoc(), "tvc-plan-offload: bandwidths must be positive and "
                        "the read overhead not negative");
       return signalPassFailure();
     }
@@ -276,7 +276,7 @@ struct TvcPlanOffloadPass
     llvm::Expected<offload::Plan> plan =
         offload::planOffload(items, schedules, options);
     if (!plan) {
-      module.emitError("tvc-plan-offload: ")
+      mlir::emitError(module.getLoc(), "tvc-plan-offload: ")
           << llvm::toString(plan.takeError());
       return signalPassFailure();
     }
@@ -327,7 +327,7 @@ struct TvcPlanOffloadPass
                 out << llvm::formatv("{0:2}", json) << "\n";
                 return llvm::Error::success();
               })) {
-        module.emitError("tvc-plan-offload: cannot write '")
+        mlir::emitError(module.getLoc(), "tvc-plan-offload: cannot write '")
             << report << "': " << llvm::toString(std::move(error));
         return signalPassFailure();
       }

@@ -77,6 +77,19 @@ static cl::opt<std::string> weightsDir(
              "model's directory)"),
     cl::value_desc("dir"), cl::cat(category));
 
+static cl::opt<std::string> offloadBudget(
+    "offload-budget",
+    cl::desc("Plan weights offload under this budget (N, N{KiB,MiB,GiB,KB,MB,"
+             "GB} or P% of the weights; tvc-plan-offload): the executable "
+             "streams what does not fit from its weights file"),
+    cl::value_desc("bytes"), cl::cat(category));
+static cl::opt<std::string> offloadPlanner(
+    "offload-planner", cl::desc("cost (default) or reference"),
+    cl::init("cost"), cl::cat(category));
+static cl::opt<std::string> offloadReport(
+    "offload-report", cl::desc("Write the offload plan as JSON to this file"),
+    cl::value_desc("file"), cl::cat(category));
+
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "tvc-compile") << message << "\n";
   return 1;
@@ -147,10 +160,18 @@ int main(int argc, char **argv) {
   options.weightsDir = weightsDir.empty()
                            ? llvm::sys::path::parent_path(inputPath).str()
                            : weightsDir.getValue();
+  options.offloadBudget = offloadBudget;
+  options.offloadPlanner = offloadPlanner;
+  options.offloadReport = offloadReport;
+  if (offloadBudget.empty() &&
+      (offloadPlanner.getNumOccurrences() || !offloadReport.empty()))
+    return fail("--offload-planner and --offload-report need --offload-budget");
   llvm::Expected<CpuArtifact> artifact =
       compileForCpu(std::move(module), options);
   if (!artifact)
     return fail(llvm::toString(artifact.takeError()));
+  if (!artifact->offloadSummary.empty())
+    llvm::errs() << "tvc-compile: " << artifact->offloadSummary << "\n";
 
   if (!link) {
     if (llvm::Error error = writeFile(outputPath, artifact->text))
