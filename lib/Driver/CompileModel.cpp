@@ -11,6 +11,7 @@
 #include "lib/Driver/EntryPoints.h"
 #include "lib/Pipelines/Pipelines.h"
 #include "lib/Target/LLVMEmitter.h"
+#include "passes/Analysis/OffloadPlan.h"
 #include "passes/Transforms/Passes.h"
 
 #include "dialects/tvc/IR/TvcOps.h"
@@ -21,6 +22,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
@@ -205,10 +207,32 @@ mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
     ScopedDiagnosticHandler remarks(context, [&](Diagnostic &diagnostic) {
       if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
         return failure(); // to the collector
-      offloadSummary = diagnostic.str();
+      if (!offloadSummary.empty())
+        offloadSummary += "\n";
+      offloadSummary += diagnostic.str();
       return success();
     });
     PassManager pm(context);
+    // Matrices over a quarter of the budget are split into row chunks, so
+    // that no single read needs most of it.
+    std::string chunkSize = options.offloadChunk;
+    if (chunkSize.empty()) {
+      llvm::StringRef budget = llvm::StringRef(options.offloadBudget).trim();
+      double percent = 0;
+      std::string ignored;
+      if (budget.ends_with("%")) {
+        if (!budget.drop_back().trim().getAsDouble(percent))
+          chunkSize = llvm::formatv("{0}%", percent / 4).str();
+      } else if (std::optional<uint64_t> bytes =
+                     offload::parseByteSize(budget, std::nullopt, ignored)) {
+        chunkSize = std::to_string(std::max<uint64_t>(1, *bytes / 4));
+      }
+    }
+    if (!chunkSize.empty() && chunkSize != "0") {
+      TvcChunkWeightsOptions chunk;
+      chunk.maxBytes = chunkSize;
+      pm.addPass(createTvcChunkWeights(chunk));
+    }
     TvcPlanOffloadOptions plan;
     plan.budget = options.offloadBudget;
     plan.planner = options.offloadPlanner;

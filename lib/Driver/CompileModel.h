@@ -41,6 +41,9 @@ struct CpuCompileOptions {
   std::string offloadBudget;
   std::string offloadPlanner = "cost";
   std::string offloadReport;
+  /// With a budget: the largest matrix read whole (tvc-chunk-weights'
+  /// max-bytes); empty: a quarter of the budget; "0": never split.
+  std::string offloadChunk;
 };
 
 struct CpuArtifact {

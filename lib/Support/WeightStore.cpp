@@ -9,6 +9,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -123,6 +124,28 @@ llvm::Expected<WeightView> WeightStore::read(GlobalOp global) {
       return llvm::createStringError(
           llvm::formatv("{0}: {1}", name, llvm::toString(view.takeError())));
     return view;
+  }
+
+  if (auto rows = dyn_cast<RowsWeightAttr>(global.getValue())) {
+    // The verifier checked the source and the shapes.
+    auto source = SymbolTable::lookupNearestSymbolFrom<GlobalOp>(
+        global, rows.getSource());
+    if (!source || source == global ||
+        isa<RowsWeightAttr>(source.getValue()))
+      return llvm::createStringError(
+          llvm::formatv("{0}: no source global for its rows", name));
+    auto whole = read(source);
+    if (!whole)
+      return whole.takeError();
+    uint64_t rowBytes =
+        whole->bytes.size() / std::max<int64_t>(1, whole->shape[0]);
+    uint64_t begin = static_cast<uint64_t>(rows.getStart()) * rowBytes;
+    uint64_t length = static_cast<uint64_t>(type.getDimSize(0)) * rowBytes;
+    if (begin + length > whole->bytes.size())
+      return llvm::createStringError(
+          llvm::formatv("{0}: rows past the end of its source", name));
+    return WeightView{whole->dtype, SmallVector<int64_t, 4>(type.getShape()),
+                      whole->bytes.slice(begin, length)};
   }
 
   std::optional<DType> dtype = getDTypeForElementType(type.getElementType());

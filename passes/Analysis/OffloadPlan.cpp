@@ -11,6 +11,8 @@
 #include "llvm/ADT/SmallSet.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cmath>
+
 #include <algorithm>
 #include <deque>
 #include <numeric>
@@ -557,6 +559,55 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
   plan.actions = std::move(best->first);
   plan.replay = std::move(best->second);
   return plan;
+}
+
+std::optional<uint64_t>
+mlir::tvc::offload::parseByteSize(llvm::StringRef text,
+                                  std::optional<uint64_t> total,
+                                  std::string &error) {
+  text = text.trim();
+  std::string original = text.str();
+  if (text.empty()) {
+    error = "needs a size (N bytes, e.g. 512MiB, or P% of the weights)";
+    return std::nullopt;
+  }
+  double scale = 1;
+  bool percent = false;
+  static const std::pair<llvm::StringRef, double> units[] = {
+      {"KiB", 1024.0},          {"MiB", 1024.0 * 1024},
+      {"GiB", 1024.0 * 1024 * 1024}, {"KB", 1e3}, {"MB", 1e6},
+      {"GB", 1e9},              {"B", 1}};
+  if (text.consume_back("%")) {
+    if (!total) {
+      error = "expected a number of bytes, not a percentage";
+      return std::nullopt;
+    }
+    percent = true;
+  } else {
+    for (auto [suffix, factor] : units)
+      if (text.consume_back(suffix)) {
+        scale = factor;
+        break;
+      }
+  }
+  double value;
+  if (text.trim().getAsDouble(value) || !std::isfinite(value) || value <= 0) {
+    error = "cannot read '" + original + "': expected a positive number of bytes "
+            "with an optional unit (KiB, MiB, GiB, KB, MB, GB) or a "
+            "percentage";
+    return std::nullopt;
+  }
+  if (percent && value > 100) {
+    error = "more than 100% of the weights: nothing to plan";
+    return std::nullopt;
+  }
+  double bytes = percent ? value / 100 * static_cast<double>(*total)
+                         : value * scale;
+  if (bytes >= 1.8e19) {
+    error = "too large";
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(bytes);
 }
 
 void Plan::dump(llvm::raw_ostream &os,

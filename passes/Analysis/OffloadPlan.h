@@ -24,6 +24,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -146,6 +147,13 @@ struct Plan {
             llvm::ArrayRef<Schedule> schedules) const;
   llvm::json::Value toJSON(llvm::ArrayRef<Schedule> schedules) const;
 };
+
+/// Parses a size: N, N with a unit (KiB, MiB, GiB, KB, MB, GB, B) or, when
+/// `total` is given, P% of it; nothing (and a message) when malformed,
+/// not positive or above 100 %.
+std::optional<uint64_t> parseByteSize(llvm::StringRef text,
+                                      std::optional<uint64_t> total,
+                                      std::string &error);
 
 /// Bytes held for gathers of non-resident items (their touched pages, which
 /// stay until the item's eviction or the end of the call).

@@ -25,6 +25,11 @@ namespace mlir::tvc {
 #define GEN_PASS_REGISTRATION
 #include "passes/Transforms/Passes.h.inc"
 
+/// The bytes of the weights the public functions of `module` read, each
+/// counted once (rows of a global that is read themselves are part of it):
+/// what a budget of P% refers to.
+uint64_t modelWeightBytes(ModuleOp module);
+
 /// Replaces every tvc.layer under `root` by the ops of its body (what
 /// tvc-inline-layers does).
 void inlineAllLayers(Operation *root);

@@ -600,4 +600,28 @@ def TvcMaterializeOffload : Pass<"tvc-materialize-offload", "::mlir::ModuleOp"> 
                            "::mlir::arith::ArithDialect"];
 }
 
+def TvcChunkWeights : Pass<"tvc-chunk-weights", "::mlir::ModuleOp"> {
+  let summary = "Split large linear and LM-head matrices into row chunks";
+  let description = [{
+    A matrix an offload plan has to hold whole while its op runs sets the
+    least budget any plan needs: GPT-2's tied 154 MB vocabulary matrix is
+    31 % of the model. This pass splits every `tvc.lm_head` and dense
+    `tvc.linear` whose weight (read straight from a `tvc.weight`) exceeds
+    `max-bytes` into ops over consecutive output rows, each reading its own
+    global `#tvc.rows<@source, start>` (and its rows of the bias), and
+    concatenates their results (`tensor.concat` on the last dimension).
+    The results are the same numbers: each output element is computed from
+    the same row and input, by the same kernel. Chunks are as equal as the
+    rows allow; the source global stays for its other readers (a tied
+    embedding's gather). tvc-compile runs it with a quarter of the offload
+    budget before tvc-plan-offload.
+  }];
+  let options = [
+    Option<"maxBytes", "max-bytes", "std::string", /*default=*/"\"\"",
+           "Largest matrix left whole: N, N{KB,MB,GB,KiB,MiB,GiB} or P% of "
+           "the weights the entry points read">,
+  ];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 #endif // TVC_TRANSFORMS_PASSES

@@ -31,51 +31,6 @@ namespace offload = mlir::tvc::offload;
 
 namespace {
 
-/// Parses N, N<unit> or P% (of `total`); nothing on a malformed budget.
-std::optional<uint64_t> parseBudget(StringRef text, uint64_t total,
-                                    std::string &error) {
-  text = text.trim();
-  if (text.empty()) {
-    error = "needs a budget (budget=N bytes, e.g. 512MiB, or P% of the "
-            "weights)";
-    return std::nullopt;
-  }
-  double scale = 1;
-  bool percent = false;
-  static const std::pair<StringRef, double> units[] = {
-      {"KiB", 1024.0},          {"MiB", 1024.0 * 1024},
-      {"GiB", 1024.0 * 1024 * 1024}, {"KB", 1e3}, {"MB", 1e6},
-      {"GB", 1e9},              {"B", 1}};
-  if (text.consume_back("%")) {
-    percent = true;
-  } else {
-    for (auto [suffix, factor] : units)
-      if (text.consume_back(suffix)) {
-        scale = factor;
-        break;
-      }
-  }
-  double value;
-  if (text.trim().getAsDouble(value) || !std::isfinite(value) || value <= 0) {
-    error = "cannot read the budget: expected a positive number of bytes "
-            "with an optional unit (KiB, MiB, GiB, KB, MB, GB) or a "
-            "percentage";
-    return std::nullopt;
-  }
-  if (percent && value > 100) {
-    error = "a budget above 100% of the weights: nothing to plan (drop the "
-            "pass)";
-    return std::nullopt;
-  }
-  double bytes = percent ? value / 100 * static_cast<double>(total)
-                         : value * scale;
-  if (bytes >= 1.8e19) {
-    error = "the budget is too large";
-    return std::nullopt;
-  }
-  return static_cast<uint64_t>(bytes);
-}
-
 /// Elements of `type` with dynamic dims bounded by `dynamicBound`.
 std::optional<uint64_t> boundedElements(RankedTensorType type,
                                         std::optional<int64_t> dynamicBound) {
@@ -109,6 +64,29 @@ uint64_t globalBytes(GlobalOp global) {
          (type.getElementTypeBitWidth() / 8);
 }
 
+} // namespace
+
+uint64_t mlir::tvc::modelWeightBytes(ModuleOp module) {
+  llvm::DenseSet<StringAttr> read;
+  for (auto function : module.getOps<func::FuncOp>())
+    if (function.isPublic() && !function.isExternal())
+      function.walk([&](WeightOp weight) {
+        read.insert(weight.getNameAttr().getAttr());
+      });
+  uint64_t total = 0;
+  for (GlobalOp global : module.getOps<GlobalOp>()) {
+    if (!read.contains(global.getSymNameAttr()))
+      continue;
+    if (auto rows = dyn_cast<RowsWeightAttr>(global.getValue()))
+      if (read.contains(rows.getSource().getAttr()))
+        continue;
+    total += globalBytes(global);
+  }
+  return total;
+}
+
+namespace {
+
 struct TvcPlanOffloadPass
     : public tvc::impl::TvcPlanOffloadBase<TvcPlanOffloadPass> {
   using Base::Base;
@@ -132,7 +110,6 @@ struct TvcPlanOffloadPass
     std::vector<offload::Item> items;
     llvm::DenseMap<StringAttr, unsigned> itemOf;
     SmallVector<GlobalOp> globals;
-    uint64_t total = 0;
     for (GlobalOp global : module.getOps<GlobalOp>()) {
       if (!read.contains(global.getSymNameAttr()))
         continue;
@@ -147,7 +124,6 @@ struct TvcPlanOffloadPass
       items.push_back({global.getSymName().str(),
                        offload::pageRound(globalBytes(global)), -1});
       globals.push_back(global);
-      total += items.back().bytes;
     }
     if (items.empty()) {
       mlir::emitRemark(module.getLoc(),
@@ -155,10 +131,11 @@ struct TvcPlanOffloadPass
       return;
     }
 
+    uint64_t total = modelWeightBytes(module);
     std::string error;
-    std::optional<uint64_t> bytes = parseBudget(budget, total, error);
+    std::optional<uint64_t> bytes = offload::parseByteSize(budget, total, error);
     if (!bytes) {
-      mlir::emitError(module.getLoc(), "tvc-plan-offload: ") << error;
+      mlir::emitError(module.getLoc(), "tvc-plan-offload: budget: ") << error;
       return signalPassFailure();
     }
     offload::Options options;

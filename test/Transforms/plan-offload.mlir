@@ -85,8 +85,8 @@ func.func @decode(%ids: tensor<1x1xi64>) -> tensor<1x1x128xf32> {
 // TIGHT: remark: offload plan (cost): budget 16384 of 24576 bytes of weights; resident 12288, streamed 12288, paged 0 bytes; peak 16384
 
 // MINIMUM: error: tvc-plan-offload: a budget of 12288 bytes is below the 16384 bytes (0.02 MiB) that any plan needs (the weights read at step 5 of 'decode': table, plus the pages gathers touch)
-// NOBUDGET: error: tvc-plan-offload: needs a budget
-// BADBUDGET: error: tvc-plan-offload: cannot read the budget
-// OVER: error: tvc-plan-offload: a budget above 100% of the weights
+// NOBUDGET: error: tvc-plan-offload: budget: needs a size (N bytes, e.g. 512MiB, or P% of the weights)
+// BADBUDGET: error: tvc-plan-offload: budget: cannot read '{{lots|0}}': expected a positive number of bytes
+// OVER: error: tvc-plan-offload: budget: more than 100% of the weights: nothing to plan
 // PLANNER: error: tvc-plan-offload: unknown planner 'magic' (expected reference or cost)
 // BANDWIDTH: error: tvc-plan-offload: bandwidths must be positive

@@ -86,6 +86,12 @@ static cl::opt<std::string> offloadBudget(
 static cl::opt<std::string> offloadPlanner(
     "offload-planner", cl::desc("cost (default) or reference"),
     cl::init("cost"), cl::cat(category));
+static cl::opt<std::string> offloadChunk(
+    "offload-chunk",
+    cl::desc("With --offload-budget: split matrices larger than this into "
+             "row chunks (tvc-chunk-weights; default a quarter of the "
+             "budget, 0 never)"),
+    cl::value_desc("bytes"), cl::cat(category));
 static cl::opt<std::string> offloadReport(
     "offload-report", cl::desc("Write the offload plan as JSON to this file"),
     cl::value_desc("file"), cl::cat(category));
@@ -163,15 +169,20 @@ int main(int argc, char **argv) {
   options.offloadBudget = offloadBudget;
   options.offloadPlanner = offloadPlanner;
   options.offloadReport = offloadReport;
+  options.offloadChunk = offloadChunk;
   if (offloadBudget.empty() &&
-      (offloadPlanner.getNumOccurrences() || !offloadReport.empty()))
-    return fail("--offload-planner and --offload-report need --offload-budget");
+      (offloadPlanner.getNumOccurrences() || !offloadReport.empty() ||
+       !offloadChunk.empty()))
+    return fail("--offload-planner, --offload-chunk and --offload-report need "
+                "--offload-budget");
   llvm::Expected<CpuArtifact> artifact =
       compileForCpu(std::move(module), options);
   if (!artifact)
     return fail(llvm::toString(artifact.takeError()));
-  if (!artifact->offloadSummary.empty())
-    llvm::errs() << "tvc-compile: " << artifact->offloadSummary << "\n";
+  for (llvm::StringRef line :
+       llvm::split(artifact->offloadSummary, '\n'))
+    if (!line.empty())
+      llvm::errs() << "tvc-compile: " << line << "\n";
 
   if (!link) {
     if (llvm::Error error = writeFile(outputPath, artifact->text))

@@ -417,3 +417,17 @@ ExternalWeightAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "expects a non-empty tensor key";
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// RowsWeightAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+RowsWeightAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                       FlatSymbolRefAttr source, int64_t start) {
+  if (!source)
+    return emitError() << "expects a source global";
+  if (start < 0)
+    return emitError() << "expects a non-negative first row, got " << start;
+  return success();
+}

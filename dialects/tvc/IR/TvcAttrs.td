@@ -357,4 +357,27 @@ def Tvc_ExternalWeightAttr : Tvc_Attr<"ExternalWeight", "external"> {
   let genVerifyDecl = 1;
 }
 
+def Tvc_RowsWeightAttr : Tvc_Attr<"RowsWeight", "rows"> {
+  let summary = "consecutive rows of another tvc.global";
+  let description = [{
+    The value of a global that is a slice of another along the first
+    dimension: rows `start .. start + rows` of `source`, where `rows` is the
+    first dimension of the declaring global's type and the other
+    dimensions and the element type equal the source's. The weight store
+    reads the source and takes the rows; nothing is copied into the IR.
+    `tvc-chunk-weights` declares these so that an offload plan can move a
+    large matrix in pieces.
+
+    Example:
+
+    ```mlir
+    tvc.global @wte.rows0 : tensor<8192x768xf32> = #tvc.rows<@wte, 0>
+    ```
+  }];
+  let parameters = (ins "::mlir::FlatSymbolRefAttr":$source,
+                        "int64_t":$start);
+  let assemblyFormat = "`<` $source `,` $start `>`";
+  let genVerifyDecl = 1;
+}
+
 #endif // TVC_ATTRS

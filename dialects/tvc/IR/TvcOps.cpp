@@ -128,6 +128,30 @@ LogicalResult GlobalOp::verify() {
     if (elements.getType() != getType())
       return emitOpError() << "expects the value's type " << elements.getType()
                            << " to equal the declared type " << getType();
+  if (auto rows = dyn_cast<RowsWeightAttr>(getValue())) {
+    auto source = SymbolTable::lookupNearestSymbolFrom<GlobalOp>(
+        *this, rows.getSource());
+    if (!source)
+      return emitOpError() << "takes rows of " << rows.getSource()
+                           << ", which names no tvc.global";
+    if (source == *this)
+      return emitOpError() << "takes rows of itself";
+    if (isa<RowsWeightAttr>(source.getValue()))
+      return emitOpError() << "takes rows of " << rows.getSource()
+                           << ", which is itself rows of another global";
+    RankedTensorType from = source.getTensorType(), to = getTensorType();
+    if (from.getRank() != to.getRank() || from.getRank() == 0 ||
+        from.getShape().drop_front() != to.getShape().drop_front() ||
+        from.getElementType() != to.getElementType())
+      return emitOpError() << "takes rows of " << rows.getSource() << " ("
+                           << from << "), whose other dimensions or element "
+                           << "type differ from " << to;
+    if (rows.getStart() + to.getDimSize(0) > from.getDimSize(0))
+      return emitOpError() << "takes rows " << rows.getStart() << " to "
+                           << rows.getStart() + to.getDimSize(0) << " of "
+                           << rows.getSource() << ", which has "
+                           << from.getDimSize(0);
+  }
   return success();
 }
 

@@ -31,7 +31,8 @@ def Tvc_GlobalOp : Tvc_Op<"global", [Symbol, HasParent<"::mlir::ModuleOp">]> {
     sparse weight). Its bytes are either inline (an elements
     attribute such as `dense<...>` or `dense_resource<...>`, for small tests)
     or in a safetensors file (`#tvc.external<"file", "key">`), so the textual
-    IR of a large model stays small. Passes that change weights create new
+    IR of a large model stays small, or rows of another global
+    (`#tvc.rows<@source, start>`). Passes that change weights create new
     globals through the weight store; they never modify bytes in place.
 
     Example:
@@ -44,7 +45,8 @@ def Tvc_GlobalOp : Tvc_Op<"global", [Symbol, HasParent<"::mlir::ModuleOp">]> {
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                        TypeAttrOf<Tvc_WeightTensor>:$type,
-                       AnyAttrOf<[ElementsAttr, Tvc_ExternalWeightAttr]>:$value);
+                       AnyAttrOf<[ElementsAttr, Tvc_ExternalWeightAttr,
+                                  Tvc_RowsWeightAttr]>:$value);
   let assemblyFormat = "$sym_name `:` $type `=` $value attr-dict";
   let hasVerifier = 1;
   let extraClassDeclaration = [{

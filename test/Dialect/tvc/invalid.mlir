@@ -37,6 +37,41 @@ tvc.global @global_scalar_value : tensor<4xf32> = 1.0 : f32
 
 // -----
 
+tvc.global @whole : tensor<8x4xf32> = dense<0.0> : tensor<8x4xf32>
+// expected-error @+1 {{takes rows 6 to 10 of @whole, which has 8}}
+tvc.global @rows_past_end : tensor<4x4xf32> = #tvc.rows<@whole, 6>
+
+// -----
+
+// expected-error @+1 {{takes rows of @missing, which names no tvc.global}}
+tvc.global @rows_of_nothing : tensor<4x4xf32> = #tvc.rows<@missing, 0>
+
+// -----
+
+tvc.global @whole : tensor<8x4xf32> = dense<0.0> : tensor<8x4xf32>
+// expected-error @+1 {{takes rows of @whole ('tensor<8x4xf32>'), whose other dimensions or element type differ from 'tensor<4x2xf32>'}}
+tvc.global @rows_other_width : tensor<4x2xf32> = #tvc.rows<@whole, 0>
+
+// -----
+
+tvc.global @whole : tensor<8x4xf32> = dense<0.0> : tensor<8x4xf32>
+tvc.global @half : tensor<4x4xf32> = #tvc.rows<@whole, 0>
+// expected-error @+1 {{takes rows of @half, which is itself rows of another global}}
+tvc.global @quarter : tensor<2x4xf32> = #tvc.rows<@half, 0>
+
+// -----
+
+// expected-error @+1 {{takes rows of itself}}
+tvc.global @itself : tensor<4x4xf32> = #tvc.rows<@itself, 0>
+
+// -----
+
+tvc.global @whole : tensor<8x4xf32> = dense<0.0> : tensor<8x4xf32>
+// expected-error @+1 {{expects a non-negative first row, got -1}}
+tvc.global @negative_start : tensor<4x4xf32> = #tvc.rows<@whole, -1>
+
+// -----
+
 /// A global is a module-level symbol (HasParent<ModuleOp>): one declared
 /// inside a function is rejected.
 func.func @global_inside_function() {

@@ -7,6 +7,8 @@
 /// Inline and external weights, and the weight read.
 // CHECK: tvc.global @wte : tensor<16x8xf32> = #tvc.external<"model.safetensors", "transformer.wte.weight">
 tvc.global @wte : tensor<16x8xf32> = #tvc.external<"model.safetensors", "transformer.wte.weight">
+// CHECK: tvc.global @wte.rows8 : tensor<8x8xf32> = #tvc.rows<@wte, 8>
+tvc.global @wte.rows8 : tensor<8x8xf32> = #tvc.rows<@wte, 8>
 // CHECK: tvc.global @ln_bias : tensor<8xf32> = dense<0.000000e+00> : tensor<8xf32>
 tvc.global @ln_bias : tensor<8xf32> = dense<0.0> : tensor<8xf32>
 // CHECK-LABEL: func.func @weight_read
