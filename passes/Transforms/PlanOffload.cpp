@@ -58,6 +58,23 @@ std::optional<int64_t> sequenceBound(func::FuncOp function) {
   return bound;
 }
 
+/// A function's own bound, else the model's: the largest sequence bound or
+/// KV-cache capacity of any function (a full-graph entry point that takes
+/// more tokens than the cache holds is outside what the plan assumes).
+std::optional<int64_t> sequenceBound(func::FuncOp function, ModuleOp module) {
+  if (std::optional<int64_t> own = sequenceBound(function))
+    return own;
+  std::optional<int64_t> bound;
+  for (auto other : module.getOps<func::FuncOp>()) {
+    if (std::optional<int64_t> theirs = sequenceBound(other))
+      bound = std::max(bound.value_or(0), *theirs);
+    if (auto capacity =
+            other->getAttrOfType<IntegerAttr>("tvc.kv_cache_capacity"))
+      bound = std::max(bound.value_or(0), capacity.getInt());
+  }
+  return bound;
+}
+
 uint64_t globalBytes(GlobalOp global) {
   auto type = cast<RankedTensorType>(global.getType());
   return static_cast<uint64_t>(type.getNumElements()) *
@@ -175,7 +192,7 @@ struct TvcPlanOffloadPass
         stepOf[op] = schedule.numSteps++;
       });
       std::vector<uint64_t> stepBytes(schedule.numSteps, 0);
-      std::optional<int64_t> bound = sequenceBound(function);
+      std::optional<int64_t> bound = sequenceBound(function, module);
       struct Range {
         std::optional<std::pair<unsigned, unsigned>> dense, gather;
         uint64_t touched = 0;

@@ -1,0 +1,200 @@
+#!/usr/bin/python3
+"""Decode speed and peak memory of GPT-2-124M under weight budgets.
+
+    bench/offload_decode.py [--build DIR] [--scratch DIR] [--budgets 100,50,25,10]
+        [--tokens N] [--prompt-tokens P] [--threads N] [--rounds R] [--warm]
+
+1. writes the model (bench/gpt2_model.sh, shared with the other GPT-2
+   benchmarks) and compiles it with tvc-compile: once without a plan (the
+   baseline a user would otherwise run: the weights file mapped whole and
+   paged in by the OS on first touch), and once per budget with
+   `--offload-budget=B%` (tvc-chunk-weights + tvc-plan-offload; the
+   executable streams what the plan does not keep resident);
+2. runs every executable on the same prompt, greedy, --rounds times
+   interleaved (baseline, 100 %, 50 %, ...), each with the weights file
+   dropped from the page cache first (posix_fadvise DONTNEED on the file:
+   a cold start; --warm skips that), and reads its own report
+   (--offload-stats: decode tokens/s, bytes read, stalls, peak resident
+   bytes of the executor, peak RSS from getrusage);
+3. checks that every run generated the same tokens, and prints a Markdown
+   table: budget, peak RSS, RSS above the budget (the fixed overhead: code,
+   runtime, KV cache, activation arena, paged rows), decode tokens/s
+   (median over rounds) and its ratio to the baseline, MiB read per token.
+
+Needs /usr/bin/python3 with torch the first time (to write the model).
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def log(message):
+    print("offload_decode.py: " + message, file=sys.stderr, flush=True)
+
+
+def drop_page_cache(path):
+    """Asks the kernel to drop the file's clean cached pages."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def run(command, **kwargs):
+    return subprocess.run(command, check=True, text=True,
+                          capture_output=True, **kwargs)
+
+
+def parse(stderr):
+    """The numbers of one run from the model main's report."""
+    result = {}
+    decode = re.search(r"decode: (\d+) tokens in ([0-9.]+) ms", stderr)
+    if not decode:
+        raise RuntimeError("no decode timing in:\n" + stderr)
+    result["tokens"] = int(decode.group(1))
+    result["decode_ms"] = float(decode.group(2))
+    rss = re.search(r"peak RSS ([0-9.]+) MiB", stderr)
+    result["rss_mib"] = float(rss.group(1)) if rss else float("nan")
+    read = re.search(r"read ([0-9.]+) MiB in (\d+) reads; (\d+) stalls "
+                     r"\(([0-9.]+) s\); peak resident ([0-9.]+) MiB of a "
+                     r"([0-9.]+) MiB budget; (\d+) budget violations", stderr)
+    if read:
+        result.update(read_mib=float(read.group(1)), reads=int(read.group(2)),
+                      stalls=int(read.group(3)),
+                      stall_s=float(read.group(4)),
+                      resident_mib=float(read.group(5)),
+                      budget_mib=float(read.group(6)),
+                      violations=int(read.group(7)))
+    pool = re.search(r"pool ([0-9.]+) MiB", stderr)
+    if pool:
+        result["pool_mib"] = float(pool.group(1))
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--build", default=os.environ.get(
+        "TVC_BUILD", os.path.join(ROOT, "build")))
+    parser.add_argument("--scratch", default=os.path.join(
+        os.environ.get("TMPDIR", "/tmp"), "tvc-bench-gpt2"))
+    parser.add_argument("--budgets", default="100,50,25,10",
+                        help="percentages of the weight bytes")
+    parser.add_argument("--tokens", type=int, default=32,
+                        help="new tokens per run (default 32)")
+    parser.add_argument("--prompt-tokens", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--warm", action="store_true",
+                        help="keep the weights file in the page cache")
+    args = parser.parse_args()
+
+    tools = {name: os.path.join(args.build, "bin", name)
+             for name in ("tvc-compile", "tvc-import")}
+    for name, path in tools.items():
+        if not os.access(path, os.X_OK):
+            log(f"missing {path} (build it, or pass --build DIR)")
+            return 1
+
+    # 1. The model and the executables.
+    subprocess.run(["bash", "-c",
+                    f'source "{HERE}/gpt2_model.sh" && gpt2_model '
+                    f'"{args.scratch}" 12 "{tools["tvc-import"]}"'],
+                   check=True)
+    model = os.path.join(args.scratch, "model.mlir")
+    out = os.path.join(args.scratch, "offload")
+    os.makedirs(out, exist_ok=True)
+    budgets = [b.strip() for b in args.budgets.split(",") if b.strip()]
+    variants = [("mmap (no plan)", None)] + [(f"{b} %", b) for b in budgets]
+    executables = {}
+    summaries = {}
+    for name, budget in variants:
+        exe = os.path.join(out, "plain" if budget is None else f"budget{budget}")
+        command = [tools["tvc-compile"], model, "-o", exe]
+        if budget is not None:
+            command.append(f"--offload-budget={budget}%")
+        stale = (not os.path.exists(exe) or
+                 os.path.getmtime(exe) < os.path.getmtime(model) or
+                 os.path.getmtime(exe) < os.path.getmtime(tools["tvc-compile"]))
+        if stale:
+            log("compiling " + name)
+            done = run(command)
+            summaries[name] = done.stderr.strip()
+        executables[name] = exe
+
+    # 2. Interleaved rounds.
+    prompt = ",".join(str(1 + (7 * i) % 50000)
+                      for i in range(args.prompt_tokens))
+    results = {name: [] for name, _ in variants}
+    tokens = {}
+    for round_index in range(args.rounds):
+        for name, budget in variants:
+            exe = executables[name]
+            if not args.warm:
+                drop_page_cache(exe + ".weights")
+            log(f"round {round_index + 1}/{args.rounds}: {name}")
+            done = run([exe, "--prompt-ids", prompt, "--max-new-tokens",
+                        str(args.tokens), "--threads", str(args.threads),
+                        "--offload-stats"])
+            results[name].append(parse(done.stderr))
+            tokens.setdefault(name, done.stdout.strip())
+    reference = tokens[variants[0][0]]
+    same = all(value == reference for value in tokens.values())
+
+    # 3. The table.
+    with open("/proc/cpuinfo") as cpuinfo:
+        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo
+                    if line.startswith("model name")), "?")
+    with open("/proc/loadavg") as loadavg:
+        load = " ".join(loadavg.read().split()[:3])
+    weights_mib = os.path.getsize(executables[variants[0][0]] + ".weights") \
+        / 2**20
+    print(f"machine: {os.cpu_count()} CPUs ({cpu}), load average {load}; "
+          f"{args.threads} threads; weights {weights_mib:.0f} MiB; prompt "
+          f"{args.prompt_tokens} tokens, {args.tokens} new; "
+          f"{'warm' if args.warm else 'cold'} weights file; "
+          f"{args.rounds} rounds")
+    print(f"generated tokens identical in every run: "
+          f"{'yes' if same else 'NO'}")
+    print()
+    print("| weights | budget MiB | peak RSS MiB | RSS - budget MiB | "
+          "decode tok/s | vs mmap | MiB read / token | stalls / token |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    base_rate = None
+    for name, budget in variants:
+        runs = results[name]
+        rate = statistics.median(r["tokens"] / (r["decode_ms"] / 1e3)
+                                 for r in runs)
+        rss = max(r["rss_mib"] for r in runs)
+        if base_rate is None:
+            base_rate = rate
+        if budget is None:
+            budget_mib, over = weights_mib, rss - weights_mib
+            per_token = stalls = "-"
+        else:
+            budget_mib = runs[0].get("budget_mib", float("nan"))
+            over = rss - budget_mib
+            calls = runs[0]["tokens"] + 1  # prefill + decode steps
+            per_token = f"{statistics.median(r['read_mib'] for r in runs) / calls:.0f}"
+            stalls = f"{statistics.median(r['stalls'] for r in runs) / calls:.1f}"
+        print(f"| {name} | {budget_mib:.0f} | {rss:.0f} | {over:.0f} | "
+              f"{rate:.2f} | {rate / base_rate:.2f}x | {per_token} | {stalls} |")
+    violations = sum(r.get("violations", 0) for runs in results.values()
+                     for r in runs)
+    print()
+    print(f"budget violations reported by the executor: {violations}")
+    for name, summary in summaries.items():
+        for line in summary.splitlines():
+            print(f"{name}: {line}")
+    return 0 if same and violations == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
