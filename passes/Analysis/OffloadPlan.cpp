@@ -238,7 +238,10 @@ mlir::tvc::offload::scheduleActions(llvm::ArrayRef<Item> items,
       while (cursor < future.size()) {
         unsigned item = future[cursor];
         if (loaded.contains(item)) {
-          // Still held from this call: the next call will read it again.
+          // A next-call item still held by this call: read it again after
+          // its eviction (reads stay in order).
+          if (cursor >= own.size())
+            return llvm::Error::success();
           ++cursor;
           continue;
         }

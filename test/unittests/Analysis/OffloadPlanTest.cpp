@@ -190,6 +190,53 @@ TEST(OffloadPlan, GatherOnlyTablesArePaged) {
   checkPlan(*plan, model.schedules);
 }
 
+TEST(OffloadPlan, DumpAndJsonSayWhatWasPlanned) {
+  Model model = layeredModel(3, 2, 10 * kPage, 20 * kPage);
+  Options options;
+  options.planner = PlannerKind::Reference;
+  options.budget = 60 * kPage;
+  auto plan = planOffload(model.items, model.schedules, options);
+  ASSERT_TRUE(static_cast<bool>(plan)) << llvm::toString(plan.takeError());
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  plan->dump(os, model.schedules);
+  EXPECT_NE(text.find("offload plan: reference planner, budget 0.23 MiB"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  resident: 1 items, 0.08 MiB\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  streamed: 6 items, 0.23 MiB\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  streamed l2.1 40960 layer 2\n"), std::string::npos)
+      << text;
+  llvm::json::Value json = plan->toJSON(model.schedules);
+  const llvm::json::Object *object = json.getAsObject();
+  ASSERT_TRUE(object);
+  EXPECT_EQ(object->getInteger("budget_bytes"), int64_t(60 * kPage));
+  EXPECT_EQ(object->getString("planner"), llvm::StringRef("reference"));
+  const llvm::json::Array *entries = object->getArray("entries");
+  ASSERT_TRUE(entries && entries->size() == 1);
+  const llvm::json::Array *actions =
+      (*entries)[0].getAsObject()->getArray("actions");
+  ASSERT_TRUE(actions && !actions->empty());
+  EXPECT_EQ((*actions)[0].getAsString(),
+            llvm::StringRef("0 before prefetch l0.0"));
+}
+
+TEST(OffloadPlan, SizesParse) {
+  std::string error;
+  EXPECT_EQ(parseByteSize("512MiB", std::nullopt, error), 512u << 20);
+  EXPECT_EQ(parseByteSize(" 1.5GB ", std::nullopt, error), 1500000000u);
+  EXPECT_EQ(parseByteSize("25%", 1000u, error), 250u);
+  EXPECT_EQ(parseByteSize("4096", std::nullopt, error), 4096u);
+  EXPECT_FALSE(parseByteSize("25%", std::nullopt, error));
+  EXPECT_FALSE(parseByteSize("101%", 1000u, error));
+  EXPECT_FALSE(parseByteSize("-3", std::nullopt, error));
+  EXPECT_FALSE(parseByteSize("lots", std::nullopt, error));
+  EXPECT_NE(error.find("cannot read 'lots'"), std::string::npos) << error;
+  EXPECT_FALSE(parseByteSize("", std::nullopt, error));
+}
+
 TEST(OffloadPlan, InvalidSchedulesAreRejected) {
   Model model = layeredModel(1, 1, kPage, kPage);
   Options options;
