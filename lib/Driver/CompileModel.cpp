@@ -237,6 +237,10 @@ mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
     plan.budget = options.offloadBudget;
     plan.planner = options.offloadPlanner;
     plan.report = options.offloadReport;
+    if (options.offloadReadBandwidth > 0)
+      plan.readBandwidth = options.offloadReadBandwidth;
+    if (options.offloadReadOverhead >= 0)
+      plan.readOverhead = options.offloadReadOverhead;
     pm.addPass(createTvcPlanOffload(plan));
     if (failed(pm.run(*module)))
       return errors.error("cannot plan the offload");

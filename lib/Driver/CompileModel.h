@@ -44,6 +44,10 @@ struct CpuCompileOptions {
   /// With a budget: the largest matrix read whole (tvc-chunk-weights'
   /// max-bytes); empty: a quarter of the budget; "0": never split.
   std::string offloadChunk;
+  /// The planner's read model (tvc-plan-offload read-bandwidth and
+  /// read-overhead); 0: its defaults.
+  double offloadReadBandwidth = 0;
+  double offloadReadOverhead = -1;
 };
 
 struct CpuArtifact {

@@ -92,6 +92,16 @@ static cl::opt<std::string> offloadChunk(
              "row chunks (tvc-chunk-weights; default a quarter of the "
              "budget, 0 never)"),
     cl::value_desc("bytes"), cl::cat(category));
+static cl::opt<double> offloadReadBandwidth(
+    "offload-read-bandwidth",
+    cl::desc("Bytes per second the executor reads from the weights file, "
+             "for the planner's predictions (default 2e9; measure with the "
+             "executable's --offload-calibrate)"),
+    cl::init(0), cl::cat(category));
+static cl::opt<double> offloadReadOverhead(
+    "offload-read-overhead",
+    cl::desc("Seconds each read costs besides its bytes (default 5e-5)"),
+    cl::init(-1), cl::cat(category));
 static cl::opt<std::string> offloadReport(
     "offload-report", cl::desc("Write the offload plan as JSON to this file"),
     cl::value_desc("file"), cl::cat(category));
@@ -170,11 +180,19 @@ int main(int argc, char **argv) {
   options.offloadPlanner = offloadPlanner;
   options.offloadReport = offloadReport;
   options.offloadChunk = offloadChunk;
+  options.offloadReadBandwidth = offloadReadBandwidth;
+  options.offloadReadOverhead = offloadReadOverhead;
   if (offloadBudget.empty() &&
       (offloadPlanner.getNumOccurrences() || !offloadReport.empty() ||
-       !offloadChunk.empty()))
-    return fail("--offload-planner, --offload-chunk and --offload-report need "
+       !offloadChunk.empty() || offloadReadBandwidth.getNumOccurrences() ||
+       offloadReadOverhead.getNumOccurrences()))
+    return fail("--offload-planner, --offload-chunk, --offload-read-bandwidth, "
+                "--offload-read-overhead and --offload-report need "
                 "--offload-budget");
+  if (offloadReadBandwidth.getNumOccurrences() && !(offloadReadBandwidth > 0))
+    return fail("--offload-read-bandwidth must be positive");
+  if (offloadReadOverhead.getNumOccurrences() && !(offloadReadOverhead >= 0))
+    return fail("--offload-read-overhead must not be negative");
   llvm::Expected<CpuArtifact> artifact =
       compileForCpu(std::move(module), options);
   if (!artifact)
