@@ -46,7 +46,8 @@ typedef struct tvc_offload_item_t {
 /* Zero-initialisable; zero means the default. */
 typedef struct tvc_offload_options_t {
   /* The plan's memory for weights. 0: no budget (no check of the machine's
-     available memory, no violations counted). */
+     available memory, no violations counted, a page pool for all streamed
+     items). */
   uint64_t budget_bytes;
   /* Nonzero: after reading an item, drop its file range from the page cache
      (posix_fadvise DONTNEED), so the read bytes are not held twice. */
@@ -63,15 +64,22 @@ typedef struct tvc_offload_stats_t {
   uint64_t peak_resident_bytes; /* the most resident_bytes reached */
   uint64_t budget_violations;   /* prefetches that went over the budget */
   uint64_t io_errors;           /* failed reads (tvc_offload_last_error) */
+  uint64_t pool_bytes; /* the streamed items' page pool, reserved at open */
+  uint64_t pool_fallbacks; /* streamed reads the pool had no room for (read
+                              into fresh pages instead: slower) */
 } tvc_offload_stats_t;
 
 /* Opens the executor on the weights file `weights_path` holding a blob of
    `blob_bytes`, with `num_items` items (non-overlapping, page-aligned,
    inside the blob). Maps the file privately and writably, reads the
-   RESIDENT items into anonymous memory and starts the I/O thread;
+   RESIDENT items into anonymous memory, reserves the STREAMED items' page
+   pool (what the budget leaves after the resident items, at least the
+   largest streamed item, at most all of them; faulted in here, reused by
+   every read) and starts the I/O thread;
    `*out_blob` receives the blob to pass to the entry points (valid until
    tvc_offload_close). `options` may be NULL (defaults). Fails with
-   TVC_INVALID_ARGUMENT on a bad file or item list, TVC_OUT_OF_MEMORY when
+   TVC_INVALID_ARGUMENT on a bad file or item list or a budget below the
+   resident items plus the largest streamed one, TVC_OUT_OF_MEMORY when
    the budget exceeds the machine's available memory, TVC_NOT_FOUND when the
    file cannot be opened, TVC_UNAVAILABLE when the page size is not 4096 or
    an executor is already open; tvc_offload_last_error says why. */

@@ -2,13 +2,21 @@
 //
 // The executor of runtime/api/tvc_offload.h. The weights file is mapped
 // once, privately and writably, so every byte of the blob is file-backed
-// (demand paged) unless read explicitly. Reading an item fills fresh
-// anonymous pages and moves them over the item's range (mremap), so the
-// range holds correct bytes at every moment, before, during and after a
-// read, and also when a read fails. Evicting a streamed item maps its file
-// range over it again, which frees the anonymous pages. One I/O thread
-// serves prefetches from a ring preallocated at open (an item is in it at
-// most once), so the calls compiled code makes allocate nothing.
+// (demand paged) unless read explicitly. Resident items are read at open
+// into fresh anonymous pages moved over their range (mremap). Streamed
+// items are read into a page pool reserved (and faulted in) once at open:
+// a read takes page runs from the pool, preads into them and moves them
+// over the item's range; evicting moves them back to the pool and maps the
+// file over the range again. So no page is faulted or freed per read, and
+// the range holds correct bytes at every moment, before, during and after a
+// read, and also when a read fails. The pool is made of transparent huge
+// pages, and an item of 2 MiB or more takes pool pages at its range's
+// offset within a huge page, so mremap moves whole huge pages. When the
+// pool has no room (the plan is exceeded) a read falls back to fresh
+// anonymous pages, freed by its evict.
+// One I/O thread serves prefetches from a ring preallocated at open (an item
+// is in it at most once), so the calls compiled code makes allocate
+// nothing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,6 +48,23 @@ uint64_t roundUpToPage(uint64_t bytes) {
   return (bytes + kPage - 1) & ~(kPage - 1);
 }
 
+/// Pages of a transparent huge page (2 MiB).
+constexpr uint64_t kHugePages = 512;
+constexpr uint64_t kHugeBytes = kHugePages * kPage;
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/// Pool page runs an item's read may take (more: the fallback path).
+constexpr int kMaxRuns = 16;
+
+/// Pages [start, start + pages) of the pool.
+struct Run {
+  uint64_t start = 0;
+  uint64_t pages = 0;
+};
+
 enum class State : uint8_t {
   FileBacked, // the file mapping's pages (never read explicitly, or evicted)
   Queued,     // waiting in the ring for the I/O thread
@@ -54,6 +79,10 @@ struct Item {
   int32_t placement = TVC_OFFLOAD_RESIDENT;
   State state = State::FileBacked;
   bool inRing = false; // a Queued item evicted before its read stays there
+  /// The pool runs holding its pages, in range order (Reading or Resident
+  /// from the pool); 0 when file-backed or read by the fallback path.
+  int runCount = 0;
+  Run runs[kMaxRuns];
 };
 
 struct Executor {
@@ -72,6 +101,13 @@ struct Executor {
   bool stop = false;
   tvc_offload_stats_t stats{};
   std::thread io;
+
+  /// The page pool of streamed items (one anonymous mapping); its free runs
+  /// sorted by start, coalesced, with capacity for the most there can be.
+  char *pool = nullptr;
+  uint64_t poolBytes = 0;
+  std::vector<Run> freeRuns;
+  uint64_t freePages = 0;
 };
 
 std::atomic<Executor *> openExecutor{nullptr};
@@ -137,11 +173,221 @@ bool loadItem(Executor &executor, const Item &item, std::string &error) {
   return true;
 }
 
+/// Moves the pages of [from, from + bytes) to [to, to + bytes). mremap
+/// moves within one mapping (VMA) only: a range the kernel keeps as several
+/// is moved in parts.
+bool movePages(char *from, char *to, uint64_t bytes) {
+  if (mremap(from, bytes, bytes, MREMAP_MAYMOVE | MREMAP_FIXED, to) !=
+      MAP_FAILED)
+    return true;
+  if (errno != EFAULT || bytes <= kPage)
+    return false;
+  uint64_t half = bytes / kPage / 2 * kPage;
+  return movePages(from, to, half) &&
+         movePages(from + half, to + half, bytes - half);
+}
+
+/// Reserves pool pages moved away: nothing else may be mapped there before
+/// they come back.
+bool reservePoolHole(char *at, uint64_t bytes) {
+  return mmap(at, bytes, PROT_NONE,
+              MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+              0) != MAP_FAILED;
+}
+
+/// Fresh (faulted-in) pages for pool pages lost on an error path.
+void repopulatePool(char *at, uint64_t bytes) {
+  mmap(at, bytes, PROT_READ | PROT_WRITE,
+       MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+}
+
+/// Takes `item.span` of pool pages for `item` (first fit; several runs when
+/// no single free run is long enough). False, taking nothing, when the pool
+/// has no room. The mutex is held.
+bool allocateRuns(Executor &executor, Item &item) {
+  uint64_t need = item.span / kPage;
+  std::vector<Run> &free = executor.freeRuns;
+  if (need == 0 || need > executor.freePages)
+    return false;
+  // An item of a huge page or more: pool pages at the same offset within a
+  // huge page as its range, so mremap moves whole huge pages (a page table
+  // entry per 2 MiB; 4 KiB pages moved cost a fault each on first touch).
+  if (need >= kHugePages) {
+    uint64_t phase = reinterpret_cast<uintptr_t>(executor.blob + item.offset) /
+                     kPage % kHugePages;
+    for (size_t at = 0; at < free.size(); ++at) {
+      Run run = free[at];
+      uint64_t start =
+          run.start +
+          (phase + kHugePages - run.start % kHugePages) % kHugePages;
+      if (start + need > run.start + run.pages)
+        continue;
+      item.runs[0] = {start, need};
+      item.runCount = 1;
+      executor.freePages -= need;
+      Run after = {start + need, run.start + run.pages - start - need};
+      if (start > run.start) {
+        free[at].pages = start - run.start;
+        if (after.pages) // within the capacity reserved at open
+          free.insert(free.begin() + static_cast<ptrdiff_t>(at) + 1, after);
+      } else if (after.pages) {
+        free[at] = after;
+      } else {
+        free.erase(free.begin() + static_cast<ptrdiff_t>(at));
+      }
+      return true;
+    }
+  }
+  for (size_t at = 0; at < free.size(); ++at) {
+    if (free[at].pages < need)
+      continue;
+    item.runs[0] = {free[at].start, need};
+    item.runCount = 1;
+    free[at].start += need;
+    free[at].pages -= need;
+    if (free[at].pages == 0)
+      free.erase(free.begin() + static_cast<ptrdiff_t>(at));
+    executor.freePages -= need;
+    return true;
+  }
+  // Fragmented: the first runs, in pool order, the last one split.
+  uint64_t covered = 0;
+  size_t taken = 0;
+  while (covered < need) {
+    if (taken == static_cast<size_t>(kMaxRuns))
+      return false;
+    covered += free[taken++].pages;
+  }
+  uint64_t left = need;
+  for (size_t at = 0; at < taken; ++at) {
+    uint64_t pages = std::min(left, free[at].pages);
+    item.runs[at] = {free[at].start, pages};
+    left -= pages;
+  }
+  item.runCount = static_cast<int>(taken);
+  Run &last = free[taken - 1];
+  uint64_t lastTaken = item.runs[taken - 1].pages;
+  last.start += lastTaken;
+  last.pages -= lastTaken;
+  free.erase(free.begin(), free.begin() + static_cast<ptrdiff_t>(
+                                              last.pages ? taken - 1 : taken));
+  executor.freePages -= need;
+  return true;
+}
+
+/// Gives `item`'s pool runs back (coalescing with their neighbours); the
+/// pages must be in the pool again. The mutex is held.
+void freeRuns(Executor &executor, Item &item) {
+  std::vector<Run> &free = executor.freeRuns;
+  for (int index = 0; index < item.runCount; ++index) {
+    Run run = item.runs[index];
+    auto next = std::lower_bound(
+        free.begin(), free.end(), run,
+        [](const Run &lhs, const Run &rhs) { return lhs.start < rhs.start; });
+    bool joinsPrevious =
+        next != free.begin() &&
+        std::prev(next)->start + std::prev(next)->pages == run.start;
+    bool joinsNext = next != free.end() && run.start + run.pages == next->start;
+    if (joinsPrevious && joinsNext) {
+      std::prev(next)->pages += run.pages + next->pages;
+      free.erase(next);
+    } else if (joinsPrevious) {
+      std::prev(next)->pages += run.pages;
+    } else if (joinsNext) {
+      next->start = run.start;
+      next->pages += run.pages;
+    } else {
+      free.insert(next, run); // within the capacity reserved at open
+    }
+    executor.freePages += run.pages;
+  }
+  item.runCount = 0;
+}
+
+/// Reads `item` into its pool runs and moves them over its range, in
+/// order. On failure the range is file-backed again and the runs' pages
+/// are back in the pool.
+bool loadItemFromPool(Executor &executor, const Item &item,
+                      std::string &error) {
+  uint64_t fileOffset = kHeaderBytes + item.offset;
+  uint64_t at = 0;
+  for (int index = 0; index < item.runCount; ++index) {
+    char *pages = executor.pool + item.runs[index].start * kPage;
+    uint64_t bytes = item.runs[index].pages * kPage;
+    uint64_t read =
+        at < item.readBytes ? std::min(bytes, item.readBytes - at) : 0;
+    if (read && !readFully(executor.fd, pages, read, fileOffset + at, error))
+      return false;
+    // Past the end of the file: zeros, as the file mapping reads there.
+    if (read < bytes)
+      std::memset(pages + read, 0, bytes - read);
+    at += bytes;
+  }
+  char *target = executor.blob + item.offset;
+  at = 0;
+  for (int index = 0; index < item.runCount; ++index) {
+    char *pages = executor.pool + item.runs[index].start * kPage;
+    uint64_t bytes = item.runs[index].pages * kPage;
+    if (!movePages(pages, target + at, bytes) ||
+        !reservePoolHole(pages, bytes)) {
+      error =
+          std::string("cannot move the read pages: ") + std::strerror(errno);
+      // Back to the file; the pool gets fresh pages for what it lent.
+      mmap(target, item.span, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE,
+           executor.fd, static_cast<off_t>(fileOffset));
+      for (int lent = 0; lent <= index; ++lent)
+        repopulatePool(executor.pool + item.runs[lent].start * kPage,
+                       item.runs[lent].pages * kPage);
+      return false;
+    }
+    at += bytes;
+  }
+  if (executor.options.drop_page_cache)
+    posix_fadvise(executor.fd, static_cast<off_t>(fileOffset),
+                  static_cast<off_t>(item.readBytes), POSIX_FADV_DONTNEED);
+  return true;
+}
+
 /// Maps the item's file range over it again (its anonymous pages are freed).
 bool restoreFileMapping(Executor &executor, const Item &item) {
   return mmap(executor.blob + item.offset, item.span, PROT_READ | PROT_WRITE,
               MAP_FIXED | MAP_PRIVATE, executor.fd,
               static_cast<off_t>(kHeaderBytes + item.offset)) != MAP_FAILED;
+}
+
+/// Moves a pool-read item's pages back to its runs and maps the file over
+/// its range again. False, with the pages over the range again (or, failing
+/// that, the file mapped there), when the file cannot be mapped.
+bool returnToPool(Executor &executor, const Item &item) {
+  char *target = executor.blob + item.offset;
+  uint32_t moved = 0; // a bit per run
+  uint64_t at = 0;
+  for (int index = 0; index < item.runCount; ++index) {
+    char *pages = executor.pool + item.runs[index].start * kPage;
+    uint64_t bytes = item.runs[index].pages * kPage;
+    if (movePages(target + at, pages, bytes))
+      moved |= 1u << index;
+    at += bytes;
+  }
+  if (restoreFileMapping(executor, item)) {
+    // The file mapping freed the pages that did not move: fresh ones.
+    for (int index = 0; index < item.runCount; ++index)
+      if (!(moved & (1u << index)))
+        repopulatePool(executor.pool + item.runs[index].start * kPage,
+                       item.runs[index].pages * kPage);
+    return true;
+  }
+  int error = errno;
+  at = 0;
+  for (int index = 0; index < item.runCount; ++index) {
+    char *pages = executor.pool + item.runs[index].start * kPage;
+    uint64_t bytes = item.runs[index].pages * kPage;
+    if ((moved & (1u << index)) && movePages(pages, target + at, bytes))
+      reservePoolHole(pages, bytes);
+    at += bytes;
+  }
+  errno = error;
+  return false;
 }
 
 /// Counts `item`'s pages as resident (from the issue of its read).
@@ -160,10 +406,16 @@ void addResident(Executor &executor, const Item &item) {
 void readItem(Executor &executor, int64_t index,
               std::unique_lock<std::mutex> &lock) {
   Item &item = executor.items[index];
+  bool pooled = allocateRuns(executor, item);
+  if (!pooled)
+    ++executor.stats.pool_fallbacks;
   lock.unlock();
   std::string error;
-  bool ok = loadItem(executor, item, error);
+  bool ok = pooled ? loadItemFromPool(executor, item, error)
+                   : loadItem(executor, item, error);
   lock.lock();
+  if (!ok && pooled)
+    freeRuns(executor, item);
   if (ok) {
     item.state = State::Resident;
     executor.stats.bytes_read += item.readBytes;
@@ -268,6 +520,25 @@ bool checkItems(Executor &executor, uint64_t blobBytes,
   return true;
 }
 
+/// `bytes` of address space (PROT_NONE, to be mapped over) starting `skew`
+/// bytes before a huge page boundary, or null.
+char *reserveAligned(uint64_t bytes, uint64_t skew) {
+  uint64_t length = roundUpToPage(bytes) + kHugeBytes;
+  void *raw = mmap(nullptr, length, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED)
+    return nullptr;
+  uintptr_t start = reinterpret_cast<uintptr_t>(raw);
+  uintptr_t aligned =
+      ((start + skew + kHugeBytes - 1) & ~(kHugeBytes - 1)) - skew;
+  uintptr_t end = aligned + roundUpToPage(bytes);
+  if (aligned > start)
+    munmap(raw, aligned - start);
+  if (start + length > end)
+    munmap(reinterpret_cast<void *>(end), start + length - end);
+  return reinterpret_cast<char *>(aligned);
+}
+
 /// Opens and maps the file, checks the plan and reads the resident items.
 tvc_status_t openExecutorOn(Executor &executor, const char *path,
                             uint64_t blobBytes, const tvc_offload_item_t *items,
@@ -284,6 +555,32 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
               " available";
       return TVC_OUT_OF_MEMORY;
     }
+  }
+  // The pool of streamed items: what the budget leaves after the resident
+  // items, at least the largest streamed item, at most all of them.
+  uint64_t residentSpans = 0, streamedSpans = 0, largestStreamed = 0;
+  for (const Item &item : executor.items) {
+    if (item.placement == TVC_OFFLOAD_RESIDENT)
+      residentSpans += item.span;
+    if (item.placement == TVC_OFFLOAD_STREAMED) {
+      streamedSpans += item.span;
+      largestStreamed = std::max(largestStreamed, item.span);
+    }
+  }
+  uint64_t poolBytes = streamedSpans;
+  if (budget && streamedSpans) {
+    if (budget < residentSpans + largestStreamed) {
+      error = "the offload budget of " + std::to_string(budget) +
+              " bytes is below the " +
+              std::to_string(residentSpans + largestStreamed) +
+              " bytes the plan needs (resident items " +
+              std::to_string(residentSpans) +
+              " bytes + the largest streamed item " +
+              std::to_string(largestStreamed) + " bytes)";
+      return TVC_INVALID_ARGUMENT;
+    }
+    poolBytes =
+        std::min((budget - residentSpans) & ~(kPage - 1), streamedSpans);
   }
   executor.fd = open(path, O_RDONLY | O_CLOEXEC);
   if (executor.fd < 0) {
@@ -316,10 +613,16 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
             " (a weights file of another model?)";
     return TVC_INVALID_ARGUMENT;
   }
-  void *mapped =
-      mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, executor.fd, 0);
+  // The blob starts on a huge page boundary: items the compiler places on
+  // one move as whole huge pages from the pool.
+  char *reserved = reserveAligned(size, kHeaderBytes);
+  void *mapped = reserved ? mmap(reserved, size, PROT_READ | PROT_WRITE,
+                                 MAP_FIXED | MAP_PRIVATE, executor.fd, 0)
+                          : MAP_FAILED;
   if (mapped == MAP_FAILED) {
     error = "cannot map " + name + ": " + std::strerror(errno);
+    if (reserved)
+      munmap(reserved, size);
     return TVC_OUT_OF_MEMORY;
   }
   executor.base = static_cast<char *>(mapped);
@@ -340,6 +643,31 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
     executor.stats.bytes_read += item.readBytes;
     ++executor.stats.reads;
   }
+  if (poolBytes) {
+    // Huge-page aligned, transparent huge pages asked for, and faulted in
+    // once, here: reads reuse these pages.
+    char *pool = reserveAligned(poolBytes, 0);
+    if (!pool ||
+        mmap(pool, poolBytes, PROT_READ | PROT_WRITE,
+             MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
+      error = "cannot allocate the offload page pool of " + mib(poolBytes) +
+              ": " + std::strerror(errno);
+      if (pool)
+        munmap(pool, poolBytes);
+      return TVC_OUT_OF_MEMORY;
+    }
+    executor.pool = pool;
+    executor.poolBytes = poolBytes;
+    madvise(pool, poolBytes, MADV_HUGEPAGE);
+    if (madvise(pool, poolBytes, MADV_POPULATE_WRITE) != 0)
+      for (uint64_t at = 0; at < poolBytes; at += kPage)
+        pool[at] = 0; // kernels before 5.14
+    // Free runs are separated by taken ones: at most kMaxRuns per item.
+    executor.freeRuns.reserve(executor.items.size() * kMaxRuns + 1);
+    executor.freeRuns.push_back({0, poolBytes / kPage});
+    executor.freePages = poolBytes / kPage;
+    executor.stats.pool_bytes = poolBytes;
+  }
   executor.ring.assign(std::max<size_t>(executor.items.size(), 1), -1);
   return TVC_OK;
 }
@@ -355,6 +683,8 @@ void destroy(Executor *executor) {
   }
   if (executor->base)
     munmap(executor->base, executor->mappedBytes);
+  if (executor->pool)
+    munmap(executor->pool, executor->poolBytes);
   if (executor->fd >= 0)
     close(executor->fd);
   delete executor;
@@ -497,7 +827,18 @@ void tvc_offload_evict(void *, void *, int64_t, int64_t, int64_t,
   executor->done.wait(lock, [&] { return item->state != State::Reading; });
   if (item->state == State::FileBacked)
     return;
-  if (item->state == State::Resident && !restoreFileMapping(*executor, *item)) {
+  if (item->state == State::Resident && item->runCount > 0) {
+    if (!returnToPool(*executor, *item)) {
+      // The pages are back over the range with the right bytes.
+      int error = errno;
+      ++executor->stats.io_errors;
+      setErrorOnce("cannot map offload item " + std::to_string(index) +
+                   " back to the weights file: " + std::strerror(error));
+      return;
+    }
+    freeRuns(*executor, *item);
+  } else if (item->state == State::Resident &&
+             !restoreFileMapping(*executor, *item)) {
     // The anonymous pages still hold the right bytes; keep counting them.
     int error = errno;
     ++executor->stats.io_errors;

@@ -108,11 +108,12 @@ void printOffloadStats(bool offloading, uint64_t budget) {
                "offload: read %.1f MiB in %" PRIu64 " reads; %" PRIu64
                " stalls (%.3f s); peak resident %.1f MiB of a %.1f MiB "
                "budget; %" PRIu64 " budget violations; %" PRIu64
-               " read errors; peak RSS %.1f MiB\n",
+               " read errors; page pool %.1f MiB, %" PRIu64
+               " pool fallbacks; peak RSS %.1f MiB\n",
                toMiB(stats.bytes_read), stats.reads, stats.stalls,
                stats.stall_seconds, toMiB(stats.peak_resident_bytes),
                toMiB(budget), stats.budget_violations, stats.io_errors,
-               peakRssMiB);
+               toMiB(stats.pool_bytes), stats.pool_fallbacks, peakRssMiB);
 }
 
 /// Parses the comma-separated token ids of --prompt-ids.

@@ -5,7 +5,8 @@
 // prefetched, evicted, never prefetched), the resident-bytes accounting and
 // budget violations, a failed read that does not hang, bad files and plans,
 // the no-op calls without an executor, a random sequence of calls against
-// a model of the state, and the memory an eviction gives back.
+// a model of the state, and the page pool of streamed items (reused without
+// growing memory, fragmented, too small for the plan).
 //
 //===----------------------------------------------------------------------===//
 
@@ -347,6 +348,9 @@ TEST(OffloadExecutor, RandomSequence) {
   expectAllCorrect(open.blob);
   EXPECT_EQ(stats().io_errors, 0u);
   EXPECT_EQ(stats().budget_violations, 0u);
+  // The budget covers all streamed items: every read came from the pool.
+  EXPECT_EQ(stats().pool_bytes, span(5000) + span(2 * 4096 + 7) + span(1));
+  EXPECT_EQ(stats().pool_fallbacks, 0u);
 }
 
 /// This process's resident bytes (/proc/self/statm).
@@ -361,29 +365,218 @@ uint64_t residentBytes() {
   return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
-/// Evicting a streamed 8 MiB item gives its memory back.
-TEST(OffloadExecutor, EvictFreesMemory) {
+/// Evicting a streamed 8 MiB item gives its pages back to the pool (no
+/// page is freed or faulted per read) and its range to the file; a paged
+/// item's touched pages are dropped.
+TEST(OffloadExecutor, EvictReturnsPagesToPool) {
   constexpr uint64_t kBig = 8 << 20;
   WeightsFile file(kBig + kPage);
   std::vector<tvc_offload_item_t> items = {{0, kBig, TVC_OFFLOAD_STREAMED},
                                            {kBig, 10, TVC_OFFLOAD_PAGED}};
   Open open(file, items, {}, kBig + kPage);
   ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
-  prefetchItem(open.blob, 0);
-  waitItem(open.blob, 0);
-  ASSERT_EQ(firstWrongByte(open.blob, 0, kBig), -1);
-  uint64_t before = residentBytes();
-  evictItem(open.blob, 0);
-  uint64_t after = residentBytes();
-  ASSERT_GT(before, 0u);
-  EXPECT_GE(before, after + kBig / 2)
-      << "resident " << before << " bytes before the evict, " << after
-      << " after";
-  // The paged item's touched page goes too, and reads back correctly.
+  // No budget: a pool for all streamed items, faulted in at open.
+  EXPECT_EQ(stats().pool_bytes, kBig);
+  uint64_t opened = residentBytes();
+  ASSERT_GT(opened, kBig);
+  for (int round = 0; round < 3; ++round) {
+    prefetchItem(open.blob, 0);
+    waitItem(open.blob, 0);
+    ASSERT_EQ(firstWrongByte(open.blob, 0, kBig), -1);
+    evictItem(open.blob, 0);
+    EXPECT_LE(residentBytes(), opened + kBig / 8) << "round " << round;
+  }
+  // The range reads the file again (touching its pages).
+  EXPECT_EQ(firstWrongByte(open.blob, 0, kBig), -1);
   EXPECT_EQ(firstWrongByte(open.blob, kBig, 10), -1);
   evictItem(open.blob, 1);
   EXPECT_EQ(firstWrongByte(open.blob, kBig, 10), -1);
-  EXPECT_EQ(firstWrongByte(open.blob, 0, kBig), -1);
+  EXPECT_EQ(stats().pool_fallbacks, 0u);
+}
+
+/// Items of several sizes whose total is 4x the pool, streamed many times
+/// (one ahead, as compiled code does): always correct, all from the pool,
+/// and the process's memory does not grow past resident + pool.
+TEST(OffloadExecutor, PoolReuse) {
+  // Item i: i % 4 + 1 pages of 64 KiB units, odd tails; item 0 resident.
+  constexpr uint64_t kUnit = 64 << 10;
+  std::vector<tvc_offload_item_t> items;
+  uint64_t offset = 0, largest = 0, total = 0;
+  for (int index = 0; index < 17; ++index) {
+    uint64_t bytes = (index % 4 + 1) * kUnit - 100 * index;
+    items.push_back(
+        {offset, bytes, index ? TVC_OFFLOAD_STREAMED : TVC_OFFLOAD_RESIDENT});
+    if (index) {
+      largest = std::max(largest, span(bytes));
+      total += span(bytes);
+    }
+    offset += span(bytes);
+  }
+  uint64_t blobBytes = offset;
+  WeightsFile file(blobBytes);
+  tvc_offload_options_t options{};
+  uint64_t pool = total / 4 / kPage * kPage;
+  ASSERT_GE(pool, 2 * largest);
+  options.budget_bytes = span(items[0].bytes) + pool;
+  Open open(file, items, options, blobBytes);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  EXPECT_EQ(stats().pool_bytes, pool);
+  uint64_t opened = residentBytes();
+  for (int round = 0; round < 20; ++round) {
+    for (int64_t index = 1; index < 17; ++index) {
+      if (index == 1)
+        prefetchItem(open.blob, index);
+      if (index + 1 < 17)
+        prefetchItem(open.blob, index + 1);
+      waitItem(open.blob, index);
+      ASSERT_EQ(
+          firstWrongByte(open.blob, items[index].offset, items[index].bytes),
+          -1)
+          << "round " << round << ", item " << index;
+      evictItem(open.blob, index);
+    }
+  }
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.pool_fallbacks, 0u);
+  EXPECT_EQ(now.budget_violations, 0u);
+  EXPECT_EQ(now.io_errors, 0u);
+  EXPECT_EQ(now.reads, 1u + 20u * 16u);
+  EXPECT_EQ(now.resident_bytes, span(items[0].bytes));
+  // The pages read were the pool's; nothing new stays resident.
+  EXPECT_LE(residentBytes(), opened + (1 << 20))
+      << "resident " << opened << " bytes after open";
+  for (const tvc_offload_item_t &item : items)
+    EXPECT_EQ(firstWrongByte(open.blob, item.offset, item.bytes), -1);
+}
+
+/// Items of more than a huge page (2 MiB) at offsets off the huge page
+/// boundaries take pool pages at the same offset within a huge page; read
+/// one ahead many times they stay correct, all from the pool.
+TEST(OffloadExecutor, HugePageItems) {
+  constexpr uint64_t kMiB = 1 << 20;
+  std::vector<tvc_offload_item_t> items = {
+      {0, 5 * kPage, TVC_OFFLOAD_RESIDENT},
+      {5 * kPage, 5 * kMiB / 2, TVC_OFFLOAD_STREAMED},
+      {5 * kPage + 5 * kMiB / 2, 3 * kMiB + 5, TVC_OFFLOAD_STREAMED},
+      {6 * kPage + 11 * kMiB / 2, 4 * kMiB, TVC_OFFLOAD_STREAMED},
+      {6 * kPage + 19 * kMiB / 2, kMiB, TVC_OFFLOAD_STREAMED},
+  };
+  uint64_t blobBytes = 6 * kPage + 21 * kMiB / 2;
+  WeightsFile file(blobBytes);
+  tvc_offload_options_t options{};
+  options.budget_bytes = 5 * kPage + 8 * kMiB;
+  Open open(file, items, options, blobBytes);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  EXPECT_EQ(stats().pool_bytes, 8 * kMiB);
+  for (int round = 0; round < 5; ++round) {
+    for (int64_t index = 1; index < 5; ++index) {
+      if (index == 1)
+        prefetchItem(open.blob, index);
+      if (index + 1 < 5)
+        prefetchItem(open.blob, index + 1);
+      waitItem(open.blob, index);
+      ASSERT_EQ(
+          firstWrongByte(open.blob, items[index].offset, items[index].bytes),
+          -1)
+          << "round " << round << ", item " << index;
+      evictItem(open.blob, index);
+    }
+  }
+  for (const tvc_offload_item_t &item : items)
+    EXPECT_EQ(firstWrongByte(open.blob, item.offset, item.bytes), -1);
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.pool_fallbacks, 0u);
+  EXPECT_EQ(now.budget_violations, 0u);
+  EXPECT_EQ(now.io_errors, 0u);
+}
+
+/// A read whose pages come from two free runs of the pool (and evicts that
+/// coalesce them again) stays correct.
+TEST(OffloadExecutor, FragmentedPool) {
+  // A: 1 page, B: 2, C: 1, D: 2 (needs A's and C's runs), E: 4 (all).
+  std::vector<tvc_offload_item_t> items = {
+      {0, 4096, TVC_OFFLOAD_STREAMED},             // A
+      {4096, 2 * 4096, TVC_OFFLOAD_STREAMED},      // B
+      {12288, 4000, TVC_OFFLOAD_STREAMED},         // C
+      {16384, 2 * 4096 - 5, TVC_OFFLOAD_STREAMED}, // D
+      {24576, 3 * 4096 + 1, TVC_OFFLOAD_STREAMED}, // E
+  };
+  constexpr uint64_t kBlob = 24576 + 3 * 4096 + 1;
+  WeightsFile file(kBlob);
+  tvc_offload_options_t options{};
+  options.budget_bytes = 4 * kPage;
+  Open open(file, items, options, kBlob);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  EXPECT_EQ(stats().pool_bytes, 4 * kPage);
+  auto load = [&](int64_t index) {
+    prefetchItem(open.blob, index);
+    waitItem(open.blob, index);
+    EXPECT_EQ(
+        firstWrongByte(open.blob, items[index].offset, items[index].bytes), -1)
+        << "item " << index;
+  };
+  auto check = [&] {
+    for (size_t index = 0; index < items.size(); ++index)
+      EXPECT_EQ(
+          firstWrongByte(open.blob, items[index].offset, items[index].bytes),
+          -1)
+          << "item " << index;
+  };
+  for (int round = 0; round < 3; ++round) {
+    load(0); // pool pages [0, 1)
+    load(1); // [1, 3)
+    load(2); // [3, 4)
+    evictItem(open.blob, 0);
+    evictItem(open.blob, 2);
+    load(3); // [0, 1) + [3, 4)
+    check();
+    evictItem(open.blob, 3);
+    evictItem(open.blob, 1); // coalesced: [0, 4)
+    load(4);
+    check();
+    evictItem(open.blob, 4);
+    check();
+  }
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.pool_fallbacks, 0u);
+  EXPECT_EQ(now.budget_violations, 0u);
+  EXPECT_EQ(now.io_errors, 0u);
+}
+
+/// A budget below the resident items plus the largest streamed one is
+/// refused at open, naming the bytes needed.
+TEST(OffloadExecutor, BudgetBelowLargestStreamedItem) {
+  WeightsFile file(kBlobBytes);
+  tvc_offload_options_t options{};
+  uint64_t needed = span(100) + span(4000) + 3 * kPage; // + item 3
+  options.budget_bytes = needed - 1;
+  {
+    Open open(file, kItems, options);
+    EXPECT_EQ(open.status, TVC_INVALID_ARGUMENT);
+    EXPECT_EQ(open.blob, nullptr);
+    EXPECT_NE(std::string(tvc_offload_last_error())
+                  .find("below the " + std::to_string(needed) + " bytes"),
+              std::string::npos)
+        << tvc_offload_last_error();
+  }
+  options.budget_bytes = needed;
+  Open open(file, kItems, options);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  EXPECT_EQ(stats().pool_bytes, 3 * kPage);
+  // Two streamed items at once do not fit: the second read falls back to
+  // fresh pages, still correct, and counts a budget violation.
+  prefetchItem(open.blob, 3);
+  prefetchItem(open.blob, 1);
+  waitItem(open.blob, 3);
+  waitItem(open.blob, 1);
+  expectAllCorrect(open.blob);
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.pool_fallbacks, 1u);
+  EXPECT_EQ(now.budget_violations, 1u);
+  evictItem(open.blob, 1);
+  evictItem(open.blob, 3);
+  expectAllCorrect(open.blob);
+  EXPECT_EQ(stats().resident_bytes, span(100) + span(4000));
 }
 
 } // namespace
