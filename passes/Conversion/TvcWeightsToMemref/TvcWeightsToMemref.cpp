@@ -29,6 +29,7 @@ namespace {
 
 constexpr uint64_t kWeightAlignment = 64;
 constexpr uint64_t kOffloadAlignment = 4096;
+constexpr uint64_t kHugePage = 2 << 20;
 
 struct ConvertTvcWeightsToMemrefPass
     : public tvc::impl::ConvertTvcWeightsToMemrefBase<
@@ -44,11 +45,9 @@ struct ConvertTvcWeightsToMemrefPass
     });
     llvm::StringMap<uint64_t> offsets;
     uint64_t total = 0;
-    // With an offload plan every weight gets pages of its own, so that the
-    // runtime can read and evict each one (tvc-plan-offload).
-    uint64_t alignment =
-        module->hasAttr("tvc.offload") ? kOffloadAlignment : kWeightAlignment;
+    bool offload = module->hasAttr("tvc.offload");
     bool failedLayout = false;
+    SmallVector<std::pair<GlobalOp, uint64_t>> laid;
     for (GlobalOp global : module.getOps<GlobalOp>()) {
       if (!used.contains(global.getSymNameAttr()))
         continue;
@@ -60,12 +59,56 @@ struct ConvertTvcWeightsToMemrefPass
         failedLayout = true;
         continue;
       }
-      total = llvm::alignTo(total, alignment);
-      offsets[global.getSymName()] = total;
-      global->setAttr("tvc.offset",
-                      IntegerAttr::get(IntegerType::get(context, 64), total));
-      total += static_cast<uint64_t>(type.getNumElements()) * (bits / 8);
+      laid.push_back(
+          {global, static_cast<uint64_t>(type.getNumElements()) * (bits / 8)});
     }
+    if (!offload) {
+      // Module order, 64-byte aligned.
+      for (auto [global, bytes] : laid) {
+        total = llvm::alignTo(total, kWeightAlignment);
+        offsets[global.getSymName()] = total;
+        total += bytes;
+      }
+    } else {
+      // With an offload plan every weight gets pages of its own, so that
+      // the runtime can read and evict each one (tvc-plan-offload); weights
+      // of a huge page or more start on a huge page, so that the executor
+      // moves them as huge pages. Those are laid out first; the smaller
+      // ones fill the gaps they leave, first fit, then follow.
+      SmallVector<std::pair<uint64_t, uint64_t>> gaps; // [begin, end)
+      for (auto [global, bytes] : laid) {
+        if (bytes < kHugePage)
+          continue;
+        uint64_t begin = llvm::alignTo(total, kHugePage);
+        offsets[global.getSymName()] = begin;
+        total = begin + bytes;
+        uint64_t next = llvm::alignTo(total, kHugePage);
+        uint64_t gapBegin = llvm::alignTo(total, kOffloadAlignment);
+        if (gapBegin < next)
+          gaps.push_back({gapBegin, next});
+      }
+      for (auto [global, bytes] : laid) {
+        if (bytes >= kHugePage)
+          continue;
+        uint64_t span = llvm::alignTo(std::max<uint64_t>(bytes, 1),
+                                      kOffloadAlignment);
+        auto gap = llvm::find_if(gaps, [&](auto &g) {
+          return g.second - g.first >= span;
+        });
+        if (gap != gaps.end()) {
+          offsets[global.getSymName()] = gap->first;
+          gap->first += span;
+          continue;
+        }
+        total = llvm::alignTo(total, kOffloadAlignment);
+        offsets[global.getSymName()] = total;
+        total += bytes;
+      }
+    }
+    for (auto [global, bytes] : laid)
+      global->setAttr("tvc.offset",
+                      IntegerAttr::get(IntegerType::get(context, 64),
+                                       offsets.lookup(global.getSymName())));
     if (failedLayout)
       return signalPassFailure();
     module->setAttr("tvc.weights_bytes",
