@@ -122,6 +122,20 @@ uint64_t mlir::tvc::offload::pagedReserve(llvm::ArrayRef<Item> items,
   return reserve;
 }
 
+uint64_t
+mlir::tvc::offload::residentFootprint(llvm::ArrayRef<Item> items,
+                                      llvm::ArrayRef<Schedule> schedules) {
+  std::vector<Placement> placement(items.size(), Placement::Paged);
+  uint64_t total = 0;
+  for (const Schedule &schedule : schedules)
+    for (const Use &use : schedule.uses)
+      if (!use.gather && placement[use.item] != Placement::Resident) {
+        placement[use.item] = Placement::Resident;
+        total += items[use.item].bytes;
+      }
+  return total + pagedReserve(items, placement, schedules);
+}
+
 uint64_t mlir::tvc::offload::minimumBudget(llvm::ArrayRef<Item> items,
                                            llvm::ArrayRef<Schedule> schedules,
                                            std::string *where) {
@@ -480,8 +494,16 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
     return std::make_pair(std::move(*actions), std::move(*replay));
   };
 
+  // Everything resident if it fits; else what is read densely resident and
+  // the gathered tables paged, if that fits; else streaming.
   std::vector<Placement> placement(items.size(), Placement::Resident);
-  if (total > options.budget) {
+  if (total > options.budget &&
+      residentFootprint(items, schedules) <= options.budget) {
+    for (size_t index = 0; index < items.size(); ++index)
+      if (!dense[index])
+        placement[index] = Placement::Paged;
+    total = 0; // nothing to stream: no greedy search below
+  } else if (total > options.budget) {
     for (size_t index = 0; index < items.size(); ++index) {
       bool insideLayer = items[index].layer >= 0;
       // Never read, or only gathered: demand-paged (never touched, or only

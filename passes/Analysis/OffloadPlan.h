@@ -161,6 +161,12 @@ uint64_t pagedReserve(llvm::ArrayRef<Item> items,
                       llvm::ArrayRef<Placement> placement,
                       llvm::ArrayRef<Schedule> schedules);
 
+/// What a run holds with nothing streamed: every item read densely, plus
+/// the touched pages of gather-only tables (paged). A budget of 100 % is
+/// this much.
+uint64_t residentFootprint(llvm::ArrayRef<Item> items,
+                           llvm::ArrayRef<Schedule> schedules);
+
 /// The least budget any plan needs: every item streamed or paged, nothing
 /// prefetched ahead; `where` says which step needs it.
 uint64_t minimumBudget(llvm::ArrayRef<Item> items,

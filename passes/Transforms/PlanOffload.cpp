@@ -148,15 +148,7 @@ struct TvcPlanOffloadPass
       return;
     }
 
-    uint64_t total = modelWeightBytes(module);
-    std::string error;
-    std::optional<uint64_t> bytes = offload::parseByteSize(budget, total, error);
-    if (!bytes) {
-      mlir::emitError(module.getLoc(), "tvc-plan-offload: budget: ") << error;
-      return signalPassFailure();
-    }
     offload::Options options;
-    options.budget = *bytes;
     if (planner == "reference")
       options.planner = offload::PlannerKind::Reference;
     else if (planner == "cost")
@@ -267,6 +259,16 @@ struct TvcPlanOffloadPass
       schedule.successor =
           decodeIndex >= 0 ? static_cast<unsigned>(decodeIndex) : index;
 
+    // A percentage is of what a run holds with nothing streamed.
+    uint64_t total = offload::residentFootprint(items, schedules);
+    std::string error;
+    std::optional<uint64_t> bytes = offload::parseByteSize(budget, total, error);
+    if (!bytes) {
+      mlir::emitError(module.getLoc(), "tvc-plan-offload: budget: ") << error;
+      return signalPassFailure();
+    }
+    options.budget = *bytes;
+
     llvm::Expected<offload::Plan> plan =
         offload::planOffload(items, schedules, options);
     if (!plan) {
@@ -300,7 +302,8 @@ struct TvcPlanOffloadPass
     std::string summary;
     llvm::raw_string_ostream os(summary);
     os << llvm::formatv(
-        "offload plan ({0}): budget {1} of {2} bytes of weights; resident "
+        "offload plan ({0}): budget {1} of {2} bytes of weights held with "
+        "nothing streamed; resident "
         "{3}, streamed {4}, paged {5} bytes; peak {6}",
         planner, options.budget, total,
         plan->bytesPlaced(offload::Placement::Resident),

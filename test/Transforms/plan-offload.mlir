@@ -47,7 +47,7 @@ func.func @decode(%ids: tensor<1x1xi64>) -> tensor<1x1x128xf32> {
 
 /// Everything fits: every weight resident, nothing read per call. The
 /// embedding's gather of one row is bounded (two pages per row).
-// ALL: remark: offload plan (cost): budget 24576 of 24576 bytes of weights; resident 24576, streamed 0, paged 0 bytes; peak 24576; decode: reads 0 bytes per call
+// ALL: remark: offload plan (cost): budget 24576 of 24576 bytes of weights held with nothing streamed; resident 24576, streamed 0, paged 0 bytes; peak 24576; decode: reads 0 bytes per call
 // ALL: tvc.global @table {{.*}}tvc.gather_bytes = 8192 : i64, tvc.placement = "resident"
 // ALL: tvc.global @l0.a {{.*}}tvc.offload_layer = 0 : i64, tvc.placement = "resident"
 // ALL: tvc.global @unused : tensor<4xf32> = dense<1.000000e+00> : tensor<4xf32>{{$}}
@@ -55,7 +55,7 @@ func.func @decode(%ids: tensor<1x1xi64>) -> tensor<1x1x128xf32> {
 /// Reference planner: the table (outside layers) resident, the layers
 /// streamed, at most one layer ahead of the running one; the end of a call
 /// reads the next call's first weight ahead.
-// REF: remark: offload plan (reference): budget 20480 of 24576 bytes of weights; resident 8192, streamed 16384, paged 0 bytes; peak 20480; decode: reads 16384 bytes per call
+// REF: remark: offload plan (reference): budget 20480 of 24576 bytes of weights held with nothing streamed; resident 8192, streamed 16384, paged 0 bytes; peak 20480; decode: reads 16384 bytes per call
 // REF: tvc.offload = {budget = 20480 : i64, depth = 1 : i64, planner = "reference", read_bandwidth = 2.000000e+09 : f64}
 // REF: tvc.global @table {{.*}}tvc.placement = "resident"
 // REF: tvc.global @l0.a {{.*}}tvc.placement = "streamed"
@@ -75,14 +75,14 @@ func.func @decode(%ids: tensor<1x1xi64>) -> tensor<1x1x128xf32> {
 
 /// The cost planner keeps more resident under the same budget (the first
 /// layer too), so a call reads half as much.
-// COST: remark: offload plan (cost): budget 20480 of 24576 bytes of weights; resident 16384, streamed 8192, paged 0 bytes; peak 20480; decode: reads 8192 bytes per call
+// COST: remark: offload plan (cost): budget 20480 of 24576 bytes of weights held with nothing streamed; resident 16384, streamed 8192, paged 0 bytes; peak 20480; decode: reads 8192 bytes per call
 // COST: tvc.global @l0.b {{.*}}tvc.placement = "resident"
 // COST: tvc.global @l1.a {{.*}}tvc.placement = "streamed"
 
 /// At the minimum (the head reads the two-page table; with the table
 /// streamed its gathered pages are held too, so the table stays resident
 /// and the layers stream one matrix at a time).
-// TIGHT: remark: offload plan (cost): budget 16384 of 24576 bytes of weights; resident 12288, streamed 12288, paged 0 bytes; peak 16384
+// TIGHT: remark: offload plan (cost): budget 16384 of 24576 bytes of weights held with nothing streamed; resident 12288, streamed 12288, paged 0 bytes; peak 16384
 
 // MINIMUM: error: tvc-plan-offload: a budget of 12288 bytes is below the 16384 bytes (0.02 MiB) that any plan needs (the weights read at step 5 of 'decode': table, plus the pages gathers touch)
 // NOBUDGET: error: tvc-plan-offload: budget: needs a size (N bytes, e.g. 512MiB, or P% of the weights)

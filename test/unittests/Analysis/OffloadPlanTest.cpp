@@ -108,6 +108,22 @@ TEST(OffloadPlan, EverythingFitsStaysResident) {
   EXPECT_EQ(plan->replay.bytesRead[0], 0u);
 }
 
+TEST(OffloadPlan, AtTheFootprintNothingStreams) {
+  Model model = layeredModel(3, 2, 10 * kPage, 20 * kPage);
+  model.schedules[0].uses.pop_back(); // the table is only gathered
+  // Six 10-page matrices and the one page the gather touches.
+  EXPECT_EQ(residentFootprint(model.items, model.schedules), 61 * kPage);
+  Options options;
+  options.budget = 61 * kPage;
+  auto plan = planOffload(model.items, model.schedules, options);
+  ASSERT_TRUE(static_cast<bool>(plan)) << llvm::toString(plan.takeError());
+  EXPECT_EQ(plan->placement[0], Placement::Paged);
+  for (size_t index = 1; index < plan->items.size(); ++index)
+    EXPECT_EQ(plan->placement[index], Placement::Resident);
+  EXPECT_EQ(plan->replay.bytesRead[0], 0u);
+  checkPlan(*plan, model.schedules);
+}
+
 TEST(OffloadPlan, BelowTheMinimumNamesIt) {
   Model model = layeredModel(3, 2, 10 * kPage, 20 * kPage);
   // The largest dense read is the table (20 pages) plus the reserve of its
