@@ -5,9 +5,12 @@
  * weights file (format in docs/CpuTarget.md) with the plan's items and
  * passes the blob it returns to the entry points; the compiled code then
  * calls tvc_offload_prefetch / _wait / _evict around the layers that read
- * an item. Without an open executor those three calls do nothing, so a
- * caller that maps the whole weights file the ordinary way runs the same
- * code. One executor per process; the calls allocate nothing.
+ * an item, and reads a streamed item at the offset from the blob that
+ * _wait returns (a slot of the executor's pool, or the item's own range).
+ * Without an open executor prefetch and evict do nothing and wait returns
+ * the item's own offset, so a caller that maps the whole weights file the
+ * ordinary way runs the same code. One executor per process; the calls
+ * allocate nothing.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -27,7 +30,8 @@ extern "C" {
 typedef enum tvc_offload_placement_t {
   /* Read into anonymous memory at open; never evicted. */
   TVC_OFFLOAD_RESIDENT = 0,
-  /* File-backed until prefetched; read by the I/O thread, dropped by evict. */
+  /* File-backed; read by the I/O thread into a pool slot (where wait says),
+     the slot freed by evict. */
   TVC_OFFLOAD_STREAMED = 1,
   /* File-backed, demand paged (tables of which a few rows are read, e.g. an
      embedding gather); evict drops the touched pages. */
@@ -60,22 +64,24 @@ typedef struct tvc_offload_stats_t {
   uint64_t reads;          /* items read */
   uint64_t stalls;         /* waits that blocked or read themselves */
   double stall_seconds;    /* time spent in those waits */
-  uint64_t resident_bytes; /* now: resident + prefetched streamed pages */
+  uint64_t resident_bytes; /* now: resident + prefetched streamed items */
   uint64_t peak_resident_bytes; /* the most resident_bytes reached */
   uint64_t budget_violations;   /* prefetches that went over the budget */
   uint64_t io_errors;           /* failed reads (tvc_offload_last_error) */
-  uint64_t pool_bytes; /* the streamed items' page pool, reserved at open */
-  uint64_t pool_fallbacks; /* streamed reads the pool had no room for (read
-                              into fresh pages instead: slower) */
+  uint64_t pool_bytes;     /* the streamed items' page pool, reserved at open */
+  uint64_t pool_fallbacks; /* waits on a streamed item the pool had no room
+                              for (read from its file-backed range instead:
+                              slower) */
 } tvc_offload_stats_t;
 
 /* Opens the executor on the weights file `weights_path` holding a blob of
    `blob_bytes`, with `num_items` items (non-overlapping, page-aligned,
    inside the blob). Maps the file privately and writably, reads the
    RESIDENT items into anonymous memory, reserves the STREAMED items' page
-   pool (what the budget leaves after the resident items, at least the
-   largest streamed item, at most all of them; faulted in here, reused by
-   every read) and starts the I/O thread;
+   pool right after the blob (from its size rounded up to 2 MiB; what the
+   budget leaves after the resident items, at least the largest streamed
+   item, at most all of them; faulted in here, reused by every read) and
+   starts the I/O thread;
    `*out_blob` receives the blob to pass to the entry points (valid until
    tvc_offload_close). `options` may be NULL (defaults). Fails with
    TVC_INVALID_ARGUMENT on a bad file or item list or a budget below the
@@ -102,18 +108,27 @@ tvc_status_t tvc_offload_get_stats(tvc_offload_stats_t *out_stats);
 const char *tvc_offload_last_error(void);
 
 /* Called by compiled code, the blob's memref<?xi8> descriptor expanded
-   (allocated, aligned, offset, size, stride) and then the item index.
-   prefetch: queue a STREAMED item's read on the I/O thread (a no-op when it
-   is queued, being read or resident). wait: return once a STREAMED item is
-   resident (reading it here when it was never prefetched); returns without
-   it after a failed read, when the bytes stay file-backed and still
-   correct. evict: give a STREAMED item's pages back to the file mapping, or
-   drop a PAGED item's touched pages. Other placements, unknown items and
-   calls without an open executor do nothing. */
+   (allocated, aligned, offset, size, stride: `aligned` is the blob open
+   returned) and then the item index.
+   prefetch: take a pool slot for a STREAMED item and queue its read into it
+   on the I/O thread (a no-op when it is queued, being read or read, and
+   when no slot is free: the wait sees to it then).
+   wait: returns the offset from the blob (`aligned`) at which item's bytes
+   can be read from now until its evict: for a STREAMED item its slot, once
+   read (reading it here when it is still queued or was never prefetched),
+   always at or past blob_bytes and 4096-aligned. Returns `home`, the
+   item's own blob offset, whose bytes are file-backed and correct: without
+   an open executor, for other placements and unknown items, after a failed
+   read, and when the pool has no slot free for the item (a pool fallback).
+   evict: free a STREAMED item's slot (cancelling a queued read), or drop a
+   PAGED item's touched pages (a STREAMED item's too after a fallback).
+   Other placements, unknown items and calls without an open executor do
+   nothing. */
 void tvc_offload_prefetch(void *allocated, void *aligned, int64_t offset,
                           int64_t size, int64_t stride, int64_t item);
-void tvc_offload_wait(void *allocated, void *aligned, int64_t offset,
-                      int64_t size, int64_t stride, int64_t item);
+int64_t tvc_offload_wait(void *allocated, void *aligned, int64_t offset,
+                         int64_t size, int64_t stride, int64_t item,
+                         int64_t home);
 void tvc_offload_evict(void *allocated, void *aligned, int64_t offset,
                        int64_t size, int64_t stride, int64_t item);
 

@@ -1,19 +1,18 @@
 //===- Executor.cpp - Weights offload executor (CPU) ----------------------===//
 //
-// The executor of runtime/api/tvc_offload.h. The weights file is mapped
-// once, privately and writably, so every byte of the blob is file-backed
-// (demand paged) unless read explicitly. Resident items are read at open
-// into fresh anonymous pages moved over their range (mremap). Streamed
-// items are read into a page pool reserved (and faulted in) once at open:
-// a read takes page runs from the pool, preads into them and moves them
-// over the item's range; evicting moves them back to the pool and maps the
-// file over the range again. So no page is faulted or freed per read, and
-// the range holds correct bytes at every moment, before, during and after a
-// read, and also when a read fails. The pool is made of transparent huge
-// pages, and an item of 2 MiB or more takes pool pages at its range's
-// offset within a huge page, so mremap moves whole huge pages. When the
-// pool has no room (the plan is exceeded) a read falls back to fresh
-// anonymous pages, freed by its evict.
+// The executor of runtime/api/tvc_offload.h. One contiguous range of
+// address space is reserved at open: the weights file mapped privately and
+// writably (the blob starting on a 2 MiB boundary), then, from the blob's
+// size rounded up to 2 MiB, the streamed items' pool: anonymous memory of
+// transparent huge pages, faulted in once at open. Every byte of the blob
+// is file-backed (demand paged) unless read explicitly. Resident items are
+// read at open into anonymous memory over their range. A streamed item's
+// range is never replaced: it is read into a slot, one contiguous run of
+// pool pages, and tvc_offload_wait tells the compiled code where the slot
+// is (its offset from the blob); evict gives the run back. So a read
+// neither faults, frees nor moves a page, and the item's own range, still
+// file-backed, holds correct bytes to fall back on when the pool has no
+// room or a read fails.
 // One I/O thread serves prefetches from a ring preallocated at open (an item
 // is in it at most once), so the calls compiled code makes allocate
 // nothing.
@@ -52,12 +51,13 @@ uint64_t roundUpToPage(uint64_t bytes) {
 constexpr uint64_t kHugePages = 512;
 constexpr uint64_t kHugeBytes = kHugePages * kPage;
 
+uint64_t roundUpToHuge(uint64_t bytes) {
+  return (bytes + kHugeBytes - 1) & ~(kHugeBytes - 1);
+}
+
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
-
-/// Pool page runs an item's read may take (more: the fallback path).
-constexpr int kMaxRuns = 16;
 
 /// Pages [start, start + pages) of the pool.
 struct Run {
@@ -66,10 +66,11 @@ struct Run {
 };
 
 enum class State : uint8_t {
-  FileBacked, // the file mapping's pages (never read explicitly, or evicted)
-  Queued,     // waiting in the ring for the I/O thread
-  Reading,    // being read (by the I/O thread or a wait)
-  Resident,   // anonymous pages holding the bytes
+  FileBacked, // nothing read (never prefetched, evicted, or a failed read)
+  Queued,     // a slot taken, waiting in the ring for the I/O thread
+  Reading,    // being read into its slot (by the I/O thread or a wait)
+  Resident,   // its slot holds the bytes
+  Fallback,   // no slot was free at its wait: read from its own range
 };
 
 struct Item {
@@ -79,16 +80,16 @@ struct Item {
   int32_t placement = TVC_OFFLOAD_RESIDENT;
   State state = State::FileBacked;
   bool inRing = false; // a Queued item evicted before its read stays there
-  /// The pool runs holding its pages, in range order (Reading or Resident
-  /// from the pool); 0 when file-backed or read by the fallback path.
-  int runCount = 0;
-  Run runs[kMaxRuns];
+  /// Its slot while Queued, Reading or Resident.
+  Run slot;
+  /// Its own slot when the pool holds every streamed item (fixedSlots).
+  Run fixedSlot;
 };
 
 struct Executor {
   int fd = -1;
-  char *base = nullptr; // the file mapping (header + blob)
-  size_t mappedBytes = 0;
+  char *base = nullptr; // the reservation: header + blob, then the pool
+  size_t reservedBytes = 0;
   char *blob = nullptr;
   tvc_offload_options_t options{};
   std::vector<Item> items;
@@ -102,12 +103,17 @@ struct Executor {
   tvc_offload_stats_t stats{};
   std::thread io;
 
-  /// The page pool of streamed items (one anonymous mapping); its free runs
-  /// sorted by start, coalesced, with capacity for the most there can be.
+  /// The pool of streamed items' slots, at blob + poolOffset (2 MiB
+  /// aligned); its free runs sorted by start, coalesced, with capacity for
+  /// the most there can be.
   char *pool = nullptr;
+  uint64_t poolOffset = 0;
   uint64_t poolBytes = 0;
+  /// The pool holds all streamed items at once: each has its own slot
+  /// (no allocation, no fragmentation); else slots are allocated from
+  /// freeRuns.
+  bool fixedSlots = false;
   std::vector<Run> freeRuns;
-  uint64_t freePages = 0;
 };
 
 std::atomic<Executor *> openExecutor{nullptr};
@@ -145,86 +151,56 @@ bool readFully(int fd, char *dst, uint64_t bytes, uint64_t fileOffset,
   return true;
 }
 
-/// Reads `item` into fresh anonymous pages and moves them over its range.
-/// On failure the range keeps its file-backed pages.
-bool loadItem(Executor &executor, const Item &item, std::string &error) {
-  void *pages = mmap(nullptr, item.span, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (pages == MAP_FAILED) {
-    error = std::string("cannot allocate memory: ") + std::strerror(errno);
-    return false;
-  }
+/// Reads `item`'s bytes from the file into `dst` (its span: zeros past the
+/// end of the file, as the file mapping reads there).
+bool readInto(Executor &executor, const Item &item, char *dst,
+              std::string &error) {
   uint64_t fileOffset = kHeaderBytes + item.offset;
-  if (!readFully(executor.fd, static_cast<char *>(pages), item.readBytes,
-                 fileOffset, error)) {
-    munmap(pages, item.span);
+  if (!readFully(executor.fd, dst, item.readBytes, fileOffset, error))
     return false;
-  }
-  void *target = executor.blob + item.offset;
-  if (mremap(pages, item.span, item.span, MREMAP_MAYMOVE | MREMAP_FIXED,
-             target) == MAP_FAILED) {
-    error = std::string("cannot move the read pages: ") + std::strerror(errno);
-    munmap(pages, item.span);
-    return false;
-  }
+  if (item.readBytes < item.span)
+    std::memset(dst + item.readBytes, 0, item.span - item.readBytes);
   if (executor.options.drop_page_cache)
     posix_fadvise(executor.fd, static_cast<off_t>(fileOffset),
                   static_cast<off_t>(item.readBytes), POSIX_FADV_DONTNEED);
   return true;
 }
 
-/// Moves the pages of [from, from + bytes) to [to, to + bytes). mremap
-/// moves within one mapping (VMA) only: a range the kernel keeps as several
-/// is moved in parts.
-bool movePages(char *from, char *to, uint64_t bytes) {
-  if (mremap(from, bytes, bytes, MREMAP_MAYMOVE | MREMAP_FIXED, to) !=
-      MAP_FAILED)
-    return true;
-  if (errno != EFAULT || bytes <= kPage)
+/// Replaces a resident item's range with anonymous memory and reads it
+/// there (at open: nothing reads the range meanwhile).
+bool loadResident(Executor &executor, const Item &item, std::string &error) {
+  char *target = executor.blob + item.offset;
+  if (mmap(target, item.span, PROT_READ | PROT_WRITE,
+           MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
+    error = std::string("cannot allocate memory: ") + std::strerror(errno);
     return false;
-  uint64_t half = bytes / kPage / 2 * kPage;
-  return movePages(from, to, half) &&
-         movePages(from + half, to + half, bytes - half);
+  }
+  madvise(target, item.span, MADV_HUGEPAGE);
+  return readInto(executor, item, target, error);
 }
 
-/// Reserves pool pages moved away: nothing else may be mapped there before
-/// they come back.
-bool reservePoolHole(char *at, uint64_t bytes) {
-  return mmap(at, bytes, PROT_NONE,
-              MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-              0) != MAP_FAILED;
-}
-
-/// Fresh (faulted-in) pages for pool pages lost on an error path.
-void repopulatePool(char *at, uint64_t bytes) {
-  mmap(at, bytes, PROT_READ | PROT_WRITE,
-       MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-}
-
-/// Takes `item.span` of pool pages for `item` (first fit; several runs when
-/// no single free run is long enough). False, taking nothing, when the pool
-/// has no room. The mutex is held.
-bool allocateRuns(Executor &executor, Item &item) {
+/// Takes one run of `item.span` of pool pages for its slot: for an item of
+/// a huge page or more, first one starting on a huge page; else the first
+/// free run long enough. False, taking nothing, when no run is. The mutex
+/// is held.
+bool allocateSlot(Executor &executor, Item &item) {
+  if (executor.fixedSlots) {
+    item.slot = item.fixedSlot;
+    return true;
+  }
   uint64_t need = item.span / kPage;
   std::vector<Run> &free = executor.freeRuns;
-  if (need == 0 || need > executor.freePages)
+  if (need == 0)
     return false;
-  // An item of a huge page or more: pool pages at the same offset within a
-  // huge page as its range, so mremap moves whole huge pages (a page table
-  // entry per 2 MiB; 4 KiB pages moved cost a fault each on first touch).
   if (need >= kHugePages) {
-    uint64_t phase = reinterpret_cast<uintptr_t>(executor.blob + item.offset) /
-                     kPage % kHugePages;
+    // The pool starts on a huge page: pool page p is on one when
+    // p % kHugePages == 0.
     for (size_t at = 0; at < free.size(); ++at) {
       Run run = free[at];
-      uint64_t start =
-          run.start +
-          (phase + kHugePages - run.start % kHugePages) % kHugePages;
+      uint64_t start = (run.start + kHugePages - 1) / kHugePages * kHugePages;
       if (start + need > run.start + run.pages)
         continue;
-      item.runs[0] = {start, need};
-      item.runCount = 1;
-      executor.freePages -= need;
+      item.slot = {start, need};
       Run after = {start + need, run.start + run.pages - start - need};
       if (start > run.start) {
         free[at].pages = start - run.start;
@@ -241,153 +217,47 @@ bool allocateRuns(Executor &executor, Item &item) {
   for (size_t at = 0; at < free.size(); ++at) {
     if (free[at].pages < need)
       continue;
-    item.runs[0] = {free[at].start, need};
-    item.runCount = 1;
+    item.slot = {free[at].start, need};
     free[at].start += need;
     free[at].pages -= need;
     if (free[at].pages == 0)
       free.erase(free.begin() + static_cast<ptrdiff_t>(at));
-    executor.freePages -= need;
     return true;
   }
-  // Fragmented: the first runs, in pool order, the last one split.
-  uint64_t covered = 0;
-  size_t taken = 0;
-  while (covered < need) {
-    if (taken == static_cast<size_t>(kMaxRuns))
-      return false;
-    covered += free[taken++].pages;
-  }
-  uint64_t left = need;
-  for (size_t at = 0; at < taken; ++at) {
-    uint64_t pages = std::min(left, free[at].pages);
-    item.runs[at] = {free[at].start, pages};
-    left -= pages;
-  }
-  item.runCount = static_cast<int>(taken);
-  Run &last = free[taken - 1];
-  uint64_t lastTaken = item.runs[taken - 1].pages;
-  last.start += lastTaken;
-  last.pages -= lastTaken;
-  free.erase(free.begin(), free.begin() + static_cast<ptrdiff_t>(
-                                              last.pages ? taken - 1 : taken));
-  executor.freePages -= need;
-  return true;
-}
-
-/// Gives `item`'s pool runs back (coalescing with their neighbours); the
-/// pages must be in the pool again. The mutex is held.
-void freeRuns(Executor &executor, Item &item) {
-  std::vector<Run> &free = executor.freeRuns;
-  for (int index = 0; index < item.runCount; ++index) {
-    Run run = item.runs[index];
-    auto next = std::lower_bound(
-        free.begin(), free.end(), run,
-        [](const Run &lhs, const Run &rhs) { return lhs.start < rhs.start; });
-    bool joinsPrevious =
-        next != free.begin() &&
-        std::prev(next)->start + std::prev(next)->pages == run.start;
-    bool joinsNext = next != free.end() && run.start + run.pages == next->start;
-    if (joinsPrevious && joinsNext) {
-      std::prev(next)->pages += run.pages + next->pages;
-      free.erase(next);
-    } else if (joinsPrevious) {
-      std::prev(next)->pages += run.pages;
-    } else if (joinsNext) {
-      next->start = run.start;
-      next->pages += run.pages;
-    } else {
-      free.insert(next, run); // within the capacity reserved at open
-    }
-    executor.freePages += run.pages;
-  }
-  item.runCount = 0;
-}
-
-/// Reads `item` into its pool runs and moves them over its range, in
-/// order. On failure the range is file-backed again and the runs' pages
-/// are back in the pool.
-bool loadItemFromPool(Executor &executor, const Item &item,
-                      std::string &error) {
-  uint64_t fileOffset = kHeaderBytes + item.offset;
-  uint64_t at = 0;
-  for (int index = 0; index < item.runCount; ++index) {
-    char *pages = executor.pool + item.runs[index].start * kPage;
-    uint64_t bytes = item.runs[index].pages * kPage;
-    uint64_t read =
-        at < item.readBytes ? std::min(bytes, item.readBytes - at) : 0;
-    if (read && !readFully(executor.fd, pages, read, fileOffset + at, error))
-      return false;
-    // Past the end of the file: zeros, as the file mapping reads there.
-    if (read < bytes)
-      std::memset(pages + read, 0, bytes - read);
-    at += bytes;
-  }
-  char *target = executor.blob + item.offset;
-  at = 0;
-  for (int index = 0; index < item.runCount; ++index) {
-    char *pages = executor.pool + item.runs[index].start * kPage;
-    uint64_t bytes = item.runs[index].pages * kPage;
-    if (!movePages(pages, target + at, bytes) ||
-        !reservePoolHole(pages, bytes)) {
-      error =
-          std::string("cannot move the read pages: ") + std::strerror(errno);
-      // Back to the file; the pool gets fresh pages for what it lent.
-      mmap(target, item.span, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE,
-           executor.fd, static_cast<off_t>(fileOffset));
-      for (int lent = 0; lent <= index; ++lent)
-        repopulatePool(executor.pool + item.runs[lent].start * kPage,
-                       item.runs[lent].pages * kPage);
-      return false;
-    }
-    at += bytes;
-  }
-  if (executor.options.drop_page_cache)
-    posix_fadvise(executor.fd, static_cast<off_t>(fileOffset),
-                  static_cast<off_t>(item.readBytes), POSIX_FADV_DONTNEED);
-  return true;
-}
-
-/// Maps the item's file range over it again (its anonymous pages are freed).
-bool restoreFileMapping(Executor &executor, const Item &item) {
-  return mmap(executor.blob + item.offset, item.span, PROT_READ | PROT_WRITE,
-              MAP_FIXED | MAP_PRIVATE, executor.fd,
-              static_cast<off_t>(kHeaderBytes + item.offset)) != MAP_FAILED;
-}
-
-/// Moves a pool-read item's pages back to its runs and maps the file over
-/// its range again. False, with the pages over the range again (or, failing
-/// that, the file mapped there), when the file cannot be mapped.
-bool returnToPool(Executor &executor, const Item &item) {
-  char *target = executor.blob + item.offset;
-  uint32_t moved = 0; // a bit per run
-  uint64_t at = 0;
-  for (int index = 0; index < item.runCount; ++index) {
-    char *pages = executor.pool + item.runs[index].start * kPage;
-    uint64_t bytes = item.runs[index].pages * kPage;
-    if (movePages(target + at, pages, bytes))
-      moved |= 1u << index;
-    at += bytes;
-  }
-  if (restoreFileMapping(executor, item)) {
-    // The file mapping freed the pages that did not move: fresh ones.
-    for (int index = 0; index < item.runCount; ++index)
-      if (!(moved & (1u << index)))
-        repopulatePool(executor.pool + item.runs[index].start * kPage,
-                       item.runs[index].pages * kPage);
-    return true;
-  }
-  int error = errno;
-  at = 0;
-  for (int index = 0; index < item.runCount; ++index) {
-    char *pages = executor.pool + item.runs[index].start * kPage;
-    uint64_t bytes = item.runs[index].pages * kPage;
-    if ((moved & (1u << index)) && movePages(pages, target + at, bytes))
-      reservePoolHole(pages, bytes);
-    at += bytes;
-  }
-  errno = error;
   return false;
+}
+
+/// Gives `item`'s slot back (coalescing it with its neighbours). The mutex
+/// is held.
+void freeSlot(Executor &executor, Item &item) {
+  std::vector<Run> &free = executor.freeRuns;
+  Run run = item.slot;
+  item.slot = {};
+  if (executor.fixedSlots || run.pages == 0)
+    return;
+  auto next = std::lower_bound(
+      free.begin(), free.end(), run,
+      [](const Run &lhs, const Run &rhs) { return lhs.start < rhs.start; });
+  bool joinsPrevious =
+      next != free.begin() &&
+      std::prev(next)->start + std::prev(next)->pages == run.start;
+  bool joinsNext = next != free.end() && run.start + run.pages == next->start;
+  if (joinsPrevious && joinsNext) {
+    std::prev(next)->pages += run.pages + next->pages;
+    free.erase(next);
+  } else if (joinsPrevious) {
+    std::prev(next)->pages += run.pages;
+  } else if (joinsNext) {
+    next->start = run.start;
+    next->pages += run.pages;
+  } else {
+    free.insert(next, run); // within the capacity reserved at open
+  }
+}
+
+/// The offset from the blob of `item`'s slot.
+int64_t slotOffset(const Executor &executor, const Item &item) {
+  return static_cast<int64_t>(executor.poolOffset + item.slot.start * kPage);
 }
 
 /// Counts `item`'s pages as resident (from the issue of its read).
@@ -401,27 +271,23 @@ void addResident(Executor &executor, const Item &item) {
     ++stats.budget_violations;
 }
 
-/// Reads item `index`, whose state the caller set to Reading, with the
-/// mutex held by `lock` (released during the read).
+/// Reads item `index`, whose state the caller set to Reading (its slot
+/// taken), with the mutex held by `lock` (released during the read).
 void readItem(Executor &executor, int64_t index,
               std::unique_lock<std::mutex> &lock) {
   Item &item = executor.items[index];
-  bool pooled = allocateRuns(executor, item);
-  if (!pooled)
-    ++executor.stats.pool_fallbacks;
+  char *slot = executor.pool + item.slot.start * kPage;
   lock.unlock();
   std::string error;
-  bool ok = pooled ? loadItemFromPool(executor, item, error)
-                   : loadItem(executor, item, error);
+  bool ok = readInto(executor, item, slot, error);
   lock.lock();
-  if (!ok && pooled)
-    freeRuns(executor, item);
   if (ok) {
     item.state = State::Resident;
     executor.stats.bytes_read += item.readBytes;
     ++executor.stats.reads;
   } else {
-    // The range is still file-backed, so the data stays correct.
+    // Its own range is file-backed: the wait sends the compiled code there.
+    freeSlot(executor, item);
     item.state = State::FileBacked;
     executor.stats.resident_bytes -= item.span;
     ++executor.stats.io_errors;
@@ -451,7 +317,6 @@ void ioThread(Executor *executor) {
     readItem(*executor, index, lock);
   }
 }
-
 /// The bytes of MemAvailable in /proc/meminfo, or 0 when unknown.
 uint64_t availableMemory() {
   FILE *file = std::fopen("/proc/meminfo", "r");
@@ -539,7 +404,8 @@ char *reserveAligned(uint64_t bytes, uint64_t skew) {
   return reinterpret_cast<char *>(aligned);
 }
 
-/// Opens and maps the file, checks the plan and reads the resident items.
+/// Opens and maps the file, checks the plan, reads the resident items and
+/// sets up the pool.
 tvc_status_t openExecutorOn(Executor &executor, const char *path,
                             uint64_t blobBytes, const tvc_offload_item_t *items,
                             int64_t count, std::string &error) {
@@ -567,8 +433,19 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
       largestStreamed = std::max(largestStreamed, item.span);
     }
   }
-  uint64_t poolBytes = streamedSpans;
-  if (budget && streamedSpans) {
+  // When the pool can hold them all, each streamed item gets its own slot,
+  // an item of a huge page or more starting on one if the budget leaves
+  // room for the padding.
+  uint64_t paddedSpans = 0;
+  for (const Item &item : executor.items)
+    if (item.placement == TVC_OFFLOAD_STREAMED && item.span)
+      paddedSpans =
+          (item.span >= kHugeBytes ? roundUpToHuge(paddedSpans) : paddedSpans) +
+          item.span;
+  bool padded =
+      !budget || paddedSpans <= budget - std::min(budget, residentSpans);
+  uint64_t poolBytes = padded ? paddedSpans : streamedSpans;
+  if (budget && streamedSpans && !padded) {
     if (budget < residentSpans + largestStreamed) {
       error = "the offload budget of " + std::to_string(budget) +
               " bytes is below the " +
@@ -613,27 +490,32 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
             " (a weights file of another model?)";
     return TVC_INVALID_ARGUMENT;
   }
-  // The blob starts on a huge page boundary: items the compiler places on
-  // one move as whole huge pages from the pool.
-  char *reserved = reserveAligned(size, kHeaderBytes);
-  void *mapped = reserved ? mmap(reserved, size, PROT_READ | PROT_WRITE,
-                                 MAP_FIXED | MAP_PRIVATE, executor.fd, 0)
-                          : MAP_FAILED;
-  if (mapped == MAP_FAILED) {
-    error = "cannot map " + name + ": " + std::strerror(errno);
-    if (reserved)
-      munmap(reserved, size);
+  // One range: the header, the blob from a huge page boundary (items the
+  // compiler places on one can use huge pages), then from the blob's size
+  // rounded up to a huge page the pool, so a slot is an offset from the
+  // blob like any item's.
+  executor.poolOffset = roundUpToHuge(blobBytes);
+  uint64_t reserved = kHeaderBytes + executor.poolOffset + poolBytes;
+  char *base = reserveAligned(reserved, kHeaderBytes);
+  if (!base) {
+    error = "cannot reserve " + mib(reserved) + " of address space for " +
+            name + ": " + std::strerror(errno);
     return TVC_OUT_OF_MEMORY;
   }
-  executor.base = static_cast<char *>(mapped);
-  executor.mappedBytes = size;
-  executor.blob = executor.base + kHeaderBytes;
+  executor.base = base;
+  executor.reservedBytes = roundUpToPage(reserved);
+  if (mmap(base, size, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE,
+           executor.fd, 0) == MAP_FAILED) {
+    error = "cannot map " + name + ": " + std::strerror(errno);
+    return TVC_OUT_OF_MEMORY;
+  }
+  executor.blob = base + kHeaderBytes;
 
   for (size_t index = 0; index < executor.items.size(); ++index) {
     Item &item = executor.items[index];
     if (item.placement != TVC_OFFLOAD_RESIDENT || item.span == 0)
       continue;
-    if (!loadItem(executor, item, readError)) {
+    if (!loadResident(executor, item, readError)) {
       error = "cannot read offload item " + std::to_string(index) + " of " +
               name + ": " + readError;
       return TVC_INTERNAL;
@@ -644,16 +526,13 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
     ++executor.stats.reads;
   }
   if (poolBytes) {
-    // Huge-page aligned, transparent huge pages asked for, and faulted in
-    // once, here: reads reuse these pages.
-    char *pool = reserveAligned(poolBytes, 0);
-    if (!pool ||
-        mmap(pool, poolBytes, PROT_READ | PROT_WRITE,
+    // Transparent huge pages asked for, and faulted in once, here: every
+    // read reuses these pages.
+    char *pool = executor.blob + executor.poolOffset;
+    if (mmap(pool, poolBytes, PROT_READ | PROT_WRITE,
              MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
       error = "cannot allocate the offload page pool of " + mib(poolBytes) +
               ": " + std::strerror(errno);
-      if (pool)
-        munmap(pool, poolBytes);
       return TVC_OUT_OF_MEMORY;
     }
     executor.pool = pool;
@@ -662,10 +541,20 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
     if (madvise(pool, poolBytes, MADV_POPULATE_WRITE) != 0)
       for (uint64_t at = 0; at < poolBytes; at += kPage)
         pool[at] = 0; // kernels before 5.14
-    // Free runs are separated by taken ones: at most kMaxRuns per item.
-    executor.freeRuns.reserve(executor.items.size() * kMaxRuns + 1);
+    executor.fixedSlots = poolBytes >= streamedSpans;
+    uint64_t at = 0;
+    for (Item &item : executor.items) {
+      if (!executor.fixedSlots || item.placement != TVC_OFFLOAD_STREAMED ||
+          !item.span)
+        continue;
+      if (padded && item.span >= kHugeBytes)
+        at = roundUpToHuge(at);
+      item.fixedSlot = {at / kPage, item.span / kPage};
+      at += item.span;
+    }
+    // A slot per streamed item at most, and the free runs between them.
+    executor.freeRuns.reserve(executor.items.size() + 2);
     executor.freeRuns.push_back({0, poolBytes / kPage});
-    executor.freePages = poolBytes / kPage;
     executor.stats.pool_bytes = poolBytes;
   }
   executor.ring.assign(std::max<size_t>(executor.items.size(), 1), -1);
@@ -682,9 +571,7 @@ void destroy(Executor *executor) {
     executor->io.join();
   }
   if (executor->base)
-    munmap(executor->base, executor->mappedBytes);
-  if (executor->pool)
-    munmap(executor->pool, executor->poolBytes);
+    munmap(executor->base, executor->reservedBytes);
   if (executor->fd >= 0)
     close(executor->fd);
   delete executor;
@@ -770,7 +657,8 @@ void tvc_offload_prefetch(void *, void *, int64_t, int64_t, int64_t,
     return;
   {
     std::lock_guard<std::mutex> lock(executor->mutex);
-    if (item->state != State::FileBacked)
+    // No slot free: the wait reads it (or falls back).
+    if (item->state != State::FileBacked || !allocateSlot(*executor, *item))
       return;
     item->state = State::Queued;
     addResident(*executor, *item);
@@ -785,19 +673,28 @@ void tvc_offload_prefetch(void *, void *, int64_t, int64_t, int64_t,
   executor->work.notify_one();
 }
 
-void tvc_offload_wait(void *, void *, int64_t, int64_t, int64_t,
-                      int64_t index) {
+int64_t tvc_offload_wait(void *, void *, int64_t, int64_t, int64_t,
+                         int64_t index, int64_t home) {
   Executor *executor = openExecutor.load(std::memory_order_acquire);
   Item *item = findItem(executor, index, TVC_OFFLOAD_STREAMED);
   if (!item)
-    return;
+    return home;
   std::unique_lock<std::mutex> lock(executor->mutex);
+  if (item->state == State::FileBacked && !allocateSlot(*executor, *item)) {
+    // The pool has no room: its own range, file-backed, holds its bytes.
+    item->state = State::Fallback;
+    addResident(*executor, *item);
+    ++executor->stats.pool_fallbacks;
+    return home;
+  }
   if (item->state == State::Resident)
-    return;
+    return slotOffset(*executor, *item);
+  if (item->state == State::Fallback)
+    return home;
   auto start = std::chrono::steady_clock::now();
   if (item->state == State::FileBacked || item->state == State::Queued) {
-    // Not prefetched, or not started yet: read it here rather than wait
-    // behind the reads queued before it.
+    // Not prefetched (its slot just taken), or not started yet: read it
+    // here rather than wait behind the reads queued before it.
     if (item->state == State::FileBacked)
       addResident(*executor, *item);
     item->state = State::Reading;
@@ -809,6 +706,8 @@ void tvc_offload_wait(void *, void *, int64_t, int64_t, int64_t,
   executor->stats.stall_seconds +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
+  // FileBacked again after a failed read.
+  return item->state == State::Resident ? slotOffset(*executor, *item) : home;
 }
 
 void tvc_offload_evict(void *, void *, int64_t, int64_t, int64_t,
@@ -823,29 +722,16 @@ void tvc_offload_evict(void *, void *, int64_t, int64_t, int64_t,
   if (!item)
     return;
   std::unique_lock<std::mutex> lock(executor->mutex);
-  // A read in progress finishes first; one still queued is skipped.
+  // A read in progress finishes first; one still queued is cancelled (the
+  // I/O thread skips it).
   executor->done.wait(lock, [&] { return item->state != State::Reading; });
   if (item->state == State::FileBacked)
     return;
-  if (item->state == State::Resident && item->runCount > 0) {
-    if (!returnToPool(*executor, *item)) {
-      // The pages are back over the range with the right bytes.
-      int error = errno;
-      ++executor->stats.io_errors;
-      setErrorOnce("cannot map offload item " + std::to_string(index) +
-                   " back to the weights file: " + std::strerror(error));
-      return;
-    }
-    freeRuns(*executor, *item);
-  } else if (item->state == State::Resident &&
-             !restoreFileMapping(*executor, *item)) {
-    // The anonymous pages still hold the right bytes; keep counting them.
-    int error = errno;
-    ++executor->stats.io_errors;
-    setErrorOnce("cannot map offload item " + std::to_string(index) +
-                 " back to the weights file: " + std::strerror(error));
-    return;
-  }
+  if (item->state == State::Fallback)
+    // Read from its own range: drop the touched file pages, as for PAGED.
+    madvise(executor->blob + item->offset, item->span, MADV_DONTNEED);
+  else
+    freeSlot(*executor, *item);
   item->state = State::FileBacked;
   executor->stats.resident_bytes -= item->span;
 }
