@@ -18,6 +18,8 @@
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/MapVector.h"
 
+#include <functional>
+
 namespace mlir::tvc {
 #define GEN_PASS_DEF_TVCMATERIALIZEOFFLOAD
 #include "passes/Transforms/Passes.h.inc"
@@ -58,6 +60,63 @@ void forEachReadOf(Value value, function_ref<void(OpOperand &)> visit) {
   }
 }
 
+/// Points the dense reads of `view` (those at or after `fromStep` that are
+/// not gathers) at `moved`, a view of the same type made at the wait. View
+/// ops derived from `view` move after `moved` when all their reads are
+/// dense; a derived view that is also gathered from is not supported.
+template <typename EntryT>
+LogicalResult redirectDenseReads(memref::ViewOp view, memref::ViewOp moved,
+                                 unsigned fromStep, EntryT &entry,
+                                 bool gathered) {
+  Block *body = moved->getBlock();
+  auto isGather = [&](OpOperand &use) {
+    Operation *top = body->findAncestorOpInBlock(*use.getOwner());
+    return gathered && top != use.getOwner();
+  };
+  auto isDerived = [&](Operation *user, Value from) {
+    auto viewLike = dyn_cast<ViewLikeOpInterface>(user);
+    return (viewLike && viewLike.getViewSource() == from) ||
+           isa<memref::CastOp, memref::CollapseShapeOp, memref::ExpandShapeOp>(
+               user);
+  };
+  // Derived views whose reads are all dense follow the new view.
+  std::function<bool(Value)> allDense = [&](Value value) {
+    for (OpOperand &use : value.getUses()) {
+      if (isDerived(use.getOwner(), value)) {
+        if (!llvm::all_of(use.getOwner()->getResults(), allDense))
+          return false;
+        continue;
+      }
+      if (isGather(use))
+        return false;
+    }
+    return true;
+  };
+  Operation *insertAfter = moved;
+  for (OpOperand &use : llvm::make_early_inc_range(view->getUses())) {
+    Operation *owner = use.getOwner();
+    if (isDerived(owner, view.getResult())) {
+      if (!llvm::all_of(owner->getResults(), allDense))
+        return owner->emitOpError(
+            "is a view of a streamed weight that is both gathered from and "
+            "read densely; the offload plan cannot redirect it");
+      if (owner->getBlock() == body && owner->isBeforeInBlock(moved)) {
+        owner->moveAfter(insertAfter);
+        insertAfter = owner;
+      }
+      use.set(moved.getResult());
+      continue;
+    }
+    if (isGather(use))
+      continue;
+    Operation *top = body->findAncestorOpInBlock(*owner);
+    if (!top || entry.stepOf.lookup(top) < fromStep)
+      continue;
+    use.set(moved.getResult());
+  }
+  return success();
+}
+
 struct TvcMaterializeOffloadPass
     : public tvc::impl::TvcMaterializeOffloadBase<TvcMaterializeOffloadPass> {
   void runOnOperation() override {
@@ -88,6 +147,7 @@ struct TvcMaterializeOffloadPass
     std::vector<offload::Placement> placement;
     std::vector<uint64_t> gatherBytes;
     llvm::DenseMap<uint64_t, unsigned> itemAtOffset;
+    std::vector<uint64_t> homeOffset;
     for (GlobalOp global : module.getOps<GlobalOp>()) {
       auto offset = global->getAttrOfType<IntegerAttr>("tvc.offset");
       if (!offset)
@@ -121,6 +181,7 @@ struct TvcMaterializeOffloadPass
       global->setAttr("tvc.offload_item",
                       builder.getI64IntegerAttr(items.size()));
       itemAtOffset[offset.getValue().getZExtValue()] = items.size();
+      homeOffset.push_back(offset.getValue().getZExtValue());
       items.push_back(
           {global.getSymName().str(), offload::pageRound(bytes), layer});
       placement.push_back(where);
@@ -132,6 +193,9 @@ struct TvcMaterializeOffloadPass
       func::FuncOp function;
       Value blob;
       std::vector<Operation *> steps;
+      llvm::DenseMap<Operation *, unsigned> stepOf;
+      /// The views of the blob per item.
+      llvm::MapVector<unsigned, SmallVector<memref::ViewOp>> views;
     };
     std::vector<Entry> entries;
     std::vector<offload::Schedule> schedules;
@@ -146,8 +210,10 @@ struct TvcMaterializeOffloadPass
       if (!blob)
         continue;
       Block &body = function.getBody().front();
-      Entry entry{function, blob, {}};
-      llvm::DenseMap<Operation *, unsigned> stepOf;
+      Entry entry;
+      entry.function = function;
+      entry.blob = blob;
+      llvm::DenseMap<Operation *, unsigned> &stepOf = entry.stepOf;
       for (Operation &op : body) {
         stepOf[&op] = entry.steps.size();
         entry.steps.push_back(&op);
@@ -176,6 +242,7 @@ struct TvcMaterializeOffloadPass
           continue;
         }
         unsigned item = itemAtOffset.lookup(offset.getZExtValue());
+        entry.views[item].push_back(view);
         forEachReadOf(view.getResult(), [&](OpOperand &use) {
           Operation *owner = use.getOwner();
           Operation *top = body.findAncestorOpInBlock(*owner);
@@ -225,19 +292,21 @@ struct TvcMaterializeOffloadPass
     MLIRContext *context = &getContext();
     auto blobType =
         MemRefType::get({ShapedType::kDynamic}, IntegerType::get(context, 8));
-    auto calleeType = FunctionType::get(
-        context, {blobType, IntegerType::get(context, 64)}, {});
+    Type i64 = IntegerType::get(context, 64);
+    auto calleeType = FunctionType::get(context, {blobType, i64}, {});
+    // wait(blob, item, home) -> where the item's bytes are until its evict.
+    auto waitType = FunctionType::get(context, {blobType, i64, i64}, {i64});
     OpBuilder moduleBuilder = OpBuilder::atBlockBegin(module.getBody());
-    auto declare = [&](StringRef name) {
+    auto declare = [&](StringRef name, FunctionType type) {
       if (!module.lookupSymbol<func::FuncOp>(name)) {
-        auto callee = func::FuncOp::create(moduleBuilder, module.getLoc(),
-                                           name, calleeType);
+        auto callee =
+            func::FuncOp::create(moduleBuilder, module.getLoc(), name, type);
         callee.setPrivate();
       }
     };
-    declare("tvc_offload_prefetch");
-    declare("tvc_offload_wait");
-    declare("tvc_offload_evict");
+    declare("tvc_offload_prefetch", calleeType);
+    declare("tvc_offload_wait", waitType);
+    declare("tvc_offload_evict", calleeType);
     auto calleeName = [](offload::Action::Kind kind) {
       switch (kind) {
       case offload::Action::Kind::Prefetch:
@@ -250,6 +319,7 @@ struct TvcMaterializeOffloadPass
       return "";
     };
 
+    bool redirectFailed = false;
     for (size_t entryIndex = 0; entryIndex < entries.size(); ++entryIndex) {
       Entry &entry = entries[entryIndex];
       const offload::EntryActions &list = (*actions)[entryIndex];
@@ -258,8 +328,31 @@ struct TvcMaterializeOffloadPass
         auto emit = [&](OpBuilder &at, const offload::Action &action) {
           Location loc = op->getLoc();
           Value index = arith::ConstantIntOp::create(at, loc, action.item, 64);
-          func::CallOp::create(at, loc, calleeName(action.kind), TypeRange(),
-                               ValueRange{entry.blob, index});
+          if (action.kind != offload::Action::Kind::Wait) {
+            func::CallOp::create(at, loc, calleeName(action.kind), TypeRange(),
+                                 ValueRange{entry.blob, index});
+            return;
+          }
+          // The executor says where the item's bytes are (a slot of its
+          // pool, or the item's own offset); the dense reads view them
+          // there, so none can run before the wait.
+          Value home = arith::ConstantIntOp::create(
+              at, loc, static_cast<int64_t>(homeOffset[action.item]), 64);
+          Value where =
+              func::CallOp::create(at, loc, calleeName(action.kind),
+                                   TypeRange{i64},
+                                   ValueRange{entry.blob, index, home})
+                  .getResult(0);
+          Value shift = arith::IndexCastOp::create(at, loc, at.getIndexType(),
+                                                   where);
+          for (memref::ViewOp view : entry.views.lookup(action.item)) {
+            auto moved = memref::ViewOp::create(at, loc, view.getType(),
+                                                entry.blob, shift,
+                                                ValueRange());
+            if (failed(redirectDenseReads(view, moved, step, entry,
+                                          gatherBytes[action.item] > 0)))
+              redirectFailed = true;
+          }
         };
         OpBuilder before(op);
         for (const offload::Action &action : list.before[step])
@@ -277,6 +370,14 @@ struct TvcMaterializeOffloadPass
           emit(after, action);
       }
     }
+    if (redirectFailed)
+      return signalPassFailure();
+    // The views the redirected reads left behind.
+    for (Entry &entry : entries)
+      for (auto &[item, views] : entry.views)
+        for (memref::ViewOp view : views)
+          if (view->use_empty())
+            view->erase();
   }
 };
 

@@ -584,17 +584,23 @@ def TvcMaterializeOffload : Pass<"tvc-materialize-offload", "::mlir::ModuleOp"> 
     of tvc-plan-offload it derives the actions the planner would
     (offload::scheduleActions), replays them against the budget
     (offload::simulate; a plan the lowered order breaks is an error), and
-    inserts them as calls of the runtime's executor:
+    inserts them as calls of the runtime's executor. A wait returns where
+    the weight's bytes are until its eviction (a slot of the executor's
+    pool, or the weight's own offset `home`), and the weight's dense reads
+    view the blob there, so none can run before it:
 
     ```mlir
-    func.call @tvc_offload_wait(%weights, %c3) : (memref<?xi8>, i64) -> ()
+    %at = func.call @tvc_offload_wait(%weights, %c3, %home)
+        : (memref<?xi8>, i64, i64) -> i64
+    %i = arith.index_cast %at : i64 to index
+    %w = memref.view %weights[%i][] : memref<?xi8> to memref<768x768xf32>
     ```
 
     `tvc_offload_prefetch`, `tvc_offload_wait`, `tvc_offload_evict`
     (runtime/api/tvc_offload.h) take the blob, so no read of it moves
     across them, and an item index: the position of the weight among the
     laid-out globals (`tvc.offload_item` on each), as the manifest lists
-    them.
+    them. Gathers keep reading the weight's own (demand-paged) range.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect"];

@@ -12,6 +12,7 @@ module attributes {tvc.offload = {budget = 16384 : i64, depth = 1 : i64, planner
 
   // The executor's entry points are declared, and each laid-out weight
   // gets its item index (its position in the blob).
+  // CHECK: func.func private @tvc_offload_wait(memref<?xi8>, i64, i64) -> i64
   // CHECK: func.func private @tvc_offload_evict(memref<?xi8>, i64)
   // CHECK: tvc.global @table {{.*}}tvc.offload_item = 0 : i64
   // CHECK: tvc.global @c {{.*}}tvc.offload_item = 3 : i64
@@ -42,8 +43,13 @@ module attributes {tvc.offload = {budget = 16384 : i64, depth = 1 : i64, planner
       %v = memref.load %t[%id, %j] : memref<64x16xf32>
       memref.store %v, %row[%j] : memref<16xf32>
     }
-    // CHECK: call @tvc_offload_wait(%{{.*}}, %{{.*}}) : (memref<?xi8>, i64) -> ()
-    // CHECK-NEXT: tvc.kernel_call "tvc_kernel_linear_f32" ins(%{{.*}}, %{{.*}} : memref<1x16xf32>, memref<64x16xf32>)
+    // The wait says where @a's bytes are (its home offset, 4096, when no
+    // executor runs); the kernel reads a view there.
+    // CHECK: %[[HOME:.*]] = arith.constant 4096 : i64
+    // CHECK-NEXT: %[[WHERE:.*]] = call @tvc_offload_wait(%[[BLOB:.*]], %{{.*}}, %[[HOME]]) : (memref<?xi8>, i64, i64) -> i64
+    // CHECK-NEXT: %[[SHIFT:.*]] = arith.index_cast %[[WHERE]] : i64 to index
+    // CHECK-NEXT: %[[A:.*]] = memref.view %[[BLOB]][%[[SHIFT]]][] : memref<?xi8> to memref<64x16xf32>
+    // CHECK-NEXT: tvc.kernel_call "tvc_kernel_linear_f32" ins(%{{.*}}, %[[A]] : memref<1x16xf32>, memref<64x16xf32>)
     // CHECK-NEXT: arith.constant 1 : i64
     // CHECK-NEXT: call @tvc_offload_evict
     // Its pages free, the next call's @a is read ahead at once.
@@ -52,7 +58,9 @@ module attributes {tvc.offload = {budget = 16384 : i64, depth = 1 : i64, planner
     tvc.kernel_call "tvc_kernel_linear_f32" ins(%x, %a : memref<1x16xf32>, memref<64x16xf32>) outs(%y : memref<1x64xf32>)
     // Then @b, and after it the next call's @b.
     // CHECK: call @tvc_offload_wait
-    // CHECK-NEXT: tvc.kernel_call "tvc_kernel_linear_f32" ins(%{{.*}}, %{{.*}} : memref<1x16xf32>, memref<64x16xf32>)
+    // CHECK-NEXT: arith.index_cast
+    // CHECK-NEXT: %[[B:.*]] = memref.view
+    // CHECK-NEXT: tvc.kernel_call "tvc_kernel_linear_f32" ins(%{{.*}}, %[[B]] : memref<1x16xf32>, memref<64x16xf32>)
     // CHECK-NEXT: arith.constant 2 : i64
     // CHECK-NEXT: call @tvc_offload_evict
     // CHECK-NEXT: arith.constant 2 : i64
@@ -62,6 +70,27 @@ module attributes {tvc.offload = {budget = 16384 : i64, depth = 1 : i64, planner
     // CHECK-NEXT: memref.copy
     // CHECK-NEXT: return
     memref.copy %c, %row : memref<16xf32> to memref<16xf32>
+    return
+  }
+}
+
+// -----
+
+/// A view derived from a streamed weight's view before the wait (a
+/// collapse made early) follows the wait's view.
+module attributes {tvc.offload = {budget = 4096 : i64, depth = 1 : i64, planner = "cost", read_bandwidth = 2.000000e+09 : f64}} {
+  tvc.global @a : tensor<64x16xf32> = dense<1.0> : tensor<64x16xf32> {tvc.offset = 0 : i64, tvc.placement = "streamed"}
+  // CHECK-LABEL: func.func @derived
+  func.func @derived(%out: memref<1024xf32>, %blob: memref<?xi8> {tvc.weights}) {
+    %c0 = arith.constant 0 : index
+    %a = memref.view %blob[%c0][] : memref<?xi8> to memref<64x16xf32>
+    %flat = memref.collapse_shape %a [[0, 1]] : memref<64x16xf32> into memref<1024xf32>
+    // CHECK: %[[WHERE:.*]] = call @tvc_offload_wait
+    // CHECK-NEXT: %[[SHIFT:.*]] = arith.index_cast %[[WHERE]]
+    // CHECK-NEXT: %[[A:.*]] = memref.view %{{.*}}[%[[SHIFT]]][]
+    // CHECK-NEXT: %[[FLAT:.*]] = memref.collapse_shape %[[A]]
+    // CHECK-NEXT: memref.copy %[[FLAT]], %{{.*}}
+    memref.copy %flat, %out : memref<1024xf32> to memref<1024xf32>
     return
   }
 }
