@@ -73,9 +73,12 @@ def parse(stderr):
                       resident_mib=float(read.group(5)),
                       budget_mib=float(read.group(6)),
                       violations=int(read.group(7)))
-    pool = re.search(r"pool ([0-9.]+) MiB", stderr)
+    pool = re.search(r"pool ([0-9.]+) MiB, (\d+) pool fallbacks; "
+                     r"([0-9.]+) MiB read at open", stderr)
     if pool:
         result["pool_mib"] = float(pool.group(1))
+        result["fallbacks"] = int(pool.group(2))
+        result["open_mib"] = float(pool.group(3))
     return result
 
 
@@ -164,9 +167,9 @@ def main():
     print(f"generated tokens identical in every run: "
           f"{'yes' if same else 'NO'}")
     print()
-    print("| weights | budget MiB | peak RSS MiB | RSS - budget MiB | "
-          "decode tok/s | vs mmap | MiB read / token | stalls / token |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| weights | budget MiB | pool MiB | peak RSS MiB | RSS - budget MiB "
+          "| decode tok/s | vs mmap | MiB read / token | stalls / token |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     base_rate = None
     for name, budget in variants:
         runs = results[name]
@@ -175,6 +178,7 @@ def main():
         rss = max(r["rss_mib"] for r in runs)
         if base_rate is None:
             base_rate = rate
+        pool = "-"
         if budget is None:
             budget_mib, over = weights_mib, rss - weights_mib
             per_token = stalls = "-"
@@ -182,14 +186,18 @@ def main():
             budget_mib = runs[0].get("budget_mib", float("nan"))
             over = rss - budget_mib
             calls = runs[0]["tokens"] + 1  # prefill + decode steps
-            per_token = f"{statistics.median(r['read_mib'] for r in runs) / calls:.0f}"
+            per_token = f"{statistics.median(r['read_mib'] - r.get('open_mib', 0) for r in runs) / calls:.0f}"
             stalls = f"{statistics.median(r['stalls'] for r in runs) / calls:.1f}"
-        print(f"| {name} | {budget_mib:.0f} | {rss:.0f} | {over:.0f} | "
+            pool = f"{runs[0].get('pool_mib', 0):.0f}"
+        print(f"| {name} | {budget_mib:.0f} | {pool} | {rss:.0f} | {over:.0f} | "
               f"{rate:.2f} | {rate / base_rate:.2f}x | {per_token} | {stalls} |")
     violations = sum(r.get("violations", 0) for runs in results.values()
                      for r in runs)
     print()
-    print(f"budget violations reported by the executor: {violations}")
+    fallbacks = sum(r.get("fallbacks", 0) for runs in results.values()
+                    for r in runs)
+    print(f"budget violations reported by the executor: {violations}; "
+          f"pool fallbacks (reads from the file-backed range): {fallbacks}")
     for name, summary in summaries.items():
         for line in summary.splitlines():
             print(f"{name}: {line}")

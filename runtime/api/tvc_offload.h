@@ -72,6 +72,7 @@ typedef struct tvc_offload_stats_t {
   uint64_t pool_fallbacks; /* waits on a streamed item the pool had no room
                               for (read from its file-backed range instead:
                               slower) */
+  uint64_t bytes_read_at_open; /* the resident items' part of bytes_read */
 } tvc_offload_stats_t;
 
 /* Opens the executor on the weights file `weights_path` holding a blob of

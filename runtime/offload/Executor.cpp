@@ -558,6 +558,7 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
     executor.stats.pool_bytes = poolBytes;
   }
   executor.ring.assign(std::max<size_t>(executor.items.size(), 1), -1);
+  executor.stats.bytes_read_at_open = executor.stats.bytes_read;
   return TVC_OK;
 }
 

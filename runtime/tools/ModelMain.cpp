@@ -109,11 +109,13 @@ void printOffloadStats(bool offloading, uint64_t budget) {
                " stalls (%.3f s); peak resident %.1f MiB of a %.1f MiB "
                "budget; %" PRIu64 " budget violations; %" PRIu64
                " read errors; page pool %.1f MiB, %" PRIu64
-               " pool fallbacks; peak RSS %.1f MiB\n",
+               " pool fallbacks; %.1f MiB read at open; peak RSS %.1f "
+               "MiB\n",
                toMiB(stats.bytes_read), stats.reads, stats.stalls,
                stats.stall_seconds, toMiB(stats.peak_resident_bytes),
                toMiB(budget), stats.budget_violations, stats.io_errors,
-               toMiB(stats.pool_bytes), stats.pool_fallbacks, peakRssMiB);
+               toMiB(stats.pool_bytes), stats.pool_fallbacks,
+               toMiB(stats.bytes_read_at_open), peakRssMiB);
 }
 
 /// Parses the comma-separated token ids of --prompt-ids.
