@@ -72,6 +72,9 @@ void usage(const char *program) {
       "                        has an offload plan (the baseline)\n"
       "  --offload-stats       print the offload executor's counters and the\n"
       "                        peak RSS to stderr at exit\n"
+      "  --offload-calibrate   time the offload executor's reads of the\n"
+      "                        weights file (as cached now) and print the\n"
+      "                        tvc-compile options that describe them\n"
       "  --drop-page-cache     with the offload executor: drop the file's\n"
       "                        page cache after each explicit read\n"
       "  --inputs DIR          evaluate on DIR/input_N.pb (ONNX TensorProto,\n"
@@ -116,6 +119,87 @@ void printOffloadStats(bool offloading, uint64_t budget) {
                toMiB(budget), stats.budget_violations, stats.io_errors,
                toMiB(stats.pool_bytes), stats.pool_fallbacks,
                toMiB(stats.bytes_read_at_open), peakRssMiB);
+}
+
+/// --offload-calibrate: times the executor's reads of the weights file in
+/// its current page-cache state, 4 MiB reads for the bandwidth and 4 KiB
+/// reads for the fixed cost of one, and prints the planner options that
+/// say so. Returns the exit status.
+int calibrateOffload(const std::string &path, uint64_t blobBytes) {
+  constexpr uint64_t kLarge = 4u << 20, kSmall = 4096;
+  uint64_t large = std::min<uint64_t>(blobBytes / 2 / kLarge, 64);
+  uint64_t smallBase = large * kLarge;
+  uint64_t small =
+      std::min<uint64_t>((blobBytes - std::min(blobBytes, smallBase)) /
+                             (2 * kSmall),
+                         64);
+  if (large < 2 || small < 8) {
+    std::fprintf(stderr, "error: --offload-calibrate needs a weights file of "
+                         "at least 17 MiB\n");
+    return 1;
+  }
+  std::vector<tvc_offload_item_t> items;
+  for (uint64_t index = 0; index < large; ++index)
+    items.push_back({index * kLarge, kLarge, TVC_OFFLOAD_STREAMED});
+  for (uint64_t index = 0; index < small; ++index)
+    items.push_back({smallBase + index * 2 * kSmall, kSmall,
+                     TVC_OFFLOAD_STREAMED});
+  tvc_offload_options_t options{};
+  options.budget_bytes = 2 * kLarge;
+  void *blob = nullptr;
+  if (tvc_offload_open(path.c_str(), blobBytes, items.data(),
+                       static_cast<int64_t>(items.size()), &options,
+                       &blob) != TVC_OK) {
+    std::fprintf(stderr, "error: %s\n", tvc_offload_last_error());
+    return 1;
+  }
+  // Each read issued by the wait itself, one at a time; the first pass
+  // (the file as cached now) and the best of three (cached).
+  double firstPass = 0;
+  auto timeReads = [&](uint64_t first, uint64_t count) {
+    double best = 1e30;
+    for (int pass = 0; pass < 3; ++pass) {
+      auto start = std::chrono::steady_clock::now();
+      for (uint64_t index = first; index < first + count; ++index) {
+        int64_t home = static_cast<int64_t>(items[index].offset);
+        tvc_offload_wait(blob, blob, 0, 0, 1, static_cast<int64_t>(index),
+                         home);
+        tvc_offload_evict(blob, blob, 0, 0, 1, static_cast<int64_t>(index));
+      }
+      std::chrono::duration<double> spent =
+          std::chrono::steady_clock::now() - start;
+      best = std::min(best, spent.count() / static_cast<double>(count));
+      if (pass == 0)
+        firstPass = spent.count() / static_cast<double>(count);
+    }
+    return best;
+  };
+  double perLarge = timeReads(0, large);
+  double coldLarge = firstPass;
+  double perSmall = timeReads(large, small);
+  tvc_offload_stats_t stats{};
+  tvc_offload_get_stats(&stats);
+  tvc_offload_close();
+  if (stats.io_errors || stats.pool_fallbacks) {
+    std::fprintf(stderr, "error: the calibration reads failed or fell back "
+                         "(%s)\n", tvc_offload_last_error());
+    return 1;
+  }
+  double bandwidth = static_cast<double>(kLarge - kSmall) /
+                     std::max(perLarge - perSmall, 1e-9);
+  double overhead =
+      std::max(0.0, perSmall - static_cast<double>(kSmall) / bandwidth);
+  std::printf("offload calibration of %s: %" PRIu64
+              " reads of 4 MiB at %.3f ms (first pass, the file as cached "
+              "before: %.2f GB/s), %" PRIu64
+              " of 4 KiB at %.1f us: %.2f GB/s cached, %.1f us per read\n"
+              "tvc-compile options: --offload-read-bandwidth=%.3g "
+              "--offload-read-overhead=%.3g\n",
+              path.c_str(), large, perLarge * 1e3,
+              static_cast<double>(kLarge) / std::max(coldLarge, 1e-9) / 1e9,
+              small, perSmall * 1e6, bandwidth / 1e9, overhead * 1e6,
+              bandwidth, overhead);
+  return 0;
 }
 
 /// Parses the comma-separated token ids of --prompt-ids.
@@ -273,6 +357,7 @@ int main(int argc, char **argv) {
   GenerateOptions options;
   int threads = 0;
   bool noOffload = false, offloadStats = false, dropPageCache = false;
+  bool calibrate = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const char *name) -> const char * {
@@ -307,6 +392,8 @@ int main(int argc, char **argv) {
       noOffload = true;
     } else if (arg == "--offload-stats") {
       offloadStats = true;
+    } else if (arg == "--offload-calibrate") {
+      calibrate = true;
     } else if (arg == "--drop-page-cache") {
       dropPageCache = true;
     } else if (arg == "--threads") {
@@ -340,6 +427,15 @@ int main(int argc, char **argv) {
     return fail("--outputs and --expected need --inputs DIR");
   if (rtol < 0 || atol < 0 || errorScale < 0)
     return fail("tolerances must not be negative");
+
+  if (calibrate) {
+    if (tvc_model_weights || manifest.weightsBytes == 0)
+      return fail("--offload-calibrate reads a weights file; this model has "
+                  "none");
+    if (weightsPath.empty())
+      weightsPath = std::string(argv[0]) + ".weights";
+    return calibrateOffload(weightsPath, manifest.weightsBytes);
+  }
 
   // Check what generation needs before the weights are mapped.
   GenerateOptions &generation = options;
