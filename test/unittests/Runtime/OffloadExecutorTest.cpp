@@ -82,6 +82,17 @@ int64_t firstWrongByteAt(const void *blob, int64_t at,
   return -1;
 }
 
+/// Every item held (a non-negative offset in `held`) reads as its own bytes
+/// there.
+template <typename Items>
+void expectHeldItemsCorrect(const void *blob, const std::vector<int64_t> &held,
+                            const Items &items, int64_t step) {
+  for (size_t index = 0; index < held.size(); ++index)
+    if (held[index] >= 0)
+      ASSERT_EQ(firstWrongByteAt(blob, held[index], items[index]), -1)
+          << "step " << step << ", item " << index;
+}
+
 void prefetchItem(void *blob, int64_t item) {
   tvc_offload_prefetch(blob, blob, 0, 0, 1, item);
 }
@@ -395,10 +406,9 @@ TEST(OffloadExecutor, RandomSequence) {
         held[item] = -1;
       }
     }
-    for (size_t index = 0; index < kItems.size(); ++index)
-      if (held[index] >= 0)
-        ASSERT_EQ(firstWrongByteAt(open.blob, held[index], kItems[index]), -1)
-            << "step " << step << ", item " << index;
+    expectHeldItemsCorrect(open.blob, held, kItems, step);
+    if (HasFatalFailure())
+      return;
     uint64_t expected = 0;
     for (size_t index = 0; index < kItems.size(); ++index)
       if (kItems[index].placement == TVC_OFFLOAD_RESIDENT || counted[index])
@@ -463,10 +473,9 @@ TEST(OffloadExecutor, RandomSequenceTightPool) {
       evictItem(open.blob, item);
       held[item] = -1;
     }
-    for (size_t index = 0; index < items.size(); ++index)
-      if (held[index] >= 0)
-        ASSERT_EQ(firstWrongByteAt(open.blob, held[index], items[index]), -1)
-            << "step " << step << ", item " << index;
+    expectHeldItemsCorrect(open.blob, held, items, step);
+    if (HasFatalFailure())
+      return;
   }
   tvc_offload_stats_t now = stats();
   EXPECT_EQ(now.io_errors, 0u);
@@ -721,10 +730,9 @@ TEST(OffloadExecutor, PoolForAllStreamedItems) {
         evictItem(open.blob, item);
         held[item] = -1;
       }
-      for (size_t index = 0; index < items.size(); ++index)
-        if (held[index] >= 0)
-          ASSERT_EQ(firstWrongByteAt(open.blob, held[index], items[index]), -1)
-              << "step " << step << ", item " << index;
+      expectHeldItemsCorrect(open.blob, held, items, step);
+      if (HasFatalFailure())
+        return;
     }
     tvc_offload_stats_t now = stats();
     EXPECT_EQ(now.pool_fallbacks, 0u);
