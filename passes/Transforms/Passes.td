@@ -191,7 +191,12 @@ def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
     compute-bound, so the multiply-adds `r (in + out)` against `in out`
     decide; BlockDense's block-diagonal map runs as generated loops, at an
     assumed rate); a LoRA adapter always reads more than its merged matrix,
-    so it is merged under `cost`. `report` gives a remark per linear: merged or
+    so it is merged under `cost`. With `workload=auto` each linear is
+    costed for its own entry point (after tvc-derive-decode: `*_decode`
+    functions run one token, the others `tokens`), so the prefill and the
+    decode step may each get their own form of the same weights: the
+    factors stay for one, a merged global is added for the other.
+    `report` gives a remark per linear: merged or
     kept, with the model's numbers, or why it was left alone.
 
     Left alone, with a remark: weights not read from a `tvc.global`, non-f32
@@ -213,7 +218,9 @@ def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
            "for 'workload'">,
     Option<"workload", "workload", "std::string", /*default=*/"\"decode\"",
            "policy=cost: what the model will mostly run, decode (one token "
-           "per call) or prefill ('tokens' rows per call)">,
+           "per call) or prefill ('tokens' rows per call); auto: each "
+           "entry point its own (functions named *_decode decode, others "
+           "prefill)">,
     Option<"tokens", "tokens", "int64_t", /*default=*/"128",
            "policy=cost, workload=prefill: rows per call (>= 1)">,
     Option<"weightsFile", "weights-file", "std::string", /*default=*/"\"\"",

@@ -172,9 +172,9 @@ void PremergeFfnPass::runOnOperation() {
                        << policy << "'";
     return signalPassFailure();
   }
-  if (workload != "decode" && workload != "prefill") {
-    module.emitError() << "tvc-premerge-ffn: expects 'workload' decode or "
-                          "prefill, got '"
+  if (workload != "decode" && workload != "prefill" && workload != "auto") {
+    module.emitError() << "tvc-premerge-ffn: expects 'workload' decode, "
+                          "prefill or auto, got '"
                        << workload << "'";
     return signalPassFailure();
   }
@@ -184,7 +184,16 @@ void PremergeFfnPass::runOnOperation() {
                        << static_cast<int64_t>(tokens);
     return signalPassFailure();
   }
-  int64_t rows = workload == "decode" ? 1 : int64_t(tokens);
+  // The workload of a linear: the option's, or with `auto` its entry
+  // point's (a KV-cached decode step runs one token, anything else a
+  // prefill of `tokens`), so that each entry point gets its own form.
+  auto workloadOf = [&](LinearOp linear) -> StringRef {
+    if (workload != "auto")
+      return workload;
+    auto function = linear->getParentOfType<func::FuncOp>();
+    return function && function.getSymName().ends_with("_decode") ? "decode"
+                                                                   : "prefill";
+  };
 
   SymbolTable symbols(module);
   SmallVector<Candidate> candidates;
@@ -221,6 +230,8 @@ void PremergeFfnPass::runOnOperation() {
       continue;
     }
     if (byCost) {
+      StringRef phase = workloadOf(linear);
+      int64_t rows = phase == "decode" ? 1 : int64_t(tokens);
       premerge::Estimate estimate =
           isLora ? premerge::estimateLora(costs, rows, candidate.out,
                                           candidate.in, candidate.rank)
@@ -240,7 +251,7 @@ void PremergeFfnPass::runOnOperation() {
           "({7} weight bytes, {8} calls) vs merged {9:f2} us ({10} weight "
           "bytes, 1 call)",
           kind, candidate.out, candidate.in, candidate.rank,
-          workload.getValue(), rows, estimate.factoredUs, 4 * factoredWeights,
+          phase, rows, estimate.factoredUs, 4 * factoredWeights,
           isLora ? 4 : 2, estimate.mergedUs, 4 * candidate.out * candidate.in);
       if (!estimate.preferMerged()) {
         ++kept;

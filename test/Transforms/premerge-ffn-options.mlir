@@ -6,7 +6,7 @@
 // Option errors of tvc-premerge-ffn, reported before anything changes, and a
 // factor whose bytes cannot be read.
 // POLICY: error: tvc-premerge-ffn: expects 'policy' keep, merge or cost, got 'fast'
-// WORKLOAD: error: tvc-premerge-ffn: expects 'workload' decode or prefill, got 'train'
+// WORKLOAD: error: tvc-premerge-ffn: expects 'workload' decode, prefill or auto, got 'train'
 // TOKENS: error: tvc-premerge-ffn: expects 'tokens' (rows per prefill call) >= 1, got 0
 // MISSING: error: tvc-premerge-ffn: {{.*}}missing.safetensors
 
