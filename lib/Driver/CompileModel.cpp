@@ -197,6 +197,18 @@ mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
       return errors.error("cannot derive the prefill/decode entry points");
   }
 
+  // Structured linears: factored or merged, per entry point.
+  if (!options.premergePolicy.empty()) {
+    PassManager pm(context);
+    TvcPremergeFfnOptions premerge;
+    premerge.policy = options.premergePolicy;
+    premerge.workload = "auto";
+    premerge.baseDir = options.weightsDir;
+    pm.addPass(createTvcPremergeFfn(premerge));
+    if (failed(pm.run(*module)))
+      return errors.error("cannot pre-merge the structured linears");
+  }
+
   // The offload plan, on the model with its final entry points.
   std::string offloadSummary;
   if (!options.offloadBudget.empty()) {

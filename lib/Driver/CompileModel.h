@@ -36,6 +36,10 @@ struct CpuCompileOptions {
   /// aligned, read-only) instead of CpuArtifact::weights. LLVM IR and
   /// objects only.
   bool embedWeights = false;
+  /// Non-empty: tvc-premerge-ffn runs after the entry points are derived,
+  /// with this policy (keep, merge, cost) and workload=auto, so each entry
+  /// point gets its own form of structured linears.
+  std::string premergePolicy;
   /// With a budget, tvc-plan-offload runs first (its options budget,
   /// planner, report); the artifact then streams weights under it.
   std::string offloadBudget;

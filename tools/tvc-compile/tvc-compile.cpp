@@ -77,6 +77,13 @@ static cl::opt<std::string> weightsDir(
              "model's directory)"),
     cl::value_desc("dir"), cl::cat(category));
 
+static cl::opt<std::string> premerge(
+    "premerge",
+    cl::desc("Structured linears (low-rank, BlockDense, LoRA): keep the "
+             "factors, merge them, or cost (each entry point the form the "
+             "CPU cost model predicts faster; tvc-premerge-ffn "
+             "workload=auto). Default: as the model has them"),
+    cl::value_desc("keep|merge|cost"), cl::cat(category));
 static cl::opt<std::string> offloadBudget(
     "offload-budget",
     cl::desc("Plan weights offload under this budget (N, N{KiB,MiB,GiB,KB,MB,"
@@ -176,6 +183,11 @@ int main(int argc, char **argv) {
   options.weightsDir = weightsDir.empty()
                            ? llvm::sys::path::parent_path(inputPath).str()
                            : weightsDir.getValue();
+  if (!premerge.empty() && premerge != "keep" && premerge != "merge" &&
+      premerge != "cost")
+    return fail("--premerge=" + premerge + ": expected keep, merge or cost");
+  if (premerge != "keep")
+    options.premergePolicy = premerge;
   options.offloadBudget = offloadBudget;
   options.offloadPlanner = offloadPlanner;
   options.offloadReport = offloadReport;
