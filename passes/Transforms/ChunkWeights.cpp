@@ -53,10 +53,14 @@ struct TvcChunkWeightsPass
       Value weight;
       if (auto head = dyn_cast<LmHeadOp>(op))
         weight = head.getWeight();
-      else if (auto linear = dyn_cast<LinearOp>(op);
-               linear && isa<DenseStructureAttr>(linear.getStructure()) &&
-               linear.getWeights().size() == 1)
-        weight = linear.getWeights()[0];
+      else if (auto linear = dyn_cast<LinearOp>(op)) {
+        // Rows of an [out, in] matrix are output channels; an in_out
+        // matrix's rows are input channels (a split-K sum, not a concat).
+        auto dense = dyn_cast<DenseStructureAttr>(linear.getStructure());
+        if (dense && dense.getLayout() == WeightLayout::OutIn &&
+            linear.getWeights().size() == 1)
+          weight = linear.getWeights()[0];
+      }
       if (!weight || !weight.getDefiningOp<WeightOp>())
         return;
       auto type = cast<RankedTensorType>(weight.getType());

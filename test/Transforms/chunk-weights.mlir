@@ -12,6 +12,9 @@ tvc.global @w : tensor<40x16xf32> = dense<1.0> : tensor<40x16xf32>
 tvc.global @b : tensor<40xf32> = dense<1.0> : tensor<40xf32>
 /// A small matrix (512 bytes) stays whole.
 tvc.global @small : tensor<8x16xf32> = dense<1.0> : tensor<8x16xf32>
+/// An in_out matrix (GPT-2's Conv1D) has input channels as rows: left
+/// whole.
+tvc.global @t : tensor<16x40xf32> = dense<1.0> : tensor<16x40xf32>
 /// Low-rank factors are not a dense matrix: left alone.
 tvc.global @v : tensor<4x16xf32> = dense<1.0> : tensor<4x16xf32>
 tvc.global @u : tensor<40x4xf32> = dense<1.0> : tensor<40x4xf32>
@@ -29,7 +32,7 @@ tvc.global @u : tensor<40x4xf32> = dense<1.0> : tensor<40x4xf32>
 // CHECK-NEXT: tvc.global @b.rows13 : tensor<13xf32> = #tvc.rows<@b, 13>
 // CHECK-NEXT: tvc.global @b.rows26 : tensor<14xf32> = #tvc.rows<@b, 26>
 // CHECK-LABEL: func.func @model
-func.func @model(%ids: tensor<1x?xi64>) -> (tensor<1x?x24xf32>, tensor<1x?x40xf32>, tensor<1x?x8xf32>, tensor<1x?x40xf32>) {
+func.func @model(%ids: tensor<1x?xi64>) -> (tensor<1x?x24xf32>, tensor<1x?x40xf32>, tensor<1x?x8xf32>, tensor<1x?x40xf32>, tensor<1x?x40xf32>) {
   // CHECK: %[[T:.*]] = tvc.weight @table : tensor<24x16xf32>
   // CHECK: %[[H:.*]] = tvc.embedding %[[T]]
   %t = tvc.weight @table : tensor<24x16xf32>
@@ -51,11 +54,15 @@ func.func @model(%ids: tensor<1x?xi64>) -> (tensor<1x?x24xf32>, tensor<1x?x40xf3
   // CHECK: tvc.weight @small : tensor<8x16xf32>
   %s = tvc.weight @small : tensor<8x16xf32>
   %z = tvc.linear %h, %s : (tensor<1x?x16xf32>, tensor<8x16xf32>) -> tensor<1x?x8xf32>
+  // CHECK: %[[T:.*]] = tvc.weight @t : tensor<16x40xf32>
+  // CHECK: tvc.linear %{{.*}}, %[[T]] structure(#tvc.dense<in_out>)
+  %tw = tvc.weight @t : tensor<16x40xf32>
+  %ty = tvc.linear %h, %tw structure(#tvc.dense<in_out>) : (tensor<1x?x16xf32>, tensor<16x40xf32>) -> tensor<1x?x40xf32>
   // CHECK: tvc.linear {{.*}} structure(#tvc.low_rank<rank = 4>)
   %v = tvc.weight @v : tensor<4x16xf32>
   %u = tvc.weight @u : tensor<40x4xf32>
   %r = tvc.linear %h, %v, %u structure(#tvc.low_rank<rank = 4>) : (tensor<1x?x16xf32>, tensor<4x16xf32>, tensor<40x4xf32>) -> tensor<1x?x40xf32>
-  return %logits, %y, %z, %r : tensor<1x?x24xf32>, tensor<1x?x40xf32>, tensor<1x?x8xf32>, tensor<1x?x40xf32>
+  return %logits, %y, %z, %r, %ty : tensor<1x?x24xf32>, tensor<1x?x40xf32>, tensor<1x?x8xf32>, tensor<1x?x40xf32>, tensor<1x?x40xf32>
 }
 
 // WHOLE-NOT: tvc.rows
