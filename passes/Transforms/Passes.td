@@ -619,7 +619,8 @@ def TvcChunkWeights : Pass<"tvc-chunk-weights", "::mlir::ModuleOp"> {
     A matrix an offload plan has to hold whole while its op runs sets the
     least budget any plan needs: GPT-2's tied 154 MB vocabulary matrix is
     31 % of the model. This pass splits every `tvc.lm_head` and dense
-    `tvc.linear` whose weight (read straight from a `tvc.weight`) exceeds
+    `out_in` `tvc.linear` (rows are output channels; an `in_out` matrix's
+    rows are input channels and it stays whole) whose weight (read straight from a `tvc.weight`) exceeds
     `max-bytes` into ops over consecutive output rows, each reading its own
     global `#tvc.rows<@source, start>` (and its rows of the bias), and
     concatenates their results (`tensor.concat` on the last dimension).
