@@ -48,8 +48,10 @@ struct CpuCosts {
   /// 152-173).
   double flopsPerUs = 156e3;
   /// FLOPs per microsecond of the generated (scalar-loop) block-diagonal
-  /// contraction: an assumed 2 GFLOP/s, not measured; no kernel yet.
-  double generatedFlopsPerUs = 2e3;
+  /// contraction: 0.4 GFLOP/s, measured by bench/structured_ffn.py on
+  /// GPT-2-124M's FFN shapes with BlockDense(4 blocks, r = 384) kept
+  /// factored (0.37 decode, 0.43 prefill); no kernel yet.
+  double generatedFlopsPerUs = 400;
 };
 
 /// Predicted microseconds of one f32 linear call y[rows, out] = x[rows, in]
