@@ -411,13 +411,28 @@ int runBenchMode(OwningOpRef<ModuleOp> module, func::FuncOp function,
     llvm::errs() << "compiling @" << options.base << "_prefill and @"
                  << options.base << "_decode ...";
   auto start = std::chrono::steady_clock::now();
-  PassManager pm(module->getContext());
-  TvcDeriveDecodeOptions deriveOptions;
-  deriveOptions.entry = options.base;
-  deriveOptions.maxSeqLen = capacity;
-  pm.addPass(createTvcDeriveDecode(deriveOptions));
-  if (failed(pm.run(*module)))
-    return fail("cannot derive the decode entry points");
+  auto derivedDecode =
+      module->lookupSymbol<func::FuncOp>(options.base + "_decode");
+  if (derivedDecode &&
+      module->lookupSymbol<func::FuncOp>(options.base + "_prefill")) {
+    // Derived already (e.g. before tvc-plan-offload): time them as they are.
+    auto existing =
+        derivedDecode->getAttrOfType<IntegerAttr>("tvc.kv_cache_capacity");
+    if (existing && existing.getInt() < needed)
+      return fail("--bench needs " + llvm::Twine(needed) +
+                  " positions; the model's derived entry points hold " +
+                  llvm::Twine(existing.getInt()));
+    if (existing)
+      capacity = existing.getInt();
+  } else {
+    PassManager pm(module->getContext());
+    TvcDeriveDecodeOptions deriveOptions;
+    deriveOptions.entry = options.base;
+    deriveOptions.maxSeqLen = capacity;
+    pm.addPass(createTvcDeriveDecode(deriveOptions));
+    if (failed(pm.run(*module)))
+      return fail("cannot derive the decode entry points");
+  }
   // Only the derived entry points run: compile nothing else.
   function.erase();
   JitOptions jitOptions;
@@ -691,10 +706,24 @@ int main(int argc, char **argv) {
 
   // The inputs, in argument order of the entry point (known once parsed).
   func::FuncOp baseFunction;
+  bool ambiguous = false;
   for (auto function : module->getOps<func::FuncOp>())
     if (!function.isExternal() && !function.isPrivate() &&
-        (entryName.empty() || function.getSymName() == entryName.getValue()))
-      baseFunction = baseFunction ? func::FuncOp() : function;
+        (entryName.empty() || function.getSymName() == entryName.getValue())) {
+      ambiguous |= static_cast<bool>(baseFunction);
+      baseFunction = function;
+    }
+  if (ambiguous) {
+    // Several public functions: a model whose prefill/decode entry points
+    // are derived already has one base (X with X_prefill and X_decode).
+    baseFunction = {};
+    for (auto function : module->getOps<func::FuncOp>())
+      if (module->lookupSymbol<func::FuncOp>(
+              (function.getSymName() + "_prefill").str()) &&
+          module->lookupSymbol<func::FuncOp>(
+              (function.getSymName() + "_decode").str()))
+        baseFunction = function;
+  }
   if (bench)
     return runBenchMode(std::move(module), baseFunction, baseDir);
   if (evalMode)
