@@ -201,6 +201,10 @@ int main(int argc, char **argv) {
     return fail("--offload-planner, --offload-chunk, --offload-read-bandwidth, "
                 "--offload-read-overhead and --offload-report need "
                 "--offload-budget");
+  if (!offloadBudget.empty() && emit == "lib")
+    return fail("--offload-budget: a library cannot open the offload "
+                "executor for its host yet (the runtime's symbols are local "
+                "to it); compile an executable (--emit=exe)");
   if (offloadReadBandwidth.getNumOccurrences() && !(offloadReadBandwidth > 0))
     return fail("--offload-read-bandwidth must be positive");
   if (offloadReadOverhead.getNumOccurrences() && !(offloadReadOverhead >= 0))
