@@ -66,11 +66,8 @@ std::string offloadManifest(ModuleOp module, const WeightsLayout &layout) {
      << layout.entries.size() << "\n";
   for (auto [index, entry] : llvm::enumerate(layout.entries)) {
     GlobalOp global = entry.global;
-    auto type = cast<RankedTensorType>(global.getType());
-    uint64_t bytes = static_cast<uint64_t>(type.getNumElements()) *
-                     (type.getElementTypeBitWidth() / 8);
     auto placement = global->getAttrOfType<StringAttr>("tvc.placement");
-    os << "offload-item " << index << " " << entry.offset << " " << bytes
+    os << "offload-item " << index << " " << entry.offset << " " << entry.bytes
        << " " << (placement ? placement.getValue() : "resident") << "\n";
   }
   return text;

@@ -25,15 +25,13 @@ llvm::Expected<WeightsLayout> mlir::tvc::getWeightsLayout(ModuleOp module) {
     auto offset = global->getAttrOfType<IntegerAttr>("tvc.offset");
     if (!offset)
       continue;
-    auto type = cast<RankedTensorType>(global.getType());
-    uint64_t bytes = static_cast<uint64_t>(type.getNumElements()) *
-                     (type.getElementTypeBitWidth() / 8);
+    uint64_t bytes = global.getByteSize();
     uint64_t start = offset.getValue().getZExtValue();
     if (start > layout.totalBytes || bytes > layout.totalBytes - start)
       return llvm::createStringError(
           llvm::Twine("weight @") + global.getSymName() +
           " runs past the end of the weights blob");
-    layout.entries.push_back({global, start});
+    layout.entries.push_back({global, start, bytes});
   }
   return layout;
 }

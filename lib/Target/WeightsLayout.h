@@ -26,6 +26,7 @@ struct WeightsLayout {
   struct Entry {
     GlobalOp global;
     uint64_t offset;
+    uint64_t bytes;
   };
   uint64_t totalBytes = 0;
   std::vector<Entry> entries;

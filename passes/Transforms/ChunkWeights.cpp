@@ -25,11 +25,6 @@ using namespace mlir::tvc;
 
 namespace {
 
-uint64_t tensorBytes(RankedTensorType type) {
-  return static_cast<uint64_t>(type.getNumElements()) *
-         (type.getElementTypeBitWidth() / 8);
-}
-
 struct TvcChunkWeightsPass
     : public tvc::impl::TvcChunkWeightsBase<TvcChunkWeightsPass> {
   using Base::Base;
@@ -61,10 +56,14 @@ struct TvcChunkWeightsPass
             linear.getWeights().size() == 1)
           weight = linear.getWeights()[0];
       }
-      if (!weight || !weight.getDefiningOp<WeightOp>())
+      auto weightOp = weight ? weight.getDefiningOp<WeightOp>() : WeightOp();
+      auto source = weightOp ? symbols.lookup<GlobalOp>(
+                                   weightOp.getNameAttr().getAttr())
+                             : GlobalOp();
+      if (!source)
         return;
-      auto type = cast<RankedTensorType>(weight.getType());
-      if (type.getRank() == 2 && tensorBytes(type) > *limit &&
+      RankedTensorType type = source.getTensorType();
+      if (type.getRank() == 2 && source.getByteSize() > *limit &&
           type.getDimSize(0) > 1)
         work.push_back(op);
     });
@@ -108,7 +107,7 @@ struct TvcChunkWeightsPass
         continue;
       RankedTensorType type = source.getTensorType();
       int64_t rows = type.getDimSize(0);
-      uint64_t bytes = tensorBytes(type);
+      uint64_t bytes = source.getByteSize();
       int64_t pieces = static_cast<int64_t>(
           std::min<uint64_t>((bytes + *limit - 1) / *limit, rows));
       SmallVector<int64_t> starts;

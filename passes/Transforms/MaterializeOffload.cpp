@@ -41,19 +41,21 @@ std::optional<offload::Placement> parsePlacement(StringRef name) {
   return std::nullopt;
 }
 
+/// Whether `user` only makes another view of `value` (reads nothing).
+bool isViewOf(Operation *user, Value value) {
+  auto view = dyn_cast<ViewLikeOpInterface>(user);
+  return (view && view.getViewSource() == value) ||
+         isa<memref::CastOp, memref::CollapseShapeOp, memref::ExpandShapeOp>(
+             user);
+}
+
 /// Calls `visit` for every use of `value` and of the views made from it.
 void forEachReadOf(Value value, function_ref<void(OpOperand &)> visit) {
   for (OpOperand &use : value.getUses()) {
     Operation *user = use.getOwner();
-    auto view = dyn_cast<ViewLikeOpInterface>(user);
-    if (view && view.getViewSource() == value) {
+    if (isViewOf(user, value)) {
       for (Value result : user->getResults())
         forEachReadOf(result, visit);
-      continue;
-    }
-    if (isa<memref::CastOp, memref::CollapseShapeOp, memref::ExpandShapeOp>(
-            user)) {
-      forEachReadOf(user->getResult(0), visit);
       continue;
     }
     visit(use);
@@ -73,16 +75,10 @@ LogicalResult redirectDenseReads(memref::ViewOp view, memref::ViewOp moved,
     Operation *top = body->findAncestorOpInBlock(*use.getOwner());
     return gathered && top != use.getOwner();
   };
-  auto isDerived = [&](Operation *user, Value from) {
-    auto viewLike = dyn_cast<ViewLikeOpInterface>(user);
-    return (viewLike && viewLike.getViewSource() == from) ||
-           isa<memref::CastOp, memref::CollapseShapeOp, memref::ExpandShapeOp>(
-               user);
-  };
   // Derived views whose reads are all dense follow the new view.
   std::function<bool(Value)> allDense = [&](Value value) {
     for (OpOperand &use : value.getUses()) {
-      if (isDerived(use.getOwner(), value)) {
+      if (isViewOf(use.getOwner(), value)) {
         if (!llvm::all_of(use.getOwner()->getResults(), allDense))
           return false;
         continue;
@@ -95,7 +91,7 @@ LogicalResult redirectDenseReads(memref::ViewOp view, memref::ViewOp moved,
   Operation *insertAfter = moved;
   for (OpOperand &use : llvm::make_early_inc_range(view->getUses())) {
     Operation *owner = use.getOwner();
-    if (isDerived(owner, view.getResult())) {
+    if (isViewOf(owner, view.getResult())) {
       if (!llvm::all_of(owner->getResults(), allDense))
         return owner->emitOpError(
             "is a view of a streamed weight that is both gathered from and "
@@ -158,9 +154,7 @@ struct TvcMaterializeOffloadPass
                            "its own");
         return signalPassFailure();
       }
-      auto type = cast<RankedTensorType>(global.getType());
-      uint64_t bytes = static_cast<uint64_t>(type.getNumElements()) *
-                       (type.getElementTypeBitWidth() / 8);
+      uint64_t bytes = global.getByteSize();
       offload::Placement where = offload::Placement::Resident;
       if (auto name = global->getAttrOfType<StringAttr>("tvc.placement")) {
         std::optional<offload::Placement> parsed =

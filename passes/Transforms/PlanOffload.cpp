@@ -75,12 +75,6 @@ std::optional<int64_t> sequenceBound(func::FuncOp function, ModuleOp module) {
   return bound;
 }
 
-uint64_t globalBytes(GlobalOp global) {
-  auto type = cast<RankedTensorType>(global.getType());
-  return static_cast<uint64_t>(type.getNumElements()) *
-         (type.getElementTypeBitWidth() / 8);
-}
-
 } // namespace
 
 uint64_t mlir::tvc::modelWeightBytes(ModuleOp module) {
@@ -97,7 +91,7 @@ uint64_t mlir::tvc::modelWeightBytes(ModuleOp module) {
     if (auto rows = dyn_cast<RowsWeightAttr>(global.getValue()))
       if (read.contains(rows.getSource().getAttr()))
         continue;
-    total += globalBytes(global);
+    total += global.getByteSize();
   }
   return total;
 }
@@ -139,7 +133,7 @@ struct TvcPlanOffloadPass
       }
       itemOf[global.getSymNameAttr()] = items.size();
       items.push_back({global.getSymName().str(),
-                       offload::pageRound(globalBytes(global)), -1});
+                       offload::pageRound(global.getByteSize()), -1});
       globals.push_back(global);
     }
     if (items.empty()) {
@@ -219,7 +213,7 @@ struct TvcPlanOffloadPass
             rows = positions.getPositions();
           if (rows) {
             auto table = cast<RankedTensorType>(weight.getType());
-            uint64_t rowBytes = globalBytes(globals[item]) /
+            uint64_t rowBytes = globals[item].getByteSize() /
                                 std::max<int64_t>(1, table.getDimSize(0));
             std::optional<uint64_t> count = boundedElements(
                 cast<RankedTensorType>(rows.getType()), bound);

@@ -54,6 +54,13 @@ def Tvc_GlobalOp : Tvc_Op<"global", [Symbol, HasParent<"::mlir::ModuleOp">]> {
     ::mlir::RankedTensorType getTensorType() {
       return ::llvm::cast<::mlir::RankedTensorType>(getType());
     }
+    /// The bytes of its values (element types of whole bytes; passes that
+    /// lay weights out reject the others first).
+    uint64_t getByteSize() {
+      ::mlir::RankedTensorType type = getTensorType();
+      return static_cast<uint64_t>(type.getNumElements()) *
+             (type.getElementTypeBitWidth() / 8);
+    }
   }];
 }
 

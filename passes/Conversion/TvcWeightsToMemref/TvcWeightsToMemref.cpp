@@ -59,8 +59,7 @@ struct ConvertTvcWeightsToMemrefPass
         failedLayout = true;
         continue;
       }
-      laid.push_back(
-          {global, static_cast<uint64_t>(type.getNumElements()) * (bits / 8)});
+      laid.push_back({global, global.getByteSize()});
     }
     if (!offload) {
       // Module order, 64-byte aligned.
