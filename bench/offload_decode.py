@@ -31,8 +31,8 @@ import statistics
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+import gpt2_bench
+
 
 
 def log(message):
@@ -84,34 +84,22 @@ def parse(stderr):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--build", default=os.environ.get(
-        "TVC_BUILD", os.path.join(ROOT, "build")))
-    parser.add_argument("--scratch", default=os.path.join(
-        os.environ.get("TMPDIR", "/tmp"), "tvc-bench-gpt2"))
+    gpt2_bench.add_common_options(parser)
     parser.add_argument("--budgets", default="100,50,25,10",
                         help="percentages of the weight bytes")
     parser.add_argument("--tokens", type=int, default=32,
                         help="new tokens per run (default 32)")
     parser.add_argument("--prompt-tokens", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--warm", action="store_true",
                         help="keep the weights file in the page cache")
     args = parser.parse_args()
 
-    tools = {name: os.path.join(args.build, "bin", name)
-             for name in ("tvc-compile", "tvc-import")}
-    for name, path in tools.items():
-        if not os.access(path, os.X_OK):
-            log(f"missing {path} (build it, or pass --build DIR)")
-            return 1
+    tools = gpt2_bench.find_tools(args.build, ("tvc-compile", "tvc-import"))
+    if not tools:
+        return 1
 
     # 1. The model and the executables.
-    subprocess.run(["bash", "-c",
-                    f'source "{HERE}/gpt2_model.sh" && gpt2_model '
-                    f'"{args.scratch}" 12 "{tools["tvc-import"]}"'],
-                   check=True)
-    model = os.path.join(args.scratch, "model.mlir")
+    model = gpt2_bench.gpt2_model(args.scratch, tools["tvc-import"])
     out = os.path.join(args.scratch, "offload")
     os.makedirs(out, exist_ok=True)
     budgets = [b.strip() for b in args.budgets.split(",") if b.strip()]
@@ -133,8 +121,7 @@ def main():
         executables[name] = exe
 
     # 2. Interleaved rounds.
-    prompt = ",".join(str(1 + (7 * i) % 50000)
-                      for i in range(args.prompt_tokens))
+    prompt = gpt2_bench.prompt_ids(args.prompt_tokens)
     results = {name: [] for name, _ in variants}
     tokens = {}
     for round_index in range(args.rounds):

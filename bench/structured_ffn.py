@@ -31,8 +31,8 @@ import sys
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+import gpt2_bench
+
 D, FFN = 768, 3072
 
 
@@ -125,26 +125,16 @@ def make_variant(model_text, kind, rank, out_dir, name):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--build", default=os.environ.get(
-        "TVC_BUILD", os.path.join(ROOT, "build")))
-    parser.add_argument("--scratch", default=os.path.join(
-        os.environ.get("TMPDIR", "/tmp"), "tvc-bench-gpt2"))
-    parser.add_argument("--rounds", type=int, default=2)
+    gpt2_bench.add_common_options(parser)
     parser.add_argument("--prompt-tokens", type=int, default=128)
     parser.add_argument("--tokens", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
-    compile_tool = os.path.join(args.build, "bin", "tvc-compile")
-    import_tool = os.path.join(args.build, "bin", "tvc-import")
-    for tool in (compile_tool, import_tool):
-        if not os.access(tool, os.X_OK):
-            log(f"missing {tool} (build it, or pass --build DIR)")
-            return 1
-    subprocess.run(["bash", "-c", f'source "{HERE}/gpt2_model.sh" && '
-                    f'gpt2_model "{args.scratch}" 12 "{import_tool}"'],
-                   check=True)
-    with open(os.path.join(args.scratch, "model.mlir")) as source:
+    tools = gpt2_bench.find_tools(args.build, ("tvc-compile", "tvc-import"))
+    if not tools:
+        return 1
+    compile_tool = tools["tvc-compile"]
+    with open(gpt2_bench.gpt2_model(args.scratch, tools["tvc-import"])) as source:
         model_text = source.read()
     out_dir = os.path.join(args.scratch, "structured")
     os.makedirs(out_dir, exist_ok=True)
@@ -165,8 +155,7 @@ def main():
                            capture_output=True, text=True)
             executables[(label, policy)] = exe
 
-    prompt = ",".join(str(1 + (7 * i) % 50000)
-                      for i in range(args.prompt_tokens))
+    prompt = gpt2_bench.prompt_ids(args.prompt_tokens)
     times = {key: [] for key in executables}
     for round_index in range(args.rounds):
         for key, exe in executables.items():
