@@ -119,7 +119,11 @@ tvc_kernel_linear_2to4_f32(const tvc_linear_2to4_f32_params_t *params);
 enum {
   TVC_MASK_FULL = 0,          /* every key j < kv_len */
   TVC_MASK_CAUSAL = 1,        /* j <= p */
-  TVC_MASK_SLIDING_WINDOW = 2 /* p - window < j <= p */
+  TVC_MASK_SLIDING_WINDOW = 2, /* p - window < j <= p */
+  TVC_MASK_WINDOW_GLOBAL = 3,  /* j <= p and (j < global or p - window < j) */
+  TVC_MASK_BLOCK_LOCAL = 4,    /* j <= p and, with B = block,
+                                  (j/B < global or p/B - window < j/B) */
+  TVC_MASK_TOP_K = 5           /* j <= p, the top_k largest scores */
 };
 
 /* The largest head_dim tvc_kernel_attention_f32 accepts: its scratch lives
@@ -136,12 +140,24 @@ enum {
    head h uses KV head h / (heads/kv_heads).
    mask_kind: 0 = full (every key j < kv_len), 1 = causal (j <= p),
    2 = sliding window (p - window < j <= p; window counts the diagonal,
-   window=1 sees only itself); window is read only for mask_kind 2.
+   window=1 sees only itself),
+   3 = window + global tokens (Longformer, causal): the window of kind 2 plus
+   the first `global` positions (keys j < global; a query among them sees
+   every earlier key anyway),
+   4 = block-local (block-sparse, fixed layout): keys and queries in blocks of
+   `block` positions; the query at p sees, causally, the keys of its own
+   block and the window - 1 blocks before it, and of the first `global`
+   blocks (window and global count blocks here),
+   5 = top-k hard attention (AxFormer): of the causal keys j <= p, the top_k
+   with the largest scores scale * q.k, ties broken towards the lower j
+   (a query with at most top_k causal keys sees them all).
+   Fields a kind does not read (window, global, block, top_k) are ignored.
    out = softmax(scale * q.k^T over allowed keys) . v; a query with no allowed
    key gets zeros.
    Requires q, k, v, out non-NULL; batch, q_len, kv_len >= 0;
    q_len <= kv_len <= kv_capacity; heads, kv_heads >= 1 with heads % kv_heads
-   == 0; 0 <= head_dim <= TVC_ATTENTION_MAX_HEAD_DIM; window >= 1 for mask 2;
+   == 0; 0 <= head_dim <= TVC_ATTENTION_MAX_HEAD_DIM; window >= 1 for masks
+   2, 3 and 4; global >= 0 for 3 and 4; block >= 1 for 4; top_k >= 1 for 5;
    scale finite. out must not alias q, k or v. */
 typedef struct tvc_attention_f32_params_t {
   const float *q;
@@ -158,6 +174,11 @@ typedef struct tvc_attention_f32_params_t {
   int64_t mask_kind;
   int64_t window;
   double scale;
+  /* Appended for the sparse kinds 3-5; zero-initialising them is valid for
+     kinds 0-2. */
+  int64_t global;
+  int64_t block;
+  int64_t top_k;
 } tvc_attention_f32_params_t;
 
 tvc_status_t tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params);
