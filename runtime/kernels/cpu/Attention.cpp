@@ -4,10 +4,13 @@
 // query rows (several query heads sharing one KV head, times a block of
 // query positions) of one batch entry; it walks the keys in blocks, keeping
 // for each row a running maximum, a running sum and an unnormalised output
-// (online softmax), so no score matrix exists. Every mask kind gives each
-// row one interval of allowed keys, so key blocks outside a tile's union of
-// intervals are never visited, and within a block a row's disallowed keys
-// get zero weight (cost follows kept entries, to block granularity). Tiles
+// (online softmax), so no score matrix exists. Every static mask kind gives
+// each row at most two intervals of allowed keys (a global prefix and a local
+// span), so key blocks outside a tile's union of intervals are never visited,
+// and within a block a row's disallowed keys get zero weight (cost follows
+// kept entries, to block granularity). Top-k rows are data-dependent: they
+// score every causal key, select the top k and run softmax and P.V over those
+// only (topKRow). Tiles
 // with several rows and head_dim a multiple of 16 take a register-blocked
 // path over 16-float generic vectors (transposed key block, four rows per
 // step); others (single-row decode, odd head sizes) take per-row dot
@@ -24,7 +27,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
+#include <vector>
 
 namespace {
 
@@ -41,7 +46,7 @@ struct Problem {
   const float *q, *k, *v;
   float *out;
   int64_t batch, qLen, kvLen, kvCapacity, heads, kvHeads, headDim;
-  int64_t maskKind, window;
+  int64_t maskKind, window, global, block, topK;
   float scale;
   int64_t group;       // query heads per KV head
   int64_t headsPerRow; // query heads in one tile
@@ -51,21 +56,39 @@ struct Problem {
   int64_t items;
 };
 
-/// The allowed keys [lo, hi) of the query at position `pos`.
-inline void keyInterval(const Problem &p, int64_t pos, int64_t &lo,
-                        int64_t &hi) {
+/// A half-open interval of key positions.
+struct Span {
+  int64_t lo, hi;
+};
+
+/// The allowed keys of the query at position `pos` as two disjoint
+/// intervals, in order: a global prefix `head` (empty for most kinds) and a
+/// local span `tail` that ends at the query (or at kv_len for the full mask).
+/// Both ends of both intervals never decrease with `pos`, so a tile's union is
+/// spanned by its first and last positions' intervals.
+inline void keySpans(const Problem &p, int64_t pos, Span &head, Span &tail) {
+  head = {0, 0};
   switch (p.maskKind) {
   case TVC_MASK_CAUSAL:
-    lo = 0;
-    hi = pos + 1;
+  case TVC_MASK_TOP_K: // the static part; topKRow selects within it
+    tail = {0, pos + 1};
     return;
   case TVC_MASK_SLIDING_WINDOW:
-    lo = std::max<int64_t>(0, pos - p.window + 1);
-    hi = pos + 1;
+    tail = {std::max<int64_t>(0, pos - p.window + 1), pos + 1};
     return;
+  case TVC_MASK_WINDOW_GLOBAL:
+    tail = {std::max<int64_t>(0, pos - p.window + 1), pos + 1};
+    // Global keys the window already covers stay in the tail.
+    head = {0, std::min(p.global, tail.lo)};
+    return;
+  case TVC_MASK_BLOCK_LOCAL: {
+    int64_t firstBlock = std::max<int64_t>(0, pos / p.block - p.window + 1);
+    tail = {firstBlock * p.block, pos + 1};
+    head = {0, p.global >= firstBlock ? tail.lo : p.global * p.block};
+    return;
+  }
   default:
-    lo = 0;
-    hi = p.kvLen;
+    tail = {0, p.kvLen};
     return;
   }
 }
@@ -168,13 +191,12 @@ constexpr int64_t kRowGroup = 4;
 /// scores of four rows build up in four registers (one K load feeds four
 /// multiply-adds), and P.V runs over 16-float chunks of the output with the
 /// four rows' accumulators in registers. Rows past `rows` are padding with
-/// an empty key interval; `query` rows are scaled, `acc` zeroed.
+/// empty key intervals; `query` rows are scaled, `acc` zeroed.
 __attribute__((always_inline)) inline void
 attendTileVec(int64_t rows, int64_t dim, int64_t kvStride, const float *kBase,
               const float *vBase, int64_t tileLo, int64_t tileHi,
               float (*query)[kMaxHeadDim], float (*acc)[kMaxHeadDim],
-              float *rowMax, float *rowSum, const int64_t *rowLo,
-              const int64_t *rowHi) {
+              float *rowMax, float *rowSum, const Span (*rowSpans)[2]) {
   alignas(64) float kt[kMaxHeadDim][kVecLanes];
   alignas(64) float probs[kRowGroup][kVecLanes];
   const VecMask laneIndex = {0, 1, 2,  3,  4,  5,  6,  7,
@@ -202,14 +224,18 @@ attendTileVec(int64_t rows, int64_t dim, int64_t kvStride, const float *kBase,
       for (int64_t g = 0; g < kRowGroup; ++g) {
         int64_t r = r0 + g;
         // This row's allowed keys, relative to j0, clamped to the block.
-        int64_t lo = std::clamp<int64_t>(rowLo[r] - j0, 0, n);
-        int64_t hi = std::clamp<int64_t>(rowHi[r] - j0, 0, n);
-        if (lo >= hi) {
+        int32_t lo[2], hi[2];
+        for (int s = 0; s < 2; ++s) {
+          lo[s] = int32_t(std::clamp<int64_t>(rowSpans[r][s].lo - j0, 0, n));
+          hi[s] = int32_t(std::clamp<int64_t>(rowSpans[r][s].hi - j0, 0, n));
+        }
+        if (lo[0] >= hi[0] && lo[1] >= hi[1]) {
           store(probs[g], Vec{});
           continue;
         }
         any = true;
-        VecMask keep = (laneIndex >= int32_t(lo)) & (laneIndex < int32_t(hi));
+        VecMask keep = ((laneIndex >= lo[0]) & (laneIndex < hi[0])) |
+                       ((laneIndex >= lo[1]) & (laneIndex < hi[1]));
         Vec masked = keep ? scores[g] : Vec{} + negInf;
         float newMax = std::max(rowMax[r], laneMax(masked));
         Vec p = expNonPositive(masked - newMax);
@@ -251,12 +277,16 @@ attendTileScalar(int64_t rows, int64_t dim, int64_t kvStride,
                  const float *kBase, const float *vBase, int64_t tileLo,
                  int64_t tileHi, float (*query)[kMaxHeadDim],
                  float (*acc)[kMaxHeadDim], float *rowMax, float *rowSum,
-                 const int64_t *rowLo, const int64_t *rowHi) {
+                 const Span (*rowSpans)[2]) {
   alignas(64) float probs[kKeyTile];
   for (int64_t j0 = tileLo; j0 < tileHi; j0 += kKeyTile) {
     int64_t j1 = std::min(j0 + kKeyTile, tileHi);
-    for (int64_t r = 0; r < rows; ++r) {
-      int64_t jb = std::max(j0, rowLo[r]), je = std::min(j1, rowHi[r]);
+    for (int64_t item = 0; item < rows * 2; ++item) {
+      // (row, span) pairs: each of a row's intervals in the block is a
+      // step of the online softmax of its own.
+      int64_t r = item / 2;
+      const Span &span = rowSpans[r][item % 2];
+      int64_t jb = std::max(j0, span.lo), je = std::min(j1, span.hi);
       if (jb >= je)
         continue;
       int64_t n = je - jb;
@@ -291,6 +321,56 @@ attendTileScalar(int64_t rows, int64_t dim, int64_t kvStride,
   }
 }
 
+/// One row of top-k attention over the causal keys [0, n): every key's score
+/// (the query is already scaled), the k-th largest as a threshold, then the
+/// softmax and P.V over the kept keys only: those above the threshold and,
+/// of those equal to it, the lowest-indexed until k are kept. `scores` and
+/// `work` hold n floats each.
+__attribute__((always_inline)) inline void
+topKRow(const float *query, int64_t dim, int64_t kvStride, const float *kBase,
+        const float *vBase, int64_t n, int64_t k, float *scores, float *work,
+        float *acc, float *out) {
+  float maximum = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n; ++j) {
+    scores[j] = dot(query, kBase + j * kvStride, dim);
+    maximum = std::max(maximum, scores[j]);
+  }
+  float threshold = -std::numeric_limits<float>::infinity();
+  int64_t tiesLeft = n;
+  if (n > k) {
+    std::copy(scores, scores + n, work);
+    std::nth_element(work, work + (k - 1), work + n, std::greater<float>());
+    threshold = work[k - 1];
+    int64_t above = 0;
+    for (int64_t j = 0; j < n; ++j)
+      above += scores[j] > threshold;
+    tiesLeft = k - above;
+  }
+  std::memset(acc, 0, dim * sizeof(float));
+  float sum = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    float score = scores[j];
+    if (score < threshold || (score == threshold && tiesLeft-- <= 0))
+      continue;
+    float weight = expNonPositive(score - maximum);
+    sum += weight;
+    const float *vRow = vBase + j * kvStride;
+    for (int64_t d = 0; d < dim; ++d)
+      acc[d] += weight * vRow[d];
+  }
+  float inverse = sum > 0 ? 1.0f / sum : 0.0f;
+  for (int64_t d = 0; d < dim; ++d)
+    out[d] = acc[d] * inverse;
+}
+
+/// Scratch of topKRow, per thread, grown to the longest key sequence seen.
+inline float *topKScratch(int64_t n) {
+  thread_local std::vector<float> scratch;
+  if (int64_t(scratch.size()) < 2 * n)
+    scratch.resize(2 * n);
+  return scratch.data();
+}
+
 /// Computes one tile of query rows.
 __attribute__((always_inline)) inline void attendItem(const Problem &p,
                                                       int64_t item) {
@@ -318,7 +398,7 @@ __attribute__((always_inline)) inline void attendItem(const Problem &p,
   alignas(64) float query[kRowTile][kMaxHeadDim];
   alignas(64) float acc[kRowTile][kMaxHeadDim];
   float rowMax[kRowTile], rowSum[kRowTile];
-  int64_t rowLo[kRowTile], rowHi[kRowTile];
+  Span rowSpans[kRowTile][2];
 
   // Row r is head head0 + r / numPos at query index pos0 + r % numPos.
   for (int64_t r = 0; r < rows; ++r) {
@@ -329,14 +409,32 @@ __attribute__((always_inline)) inline void attendItem(const Problem &p,
     std::memset(acc[r], 0, dim * sizeof(float));
     rowMax[r] = -std::numeric_limits<float>::infinity();
     rowSum[r] = 0;
-    keyInterval(p, firstPos + index, rowLo[r], rowHi[r]);
+    keySpans(p, firstPos + index, rowSpans[r][0], rowSpans[r][1]);
   }
-  // Intervals move right with the position: the tile's union is
-  // [lo of its first position, hi of its last).
-  int64_t tileLo = rowLo[0], tileHi = rowHi[numPos - 1];
 
   const float *kBase = p.k + b * p.kvCapacity * kvStride + kvHead * dim;
   const float *vBase = p.v + b * p.kvCapacity * kvStride + kvHead * dim;
+  if (p.maskKind == TVC_MASK_TOP_K) {
+    float *scores = topKScratch(firstPos + pos0 + numPos);
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t head = head0 + r / numPos, index = pos0 + r % numPos;
+      float *dst = p.out + (b * p.qLen + index) * qStride + head * dim;
+      int64_t n = rowSpans[r][1].hi;
+      topKRow(query[r], dim, kvStride, kBase, vBase, n, p.topK, scores,
+              scores + n, acc[r], dst);
+    }
+    return;
+  }
+  // Interval ends move right with the position: the tile's union is spanned
+  // by the heads of its last position and the tails from its first position
+  // to its last; two segments unless they touch.
+  Span segments[2] = {rowSpans[numPos - 1][0],
+                      {rowSpans[0][1].lo, rowSpans[numPos - 1][1].hi}};
+  int numSegments = 2;
+  if (segments[0].hi >= segments[1].lo) {
+    segments[0] = {0, segments[1].hi};
+    numSegments = 1;
+  }
   // Transposing a key block pays off from a few rows up; one row (decode
   // without grouped heads) takes plain dot products below.
   if (dim % kVecLanes == 0 && rows >= 2) {
@@ -346,13 +444,15 @@ __attribute__((always_inline)) inline void attendItem(const Problem &p,
       std::memset(acc[r], 0, dim * sizeof(float));
       rowMax[r] = -std::numeric_limits<float>::infinity();
       rowSum[r] = 0;
-      rowLo[r] = rowHi[r] = 0;
+      rowSpans[r][0] = rowSpans[r][1] = {0, 0};
     }
-    attendTileVec(padded, dim, kvStride, kBase, vBase, tileLo, tileHi, query,
-                  acc, rowMax, rowSum, rowLo, rowHi);
+    for (int i = 0; i < numSegments; ++i)
+      attendTileVec(padded, dim, kvStride, kBase, vBase, segments[i].lo,
+                    segments[i].hi, query, acc, rowMax, rowSum, rowSpans);
   } else {
-    attendTileScalar(rows, dim, kvStride, kBase, vBase, tileLo, tileHi, query,
-                     acc, rowMax, rowSum, rowLo, rowHi);
+    for (int i = 0; i < numSegments; ++i)
+      attendTileScalar(rows, dim, kvStride, kBase, vBase, segments[i].lo,
+                       segments[i].hi, query, acc, rowMax, rowSum, rowSpans);
   }
 
   for (int64_t r = 0; r < rows; ++r) {
@@ -418,10 +518,15 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
   if (a.q_len > a.kv_len || a.kv_len > a.kv_capacity ||
       a.heads % a.kv_heads != 0 || a.head_dim > kMaxHeadDim)
     return TVC_INVALID_ARGUMENT;
-  if (a.mask_kind != TVC_MASK_FULL && a.mask_kind != TVC_MASK_CAUSAL &&
-      a.mask_kind != TVC_MASK_SLIDING_WINDOW)
+  if (a.mask_kind < TVC_MASK_FULL || a.mask_kind > TVC_MASK_TOP_K)
     return TVC_INVALID_ARGUMENT;
-  if (a.mask_kind == TVC_MASK_SLIDING_WINDOW && a.window < 1)
+  bool windowed = a.mask_kind == TVC_MASK_SLIDING_WINDOW ||
+                  a.mask_kind == TVC_MASK_WINDOW_GLOBAL ||
+                  a.mask_kind == TVC_MASK_BLOCK_LOCAL;
+  if ((windowed && a.window < 1) ||
+      (a.mask_kind == TVC_MASK_WINDOW_GLOBAL && a.global < 0) ||
+      (a.mask_kind == TVC_MASK_BLOCK_LOCAL && (a.global < 0 || a.block < 1)) ||
+      (a.mask_kind == TVC_MASK_TOP_K && a.top_k < 1))
     return TVC_INVALID_ARGUMENT;
   // A scale that overflows float would turn every score into inf or NaN.
   if (!std::isfinite(a.scale) ||
@@ -447,6 +552,9 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
   p.headDim = a.head_dim;
   p.maskKind = a.mask_kind;
   p.window = a.window;
+  p.global = a.global;
+  p.block = a.block;
+  p.topK = a.top_k;
   p.scale = static_cast<float>(a.scale);
   p.group = a.heads / a.kv_heads;
   // Heads of one group share every key and value row they load, so a tile
@@ -460,10 +568,14 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
   static const ItemsFn items = selectItems();
   // Below ~64k multiply-adds a wake-up of the workers costs more than the
   // work.
-  double work =
-      double(a.batch) * a.q_len * a.heads * a.head_dim *
-      (a.mask_kind == TVC_MASK_SLIDING_WINDOW ? std::min(a.window, a.kv_len)
-                                              : a.kv_len);
+  double keys = double(a.kv_len);
+  if (a.mask_kind == TVC_MASK_SLIDING_WINDOW)
+    keys = std::min(keys, double(a.window));
+  else if (a.mask_kind == TVC_MASK_WINDOW_GLOBAL)
+    keys = std::min(keys, double(a.window) + double(a.global));
+  else if (a.mask_kind == TVC_MASK_BLOCK_LOCAL)
+    keys = std::min(keys, (double(a.window) + double(a.global)) * a.block);
+  double work = double(a.batch) * a.q_len * a.heads * a.head_dim * keys;
   if (work < 65536.0 || p.items == 1)
     items(&p, 0, p.items);
   else

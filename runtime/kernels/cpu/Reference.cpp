@@ -56,6 +56,13 @@ bool attentionAllows(const tvc_attention_f32_params_t &p, int64_t pos,
     return key <= pos;
   case TVC_MASK_SLIDING_WINDOW:
     return pos - p.window < key && key <= pos;
+  case TVC_MASK_WINDOW_GLOBAL:
+    return key <= pos && (key < p.global || pos - p.window < key);
+  case TVC_MASK_BLOCK_LOCAL:
+    return key <= pos && (key / p.block < p.global ||
+                          pos / p.block - key / p.block < p.window);
+  case TVC_MASK_TOP_K: // the static part; attentionF32 picks the top k
+    return key <= pos;
   default:
     return true;
   }
@@ -94,7 +101,20 @@ void attentionF32(const tvc_attention_f32_params_t &p) {
         }
       for (int64_t i = 0; i < p.q_len; ++i) {
         double *row = &scores[i * p.kv_len];
-        const char *keep = &allowed[i * p.kv_len];
+        std::vector<char> keep(allowed.begin() + i * p.kv_len,
+                               allowed.begin() + (i + 1) * p.kv_len);
+        if (p.mask_kind == TVC_MASK_TOP_K) {
+          // Allowed keys by score, highest first, ties to the lower index;
+          // all but the first top_k are dropped.
+          std::vector<int64_t> order;
+          for (int64_t j = 0; j < p.kv_len; ++j)
+            if (keep[j])
+              order.push_back(j);
+          std::stable_sort(order.begin(), order.end(),
+                           [&](int64_t a, int64_t c) { return row[a] > row[c]; });
+          for (size_t n = p.top_k; n < order.size(); ++n)
+            keep[order[n]] = 0;
+        }
         double maximum = -std::numeric_limits<double>::infinity();
         for (int64_t j = 0; j < p.kv_len; ++j)
           if (keep[j])

@@ -3,8 +3,11 @@
 // Every mask kind, grouped KV heads, decode and chunked prefill against a KV
 // cache whose unused rows hold NaN (so a read past kv_len shows), batches,
 // head sizes from 1 to the limit, on one thread and on the pool; sliding
-// windows at the tile and sequence edges also against dense attention over
-// the explicitly sliced window; every rejected argument.
+// windows, window + global tokens and block-local masks at the tile, block
+// and sequence edges also against dense attention over the explicitly
+// gathered keys (a definition of the masks independent of the reference);
+// top-k on integer data (exact scores, many ties) against the reference and
+// the argmax; every rejected argument.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,6 +28,7 @@ struct AttentionCase {
   int64_t batch, qLen, kvLen, kvCapacity, heads, kvHeads, headDim;
   int64_t maskKind, window;
   double scale; // 0 means 1 / sqrt(headDim)
+  int64_t global = 0, block = 0, topK = 0;
 };
 
 /// Inputs of one case, with the KV rows past kv_len set to NaN.
@@ -55,6 +59,9 @@ struct AttentionInputs {
     params.head_dim = c.headDim;
     params.mask_kind = c.maskKind;
     params.window = c.window;
+    params.global = c.global;
+    params.block = c.block;
+    params.top_k = c.topK;
     params.scale = c.scale != 0 ? c.scale : 1.0 / std::sqrt(double(c.headDim));
   }
 
@@ -112,7 +119,8 @@ std::vector<double> outputMagnitudes(const AttentionCase &c,
          << " kv_capacity=" << c.kvCapacity << " heads=" << c.heads
          << " kv_heads=" << c.kvHeads << " head_dim=" << c.headDim
          << " mask=" << c.maskKind << " window=" << c.window
-         << " scale=" << c.scale;
+         << " global=" << c.global << " block=" << c.block
+         << " top_k=" << c.topK << " scale=" << c.scale;
 }
 
 /// Compares the kernel with the reference (dense scores, explicit mask).
@@ -154,6 +162,68 @@ void checkWindowAgainstDenseSlice(const AttentionCase &c) {
       dense.kv_len = dense.kv_capacity = hi - lo;
       dense.mask_kind = TVC_MASK_FULL;
       dense.window = 0;
+      tvc::runtime::reference::attentionF32(dense);
+    }
+  expectClose(out, expected, outputMagnitudes(c, in));
+}
+
+/// The keys the query at `pos` keeps under the static kinds, listed from the
+/// words of tvc_kernels.h rather than through attentionAllows.
+std::vector<int64_t> keptKeys(const AttentionCase &c, int64_t pos) {
+  std::vector<int64_t> keys;
+  auto add = [&](int64_t lo, int64_t hi) {
+    for (int64_t j = std::max<int64_t>(lo, 0); j < hi; ++j)
+      if (keys.empty() || keys.back() < j)
+        keys.push_back(j);
+  };
+  switch (c.maskKind) {
+  case TVC_MASK_SLIDING_WINDOW:
+    add(pos - c.window + 1, pos + 1);
+    break;
+  case TVC_MASK_WINDOW_GLOBAL:
+    add(0, std::min(c.global, pos + 1));
+    add(pos - c.window + 1, pos + 1);
+    break;
+  case TVC_MASK_BLOCK_LOCAL: {
+    // Own block back to window - 1 blocks before it, plus the first global.
+    int64_t own = pos / c.block;
+    add(0, std::min(c.global * c.block, pos + 1));
+    add((own - c.window + 1) * c.block, pos + 1);
+    break;
+  }
+  default:
+    ADD_FAILURE() << "keptKeys: not a static sparse kind";
+  }
+  return keys;
+}
+
+/// Compares a static sparse kernel with dense attention over the keys it
+/// keeps, gathered into contiguous key/value rows per query.
+void checkAgainstGatheredKeys(const AttentionCase &c) {
+  SCOPED_TRACE(describe(c));
+  AttentionInputs in(c);
+  std::vector<float> out = in.run();
+  std::vector<float> expected(out.size(), std::nanf(""));
+  int64_t qRow = c.heads * c.headDim, kvRow = c.kvHeads * c.headDim;
+  for (int64_t b = 0; b < c.batch; ++b)
+    for (int64_t i = 0; i < c.qLen; ++i) {
+      std::vector<int64_t> keys = keptKeys(c, c.kvLen - c.qLen + i);
+      std::vector<float> k, v;
+      for (int64_t j : keys) {
+        const float *kRow = &in.k[(b * c.kvCapacity + j) * kvRow];
+        const float *vRow = &in.v[(b * c.kvCapacity + j) * kvRow];
+        k.insert(k.end(), kRow, kRow + kvRow);
+        v.insert(v.end(), vRow, vRow + kvRow);
+      }
+      tvc_attention_f32_params_t dense = in.params;
+      dense.q = &in.q[(b * c.qLen + i) * qRow];
+      dense.k = k.data();
+      dense.v = v.data();
+      dense.out = &expected[(b * c.qLen + i) * qRow];
+      dense.batch = 1;
+      dense.q_len = 1;
+      dense.kv_len = dense.kv_capacity = int64_t(keys.size());
+      dense.mask_kind = TVC_MASK_FULL;
       tvc::runtime::reference::attentionF32(dense);
     }
   expectClose(out, expected, outputMagnitudes(c, in));
@@ -306,11 +376,135 @@ TEST(AttentionKernel, ThreadCountDoesNotChangeResults) {
   EXPECT_EQ(pooled, five);
 }
 
+/// Window + global tokens around every edge: the global prefix shorter and
+/// longer than the distance to the window, inside it, at the 16- and 64-key
+/// tiles; prefill, decode and chunked prefill against a cache; odd head
+/// sizes take the scalar path.
+TEST(AttentionKernel, WindowGlobalEdges) {
+  for (int64_t headDim : {64, 40})
+    for (auto [window, global] : std::initializer_list<std::pair<int64_t, int64_t>>{
+             {1, 1}, {16, 4}, {63, 1}, {64, 64}, {65, 17}, {32, 100},
+             {200, 3}, {500, 500}}) {
+      AttentionCase prefill = {1, 203, 203, 203, 4, 2, headDim,
+                               TVC_MASK_WINDOW_GLOBAL, window, 0, global};
+      checkAgainstGatheredKeys(prefill);
+      checkAttention(prefill);
+      AttentionCase decode = {2, 1, 190, 200, 8, 2, headDim,
+                              TVC_MASK_WINDOW_GLOBAL, window, 0, global};
+      checkAgainstGatheredKeys(decode);
+      AttentionCase chunk = {1, 37, 150, 160, 6, 3, headDim,
+                             TVC_MASK_WINDOW_GLOBAL, window, 0, global};
+      checkAgainstGatheredKeys(chunk);
+    }
+}
+
+/// Block-local layouts: blocks smaller and larger than the tiles, unaligned
+/// to them, one local block (the query's own) and many, no global blocks
+/// and global blocks reaching into the local ones.
+TEST(AttentionKernel, BlockLocalEdges) {
+  struct Layout {
+    int64_t block, local, global;
+  };
+  for (int64_t headDim : {64, 24})
+    for (Layout l : {Layout{1, 1, 0}, Layout{16, 1, 1}, Layout{64, 2, 1},
+                     Layout{24, 3, 0}, Layout{40, 2, 5}, Layout{7, 4, 2},
+                     Layout{100, 1, 1}, Layout{300, 2, 0}}) {
+      AttentionCase prefill = {1, 211, 211, 211, 4, 1, headDim,
+                               TVC_MASK_BLOCK_LOCAL, l.local, 0, l.global,
+                               l.block};
+      checkAgainstGatheredKeys(prefill);
+      checkAttention(prefill);
+      AttentionCase decode = {2, 1, 177, 180, 4, 4, headDim,
+                              TVC_MASK_BLOCK_LOCAL, l.local, 0, l.global,
+                              l.block};
+      checkAgainstGatheredKeys(decode);
+      AttentionCase chunk = {1, 29, 160, 170, 8, 2, headDim,
+                             TVC_MASK_BLOCK_LOCAL, l.local, 0, l.global,
+                             l.block};
+      checkAgainstGatheredKeys(chunk);
+    }
+}
+
+/// Inputs of a top-k case whose q and k hold small integers and whose scale
+/// is a power of two, so every score is exact in fp32 and in the reference's
+/// double: the kernel and the reference select the same keys, ties included.
+AttentionInputs integerInputs(const AttentionCase &c) {
+  AttentionInputs in(c);
+  for (std::vector<float> *values : {&in.q, &in.k})
+    for (float &value : *values)
+      value = std::round(value * 2); // -2..2, NaN stays NaN
+  return in;
+}
+
+/// Top-k against the reference's explicit selection, for k below, at and
+/// above the number of causal keys; prefill, decode with a cache and grouped
+/// heads, both tile paths.
+TEST(AttentionKernel, TopKAgainstReference) {
+  for (int64_t headDim : {64, 20})
+    for (int64_t k : {1, 2, 7, 32, 64, 150, 400}) {
+      for (AttentionCase c :
+           {AttentionCase{1, 150, 150, 150, 4, 2, headDim, TVC_MASK_TOP_K, 0,
+                          0.125, 0, 0, k},
+            AttentionCase{2, 1, 140, 160, 8, 2, headDim, TVC_MASK_TOP_K, 0,
+                          0.125, 0, 0, k},
+            AttentionCase{1, 21, 130, 130, 2, 1, headDim, TVC_MASK_TOP_K, 0,
+                          0.125, 0, 0, k}}) {
+        SCOPED_TRACE(describe(c));
+        AttentionInputs in = integerInputs(c);
+        std::vector<float> out = in.run();
+        std::vector<float> expected(out.size());
+        tvc_attention_f32_params_t params = in.params;
+        params.out = expected.data();
+        tvc::runtime::reference::attentionF32(params);
+        expectClose(out, expected, outputMagnitudes(c, in));
+      }
+    }
+}
+
+/// top_k = 1 copies the value row of the highest score, the lowest such key
+/// on a tie, exactly; k at least the sequence is causal attention.
+TEST(AttentionKernel, TopKOneIsArgmaxAndLongKIsCausal) {
+  AttentionCase c = {1, 90, 90, 90, 2, 1, 32, TVC_MASK_TOP_K, 0, 0.25,
+                     0,  0,  1};
+  AttentionInputs in = integerInputs(c);
+  std::vector<float> out = in.run();
+  int64_t ties = 0;
+  for (int64_t i = 0; i < c.qLen; ++i)
+    for (int64_t h = 0; h < c.heads; ++h) {
+      const float *query = &in.q[(i * c.heads + h) * c.headDim];
+      int64_t best = 0;
+      float bestScore = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j <= i; ++j) {
+        float score = 0;
+        for (int64_t d = 0; d < c.headDim; ++d)
+          score += query[d] * in.k[j * c.headDim + d];
+        ties += score == bestScore;
+        if (score > bestScore) {
+          bestScore = score;
+          best = j;
+        }
+      }
+      for (int64_t d = 0; d < c.headDim; ++d)
+        ASSERT_EQ(out[(i * c.heads + h) * c.headDim + d],
+                  in.v[best * c.headDim + d])
+            << "query " << i << " head " << h;
+    }
+  EXPECT_GT(ties, 0) << "the data should exercise tie-breaking";
+
+  AttentionCase wide = {1, 90, 90, 90, 2, 1, 32, TVC_MASK_TOP_K, 0, 0,
+                        0,  0,  90};
+  AttentionCase causal = wide;
+  causal.maskKind = TVC_MASK_CAUSAL;
+  AttentionInputs wideIn(wide), causalIn(causal);
+  expectClose(wideIn.run(), causalIn.run(), outputMagnitudes(causal, causalIn));
+}
+
 /// Empty batches, queries or heads succeed without touching out.
 TEST(AttentionKernel, EmptyProblems) {
   float data[4] = {1, 2, 3, 4}, out[4] = {9, 9, 9, 9};
   tvc_attention_f32_params_t p = {data, data, data, out, 0, 1, 1,
-                                  1,    1,    1,    4,   0, 0, 1.0};
+                                  1,    1,    1,    4,   0, 0, 1.0,
+                                  0,    0,    0};
   EXPECT_EQ(tvc_kernel_attention_f32(&p), TVC_OK);
   p.batch = 1;
   p.q_len = 0;
@@ -333,7 +527,8 @@ TEST(AttentionKernel, InvalidArguments) {
       data.data(), data.data(), data.data(), out.data(),
       1,           2,           3,           4,
       4,           2,           4,           TVC_MASK_SLIDING_WINDOW,
-      2,           0.5};
+      2,           0.5,         0,           0,
+      0};
   ASSERT_EQ(tvc_kernel_attention_f32(&valid), TVC_OK);
   std::fill(out.begin(), out.end(), 9.0f);
   auto expectRejected = [&](tvc_attention_f32_params_t params,
@@ -365,7 +560,7 @@ TEST(AttentionKernel, InvalidArguments) {
   TVC_REJECT(kv_heads, 3, "heads % kv_heads != 0");
   TVC_REJECT(head_dim, -4, "negative head_dim");
   TVC_REJECT(head_dim, TVC_ATTENTION_MAX_HEAD_DIM + 1, "head_dim too large");
-  TVC_REJECT(mask_kind, 3, "unknown mask kind");
+  TVC_REJECT(mask_kind, 6, "unknown mask kind");
   TVC_REJECT(mask_kind, -1, "negative mask kind");
   TVC_REJECT(window, 0, "window 0");
   TVC_REJECT(window, -5, "negative window");
@@ -375,9 +570,49 @@ TEST(AttentionKernel, InvalidArguments) {
   TVC_REJECT(batch, int64_t(1) << 62, "sizes overflow");
 #undef TVC_REJECT
 
-  // window is read only for the sliding window mask.
+  // The sparse kinds' own fields.
+  tvc_attention_f32_params_t windowGlobal = valid, blockLocal = valid,
+                             topK = valid;
+  windowGlobal.mask_kind = TVC_MASK_WINDOW_GLOBAL;
+  windowGlobal.global = 1;
+  blockLocal.mask_kind = TVC_MASK_BLOCK_LOCAL;
+  blockLocal.block = 2;
+  topK.mask_kind = TVC_MASK_TOP_K;
+  topK.top_k = 2;
+  for (const tvc_attention_f32_params_t *kind : {&windowGlobal, &blockLocal,
+                                                 &topK}) {
+    ASSERT_EQ(tvc_kernel_attention_f32(kind), TVC_OK) << kind->mask_kind;
+    std::fill(out.begin(), out.end(), 9.0f);
+  }
+  p = windowGlobal;
+  p.window = 0;
+  expectRejected(p, "window+global: window 0");
+  p = windowGlobal;
+  p.global = -1;
+  expectRejected(p, "window+global: negative global");
+  p = blockLocal;
+  p.block = 0;
+  expectRejected(p, "block-local: block 0");
+  p = blockLocal;
+  p.window = 0;
+  expectRejected(p, "block-local: no local blocks");
+  p = blockLocal;
+  p.global = -2;
+  expectRejected(p, "block-local: negative global");
+  p = topK;
+  p.top_k = 0;
+  expectRejected(p, "top-k: k 0");
+
+  // window is read only for the windowed masks, global and block only by
+  // theirs, top_k only by top-k.
   p = valid;
   p.mask_kind = TVC_MASK_CAUSAL;
+  p.window = 0;
+  p.global = -1;
+  p.block = -1;
+  p.top_k = -1;
+  EXPECT_EQ(tvc_kernel_attention_f32(&p), TVC_OK);
+  p = topK;
   p.window = 0;
   EXPECT_EQ(tvc_kernel_attention_f32(&p), TVC_OK);
 }
