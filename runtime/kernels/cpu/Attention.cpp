@@ -321,26 +321,111 @@ attendTileScalar(int64_t rows, int64_t dim, int64_t kvStride,
   }
 }
 
-/// One row of top-k attention over the causal keys [0, n): every key's score
-/// (the query is already scaled), the k-th largest as a threshold, then the
-/// softmax and P.V over the kept keys only: those above the threshold and,
-/// of those equal to it, the lowest-indexed until k are kept. `scores` and
-/// `work` hold n floats each.
+/// Scores of a top-k tile: scores[r * stride + j] = query[r] . key j for
+/// every row r < rows and key j < n. With head_dim a multiple of 16 and
+/// several rows, per block of 16 keys K is transposed once and four rows'
+/// scores build up in registers (as attendTileVec does); otherwise per-row
+/// dot products. `query` has room for `rows` rounded up to kRowGroup.
 __attribute__((always_inline)) inline void
-topKRow(const float *query, int64_t dim, int64_t kvStride, const float *kBase,
-        const float *vBase, int64_t n, int64_t k, float *scores, float *work,
-        float *acc, float *out) {
-  float maximum = -std::numeric_limits<float>::infinity();
-  for (int64_t j = 0; j < n; ++j) {
-    scores[j] = dot(query, kBase + j * kvStride, dim);
-    maximum = std::max(maximum, scores[j]);
+scoreTile(int64_t rows, int64_t dim, int64_t kvStride, const float *kBase,
+          int64_t n, float (*query)[kMaxHeadDim], float *scores,
+          int64_t stride) {
+  if (dim % kVecLanes != 0 || rows < 2) {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < n; ++j)
+        scores[r * stride + j] = dot(query[r], kBase + j * kvStride, dim);
+    return;
   }
+  int64_t padded = (rows + kRowGroup - 1) / kRowGroup * kRowGroup;
+  for (int64_t r = rows; r < padded; ++r)
+    std::memset(query[r], 0, dim * sizeof(float));
+  alignas(64) float kt[kMaxHeadDim][kVecLanes];
+  for (int64_t j0 = 0; j0 < n; j0 += kVecLanes) {
+    int64_t count = std::min(kVecLanes, n - j0);
+    for (int64_t j = 0; j < count; ++j) {
+      const float *kRow = kBase + (j0 + j) * kvStride;
+      for (int64_t d = 0; d < dim; ++d)
+        kt[d][j] = kRow[d];
+    }
+    for (int64_t j = count; j < kVecLanes; ++j)
+      for (int64_t d = 0; d < dim; ++d)
+        kt[d][j] = 0;
+    for (int64_t r0 = 0; r0 < padded; r0 += kRowGroup) {
+      Vec sums[kRowGroup] = {};
+      for (int64_t d = 0; d < dim; ++d) {
+        Vec keys = load(kt[d]);
+        for (int64_t g = 0; g < kRowGroup; ++g)
+          sums[g] += query[r0 + g][d] * keys;
+      }
+      for (int64_t g = 0; g < kRowGroup && r0 + g < rows; ++g) {
+        float *row = scores + (r0 + g) * stride + j0;
+        if (count == kVecLanes)
+          store(row, sums[g]);
+        else
+          for (int64_t j = 0; j < count; ++j)
+            row[j] = sums[g][j];
+      }
+    }
+  }
+}
+
+/// The k-th largest of scores[0, n) (0 < k < n) as a value, given their
+/// maximum: a histogram of 256 equal-width buckets between the minimum and
+/// the maximum finds the bucket that holds it (the bucket is a monotone
+/// function of the score, so every score of an earlier bucket is larger),
+/// then a selection among that bucket's scores only. Three branch-free
+/// passes over the row instead of a comparison-based selection over all of
+/// it, which mispredicts about every other compare. Scores all equal or not
+/// finite take std::nth_element. `work` holds n floats.
+inline float kthLargest(const float *scores, int64_t n, int64_t k,
+                        float maximum, float *work) {
+  constexpr int kBuckets = 256;
+  float minimum = maximum;
+  for (int64_t j = 0; j < n; ++j)
+    minimum = std::min(minimum, scores[j]);
+  float perUnit = kBuckets / (maximum - minimum);
+  if (!(maximum > minimum) || !std::isfinite(maximum - minimum) ||
+      !std::isfinite(perUnit)) {
+    std::copy(scores, scores + n, work);
+    std::nth_element(work, work + (k - 1), work + n, std::greater<float>());
+    return work[k - 1];
+  }
+  auto bucketOf = [&](float score) {
+    return std::min(kBuckets - 1, int((maximum - score) * perUnit));
+  };
+  int64_t counts[kBuckets] = {};
+  for (int64_t j = 0; j < n; ++j)
+    ++counts[bucketOf(scores[j])];
+  int bucket = 0;
+  int64_t above = 0;
+  while (above + counts[bucket] < k)
+    above += counts[bucket++];
+  int64_t size = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    work[size] = scores[j];
+    size += bucketOf(scores[j]) == bucket;
+  }
+  int64_t rank = k - above - 1;
+  std::nth_element(work, work + rank, work + size, std::greater<float>());
+  return work[rank];
+}
+
+/// One row of top-k attention over the causal keys [0, n) given their
+/// scores: the k-th largest score is the threshold; keys above it, and of
+/// those equal to it the lowest-indexed until k, are kept, and only their
+/// value rows enter out = sum(exp(score - max) v) / sum(exp(score - max)).
+/// `work` holds n floats.
+__attribute__((always_inline)) inline void
+topKRow(const float *scores, int64_t n, int64_t k, int64_t dim,
+        int64_t kvStride, const float *vBase, float *work, float *acc,
+        float *out) {
+  float maximum = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n; ++j)
+    maximum = std::max(maximum, scores[j]);
   float threshold = -std::numeric_limits<float>::infinity();
   int64_t tiesLeft = n;
   if (n > k) {
-    std::copy(scores, scores + n, work);
-    std::nth_element(work, work + (k - 1), work + n, std::greater<float>());
-    threshold = work[k - 1];
+    threshold = kthLargest(scores, n, k, maximum, work);
     int64_t above = 0;
     for (int64_t j = 0; j < n; ++j)
       above += scores[j] > threshold;
@@ -355,7 +440,10 @@ topKRow(const float *query, int64_t dim, int64_t kvStride, const float *kBase,
     float weight = expNonPositive(score - maximum);
     sum += weight;
     const float *vRow = vBase + j * kvStride;
-    for (int64_t d = 0; d < dim; ++d)
+    int64_t d = 0;
+    for (; d + kVecLanes <= dim; d += kVecLanes)
+      store(acc + d, load(acc + d) + weight * load(vRow + d));
+    for (; d < dim; ++d)
       acc[d] += weight * vRow[d];
   }
   float inverse = sum > 0 ? 1.0f / sum : 0.0f;
@@ -363,11 +451,11 @@ topKRow(const float *query, int64_t dim, int64_t kvStride, const float *kBase,
     out[d] = acc[d] * inverse;
 }
 
-/// Scratch of topKRow, per thread, grown to the longest key sequence seen.
-inline float *topKScratch(int64_t n) {
+/// Scratch of the top-k path, per thread, grown to the largest tile seen.
+inline float *topKScratch(int64_t floats) {
   thread_local std::vector<float> scratch;
-  if (int64_t(scratch.size()) < 2 * n)
-    scratch.resize(2 * n);
+  if (int64_t(scratch.size()) < floats)
+    scratch.resize(floats);
   return scratch.data();
 }
 
@@ -415,13 +503,17 @@ __attribute__((always_inline)) inline void attendItem(const Problem &p,
   const float *kBase = p.k + b * p.kvCapacity * kvStride + kvHead * dim;
   const float *vBase = p.v + b * p.kvCapacity * kvStride + kvHead * dim;
   if (p.maskKind == TVC_MASK_TOP_K) {
-    float *scores = topKScratch(firstPos + pos0 + numPos);
+    // Every row scores the tile's longest causal prefix (the last position's;
+    // the extra keys of earlier rows exist and are ignored), then selects.
+    int64_t longest = rowSpans[numPos - 1][1].hi;
+    float *scores = topKScratch((rows + 1) * longest);
+    float *work = scores + rows * longest;
+    scoreTile(rows, dim, kvStride, kBase, longest, query, scores, longest);
     for (int64_t r = 0; r < rows; ++r) {
       int64_t head = head0 + r / numPos, index = pos0 + r % numPos;
       float *dst = p.out + (b * p.qLen + index) * qStride + head * dim;
-      int64_t n = rowSpans[r][1].hi;
-      topKRow(query[r], dim, kvStride, kBase, vBase, n, p.topK, scores,
-              scores + n, acc[r], dst);
+      topKRow(scores + r * longest, rowSpans[r][1].hi, p.topK, dim, kvStride,
+              vBase, work, acc[r], dst);
     }
     return;
   }

@@ -6,8 +6,8 @@
 // only), and of tvc_sample over GPT-2's vocabulary. Built on request (`ninja
 // tvc-kernel-bench`), never by default or by ctest. Usage: tvc-kernel-bench
 // [threads] (default: the pool's default); `tvc-kernel-bench <threads>
-// attention-scaling [window [runs [T...]]]` prints only the dense-causal vs
-// sliding-window prefill table of bench/attention_scaling.sh.
+// attention-scaling [budget [runs [kinds [T...]]]]` prints only the
+// prefill rows per mask kind of bench/attention_scaling.sh.
 //
 //===----------------------------------------------------------------------===//
 
@@ -244,7 +244,9 @@ void benchAttention(const char *name, int64_t qLen, int64_t kvLen,
                                   kvLen,    kvLen,
                                   heads,    kvHeads,
                                   dim,      mask,
-                                  window,   1.0 / std::sqrt(double(dim))};
+                                  window,   1.0 / std::sqrt(double(dim)),
+                                  0,        0,
+                                  0};
   double kept = 0;
   for (int64_t i = 0; i < qLen; ++i) {
     int64_t pos = kvLen - qLen + i;
@@ -259,43 +261,88 @@ void benchAttention(const char *name, int64_t qLen, int64_t kvLen,
               4.0 * kept * heads * dim / ms / 1e6);
 }
 
+/// A mask of the scaling table: its name and params fields.
+struct ScalingKind {
+  const char *name;
+  int64_t mask, window, global, block, topK;
+};
+
+/// The kinds bench/attention_scaling.sh compares, each sized to keep about
+/// `budget` keys per query: dense causal, a window of `budget`, the window
+/// plus 64 global tokens, blocks of 64 (the query's own and budget/64 - 1
+/// before it, plus the first block), and the top `budget` scores.
+std::vector<ScalingKind> scalingKinds(int64_t budget) {
+  return {{"causal", TVC_MASK_CAUSAL, 0, 0, 0, 0},
+          {"window", TVC_MASK_SLIDING_WINDOW, budget, 0, 0, 0},
+          {"window_global", TVC_MASK_WINDOW_GLOBAL, budget, 64, 0, 0},
+          {"block_local", TVC_MASK_BLOCK_LOCAL,
+           std::max<int64_t>(1, budget / 64), 1, 64, 0},
+          {"top_k", TVC_MASK_TOP_K, 0, 0, 0, budget}};
+}
+
+/// Keys the query at `pos` attends to under `kind` (for GFLOP/s).
+int64_t keptKeys(const ScalingKind &kind, int64_t pos) {
+  int64_t causal = pos + 1;
+  switch (kind.mask) {
+  case TVC_MASK_SLIDING_WINDOW:
+    return std::min(causal, kind.window);
+  case TVC_MASK_WINDOW_GLOBAL: {
+    int64_t lo = std::max<int64_t>(0, pos - kind.window + 1);
+    return causal - lo + std::min(kind.global, lo);
+  }
+  case TVC_MASK_BLOCK_LOCAL: {
+    int64_t first = std::max<int64_t>(0, pos / kind.block - kind.window + 1);
+    int64_t lo = first * kind.block;
+    return causal - lo + std::min(kind.global * kind.block, lo);
+  }
+  case TVC_MASK_TOP_K:
+    return std::min(causal, kind.topK);
+  default:
+    return causal;
+  }
+}
+
 /// Prefill attention of one sequence of `len` tokens (12 heads of 64, as
-/// GPT-2 124M), dense causal against a sliding window of `window` keys,
-/// interleaved; one row of the scaling table bench/attention_scaling.sh
-/// draws: both medians, their ratio, and each one's time per token (flat
-/// when cost grows linearly with the length) and GFLOP/s over kept entries.
-void benchAttentionScaling(int64_t len, int64_t window, size_t runs) {
+/// GPT-2 124M) under each of `kinds`, interleaved; rows of the scaling
+/// table bench/attention_scaling.sh draws, one per kind:
+/// `scaling T kind median_ms kept_entries` (kept entries per head).
+void benchAttentionScaling(int64_t len, const std::vector<ScalingKind> &kinds,
+                           size_t runs) {
   constexpr int64_t kHeads = 12, kDim = 64;
   std::vector<float> q = randomFloats(len * kHeads * kDim),
                      k = randomFloats(len * kHeads * kDim),
                      v = randomFloats(len * kHeads * kDim),
                      out(len * kHeads * kDim);
-  tvc_attention_f32_params_t dense = {q.data(), k.data(),
-                                      v.data(), out.data(),
-                                      1,        len,
-                                      len,      len,
-                                      kHeads,   kHeads,
-                                      kDim,     TVC_MASK_CAUSAL,
-                                      0,        1.0 / std::sqrt(double(kDim))};
-  tvc_attention_f32_params_t windowed = dense;
-  windowed.mask_kind = TVC_MASK_SLIDING_WINDOW;
-  windowed.window = window;
-  double keptDense = 0, keptWindow = 0;
-  for (int64_t pos = 0; pos < len; ++pos) {
-    keptDense += pos + 1;
-    keptWindow += std::min(pos + 1, window);
+  std::vector<tvc_attention_f32_params_t> params;
+  std::vector<std::function<void()>> calls;
+  for (const ScalingKind &kind : kinds) {
+    tvc_attention_f32_params_t p = {};
+    p.q = q.data();
+    p.k = k.data();
+    p.v = v.data();
+    p.out = out.data();
+    p.batch = 1;
+    p.q_len = p.kv_len = p.kv_capacity = len;
+    p.heads = p.kv_heads = kHeads;
+    p.head_dim = kDim;
+    p.mask_kind = kind.mask;
+    p.window = kind.window;
+    p.global = kind.global;
+    p.block = kind.block;
+    p.top_k = kind.topK;
+    p.scale = 1.0 / std::sqrt(double(kDim));
+    params.push_back(p);
   }
-  std::vector<double> ms =
-      medianMsInterleaved({[&] { tvc_kernel_attention_f32(&dense); },
-                           [&] { tvc_kernel_attention_f32(&windowed); }},
-                          runs, 0);
-  auto gflops = [&](double kept, double time) {
-    return 4.0 * kept * kHeads * kDim / time / 1e6;
-  };
-  std::printf("%6lld %12.3f %12.3f %8.2f %10.3f %10.3f %8.1f %8.1f\n",
-              (long long)len, ms[0], ms[1], ms[0] / ms[1], 1e3 * ms[0] / len,
-              1e3 * ms[1] / len, gflops(keptDense, ms[0]),
-              gflops(keptWindow, ms[1]));
+  for (const tvc_attention_f32_params_t &p : params)
+    calls.push_back([&p] { tvc_kernel_attention_f32(&p); });
+  std::vector<double> ms = medianMsInterleaved(calls, runs, 0);
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    double kept = 0;
+    for (int64_t pos = 0; pos < len; ++pos)
+      kept += keptKeys(kinds[i], pos);
+    std::printf("scaling %lld %s %.3f %.0f\n", (long long)len, kinds[i].name,
+                ms[i], kept);
+  }
   std::fflush(stdout);
 }
 
@@ -328,29 +375,39 @@ int main(int argc, char **argv) {
   int threads = 0;
   tvc_runtime_get_num_threads(&threads);
   std::printf("threads %d\n", threads);
-  // "tvc-kernel-bench <threads> attention-scaling [window [runs [T...]]]"
-  // times dense causal against windowed prefill attention over lengths.
+  // "tvc-kernel-bench <threads> attention-scaling [budget [runs [kinds
+  // [T...]]]]" times prefill attention under each mask kind over lengths;
+  // kinds is a comma-separated subset of scalingKinds' names or "all".
   if (argc > 2 && std::string(argv[2]) == "attention-scaling") {
-    int64_t window = argc > 3 ? std::atoll(argv[3]) : 256;
+    int64_t budget = argc > 3 ? std::atoll(argv[3]) : 256;
     long runs = argc > 4 ? std::atol(argv[4]) : 5;
+    std::string wanted = argc > 5 ? argv[5] : "all";
     std::vector<int64_t> lengths;
-    for (int arg = 5; arg < argc; ++arg)
+    for (int arg = 6; arg < argc; ++arg)
       lengths.push_back(std::atoll(argv[arg]));
     if (lengths.empty())
       lengths = {1024, 2048, 4096, 8192, 16384};
-    if (window < 1 || runs < 1)
+    if (budget < 1 || runs < 1)
       return 2;
     for (int64_t len : lengths)
       if (len < 1)
         return 2;
-    std::printf("attention prefill, 1 sequence, 12 heads x 64, causal vs "
-                "window %lld, median of %ld interleaved runs\n",
-                (long long)window, runs);
-    std::printf("%6s %12s %12s %8s %10s %10s %8s %8s\n", "T", "dense_ms",
-                "window_ms", "ratio", "dense_us/t", "window_us/t", "dense_GF",
-                "window_GF");
+    std::vector<ScalingKind> kinds;
+    for (const ScalingKind &kind : scalingKinds(budget))
+      if (wanted == "all" ||
+          ("," + wanted + ",").find("," + std::string(kind.name) + ",") !=
+              std::string::npos)
+        kinds.push_back(kind);
+    if (kinds.empty()) {
+      std::fprintf(stderr, "attention-scaling: no kind in '%s'\n",
+                   wanted.c_str());
+      return 2;
+    }
+    std::printf("attention prefill, 1 sequence, 12 heads x 64, about %lld "
+                "keys per query, median of %ld interleaved runs\n",
+                (long long)budget, runs);
     for (int64_t len : lengths)
-      benchAttentionScaling(len, window, size_t(runs));
+      benchAttentionScaling(len, kinds, size_t(runs));
     return 0;
   }
   // "tvc-kernel-bench <threads> 2:4-warm": decode rows of small and
