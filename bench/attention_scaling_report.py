@@ -2,63 +2,94 @@
 """Table and plot of bench/attention_scaling.sh.
 
 Reads the output of `tvc-kernel-bench <threads> attention-scaling ...` (a
-title line, a header, then one row per sequence length T: dense and window
-medians in ms, their ratio, microseconds per token of each, GFLOP/s over
-kept entries), prints a Markdown table, and writes a log-log plot of time
-against T as a self-contained SVG (no plotting library needed), with
-dotted guides of slope 1 (linear) and 2 (quadratic) through the first
-points.
+title line, then one line per sequence length T and mask kind:
+`scaling T kind median_ms kept_entries`, the entries a head keeps), prints
+Markdown tables (time and its ratio to dense causal; microseconds per token,
+flat when cost grows linearly with T; GFLOP/s over kept entries), and
+writes a log-log plot of time against T as a self-contained SVG (no
+plotting library needed), with dotted guides of slope 1 (linear) and 2
+(quadratic).
 
     attention_scaling_report.py RAW [--svg FILE]
 """
 
 import argparse
 import math
+import os
 import sys
+
+HEADS, HEAD_DIM = 12, 64
+
+# Display names and colours, in the order kinds are shown.
+KINDS = {
+    "causal": ("dense causal", "#c0392b"),
+    "window": ("window", "#2471a3"),
+    "window_global": ("window + 64 global", "#17a589"),
+    "block_local": ("block-local (64)", "#7d3c98"),
+    "top_k": ("top-k", "#d68910"),
+}
 
 
 def parse(path):
-    title, rows = None, []
+    title, rows = None, {}
     with open(path) as f:
         for line in f:
             fields = line.split()
-            if not fields:
-                continue
             if line.startswith("attention prefill"):
                 title = line.strip()
-            elif fields[0].isdigit() and len(fields) == 8:
-                t, dense, window, ratio, dpt, wpt, dgf, wgf = fields
-                rows.append(dict(t=int(t), dense=float(dense),
-                                 window=float(window), ratio=float(ratio),
-                                 dense_pt=float(dpt), window_pt=float(wpt),
-                                 dense_gf=float(dgf), window_gf=float(wgf)))
+            elif len(fields) == 5 and fields[0] == "scaling":
+                t, kind = int(fields[1]), fields[2]
+                rows.setdefault(t, {})[kind] = (float(fields[3]),
+                                                float(fields[4]))
     if not rows:
         sys.exit("attention_scaling_report.py: no rows in %s" % path)
-    return title, rows
+    kinds = [k for k in KINDS if any(k in r for r in rows.values())]
+    kinds += sorted({k for r in rows.values() for k in r} - set(kinds))
+    return title, dict(sorted(rows.items())), kinds
 
 
-def table(title, rows):
+def name(kind):
+    return KINDS.get(kind, (kind, "#555"))[0]
+
+
+def tables(title, rows, kinds):
     out = []
     if title:
-        out.append(title + ":")
+        out += [title + ":", ""]
+    dense = "causal" in kinds
+
+    def grid(header, cell):
+        out.append("| T | " + " | ".join(name(k) for k in kinds) + " |")
+        out.append("|---:|" + "---:|" * len(kinds))
+        for t, r in rows.items():
+            out.append("| %d | " % t + " | ".join(
+                cell(t, r, k) if k in r else "–" for k in kinds) + " |")
         out.append("")
-    out.append("| T | dense causal (ms) | window (ms) | dense / window "
-               "| dense µs/token | window µs/token | dense GFLOP/s "
-               "| window GFLOP/s |")
-    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        out.append("| %d | %.1f | %.2f | %.1f× | %.1f | %.2f | %.1f | %.1f |"
-                   % (r["t"], r["dense"], r["window"], r["ratio"],
-                      r["dense_pt"], r["window_pt"], r["dense_gf"],
-                      r["window_gf"]))
+
+    out.append("Time in ms" + (" (dense causal / kind)" if dense else "") +
+               ":")
+    out.append("")
+
+    def time_cell(t, r, k):
+        ms = r[k][0]
+        if dense and "causal" in r and k != "causal":
+            return "%.1f (%.1f×)" % (ms, r["causal"][0] / ms)
+        return "%.1f" % ms
+    grid("ms", time_cell)
+    out += ["Microseconds per token (flat when linear in T):", ""]
+    grid("us", lambda t, r, k: "%.1f" % (1e3 * r[k][0] / t))
+    out += ["GFLOP/s over kept entries (4 flops per entry and dimension):",
+            ""]
+    grid("gf", lambda t, r, k: "%.1f" % (
+        4.0 * r[k][1] * HEADS * HEAD_DIM / r[k][0] / 1e6))
     return "\n".join(out)
 
 
-def svg(title, rows, window_label):
-    width, height = 640, 420
-    left, right, top, bottom = 70, 170, 40, 50
-    ts = [r["t"] for r in rows]
-    values = [r["dense"] for r in rows] + [r["window"] for r in rows]
+def svg(rows, kinds):
+    width, height = 680, 440
+    left, right, top, bottom = 70, 200, 40, 50
+    ts = list(rows)
+    values = [r[k][0] for r in rows.values() for k in kinds if k in r]
     x0, x1 = math.log2(min(ts)) - 0.25, math.log2(max(ts)) + 0.25
     y0 = math.floor(math.log10(min(values)))
     y1 = math.ceil(math.log10(max(values)))
@@ -76,7 +107,6 @@ def svg(title, rows, window_label):
              '<text x="%d" y="22" font-size="14">%s</text>'
              % (left, "Prefill attention time vs sequence length "
                 "(12 heads x 64, log-log)")]
-    # Grid and axes.
     for decade in range(y0, y1 + 1):
         y = py(10 ** decade)
         parts.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" '
@@ -105,24 +135,26 @@ def svg(title, rows, window_label):
         lo, hi = 10 ** y0, 10 ** y1
         return [(t, ms) for t, ms in points if lo <= ms <= hi]
 
-    # Slope guides through the first points.
-    first = rows[0]
-    for name, start, power in (("∝ T²", first["dense"], 2),
-                               ("∝ T", first["window"], 1)):
-        guide = clip([(t, start * (t / first["t"]) ** power) for t in ts])
-        if len(guide) >= 2:
-            parts.append('<polyline fill="none" stroke="#999" '
-                         'stroke-dasharray="3 3" points="%s"/>'
-                         % " ".join("%.1f,%.1f" % (px(t), py(ms))
-                                    for t, ms in guide))
-            t, ms = guide[-1]
-            parts.append('<text x="%.1f" y="%.1f" fill="#777">%s</text>'
-                         % (px(t) + 6, py(ms) + 4, name))
-    # Series.
-    series = (("dense causal", "dense", "#c0392b"),
-              (window_label, "window", "#2471a3"))
-    for i, (name, key, color) in enumerate(series):
-        points = [(r["t"], r[key]) for r in rows]
+    # Slope guides through the first point of the slowest and fastest kind.
+    first = rows[ts[0]]
+    present = [k for k in kinds if k in first]
+    if present:
+        slow = max(present, key=lambda k: first[k][0])
+        fast = min(present, key=lambda k: first[k][0])
+        for label, start, power in (("∝ T²", first[slow][0], 2),
+                                    ("∝ T", first[fast][0], 1)):
+            guide = clip([(t, start * (t / ts[0]) ** power) for t in ts])
+            if len(guide) >= 2:
+                parts.append('<polyline fill="none" stroke="#999" '
+                             'stroke-dasharray="3 3" points="%s"/>'
+                             % " ".join("%.1f,%.1f" % (px(t), py(ms))
+                                        for t, ms in guide))
+                t, ms = guide[-1]
+                parts.append('<text x="%.1f" y="%.1f" fill="#777">%s</text>'
+                             % (px(t) + 6, py(ms) + 4, label))
+    for i, kind in enumerate(kinds):
+        color = KINDS.get(kind, (kind, "#555"))[1]
+        points = [(t, r[kind][0]) for t, r in rows.items() if kind in r]
         parts.append('<polyline fill="none" stroke="%s" stroke-width="2" '
                      'points="%s"/>' % (color, " ".join(
                          "%.1f,%.1f" % (px(t), py(ms)) for t, ms in points)))
@@ -134,10 +166,7 @@ def svg(title, rows, window_label):
                      'stroke-width="2"/>' % (width - right + 12, ly,
                                              width - right + 36, ly, color))
         parts.append('<text x="%d" y="%d">%s</text>'
-                     % (width - right + 42, ly + 4, name))
-    ratio = rows[-1]["ratio"]
-    parts.append('<text x="%d" y="%d" fill="#333">T=%d: %.1f× faster</text>'
-                 % (width - right + 12, top + 80, rows[-1]["t"], ratio))
+                     % (width - right + 42, ly + 4, name(kind)))
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
@@ -147,17 +176,13 @@ def main():
     parser.add_argument("raw")
     parser.add_argument("--svg")
     args = parser.parse_args()
-    title, rows = parse(args.raw)
-    print(table(title, rows))
+    title, rows, kinds = parse(args.raw)
+    print(tables(title, rows, kinds))
     if args.svg:
-        label = "window"
-        if title and "window" in title:
-            label = "window " + title.split("window")[1].split(",")[0].strip()
         with open(args.svg + ".tmp", "w") as f:
-            f.write(svg(title, rows, label))
-        import os
+            f.write(svg(rows, kinds))
         os.replace(args.svg + ".tmp", args.svg)
-        print("\nplot: %s" % args.svg)
+        print("plot: %s" % args.svg)
 
 
 if __name__ == "__main__":
