@@ -61,6 +61,63 @@ std::optional<int64_t> SlidingWindowMaskAttr::getKeySpan() const {
   return getWindow();
 }
 
+LogicalResult
+WindowGlobalMaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                             int64_t window, int64_t global) {
+  if (window < 1)
+    return emitError() << "expects 'window' >= 1, got " << window;
+  // Without global tokens this is a sliding window: one spelling per mask.
+  if (global < 1)
+    return emitError() << "expects 'global' >= 1, got " << global
+                       << " (without global tokens use #tvc.sliding_window)";
+  return success();
+}
+bool WindowGlobalMaskAttr::isAllowed(int64_t query, int64_t key) const {
+  return key <= query && (key < getGlobal() || query - key < getWindow());
+}
+bool WindowGlobalMaskAttr::isCausal() const { return true; }
+std::optional<int64_t> WindowGlobalMaskAttr::getKeySpan() const {
+  // The global keys are the oldest ones, so every key may still be seen.
+  return std::nullopt;
+}
+
+LogicalResult
+BlockLocalMaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                           int64_t block, int64_t local, int64_t global) {
+  if (block < 1)
+    return emitError() << "expects 'block' >= 1, got " << block;
+  if (local < 1)
+    return emitError() << "expects 'local' >= 1, got " << local;
+  if (global < 0)
+    return emitError() << "expects 'global' >= 0, got " << global;
+  return success();
+}
+bool BlockLocalMaskAttr::isAllowed(int64_t query, int64_t key) const {
+  // Positions are non-negative, so / is the floor division into blocks.
+  int64_t queryBlock = query / getBlock(), keyBlock = key / getBlock();
+  return key <= query &&
+         (keyBlock < getGlobal() || queryBlock - keyBlock < getLocal());
+}
+bool BlockLocalMaskAttr::isCausal() const { return true; }
+std::optional<int64_t> BlockLocalMaskAttr::getKeySpan() const {
+  if (getGlobal() > 0)
+    return std::nullopt;
+  return getLocal() * getBlock();
+}
+
+LogicalResult TopKMaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   int64_t k) {
+  if (k < 1)
+    return emitError() << "expects 'k' >= 1, got " << k;
+  return success();
+}
+bool TopKMaskAttr::isAllowed(int64_t query, int64_t key) const {
+  // Only the static part: which causal keys win depends on the scores.
+  return key <= query;
+}
+bool TopKMaskAttr::isCausal() const { return true; }
+std::optional<int64_t> TopKMaskAttr::getKeySpan() const { return std::nullopt; }
+
 //===----------------------------------------------------------------------===//
 // Linear structures
 //===----------------------------------------------------------------------===//

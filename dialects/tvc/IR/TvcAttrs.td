@@ -139,6 +139,65 @@ def Tvc_SlidingWindowMaskAttr
   let genVerifyDecl = 1;
 }
 
+def Tvc_WindowGlobalMaskAttr
+    : Tvc_MaskAttr<"WindowGlobalMask", "window_global"> {
+  let summary = "causal sliding window plus the first `global` tokens";
+  let description = [{
+    Longformer's local + global attention, causal: the query at position i
+    attends to keys j <= i with `j < global` (the global tokens, e.g. a BOS
+    or attention-sink prefix) or `i - window < j` (the sliding window of
+    `#tvc.sliding_window`, counting the diagonal). A query among the first
+    `global` positions sees every earlier key anyway. `global` is at least 1
+    (without global tokens the mask is `#tvc.sliding_window`). The key span
+    is unbounded: global keys are not recent ones, so a KV cache keeps them.
+
+    Example: `#tvc.window_global<window = 256, global = 4>` (query 1000 sees
+    keys 0-3 and 745-1000)
+  }];
+  let parameters = (ins "int64_t":$window, "int64_t":$global);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+def Tvc_BlockLocalMaskAttr : Tvc_MaskAttr<"BlockLocalMask", "block_local"> {
+  let summary = "causal block-sparse attention with a fixed layout";
+  let description = [{
+    Queries and keys are grouped in blocks of `block` positions; the query
+    at position i attends, causally (j <= i), to the keys of its own block
+    and the `local - 1` blocks before it, and to those of the first
+    `global` blocks: `j / block < global || i / block - j / block < local`.
+    A fixed block-sparse layout: local blocks plus global ("sink") blocks
+    at the start of the sequence. `local = 1` sees only the
+    query's own block (up to the diagonal). With `global = 0` the key span
+    is `local * block`; with global blocks it is unbounded.
+
+    Example: `#tvc.block_local<block = 64, local = 4, global = 1>` (query
+    1000, in block 15, sees keys 0-63 and the blocks 12-15, keys 768-1000)
+  }];
+  let parameters =
+      (ins "int64_t":$block, "int64_t":$local, "int64_t":$global);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+def Tvc_TopKMaskAttr : Tvc_MaskAttr<"TopKMask", "top_k"> {
+  let summary = "causal top-k hard attention (data-dependent)";
+  let description = [{
+    AxFormer-style hard attention: of the causal keys j <= i, the query at
+    position i attends to the `k` with the largest scores `scale * q.k`
+    (ties broken towards the lower key index); a query with at most `k`
+    causal keys sees them all. Which keys are kept depends on the data, so,
+    as for every data-dependent kind, `isAllowed` answers for the static
+    part only (`j <= i`); the kernel selects the `k` keys. The key span is
+    unbounded (any past key may score among the top k).
+
+    Example: `#tvc.top_k<k = 32>`
+  }];
+  let parameters = (ins "int64_t":$k);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Linear weight structures
 //===----------------------------------------------------------------------===//

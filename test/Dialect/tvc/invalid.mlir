@@ -1048,6 +1048,64 @@ func.func @sliding_window_negative(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8
 // -----
 
 //===----------------------------------------------------------------------===//
+// #tvc.window_global, #tvc.block_local, #tvc.top_k
+//===----------------------------------------------------------------------===//
+
+/// The window of window + global counts the diagonal like a sliding window.
+func.func @window_global_zero_window(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'window' >= 1, got 0}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.window_global<window = 0, global = 4>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// Without global tokens the mask is a sliding window: one spelling per mask.
+func.func @window_global_no_global(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'global' >= 1, got 0 (without global tokens use #tvc.sliding_window)}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.window_global<window = 4, global = 0>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// A block holds at least one position.
+func.func @block_local_zero_block(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'block' >= 1, got 0}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.block_local<block = 0, local = 1, global = 0>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// The local blocks include the query's own.
+func.func @block_local_zero_local(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'local' >= 1, got 0}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.block_local<block = 4, local = 0, global = 0>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// Global blocks may be none, never negative.
+func.func @block_local_negative_global(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'global' >= 0, got -1}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.block_local<block = 4, local = 1, global = -1>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// Top-k keeps at least one key.
+func.func @top_k_zero(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'k' >= 1, got 0}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.top_k<k = 0>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
 // Elementwise ops and argmax
 //===----------------------------------------------------------------------===//
 
