@@ -2,14 +2,18 @@
 //
 // tvc.attention becomes tvc_kernel_attention_f32, whose params struct is
 // {q, k, v, out, batch, q_len, kv_len, kv_capacity, heads, kv_heads,
-// head_dim, mask_kind, window, scale}. Without a KV cache the key/value
-// buffers hold exactly kv_len rows (kv_capacity = kv_len); with `kv_len`
-// they are a cache whose capacity is their row count.
+// head_dim, mask_kind, window, scale, global, block, top_k}. Every mask
+// passes all mask fields, zero where its kind does not read them; for
+// #tvc.block_local the kernel's window is `local` (window and global count
+// blocks there). Without a KV cache the key/value buffers hold exactly
+// kv_len rows (kv_capacity = kv_len); with `kv_len` they are a cache whose
+// capacity is their row count.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/Conversion/TvcToRuntime/TvcToRuntime.h"
 
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include "dialects/tvc/IR/TvcOps.h"
@@ -26,16 +30,41 @@ namespace {
 constexpr int64_t kMaskFull = 0;
 constexpr int64_t kMaskCausal = 1;
 constexpr int64_t kMaskSlidingWindow = 2;
+constexpr int64_t kMaskWindowGlobal = 3;
+constexpr int64_t kMaskBlockLocal = 4;
+constexpr int64_t kMaskTopK = 5;
 
-/// The runtime's mask kind and window for `mask`, if it has one.
-std::optional<std::pair<int64_t, int64_t>> runtimeMask(Attribute mask) {
-  if (isa<FullMaskAttr>(mask))
-    return std::make_pair(kMaskFull, int64_t{0});
-  if (isa<CausalMaskAttr>(mask))
-    return std::make_pair(kMaskCausal, int64_t{0});
-  if (auto window = dyn_cast<SlidingWindowMaskAttr>(mask))
-    return std::make_pair(kMaskSlidingWindow, window.getWindow());
-  return std::nullopt;
+/// The mask fields of tvc_attention_f32_params_t; zero where a kind does not
+/// read them.
+struct RuntimeMask {
+  int64_t kind = kMaskFull;
+  int64_t window = 0;
+  int64_t global = 0;
+  int64_t block = 0;
+  int64_t topK = 0;
+};
+
+/// The runtime's mask fields for `mask`, if the kernel has its kind.
+std::optional<RuntimeMask> runtimeMask(Attribute mask) {
+  return llvm::TypeSwitch<Attribute, std::optional<RuntimeMask>>(mask)
+      .Case([](FullMaskAttr) { return RuntimeMask{kMaskFull}; })
+      .Case([](CausalMaskAttr) { return RuntimeMask{kMaskCausal}; })
+      .Case([](SlidingWindowMaskAttr window) {
+        return RuntimeMask{kMaskSlidingWindow, window.getWindow()};
+      })
+      .Case([](WindowGlobalMaskAttr window) {
+        return RuntimeMask{kMaskWindowGlobal, window.getWindow(),
+                           window.getGlobal()};
+      })
+      // The kernel's window and global count blocks for this kind.
+      .Case([](BlockLocalMaskAttr blocks) {
+        return RuntimeMask{kMaskBlockLocal, blocks.getLocal(),
+                           blocks.getGlobal(), blocks.getBlock()};
+      })
+      .Case([](TopKMaskAttr topK) {
+        return RuntimeMask{kMaskTopK, 0, 0, 0, topK.getK()};
+      })
+      .Default([](Attribute) { return std::nullopt; });
 }
 
 struct AttentionToRuntime : public OpRewritePattern<AttentionOp> {
@@ -45,7 +74,7 @@ struct AttentionToRuntime : public OpRewritePattern<AttentionOp> {
     if (std::optional<std::string> why = whyNoAttentionKernel(op))
       return rewriter.notifyMatchFailure(op, *why);
     Location loc = op.getLoc();
-    auto [maskKind, window] = *runtimeMask(op.getMask());
+    RuntimeMask mask = *runtimeMask(op.getMask());
     Value query = op.getQuery(), key = op.getKey(), value = op.getValue();
     // Without a cache the keys fill the key tensor; with one, kv_len says
     // how many of its rows are keys.
@@ -62,9 +91,12 @@ struct AttentionToRuntime : public OpRewritePattern<AttentionOp> {
         i64Constant(rewriter, loc, op.getHeads()),
         i64Constant(rewriter, loc, op.getKvHeads()),
         i64Constant(rewriter, loc, op.getHeadDim()),
-        i64Constant(rewriter, loc, maskKind),
-        i64Constant(rewriter, loc, window),
+        i64Constant(rewriter, loc, mask.kind),
+        i64Constant(rewriter, loc, mask.window),
         f64Constant(rewriter, loc, op.getScaleOrDefault()),
+        i64Constant(rewriter, loc, mask.global),
+        i64Constant(rewriter, loc, mask.block),
+        i64Constant(rewriter, loc, mask.topK),
     };
     RankedTensorType resultType = op.getResult().getType();
     Value init = emptyLike(rewriter, loc, resultType, query);
