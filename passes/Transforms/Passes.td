@@ -468,11 +468,26 @@ def TvcSparsifyAttention
     changes; shapes, weights and the KV cache stay, and every later pass
     (`tvc-derive-decode`, the CPU pipeline) carries the mask to the kernel.
 
-    *Kind.* `kind=window` (the only kind so far) gives
-    `#tvc.sliding_window<window = w>`: query position i sees keys j with
-    i - w < j <= i (the window counts the diagonal). `window` is required
-    and positive. A window at least as long as the sequence computes what
-    causal attention computes.
+    *Kind.* `kind` picks the mask; each kind reads its own options, and
+    an option the kind does not read is an error:
+
+    - `window`: `#tvc.sliding_window<window = w>`, query position i sees
+      keys j with i - w < j <= i (the window counts the diagonal). `window`
+      is required. A window at least as long as the sequence computes what
+      causal attention computes.
+    - `window-global`: `#tvc.window_global<window = w, global = g>`
+      (Longformer, causal): the sliding window plus the first `g` tokens.
+      `window` and `global` (>= 1) are required.
+    - `block-local`: `#tvc.block_local<block = b, local = l, global = g>`
+      (fixed block-sparse layout): in blocks of `b` positions, a query sees,
+      causally, its own block and the `l - 1` before it, and the first `g`
+      blocks. `block` and `local` are required; `global` defaults to 1
+      (Sparse Frontier keeps the first block; `global=0` keeps none).
+    - `top-k`: `#tvc.top_k<k = n>` (AxFormer hard attention, data
+      dependent): of the causal keys, the `n` with the largest scores.
+      `k` is required.
+
+    Every count is at least 1 (`global` of block-local at least 0).
 
     *Which layers.* `layers` lists `tvc.layer` indices (`layers=2-11` or
     `layers=1,3,5-7`) whose attention is sparsified; `full-layers` is the
@@ -483,13 +498,14 @@ def TvcSparsifyAttention
     layers' regions is considered. A listed index with no `tvc.layer` is an
     error, reported before anything changes.
 
-    *Left alone.* An attention that already has a sparse mask is not
-    rewritten (the pass never widens or narrows a window the model was
-    built with): a remark under `report` when it is the requested one, a
-    warning when the requested window differs. Bidirectional attention
-    (`#tvc.full`, encoders) gets a warning: the window kind is causal-only
-    and does not apply. With `report`, one remark per attention op says
-    what changed and one per module sums it up.
+    *Left alone.* An attention that already has a sparse mask (any causal
+    mask other than `#tvc.causal`) is not rewritten (the pass never changes
+    a sparse mask the model was built with, e.g. Mistral's window): a
+    remark under `report` when it is the requested one, a warning naming
+    both masks when it differs. Bidirectional attention (`#tvc.full`,
+    encoders) gets a warning: every kind is causal-only and does not apply.
+    With `report`, one remark per attention op says what changed and one
+    per module sums it up.
 
     ```mlir
     // -tvc-sparsify-attention="full-layers=0 window=256"
@@ -498,6 +514,8 @@ def TvcSparsifyAttention
     // becomes
       %o = tvc.attention %q, %k, %v heads 12 kv_heads 12
           mask(#tvc.sliding_window<window = 256>) : ...
+    // and with "kind=block-local block=64 local=4" instead
+          mask(#tvc.block_local<block = 64, local = 4, global = 1>) : ...
     ```
   }];
   let options = [
@@ -509,10 +527,23 @@ def TvcSparsifyAttention
                "full attention, all others become sparse; exclusive with "
                "layers">,
     Option<"kind", "kind", "std::string", /*default=*/"\"window\"",
-           "Sparse mask kind: window (sliding window; the only kind so far)">,
+           "Sparse mask kind: window, window-global, block-local or top-k">,
     Option<"window", "window", "int64_t", /*default=*/"0",
-           "Keys a query sees under kind=window, the diagonal included "
-           "(required, >= 1)">,
+           "window, window-global: keys a query sees, the diagonal "
+           "included (required, >= 1; 0: not given)">,
+    Option<"global", "global", "int64_t", /*default=*/"-1",
+           "window-global: leading tokens every query sees (required, >= "
+           "1); block-local: leading blocks every query sees (>= 0, "
+           "default 1); -1: not given">,
+    Option<"block", "block", "int64_t", /*default=*/"0",
+           "block-local: positions per block (required, >= 1; 0: not "
+           "given)">,
+    Option<"local", "local", "int64_t", /*default=*/"0",
+           "block-local: blocks a query sees, its own included (required, "
+           ">= 1; 0: not given)">,
+    Option<"k", "k", "int64_t", /*default=*/"0",
+           "top-k: keys with the largest scores each query keeps "
+           "(required, >= 1; 0: not given)">,
     Option<"report", "report", "bool", /*default=*/"false",
            "Emit a remark per attention op (changed or why not) and a "
            "summary">,

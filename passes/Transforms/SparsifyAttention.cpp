@@ -2,10 +2,12 @@
 //
 // Hard-attention sparsification: the dense causal tvc.attention ops of the
 // chosen layers (a list, or every layer but a MASFormer schedule's full
-// ones) get a sparse mask attribute, today #tvc.sliding_window<window = w>.
-// Only the mask changes; the lowering passes carry it to the kernel, which
-// visits only the kept keys. Options are checked, and every listed layer
-// looked up, before anything is rewritten.
+// ones) get a sparse mask attribute of the chosen kind (sliding window,
+// window + global tokens, block-local or top-k). A table says which integer
+// options each kind reads; the mask is built from them. Only the mask
+// changes; the lowering passes carry it to the kernel, which visits only the
+// kept keys. Options are checked, and every listed layer looked up, before
+// anything is rewritten.
 //
 //===----------------------------------------------------------------------===//
 
@@ -51,6 +53,80 @@ parseLayerList(ArrayRef<std::string> items, std::string &bad) {
   return indices;
 }
 
+/// The integer options that parameterise a sparse mask.
+struct MaskParams {
+  int64_t window = 0, global = 0, block = 0, local = 0, k = 0;
+};
+
+/// Every integer mask option: its spelling and field.
+constexpr std::pair<const char *, int64_t MaskParams::*> kMaskOptions[] = {
+    {"window", &MaskParams::window}, {"global", &MaskParams::global},
+    {"block", &MaskParams::block},   {"local", &MaskParams::local},
+    {"k", &MaskParams::k},
+};
+
+/// How a kind reads one integer option.
+struct OptionUse {
+  int64_t MaskParams::*field;
+  int64_t min;                      // smallest valid value
+  std::optional<int64_t> byDefault; // when not given; std::nullopt: required
+  const char *meaning;              // for messages, with an example
+};
+
+/// A sparse kind: its spelling in `kind=`, the options it reads and how its
+/// mask is built from them.
+struct SparseKind {
+  const char *name;
+  ArrayRef<OptionUse> uses;
+  Attribute (*build)(MLIRContext *, const MaskParams &);
+};
+
+const OptionUse kWindowUses[] = {
+    {&MaskParams::window, 1, std::nullopt,
+     "keys per query, the diagonal included, e.g. window=256"}};
+const OptionUse kWindowGlobalUses[] = {
+    {&MaskParams::window, 1, std::nullopt,
+     "keys per query, the diagonal included, e.g. window=256"},
+    {&MaskParams::global, 1, std::nullopt,
+     "leading tokens every query sees, e.g. global=4"}};
+// Sparse Frontier's block-sparse layouts keep the first block: global = 1.
+const OptionUse kBlockLocalUses[] = {
+    {&MaskParams::block, 1, std::nullopt, "positions per block, e.g. block=64"},
+    {&MaskParams::local, 1, std::nullopt,
+     "blocks per query, its own included, e.g. local=4"},
+    {&MaskParams::global, 0, 1,
+     "leading blocks every query sees, default 1, e.g. global=0"}};
+const OptionUse kTopKUses[] = {
+    {&MaskParams::k, 1, std::nullopt,
+     "keys with the largest scores each query keeps, e.g. k=32"}};
+
+const SparseKind kSparseKinds[] = {
+    {"window", kWindowUses,
+     [](MLIRContext *context, const MaskParams &p) -> Attribute {
+       return SlidingWindowMaskAttr::get(context, p.window);
+     }},
+    {"window-global", kWindowGlobalUses,
+     [](MLIRContext *context, const MaskParams &p) -> Attribute {
+       return WindowGlobalMaskAttr::get(context, p.window, p.global);
+     }},
+    {"block-local", kBlockLocalUses,
+     [](MLIRContext *context, const MaskParams &p) -> Attribute {
+       return BlockLocalMaskAttr::get(context, p.block, p.local, p.global);
+     }},
+    {"top-k", kTopKUses,
+     [](MLIRContext *context, const MaskParams &p) -> Attribute {
+       return TopKMaskAttr::get(context, p.k);
+     }},
+};
+
+/// The option spelling of `field`.
+StringRef optionName(int64_t MaskParams::*field) {
+  for (auto [name, option] : kMaskOptions)
+    if (option == field)
+      return name;
+  llvm_unreachable("every MaskParams field is an option");
+}
+
 /// "1, 3, 4" for the remarks.
 std::string joinIndices(ArrayRef<int64_t> indices) {
   std::string text;
@@ -71,21 +147,73 @@ private:
   /// Whether the attention op `op` is in a layer the options select.
   bool isSelected(AttentionOp op) const;
 
+  /// Checks the kind and its options and builds the requested mask.
+  LogicalResult buildRequestedMask(ModuleOp module);
+
   llvm::DenseSet<int64_t> listedLayers;
-  bool scheduleGiven = false; // layers or full-layers was given
+  bool scheduleGiven = false;  // layers or full-layers was given
+  MaskAttrInterface requested; // the mask the selected attention gets
 };
 
-LogicalResult SparsifyAttentionPass::checkOptions(ModuleOp module) {
+LogicalResult SparsifyAttentionPass::buildRequestedMask(ModuleOp module) {
   // Options are llvm::cl::opt: read their values before streaming them.
-  if (kind.getValue() != "window")
-    return module.emitError()
-           << "tvc-sparsify-attention: kind '" << kind.getValue()
-           << "' is not supported; supported kinds: window";
-  if (window.getValue() <= 0)
-    return module.emitError()
-           << "tvc-sparsify-attention: kind=window needs a positive 'window' "
-              "(keys per query, e.g. window=256), got "
-           << window.getValue();
+  StringRef kindName = kind.getValue();
+  const SparseKind *chosen =
+      llvm::find_if(kSparseKinds, [&](const SparseKind &candidate) {
+        return kindName == candidate.name;
+      });
+  if (chosen == std::end(kSparseKinds)) {
+    InFlightDiagnostic diag = module.emitError()
+                              << "tvc-sparsify-attention: kind '" << kindName
+                              << "' is not supported; supported kinds: ";
+    llvm::interleaveComma(kSparseKinds, diag,
+                          [&](const SparseKind &known) { diag << known.name; });
+    return diag;
+  }
+  // 0 means "not given" for every option but global, where 0 is a value.
+  MaskParams given{window.getValue(), global.getValue(), block.getValue(),
+                   local.getValue(), k.getValue()};
+  const MaskParams unset{0, -1, 0, 0, 0};
+  auto uses = [&](int64_t MaskParams::*field) {
+    return llvm::any_of(
+        chosen->uses, [&](const OptionUse &use) { return use.field == field; });
+  };
+  for (auto [name, field] : kMaskOptions) {
+    if (given.*field == unset.*field || uses(field))
+      continue;
+    InFlightDiagnostic diag = module.emitError()
+                              << "tvc-sparsify-attention: '" << name
+                              << "' does not apply to kind=" << chosen->name
+                              << ", whose options are: ";
+    llvm::interleaveComma(chosen->uses, diag, [&](const OptionUse &use) {
+      diag << optionName(use.field);
+    });
+    return diag;
+  }
+  MaskParams params;
+  for (const OptionUse &use : chosen->uses) {
+    int64_t value = given.*use.field;
+    StringRef name = optionName(use.field);
+    if (value == unset.*use.field && !use.byDefault)
+      return module.emitError()
+             << "tvc-sparsify-attention: kind=" << chosen->name << " needs '"
+             << name << "' (" << use.meaning << ")";
+    if (value == unset.*use.field)
+      value = *use.byDefault;
+    else if (value < use.min)
+      return module.emitError()
+             << "tvc-sparsify-attention: kind=" << chosen->name << " needs '"
+             << name << "' >= " << use.min << " (" << use.meaning << "), got "
+             << value;
+    params.*use.field = value;
+  }
+  requested = cast<MaskAttrInterface>(chosen->build(&getContext(), params));
+  return success();
+}
+
+LogicalResult SparsifyAttentionPass::checkOptions(ModuleOp module) {
+  if (failed(buildRequestedMask(module)))
+    return failure();
   if (!layers.empty() && !fullLayers.empty())
     return module.emitError()
            << "tvc-sparsify-attention: 'layers' and 'full-layers' are "
@@ -127,8 +255,6 @@ void SparsifyAttentionPass::runOnOperation() {
   if (failed(checkOptions(module)))
     return signalPassFailure();
 
-  int64_t width = window.getValue();
-  auto sparse = SlidingWindowMaskAttr::get(&getContext(), width);
   int64_t total = 0, changed = 0;
   llvm::SmallVector<int64_t> sparseLayers, fullKept;
   module.walk([&](AttentionOp op) {
@@ -148,41 +274,34 @@ void SparsifyAttentionPass::runOnOperation() {
                                 : ": keeps full attention (full-layers)");
       return;
     }
-    Attribute mask = op.getMask();
-    if (auto existing = dyn_cast<SlidingWindowMaskAttr>(mask)) {
-      if (existing.getWindow() != width)
-        op.emitWarning() << where << ": already a sliding window of "
-                         << existing.getWindow() << " keys, not " << width
-                         << " as requested; left as it is";
-      else if (report)
-        op.emitRemark() << where << ": already a sliding window of " << width
-                        << " keys";
+    // The pass never changes a sparse mask the model was built with.
+    MaskAttrInterface mask = op.getMask();
+    if (mask == requested) {
+      if (report)
+        op.emitRemark() << where << ": already " << requested;
       return;
     }
     if (!isa<CausalMaskAttr>(mask)) {
-      if (!op.getMask().isCausal())
+      if (!mask.isCausal())
         op.emitWarning() << where << ": bidirectional attention (" << mask
-                         << "); the window kind applies to causal attention "
-                            "only, left as it is";
-      else if (report)
-        op.emitRemark() << where << ": already sparse (" << mask
-                        << "), left as it is";
+                         << "); kind=" << kind.getValue()
+                         << " applies to causal attention only, left as it is";
+      else
+        op.emitWarning() << where << ": already sparse (" << mask << "), not "
+                         << requested << " as requested; left as it is";
       return;
     }
-    op.setMaskAttr(sparse);
+    op.setMaskAttr(requested);
     ++changed;
     if (layer)
       sparseLayers.push_back(layer.getIndex());
     if (report)
-      op.emitRemark() << where << ": causal -> sliding window of " << width
-                      << " keys";
+      op.emitRemark() << where << ": causal -> " << requested;
   });
   if (report) {
     InFlightDiagnostic summary =
-        module.emitRemark() << llvm::formatv(
-            "tvc-sparsify-attention: {0} of {1} attention ops now a sliding "
-            "window of {2} keys",
-            changed, total, width);
+        module.emitRemark() << "tvc-sparsify-attention: " << changed << " of "
+                            << total << " attention ops now " << requested;
     if (!sparseLayers.empty())
       summary << " (layers " << joinIndices(sparseLayers) << ")";
     if (!fullKept.empty())
