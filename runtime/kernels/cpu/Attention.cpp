@@ -370,25 +370,28 @@ scoreTile(int64_t rows, int64_t dim, int64_t kvStride, const float *kBase,
 }
 
 /// The k-th largest of scores[0, n) (0 < k < n) as a value, given their
-/// maximum: a histogram of 256 equal-width buckets between the minimum and
-/// the maximum finds the bucket that holds it (the bucket is a monotone
-/// function of the score, so every score of an earlier bucket is larger),
-/// then a selection among that bucket's scores only. Three branch-free
-/// passes over the row instead of a comparison-based selection over all of
-/// it, which mispredicts about every other compare. Scores all equal or not
-/// finite take std::nth_element. `work` holds n floats.
+/// maximum and minimum, and in `above` how many scores exceed it. A
+/// histogram of 256 equal-width buckets between the minimum and the maximum
+/// finds the bucket that holds it (the bucket is a monotone function of the
+/// score, so every score of an earlier bucket is larger), then a selection
+/// among that bucket's scores only: two branch-free passes over the row
+/// instead of a comparison-based selection over all of it, which
+/// mispredicts about every other compare. Scores all equal or not finite
+/// take std::nth_element. `work` holds n floats.
 inline float kthLargest(const float *scores, int64_t n, int64_t k,
-                        float maximum, float *work) {
+                        float maximum, float minimum, float *work,
+                        int64_t &above) {
   constexpr int kBuckets = 256;
-  float minimum = maximum;
-  for (int64_t j = 0; j < n; ++j)
-    minimum = std::min(minimum, scores[j]);
   float perUnit = kBuckets / (maximum - minimum);
   if (!(maximum > minimum) || !std::isfinite(maximum - minimum) ||
       !std::isfinite(perUnit)) {
     std::copy(scores, scores + n, work);
     std::nth_element(work, work + (k - 1), work + n, std::greater<float>());
-    return work[k - 1];
+    float threshold = work[k - 1];
+    above = 0;
+    for (int64_t j = 0; j < n; ++j)
+      above += scores[j] > threshold;
+    return threshold;
   }
   auto bucketOf = [&](float score) {
     return std::min(kBuckets - 1, int((maximum - score) * perUnit));
@@ -397,7 +400,7 @@ inline float kthLargest(const float *scores, int64_t n, int64_t k,
   for (int64_t j = 0; j < n; ++j)
     ++counts[bucketOf(scores[j])];
   int bucket = 0;
-  int64_t above = 0;
+  above = 0;
   while (above + counts[bucket] < k)
     above += counts[bucket++];
   int64_t size = 0;
@@ -407,7 +410,12 @@ inline float kthLargest(const float *scores, int64_t n, int64_t k,
   }
   int64_t rank = k - above - 1;
   std::nth_element(work, work + rank, work + size, std::greater<float>());
-  return work[rank];
+  float threshold = work[rank];
+  // Every score of an earlier bucket is above the threshold; in its own
+  // bucket, those the selection put before it may equal it.
+  for (int64_t i = 0; i < rank; ++i)
+    above += work[i] > threshold;
+  return threshold;
 }
 
 /// One row of top-k attention over the causal keys [0, n) given their
@@ -419,16 +427,16 @@ __attribute__((always_inline)) inline void
 topKRow(const float *scores, int64_t n, int64_t k, int64_t dim,
         int64_t kvStride, const float *vBase, float *work, float *acc,
         float *out) {
-  float maximum = -std::numeric_limits<float>::infinity();
-  for (int64_t j = 0; j < n; ++j)
+  float maximum = -std::numeric_limits<float>::infinity(), minimum = -maximum;
+  for (int64_t j = 0; j < n; ++j) {
     maximum = std::max(maximum, scores[j]);
+    minimum = std::min(minimum, scores[j]);
+  }
   float threshold = -std::numeric_limits<float>::infinity();
   int64_t tiesLeft = n;
   if (n > k) {
-    threshold = kthLargest(scores, n, k, maximum, work);
-    int64_t above = 0;
-    for (int64_t j = 0; j < n; ++j)
-      above += scores[j] > threshold;
+    int64_t above;
+    threshold = kthLargest(scores, n, k, maximum, minimum, work, above);
     tiesLeft = k - above;
   }
   std::memset(acc, 0, dim * sizeof(float));
@@ -463,10 +471,18 @@ inline float *topKScratch(int64_t floats) {
 __attribute__((always_inline)) inline void attendItem(const Problem &p,
                                                       int64_t item) {
   // Items run heaviest first: the last position tiles see the most keys
-  // under a causal mask, so they are numbered 0.
+  // under a causal mask, so they are numbered 0. Top-k reads value rows
+  // scattered over the whole prefix, so its items go head after head
+  // instead, keeping one head's keys and values in cache.
   int64_t perPosTile = p.batch * p.kvHeads * p.headTiles;
-  int64_t posTile = p.posTiles - 1 - item / perPosTile;
-  int64_t rest = item % perPosTile;
+  int64_t posTile, rest;
+  if (p.maskKind == TVC_MASK_TOP_K) {
+    posTile = p.posTiles - 1 - item % p.posTiles;
+    rest = item / p.posTiles;
+  } else {
+    posTile = p.posTiles - 1 - item / perPosTile;
+    rest = item % perPosTile;
+  }
   int64_t headTile = rest % p.headTiles;
   rest /= p.headTiles;
   int64_t kvHead = rest % p.kvHeads;

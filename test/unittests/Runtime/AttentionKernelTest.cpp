@@ -499,6 +499,28 @@ TEST(AttentionKernel, TopKOneIsArgmaxAndLongKIsCausal) {
   expectClose(wideIn.run(), causalIn.run(), outputMagnitudes(causal, causalIn));
 }
 
+/// All scores equal (zero queries): every key ties, so the k lowest keys
+/// are kept and the output is their mean value row.
+TEST(AttentionKernel, TopKAllTiesKeepsTheFirstKeys) {
+  for (int64_t headDim : {64, 8}) {
+    AttentionCase c = {1, 40, 40, 40, 2, 1, headDim, TVC_MASK_TOP_K, 0, 0,
+                       0, 0, 5};
+    AttentionInputs in(c);
+    std::fill(in.q.begin(), in.q.end(), 0.0f);
+    std::vector<float> out = in.run();
+    for (int64_t i = 0; i < c.qLen; ++i)
+      for (int64_t h = 0; h < c.heads; ++h)
+        for (int64_t d = 0; d < headDim; ++d) {
+          double mean = 0;
+          int64_t kept = std::min<int64_t>(i + 1, c.topK);
+          for (int64_t j = 0; j < kept; ++j)
+            mean += in.v[j * headDim + d];
+          EXPECT_NEAR(out[(i * c.heads + h) * headDim + d], mean / kept, 1e-6)
+              << "query " << i << " head " << h << " dim " << d;
+        }
+  }
+}
+
 /// Empty batches, queries or heads succeed without touching out.
 TEST(AttentionKernel, EmptyProblems) {
   float data[4] = {1, 2, 3, 4}, out[4] = {9, 9, 9, 9};
