@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# What sliding-window attention costs in accuracy on the bundled trained
-# models, by tvc-sparsify-attention schedule, in one run.
+# What sparse attention costs in accuracy on the bundled trained models, and
+# what it saves in time, by tvc-sparsify-attention kind and schedule, in one
+# run.
 #
 #   bench/attention_accuracy.sh [--build DIR] [--scratch DIR]
 #
 # Imports test/models/bytegpt (byte-level GPT-2, 4 layers, context 256) and
 # the task models test/models/tasks/{recall,copy} (2 layers, sequences of
 # 11 and 21 tokens), rewrites each with `tvc-opt --tvc-sparsify-attention`
-# (every layer, or full attention in layer 0 only: the MASFormer schedule)
-# and evaluates it with `tvc-run --eval`: bytegpt's perplexity on the
-# held-out text of test/tools/tvc-run/Inputs (windows of 256 every 256) and
-# the task models' exact-match accuracy on their test sets. Prints a
-# Markdown table. Takes about a minute.
+# (every layer, or full attention in layer 0 only: the MASFormer schedule;
+# window, window + global tokens, block-local and top-k kinds) and evaluates
+# it with `tvc-run --eval`: bytegpt's perplexity on the held-out text of
+# test/tools/tvc-run/Inputs (windows of 256 every 256) and the task models'
+# exact-match accuracy on their test sets; and times bytegpt with
+# `tvc-run --bench` (prefill of its whole 256-token context, a decode step
+# after 255 cached tokens: tokens/s and the attention kernels' share).
+# Prints a Markdown table. Takes about two minutes.
 #
 # Defaults: build dir $TVC_BUILD or ./build, scratch
 # ${TMPDIR:-/tmp}/tvc-bench-attention-accuracy.
@@ -24,7 +28,7 @@ scratch=${TMPDIR:-/tmp}/tvc-bench-attention-accuracy
 
 while [[ $# -gt 0 ]]; do
   case $1 in
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
   esac
   [[ $# -ge 2 ]] || { echo "attention_accuracy.sh: $1 needs a value" >&2; exit 2; }
   case $1 in
@@ -56,9 +60,17 @@ variants=("dense|"
   "window 8, all layers|window=8"
   "window 4, all layers|window=4"
   "MASFormer: full layer 0, window 8 elsewhere|full-layers=0 window=8"
-  "MASFormer: full layer 0, window 4 elsewhere|full-layers=0 window=4")
-echo "| schedule | bytegpt perplexity | recall accuracy | copy accuracy |"
-echo "|---|---:|---:|---:|"
+  "MASFormer: full layer 0, window 4 elsewhere|full-layers=0 window=4"
+  "window 8 + 2 global tokens, all layers|kind=window-global window=8 global=2"
+  "window 4 + 2 global tokens, all layers|kind=window-global window=4 global=2"
+  "block-local: blocks of 4, own + 1 before, first block|kind=block-local block=4 local=2"
+  "block-local: blocks of 8, own + 1 before, first block|kind=block-local block=8 local=2"
+  "top-k 16, all layers|kind=top-k k=16"
+  "top-k 8, all layers|kind=top-k k=8"
+  "top-k 4, all layers|kind=top-k k=4"
+  "MASFormer: full layer 0, top-k 4 elsewhere|full-layers=0 kind=top-k k=4")
+echo "| schedule | bytegpt perplexity | recall accuracy | copy accuracy | bytegpt prefill tok/s | decode tok/s | attention share of decode |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 for variant in "${variants[@]}"; do
   name=${variant%%|*} options=${variant#*|}
   row="| $name"
@@ -80,5 +92,19 @@ for variant in "${variants[@]}"; do
     fi
     row+=" | $value"
   done
-  echo "$row |"
+  file=$scratch/bytegpt.mlir
+  [[ -z $options ]] || file=$scratch/bytegpt.sparse.mlir
+  if [[ -n $options ]]; then
+    "$build/bin/tvc-opt" "$scratch/bytegpt.mlir" \
+      "--tvc-sparsify-attention=$options" -o "$file"
+  fi
+  speed=$("$build/bin/tvc-run" "$file" --weights-dir "$models/bytegpt" --bench \
+    --prefill-tokens 256 --past 255 --repeat 20 --json |
+    python3 -c "import json, sys
+d = json.load(sys.stdin)
+p, q = d['prefill'][0], d['decode'][0]
+k = q['kernels']
+print('%.0f | %.0f | %.0f %%' % (p['tokens_per_s'], q['tokens_per_s'],
+                                 100 * k['attention_ms'] / k['mean_ms']))")
+  echo "$row | $speed |"
 done
