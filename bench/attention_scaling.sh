@@ -37,7 +37,7 @@ svg=$root/docs/attention_scaling.svg
 
 while [[ $# -gt 0 ]]; do
   case $1 in
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
   esac
   [[ $# -ge 2 ]] || { echo "attention_scaling.sh: $1 needs a value" >&2; exit 2; }
   case $1 in
