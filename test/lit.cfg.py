@@ -30,5 +30,6 @@ if config.tvc_have_onnx:
     config.available_features.add("onnx")
 
 tool_dirs = [config.tvc_tools_dir, config.llvm_tools_dir]
-tools = ["tvc-opt", "tvc-import", "tvc-run", "tvc-compile", "tvc-prune-search"]
+tools = ["tvc-opt", "tvc-import", "tvc-run", "tvc-compile", "tvc-prune-search",
+         "tvc-sparsify-search"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

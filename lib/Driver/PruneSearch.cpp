@@ -15,18 +15,6 @@
 using namespace mlir;
 using namespace mlir::tvc;
 
-llvm::StringRef mlir::tvc::getSearchMetricName(SearchMetric metric) {
-  switch (metric) {
-  case SearchMetric::Perplexity:
-    return "perplexity";
-  case SearchMetric::ExactMatch:
-    return "exact-match";
-  case SearchMetric::TokenAccuracy:
-    return "token-accuracy";
-  }
-  llvm_unreachable("unknown metric");
-}
-
 std::vector<PruneCandidate>
 mlir::tvc::makePruneCandidates(ModuleOp module, bool layers, bool heads,
                                bool channels, double amount,
@@ -70,41 +58,9 @@ namespace {
 
 int64_t weightBytes(ModuleOp module) {
   int64_t bytes = 0;
-  for (GlobalOp global : module.getOps<GlobalOp>()) {
-    RankedTensorType type = global.getTensorType();
-    bytes += type.getNumElements() *
-             llvm::divideCeil(type.getElementTypeBitWidth(), 8);
-  }
+  for (GlobalOp global : module.getOps<GlobalOp>())
+    bytes += global.getByteSize();
   return bytes;
-}
-
-/// Compiles a copy of `module` and measures `data.metric` on it.
-llvm::Expected<double> measure(ModuleOp module, const SearchData &data,
-                               llvm::StringRef baseDir) {
-  llvm::Expected<CompiledEvalModel> compiled =
-      compileForEval(module.clone(), data.entry, baseDir);
-  if (!compiled)
-    return compiled.takeError();
-  if (data.metric == SearchMetric::Perplexity) {
-    llvm::Expected<int64_t> context =
-        resolveEvalContext(*compiled, data.context);
-    if (!context)
-      return context.takeError();
-    int64_t stride = data.stride ? data.stride : *context;
-    auto result = evaluatePerplexity(*compiled->model, compiled->eval,
-                                     data.tokens, *context, stride,
-                                     data.tokensPath);
-    if (!result)
-      return result.takeError();
-    return result->perplexity;
-  }
-  auto result = evaluateAccuracy(*compiled->model, compiled->eval,
-                                 *data.inputs, *data.answers, data.inputsPath,
-                                 data.answersPath);
-  if (!result)
-    return result.takeError();
-  return data.metric == SearchMetric::ExactMatch ? result->exactMatch
-                                                 : result->tokenAccuracy;
 }
 
 /// Runs tvc-prune with `options` on `module`; on failure returns what the
@@ -138,8 +94,8 @@ mlir::tvc::searchPruning(ModuleOp module, const SearchData &data,
   result.weightBytesBefore = weightBytes(module);
   result.module = module.clone();
 
-  llvm::Expected<double> baseline = measure(*result.module, data,
-                                            options.baseDir);
+  llvm::Expected<double> baseline =
+      measureSearchMetric(*result.module, data, options.baseDir);
   if (!baseline)
     return baseline.takeError();
   result.baseline = result.final = *baseline;
@@ -148,14 +104,7 @@ mlir::tvc::searchPruning(ModuleOp module, const SearchData &data,
   if (progress)
     progress(first);
 
-  bool lowerIsBetter = data.metric == SearchMetric::Perplexity;
-  auto within = [&](double value) {
-    return lowerIsBetter ? value <= result.baseline * (1 + options.maxDrop)
-                         : value >= result.baseline - options.maxDrop;
-  };
-  auto better = [&](double a, double b) {
-    return lowerIsBetter ? a < b : a > b;
-  };
+  SearchTolerance tolerance{data.metric, result.baseline, options.maxDrop};
 
   for (int64_t round = 1; !candidates.empty(); ++round) {
     if (options.maxSteps > 0 &&
@@ -178,17 +127,18 @@ mlir::tvc::searchPruning(ModuleOp module, const SearchData &data,
       } else if (OperationFingerPrint(*pruned) == current) {
         trial.skipped = "it changes nothing";
       } else {
-        llvm::Expected<double> metric = measure(*pruned, data, options.baseDir);
+        llvm::Expected<double> metric =
+            measureSearchMetric(*pruned, data, options.baseDir);
         if (!metric)
           return metric.takeError();
         trial.metric = *metric;
-        trial.withinTolerance = within(*metric);
+        trial.withinTolerance = tolerance.within(*metric);
       }
       // A candidate over the tolerance now will not come back under it
       // with more removed: it is not tried again (nor one that failed).
       if (!trial.withinTolerance)
         dropped.push_back(i);
-      else if (!best || better(trial.metric, bestMetric)) {
+      else if (!best || tolerance.better(trial.metric, bestMetric)) {
         best = i;
         bestMetric = trial.metric;
         bestModule = std::move(pruned);
@@ -234,32 +184,16 @@ mlir::tvc::searchPruning(ModuleOp module, const SearchData &data,
   return result;
 }
 
-namespace {
-
-std::string change(const PruneSearchResult &result, double value) {
-  bool perplexity = result.metric == SearchMetric::Perplexity;
-  double delta = perplexity ? (value / result.baseline - 1) * 100
-                            : value - result.baseline;
-  std::string text = llvm::formatv(perplexity ? "{0:F2} %" : "{0:F4}",
-                                   std::fabs(delta))
-                         .str();
-  return (delta < 0 ? "-" : "+") + text;
-}
-
-} // namespace
-
 void mlir::tvc::printSearchReport(const PruneSearchResult &result,
                                   llvm::raw_ostream &os) {
-  StringRef name = getSearchMetricName(result.metric);
-  bool perplexity = result.metric == SearchMetric::Perplexity;
-  os << llvm::formatv("accuracy-driven pruning: {0}, tolerance {1}\n", name,
-                      perplexity
-                          ? llvm::formatv("+{0} %", result.maxDrop * 100).str()
-                          : llvm::formatv("-{0}", result.maxDrop).str());
+  SearchTolerance tolerance{result.metric, result.baseline, result.maxDrop};
+  os << llvm::formatv("accuracy-driven pruning: {0}, tolerance {1}\n",
+                      getSearchMetricName(result.metric),
+                      tolerance.describe());
   os << llvm::formatv("  unpruned        {0:F4}\n", result.baseline);
   for (auto [i, step] : llvm::enumerate(result.accepted))
     os << llvm::formatv("  step {0,-2} {1,-52} {2:F4} ({3})\n", i + 1,
-                        step.first, step.second, change(result, step.second));
+                        step.first, step.second, tolerance.change(step.second));
   if (result.accepted.empty())
     os << "  nothing could be removed within the tolerance\n";
   int64_t measured = 0;
@@ -277,29 +211,17 @@ void mlir::tvc::printSearchReport(const PruneSearchResult &result,
 }
 
 llvm::json::Value mlir::tvc::searchReportToJson(const PruneSearchResult &result) {
-  llvm::json::Array accepted, trials;
+  llvm::json::Array accepted;
   for (const auto &[candidate, metric] : result.accepted)
     accepted.push_back(
         llvm::json::Object{{"candidate", candidate}, {"metric", metric}});
-  for (const SearchTrial &trial : result.trials) {
-    llvm::json::Object object{{"round", trial.round},
-                              {"candidate", trial.candidate},
-                              {"accepted", trial.accepted}};
-    if (trial.skipped.empty()) {
-      object["metric"] = trial.metric;
-      object["within_tolerance"] = trial.withinTolerance;
-    } else {
-      object["skipped"] = trial.skipped;
-    }
-    trials.push_back(std::move(object));
-  }
   return llvm::json::Object{
       {"metric", getSearchMetricName(result.metric)},
       {"max_drop", result.maxDrop},
       {"baseline", result.baseline},
       {"final", result.final},
       {"accepted", std::move(accepted)},
-      {"trials", std::move(trials)},
+      {"trials", searchTrialsToJson(result.trials)},
       {"weight_bytes_before", result.weightBytesBefore},
       {"weight_bytes_after", result.weightBytesAfter},
       {"seconds", result.seconds},

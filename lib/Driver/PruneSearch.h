@@ -16,36 +16,15 @@
 #ifndef TVC_LIB_DRIVER_PRUNESEARCH_H
 #define TVC_LIB_DRIVER_PRUNESEARCH_H
 
-#include "lib/Driver/Eval.h"
+#include "lib/Driver/Search.h"
 #include "passes/Transforms/Passes.h"
 
 #include "mlir/IR/OwningOpRef.h"
 
-#include <functional>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace mlir::tvc {
-
-enum class SearchMetric { Perplexity, ExactMatch, TokenAccuracy };
-
-/// The name tvc-prune-search and its report use ("perplexity", ...).
-llvm::StringRef getSearchMetricName(SearchMetric metric);
-
-/// What every trial is measured on.
-struct SearchData {
-  /// The full-sequence entry point to evaluate.
-  std::string entry;
-  /// Perplexity: token ids, windows of `context` every `stride`.
-  std::vector<int64_t> tokens;
-  std::string tokensPath;
-  int64_t context = 0, stride = 0;
-  /// Task accuracy: prompts and answers.
-  std::optional<IdMatrix> inputs, answers;
-  std::string inputsPath, answersPath;
-  SearchMetric metric = SearchMetric::Perplexity;
-};
 
 /// One removable component: a tvc-prune run.
 struct PruneCandidate {
@@ -76,18 +55,6 @@ struct PruneSearchOptions {
   std::string baseDir;
 };
 
-/// One trial: a candidate applied on top of the steps accepted so far.
-struct SearchTrial {
-  int64_t round = 0;
-  std::string candidate;
-  double metric = 0;
-  /// Within the tolerance; the best such trial of a round is accepted.
-  bool withinTolerance = false;
-  bool accepted = false;
-  /// Why the candidate was dropped without a measurement, if it was.
-  std::string skipped;
-};
-
 struct PruneSearchResult {
   SearchMetric metric = SearchMetric::Perplexity;
   double maxDrop = 0;
@@ -101,9 +68,6 @@ struct PruneSearchResult {
   /// The pruned module (new weights inline).
   OwningOpRef<ModuleOp> module;
 };
-
-/// Called after every trial (and once for the baseline, with round 0).
-using SearchProgress = std::function<void(const SearchTrial &)>;
 
 /// Runs the greedy search over `candidates` on a copy of `module`.
 llvm::Expected<PruneSearchResult>

@@ -126,32 +126,6 @@ static int fail(const llvm::Twine &message) {
   return 1;
 }
 
-/// "0.5%" -> 0.005, "0.005" -> 0.005.
-static std::optional<double> parseFraction(llvm::StringRef text) {
-  text = text.trim();
-  bool percent = text.consume_back("%");
-  double value;
-  if (text.trim().getAsDouble(value) || value < 0)
-    return std::nullopt;
-  return percent ? value / 100 : value;
-}
-
-/// Relative external weight files of `module` made absolute (the pruned
-/// model may be written elsewhere than the model it came from).
-static void anchorWeightFiles(ModuleOp module, llvm::StringRef baseDir) {
-  for (GlobalOp global : module.getOps<GlobalOp>()) {
-    auto external = dyn_cast<ExternalWeightAttr>(global.getValue());
-    if (!external || llvm::sys::path::is_absolute(external.getFile()))
-      continue;
-    llvm::SmallString<256> path(baseDir);
-    llvm::sys::path::append(path, external.getFile());
-    llvm::sys::fs::make_absolute(path);
-    llvm::sys::path::remove_dots(path, /*remove_dot_dot=*/true);
-    global.setValueAttr(ExternalWeightAttr::get(
-        module.getContext(), path.str(), external.getKey()));
-  }
-}
-
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions({&category});
@@ -170,31 +144,11 @@ int main(int argc, char **argv) {
     return fail("-o FILE is required (where the pruned model goes)");
   if (outputPath == inputPath)
     return fail("-o must not be the input: the input is never overwritten");
-  std::optional<double> maxDrop = parseFraction(maxDropText);
+  std::optional<double> maxDrop = parseSearchFraction(maxDropText);
   if (!maxDrop)
     return fail("--max-drop expects a non-negative fraction ('0.5%' or "
                 "'0.005'), got '" +
                 maxDropText + "'");
-  if (evalTokens.empty() == evalInputs.empty())
-    return fail("give one validation set: --eval-tokens FILE (perplexity) or "
-                "--eval-inputs X.npy --eval-answers Y.npy (accuracy)");
-  if (evalInputs.empty() != evalAnswers.empty())
-    return fail("--eval-inputs and --eval-answers go together");
-  SearchData data;
-  if (!evalTokens.empty()) {
-    if (!metricName.empty() && metricName != "perplexity")
-      return fail("--eval-tokens measures perplexity; --metric " + metricName +
-                  " needs --eval-inputs/--eval-answers");
-    data.metric = SearchMetric::Perplexity;
-  } else if (metricName.empty() || metricName == "exact-match") {
-    data.metric = SearchMetric::ExactMatch;
-  } else if (metricName == "token-accuracy") {
-    data.metric = SearchMetric::TokenAccuracy;
-  } else {
-    return fail("--metric expects perplexity, exact-match or token-accuracy, "
-                "got '" +
-                metricName + "'");
-  }
   bool layers = false, heads = false, channels = false;
   llvm::SmallVector<llvm::StringRef> kinds;
   llvm::StringRef(candidateKinds).split(kinds, ',', -1, false);
@@ -220,26 +174,11 @@ int main(int argc, char **argv) {
   if ((score == "activation") != !calibration.empty())
     return fail("--score activation and --calibration FILE go together");
 
-  if (!evalTokens.empty()) {
-    auto file = readTokenFile(evalTokens);
-    if (!file)
-      return fail(llvm::toString(file.takeError()));
-    data.tokens = std::move(file->ids);
-    data.tokensPath = evalTokens;
-    data.context = evalContext;
-    data.stride = evalStride;
-  } else {
-    auto x = readIdMatrix(evalInputs);
-    if (!x)
-      return fail(llvm::toString(x.takeError()));
-    auto y = readIdMatrix(evalAnswers);
-    if (!y)
-      return fail(llvm::toString(y.takeError()));
-    data.inputs = std::move(*x);
-    data.answers = std::move(*y);
-    data.inputsPath = evalInputs;
-    data.answersPath = evalAnswers;
-  }
+  llvm::Expected<SearchData> loaded = loadSearchData(
+      evalTokens, evalContext, evalStride, evalInputs, evalAnswers, metricName);
+  if (!loaded)
+    return fail(llvm::toString(loaded.takeError()));
+  SearchData data = std::move(*loaded);
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -259,22 +198,10 @@ int main(int argc, char **argv) {
   if (baseDir.empty())
     baseDir = llvm::sys::path::parent_path(inputPath).str();
 
-  func::FuncOp function;
-  int publicFunctions = 0;
-  for (auto candidate : module->getOps<func::FuncOp>()) {
-    if (candidate.isExternal() || candidate.isPrivate())
-      continue;
-    ++publicFunctions;
-    if (entryName.empty() ? !function
-                          : candidate.getSymName() == entryName.getValue())
-      function = candidate;
-  }
-  if (!function || (entryName.empty() && publicFunctions != 1))
-    return fail(entryName.empty()
-                    ? "the model has " + llvm::Twine(publicFunctions) +
-                          " public functions; choose one with --entry"
-                    : "the model has no public function @" + entryName);
-  data.entry = function.getSymName().str();
+  llvm::Expected<std::string> entry = findSearchEntry(*module, entryName);
+  if (!entry)
+    return fail(llvm::toString(entry.takeError()));
+  data.entry = *entry;
 
   std::vector<PruneCandidate> candidates =
       makePruneCandidates(*module, layers, heads, channels, amount, score,
@@ -295,19 +222,7 @@ int main(int argc, char **argv) {
                                 "tolerance {2}\n",
                                 candidates.size(), metric, maxDropText);
   auto progress = [&](const SearchTrial &trial) {
-    if (trial.round == 0) {
-      llvm::errs() << llvm::formatv("  unpruned: {0} {1:F4}\n", metric,
-                                    trial.metric);
-      return;
-    }
-    llvm::errs() << llvm::formatv("  round {0}: {1,-40} ", trial.round,
-                                  trial.candidate);
-    if (!trial.skipped.empty())
-      llvm::errs() << "skipped: " << trial.skipped << "\n";
-    else
-      llvm::errs() << llvm::formatv("{0:F4} ({1})\n", trial.metric,
-                                    trial.withinTolerance ? "within tolerance"
-                                                          : "over");
+    printSearchProgress(trial, data.metric, "unpruned", llvm::errs());
   };
   llvm::Expected<PruneSearchResult> result =
       searchPruning(*module, data, std::move(candidates), options, progress);
@@ -316,33 +231,9 @@ int main(int argc, char **argv) {
 
   // The pruned model: weight files anchored for its new place, new
   // weights inline or moved into --weights-file, written whole.
-  ModuleOp pruned = *result->module;
-  llvm::StringRef outputDir = llvm::sys::path::parent_path(outputPath);
-  if (!llvm::sys::fs::equivalent(outputDir.empty() ? "." : outputDir,
-                                 baseDir.empty() ? "." : baseDir))
-    anchorWeightFiles(pruned, baseDir);
-  if (!weightsFile.empty()) {
-    WeightStore store(baseDir);
-    WeightWriter writer(pruned, weightsFile, outputDir.str());
-    for (GlobalOp global : pruned.getOps<GlobalOp>()) {
-      if (!isa<DenseResourceElementsAttr>(global.getValue()))
-        continue;
-      llvm::Expected<WeightView> view = store.read(global);
-      if (!view)
-        return fail(llvm::toString(view.takeError()));
-      writer.moveToFile(global, view->bytes);
-    }
-    if (llvm::Error error = writer.commit())
-      return fail(llvm::toString(std::move(error)));
-  }
-  if (llvm::Error error = llvm::writeToOutput(
-          outputPath, [&](llvm::raw_ostream &os) -> llvm::Error {
-            pruned.print(os);
-            os << "\n";
-            return llvm::Error::success();
-          }))
-    return fail("cannot write '" + outputPath +
-                "': " + llvm::toString(std::move(error)));
+  if (llvm::Error error = writeSearchResult(*result->module, outputPath,
+                                            baseDir, weightsFile))
+    return fail(llvm::toString(std::move(error)));
 
   if (printJson)
     llvm::outs() << llvm::formatv("{0:2}", searchReportToJson(*result))
