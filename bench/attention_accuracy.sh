@@ -15,7 +15,11 @@
 # exact-match accuracy on their test sets; and times bytegpt with
 # `tvc-run --bench` (prefill of its whole 256-token context, a decode step
 # after 255 cached tokens: tokens/s and the attention kernels' share).
-# Prints a Markdown table. Takes about two minutes.
+# The last two rows are the accuracy-driven choice: tvc-sparsify-search per
+# model on validation data distinct from the test data (ladders of windows,
+# and of windows and top-k), its choices printed on stderr. Prints a
+# Markdown table. Takes about two minutes; needs /usr/bin/python3 with
+# numpy (the task sampler).
 #
 # Defaults: build dir $TVC_BUILD or ./build, scratch
 # ${TMPDIR:-/tmp}/tvc-bench-attention-accuracy.
@@ -28,7 +32,7 @@ scratch=${TMPDIR:-/tmp}/tvc-bench-attention-accuracy
 
 while [[ $# -gt 0 ]]; do
   case $1 in
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
   esac
   [[ $# -ge 2 ]] || { echo "attention_accuracy.sh: $1 needs a value" >&2; exit 2; }
   case $1 in
@@ -39,7 +43,7 @@ while [[ $# -gt 0 ]]; do
   shift 2
 done
 
-ninja -C "$build" tvc-opt tvc-import tvc-run >&2
+ninja -C "$build" tvc-opt tvc-import tvc-run tvc-sparsify-search >&2
 mkdir -p "$scratch"
 models=$root/test/models
 heldout=$root/test/tools/tvc-run/Inputs/bytegpt-heldout.txt
@@ -71,9 +75,40 @@ variants=("dense|"
   "MASFormer: full layer 0, top-k 4 elsewhere|full-layers=0 kind=top-k k=4")
 echo "| schedule | bytegpt perplexity | recall accuracy | copy accuracy | bytegpt prefill tok/s | decode tok/s | attention share of decode |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
+# One table row: $1 the schedule's name, then bytegpt's, recall's and copy's
+# model files; their metric on the test data and bytegpt's speed.
+row() {
+  local name=$1 line model file value
+  shift
+  line="| $name"
+  for model in bytegpt recall copy; do
+    file=$1
+    shift
+    if [[ $model == bytegpt ]]; then
+      value=$("$build/bin/tvc-run" "$file" --weights-dir "$models/bytegpt" \
+        --eval --eval-tokens "$heldout" --json | field "d['perplexity']['perplexity']")
+      speed=$("$build/bin/tvc-run" "$file" --weights-dir "$models/bytegpt" --bench \
+        --prefill-tokens 256 --past 255 --repeat 20 --json |
+        python3 -c "import json, sys
+d = json.load(sys.stdin)
+p, q = d['prefill'][0], d['decode'][0]
+k = q['kernels']
+print('%.0f | %.0f | %.0f %%' % (p['tokens_per_s'], q['tokens_per_s'],
+                                 100 * k['attention_ms'] / k['mean_ms']))")
+    else
+      value=$("$build/bin/tvc-run" "$file" --weights-dir "$models/tasks/$model" \
+        --eval --eval-inputs "$models/tasks/$model/inputs.npy" \
+        --eval-answers "$models/tasks/$model/answers.npy" --json |
+        field "d['accuracy']['exact_match']")
+    fi
+    line+=" | $value"
+  done
+  echo "$line | $speed |"
+}
+
 for variant in "${variants[@]}"; do
   name=${variant%%|*} options=${variant#*|}
-  row="| $name"
+  files=()
   for model in bytegpt recall copy; do
     file=$scratch/$model.mlir
     if [[ -n $options ]]; then
@@ -81,30 +116,55 @@ for variant in "${variants[@]}"; do
       "$build/bin/tvc-opt" "$scratch/$model.mlir" \
         "--tvc-sparsify-attention=$options" -o "$file"
     fi
-    if [[ $model == bytegpt ]]; then
-      value=$("$build/bin/tvc-run" "$file" --weights-dir "$models/bytegpt" \
-        --eval --eval-tokens "$heldout" --json | field "d['perplexity']['perplexity']")
-    else
-      value=$("$build/bin/tvc-run" "$file" --weights-dir "$models/tasks/$model" \
-        --eval --eval-inputs "$models/tasks/$model/inputs.npy" \
-        --eval-answers "$models/tasks/$model/answers.npy" --json |
-        field "d['accuracy']['exact_match']")
-    fi
-    row+=" | $value"
+    files+=("$file")
   done
-  file=$scratch/bytegpt.mlir
-  [[ -z $options ]] || file=$scratch/bytegpt.sparse.mlir
-  if [[ -n $options ]]; then
-    "$build/bin/tvc-opt" "$scratch/bytegpt.mlir" \
-      "--tvc-sparsify-attention=$options" -o "$file"
-  fi
-  speed=$("$build/bin/tvc-run" "$file" --weights-dir "$models/bytegpt" --bench \
-    --prefill-tokens 256 --past 255 --repeat 20 --json |
-    python3 -c "import json, sys
-d = json.load(sys.stdin)
-p, q = d['prefill'][0], d['decode'][0]
-k = q['kernels']
-print('%.0f | %.0f | %.0f %%' % (p['tokens_per_s'], q['tokens_per_s'],
-                                 100 * k['attention_ms'] / k['mean_ms']))")
-  echo "$row | $speed |"
+  row "$name" "${files[@]}"
 done
+
+# The accuracy-driven choice: tvc-sparsify-search per model on validation
+# data distinct from the test data (bytegpt: the 7770 bytes of MPL-2.0
+# before its held-out text; the tasks: 256 fresh rows of their sampler),
+# within 2 % perplexity / 1 point of exact match; then measured on the test
+# data like every other row.
+/usr/bin/python3 - "$scratch" "$root" <<'PY'
+import os, sys
+import numpy as np
+scratch, root = sys.argv[1], sys.argv[2]
+mpl = open("/usr/share/common-licenses/MPL-2.0", "rb").read()
+open(os.path.join(scratch, "bytegpt-valid.txt"), "wb").write(mpl[-11866:-4096])
+sys.path.insert(0, os.path.join(root, "test/models/tasks"))
+from train_tasks import TASKS
+for name, task in TASKS.items():
+    x = task.sample(np.random.default_rng(3001), 256)
+    answers = np.load(os.path.join(root, "test/models/tasks", name, "answers.npy"))
+    np.save(os.path.join(scratch, name + "-valid-x.npy"), x)
+    np.save(os.path.join(scratch, name + "-valid-y.npy"), x[:, -answers.shape[1]:])
+PY
+search() {
+  local label=$1
+  shift
+  "$build/bin/tvc-sparsify-search" "$scratch/bytegpt.mlir" \
+    --weights-dir "$models/bytegpt" -o "$scratch/bytegpt.$label.mlir" \
+    --max-drop 2% --eval-tokens "$scratch/bytegpt-valid.txt" "$@" >&2 2>/dev/null
+  for task in recall copy; do
+    "$build/bin/tvc-sparsify-search" "$scratch/$task.mlir" \
+      --weights-dir "$models/tasks/$task" -o "$scratch/$task.$label.mlir" \
+      --max-drop 0.01 --eval-inputs "$scratch/$task-valid-x.npy" \
+      --eval-answers "$scratch/$task-valid-y.npy" "$@" >&2 2>/dev/null
+  done
+  for model in bytegpt recall copy; do
+    echo "$model ($label): $(grep -o 'mask(#tvc[^)]*)' "$scratch/$model.$label.mlir" |
+      sed 's/mask(#tvc\.//; s/)$//' | tr '\n' ' ')" >&2
+  done
+}
+search windows
+row "accuracy-driven: windows 4, 8, 16, ... (tvc-sparsify-search)" \
+  "$scratch/bytegpt.windows.mlir" "$scratch/recall.windows.mlir" \
+  "$scratch/copy.windows.mlir"
+search mixed --candidate "kind=window window=4" --candidate "kind=top-k k=4" \
+  --candidate "kind=window window=8" --candidate "kind=top-k k=8" \
+  --candidate "kind=window window=16" --candidate "kind=window window=32" \
+  --candidate "kind=window window=64" --candidate "kind=window window=128"
+row "accuracy-driven: windows and top-k (tvc-sparsify-search)" \
+  "$scratch/bytegpt.mixed.mlir" "$scratch/recall.mixed.mlir" \
+  "$scratch/copy.mixed.mlir"

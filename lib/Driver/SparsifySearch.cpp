@@ -122,6 +122,8 @@ mlir::tvc::searchSparsity(ModuleOp module, const SearchData &data,
     result.choices.push_back({layer.getIndex(), ""});
   });
   result.metricAfter.assign(result.choices.size(), result.baseline);
+  result.step.assign(result.choices.size(), 0);
+  int64_t steps = 0;
   auto choiceOf = [&](int64_t layer) {
     for (size_t i = 0; i < result.choices.size(); ++i)
       if (result.choices[i].first == layer)
@@ -185,6 +187,7 @@ mlir::tvc::searchSparsity(ModuleOp module, const SearchData &data,
       size_t index = choiceOf(best->layer);
       result.choices[index].second = ladder[best->rung].options;
       result.metricAfter[index] = best->metric;
+      result.step[index] = ++steps;
       decided.push_back(best->layer);
     }
     for (int64_t layer : decided)
@@ -208,9 +211,10 @@ void mlir::tvc::printSparsifySearchReport(const SparsifySearchResult &result,
     if (choice.second.empty())
       os << llvm::formatv("  layer {0,-9} dense (causal)\n", choice.first);
     else
-      os << llvm::formatv("  layer {0,-9} {1,-36} {2:F4} ({3})\n",
+      os << llvm::formatv("  layer {0,-9} {1,-36} {2:F4} ({3}, step {4})\n",
                           choice.first, choice.second, result.metricAfter[i],
-                          tolerance.change(result.metricAfter[i]));
+                          tolerance.change(result.metricAfter[i]),
+                          result.step[i]);
   }
   os << llvm::formatv("  final           {0:F4} ({1})\n", result.final,
                       tolerance.change(result.final));
@@ -231,6 +235,7 @@ mlir::tvc::sparsifySearchReportToJson(const SparsifySearchResult &result) {
     } else {
       object["choice"] = choice.second;
       object["metric"] = result.metricAfter[i];
+      object["step"] = result.step[i];
     }
     layers.push_back(std::move(object));
   }

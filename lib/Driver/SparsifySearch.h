@@ -69,6 +69,8 @@ struct SparsifySearchResult {
   /// the layer stays dense) and the metric after its acceptance.
   std::vector<std::pair<int64_t, std::string>> choices;
   std::vector<double> metricAfter;
+  /// Per layer, the step (1, 2, ...) that accepted its choice; 0 if none.
+  std::vector<int64_t> step;
   std::vector<SearchTrial> trials;
   double seconds = 0;
   /// The sparsified module.
