@@ -189,6 +189,7 @@ mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
     PassManager pm(context);
     TvcDeriveDecodeOptions derive;
     derive.maxSeqLen = options.maxSeqLen;
+    derive.ringWindows = options.ringWindows;
     pm.addPass(createTvcDeriveDecode(derive));
     if (failed(pm.run(*module)))
       return errors.error("cannot derive the prefill/decode entry points");

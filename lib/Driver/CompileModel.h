@@ -30,6 +30,8 @@ struct CpuCompileOptions {
   std::string weightsDir;
   /// KV cache capacity; 0 lets tvc-derive-decode choose.
   int64_t maxSeqLen = 0;
+  /// Sliding-window layers keep ring caches of `window` rows.
+  bool ringWindows = true;
   /// What to stop at.
   EmitKind emit = EmitKind::Object;
   /// Put the weights blob in the artifact (`tvc_model_weights`, 64-byte

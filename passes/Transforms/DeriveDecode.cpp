@@ -4,7 +4,11 @@
 // model function: cache arguments per attention, in-place cache writes with
 // tensor.insert_slice, attention over the first past_len + T cache rows,
 // and, for decode, a sequence length fixed to one with result types
-// re-inferred through the body.
+// re-inferred through the body. A sliding-window attention's cache is a
+// ring of `window` rows (position p in row p mod window): prefill attends
+// over the ring's rows in position order followed by the new keys and
+// writes the last `window` new keys into the ring; decode writes its key
+// into the ring and attends to every filled row (exactly the window).
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,8 +38,103 @@ bool isSequenceInput(Type type) {
   return tensor && tensor.getRank() >= 2 && tensor.isDynamicDim(1);
 }
 
-/// Adds the cache arguments and writes to `function` (a clone of the model).
-LogicalResult addKvCache(func::FuncOp function, int64_t capacity) {
+/// The ring size of `attention`'s cache: its sliding window when rings are
+/// on and the window is shorter than the context, else 0 (a linear cache).
+int64_t ringSize(AttentionOp attention, int64_t capacity, bool rings) {
+  auto window = dyn_cast<SlidingWindowMaskAttr>(attention.getMask());
+  if (!rings || !window || window.getWindow() >= capacity)
+    return 0;
+  return window.getWindow();
+}
+
+/// Index arithmetic for the ring writes and reads.
+struct IndexMath {
+  OpBuilder &builder;
+  Location loc;
+  Value constant(int64_t value) {
+    return arith::ConstantIndexOp::create(builder, loc, value);
+  }
+  Value add(Value a, Value b) { return arith::AddIOp::create(builder, loc, a, b); }
+  Value sub(Value a, Value b) { return arith::SubIOp::create(builder, loc, a, b); }
+  Value min(Value a, Value b) {
+    return arith::MinSIOp::create(builder, loc, a, b);
+  }
+  Value rem(Value a, Value b) {
+    return arith::RemSIOp::create(builder, loc, a, b);
+  }
+};
+
+/// Rows [offset, offset + rows) of the [B, ?, W] tensor `source`.
+Value rowSlice(OpBuilder &builder, Location loc, Value source,
+               OpFoldResult offset, OpFoldResult rows) {
+  auto type = cast<RankedTensorType>(source.getType());
+  SmallVector<OpFoldResult> offsets{builder.getIndexAttr(0), offset,
+                                    builder.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes{builder.getIndexAttr(type.getDimSize(0)),
+                                  rows,
+                                  builder.getIndexAttr(type.getDimSize(2))};
+  SmallVector<OpFoldResult> strides(3, builder.getIndexAttr(1));
+  auto resultType = RankedTensorType::get(
+      {type.getDimSize(0), ShapedType::kDynamic, type.getDimSize(2)},
+      type.getElementType());
+  return tensor::ExtractSliceOp::create(builder, loc, resultType, source,
+                                        offsets, sizes, strides);
+}
+
+/// `rows` rows of `source` written into `dest` from row `offset`.
+Value rowInsert(OpBuilder &builder, Location loc, Value source, Value dest,
+                OpFoldResult offset, OpFoldResult rows) {
+  auto type = cast<RankedTensorType>(dest.getType());
+  SmallVector<OpFoldResult> offsets{builder.getIndexAttr(0), offset,
+                                    builder.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes{builder.getIndexAttr(type.getDimSize(0)),
+                                  rows,
+                                  builder.getIndexAttr(type.getDimSize(2))};
+  SmallVector<OpFoldResult> strides(3, builder.getIndexAttr(1));
+  return tensor::InsertSliceOp::create(builder, loc, source, dest, offsets,
+                                       sizes, strides);
+}
+
+/// Prefill with a ring of `ring` rows: returns the keys (or values) to
+/// attend over — the ring's min(past, ring) rows in position order, then
+/// the T new ones — and sets `updated` to the ring with the last
+/// min(T, ring) new rows written at their positions mod ring.
+Value ringPrefill(OpBuilder &builder, Location loc, Value cache, Value fresh,
+                  Value past, int64_t ring, Value &updated) {
+  IndexMath math{builder, loc};
+  Value size = math.constant(ring);
+  Value steps = tensor::DimOp::create(builder, loc, fresh, 1);
+  // Old rows: positions [past - n, past) start at row (past - n) mod ring
+  // and wrap at most once.
+  Value kept = math.min(past, size);
+  Value start = math.rem(math.sub(past, kept), size);
+  Value head = math.min(kept, math.sub(size, start));
+  Value tail = math.sub(kept, head);
+  OpFoldResult zero = builder.getIndexAttr(0);
+  SmallVector<Value> parts{rowSlice(builder, loc, cache, start, head),
+                           rowSlice(builder, loc, cache, zero, tail), fresh};
+  Value all = tensor::ConcatOp::create(builder, loc, /*dim=*/1, parts);
+  // New rows: the last m = min(T, ring) land from row (past + T - m) mod
+  // ring, wrapping at most once.
+  Value written = math.min(steps, size);
+  Value first = math.sub(steps, written);
+  Value at = math.rem(math.add(past, first), size);
+  Value before = math.min(written, math.sub(size, at));
+  Value after = math.sub(written, before);
+  Value ring1 = rowInsert(builder, loc,
+                          rowSlice(builder, loc, fresh, first, before), cache,
+                          at, before);
+  updated = rowInsert(builder, loc,
+                      rowSlice(builder, loc, fresh, math.add(first, before),
+                               after),
+                      ring1, zero, after);
+  return all;
+}
+
+/// Adds the cache arguments and writes to `function` (a clone of the
+/// model); `oneStep` builds the decode form (one new token per call).
+LogicalResult addKvCache(func::FuncOp function, int64_t capacity, bool rings,
+                         bool oneStep) {
   MLIRContext *context = function.getContext();
   inlineAllLayers(function);
   SmallVector<AttentionOp> attentions;
@@ -76,8 +175,9 @@ LogicalResult addKvCache(func::FuncOp function, int64_t capacity) {
         return attention.emitOpError()
                << "needs static batch and width to size a KV cache, got "
                << type;
+      int64_t ring = ringSize(attention, capacity, rings);
       auto cacheType =
-          RankedTensorType::get({type.getDimSize(0), capacity,
+          RankedTensorType::get({type.getDimSize(0), ring ? ring : capacity,
                                  type.getDimSize(2)},
                                 type.getElementType());
       unsigned argIndex = function.getNumArguments();
@@ -92,6 +192,26 @@ LogicalResult addKvCache(func::FuncOp function, int64_t capacity) {
 
       builder.setInsertionPoint(attention);
       Location loc = attention.getLoc();
+      Value cache = function.getArgument(argIndex);
+      if (ring && !oneStep) {
+        Value updated;
+        newOperands.push_back(
+            ringPrefill(builder, loc, cache, value, past, ring, updated));
+        updates.push_back({static_cast<unsigned>(results.size()), argIndex});
+        results.push_back(updated);
+        continue;
+      }
+      if (ring) {
+        // One token: its row is past mod ring.
+        IndexMath math{builder, loc};
+        Value row = math.rem(past, math.constant(ring));
+        Value steps = tensor::DimOp::create(builder, loc, value, 1);
+        Value updated = rowInsert(builder, loc, value, cache, row, steps);
+        newOperands.push_back(updated);
+        updates.push_back({static_cast<unsigned>(results.size()), argIndex});
+        results.push_back(updated);
+        continue;
+      }
       Value steps = tensor::DimOp::create(builder, loc, value, 1);
       SmallVector<OpFoldResult> offsets{builder.getIndexAttr(0), past,
                                         builder.getIndexAttr(0)};
@@ -111,9 +231,22 @@ LogicalResult addKvCache(func::FuncOp function, int64_t capacity) {
                                         attention.getKey(), 1);
     Value kvLen =
         arith::AddIOp::create(builder, attention.getLoc(), past, steps);
+    int64_t ring = ringSize(attention, capacity, rings);
     attention.getKeyMutable().assign(newOperands[0]);
     attention.getValueMutable().assign(newOperands[1]);
-    attention.getKvLenMutable().assign(kvLen);
+    if (!ring) {
+      attention.getKvLenMutable().assign(kvLen);
+    } else if (oneStep) {
+      // The filled rows of the ring are exactly the window of the new
+      // token, in rotated order (attention does not depend on the order
+      // of its keys): every one of them is allowed.
+      IndexMath math{builder, attention.getLoc()};
+      attention.getKvLenMutable().assign(
+          math.min(kvLen, math.constant(ring)));
+      attention.setMaskAttr(cast<MaskAttrInterface>(FullMaskAttr::get(context)));
+    }
+    // Ring prefill: the keys are exactly the attended rows, in position
+    // order; the window mask stays (no kv_len: the full-sequence form).
   }
 
   returnOp->setOperands(results);
@@ -237,16 +370,20 @@ struct DeriveDecodePass
     auto prefill = model.clone();
     prefill.setSymName(prefillName);
     symbols.insert(prefill, std::next(Block::iterator(model)));
-    if (failed(addKvCache(prefill, capacity)))
+    if (failed(addKvCache(prefill, capacity, ringWindows, /*oneStep=*/false)))
       return signalPassFailure();
-    prefill->setAttr("tvc.kv_cache_capacity",
-                     IntegerAttr::get(IntegerType::get(&getContext(), 64),
-                                      capacity));
-    auto decode = prefill.clone();
+    auto capacityAttr =
+        IntegerAttr::get(IntegerType::get(&getContext(), 64), capacity);
+    prefill->setAttr("tvc.kv_cache_capacity", capacityAttr);
+    // Decode is derived from the model as well (not from the prefill): its
+    // ring caches are read and written in a form of their own.
+    auto decode = model.clone();
     decode.setSymName(decodeName);
     symbols.insert(decode, std::next(Block::iterator(prefill)));
-    if (failed(specializeToOneStep(decode)))
+    if (failed(addKvCache(decode, capacity, ringWindows, /*oneStep=*/true)) ||
+        failed(specializeToOneStep(decode)))
       return signalPassFailure();
+    decode->setAttr("tvc.kv_cache_capacity", capacityAttr);
     // The prefill's sequence inputs hold at most `capacity` positions (the
     // cache's): a bound later passes size buffers by (tvc-plan-memory).
     for (auto [index, type] : llvm::enumerate(prefill.getArgumentTypes())) {

@@ -325,6 +325,18 @@ def TvcDeriveDecode : Pass<"tvc-derive-decode", "::mlir::ModuleOp"> {
     `max-seq-len` defaults to the row count of a `tvc.learned_positions`
     table when the model has one; otherwise it must be given.
 
+    *Ring caches.* An attention with `#tvc.sliding_window<window = w>`,
+    `w < C`, needs only the last `w` keys: its caches are rings of `w`
+    rows (`ring-windows`, on by default), position `p` in row `p mod w`.
+    Prefill attends over the ring's `min(past_len, w)` rows taken in
+    position order (two slices, concatenated) followed by the `T` new
+    rows, under the window mask, and writes the last `min(T, w)` new rows
+    into the ring (two `tensor.insert_slice`s: the ring wraps at most
+    once). Decode writes its row at `past_len mod w` and attends to the
+    `min(past_len + 1, w)` filled rows under `#tvc.full`: they are exactly
+    the window, in rotated order, and attention does not depend on the
+    order of its keys. The cache of such a layer is `C / w` times smaller.
+
     ```mlir
     %o = tvc.attention %q, %k, %v heads 4 kv_heads 2 mask(#tvc.causal) : ...
     // becomes, in @f_prefill and @f_decode
@@ -343,6 +355,9 @@ def TvcDeriveDecode : Pass<"tvc-derive-decode", "::mlir::ModuleOp"> {
     Option<"maxSeqLen", "max-seq-len", "int64_t", /*default=*/"0",
            "KV cache capacity in positions (default: the learned positions "
            "table's length)">,
+    Option<"ringWindows", "ring-windows", "bool", /*default=*/"true",
+           "Sliding-window attention keeps a ring of `window` cache rows "
+           "instead of the full capacity">,
   ];
 }
 

@@ -34,6 +34,7 @@
 
 #include <malloc.h>
 #include <sys/resource.h>
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -242,7 +243,9 @@ int generate(const tvc::Manifest &manifest, const void *weights,
   // Inputs of prefill and decode: input_ids, positions, past_len, caches.
   std::vector<std::vector<char>> caches;
   std::vector<std::vector<int64_t>> cacheShapes;
-  int64_t capacity = 0;
+  // The context: the prefill's bound on its sequence inputs (the caches of
+  // sliding-window layers are rings shorter than it), else the caches'.
+  int64_t sequenceBound = 0, longestCache = 0;
   for (const tvc::ManifestTensor &input : prefill->inputs)
     if (input.isCache) {
       size_t count = 1;
@@ -251,8 +254,11 @@ int generate(const tvc::Manifest &manifest, const void *weights,
       caches.emplace_back(count * mlir::tvc::getElementSize(input.elementType),
                           0);
       cacheShapes.push_back(input.dims);
-      capacity = input.dims[1];
+      longestCache = std::max(longestCache, input.dims[1]);
+    } else if (input.maxDims.size() >= 2) {
+      sequenceBound = std::max(sequenceBound, input.maxDims[1]);
     }
+  int64_t capacity = sequenceBound > 0 ? sequenceBound : longestCache;
   int64_t promptLength = static_cast<int64_t>(options.prompt.size());
   int64_t total = promptLength + options.maxNewTokens;
   if (total > capacity)

@@ -66,6 +66,11 @@ static cl::opt<int64_t>
               cl::desc("KV cache capacity (default: the model's learned "
                        "positions table)"),
               cl::init(0), cl::cat(category));
+static cl::opt<bool> ringWindows(
+    "kv-ring-windows",
+    cl::desc("Sliding-window layers keep a ring of `window` KV-cache rows "
+             "instead of the whole context (default on)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<bool> embedWeights(
     "embed-weights",
     cl::desc("Put the weights in the artifact (a read-only section) instead "
@@ -179,6 +184,7 @@ int main(int argc, char **argv) {
   options.cpu = cpu;
   options.emit = kind;
   options.maxSeqLen = maxSeqLen;
+  options.ringWindows = ringWindows;
   options.embedWeights = embedWeights;
   options.weightsDir = weightsDir.empty()
                            ? llvm::sys::path::parent_path(inputPath).str()

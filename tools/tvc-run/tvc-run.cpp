@@ -1,7 +1,8 @@
 //===- tvc-run.cpp - JIT-run a tvc model ----------------------------------===//
 //
 // tvc-run model.mlir --inputs DIR [--outputs DIR] [--expected DIR]
-//         [--entry NAME] [--decode-steps N [--max-seq-len C]]
+//         [--entry NAME] [--decode-steps N] [--prefill-chunk K]
+//         [--max-seq-len C]
 //
 // Lowers a tvc module with the CPU pipeline, JIT-compiles it and evaluates
 // its entry point once on the tensors of DIR/input_N.pb (ONNX TensorProto,
@@ -11,9 +12,10 @@
 // integers exactly) and the exit status says whether all matched. With
 // --decode-steps N the model's KV-cached entry points are derived
 // (tvc-derive-decode) and the sequence is run as a prefill of T - N tokens
-// followed by N one-token decode steps fed from the inputs; the logits of
-// all steps are concatenated, so they compare with the full-sequence
-// result. Nothing is written next to the model.
+// followed by N one-token decode steps fed from the inputs (with
+// --prefill-chunk K the prefill goes K tokens per call, each after the
+// cached ones); the logits of all steps are concatenated, so they compare
+// with the full-sequence result. Nothing is written next to the model.
 //
 // tvc-run model.mlir --bench [--prefill-tokens T,...] [--past P,...]
 //         [--repeat N] [--json] [--max-seq-len C] [--num-threads N]
@@ -137,6 +139,11 @@ static cl::opt<int64_t> decodeSteps(
     cl::desc("Run the last N positions as KV-cached decode steps after a "
              "prefill of the others (derives prefill/decode entry points)"),
     cl::value_desc("N"), cl::init(0), cl::cat(category));
+static cl::opt<int64_t> prefillChunk(
+    "prefill-chunk",
+    cl::desc("Run the prefill K tokens per call, each after the cached ones "
+             "(derives prefill/decode entry points; 0: one call)"),
+    cl::value_desc("K"), cl::init(0), cl::cat(category));
 static cl::opt<int64_t> maxSeqLen(
     "max-seq-len",
     cl::desc("KV cache capacity for --decode-steps (default: the input "
@@ -278,7 +285,7 @@ void appendSequence(HostTensor &whole, const HostTensor &part) {
 llvm::Expected<std::vector<HostTensor>>
 runPrefillAndDecode(JitModel &model, llvm::StringRef base,
                     const std::vector<HostTensor> &inputs, int64_t length,
-                    int64_t steps) {
+                    int64_t steps, int64_t chunk) {
   std::string prefillName = (base + "_prefill").str();
   std::string decodeName = (base + "_decode").str();
   llvm::Expected<const EntrySignature *> prefill = model.findEntry(prefillName);
@@ -302,8 +309,12 @@ runPrefillAndDecode(JitModel &model, llvm::StringRef base,
     return tensor.shape.size() >= 2 && tensor.shape[1] == length;
   };
   std::vector<HostTensor> collected;
+  int64_t prompt = length - steps;
   for (int64_t begin = 0; begin < length;) {
-    int64_t end = begin == 0 ? length - steps : begin + 1;
+    bool prefilling = begin < prompt;
+    int64_t end = !prefilling ? begin + 1
+                  : chunk > 0 ? std::min(begin + chunk, prompt)
+                              : prompt;
     std::vector<HostTensor> arguments;
     for (const HostTensor &input : inputs)
       arguments.push_back(isSequence(input) ? sliceSequence(input, begin, end)
@@ -316,7 +327,7 @@ runPrefillAndDecode(JitModel &model, llvm::StringRef base,
     arguments.push_back(std::move(past));
     for (HostTensor &cache : caches)
       arguments.push_back(std::move(cache));
-    auto outputs = model.run(begin == 0 ? prefillName : decodeName, arguments);
+    auto outputs = model.run(prefilling ? prefillName : decodeName, arguments);
     if (!outputs)
       return outputs.takeError();
     for (size_t index = 0; index < caches.size(); ++index)
@@ -330,7 +341,8 @@ runPrefillAndDecode(JitModel &model, llvm::StringRef base,
         collected[index] = std::move(output);
     }
     begin = end;
-    showProgress(begin - (length - steps), steps, "decode steps");
+    if (begin > prompt)
+      showProgress(begin - prompt, steps, "decode steps");
   }
   return collected;
 }
@@ -588,12 +600,12 @@ bool isSharedLibrary(llvm::StringRef path) {
 /// tvc-run libmodel.so --inputs DIR ...: evaluates the library's forward
 /// entry point.
 int runArtifactMode(const std::string &path) {
-  if (bench || evalMode || decodeSteps != 0 || !entryName.empty() ||
-      maxSeqLen != 0 || !weightsDir.empty())
+  if (bench || evalMode || decodeSteps != 0 || prefillChunk != 0 ||
+      !entryName.empty() || maxSeqLen != 0 || !weightsDir.empty())
     return fail("a compiled library runs with --inputs, --outputs, --expected, "
                 "tolerances and --num-threads only (--bench, --eval, "
-                "--decode-steps, --entry, --max-seq-len and --weights-dir "
-                "need a .mlir model)");
+                "--decode-steps, --prefill-chunk, --entry, --max-seq-len and "
+                "--weights-dir need a .mlir model)");
   // dlopen searches the library path for names without a slash.
   std::string name = path.find('/') == std::string::npos ? "./" + path : path;
   void *library = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -756,11 +768,14 @@ int main(int argc, char **argv) {
   std::string entry = entryName;
   if (decodeSteps < 0)
     return fail("--decode-steps must not be negative");
+  if (prefillChunk < 0)
+    return fail("--prefill-chunk must not be negative");
   int64_t sequenceLength = 0;
-  if (decodeSteps > 0) {
+  bool cached = decodeSteps > 0 || prefillChunk > 0;
+  if (cached) {
     if (!baseFunction)
-      return fail("--decode-steps needs one public function to derive from; "
-                  "choose it with --entry");
+      return fail("--decode-steps and --prefill-chunk need one public "
+                  "function to derive from; choose it with --entry");
     for (const HostTensor &input : inputs)
       if (input.shape.size() >= 2)
         sequenceLength = std::max(sequenceLength, input.shape[1]);
@@ -783,9 +798,9 @@ int main(int argc, char **argv) {
     return fail(llvm::toString(model.takeError()));
 
   llvm::Expected<std::vector<HostTensor>> outputs =
-      decodeSteps > 0 ? runPrefillAndDecode(**model, entry, inputs,
-                                            sequenceLength, decodeSteps)
-                      : (*model)->run(entry, inputs);
+      cached ? runPrefillAndDecode(**model, entry, inputs, sequenceLength,
+                                   decodeSteps, prefillChunk)
+             : (*model)->run(entry, inputs);
   if (!outputs)
     return fail(llvm::toString(outputs.takeError()));
 
