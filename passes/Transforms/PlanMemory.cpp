@@ -8,6 +8,7 @@
 
 #include "passes/Transforms/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -17,6 +18,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -104,6 +106,49 @@ std::optional<int64_t> upperBound(Value value, unsigned depth = 0) {
     if (x && y)
       return std::min(*x, *y);
     return x ? x : y;
+  }
+  if (auto apply = dyn_cast<affine::AffineApplyOp>(op)) {
+    // Sums and positive multiples of bounded operands (a concatenation's
+    // size is the sum of its parts').
+    AffineMap map = apply.getAffineMap();
+    std::function<std::optional<int64_t>(AffineExpr)> evaluate =
+        [&](AffineExpr expr) -> std::optional<int64_t> {
+      if (auto constant = dyn_cast<AffineConstantExpr>(expr))
+        return constant.getValue();
+      if (auto dim = dyn_cast<AffineDimExpr>(expr))
+        return bound(apply.getMapOperands()[dim.getPosition()]);
+      if (auto symbol = dyn_cast<AffineSymbolExpr>(expr))
+        return bound(apply.getMapOperands()[map.getNumDims() +
+                                            symbol.getPosition()]);
+      auto binary = dyn_cast<AffineBinaryOpExpr>(expr);
+      if (!binary)
+        return std::nullopt;
+      std::optional<int64_t> x = evaluate(binary.getLHS()),
+                             y = evaluate(binary.getRHS());
+      if (!x || !y || *x < 0 || *y < 0)
+        return std::nullopt;
+      if (expr.getKind() == AffineExprKind::Add)
+        return *x + *y;
+      if (expr.getKind() == AffineExprKind::Mul)
+        return *x * *y;
+      return std::nullopt;
+    };
+    if (map.getNumResults() == 1)
+      return evaluate(map.getResult(0));
+    return std::nullopt;
+  }
+  if (auto sub = dyn_cast<arith::SubIOp>(op)) {
+    // A size minus a size (ring caches: what is left after the first
+    // slice) is at most the first: subtrahends here are non-negative.
+    return bound(sub.getLhs());
+  }
+  if (isa<arith::RemSIOp, arith::RemUIOp>(op)) {
+    // A row of a ring: below the (constant) divisor, or below the dividend.
+    APInt divisor;
+    if (matchPattern(op->getOperand(1), m_ConstantInt(&divisor)) &&
+        divisor.getSExtValue() > 0)
+      return divisor.getSExtValue() - 1;
+    return bound(op->getOperand(0));
   }
   if (auto div = dyn_cast<arith::DivUIOp>(op)) {
     std::optional<int64_t> x = bound(div.getLhs());

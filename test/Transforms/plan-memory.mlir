@@ -35,6 +35,36 @@ func.func @chain(%x: memref<1x?xf32> {tvc.max_shape = array<i64: 1, 64>}) -> mem
 
 // -----
 
+// A ring cache's reads (tvc-derive-decode): the concatenation of two
+// slices of a 4-row ring and the new rows has size head + tail + T, where
+// head = min(past, 4 - start) and tail = past' - head; sums (affine.apply),
+// differences (at most the minuend), minima and remainders are bounded, so
+// the buffer is in the arena, at 4 + 4 + 64 rows of 4 floats (each slice
+// is bounded by the ring on its own: the bound does not know that head +
+// tail <= 4).
+
+// CHECK-LABEL: func.func @ring_rows
+// CHECK-SAME: tvc.arena_bytes = 1152 : i64
+// CHECK-NOT: memref.alloc(
+// expected-remark @below {{memory plan: 1 buffers in an arena of 1.1 KiB (1152 bytes; 1.1 KiB without reuse)}}
+func.func @ring_rows(%x: memref<1x?x4xf32> {tvc.max_shape = array<i64: 1, 64, 4>}, %past: index, %y: memref<1x?x4xf32>) {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %t = memref.dim %x, %c1 : memref<1x?x4xf32>
+  %kept = arith.minsi %past, %c4 : index
+  %oldest = arith.subi %past, %kept : index
+  %start = arith.remsi %oldest, %c4 : index
+  %room = arith.subi %c4, %start : index
+  %head = arith.minsi %kept, %room : index
+  %tail = arith.subi %kept, %head : index
+  %rows = affine.apply affine_map<()[s0, s1, s2] -> (s0 + s1 + s2)>()[%head, %tail, %t]
+  %a = memref.alloc(%rows) {alignment = 64 : i64} : memref<1x?x4xf32>
+  "test.use"(%a, %y) : (memref<1x?x4xf32>, memref<1x?x4xf32>) -> ()
+  return
+}
+
+// -----
+
 // A view keeps its buffer alive: %a is read through %v after %b is made,
 // so the two do not share bytes. Static shapes, odd sizes rounded to 64.
 
