@@ -27,6 +27,7 @@ KINDS = {
     "window_global": ("window + 64 global", "#17a589"),
     "block_local": ("block-local (64)", "#7d3c98"),
     "top_k": ("top-k", "#d68910"),
+    "block_top_k": ("block top-k (64)", "#566573"),
 }
 
 

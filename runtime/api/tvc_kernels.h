@@ -123,7 +123,9 @@ enum {
   TVC_MASK_WINDOW_GLOBAL = 3,  /* j <= p and (j < global or p - window < j) */
   TVC_MASK_BLOCK_LOCAL = 4,    /* j <= p and, with B = block,
                                   (j/B < global or p/B - window < j/B) */
-  TVC_MASK_TOP_K = 5           /* j <= p, the top_k largest scores */
+  TVC_MASK_TOP_K = 5,          /* j <= p, the top_k largest scores */
+  TVC_MASK_BLOCK_TOP_K = 6     /* j <= p in p's block of `block` keys, or in
+                                  the top_k earlier blocks by pooled score */
 };
 
 /* The largest head_dim tvc_kernel_attention_f32 accepts: its scratch lives
@@ -150,14 +152,20 @@ enum {
    blocks (window and global count blocks here),
    5 = top-k hard attention (AxFormer): of the causal keys j <= p, the top_k
    with the largest scores scale * q.k, ties broken towards the lower j
-   (a query with at most top_k causal keys sees them all).
+   (a query with at most top_k causal keys sees them all),
+   6 = block top-k (block-sparse by pooled scores): keys in blocks of
+   `block` positions; the query at p sees the keys j <= p of its own block
+   and every key of the top_k earlier blocks with the largest pooled score
+   scale * q . mean(k over the block), ties broken towards the lower block
+   (a query with at most top_k earlier blocks sees them all).
    Fields a kind does not read (window, global, block, top_k) are ignored.
    out = softmax(scale * q.k^T over allowed keys) . v; a query with no allowed
    key gets zeros.
    Requires q, k, v, out non-NULL; batch, q_len, kv_len >= 0;
    q_len <= kv_len <= kv_capacity; heads, kv_heads >= 1 with heads % kv_heads
    == 0; 0 <= head_dim <= TVC_ATTENTION_MAX_HEAD_DIM; window >= 1 for masks
-   2, 3 and 4; global >= 0 for 3 and 4; block >= 1 for 4; top_k >= 1 for 5;
+   2, 3 and 4; global >= 0 for 3 and 4; block >= 1 for 4 and 6; top_k >= 1
+   for 5 and 6;
    scale finite. out must not alias q, k or v. */
 typedef struct tvc_attention_f32_params_t {
   const float *q;
@@ -174,7 +182,7 @@ typedef struct tvc_attention_f32_params_t {
   int64_t mask_kind;
   int64_t window;
   double scale;
-  /* Appended for the sparse kinds 3-5; zero-initialising them is valid for
+  /* Appended for the sparse kinds 3-6; zero-initialising them is valid for
      kinds 0-2. */
   int64_t global;
   int64_t block;

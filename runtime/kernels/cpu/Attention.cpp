@@ -10,7 +10,10 @@
 // and within a block a row's disallowed keys get zero weight (cost follows
 // kept entries, to block granularity). Top-k rows are data-dependent: they
 // score every causal key, select the top k and run softmax and P.V over those
-// only (topKRow). Tiles
+// only (topKRow). Block top-k rows score the mean key of every earlier block
+// (computed once per call), keep the k best blocks and their own (causal),
+// and walk those blocks (selectBlocks; per row when the rows of a tile
+// disagree too much to share the walk). Tiles
 // with several rows and head_dim a multiple of 16 take a register-blocked
 // path over 16-float generic vectors (transposed key block, four rows per
 // step); others (single-row decode, odd head sizes) take per-row dot
@@ -47,6 +50,10 @@ struct Problem {
   float *out;
   int64_t batch, qLen, kvLen, kvCapacity, heads, kvHeads, headDim;
   int64_t maskKind, window, global, block, topK;
+  /// Block top-k: the mean key of every block before the last query's,
+  /// [batch][kvHeads][pooledBlocks][headDim].
+  const float *pooled;
+  int64_t pooledBlocks;
   float scale;
   int64_t group;       // query heads per KV head
   int64_t headsPerRow; // query heads in one tile
@@ -72,6 +79,9 @@ inline void keySpans(const Problem &p, int64_t pos, Span &head, Span &tail) {
   case TVC_MASK_CAUSAL:
   case TVC_MASK_TOP_K: // the static part; topKRow selects within it
     tail = {0, pos + 1};
+    return;
+  case TVC_MASK_BLOCK_TOP_K: // the own block; selectBlocks adds the others
+    tail = {pos / p.block * p.block, pos + 1};
     return;
   case TVC_MASK_SLIDING_WINDOW:
     tail = {std::max<int64_t>(0, pos - p.window + 1), pos + 1};
@@ -467,6 +477,36 @@ inline float *topKScratch(int64_t floats) {
   return scratch.data();
 }
 
+/// Block top-k: marks in `bits` (one bit per block) the `k` blocks before
+/// `own` whose mean keys `pooled` score highest against the (scaled)
+/// `query`, ties to the lower block; all of them when there are at most k.
+/// `scores` and `order` hold `own` entries.
+__attribute__((always_inline)) inline void
+selectBlocks(const float *query, int64_t dim, const float *pooled, int64_t own,
+             int64_t k, float *scores, int32_t *order, uint64_t *bits) {
+  for (int64_t block = 0; block < own; ++block) {
+    scores[block] = dot(query, pooled + block * dim, dim);
+    order[block] = int32_t(block);
+  }
+  int64_t kept = std::min(own, k);
+  if (kept < own)
+    std::nth_element(order, order + kept, order + own,
+                     [&](int32_t a, int32_t b) {
+                       return scores[a] > scores[b] ||
+                              (scores[a] == scores[b] && a < b);
+                     });
+  for (int64_t i = 0; i < kept; ++i)
+    bits[order[i] / 64] |= uint64_t(1) << (order[i] % 64);
+}
+
+/// Scratch of the block top-k path, per thread.
+template <typename T> inline T *blockScratch(int slot, int64_t count) {
+  thread_local std::vector<T> scratch[3];
+  if (int64_t(scratch[slot].size()) < count)
+    scratch[slot].resize(count);
+  return scratch[slot].data();
+}
+
 /// Computes one tile of query rows.
 __attribute__((always_inline)) inline void attendItem(const Problem &p,
                                                       int64_t item) {
@@ -533,20 +573,11 @@ __attribute__((always_inline)) inline void attendItem(const Problem &p,
     }
     return;
   }
-  // Interval ends move right with the position: the tile's union is spanned
-  // by the heads of its last position and the tails from its first position
-  // to its last; two segments unless they touch.
-  Span segments[2] = {rowSpans[numPos - 1][0],
-                      {rowSpans[0][1].lo, rowSpans[numPos - 1][1].hi}};
-  int numSegments = 2;
-  if (segments[0].hi >= segments[1].lo) {
-    segments[0] = {0, segments[1].hi};
-    numSegments = 1;
-  }
   // Transposing a key block pays off from a few rows up; one row (decode
   // without grouped heads) takes plain dot products below.
-  if (dim % kVecLanes == 0 && rows >= 2) {
-    int64_t padded = (rows + kRowGroup - 1) / kRowGroup * kRowGroup;
+  bool vectorPath = dim % kVecLanes == 0 && rows >= 2;
+  int64_t padded = (rows + kRowGroup - 1) / kRowGroup * kRowGroup;
+  if (vectorPath)
     for (int64_t r = rows; r < padded; ++r) {
       std::memset(query[r], 0, dim * sizeof(float));
       std::memset(acc[r], 0, dim * sizeof(float));
@@ -554,13 +585,96 @@ __attribute__((always_inline)) inline void attendItem(const Problem &p,
       rowSum[r] = 0;
       rowSpans[r][0] = rowSpans[r][1] = {0, 0};
     }
-    for (int i = 0; i < numSegments; ++i)
-      attendTileVec(padded, dim, kvStride, kBase, vBase, segments[i].lo,
-                    segments[i].hi, query, acc, rowMax, rowSum, rowSpans);
+  // One step of the online softmax over keys [lo, hi) with the rows' spans.
+  auto walk = [&](int64_t lo, int64_t hi) {
+    if (lo >= hi)
+      return;
+    if (vectorPath)
+      attendTileVec(padded, dim, kvStride, kBase, vBase, lo, hi, query, acc,
+                    rowMax, rowSum, rowSpans);
+    else
+      attendTileScalar(rows, dim, kvStride, kBase, vBase, lo, hi, query, acc,
+                       rowMax, rowSum, rowSpans);
+  };
+
+  if (p.maskKind == TVC_MASK_BLOCK_TOP_K) {
+    // Each row selects its blocks; the tile walks the union of them, one
+    // block at a time with each row's span set to the block or nothing,
+    // then the rows' own blocks (causal).
+    int64_t blocks = rowSpans[numPos - 1][1].lo / p.block;
+    int64_t words = (blocks + 63) / 64;
+    uint64_t *bits = blockScratch<uint64_t>(0, (rows + 1) * words);
+    float *scores = blockScratch<float>(1, blocks);
+    int32_t *order = blockScratch<int32_t>(2, blocks);
+    std::fill(bits, bits + (rows + 1) * words, 0);
+    uint64_t *any = bits + rows * words;
+    const float *pooled =
+        p.pooled + (b * p.kvHeads + kvHead) * p.pooledBlocks * dim;
+    for (int64_t r = 0; r < rows; ++r) {
+      selectBlocks(query[r], dim, pooled, rowSpans[r][1].lo / p.block, p.topK,
+                   scores, order, bits + r * words);
+      for (int64_t w = 0; w < words; ++w)
+        any[w] |= bits[r * words + w];
+    }
+    // Rows of a tile select different blocks (a tile of 16 positions
+    // selecting 3 blocks each can touch 48), so when the union is much
+    // larger than one row's share each row walks only its own blocks,
+    // giving up the K/V reuse across rows; otherwise the tile walks the
+    // union with each row's span set to the block or nothing.
+    int64_t unionBlocks = 0;
+    for (int64_t w = 0; w < words; ++w)
+      unionBlocks += __builtin_popcountll(any[w]);
+    if (unionBlocks > 2 * std::min(p.topK, blocks)) {
+      for (int64_t r = 0; r < rows; ++r) {
+        Span own = rowSpans[r][1];
+        rowSpans[r][1] = {0, 0};
+        for (int64_t block = 0; block < own.lo / p.block; ++block) {
+          if (!(bits[r * words + block / 64] >> (block % 64) & 1))
+            continue;
+          rowSpans[r][0] = {block * p.block, (block + 1) * p.block};
+          attendTileScalar(1, dim, kvStride, kBase, vBase, rowSpans[r][0].lo,
+                           rowSpans[r][0].hi, query + r, acc + r, rowMax + r,
+                           rowSum + r, rowSpans + r);
+        }
+        rowSpans[r][0] = {0, 0};
+        rowSpans[r][1] = own;
+        attendTileScalar(1, dim, kvStride, kBase, vBase, own.lo, own.hi,
+                         query + r, acc + r, rowMax + r, rowSum + r,
+                         rowSpans + r);
+      }
+    } else {
+      Span own[kRowTile];
+      for (int64_t r = 0; r < rows; ++r)
+        own[r] = rowSpans[r][1];
+      for (int64_t block = 0; block < blocks; ++block) {
+        if (!(any[block / 64] >> (block % 64) & 1))
+          continue;
+        Span keys = {block * p.block, (block + 1) * p.block};
+        for (int64_t r = 0; r < rows; ++r) {
+          bool kept = bits[r * words + block / 64] >> (block % 64) & 1;
+          rowSpans[r][0] = kept ? keys : Span{0, 0};
+          rowSpans[r][1] = {0, 0};
+        }
+        walk(keys.lo, keys.hi);
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        rowSpans[r][0] = {0, 0};
+        rowSpans[r][1] = own[r];
+      }
+      walk(own[0].lo, own[numPos - 1].hi);
+    }
   } else {
-    for (int i = 0; i < numSegments; ++i)
-      attendTileScalar(rows, dim, kvStride, kBase, vBase, segments[i].lo,
-                       segments[i].hi, query, acc, rowMax, rowSum, rowSpans);
+    // Interval ends move right with the position: the tile's union is
+    // spanned by the heads of its last position and the tails from its
+    // first position to its last; two segments unless they touch.
+    Span head = rowSpans[numPos - 1][0];
+    Span tail = {rowSpans[0][1].lo, rowSpans[numPos - 1][1].hi};
+    if (head.hi >= tail.lo) {
+      walk(0, tail.hi);
+    } else {
+      walk(head.lo, head.hi);
+      walk(tail.lo, tail.hi);
+    }
   }
 
   for (int64_t r = 0; r < rows; ++r) {
@@ -626,7 +740,7 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
   if (a.q_len > a.kv_len || a.kv_len > a.kv_capacity ||
       a.heads % a.kv_heads != 0 || a.head_dim > kMaxHeadDim)
     return TVC_INVALID_ARGUMENT;
-  if (a.mask_kind < TVC_MASK_FULL || a.mask_kind > TVC_MASK_TOP_K)
+  if (a.mask_kind < TVC_MASK_FULL || a.mask_kind > TVC_MASK_BLOCK_TOP_K)
     return TVC_INVALID_ARGUMENT;
   bool windowed = a.mask_kind == TVC_MASK_SLIDING_WINDOW ||
                   a.mask_kind == TVC_MASK_WINDOW_GLOBAL ||
@@ -634,7 +748,8 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
   if ((windowed && a.window < 1) ||
       (a.mask_kind == TVC_MASK_WINDOW_GLOBAL && a.global < 0) ||
       (a.mask_kind == TVC_MASK_BLOCK_LOCAL && (a.global < 0 || a.block < 1)) ||
-      (a.mask_kind == TVC_MASK_TOP_K && a.top_k < 1))
+      (a.mask_kind == TVC_MASK_TOP_K && a.top_k < 1) ||
+      (a.mask_kind == TVC_MASK_BLOCK_TOP_K && (a.block < 1 || a.top_k < 1)))
     return TVC_INVALID_ARGUMENT;
   // A scale that overflows float would turn every score into inf or NaN.
   if (!std::isfinite(a.scale) ||
@@ -663,6 +778,8 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
   p.global = a.global;
   p.block = a.block;
   p.topK = a.top_k;
+  p.pooled = nullptr;
+  p.pooledBlocks = 0;
   p.scale = static_cast<float>(a.scale);
   p.group = a.heads / a.kv_heads;
   // Heads of one group share every key and value row they load, so a tile
@@ -673,6 +790,32 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
   p.posTiles = (p.qLen + p.posPerRow - 1) / p.posPerRow;
   p.items = p.posTiles * p.batch * p.kvHeads * p.headTiles;
 
+  if (a.mask_kind == TVC_MASK_BLOCK_TOP_K) {
+    // The mean key of every block a query may select: those before the
+    // last query's block. Small (kv_len / block rows per KV head), so
+    // computed here once, on the calling thread.
+    p.pooledBlocks = (a.kv_len - 1) / a.block;
+    int64_t dim = a.head_dim, stride = a.kv_heads * dim;
+    // (Slot 0 of the float scratch: the calling thread also runs items,
+    // whose block scores use slot 1.)
+    float *pooled = blockScratch<float>(
+        0, a.batch * a.kv_heads * p.pooledBlocks * dim);
+    for (int64_t b = 0; b < a.batch; ++b)
+      for (int64_t h = 0; h < a.kv_heads; ++h)
+        for (int64_t block = 0; block < p.pooledBlocks; ++block) {
+          float *mean =
+              pooled + ((b * a.kv_heads + h) * p.pooledBlocks + block) * dim;
+          std::fill(mean, mean + dim, 0.0f);
+          for (int64_t j = block * a.block; j < (block + 1) * a.block; ++j) {
+            const float *key = a.k + (b * a.kv_capacity + j) * stride + h * dim;
+            for (int64_t d = 0; d < dim; ++d)
+              mean[d] += key[d];
+          }
+          for (int64_t d = 0; d < dim; ++d)
+            mean[d] /= float(a.block);
+        }
+    p.pooled = pooled;
+  }
   static const ItemsFn items = selectItems();
   // Below ~64k multiply-adds a wake-up of the workers costs more than the
   // work.
@@ -683,6 +826,8 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
     keys = std::min(keys, double(a.window) + double(a.global));
   else if (a.mask_kind == TVC_MASK_BLOCK_LOCAL)
     keys = std::min(keys, (double(a.window) + double(a.global)) * a.block);
+  else if (a.mask_kind == TVC_MASK_BLOCK_TOP_K)
+    keys = std::min(keys, (double(a.top_k) + 1) * a.block);
   double work = double(a.batch) * a.q_len * a.heads * a.head_dim * keys;
   if (work < 65536.0 || p.items == 1)
     items(&p, 0, p.items);

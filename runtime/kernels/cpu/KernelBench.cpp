@@ -270,14 +270,18 @@ struct ScalingKind {
 /// The kinds bench/attention_scaling.sh compares, each sized to keep about
 /// `budget` keys per query: dense causal, a window of `budget`, the window
 /// plus 64 global tokens, blocks of 64 (the query's own and budget/64 - 1
-/// before it, plus the first block), and the top `budget` scores.
+/// before it, plus the first block), the top `budget` scores, and the
+/// query's own block of 64 plus the budget/64 - 1 earlier blocks with the
+/// highest pooled scores.
 std::vector<ScalingKind> scalingKinds(int64_t budget) {
   return {{"causal", TVC_MASK_CAUSAL, 0, 0, 0, 0},
           {"window", TVC_MASK_SLIDING_WINDOW, budget, 0, 0, 0},
           {"window_global", TVC_MASK_WINDOW_GLOBAL, budget, 64, 0, 0},
           {"block_local", TVC_MASK_BLOCK_LOCAL,
            std::max<int64_t>(1, budget / 64), 1, 64, 0},
-          {"top_k", TVC_MASK_TOP_K, 0, 0, 0, budget}};
+          {"top_k", TVC_MASK_TOP_K, 0, 0, 0, budget},
+          {"block_top_k", TVC_MASK_BLOCK_TOP_K, 0, 0, 64,
+           std::max<int64_t>(1, budget / 64 - 1)}};
 }
 
 /// Keys the query at `pos` attends to under `kind` (for GFLOP/s).
@@ -297,6 +301,9 @@ int64_t keptKeys(const ScalingKind &kind, int64_t pos) {
   }
   case TVC_MASK_TOP_K:
     return std::min(causal, kind.topK);
+  case TVC_MASK_BLOCK_TOP_K:
+    return pos % kind.block + 1 +
+           std::min(pos / kind.block, kind.topK) * kind.block;
   default:
     return causal;
   }

@@ -62,6 +62,7 @@ bool attentionAllows(const tvc_attention_f32_params_t &p, int64_t pos,
     return key <= pos && (key / p.block < p.global ||
                           pos / p.block - key / p.block < p.window);
   case TVC_MASK_TOP_K: // the static part; attentionF32 picks the top k
+  case TVC_MASK_BLOCK_TOP_K:
     return key <= pos;
   default:
     return true;
@@ -110,10 +111,36 @@ void attentionF32(const tvc_attention_f32_params_t &p) {
           for (int64_t j = 0; j < p.kv_len; ++j)
             if (keep[j])
               order.push_back(j);
-          std::stable_sort(order.begin(), order.end(),
-                           [&](int64_t a, int64_t c) { return row[a] > row[c]; });
+          std::sort(order.begin(), order.end(), [&](int64_t a, int64_t c) {
+            return row[a] > row[c] || (row[a] == row[c] && a < c);
+          });
           for (size_t n = p.top_k; n < order.size(); ++n)
             keep[order[n]] = 0;
+        }
+        if (p.mask_kind == TVC_MASK_BLOCK_TOP_K) {
+          // Earlier blocks by pooled score, highest first, ties to the
+          // lower block; all but the first top_k are dropped.
+          int64_t pos = p.kv_len - p.q_len + i, own = pos / p.block;
+          std::vector<double> pooled(own, 0.0);
+          for (int64_t block = 0; block < own; ++block) {
+            for (int64_t d = 0; d < dim; ++d) {
+              double mean = 0;
+              for (int64_t j = block * p.block; j < (block + 1) * p.block; ++j)
+                mean += kAt(j, d);
+              pooled[block] += qAt(i, d) * (mean / p.block);
+            }
+            pooled[block] *= p.scale;
+          }
+          std::vector<int64_t> order(own);
+          for (int64_t block = 0; block < own; ++block)
+            order[block] = block;
+          std::sort(order.begin(), order.end(), [&](int64_t a, int64_t c) {
+            return pooled[a] > pooled[c] || (pooled[a] == pooled[c] && a < c);
+          });
+          for (size_t n = p.top_k; n < order.size(); ++n)
+            for (int64_t j = order[n] * p.block; j < (order[n] + 1) * p.block;
+                 ++j)
+              keep[j] = 0;
         }
         double maximum = -std::numeric_limits<double>::infinity();
         for (int64_t j = 0; j < p.kv_len; ++j)

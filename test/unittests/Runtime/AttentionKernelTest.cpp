@@ -521,6 +521,52 @@ TEST(AttentionKernel, TopKAllTiesKeepsTheFirstKeys) {
   }
 }
 
+/// Block top-k against the reference's explicit selection (pooled means in
+/// double) on integer-valued q and k, blocks of powers of two (the means
+/// are exact in fp32 too), so both select the same blocks, ties included:
+/// blocks smaller and larger than the 16- and 64-key tiles, k from one
+/// block to more than there are; prefill, decode with a cache, chunks,
+/// grouped heads, both tile paths.
+TEST(AttentionKernel, BlockTopKAgainstReference) {
+  for (int64_t headDim : {64, 20})
+    for (auto [block, k] : std::initializer_list<std::pair<int64_t, int64_t>>{
+             {1, 3}, {4, 1}, {8, 2}, {16, 3}, {32, 2}, {64, 1}, {8, 100}}) {
+      for (AttentionCase c :
+           {AttentionCase{1, 150, 150, 150, 4, 2, headDim,
+                          TVC_MASK_BLOCK_TOP_K, 0, 0.125, 0, block, k},
+            AttentionCase{2, 1, 140, 160, 8, 2, headDim,
+                          TVC_MASK_BLOCK_TOP_K, 0, 0.125, 0, block, k},
+            AttentionCase{1, 21, 130, 130, 2, 1, headDim,
+                          TVC_MASK_BLOCK_TOP_K, 0, 0.125, 0, block, k}}) {
+        SCOPED_TRACE(describe(c));
+        AttentionInputs in = integerInputs(c);
+        std::vector<float> out = in.run();
+        std::vector<float> expected(out.size());
+        tvc_attention_f32_params_t params = in.params;
+        params.out = expected.data();
+        tvc::runtime::reference::attentionF32(params);
+        expectClose(out, expected, outputMagnitudes(c, in));
+      }
+    }
+}
+
+/// Block top-k with at least as many blocks as there are is causal
+/// attention; with blocks of one key and k = 0 earlier blocks kept it
+/// would be the diagonal alone, so k = 1 with blocks of T keys (one block:
+/// nothing earlier) is causal as well.
+TEST(AttentionKernel, BlockTopKWithEveryBlockIsCausal) {
+  for (auto [block, k] : std::initializer_list<std::pair<int64_t, int64_t>>{
+           {16, 1000}, {256, 1}}) {
+    AttentionCase sparse = {1, 200, 200, 200, 4, 2, 64, TVC_MASK_BLOCK_TOP_K,
+                            0, 0, 0, block, k};
+    AttentionCase causal = sparse;
+    causal.maskKind = TVC_MASK_CAUSAL;
+    AttentionInputs sparseIn(sparse), causalIn(causal);
+    expectClose(sparseIn.run(), causalIn.run(),
+                outputMagnitudes(causal, causalIn));
+  }
+}
+
 /// Empty batches, queries or heads succeed without touching out.
 TEST(AttentionKernel, EmptyProblems) {
   float data[4] = {1, 2, 3, 4}, out[4] = {9, 9, 9, 9};
@@ -582,7 +628,7 @@ TEST(AttentionKernel, InvalidArguments) {
   TVC_REJECT(kv_heads, 3, "heads % kv_heads != 0");
   TVC_REJECT(head_dim, -4, "negative head_dim");
   TVC_REJECT(head_dim, TVC_ATTENTION_MAX_HEAD_DIM + 1, "head_dim too large");
-  TVC_REJECT(mask_kind, 6, "unknown mask kind");
+  TVC_REJECT(mask_kind, 7, "unknown mask kind");
   TVC_REJECT(mask_kind, -1, "negative mask kind");
   TVC_REJECT(window, 0, "window 0");
   TVC_REJECT(window, -5, "negative window");
@@ -624,6 +670,18 @@ TEST(AttentionKernel, InvalidArguments) {
   p = topK;
   p.top_k = 0;
   expectRejected(p, "top-k: k 0");
+  tvc_attention_f32_params_t blockTopK = valid;
+  blockTopK.mask_kind = TVC_MASK_BLOCK_TOP_K;
+  blockTopK.block = 1;
+  blockTopK.top_k = 1;
+  ASSERT_EQ(tvc_kernel_attention_f32(&blockTopK), TVC_OK);
+  std::fill(out.begin(), out.end(), 9.0f);
+  p = blockTopK;
+  p.block = 0;
+  expectRejected(p, "block top-k: block 0");
+  p = blockTopK;
+  p.top_k = 0;
+  expectRejected(p, "block top-k: k 0");
 
   // window is read only for the windowed masks, global and block only by
   // theirs, top_k only by top-k.
