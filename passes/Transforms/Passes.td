@@ -501,6 +501,10 @@ def TvcSparsifyAttention
     - `top-k`: `#tvc.top_k<k = n>` (AxFormer hard attention, data
       dependent): of the causal keys, the `n` with the largest scores.
       `k` is required.
+    - `block-top-k`: `#tvc.block_top_k<block = b, k = n>` (block-sparse
+      by pooled scores, data dependent): in blocks of `b` positions, a
+      query sees its own block (causally) and the `n` earlier blocks whose
+      mean key scores highest against it. `block` and `k` are required.
 
     Every count is at least 1 (`global` of block-local at least 0).
 
@@ -542,7 +546,8 @@ def TvcSparsifyAttention
                "full attention, all others become sparse; exclusive with "
                "layers">,
     Option<"kind", "kind", "std::string", /*default=*/"\"window\"",
-           "Sparse mask kind: window, window-global, block-local or top-k">,
+           "Sparse mask kind: window, window-global, block-local, top-k or "
+           "block-top-k">,
     Option<"window", "window", "int64_t", /*default=*/"0",
            "window, window-global: keys a query sees, the diagonal "
            "included (required, >= 1; 0: not given)">,
@@ -551,13 +556,14 @@ def TvcSparsifyAttention
            "1); block-local: leading blocks every query sees (>= 0, "
            "default 1); -1: not given">,
     Option<"block", "block", "int64_t", /*default=*/"0",
-           "block-local: positions per block (required, >= 1; 0: not "
-           "given)">,
+           "block-local, block-top-k: positions per block (required, >= 1; "
+           "0: not given)">,
     Option<"local", "local", "int64_t", /*default=*/"0",
            "block-local: blocks a query sees, its own included (required, "
            ">= 1; 0: not given)">,
     Option<"k", "k", "int64_t", /*default=*/"0",
-           "top-k: keys with the largest scores each query keeps "
+           "top-k: keys with the largest scores each query keeps; "
+           "block-top-k: earlier blocks each query keeps by pooled score "
            "(required, >= 1; 0: not given)">,
     Option<"report", "report", "bool", /*default=*/"false",
            "Emit a remark per attention op (changed or why not) and a "

@@ -3,10 +3,10 @@
 // Hard-attention sparsification: the dense causal tvc.attention ops of the
 // chosen layers (a list, or every layer but a MASFormer schedule's full
 // ones) get a sparse mask attribute of the chosen kind (sliding window,
-// window + global tokens, block-local or top-k). A table says which integer
-// options each kind reads; the mask is built from them. Only the mask
-// changes; the lowering passes carry it to the kernel, which visits only the
-// kept keys. Options are checked, and every listed layer looked up, before
+// window + global tokens, block-local, top-k or block top-k). A table says
+// which integer options each kind reads; the mask is built from them. Only
+// the mask changes; the lowering passes carry it to the kernel, which visits
+// only the kept keys. Options are checked, and every listed layer looked up, before
 // anything is rewritten.
 //
 //===----------------------------------------------------------------------===//
@@ -99,6 +99,10 @@ const OptionUse kBlockLocalUses[] = {
 const OptionUse kTopKUses[] = {
     {&MaskParams::k, 1, std::nullopt,
      "keys with the largest scores each query keeps, e.g. k=32"}};
+const OptionUse kBlockTopKUses[] = {
+    {&MaskParams::block, 1, std::nullopt, "positions per block, e.g. block=64"},
+    {&MaskParams::k, 1, std::nullopt,
+     "earlier blocks each query keeps by pooled score, e.g. k=4"}};
 
 const SparseKind kSparseKinds[] = {
     {"window", kWindowUses,
@@ -116,6 +120,10 @@ const SparseKind kSparseKinds[] = {
     {"top-k", kTopKUses,
      [](MLIRContext *context, const MaskParams &p) -> Attribute {
        return TopKMaskAttr::get(context, p.k);
+     }},
+    {"block-top-k", kBlockTopKUses,
+     [](MLIRContext *context, const MaskParams &p) -> Attribute {
+       return BlockTopKMaskAttr::get(context, p.block, p.k);
      }},
 };
 

@@ -12,10 +12,11 @@
 // RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=block-local block=2 local=3 global=0' | FileCheck %s --check-prefix=BLOCK-NO-GLOBAL
 // RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=top-k k=3 full-layers=0' | FileCheck %s --check-prefix=TOP-K
 // RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=top-k k=3 full-layers=0 report' -mlir-print-op-on-diagnostic=false 2>&1 >/dev/null | FileCheck %s --check-prefix=TOP-K-REPORT
+// RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=block-top-k block=2 k=1 layers=2' | FileCheck %s --check-prefix=BLOCK-TOP-K
 
 /// Invalid options are errors that name the option; nothing is rewritten.
 // RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=topk window=4' 2>&1 | FileCheck %s --check-prefix=KIND
-// KIND: error: tvc-sparsify-attention: kind 'topk' is not supported; supported kinds: window, window-global, block-local, top-k
+// KIND: error: tvc-sparsify-attention: kind 'topk' is not supported; supported kinds: window, window-global, block-local, top-k, block-top-k
 // RUN: not tvc-opt %s -split-input-file -tvc-sparsify-attention 2>&1 | FileCheck %s --check-prefix=NO-WINDOW
 // NO-WINDOW: error: tvc-sparsify-attention: kind=window needs 'window' (keys per query, the diagonal included, e.g. window=256)
 // RUN: not tvc-opt %s -split-input-file -tvc-sparsify-attention=window=-3 2>&1 | FileCheck %s --check-prefix=NEGATIVE-WINDOW
@@ -44,6 +45,10 @@
 // NO-K: error: tvc-sparsify-attention: kind=top-k needs 'k' (keys with the largest scores each query keeps, e.g. k=32)
 // RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=top-k k=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE-K
 // NEGATIVE-K: error: tvc-sparsify-attention: kind=top-k needs 'k' >= 1 (keys with the largest scores each query keeps, e.g. k=32), got -1
+// RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=block-top-k k=2' 2>&1 | FileCheck %s --check-prefix=BLOCK-TOP-K-NO-BLOCK
+// BLOCK-TOP-K-NO-BLOCK: error: tvc-sparsify-attention: kind=block-top-k needs 'block' (positions per block, e.g. block=64)
+// RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=block-top-k block=4 local=2' 2>&1 | FileCheck %s --check-prefix=LOCAL-WITH-BLOCK-TOP-K
+// LOCAL-WITH-BLOCK-TOP-K: error: tvc-sparsify-attention: 'local' does not apply to kind=block-top-k, whose options are: block, k
 // RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=layers=1 full-layers=0 window=4' 2>&1 | FileCheck %s --check-prefix=EXCLUSIVE
 // EXCLUSIVE: error: tvc-sparsify-attention: 'layers' and 'full-layers' are mutually exclusive: give the layers to sparsify, or the ones that keep full attention
 // RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=layers=1,7 window=4' 2>&1 | FileCheck %s --check-prefix=MISSING
@@ -111,6 +116,10 @@ func.func @sparsify_window_layers(%h0: tensor<1x8x16xf32>) -> tensor<1x8x16xf32>
   // TOP-K: mask(#tvc.top_k<k = 3>)
   // TOP-K: tvc.layer 2
   // TOP-K: mask(#tvc.top_k<k = 3>)
+  // BLOCK-TOP-K: tvc.layer 1
+  // BLOCK-TOP-K: mask(#tvc.causal)
+  // BLOCK-TOP-K: tvc.layer 2
+  // BLOCK-TOP-K: mask(#tvc.block_top_k<block = 2, k = 1>)
   %h1 = tvc.layer 0 (%h0) : (tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
   ^bb0(%x: tensor<1x8x16xf32>):
     %attn = tvc.attention %x, %x, %x heads 2 kv_heads 2 mask(#tvc.causal) : tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>

@@ -118,6 +118,24 @@ bool TopKMaskAttr::isAllowed(int64_t query, int64_t key) const {
 bool TopKMaskAttr::isCausal() const { return true; }
 std::optional<int64_t> TopKMaskAttr::getKeySpan() const { return std::nullopt; }
 
+LogicalResult
+BlockTopKMaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                          int64_t block, int64_t k) {
+  if (block < 1)
+    return emitError() << "expects 'block' >= 1, got " << block;
+  if (k < 1)
+    return emitError() << "expects 'k' >= 1, got " << k;
+  return success();
+}
+bool BlockTopKMaskAttr::isAllowed(int64_t query, int64_t key) const {
+  // Only the static part: which earlier blocks win depends on the scores.
+  return key <= query;
+}
+bool BlockTopKMaskAttr::isCausal() const { return true; }
+std::optional<int64_t> BlockTopKMaskAttr::getKeySpan() const {
+  return std::nullopt;
+}
+
 //===----------------------------------------------------------------------===//
 // Linear structures
 //===----------------------------------------------------------------------===//

@@ -198,6 +198,28 @@ def Tvc_TopKMaskAttr : Tvc_MaskAttr<"TopKMask", "top_k"> {
   let genVerifyDecl = 1;
 }
 
+def Tvc_BlockTopKMaskAttr : Tvc_MaskAttr<"BlockTopKMask", "block_top_k"> {
+  let summary = "block-sparse attention to the top-k blocks by pooled score "
+                "(data-dependent)";
+  let description = [{
+    Keys in blocks of `block` positions. The query at position i attends,
+    causally, to the keys of its own block (`j / block == i / block`,
+    `j <= i`) and to every key of the `k` earlier blocks with the largest
+    pooled scores `scale * q . mean(keys of the block)` (ties broken
+    towards the lower block); a query with at most `k` earlier blocks sees
+    them all. The pooled key is Sparse Frontier's block representative;
+    the query is the row's own, not pooled over its block, so a decode step
+    computes exactly what the full sequence computes for its position. As
+    for every data-dependent kind, `isAllowed` answers for the static part
+    (`j <= i`); the key span is unbounded.
+
+    Example: `#tvc.block_top_k<block = 64, k = 4>`
+  }];
+  let parameters = (ins "int64_t":$block, "int64_t":$k);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Linear weight structures
 //===----------------------------------------------------------------------===//

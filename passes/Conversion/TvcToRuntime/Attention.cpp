@@ -33,6 +33,7 @@ constexpr int64_t kMaskSlidingWindow = 2;
 constexpr int64_t kMaskWindowGlobal = 3;
 constexpr int64_t kMaskBlockLocal = 4;
 constexpr int64_t kMaskTopK = 5;
+constexpr int64_t kMaskBlockTopK = 6;
 
 /// The mask fields of tvc_attention_f32_params_t; zero where a kind does not
 /// read them.
@@ -63,6 +64,10 @@ std::optional<RuntimeMask> runtimeMask(Attribute mask) {
       })
       .Case([](TopKMaskAttr topK) {
         return RuntimeMask{kMaskTopK, 0, 0, 0, topK.getK()};
+      })
+      .Case([](BlockTopKMaskAttr blocks) {
+        return RuntimeMask{kMaskBlockTopK, 0, 0, blocks.getBlock(),
+                           blocks.getK()};
       })
       .Default([](Attribute) { return std::nullopt; });
 }

@@ -97,3 +97,19 @@ func.func @attention_top_k_f32(%q: tensor<1x8x32xf32>) -> tensor<1x8x32xf32> {
   %o = tvc.attention %q, %q, %q heads 1 kv_heads 1 mask(#tvc.top_k<k = 7>) : tensor<1x8x32xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>
   return %o : tensor<1x8x32xf32>
 }
+
+// -----
+
+/// Block top-k is mask kind 6 with block and top_k last; window and global
+/// are 0.
+// CHECK-LABEL: func.func @attention_block_top_k_f32
+func.func @attention_block_top_k_f32(%q: tensor<1x8x32xf32>) -> tensor<1x8x32xf32> {
+  // CHECK-DAG: %[[KIND:.*]] = arith.constant 6 : i64
+  // CHECK-DAG: %[[BLOCK:.*]] = arith.constant 16 : i64
+  // CHECK-DAG: %[[K:.*]] = arith.constant 3 : i64
+  // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : i64
+  // CHECK: tvc.kernel_call "tvc_kernel_attention_f32"
+  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[ZERO]], %{{[^,]*}}, %[[ZERO]], %[[BLOCK]], %[[K]] :
+  %o = tvc.attention %q, %q, %q heads 2 kv_heads 2 mask(#tvc.block_top_k<block = 16, k = 3>) : tensor<1x8x32xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>
+  return %o : tensor<1x8x32xf32>
+}

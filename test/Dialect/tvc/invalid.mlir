@@ -1105,6 +1105,23 @@ func.func @top_k_zero(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value
 
 // -----
 
+/// Block top-k needs a positive block size and keeps at least one block.
+func.func @block_top_k_zero_block(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'block' >= 1, got 0}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.block_top_k<block = 0, k = 2>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @block_top_k_zero_k(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'k' >= 1, got 0}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.block_top_k<block = 4, k = 0>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // Elementwise ops and argmax
 //===----------------------------------------------------------------------===//

@@ -147,6 +147,16 @@ TEST_F(MaskAttrTest, TopKAnswersForItsCausalPart) {
       EXPECT_EQ(mask.isAllowed(q, k), causal.isAllowed(q, k));
 }
 
+TEST_F(MaskAttrTest, BlockTopKAnswersForItsCausalPart) {
+  MaskAttrInterface mask = BlockTopKMaskAttr::get(&context, 4, 1);
+  MaskAttrInterface causal = CausalMaskAttr::get(&context);
+  EXPECT_TRUE(mask.isCausal());
+  EXPECT_FALSE(mask.getKeySpan().has_value());
+  for (int64_t q = 0; q < 12; ++q)
+    for (int64_t k = 0; k < 12; ++k)
+      EXPECT_EQ(mask.isAllowed(q, k), causal.isAllowed(q, k));
+}
+
 TEST_F(MaskAttrTest, DenseStructureReportsOutputWidth) {
   auto dense = DenseStructureAttr::get(&context);
   Type f32 = Float32Type::get(&context);
