@@ -9,10 +9,10 @@
 # the task models test/models/tasks/{recall,copy} (2 layers, sequences of
 # 11 and 21 tokens), rewrites each with `tvc-opt --tvc-sparsify-attention`
 # (every layer, or full attention in layer 0 only: the MASFormer schedule;
-# window, window + global tokens, block-local and top-k kinds) and evaluates
-# it with `tvc-run --eval`: bytegpt's perplexity on the held-out text of
-# test/tools/tvc-run/Inputs (windows of 256 every 256) and the task models'
-# exact-match accuracy on their test sets; and times bytegpt with
+# window, window + global tokens, block-local, top-k and block top-k
+# kinds) and evaluates it with `tvc-run --eval`: bytegpt's perplexity on
+# the held-out text of test/tools/tvc-run/Inputs (windows of 256 every
+# 256) and the task models' exact-match accuracy on their test sets; and times bytegpt with
 # `tvc-run --bench` (prefill of its whole 256-token context, a decode step
 # after 255 cached tokens: tokens/s and the attention kernels' share).
 # The last two rows are the accuracy-driven choice: tvc-sparsify-search per
@@ -72,7 +72,9 @@ variants=("dense|"
   "top-k 16, all layers|kind=top-k k=16"
   "top-k 8, all layers|kind=top-k k=8"
   "top-k 4, all layers|kind=top-k k=4"
-  "MASFormer: full layer 0, top-k 4 elsewhere|full-layers=0 kind=top-k k=4")
+  "MASFormer: full layer 0, top-k 4 elsewhere|full-layers=0 kind=top-k k=4"
+  "block top-k: blocks of 4, own + 2 by pooled score|kind=block-top-k block=4 k=2"
+  "block top-k: blocks of 2, own + 2 by pooled score|kind=block-top-k block=2 k=2")
 echo "| schedule | bytegpt perplexity | recall accuracy | copy accuracy | bytegpt prefill tok/s | decode tok/s | attention share of decode |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 # One table row: $1 the schedule's name, then bytegpt's, recall's and copy's
