@@ -64,35 +64,36 @@ struct IndexMath {
   }
 };
 
+/// Offsets, sizes and strides of rows [offset, offset + rows) of a
+/// [B, ?, W] tensor of type `type`.
+struct RowBox {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  RowBox(OpBuilder &builder, RankedTensorType type, OpFoldResult offset,
+         OpFoldResult rows)
+      : offsets{builder.getIndexAttr(0), offset, builder.getIndexAttr(0)},
+        sizes{builder.getIndexAttr(type.getDimSize(0)), rows,
+              builder.getIndexAttr(type.getDimSize(2))},
+        strides(3, builder.getIndexAttr(1)) {}
+};
+
 /// Rows [offset, offset + rows) of the [B, ?, W] tensor `source`.
 Value rowSlice(OpBuilder &builder, Location loc, Value source,
                OpFoldResult offset, OpFoldResult rows) {
   auto type = cast<RankedTensorType>(source.getType());
-  SmallVector<OpFoldResult> offsets{builder.getIndexAttr(0), offset,
-                                    builder.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes{builder.getIndexAttr(type.getDimSize(0)),
-                                  rows,
-                                  builder.getIndexAttr(type.getDimSize(2))};
-  SmallVector<OpFoldResult> strides(3, builder.getIndexAttr(1));
+  RowBox box(builder, type, offset, rows);
   auto resultType = RankedTensorType::get(
       {type.getDimSize(0), ShapedType::kDynamic, type.getDimSize(2)},
       type.getElementType());
   return tensor::ExtractSliceOp::create(builder, loc, resultType, source,
-                                        offsets, sizes, strides);
+                                        box.offsets, box.sizes, box.strides);
 }
 
 /// `rows` rows of `source` written into `dest` from row `offset`.
 Value rowInsert(OpBuilder &builder, Location loc, Value source, Value dest,
                 OpFoldResult offset, OpFoldResult rows) {
-  auto type = cast<RankedTensorType>(dest.getType());
-  SmallVector<OpFoldResult> offsets{builder.getIndexAttr(0), offset,
-                                    builder.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes{builder.getIndexAttr(type.getDimSize(0)),
-                                  rows,
-                                  builder.getIndexAttr(type.getDimSize(2))};
-  SmallVector<OpFoldResult> strides(3, builder.getIndexAttr(1));
-  return tensor::InsertSliceOp::create(builder, loc, source, dest, offsets,
-                                       sizes, strides);
+  RowBox box(builder, cast<RankedTensorType>(dest.getType()), offset, rows);
+  return tensor::InsertSliceOp::create(builder, loc, source, dest, box.offsets,
+                                       box.sizes, box.strides);
 }
 
 /// Prefill with a ring of `ring` rows: returns the keys (or values) to

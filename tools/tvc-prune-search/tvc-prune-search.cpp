@@ -20,8 +20,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lib/Driver/Eval.h"
 #include "lib/Driver/PruneSearch.h"
+#include "lib/Driver/SearchCommandLine.h"
 #include "lib/Registration/Registration.h"
 #include "lib/Support/WeightStore.h"
 #include "runtime/api/tvc_kernels.h"
@@ -47,30 +47,11 @@ using namespace mlir::tvc;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory category("tvc-prune-search options");
-static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.mlir>"),
-                                      cl::Required, cl::cat(category));
-static cl::opt<std::string>
-    outputPath("o", cl::desc("Where to write the pruned model"),
-               cl::value_desc("file"), cl::cat(category));
-static cl::opt<std::string> weightsDir(
-    "weights-dir",
-    cl::desc("Directory the model's relative weight files are in (default: "
-             "the model's directory)"),
-    cl::value_desc("dir"), cl::cat(category));
+static SearchCommandLine common(category, "pruned model", "0.5%", "0.005");
 static cl::opt<std::string> weightsFile(
     "weights-file",
     cl::desc("Safetensors file, next to -o, for the new weights (default: "
              "inline in the IR)"),
-    cl::value_desc("name"), cl::cat(category));
-static cl::opt<std::string> maxDropText(
-    "max-drop",
-    cl::desc("Tolerance: perplexity may grow by this fraction, accuracy may "
-             "fall by this much ('0.5%' or '0.005')"),
-    cl::value_desc("fraction"), cl::init("0.5%"), cl::cat(category));
-static cl::opt<std::string> metricName(
-    "metric",
-    cl::desc("perplexity (with --eval-tokens), exact-match or token-accuracy "
-             "(with --eval-inputs; default exact-match)"),
     cl::value_desc("name"), cl::cat(category));
 static cl::opt<std::string> candidateKinds(
     "candidates",
@@ -94,32 +75,6 @@ static cl::opt<int64_t>
     maxSteps("max-steps",
              cl::desc("Accept at most this many removals (0: no limit)"),
              cl::init(0), cl::cat(category));
-static cl::opt<std::string> entryName(
-    "entry", cl::desc("The full-sequence entry point (default: the only "
-                      "public function)"),
-    cl::value_desc("name"), cl::cat(category));
-static cl::opt<std::string> evalTokens(
-    "eval-tokens",
-    cl::desc("Validation tokens for perplexity (.npy ids or bytes)"),
-    cl::value_desc("file"), cl::cat(category));
-static cl::opt<int64_t> evalContext("eval-context",
-                                    cl::desc("Perplexity window length"),
-                                    cl::init(0), cl::cat(category));
-static cl::opt<int64_t> evalStride("eval-stride",
-                                   cl::desc("Perplexity window stride"),
-                                   cl::init(0), cl::cat(category));
-static cl::opt<std::string>
-    evalInputs("eval-inputs", cl::desc("Validation prompts [N, T] (.npy)"),
-               cl::value_desc("X.npy"), cl::cat(category));
-static cl::opt<std::string>
-    evalAnswers("eval-answers", cl::desc("Their answers [N, A] (.npy)"),
-                cl::value_desc("Y.npy"), cl::cat(category));
-static cl::opt<int> numThreads("num-threads",
-                               cl::desc("Threads of the runtime (0: default)"),
-                               cl::init(0), cl::cat(category));
-static cl::opt<bool> printJson("json",
-                               cl::desc("Print the report as one JSON object"),
-                               cl::cat(category));
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "tvc-prune-search") << message << "\n";
@@ -140,15 +95,9 @@ int main(int argc, char **argv) {
       "unpruned model.\n");
 
   // Check every option before any work.
-  if (outputPath.empty())
-    return fail("-o FILE is required (where the pruned model goes)");
-  if (outputPath == inputPath)
-    return fail("-o must not be the input: the input is never overwritten");
-  std::optional<double> maxDrop = parseSearchFraction(maxDropText);
+  llvm::Expected<double> maxDrop = common.checkOutputAndTolerance();
   if (!maxDrop)
-    return fail("--max-drop expects a non-negative fraction ('0.5%' or "
-                "'0.005'), got '" +
-                maxDropText + "'");
+    return fail(llvm::toString(maxDrop.takeError()));
   bool layers = false, heads = false, channels = false;
   llvm::SmallVector<llvm::StringRef> kinds;
   llvm::StringRef(candidateKinds).split(kinds, ',', -1, false);
@@ -174,8 +123,7 @@ int main(int argc, char **argv) {
   if ((score == "activation") != !calibration.empty())
     return fail("--score activation and --calibration FILE go together");
 
-  llvm::Expected<SearchData> loaded = loadSearchData(
-      evalTokens, evalContext, evalStride, evalInputs, evalAnswers, metricName);
+  llvm::Expected<SearchData> loaded = common.loadData();
   if (!loaded)
     return fail(llvm::toString(loaded.takeError()));
   SearchData data = std::move(*loaded);
@@ -185,34 +133,20 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   llvm::SourceMgr sourceMgr;
-  auto buffer = llvm::MemoryBuffer::getFile(inputPath);
-  if (!buffer)
-    return fail("cannot read '" + inputPath +
-                "': " + buffer.getError().message());
-  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  llvm::Expected<OwningOpRef<ModuleOp>> module =
+      common.loadModel(context, sourceMgr, data);
   if (!module)
-    return fail("cannot parse '" + inputPath + "'");
-  std::string baseDir = weightsDir;
-  if (baseDir.empty())
-    baseDir = llvm::sys::path::parent_path(inputPath).str();
-
-  llvm::Expected<std::string> entry = findSearchEntry(*module, entryName);
-  if (!entry)
-    return fail(llvm::toString(entry.takeError()));
-  data.entry = *entry;
+    return fail(llvm::toString(module.takeError()));
+  std::string baseDir = common.baseDir();
 
   std::vector<PruneCandidate> candidates =
-      makePruneCandidates(*module, layers, heads, channels, amount, score,
+      makePruneCandidates(**module, layers, heads, channels, amount, score,
                           calibration, baseDir);
   if (candidates.empty())
     return fail("the model has no tvc.layer to prune (import it with "
                 "tvc-import from a Hugging Face checkpoint, or mark layers)");
 
-  if (numThreads > 0 && tvc_runtime_set_num_threads(numThreads) != TVC_OK)
-    return fail("cannot use " + llvm::Twine(numThreads.getValue()) +
-                " threads");
   PruneSearchOptions options;
   options.maxDrop = *maxDrop;
   options.maxSteps = maxSteps;
@@ -220,22 +154,22 @@ int main(int argc, char **argv) {
   llvm::StringRef metric = getSearchMetricName(data.metric);
   llvm::errs() << llvm::formatv("tvc-prune-search: {0} candidates, {1}, "
                                 "tolerance {2}\n",
-                                candidates.size(), metric, maxDropText);
+                                candidates.size(), metric, common.maxDropText);
   auto progress = [&](const SearchTrial &trial) {
     printSearchProgress(trial, data.metric, "unpruned", llvm::errs());
   };
   llvm::Expected<PruneSearchResult> result =
-      searchPruning(*module, data, std::move(candidates), options, progress);
+      searchPruning(**module, data, std::move(candidates), options, progress);
   if (!result)
     return fail(llvm::toString(result.takeError()));
 
   // The pruned model: weight files anchored for its new place, new
   // weights inline or moved into --weights-file, written whole.
-  if (llvm::Error error = writeSearchResult(*result->module, outputPath,
-                                            baseDir, weightsFile))
+  if (llvm::Error error = writeSearchResult(
+          *result->module, common.outputPath, baseDir, weightsFile))
     return fail(llvm::toString(std::move(error)));
 
-  if (printJson)
+  if (common.printJson)
     llvm::outs() << llvm::formatv("{0:2}", searchReportToJson(*result))
                  << "\n";
   else
