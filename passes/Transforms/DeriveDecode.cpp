@@ -20,6 +20,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 
 namespace mlir::tvc {
@@ -38,13 +40,26 @@ bool isSequenceInput(Type type) {
   return tensor && tensor.getRank() >= 2 && tensor.isDynamicDim(1);
 }
 
-/// The ring size of `attention`'s cache: its sliding window when rings are
-/// on and the window is shorter than the context, else 0 (a linear cache).
-int64_t ringSize(AttentionOp attention, int64_t capacity, bool rings) {
-  auto window = dyn_cast<SlidingWindowMaskAttr>(attention.getMask());
-  if (!rings || !window || window.getWindow() >= capacity)
-    return 0;
-  return window.getWindow();
+struct Ring {
+  int64_t prefix = 0; // rows 0..prefix-1 hold positions 0..prefix-1
+  int64_t size = 0;   // then a ring of `size` rows for the later positions
+  int64_t rows() const { return prefix + size; }
+  explicit operator bool() const { return size > 0; }
+};
+
+/// The ring layout of `attention`'s cache: a sliding window of w keys
+/// needs the last w positions; window + g global tokens also the first g.
+/// None (a linear cache) when rings are off or the ring would not be
+/// shorter than the context.
+Ring ringOf(AttentionOp attention, int64_t capacity, bool rings) {
+  Ring ring;
+  if (auto window = dyn_cast<SlidingWindowMaskAttr>(attention.getMask()))
+    ring = {0, window.getWindow()};
+  else if (auto window = dyn_cast<WindowGlobalMaskAttr>(attention.getMask()))
+    ring = {window.getGlobal(), window.getWindow()};
+  if (!rings || ring.rows() >= capacity)
+    return {};
+  return ring;
 }
 
 /// Index arithmetic for the ring writes and reads.
@@ -54,10 +69,22 @@ struct IndexMath {
   Value constant(int64_t value) {
     return arith::ConstantIndexOp::create(builder, loc, value);
   }
-  Value add(Value a, Value b) { return arith::AddIOp::create(builder, loc, a, b); }
-  Value sub(Value a, Value b) { return arith::SubIOp::create(builder, loc, a, b); }
+  Value add(Value a, Value b) {
+    if (isZero(a))
+      return b;
+    return isZero(b) ? a : arith::AddIOp::create(builder, loc, a, b).getResult();
+  }
+  Value sub(Value a, Value b) {
+    return isZero(b) ? a : arith::SubIOp::create(builder, loc, a, b).getResult();
+  }
+  static bool isZero(Value value) {
+    return matchPattern(value, m_Zero());
+  }
   Value min(Value a, Value b) {
     return arith::MinSIOp::create(builder, loc, a, b);
+  }
+  Value max(Value a, Value b) {
+    return arith::MaxSIOp::create(builder, loc, a, b);
   }
   Value rem(Value a, Value b) {
     return arith::RemSIOp::create(builder, loc, a, b);
@@ -70,10 +97,16 @@ struct RowBox {
   SmallVector<OpFoldResult> offsets, sizes, strides;
   RowBox(OpBuilder &builder, RankedTensorType type, OpFoldResult offset,
          OpFoldResult rows)
-      : offsets{builder.getIndexAttr(0), offset, builder.getIndexAttr(0)},
-        sizes{builder.getIndexAttr(type.getDimSize(0)), rows,
+      : offsets{builder.getIndexAttr(0), fold(offset), builder.getIndexAttr(0)},
+        sizes{builder.getIndexAttr(type.getDimSize(0)), fold(rows),
               builder.getIndexAttr(type.getDimSize(2))},
         strides(3, builder.getIndexAttr(1)) {}
+  /// Constants as attributes, so static offsets print as numbers.
+  static OpFoldResult fold(OpFoldResult value) {
+    if (auto v = dyn_cast<Value>(value))
+      return getAsOpFoldResult(v);
+    return value;
+  }
 };
 
 /// Rows [offset, offset + rows) of the [B, ?, W] tensor `source`.
@@ -96,39 +129,56 @@ Value rowInsert(OpBuilder &builder, Location loc, Value source, Value dest,
                                        box.sizes, box.strides);
 }
 
-/// Prefill with a ring of `ring` rows: returns the keys (or values) to
-/// attend over — the ring's min(past, ring) rows in position order, then
-/// the T new ones — and sets `updated` to the ring with the last
-/// min(T, ring) new rows written at their positions mod ring.
+/// Prefill with a ring cache: returns the keys (or values) to attend over
+/// — the prefix rows already filled, the ring's rows in position order,
+/// then the T new ones — and sets `updated` to the cache with the new rows
+/// written: those of positions below the prefix at their own rows, the
+/// last `ring.size` others at prefix + (position - prefix) mod size. With
+/// the kept rows compacted this way, the window (and global) mask on
+/// buffer indices selects exactly what it selects on positions: the
+/// window only compares offsets, and the prefix rows are positions below
+/// `prefix`.
 Value ringPrefill(OpBuilder &builder, Location loc, Value cache, Value fresh,
-                  Value past, int64_t ring, Value &updated) {
+                  Value past, Ring ring, Value &updated) {
   IndexMath math{builder, loc};
-  Value size = math.constant(ring);
+  Value prefix = math.constant(ring.prefix), size = math.constant(ring.size);
+  Value zero = math.constant(0);
   Value steps = tensor::DimOp::create(builder, loc, fresh, 1);
-  // Old rows: positions [past - n, past) start at row (past - n) mod ring
-  // and wrap at most once.
-  Value kept = math.min(past, size);
-  Value start = math.rem(math.sub(past, kept), size);
+  // Old ring rows: positions [past - n, past) at or after the prefix, from
+  // ring row (past - prefix - n) mod size, wrapping at most once.
+  Value later = ring.prefix ? math.max(math.sub(past, prefix), zero) : past;
+  Value kept = math.min(later, size);
+  Value start = math.rem(math.sub(later, kept), size);
   Value head = math.min(kept, math.sub(size, start));
   Value tail = math.sub(kept, head);
-  OpFoldResult zero = builder.getIndexAttr(0);
-  SmallVector<Value> parts{rowSlice(builder, loc, cache, start, head),
-                           rowSlice(builder, loc, cache, zero, tail), fresh};
+  SmallVector<Value> parts;
+  if (ring.prefix)
+    parts.push_back(
+        rowSlice(builder, loc, cache, zero, math.min(past, prefix)));
+  parts.push_back(rowSlice(builder, loc, cache, math.add(prefix, start), head));
+  parts.push_back(rowSlice(builder, loc, cache, prefix, tail));
+  parts.push_back(fresh);
   Value all = tensor::ConcatOp::create(builder, loc, /*dim=*/1, parts);
-  // New rows: the last m = min(T, ring) land from row (past + T - m) mod
-  // ring, wrapping at most once.
-  Value written = math.min(steps, size);
-  Value first = math.sub(steps, written);
-  Value at = math.rem(math.add(past, first), size);
+  // New rows below the prefix go to their own rows.
+  Value first = zero, current = cache;
+  if (ring.prefix) {
+    first = math.min(math.max(math.sub(prefix, past), zero), steps);
+    current = rowInsert(builder, loc, rowSlice(builder, loc, fresh, zero, first),
+                        current, math.min(past, prefix), first);
+  }
+  // Of the others, the last m = min(rest, size) land from ring row
+  // (position - prefix) mod size, wrapping at most once.
+  Value written = math.min(math.sub(steps, first), size);
+  Value from = math.sub(steps, written);
+  Value at = math.rem(math.sub(math.add(past, from), prefix), size);
   Value before = math.min(written, math.sub(size, at));
   Value after = math.sub(written, before);
-  Value ring1 = rowInsert(builder, loc,
-                          rowSlice(builder, loc, fresh, first, before), cache,
-                          at, before);
+  current = rowInsert(builder, loc, rowSlice(builder, loc, fresh, from, before),
+                      current, math.add(prefix, at), before);
   updated = rowInsert(builder, loc,
-                      rowSlice(builder, loc, fresh, math.add(first, before),
+                      rowSlice(builder, loc, fresh, math.add(from, before),
                                after),
-                      ring1, zero, after);
+                      current, prefix, after);
   return all;
 }
 
@@ -176,9 +226,9 @@ LogicalResult addKvCache(func::FuncOp function, int64_t capacity, bool rings,
         return attention.emitOpError()
                << "needs static batch and width to size a KV cache, got "
                << type;
-      int64_t ring = ringSize(attention, capacity, rings);
+      Ring ring = ringOf(attention, capacity, rings);
       auto cacheType =
-          RankedTensorType::get({type.getDimSize(0), ring ? ring : capacity,
+          RankedTensorType::get({type.getDimSize(0), ring ? ring.rows() : capacity,
                                  type.getDimSize(2)},
                                 type.getElementType());
       unsigned argIndex = function.getNumArguments();
@@ -203,9 +253,16 @@ LogicalResult addKvCache(func::FuncOp function, int64_t capacity, bool rings,
         continue;
       }
       if (ring) {
-        // One token: its row is past mod ring.
+        // One token: its own row below the prefix, else its ring row.
         IndexMath math{builder, loc};
-        Value row = math.rem(past, math.constant(ring));
+        Value prefix = math.constant(ring.prefix);
+        Value row = math.add(
+            prefix, math.rem(math.sub(past, prefix), math.constant(ring.size)));
+        if (ring.prefix) {
+          Value early = arith::CmpIOp::create(
+              builder, loc, arith::CmpIPredicate::slt, past, prefix);
+          row = arith::SelectOp::create(builder, loc, early, past, row);
+        }
         Value steps = tensor::DimOp::create(builder, loc, value, 1);
         Value updated = rowInsert(builder, loc, value, cache, row, steps);
         newOperands.push_back(updated);
@@ -232,7 +289,7 @@ LogicalResult addKvCache(func::FuncOp function, int64_t capacity, bool rings,
                                         attention.getKey(), 1);
     Value kvLen =
         arith::AddIOp::create(builder, attention.getLoc(), past, steps);
-    int64_t ring = ringSize(attention, capacity, rings);
+    Ring ring = ringOf(attention, capacity, rings);
     attention.getKeyMutable().assign(newOperands[0]);
     attention.getValueMutable().assign(newOperands[1]);
     if (!ring) {
@@ -243,7 +300,7 @@ LogicalResult addKvCache(func::FuncOp function, int64_t capacity, bool rings,
       // of its keys): every one of them is allowed.
       IndexMath math{builder, attention.getLoc()};
       attention.getKvLenMutable().assign(
-          math.min(kvLen, math.constant(ring)));
+          math.min(kvLen, math.constant(ring.rows())));
       attention.setMaskAttr(cast<MaskAttrInterface>(FullMaskAttr::get(context)));
     }
     // Ring prefill: the keys are exactly the attended rows, in position

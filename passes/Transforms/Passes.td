@@ -336,6 +336,13 @@ def TvcDeriveDecode : Pass<"tvc-derive-decode", "::mlir::ModuleOp"> {
     `min(past_len + 1, w)` filled rows under `#tvc.full`: they are exactly
     the window, in rotated order, and attention does not depend on the
     order of its keys. The cache of such a layer is `C / w` times smaller.
+    `#tvc.window_global<window = w, global = g>` (StreamingLLM's attention
+    sinks) keeps `g` rows for the first positions before a ring of `w`:
+    prefill concatenates the filled global rows, the ring in position
+    order and the new rows (the window then compares the same offsets on
+    the compacted rows as on positions), and decode writes at its own row
+    below `g` or at `g + (past_len - g) mod w`, attending to the
+    `min(past_len + 1, g + w)` filled rows under `#tvc.full`.
 
     ```mlir
     %o = tvc.attention %q, %k, %v heads 4 kv_heads 2 mask(#tvc.causal) : ...
@@ -356,8 +363,9 @@ def TvcDeriveDecode : Pass<"tvc-derive-decode", "::mlir::ModuleOp"> {
            "KV cache capacity in positions (default: the learned positions "
            "table's length)">,
     Option<"ringWindows", "ring-windows", "bool", /*default=*/"true",
-           "Sliding-window attention keeps a ring of `window` cache rows "
-           "instead of the full capacity">,
+           "Sliding-window (and window + global) attention keeps a ring of "
+           "`window` cache rows (after the `global` ones) instead of the "
+           "full capacity">,
   ];
 }
 
