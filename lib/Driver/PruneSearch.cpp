@@ -95,14 +95,11 @@ mlir::tvc::searchPruning(ModuleOp module, const SearchData &data,
   result.module = module.clone();
 
   llvm::Expected<double> baseline =
-      measureSearchMetric(*result.module, data, options.baseDir);
+      measureSearchBaseline(*result.module, data, options.baseDir,
+                            "unpruned model", result.trials, progress);
   if (!baseline)
     return baseline.takeError();
   result.baseline = result.final = *baseline;
-  SearchTrial first{0, "unpruned model", *baseline, true, true, ""};
-  result.trials.push_back(first);
-  if (progress)
-    progress(first);
 
   SearchTolerance tolerance{data.metric, result.baseline, options.maxDrop};
 

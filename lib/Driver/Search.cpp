@@ -159,6 +159,19 @@ std::optional<double> mlir::tvc::parseSearchFraction(llvm::StringRef text) {
   return percent ? value / 100 : value;
 }
 
+llvm::Expected<double> mlir::tvc::measureSearchBaseline(
+    ModuleOp module, const SearchData &data, llvm::StringRef baseDir,
+    llvm::StringRef name, std::vector<SearchTrial> &trials,
+    const SearchProgress &progress) {
+  llvm::Expected<double> baseline = measureSearchMetric(module, data, baseDir);
+  if (!baseline)
+    return baseline.takeError();
+  trials.push_back(SearchTrial{0, name.str(), *baseline, true, true, ""});
+  if (progress)
+    progress(trials.back());
+  return *baseline;
+}
+
 void mlir::tvc::printSearchProgress(const SearchTrial &trial,
                                     SearchMetric metric,
                                     llvm::StringRef baselineName,

@@ -95,6 +95,15 @@ struct SearchTrial {
 /// Called after every trial (and once for the baseline, with round 0).
 using SearchProgress = std::function<void(const SearchTrial &)>;
 
+/// Measures the unchanged `module` as trial 0 (named `name`, e.g. "dense
+/// model"), appends it to `trials` and reports it to `progress`.
+llvm::Expected<double> measureSearchBaseline(ModuleOp module,
+                                             const SearchData &data,
+                                             llvm::StringRef baseDir,
+                                             llvm::StringRef name,
+                                             std::vector<SearchTrial> &trials,
+                                             const SearchProgress &progress);
+
 /// Prints a trial as the search tools show progress on stderr.
 void printSearchProgress(const SearchTrial &trial, SearchMetric metric,
                          llvm::StringRef baselineName, llvm::raw_ostream &os);

@@ -62,7 +62,7 @@ SearchCommandLine::SearchCommandLine(cl::OptionCategory &category,
       result(result.str()), maxDropDefault(maxDropDefault.str()),
       maxDropDecimal(maxDropDecimal.str()) {}
 
-llvm::Expected<double> SearchCommandLine::checkOutputAndTolerance() const {
+llvm::Error SearchCommandLine::open(SearchSession &session) const {
   if (outputPath.empty())
     return commandLineError("-o FILE is required (where the " + result +
                             " goes)");
@@ -74,37 +74,33 @@ llvm::Expected<double> SearchCommandLine::checkOutputAndTolerance() const {
     return commandLineError("--max-drop expects a non-negative fraction ('" +
                             maxDropDefault + "' or '" + maxDropDecimal +
                             "'), got '" + maxDropText + "'");
-  return *maxDrop;
-}
+  session.maxDrop = *maxDrop;
+  llvm::Expected<SearchData> data =
+      loadSearchData(evalTokens, evalContext, evalStride, evalInputs,
+                     evalAnswers, metricName);
+  if (!data)
+    return data.takeError();
+  session.data = std::move(*data);
 
-llvm::Expected<SearchData> SearchCommandLine::loadData() const {
-  return loadSearchData(evalTokens, evalContext, evalStride, evalInputs,
-                        evalAnswers, metricName);
-}
-
-std::string SearchCommandLine::baseDir() const {
-  if (!weightsDir.empty())
-    return weightsDir;
-  return llvm::sys::path::parent_path(inputPath).str();
-}
-
-llvm::Expected<OwningOpRef<ModuleOp>>
-SearchCommandLine::loadModel(MLIRContext &context, llvm::SourceMgr &sourceMgr,
-                             SearchData &data) const {
   auto buffer = llvm::MemoryBuffer::getFile(inputPath);
   if (!buffer)
     return commandLineError("cannot read '" + inputPath +
                             "': " + buffer.getError().message());
-  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!module)
+  session.sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  session.module =
+      parseSourceFile<ModuleOp>(session.sourceMgr, &session.context);
+  if (!session.module)
     return commandLineError("cannot parse '" + inputPath + "'");
-  llvm::Expected<std::string> entry = findSearchEntry(*module, entryName);
+  session.baseDir = weightsDir.empty()
+                        ? llvm::sys::path::parent_path(inputPath).str()
+                        : weightsDir.getValue();
+  llvm::Expected<std::string> entry =
+      findSearchEntry(*session.module, entryName);
   if (!entry)
     return entry.takeError();
-  data.entry = *entry;
+  session.data.entry = *entry;
   if (numThreads > 0 && tvc_runtime_set_num_threads(numThreads) != TVC_OK)
     return commandLineError("cannot use " + llvm::Twine(numThreads.getValue()) +
                             " threads");
-  return module;
+  return llvm::Error::success();
 }

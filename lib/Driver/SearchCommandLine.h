@@ -22,6 +22,22 @@
 
 namespace mlir::tvc {
 
+/// What a search tool works on once its options are checked: the context
+/// (with the tool's dialects), the parsed model, its validation set, where
+/// its weight files are and the tolerance.
+struct SearchSession {
+  explicit SearchSession(const DialectRegistry &registry) : context(registry) {
+    context.loadAllAvailableDialects();
+  }
+  MLIRContext context;
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics{sourceMgr, &context};
+  OwningOpRef<ModuleOp> module;
+  SearchData data;
+  std::string baseDir;
+  double maxDrop = 0;
+};
+
 struct SearchCommandLine {
   /// `result` names what -o receives ("pruned model"); `maxDropDefault`
   /// is the default tolerance as a percentage ("0.5%") and `maxDropDecimal`
@@ -37,22 +53,11 @@ struct SearchCommandLine {
   llvm::cl::opt<int> numThreads;
   llvm::cl::opt<bool> printJson;
 
-  /// Checks -o (given, not the input) and --max-drop; the tolerance, or an
-  /// error that names the option.
-  llvm::Expected<double> checkOutputAndTolerance() const;
-
-  /// The validation set (loadSearchData on these options).
-  llvm::Expected<SearchData> loadData() const;
-
-  /// The directory relative weight files resolve against: --weights-dir,
-  /// else the model's.
-  std::string baseDir() const;
-
-  /// Parses the model (diagnostics through `sourceMgr`), finds its entry
-  /// point into `data.entry` and applies --num-threads.
-  llvm::Expected<OwningOpRef<ModuleOp>>
-  loadModel(MLIRContext &context, llvm::SourceMgr &sourceMgr,
-            SearchData &data) const;
+  /// Checks -o (given, not the input) and --max-drop, loads the
+  /// validation set, parses the model and finds its entry point, and
+  /// applies --num-threads, into `session`; an error names the option or
+  /// file at fault.
+  llvm::Error open(SearchSession &session) const;
 
 private:
   std::string result, maxDropDefault, maxDropDecimal;

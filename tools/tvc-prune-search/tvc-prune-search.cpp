@@ -30,15 +30,11 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -95,9 +91,6 @@ int main(int argc, char **argv) {
       "unpruned model.\n");
 
   // Check every option before any work.
-  llvm::Expected<double> maxDrop = common.checkOutputAndTolerance();
-  if (!maxDrop)
-    return fail(llvm::toString(maxDrop.takeError()));
   bool layers = false, heads = false, channels = false;
   llvm::SmallVector<llvm::StringRef> kinds;
   llvm::StringRef(candidateKinds).split(kinds, ',', -1, false);
@@ -123,32 +116,24 @@ int main(int argc, char **argv) {
   if ((score == "activation") != !calibration.empty())
     return fail("--score activation and --calibration FILE go together");
 
-  llvm::Expected<SearchData> loaded = common.loadData();
-  if (!loaded)
-    return fail(llvm::toString(loaded.takeError()));
-  SearchData data = std::move(*loaded);
-
   DialectRegistry registry;
   registerAllDialects(registry);
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  llvm::SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  llvm::Expected<OwningOpRef<ModuleOp>> module =
-      common.loadModel(context, sourceMgr, data);
-  if (!module)
-    return fail(llvm::toString(module.takeError()));
-  std::string baseDir = common.baseDir();
+  SearchSession session(registry);
+  if (llvm::Error error = common.open(session))
+    return fail(llvm::toString(std::move(error)));
+  SearchData &data = session.data;
+  ModuleOp module = *session.module;
+  const std::string &baseDir = session.baseDir;
 
   std::vector<PruneCandidate> candidates =
-      makePruneCandidates(**module, layers, heads, channels, amount, score,
+      makePruneCandidates(module, layers, heads, channels, amount, score,
                           calibration, baseDir);
   if (candidates.empty())
     return fail("the model has no tvc.layer to prune (import it with "
                 "tvc-import from a Hugging Face checkpoint, or mark layers)");
 
   PruneSearchOptions options;
-  options.maxDrop = *maxDrop;
+  options.maxDrop = session.maxDrop;
   options.maxSteps = maxSteps;
   options.baseDir = baseDir;
   llvm::StringRef metric = getSearchMetricName(data.metric);
@@ -159,7 +144,7 @@ int main(int argc, char **argv) {
     printSearchProgress(trial, data.metric, "unpruned", llvm::errs());
   };
   llvm::Expected<PruneSearchResult> result =
-      searchPruning(**module, data, std::move(candidates), options, progress);
+      searchPruning(module, data, std::move(candidates), options, progress);
   if (!result)
     return fail(llvm::toString(result.takeError()));
 

@@ -22,13 +22,9 @@
 #include "lib/Registration/Registration.h"
 
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -66,28 +62,16 @@ int main(int argc, char **argv) {
       "gives each layer the first candidate mask (sparsest first) that keeps "
       "the\nmetric within the tolerance of the dense model.\n");
 
-  // Check every option before any work.
-  llvm::Expected<double> maxDrop = common.checkOutputAndTolerance();
-  if (!maxDrop)
-    return fail(llvm::toString(maxDrop.takeError()));
-  llvm::Expected<SearchData> loaded = common.loadData();
-  if (!loaded)
-    return fail(llvm::toString(loaded.takeError()));
-  SearchData data = std::move(*loaded);
-
   DialectRegistry registry;
   registerAllDialects(registry);
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  llvm::SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  llvm::Expected<OwningOpRef<ModuleOp>> module =
-      common.loadModel(context, sourceMgr, data);
-  if (!module)
-    return fail(llvm::toString(module.takeError()));
-  std::string baseDir = common.baseDir();
+  SearchSession session(registry);
+  if (llvm::Error error = common.open(session))
+    return fail(llvm::toString(std::move(error)));
+  SearchData &data = session.data;
+  ModuleOp module = *session.module;
+  const std::string &baseDir = session.baseDir;
   int64_t layers = 0;
-  (*module)->walk([&](LayerOp) { ++layers; });
+  module.walk([&](LayerOp) { ++layers; });
   if (layers == 0)
     return fail("the model has no tvc.layer to choose masks for (import it "
                 "with tvc-import, or use tvc-sparsify-attention directly)");
@@ -96,7 +80,7 @@ int main(int argc, char **argv) {
     ladder.push_back({candidate});
   if (ladder.empty()) {
     llvm::Expected<int64_t> length =
-        searchSequenceLength(**module, data, baseDir);
+        searchSequenceLength(module, data, baseDir);
     if (!length)
       return fail(llvm::toString(length.takeError()));
     ladder = defaultSparsityLadder(*length);
@@ -105,11 +89,11 @@ int main(int argc, char **argv) {
                   " tokens are too short for the default windows (4 and "
                   "up); give --candidate masks");
   }
-  if (llvm::Error error = checkSparsityLadder(**module, ladder))
+  if (llvm::Error error = checkSparsityLadder(module, ladder))
     return fail(llvm::toString(std::move(error)));
 
   SparsifySearchOptions options;
-  options.maxDrop = *maxDrop;
+  options.maxDrop = session.maxDrop;
   options.baseDir = baseDir;
   llvm::errs() << llvm::formatv("tvc-sparsify-search: {0} layers, {1} "
                                 "candidates, {2}, tolerance {3}\n",
@@ -120,7 +104,7 @@ int main(int argc, char **argv) {
     printSearchProgress(trial, data.metric, "dense", llvm::errs());
   };
   llvm::Expected<SparsifySearchResult> result =
-      searchSparsity(**module, data, ladder, options, progress);
+      searchSparsity(module, data, ladder, options, progress);
   if (!result)
     return fail(llvm::toString(result.takeError()));
   if (llvm::Error error =

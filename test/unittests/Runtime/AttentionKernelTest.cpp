@@ -123,10 +123,22 @@ std::vector<double> outputMagnitudes(const AttentionCase &c,
          << " top_k=" << c.topK << " scale=" << c.scale;
 }
 
-/// Compares the kernel with the reference (dense scores, explicit mask).
-void checkAttention(const AttentionCase &c) {
-  SCOPED_TRACE(describe(c));
+/// Inputs of a top-k case whose q and k hold small integers and whose scale
+/// is a power of two, so every score is exact in fp32 and in the reference's
+/// double: the kernel and the reference select the same keys, ties included.
+AttentionInputs integerInputs(const AttentionCase &c) {
   AttentionInputs in(c);
+  for (std::vector<float> *values : {&in.q, &in.k})
+    for (float &value : *values)
+      value = std::round(value * 2); // -2..2, NaN stays NaN
+  return in;
+}
+
+/// Compares the kernel with the reference (dense scores, explicit mask), on
+/// random inputs or on integerInputs.
+void checkAttention(const AttentionCase &c, bool integers = false) {
+  SCOPED_TRACE(describe(c));
+  AttentionInputs in = integers ? integerInputs(c) : AttentionInputs(c);
   std::vector<float> out = in.run();
   std::vector<float> expected(out.size());
   tvc_attention_f32_params_t params = in.params;
@@ -425,17 +437,6 @@ TEST(AttentionKernel, BlockLocalEdges) {
     }
 }
 
-/// Inputs of a top-k case whose q and k hold small integers and whose scale
-/// is a power of two, so every score is exact in fp32 and in the reference's
-/// double: the kernel and the reference select the same keys, ties included.
-AttentionInputs integerInputs(const AttentionCase &c) {
-  AttentionInputs in(c);
-  for (std::vector<float> *values : {&in.q, &in.k})
-    for (float &value : *values)
-      value = std::round(value * 2); // -2..2, NaN stays NaN
-  return in;
-}
-
 /// Top-k against the reference's explicit selection, for k below, at and
 /// above the number of causal keys; prefill, decode with a cache and grouped
 /// heads, both tile paths.
@@ -448,16 +449,8 @@ TEST(AttentionKernel, TopKAgainstReference) {
             AttentionCase{2, 1, 140, 160, 8, 2, headDim, TVC_MASK_TOP_K, 0,
                           0.125, 0, 0, k},
             AttentionCase{1, 21, 130, 130, 2, 1, headDim, TVC_MASK_TOP_K, 0,
-                          0.125, 0, 0, k}}) {
-        SCOPED_TRACE(describe(c));
-        AttentionInputs in = integerInputs(c);
-        std::vector<float> out = in.run();
-        std::vector<float> expected(out.size());
-        tvc_attention_f32_params_t params = in.params;
-        params.out = expected.data();
-        tvc::runtime::reference::attentionF32(params);
-        expectClose(out, expected, outputMagnitudes(c, in));
-      }
+                          0.125, 0, 0, k}})
+        checkAttention(c, /*integers=*/true);
     }
 }
 
@@ -537,16 +530,8 @@ TEST(AttentionKernel, BlockTopKAgainstReference) {
             AttentionCase{2, 1, 140, 160, 8, 2, headDim,
                           TVC_MASK_BLOCK_TOP_K, 0, 0.125, 0, block, k},
             AttentionCase{1, 21, 130, 130, 2, 1, headDim,
-                          TVC_MASK_BLOCK_TOP_K, 0, 0.125, 0, block, k}}) {
-        SCOPED_TRACE(describe(c));
-        AttentionInputs in = integerInputs(c);
-        std::vector<float> out = in.run();
-        std::vector<float> expected(out.size());
-        tvc_attention_f32_params_t params = in.params;
-        params.out = expected.data();
-        tvc::runtime::reference::attentionF32(params);
-        expectClose(out, expected, outputMagnitudes(c, in));
-      }
+                          TVC_MASK_BLOCK_TOP_K, 0, 0.125, 0, block, k}})
+        checkAttention(c, /*integers=*/true);
     }
 }
 
