@@ -779,6 +779,9 @@ int main(int argc, char **argv) {
     for (const HostTensor &input : inputs)
       if (input.shape.size() >= 2)
         sequenceLength = std::max(sequenceLength, input.shape[1]);
+    if (sequenceLength == 0)
+      return fail("--decode-steps and --prefill-chunk split a sequence, but "
+                  "no input has one (a [batch, positions, ...] tensor)");
     if (decodeSteps >= sequenceLength)
       return fail("--decode-steps " + llvm::Twine(decodeSteps.getValue()) +
                   " leaves no prompt for the prefill: the inputs hold " +
