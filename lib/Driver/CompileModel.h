@@ -30,7 +30,7 @@ struct CpuCompileOptions {
   std::string weightsDir;
   /// KV cache capacity; 0 lets tvc-derive-decode choose.
   int64_t maxSeqLen = 0;
-  /// Sliding-window layers keep ring caches of `window` rows.
+  /// Sliding-window (and window + global) layers keep ring caches.
   bool ringWindows = true;
   /// What to stop at.
   EmitKind emit = EmitKind::Object;

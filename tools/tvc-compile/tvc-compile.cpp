@@ -68,8 +68,9 @@ static cl::opt<int64_t>
               cl::init(0), cl::cat(category));
 static cl::opt<bool> ringWindows(
     "kv-ring-windows",
-    cl::desc("Sliding-window layers keep a ring of `window` KV-cache rows "
-             "instead of the whole context (default on)"),
+    cl::desc("Sliding-window (and window + global) layers keep a ring of "
+             "`window` (+ `global`) KV-cache rows instead of the whole "
+             "context (default on)"),
     cl::init(true), cl::cat(category));
 static cl::opt<bool> embedWeights(
     "embed-weights",
