@@ -28,6 +28,7 @@ KINDS = {
     "block_local": ("block-local (64)", "#7d3c98"),
     "top_k": ("top-k", "#d68910"),
     "block_top_k": ("block top-k (64)", "#566573"),
+    "vertical_slash": ("vertical-slash", "#28b463"),
 }
 
 

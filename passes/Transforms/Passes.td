@@ -513,6 +513,12 @@ def TvcSparsifyAttention
       by pooled scores, data dependent): in blocks of `b` positions, a
       query sees its own block (causally) and the `n` earlier blocks whose
       mean key scores highest against it. `block` and `k` are required.
+    - `vertical-slash`: `#tvc.vertical_slash<vertical = v, slash = s, last
+      = l>` (MInference, data dependent): per head, the `l` last queries of
+      a call choose the `v` key columns and the `s` diagonal offsets that
+      their softmax weights favour (the first tokens and the most recent
+      offsets always among them); each query sees its causal keys on those.
+      `vertical` and `slash` are required, `last` defaults to 64.
 
     Every count is at least 1 (`global` of block-local at least 0).
 
@@ -554,8 +560,8 @@ def TvcSparsifyAttention
                "full attention, all others become sparse; exclusive with "
                "layers">,
     Option<"kind", "kind", "std::string", /*default=*/"\"window\"",
-           "Sparse mask kind: window, window-global, block-local, top-k or "
-           "block-top-k">,
+           "Sparse mask kind: window, window-global, block-local, top-k, "
+           "block-top-k or vertical-slash">,
     Option<"window", "window", "int64_t", /*default=*/"0",
            "window, window-global: keys a query sees, the diagonal "
            "included (required, >= 1; 0: not given)">,
@@ -573,6 +579,15 @@ def TvcSparsifyAttention
            "top-k: keys with the largest scores each query keeps; "
            "block-top-k: earlier blocks each query keeps by pooled score "
            "(required, >= 1; 0: not given)">,
+    Option<"vertical", "vertical", "int64_t", /*default=*/"0",
+           "vertical-slash: key columns each head keeps (required, >= 1; "
+           "0: not given)">,
+    Option<"slash", "slash", "int64_t", /*default=*/"0",
+           "vertical-slash: diagonal offsets each head keeps (required, >= "
+           "1; 0: not given)">,
+    Option<"last", "last", "int64_t", /*default=*/"0",
+           "vertical-slash: last queries of a call the pattern is estimated "
+           "from (>= 1, default 64; 0: not given)">,
     Option<"report", "report", "bool", /*default=*/"false",
            "Emit a remark per attention op (changed or why not) and a "
            "summary">,

@@ -3,7 +3,8 @@
 // Hard-attention sparsification: the dense causal tvc.attention ops of the
 // chosen layers (a list, or every layer but a MASFormer schedule's full
 // ones) get a sparse mask attribute of the chosen kind (sliding window,
-// window + global tokens, block-local, top-k or block top-k). A table says
+// window + global tokens, block-local, top-k, block top-k or
+// vertical-slash). A table says
 // which integer options each kind reads; the mask is built from them. Only
 // the mask changes; the lowering passes carry it to the kernel, which visits
 // only the kept keys. Options are checked, and every listed layer looked up, before
@@ -56,13 +57,15 @@ parseLayerList(ArrayRef<std::string> items, std::string &bad) {
 /// The integer options that parameterise a sparse mask.
 struct MaskParams {
   int64_t window = 0, global = 0, block = 0, local = 0, k = 0;
+  int64_t vertical = 0, slash = 0, last = 0;
 };
 
 /// Every integer mask option: its spelling and field.
 constexpr std::pair<const char *, int64_t MaskParams::*> kMaskOptions[] = {
     {"window", &MaskParams::window}, {"global", &MaskParams::global},
     {"block", &MaskParams::block},   {"local", &MaskParams::local},
-    {"k", &MaskParams::k},
+    {"k", &MaskParams::k},           {"vertical", &MaskParams::vertical},
+    {"slash", &MaskParams::slash},   {"last", &MaskParams::last},
 };
 
 /// How a kind reads one integer option.
@@ -73,12 +76,16 @@ struct OptionUse {
   const char *meaning;              // for messages, with an example
 };
 
+/// Reports why a mask cannot be built (its verifier's message).
+using EmitErrorFn = function_ref<InFlightDiagnostic()>;
+
 /// A sparse kind: its spelling in `kind=`, the options it reads and how its
-/// mask is built from them.
+/// mask is built from them (through the attribute's verifier: null, with
+/// the verifier's error, when the values are out of its range).
 struct SparseKind {
   const char *name;
   ArrayRef<OptionUse> uses;
-  Attribute (*build)(MLIRContext *, const MaskParams &);
+  Attribute (*build)(EmitErrorFn, MLIRContext *, const MaskParams &);
 };
 
 const OptionUse kWindowUses[] = {
@@ -103,27 +110,47 @@ const OptionUse kBlockTopKUses[] = {
     {&MaskParams::block, 1, std::nullopt, "positions per block, e.g. block=64"},
     {&MaskParams::k, 1, std::nullopt,
      "earlier blocks each query keeps by pooled score, e.g. k=4"}};
+// MInference estimates from the last 64 queries.
+const OptionUse kVerticalSlashUses[] = {
+    {&MaskParams::vertical, 1, std::nullopt,
+     "key columns each head keeps, e.g. vertical=64"},
+    {&MaskParams::slash, 1, std::nullopt,
+     "diagonal offsets each head keeps, e.g. slash=256"},
+    {&MaskParams::last, 1, 64,
+     "last queries the pattern is estimated from, default 64, e.g. "
+     "last=128"}};
 
 const SparseKind kSparseKinds[] = {
     {"window", kWindowUses,
-     [](MLIRContext *context, const MaskParams &p) -> Attribute {
-       return SlidingWindowMaskAttr::get(context, p.window);
+     [](EmitErrorFn emitError, MLIRContext *context,
+        const MaskParams &p) -> Attribute {
+       return SlidingWindowMaskAttr::getChecked(emitError, context, p.window);
      }},
     {"window-global", kWindowGlobalUses,
-     [](MLIRContext *context, const MaskParams &p) -> Attribute {
-       return WindowGlobalMaskAttr::get(context, p.window, p.global);
+     [](EmitErrorFn emitError, MLIRContext *context,
+        const MaskParams &p) -> Attribute {
+       return WindowGlobalMaskAttr::getChecked(emitError, context, p.window, p.global);
      }},
     {"block-local", kBlockLocalUses,
-     [](MLIRContext *context, const MaskParams &p) -> Attribute {
-       return BlockLocalMaskAttr::get(context, p.block, p.local, p.global);
+     [](EmitErrorFn emitError, MLIRContext *context,
+        const MaskParams &p) -> Attribute {
+       return BlockLocalMaskAttr::getChecked(emitError, context, p.block, p.local, p.global);
      }},
     {"top-k", kTopKUses,
-     [](MLIRContext *context, const MaskParams &p) -> Attribute {
-       return TopKMaskAttr::get(context, p.k);
+     [](EmitErrorFn emitError, MLIRContext *context,
+        const MaskParams &p) -> Attribute {
+       return TopKMaskAttr::getChecked(emitError, context, p.k);
      }},
     {"block-top-k", kBlockTopKUses,
-     [](MLIRContext *context, const MaskParams &p) -> Attribute {
-       return BlockTopKMaskAttr::get(context, p.block, p.k);
+     [](EmitErrorFn emitError, MLIRContext *context,
+        const MaskParams &p) -> Attribute {
+       return BlockTopKMaskAttr::getChecked(emitError, context, p.block, p.k);
+     }},
+    {"vertical-slash", kVerticalSlashUses,
+     [](EmitErrorFn emitError, MLIRContext *context,
+        const MaskParams &p) -> Attribute {
+       return VerticalSlashMaskAttr::getChecked(emitError, context, p.vertical,
+                                                p.slash, p.last);
      }},
 };
 
@@ -179,9 +206,10 @@ LogicalResult SparsifyAttentionPass::buildRequestedMask(ModuleOp module) {
     return diag;
   }
   // 0 means "not given" for every option but global, where 0 is a value.
-  MaskParams given{window.getValue(), global.getValue(), block.getValue(),
-                   local.getValue(), k.getValue()};
-  const MaskParams unset{0, -1, 0, 0, 0};
+  MaskParams given{window.getValue(),   global.getValue(), block.getValue(),
+                   local.getValue(),    k.getValue(),      vertical.getValue(),
+                   slash.getValue(),    last.getValue()};
+  const MaskParams unset{0, -1, 0, 0, 0, 0, 0, 0};
   auto uses = [&](int64_t MaskParams::*field) {
     return llvm::any_of(
         chosen->uses, [&](const OptionUse &use) { return use.field == field; });
@@ -215,7 +243,14 @@ LogicalResult SparsifyAttentionPass::buildRequestedMask(ModuleOp module) {
              << value;
     params.*use.field = value;
   }
-  requested = cast<MaskAttrInterface>(chosen->build(&getContext(), params));
+  auto emitError = [&]() {
+    return module.emitError() << "tvc-sparsify-attention: kind="
+                              << chosen->name << ": ";
+  };
+  Attribute mask = chosen->build(emitError, &getContext(), params);
+  if (!mask)
+    return failure();
+  requested = cast<MaskAttrInterface>(mask);
   return success();
 }
 

@@ -124,8 +124,10 @@ enum {
   TVC_MASK_BLOCK_LOCAL = 4,    /* j <= p and, with B = block,
                                   (j/B < global or p/B - window < j/B) */
   TVC_MASK_TOP_K = 5,          /* j <= p, the top_k largest scores */
-  TVC_MASK_BLOCK_TOP_K = 6     /* j <= p in p's block of `block` keys, or in
+  TVC_MASK_BLOCK_TOP_K = 6,    /* j <= p in p's block of `block` keys, or in
                                   the top_k earlier blocks by pooled score */
+  TVC_MASK_VERTICAL_SLASH = 7  /* j <= p, j a kept column or p - j a kept
+                                  diagonal offset, both estimated per call */
 };
 
 /* The largest head_dim tvc_kernel_attention_f32 accepts: its scratch lives
@@ -157,7 +159,17 @@ enum {
    `block` positions; the query at p sees the keys j <= p of its own block
    and every key of the top_k earlier blocks with the largest pooled score
    scale * q . mean(k over the block), ties broken towards the lower block
-   (a query with at most top_k earlier blocks sees them all).
+   (a query with at most top_k earlier blocks sees them all),
+   7 = vertical-slash (MInference): per batch entry and query head, the last
+   L = min(last_queries, q_len) query rows of the call score every causal key;
+   their softmax weights, summed per key ("vertical" column j) and per
+   diagonal offset ("slash" o = p - j), choose the `vertical` columns and the
+   `slash` offsets with the largest sums, ties towards the lower index, the
+   first min(4, ceil(vertical/2)) columns and the min(64, ceil(slash/2))
+   smallest offsets always among them; every row of the call then sees the
+   causal keys j <= p with j a kept column or p - j a kept offset. The
+   pattern depends on which rows share a call (a decode step estimates it
+   from its one query).
    Fields a kind does not read (window, global, block, top_k) are ignored.
    out = softmax(scale * q.k^T over allowed keys) . v; a query with no allowed
    key gets zeros.
@@ -165,7 +177,7 @@ enum {
    q_len <= kv_len <= kv_capacity; heads, kv_heads >= 1 with heads % kv_heads
    == 0; 0 <= head_dim <= TVC_ATTENTION_MAX_HEAD_DIM; window >= 1 for masks
    2, 3 and 4; global >= 0 for 3 and 4; block >= 1 for 4 and 6; top_k >= 1
-   for 5 and 6;
+   for 5 and 6; vertical, slash, last_queries >= 1 for 7;
    scale finite. out must not alias q, k or v. */
 typedef struct tvc_attention_f32_params_t {
   const float *q;
@@ -187,6 +199,10 @@ typedef struct tvc_attention_f32_params_t {
   int64_t global;
   int64_t block;
   int64_t top_k;
+  /* Appended for kind 7. */
+  int64_t vertical;
+  int64_t slash;
+  int64_t last_queries;
 } tvc_attention_f32_params_t;
 
 tvc_status_t tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params);

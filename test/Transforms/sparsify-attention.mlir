@@ -13,10 +13,12 @@
 // RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=top-k k=3 full-layers=0' | FileCheck %s --check-prefix=TOP-K
 // RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=top-k k=3 full-layers=0 report' -mlir-print-op-on-diagnostic=false 2>&1 >/dev/null | FileCheck %s --check-prefix=TOP-K-REPORT
 // RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=block-top-k block=2 k=1 layers=2' | FileCheck %s --check-prefix=BLOCK-TOP-K
+// RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=vertical-slash vertical=2 slash=3 full-layers=1' | FileCheck %s --check-prefix=VERTICAL-SLASH
+// RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=vertical-slash vertical=2 slash=3 last=5 layers=1' | FileCheck %s --check-prefix=VERTICAL-SLASH-LAST
 
 /// Invalid options are errors that name the option; nothing is rewritten.
 // RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=topk window=4' 2>&1 | FileCheck %s --check-prefix=KIND
-// KIND: error: tvc-sparsify-attention: kind 'topk' is not supported; supported kinds: window, window-global, block-local, top-k, block-top-k
+// KIND: error: tvc-sparsify-attention: kind 'topk' is not supported; supported kinds: window, window-global, block-local, top-k, block-top-k, vertical-slash
 // RUN: not tvc-opt %s -split-input-file -tvc-sparsify-attention 2>&1 | FileCheck %s --check-prefix=NO-WINDOW
 // NO-WINDOW: error: tvc-sparsify-attention: kind=window needs 'window' (keys per query, the diagonal included, e.g. window=256)
 // RUN: not tvc-opt %s -split-input-file -tvc-sparsify-attention=window=-3 2>&1 | FileCheck %s --check-prefix=NEGATIVE-WINDOW
@@ -49,6 +51,15 @@
 // BLOCK-TOP-K-NO-BLOCK: error: tvc-sparsify-attention: kind=block-top-k needs 'block' (positions per block, e.g. block=64)
 // RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=block-top-k block=4 local=2' 2>&1 | FileCheck %s --check-prefix=LOCAL-WITH-BLOCK-TOP-K
 // LOCAL-WITH-BLOCK-TOP-K: error: tvc-sparsify-attention: 'local' does not apply to kind=block-top-k, whose options are: block, k
+// RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=vertical-slash vertical=8' 2>&1 | FileCheck %s --check-prefix=VERTICAL-SLASH-NO-SLASH
+// VERTICAL-SLASH-NO-SLASH: error: tvc-sparsify-attention: kind=vertical-slash needs 'slash' (diagonal offsets each head keeps, e.g. slash=256)
+// RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=vertical-slash vertical=8 slash=8 window=4' 2>&1 | FileCheck %s --check-prefix=WINDOW-WITH-VERTICAL-SLASH
+// WINDOW-WITH-VERTICAL-SLASH: error: tvc-sparsify-attention: 'window' does not apply to kind=vertical-slash, whose options are: vertical, slash, last
+// RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=vertical-slash vertical=8 slash=8 last=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE-LAST
+// NEGATIVE-LAST: error: tvc-sparsify-attention: kind=vertical-slash needs 'last' >= 1 (last queries the pattern is estimated from, default 64, e.g. last=128), got -1
+/// Values each option accepts but the mask's verifier does not: its message.
+// RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=vertical-slash vertical=2147483647 slash=8' 2>&1 | FileCheck %s --check-prefix=HUGE-VERTICAL
+// HUGE-VERTICAL: error: tvc-sparsify-attention: kind=vertical-slash: expects 'vertical' + 'slash' to fit in 32 bits
 // RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=layers=1 full-layers=0 window=4' 2>&1 | FileCheck %s --check-prefix=EXCLUSIVE
 // EXCLUSIVE: error: tvc-sparsify-attention: 'layers' and 'full-layers' are mutually exclusive: give the layers to sparsify, or the ones that keep full attention
 // RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=layers=1,7 window=4' 2>&1 | FileCheck %s --check-prefix=MISSING
@@ -120,6 +131,18 @@ func.func @sparsify_window_layers(%h0: tensor<1x8x16xf32>) -> tensor<1x8x16xf32>
   // BLOCK-TOP-K: mask(#tvc.causal)
   // BLOCK-TOP-K: tvc.layer 2
   // BLOCK-TOP-K: mask(#tvc.block_top_k<block = 2, k = 1>)
+  // VERTICAL-SLASH: tvc.layer 0
+  // VERTICAL-SLASH: mask(#tvc.vertical_slash<vertical = 2, slash = 3, last = 64>)
+  // VERTICAL-SLASH: tvc.layer 1
+  // VERTICAL-SLASH: mask(#tvc.causal)
+  // VERTICAL-SLASH: tvc.layer 2
+  // VERTICAL-SLASH: mask(#tvc.vertical_slash<vertical = 2, slash = 3, last = 64>)
+  // VERTICAL-SLASH-LAST: tvc.layer 0
+  // VERTICAL-SLASH-LAST: mask(#tvc.causal)
+  // VERTICAL-SLASH-LAST: tvc.layer 1
+  // VERTICAL-SLASH-LAST: mask(#tvc.vertical_slash<vertical = 2, slash = 3, last = 5>)
+  // VERTICAL-SLASH-LAST: tvc.layer 2
+  // VERTICAL-SLASH-LAST: mask(#tvc.causal)
   %h1 = tvc.layer 0 (%h0) : (tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
   ^bb0(%x: tensor<1x8x16xf32>):
     %attn = tvc.attention %x, %x, %x heads 2 kv_heads 2 mask(#tvc.causal) : tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>

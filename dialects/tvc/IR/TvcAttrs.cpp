@@ -1,5 +1,4 @@
-//===- TvcAttrs.cpp - tvc attributes
-//---------------------------------------===//
+//===- TvcAttrs.cpp - tvc attributes --------------------------------------===//
 //
 // Verifiers of tvc attributes and their implementations of the mask and
 // linear-structure interfaces.
@@ -11,6 +10,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::tvc;
@@ -133,6 +134,29 @@ bool BlockTopKMaskAttr::isAllowed(int64_t query, int64_t key) const {
 }
 bool BlockTopKMaskAttr::isCausal() const { return true; }
 std::optional<int64_t> BlockTopKMaskAttr::getKeySpan() const {
+  return std::nullopt;
+}
+
+LogicalResult
+VerticalSlashMaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              int64_t vertical, int64_t slash, int64_t last) {
+  if (vertical < 1)
+    return emitError() << "expects 'vertical' >= 1, got " << vertical;
+  if (slash < 1)
+    return emitError() << "expects 'slash' >= 1, got " << slash;
+  if (last < 1)
+    return emitError() << "expects 'last' >= 1, got " << last;
+  // The kernel indexes keys of a pattern in 32 bits.
+  if (vertical > std::numeric_limits<int32_t>::max() - slash)
+    return emitError() << "expects 'vertical' + 'slash' to fit in 32 bits";
+  return success();
+}
+bool VerticalSlashMaskAttr::isAllowed(int64_t query, int64_t key) const {
+  // Only the static part: the kept columns and offsets depend on the scores.
+  return key <= query;
+}
+bool VerticalSlashMaskAttr::isCausal() const { return true; }
+std::optional<int64_t> VerticalSlashMaskAttr::getKeySpan() const {
   return std::nullopt;
 }
 

@@ -220,6 +220,32 @@ def Tvc_BlockTopKMaskAttr : Tvc_MaskAttr<"BlockTopKMask", "block_top_k"> {
   let genVerifyDecl = 1;
 }
 
+def Tvc_VerticalSlashMaskAttr
+    : Tvc_MaskAttr<"VerticalSlashMask", "vertical_slash"> {
+  let summary = "causal vertical-slash attention estimated from the last "
+                "queries (data-dependent)";
+  let description = [{
+    MInference's vertical-slash pattern, as The Sparse Frontier runs it. Per
+    query head, the last `last` queries of a call score every causal key;
+    their softmax weights, summed per key (a "vertical" column j) and per
+    diagonal offset (a "slash" o = i - j), choose the `vertical` columns and
+    the `slash` offsets with the largest sums (ties towards the lower
+    index), of which the first min(4, ceil(vertical / 2)) columns (attention
+    sinks) and the min(64, ceil(slash / 2)) most recent offsets are always
+    kept. Every query i of the call then attends to the keys j <= i that are
+    a kept column or lie on a kept offset. As for every data-dependent kind,
+    `isAllowed` answers for the static part (`j <= i`); the key span is
+    unbounded. The pattern belongs to a call: a prefill in chunks estimates
+    one per chunk, and a decode step estimates it from its own query.
+
+    Example: `#tvc.vertical_slash<vertical = 64, slash = 256, last = 64>`
+  }];
+  let parameters =
+      (ins "int64_t":$vertical, "int64_t":$slash, "int64_t":$last);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Linear weight structures
 //===----------------------------------------------------------------------===//

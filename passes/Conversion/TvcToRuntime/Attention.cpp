@@ -34,6 +34,7 @@ constexpr int64_t kMaskWindowGlobal = 3;
 constexpr int64_t kMaskBlockLocal = 4;
 constexpr int64_t kMaskTopK = 5;
 constexpr int64_t kMaskBlockTopK = 6;
+constexpr int64_t kMaskVerticalSlash = 7;
 
 /// The mask fields of tvc_attention_f32_params_t; zero where a kind does not
 /// read them.
@@ -43,6 +44,9 @@ struct RuntimeMask {
   int64_t global = 0;
   int64_t block = 0;
   int64_t topK = 0;
+  int64_t vertical = 0;
+  int64_t slash = 0;
+  int64_t lastQueries = 0;
 };
 
 /// The runtime's mask fields for `mask`, if the kernel has its kind.
@@ -68,6 +72,11 @@ std::optional<RuntimeMask> runtimeMask(Attribute mask) {
       .Case([](BlockTopKMaskAttr blocks) {
         return RuntimeMask{kMaskBlockTopK, 0, 0, blocks.getBlock(),
                            blocks.getK()};
+      })
+      .Case([](VerticalSlashMaskAttr pattern) {
+        return RuntimeMask{kMaskVerticalSlash, 0, 0, 0, 0,
+                           pattern.getVertical(), pattern.getSlash(),
+                           pattern.getLast()};
       })
       .Default([](Attribute) { return std::nullopt; });
 }
@@ -102,6 +111,9 @@ struct AttentionToRuntime : public OpRewritePattern<AttentionOp> {
         i64Constant(rewriter, loc, mask.global),
         i64Constant(rewriter, loc, mask.block),
         i64Constant(rewriter, loc, mask.topK),
+        i64Constant(rewriter, loc, mask.vertical),
+        i64Constant(rewriter, loc, mask.slash),
+        i64Constant(rewriter, loc, mask.lastQueries),
     };
     RankedTensorType resultType = op.getResult().getType();
     Value init = emptyLike(rewriter, loc, resultType, query);

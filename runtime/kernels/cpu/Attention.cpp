@@ -13,7 +13,11 @@
 // only (topKRow). Block top-k rows score the mean key of every earlier block
 // (computed once per call), keep the k best blocks and their own (causal),
 // and walk those blocks (selectBlocks; per row when the rows of a tile
-// disagree too much to share the walk). Tiles
+// disagree too much to share the walk). Vertical-slash first estimates, per
+// query head, a pattern from the call's last queries (their softmax weights
+// summed per key column and per diagonal; estimatePattern, one parallel
+// phase), then every row gathers its kept columns and diagonals in key order
+// and runs softmax and P.V over them (verticalSlashRow). Tiles
 // with several rows and head_dim a multiple of 16 take a register-blocked
 // path over 16-float generic vectors (transposed key block, four rows per
 // step); others (single-row decode, odd head sizes) take per-row dot
@@ -54,6 +58,12 @@ struct Problem {
   /// [batch][kvHeads][pooledBlocks][headDim].
   const float *pooled;
   int64_t pooledBlocks;
+  /// Vertical-slash: per batch entry and query head, the kept columns then
+  /// the kept offsets, both ascending, in `vertical + slash` ints, and their
+  /// counts in two ints.
+  int64_t vertical, slash, lastQueries;
+  int32_t *pattern;
+  int64_t *patternCounts;
   float scale;
   int64_t group;       // query heads per KV head
   int64_t headsPerRow; // query heads in one tile
@@ -507,6 +517,157 @@ template <typename T> inline T *blockScratch(int slot, int64_t count) {
   return scratch[slot].data();
 }
 
+/// Vertical-slash: how many of the budget's columns and offsets are always
+/// kept (the first tokens, the most recent diagonals), as MInference forces
+/// them: half the budget, at most 4 columns and 64 offsets.
+inline int64_t forcedColumns(int64_t vertical) {
+  return std::min<int64_t>(4, (vertical + 1) / 2);
+}
+inline int64_t forcedOffsets(int64_t slash) {
+  return std::min<int64_t>(64, (slash + 1) / 2);
+}
+
+/// Writes to `kept` (ascending) the min(budget, n) indices of sums[0, n)
+/// with the largest sums, ties towards the lower index; `order` holds n.
+inline int64_t selectLargest(const double *sums, int64_t n, int64_t budget,
+                             int32_t *order, int32_t *kept) {
+  for (int64_t j = 0; j < n; ++j)
+    order[j] = int32_t(j);
+  int64_t count = std::min(budget, n);
+  if (count < n)
+    std::nth_element(order, order + count, order + n,
+                     [&](int32_t a, int32_t b) {
+                       return sums[a] > sums[b] || (sums[a] == sums[b] && a < b);
+                     });
+  std::copy(order, order + count, kept);
+  std::sort(kept, kept + count);
+  return count;
+}
+
+/// Scratch of the vertical-slash estimation, per thread.
+template <typename T> inline T *patternScratch(int slot, int64_t count) {
+  thread_local std::vector<T> scratch[2];
+  if (int64_t(scratch[slot].size()) < count)
+    scratch[slot].resize(count);
+  return scratch[slot].data();
+}
+
+/// Vertical-slash: estimates the pattern of query head `item % heads` of
+/// batch entry `item / heads` from the call's last query rows (see
+/// TVC_MASK_VERTICAL_SLASH): their softmax weights summed per column and per
+/// diagonal offset, the forced ones set to +inf, the largest kept.
+__attribute__((always_inline)) inline void estimatePattern(const Problem &p,
+                                                           int64_t item) {
+  int64_t b = item / p.heads, head = item % p.heads;
+  int64_t kvHead = head / p.group, dim = p.headDim;
+  int64_t qStride = p.heads * dim, kvStride = p.kvHeads * dim;
+  int64_t n = p.kvLen, firstPos = p.kvLen - p.qLen;
+  int64_t estimated = std::min(p.lastQueries, p.qLen);
+  const float *kBase = p.k + b * p.kvCapacity * kvStride + kvHead * dim;
+  double *sums = patternScratch<double>(0, 2 * n);
+  double *columnSums = sums, *offsetSums = sums + n;
+  std::fill(sums, sums + 2 * n, 0.0);
+  float *scores = patternScratch<float>(1, (kRowTile + 1) * n);
+  float *weights = scores + kRowTile * n;
+  alignas(64) float query[kRowTile][kMaxHeadDim];
+  for (int64_t first = p.qLen - estimated; first < p.qLen; first += kRowTile) {
+    int64_t rows = std::min(kRowTile, p.qLen - first);
+    for (int64_t r = 0; r < rows; ++r) {
+      const float *src = p.q + (b * p.qLen + first + r) * qStride + head * dim;
+      for (int64_t d = 0; d < dim; ++d)
+        query[r][d] = src[d] * p.scale;
+    }
+    int64_t longest = firstPos + first + rows;
+    scoreTile(rows, dim, kvStride, kBase, longest, query, scores, n);
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t pos = firstPos + first + r;
+      const float *row = scores + r * n;
+      float maximum = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j <= pos; ++j)
+        maximum = std::max(maximum, row[j]);
+      float sum = 0;
+      for (int64_t j = 0; j <= pos; ++j) {
+        weights[j] = expNonPositive(row[j] - maximum);
+        sum += weights[j];
+      }
+      double inverse = 1.0 / double(sum);
+      for (int64_t j = 0; j <= pos; ++j) {
+        double weight = weights[j] * inverse;
+        columnSums[j] += weight;
+        offsetSums[pos - j] += weight;
+      }
+    }
+  }
+  const double forced = std::numeric_limits<double>::infinity();
+  std::fill(columnSums, columnSums + std::min(n, forcedColumns(p.vertical)),
+            forced);
+  std::fill(offsetSums, offsetSums + std::min(n, forcedOffsets(p.slash)),
+            forced);
+  int32_t *kept = p.pattern + item * (p.vertical + p.slash);
+  int32_t *order = patternScratch<int32_t>(0, n);
+  p.patternCounts[2 * item] =
+      selectLargest(columnSums, n, p.vertical, order, kept);
+  p.patternCounts[2 * item + 1] =
+      selectLargest(offsetSums, n, p.slash, order, kept + p.vertical);
+}
+
+/// One vertical-slash row at position `pos`: the kept columns j <= pos and
+/// the keys pos - o of the kept offsets o <= pos, merged in key order
+/// without duplicates, then softmax and P.V over them. `keys` and `scores`
+/// hold vertical + slash entries.
+__attribute__((always_inline)) inline void
+verticalSlashRow(const Problem &p, int64_t item, int64_t pos,
+                 const float *query, const float *kBase, const float *vBase,
+                 int32_t *keys, float *scores, float *acc, float *out) {
+  int64_t dim = p.headDim, kvStride = p.kvHeads * dim;
+  const int32_t *columns = p.pattern + item * (p.vertical + p.slash);
+  const int32_t *offsets = columns + p.vertical;
+  int64_t numColumns = p.patternCounts[2 * item];
+  int64_t numOffsets = p.patternCounts[2 * item + 1];
+  // Offsets ascending are keys descending: walk them from the largest
+  // offset that fits to merge with the ascending columns.
+  int64_t c = 0, o = numOffsets - 1, count = 0;
+  while (o >= 0 && offsets[o] > pos)
+    --o;
+  while (true) {
+    int64_t column = c < numColumns && columns[c] <= pos ? columns[c] : -1;
+    int64_t diagonal = o >= 0 ? pos - offsets[o] : -1;
+    if (column < 0 && diagonal < 0)
+      break;
+    int64_t key;
+    if (diagonal < 0 || (column >= 0 && column < diagonal)) {
+      key = column;
+      ++c;
+    } else {
+      key = diagonal;
+      --o;
+      if (column == diagonal)
+        ++c;
+    }
+    keys[count++] = int32_t(key);
+  }
+  float maximum = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < count; ++i) {
+    scores[i] = dot(query, kBase + keys[i] * kvStride, dim);
+    maximum = std::max(maximum, scores[i]);
+  }
+  std::memset(acc, 0, dim * sizeof(float));
+  float sum = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    float weight = expNonPositive(scores[i] - maximum);
+    sum += weight;
+    const float *vRow = vBase + keys[i] * kvStride;
+    int64_t d = 0;
+    for (; d + kVecLanes <= dim; d += kVecLanes)
+      store(acc + d, load(acc + d) + weight * load(vRow + d));
+    for (; d < dim; ++d)
+      acc[d] += weight * vRow[d];
+  }
+  float inverse = sum > 0 ? 1.0f / sum : 0.0f;
+  for (int64_t d = 0; d < dim; ++d)
+    out[d] = acc[d] * inverse;
+}
+
 /// Computes one tile of query rows.
 __attribute__((always_inline)) inline void attendItem(const Problem &p,
                                                       int64_t item) {
@@ -516,7 +677,8 @@ __attribute__((always_inline)) inline void attendItem(const Problem &p,
   // instead, keeping one head's keys and values in cache.
   int64_t perPosTile = p.batch * p.kvHeads * p.headTiles;
   int64_t posTile, rest;
-  if (p.maskKind == TVC_MASK_TOP_K) {
+  if (p.maskKind == TVC_MASK_TOP_K ||
+      p.maskKind == TVC_MASK_VERTICAL_SLASH) {
     posTile = p.posTiles - 1 - item % p.posTiles;
     rest = item / p.posTiles;
   } else {
@@ -570,6 +732,19 @@ __attribute__((always_inline)) inline void attendItem(const Problem &p,
       float *dst = p.out + (b * p.qLen + index) * qStride + head * dim;
       topKRow(scores + r * longest, rowSpans[r][1].hi, p.topK, dim, kvStride,
               vBase, work, acc[r], dst);
+    }
+    return;
+  }
+  if (p.maskKind == TVC_MASK_VERTICAL_SLASH) {
+    // Rows of one head share a pattern, but each row's slashes are its own
+    // keys: a gathered row at a time.
+    int32_t *keys = blockScratch<int32_t>(2, p.vertical + p.slash);
+    float *scores = blockScratch<float>(1, p.vertical + p.slash);
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t head = head0 + r / numPos, index = pos0 + r % numPos;
+      float *dst = p.out + (b * p.qLen + index) * qStride + head * dim;
+      verticalSlashRow(p, b * p.heads + head, firstPos + index, query[r],
+                       kBase, vBase, keys, scores, acc[r], dst);
     }
     return;
   }
@@ -696,11 +871,23 @@ using ItemsFn = void (*)(void *, int64_t, int64_t);
       attendItem(problem, item);                                               \
   }
 
+#define TVC_ESTIMATE_ITEMS(NAME, TARGET)                                       \
+  TARGET void NAME(void *context, int64_t begin, int64_t end) {                \
+    const Problem &problem = *static_cast<const Problem *>(context);           \
+    for (int64_t item = begin; item < end; ++item)                             \
+      estimatePattern(problem, item);                                          \
+  }
+
 TVC_ATTENTION_ITEMS(attendItemsBase, )
 TVC_ATTENTION_ITEMS(attendItemsAvx2, __attribute__((target("avx2,fma"))))
 TVC_ATTENTION_ITEMS(attendItemsAvx512,
                     __attribute__((target("avx512f,avx512vl,avx2,fma"))))
+TVC_ESTIMATE_ITEMS(estimateItemsBase, )
+TVC_ESTIMATE_ITEMS(estimateItemsAvx2, __attribute__((target("avx2,fma"))))
+TVC_ESTIMATE_ITEMS(estimateItemsAvx512,
+                   __attribute__((target("avx512f,avx512vl,avx2,fma"))))
 #undef TVC_ATTENTION_ITEMS
+#undef TVC_ESTIMATE_ITEMS
 
 /// The widest variant this CPU runs. Measured on Zen 5, one thread: AVX2+FMA
 /// is 2.1-2.8x the baseline (SSE2) build on prefill and decode; AVX-512 adds
@@ -711,6 +898,14 @@ ItemsFn selectItems() {
   if (tvc::runtime::cpuHasAvx2Fma())
     return attendItemsAvx2;
   return attendItemsBase;
+}
+
+ItemsFn selectEstimateItems() {
+  if (tvc::runtime::cpuHasAvx512())
+    return estimateItemsAvx512;
+  if (tvc::runtime::cpuHasAvx2Fma())
+    return estimateItemsAvx2;
+  return estimateItemsBase;
 }
 
 /// a * b into out; false on overflow.
@@ -740,7 +935,7 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
   if (a.q_len > a.kv_len || a.kv_len > a.kv_capacity ||
       a.heads % a.kv_heads != 0 || a.head_dim > kMaxHeadDim)
     return TVC_INVALID_ARGUMENT;
-  if (a.mask_kind < TVC_MASK_FULL || a.mask_kind > TVC_MASK_BLOCK_TOP_K)
+  if (a.mask_kind < TVC_MASK_FULL || a.mask_kind > TVC_MASK_VERTICAL_SLASH)
     return TVC_INVALID_ARGUMENT;
   bool windowed = a.mask_kind == TVC_MASK_SLIDING_WINDOW ||
                   a.mask_kind == TVC_MASK_WINDOW_GLOBAL ||
@@ -749,7 +944,14 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
       (a.mask_kind == TVC_MASK_WINDOW_GLOBAL && a.global < 0) ||
       (a.mask_kind == TVC_MASK_BLOCK_LOCAL && (a.global < 0 || a.block < 1)) ||
       (a.mask_kind == TVC_MASK_TOP_K && a.top_k < 1) ||
-      (a.mask_kind == TVC_MASK_BLOCK_TOP_K && (a.block < 1 || a.top_k < 1)))
+      (a.mask_kind == TVC_MASK_BLOCK_TOP_K && (a.block < 1 || a.top_k < 1)) ||
+      (a.mask_kind == TVC_MASK_VERTICAL_SLASH &&
+       (a.vertical < 1 || a.slash < 1 || a.last_queries < 1)))
+    return TVC_INVALID_ARGUMENT;
+  // Vertical-slash patterns index keys and counts in 32 bits.
+  if (a.mask_kind == TVC_MASK_VERTICAL_SLASH &&
+      (a.kv_len > std::numeric_limits<int32_t>::max() ||
+       a.vertical > std::numeric_limits<int32_t>::max() - a.slash))
     return TVC_INVALID_ARGUMENT;
   // A scale that overflows float would turn every score into inf or NaN.
   if (!std::isfinite(a.scale) ||
@@ -780,6 +982,11 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
   p.topK = a.top_k;
   p.pooled = nullptr;
   p.pooledBlocks = 0;
+  p.vertical = a.vertical;
+  p.slash = a.slash;
+  p.lastQueries = a.last_queries;
+  p.pattern = nullptr;
+  p.patternCounts = nullptr;
   p.scale = static_cast<float>(a.scale);
   p.group = a.heads / a.kv_heads;
   // Heads of one group share every key and value row they load, so a tile
@@ -817,6 +1024,27 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
     p.pooled = pooled;
   }
   static const ItemsFn items = selectItems();
+  if (a.mask_kind == TVC_MASK_VERTICAL_SLASH) {
+    // Every row needs its head's pattern: estimate all of them first, one
+    // item per batch entry and query head. The buffers live in the calling
+    // thread, which waits for (and takes part in) both phases.
+    thread_local std::vector<int32_t> pattern;
+    thread_local std::vector<int64_t> counts;
+    int64_t patterns = a.batch * a.heads;
+    pattern.resize(patterns * (a.vertical + a.slash));
+    counts.resize(2 * patterns);
+    p.pattern = pattern.data();
+    p.patternCounts = counts.data();
+    static const ItemsFn estimate = selectEstimateItems();
+    double estimateWork = double(patterns) *
+                          std::min(a.last_queries, a.q_len) * a.kv_len *
+                          a.head_dim;
+    if (estimateWork < 65536.0 || patterns == 1)
+      estimate(&p, 0, patterns);
+    else
+      tvc::runtime::ThreadPool::global().parallelFor(patterns, 1, estimate,
+                                                     &p);
+  }
   // Below ~64k multiply-adds a wake-up of the workers costs more than the
   // work.
   double keys = double(a.kv_len);
@@ -828,6 +1056,8 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
     keys = std::min(keys, (double(a.window) + double(a.global)) * a.block);
   else if (a.mask_kind == TVC_MASK_BLOCK_TOP_K)
     keys = std::min(keys, (double(a.top_k) + 1) * a.block);
+  else if (a.mask_kind == TVC_MASK_VERTICAL_SLASH)
+    keys = std::min(keys, double(a.vertical) + double(a.slash));
   double work = double(a.batch) * a.q_len * a.heads * a.head_dim * keys;
   if (work < 65536.0 || p.items == 1)
     items(&p, 0, p.items);

@@ -246,7 +246,8 @@ void benchAttention(const char *name, int64_t qLen, int64_t kvLen,
                                   dim,      mask,
                                   window,   1.0 / std::sqrt(double(dim)),
                                   0,        0,
-                                  0};
+                                  0,        0,
+                                  0,        0};
   double kept = 0;
   for (int64_t i = 0; i < qLen; ++i) {
     int64_t pos = kvLen - qLen + i;
@@ -265,6 +266,7 @@ void benchAttention(const char *name, int64_t qLen, int64_t kvLen,
 struct ScalingKind {
   const char *name;
   int64_t mask, window, global, block, topK;
+  int64_t vertical = 0, slash = 0, lastQueries = 0;
 };
 
 /// The kinds bench/attention_scaling.sh compares, each sized to keep about
@@ -272,7 +274,8 @@ struct ScalingKind {
 /// plus 64 global tokens, blocks of 64 (the query's own and budget/64 - 1
 /// before it, plus the first block), the top `budget` scores, and the
 /// query's own block of 64 plus the budget/64 - 1 earlier blocks with the
-/// highest pooled scores.
+/// highest pooled scores, and budget/2 columns plus budget/2 diagonals
+/// estimated from the last 64 queries (vertical-slash).
 std::vector<ScalingKind> scalingKinds(int64_t budget) {
   return {{"causal", TVC_MASK_CAUSAL, 0, 0, 0, 0},
           {"window", TVC_MASK_SLIDING_WINDOW, budget, 0, 0, 0},
@@ -281,7 +284,10 @@ std::vector<ScalingKind> scalingKinds(int64_t budget) {
            std::max<int64_t>(1, budget / 64), 1, 64, 0},
           {"top_k", TVC_MASK_TOP_K, 0, 0, 0, budget},
           {"block_top_k", TVC_MASK_BLOCK_TOP_K, 0, 0, 64,
-           std::max<int64_t>(1, budget / 64 - 1)}};
+           std::max<int64_t>(1, budget / 64 - 1)},
+          {"vertical_slash", TVC_MASK_VERTICAL_SLASH, 0, 0, 0, 0,
+           std::max<int64_t>(1, budget / 2), std::max<int64_t>(1, budget / 2),
+           64}};
 }
 
 /// Keys the query at `pos` attends to under `kind` (for GFLOP/s).
@@ -304,6 +310,8 @@ int64_t keptKeys(const ScalingKind &kind, int64_t pos) {
   case TVC_MASK_BLOCK_TOP_K:
     return pos % kind.block + 1 +
            std::min(pos / kind.block, kind.topK) * kind.block;
+  case TVC_MASK_VERTICAL_SLASH: // at most: columns and diagonals may meet
+    return std::min(causal, kind.vertical + kind.slash);
   default:
     return causal;
   }
@@ -337,6 +345,9 @@ void benchAttentionScaling(int64_t len, const std::vector<ScalingKind> &kinds,
     p.global = kind.global;
     p.block = kind.block;
     p.top_k = kind.topK;
+    p.vertical = kind.vertical;
+    p.slash = kind.slash;
+    p.last_queries = kind.lastQueries;
     p.scale = 1.0 / std::sqrt(double(kDim));
     params.push_back(p);
   }

@@ -63,6 +63,7 @@ bool attentionAllows(const tvc_attention_f32_params_t &p, int64_t pos,
                           pos / p.block - key / p.block < p.window);
   case TVC_MASK_TOP_K: // the static part; attentionF32 picks the top k
   case TVC_MASK_BLOCK_TOP_K:
+  case TVC_MASK_VERTICAL_SLASH:
     return key <= pos;
   default:
     return true;
@@ -100,6 +101,43 @@ void attentionF32(const tvc_attention_f32_params_t &p) {
             dot += qAt(i, d) * kAt(j, d);
           scores[i * p.kv_len + j] = p.scale * dot;
         }
+      // Vertical-slash: the head's kept columns and offsets, from the
+      // softmax weights of the last queries summed per column and per
+      // offset, forced ones first, then by sum, ties to the lower index.
+      std::vector<char> keptColumn(p.kv_len), keptOffset(p.kv_len);
+      if (p.mask_kind == TVC_MASK_VERTICAL_SLASH) {
+        std::vector<double> columnSums(p.kv_len), offsetSums(p.kv_len);
+        for (int64_t i = std::max<int64_t>(0, p.q_len - p.last_queries);
+             i < p.q_len; ++i) {
+          int64_t pos = p.kv_len - p.q_len + i;
+          const double *row = &scores[i * p.kv_len];
+          double maximum = *std::max_element(row, row + pos + 1), sum = 0;
+          for (int64_t j = 0; j <= pos; ++j)
+            sum += std::exp(row[j] - maximum);
+          for (int64_t j = 0; j <= pos; ++j) {
+            double weight = std::exp(row[j] - maximum) / sum;
+            columnSums[j] += weight;
+            offsetSums[pos - j] += weight;
+          }
+        }
+        auto keepLargest = [&](std::vector<double> &sums, int64_t forced,
+                               int64_t budget, std::vector<char> &kept) {
+          for (int64_t j = 0; j < std::min(forced, p.kv_len); ++j)
+            sums[j] = std::numeric_limits<double>::infinity();
+          std::vector<int64_t> order(p.kv_len);
+          for (int64_t j = 0; j < p.kv_len; ++j)
+            order[j] = j;
+          std::sort(order.begin(), order.end(), [&](int64_t a, int64_t c) {
+            return sums[a] > sums[c] || (sums[a] == sums[c] && a < c);
+          });
+          for (int64_t n = 0; n < std::min(budget, p.kv_len); ++n)
+            kept[order[n]] = 1;
+        };
+        keepLargest(columnSums, std::min<int64_t>(4, (p.vertical + 1) / 2),
+                    p.vertical, keptColumn);
+        keepLargest(offsetSums, std::min<int64_t>(64, (p.slash + 1) / 2),
+                    p.slash, keptOffset);
+      }
       for (int64_t i = 0; i < p.q_len; ++i) {
         double *row = &scores[i * p.kv_len];
         std::vector<char> keep(allowed.begin() + i * p.kv_len,
@@ -116,6 +154,11 @@ void attentionF32(const tvc_attention_f32_params_t &p) {
           });
           for (size_t n = p.top_k; n < order.size(); ++n)
             keep[order[n]] = 0;
+        }
+        if (p.mask_kind == TVC_MASK_VERTICAL_SLASH) {
+          int64_t pos = p.kv_len - p.q_len + i;
+          for (int64_t j = 0; j <= pos; ++j)
+            keep[j] = keep[j] && (keptColumn[j] || keptOffset[pos - j]);
         }
         if (p.mask_kind == TVC_MASK_BLOCK_TOP_K) {
           // Earlier blocks by pooled score, highest first, ties to the

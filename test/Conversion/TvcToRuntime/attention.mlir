@@ -18,7 +18,7 @@ func.func @attention_causal_gqa_f32(%q: tensor<1x?x64xf32>, %k: tensor<1x?x32xf3
   // CHECK: %[[QLEN:.*]] = arith.index_cast %[[TQ]]
   // CHECK: %[[INIT:.*]] = tensor.empty(%{{.*}}) : tensor<1x?x64xf32>
   // CHECK: %[[O:.*]] = tvc.kernel_call "tvc_kernel_attention_f32" ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) outs(%[[INIT]] : tensor<1x?x64xf32>)
-  // CHECK-SAME: scalars(%[[ONE]], %[[QLEN]], %[[KVLEN]], %[[KVLEN]], %[[H]], %[[KVH]], %[[DH]], %[[ONE]], %[[ZERO]], %[[SCALE]], %[[ZERO]], %[[ZERO]], %[[ZERO]] : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64, i64, i64, i64)
+  // CHECK-SAME: scalars(%[[ONE]], %[[QLEN]], %[[KVLEN]], %[[KVLEN]], %[[H]], %[[KVH]], %[[DH]], %[[ONE]], %[[ZERO]], %[[SCALE]], %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]] : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64, i64, i64, i64, i64, i64, i64)
   // CHECK: return %[[O]]
   %o = tvc.attention %q, %k, %v heads 4 kv_heads 2 mask(#tvc.causal) : tensor<1x?x64xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>
   return %o : tensor<1x?x64xf32>
@@ -34,7 +34,7 @@ func.func @attention_sliding_window_scale_f32(%q: tensor<2x8x32xf32>) -> tensor<
   // CHECK-DAG: %[[WINDOW:.*]] = arith.constant 3 : i64
   // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : i64
   // CHECK: tvc.kernel_call "tvc_kernel_attention_f32"
-  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[WINDOW]], %[[SCALE]], %[[ZERO]], %[[ZERO]], %[[ZERO]] :
+  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[WINDOW]], %[[SCALE]], %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]] :
   %o = tvc.attention %q, %q, %q heads 2 kv_heads 2 mask(#tvc.sliding_window<window = 3>) scale 0.125 : tensor<2x8x32xf32>, tensor<2x8x32xf32>, tensor<2x8x32xf32>
   return %o : tensor<2x8x32xf32>
 }
@@ -46,7 +46,7 @@ func.func @attention_sliding_window_scale_f32(%q: tensor<2x8x32xf32>) -> tensor<
 func.func @attention_full_f32(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
   // CHECK-DAG: %[[KIND:.*]] = arith.constant 0 : i64
   // CHECK: tvc.kernel_call "tvc_kernel_attention_f32"
-  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[KIND]], %{{[^,]*}}, %[[KIND]], %[[KIND]], %[[KIND]] :
+  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[KIND]], %{{[^,]*}}, %[[KIND]], %[[KIND]], %[[KIND]], %[[KIND]], %[[KIND]], %[[KIND]] :
   %o = tvc.attention %q, %q, %q heads 1 kv_heads 1 mask(#tvc.full) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
   return %o : tensor<1x4x8xf32>
 }
@@ -62,7 +62,7 @@ func.func @attention_window_global_f32(%q: tensor<1x8x32xf32>) -> tensor<1x8x32x
   // CHECK-DAG: %[[GLOBAL:.*]] = arith.constant 2 : i64
   // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : i64
   // CHECK: tvc.kernel_call "tvc_kernel_attention_f32"
-  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[WINDOW]], %{{[^,]*}}, %[[GLOBAL]], %[[ZERO]], %[[ZERO]] :
+  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[WINDOW]], %{{[^,]*}}, %[[GLOBAL]], %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]] :
   %o = tvc.attention %q, %q, %q heads 1 kv_heads 1 mask(#tvc.window_global<window = 6, global = 2>) : tensor<1x8x32xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>
   return %o : tensor<1x8x32xf32>
 }
@@ -79,7 +79,7 @@ func.func @attention_block_local_f32(%q: tensor<1x8x32xf32>) -> tensor<1x8x32xf3
   // CHECK-DAG: %[[BLOCK:.*]] = arith.constant 6 : i64
   // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : i64
   // CHECK: tvc.kernel_call "tvc_kernel_attention_f32"
-  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[LOCAL]], %{{[^,]*}}, %[[GLOBAL]], %[[BLOCK]], %[[ZERO]] :
+  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[LOCAL]], %{{[^,]*}}, %[[GLOBAL]], %[[BLOCK]], %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]] :
   %o = tvc.attention %q, %q, %q heads 1 kv_heads 1 mask(#tvc.block_local<block = 6, local = 3, global = 2>) : tensor<1x8x32xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>
   return %o : tensor<1x8x32xf32>
 }
@@ -93,7 +93,7 @@ func.func @attention_top_k_f32(%q: tensor<1x8x32xf32>) -> tensor<1x8x32xf32> {
   // CHECK-DAG: %[[K:.*]] = arith.constant 7 : i64
   // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : i64
   // CHECK: tvc.kernel_call "tvc_kernel_attention_f32"
-  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[ZERO]], %{{[^,]*}}, %[[ZERO]], %[[ZERO]], %[[K]] :
+  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[ZERO]], %{{[^,]*}}, %[[ZERO]], %[[ZERO]], %[[K]], %[[ZERO]], %[[ZERO]], %[[ZERO]] :
   %o = tvc.attention %q, %q, %q heads 1 kv_heads 1 mask(#tvc.top_k<k = 7>) : tensor<1x8x32xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>
   return %o : tensor<1x8x32xf32>
 }
@@ -109,7 +109,24 @@ func.func @attention_block_top_k_f32(%q: tensor<1x8x32xf32>) -> tensor<1x8x32xf3
   // CHECK-DAG: %[[K:.*]] = arith.constant 3 : i64
   // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : i64
   // CHECK: tvc.kernel_call "tvc_kernel_attention_f32"
-  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[ZERO]], %{{[^,]*}}, %[[ZERO]], %[[BLOCK]], %[[K]] :
+  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[ZERO]], %{{[^,]*}}, %[[ZERO]], %[[BLOCK]], %[[K]], %[[ZERO]], %[[ZERO]], %[[ZERO]] :
   %o = tvc.attention %q, %q, %q heads 2 kv_heads 2 mask(#tvc.block_top_k<block = 16, k = 3>) : tensor<1x8x32xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>
+  return %o : tensor<1x8x32xf32>
+}
+
+// -----
+
+/// Vertical-slash is mask kind 7 with vertical, slash and last queries
+/// appended; window, global, block and top_k are 0.
+// CHECK-LABEL: func.func @attention_vertical_slash_f32
+func.func @attention_vertical_slash_f32(%q: tensor<1x8x32xf32>) -> tensor<1x8x32xf32> {
+  // CHECK-DAG: %[[KIND:.*]] = arith.constant 7 : i64
+  // CHECK-DAG: %[[VERTICAL:.*]] = arith.constant 3 : i64
+  // CHECK-DAG: %[[SLASH:.*]] = arith.constant 5 : i64
+  // CHECK-DAG: %[[LAST:.*]] = arith.constant 4 : i64
+  // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : i64
+  // CHECK: tvc.kernel_call "tvc_kernel_attention_f32"
+  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[ZERO]], %{{[^,]*}}, %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[VERTICAL]], %[[SLASH]], %[[LAST]] :
+  %o = tvc.attention %q, %q, %q heads 2 kv_heads 2 mask(#tvc.vertical_slash<vertical = 3, slash = 5, last = 4>) : tensor<1x8x32xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>
   return %o : tensor<1x8x32xf32>
 }

@@ -1122,6 +1122,40 @@ func.func @block_top_k_zero_k(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>
 
 // -----
 
+/// Vertical-slash keeps at least one column and one offset, estimated from
+/// at least one query.
+func.func @vertical_slash_zero_vertical(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'vertical' >= 1, got 0}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.vertical_slash<vertical = 0, slash = 2, last = 4>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @vertical_slash_zero_slash(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'slash' >= 1, got 0}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.vertical_slash<vertical = 2, slash = 0, last = 4>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @vertical_slash_zero_last(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'last' >= 1, got 0}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.vertical_slash<vertical = 2, slash = 2, last = 0>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @vertical_slash_too_large(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'vertical' + 'slash' to fit in 32 bits}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.vertical_slash<vertical = 2147483647, slash = 2, last = 1>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // Elementwise ops and argmax
 //===----------------------------------------------------------------------===//

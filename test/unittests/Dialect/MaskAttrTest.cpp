@@ -11,6 +11,7 @@
 
 #include "mlir/IR/MLIRContext.h"
 
+#include "llvm/Support/FormatVariadic.h"
 #include "gtest/gtest.h"
 
 using namespace mlir;
@@ -137,24 +138,21 @@ TEST_F(MaskAttrTest, BlockLocalOfOneBlockSeesOnlyItsOwnBlock) {
   EXPECT_FALSE(mask.isAllowed(4, 3));
 }
 
-TEST_F(MaskAttrTest, TopKAnswersForItsCausalPart) {
-  MaskAttrInterface mask = TopKMaskAttr::get(&context, 2);
+/// The data-dependent kinds answer isAllowed for their static (causal)
+/// part and have no key span.
+TEST_F(MaskAttrTest, DataDependentKindsAnswerForTheirCausalPart) {
   MaskAttrInterface causal = CausalMaskAttr::get(&context);
-  EXPECT_TRUE(mask.isCausal());
-  EXPECT_FALSE(mask.getKeySpan().has_value());
-  for (int64_t q = 0; q < 8; ++q)
-    for (int64_t k = 0; k < 8; ++k)
-      EXPECT_EQ(mask.isAllowed(q, k), causal.isAllowed(q, k));
-}
-
-TEST_F(MaskAttrTest, BlockTopKAnswersForItsCausalPart) {
-  MaskAttrInterface mask = BlockTopKMaskAttr::get(&context, 4, 1);
-  MaskAttrInterface causal = CausalMaskAttr::get(&context);
-  EXPECT_TRUE(mask.isCausal());
-  EXPECT_FALSE(mask.getKeySpan().has_value());
-  for (int64_t q = 0; q < 12; ++q)
-    for (int64_t k = 0; k < 12; ++k)
-      EXPECT_EQ(mask.isAllowed(q, k), causal.isAllowed(q, k));
+  for (MaskAttrInterface mask :
+       {MaskAttrInterface(TopKMaskAttr::get(&context, 2)),
+        MaskAttrInterface(BlockTopKMaskAttr::get(&context, 4, 1)),
+        MaskAttrInterface(VerticalSlashMaskAttr::get(&context, 1, 2, 3))}) {
+    SCOPED_TRACE(llvm::formatv("{0}", Attribute(mask)).str());
+    EXPECT_TRUE(mask.isCausal());
+    EXPECT_FALSE(mask.getKeySpan().has_value());
+    for (int64_t q = 0; q < 12; ++q)
+      for (int64_t k = 0; k < 12; ++k)
+        EXPECT_EQ(mask.isAllowed(q, k), causal.isAllowed(q, k));
+  }
 }
 
 TEST_F(MaskAttrTest, DenseStructureReportsOutputWidth) {

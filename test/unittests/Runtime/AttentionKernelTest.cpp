@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 using namespace tvc::test;
 
@@ -29,6 +30,7 @@ struct AttentionCase {
   int64_t maskKind, window;
   double scale; // 0 means 1 / sqrt(headDim)
   int64_t global = 0, block = 0, topK = 0;
+  int64_t vertical = 0, slash = 0, lastQueries = 0;
 };
 
 /// Inputs of one case, with the KV rows past kv_len set to NaN.
@@ -62,6 +64,9 @@ struct AttentionInputs {
     params.global = c.global;
     params.block = c.block;
     params.top_k = c.topK;
+    params.vertical = c.vertical;
+    params.slash = c.slash;
+    params.last_queries = c.lastQueries;
     params.scale = c.scale != 0 ? c.scale : 1.0 / std::sqrt(double(c.headDim));
   }
 
@@ -120,7 +125,9 @@ std::vector<double> outputMagnitudes(const AttentionCase &c,
          << " kv_heads=" << c.kvHeads << " head_dim=" << c.headDim
          << " mask=" << c.maskKind << " window=" << c.window
          << " global=" << c.global << " block=" << c.block
-         << " top_k=" << c.topK << " scale=" << c.scale;
+         << " top_k=" << c.topK << " vertical=" << c.vertical
+         << " slash=" << c.slash << " last_queries=" << c.lastQueries
+         << " scale=" << c.scale;
 }
 
 /// Inputs of a top-k case whose q and k hold small integers and whose scale
@@ -552,12 +559,86 @@ TEST(AttentionKernel, BlockTopKWithEveryBlockIsCausal) {
   }
 }
 
+/// A vertical-slash case: the sizes, then vertical, slash, last queries.
+AttentionCase verticalSlash(int64_t batch, int64_t qLen, int64_t kvLen,
+                            int64_t capacity, int64_t heads, int64_t kvHeads,
+                            int64_t headDim, int64_t vertical, int64_t slash,
+                            int64_t lastQueries) {
+  AttentionCase c = {batch, qLen, kvLen, capacity, heads, kvHeads, headDim,
+                     TVC_MASK_VERTICAL_SLASH, 0, 0.5};
+  c.vertical = vertical;
+  c.slash = slash;
+  c.lastQueries = lastQueries;
+  return c;
+}
+
+/// Vertical-slash against the reference's pattern (softmax weights of the
+/// last queries in double, sorted): budgets below, at and above the forced
+/// columns and offsets (4 and 64) and the sequence; prefill, decode with a
+/// cache (NaN rows past kv_len), chunks, grouped heads, batches, both head
+/// sizes. A scale of 0.5 on unit-range data spreads the sums so that fp32
+/// and double agree on the selection.
+TEST(AttentionKernel, VerticalSlashAgainstReference) {
+  for (int64_t headDim : {64, 20})
+    for (auto [vertical, slash, last] :
+         std::initializer_list<std::tuple<int64_t, int64_t, int64_t>>{
+             {1, 1, 1}, {3, 5, 8}, {8, 16, 64}, {16, 130, 16},
+             {40, 200, 100}, {500, 500, 500}}) {
+      checkAttention(verticalSlash(1, 150, 150, 150, 4, 2, headDim, vertical,
+                                   slash, last));
+      checkAttention(verticalSlash(2, 1, 140, 160, 8, 2, headDim, vertical,
+                                   slash, last));
+      checkAttention(verticalSlash(1, 21, 130, 140, 2, 1, headDim, vertical,
+                                   slash, last));
+    }
+}
+
+/// One column and one offset keep the forced ones: key 0 and the query's
+/// own key, so each row is dense attention over those two, gathered.
+TEST(AttentionKernel, VerticalSlashOfOneSeesFirstAndSelf) {
+  AttentionCase c = verticalSlash(1, 30, 40, 44, 2, 1, 16, 1, 1, 5);
+  SCOPED_TRACE(describe(c));
+  AttentionInputs in(c);
+  std::vector<float> out = in.run();
+  for (int64_t i = 0; i < c.qLen; ++i) {
+    int64_t pos = c.kvLen - c.qLen + i;
+    for (int64_t h = 0; h < c.heads; ++h) {
+      const float *query = &in.q[(i * c.heads + h) * c.headDim];
+      double s0 = 0, s1 = 0;
+      for (int64_t d = 0; d < c.headDim; ++d) {
+        s0 += c.scale * query[d] * in.k[d];
+        s1 += c.scale * query[d] * in.k[pos * c.headDim + d];
+      }
+      double w0 = 1 / (1 + std::exp(s1 - s0)), w1 = 1 - w0;
+      for (int64_t d = 0; d < c.headDim; ++d)
+        EXPECT_NEAR(out[(i * c.heads + h) * c.headDim + d],
+                    w0 * in.v[d] + w1 * in.v[pos * c.headDim + d], 1e-5)
+            << "query " << i << " head " << h << " dim " << d;
+    }
+  }
+}
+
+/// Budgets covering every column (or every offset) are causal attention.
+TEST(AttentionKernel, VerticalSlashWithEveryColumnIsCausal) {
+  for (auto [vertical, slash] :
+       std::initializer_list<std::pair<int64_t, int64_t>>{{200, 1},
+                                                          {1, 200}}) {
+    AttentionCase sparse = verticalSlash(1, 200, 200, 200, 4, 2, 64, vertical,
+                                         slash, 32);
+    AttentionCase causal = sparse;
+    causal.maskKind = TVC_MASK_CAUSAL;
+    AttentionInputs sparseIn(sparse), causalIn(causal);
+    expectClose(sparseIn.run(), causalIn.run(),
+                outputMagnitudes(causal, causalIn));
+  }
+}
+
 /// Empty batches, queries or heads succeed without touching out.
 TEST(AttentionKernel, EmptyProblems) {
   float data[4] = {1, 2, 3, 4}, out[4] = {9, 9, 9, 9};
   tvc_attention_f32_params_t p = {data, data, data, out, 0, 1, 1,
                                   1,    1,    1,    4,   0, 0, 1.0,
-                                  0,    0,    0};
+                                  0,    0,    0, 0, 0, 0};
   EXPECT_EQ(tvc_kernel_attention_f32(&p), TVC_OK);
   p.batch = 1;
   p.q_len = 0;
@@ -581,7 +662,7 @@ TEST(AttentionKernel, InvalidArguments) {
       1,           2,           3,           4,
       4,           2,           4,           TVC_MASK_SLIDING_WINDOW,
       2,           0.5,         0,           0,
-      0};
+      0,           0,           0,           0};
   ASSERT_EQ(tvc_kernel_attention_f32(&valid), TVC_OK);
   std::fill(out.begin(), out.end(), 9.0f);
   auto expectRejected = [&](tvc_attention_f32_params_t params,
@@ -613,7 +694,7 @@ TEST(AttentionKernel, InvalidArguments) {
   TVC_REJECT(kv_heads, 3, "heads % kv_heads != 0");
   TVC_REJECT(head_dim, -4, "negative head_dim");
   TVC_REJECT(head_dim, TVC_ATTENTION_MAX_HEAD_DIM + 1, "head_dim too large");
-  TVC_REJECT(mask_kind, 7, "unknown mask kind");
+  TVC_REJECT(mask_kind, 99, "unknown mask kind");
   TVC_REJECT(mask_kind, -1, "negative mask kind");
   TVC_REJECT(window, 0, "window 0");
   TVC_REJECT(window, -5, "negative window");
@@ -667,6 +748,23 @@ TEST(AttentionKernel, InvalidArguments) {
   p = blockTopK;
   p.top_k = 0;
   expectRejected(p, "block top-k: k 0");
+  tvc_attention_f32_params_t verticalSlash = valid;
+  verticalSlash.mask_kind = TVC_MASK_VERTICAL_SLASH;
+  verticalSlash.vertical = verticalSlash.slash = verticalSlash.last_queries = 1;
+  ASSERT_EQ(tvc_kernel_attention_f32(&verticalSlash), TVC_OK);
+  std::fill(out.begin(), out.end(), 9.0f);
+  p = verticalSlash;
+  p.vertical = 0;
+  expectRejected(p, "vertical-slash: no columns");
+  p = verticalSlash;
+  p.slash = 0;
+  expectRejected(p, "vertical-slash: no offsets");
+  p = verticalSlash;
+  p.last_queries = 0;
+  expectRejected(p, "vertical-slash: no estimating queries");
+  p = verticalSlash;
+  p.mask_kind = TVC_MASK_VERTICAL_SLASH + 1;
+  expectRejected(p, "an unknown mask kind");
 
   // window is read only for the windowed masks, global and block only by
   // theirs, top_k only by top-k.
