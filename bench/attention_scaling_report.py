@@ -29,6 +29,7 @@ KINDS = {
     "top_k": ("top-k", "#d68910"),
     "block_top_k": ("block top-k (64)", "#566573"),
     "vertical_slash": ("vertical-slash", "#28b463"),
+    "alisa": ("ALISA", "#a04000"),
 }
 
 

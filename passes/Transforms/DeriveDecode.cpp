@@ -19,8 +19,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/Builders.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 
@@ -72,14 +72,14 @@ struct IndexMath {
   Value add(Value a, Value b) {
     if (isZero(a))
       return b;
-    return isZero(b) ? a : arith::AddIOp::create(builder, loc, a, b).getResult();
+    return isZero(b) ? a
+                     : arith::AddIOp::create(builder, loc, a, b).getResult();
   }
   Value sub(Value a, Value b) {
-    return isZero(b) ? a : arith::SubIOp::create(builder, loc, a, b).getResult();
+    return isZero(b) ? a
+                     : arith::SubIOp::create(builder, loc, a, b).getResult();
   }
-  static bool isZero(Value value) {
-    return matchPattern(value, m_Zero());
-  }
+  static bool isZero(Value value) { return matchPattern(value, m_Zero()); }
   Value min(Value a, Value b) {
     return arith::MinSIOp::create(builder, loc, a, b);
   }
@@ -163,8 +163,9 @@ Value ringPrefill(OpBuilder &builder, Location loc, Value cache, Value fresh,
   Value first = zero, current = cache;
   if (ring.prefix) {
     first = math.min(math.max(math.sub(prefix, past), zero), steps);
-    current = rowInsert(builder, loc, rowSlice(builder, loc, fresh, zero, first),
-                        current, math.min(past, prefix), first);
+    current =
+        rowInsert(builder, loc, rowSlice(builder, loc, fresh, zero, first),
+                  current, math.min(past, prefix), first);
   }
   // Of the others, the last m = min(rest, size) land from ring row
   // (position - prefix) mod size, wrapping at most once.
@@ -175,10 +176,10 @@ Value ringPrefill(OpBuilder &builder, Location loc, Value cache, Value fresh,
   Value after = math.sub(written, before);
   current = rowInsert(builder, loc, rowSlice(builder, loc, fresh, from, before),
                       current, math.add(prefix, at), before);
-  updated = rowInsert(builder, loc,
-                      rowSlice(builder, loc, fresh, math.add(from, before),
-                               after),
-                      current, prefix, after);
+  updated =
+      rowInsert(builder, loc,
+                rowSlice(builder, loc, fresh, math.add(from, before), after),
+                current, prefix, after);
   return all;
 }
 
@@ -204,9 +205,9 @@ LogicalResult addKvCache(func::FuncOp function, int64_t capacity, bool rings,
   function.setArgAttr(pastIndex, "tvc.name",
                       StringAttr::get(context, "past_len"));
   builder.setInsertionPointToStart(&entry);
-  Value pastScalar = tensor::ExtractOp::create(
-      builder, function.getLoc(), function.getArgument(pastIndex),
-      ValueRange());
+  Value pastScalar =
+      tensor::ExtractOp::create(builder, function.getLoc(),
+                                function.getArgument(pastIndex), ValueRange());
   Value past = arith::IndexCastOp::create(builder, function.getLoc(),
                                           builder.getIndexType(), pastScalar);
 
@@ -218,6 +219,12 @@ LogicalResult addKvCache(func::FuncOp function, int64_t capacity, bool rings,
       return attention.emitOpError()
              << "already reads a KV cache; tvc-derive-decode applies to "
                 "full-sequence models";
+    if (isa<AlisaMaskAttr>(attention.getMask()))
+      return attention.emitOpError()
+             << "has mask " << attention.getMask()
+             << ", whose accumulated attention weights are not carried "
+                "between calls yet: no KV-cached prefill or decode can be "
+                "derived (run the model as one full-sequence call)";
     SmallVector<Value> newOperands;
     for (auto [which, value] : llvm::enumerate(
              SmallVector<Value>{attention.getKey(), attention.getValue()})) {
@@ -227,10 +234,10 @@ LogicalResult addKvCache(func::FuncOp function, int64_t capacity, bool rings,
                << "needs static batch and width to size a KV cache, got "
                << type;
       Ring ring = ringOf(attention, capacity, rings);
-      auto cacheType =
-          RankedTensorType::get({type.getDimSize(0), ring ? ring.rows() : capacity,
-                                 type.getDimSize(2)},
-                                type.getElementType());
+      auto cacheType = RankedTensorType::get({type.getDimSize(0),
+                                              ring ? ring.rows() : capacity,
+                                              type.getDimSize(2)},
+                                             type.getElementType());
       unsigned argIndex = function.getNumArguments();
       if (failed(function.insertArgument(argIndex, cacheType,
                                          DictionaryAttr::get(context),
@@ -273,9 +280,9 @@ LogicalResult addKvCache(func::FuncOp function, int64_t capacity, bool rings,
       Value steps = tensor::DimOp::create(builder, loc, value, 1);
       SmallVector<OpFoldResult> offsets{builder.getIndexAttr(0), past,
                                         builder.getIndexAttr(0)};
-      SmallVector<OpFoldResult> sizes{
-          builder.getIndexAttr(type.getDimSize(0)), steps,
-          builder.getIndexAttr(type.getDimSize(2))};
+      SmallVector<OpFoldResult> sizes{builder.getIndexAttr(type.getDimSize(0)),
+                                      steps,
+                                      builder.getIndexAttr(type.getDimSize(2))};
       SmallVector<OpFoldResult> strides(3, builder.getIndexAttr(1));
       Value updated = tensor::InsertSliceOp::create(
           builder, loc, value, function.getArgument(argIndex), offsets, sizes,
@@ -301,7 +308,8 @@ LogicalResult addKvCache(func::FuncOp function, int64_t capacity, bool rings,
       IndexMath math{builder, attention.getLoc()};
       attention.getKvLenMutable().assign(
           math.min(kvLen, math.constant(ring.rows())));
-      attention.setMaskAttr(cast<MaskAttrInterface>(FullMaskAttr::get(context)));
+      attention.setMaskAttr(
+          cast<MaskAttrInterface>(FullMaskAttr::get(context)));
     }
     // Ring prefill: the keys are exactly the attended rows, in position
     // order; the window mask stays (no kv_len: the full-sequence form).

@@ -519,6 +519,12 @@ def TvcSparsifyAttention
       their softmax weights favour (the first tokens and the most recent
       offsets always among them); each query sees its causal keys on those.
       `vertical` and `slash` are required, `last` defaults to 64.
+    - `alisa`: `#tvc.alisa<window = w, k = n>` (ALISA sparse window
+      attention, data dependent): the window of `w` keys plus at most `n`
+      older keys with the largest accumulated attention weights (keys
+      dropped from that set are never seen again). `window` and `k` are
+      required. Runs as one full-sequence call for now:
+      `tvc-derive-decode` rejects it.
 
     Every count is at least 1 (`global` of block-local at least 0).
 
@@ -561,9 +567,9 @@ def TvcSparsifyAttention
                "layers">,
     Option<"kind", "kind", "std::string", /*default=*/"\"window\"",
            "Sparse mask kind: window, window-global, block-local, top-k, "
-           "block-top-k or vertical-slash">,
+           "block-top-k, vertical-slash or alisa">,
     Option<"window", "window", "int64_t", /*default=*/"0",
-           "window, window-global: keys a query sees, the diagonal "
+           "window, window-global, alisa: keys a query sees, the diagonal "
            "included (required, >= 1; 0: not given)">,
     Option<"global", "global", "int64_t", /*default=*/"-1",
            "window-global: leading tokens every query sees (required, >= "
@@ -577,8 +583,9 @@ def TvcSparsifyAttention
            ">= 1; 0: not given)">,
     Option<"k", "k", "int64_t", /*default=*/"0",
            "top-k: keys with the largest scores each query keeps; "
-           "block-top-k: earlier blocks each query keeps by pooled score "
-           "(required, >= 1; 0: not given)">,
+           "block-top-k: earlier blocks each query keeps by pooled score; "
+           "alisa: older keys kept by accumulated weight (required, >= 1; "
+           "0: not given)">,
     Option<"vertical", "vertical", "int64_t", /*default=*/"0",
            "vertical-slash: key columns each head keeps (required, >= 1; "
            "0: not given)">,

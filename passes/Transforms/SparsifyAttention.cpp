@@ -3,12 +3,12 @@
 // Hard-attention sparsification: the dense causal tvc.attention ops of the
 // chosen layers (a list, or every layer but a MASFormer schedule's full
 // ones) get a sparse mask attribute of the chosen kind (sliding window,
-// window + global tokens, block-local, top-k, block top-k or
-// vertical-slash). A table says
+// window + global tokens, block-local, top-k, block top-k, vertical-slash
+// or ALISA). A table says
 // which integer options each kind reads; the mask is built from them. Only
 // the mask changes; the lowering passes carry it to the kernel, which visits
-// only the kept keys. Options are checked, and every listed layer looked up, before
-// anything is rewritten.
+// only the kept keys. Options are checked, and every listed layer looked up,
+// before anything is rewritten.
 //
 //===----------------------------------------------------------------------===//
 
@@ -119,6 +119,11 @@ const OptionUse kVerticalSlashUses[] = {
     {&MaskParams::last, 1, 64,
      "last queries the pattern is estimated from, default 64, e.g. "
      "last=128"}};
+const OptionUse kAlisaUses[] = {
+    {&MaskParams::window, 1, std::nullopt,
+     "recent keys per query, the diagonal included, e.g. window=256"},
+    {&MaskParams::k, 1, std::nullopt,
+     "older keys kept by accumulated attention weight, e.g. k=64"}};
 
 const SparseKind kSparseKinds[] = {
     {"window", kWindowUses,
@@ -129,12 +134,14 @@ const SparseKind kSparseKinds[] = {
     {"window-global", kWindowGlobalUses,
      [](EmitErrorFn emitError, MLIRContext *context,
         const MaskParams &p) -> Attribute {
-       return WindowGlobalMaskAttr::getChecked(emitError, context, p.window, p.global);
+       return WindowGlobalMaskAttr::getChecked(emitError, context, p.window,
+                                               p.global);
      }},
     {"block-local", kBlockLocalUses,
      [](EmitErrorFn emitError, MLIRContext *context,
         const MaskParams &p) -> Attribute {
-       return BlockLocalMaskAttr::getChecked(emitError, context, p.block, p.local, p.global);
+       return BlockLocalMaskAttr::getChecked(emitError, context, p.block,
+                                             p.local, p.global);
      }},
     {"top-k", kTopKUses,
      [](EmitErrorFn emitError, MLIRContext *context,
@@ -151,6 +158,11 @@ const SparseKind kSparseKinds[] = {
         const MaskParams &p) -> Attribute {
        return VerticalSlashMaskAttr::getChecked(emitError, context, p.vertical,
                                                 p.slash, p.last);
+     }},
+    {"alisa", kAlisaUses,
+     [](EmitErrorFn emitError, MLIRContext *context,
+        const MaskParams &p) -> Attribute {
+       return AlisaMaskAttr::getChecked(emitError, context, p.window, p.k);
      }},
 };
 
@@ -206,9 +218,9 @@ LogicalResult SparsifyAttentionPass::buildRequestedMask(ModuleOp module) {
     return diag;
   }
   // 0 means "not given" for every option but global, where 0 is a value.
-  MaskParams given{window.getValue(),   global.getValue(), block.getValue(),
-                   local.getValue(),    k.getValue(),      vertical.getValue(),
-                   slash.getValue(),    last.getValue()};
+  MaskParams given{window.getValue(), global.getValue(), block.getValue(),
+                   local.getValue(),  k.getValue(),      vertical.getValue(),
+                   slash.getValue(),  last.getValue()};
   const MaskParams unset{0, -1, 0, 0, 0, 0, 0, 0};
   auto uses = [&](int64_t MaskParams::*field) {
     return llvm::any_of(
@@ -244,8 +256,8 @@ LogicalResult SparsifyAttentionPass::buildRequestedMask(ModuleOp module) {
     params.*use.field = value;
   }
   auto emitError = [&]() {
-    return module.emitError() << "tvc-sparsify-attention: kind="
-                              << chosen->name << ": ";
+    return module.emitError()
+           << "tvc-sparsify-attention: kind=" << chosen->name << ": ";
   };
   Attribute mask = chosen->build(emitError, &getContext(), params);
   if (!mask)

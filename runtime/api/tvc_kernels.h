@@ -126,8 +126,10 @@ enum {
   TVC_MASK_TOP_K = 5,          /* j <= p, the top_k largest scores */
   TVC_MASK_BLOCK_TOP_K = 6,    /* j <= p in p's block of `block` keys, or in
                                   the top_k earlier blocks by pooled score */
-  TVC_MASK_VERTICAL_SLASH = 7  /* j <= p, j a kept column or p - j a kept
+  TVC_MASK_VERTICAL_SLASH = 7, /* j <= p, j a kept column or p - j a kept
                                   diagonal offset, both estimated per call */
+  TVC_MASK_ALISA = 8           /* p - window < j <= p, or j among the top_k
+                                  heavy keys by accumulated weight */
 };
 
 /* The largest head_dim tvc_kernel_attention_f32 accepts: its scratch lives
@@ -169,7 +171,16 @@ enum {
    smallest offsets always among them; every row of the call then sees the
    causal keys j <= p with j a kept column or p - j a kept offset. The
    pattern depends on which rows share a call (a decode step estimates it
-   from its one query).
+   from its one query),
+   8 = ALISA sparse window attention: per batch entry and query head, rows
+   in position order; the query at p sees its window (p - window < j <= p)
+   and a heavy set of at most top_k older keys. After each row every key it
+   saw adds its softmax weight to its accumulated weight; the key leaving
+   the window (p + 1 - window) then joins the heavy set, and a heavy set of
+   top_k + 1 keys drops the one with the smallest accumulated weight (ties:
+   the highest j), which is never seen again. Requires q_len == kv_len (one
+   call from position 0: the accumulated weights are not carried between
+   calls yet).
    Fields a kind does not read (window, global, block, top_k) are ignored.
    out = softmax(scale * q.k^T over allowed keys) . v; a query with no allowed
    key gets zeros.
@@ -177,7 +188,8 @@ enum {
    q_len <= kv_len <= kv_capacity; heads, kv_heads >= 1 with heads % kv_heads
    == 0; 0 <= head_dim <= TVC_ATTENTION_MAX_HEAD_DIM; window >= 1 for masks
    2, 3 and 4; global >= 0 for 3 and 4; block >= 1 for 4 and 6; top_k >= 1
-   for 5 and 6; vertical, slash, last_queries >= 1 for 7;
+   for 5 and 6; vertical, slash, last_queries >= 1 for 7; window >= 1 and
+   top_k >= 0 for 8;
    scale finite. out must not alias q, k or v. */
 typedef struct tvc_attention_f32_params_t {
   const float *q;

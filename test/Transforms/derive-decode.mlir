@@ -64,3 +64,16 @@ func.func @negative_no_attention(%x: tensor<1x?x8xf32>, %p: tensor<1x?xi64>) -> 
   %h = tvc.learned_positions %x, %table, %p : tensor<1x?x8xf32>, tensor<16x8xf32>, tensor<1x?xi64>
   return %h : tensor<1x?x8xf32>
 }
+
+// -----
+
+/// ALISA's accumulated weights are not carried between calls: no cached
+/// entry points.
+tvc.global @alisa_table : tensor<16x8xf32> = dense<0.5> : tensor<16x8xf32>
+func.func @negative_alisa(%x: tensor<1x?x8xf32>, %p: tensor<1x?xi64>) -> tensor<1x?x8xf32> {
+  %table = tvc.weight @alisa_table : tensor<16x8xf32>
+  %q = tvc.learned_positions %x, %table, %p : tensor<1x?x8xf32>, tensor<16x8xf32>, tensor<1x?xi64>
+  // expected-error @+1 {{'tvc.attention' op has mask #tvc.alisa<window = 4, k = 2>, whose accumulated attention weights are not carried between calls yet: no KV-cached prefill or decode can be derived (run the model as one full-sequence call)}}
+  %a = tvc.attention %q, %q, %q heads 2 kv_heads 2 mask(#tvc.alisa<window = 4, k = 2>) : tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>
+  return %a : tensor<1x?x8xf32>
+}

@@ -15,10 +15,11 @@
 // RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=block-top-k block=2 k=1 layers=2' | FileCheck %s --check-prefix=BLOCK-TOP-K
 // RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=vertical-slash vertical=2 slash=3 full-layers=1' | FileCheck %s --check-prefix=VERTICAL-SLASH
 // RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=vertical-slash vertical=2 slash=3 last=5 layers=1' | FileCheck %s --check-prefix=VERTICAL-SLASH-LAST
+// RUN: tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=alisa window=4 k=2 full-layers=0' | FileCheck %s --check-prefix=ALISA
 
 /// Invalid options are errors that name the option; nothing is rewritten.
 // RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=topk window=4' 2>&1 | FileCheck %s --check-prefix=KIND
-// KIND: error: tvc-sparsify-attention: kind 'topk' is not supported; supported kinds: window, window-global, block-local, top-k, block-top-k, vertical-slash
+// KIND: error: tvc-sparsify-attention: kind 'topk' is not supported; supported kinds: window, window-global, block-local, top-k, block-top-k, vertical-slash, alisa
 // RUN: not tvc-opt %s -split-input-file -tvc-sparsify-attention 2>&1 | FileCheck %s --check-prefix=NO-WINDOW
 // NO-WINDOW: error: tvc-sparsify-attention: kind=window needs 'window' (keys per query, the diagonal included, e.g. window=256)
 // RUN: not tvc-opt %s -split-input-file -tvc-sparsify-attention=window=-3 2>&1 | FileCheck %s --check-prefix=NEGATIVE-WINDOW
@@ -60,6 +61,10 @@
 /// Values each option accepts but the mask's verifier does not: its message.
 // RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=vertical-slash vertical=2147483647 slash=8' 2>&1 | FileCheck %s --check-prefix=HUGE-VERTICAL
 // HUGE-VERTICAL: error: tvc-sparsify-attention: kind=vertical-slash: expects 'vertical' + 'slash' to fit in 32 bits
+// RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=alisa window=8' 2>&1 | FileCheck %s --check-prefix=ALISA-NO-K
+// ALISA-NO-K: error: tvc-sparsify-attention: kind=alisa needs 'k' (older keys kept by accumulated attention weight, e.g. k=64)
+// RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=kind=alisa window=8 k=2 global=1' 2>&1 | FileCheck %s --check-prefix=GLOBAL-WITH-ALISA
+// GLOBAL-WITH-ALISA: error: tvc-sparsify-attention: 'global' does not apply to kind=alisa, whose options are: window, k
 // RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=layers=1 full-layers=0 window=4' 2>&1 | FileCheck %s --check-prefix=EXCLUSIVE
 // EXCLUSIVE: error: tvc-sparsify-attention: 'layers' and 'full-layers' are mutually exclusive: give the layers to sparsify, or the ones that keep full attention
 // RUN: not tvc-opt %s -split-input-file '-tvc-sparsify-attention=layers=1,7 window=4' 2>&1 | FileCheck %s --check-prefix=MISSING
@@ -143,6 +148,12 @@ func.func @sparsify_window_layers(%h0: tensor<1x8x16xf32>) -> tensor<1x8x16xf32>
   // VERTICAL-SLASH-LAST: mask(#tvc.vertical_slash<vertical = 2, slash = 3, last = 5>)
   // VERTICAL-SLASH-LAST: tvc.layer 2
   // VERTICAL-SLASH-LAST: mask(#tvc.causal)
+  // ALISA: tvc.layer 0
+  // ALISA: mask(#tvc.causal)
+  // ALISA: tvc.layer 1
+  // ALISA: mask(#tvc.alisa<window = 4, k = 2>)
+  // ALISA: tvc.layer 2
+  // ALISA: mask(#tvc.alisa<window = 4, k = 2>)
   %h1 = tvc.layer 0 (%h0) : (tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
   ^bb0(%x: tensor<1x8x16xf32>):
     %attn = tvc.attention %x, %x, %x heads 2 kv_heads 2 mask(#tvc.causal) : tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>

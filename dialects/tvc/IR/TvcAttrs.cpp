@@ -160,6 +160,29 @@ std::optional<int64_t> VerticalSlashMaskAttr::getKeySpan() const {
   return std::nullopt;
 }
 
+LogicalResult
+AlisaMaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                      int64_t window, int64_t k) {
+  if (window < 1)
+    return emitError() << "expects 'window' >= 1, got " << window;
+  // Without heavy keys this is a sliding window: one spelling per mask.
+  if (k < 1)
+    return emitError() << "expects 'k' >= 1, got " << k
+                       << " (without heavy keys use #tvc.sliding_window)";
+  // The kernel lists a row's keys in 32 bits.
+  if (window > std::numeric_limits<int32_t>::max() - k)
+    return emitError() << "expects 'window' + 'k' to fit in 32 bits";
+  return success();
+}
+bool AlisaMaskAttr::isAllowed(int64_t query, int64_t key) const {
+  // Only the static part: which older keys stay depends on the weights.
+  return key <= query;
+}
+bool AlisaMaskAttr::isCausal() const { return true; }
+std::optional<int64_t> AlisaMaskAttr::getKeySpan() const {
+  return std::nullopt;
+}
+
 //===----------------------------------------------------------------------===//
 // Linear structures
 //===----------------------------------------------------------------------===//

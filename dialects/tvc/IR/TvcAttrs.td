@@ -246,6 +246,31 @@ def Tvc_VerticalSlashMaskAttr
   let genVerifyDecl = 1;
 }
 
+def Tvc_AlisaMaskAttr : Tvc_MaskAttr<"AlisaMask", "alisa"> {
+  let summary = "ALISA sparse window attention: a window plus the heavy "
+                "keys by accumulated attention weight (data-dependent)";
+  let description = [{
+    ALISA's sparse window attention (an H2O-style heavy-hitter cache).
+    Per query head, in position order: the query at position i attends to
+    its window (`i - window < j <= i`, as `#tvc.sliding_window`) and to a
+    heavy set of at most `k` older keys. Every key a query saw adds that
+    query's softmax weight to its accumulated weight; the key leaving the
+    window then joins the heavy set, and a heavy set of `k + 1` keys drops
+    the one with the smallest accumulated weight (ties: the newest), which
+    no later query sees: the cache needs only `window + k` keys. `k` is
+    at least 1 (without heavy keys the mask is `#tvc.sliding_window`). As
+    for every data-dependent kind, `isAllowed` answers for the static part
+    (`j <= i`); the key span is unbounded. The accumulated weights are not
+    carried between calls yet, so such an attention runs as one call over
+    the whole sequence (tvc-derive-decode rejects it).
+
+    Example: `#tvc.alisa<window = 256, k = 64>`
+  }];
+  let parameters = (ins "int64_t":$window, "int64_t":$k);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Linear weight structures
 //===----------------------------------------------------------------------===//

@@ -35,6 +35,7 @@ constexpr int64_t kMaskBlockLocal = 4;
 constexpr int64_t kMaskTopK = 5;
 constexpr int64_t kMaskBlockTopK = 6;
 constexpr int64_t kMaskVerticalSlash = 7;
+constexpr int64_t kMaskAlisa = 8;
 
 /// The mask fields of tvc_attention_f32_params_t; zero where a kind does not
 /// read them.
@@ -74,9 +75,17 @@ std::optional<RuntimeMask> runtimeMask(Attribute mask) {
                            blocks.getK()};
       })
       .Case([](VerticalSlashMaskAttr pattern) {
-        return RuntimeMask{kMaskVerticalSlash, 0, 0, 0, 0,
-                           pattern.getVertical(), pattern.getSlash(),
+        return RuntimeMask{kMaskVerticalSlash,
+                           0,
+                           0,
+                           0,
+                           0,
+                           pattern.getVertical(),
+                           pattern.getSlash(),
                            pattern.getLast()};
+      })
+      .Case([](AlisaMaskAttr alisa) {
+        return RuntimeMask{kMaskAlisa, alisa.getWindow(), 0, 0, alisa.getK()};
       })
       .Default([](Attribute) { return std::nullopt; });
 }
@@ -135,6 +144,10 @@ std::optional<std::string> mlir::tvc::whyNoAttentionKernel(Operation *op) {
   if (!runtimeMask(attention.getMask()))
     return "the runtime has no attention kernel for mask " +
            llvm::formatv("{0}", attention.getMask()).str();
+  if (isa<AlisaMaskAttr>(attention.getMask()) && attention.getKvLen())
+    return std::string("#tvc.alisa runs as one call over the whole sequence "
+                       "(its accumulated weights are not carried between "
+                       "calls yet), not over a KV cache");
   for (Value operand :
        {attention.getQuery(), attention.getKey(), attention.getValue()})
     if (!cast<RankedTensorType>(operand.getType()).getElementType().isF32())

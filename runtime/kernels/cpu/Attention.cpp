@@ -17,7 +17,9 @@
 // query head, a pattern from the call's last queries (their softmax weights
 // summed per key column and per diagonal; estimatePattern, one parallel
 // phase), then every row gathers its kept columns and diagonals in key order
-// and runs softmax and P.V over them (verticalSlashRow). Tiles
+// and runs softmax and P.V over them (verticalSlashRow). ALISA rows depend
+// on the rows before them (accumulated weights decide the heavy keys), so a
+// work item is one query head's rows in order (alisaItem). Tiles
 // with several rows and head_dim a multiple of 16 take a register-blocked
 // path over 16-float generic vectors (transposed key block, four rows per
 // step); others (single-row decode, odd head sizes) take per-row dot
@@ -500,11 +502,10 @@ selectBlocks(const float *query, int64_t dim, const float *pooled, int64_t own,
   }
   int64_t kept = std::min(own, k);
   if (kept < own)
-    std::nth_element(order, order + kept, order + own,
-                     [&](int32_t a, int32_t b) {
-                       return scores[a] > scores[b] ||
-                              (scores[a] == scores[b] && a < b);
-                     });
+    std::nth_element(
+        order, order + kept, order + own, [&](int32_t a, int32_t b) {
+          return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+        });
   for (int64_t i = 0; i < kept; ++i)
     bits[order[i] / 64] |= uint64_t(1) << (order[i] % 64);
 }
@@ -535,10 +536,10 @@ inline int64_t selectLargest(const double *sums, int64_t n, int64_t budget,
     order[j] = int32_t(j);
   int64_t count = std::min(budget, n);
   if (count < n)
-    std::nth_element(order, order + count, order + n,
-                     [&](int32_t a, int32_t b) {
-                       return sums[a] > sums[b] || (sums[a] == sums[b] && a < b);
-                     });
+    std::nth_element(
+        order, order + count, order + n, [&](int32_t a, int32_t b) {
+          return sums[a] > sums[b] || (sums[a] == sums[b] && a < b);
+        });
   std::copy(order, order + count, kept);
   std::sort(kept, kept + count);
   return count;
@@ -611,6 +612,37 @@ __attribute__((always_inline)) inline void estimatePattern(const Problem &p,
       selectLargest(offsetSums, n, p.slash, order, kept + p.vertical);
 }
 
+/// Softmax and P.V of one (scaled) query over the `count` keys listed in
+/// `keys`; leaves in `scores` their softmax weights (each row of P).
+__attribute__((always_inline)) inline void
+attendGathered(int64_t dim, int64_t kvStride, const float *kBase,
+               const float *vBase, const float *query, const int32_t *keys,
+               int64_t count, float *scores, float *acc, float *out) {
+  float maximum = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < count; ++i) {
+    scores[i] = dot(query, kBase + keys[i] * kvStride, dim);
+    maximum = std::max(maximum, scores[i]);
+  }
+  std::memset(acc, 0, dim * sizeof(float));
+  float sum = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    float weight = expNonPositive(scores[i] - maximum);
+    scores[i] = weight;
+    sum += weight;
+    const float *vRow = vBase + keys[i] * kvStride;
+    int64_t d = 0;
+    for (; d + kVecLanes <= dim; d += kVecLanes)
+      store(acc + d, load(acc + d) + weight * load(vRow + d));
+    for (; d < dim; ++d)
+      acc[d] += weight * vRow[d];
+  }
+  float inverse = sum > 0 ? 1.0f / sum : 0.0f;
+  for (int64_t d = 0; d < dim; ++d)
+    out[d] = acc[d] * inverse;
+  for (int64_t i = 0; i < count; ++i)
+    scores[i] *= inverse;
+}
+
 /// One vertical-slash row at position `pos`: the kept columns j <= pos and
 /// the keys pos - o of the kept offsets o <= pos, merged in key order
 /// without duplicates, then softmax and P.V over them. `keys` and `scores`
@@ -646,26 +678,70 @@ verticalSlashRow(const Problem &p, int64_t item, int64_t pos,
     }
     keys[count++] = int32_t(key);
   }
-  float maximum = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < count; ++i) {
-    scores[i] = dot(query, kBase + keys[i] * kvStride, dim);
-    maximum = std::max(maximum, scores[i]);
+  attendGathered(dim, kvStride, kBase, vBase, query, keys, count, scores, acc,
+                 out);
+}
+
+/// ALISA: every row of query head `item % heads` of batch entry
+/// `item / heads`, in position order (see TVC_MASK_ALISA). The heavy set
+/// holds at most top_k keys older than the window with their accumulated
+/// softmax weights; each row attends to the heavy set and its window, adds
+/// its weights to every key it saw, and then the key leaving the window
+/// joins the heavy set, which drops its smallest (ties: the newest) when it
+/// has top_k + 1.
+__attribute__((always_inline)) inline void alisaItem(const Problem &p,
+                                                     int64_t item) {
+  int64_t b = item / p.heads, head = item % p.heads;
+  int64_t kvHead = head / p.group, dim = p.headDim;
+  int64_t qStride = p.heads * dim, kvStride = p.kvHeads * dim;
+  const float *kBase = p.k + b * p.kvCapacity * kvStride + kvHead * dim;
+  const float *vBase = p.v + b * p.kvCapacity * kvStride + kvHead * dim;
+  int64_t window = std::min(p.window, p.kvLen);
+  // Heavy keys then the window's, in key order: heavy keys are older.
+  int32_t *keys = blockScratch<int32_t>(2, p.topK + 1 + window);
+  float *weights = blockScratch<float>(1, 2 * (p.topK + 1) + window);
+  float *heavyWeights = weights + p.topK + 1 + window;
+  // Accumulated weights of the window's keys, by position mod window.
+  float *windowWeights = blockScratch<float>(0, window);
+  std::fill(windowWeights, windowWeights + window, 0.0f);
+  int64_t heavy = 0;
+  alignas(64) float query[kMaxHeadDim], acc[kMaxHeadDim];
+  for (int64_t pos = 0; pos < p.qLen; ++pos) {
+    const float *src = p.q + (b * p.qLen + pos) * qStride + head * dim;
+    for (int64_t d = 0; d < dim; ++d)
+      query[d] = src[d] * p.scale;
+    int64_t lo = std::max<int64_t>(0, pos - window + 1);
+    int64_t count = heavy;
+    for (int64_t j = lo; j <= pos; ++j)
+      keys[count++] = int32_t(j);
+    windowWeights[pos % window] = 0; // the new key
+    float *dst = p.out + (b * p.qLen + pos) * qStride + head * dim;
+    attendGathered(dim, kvStride, kBase, vBase, query, keys, count, weights,
+                   acc, dst);
+    for (int64_t i = 0; i < heavy; ++i)
+      heavyWeights[i] += weights[i];
+    for (int64_t i = heavy; i < count; ++i)
+      windowWeights[keys[i] % window] += weights[i];
+    // The key leaving the window before the next row joins the heavy set.
+    int64_t leaving = pos + 1 - window;
+    if (leaving < 0)
+      continue;
+    keys[heavy] = int32_t(leaving);
+    heavyWeights[heavy] = windowWeights[leaving % window];
+    ++heavy;
+    if (heavy <= p.topK)
+      continue;
+    int64_t drop = 0;
+    for (int64_t i = 1; i < heavy; ++i)
+      if (heavyWeights[i] <= heavyWeights[drop])
+        drop = i;
+    // Keys stay in order: shift the later ones down.
+    for (int64_t i = drop; i + 1 < heavy; ++i) {
+      keys[i] = keys[i + 1];
+      heavyWeights[i] = heavyWeights[i + 1];
+    }
+    --heavy;
   }
-  std::memset(acc, 0, dim * sizeof(float));
-  float sum = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    float weight = expNonPositive(scores[i] - maximum);
-    sum += weight;
-    const float *vRow = vBase + keys[i] * kvStride;
-    int64_t d = 0;
-    for (; d + kVecLanes <= dim; d += kVecLanes)
-      store(acc + d, load(acc + d) + weight * load(vRow + d));
-    for (; d < dim; ++d)
-      acc[d] += weight * vRow[d];
-  }
-  float inverse = sum > 0 ? 1.0f / sum : 0.0f;
-  for (int64_t d = 0; d < dim; ++d)
-    out[d] = acc[d] * inverse;
 }
 
 /// Computes one tile of query rows.
@@ -677,8 +753,7 @@ __attribute__((always_inline)) inline void attendItem(const Problem &p,
   // instead, keeping one head's keys and values in cache.
   int64_t perPosTile = p.batch * p.kvHeads * p.headTiles;
   int64_t posTile, rest;
-  if (p.maskKind == TVC_MASK_TOP_K ||
-      p.maskKind == TVC_MASK_VERTICAL_SLASH) {
+  if (p.maskKind == TVC_MASK_TOP_K || p.maskKind == TVC_MASK_VERTICAL_SLASH) {
     posTile = p.posTiles - 1 - item % p.posTiles;
     rest = item / p.posTiles;
   } else {
@@ -743,8 +818,8 @@ __attribute__((always_inline)) inline void attendItem(const Problem &p,
     for (int64_t r = 0; r < rows; ++r) {
       int64_t head = head0 + r / numPos, index = pos0 + r % numPos;
       float *dst = p.out + (b * p.qLen + index) * qStride + head * dim;
-      verticalSlashRow(p, b * p.heads + head, firstPos + index, query[r],
-                       kBase, vBase, keys, scores, acc[r], dst);
+      verticalSlashRow(p, b * p.heads + head, firstPos + index, query[r], kBase,
+                       vBase, keys, scores, acc[r], dst);
     }
     return;
   }
@@ -886,8 +961,19 @@ TVC_ESTIMATE_ITEMS(estimateItemsBase, )
 TVC_ESTIMATE_ITEMS(estimateItemsAvx2, __attribute__((target("avx2,fma"))))
 TVC_ESTIMATE_ITEMS(estimateItemsAvx512,
                    __attribute__((target("avx512f,avx512vl,avx2,fma"))))
+#define TVC_ALISA_ITEMS(NAME, TARGET)                                          \
+  TARGET void NAME(void *context, int64_t begin, int64_t end) {                \
+    const Problem &problem = *static_cast<const Problem *>(context);           \
+    for (int64_t item = begin; item < end; ++item)                             \
+      alisaItem(problem, item);                                                \
+  }
+TVC_ALISA_ITEMS(alisaItemsBase, )
+TVC_ALISA_ITEMS(alisaItemsAvx2, __attribute__((target("avx2,fma"))))
+TVC_ALISA_ITEMS(alisaItemsAvx512,
+                __attribute__((target("avx512f,avx512vl,avx2,fma"))))
 #undef TVC_ATTENTION_ITEMS
 #undef TVC_ESTIMATE_ITEMS
+#undef TVC_ALISA_ITEMS
 
 /// The widest variant this CPU runs. Measured on Zen 5, one thread: AVX2+FMA
 /// is 2.1-2.8x the baseline (SSE2) build on prefill and decode; AVX-512 adds
@@ -898,6 +984,14 @@ ItemsFn selectItems() {
   if (tvc::runtime::cpuHasAvx2Fma())
     return attendItemsAvx2;
   return attendItemsBase;
+}
+
+ItemsFn selectAlisaItems() {
+  if (tvc::runtime::cpuHasAvx512())
+    return alisaItemsAvx512;
+  if (tvc::runtime::cpuHasAvx2Fma())
+    return alisaItemsAvx2;
+  return alisaItemsBase;
 }
 
 ItemsFn selectEstimateItems() {
@@ -935,7 +1029,7 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
   if (a.q_len > a.kv_len || a.kv_len > a.kv_capacity ||
       a.heads % a.kv_heads != 0 || a.head_dim > kMaxHeadDim)
     return TVC_INVALID_ARGUMENT;
-  if (a.mask_kind < TVC_MASK_FULL || a.mask_kind > TVC_MASK_VERTICAL_SLASH)
+  if (a.mask_kind < TVC_MASK_FULL || a.mask_kind > TVC_MASK_ALISA)
     return TVC_INVALID_ARGUMENT;
   bool windowed = a.mask_kind == TVC_MASK_SLIDING_WINDOW ||
                   a.mask_kind == TVC_MASK_WINDOW_GLOBAL ||
@@ -946,9 +1040,15 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
       (a.mask_kind == TVC_MASK_TOP_K && a.top_k < 1) ||
       (a.mask_kind == TVC_MASK_BLOCK_TOP_K && (a.block < 1 || a.top_k < 1)) ||
       (a.mask_kind == TVC_MASK_VERTICAL_SLASH &&
-       (a.vertical < 1 || a.slash < 1 || a.last_queries < 1)))
+       (a.vertical < 1 || a.slash < 1 || a.last_queries < 1)) ||
+      (a.mask_kind == TVC_MASK_ALISA &&
+       (a.window < 1 || a.top_k < 0 || a.q_len != a.kv_len)))
     return TVC_INVALID_ARGUMENT;
-  // Vertical-slash patterns index keys and counts in 32 bits.
+  // Vertical-slash patterns and ALISA's key lists index keys in 32 bits.
+  if (a.mask_kind == TVC_MASK_ALISA &&
+      (a.kv_len > std::numeric_limits<int32_t>::max() ||
+       a.top_k > std::numeric_limits<int32_t>::max() - a.window))
+    return TVC_INVALID_ARGUMENT;
   if (a.mask_kind == TVC_MASK_VERTICAL_SLASH &&
       (a.kv_len > std::numeric_limits<int32_t>::max() ||
        a.vertical > std::numeric_limits<int32_t>::max() - a.slash))
@@ -1005,8 +1105,8 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
     int64_t dim = a.head_dim, stride = a.kv_heads * dim;
     // (Slot 0 of the float scratch: the calling thread also runs items,
     // whose block scores use slot 1.)
-    float *pooled = blockScratch<float>(
-        0, a.batch * a.kv_heads * p.pooledBlocks * dim);
+    float *pooled =
+        blockScratch<float>(0, a.batch * a.kv_heads * p.pooledBlocks * dim);
     for (int64_t b = 0; b < a.batch; ++b)
       for (int64_t h = 0; h < a.kv_heads; ++h)
         for (int64_t block = 0; block < p.pooledBlocks; ++block) {
@@ -1024,6 +1124,19 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
     p.pooled = pooled;
   }
   static const ItemsFn items = selectItems();
+  if (a.mask_kind == TVC_MASK_ALISA) {
+    // Rows of a head depend on the rows before (the heavy set): one item
+    // per batch entry and query head, its rows in order.
+    static const ItemsFn alisa = selectAlisaItems();
+    int64_t heads = a.batch * a.heads;
+    double work = double(heads) * a.q_len * a.head_dim *
+                  (double(std::min(a.window, a.kv_len)) + double(a.top_k));
+    if (work < 65536.0 || heads == 1)
+      alisa(&p, 0, heads);
+    else
+      tvc::runtime::ThreadPool::global().parallelFor(heads, 1, alisa, &p);
+    return TVC_OK;
+  }
   if (a.mask_kind == TVC_MASK_VERTICAL_SLASH) {
     // Every row needs its head's pattern: estimate all of them first, one
     // item per batch entry and query head. The buffers live in the calling
@@ -1036,14 +1149,12 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
     p.pattern = pattern.data();
     p.patternCounts = counts.data();
     static const ItemsFn estimate = selectEstimateItems();
-    double estimateWork = double(patterns) *
-                          std::min(a.last_queries, a.q_len) * a.kv_len *
-                          a.head_dim;
+    double estimateWork = double(patterns) * std::min(a.last_queries, a.q_len) *
+                          a.kv_len * a.head_dim;
     if (estimateWork < 65536.0 || patterns == 1)
       estimate(&p, 0, patterns);
     else
-      tvc::runtime::ThreadPool::global().parallelFor(patterns, 1, estimate,
-                                                     &p);
+      tvc::runtime::ThreadPool::global().parallelFor(patterns, 1, estimate, &p);
   }
   // Below ~64k multiply-adds a wake-up of the workers costs more than the
   // work.

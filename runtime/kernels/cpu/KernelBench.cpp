@@ -275,7 +275,8 @@ struct ScalingKind {
 /// before it, plus the first block), the top `budget` scores, and the
 /// query's own block of 64 plus the budget/64 - 1 earlier blocks with the
 /// highest pooled scores, and budget/2 columns plus budget/2 diagonals
-/// estimated from the last 64 queries (vertical-slash).
+/// estimated from the last 64 queries (vertical-slash), and a window of
+/// budget/2 plus budget/2 heavy keys (ALISA).
 std::vector<ScalingKind> scalingKinds(int64_t budget) {
   return {{"causal", TVC_MASK_CAUSAL, 0, 0, 0, 0},
           {"window", TVC_MASK_SLIDING_WINDOW, budget, 0, 0, 0},
@@ -287,7 +288,9 @@ std::vector<ScalingKind> scalingKinds(int64_t budget) {
            std::max<int64_t>(1, budget / 64 - 1)},
           {"vertical_slash", TVC_MASK_VERTICAL_SLASH, 0, 0, 0, 0,
            std::max<int64_t>(1, budget / 2), std::max<int64_t>(1, budget / 2),
-           64}};
+           64},
+          {"alisa", TVC_MASK_ALISA, std::max<int64_t>(1, budget / 2), 0, 0,
+           std::max<int64_t>(1, budget / 2)}};
 }
 
 /// Keys the query at `pos` attends to under `kind` (for GFLOP/s).
@@ -312,6 +315,8 @@ int64_t keptKeys(const ScalingKind &kind, int64_t pos) {
            std::min(pos / kind.block, kind.topK) * kind.block;
   case TVC_MASK_VERTICAL_SLASH: // at most: columns and diagonals may meet
     return std::min(causal, kind.vertical + kind.slash);
+  case TVC_MASK_ALISA:
+    return std::min(causal, kind.window + kind.topK);
   default:
     return causal;
   }

@@ -64,6 +64,7 @@ bool attentionAllows(const tvc_attention_f32_params_t &p, int64_t pos,
   case TVC_MASK_TOP_K: // the static part; attentionF32 picks the top k
   case TVC_MASK_BLOCK_TOP_K:
   case TVC_MASK_VERTICAL_SLASH:
+  case TVC_MASK_ALISA: // the static part; attentionF32 adds the heavy keys
     return key <= pos;
   default:
     return true;
@@ -138,6 +139,45 @@ void attentionF32(const tvc_attention_f32_params_t &p) {
         keepLargest(offsetSums, std::min<int64_t>(64, (p.slash + 1) / 2),
                     p.slash, keptOffset);
       }
+      // ALISA: which keys each row sees, replayed from the definition: the
+      // window and the heavy set; the weights each row gives its keys
+      // accumulate; the key leaving the window joins the heavy set, which
+      // then drops its smallest (ties: the highest key) beyond top_k.
+      std::vector<char> alisaKeep;
+      if (p.mask_kind == TVC_MASK_ALISA) {
+        alisaKeep.assign(p.q_len * p.kv_len, 0);
+        std::vector<double> accumulated(p.kv_len, 0.0);
+        std::vector<int64_t> heavySet;
+        for (int64_t i = 0; i < p.q_len; ++i) {
+          char *keep = &alisaKeep[i * p.kv_len];
+          for (int64_t j : heavySet)
+            keep[j] = 1;
+          for (int64_t j = std::max<int64_t>(0, i - p.window + 1); j <= i; ++j)
+            keep[j] = 1;
+          const double *row = &scores[i * p.kv_len];
+          double maximum = -std::numeric_limits<double>::infinity(), sum = 0;
+          for (int64_t j = 0; j <= i; ++j)
+            if (keep[j])
+              maximum = std::max(maximum, row[j]);
+          for (int64_t j = 0; j <= i; ++j)
+            if (keep[j])
+              sum += std::exp(row[j] - maximum);
+          for (int64_t j = 0; j <= i; ++j)
+            if (keep[j])
+              accumulated[j] += std::exp(row[j] - maximum) / sum;
+          if (i + 1 - p.window < 0)
+            continue;
+          heavySet.push_back(i + 1 - p.window);
+          if (int64_t(heavySet.size()) <= p.top_k)
+            continue;
+          auto drop = std::min_element(
+              heavySet.begin(), heavySet.end(), [&](int64_t a, int64_t c) {
+                return accumulated[a] < accumulated[c] ||
+                       (accumulated[a] == accumulated[c] && a > c);
+              });
+          heavySet.erase(drop);
+        }
+      }
       for (int64_t i = 0; i < p.q_len; ++i) {
         double *row = &scores[i * p.kv_len];
         std::vector<char> keep(allowed.begin() + i * p.kv_len,
@@ -155,6 +195,9 @@ void attentionF32(const tvc_attention_f32_params_t &p) {
           for (size_t n = p.top_k; n < order.size(); ++n)
             keep[order[n]] = 0;
         }
+        if (p.mask_kind == TVC_MASK_ALISA)
+          for (int64_t j = 0; j < p.kv_len; ++j)
+            keep[j] = keep[j] && alisaKeep[i * p.kv_len + j];
         if (p.mask_kind == TVC_MASK_VERTICAL_SLASH) {
           int64_t pos = p.kv_len - p.q_len + i;
           for (int64_t j = 0; j <= pos; ++j)

@@ -130,3 +130,18 @@ func.func @attention_vertical_slash_f32(%q: tensor<1x8x32xf32>) -> tensor<1x8x32
   %o = tvc.attention %q, %q, %q heads 2 kv_heads 2 mask(#tvc.vertical_slash<vertical = 3, slash = 5, last = 4>) : tensor<1x8x32xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>
   return %o : tensor<1x8x32xf32>
 }
+
+// -----
+
+/// ALISA is mask kind 8 with the window and the heavy keys in top_k.
+// CHECK-LABEL: func.func @attention_alisa_f32
+func.func @attention_alisa_f32(%q: tensor<1x8x32xf32>) -> tensor<1x8x32xf32> {
+  // CHECK-DAG: %[[KIND:.*]] = arith.constant 8 : i64
+  // CHECK-DAG: %[[WINDOW:.*]] = arith.constant 3 : i64
+  // CHECK-DAG: %[[K:.*]] = arith.constant 2 : i64
+  // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : i64
+  // CHECK: tvc.kernel_call "tvc_kernel_attention_f32"
+  // CHECK-SAME: scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[KIND]], %[[WINDOW]], %{{[^,]*}}, %[[ZERO]], %[[ZERO]], %[[K]], %[[ZERO]], %[[ZERO]], %[[ZERO]] :
+  %o = tvc.attention %q, %q, %q heads 2 kv_heads 2 mask(#tvc.alisa<window = 3, k = 2>) : tensor<1x8x32xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>
+  return %o : tensor<1x8x32xf32>
+}

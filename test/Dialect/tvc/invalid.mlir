@@ -1156,6 +1156,24 @@ func.func @vertical_slash_too_large(%query: tensor<1x4x8xf32>, %key: tensor<1x4x
 
 // -----
 
+/// ALISA needs a window and at least one heavy key (without, it is a
+/// sliding window).
+func.func @alisa_zero_window(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'window' >= 1, got 0}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.alisa<window = 0, k = 2>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @alisa_zero_k(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{expects 'k' >= 1, got 0 (without heavy keys use #tvc.sliding_window)}}
+  %out = tvc.attention %query, %key, %value heads 2 kv_heads 2 mask(#tvc.alisa<window = 4, k = 0>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // Elementwise ops and argmax
 //===----------------------------------------------------------------------===//

@@ -184,7 +184,7 @@ func.func @attention_masks(%query: tensor<1x4x16xf32>, %key: tensor<1x4x8xf32>, 
 /// The sparse mask kinds with more than a window: window + global tokens,
 /// block-local (global blocks optional) and data-dependent top-k.
 // CHECK-LABEL: func.func @attention_sparse_masks
-func.func @attention_sparse_masks(%query: tensor<1x4x16xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) -> (tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>) {
+func.func @attention_sparse_masks(%query: tensor<1x4x16xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) -> (tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>) {
   // CHECK: mask(#tvc.window_global<window = 256, global = 4>)
   %window_global = tvc.attention %query, %key, %value heads 4 kv_heads 2 mask(#tvc.window_global<window = 256, global = 4>) : tensor<1x4x16xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
   // CHECK: mask(#tvc.block_local<block = 64, local = 4, global = 1>)
@@ -197,7 +197,9 @@ func.func @attention_sparse_masks(%query: tensor<1x4x16xf32>, %key: tensor<1x4x8
   %block_top_k = tvc.attention %query, %key, %value heads 4 kv_heads 2 mask(#tvc.block_top_k<block = 64, k = 4>) : tensor<1x4x16xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
   // CHECK: mask(#tvc.vertical_slash<vertical = 64, slash = 256, last = 64>)
   %vertical_slash = tvc.attention %query, %key, %value heads 4 kv_heads 2 mask(#tvc.vertical_slash<vertical = 64, slash = 256, last = 64>) : tensor<1x4x16xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
-  return %window_global, %block_local, %block_only, %top_k, %block_top_k, %vertical_slash : tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>
+  // CHECK: mask(#tvc.alisa<window = 256, k = 64>)
+  %alisa = tvc.attention %query, %key, %value heads 4 kv_heads 2 mask(#tvc.alisa<window = 256, k = 64>) : tensor<1x4x16xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return %window_global, %block_local, %block_only, %top_k, %block_top_k, %vertical_slash, %alisa : tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>
 }
 
 // -----

@@ -145,7 +145,8 @@ TEST_F(MaskAttrTest, DataDependentKindsAnswerForTheirCausalPart) {
   for (MaskAttrInterface mask :
        {MaskAttrInterface(TopKMaskAttr::get(&context, 2)),
         MaskAttrInterface(BlockTopKMaskAttr::get(&context, 4, 1)),
-        MaskAttrInterface(VerticalSlashMaskAttr::get(&context, 1, 2, 3))}) {
+        MaskAttrInterface(VerticalSlashMaskAttr::get(&context, 1, 2, 3)),
+        MaskAttrInterface(AlisaMaskAttr::get(&context, 2, 1))}) {
     SCOPED_TRACE(llvm::formatv("{0}", Attribute(mask)).str());
     EXPECT_TRUE(mask.isCausal());
     EXPECT_FALSE(mask.getKeySpan().has_value());

@@ -401,18 +401,27 @@ TEST(AttentionKernel, ThreadCountDoesNotChangeResults) {
 /// sizes take the scalar path.
 TEST(AttentionKernel, WindowGlobalEdges) {
   for (int64_t headDim : {64, 40})
-    for (auto [window, global] : std::initializer_list<std::pair<int64_t, int64_t>>{
-             {1, 1}, {16, 4}, {63, 1}, {64, 64}, {65, 17}, {32, 100},
-             {200, 3}, {500, 500}}) {
-      AttentionCase prefill = {1, 203, 203, 203, 4, 2, headDim,
-                               TVC_MASK_WINDOW_GLOBAL, window, 0, global};
+    for (auto [window, global] :
+         std::initializer_list<std::pair<int64_t, int64_t>>{{1, 1},
+                                                            {16, 4},
+                                                            {63, 1},
+                                                            {64, 64},
+                                                            {65, 17},
+                                                            {32, 100},
+                                                            {200, 3},
+                                                            {500, 500}}) {
+      AttentionCase prefill = {1,      203, 203,     203,
+                               4,      2,   headDim, TVC_MASK_WINDOW_GLOBAL,
+                               window, 0,   global};
       checkAgainstGatheredKeys(prefill);
       checkAttention(prefill);
-      AttentionCase decode = {2, 1, 190, 200, 8, 2, headDim,
-                              TVC_MASK_WINDOW_GLOBAL, window, 0, global};
+      AttentionCase decode = {2,      1, 190,     200,
+                              8,      2, headDim, TVC_MASK_WINDOW_GLOBAL,
+                              window, 0, global};
       checkAgainstGatheredKeys(decode);
-      AttentionCase chunk = {1, 37, 150, 160, 6, 3, headDim,
-                             TVC_MASK_WINDOW_GLOBAL, window, 0, global};
+      AttentionCase chunk = {1,      37, 150,     160,
+                             6,      3,  headDim, TVC_MASK_WINDOW_GLOBAL,
+                             window, 0,  global};
       checkAgainstGatheredKeys(chunk);
     }
 }
@@ -428,18 +437,18 @@ TEST(AttentionKernel, BlockLocalEdges) {
     for (Layout l : {Layout{1, 1, 0}, Layout{16, 1, 1}, Layout{64, 2, 1},
                      Layout{24, 3, 0}, Layout{40, 2, 5}, Layout{7, 4, 2},
                      Layout{100, 1, 1}, Layout{300, 2, 0}}) {
-      AttentionCase prefill = {1, 211, 211, 211, 4, 1, headDim,
-                               TVC_MASK_BLOCK_LOCAL, l.local, 0, l.global,
-                               l.block};
+      AttentionCase prefill = {1,       211, 211,      211,
+                               4,       1,   headDim,  TVC_MASK_BLOCK_LOCAL,
+                               l.local, 0,   l.global, l.block};
       checkAgainstGatheredKeys(prefill);
       checkAttention(prefill);
-      AttentionCase decode = {2, 1, 177, 180, 4, 4, headDim,
-                              TVC_MASK_BLOCK_LOCAL, l.local, 0, l.global,
-                              l.block};
+      AttentionCase decode = {2,       1, 177,      180,
+                              4,       4, headDim,  TVC_MASK_BLOCK_LOCAL,
+                              l.local, 0, l.global, l.block};
       checkAgainstGatheredKeys(decode);
-      AttentionCase chunk = {1, 29, 160, 170, 8, 2, headDim,
-                             TVC_MASK_BLOCK_LOCAL, l.local, 0, l.global,
-                             l.block};
+      AttentionCase chunk = {1,       29, 160,      170,
+                             8,       2,  headDim,  TVC_MASK_BLOCK_LOCAL,
+                             l.local, 0,  l.global, l.block};
       checkAgainstGatheredKeys(chunk);
     }
 }
@@ -450,13 +459,12 @@ TEST(AttentionKernel, BlockLocalEdges) {
 TEST(AttentionKernel, TopKAgainstReference) {
   for (int64_t headDim : {64, 20})
     for (int64_t k : {1, 2, 7, 32, 64, 150, 400}) {
-      for (AttentionCase c :
-           {AttentionCase{1, 150, 150, 150, 4, 2, headDim, TVC_MASK_TOP_K, 0,
-                          0.125, 0, 0, k},
-            AttentionCase{2, 1, 140, 160, 8, 2, headDim, TVC_MASK_TOP_K, 0,
-                          0.125, 0, 0, k},
-            AttentionCase{1, 21, 130, 130, 2, 1, headDim, TVC_MASK_TOP_K, 0,
-                          0.125, 0, 0, k}})
+      for (AttentionCase c : {AttentionCase{1, 150, 150, 150, 4, 2, headDim,
+                                            TVC_MASK_TOP_K, 0, 0.125, 0, 0, k},
+                              AttentionCase{2, 1, 140, 160, 8, 2, headDim,
+                                            TVC_MASK_TOP_K, 0, 0.125, 0, 0, k},
+                              AttentionCase{1, 21, 130, 130, 2, 1, headDim,
+                                            TVC_MASK_TOP_K, 0, 0.125, 0, 0, k}})
         checkAttention(c, /*integers=*/true);
     }
 }
@@ -464,8 +472,7 @@ TEST(AttentionKernel, TopKAgainstReference) {
 /// top_k = 1 copies the value row of the highest score, the lowest such key
 /// on a tie, exactly; k at least the sequence is causal attention.
 TEST(AttentionKernel, TopKOneIsArgmaxAndLongKIsCausal) {
-  AttentionCase c = {1, 90, 90, 90, 2, 1, 32, TVC_MASK_TOP_K, 0, 0.25,
-                     0,  0,  1};
+  AttentionCase c = {1, 90, 90, 90, 2, 1, 32, TVC_MASK_TOP_K, 0, 0.25, 0, 0, 1};
   AttentionInputs in = integerInputs(c);
   std::vector<float> out = in.run();
   int64_t ties = 0;
@@ -491,8 +498,8 @@ TEST(AttentionKernel, TopKOneIsArgmaxAndLongKIsCausal) {
     }
   EXPECT_GT(ties, 0) << "the data should exercise tie-breaking";
 
-  AttentionCase wide = {1, 90, 90, 90, 2, 1, 32, TVC_MASK_TOP_K, 0, 0,
-                        0,  0,  90};
+  AttentionCase wide = {1, 90, 90, 90, 2, 1, 32, TVC_MASK_TOP_K,
+                        0, 0,  0,  0,  90};
   AttentionCase causal = wide;
   causal.maskKind = TVC_MASK_CAUSAL;
   AttentionInputs wideIn(wide), causalIn(causal);
@@ -503,8 +510,8 @@ TEST(AttentionKernel, TopKOneIsArgmaxAndLongKIsCausal) {
 /// are kept and the output is their mean value row.
 TEST(AttentionKernel, TopKAllTiesKeepsTheFirstKeys) {
   for (int64_t headDim : {64, 8}) {
-    AttentionCase c = {1, 40, 40, 40, 2, 1, headDim, TVC_MASK_TOP_K, 0, 0,
-                       0, 0, 5};
+    AttentionCase c = {1, 40, 40, 40, 2, 1, headDim, TVC_MASK_TOP_K,
+                       0, 0,  0,  0,  5};
     AttentionInputs in(c);
     std::fill(in.q.begin(), in.q.end(), 0.0f);
     std::vector<float> out = in.run();
@@ -532,12 +539,12 @@ TEST(AttentionKernel, BlockTopKAgainstReference) {
     for (auto [block, k] : std::initializer_list<std::pair<int64_t, int64_t>>{
              {1, 3}, {4, 1}, {8, 2}, {16, 3}, {32, 2}, {64, 1}, {8, 100}}) {
       for (AttentionCase c :
-           {AttentionCase{1, 150, 150, 150, 4, 2, headDim,
-                          TVC_MASK_BLOCK_TOP_K, 0, 0.125, 0, block, k},
-            AttentionCase{2, 1, 140, 160, 8, 2, headDim,
-                          TVC_MASK_BLOCK_TOP_K, 0, 0.125, 0, block, k},
-            AttentionCase{1, 21, 130, 130, 2, 1, headDim,
-                          TVC_MASK_BLOCK_TOP_K, 0, 0.125, 0, block, k}})
+           {AttentionCase{1, 150, 150, 150, 4, 2, headDim, TVC_MASK_BLOCK_TOP_K,
+                          0, 0.125, 0, block, k},
+            AttentionCase{2, 1, 140, 160, 8, 2, headDim, TVC_MASK_BLOCK_TOP_K,
+                          0, 0.125, 0, block, k},
+            AttentionCase{1, 21, 130, 130, 2, 1, headDim, TVC_MASK_BLOCK_TOP_K,
+                          0, 0.125, 0, block, k}})
         checkAttention(c, /*integers=*/true);
     }
 }
@@ -549,8 +556,8 @@ TEST(AttentionKernel, BlockTopKAgainstReference) {
 TEST(AttentionKernel, BlockTopKWithEveryBlockIsCausal) {
   for (auto [block, k] : std::initializer_list<std::pair<int64_t, int64_t>>{
            {16, 1000}, {256, 1}}) {
-    AttentionCase sparse = {1, 200, 200, 200, 4, 2, 64, TVC_MASK_BLOCK_TOP_K,
-                            0, 0, 0, block, k};
+    AttentionCase sparse = {1, 200, 200, 200,   4, 2, 64, TVC_MASK_BLOCK_TOP_K,
+                            0, 0,   0,   block, k};
     AttentionCase causal = sparse;
     causal.maskKind = TVC_MASK_CAUSAL;
     AttentionInputs sparseIn(sparse), causalIn(causal);
@@ -564,8 +571,9 @@ AttentionCase verticalSlash(int64_t batch, int64_t qLen, int64_t kvLen,
                             int64_t capacity, int64_t heads, int64_t kvHeads,
                             int64_t headDim, int64_t vertical, int64_t slash,
                             int64_t lastQueries) {
-  AttentionCase c = {batch, qLen, kvLen, capacity, heads, kvHeads, headDim,
-                     TVC_MASK_VERTICAL_SLASH, 0, 0.5};
+  AttentionCase c = {batch, qLen,    kvLen,   capacity,
+                     heads, kvHeads, headDim, TVC_MASK_VERTICAL_SLASH,
+                     0,     0.5};
   c.vertical = vertical;
   c.slash = slash;
   c.lastQueries = lastQueries;
@@ -582,14 +590,18 @@ TEST(AttentionKernel, VerticalSlashAgainstReference) {
   for (int64_t headDim : {64, 20})
     for (auto [vertical, slash, last] :
          std::initializer_list<std::tuple<int64_t, int64_t, int64_t>>{
-             {1, 1, 1}, {3, 5, 8}, {8, 16, 64}, {16, 130, 16},
-             {40, 200, 100}, {500, 500, 500}}) {
+             {1, 1, 1},
+             {3, 5, 8},
+             {8, 16, 64},
+             {16, 130, 16},
+             {40, 200, 100},
+             {500, 500, 500}}) {
       checkAttention(verticalSlash(1, 150, 150, 150, 4, 2, headDim, vertical,
                                    slash, last));
-      checkAttention(verticalSlash(2, 1, 140, 160, 8, 2, headDim, vertical,
-                                   slash, last));
-      checkAttention(verticalSlash(1, 21, 130, 140, 2, 1, headDim, vertical,
-                                   slash, last));
+      checkAttention(
+          verticalSlash(2, 1, 140, 160, 8, 2, headDim, vertical, slash, last));
+      checkAttention(
+          verticalSlash(1, 21, 130, 140, 2, 1, headDim, vertical, slash, last));
     }
 }
 
@@ -621,10 +633,9 @@ TEST(AttentionKernel, VerticalSlashOfOneSeesFirstAndSelf) {
 /// Budgets covering every column (or every offset) are causal attention.
 TEST(AttentionKernel, VerticalSlashWithEveryColumnIsCausal) {
   for (auto [vertical, slash] :
-       std::initializer_list<std::pair<int64_t, int64_t>>{{200, 1},
-                                                          {1, 200}}) {
-    AttentionCase sparse = verticalSlash(1, 200, 200, 200, 4, 2, 64, vertical,
-                                         slash, 32);
+       std::initializer_list<std::pair<int64_t, int64_t>>{{200, 1}, {1, 200}}) {
+    AttentionCase sparse =
+        verticalSlash(1, 200, 200, 200, 4, 2, 64, vertical, slash, 32);
     AttentionCase causal = sparse;
     causal.maskKind = TVC_MASK_CAUSAL;
     AttentionInputs sparseIn(sparse), causalIn(causal);
@@ -633,12 +644,52 @@ TEST(AttentionKernel, VerticalSlashWithEveryColumnIsCausal) {
   }
 }
 
+/// An ALISA case over a whole sequence of `len` positions.
+AttentionCase alisa(int64_t batch, int64_t len, int64_t heads, int64_t kvHeads,
+                    int64_t headDim, int64_t window, int64_t topK) {
+  AttentionCase c = {batch,          len,    len, len, heads, kvHeads, headDim,
+                     TVC_MASK_ALISA, window, 0.5};
+  c.topK = topK;
+  return c;
+}
+
+/// ALISA against the reference's replay of the definition (weights in
+/// double): windows from one key to past the sequence, heavy sets from
+/// none to more than ever leave the window; grouped heads, batches, both
+/// head sizes.
+TEST(AttentionKernel, AlisaAgainstReference) {
+  for (int64_t headDim : {64, 20})
+    for (auto [window, topK] :
+         std::initializer_list<std::pair<int64_t, int64_t>>{
+             {1, 0}, {1, 1}, {4, 2}, {16, 8}, {40, 3}, {7, 60}, {200, 5}}) {
+      checkAttention(alisa(1, 150, 4, 2, headDim, window, topK));
+      checkAttention(alisa(2, 70, 2, 1, headDim, window, topK));
+    }
+}
+
+/// Without heavy keys ALISA is the sliding window; with a heavy set that
+/// never fills (every key that leaves the window stays), or a window as
+/// long as the sequence, it is causal attention.
+TEST(AttentionKernel, AlisaLimits) {
+  auto expectSame = [](AttentionCase sparse, int64_t mask, int64_t window) {
+    SCOPED_TRACE(describe(sparse));
+    AttentionCase other = sparse;
+    other.maskKind = mask;
+    other.window = window;
+    AttentionInputs sparseIn(sparse), otherIn(other);
+    expectClose(sparseIn.run(), otherIn.run(),
+                outputMagnitudes(other, otherIn));
+  };
+  expectSame(alisa(1, 120, 4, 2, 64, 16, 0), TVC_MASK_SLIDING_WINDOW, 16);
+  expectSame(alisa(1, 120, 4, 2, 64, 16, 104), TVC_MASK_CAUSAL, 0);
+  expectSame(alisa(1, 120, 4, 2, 64, 120, 3), TVC_MASK_CAUSAL, 0);
+}
+
 /// Empty batches, queries or heads succeed without touching out.
 TEST(AttentionKernel, EmptyProblems) {
   float data[4] = {1, 2, 3, 4}, out[4] = {9, 9, 9, 9};
-  tvc_attention_f32_params_t p = {data, data, data, out, 0, 1, 1,
-                                  1,    1,    1,    4,   0, 0, 1.0,
-                                  0,    0,    0, 0, 0, 0};
+  tvc_attention_f32_params_t p = {data, data, data, out, 0, 1, 1, 1, 1, 1,
+                                  4,    0,    0,    1.0, 0, 0, 0, 0, 0, 0};
   EXPECT_EQ(tvc_kernel_attention_f32(&p), TVC_OK);
   p.batch = 1;
   p.q_len = 0;
@@ -713,8 +764,8 @@ TEST(AttentionKernel, InvalidArguments) {
   blockLocal.block = 2;
   topK.mask_kind = TVC_MASK_TOP_K;
   topK.top_k = 2;
-  for (const tvc_attention_f32_params_t *kind : {&windowGlobal, &blockLocal,
-                                                 &topK}) {
+  for (const tvc_attention_f32_params_t *kind :
+       {&windowGlobal, &blockLocal, &topK}) {
     ASSERT_EQ(tvc_kernel_attention_f32(kind), TVC_OK) << kind->mask_kind;
     std::fill(out.begin(), out.end(), 9.0f);
   }
@@ -762,8 +813,23 @@ TEST(AttentionKernel, InvalidArguments) {
   p = verticalSlash;
   p.last_queries = 0;
   expectRejected(p, "vertical-slash: no estimating queries");
+  tvc_attention_f32_params_t alisaParams = valid;
+  alisaParams.mask_kind = TVC_MASK_ALISA;
+  alisaParams.q_len = alisaParams.kv_len = 3;
+  alisaParams.top_k = 0;
+  ASSERT_EQ(tvc_kernel_attention_f32(&alisaParams), TVC_OK);
+  std::fill(out.begin(), out.end(), 9.0f);
+  p = alisaParams;
+  p.window = 0;
+  expectRejected(p, "ALISA: window 0");
+  p = alisaParams;
+  p.top_k = -1;
+  expectRejected(p, "ALISA: negative top_k");
+  p = alisaParams;
+  p.q_len = 2;
+  expectRejected(p, "ALISA: a call after earlier positions");
   p = verticalSlash;
-  p.mask_kind = TVC_MASK_VERTICAL_SLASH + 1;
+  p.mask_kind = TVC_MASK_ALISA + 1;
   expectRejected(p, "an unknown mask kind");
 
   // window is read only for the windowed masks, global and block only by
