@@ -2,10 +2,10 @@
 //
 // The decisions of passes/Transforms/PremergeCostModel.h on the shapes the
 // docs quote: small or near-full-rank factors merge at decode, large
-// low-rank projections stay factored in both phases, BlockDense (whose
-// blocks run as generated loops) merges for prefill only, LoRA always
-// merges, and the decode crossover sits where the bytes saved equal one
-// call.
+// low-rank projections stay factored in both phases, so does BlockDense
+// (its blocks one block-diagonal kernel call) unless its factors outweigh
+// the matrix or are tiny, LoRA always merges, and the decode crossover sits
+// where the bytes saved equal one call.
 //
 //===----------------------------------------------------------------------===//
 
