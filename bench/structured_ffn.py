@@ -3,6 +3,7 @@
 
     bench/structured_ffn.py [--build DIR] [--scratch DIR] [--rounds R]
         [--prompt-tokens T] [--tokens N] [--threads N]
+        [--variants lowrank192,lowrank384,blockdense384]
 
 1. takes the GPT-2-124M-shaped model of the other benchmarks
    (bench/gpt2_model.sh: 12 layers, d = 768, FFN 3072) and writes three
@@ -11,13 +12,16 @@
    file each: low-rank with r = 25 % of d (192), low-rank with r = 50 %
    (384), and BlockDense with 4 blocks and r = 384;
 2. compiles each with `tvc-compile --premerge=keep` (the factors run as
-   two kernel calls, BlockDense's blocks as generated loops), `merge` (one
+   two kernel calls, BlockDense's blocks one tvc_kernel_block_diagonal_f32
+   call and L a dense one), `merge` (one
    dense matrix) and `cost` (each entry point the form the CPU cost model
    predicts faster: tvc-premerge-ffn workload=auto);
 3. runs every executable on the same prompt (T tokens, default 128) and N
    greedy tokens (default 32), --rounds times interleaved, and prints
    prefill and decode tokens/s (medians) and, per row, whether cost is
    within 5 % of the better of keep and merge.
+
+--variants keeps only the named variants (all three by default).
 """
 
 import argparse
@@ -128,6 +132,9 @@ def main():
     gpt2_bench.add_common_options(parser)
     parser.add_argument("--prompt-tokens", type=int, default=128)
     parser.add_argument("--tokens", type=int, default=32)
+    parser.add_argument("--variants",
+                        default="lowrank192,lowrank384,blockdense384",
+                        help="comma-separated variants to run")
     args = parser.parse_args()
 
     tools = gpt2_bench.find_tools(args.build, ("tvc-compile", "tvc-import"))
@@ -143,6 +150,12 @@ def main():
                 ("low-rank r=384 (50 %)", "low_rank", 384, "lowrank384"),
                 ("BlockDense 4 blocks, r=384", "block_dense", 384,
                  "blockdense384")]
+    wanted = args.variants.split(",")
+    unknown = set(wanted) - {name for _, _, _, name in variants}
+    if unknown:
+        print(f"unknown variants: {', '.join(sorted(unknown))}")
+        return 2
+    variants = [v for v in variants if v[3] in wanted]
     policies = ["keep", "merge", "cost"]
     executables = {}
     for label, kind, rank, name in variants:

@@ -84,6 +84,15 @@ profiledLinear2to4(const tvc_linear_2to4_f32_params_t *params) {
 }
 
 extern "C" tvc_status_t
+profiledBlockDiagonal(const tvc_block_diagonal_f32_params_t *params) {
+  uint64_t start = nowNs();
+  tvc_status_t status = tvc_kernel_block_diagonal_f32(params);
+  profileCounters.linearNs += nowNs() - start;
+  ++profileCounters.linearCalls;
+  return status;
+}
+
+extern "C" tvc_status_t
 profiledAttention(const tvc_attention_f32_params_t *params) {
   uint64_t start = nowNs();
   tvc_status_t status = tvc_kernel_attention_f32(params);
@@ -283,6 +292,9 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
     add("tvc_kernel_linear_2to4_f32",
         profile ? reinterpret_cast<void *>(&profiledLinear2to4)
                 : reinterpret_cast<void *>(&tvc_kernel_linear_2to4_f32));
+    add("tvc_kernel_block_diagonal_f32",
+        profile ? reinterpret_cast<void *>(&profiledBlockDiagonal)
+                : reinterpret_cast<void *>(&tvc_kernel_block_diagonal_f32));
     add("tvc_kernel_attention_f32",
         profile ? reinterpret_cast<void *>(&profiledAttention)
                 : reinterpret_cast<void *>(&tvc_kernel_attention_f32));

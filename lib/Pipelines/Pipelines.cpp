@@ -26,7 +26,8 @@ void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
   // One flat schedule: layer-level decisions are made by now.
   pm.addPass(createTvcInlineLayers());
   // Low-rank and LoRA linears the pre-merge left factored run as chains of
-  // dense linears: the runtime has kernels for those.
+  // dense linears: the runtime has kernels for those (and one for
+  // BlockDense, which convert-tvc-to-runtime calls directly).
   pm.addPass(createTvcExpandStructuredLinear());
   // Heavy ops (linear, lm_head, attention) to runtime kernel calls.
   pm.addPass(createConvertTvcToRuntime());

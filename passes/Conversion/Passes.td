@@ -134,12 +134,16 @@ def ConvertTvcToRuntime : Pass<"convert-tvc-to-runtime", "::mlir::ModuleOp"> {
 
     - `tvc.linear` with a dense structure -> `tvc_kernel_linear_f32`
       (`y[m,n] = x[m,k] W^T + b`, `m` the product of the leading dims);
+      with a 2:4 `#tvc.sparse_nm` one -> `tvc_kernel_linear_2to4_f32`;
+      with `#tvc.block_dense<blocks = k>` (static blocks and input width)
+      -> `tvc_kernel_block_diagonal_f32` into `[..., r]`, then
+      `tvc_kernel_linear_f32` by `L` with the bias;
     - `tvc.lm_head` -> `tvc_kernel_linear_f32` without bias;
     - `tvc.attention` with a full, causal or sliding-window mask and equal
       key and value head widths -> `tvc_kernel_attention_f32`.
 
     Other ops are left alone; a heavy op the runtime has no kernel for (a
-    non-dense linear structure, another mask kind, a non-f32 type) is an
+    low-rank or LoRA linear, another mask kind, a non-f32 type) is an
     error naming what is missing, since nothing later could lower it.
 
     ```mlir

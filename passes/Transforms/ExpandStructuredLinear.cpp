@@ -2,14 +2,13 @@
 //
 // Rewrites the factored linear structures the runtime has no kernel for
 // into dense tvc.linear ops that it has: a #tvc.low_rank linear becomes two
-// chained dense linears (V, then U with the bias); a #tvc.block_dense one
-// a batched contraction over its blocks (a linalg.generic between
-// tensor.expand_shape and tensor.collapse_shape: there is no block-diagonal
-// kernel yet) followed by a dense linear by L; a #tvc.lora linear
+// chained dense linears (V, then U with the bias); a #tvc.lora linear
 // becomes the dense base linear plus the side branch B(Ax), scaled by
 // alpha/rank with an elementwise linalg.generic (the pipeline is weightless,
 // so the scale cannot be folded into B's bytes here) and added with tvc.add.
-// The CPU pipeline runs it before convert-tvc-to-runtime.
+// The CPU pipeline runs it before convert-tvc-to-runtime. #tvc.block_dense
+// is left alone: convert-tvc-to-runtime calls the block-diagonal kernel for
+// it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -91,96 +90,6 @@ struct ExpandLowRank : public OpRewritePattern<LinearOp> {
   }
 };
 
-/// `blockdiag(B_1 .. B_k) x` for `blocks` [k, r/k, in/k]: x viewed as
-/// [..., k, in/k], one batched contraction over the blocks, viewed back as
-/// [..., r].
-Value blockDiagonal(PatternRewriter &rewriter, Location loc, Value input,
-                    Value blocks) {
-  auto inputType = cast<RankedTensorType>(input.getType());
-  auto blocksType = cast<RankedTensorType>(blocks.getType());
-  Type element = inputType.getElementType();
-  int64_t rank = inputType.getRank(), leading = rank - 1;
-  int64_t k = blocksType.getDimSize(0), blockOut = blocksType.getDimSize(1),
-          blockIn = blocksType.getDimSize(2);
-  SmallVector<ReassociationIndices> split;
-  for (int64_t dim = 0; dim < leading; ++dim)
-    split.push_back({dim});
-  split.push_back({leading, leading + 1});
-  SmallVector<int64_t> xShape(inputType.getShape().drop_back());
-  SmallVector<int64_t> hShape = xShape;
-  xShape.append({k, blockIn});
-  hShape.append({k, blockOut});
-  Value x = tensor::ExpandShapeOp::create(
-      rewriter, loc, RankedTensorType::get(xShape, element), input, split);
-  SmallVector<Value> dynamicSizes;
-  for (int64_t dim = 0; dim < leading; ++dim)
-    if (inputType.isDynamicDim(dim))
-      dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, input, dim));
-  Value empty =
-      tensor::EmptyOp::create(rewriter, loc, hShape, element, dynamicSizes);
-  Value zero = arith::ConstantOp::create(rewriter, loc,
-                                         rewriter.getFloatAttr(element, 0.0));
-  Value init =
-      linalg::FillOp::create(rewriter, loc, ValueRange{zero}, ValueRange{empty})
-          .getResult(0);
-  // Loops: the leading dims, block b, block row j (parallel), block column i
-  // (reduction).
-  MLIRContext *context = rewriter.getContext();
-  int64_t loops = leading + 3;
-  SmallVector<AffineExpr> lead;
-  for (int64_t dim = 0; dim < leading; ++dim)
-    lead.push_back(getAffineDimExpr(dim, context));
-  AffineExpr b = getAffineDimExpr(leading, context),
-             j = getAffineDimExpr(leading + 1, context),
-             i = getAffineDimExpr(leading + 2, context);
-  auto withLead = [&](ArrayRef<AffineExpr> tail) {
-    SmallVector<AffineExpr> exprs = lead;
-    llvm::append_range(exprs, tail);
-    return AffineMap::get(loops, 0, exprs, context);
-  };
-  SmallVector<AffineMap> maps{withLead({b, i}),
-                              AffineMap::get(loops, 0, {b, j, i}, context),
-                              withLead({b, j})};
-  SmallVector<utils::IteratorType> iterators(loops,
-                                             utils::IteratorType::parallel);
-  iterators.back() = utils::IteratorType::reduction;
-  auto generic = linalg::GenericOp::create(
-      rewriter, loc, TypeRange{init.getType()}, ValueRange{x, blocks},
-      ValueRange{init}, maps, iterators,
-      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        Value product =
-            arith::MulFOp::create(nested, nestedLoc, args[0], args[1]);
-        Value sum = arith::AddFOp::create(nested, nestedLoc, args[2], product);
-        linalg::YieldOp::create(nested, nestedLoc, sum);
-      });
-  SmallVector<int64_t> resultShape(inputType.getShape().drop_back());
-  resultShape.push_back(k * blockOut);
-  return tensor::CollapseShapeOp::create(
-      rewriter, loc, RankedTensorType::get(resultShape, element),
-      generic.getResult(0), split);
-}
-
-struct ExpandBlockDense : public OpRewritePattern<LinearOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(LinearOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!isa<BlockDenseStructureAttr>(op.getStructure()))
-      return rewriter.notifyMatchFailure(op, "not a BlockDense linear");
-    auto blocksType = cast<RankedTensorType>(op.getWeights()[0].getType());
-    if (!blocksType.hasStaticShape() ||
-        op.getInput().getType().isDynamicDim(op.getInput().getType().getRank() -
-                                             1))
-      return rewriter.notifyMatchFailure(op, "dynamic block or input width");
-    Location loc = op.getLoc();
-    Value hidden =
-        blockDiagonal(rewriter, loc, op.getInput(), op.getWeights()[0]);
-    Value result =
-        denseLinear(rewriter, loc, hidden, op.getWeights()[1], op.getBias());
-    rewriter.replaceOp(op, result);
-    return success();
-  }
-};
-
 struct ExpandLora : public OpRewritePattern<LinearOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LinearOp op,
@@ -219,6 +128,5 @@ struct ExpandStructuredLinearPass
 
 void mlir::tvc::populateTvcExpandStructuredLinearPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<ExpandLowRank, ExpandBlockDense, ExpandLora>(
-      patterns.getContext());
+  patterns.add<ExpandLowRank, ExpandLora>(patterns.getContext());
 }

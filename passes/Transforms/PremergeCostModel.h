@@ -2,9 +2,9 @@
 //-*-===//
 //
 // tvc-premerge-ffn policy=cost asks this model, per structured linear,
-// whether the factored form (as tvc-expand-structured-linear runs it: one
-// dense kernel call per factor) or the merged dense matrix is faster for the
-// workload the model will mostly run.
+// whether the factored form (as the CPU pipeline runs it: one kernel call
+// per factor) or the merged dense matrix is faster for the workload the
+// model will mostly run.
 //
 // CPU model: every kernel call costs a fixed overhead plus the larger of its
 // memory time (weight and activation bytes over the bandwidth) and its
@@ -16,14 +16,16 @@
 // bytes against 4 in out; prefill (`tokens` rows) is compute-bound, so
 // 2 T r (in + out) FLOPs against 2 T in out. A LoRA linear in factored form
 // runs the base matrix plus the adapter plus an elementwise scale-and-add,
-// so it never beats its merged matrix. BlockDense's block-diagonal map runs
-// as generated scalar loops (no kernel yet) at an assumed, unmeasured rate.
+// so it never beats its merged matrix. BlockDense's block-diagonal map is
+// one tvc_kernel_block_diagonal_f32 call, priced like a linear call with
+// its own (measured) GEMM rate.
 //
 // The constants were measured with `tvc-premerge-bench 1`
 // (runtime/kernels/cpu/PremergeBench.cpp, one thread, busy 2-core Zen 3,
 // 2026-11-30, three runs; docs/StructuredFfn.md): a cold 3072x768 GEMV
 // (bandwidth), a 128x768x768 GEMM (rate), and dense against low-rank pairs
-// at decode, to which the per-call overhead is fitted.
+// at decode, to which the per-call overhead is fitted; the block-diagonal
+// rate from a 128-row call on GPT-2's BlockDense shape (4 x [96 x 192]).
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,11 +49,11 @@ struct CpuCosts {
   /// FLOPs per microsecond of a prefill GEMM (156 GFLOP/s; measured
   /// 152-173).
   double flopsPerUs = 156e3;
-  /// FLOPs per microsecond of the generated (scalar-loop) block-diagonal
-  /// contraction: 0.4 GFLOP/s, measured by bench/structured_ffn.py on
-  /// GPT-2-124M's FFN shapes with BlockDense(4 blocks, r = 384) kept
-  /// factored (0.37 decode, 0.43 prefill); no kernel yet.
-  double generatedFlopsPerUs = 400;
+  /// FLOPs per microsecond of tvc_kernel_block_diagonal_f32 at prefill
+  /// (150 GFLOP/s; measured 146-164 in two runs on 128 x 4 x [96 x 192],
+  /// one oneDNN call per block, about the dense rate). The generated scalar
+  /// loops it replaced ran at 0.4.
+  double blockDiagonalFlopsPerUs = 150e3;
 };
 
 /// Predicted microseconds of one f32 linear call y[rows, out] = x[rows, in]
@@ -88,8 +90,8 @@ inline Estimate estimateLowRank(const CpuCosts &costs, int64_t rows,
 }
 
 /// BlockDense B [k, rank / k, in / k], L [out, rank] against one dense
-/// [out, in]. The block-diagonal map runs as generated loops (no kernel
-/// yet), modelled as one call at `generatedFlopsPerUs`.
+/// [out, in]. The block-diagonal map is one kernel call reading the blocks
+/// (rank x in / k weights) at `blockDiagonalFlopsPerUs`.
 inline Estimate estimateBlockDense(const CpuCosts &costs, int64_t rows,
                                    int64_t out, int64_t in, int64_t rank,
                                    int64_t blocks) {
@@ -97,7 +99,7 @@ inline Estimate estimateBlockDense(const CpuCosts &costs, int64_t rows,
   double bytes = 4.0 * (weights + double(rows) * (in + rank));
   double blockUs = costs.callOverheadUs +
                    std::max(bytes / costs.bytesPerUs,
-                            2.0 * rows * weights / costs.generatedFlopsPerUs);
+                            2.0 * rows * weights / costs.blockDiagonalFlopsPerUs);
   return {blockUs + linearCallUs(costs, rows, out, rank),
           linearCallUs(costs, rows, out, in)};
 }

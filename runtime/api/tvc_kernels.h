@@ -10,7 +10,8 @@
  *
  * Kernels never call exit() and allocate nothing themselves; the one
  * allocation on a call path is inside oneDNN's GEMM under
- * tvc_kernel_linear_f32 and tvc_kernel_linear_2to4_f32, which mallocs a
+ * tvc_kernel_linear_f32, tvc_kernel_linear_2to4_f32 and
+ * tvc_kernel_block_diagonal_f32, which mallocs a
  * packing buffer per call from m >= 16 rows (prefill), never for m <= 8
  * (decode). (The 2:4 kernel's m > 1 path also decompresses weights into a
  * per-thread buffer that only grows: it allocates when a call needs more than
@@ -218,6 +219,41 @@ typedef struct tvc_attention_f32_params_t {
 } tvc_attention_f32_params_t;
 
 tvc_status_t tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params);
+
+/*===----------------------------------------------------------------------===*
+ * Block-diagonal linear
+ *===----------------------------------------------------------------------===*/
+
+/* Block-diagonal linear (the first map of #tvc.block_dense):
+   y[m, blocks*block_n] = x[m, blocks*block_k] * blockdiag(W_0 .. W_{blocks-1})^T
+   + bias, where w holds the blocks stacked, [blocks, block_n, block_k]
+   row-major, each [out, in] like tvc_kernel_linear_f32's default layout:
+   y[i, b*block_n + j] = bias[b*block_n + j]
+                         + sum_l x[i, b*block_k + l] * w[(b*block_n + j)*block_k + l].
+   bias[blocks*block_n] is read only when flags bit 0 (TVC_LINEAR_HAS_BIAS) is
+   set; other flag bits are rejected. x, w, y (and bias when read) must not
+   be NULL even when a size is 0; m, blocks, block_n, block_k >= 0 with the
+   [m, blocks*block_k], [blocks*block_n, block_k] and [m, blocks*block_n]
+   float arrays addressable. y must not alias x, w or bias. block_k = 0 gives
+   y = bias (or zeros). One row (decode) reads every weight once through the
+   hand-written GEMV of tvc_kernel_linear_f32; more rows make one oneDNN
+   sgemm call per block and tile (which, as for tvc_kernel_linear_f32, mallocs
+   a packing buffer from 16 rows). TVC_INTERNAL if the GEMM library reports
+   an error. */
+typedef struct tvc_block_diagonal_f32_params_t {
+  const float *x;
+  const float *w;
+  const float *bias;
+  float *y;
+  int64_t m;
+  int64_t blocks;
+  int64_t block_n;
+  int64_t block_k;
+  int64_t flags;
+} tvc_block_diagonal_f32_params_t;
+
+tvc_status_t
+tvc_kernel_block_diagonal_f32(const tvc_block_diagonal_f32_params_t *params);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -19,6 +19,9 @@
                      block-dense.safetensors
   test_data_set_1/   the same x and PyTorch's output of block-dense.mlir:
                      L (blockdiag(B_1..B_4) x) + b, computed block by block
+  test_data_set_2/   the first token of test_data_set_1 alone ([1, 1, 64] in
+                     and out), for block-dense.mlir with 1x8x read as 1x1x
+                     (one row: the kernels' decode path)
 
 The gelu between the two linears must keep them apart (tvc-premerge-ffn may
 merge the factors inside each linear, never across the gelu). The lit test
@@ -198,6 +201,13 @@ def block_dense(rng, x):
     for name, array in (("input_0.pb", x), ("output_0.pb", y.numpy())):
         proto = numpy_helper.from_array(np.ascontiguousarray(array), name[:-3])
         with open(os.path.join(OUT, "test_data_set_1", name), "wb") as f:
+            f.write(proto.SerializeToString())
+    # Every op works token by token, so the first token's output alone is
+    # the first row of y.
+    os.makedirs(os.path.join(OUT, "test_data_set_2"), exist_ok=True)
+    for name, array in (("input_0.pb", x[:, :1]), ("output_0.pb", y.numpy()[:, :1])):
+        proto = numpy_helper.from_array(np.ascontiguousarray(array), name[:-3])
+        with open(os.path.join(OUT, "test_data_set_2", name), "wb") as f:
             f.write(proto.SerializeToString())
 
 

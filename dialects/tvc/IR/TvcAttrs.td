@@ -360,8 +360,8 @@ def Tvc_BlockDenseStructureAttr
     * `L`: `tensor<out x r x T>`.
 
     `tvc-premerge-ffn` can multiply them into one dense `[out, in]` matrix;
-    on the CPU, `tvc-expand-structured-linear` runs the block-diagonal map
-    as a generated batched contraction and `L` as a dense linear.
+    on the CPU, `convert-tvc-to-runtime` runs the block-diagonal map with
+    `tvc_kernel_block_diagonal_f32` and `L` as a dense linear.
 
     Example: `#tvc.block_dense<blocks = 4>`
   }];

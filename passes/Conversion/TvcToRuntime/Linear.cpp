@@ -5,7 +5,11 @@
 // {x, w, bias, y, m, n, k, flags}; without a bias the weight is passed in
 // the bias slot and flags says to ignore it. A linear with a 2:4
 // `#tvc.sparse_nm` weight becomes tvc_kernel_linear_2to4_f32 instead,
-// {x, values, indices, bias, y, m, n, k, flags}.
+// {x, values, indices, bias, y, m, n, k, flags}. A `#tvc.block_dense` linear
+// becomes two calls: tvc_kernel_block_diagonal_f32 {x, B, B, h, m, blocks,
+// r / blocks, in / blocks, 0} for the block-diagonal map into h [..., r]
+// (the stacked blocks fill the unused bias slot), then
+// tvc_kernel_linear_f32 of h by L with the bias.
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,6 +57,36 @@ Value createLinearCall(PatternRewriter &rewriter, Location loc,
   return call.getResult(0);
 }
 
+/// The two calls of a `#tvc.block_dense` linear: blockdiag(B) x into
+/// [..., r], then the dense linear by L with the bias.
+Value createBlockDenseCalls(PatternRewriter &rewriter, Location loc,
+                            LinearOp op) {
+  Value input = op.getInput(), blocks = op.getWeights()[0],
+        mixing = op.getWeights()[1];
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto blocksType = cast<RankedTensorType>(blocks.getType());
+  int64_t rank = inputType.getRank();
+  int64_t count = blocksType.getDimSize(0), blockN = blocksType.getDimSize(1),
+          blockK = blocksType.getDimSize(2);
+  SmallVector<int64_t> hiddenShape(inputType.getShape());
+  hiddenShape.back() = count * blockN;
+  auto hiddenType =
+      RankedTensorType::get(hiddenShape, inputType.getElementType());
+  Value m = leadingDimsProduct(rewriter, loc, input, rank - 1);
+  Value init = emptyLike(rewriter, loc, hiddenType, input);
+  auto call = KernelCallOp::create(
+      rewriter, loc, TypeRange{hiddenType},
+      rewriter.getStringAttr("tvc_kernel_block_diagonal_f32"),
+      ValueRange{input, blocks, blocks}, ValueRange{init},
+      ValueRange{m, i64Constant(rewriter, loc, count),
+                 i64Constant(rewriter, loc, blockN),
+                 i64Constant(rewriter, loc, blockK),
+                 i64Constant(rewriter, loc, 0)});
+  return createLinearCall(rewriter, loc, "tvc_kernel_linear_f32",
+                          call.getResult(0), mixing, op.getBias(),
+                          op.getResult().getType(), 0);
+}
+
 struct LinearToRuntime : public OpRewritePattern<LinearOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LinearOp op,
@@ -65,6 +99,8 @@ struct LinearToRuntime : public OpRewritePattern<LinearOp> {
           rewriter, op.getLoc(), "tvc_kernel_linear_f32", op.getInput(),
           op.getWeights(), op.getBias(), op.getResult().getType(),
           dense.getLayout() == WeightLayout::InOut ? kWeightInOut : 0);
+    else if (isa<BlockDenseStructureAttr>(op.getStructure()))
+      result = createBlockDenseCalls(rewriter, op.getLoc(), op);
     else
       result = createLinearCall(
           rewriter, op.getLoc(), "tvc_kernel_linear_2to4_f32", op.getInput(),
@@ -94,11 +130,22 @@ std::optional<std::string> mlir::tvc::whyNoLinearKernel(Operation *op) {
   if (auto linear = dyn_cast<LinearOp>(op)) {
     auto sparse = dyn_cast<SparseNMStructureAttr>(linear.getStructure());
     bool twoFour = sparse && sparse.getN() == 2 && sparse.getM() == 4;
-    if (!isa<DenseStructureAttr>(linear.getStructure()) && !twoFour)
+    bool blockDense = isa<BlockDenseStructureAttr>(linear.getStructure());
+    if (!isa<DenseStructureAttr>(linear.getStructure()) && !twoFour &&
+        !blockDense)
       return "the runtime has no kernel for weight structure " +
              llvm::formatv("{0}", linear.getStructure()).str();
+    // The kernel takes the block sizes as constants and trusts the input
+    // to be blocks * block_k wide.
+    RankedTensorType inputType = linear.getInput().getType();
+    if (blockDense && (!cast<RankedTensorType>(linear.getWeights()[0].getType())
+                            .hasStaticShape() ||
+                       inputType.isDynamicDim(inputType.getRank() - 1)))
+      return std::string("#tvc.block_dense needs static block sizes and a "
+                         "static input width");
     bool allF32 = isF32Tensor(linear.getInput()) &&
                   isF32Tensor(linear.getWeights().front()) &&
+                  (!blockDense || isF32Tensor(linear.getWeights()[1])) &&
                   (!linear.getBias() || isF32Tensor(linear.getBias()));
     if (!allF32)
       return std::string("only f32 operands are supported");

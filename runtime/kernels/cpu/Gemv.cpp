@@ -7,6 +7,8 @@
 //
 //   [n,k] ("out_in"): y[j] = bias[j] + dot(x, W[j,:]); a task takes a range
 //     of output rows j and reads them one after the other.
+//   Block-diagonal (tvc_kernel_block_diagonal_f32): as [n,k], over the
+//     stacked blocks' rows, each dotted with its block's slice of x.
 //   [k,n] ("in_out"): y[c0:c1] += x[l] * W[l,c0:c1] over l; a task takes a
 //     block of at most kColumnBlock columns (its partial sums stay in L1)
 //     and a range of rows l. When the columns alone give too few tasks, the
@@ -195,6 +197,41 @@ TVC_GEMV_INLINE void inOutTasks(void *context, int64_t begin, int64_t end) {
   }
 }
 
+struct BlockDiagonalJob {
+  const tvc_block_diagonal_f32_params_t *params;
+  const float *bias;
+  /// Rows of the stacked [blocks*block_n, block_k] weight per task.
+  int64_t rowsPerTask;
+};
+
+/// Rows [j0, j1) of the stacked blocks, cut at block boundaries so that each
+/// piece is one dotRows over its block's slice of x.
+TVC_GEMV_INLINE void blockDiagonalTasks(void *context, int64_t begin,
+                                        int64_t end) {
+  const BlockDiagonalJob &job = *static_cast<const BlockDiagonalJob *>(context);
+  const tvc_block_diagonal_f32_params_t &p = *job.params;
+  int64_t total = p.blocks * p.block_n;
+  int64_t j0 = begin * job.rowsPerTask;
+  int64_t j1 = std::min(total, end * job.rowsPerTask);
+  while (j0 < j1) {
+    int64_t block = j0 / p.block_n, first = block * p.block_n;
+    int64_t stop = std::min(j1, first + p.block_n);
+    dotRows(p.x + block * p.block_k, p.w + first * p.block_k, p.block_k,
+            job.bias ? job.bias + first : nullptr, j0 - first, stop - first,
+            p.y + first);
+    j0 = stop;
+  }
+}
+
+__attribute__((target("avx2,fma"))) void
+blockDiagonalTasksAvx2(void *context, int64_t begin, int64_t end) {
+  blockDiagonalTasks(context, begin, end);
+}
+
+void blockDiagonalTasksBaseline(void *context, int64_t begin, int64_t end) {
+  blockDiagonalTasks(context, begin, end);
+}
+
 __attribute__((target("avx2,fma"))) void
 outInTasksAvx2(void *context, int64_t begin, int64_t end) {
   outInTasks(context, begin, end);
@@ -260,4 +297,21 @@ void tvc::runtime::gemvF32(const tvc_linear_f32_params_t &p, GemvCode code) {
     for (int64_t j = 0; j < p.n; ++j)
       p.y[j] += partial[j];
   }
+}
+
+void tvc::runtime::gemvBlockDiagonalF32(
+    const tvc_block_diagonal_f32_params_t &p, GemvCode code) {
+  ThreadPool &pool = ThreadPool::global();
+  int64_t total = p.blocks * p.block_n;
+  int64_t tasks = 1;
+  if (total * p.block_k >= kMinParallelWeights && pool.numThreads() > 1)
+    tasks = kTasksPerThread * pool.numThreads();
+  BlockDiagonalJob job = {};
+  job.params = &p;
+  job.bias = (p.flags & TVC_LINEAR_HAS_BIAS) ? p.bias : nullptr;
+  job.rowsPerTask = std::max<int64_t>(4, ceilDiv(ceilDiv(total, tasks), 4) * 4);
+  bool avx2 = code == GemvCode::Detected && cpuHasAvx2Fma();
+  pool.parallelFor(ceilDiv(total, job.rowsPerTask), 1,
+                   avx2 ? blockDiagonalTasksAvx2 : blockDiagonalTasksBaseline,
+                   &job);
 }

@@ -26,6 +26,13 @@ enum class GemvCode { Detected, Baseline };
 void gemvF32(const tvc_linear_f32_params_t &params,
              GemvCode code = GemvCode::Detected);
 
+/// The m == 1 case of tvc_kernel_block_diagonal_f32 for validated parameters
+/// with blocks, block_n, block_k >= 1: the stacked blocks are one
+/// [blocks*block_n, block_k] weight read row after row as gemvF32 reads an
+/// [n,k] one, output row j dotted with the slice of x of its block j/block_n.
+void gemvBlockDiagonalF32(const tvc_block_diagonal_f32_params_t &params,
+                          GemvCode code = GemvCode::Detected);
+
 } // namespace tvc::runtime
 
 #endif // TVC_RUNTIME_KERNELS_CPU_GEMV_H

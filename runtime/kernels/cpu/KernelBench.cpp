@@ -7,7 +7,9 @@
 // tvc-kernel-bench`), never by default or by ctest. Usage: tvc-kernel-bench
 // [threads] (default: the pool's default); `tvc-kernel-bench <threads>
 // attention-scaling [budget [runs [kinds [T...]]]]` prints only the
-// prefill rows per mask kind of bench/attention_scaling.sh.
+// prefill rows per mask kind of bench/attention_scaling.sh;
+// `tvc-kernel-bench <threads> block-diagonal` only the block-diagonal
+// kernel against the dense matrix it stands for.
 //
 //===----------------------------------------------------------------------===//
 
@@ -231,6 +233,63 @@ void benchSparse24(int64_t m, int64_t n, int64_t k) {
               2.0 * m * n * k / gemm / 1e6, gemm / sparse);
 }
 
+/// The block-diagonal kernel (`blocks` blocks of [n, k], so a [blocks*n,
+/// blocks*k] map) next to one dense linear by the same map multiplied out,
+/// interleaved, each in GFLOP/s of its own multiply-adds (the dense one does
+/// `blocks` times more) and the time ratio. Decode (m = 1) reads weights
+/// that are not in any cache, as benchColdGemv; more rows reuse one copy.
+void benchBlockDiagonal(int64_t m, int64_t blocks, int64_t n, int64_t k) {
+  int64_t in = blocks * k, out = blocks * n;
+  int64_t weights = out * k, denseWeights = out * in;
+  int64_t copies =
+      m == 1 ? std::max<int64_t>(2, (int64_t(256) << 20) / (denseWeights * 4))
+             : 1;
+  // Distinct bytes on every page (cheap, not mt19937 over 256 MiB): pages
+  // of one repeated value can be merged into one by the host of a virtual
+  // machine, and then stay in cache.
+  auto distinct = [](int64_t count) {
+    std::vector<float> values(count);
+    uint32_t state = 1;
+    for (float &value : values) {
+      state = state * 1664525u + 1013904223u;
+      value = float(state >> 8) * 0x1p-24f - 0.5f;
+    }
+    return values;
+  };
+  std::vector<float> w = distinct(copies * weights),
+                     dense = distinct(copies * denseWeights);
+  std::vector<float> x = randomFloats(m * in), bias = randomFloats(out),
+                     y(m * out);
+  int64_t nextBlocks = 0, nextDense = 0;
+  std::vector<double> ms = medianMsInterleaved({
+      [&] {
+        tvc_block_diagonal_f32_params_t p = {
+            x.data(), w.data() + (nextBlocks++ % copies) * weights,
+            nullptr,  y.data(),
+            m,        blocks,
+            n,        k,
+            0};
+        tvc_kernel_block_diagonal_f32(&p);
+      },
+      [&] {
+        tvc_linear_f32_params_t p = {
+            x.data(), dense.data() + (nextDense++ % copies) * denseWeights,
+            nullptr,  y.data(),
+            m,        out,
+            in,       0};
+        tvc_kernel_linear_f32(&p);
+      },
+  });
+  std::printf("blockdiag m=%-4lld %3lld x [%4lld x %4lld] %8.4f ms %6.1f "
+              "GFLOP/s  dense [%5lld x %5lld] %8.4f ms %6.1f GFLOP/s  "
+              "speedup %5.2fx\n",
+              (long long)m, (long long)blocks, (long long)n, (long long)k,
+              ms[0], 2.0 * m * weights / ms[0] / 1e6, (long long)out,
+              (long long)in, ms[1], 2.0 * m * denseWeights / ms[1] / 1e6,
+              ms[1] / ms[0]);
+  std::fflush(stdout);
+}
+
 void benchAttention(const char *name, int64_t qLen, int64_t kvLen,
                     int64_t heads, int64_t kvHeads, int64_t dim, int64_t mask,
                     int64_t window) {
@@ -446,6 +505,22 @@ int main(int argc, char **argv) {
                     {768, 768},
                     {3072, 768}})
       benchWarmSparse24(nk.first, nk.second);
+    return 0;
+  }
+  // "tvc-kernel-bench <threads> block-diagonal": BlockDense's first map on
+  // GPT-2-124M's FFN shapes (r = 384 of 768 and of 3072 inputs, 4 blocks),
+  // one block, and many small blocks, against the merged dense matrix.
+  if (argc > 2 && std::string(argv[2]) == "block-diagonal") {
+    struct Shape {
+      int64_t blocks, n, k;
+    };
+    for (int64_t m : {1, 128})
+      for (Shape shape : {Shape{4, 96, 192},
+                          {4, 96, 768},
+                          {1, 384, 768},
+                          {16, 24, 48},
+                          {16, 192, 192}})
+        benchBlockDiagonal(m, shape.blocks, shape.n, shape.k);
     return 0;
   }
   // "tvc-kernel-bench <threads> 2:4" times only the 2:4 sparse rows.

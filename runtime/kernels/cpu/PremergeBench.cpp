@@ -7,8 +7,11 @@
 // rate (a [128 x 768] x [768 x 768] GEMM); then, to check the model, a
 // low-rank pair V [r, in], U [out, r] against one dense [out, in] matrix
 // for decode (one row, weights cold) and prefill (128 rows), timed
-// interleaved. Built on request (`ninja tvc-premerge-bench`), never by
-// ctest. Usage: tvc-premerge-bench [threads].
+// interleaved; then the block-diagonal kernel's prefill rate (GPT-2's
+// BlockDense shape, 128 x 4 blocks of [96 x 192]) and BlockDense pairs
+// (tvc_kernel_block_diagonal_f32 by B [4, r/4, in/4], then L [out, r])
+// against the dense matrix, the same way. Built on request (`ninja
+// tvc-premerge-bench`), never by ctest. Usage: tvc-premerge-bench [threads].
 //
 //===----------------------------------------------------------------------===//
 
@@ -84,6 +87,46 @@ struct Linear {
   void run() { run(x.data()); }
 };
 
+/// The block-diagonal map y[m, blocks*n] of x[m, blocks*k] by `blocks`
+/// blocks [n, k], over copies of the blocks as Linear.
+struct BlockDiagonal {
+  int64_t m, blocks, n, k, copies;
+  std::vector<float> w, x, y;
+  int64_t next = 0;
+  BlockDiagonal(int64_t m, int64_t blocks, int64_t n, int64_t k, bool cold)
+      : m(m), blocks(blocks), n(n), k(k),
+        copies(cold ? std::max<int64_t>(2, (int64_t(256) << 20) /
+                                               (blocks * n * k * 4))
+                    : 1),
+        w(copies * blocks * n * k), x(randomFloats(m * blocks * k)),
+        y(m * blocks * n) {
+    for (size_t i = 0; i < w.size(); ++i)
+      w[i] = static_cast<float>(i % 13) * 0.01f - 0.06f;
+  }
+  void run() {
+    const float *weights = w.data() + (next++ % copies) * blocks * n * k;
+    tvc_block_diagonal_f32_params_t p = {
+        x.data(), weights, weights, y.data(), m, blocks, n, k, 0};
+    tvc_kernel_block_diagonal_f32(&p);
+  }
+};
+
+void compareBlockDense(int64_t out, int64_t in, int64_t rank, int64_t m) {
+  constexpr int64_t kBlocks = 4;
+  bool cold = m == 1;
+  Linear dense(m, out, in, cold), l(m, out, rank, cold);
+  BlockDiagonal b(m, kBlocks, rank / kBlocks, in / kBlocks, cold);
+  std::vector<double> ms = medians({[&] { dense.run(); },
+                                    [&] {
+                                      b.run();
+                                      l.run(b.y.data());
+                                    }});
+  std::printf("%-7s out=%-5lld in=%-5lld r=%-4lld dense %8.4f ms  "
+              "BlockDense %8.4f ms  speed-up of BlockDense %5.2f\n",
+              m == 1 ? "decode" : "prefill", (long long)out, (long long)in,
+              (long long)rank, ms[0], ms[1], ms[0] / ms[1]);
+}
+
 void compare(int64_t out, int64_t in, int64_t rank, int64_t m) {
   bool cold = m == 1;
   Linear dense(m, out, in, cold), v(m, rank, in, cold), u(m, out, rank, cold);
@@ -119,5 +162,14 @@ int main(int argc, char **argv) {
     for (int64_t d : {int64_t(32), int64_t(64), int64_t(256), int64_t(768)})
       for (int64_t rank : {d / 16, d / 4, d / 2, 3 * d / 4})
         compare(4 * d, d, rank, m);
+  BlockDiagonal blockGemm(128, 4, 96, 192, false);
+  double blockMs = medians({[&] { blockGemm.run(); }})[0];
+  std::printf("block-diagonal prefill rate (128 x 4 x [96 x 192]): %.1f "
+              "GFLOP/s\n",
+              2.0 * 128 * 384 * 192 / blockMs / 1e6);
+  for (int64_t m : {int64_t(1), int64_t(128)})
+    for (int64_t d : {int64_t(64), int64_t(256), int64_t(768)})
+      for (int64_t rank : {d / 4, d / 2})
+        compareBlockDense(4 * d, d, rank, m);
   return 0;
 }

@@ -49,6 +49,20 @@ void linear2to4F32(const tvc_linear_2to4_f32_params_t &p) {
   }
 }
 
+void blockDiagonalF32(const tvc_block_diagonal_f32_params_t &p) {
+  int64_t in = p.blocks * p.block_k, out = p.blocks * p.block_n;
+  for (int64_t row = 0; row < p.m; ++row)
+    for (int64_t block = 0; block < p.blocks; ++block)
+      for (int64_t j = 0; j < p.block_n; ++j) {
+        int64_t col = block * p.block_n + j;
+        double sum = (p.flags & TVC_LINEAR_HAS_BIAS) ? p.bias[col] : 0.0;
+        for (int64_t i = 0; i < p.block_k; ++i)
+          sum += double(p.x[row * in + block * p.block_k + i]) *
+                 double(p.w[col * p.block_k + i]);
+        p.y[row * out + col] = static_cast<float>(sum);
+      }
+}
+
 bool attentionAllows(const tvc_attention_f32_params_t &p, int64_t pos,
                      int64_t key) {
   switch (p.mask_kind) {

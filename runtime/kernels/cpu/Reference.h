@@ -26,6 +26,10 @@ void linearF32(const tvc_linear_f32_params_t &params);
 /// value times the x its position names, straight from the compressed form.
 void linear2to4F32(const tvc_linear_2to4_f32_params_t &params);
 
+/// y = x * blockdiag(W_b)^T (+ bias) as tvc_kernel_block_diagonal_f32 defines
+/// it: every block a plain linear over its slice of x.
+void blockDiagonalF32(const tvc_block_diagonal_f32_params_t &params);
+
 /// True when the query at absolute position `pos` may attend to key `key`
 /// under the mask of `params` (kv_len bounds not included).
 bool attentionAllows(const tvc_attention_f32_params_t &params, int64_t pos,

@@ -36,3 +36,23 @@ func.func @negative_alisa_with_cache(%q: tensor<1x1x8xf32>, %kv: tensor<1x16x8xf
   %o = tvc.attention %q, %kv, %kv heads 2 kv_heads 2 mask(#tvc.alisa<window = 4, k = 2>) kv_len(%n) : tensor<1x1x8xf32>, tensor<1x16x8xf32>, tensor<1x16x8xf32>
   return %o : tensor<1x1x8xf32>
 }
+
+// -----
+
+/// The block-diagonal kernel trusts the input to be blocks x block_k wide:
+/// a dynamic width is not lowered.
+func.func @negative_block_dense_dynamic_width(%x: tensor<2x?xf32>, %blocks: tensor<2x1x2xf32>, %l: tensor<3x2xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'tvc.linear' op has no runtime kernel: #tvc.block_dense needs static block sizes and a static input width}}
+  %y = tvc.linear %x, %blocks, %l structure(#tvc.block_dense<blocks = 2>) : (tensor<2x?xf32>, tensor<2x1x2xf32>, tensor<3x2xf32>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+/// Low-rank factors have no kernel of their own (tvc-expand-structured-linear
+/// runs first in the CPU pipeline).
+func.func @negative_low_rank_unexpanded(%x: tensor<2x8xf32>, %v: tensor<2x8xf32>, %u: tensor<4x2xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{'tvc.linear' op has no runtime kernel: the runtime has no kernel for weight structure #tvc.low_rank<rank = 2>}}
+  %y = tvc.linear %x, %v, %u structure(#tvc.low_rank<rank = 2>) : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<4x2xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}

@@ -86,3 +86,39 @@ func.func @linear_sparse_2to4_no_bias_f32(%x: tensor<3x12xf32>, %values: tensor<
   %y = tvc.linear %x, %values, %indices structure(#tvc.sparse_nm<n = 2, m = 4>) : (tensor<3x12xf32>, tensor<5x6xf32>, tensor<5x2xi8>) -> tensor<3x5xf32>
   return %y : tensor<3x5xf32>
 }
+
+// -----
+
+/// BlockDense (4 blocks of [2 x 3]) with a bias over a dynamic sequence: the
+/// block-diagonal kernel into [..., 8] {x, B, B (unused bias slot); m,
+/// blocks, block_n, block_k, flags = 0}, then the dense kernel by L with the
+/// bias.
+// CHECK-LABEL: func.func @linear_block_dense_bias_dynamic_seq_f32
+// CHECK-SAME: (%[[X:.*]]: tensor<1x?x12xf32>, %[[BLOCKS:.*]]: tensor<4x2x3xf32>, %[[L:.*]]: tensor<24x8xf32>, %[[B:.*]]: tensor<24xf32>)
+func.func @linear_block_dense_bias_dynamic_seq_f32(%x: tensor<1x?x12xf32>, %blocks: tensor<4x2x3xf32>, %l: tensor<24x8xf32>, %bias: tensor<24xf32>) -> tensor<1x?x24xf32> {
+  // CHECK-DAG: %[[FLAGS0:.*]] = arith.constant 0 : i64
+  // CHECK-DAG: %[[FLAGS1:.*]] = arith.constant 1 : i64
+  // CHECK-DAG: %[[BN:.*]] = arith.constant 2 : i64
+  // CHECK-DAG: %[[BK:.*]] = arith.constant 3 : i64
+  // CHECK-DAG: %[[NB:.*]] = arith.constant 4 : i64
+  // CHECK-DAG: %[[K:.*]] = arith.constant 8 : i64
+  // CHECK-DAG: %[[N:.*]] = arith.constant 24 : i64
+  // CHECK: %[[HINIT:.*]] = tensor.empty(%{{.*}}) : tensor<1x?x8xf32>
+  // CHECK: %[[H:.*]] = tvc.kernel_call "tvc_kernel_block_diagonal_f32" ins(%[[X]], %[[BLOCKS]], %[[BLOCKS]] : tensor<1x?x12xf32>, tensor<4x2x3xf32>, tensor<4x2x3xf32>) outs(%[[HINIT]] : tensor<1x?x8xf32>) scalars(%{{.*}}, %[[NB]], %[[BN]], %[[BK]], %[[FLAGS0]] : i64, i64, i64, i64, i64) -> tensor<1x?x8xf32>
+  // CHECK: %[[Y:.*]] = tvc.kernel_call "tvc_kernel_linear_f32" ins(%[[H]], %[[L]], %[[B]] : tensor<1x?x8xf32>, tensor<24x8xf32>, tensor<24xf32>) outs(%{{.*}} : tensor<1x?x24xf32>) scalars(%{{.*}}, %[[N]], %[[K]], %[[FLAGS1]] : i64, i64, i64, i64) -> tensor<1x?x24xf32>
+  // CHECK: return %[[Y]]
+  %y = tvc.linear %x, %blocks, %l bias %bias structure(#tvc.block_dense<blocks = 4>) : (tensor<1x?x12xf32>, tensor<4x2x3xf32>, tensor<24x8xf32>, tensor<24xf32>) -> tensor<1x?x24xf32>
+  return %y : tensor<1x?x24xf32>
+}
+
+// -----
+
+/// Without a bias the dense call by L fills its bias slot with L (flags = 0).
+// CHECK-LABEL: func.func @linear_block_dense_no_bias_f32
+// CHECK-SAME: (%[[X:.*]]: tensor<3x6xf32>, %[[BLOCKS:.*]]: tensor<3x1x2xf32>, %[[L:.*]]: tensor<5x3xf32>)
+func.func @linear_block_dense_no_bias_f32(%x: tensor<3x6xf32>, %blocks: tensor<3x1x2xf32>, %l: tensor<5x3xf32>) -> tensor<3x5xf32> {
+  // CHECK: %[[H:.*]] = tvc.kernel_call "tvc_kernel_block_diagonal_f32" ins(%[[X]], %[[BLOCKS]], %[[BLOCKS]] : {{.*}}) outs(%{{.*}} : tensor<3x3xf32>)
+  // CHECK: tvc.kernel_call "tvc_kernel_linear_f32" ins(%[[H]], %[[L]], %[[L]] : {{.*}}) outs(%{{.*}} : tensor<3x5xf32>)
+  %y = tvc.linear %x, %blocks, %l structure(#tvc.block_dense<blocks = 3>) : (tensor<3x6xf32>, tensor<3x1x2xf32>, tensor<5x3xf32>) -> tensor<3x5xf32>
+  return %y : tensor<3x5xf32>
+}
