@@ -939,67 +939,40 @@ __attribute__((always_inline)) inline void attendItem(const Problem &p,
 
 using ItemsFn = void (*)(void *, int64_t, int64_t);
 
-#define TVC_ATTENTION_ITEMS(NAME, TARGET)                                      \
+/// Runs PER_ITEM on items [begin, end) of a Problem, compiled for TARGET.
+#define TVC_ITEMS(NAME, TARGET, PER_ITEM)                                      \
   TARGET void NAME(void *context, int64_t begin, int64_t end) {                \
     const Problem &problem = *static_cast<const Problem *>(context);           \
     for (int64_t item = begin; item < end; ++item)                             \
-      attendItem(problem, item);                                               \
+      PER_ITEM(problem, item);                                                 \
   }
+/// The baseline, AVX2+FMA and AVX-512 builds of PER_ITEM's items.
+#define TVC_ISA_VARIANTS(NAME, PER_ITEM)                                       \
+  TVC_ITEMS(NAME##Base, , PER_ITEM)                                            \
+  TVC_ITEMS(NAME##Avx2, __attribute__((target("avx2,fma"))), PER_ITEM)         \
+  TVC_ITEMS(NAME##Avx512,                                                      \
+            __attribute__((target("avx512f,avx512vl,avx2,fma"))), PER_ITEM)    \
+  constexpr IsaVariants NAME = {NAME##Base, NAME##Avx2, NAME##Avx512};
 
-#define TVC_ESTIMATE_ITEMS(NAME, TARGET)                                       \
-  TARGET void NAME(void *context, int64_t begin, int64_t end) {                \
-    const Problem &problem = *static_cast<const Problem *>(context);           \
-    for (int64_t item = begin; item < end; ++item)                             \
-      estimatePattern(problem, item);                                          \
-  }
+struct IsaVariants {
+  ItemsFn base, avx2, avx512;
+};
 
-TVC_ATTENTION_ITEMS(attendItemsBase, )
-TVC_ATTENTION_ITEMS(attendItemsAvx2, __attribute__((target("avx2,fma"))))
-TVC_ATTENTION_ITEMS(attendItemsAvx512,
-                    __attribute__((target("avx512f,avx512vl,avx2,fma"))))
-TVC_ESTIMATE_ITEMS(estimateItemsBase, )
-TVC_ESTIMATE_ITEMS(estimateItemsAvx2, __attribute__((target("avx2,fma"))))
-TVC_ESTIMATE_ITEMS(estimateItemsAvx512,
-                   __attribute__((target("avx512f,avx512vl,avx2,fma"))))
-#define TVC_ALISA_ITEMS(NAME, TARGET)                                          \
-  TARGET void NAME(void *context, int64_t begin, int64_t end) {                \
-    const Problem &problem = *static_cast<const Problem *>(context);           \
-    for (int64_t item = begin; item < end; ++item)                             \
-      alisaItem(problem, item);                                                \
-  }
-TVC_ALISA_ITEMS(alisaItemsBase, )
-TVC_ALISA_ITEMS(alisaItemsAvx2, __attribute__((target("avx2,fma"))))
-TVC_ALISA_ITEMS(alisaItemsAvx512,
-                __attribute__((target("avx512f,avx512vl,avx2,fma"))))
-#undef TVC_ATTENTION_ITEMS
-#undef TVC_ESTIMATE_ITEMS
-#undef TVC_ALISA_ITEMS
+TVC_ISA_VARIANTS(attendItems, attendItem)
+TVC_ISA_VARIANTS(estimateItems, estimatePattern)
+TVC_ISA_VARIANTS(alisaItems, alisaItem)
+#undef TVC_ITEMS
+#undef TVC_ISA_VARIANTS
 
 /// The widest variant this CPU runs. Measured on Zen 5, one thread: AVX2+FMA
 /// is 2.1-2.8x the baseline (SSE2) build on prefill and decode; AVX-512 adds
 /// 0-40% over AVX2 (most on decode and head_dim 64).
-ItemsFn selectItems() {
+ItemsFn widest(const IsaVariants &variants) {
   if (tvc::runtime::cpuHasAvx512())
-    return attendItemsAvx512;
+    return variants.avx512;
   if (tvc::runtime::cpuHasAvx2Fma())
-    return attendItemsAvx2;
-  return attendItemsBase;
-}
-
-ItemsFn selectAlisaItems() {
-  if (tvc::runtime::cpuHasAvx512())
-    return alisaItemsAvx512;
-  if (tvc::runtime::cpuHasAvx2Fma())
-    return alisaItemsAvx2;
-  return alisaItemsBase;
-}
-
-ItemsFn selectEstimateItems() {
-  if (tvc::runtime::cpuHasAvx512())
-    return estimateItemsAvx512;
-  if (tvc::runtime::cpuHasAvx2Fma())
-    return estimateItemsAvx2;
-  return estimateItemsBase;
+    return variants.avx2;
+  return variants.base;
 }
 
 /// a * b into out; false on overflow.
@@ -1123,11 +1096,11 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
         }
     p.pooled = pooled;
   }
-  static const ItemsFn items = selectItems();
+  static const ItemsFn items = widest(attendItems);
   if (a.mask_kind == TVC_MASK_ALISA) {
     // Rows of a head depend on the rows before (the heavy set): one item
     // per batch entry and query head, its rows in order.
-    static const ItemsFn alisa = selectAlisaItems();
+    static const ItemsFn alisa = widest(alisaItems);
     int64_t heads = a.batch * a.heads;
     double work = double(heads) * a.q_len * a.head_dim *
                   (double(std::min(a.window, a.kv_len)) + double(a.top_k));
@@ -1148,7 +1121,7 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
     counts.resize(2 * patterns);
     p.pattern = pattern.data();
     p.patternCounts = counts.data();
-    static const ItemsFn estimate = selectEstimateItems();
+    static const ItemsFn estimate = widest(estimateItems);
     double estimateWork = double(patterns) * std::min(a.last_queries, a.q_len) *
                           a.kv_len * a.head_dim;
     if (estimateWork < 65536.0 || patterns == 1)
