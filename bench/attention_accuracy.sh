@@ -19,7 +19,7 @@
 # The last two rows are the accuracy-driven choice: tvc-sparsify-search per
 # model on validation data distinct from the test data (ladders of windows,
 # and of windows and top-k), its choices printed on stderr. Prints a
-# Markdown table. Takes about two minutes; needs /usr/bin/python3 with
+# Markdown table. Takes about 20 minutes on 2 shared cores; needs /usr/bin/python3 with
 # numpy (the task sampler).
 #
 # Defaults: build dir $TVC_BUILD or ./build, scratch
