@@ -41,8 +41,7 @@ static Error makeError(const llvm::Twine &message) {
 
 /// Joins the errors of every failed value (all config problems are
 /// reported at once); success when all hold values.
-template <typename... Ts>
-static Error collectErrors(Expected<Ts> &...values) {
+template <typename... Ts> static Error collectErrors(Expected<Ts> &...values) {
   Error result = Error::success();
   ((result = llvm::joinErrors(std::move(result),
                               values ? Error::success() : values.takeError())),
@@ -51,8 +50,7 @@ static Error collectErrors(Expected<Ts> &...values) {
 }
 
 llvm::ArrayRef<llvm::StringRef> mlir::tvc::getSupportedHfModelTypes() {
-  static const llvm::StringRef kTypes[] = {"gpt2", "llama", "mistral",
-                                           "qwen2"};
+  static const llvm::StringRef kTypes[] = {"gpt2", "llama", "mistral", "qwen2"};
   return kTypes;
 }
 
@@ -69,10 +67,11 @@ public:
     auto buffer = llvm::MemoryBuffer::getFile(path);
     if (!buffer)
       return makeError(path + ": " + buffer.getError().message());
-    Expected<llvm::json::Value> json = llvm::json::parse((*buffer)->getBuffer());
+    Expected<llvm::json::Value> json =
+        llvm::json::parse((*buffer)->getBuffer());
     if (!json)
-      return makeError(path + ": invalid JSON: " +
-                       llvm::toString(json.takeError()));
+      return makeError(path +
+                       ": invalid JSON: " + llvm::toString(json.takeError()));
     if (!json->getAsObject())
       return makeError(path + ": expected a JSON object at the top level");
     return Config(path.str(), std::move(*json));
@@ -152,9 +151,8 @@ public:
       return std::move(checkpoint);
     }
     if (!llvm::sys::fs::exists(index))
-      return makeError(directory +
-                       ": no model.safetensors or "
-                       "model.safetensors.index.json");
+      return makeError(directory + ": no model.safetensors or "
+                                   "model.safetensors.index.json");
     if (Error error = checkpoint->addIndex(directory, index))
       return std::move(error);
     return std::move(checkpoint);
@@ -201,8 +199,8 @@ private:
     Expected<llvm::json::Value> json =
         llvm::json::parse((*buffer)->getBuffer());
     if (!json)
-      return makeError(indexPath + ": invalid JSON: " +
-                       llvm::toString(json.takeError()));
+      return makeError(indexPath +
+                       ": invalid JSON: " + llvm::toString(json.takeError()));
     const llvm::json::Object *root = json->getAsObject();
     const llvm::json::Object *weightMap =
         root ? root->getObject("weight_map") : nullptr;
@@ -215,8 +213,8 @@ private:
       if (!shard)
         return makeError(indexPath + ": weight_map entry '" + key.str() +
                          "' is not a file name");
-      if (llvm::sys::path::has_parent_path(*shard) ||
-          *shard == "." || *shard == "..")
+      if (llvm::sys::path::has_parent_path(*shard) || *shard == "." ||
+          *shard == "..")
         return makeError(indexPath + ": shard '" + *shard +
                          "' must be a file name in the checkpoint directory");
       shards[shard->str()].insert(key.str());
@@ -283,8 +281,7 @@ public:
     auto ids = RankedTensorType::get({batch, seq}, builder.getI64Type());
     auto logits = RankedTensorType::get({batch, seq, vocab}, elementType);
     auto function = func::FuncOp::create(
-        builder, loc, "forward",
-        builder.getFunctionType({ids, ids}, {logits}));
+        builder, loc, "forward", builder.getFunctionType({ids, ids}, {logits}));
     function.setArgAttr(0, "tvc.name", builder.getStringAttr("input_ids"));
     function.setArgAttr(1, "tvc.name", builder.getStringAttr("positions"));
     Block *entry = function.addEntryBlock();
@@ -335,8 +332,8 @@ public:
   bool has(StringRef key) const { return checkpoint.lookup(key) != nullptr; }
 
   /// y = x W^T (+ b) with a dense [out, in] (or [in, out]) weight.
-  Expected<Value> linear(Value input, StringRef prefix, int64_t in,
-                         int64_t out, bool bias, WeightLayout layout) {
+  Expected<Value> linear(Value input, StringRef prefix, int64_t in, int64_t out,
+                         bool bias, WeightLayout layout) {
     SmallVector<int64_t, 2> shape = layout == WeightLayout::OutIn
                                         ? SmallVector<int64_t, 2>{out, in}
                                         : SmallVector<int64_t, 2>{in, out};
@@ -384,8 +381,7 @@ public:
   /// replace them until endLayer().
   void beginLayer(int64_t index, Value &hidden) {
     layerOp = LayerOp::create(builder, loc, TypeRange{hidden.getType()},
-                              static_cast<uint64_t>(index),
-                              LayerRole::Decoder,
+                              static_cast<uint64_t>(index), LayerRole::Decoder,
                               ValueRange{hidden, positions});
     Block *body = builder.createBlock(&layerOp.getBody());
     hidden = body->addArgument(hidden.getType(), loc);
@@ -486,14 +482,15 @@ static Expected<Value> importGpt2(GraphBuilder &g, const Config &config,
   auto vocab = config.getPositive("vocab_size");
   auto context = config.getPositive("n_positions");
   auto epsilon = config.getNumberOr("layer_norm_epsilon", 1e-5);
-  if (Error error = collectErrors(width, heads, layers, vocab, context, epsilon))
+  if (Error error =
+          collectErrors(width, heads, layers, vocab, context, epsilon))
     return std::move(error);
   auto inner = config.getPositiveOr("n_inner", 4 * *width);
   if (!inner)
     return inner.takeError();
-  auto gelu = getGeluKind(config.getString("activation_function")
-                              .value_or("gelu_new"),
-                          config.getPath());
+  auto gelu =
+      getGeluKind(config.getString("activation_function").value_or("gelu_new"),
+                  config.getPath());
   if (!gelu)
     return gelu.takeError();
   if (*width % *heads != 0)
@@ -524,8 +521,8 @@ static Expected<Value> importGpt2(GraphBuilder &g, const Config &config,
   if (!wpe)
     return wpe.takeError();
   Value hidden = EmbeddingOp::create(g.builder, g.loc, *wte, g.inputIds);
-  hidden = LearnedPositionsOp::create(g.builder, g.loc, hidden, *wpe,
-                                      g.positions);
+  hidden =
+      LearnedPositionsOp::create(g.builder, g.loc, hidden, *wpe, g.positions);
 
   for (int64_t layer = 0; layer < *layers; ++layer) {
     std::string p = prefix + "h." + std::to_string(layer) + ".";
@@ -540,11 +537,14 @@ static Expected<Value> importGpt2(GraphBuilder &g, const Config &config,
       return qkv.takeError();
     auto split = SplitOp::create(g.builder, g.loc, *qkv,
                                  g.builder.getDenseI64ArrayAttr({d, d, d}));
-    Value attn = AttentionOp::create(
-        g.builder, g.loc, split.getResult(0), split.getResult(1),
-        split.getResult(2), /*kv_len=*/Value(), static_cast<uint64_t>(*heads),
-        static_cast<uint64_t>(*heads), CausalMaskAttr::get(&g.context),
-        /*scale=*/nullptr);
+    Value attn = AttentionOp::create(g.builder, g.loc, split.getResult(0),
+                                     split.getResult(1), split.getResult(2),
+                                     /*kv_len=*/Value(), /*state=*/Value(),
+                                     static_cast<uint64_t>(*heads),
+                                     static_cast<uint64_t>(*heads),
+                                     CausalMaskAttr::get(&g.context),
+                                     /*scale=*/nullptr)
+                     .getResult();
     Expected<Value> proj =
         g.linear(attn, p + "attn.c_proj", d, d, true, WeightLayout::InOut);
     if (!proj)
@@ -597,8 +597,7 @@ static Expected<Activation> getGluActivation(StringRef name,
 /// The RoPE scaling of config.json's rope_scaling.
 static Expected<RopeScalingAttr> getRopeScaling(MLIRContext *context,
                                                 const Config &config) {
-  const llvm::json::Object *scaling =
-      config.object().getObject("rope_scaling");
+  const llvm::json::Object *scaling = config.object().getObject("rope_scaling");
   if (!scaling)
     return RopeScalingAttr::getNone(context);
   std::optional<StringRef> type = scaling->getString("rope_type");
@@ -618,21 +617,19 @@ static Expected<RopeScalingAttr> getRopeScaling(MLIRContext *context,
     if (!original)
       original = config.object().getInteger("max_position_embeddings");
     if (!original || *original <= 0)
-      return makeError(config.getPath() +
-                       ": yarn rope_scaling needs "
-                       "original_max_position_embeddings");
-    return RopeScalingAttr::get(
-        context, RopeScalingKind::Yarn, factor, *original,
-        scaling->getNumber("beta_fast").value_or(32.0),
-        scaling->getNumber("beta_slow").value_or(1.0));
+      return makeError(config.getPath() + ": yarn rope_scaling needs "
+                                          "original_max_position_embeddings");
+    return RopeScalingAttr::get(context, RopeScalingKind::Yarn, factor,
+                                *original,
+                                scaling->getNumber("beta_fast").value_or(32.0),
+                                scaling->getNumber("beta_slow").value_or(1.0));
   }
   if (*type == "llama3") {
     std::optional<int64_t> original =
         scaling->getInteger("original_max_position_embeddings");
     if (!original || *original <= 0)
-      return makeError(config.getPath() +
-                       ": llama3 rope_scaling needs "
-                       "original_max_position_embeddings");
+      return makeError(config.getPath() + ": llama3 rope_scaling needs "
+                                          "original_max_position_embeddings");
     double low = scaling->getNumber("low_freq_factor").value_or(1.0);
     double high = scaling->getNumber("high_freq_factor").value_or(4.0);
     if (!(low > 0.0) || !(high > low))
@@ -670,10 +667,9 @@ static Expected<Value> importLlama(GraphBuilder &g, const Config &config,
   if (Error error = collectErrors(headDim, epsilon, theta, rotaryFactor))
     return std::move(error);
   if (*heads % *kvHeads != 0)
-    return makeError(config.getPath() + ": num_key_value_heads " +
-                     llvm::Twine(*kvHeads) +
-                     " does not divide num_attention_heads " +
-                     llvm::Twine(*heads));
+    return makeError(
+        config.getPath() + ": num_key_value_heads " + llvm::Twine(*kvHeads) +
+        " does not divide num_attention_heads " + llvm::Twine(*heads));
   auto activation = getGluActivation(
       config.getString("hidden_act").value_or("silu"), config.getPath());
   if (!activation)
@@ -703,10 +699,10 @@ static Expected<Value> importLlama(GraphBuilder &g, const Config &config,
   // Which projections carry biases follows the family: Qwen2 has q/k/v
   // biases, LLaMA has all four with attention_bias, Mistral none. A
   // checkpoint that disagrees is an error (missing or unused tensor).
-  bool qkvBias = summary.modelType == "qwen2" ||
-                 config.getBoolOr("attention_bias", false);
-  bool outBias = summary.modelType != "qwen2" &&
-                 config.getBoolOr("attention_bias", false);
+  bool qkvBias =
+      summary.modelType == "qwen2" || config.getBoolOr("attention_bias", false);
+  bool outBias =
+      summary.modelType != "qwen2" && config.getBoolOr("attention_bias", false);
 
   if (Error error = g.setElementTypeFrom("model.embed_tokens.weight"))
     return std::move(error);
@@ -755,10 +751,13 @@ static Expected<Value> importLlama(GraphBuilder &g, const Config &config,
     Attribute mask = CausalMaskAttr::get(&g.context);
     if (layer >= firstWindowLayer)
       mask = SlidingWindowMaskAttr::get(&g.context, *window);
-    Value attn = AttentionOp::create(
-        g.builder, g.loc, rope(*q, *heads), rope(*k, *kvHeads), *v, /*kv_len=*/Value(),
-        static_cast<uint64_t>(*heads), static_cast<uint64_t>(*kvHeads),
-        cast<MaskAttrInterface>(mask), /*scale=*/nullptr);
+    Value attn =
+        AttentionOp::create(g.builder, g.loc, rope(*q, *heads),
+                            rope(*k, *kvHeads), *v, /*kv_len=*/Value(),
+                            /*state=*/Value(), static_cast<uint64_t>(*heads),
+                            static_cast<uint64_t>(*kvHeads),
+                            cast<MaskAttrInterface>(mask), /*scale=*/nullptr)
+            .getResult();
     Expected<Value> out = g.linear(attn, p + "self_attn.o_proj", qWidth, d,
                                    outBias, WeightLayout::OutIn);
     if (!out)
@@ -773,8 +772,8 @@ static Expected<Value> importLlama(GraphBuilder &g, const Config &config,
                                     WeightLayout::OutIn);
     if (!gate)
       return gate.takeError();
-    Expected<Value> up = g.linear(*x, p + "mlp.up_proj", d, *inner, false,
-                                  WeightLayout::OutIn);
+    Expected<Value> up =
+        g.linear(*x, p + "mlp.up_proj", d, *inner, false, WeightLayout::OutIn);
     if (!up)
       return up.takeError();
     Value act = GluOp::create(g.builder, g.loc, *gate, *up,
@@ -832,7 +831,8 @@ mlir::tvc::importHuggingFace(MLIRContext &context, StringRef directory,
   }
   summary.modelType = modelType->str();
 
-  Expected<std::unique_ptr<Checkpoint>> checkpoint = Checkpoint::open(directory);
+  Expected<std::unique_ptr<Checkpoint>> checkpoint =
+      Checkpoint::open(directory);
   if (!checkpoint)
     return checkpoint.takeError();
   GraphBuilder graph(context, **checkpoint, options);

@@ -179,9 +179,10 @@ enum {
    saw adds its softmax weight to its accumulated weight; the key leaving
    the window (p + 1 - window) then joins the heavy set, and a heavy set of
    top_k + 1 keys drops the one with the smallest accumulated weight (ties:
-   the highest j), which is never seen again. Requires q_len == kv_len (one
-   call from position 0: the accumulated weights are not carried between
-   calls yet).
+   the highest j), which is never seen again. Through
+   tvc_kernel_attention_f32 it requires q_len == kv_len (one call from
+   position 0); tvc_kernel_attention_state_f32 carries the accumulated
+   weights between calls.
    Fields a kind does not read (window, global, block, top_k) are ignored.
    out = softmax(scale * q.k^T over allowed keys) . v; a query with no allowed
    key gets zeros.
@@ -219,6 +220,43 @@ typedef struct tvc_attention_f32_params_t {
 } tvc_attention_f32_params_t;
 
 tvc_status_t tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params);
+
+/* Attention whose mask carries state from one call to the next (mask kind 8,
+   ALISA): the fields of tvc_attention_f32_params_t with `state` after `out`.
+   state: [batch, heads, kv_capacity] f32, per query head and key position
+   the key's accumulated attention weight, or -1 once evicted. Rows
+   0..kv_len-q_len-1 are read as the earlier calls left them (all of them
+   written by earlier calls of this entry point: a prefill from position 0
+   needs no initialisation); the kernel writes rows 0..kv_len-1, so that
+   prefill in chunks and decode steps compute what one call over the whole
+   sequence computes. q_len <= kv_len (no q_len == kv_len requirement);
+   state must not alias the other buffers. */
+typedef struct tvc_attention_state_f32_params_t {
+  const float *q;
+  const float *k;
+  const float *v;
+  float *out;
+  float *state;
+  int64_t batch;
+  int64_t q_len;
+  int64_t kv_len;
+  int64_t kv_capacity;
+  int64_t heads;
+  int64_t kv_heads;
+  int64_t head_dim;
+  int64_t mask_kind;
+  int64_t window;
+  double scale;
+  int64_t global;
+  int64_t block;
+  int64_t top_k;
+  int64_t vertical;
+  int64_t slash;
+  int64_t last_queries;
+} tvc_attention_state_f32_params_t;
+
+tvc_status_t
+tvc_kernel_attention_state_f32(const tvc_attention_state_f32_params_t *params);
 
 /*===----------------------------------------------------------------------===*
  * Block-diagonal linear

@@ -129,8 +129,8 @@ LogicalResult GlobalOp::verify() {
       return emitOpError() << "expects the value's type " << elements.getType()
                            << " to equal the declared type " << getType();
   if (auto rows = dyn_cast<RowsWeightAttr>(getValue())) {
-    auto source = SymbolTable::lookupNearestSymbolFrom<GlobalOp>(
-        *this, rows.getSource());
+    auto source =
+        SymbolTable::lookupNearestSymbolFrom<GlobalOp>(*this, rows.getSource());
     if (!source)
       return emitOpError() << "takes rows of " << rows.getSource()
                            << ", which names no tvc.global";
@@ -442,6 +442,8 @@ AttentionOp::inferReturnTypes(MLIRContext *context, std::optional<Location> loc,
   inferred.push_back(
       RankedTensorType::get({query.getDimSize(0), query.getDimSize(1), width},
                             query.getElementType()));
+  if (Value state = adaptor.getState())
+    inferred.push_back(state.getType());
   return success();
 }
 
@@ -489,6 +491,22 @@ LogicalResult AttentionOp::verify() {
     if (!(scale->convertToDouble() > 0.0))
       return emitOpError() << "expects 'scale' to be positive, got "
                            << scale->convertToDouble();
+  if (Value state = getState()) {
+    if (!isa<AlisaMaskAttr>(getMask()))
+      return emitOpError() << "takes a state only with a mask that carries "
+                              "one from call to call (#tvc.alisa), not "
+                           << getMask();
+    auto type = cast<RankedTensorType>(state.getType());
+    SmallVector<int64_t> expected{query.getDimSize(0), heads,
+                                  key.getDimSize(1)};
+    if (type.getRank() != 3 || !type.getElementType().isF32() ||
+        !areCompatible(type.getDimSize(0), expected[0]) ||
+        type.getDimSize(1) != heads ||
+        !areCompatible(type.getDimSize(2), expected[2]))
+      return emitOpError() << "expects the state to be [batch, heads, keys] = ["
+                           << formatDim(expected[0]) << ", " << heads << ", "
+                           << formatDim(expected[2]) << "] f32, got " << type;
+  }
   // Causal masks place queries at the last positions of the key sequence:
   // more queries than keys would put a query before position 0.
   int64_t numQueries = query.getDimSize(1), numKeys = key.getDimSize(1);

@@ -284,7 +284,8 @@ def Tvc_LmHeadOp : Tvc_InferredOp<"lm_head"> {
 //===----------------------------------------------------------------------===//
 
 /// Attention family: heads packed in the last dimension, a mask kind.
-class Tvc_AttentionFamilyOp<string mnemonic> : Tvc_InferredOp<mnemonic> {
+class Tvc_AttentionFamilyOp<string mnemonic, list<Trait> traits = []>
+    : Tvc_InferredOp<mnemonic, traits> {
   let extraClassDeclaration = [{
     /// Width of one query/key head (query width / heads).
     int64_t getHeadDim();
@@ -293,7 +294,8 @@ class Tvc_AttentionFamilyOp<string mnemonic> : Tvc_InferredOp<mnemonic> {
   }];
 }
 
-def Tvc_AttentionOp : Tvc_AttentionFamilyOp<"attention"> {
+def Tvc_AttentionOp
+    : Tvc_AttentionFamilyOp<"attention", [AttrSizedOperandSegments]> {
   let summary = "multi-head (grouped-query) scaled dot-product attention";
   let description = [{
     `query` is `[B, Tq, heads * Dh]`, `key` is `[B, Tk, kv_heads * Dh]`,
@@ -310,6 +312,13 @@ def Tvc_AttentionOp : Tvc_AttentionFamilyOp<"attention"> {
     a step's keys and values into the cache and attends over it this way.
     `%n` must lie in `[Tq, Tk]`.
 
+    With `state(%s)` (only for masks that carry state from call to call:
+    `#tvc.alisa`) the op also reads `%s`, `[B, heads, Tk]` f32 (per query
+    head and key position: the key's accumulated attention weight, or -1
+    once evicted), and returns it updated as a second result; rows at and
+    after the first query's position are the op's to initialise.
+    `tvc-derive-decode` keeps it in the KV cache next to keys and values.
+
     Example:
 
     ```mlir
@@ -323,14 +332,17 @@ def Tvc_AttentionOp : Tvc_AttentionFamilyOp<"attention"> {
   let arguments = (ins
     Tvc_FloatTensor:$query, Tvc_FloatTensor:$key, Tvc_FloatTensor:$value,
     Optional<Index>:$kv_len,
+    Optional<Tvc_FloatTensor>:$state,
     ConfinedAttr<I64Attr, [IntPositive]>:$heads,
     ConfinedAttr<I64Attr, [IntPositive]>:$kv_heads,
     Tvc_MaskAttrInterface:$mask,
     OptionalAttr<F64Attr>:$scale);
-  let results = (outs Tvc_FloatTensor:$result);
+  let results = (outs Tvc_FloatTensor:$result,
+                      Optional<Tvc_FloatTensor>:$new_state);
   let assemblyFormat = [{
     $query `,` $key `,` $value `heads` $heads `kv_heads` $kv_heads
     `mask` `(` $mask `)` (`scale` $scale^)? (`kv_len` `(` $kv_len^ `)`)?
+    (`state` `(` $state^ `:` type($state) `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value)
   }];
 }

@@ -42,7 +42,8 @@ static std::optional<SmallVector<int64_t>> getIntValues(Value value) {
   if (auto constant = value.getDefiningOp<arith::ConstantOp>())
     elements = dyn_cast<DenseElementsAttr>(constant.getValue());
   else if (tvc_onnx::NodeOp node = getDefiningNode(value, "Constant"))
-    elements = dyn_cast_or_null<DenseElementsAttr>(node.getAttrs().get("value"));
+    elements =
+        dyn_cast_or_null<DenseElementsAttr>(node.getAttrs().get("value"));
   if (!elements || !elements.getElementType().isInteger())
     return std::nullopt;
   SmallVector<int64_t> values;
@@ -157,7 +158,6 @@ static std::optional<Heads> matchHeadSplit(Value value) {
   return matchReshapeToHeads(transpose.getInputs()[0]);
 }
 
-
 //===----------------------------------------------------------------------===//
 // Rotary embeddings and repeated KV heads
 //===----------------------------------------------------------------------===//
@@ -219,7 +219,8 @@ static bool slicesLastAxis(tvc_onnx::NodeOp slice) {
 static Value matchRotateHalf(Value value) {
   tvc_onnx::NodeOp concat = getDefiningNode(value, "Concat");
   if (!concat || concat.getInputs().size() != 2 ||
-      (getIntAttr(concat, "axis", 0) != -1 && getIntAttr(concat, "axis", 0) != 3))
+      (getIntAttr(concat, "axis", 0) != -1 &&
+       getIntAttr(concat, "axis", 0) != 3))
     return {};
   tvc_onnx::NodeOp neg = getDefiningNode(concat.getInputs()[0], "Neg");
   if (!neg)
@@ -301,8 +302,8 @@ inferRopeParameters(Value cosTable, Value sinTable, int64_t headDim,
     factor = std::round(factor * 1e4) / 1e4;
   for (int64_t p = 0; p < rows; ++p)
     for (int64_t i = 0; i < width; ++i) {
-      double f = std::pow(theta, -2.0 * double(i % half) / double(headDim)) /
-                 factor;
+      double f =
+          std::pow(theta, -2.0 * double(i % half) / double(headDim)) / factor;
       if (std::abs(at(cos->first, p, i) - std::cos(p * f)) > 1e-4 ||
           std::abs(at(sin->first, p, i) - std::sin(p * f)) > 1e-4)
         return std::nullopt;
@@ -482,12 +483,12 @@ static MaskAttrInterface classifyAdditiveMask(Value value, WeightStore &store) {
     std::optional<SmallVector<int64_t>> k;
     if (inputs.size() >= 2)
       k = getIntValues(inputs[1]);
-    tvc_onnx::NodeOp fill =
-        inputs.empty() ? tvc_onnx::NodeOp()
-                       : getDefiningNode(inputs[0], "ConstantOfShape");
-    auto fillValue = fill ? dyn_cast_or_null<DenseElementsAttr>(
-                                fill.getAttrs().get("value"))
-                          : DenseElementsAttr();
+    tvc_onnx::NodeOp fill = inputs.empty()
+                                ? tvc_onnx::NodeOp()
+                                : getDefiningNode(inputs[0], "ConstantOfShape");
+    auto fillValue =
+        fill ? dyn_cast_or_null<DenseElementsAttr>(fill.getAttrs().get("value"))
+             : DenseElementsAttr();
     bool fillsMinusInf =
         fillValue && fillValue.getNumElements() == 1 &&
         isa<FloatType>(fillValue.getElementType()) &&
@@ -625,10 +626,10 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
   // not see through the exporter's shape arithmetic), never differently.
   auto queryType = cast<RankedTensorType>(queries->packed.getType());
   auto valueType = cast<RankedTensorType>(values->packed.getType());
-  int64_t outWidth = ShapedType::isDynamic(valueType.getShape().back())
-                         ? ShapedType::kDynamic
-                         : valueType.getShape().back() / keys->heads *
-                               queries->heads;
+  int64_t outWidth =
+      ShapedType::isDynamic(valueType.getShape().back())
+          ? ShapedType::kDynamic
+          : valueType.getShape().back() / keys->heads * queries->heads;
   auto expected = RankedTensorType::get(
       {queryType.getDimSize(0), queryType.getDimSize(1), outWidth},
       queryType.getElementType());
@@ -654,8 +655,9 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
     Location loc = root.getLoc();
     Value axes = arith::ConstantOp::create(
         rewriter, loc,
-        DenseElementsAttr::get(RankedTensorType::get({1}, rewriter.getI64Type()),
-                               ArrayRef<int64_t>{0}));
+        DenseElementsAttr::get(
+            RankedTensorType::get({1}, rewriter.getI64Type()),
+            ArrayRef<int64_t>{0}));
     auto positions2d = tvc_onnx::NodeOp::create(
         rewriter, loc,
         TypeRange{RankedTensorType::get({1, positions.getDimSize(0)},
@@ -681,9 +683,9 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
 
   auto attention = AttentionOp::create(
       rewriter, root.getLoc(), query, key, values->packed, /*kv_len=*/Value(),
-      rewriter.getI64IntegerAttr(queries->heads),
+      /*state=*/Value(), rewriter.getI64IntegerAttr(queries->heads),
       rewriter.getI64IntegerAttr(keys->heads), mask, scaleAttr);
-  replaceNode(root, rewriter, attention);
+  replaceNode(root, rewriter, attention.getResult());
   return success();
 }
 
@@ -709,7 +711,8 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
   auto key = dyn_cast<RankedTensorType>(in[1].getType());
   if (heads <= 0 || kvHeads <= 0 || !query || !key || query.getRank() != 3 ||
       key.getRank() != 3 || !isRankedFloat(in[2]))
-    return rewriter.notifyMatchFailure(node, "needs 3-D inputs and head counts");
+    return rewriter.notifyMatchFailure(node,
+                                       "needs 3-D inputs and head counts");
   MLIRContext *context = rewriter.getContext();
   MaskAttrInterface mask = FullMaskAttr::get(context);
   if (getIntAttr(node, "is_causal", 0)) {
@@ -725,15 +728,15 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
     scale = rewriter.getF64FloatAttr(attr.getValueAsDouble());
   auto attention = AttentionOp::create(
       rewriter, node.getLoc(), in[0], in[1], in[2], /*kv_len=*/Value(),
-      rewriter.getI64IntegerAttr(heads), rewriter.getI64IntegerAttr(kvHeads),
-      mask, scale);
+      /*state=*/Value(), rewriter.getI64IntegerAttr(heads),
+      rewriter.getI64IntegerAttr(kvHeads), mask, scale);
   Type resultType = node.getResult(0).getType();
-  if (resultType != attention.getType() &&
+  if (resultType != attention.getResult().getType() &&
       resultType != UnrankedTensorType::get(query.getElementType())) {
     rewriter.eraseOp(attention);
     return rewriter.notifyMatchFailure(node, "result type differs");
   }
-  replaceNode(node, rewriter, attention);
+  replaceNode(node, rewriter, attention.getResult());
   return success();
 }
 
@@ -768,10 +771,9 @@ static LogicalResult convertRotaryEmbedding(tvc_onnx::NodeOp node,
     return rewriter.notifyMatchFailure(node, "caches not recognised");
   MLIRContext *context = rewriter.getContext();
   RopeScalingAttr scaling =
-      rope->factor == 1.0
-          ? RopeScalingAttr::getNone(context)
-          : RopeScalingAttr::get(context, RopeScalingKind::Linear,
-                                 rope->factor);
+      rope->factor == 1.0 ? RopeScalingAttr::getNone(context)
+                          : RopeScalingAttr::get(
+                                context, RopeScalingKind::Linear, rope->factor);
   UnitAttr interleaved =
       getIntAttr(node, "interleaved", 0) ? rewriter.getUnitAttr() : UnitAttr();
   Value roped = RopeOp::create(rewriter, node.getLoc(), in[0], in[1],

@@ -66,6 +66,9 @@ struct Problem {
   int64_t vertical, slash, lastQueries;
   int32_t *pattern;
   int64_t *patternCounts;
+  /// ALISA: per batch entry and query head, kv_capacity accumulated weights
+  /// carried between calls (-1: evicted), or null for one whole call.
+  float *state;
   float scale;
   int64_t group;       // query heads per KV head
   int64_t headsPerRow; // query heads in one tile
@@ -696,38 +699,53 @@ __attribute__((always_inline)) inline void alisaItem(const Problem &p,
   int64_t qStride = p.heads * dim, kvStride = p.kvHeads * dim;
   const float *kBase = p.k + b * p.kvCapacity * kvStride + kvHead * dim;
   const float *vBase = p.v + b * p.kvCapacity * kvStride + kvHead * dim;
-  int64_t window = std::min(p.window, p.kvLen);
+  int64_t window = p.window, firstPos = p.kvLen - p.qLen;
+  // The window's keys by position mod `slots` (at most that many exist).
+  int64_t slots = std::min(window, p.kvLen);
   // Heavy keys then the window's, in key order: heavy keys are older.
-  int32_t *keys = blockScratch<int32_t>(2, p.topK + 1 + window);
-  float *weights = blockScratch<float>(1, 2 * (p.topK + 1) + window);
-  float *heavyWeights = weights + p.topK + 1 + window;
-  // Accumulated weights of the window's keys, by position mod window.
-  float *windowWeights = blockScratch<float>(0, window);
-  std::fill(windowWeights, windowWeights + window, 0.0f);
+  int32_t *keys = blockScratch<int32_t>(2, p.topK + 1 + slots);
+  float *weights = blockScratch<float>(1, 2 * (p.topK + 1) + slots);
+  float *heavyWeights = weights + p.topK + 1 + slots;
+  float *windowWeights = blockScratch<float>(0, slots);
+  std::fill(windowWeights, windowWeights + slots, 0.0f);
   int64_t heavy = 0;
+  // With a state, the earlier calls' heavy set (keys that left the window
+  // and were not evicted) and the window's accumulated weights.
+  float *state = p.state ? p.state + item * p.kvCapacity : nullptr;
+  if (state) {
+    for (int64_t j = 0; j <= firstPos - window && heavy < p.topK; ++j)
+      if (state[j] >= 0) {
+        keys[heavy] = int32_t(j);
+        heavyWeights[heavy++] = state[j];
+      }
+    for (int64_t j = std::max<int64_t>(0, firstPos - window + 1); j < firstPos;
+         ++j)
+      windowWeights[j % slots] = state[j];
+  }
   alignas(64) float query[kMaxHeadDim], acc[kMaxHeadDim];
-  for (int64_t pos = 0; pos < p.qLen; ++pos) {
-    const float *src = p.q + (b * p.qLen + pos) * qStride + head * dim;
+  for (int64_t pos = firstPos; pos < p.kvLen; ++pos) {
+    int64_t row = pos - firstPos;
+    const float *src = p.q + (b * p.qLen + row) * qStride + head * dim;
     for (int64_t d = 0; d < dim; ++d)
       query[d] = src[d] * p.scale;
     int64_t lo = std::max<int64_t>(0, pos - window + 1);
     int64_t count = heavy;
     for (int64_t j = lo; j <= pos; ++j)
       keys[count++] = int32_t(j);
-    windowWeights[pos % window] = 0; // the new key
-    float *dst = p.out + (b * p.qLen + pos) * qStride + head * dim;
+    windowWeights[pos % slots] = 0; // the new key
+    float *dst = p.out + (b * p.qLen + row) * qStride + head * dim;
     attendGathered(dim, kvStride, kBase, vBase, query, keys, count, weights,
                    acc, dst);
     for (int64_t i = 0; i < heavy; ++i)
       heavyWeights[i] += weights[i];
     for (int64_t i = heavy; i < count; ++i)
-      windowWeights[keys[i] % window] += weights[i];
+      windowWeights[keys[i] % slots] += weights[i];
     // The key leaving the window before the next row joins the heavy set.
     int64_t leaving = pos + 1 - window;
     if (leaving < 0)
       continue;
     keys[heavy] = int32_t(leaving);
-    heavyWeights[heavy] = windowWeights[leaving % window];
+    heavyWeights[heavy] = windowWeights[leaving % slots];
     ++heavy;
     if (heavy <= p.topK)
       continue;
@@ -735,6 +753,8 @@ __attribute__((always_inline)) inline void alisaItem(const Problem &p,
     for (int64_t i = 1; i < heavy; ++i)
       if (heavyWeights[i] <= heavyWeights[drop])
         drop = i;
+    if (state)
+      state[keys[drop]] = -1;
     // Keys stay in order: shift the later ones down.
     for (int64_t i = drop; i + 1 < heavy; ++i) {
       keys[i] = keys[i + 1];
@@ -742,6 +762,14 @@ __attribute__((always_inline)) inline void alisaItem(const Problem &p,
     }
     --heavy;
   }
+  if (!state)
+    return;
+  // What the next call continues from: the heavy keys' and the window's
+  // accumulated weights (evicted keys are -1 already).
+  for (int64_t i = 0; i < heavy; ++i)
+    state[keys[i]] = heavyWeights[i];
+  for (int64_t j = std::max<int64_t>(0, p.kvLen - window + 1); j < p.kvLen; ++j)
+    state[j] = windowWeights[j % slots];
 }
 
 /// Computes one tile of query rows.
@@ -989,10 +1017,8 @@ bool fitsInMemory(int64_t batch, int64_t rows, int64_t heads, int64_t headDim) {
          multiply(elements, int64_t(sizeof(float)), elements);
 }
 
-} // namespace
-
-extern "C" tvc_status_t
-tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
+/// Both entry points: `state` is ALISA's carried state or null.
+tvc_status_t attention(const tvc_attention_f32_params_t *params, float *state) {
   if (!params || !params->q || !params->k || !params->v || !params->out)
     return TVC_INVALID_ARGUMENT;
   const tvc_attention_f32_params_t &a = *params;
@@ -1015,7 +1041,10 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
       (a.mask_kind == TVC_MASK_VERTICAL_SLASH &&
        (a.vertical < 1 || a.slash < 1 || a.last_queries < 1)) ||
       (a.mask_kind == TVC_MASK_ALISA &&
-       (a.window < 1 || a.top_k < 0 || a.q_len != a.kv_len)))
+       (a.window < 1 || a.top_k < 0 || (!state && a.q_len != a.kv_len))))
+    return TVC_INVALID_ARGUMENT;
+  if (state && (a.mask_kind != TVC_MASK_ALISA ||
+                !fitsInMemory(a.batch, a.kv_capacity, a.heads, 1)))
     return TVC_INVALID_ARGUMENT;
   // Vertical-slash patterns and ALISA's key lists index keys in 32 bits.
   if (a.mask_kind == TVC_MASK_ALISA &&
@@ -1060,6 +1089,7 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
   p.lastQueries = a.last_queries;
   p.pattern = nullptr;
   p.patternCounts = nullptr;
+  p.state = state;
   p.scale = static_cast<float>(a.scale);
   p.group = a.heads / a.kv_heads;
   // Heads of one group share every key and value row they load, so a tile
@@ -1148,4 +1178,24 @@ tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
   else
     tvc::runtime::ThreadPool::global().parallelFor(p.items, 1, items, &p);
   return TVC_OK;
+}
+
+} // namespace
+
+extern "C" tvc_status_t
+tvc_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
+  return attention(params, nullptr);
+}
+
+extern "C" tvc_status_t
+tvc_kernel_attention_state_f32(const tvc_attention_state_f32_params_t *params) {
+  if (!params || !params->state)
+    return TVC_INVALID_ARGUMENT;
+  const tvc_attention_state_f32_params_t &a = *params;
+  tvc_attention_f32_params_t plain = {
+      a.q,        a.k,         a.v,           a.out,   a.batch,
+      a.q_len,    a.kv_len,    a.kv_capacity, a.heads, a.kv_heads,
+      a.head_dim, a.mask_kind, a.window,      a.scale, a.global,
+      a.block,    a.top_k,     a.vertical,    a.slash, a.last_queries};
+  return attention(&plain, a.state);
 }

@@ -873,7 +873,7 @@ func.func @attention_query_rank_2_inferred(%query: tensor<4x8xf32>, %key: tensor
 /// The verifier names the query layout (generic form).
 func.func @attention_query_rank_2(%query: tensor<4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<1x4x8xf32>) {
   // expected-error @+1 {{expects 'query [batch, queries, width]' of rank 3, got 'tensor<4x8xf32>'}}
-  %out = "tvc.attention"(%query, %key, %value) <{heads = 2 : i64, kv_heads = 2 : i64, mask = #tvc.causal}> : (tensor<4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  %out = "tvc.attention"(%query, %key, %value) <{heads = 2 : i64, kv_heads = 2 : i64, mask = #tvc.causal, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
   return
 }
 
@@ -891,7 +891,7 @@ func.func @attention_key_rank_2(%query: tensor<1x4x8xf32>, %key: tensor<4x8xf32>
 /// The value is [batch, keys, width] (generic form: inference needs it).
 func.func @attention_value_rank_2(%query: tensor<1x4x8xf32>, %key: tensor<1x4x8xf32>, %value: tensor<4x8xf32>) {
   // expected-error @+1 {{expects 'value [batch, keys, width]' of rank 3, got 'tensor<4x8xf32>'}}
-  %out = "tvc.attention"(%query, %key, %value) <{heads = 2 : i64, kv_heads = 2 : i64, mask = #tvc.causal}> : (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<4x8xf32>) -> tensor<1x4x8xf32>
+  %out = "tvc.attention"(%query, %key, %value) <{heads = 2 : i64, kv_heads = 2 : i64, mask = #tvc.causal, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<4x8xf32>) -> tensor<1x4x8xf32>
   return
 }
 

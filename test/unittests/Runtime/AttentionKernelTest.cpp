@@ -685,6 +685,65 @@ TEST(AttentionKernel, AlisaLimits) {
   expectSame(alisa(1, 120, 4, 2, 64, 120, 3), TVC_MASK_CAUSAL, 0);
 }
 
+/// ALISA through tvc_kernel_attention_state_f32: a prefill in chunks and
+/// decode steps, each call continuing the state the one before left, give
+/// exactly the rows of one call over the whole sequence. State rows not yet
+/// written start as NaN, so reading one would show; a KV cache longer than
+/// the sequence (NaN rows) too.
+TEST(AttentionKernel, AlisaStateCarriesAcrossCalls) {
+  for (auto [window, topK] : std::initializer_list<std::pair<int64_t, int64_t>>{
+           {1, 1}, {4, 2}, {16, 8}, {40, 3}, {7, 60}, {100, 4}}) {
+    AttentionCase c = alisa(2, 90, 4, 2, 64, window, topK);
+    SCOPED_TRACE(describe(c));
+    AttentionInputs whole(c);
+    std::vector<float> expected = whole.run();
+
+    int64_t capacity = 96, qRow = c.heads * c.headDim;
+    int64_t kvRow = c.kvHeads * c.headDim;
+    std::vector<float> k(c.batch * capacity * kvRow, std::nanf(""));
+    std::vector<float> v(k.size(), std::nanf(""));
+    for (int64_t b = 0; b < c.batch; ++b)
+      for (int64_t e = 0; e < c.kvLen * kvRow; ++e) {
+        k[b * capacity * kvRow + e] = whole.k[b * c.kvLen * kvRow + e];
+        v[b * capacity * kvRow + e] = whole.v[b * c.kvLen * kvRow + e];
+      }
+    std::vector<float> state(c.batch * c.heads * capacity, std::nanf(""));
+    std::vector<float> out(expected.size(), std::nanf(""));
+    int64_t past = 0;
+    for (int64_t chunk : {1, 5, 17, 1, 1, 30, 2, 1, 1, 1, 1, 1, 28}) {
+      std::vector<float> q(c.batch * chunk * qRow), part(q.size());
+      for (int64_t b = 0; b < c.batch; ++b)
+        std::copy_n(&whole.q[(b * c.qLen + past) * qRow], chunk * qRow,
+                    &q[b * chunk * qRow]);
+      tvc_attention_state_f32_params_t p = {};
+      p.q = q.data();
+      p.k = k.data();
+      p.v = v.data();
+      p.out = part.data();
+      p.state = state.data();
+      p.batch = c.batch;
+      p.q_len = chunk;
+      p.kv_len = past + chunk;
+      p.kv_capacity = capacity;
+      p.heads = c.heads;
+      p.kv_heads = c.kvHeads;
+      p.head_dim = c.headDim;
+      p.mask_kind = TVC_MASK_ALISA;
+      p.window = window;
+      p.top_k = topK;
+      p.scale = c.scale;
+      ASSERT_EQ(tvc_kernel_attention_state_f32(&p), TVC_OK);
+      for (int64_t b = 0; b < c.batch; ++b)
+        std::copy_n(&part[b * chunk * qRow], chunk * qRow,
+                    &out[(b * c.qLen + past) * qRow]);
+      past += chunk;
+    }
+    ASSERT_EQ(past, c.qLen);
+    for (size_t i = 0; i < out.size(); ++i)
+      ASSERT_EQ(out[i], expected[i]) << "element " << i;
+  }
+}
+
 /// Empty batches, queries or heads succeed without touching out.
 TEST(AttentionKernel, EmptyProblems) {
   float data[4] = {1, 2, 3, 4}, out[4] = {9, 9, 9, 9};
@@ -831,6 +890,27 @@ TEST(AttentionKernel, InvalidArguments) {
   p = verticalSlash;
   p.mask_kind = TVC_MASK_ALISA + 1;
   expectRejected(p, "an unknown mask kind");
+
+  // The state entry point: ALISA only, with a state.
+  std::vector<float> state(4 * 4, 0.0f);
+  tvc_attention_state_f32_params_t stateful = {
+      valid.q,       valid.k,         valid.v,        valid.out,
+      state.data(),  valid.batch,     valid.q_len,    valid.kv_len,
+      valid.kv_capacity, valid.heads, valid.kv_heads, valid.head_dim,
+      TVC_MASK_ALISA, 2,              valid.scale,    0,
+      0,             1,               0,              0,
+      0};
+  ASSERT_EQ(tvc_kernel_attention_state_f32(&stateful), TVC_OK);
+  std::fill(out.begin(), out.end(), 9.0f);
+  EXPECT_EQ(tvc_kernel_attention_state_f32(nullptr), TVC_INVALID_ARGUMENT);
+  tvc_attention_state_f32_params_t badState = stateful;
+  badState.state = nullptr;
+  EXPECT_EQ(tvc_kernel_attention_state_f32(&badState), TVC_INVALID_ARGUMENT);
+  badState = stateful;
+  badState.mask_kind = TVC_MASK_CAUSAL;
+  EXPECT_EQ(tvc_kernel_attention_state_f32(&badState), TVC_INVALID_ARGUMENT);
+  for (float value : out)
+    EXPECT_EQ(value, 9) << "a rejected state call wrote out";
 
   // window is read only for the windowed masks, global and block only by
   // theirs, top_k only by top-k.
