@@ -15,7 +15,7 @@
 # 256) and the task models' exact-match accuracy on their test sets; and times bytegpt with
 # `tvc-run --bench` (prefill of its whole 256-token context, a decode step
 # after 255 cached tokens: tokens/s and the attention kernels' share; "–"
-# where the model has no KV-cached entry points, as ALISA for now).
+# where the model has no KV-cached entry points).
 # The last two rows are the accuracy-driven choice: tvc-sparsify-search per
 # model on validation data distinct from the test data (ladders of windows,
 # and of windows and top-k), its choices printed on stderr. Prints a
@@ -96,7 +96,7 @@ row() {
     if [[ $model == bytegpt ]]; then
       value=$("$build/bin/tvc-run" "$file" --weights-dir "$models/bytegpt" \
         --eval --eval-tokens "$heldout" --json | field "d['perplexity']['perplexity']")
-      # No speed where no KV-cached entry points exist (ALISA for now).
+      # No speed where no KV-cached entry points can be derived.
       if ! speed=$("$build/bin/tvc-run" "$file" --weights-dir "$models/bytegpt" --bench \
         --prefill-tokens 256 --past 255 --repeat 20 --json 2>/dev/null |
         python3 -c "import json, sys

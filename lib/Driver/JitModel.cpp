@@ -101,6 +101,15 @@ profiledAttention(const tvc_attention_f32_params_t *params) {
   return status;
 }
 
+extern "C" tvc_status_t
+profiledAttentionState(const tvc_attention_state_f32_params_t *params) {
+  uint64_t start = nowNs();
+  tvc_status_t status = tvc_kernel_attention_state_f32(params);
+  profileCounters.attentionNs += nowNs() - start;
+  ++profileCounters.attentionCalls;
+  return status;
+}
+
 extern "C" void profiledMemrefCopy(int64_t elementSize, void *source,
                                    void *destination) {
   uint64_t start = nowNs();
@@ -298,8 +307,12 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
     add("tvc_kernel_attention_f32",
         profile ? reinterpret_cast<void *>(&profiledAttention)
                 : reinterpret_cast<void *>(&tvc_kernel_attention_f32));
+    add("tvc_kernel_attention_state_f32",
+        profile ? reinterpret_cast<void *>(&profiledAttentionState)
+                : reinterpret_cast<void *>(&tvc_kernel_attention_state_f32));
     // The offload executor (no-ops unless a caller opened it).
-    add("tvc_offload_prefetch", reinterpret_cast<void *>(&tvc_offload_prefetch));
+    add("tvc_offload_prefetch",
+        reinterpret_cast<void *>(&tvc_offload_prefetch));
     add("tvc_offload_wait", reinterpret_cast<void *>(&tvc_offload_wait));
     add("tvc_offload_evict", reinterpret_cast<void *>(&tvc_offload_evict));
     // The copy hook of finalize-memref-to-llvm (runtime/base/MemrefCopy.cpp).

@@ -8,7 +8,9 @@
 // ring of `window` rows (position p in row p mod window): prefill attends
 // over the ring's rows in position order followed by the new keys and
 // writes the last `window` new keys into the ring; decode writes its key
-// into the ring and attends to every filled row (exactly the window).
+// into the ring and attends to every filled row (exactly the window). An
+// ALISA attention also gets its accumulated weights as a cache argument
+// (the attention's state), returned updated.
 //
 //===----------------------------------------------------------------------===//
 
@@ -183,6 +185,52 @@ Value ringPrefill(OpBuilder &builder, Location loc, Value cache, Value fresh,
   return all;
 }
 
+/// ALISA carries each query head's accumulated attention weights from call
+/// to call: a cache argument of its own, [batch, heads, capacity] f32, read
+/// and returned updated by the attention (recreated with the state operand
+/// and result).
+LogicalResult
+addAttentionState(OpBuilder &builder, func::FuncOp function,
+                  AttentionOp attention, size_t layer, int64_t capacity,
+                  SmallVectorImpl<Value> &results,
+                  SmallVectorImpl<std::pair<unsigned, unsigned>> &updates) {
+  MLIRContext *context = function.getContext();
+  int64_t batch = attention.getQuery().getType().getDimSize(0);
+  if (ShapedType::isDynamic(batch))
+    return attention.emitOpError()
+           << "needs a static batch to size its state cache";
+  auto stateType =
+      RankedTensorType::get({batch, int64_t(attention.getHeads()), capacity},
+                            Float32Type::get(context));
+  unsigned argIndex = function.getNumArguments();
+  if (failed(function.insertArgument(argIndex, stateType,
+                                     DictionaryAttr::get(context),
+                                     attention.getLoc())))
+    return failure();
+  function.setArgAttr(argIndex, "tvc.name",
+                      StringAttr::get(context, "past_key_values." +
+                                                   std::to_string(layer) +
+                                                   ".attention_state"));
+  function.setArgAttr(argIndex, "tvc.kv_cache", UnitAttr::get(context));
+  builder.setInsertionPoint(attention);
+  auto stateful =
+      AttentionOp::create(builder, attention.getLoc(), attention.getQuery(),
+                          attention.getKey(), attention.getValue(),
+                          attention.getKvLen(), function.getArgument(argIndex),
+                          attention.getHeadsAttr(), attention.getKvHeadsAttr(),
+                          attention.getMask(), attention.getScaleAttr());
+  attention.getResult().replaceAllUsesWith(stateful.getResult());
+  // The model returns values computed from the attention, never the
+  // attention itself before the cache results are appended.
+  for (Value &result : results)
+    if (result == attention.getResult())
+      result = stateful.getResult();
+  attention.erase();
+  updates.push_back({static_cast<unsigned>(results.size()), argIndex});
+  results.push_back(stateful.getNewState());
+  return success();
+}
+
 /// Adds the cache arguments and writes to `function` (a clone of the
 /// model); `oneStep` builds the decode form (one new token per call).
 LogicalResult addKvCache(func::FuncOp function, int64_t capacity, bool rings,
@@ -219,12 +267,7 @@ LogicalResult addKvCache(func::FuncOp function, int64_t capacity, bool rings,
       return attention.emitOpError()
              << "already reads a KV cache; tvc-derive-decode applies to "
                 "full-sequence models";
-    if (isa<AlisaMaskAttr>(attention.getMask()))
-      return attention.emitOpError()
-             << "has mask " << attention.getMask()
-             << ", whose accumulated attention weights are not carried "
-                "between calls yet: no KV-cached prefill or decode can be "
-                "derived (run the model as one full-sequence call)";
+
     SmallVector<Value> newOperands;
     for (auto [which, value] : llvm::enumerate(
              SmallVector<Value>{attention.getKey(), attention.getValue()})) {
@@ -313,6 +356,10 @@ LogicalResult addKvCache(func::FuncOp function, int64_t capacity, bool rings,
     }
     // Ring prefill: the keys are exactly the attended rows, in position
     // order; the window mask stays (no kv_len: the full-sequence form).
+    if (isa<AlisaMaskAttr>(attention.getMask()) &&
+        failed(addAttentionState(builder, function, attention, layer, capacity,
+                                 results, updates)))
+      return failure();
   }
 
   returnOp->setOperands(results);

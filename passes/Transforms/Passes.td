@@ -522,8 +522,8 @@ def TvcSparsifyAttention
       attention, data dependent): the window of `w` keys plus at most `n`
       older keys with the largest accumulated attention weights (keys
       dropped from that set are never seen again). `window` and `k` are
-      required. Runs as one full-sequence call for now:
-      `tvc-derive-decode` rejects it.
+      required. `tvc-derive-decode` keeps the accumulated weights in the
+      KV cache (a state tensor per layer).
 
     Every count is at least 1 (`global` of block-local at least 0).
 

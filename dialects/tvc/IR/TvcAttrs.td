@@ -260,9 +260,9 @@ def Tvc_AlisaMaskAttr : Tvc_MaskAttr<"AlisaMask", "alisa"> {
     no later query sees: the cache needs only `window + k` keys. `k` is
     at least 1 (without heavy keys the mask is `#tvc.sliding_window`). As
     for every data-dependent kind, `isAllowed` answers for the static part
-    (`j <= i`); the key span is unbounded. The accumulated weights are not
-    carried between calls yet, so such an attention runs as one call over
-    the whole sequence (tvc-derive-decode rejects it).
+    (`j <= i`); the key span is unbounded. The accumulated weights are
+    the attention's `state`: `tvc-derive-decode` keeps them in the KV cache
+    so that chunked prefill and decode continue one call's computation.
 
     Example: `#tvc.alisa<window = 256, k = 64>`
   }];

@@ -126,6 +126,16 @@ struct AttentionToRuntime : public OpRewritePattern<AttentionOp> {
     };
     RankedTensorType resultType = op.getResult().getType();
     Value init = emptyLike(rewriter, loc, resultType, query);
+    if (Value state = op.getState()) {
+      // ALISA's carried state: the state entry point, whose params struct
+      // has the state pointer after out (the second destination).
+      auto call = KernelCallOp::create(
+          rewriter, loc, TypeRange{resultType, state.getType()},
+          rewriter.getStringAttr("tvc_kernel_attention_state_f32"),
+          ValueRange{query, key, value}, ValueRange{init, state}, scalars);
+      rewriter.replaceOp(op, call.getResults());
+      return success();
+    }
     auto call = KernelCallOp::create(
         rewriter, loc, TypeRange{resultType},
         rewriter.getStringAttr("tvc_kernel_attention_f32"),
@@ -144,10 +154,10 @@ std::optional<std::string> mlir::tvc::whyNoAttentionKernel(Operation *op) {
   if (!runtimeMask(attention.getMask()))
     return "the runtime has no attention kernel for mask " +
            llvm::formatv("{0}", attention.getMask()).str();
-  if (isa<AlisaMaskAttr>(attention.getMask()) && attention.getKvLen())
-    return std::string("#tvc.alisa runs as one call over the whole sequence "
-                       "(its accumulated weights are not carried between "
-                       "calls yet), not over a KV cache");
+  if (isa<AlisaMaskAttr>(attention.getMask()) && attention.getKvLen() &&
+      !attention.getState())
+    return std::string("#tvc.alisa over a KV cache needs the state of the "
+                       "earlier calls (tvc-derive-decode adds it)");
   for (Value operand :
        {attention.getQuery(), attention.getKey(), attention.getValue()})
     if (!cast<RankedTensorType>(operand.getType()).getElementType().isF32())

@@ -145,3 +145,16 @@ func.func @attention_alisa_f32(%q: tensor<1x8x32xf32>) -> tensor<1x8x32xf32> {
   %o = tvc.attention %q, %q, %q heads 2 kv_heads 2 mask(#tvc.alisa<window = 3, k = 2>) : tensor<1x8x32xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>
   return %o : tensor<1x8x32xf32>
 }
+
+// -----
+
+/// ALISA with its carried state: the state entry point, the state as the
+/// second destination (its pointer follows out in the params struct).
+// CHECK-LABEL: func.func @attention_alisa_state_f32
+func.func @attention_alisa_state_f32(%q: tensor<1x1x32xf32>, %kv: tensor<1x8x32xf32>, %n: index, %s: tensor<1x2x8xf32>) -> (tensor<1x1x32xf32>, tensor<1x2x8xf32>) {
+  // CHECK: %[[INIT:.*]] = tensor.empty() : tensor<1x1x32xf32>
+  // CHECK: %[[CALL:.*]]:2 = tvc.kernel_call "tvc_kernel_attention_state_f32" ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x1x32xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>) outs(%[[INIT]], %{{.*}} : tensor<1x1x32xf32>, tensor<1x2x8xf32>)
+  // CHECK: return %[[CALL]]#0, %[[CALL]]#1
+  %o, %ns = tvc.attention %q, %kv, %kv heads 2 kv_heads 2 mask(#tvc.alisa<window = 3, k = 2>) kv_len(%n) state(%s : tensor<1x2x8xf32>) : tensor<1x1x32xf32>, tensor<1x8x32xf32>, tensor<1x8x32xf32>
+  return %o, %ns : tensor<1x1x32xf32>, tensor<1x2x8xf32>
+}

@@ -32,7 +32,7 @@ func.func @negative_two_errors(%x: tensor<2x8xf16>, %w: tensor<4x8xf16>) -> (ten
 /// ALISA over a KV cache would need the accumulated weights of earlier
 /// calls.
 func.func @negative_alisa_with_cache(%q: tensor<1x1x8xf32>, %kv: tensor<1x16x8xf32>, %n: index) -> tensor<1x1x8xf32> {
-  // expected-error @+1 {{'tvc.attention' op has no runtime kernel: #tvc.alisa runs as one call over the whole sequence (its accumulated weights are not carried between calls yet), not over a KV cache}}
+  // expected-error @+1 {{'tvc.attention' op has no runtime kernel: #tvc.alisa over a KV cache needs the state of the earlier calls (tvc-derive-decode adds it)}}
   %o = tvc.attention %q, %kv, %kv heads 2 kv_heads 2 mask(#tvc.alisa<window = 4, k = 2>) kv_len(%n) : tensor<1x1x8xf32>, tensor<1x16x8xf32>, tensor<1x16x8xf32>
   return %o : tensor<1x1x8xf32>
 }

@@ -1426,3 +1426,20 @@ func.func @kernel_call_empty_callee(%init: tensor<8xf32>) -> tensor<8xf32> {
   %r = tvc.kernel_call "" outs(%init : tensor<8xf32>) -> tensor<8xf32>
   return %r : tensor<8xf32>
 }
+
+// -----
+
+/// Only a mask that carries state from call to call takes one.
+func.func @state_without_alisa(%query: tensor<1x4x8xf32>, %state: tensor<1x2x4xf32>) {
+  // expected-error @+1 {{takes a state only with a mask that carries one from call to call (#tvc.alisa), not #tvc.causal}}
+  %out, %new = tvc.attention %query, %query, %query heads 2 kv_heads 2 mask(#tvc.causal) state(%state : tensor<1x2x4xf32>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @state_wrong_shape(%query: tensor<1x4x8xf32>, %state: tensor<1x4x4xf32>) {
+  // expected-error @+1 {{expects the state to be [batch, heads, keys] = [1, 2, 4] f32, got 'tensor<1x4x4xf32>'}}
+  %out, %new = tvc.attention %query, %query, %query heads 2 kv_heads 2 mask(#tvc.alisa<window = 2, k = 1>) state(%state : tensor<1x4x4xf32>) : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return
+}
