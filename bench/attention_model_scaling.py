@@ -53,6 +53,11 @@ KINDS = {
     "block-local": ("block-local 64×4 + 1", "#7d3c98",
                     "kind=block-local block=64 local=4 global=1"),
     "top-k": ("top-k 256", "#d68910", "kind=top-k k=256"),
+    "block-top-k": ("block top-k 64×(3 + own)", "#566573",
+                    "kind=block-top-k block=64 k=3"),
+    "vertical-slash": ("vertical-slash 128 + 128", "#28b463",
+                       "kind=vertical-slash vertical=128 slash=128"),
+    "alisa": ("ALISA 128 + 128", "#a04000", "kind=alisa window=128 k=128"),
 }
 
 GENERATOR_VERSION = 1
