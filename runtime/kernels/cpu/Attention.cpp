@@ -443,6 +443,17 @@ inline float kthLargest(const float *scores, int64_t n, int64_t k,
   return threshold;
 }
 
+/// acc[0, dim) += weight * row[0, dim), sixteen lanes at a time: P.V for
+/// one gathered value row.
+__attribute__((always_inline)) inline void
+addScaled(float *acc, float weight, const float *row, int64_t dim) {
+  int64_t d = 0;
+  for (; d + kVecLanes <= dim; d += kVecLanes)
+    store(acc + d, load(acc + d) + weight * load(row + d));
+  for (; d < dim; ++d)
+    acc[d] += weight * row[d];
+}
+
 /// One row of top-k attention over the causal keys [0, n) given their
 /// scores: the k-th largest score is the threshold; keys above it, and of
 /// those equal to it the lowest-indexed until k, are kept, and only their
@@ -472,12 +483,7 @@ topKRow(const float *scores, int64_t n, int64_t k, int64_t dim,
       continue;
     float weight = expNonPositive(score - maximum);
     sum += weight;
-    const float *vRow = vBase + j * kvStride;
-    int64_t d = 0;
-    for (; d + kVecLanes <= dim; d += kVecLanes)
-      store(acc + d, load(acc + d) + weight * load(vRow + d));
-    for (; d < dim; ++d)
-      acc[d] += weight * vRow[d];
+    addScaled(acc, weight, vBase + j * kvStride, dim);
   }
   float inverse = sum > 0 ? 1.0f / sum : 0.0f;
   for (int64_t d = 0; d < dim; ++d)
@@ -513,7 +519,11 @@ selectBlocks(const float *query, int64_t dim, const float *pooled, int64_t own,
     bits[order[i] / 64] |= uint64_t(1) << (order[i] % 64);
 }
 
-/// Scratch of the block top-k path, per thread.
+/// Scratch of the data-dependent kinds, per thread and element type: three
+/// slots, grown to the largest request. A call uses each slot for one
+/// purpose per phase (vertical-slash's estimate is done on every thread
+/// before its rows start; block top-k's pooled means take float slot 0 on
+/// the calling thread, its rows the others).
 template <typename T> inline T *blockScratch(int slot, int64_t count) {
   thread_local std::vector<T> scratch[3];
   if (int64_t(scratch[slot].size()) < count)
@@ -548,13 +558,6 @@ inline int64_t selectLargest(const double *sums, int64_t n, int64_t budget,
   return count;
 }
 
-/// Scratch of the vertical-slash estimation, per thread.
-template <typename T> inline T *patternScratch(int slot, int64_t count) {
-  thread_local std::vector<T> scratch[2];
-  if (int64_t(scratch[slot].size()) < count)
-    scratch[slot].resize(count);
-  return scratch[slot].data();
-}
 
 /// Vertical-slash: estimates the pattern of query head `item % heads` of
 /// batch entry `item / heads` from the call's last query rows (see
@@ -568,10 +571,10 @@ __attribute__((always_inline)) inline void estimatePattern(const Problem &p,
   int64_t n = p.kvLen, firstPos = p.kvLen - p.qLen;
   int64_t estimated = std::min(p.lastQueries, p.qLen);
   const float *kBase = p.k + b * p.kvCapacity * kvStride + kvHead * dim;
-  double *sums = patternScratch<double>(0, 2 * n);
+  double *sums = blockScratch<double>(0, 2 * n);
   double *columnSums = sums, *offsetSums = sums + n;
   std::fill(sums, sums + 2 * n, 0.0);
-  float *scores = patternScratch<float>(1, (kRowTile + 1) * n);
+  float *scores = blockScratch<float>(1, (kRowTile + 1) * n);
   float *weights = scores + kRowTile * n;
   alignas(64) float query[kRowTile][kMaxHeadDim];
   for (int64_t first = p.qLen - estimated; first < p.qLen; first += kRowTile) {
@@ -608,7 +611,7 @@ __attribute__((always_inline)) inline void estimatePattern(const Problem &p,
   std::fill(offsetSums, offsetSums + std::min(n, forcedOffsets(p.slash)),
             forced);
   int32_t *kept = p.pattern + item * (p.vertical + p.slash);
-  int32_t *order = patternScratch<int32_t>(0, n);
+  int32_t *order = blockScratch<int32_t>(0, n);
   p.patternCounts[2 * item] =
       selectLargest(columnSums, n, p.vertical, order, kept);
   p.patternCounts[2 * item + 1] =
@@ -632,12 +635,7 @@ attendGathered(int64_t dim, int64_t kvStride, const float *kBase,
     float weight = expNonPositive(scores[i] - maximum);
     scores[i] = weight;
     sum += weight;
-    const float *vRow = vBase + keys[i] * kvStride;
-    int64_t d = 0;
-    for (; d + kVecLanes <= dim; d += kVecLanes)
-      store(acc + d, load(acc + d) + weight * load(vRow + d));
-    for (; d < dim; ++d)
-      acc[d] += weight * vRow[d];
+    addScaled(acc, weight, vBase + keys[i] * kvStride, dim);
   }
   float inverse = sum > 0 ? 1.0f / sum : 0.0f;
   for (int64_t d = 0; d < dim; ++d)
