@@ -66,49 +66,27 @@ uint64_t nowNs() {
       .count();
 }
 
-extern "C" tvc_status_t profiledLinear(const tvc_linear_f32_params_t *params) {
+/// A kernel entry point timed into one pair of counters (linear or
+/// attention); compiled code calls it in place of the kernel.
+template <typename Params, tvc_status_t (*Kernel)(const Params *),
+          std::atomic<uint64_t> ProfileCounters::*Ns,
+          std::atomic<uint64_t> ProfileCounters::*Calls>
+tvc_status_t profiled(const Params *params) {
   uint64_t start = nowNs();
-  tvc_status_t status = tvc_kernel_linear_f32(params);
-  profileCounters.linearNs += nowNs() - start;
-  ++profileCounters.linearCalls;
+  tvc_status_t status = Kernel(params);
+  profileCounters.*Ns += nowNs() - start;
+  ++(profileCounters.*Calls);
   return status;
 }
 
-extern "C" tvc_status_t
-profiledLinear2to4(const tvc_linear_2to4_f32_params_t *params) {
-  uint64_t start = nowNs();
-  tvc_status_t status = tvc_kernel_linear_2to4_f32(params);
-  profileCounters.linearNs += nowNs() - start;
-  ++profileCounters.linearCalls;
-  return status;
-}
-
-extern "C" tvc_status_t
-profiledBlockDiagonal(const tvc_block_diagonal_f32_params_t *params) {
-  uint64_t start = nowNs();
-  tvc_status_t status = tvc_kernel_block_diagonal_f32(params);
-  profileCounters.linearNs += nowNs() - start;
-  ++profileCounters.linearCalls;
-  return status;
-}
-
-extern "C" tvc_status_t
-profiledAttention(const tvc_attention_f32_params_t *params) {
-  uint64_t start = nowNs();
-  tvc_status_t status = tvc_kernel_attention_f32(params);
-  profileCounters.attentionNs += nowNs() - start;
-  ++profileCounters.attentionCalls;
-  return status;
-}
-
-extern "C" tvc_status_t
-profiledAttentionState(const tvc_attention_state_f32_params_t *params) {
-  uint64_t start = nowNs();
-  tvc_status_t status = tvc_kernel_attention_state_f32(params);
-  profileCounters.attentionNs += nowNs() - start;
-  ++profileCounters.attentionCalls;
-  return status;
-}
+template <typename Params, tvc_status_t (*Kernel)(const Params *)>
+constexpr auto profiledLinear =
+    &profiled<Params, Kernel, &ProfileCounters::linearNs,
+              &ProfileCounters::linearCalls>;
+template <typename Params, tvc_status_t (*Kernel)(const Params *)>
+constexpr auto profiledAttention =
+    &profiled<Params, Kernel, &ProfileCounters::attentionNs,
+              &ProfileCounters::attentionCalls>;
 
 extern "C" void profiledMemrefCopy(int64_t elementSize, void *source,
                                    void *destination) {
@@ -295,20 +273,30 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
                                  llvm::JITSymbolFlags::Exported};
     };
     add("tvc_kernel_linear_f32",
-        record    ? reinterpret_cast<void *>(&recordedLinear)
-        : profile ? reinterpret_cast<void *>(&profiledLinear)
-                  : reinterpret_cast<void *>(&tvc_kernel_linear_f32));
+        record ? reinterpret_cast<void *>(&recordedLinear)
+        : profile
+            ? reinterpret_cast<void *>(profiledLinear<tvc_linear_f32_params_t,
+                                                      tvc_kernel_linear_f32>)
+            : reinterpret_cast<void *>(&tvc_kernel_linear_f32));
     add("tvc_kernel_linear_2to4_f32",
-        profile ? reinterpret_cast<void *>(&profiledLinear2to4)
+        profile ? reinterpret_cast<void *>(
+                      profiledLinear<tvc_linear_2to4_f32_params_t,
+                                     tvc_kernel_linear_2to4_f32>)
                 : reinterpret_cast<void *>(&tvc_kernel_linear_2to4_f32));
     add("tvc_kernel_block_diagonal_f32",
-        profile ? reinterpret_cast<void *>(&profiledBlockDiagonal)
+        profile ? reinterpret_cast<void *>(
+                      profiledLinear<tvc_block_diagonal_f32_params_t,
+                                     tvc_kernel_block_diagonal_f32>)
                 : reinterpret_cast<void *>(&tvc_kernel_block_diagonal_f32));
     add("tvc_kernel_attention_f32",
-        profile ? reinterpret_cast<void *>(&profiledAttention)
+        profile ? reinterpret_cast<void *>(
+                      profiledAttention<tvc_attention_f32_params_t,
+                                        tvc_kernel_attention_f32>)
                 : reinterpret_cast<void *>(&tvc_kernel_attention_f32));
     add("tvc_kernel_attention_state_f32",
-        profile ? reinterpret_cast<void *>(&profiledAttentionState)
+        profile ? reinterpret_cast<void *>(
+                      profiledAttention<tvc_attention_state_f32_params_t,
+                                        tvc_kernel_attention_state_f32>)
                 : reinterpret_cast<void *>(&tvc_kernel_attention_state_f32));
     // The offload executor (no-ops unless a caller opened it).
     add("tvc_offload_prefetch",

@@ -21,6 +21,8 @@
 #include <atomic>
 #include <cstring>
 
+using tvc::runtime::fitsInMemory;
+
 namespace {
 
 /// Tasks per thread of the pool, as the dense GEMM.
@@ -113,13 +115,6 @@ tvc_status_t blockDiagonalGemm(const tvc_block_diagonal_f32_params_t &p) {
   pool.parallelFor(p.blocks * job.slices * job.tiles, 1, blockDiagonalTasks,
                    &job);
   return job.failed ? TVC_INTERNAL : TVC_OK;
-}
-
-/// a * b * sizeof(float) fits in int64_t.
-bool fitsInMemory(int64_t a, int64_t b) {
-  int64_t elements, bytes;
-  return !__builtin_mul_overflow(a, b, &elements) &&
-         !__builtin_mul_overflow(elements, int64_t(sizeof(float)), &bytes);
 }
 
 } // namespace

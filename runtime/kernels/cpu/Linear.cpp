@@ -24,6 +24,8 @@
 #include <atomic>
 #include <cstring>
 
+using tvc::runtime::fitsInMemory;
+
 namespace {
 
 /// Output columns per slice are a multiple of this (whole GEMM panels).
@@ -97,13 +99,6 @@ void linearSlices(void *context, int64_t begin, int64_t end) {
     if (!linearColumns(*job.params, n0, std::min(n, n0 + job.sliceColumns)))
       job.failed.store(true, std::memory_order_relaxed);
   }
-}
-
-/// a * b * sizeof(float) fits in int64_t.
-bool fitsInMemory(int64_t a, int64_t b) {
-  int64_t elements, bytes;
-  return !__builtin_mul_overflow(a, b, &elements) &&
-         !__builtin_mul_overflow(elements, int64_t(sizeof(float)), &bytes);
 }
 
 } // namespace

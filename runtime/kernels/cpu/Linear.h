@@ -29,6 +29,14 @@ bool sgemmSerial(char transB, int64_t m, int64_t n, int64_t k, const float *a,
                  int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                  int64_t ldc);
 
+/// a * b floats fit in int64_t bytes (argument checks of the linear
+/// kernels).
+inline bool fitsInMemory(int64_t a, int64_t b) {
+  int64_t elements, bytes;
+  return !__builtin_mul_overflow(a, b, &elements) &&
+         !__builtin_mul_overflow(elements, int64_t(sizeof(float)), &bytes);
+}
+
 } // namespace tvc::runtime
 
 #endif // TVC_RUNTIME_KERNELS_CPU_LINEAR_H
