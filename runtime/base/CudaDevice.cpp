@@ -97,3 +97,45 @@ extern "C" tvc_status_t tvc_cuda_copy_to_host(void *host_dst,
   return toStatus(
       cudaMemcpy(host_dst, device_src, bytes, cudaMemcpyDeviceToHost));
 }
+
+//===----------------------------------------------------------------------===//
+// Streams (tvc_cuda.h)
+//===----------------------------------------------------------------------===//
+
+#include "runtime/api/tvc_cuda.h"
+
+namespace {
+/// The calling thread's current stream; null is the legacy default stream.
+thread_local cudaStream_t currentStream = nullptr;
+} // namespace
+
+extern "C" void *tvc_cuda_get_stream(void) { return currentStream; }
+
+extern "C" tvc_status_t tvc_cuda_set_stream(void *stream) {
+  currentStream = static_cast<cudaStream_t>(stream);
+  return TVC_OK;
+}
+
+extern "C" tvc_status_t tvc_cuda_stream_create(void **out_stream) {
+  if (!out_stream)
+    return TVC_INVALID_ARGUMENT;
+  *out_stream = nullptr;
+  cudaStream_t stream = nullptr;
+  tvc_status_t status =
+      toStatus(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  if (status == TVC_OK)
+    *out_stream = stream;
+  return status;
+}
+
+extern "C" tvc_status_t tvc_cuda_stream_destroy(void *stream) {
+  if (!stream)
+    return TVC_INVALID_ARGUMENT;
+  if (currentStream == stream)
+    currentStream = nullptr;
+  return toStatus(cudaStreamDestroy(static_cast<cudaStream_t>(stream)));
+}
+
+extern "C" tvc_status_t tvc_cuda_stream_synchronize(void) {
+  return toStatus(cudaStreamSynchronize(currentStream));
+}

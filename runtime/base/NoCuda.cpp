@@ -35,3 +35,27 @@ extern "C" tvc_status_t tvc_cuda_copy_to_device(void *, const void *, size_t) {
 extern "C" tvc_status_t tvc_cuda_copy_to_host(void *, const void *, size_t) {
   return TVC_UNAVAILABLE;
 }
+
+#include "runtime/api/tvc_cuda.h"
+
+extern "C" void *tvc_cuda_get_stream(void) { return nullptr; }
+extern "C" tvc_status_t tvc_cuda_set_stream(void *) { return TVC_UNAVAILABLE; }
+extern "C" tvc_status_t tvc_cuda_stream_create(void **out_stream) {
+  if (out_stream)
+    *out_stream = nullptr;
+  return TVC_UNAVAILABLE;
+}
+extern "C" tvc_status_t tvc_cuda_stream_destroy(void *) {
+  return TVC_UNAVAILABLE;
+}
+extern "C" tvc_status_t tvc_cuda_stream_synchronize(void) {
+  return TVC_UNAVAILABLE;
+}
+extern "C" tvc_status_t
+tvc_cuda_kernel_linear_f32(const tvc_linear_f32_params_t *) {
+  return TVC_UNAVAILABLE;
+}
+extern "C" tvc_status_t
+tvc_cuda_kernel_attention_f32(const tvc_attention_f32_params_t *) {
+  return TVC_UNAVAILABLE;
+}

@@ -1,0 +1,52 @@
+/*===- tvc_cuda.h - The CUDA part of the tvc runtime C ABI -----------------===*
+ *
+ * What CUDA artifacts emitted by `tvc-compile --target=cuda` call, besides
+ * the upstream-named `mgpu*` functions their generated host code uses for
+ * module loading and kernel launches (runtime/base/CudaGpuRuntime.cpp).
+ *
+ * Streams: every kernel entry below and every generated launch runs on the
+ * calling thread's current stream (tvc_cuda_set_stream; NULL, the default,
+ * is CUDA's legacy default stream). Nothing here synchronises: a caller
+ * that reads results on the host synchronises the stream first
+ * (tvc_cuda_stream_synchronize). Pointers in params structs are device
+ * pointers. A runtime built without CUDA has every function, each returning
+ * TVC_UNAVAILABLE.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef TVC_RUNTIME_API_TVC_CUDA_H
+#define TVC_RUNTIME_API_TVC_CUDA_H
+
+#include "runtime/api/tvc_kernels.h"
+#include "runtime/api/tvc_runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The calling thread's current stream (a cudaStream_t), NULL by default. */
+void *tvc_cuda_get_stream(void);
+/* Makes `stream` (a cudaStream_t, or NULL for the legacy default stream)
+   the calling thread's current stream. The caller keeps ownership. */
+tvc_status_t tvc_cuda_set_stream(void *stream);
+/* Creates a non-blocking stream / destroys one made here. */
+tvc_status_t tvc_cuda_stream_create(void **out_stream);
+tvc_status_t tvc_cuda_stream_destroy(void *stream);
+/* Waits for everything queued on the calling thread's current stream;
+   reports the first asynchronous error of its work. */
+tvc_status_t tvc_cuda_stream_synchronize(void);
+
+/* Kernel entries: the CPU entries' semantics and params structs
+   (tvc_kernels.h) with device pointers, queued on the current stream.
+   Besides the CPU entries' argument checks, a params combination the CUDA
+   kernel does not implement yet (e.g. an attention mask kind) is
+   TVC_INVALID_ARGUMENT; the compiler rejects those at compile time. */
+tvc_status_t tvc_cuda_kernel_linear_f32(const tvc_linear_f32_params_t *params);
+tvc_status_t
+tvc_cuda_kernel_attention_f32(const tvc_attention_f32_params_t *params);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TVC_RUNTIME_API_TVC_CUDA_H */
