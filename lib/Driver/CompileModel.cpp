@@ -17,6 +17,7 @@
 #include "dialects/tvc/IR/TvcOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
@@ -74,10 +75,14 @@ std::string offloadManifest(ModuleOp module, const WeightsLayout &layout) {
 }
 
 std::string buildManifest(llvm::ArrayRef<EntrySignature> entries,
-                          uint64_t weightsBytes, llvm::StringRef offload) {
+                          uint64_t weightsBytes, llvm::StringRef offload,
+                          const CompileOptions &options) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  os << "tvc-model 2\nweights " << weightsBytes << "\n" << offload;
+  os << "tvc-model 2\n";
+  if (options.target == TargetKind::Cuda)
+    os << "target cuda " << options.cudaChip << "\n";
+  os << "weights " << weightsBytes << "\n" << offload;
   for (const EntrySignature &entry : entries) {
     os << "entry " << roleOf(entry.name) << " " << entry.name << " "
        << entry.takesWeights << " " << entry.inPlaceResultsDropped << " "
@@ -174,9 +179,9 @@ void embedWeights(llvm::Module &module, AlignedBuffer &weights) {
 
 } // namespace
 
-llvm::Expected<CpuArtifact>
-mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
-                         const CpuCompileOptions &options) {
+llvm::Expected<Artifact>
+mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
+                         const CompileOptions &options) {
   MLIRContext *context = module->getContext();
   DiagnosticCollector errors(context);
 
@@ -208,8 +213,14 @@ mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
   }
 
   // The offload plan, on the model with its final entry points.
+  bool cuda = options.target == TargetKind::Cuda;
+  if (options.emit == EmitKind::Ptx && !cuda)
+    return llvm::createStringError("PTX is emitted for the CUDA target only");
   std::string offloadSummary;
   if (!options.offloadBudget.empty()) {
+    if (cuda)
+      return llvm::createStringError(
+          "offload plans are not implemented for the CUDA target yet");
     if (options.embedWeights)
       return llvm::createStringError(
           "an offload plan reads the weights from a weights file; it cannot "
@@ -262,13 +273,31 @@ mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
     return entries.takeError();
 
   PassManager pm(context);
-  buildCpuLoweringPipeline(pm);
+  if (cuda) {
+    CudaPipelineOptions pipeline;
+    pipeline.chip = options.cudaChip;
+    // PTX text to print it; otherwise a fat binary (cubin for the chip plus
+    // its PTX, which newer GPUs can JIT).
+    pipeline.format = options.emit == EmitKind::Ptx ? "isa" : "fatbin";
+    buildCudaLoweringPipeline(pm, pipeline);
+  } else {
+    buildCpuLoweringPipeline(pm);
+  }
   if (failed(pm.run(*module)))
     return errors.error("lowering failed");
+  if (options.emit == EmitKind::Ptx) {
+    Artifact artifact;
+    llvm::raw_string_ostream os(artifact.text);
+    for (auto binary : module->getOps<gpu::BinaryOp>())
+      for (Attribute object : binary.getObjects())
+        os << "// kernel module @" << binary.getSymName() << "\n"
+           << cast<gpu::ObjectAttr>(object).getObject().getValue() << "\n";
+    return std::move(artifact);
+  }
   if (llvm::Error error = resolveLoweredEntryPoints(*module, *entries))
     return std::move(error);
 
-  CpuArtifact artifact;
+  Artifact artifact;
   artifact.offloadSummary = std::move(offloadSummary);
   uint64_t weightsBytes = 0;
   std::string offload;
@@ -294,7 +323,7 @@ mlir::tvc::compileForCpu(OwningOpRef<ModuleOp> module,
   }
   eraseWeightsLayout(*module);
 
-  artifact.manifest = buildManifest(*entries, weightsBytes, offload);
+  artifact.manifest = buildManifest(*entries, weightsBytes, offload, options);
   if (failed(addArtifactInterface(*module, *entries, artifact.manifest)))
     return errors.error("cannot add the artifact's entry points");
 

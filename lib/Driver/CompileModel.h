@@ -1,7 +1,8 @@
-//===- CompileModel.h - Ahead-of-time compilation for the CPU ---*- C++ -*-===//
+//===- CompileModel.h - Ahead-of-time compilation ---------------*- C++ -*-===//
 //
 // What tvc-compile drives: derive the KV-cached entry points, lower with the
-// CPU pipeline, pack the weights blob, add the artifact's fixed-name entry
+// target's pipeline (CPU, or CUDA: host code plus embedded kernels), pack
+// the weights blob, add the artifact's fixed-name entry
 // wrappers (`tvc_model_forward/prefill/decode(void **args)`) and its
 // manifest (`tvc_model_manifest`), translate to LLVM IR and emit an object.
 //
@@ -21,9 +22,14 @@
 
 namespace mlir::tvc {
 
-enum class EmitKind { Mlir, Llvm, Object };
+enum class EmitKind { Mlir, Llvm, Object, Ptx };
 
-struct CpuCompileOptions {
+enum class TargetKind { Cpu, Cuda };
+
+struct CompileOptions {
+  TargetKind target = TargetKind::Cpu;
+  /// CUDA: the GPU architecture of the kernels (sm_80, sm_90, ...).
+  std::string cudaChip = "sm_90";
   /// LLVM CPU name; empty or "native" for the host.
   std::string cpu;
   /// Directory relative weight files resolve against.
@@ -35,7 +41,7 @@ struct CpuCompileOptions {
   /// What to stop at.
   EmitKind emit = EmitKind::Object;
   /// Put the weights blob in the artifact (`tvc_model_weights`, 64-byte
-  /// aligned, read-only) instead of CpuArtifact::weights. LLVM IR and
+  /// aligned, read-only) instead of Artifact::weights. LLVM IR and
   /// objects only.
   bool embedWeights = false;
   /// Non-empty: tvc-premerge-ffn runs after the entry points are derived,
@@ -56,8 +62,9 @@ struct CpuCompileOptions {
   double offloadReadOverhead = -1;
 };
 
-struct CpuArtifact {
-  /// The lowered module (EmitKind::Mlir), LLVM IR (Llvm) or object (Object).
+struct Artifact {
+  /// The lowered module (EmitKind::Mlir), LLVM IR (Llvm), object (Object)
+  /// or the kernels' PTX (Ptx, CUDA only).
   std::string text;
   /// The manifest embedded in the artifact.
   std::string manifest;
@@ -67,9 +74,9 @@ struct CpuArtifact {
   std::optional<AlignedBuffer> weights;
 };
 
-/// Compiles `module` (consumed) for the CPU.
-llvm::Expected<CpuArtifact> compileForCpu(OwningOpRef<ModuleOp> module,
-                                          const CpuCompileOptions &options);
+/// Compiles `module` (consumed) for `options.target`.
+llvm::Expected<Artifact> compileModel(OwningOpRef<ModuleOp> module,
+                                          const CompileOptions &options);
 
 /// Writes `weights` as a tvc weights file: the 8-byte magic "TVCWGT02", the
 /// blob size (u64, little endian), zero padding to 4096 bytes, then the blob

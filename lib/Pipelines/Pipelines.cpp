@@ -1,19 +1,23 @@
 //===- Pipelines.cpp - tvc pass pipelines ---------------------------------===//
 //
-// The CPU lowering pipeline, step by step. Each step is a pass testable on
-// its own with tvc-opt.
+// The lowering pipelines, step by step: one shared part down to bufferized,
+// memory-planned code, then a tail per target. Each step is a pass testable
+// on its own with tvc-opt.
 //
 //===----------------------------------------------------------------------===//
 
 #include "lib/Pipelines/Pipelines.h"
 
 #include "passes/Conversion/Passes.h"
+#include "passes/Gpu/Passes.h"
 #include "passes/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
@@ -21,8 +25,11 @@
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
+using namespace mlir::tvc;
 
-void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
+/// The steps every target shares: tvc ops to runtime kernel calls and
+/// fused linalg on tensors, bufferized, temporaries placed in one arena.
+static void buildBufferizedPipeline(OpPassManager &pm) {
   // One flat schedule: layer-level decisions are made by now.
   pm.addPass(createTvcInlineLayers());
   // Low-rank and LoRA linears the pre-merge left factored run as chains of
@@ -66,6 +73,10 @@ void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
   TvcPlanMemoryOptions plan;
   plan.results = true;
   pm.addPass(createTvcPlanMemory(plan));
+}
+
+void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
+  buildBufferizedPipeline(pm);
   // The offload plan's prefetch/wait/evict calls, placed by the final op
   // order (nothing without tvc-plan-offload).
   pm.addPass(createTvcMaterializeOffload());
@@ -88,9 +99,88 @@ void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+void mlir::tvc::buildCudaLoweringPipeline(OpPassManager &pm,
+                                          const CudaPipelineOptions &options) {
+  buildBufferizedPipeline(pm);
+  // Heavy ops: the runtime's CUDA entries (cuBLAS, attention kernels),
+  // which take the same params structs with device pointers.
+  pm.addPass(createTvcGpuSelectKernels());
+  // Copies become kernels; unplanned buffers device allocations.
+  pm.addPass(createTvcGpuPrepareBuffers());
+  // The generated code: parallel loops, tiled into blocks of threads and
+  // mapped (innermost dimension to x), then kernels outlined into
+  // gpu.modules with launches in the host code.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  TvcGpuMapLoopsOptions map;
+  map.threads = options.threads;
+  pm.addNestedPass<func::FuncOp>(createTvcGpuMapLoops(map));
+  pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  // One stream per entry point, one wait at its end.
+  pm.addPass(createTvcGpuAsyncLaunches());
+  // Nothing left on the host may touch device memory.
+  pm.addPass(createTvcGpuCheckHostAccess());
+  pm.addPass(createConvertTvcKernelsToLLVM());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // Kernels to NVVM for the chosen chip (math through libdevice).
+  GpuNVVMAttachTargetOptions attach;
+  attach.chip = options.chip;
+  attach.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(attach));
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps());
+  // Host code to LLVM: launches to the mgpu* calls tvc's runtime provides.
+  pm.addPass(createGpuToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  // Kernels to PTX (isa) or a fat binary, embedded as gpu.binary ops.
+  GpuModuleToBinaryPassOptions binary;
+  binary.toolkitPath =
+      options.toolkit.empty() ? TVC_CUDA_TOOLKIT_DIR : options.toolkit;
+  binary.compilationTarget = options.format;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
+namespace {
+struct CudaPipelineCommandLine
+    : public PassPipelineOptions<CudaPipelineCommandLine> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("GPU architecture (sm_80, sm_90)"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Kernel binary format: isa (PTX), bin (cubin) or fatbin"),
+      llvm::cl::init("fatbin")};
+  Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit directory (default: tvc's build's)")};
+  Option<int64_t> threads{*this, "threads",
+                          llvm::cl::desc("Threads per block"),
+                          llvm::cl::init(256)};
+};
+} // namespace
+
 void mlir::tvc::registerTvcPipelines() {
   PassPipelineRegistration<>(
       "tvc-cpu-pipeline",
       "Lower a tvc module to the LLVM dialect for the host CPU",
       [](OpPassManager &pm) { buildCpuLoweringPipeline(pm); });
+  PassPipelineRegistration<CudaPipelineCommandLine>(
+      "tvc-cuda-pipeline",
+      "Lower a tvc module to LLVM-dialect host code with embedded CUDA "
+      "kernels",
+      [](OpPassManager &pm, const CudaPipelineCommandLine &commandLine) {
+        CudaPipelineOptions options;
+        options.chip = commandLine.chip;
+        options.format = commandLine.format;
+        options.toolkit = commandLine.toolkit;
+        options.threads = commandLine.threads;
+        buildCudaLoweringPipeline(pm, options);
+      });
 }

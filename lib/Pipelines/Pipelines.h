@@ -8,6 +8,9 @@
 #ifndef TVC_LIB_PIPELINES_PIPELINES_H
 #define TVC_LIB_PIPELINES_PIPELINES_H
 
+#include <cstdint>
+#include <string>
+
 namespace mlir {
 class OpPassManager;
 namespace tvc {
@@ -19,7 +22,28 @@ namespace tvc {
 /// artifact writer, which removes them before translation to LLVM IR.
 void buildCpuLoweringPipeline(OpPassManager &pm);
 
-/// Registers `tvc-cpu-pipeline`.
+/// What the CUDA target's pipeline is asked for.
+struct CudaPipelineOptions {
+  /// The GPU architecture the kernels are compiled for (sm_80, sm_90, ...).
+  std::string chip = "sm_90";
+  /// gpu-module-to-binary's format: isa (PTX text), bin (cubin), fatbin.
+  std::string format = "fatbin";
+  /// The CUDA toolkit (libdevice, ptxas, fatbinary); empty: the one tvc
+  /// was built with (/usr/local/cuda without one).
+  std::string toolkit;
+  /// Threads per block of the generated kernels.
+  int64_t threads = 256;
+};
+
+/// tvc dialect -> LLVM dialect host code with the kernels embedded as
+/// gpu.binary ops: the CPU pipeline's steps down to bufferized,
+/// memory-planned code, then heavy ops to the runtime's CUDA entries and
+/// the generated code to GPU kernels (docs/CudaTarget.md). Entry points
+/// take device memory everywhere but rank-0 arguments (host scalars).
+void buildCudaLoweringPipeline(OpPassManager &pm,
+                               const CudaPipelineOptions &options);
+
+/// Registers `tvc-cpu-pipeline` and `tvc-cuda-pipeline`.
 void registerTvcPipelines();
 
 } // namespace tvc

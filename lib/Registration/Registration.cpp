@@ -11,6 +11,7 @@
 #include "dialects/tvc/Transforms/BufferizableOpInterfaceImpl.h"
 #include "lib/Pipelines/Pipelines.h"
 #include "passes/Conversion/Passes.h"
+#include "passes/Gpu/Passes.h"
 #include "passes/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -35,6 +36,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Transforms/Passes.h"
 
 void mlir::tvc::registerAllDialects(DialectRegistry &registry) {
@@ -49,11 +51,14 @@ void mlir::tvc::registerAllDialects(DialectRegistry &registry) {
   mlir::registerAllDialects(registry);
   registerAllExtensions(registry);
   tvc::registerBufferizableOpInterfaceExternalModels(registry);
+  // gpu-module-to-binary translates kernels to LLVM IR and on to PTX.
+  registerAllToLLVMIRTranslations(registry);
 }
 
 void mlir::tvc::registerTvcPasses() {
   registerTvcTransformsPasses();
   registerTvcConversionPasses();
+  registerTvcGpuPasses();
   registerTvcPipelines();
 }
 

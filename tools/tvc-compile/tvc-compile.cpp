@@ -48,9 +48,15 @@ static cl::opt<std::string> outputPath("o", cl::Required,
                                        cl::desc("Output file"),
                                        cl::value_desc("file"),
                                        cl::cat(category));
-static cl::opt<std::string> target("target",
-                                   cl::desc("Target: cpu (cuda: not yet)"),
-                                   cl::init("cpu"), cl::cat(category));
+static cl::opt<std::string> target(
+    "target",
+    cl::desc("Target: cpu (default) or cuda (host code for this machine's "
+             "CPU, kernels for an NVIDIA GPU; see docs/CudaTarget.md)"),
+    cl::init("cpu"), cl::cat(category));
+static cl::opt<int> sm("sm",
+                       cl::desc("CUDA: the GPU architecture, as sm_XX "
+                                "(80: A100, 90: H100/H200; default 90)"),
+                       cl::init(90), cl::cat(category));
 static cl::opt<std::string>
     cpu("cpu",
         cl::desc("CPU to compile for: native (default, the host's CPU and "
@@ -59,7 +65,8 @@ static cl::opt<std::string>
 static cl::opt<std::string>
     emit("emit",
          cl::desc("What to write: exe (an executable, default), lib (a "
-                  "shared library), obj, llvm, mlir (the lowered module)"),
+                  "shared library), obj, llvm, mlir (the lowered module), ptx (CUDA: the "
+                  "kernels' PTX)"),
          cl::init("exe"), cl::cat(category));
 static cl::opt<int64_t>
     maxSeqLen("max-seq-len",
@@ -145,9 +152,16 @@ int main(int argc, char **argv) {
       argc, argv,
       "tvc-compile: compile a tvc model to a native artifact\n\n"
       "  tvc-compile model.mlir -o model && ./model --prompt-ids 1,2,3\n");
-  if (target != "cpu")
-    return fail("--target=" + target +
-                " is not supported yet (only cpu; CUDA is planned)");
+  if (target != "cpu" && target != "cuda")
+    return fail("--target=" + target + ": expected cpu or cuda");
+  bool cuda = target == "cuda";
+  if (sm.getNumOccurrences() && !cuda)
+    return fail("--sm needs --target=cuda");
+  // CUDA 13's ptxas dropped everything before sm_75; tvc's kernels are
+  // built and tested for 80 and newer.
+  if (cuda && (sm < 80 || sm > 121))
+    return fail("--sm=" + std::to_string(sm) +
+                ": expected a CUDA architecture from 80 to 121 (e.g. 80, 90)");
   EmitKind kind;
   bool link = emit == "exe" || emit == "lib";
   if (link || emit == "obj")
@@ -156,9 +170,14 @@ int main(int argc, char **argv) {
     kind = EmitKind::Llvm;
   else if (emit == "mlir")
     kind = EmitKind::Mlir;
+  else if (emit == "ptx" && cuda)
+    kind = EmitKind::Ptx;
+  else if (emit == "ptx")
+    return fail("--emit=ptx needs --target=cuda");
   else
-    return fail("--emit=" + emit + ": expected exe, lib, obj, llvm or mlir");
-  if (embedWeights && kind == EmitKind::Mlir)
+    return fail("--emit=" + emit +
+                ": expected exe, lib, obj, llvm, mlir or (CUDA) ptx");
+  if (embedWeights && (kind == EmitKind::Mlir || kind == EmitKind::Ptx))
     return fail("--embed-weights needs --emit=exe, lib, obj or llvm");
   if (maxSeqLen < 0)
     return fail("--max-seq-len must not be negative");
@@ -181,7 +200,11 @@ int main(int argc, char **argv) {
   if (!module)
     return fail("cannot parse '" + inputPath + "'");
 
-  CpuCompileOptions options;
+  CompileOptions options;
+  if (cuda) {
+    options.target = TargetKind::Cuda;
+    options.cudaChip = "sm_" + std::to_string(sm);
+  }
   options.cpu = cpu;
   options.emit = kind;
   options.maxSeqLen = maxSeqLen;
@@ -216,8 +239,8 @@ int main(int argc, char **argv) {
     return fail("--offload-read-bandwidth must be positive");
   if (offloadReadOverhead.getNumOccurrences() && !(offloadReadOverhead >= 0))
     return fail("--offload-read-overhead must not be negative");
-  llvm::Expected<CpuArtifact> artifact =
-      compileForCpu(std::move(module), options);
+  llvm::Expected<Artifact> artifact =
+      compileModel(std::move(module), options);
   if (!artifact)
     return fail(llvm::toString(artifact.takeError()));
   for (llvm::StringRef line :

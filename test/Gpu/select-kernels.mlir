@@ -1,0 +1,74 @@
+// RUN: tvc-opt %s -split-input-file -verify-diagnostics -tvc-gpu-select-kernels | FileCheck %s
+
+/// The CPU entries with a CUDA version are renamed; operands and scalars
+/// stay (the params structs are the same).
+// CHECK-LABEL: func.func @linear_and_causal_attention
+// CHECK: tvc.kernel_call "tvc_cuda_kernel_linear_f32" ins(%arg0, %arg1 : {{.*}}) outs(%arg2 : {{.*}}) scalars(%c1_i64, %c8_i64, %c4_i64, %c0_i64
+// CHECK: tvc.kernel_call "tvc_cuda_kernel_attention_f32"
+// CHECK-NOT: "tvc_kernel_
+func.func @linear_and_causal_attention(%x: memref<1x4xf32>, %w: memref<8x4xf32>, %y: memref<1x8xf32>, %q: memref<1x1x8xf32>, %o: memref<1x1x8xf32>) {
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c4 = arith.constant 4 : i64
+  %c8 = arith.constant 8 : i64
+  %scale = arith.constant 0.5 : f64
+  tvc.kernel_call "tvc_kernel_linear_f32" ins(%x, %w : memref<1x4xf32>, memref<8x4xf32>) outs(%y : memref<1x8xf32>) scalars(%c1, %c8, %c4, %c0 : i64, i64, i64, i64)
+  // batch, q_len, kv_len, capacity, heads, kv_heads, head_dim, mask_kind (1: causal), window, scale
+  tvc.kernel_call "tvc_kernel_attention_f32" ins(%q, %q, %q : memref<1x1x8xf32>, memref<1x1x8xf32>, memref<1x1x8xf32>) outs(%o : memref<1x1x8xf32>) scalars(%c1, %c1, %c1, %c1, %c1, %c1, %c8, %c1, %c0, %scale : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64)
+  return
+}
+
+// -----
+
+/// Sliding window (2) and block-local (4) are the CUDA kernel's too.
+// CHECK-LABEL: func.func @window_and_block_local
+// CHECK-COUNT-2: "tvc_cuda_kernel_attention_f32"
+func.func @window_and_block_local(%q: memref<1x1x8xf32>, %o: memref<1x1x8xf32>) {
+  %c1 = arith.constant 1 : i64
+  %c2 = arith.constant 2 : i64
+  %c4 = arith.constant 4 : i64
+  %c8 = arith.constant 8 : i64
+  %scale = arith.constant 0.5 : f64
+  tvc.kernel_call "tvc_kernel_attention_f32" ins(%q, %q, %q : memref<1x1x8xf32>, memref<1x1x8xf32>, memref<1x1x8xf32>) outs(%o : memref<1x1x8xf32>) scalars(%c1, %c1, %c1, %c1, %c1, %c1, %c8, %c2, %c4, %scale : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64)
+  tvc.kernel_call "tvc_kernel_attention_f32" ins(%q, %q, %q : memref<1x1x8xf32>, memref<1x1x8xf32>, memref<1x1x8xf32>) outs(%o : memref<1x1x8xf32>) scalars(%c1, %c1, %c1, %c1, %c1, %c1, %c8, %c4, %c4, %scale : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64)
+  return
+}
+
+// -----
+
+/// Top-k (mask kind 5) has no CUDA kernel yet: an error naming the kinds
+/// that have one.
+func.func @top_k_attention(%q: memref<1x1x8xf32>, %o: memref<1x1x8xf32>) {
+  %c1 = arith.constant 1 : i64
+  %c5 = arith.constant 5 : i64
+  %c8 = arith.constant 8 : i64
+  %scale = arith.constant 0.5 : f64
+  // expected-error @+1 {{uses attention mask kind 5, which the CUDA attention kernel does not implement yet (kinds 0-4: full, causal, sliding window, window + global, block-local)}}
+  tvc.kernel_call "tvc_kernel_attention_f32" ins(%q, %q, %q : memref<1x1x8xf32>, memref<1x1x8xf32>, memref<1x1x8xf32>) outs(%o : memref<1x1x8xf32>) scalars(%c1, %c1, %c1, %c1, %c1, %c1, %c8, %c5, %c1, %scale : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64)
+  return
+}
+
+// -----
+
+/// A mask kind known only at run time cannot be checked: an error.
+func.func @dynamic_mask_kind(%q: memref<1x1x8xf32>, %o: memref<1x1x8xf32>, %kind: i64) {
+  %c1 = arith.constant 1 : i64
+  %c8 = arith.constant 8 : i64
+  %scale = arith.constant 0.5 : f64
+  // expected-error @+1 {{needs a constant mask kind for the CUDA attention kernel}}
+  tvc.kernel_call "tvc_kernel_attention_f32" ins(%q, %q, %q : memref<1x1x8xf32>, memref<1x1x8xf32>, memref<1x1x8xf32>) outs(%o : memref<1x1x8xf32>) scalars(%c1, %c1, %c1, %c1, %c1, %c1, %c8, %kind, %c1, %scale : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64)
+  return
+}
+
+// -----
+
+/// A kernel without a CUDA version (2:4 sparse linear) is an error.
+func.func @sparse_linear(%x: memref<1x8xf32>, %v: memref<4x4xf32>, %i: memref<4x1xi8>, %y: memref<1x4xf32>) {
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c4 = arith.constant 4 : i64
+  %c8 = arith.constant 8 : i64
+  // expected-error @+1 {{calls 'tvc_kernel_linear_2to4_f32', which has no CUDA version in the tvc runtime yet (CUDA kernels: tvc_kernel_linear_f32, tvc_kernel_attention_f32)}}
+  tvc.kernel_call "tvc_kernel_linear_2to4_f32" ins(%x, %v, %i : memref<1x8xf32>, memref<4x4xf32>, memref<4x1xi8>) outs(%y : memref<1x4xf32>) scalars(%c1, %c4, %c8, %c0 : i64, i64, i64, i64)
+  return
+}
