@@ -64,6 +64,9 @@ tvc_status_t tvc_cuda_copy_to_device(void *device_dst, const void *host_src,
                                      size_t bytes);
 tvc_status_t tvc_cuda_copy_to_host(void *host_dst, const void *device_src,
                                    size_t bytes);
+tvc_status_t tvc_cuda_copy_on_device(void *device_dst, const void *device_src,
+                                     size_t bytes);
+tvc_status_t tvc_cuda_memset(void *device_dst, int value, size_t bytes);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -98,6 +98,18 @@ extern "C" tvc_status_t tvc_cuda_copy_to_host(void *host_dst,
       cudaMemcpy(host_dst, device_src, bytes, cudaMemcpyDeviceToHost));
 }
 
+extern "C" tvc_status_t tvc_cuda_copy_on_device(void *device_dst,
+                                                const void *device_src,
+                                                size_t bytes) {
+  return toStatus(
+      cudaMemcpy(device_dst, device_src, bytes, cudaMemcpyDeviceToDevice));
+}
+
+extern "C" tvc_status_t tvc_cuda_memset(void *device_dst, int value,
+                                        size_t bytes) {
+  return toStatus(cudaMemset(device_dst, value, bytes));
+}
+
 //===----------------------------------------------------------------------===//
 // Streams (tvc_cuda.h)
 //===----------------------------------------------------------------------===//

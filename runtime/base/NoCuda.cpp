@@ -35,6 +35,12 @@ extern "C" tvc_status_t tvc_cuda_copy_to_device(void *, const void *, size_t) {
 extern "C" tvc_status_t tvc_cuda_copy_to_host(void *, const void *, size_t) {
   return TVC_UNAVAILABLE;
 }
+extern "C" tvc_status_t tvc_cuda_copy_on_device(void *, const void *, size_t) {
+  return TVC_UNAVAILABLE;
+}
+extern "C" tvc_status_t tvc_cuda_memset(void *, int, size_t) {
+  return TVC_UNAVAILABLE;
+}
 
 #include "runtime/api/tvc_cuda.h"
 

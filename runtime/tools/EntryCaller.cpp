@@ -7,6 +7,7 @@
 #include "runtime/tools/EntryCaller.h"
 
 #include "lib/Support/HostTensor.h"
+#include "runtime/api/tvc_runtime.h"
 #include "runtime/base/MemrefDescriptor.h"
 
 #include <cstdio>
@@ -53,9 +54,49 @@ bool tvc::checkInput(const ManifestEntry &entry, size_t index,
   return true;
 }
 
+/// Ends the process on a failed CUDA call of the device path (like a failed
+/// host allocation: the generation loop has no way to continue).
+static void checkCuda(tvc_status_t status, const char *what,
+                      const std::string &function) {
+  if (status == TVC_OK)
+    return;
+  std::fprintf(stderr, "error: CUDA: %s for %s failed: %s\n", what,
+               function.c_str(), tvc_status_string(status));
+  std::exit(1);
+}
+
+static size_t byteCount(const ManifestTensor &tensor,
+                        const std::vector<int64_t> &dims) {
+  size_t count = mlir::tvc::getElementSize(tensor.elementType);
+  for (int64_t dim : dims)
+    count *= static_cast<size_t>(dim < 0 ? 0 : dim);
+  return count;
+}
+
+void EntryCaller::freeBuffer(void *pointer) const {
+  if (space == MemorySpace::CudaDevice)
+    tvc_cuda_free(pointer);
+  else
+    std::free(pointer);
+}
+
+void EntryCaller::freeStorage() {
+  if (arena)
+    freeBuffer(arena);
+  arena = nullptr;
+  for (void *buffer : staging)
+    if (buffer)
+      tvc_cuda_free(buffer);
+  staging.clear();
+  stagingBytes.clear();
+}
+
 void EntryCaller::prepare(EntryFunction function, const ManifestEntry &entry,
-                          const void *weights, uint64_t weightsBytes) {
+                          const void *weights, uint64_t weightsBytes,
+                          MemorySpace space) {
   release();
+  freeStorage();
+  this->space = space;
   this->function = function;
   this->entry = &entry;
   this->weights = weights;
@@ -75,17 +116,20 @@ void EntryCaller::prepare(EntryFunction function, const ManifestEntry &entry,
   }
   // The entry's scratch arena, allocated once here and reused by every
   // call: the compiled code allocates only what it returns.
-  arena.reset();
   if (entry.arenaBytes) {
     size_t bytes = (entry.arenaBytes + 63) / 64 * 64;
-    arena.reset(static_cast<char *>(std::aligned_alloc(64, bytes)));
+    if (space == MemorySpace::CudaDevice)
+      checkCuda(tvc_cuda_malloc(bytes, &arena), "allocating the arena",
+                entry.function);
+    else
+      arena = std::aligned_alloc(64, bytes);
     if (!arena) {
       std::fprintf(stderr, "error: cannot allocate the %zu-byte arena of %s\n",
                    bytes, entry.function.c_str());
       std::exit(1);
     }
     int64_t size = static_cast<int64_t>(bytes);
-    writeMemrefDescriptor(argumentWords.data() + arenaWords, arena.get(),
+    writeMemrefDescriptor(argumentWords.data() + arenaWords, arena,
                           &size, 1);
   }
 
@@ -121,15 +165,52 @@ void EntryCaller::prepare(EntryFunction function, const ManifestEntry &entry,
       views.push_back(std::move(view));
     }
   owned.reserve(returned.size());
+
+  // Device copies of the host inputs, sized for their largest shape (the
+  // KV caches are the caller's device buffers; rank-0 inputs are host
+  // scalars by the CUDA target's convention).
+  hostResults.assign(returned.size(), {});
+  if (space == MemorySpace::CudaDevice)
+    for (const ManifestTensor &input : entry.inputs) {
+      staging.push_back(nullptr);
+      stagingBytes.push_back(0);
+      if (input.isCache || input.dims.empty())
+        continue;
+      size_t bytes = byteCount(input, input.maxDims.empty() ? input.dims
+                                                            : input.maxDims);
+      if (bytes == 0)
+        continue; // Unbounded: sized by the first call.
+      checkCuda(tvc_cuda_malloc(bytes, &staging.back()),
+                "allocating an input buffer", entry.function);
+      stagingBytes.back() = bytes;
+    }
 }
 
 void EntryCaller::call(const TensorRef *inputs) {
   release();
   for (size_t index = 0; index < entry->inputs.size(); ++index) {
-    writeMemrefDescriptor(argumentWords.data() + inputOffsets[index],
-                          inputs[index].data, inputs[index].shape,
-                          entry->inputs[index].dims.size());
-    inputData[index] = inputs[index].data;
+    const ManifestTensor &input = entry->inputs[index];
+    void *data = inputs[index].data;
+    if (space == MemorySpace::CudaDevice && !input.isCache &&
+        !input.dims.empty()) {
+      size_t bytes = byteCount(
+          input, std::vector<int64_t>(inputs[index].shape,
+                                      inputs[index].shape + input.dims.size()));
+      if (bytes > stagingBytes[index]) {
+        if (staging[index])
+          tvc_cuda_free(staging[index]);
+        staging[index] = nullptr;
+        checkCuda(tvc_cuda_malloc(bytes, &staging[index]),
+                  "allocating an input buffer", entry->function);
+        stagingBytes[index] = bytes;
+      }
+      checkCuda(tvc_cuda_copy_to_device(staging[index], data, bytes),
+                "copying an input to the device", entry->function);
+      data = staging[index];
+    }
+    writeMemrefDescriptor(argumentWords.data() + inputOffsets[index], data,
+                          inputs[index].shape, input.dims.size());
+    inputData[index] = data;
   }
   function(arguments.data());
 
@@ -148,10 +229,21 @@ void EntryCaller::call(const TensorRef *inputs) {
     const char *data = aligned + offset * elementSize;
     if (result.updatesInput >= 0) {
       void *target = inputData[result.updatesInput];
-      if (target != data)
+      if (target != data && space == MemorySpace::CudaDevice)
+        checkCuda(tvc_cuda_copy_on_device(target, data, count * elementSize),
+                  "updating a KV cache", entry->function);
+      else if (target != data)
         std::memcpy(target, data, count * elementSize);
     } else {
-      ResultView &view = views[viewIndex++];
+      ResultView &view = views[viewIndex];
+      if (space == MemorySpace::CudaDevice) {
+        std::vector<char> &copy = hostResults[viewIndex];
+        copy.resize(count * elementSize);
+        checkCuda(tvc_cuda_copy_to_host(copy.data(), data, copy.size()),
+                  "copying a result to the host", entry->function);
+        data = copy.data();
+      }
+      ++viewIndex;
       view.data = data;
       view.bytes = count * elementSize;
       for (size_t dim = 0; dim < rank; ++dim)
@@ -159,7 +251,7 @@ void EntryCaller::call(const TensorRef *inputs) {
     }
     // Buffers that alias an input, the weights or the arena (results the
     // memory plan placed there) are not the result's own.
-    bool borrowed = allocated == weights || (arena && allocated == arena.get());
+    bool borrowed = allocated == weights || (arena && allocated == arena);
     for (void *input : inputData)
       borrowed |= allocated == input;
     for (void *other : owned)
@@ -172,6 +264,6 @@ void EntryCaller::call(const TensorRef *inputs) {
 
 void EntryCaller::release() {
   for (void *buffer : owned)
-    std::free(buffer);
+    freeBuffer(buffer);
   owned.clear();
 }

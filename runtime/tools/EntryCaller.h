@@ -50,17 +50,36 @@ struct ResultView {
 bool checkInput(const ManifestEntry &entry, size_t index, int32_t elementType,
                 const std::vector<int64_t> &shape, std::string &error);
 
+/// Where an artifact's entry points expect their buffers.
+enum class MemorySpace {
+  Host,
+  /// A CUDA artifact: device memory for everything but rank-0 inputs.
+  CudaDevice,
+};
+
 class EntryCaller {
 public:
   EntryCaller() = default;
   EntryCaller(const EntryCaller &) = delete;
   EntryCaller &operator=(const EntryCaller &) = delete;
-  ~EntryCaller() { release(); }
+  ~EntryCaller() {
+    release();
+    freeStorage();
+  }
 
   /// Sizes the argument storage for `entry`. `weights` is the blob of
   /// `weightsBytes` bytes (null when the model has none).
+  ///
+  /// MemorySpace::CudaDevice (a CUDA artifact): `weights` and the KV-cache
+  /// inputs are device memory the caller owns; the other inputs of rank 1
+  /// or more are host data that call() copies into device buffers sized
+  /// here by their largest shape; rank-0 inputs stay on the host; the arena
+  /// is device memory; results are copied back to host buffers, so
+  /// results() is host memory in both spaces. A CUDA error ends the
+  /// process with a message, as an allocation failure does.
   void prepare(EntryFunction function, const ManifestEntry &entry,
-               const void *weights, uint64_t weightsBytes);
+               const void *weights, uint64_t weightsBytes,
+               MemorySpace space = MemorySpace::Host);
 
   /// Calls the entry point on `inputs` (one per manifest input, in order),
   /// after releasing the previous call's results. Results that update an
@@ -87,11 +106,18 @@ private:
   std::vector<void *> inputData;
   std::vector<ResultView> views;
   std::vector<void *> owned;
-  /// The scratch arena of the entry's memory plan (none when 0 bytes).
-  struct FreeArena {
-    void operator()(char *pointer) const { std::free(pointer); }
-  };
-  std::unique_ptr<char, FreeArena> arena;
+  MemorySpace space = MemorySpace::Host;
+  /// The scratch arena of the entry's memory plan (none when 0 bytes), in
+  /// `space`.
+  void *arena = nullptr;
+  /// CudaDevice: per input, its device copy (null for caches and rank-0
+  /// inputs) and that buffer's size; per returned result, its host copy.
+  std::vector<void *> staging;
+  std::vector<size_t> stagingBytes;
+  std::vector<std::vector<char>> hostResults;
+
+  void freeBuffer(void *pointer) const;
+  void freeStorage();
 };
 
 } // namespace tvc

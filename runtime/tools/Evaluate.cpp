@@ -67,7 +67,8 @@ EvaluateStatus tvc::evaluateForward(EntryFunction forward,
   }
 
   EntryCaller caller;
-  caller.prepare(forward, *entry, weights, manifest.weightsBytes);
+  caller.prepare(forward, *entry, weights, manifest.weightsBytes,
+                 options.space);
   caller.call(references.data());
 
   std::vector<HostTensor> outputs;

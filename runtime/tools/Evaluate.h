@@ -27,6 +27,9 @@ struct EvaluateOptions {
   /// Directory of the expected output_N.pb; may be empty.
   std::string expectedDir;
   mlir::tvc::CompareTolerance tolerance;
+  /// Where the artifact wants its buffers (a CUDA artifact: the device;
+  /// `weights` is then device memory).
+  MemorySpace space = MemorySpace::Host;
 };
 
 enum class EvaluateStatus { Ok, Mismatch, Error };

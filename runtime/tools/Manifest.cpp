@@ -63,6 +63,10 @@ bool tvc::parseManifest(const std::string &text, Manifest &out,
       int version = 0;
       ok = static_cast<bool>(words >> version) && version == 2;
       sawHeader = ok;
+    } else if (kind == "target") {
+      ok = static_cast<bool>(words >> out.target) &&
+           (out.target == "cpu" ||
+            (out.target == "cuda" && static_cast<bool>(words >> out.cudaChip)));
     } else if (kind == "weights") {
       ok = static_cast<bool>(words >> out.weightsBytes);
     } else if (kind == "offload") {

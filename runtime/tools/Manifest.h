@@ -6,6 +6,7 @@
 // per line:
 //
 //   tvc-model 2
+//   target <cpu | cuda sm_XX>                            (optional; cpu)
 //   weights <bytes of the weights blob>
 //   offload <budget bytes> <number of items>               (optional)
 //   offload-item <index> <blob offset> <bytes> <resident|streamed|paged>
@@ -21,6 +22,10 @@
 // inputs must not exceed their largest shape, which the plan was sized for.
 //
 // input/result lines belong to the entry above them.
+//
+// A CUDA artifact's entry points take device memory for every argument
+// except rank-0 inputs (host scalars such as past_len), and return results
+// in device memory (docs/CudaTarget.md).
 //
 // A model compiled with an offload plan (a RAM budget for its weights,
 // docs/Offload.md) lists every weight range after `weights`: one
@@ -61,6 +66,10 @@ struct ManifestEntry {
 };
 
 struct Manifest {
+  /// "cpu" (no `target` line) or "cuda": entry points take device memory.
+  std::string target = "cpu";
+  /// CUDA: the architecture the kernels were compiled for ("sm_90").
+  std::string cudaChip;
   uint64_t weightsBytes = 0;
   /// The offload plan: present when the manifest has an `offload` line.
   bool hasOffload = false;

@@ -24,6 +24,7 @@
 #include "lib/Support/HostTensor.h"
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/api/tvc_offload.h"
+#include "runtime/api/tvc_runtime.h"
 #include "runtime/api/tvc_sampling.h"
 #include "runtime/tools/EntryCaller.h"
 #include "runtime/tools/Manifest.h"
@@ -225,12 +226,45 @@ bool parsePromptIds(const std::string &text, int64_t vocab,
   return true;
 }
 
+/// For a CUDA artifact compiled for `chip` (sm_XX): whether this process
+/// sees a device that can run it; if not, `error` says why.
+bool checkCudaDevice(const std::string &chip, std::string &error) {
+  tvc_cuda_device_info_t info{};
+  const char *message = nullptr;
+  tvc_status_t status = tvc_cuda_device_query(0, &info, &message);
+  if (status != TVC_OK) {
+    error = "this model was compiled for CUDA (" + chip +
+            ") and needs an NVIDIA GPU: " + (message ? message : "unavailable");
+    return false;
+  }
+  int wanted = std::atoi(chip.c_str() + (chip.rfind("sm_", 0) == 0 ? 3 : 0));
+  int have = info.sm_major * 10 + info.sm_minor;
+  if (have < wanted) {
+    error = "this model was compiled for " + chip + " but GPU 0 (" +
+            std::string(info.name) + ") is sm_" + std::to_string(have) +
+            "; recompile with --sm=" + std::to_string(have);
+    return false;
+  }
+  return true;
+}
+
 struct GenerateOptions {
   std::vector<int64_t> prompt;
   bool byteText = false;
   long maxNewTokens = 32;
   tvc_sampling_params_t sampling{};
   uint64_t seed = 0;
+  /// A CUDA artifact: the KV caches live on the device.
+  tvc::MemorySpace space = tvc::MemorySpace::Host;
+};
+
+/// Device buffers freed when generation ends.
+struct DeviceBuffers {
+  std::vector<void *> pointers;
+  ~DeviceBuffers() {
+    for (void *pointer : pointers)
+      tvc_cuda_free(pointer);
+  }
 };
 
 /// Prefill on the prompt, then one decode step per new token.
@@ -284,13 +318,26 @@ int generate(const tvc::Manifest &manifest, const void *weights,
   int64_t past = 0;
   std::vector<tvc::TensorRef> inputs{
       {ids.data(), stepShape}, {positions.data(), stepShape}, {&past, nullptr}};
-  for (size_t index = 0; index < caches.size(); ++index)
-    inputs.push_back({caches[index].data(), cacheShapes[index].data()});
+  // A CUDA artifact's caches are device buffers, zeroed like the host's.
+  DeviceBuffers deviceCaches;
+  for (size_t index = 0; index < caches.size(); ++index) {
+    void *cache = caches[index].data();
+    if (options.space == tvc::MemorySpace::CudaDevice) {
+      size_t bytes = caches[index].size();
+      std::vector<char>().swap(caches[index]);
+      cache = nullptr;
+      if (tvc_cuda_malloc(bytes, &cache) != TVC_OK ||
+          tvc_cuda_memset(cache, 0, bytes) != TVC_OK)
+        return fail("cannot allocate the KV caches in device memory");
+      deviceCaches.pointers.push_back(cache);
+    }
+    inputs.push_back({cache, cacheShapes[index].data()});
+  }
   tvc::EntryCaller prefillCaller, decodeCaller;
   prefillCaller.prepare(tvc_model_prefill, *prefill, weights,
-                        manifest.weightsBytes);
+                        manifest.weightsBytes, options.space);
   decodeCaller.prepare(tvc_model_decode, *decode, weights,
-                       manifest.weightsBytes);
+                       manifest.weightsBytes, options.space);
   std::vector<float> lastLogits(vocab);
   std::vector<int64_t> generated;
   generated.reserve(options.maxNewTokens);
@@ -513,6 +560,30 @@ int main(int argc, char **argv) {
     }
   }
 
+  // A CUDA artifact: the weights go to device memory once; every entry
+  // point reads them there.
+  DeviceBuffers deviceWeights;
+  tvc::MemorySpace space = tvc::MemorySpace::Host;
+  if (manifest.target == "cuda") {
+    if (offloading)
+      return fail("offload plans are not supported for CUDA models");
+    if (!checkCudaDevice(manifest.cudaChip, error))
+      return fail(error);
+    space = tvc::MemorySpace::CudaDevice;
+    generation.space = space;
+    if (manifest.weightsBytes > 0) {
+      void *device = nullptr;
+      if (tvc_cuda_malloc(manifest.weightsBytes, &device) != TVC_OK)
+        return fail("cannot allocate " + std::to_string(manifest.weightsBytes) +
+                    " bytes of device memory for the weights");
+      deviceWeights.pointers.push_back(device);
+      if (tvc_cuda_copy_to_device(device, blob, manifest.weightsBytes) !=
+          TVC_OK)
+        return fail("cannot copy the weights to the device");
+      blob = device;
+    }
+  }
+
   int status = 0;
   if (evaluate) {
 #ifdef TVC_HAVE_TENSOR_PROTO
@@ -521,6 +592,7 @@ int main(int argc, char **argv) {
     evaluation.outputsDir = outputsDir;
     evaluation.expectedDir = expectedDir;
     evaluation.tolerance = {rtol, atol, errorScale};
+    evaluation.space = space;
     tvc::EvaluateStatus evaluated = tvc::evaluateForward(
         tvc_model_forward, manifest, blob, evaluation, error);
     status = evaluated == tvc::EvaluateStatus::Error      ? fail(error)

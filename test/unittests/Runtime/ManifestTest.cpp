@@ -86,3 +86,28 @@ TEST(Manifest, MalformedOffloadPlans) {
 }
 
 } // namespace
+
+namespace {
+
+/// The target line: CPU by default, CUDA with its architecture; anything
+/// else is refused.
+TEST(Manifest, Target) {
+  tvc::Manifest cpu, cuda, bad;
+  std::string error;
+  ASSERT_TRUE(tvc::parseManifest(manifestWith(""), cpu, error)) << error;
+  EXPECT_EQ(cpu.target, "cpu");
+  std::string text = manifestWith("");
+  text.insert(text.find('\n') + 1, "target cuda sm_90\n");
+  ASSERT_TRUE(tvc::parseManifest(text, cuda, error)) << error;
+  EXPECT_EQ(cuda.target, "cuda");
+  EXPECT_EQ(cuda.cudaChip, "sm_90");
+  for (const char *line : {"target tpu\n", "target cuda\n", "target\n"}) {
+    std::string wrong = manifestWith("");
+    wrong.insert(wrong.find('\n') + 1, line);
+    EXPECT_FALSE(tvc::parseManifest(wrong, bad, error)) << line;
+    EXPECT_NE(error.find("malformed manifest line 2"), std::string::npos)
+        << error;
+  }
+}
+
+} // namespace
