@@ -35,12 +35,21 @@ PIPELINE = (
     "reconcile-unrealized-casts)"
 )
 
-RUN_LINES = f"""\
-// RUN: tvc-opt %s --pass-pipeline="{PIPELINE}" \\
+# The same, with the loops tiled and mapped as the CUDA target maps them
+# onto blocks of threads (tvc-gpu-map-loops, 6 threads a block so tiles are
+# smaller than the extents and the guards matter), then run on the CPU:
+# the tiling must compute the same values.
+PIPELINE_GPU_LOOPS = PIPELINE.replace(
+    "convert-linalg-to-loops",
+    "func.func(convert-linalg-to-parallel-loops, "
+    "tvc-gpu-map-loops{threads=6}), convert-linalg-to-loops")
+
+RUN_LINES = "".join(f"""\
+// RUN: tvc-opt %s --pass-pipeline="{pipeline}" \\
 // RUN: | mlir-runner -e main -entry-point-result=void \\
 // RUN:   --shared-libs=%mlir_lib_dir/libmlir_runner_utils.so,%mlir_lib_dir/libmlir_c_runner_utils.so \\
 // RUN: | FileCheck %s
-"""
+""" for pipeline in (PIPELINE, PIPELINE_GPU_LOOPS))
 
 RNG = np.random.default_rng(20240611)
 
