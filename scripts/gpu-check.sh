@@ -175,7 +175,7 @@ if [ "$HAVE_GPU" -eq 1 ]; then
     record cuda-tests PASS "$CUDA_RAN CUDA tests ran on the GPU, none skipped"
   fi
 else
-  record cuda-tests SKIP "no GPU: $CUDA_RAN CUDA tests ran, $CUDA_SKIPPED skipped"
+  record cuda-tests SKIP "no GPU: $CUDA_SKIPPED CUDA tests skipped as they should ($CUDA_RAN device-independent ones ran)"
 fi
 
 #--- optional: gpt2-tiny through --target=cuda -------------------------------
@@ -232,12 +232,19 @@ if timeout "$(time_left 60)" "$CPU_EXE" "${GEN_ARGS[@]}" \
   cpu_tokens="$(cat "$OUT/tokens-cpu.txt")"
   cuda_tokens="$(cat "$OUT/tokens-cuda.txt")"
   if [ -n "$cpu_tokens" ] && [ "$cpu_tokens" = "$cuda_tokens" ]; then
-    record gpt2-tiny-tokens PASS "same tokens: $(tr '\n' ' ' <<<"$cuda_tokens")"
+    record gpt2-tiny-tokens PASS "same tokens: $(paste -sd ' ' <<<"$cuda_tokens")"
   else
-    record gpt2-tiny-tokens FAIL "cpu '$(tr '\n' ' ' <<<"$cpu_tokens")' vs cuda '$(tr '\n' ' ' <<<"$cuda_tokens")'"
+    record gpt2-tiny-tokens FAIL "cpu '$(paste -sd ' ' <<<"$cpu_tokens")' vs cuda '$(paste -sd ' ' <<<"$cuda_tokens")'"
   fi
 else
   record gpt2-tiny-tokens FAIL "an executable failed: see tokens-*.log"
+fi
+
+# The CUDA layer's own error lines (runtime/base/CudaGpuRuntime.cpp), if any.
+if grep -h '^tvc: mgpu' "$OUT"/logits-cuda.log "$OUT"/tokens-cuda.log \
+  >"$OUT/mgpu-errors.txt" 2>/dev/null; then
+  record mgpu-errors FAIL "the CUDA executable reported $(wc -l <"$OUT/mgpu-errors.txt") mgpu errors; first follows"
+  head -n 1 "$OUT/mgpu-errors.txt" >>"$REPORT"
 fi
 
 summary

@@ -59,9 +59,11 @@ struct ErrorRecord {
   std::string message;
 };
 
+/// Never destroyed: generated code unloads its modules in a global
+/// destructor, which runs after function-local statics are gone.
 ErrorRecord &errorRecord() {
-  static ErrorRecord record;
-  return record;
+  static ErrorRecord *record = new ErrorRecord;
+  return *record;
 }
 
 /// Prints "tvc: <function>: <what>: <detail>" and records it.
@@ -165,9 +167,11 @@ bool lookUp(const char *symbol, unsigned version, Fn &out,
 
 /// The driver functions, looked up once; `unavailable` says why when the
 /// driver cannot be used (no libcuda.so.1, no device, too old a driver).
+/// Never destroyed, like the error record.
 const DriverApi &driver() {
-  static const DriverApi api = [] {
-    DriverApi api;
+  static const DriverApi *instance = [] {
+    DriverApi *result = new DriverApi;
+    DriverApi &api = *result;
     std::string &why = api.unavailable;
     // Stops at the first failure; `why` then names it.
     (void)(lookUp("cuGetErrorName", 6000, api.getErrorName, why) &&
@@ -181,9 +185,9 @@ const DriverApi &driver() {
            lookUp("cuLaunchKernelEx", 11060, api.launchKernelEx, why) &&
            lookUp("cuMemsetD16Async", 3020, api.memsetD16Async, why) &&
            lookUp("cuMemsetD32Async", 3020, api.memsetD32Async, why));
-    return api;
+    return result;
   }();
-  return api;
+  return *instance;
 }
 
 tvc_status_t statusOf(CUresult result) {
