@@ -25,7 +25,8 @@
 //
 // Errors. These functions return void (or a handle) in MLIR's ABI. A
 // failure prints one line to stderr naming the function and the CUDA error
-// and is recorded for tvc_cuda_last_error; the call returns a null handle
+// (a line equal to the previous one is counted, not printed again) and is
+// recorded for tvc_cuda_last_error; the call returns a null handle
 // where it has one. Nothing aborts except a host-shared allocation (see
 // mgpuMemAlloc). Memory comes from cudaMalloc, never managed memory.
 //
@@ -57,6 +58,10 @@ struct ErrorRecord {
   std::mutex mutex;
   tvc_status_t status = TVC_OK;
   std::string message;
+  /// The last line printed and how often it recurred since: a model whose
+  /// modules cannot load fails the same way in every constructor and launch.
+  std::string printed;
+  unsigned repeats = 0;
 };
 
 /// Never destroyed: generated code unloads its modules in a global
@@ -66,15 +71,25 @@ ErrorRecord &errorRecord() {
   return *record;
 }
 
-/// Prints "tvc: <function>: <what>: <detail>" and records it.
+/// Prints "tvc: <function>: <what>: <detail>" (once while it repeats) and
+/// records it.
 void report(tvc_status_t status, const char *function, const std::string &what,
             const std::string &detail) {
   std::string message = std::string(function) + ": " + what;
   if (!detail.empty())
     message += ": " + detail;
-  std::fprintf(stderr, "tvc: %s\n", message.c_str());
   ErrorRecord &record = errorRecord();
   std::lock_guard<std::mutex> lock(record.mutex);
+  if (message == record.printed) {
+    ++record.repeats;
+  } else {
+    if (record.repeats != 0)
+      std::fprintf(stderr, "tvc: (the previous error repeated %u times)\n",
+                   record.repeats);
+    std::fprintf(stderr, "tvc: %s\n", message.c_str());
+    record.printed = message;
+    record.repeats = 0;
+  }
   record.status = status;
   record.message = std::move(message);
 }
