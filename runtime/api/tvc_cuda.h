@@ -36,6 +36,14 @@ tvc_status_t tvc_cuda_stream_destroy(void *stream);
    reports the first asynchronous error of its work. */
 tvc_status_t tvc_cuda_stream_synchronize(void);
 
+/* The most recent failure of the mgpu* functions that generated CUDA host
+   code calls (module loading, launches, copies; they return void in MLIR's
+   ABI and print one line to stderr when they fail), process-wide, and
+   clears it: TVC_OK with "ok" when none failed since the last call. The
+   message names the function and the CUDA error (or says that there is no
+   driver or no device) and stays valid until this thread's next call. */
+tvc_status_t tvc_cuda_last_error(const char **out_message);
+
 /* Kernel entries: the CPU entries' semantics and params structs
    (tvc_kernels.h) with device pointers, queued on the current stream.
    Besides the CPU entries' argument checks, a params combination the CUDA

@@ -57,6 +57,11 @@ extern "C" tvc_status_t tvc_cuda_stream_destroy(void *) {
 extern "C" tvc_status_t tvc_cuda_stream_synchronize(void) {
   return TVC_UNAVAILABLE;
 }
+extern "C" tvc_status_t tvc_cuda_last_error(const char **out_message) {
+  if (out_message)
+    *out_message = "this tvc runtime was built without CUDA";
+  return TVC_UNAVAILABLE;
+}
 extern "C" tvc_status_t
 tvc_cuda_kernel_linear_f32(const tvc_linear_f32_params_t *) {
   return TVC_UNAVAILABLE;

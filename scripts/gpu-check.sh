@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# GPU check for tvc: run from the repository root on a machine with an
+# NVIDIA GPU (written for one H200, 16 cores, no internet; under 8 minutes).
+#
+#   1. configures (once) and builds tvc-runtime-unittests, tvc-unittests and
+#      tvc-compile with Ninja in build-gpu (reused when present);
+#   2. runs both GoogleTest binaries and counts the CUDA tests (suites named
+#      Cuda* or Mgpu*) that ran and that skipped: when nvidia-smi sees a GPU,
+#      a skipped CUDA test is a failure;
+#   3. when tvc-compile supports --target=cuda (its --help lists --sm),
+#      compiles test/models/gpt2-tiny for CUDA and for the CPU and compares
+#      the CUDA executable's logits (--inputs/--expected on the model's ONNX
+#      test data) and generated tokens with the CPU executable's.
+#
+# Everything goes to ${OUT:-gpu-check-out}/gpu-check.txt (plus the logs of
+# each step beside it), a summary at the end.
+# Exit status: 0 all checks passed on a GPU; 1 a step failed; 2 no GPU was
+# found (build and tests passed, nothing was checked on a device).
+#
+# Environment: BUILD_DIR (default build-gpu), OUT (default gpu-check-out),
+# TVC_JOBS (default 16), GPU_CHECK_SECONDS (overall budget, default 470).
+set -u
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build-gpu}"
+OUT="${OUT:-gpu-check-out}"
+JOBS="${TVC_JOBS:-16}"
+BUDGET="${GPU_CHECK_SECONDS:-470}"
+mkdir -p "$OUT" || { echo "gpu-check: cannot create $OUT" >&2; exit 1; }
+OUT="$(cd "$OUT" && pwd)"
+REPORT="$OUT/gpu-check.txt"
+: >"$REPORT"
+
+STEPS=()
+FAILED=0
+
+# Prints a line to the terminal and to the report.
+say() { printf '%s\n' "$*" | tee -a "$REPORT"; }
+
+# record NAME STATUS DETAIL: one line of the summary; STATUS is PASS, FAIL,
+# SKIP or INFO. FAIL makes the exit status 1.
+record() {
+  STEPS+=("$(printf '%-22s %-4s %s' "$1" "$2" "$3")")
+  say "[$2] $1: $3"
+  if [ "$2" = FAIL ]; then FAILED=1; fi
+}
+
+# Seconds left of the overall budget, at least 10 and at most $1.
+time_left() {
+  local left=$((BUDGET - SECONDS))
+  if [ "$left" -lt 10 ]; then left=10; fi
+  if [ "$left" -gt "$1" ]; then left=$1; fi
+  echo "$left"
+}
+
+# run_logged LOG CAP COMMAND...: runs COMMAND under `timeout` with output in
+# $OUT/LOG; returns its status (124 when it ran out of time).
+run_logged() {
+  local log="$OUT/$1" cap="$2"
+  shift 2
+  timeout "$(time_left "$cap")" "$@" >"$log" 2>&1
+}
+
+summary() {
+  say ""
+  say "== summary ($SECONDS s) =="
+  local line
+  for line in "${STEPS[@]}"; do say "$line"; done
+  if [ "$FAILED" -ne 0 ]; then
+    say "RESULT: FAIL"
+    exit 1
+  fi
+  if [ "$HAVE_GPU" -eq 0 ]; then
+    say "RESULT: NO GPU (built and tested; nothing was checked on a device)"
+    exit 2
+  fi
+  say "RESULT: PASS"
+  exit 0
+}
+
+say "tvc gpu-check $(date -u '+%Y-%m-%dT%H:%M:%SZ') in $ROOT"
+say "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+
+#--- the GPU -----------------------------------------------------------------
+HAVE_GPU=0
+if command -v nvidia-smi >/dev/null 2>&1; then
+  GPUS="$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true)"
+  if [ "${GPUS:-0}" -gt 0 ]; then
+    HAVE_GPU=1
+    record gpu INFO "$(nvidia-smi -L | head -n 1); $GPUS GPU(s)"
+    nvidia-smi --query-gpu=name,driver_version,memory.total \
+      --format=csv >>"$REPORT" 2>&1 || true
+  else
+    record gpu INFO "no GPU: nvidia-smi lists none"
+  fi
+else
+  record gpu INFO "no GPU: nvidia-smi not found"
+fi
+
+#--- configure and build -----------------------------------------------------
+for tool in cmake ninja; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    record tools FAIL "$tool not found (Debian: apt-get install cmake ninja-build)"
+    summary
+  fi
+done
+
+if [ -f "$BUILD_DIR/build.ninja" ]; then
+  record configure PASS "reusing $BUILD_DIR"
+else
+  # build.sh's configuration where its compilers exist, else the defaults.
+  CMAKE_ARGS=(-G Ninja -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_PREFIX_PATH=/usr/lib/llvm-22)
+  if command -v clang++-22 >/dev/null 2>&1; then
+    CMAKE_ARGS+=(-DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22)
+  fi
+  if command -v ld.lld >/dev/null 2>&1; then
+    CMAKE_ARGS+=(-DLLVM_USE_LINKER=lld)
+  fi
+  if run_logged configure.log 120 cmake "${CMAKE_ARGS[@]}"; then
+    record configure PASS "$BUILD_DIR ($(grep -o 'CUDA sources [A-Z]*' \
+      "$OUT/configure.log" | head -n 1))"
+  else
+    record configure FAIL "cmake failed: see configure.log"
+    summary
+  fi
+fi
+# The CUDA branch of runtime/CMakeLists.txt is the one with the mgpu layer.
+if ! grep -q 'CudaGpuRuntime' "$BUILD_DIR/build.ninja" 2>/dev/null; then
+  record cuda-build INFO "configured without CUDA (no nvcc found?): CUDA tests cannot run"
+fi
+
+TARGETS=(tvc-runtime-unittests tvc-unittests tvc-compile)
+if run_logged build.log 420 ninja -C "$BUILD_DIR" -j "$JOBS" "${TARGETS[@]}"; then
+  record build PASS "${TARGETS[*]} with -j$JOBS"
+else
+  record build FAIL "ninja failed or timed out: see build.log (tail below)"
+  tail -n 30 "$OUT/build.log" >>"$REPORT"
+  summary
+fi
+
+#--- GoogleTest --------------------------------------------------------------
+CUDA_RAN=0
+CUDA_SKIPPED=0
+for binary in tvc-runtime-unittests tvc-unittests; do
+  log="$binary.log"
+  run_logged "$log" 180 "$BUILD_DIR/bin/$binary" --gtest_color=no
+  status=$?
+  # Per-test result lines end with "(N ms)"; the final lists do not.
+  passed=$(grep -c '^\[       OK \] .* ms)$' "$OUT/$log")
+  failed=$(grep -c '^\[  FAILED  \] .* ms)$' "$OUT/$log")
+  skipped=$(grep -c '^\[  SKIPPED \] .* ms)$' "$OUT/$log")
+  cuda_ran=$(grep -cE '^\[ +(OK|FAILED) +\] (Cuda|Mgpu)[A-Za-z0-9_]*\..* ms\)$' \
+    "$OUT/$log")
+  cuda_skipped=$(grep -cE '^\[  SKIPPED \] (Cuda|Mgpu)[A-Za-z0-9_]*\..* ms\)$' \
+    "$OUT/$log")
+  CUDA_RAN=$((CUDA_RAN + cuda_ran))
+  CUDA_SKIPPED=$((CUDA_SKIPPED + cuda_skipped))
+  detail="$passed passed, $failed failed, $skipped skipped (CUDA: $cuda_ran ran, $cuda_skipped skipped)"
+  if [ "$status" -eq 0 ]; then
+    record "$binary" PASS "$detail"
+  else
+    [ "$status" -eq 124 ] && detail="timed out; $detail"
+    record "$binary" FAIL "exit $status; $detail; see $log"
+    grep -E '^\[  FAILED  \]' "$OUT/$log" | head -n 20 >>"$REPORT"
+  fi
+done
+
+if [ "$HAVE_GPU" -eq 1 ]; then
+  if [ "$CUDA_SKIPPED" -gt 0 ] || [ "$CUDA_RAN" -eq 0 ]; then
+    record cuda-tests FAIL "a GPU is present but $CUDA_SKIPPED CUDA tests skipped ($CUDA_RAN ran); skip reasons follow"
+    grep -h -B1 '^\[  SKIPPED \] \(Cuda\|Mgpu\)' "$OUT"/tvc-*unittests.log |
+      grep -v '^\[\|^--$' | sort -u | head -n 10 >>"$REPORT"
+  else
+    record cuda-tests PASS "$CUDA_RAN CUDA tests ran on the GPU, none skipped"
+  fi
+else
+  record cuda-tests SKIP "no GPU: $CUDA_SKIPPED CUDA tests skipped as they should ($CUDA_RAN device-independent ones ran)"
+fi
+
+#--- optional: gpt2-tiny through --target=cuda -------------------------------
+COMPILE="$BUILD_DIR/bin/tvc-compile"
+MODEL="$ROOT/test/models/gpt2-tiny"
+HELP="$("$COMPILE" --help 2>&1 || true)"
+if ! grep -q -- '--sm\b' <<<"$HELP" || grep -q 'cuda: not yet' <<<"$HELP"; then
+  record gpt2-tiny-cuda SKIP "tvc-compile has no --target=cuda yet (its --help lists no --sm)"
+  summary
+fi
+if [ "$HAVE_GPU" -eq 0 ]; then
+  record gpt2-tiny-cuda SKIP "no GPU to run the CUDA executable on"
+  summary
+fi
+
+CPU_EXE="$OUT/gpt2-tiny-cpu"
+CUDA_EXE="$OUT/gpt2-tiny-cuda"
+if ! run_logged compile-cpu.log 120 "$COMPILE" "$MODEL/model.mlir" \
+  --weights-dir "$MODEL" -o "$CPU_EXE"; then
+  record gpt2-tiny-cpu FAIL "tvc-compile --target=cpu failed: see compile-cpu.log"
+  summary
+fi
+if ! run_logged compile-cuda.log 120 "$COMPILE" "$MODEL/model.mlir" \
+  --weights-dir "$MODEL" --target=cuda --sm=90 -o "$CUDA_EXE"; then
+  record gpt2-tiny-cuda FAIL "tvc-compile --target=cuda --sm=90 failed: see compile-cuda.log"
+  tail -n 10 "$OUT/compile-cuda.log" >>"$REPORT"
+  summary
+fi
+record gpt2-tiny-compile PASS "cpu and cuda executables in $OUT"
+
+# Logits: the full graph on the model's ONNX test data (executables built
+# with ONNX support take --inputs; the CPU one's outputs are the reference).
+if "$CPU_EXE" --help 2>&1 | grep -q -- '--inputs'; then
+  if run_logged logits-cpu.log 60 "$CPU_EXE" --inputs "$MODEL/test_data_set_0" \
+    --outputs "$OUT/logits-cpu" &&
+    run_logged logits-cuda.log 60 "$CUDA_EXE" --inputs "$MODEL/test_data_set_0" \
+      --expected "$OUT/logits-cpu" --max-error-scale 1e-3; then
+    record gpt2-tiny-logits PASS "CUDA logits within 1e-3 * max|logit| of the CPU's ($(tail -n 1 "$OUT/logits-cuda.log"))"
+  else
+    record gpt2-tiny-logits FAIL "CUDA logits differ from the CPU's or a run failed: see logits-*.log"
+    tail -n 5 "$OUT/logits-cuda.log" >>"$REPORT"
+  fi
+else
+  record gpt2-tiny-logits SKIP "the executables print no logits (built without ONNX, no --inputs): comparing tokens only"
+fi
+
+# Tokens: greedy generation, prefill plus KV-cached decode steps. The
+# executables print the ids to stdout and timings to stderr.
+GEN_ARGS=(--prompt-ids '1,2,3' --max-new-tokens 4)
+if timeout "$(time_left 60)" "$CPU_EXE" "${GEN_ARGS[@]}" \
+  >"$OUT/tokens-cpu.txt" 2>"$OUT/tokens-cpu.log" &&
+  timeout "$(time_left 60)" "$CUDA_EXE" "${GEN_ARGS[@]}" \
+    >"$OUT/tokens-cuda.txt" 2>"$OUT/tokens-cuda.log"; then
+  cpu_tokens="$(cat "$OUT/tokens-cpu.txt")"
+  cuda_tokens="$(cat "$OUT/tokens-cuda.txt")"
+  if [ -n "$cpu_tokens" ] && [ "$cpu_tokens" = "$cuda_tokens" ]; then
+    record gpt2-tiny-tokens PASS "same tokens: $(paste -sd ' ' <<<"$cuda_tokens")"
+  else
+    record gpt2-tiny-tokens FAIL "cpu '$(paste -sd ' ' <<<"$cpu_tokens")' vs cuda '$(paste -sd ' ' <<<"$cuda_tokens")'"
+  fi
+else
+  record gpt2-tiny-tokens FAIL "an executable failed: see tokens-*.log"
+fi
+
+# The CUDA layer's own error lines (runtime/base/CudaGpuRuntime.cpp), if any.
+if grep -h '^tvc: mgpu' "$OUT"/logits-cuda.log "$OUT"/tokens-cuda.log \
+  >"$OUT/mgpu-errors.txt" 2>/dev/null; then
+  record mgpu-errors FAIL "the CUDA executable reported $(wc -l <"$OUT/mgpu-errors.txt") mgpu errors; first follows"
+  head -n 1 "$OUT/mgpu-errors.txt" >>"$REPORT"
+fi
+
+summary
