@@ -51,6 +51,10 @@ mlir::tvc::createCpuTargetMachine(llvm::StringRef cpu) {
                                      "x86-64-v4, znver3, native)");
   }
   llvm::TargetOptions options;
+  // Global constructors (the CUDA target loads its kernel modules in one)
+  // in .init_array, which is what glibc runs; .ctors sections are ignored
+  // on modern Linux.
+  options.UseInitArray = true;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, cpuName, features, options, llvm::Reloc::PIC_, std::nullopt,
       llvm::CodeGenOptLevel::Aggressive));
