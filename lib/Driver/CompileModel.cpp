@@ -276,6 +276,7 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
   if (cuda) {
     CudaPipelineOptions pipeline;
     pipeline.chip = options.cudaChip;
+    pipeline.precision = options.cudaPrecision;
     // PTX text to print it; otherwise a fat binary (cubin for the chip plus
     // its PTX, which newer GPUs can JIT).
     pipeline.format = options.emit == EmitKind::Ptx ? "isa" : "fatbin";

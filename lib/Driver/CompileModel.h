@@ -30,6 +30,8 @@ struct CompileOptions {
   TargetKind target = TargetKind::Cpu;
   /// CUDA: the GPU architecture of the kernels (sm_80, sm_90, ...).
   std::string cudaChip = "sm_90";
+  /// CUDA: the linear maps' GEMM math, fp32 or tf32.
+  std::string cudaPrecision = "fp32";
   /// LLVM CPU name; empty or "native" for the host.
   std::string cpu;
   /// Directory relative weight files resolve against.

@@ -104,7 +104,9 @@ void mlir::tvc::buildCudaLoweringPipeline(OpPassManager &pm,
   buildBufferizedPipeline(pm);
   // Heavy ops: the runtime's CUDA entries (cuBLAS, attention kernels),
   // which take the same params structs with device pointers.
-  pm.addPass(createTvcGpuSelectKernels());
+  TvcGpuSelectKernelsOptions select;
+  select.precision = options.precision;
+  pm.addPass(createTvcGpuSelectKernels(select));
   // Copies become kernels; unplanned buffers device allocations.
   pm.addPass(createTvcGpuPrepareBuffers());
   // The generated code: parallel loops, tiled into blocks of threads and
@@ -163,6 +165,9 @@ struct CudaPipelineCommandLine
   Option<int64_t> threads{*this, "threads",
                           llvm::cl::desc("Threads per block"),
                           llvm::cl::init(256)};
+  Option<std::string> precision{
+      *this, "precision", llvm::cl::desc("GEMM math: fp32 or tf32"),
+      llvm::cl::init("fp32")};
 };
 } // namespace
 
@@ -181,6 +186,7 @@ void mlir::tvc::registerTvcPipelines() {
         options.format = commandLine.format;
         options.toolkit = commandLine.toolkit;
         options.threads = commandLine.threads;
+        options.precision = commandLine.precision;
         buildCudaLoweringPipeline(pm, options);
       });
 }

@@ -33,6 +33,8 @@ struct CudaPipelineOptions {
   std::string toolkit;
   /// Threads per block of the generated kernels.
   int64_t threads = 256;
+  /// GEMM math of the linear maps: fp32 or tf32.
+  std::string precision = "fp32";
 };
 
 /// tvc dialect -> LLVM dialect host code with the kernels embedded as

@@ -25,12 +25,22 @@ def TvcGpuSelectKernels : Pass<"tvc-gpu-select-kernels", "::mlir::ModuleOp"> {
     call's constant `mask_kind`), is an error naming both, so a model that
     cannot run never compiles.
 
+    `precision=tf32` sets `TVC_LINEAR_ALLOW_TF32` in every linear call's
+    flags: cuBLAS may then round the GEMM's inputs to TF32 and use tensor
+    cores (accumulation stays fp32). `fp32`, the default, keeps full fp32
+    math.
+
     ```mlir
     tvc.kernel_call "tvc_kernel_linear_f32" ins(...) outs(...) scalars(...)
     // becomes
     tvc.kernel_call "tvc_cuda_kernel_linear_f32" ins(...) outs(...) scalars(...)
     ```
   }];
+  let options = [
+    Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
+           "GEMM math: fp32 or tf32">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
 def TvcGpuPrepareBuffers : Pass<"tvc-gpu-prepare-buffers", "::mlir::ModuleOp"> {

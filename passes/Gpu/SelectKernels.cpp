@@ -29,21 +29,35 @@ struct CudaKernel {
   /// the CUDA kernel implements (kinds 0..maxMaskKind); -1: no mask.
   int maskKindScalar = -1;
   int64_t maxMaskKind = 0;
+  /// For linear maps: the scalar index of `flags`; -1: none.
+  int flagsScalar = -1;
 };
 
 /// The runtime's CUDA entries (runtime/api/tvc_cuda.h). Append when the
 /// runtime gains one.
 constexpr CudaKernel kCudaKernels[] = {
-    {"tvc_kernel_linear_f32", "tvc_cuda_kernel_linear_f32"},
+    // Scalars: m, n, k, flags.
+    {"tvc_kernel_linear_f32", "tvc_cuda_kernel_linear_f32", -1, 0, 3},
     // Scalars: batch, q_len, kv_len, kv_capacity, heads, kv_heads,
     // head_dim, mask_kind, ...; kinds 0-4 (full, causal, sliding window,
     // window + global, block-local).
     {"tvc_kernel_attention_f32", "tvc_cuda_kernel_attention_f32", 7, 4},
 };
 
+/// TVC_LINEAR_ALLOW_TF32 (runtime/api/tvc_kernels.h).
+constexpr int64_t kLinearAllowTf32 = 4;
+
 struct SelectKernelsPass
     : public tvc::impl::TvcGpuSelectKernelsBase<SelectKernelsPass> {
+  using TvcGpuSelectKernelsBase::TvcGpuSelectKernelsBase;
+
   void runOnOperation() override {
+    if (precision != "fp32" && precision != "tf32") {
+      getOperation().emitError()
+          << "tvc-gpu-select-kernels: precision must be fp32 or tf32, got '"
+          << precision << "'";
+      return signalPassFailure();
+    }
     bool failed = false;
     getOperation().walk([&](tvc::KernelCallOp call) {
       const CudaKernel *kernel = llvm::find_if(
@@ -90,6 +104,16 @@ struct SelectKernelsPass
           failed = true;
           return;
         }
+      }
+      if (kernel->flagsScalar >= 0 && precision == "tf32") {
+        OpOperand &flags =
+            call.getScalarsMutable()[kernel->flagsScalar];
+        OpBuilder builder(call);
+        Value allow = arith::ConstantIntOp::create(builder, call.getLoc(),
+                                                   builder.getI64Type(),
+                                                   kLinearAllowTf32);
+        flags.set(arith::OrIOp::create(builder, call.getLoc(), flags.get(),
+                                       allow));
       }
       call.setCalleeAttr(StringAttr::get(&getContext(), kernel->cudaName));
     });

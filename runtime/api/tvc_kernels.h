@@ -55,7 +55,10 @@ tvc_status_t tvc_runtime_get_num_threads(int *out_num_threads);
 /* Flags of tvc_linear_f32_params_t (bits; append only). */
 enum {
   TVC_LINEAR_HAS_BIAS = 1,     /* bias[n] is read and added */
-  TVC_LINEAR_WEIGHT_IN_OUT = 2 /* w is [k,n] row-major; clear: [n,k] */
+  TVC_LINEAR_WEIGHT_IN_OUT = 2, /* w is [k,n] row-major; clear: [n,k] */
+  TVC_LINEAR_ALLOW_TF32 = 4     /* CUDA entry only: the GEMM may round its
+                                   inputs to TF32 (tensor cores); the CPU
+                                   entry rejects it */
 };
 
 /* y[m,n] = x[m,k] * W^T + bias, W stored [n,k] row-major (flags bit 1 clear,

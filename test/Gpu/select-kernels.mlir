@@ -1,4 +1,7 @@
 // RUN: tvc-opt %s -split-input-file -verify-diagnostics -tvc-gpu-select-kernels | FileCheck %s
+// RUN: tvc-opt %s -split-input-file -verify-diagnostics '-tvc-gpu-select-kernels=precision=tf32' | FileCheck %s --check-prefix=TF32
+// RUN: not tvc-opt %s -split-input-file '-tvc-gpu-select-kernels=precision=fp8' 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: tvc-gpu-select-kernels: precision must be fp32 or tf32, got 'fp8'
 
 /// The CPU entries with a CUDA version are renamed; operands and scalars
 /// stay (the params structs are the same).
@@ -6,6 +9,11 @@
 // CHECK: tvc.kernel_call "tvc_cuda_kernel_linear_f32" ins(%arg0, %arg1 : {{.*}}) outs(%arg2 : {{.*}}) scalars(%c1_i64, %c8_i64, %c4_i64, %c0_i64
 // CHECK: tvc.kernel_call "tvc_cuda_kernel_attention_f32"
 // CHECK-NOT: "tvc_kernel_
+/// With precision=tf32 the linear's flags gain TVC_LINEAR_ALLOW_TF32 (4).
+// TF32-LABEL: func.func @linear_and_causal_attention
+// TF32: %[[ALLOW:c4_i64_[0-9]+]] = arith.constant 4 : i64
+// TF32-NEXT: %[[FLAGS:.*]] = arith.ori %c0_i64, %[[ALLOW]] : i64
+// TF32: tvc.kernel_call "tvc_cuda_kernel_linear_f32" {{.*}} scalars(%c1_i64, %c8_i64, %c4_i64, %[[FLAGS]] :
 func.func @linear_and_causal_attention(%x: memref<1x4xf32>, %w: memref<8x4xf32>, %y: memref<1x8xf32>, %q: memref<1x1x8xf32>, %o: memref<1x1x8xf32>) {
   %c0 = arith.constant 0 : i64
   %c1 = arith.constant 1 : i64

@@ -53,6 +53,12 @@ static cl::opt<std::string> target(
     cl::desc("Target: cpu (default) or cuda (host code for this machine's "
              "CPU, kernels for an NVIDIA GPU; see docs/CudaTarget.md)"),
     cl::init("cpu"), cl::cat(category));
+static cl::opt<std::string> precision(
+    "precision",
+    cl::desc("CUDA: the linear maps' math: fp32 (default) or tf32 (tensor "
+             "cores, inputs rounded to TF32, fp32 accumulation); bf16 and "
+             "fp16 weights are not implemented yet"),
+    cl::init("fp32"), cl::cat(category));
 static cl::opt<int> sm("sm",
                        cl::desc("CUDA: the GPU architecture, as sm_XX "
                                 "(80: A100, 90: H100/H200; default 90)"),
@@ -157,6 +163,18 @@ int main(int argc, char **argv) {
   bool cuda = target == "cuda";
   if (sm.getNumOccurrences() && !cuda)
     return fail("--sm needs --target=cuda");
+  if (precision.getNumOccurrences() && !cuda)
+    return fail("--precision needs --target=cuda (the CPU target computes "
+                "in fp32)");
+  if (precision == "bf16" || precision == "fp16")
+    return fail("--precision=" + precision +
+                " is not implemented yet (weights stay fp32); use fp32 or "
+                "tf32");
+  if (precision != "fp32" && precision != "tf32")
+    return fail("--precision=" + precision + ": expected fp32 or tf32");
+  if (cuda && emit == "lib")
+    return fail("--emit=lib: a library's C ABI takes host memory; CUDA "
+                "libraries are not implemented yet (compile an executable)");
   // CUDA 13's ptxas dropped everything before sm_75; tvc's kernels are
   // built and tested for 80 and newer.
   if (cuda && (sm < 80 || sm > 121))
@@ -204,6 +222,7 @@ int main(int argc, char **argv) {
   if (cuda) {
     options.target = TargetKind::Cuda;
     options.cudaChip = "sm_" + std::to_string(sm);
+    options.cudaPrecision = precision;
   }
   options.cpu = cpu;
   options.emit = kind;
