@@ -65,6 +65,13 @@ public:
       EXPECT_EQ(
           tvc_cuda_copy_to_device(pointer, host.data(), count * sizeof(float)),
           TVC_OK);
+    // A copy from pageable memory may still be in flight when cudaMemcpy
+    // returns, and a non-blocking current stream would not wait for it:
+    // wait on the legacy stream it was queued on.
+    void *current = tvc_cuda_get_stream();
+    EXPECT_EQ(tvc_cuda_set_stream(nullptr), TVC_OK);
+    EXPECT_EQ(tvc_cuda_stream_synchronize(), TVC_OK);
+    EXPECT_EQ(tvc_cuda_set_stream(current), TVC_OK);
   }
   ~DeviceFloats() {
     if (pointer)
