@@ -48,7 +48,14 @@ tvc_status_t tvc_cuda_last_error(const char **out_message);
    (tvc_kernels.h) with device pointers, queued on the current stream.
    Besides the CPU entries' argument checks, a params combination the CUDA
    kernel does not implement yet (e.g. an attention mask kind) is
-   TVC_INVALID_ARGUMENT; the compiler rejects those at compile time. */
+   TVC_INVALID_ARGUMENT; the compiler rejects those at compile time.
+   Arguments are checked before any CUDA call. Allocation: each host thread
+   gets, lazily on its first call, a cuBLAS handle with its own workspace
+   and a device scratch buffer (attention's split-KV partials) that grows
+   when a call needs more than any before it on that thread (cudaFree +
+   cudaMalloc, which wait for the device) and is reused after that, so a
+   warm decode loop allocates nothing; they are freed when the thread
+   exits (docs/CudaTarget.md). */
 tvc_status_t tvc_cuda_kernel_linear_f32(const tvc_linear_f32_params_t *params);
 tvc_status_t
 tvc_cuda_kernel_attention_f32(const tvc_attention_f32_params_t *params);

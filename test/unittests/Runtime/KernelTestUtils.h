@@ -31,16 +31,17 @@ inline std::vector<float> randomFloats(int64_t count, uint32_t seed) {
   return values;
 }
 
-/// Expects |actual[i] - expected[i]| <= kRelativeTolerance * magnitude[i]
-/// for every i; reports the first few mismatches.
+/// Expects |actual[i] - expected[i]| <= tolerance * magnitude[i] for every
+/// i; reports the first few mismatches.
 inline void expectClose(const std::vector<float> &actual,
                         const std::vector<float> &expected,
-                        const std::vector<double> &magnitude) {
+                        const std::vector<double> &magnitude,
+                        double tolerance = kRelativeTolerance) {
   ASSERT_EQ(actual.size(), expected.size());
   ASSERT_EQ(actual.size(), magnitude.size());
   int failures = 0;
   for (size_t i = 0; i < actual.size() && failures < 5; ++i) {
-    double bound = kRelativeTolerance * std::max(magnitude[i], 1e-30);
+    double bound = tolerance * std::max(magnitude[i], 1e-30);
     double error = std::fabs(double(actual[i]) - double(expected[i]));
     if (!(error <= bound)) {
       ++failures;

@@ -1,0 +1,92 @@
+//===- ThreadContext.h - Per-thread state of the CUDA kernels ---*- C++ -*-===//
+//
+// What the CUDA kernel entries keep between calls, one set per host thread:
+// a cuBLAS handle with its own workspace (tvc_cuda_kernel_linear_f32) and a
+// device scratch buffer that only grows (the split-KV partials of
+// tvc_cuda_kernel_attention_f32). Everything is made lazily on a thread's
+// first call that needs it; the scratch is reallocated (cudaFree, which
+// waits for the device, then cudaMalloc) only when a call needs more than
+// any call before it on that thread, so a warm decode loop allocates
+// nothing. Calls of one thread may move between streams: every use is
+// bracketed by begin(), which makes the new stream wait (cudaStreamWaitEvent,
+// no host synchronisation) for the thread's last use on another stream, and
+// end(), which records that use. Resources are tied to the device current
+// at creation; a call on another device rebuilds them there.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TVC_RUNTIME_KERNELS_CUDA_THREADCONTEXT_H
+#define TVC_RUNTIME_KERNELS_CUDA_THREADCONTEXT_H
+
+#include "runtime/api/tvc_runtime.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+
+namespace tvc::runtime::cuda {
+
+/// Maps a CUDA runtime error to a status: no driver or device is
+/// TVC_UNAVAILABLE, a failed allocation TVC_OUT_OF_MEMORY, anything else
+/// TVC_INTERNAL.
+tvc_status_t toStatus(cudaError_t error);
+
+/// Maps a cuBLAS error: an uninitialisable library (no device) is
+/// TVC_UNAVAILABLE, a failed allocation TVC_OUT_OF_MEMORY, anything else
+/// TVC_INTERNAL.
+tvc_status_t toStatus(cublasStatus_t status);
+
+/// The calling thread's state for one kernel call on `stream`. Use:
+///   ThreadContext *context; status = ThreadContext::begin(stream, &context);
+///   ... queue work on stream ...; status = context->end(stream);
+class ThreadContext {
+public:
+  /// The calling thread's context, created or rebuilt for the current
+  /// device, with `stream` ordered after the thread's previous use of its
+  /// resources on any other stream.
+  static tvc_status_t begin(cudaStream_t stream, ThreadContext **out_context);
+
+  /// Records the end of this call's work on `stream` (what the next call on
+  /// another stream waits for).
+  tvc_status_t end(cudaStream_t stream);
+
+  /// The cuBLAS handle, bound to `stream` and to this thread's workspace.
+  tvc_status_t cublas(cudaStream_t stream, cublasHandle_t *out_handle);
+
+  /// Device scratch of at least `bytes`, valid until the next call of this
+  /// thread; grows (never shrinks) when a call needs more.
+  tvc_status_t scratch(size_t bytes, void **out_pointer);
+
+  /// Streaming multiprocessors of the context's device.
+  int multiprocessors() const { return multiprocessorCount; }
+
+  ~ThreadContext();
+
+private:
+  ThreadContext() = default;
+  ThreadContext(const ThreadContext &) = delete;
+  ThreadContext &operator=(const ThreadContext &) = delete;
+
+  /// Makes the context for `device` (current), releasing an old one.
+  tvc_status_t init(int device);
+  void release();
+
+  int device = -1;
+  int multiprocessorCount = 0;
+  int computeMajor = 0;
+  cudaEvent_t lastUse = nullptr;
+  cudaStream_t lastStream = nullptr;
+  bool used = false;
+  cublasHandle_t handle = nullptr;
+  void *cublasWorkspace = nullptr;
+  size_t cublasWorkspaceBytes = 0;
+  void *scratchPointer = nullptr;
+  size_t scratchBytes = 0;
+
+  friend struct ThreadContextHolder;
+};
+
+} // namespace tvc::runtime::cuda
+
+#endif // TVC_RUNTIME_KERNELS_CUDA_THREADCONTEXT_H

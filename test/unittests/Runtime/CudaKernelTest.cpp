@@ -1,0 +1,516 @@
+//===- CudaKernelTest.cpp - CUDA kernel entries against the reference -----===//
+//
+// tvc_cuda_kernel_linear_f32 and tvc_cuda_kernel_attention_f32 on a device
+// against the double-precision reference kernels (Reference.h), within a
+// relative 1e-4 of the magnitude of the terms (cuBLAS and the attention
+// kernels sum in other orders than the CPU kernels, and use the device's
+// expf): linear decode and prefill rows, odd sizes, both layouts, bias,
+// k = 0; attention for mask kinds 0-4 in prefill (flash kernel) and decode
+// (split-KV kernel, with and without the combine step), grouped KV heads,
+// several head sizes, batches and a KV cache whose unused rows hold NaN.
+// Without a device those tests skip. The argument checks run everywhere the
+// runtime has CUDA entries: both entries reject bad arguments before any
+// CUDA call.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/api/tvc_cuda.h"
+#include "runtime/kernels/cpu/Reference.h"
+
+#include "KernelTestUtils.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+using namespace tvc::test;
+
+namespace {
+
+/// Relative tolerance of the CUDA kernels against the reference.
+constexpr double kCudaTolerance = 1e-4;
+
+/// True when a CUDA device can run kernels here; otherwise records why.
+bool haveDevice(std::string &why) {
+  tvc_cuda_device_info_t info;
+  const char *message = nullptr;
+  tvc_status_t status = tvc_cuda_device_query(0, &info, &message);
+  why = message ? message : "";
+  return status == TVC_OK;
+}
+
+#define REQUIRE_DEVICE()                                                       \
+  do {                                                                         \
+    std::string why;                                                           \
+    if (!haveDevice(why))                                                      \
+      GTEST_SKIP() << "no CUDA device: " << why;                               \
+  } while (false)
+
+/// A runtime built without CUDA answers everything with TVC_UNAVAILABLE,
+/// argument checks included.
+#define REQUIRE_CUDA_ENTRIES()                                                 \
+  do {                                                                         \
+    if (tvc_cuda_kernel_linear_f32(nullptr) == TVC_UNAVAILABLE)                \
+      GTEST_SKIP() << "this runtime was built without CUDA";                   \
+  } while (false)
+
+/// A device copy of a float vector, freed on destruction.
+class DeviceFloats {
+public:
+  explicit DeviceFloats(const std::vector<float> &host) : count(host.size()) {
+    size_t bytes = std::max<size_t>(1, count) * sizeof(float);
+    EXPECT_EQ(tvc_cuda_malloc(bytes, &pointer), TVC_OK);
+    if (pointer && count)
+      EXPECT_EQ(
+          tvc_cuda_copy_to_device(pointer, host.data(), count * sizeof(float)),
+          TVC_OK);
+    // A copy from pageable memory may still be in flight when cudaMemcpy
+    // returns, and a non-blocking current stream would not wait for it:
+    // wait on the legacy stream it was queued on.
+    void *current = tvc_cuda_get_stream();
+    EXPECT_EQ(tvc_cuda_set_stream(nullptr), TVC_OK);
+    EXPECT_EQ(tvc_cuda_stream_synchronize(), TVC_OK);
+    EXPECT_EQ(tvc_cuda_set_stream(current), TVC_OK);
+  }
+  ~DeviceFloats() {
+    if (pointer)
+      tvc_cuda_free(pointer);
+  }
+  DeviceFloats(const DeviceFloats &) = delete;
+  DeviceFloats &operator=(const DeviceFloats &) = delete;
+
+  float *get() const { return static_cast<float *>(pointer); }
+
+  /// Waits for the current stream, then copies the contents back.
+  std::vector<float> download() const {
+    std::vector<float> host(count, std::nanf(""));
+    EXPECT_EQ(tvc_cuda_stream_synchronize(), TVC_OK);
+    if (count)
+      EXPECT_EQ(
+          tvc_cuda_copy_to_host(host.data(), pointer, count * sizeof(float)),
+          TVC_OK);
+    return host;
+  }
+
+private:
+  void *pointer = nullptr;
+  size_t count;
+};
+
+//===----------------------------------------------------------------------===//
+// Linear
+//===----------------------------------------------------------------------===//
+
+TEST(CudaKernels, ValidCallsWithoutDeviceAreUnavailable) {
+  REQUIRE_CUDA_ENTRIES();
+  std::string why;
+  // On a device these host pointers would be handed to kernels.
+  if (haveDevice(why))
+    GTEST_SKIP() << "a CUDA device is present";
+  float dummy[64] = {};
+  tvc_linear_f32_params_t linear = {dummy, dummy, dummy, dummy,
+                                    2,     3,     4,     TVC_LINEAR_HAS_BIAS};
+  EXPECT_EQ(tvc_cuda_kernel_linear_f32(&linear), TVC_UNAVAILABLE);
+  tvc_attention_f32_params_t attention = {};
+  attention.q = attention.k = attention.v = attention.out = dummy;
+  attention.batch = attention.q_len = attention.kv_len = 1;
+  attention.kv_capacity = attention.heads = attention.kv_heads = 1;
+  attention.head_dim = 8;
+  attention.scale = 1.0;
+  EXPECT_EQ(tvc_cuda_kernel_attention_f32(&attention), TVC_UNAVAILABLE);
+  attention.q_len = attention.kv_len = attention.kv_capacity = 8;
+  EXPECT_EQ(tvc_cuda_kernel_attention_f32(&attention), TVC_UNAVAILABLE);
+}
+
+struct LinearCase {
+  int64_t m, n, k;
+  int64_t flags;
+};
+
+/// Runs the CUDA entry and the reference on random inputs and compares them;
+/// the magnitude of y[i,j] is sum |x[i,l] w[l,j]| + |bias[j]|.
+void checkLinear(const LinearCase &c) {
+  SCOPED_TRACE(::testing::Message() << "m=" << c.m << " n=" << c.n
+                                    << " k=" << c.k << " flags=" << c.flags);
+  std::vector<float> x = randomFloats(c.m * c.k, 1);
+  std::vector<float> w = randomFloats(c.n * c.k, 2);
+  std::vector<float> bias = randomFloats(c.n, 3);
+  bool hasBias = c.flags & TVC_LINEAR_HAS_BIAS;
+  DeviceFloats deviceX(x), deviceW(w), deviceBias(bias);
+  // NaN first: every output must be written.
+  DeviceFloats deviceY(std::vector<float>(c.m * c.n, std::nanf("")));
+  tvc_linear_f32_params_t params = {};
+  params.x = deviceX.get();
+  params.w = deviceW.get();
+  params.bias = hasBias ? deviceBias.get() : nullptr;
+  params.y = deviceY.get();
+  params.m = c.m;
+  params.n = c.n;
+  params.k = c.k;
+  params.flags = c.flags;
+  ASSERT_EQ(tvc_cuda_kernel_linear_f32(&params), TVC_OK);
+  std::vector<float> y = deviceY.download();
+
+  std::vector<float> expected(c.m * c.n);
+  params.x = x.data();
+  params.w = w.data();
+  params.bias = hasBias ? bias.data() : nullptr;
+  params.y = expected.data();
+  tvc::runtime::reference::linearF32(params);
+
+  bool inOut = c.flags & TVC_LINEAR_WEIGHT_IN_OUT;
+  std::vector<double> magnitude(c.m * c.n);
+  for (int64_t i = 0; i < c.m; ++i)
+    for (int64_t j = 0; j < c.n; ++j) {
+      double sum = hasBias ? std::fabs(bias[j]) : 0;
+      for (int64_t l = 0; l < c.k; ++l)
+        sum += std::fabs(x[i * c.k + l] *
+                         (inOut ? w[l * c.n + j] : w[j * c.k + l]));
+      magnitude[i * c.n + j] = sum;
+    }
+  expectClose(y, expected, magnitude, kCudaTolerance);
+}
+
+TEST(CudaLinearKernel, ShapesLayoutsAndBias) {
+  REQUIRE_DEVICE();
+  const int64_t sizes[][2] = {{1, 1}, {33, 17}, {129, 255}, {64, 0}, {7, 513}};
+  for (int64_t m : {1, 7, 128})
+    for (const auto &size : sizes)
+      for (int64_t flags = 0; flags < 4; ++flags)
+        checkLinear({m, size[0], size[1], flags});
+}
+
+TEST(CudaLinearKernel, NonDefaultStream) {
+  REQUIRE_DEVICE();
+  void *stream = nullptr;
+  ASSERT_EQ(tvc_cuda_stream_create(&stream), TVC_OK);
+  ASSERT_EQ(tvc_cuda_set_stream(stream), TVC_OK);
+  // The thread's cuBLAS handle and workspace move between streams.
+  checkLinear({16, 96, 80, TVC_LINEAR_HAS_BIAS});
+  ASSERT_EQ(tvc_cuda_set_stream(nullptr), TVC_OK);
+  checkLinear({16, 96, 80, TVC_LINEAR_WEIGHT_IN_OUT});
+  EXPECT_EQ(tvc_cuda_stream_destroy(stream), TVC_OK);
+}
+
+TEST(CudaLinearKernel, EmptyOutputsNeedNoDevice) {
+  REQUIRE_CUDA_ENTRIES();
+  float dummy = 0;
+  tvc_linear_f32_params_t params = {&dummy, &dummy, nullptr, &dummy,
+                                    0,      5,      3,       0};
+  EXPECT_EQ(tvc_cuda_kernel_linear_f32(&params), TVC_OK);
+  params.m = 4;
+  params.n = 0;
+  EXPECT_EQ(tvc_cuda_kernel_linear_f32(&params), TVC_OK);
+}
+
+TEST(CudaLinearKernel, InvalidArguments) {
+  REQUIRE_CUDA_ENTRIES();
+  // Never dereferenced: every call below is rejected before any CUDA call.
+  float dummy = 0;
+  const tvc_linear_f32_params_t valid = {&dummy, &dummy, &dummy, &dummy,
+                                         2,      3,      4,      0};
+  EXPECT_EQ(tvc_cuda_kernel_linear_f32(nullptr), TVC_INVALID_ARGUMENT);
+  auto expectRejected = [&](auto change) {
+    tvc_linear_f32_params_t params = valid;
+    change(params);
+    EXPECT_EQ(tvc_cuda_kernel_linear_f32(&params), TVC_INVALID_ARGUMENT);
+  };
+  expectRejected([](auto &p) { p.x = nullptr; });
+  expectRejected([](auto &p) { p.w = nullptr; });
+  expectRejected([](auto &p) { p.y = nullptr; });
+  expectRejected([](auto &p) {
+    p.bias = nullptr;
+    p.flags = TVC_LINEAR_HAS_BIAS;
+  });
+  expectRejected([](auto &p) { p.flags = 4; });
+  expectRejected([](auto &p) { p.flags = -1; });
+  expectRejected([](auto &p) { p.m = -1; });
+  expectRejected([](auto &p) { p.n = -1; });
+  expectRejected([](auto &p) { p.k = -1; });
+  expectRejected([](auto &p) {
+    p.m = std::numeric_limits<int64_t>::max() / 2;
+    p.k = 3;
+  });
+  expectRejected([](auto &p) {
+    p.n = int64_t(1) << 40;
+    p.k = int64_t(1) << 40;
+  });
+  // Rejected even with an empty output.
+  expectRejected([](auto &p) {
+    p.m = 0;
+    p.flags = 8;
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+struct AttentionCase {
+  int64_t batch, qLen, kvLen, kvCapacity, heads, kvHeads, headDim;
+  int64_t maskKind;
+  int64_t window = 0, global = 0, block = 0;
+};
+
+::testing::Message describe(const AttentionCase &c) {
+  return ::testing::Message()
+         << "batch=" << c.batch << " q_len=" << c.qLen << " kv_len=" << c.kvLen
+         << " kv_capacity=" << c.kvCapacity << " heads=" << c.heads
+         << " kv_heads=" << c.kvHeads << " head_dim=" << c.headDim
+         << " mask=" << c.maskKind << " window=" << c.window
+         << " global=" << c.global << " block=" << c.block;
+}
+
+/// Runs the CUDA entry and the reference on random inputs (KV rows past
+/// kv_len are NaN, so reading one shows) and compares them. An output is a
+/// convex combination of allowed v rows whose weights move by about |s|
+/// ulps for a score s, so its magnitude is max |v| * (1 + max |s|), with |s|
+/// summing |scale * q[d] * k[d]|, both over the keys its query sees.
+void checkAttention(const AttentionCase &c) {
+  SCOPED_TRACE(describe(c));
+  int64_t dim = c.headDim, group = c.heads / c.kvHeads;
+  std::vector<float> q = randomFloats(c.batch * c.qLen * c.heads * dim, 11);
+  std::vector<float> k =
+      randomFloats(c.batch * c.kvCapacity * c.kvHeads * dim, 12);
+  std::vector<float> v =
+      randomFloats(c.batch * c.kvCapacity * c.kvHeads * dim, 13);
+  auto kvIndex = [&](int64_t b, int64_t j, int64_t h, int64_t d) {
+    return ((b * c.kvCapacity + j) * c.kvHeads + h / group) * dim + d;
+  };
+  for (int64_t b = 0; b < c.batch; ++b)
+    for (int64_t j = c.kvLen; j < c.kvCapacity; ++j)
+      for (int64_t h = 0; h < c.heads; h += group)
+        for (int64_t d = 0; d < dim; ++d)
+          k[kvIndex(b, j, h, d)] = v[kvIndex(b, j, h, d)] = std::nanf("");
+
+  DeviceFloats deviceQ(q), deviceK(k), deviceV(v);
+  DeviceFloats deviceOut(std::vector<float>(q.size(), std::nanf("")));
+  tvc_attention_f32_params_t params = {};
+  params.q = deviceQ.get();
+  params.k = deviceK.get();
+  params.v = deviceV.get();
+  params.out = deviceOut.get();
+  params.batch = c.batch;
+  params.q_len = c.qLen;
+  params.kv_len = c.kvLen;
+  params.kv_capacity = c.kvCapacity;
+  params.heads = c.heads;
+  params.kv_heads = c.kvHeads;
+  params.head_dim = dim;
+  params.mask_kind = c.maskKind;
+  params.window = c.window;
+  params.global = c.global;
+  params.block = c.block;
+  params.scale = 1.0 / std::sqrt(double(dim));
+  ASSERT_EQ(tvc_cuda_kernel_attention_f32(&params), TVC_OK);
+  std::vector<float> out = deviceOut.download();
+
+  std::vector<float> expected(q.size());
+  params.q = q.data();
+  params.k = k.data();
+  params.v = v.data();
+  params.out = expected.data();
+  tvc::runtime::reference::attentionF32(params);
+
+  std::vector<double> magnitude(q.size());
+  for (int64_t b = 0; b < c.batch; ++b)
+    for (int64_t i = 0; i < c.qLen; ++i)
+      for (int64_t h = 0; h < c.heads; ++h) {
+        const float *query = &q[((b * c.qLen + i) * c.heads + h) * dim];
+        std::vector<double> largestV(dim, 0.0);
+        double largestScore = 0;
+        for (int64_t j = 0; j < c.kvLen; ++j) {
+          if (!tvc::runtime::reference::attentionAllows(
+                  params, c.kvLen - c.qLen + i, j))
+            continue;
+          double score = 0;
+          for (int64_t d = 0; d < dim; ++d) {
+            score += std::fabs(query[d] * k[kvIndex(b, j, h, d)]);
+            largestV[d] = std::max<double>(largestV[d],
+                                           std::fabs(v[kvIndex(b, j, h, d)]));
+          }
+          largestScore = std::max(largestScore, params.scale * score);
+        }
+        for (int64_t d = 0; d < dim; ++d)
+          magnitude[((b * c.qLen + i) * c.heads + h) * dim + d] =
+              largestV[d] * (1 + largestScore);
+      }
+  expectClose(out, expected, magnitude, kCudaTolerance);
+}
+
+/// The five kinds with parameters that make every one of them differ from
+/// causal within a few hundred positions.
+std::vector<AttentionCase> everyKind(AttentionCase base) {
+  std::vector<AttentionCase> cases;
+  for (int64_t kind = TVC_MASK_FULL; kind <= TVC_MASK_BLOCK_LOCAL; ++kind) {
+    AttentionCase c = base;
+    c.maskKind = kind;
+    c.window = kind == TVC_MASK_BLOCK_LOCAL ? 2 : 37;
+    c.global = kind == TVC_MASK_BLOCK_LOCAL ? 1 : 5;
+    c.block = 16;
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+TEST(CudaAttentionKernel, PrefillEveryMask) {
+  REQUIRE_DEVICE();
+  // q_len = kv_len: the flash kernel, several query tiles, a partial one.
+  for (int64_t dim : {64, 80, 128})
+    for (const AttentionCase &c : everyKind({2, 150, 150, 157, 8, 2, dim, 0}))
+      checkAttention(c);
+}
+
+TEST(CudaAttentionKernel, DecodeEveryMask) {
+  REQUIRE_DEVICE();
+  // One query at the end of caches of many lengths: split-KV, from one
+  // chunk (short caches) to many with the combine kernel.
+  for (int64_t kvLen : {1, 5, 300, 3000})
+    for (int64_t dim : {64, 80, 128})
+      for (const AttentionCase &c :
+           everyKind({2, 1, kvLen, kvLen + 3, 8, 2, dim, 0}))
+        checkAttention(c);
+}
+
+TEST(CudaAttentionKernel, FewQueriesAgainstALongCache) {
+  REQUIRE_DEVICE();
+  // 3 rows: split-KV with rows of different positions; 5 and 37 rows: the
+  // flash kernel with positions offset by the cache.
+  for (int64_t qLen : {3, 5, 37})
+    for (const AttentionCase &c : everyKind({2, qLen, 1000, 1024, 4, 4, 64, 0}))
+      checkAttention(c);
+}
+
+TEST(CudaAttentionKernel, ManyRowsTakeOneChunk) {
+  REQUIRE_DEVICE();
+  // Enough (batch, head, row) triples that no row is split: the decode
+  // kernel writes the output itself.
+  checkAttention({2, 4, 700, 700, 64, 8, 64, TVC_MASK_CAUSAL});
+  checkAttention({2, 4, 700, 700, 64, 8, 64, TVC_MASK_FULL});
+}
+
+TEST(CudaAttentionKernel, HeadSizes) {
+  REQUIRE_DEVICE();
+  for (int64_t dim : {1, 31, 33, 96, 200, 256}) {
+    checkAttention({1, 40, 40, 40, 2, 1, dim, TVC_MASK_CAUSAL});
+    checkAttention({1, 1, 500, 512, 2, 1, dim, TVC_MASK_CAUSAL});
+  }
+}
+
+TEST(CudaAttentionKernel, WindowAndBlockEdges) {
+  REQUIRE_DEVICE();
+  // Windows of one, of exactly a key tile and longer than the sequence;
+  // global prefixes inside, at and past the window; blocks of one.
+  for (int64_t window : {1, 32, 33, 500}) {
+    checkAttention({1, 70, 70, 70, 2, 2, 32, TVC_MASK_SLIDING_WINDOW, window});
+    checkAttention({1, 1, 400, 400, 2, 2, 32, TVC_MASK_SLIDING_WINDOW, window});
+    for (int64_t global : {0, 1, 40, 1000}) {
+      checkAttention(
+          {1, 70, 70, 70, 2, 2, 32, TVC_MASK_WINDOW_GLOBAL, window, global});
+      checkAttention(
+          {1, 2, 400, 400, 2, 2, 32, TVC_MASK_WINDOW_GLOBAL, window, global});
+    }
+  }
+  for (int64_t block : {1, 7, 64})
+    for (int64_t window : {1, 3})
+      for (int64_t global : {0, 2, 100}) {
+        checkAttention({1, 90, 90, 90, 2, 1, 32, TVC_MASK_BLOCK_LOCAL, window,
+                        global, block});
+        checkAttention({1, 1, 600, 600, 2, 1, 32, TVC_MASK_BLOCK_LOCAL, window,
+                        global, block});
+      }
+}
+
+TEST(CudaAttentionKernel, EmptyProblemsNeedNoDevice) {
+  REQUIRE_CUDA_ENTRIES();
+  float dummy = 0;
+  tvc_attention_f32_params_t params = {};
+  params.q = params.k = params.v = params.out = &dummy;
+  params.heads = params.kv_heads = 1;
+  params.head_dim = 8;
+  params.scale = 1.0;
+  EXPECT_EQ(tvc_cuda_kernel_attention_f32(&params), TVC_OK); // batch 0
+  params.batch = 2;
+  params.kv_len = params.kv_capacity = 4;
+  EXPECT_EQ(tvc_cuda_kernel_attention_f32(&params), TVC_OK); // q_len 0
+  params.q_len = 4;
+  params.head_dim = 0;
+  EXPECT_EQ(tvc_cuda_kernel_attention_f32(&params), TVC_OK);
+}
+
+TEST(CudaAttentionKernel, InvalidArguments) {
+  REQUIRE_CUDA_ENTRIES();
+  // Never dereferenced: every call below is rejected before any CUDA call.
+  float dummy = 0;
+  tvc_attention_f32_params_t valid = {};
+  valid.q = valid.k = valid.v = valid.out = &dummy;
+  valid.batch = 1;
+  valid.q_len = 2;
+  valid.kv_len = 3;
+  valid.kv_capacity = 4;
+  valid.heads = 4;
+  valid.kv_heads = 2;
+  valid.head_dim = 8;
+  valid.mask_kind = TVC_MASK_BLOCK_LOCAL;
+  valid.window = 1;
+  valid.block = 1;
+  valid.scale = 0.5;
+  EXPECT_EQ(tvc_cuda_kernel_attention_f32(nullptr), TVC_INVALID_ARGUMENT);
+  auto expectRejected = [&](auto change) {
+    tvc_attention_f32_params_t params = valid;
+    change(params);
+    EXPECT_EQ(tvc_cuda_kernel_attention_f32(&params), TVC_INVALID_ARGUMENT)
+        << "mask_kind " << params.mask_kind;
+  };
+  expectRejected([](auto &p) { p.q = nullptr; });
+  expectRejected([](auto &p) { p.k = nullptr; });
+  expectRejected([](auto &p) { p.v = nullptr; });
+  expectRejected([](auto &p) { p.out = nullptr; });
+  expectRejected([](auto &p) { p.batch = -1; });
+  expectRejected([](auto &p) { p.q_len = -1; });
+  expectRejected([](auto &p) { p.q_len = 4; });  // > kv_len
+  expectRejected([](auto &p) { p.kv_len = 5; }); // > kv_capacity
+  expectRejected([](auto &p) { p.heads = 0; });
+  expectRejected([](auto &p) { p.kv_heads = 0; });
+  expectRejected([](auto &p) { p.kv_heads = 3; }); // 4 % 3 != 0
+  expectRejected([](auto &p) { p.head_dim = -1; });
+  expectRejected([](auto &p) { p.head_dim = TVC_ATTENTION_MAX_HEAD_DIM + 1; });
+  expectRejected([](auto &p) { p.mask_kind = -1; });
+  // The data-dependent kinds are not implemented on CUDA, even with valid
+  // parameters for them.
+  for (int64_t kind : {int64_t(TVC_MASK_TOP_K), int64_t(TVC_MASK_BLOCK_TOP_K),
+                       int64_t(TVC_MASK_VERTICAL_SLASH),
+                       int64_t(TVC_MASK_ALISA), int64_t(9)}) {
+    expectRejected([kind](auto &p) {
+      p.mask_kind = kind;
+      p.top_k = p.vertical = p.slash = p.last_queries = 1;
+      p.q_len = p.kv_len = 3;
+    });
+  }
+  for (int64_t kind :
+       {TVC_MASK_SLIDING_WINDOW, TVC_MASK_WINDOW_GLOBAL, TVC_MASK_BLOCK_LOCAL})
+    expectRejected([kind](auto &p) {
+      p.mask_kind = kind;
+      p.window = 0;
+    });
+  expectRejected([](auto &p) {
+    p.mask_kind = TVC_MASK_WINDOW_GLOBAL;
+    p.global = -1;
+  });
+  expectRejected([](auto &p) { p.global = -1; });
+  expectRejected([](auto &p) { p.block = 0; });
+  expectRejected([](auto &p) { p.scale = std::nan(""); });
+  expectRejected(
+      [](auto &p) { p.scale = std::numeric_limits<double>::infinity(); });
+  expectRejected([](auto &p) { p.scale = 1e39; }); // overflows float
+  expectRejected(
+      [](auto &p) { p.batch = std::numeric_limits<int64_t>::max() / 2; });
+  // Rejected even when there is nothing to compute.
+  expectRejected([](auto &p) {
+    p.batch = 0;
+    p.mask_kind = TVC_MASK_ALISA;
+  });
+}
+
+} // namespace
