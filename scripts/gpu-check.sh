@@ -10,7 +10,9 @@
 #   3. when tvc-compile supports --target=cuda (its --help lists --sm),
 #      compiles test/models/gpt2-tiny for CUDA and for the CPU and compares
 #      the CUDA executable's logits (--inputs/--expected on the model's ONNX
-#      test data) and generated tokens with the CPU executable's.
+#      test data) and generated tokens with the CPU executable's;
+#   4. runs the lit tests of CUDA executables (cuda-device.test: both
+#      bundled models against their PyTorch goldens, fp32 and TF32).
 #
 # Everything goes to ${OUT:-gpu-check-out}/gpu-check.txt (plus the logs of
 # each step beside it), a summary at the end.
@@ -130,7 +132,7 @@ if ! grep -q 'CudaGpuRuntime' "$BUILD_DIR/build.ninja" 2>/dev/null; then
   record cuda-build INFO "configured without CUDA (no nvcc found?): CUDA tests cannot run"
 fi
 
-TARGETS=(tvc-runtime-unittests tvc-unittests tvc-compile)
+TARGETS=(tvc-runtime-unittests tvc-unittests tvc-compile tvc-opt)
 if run_logged build.log 420 ninja -C "$BUILD_DIR" -j "$JOBS" "${TARGETS[@]}"; then
   record build PASS "${TARGETS[*]} with -j$JOBS"
 else
@@ -238,6 +240,25 @@ if timeout "$(time_left 60)" "$CPU_EXE" "${GEN_ARGS[@]}" \
   fi
 else
   record gpt2-tiny-tokens FAIL "an executable failed: see tokens-*.log"
+fi
+
+# The lit end-to-end tests of CUDA executables (test/tools/tvc-compile/
+# cuda-device.test: gpt2-tiny and llama-tiny against their PyTorch goldens
+# in fp32 and TF32, greedy tokens against the CPU executable), which run
+# only where lit sees a GPU.
+LIT="$(command -v lit || echo /usr/lib/llvm-22/bin/lit)"
+if [ -x "$LIT" ] && [ -f "$BUILD_DIR/test/lit.site.cfg.py" ]; then
+  if run_logged lit-cuda.log "$(time_left 180)" "$LIT" -v "$BUILD_DIR/test" \
+    --filter 'tools/tvc-compile/cuda'; then
+    record lit-cuda PASS "$(grep -cE '^PASS' "$OUT/lit-cuda.log") passed, $(grep -cE '^UNSUPPORTED' "$OUT/lit-cuda.log") unsupported (cuda-device.test must be among the passed)"
+    grep -q '^PASS: .*cuda-device.test' "$OUT/lit-cuda.log" ||
+      record lit-cuda-device FAIL "cuda-device.test did not run: lit saw no GPU (nvidia-smi -L)"
+  else
+    record lit-cuda FAIL "see lit-cuda.log"
+    grep -E '^(FAIL|  TVC)|error:' "$OUT/lit-cuda.log" | head -n 20 >>"$REPORT"
+  fi
+else
+  record lit-cuda SKIP "no lit ($LIT) or no lit config in $BUILD_DIR/test"
 fi
 
 # The CUDA layer's own error lines (runtime/base/CudaGpuRuntime.cpp), if any.

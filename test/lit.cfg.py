@@ -26,6 +26,19 @@ config.substitutions.append(("%mlir_lib_dir", config.llvm_lib_dir))
 
 if config.tvc_have_cuda:
     config.available_features.add("cuda")
+    # A GPU this process can use: the CUDA executables' end-to-end tests
+    # run (scripts/gpu-check.sh); without one, their no-device path does.
+    import shutil
+    import subprocess
+    smi = shutil.which("nvidia-smi")
+    if smi:
+        try:
+            listed = subprocess.run([smi, "-L"], capture_output=True,
+                                    text=True, timeout=30)
+            if listed.returncode == 0 and "GPU" in listed.stdout:
+                config.available_features.add("cuda-device")
+        except (OSError, subprocess.TimeoutExpired):
+            pass
 if config.tvc_have_onnx:
     config.available_features.add("onnx")
 

@@ -3,8 +3,10 @@
 // tvc_cuda_kernel_linear_f32: y = x * W^T + bias with tvc_kernel_linear_f32's
 // semantics and argument checks (checked before any CUDA call), on the
 // calling thread's current stream. The product is one cublasGemmEx_64 call
-// (64-bit sizes) in fp32; TVC_CUDA_TF32=1 in the environment, read once,
-// lets cuBLAS use TF32 tensor cores instead (about 10 mantissa bits). The
+// (64-bit sizes) in fp32; the flag TVC_LINEAR_ALLOW_TF32 (set by
+// `tvc-compile --precision=tf32`) or TVC_CUDA_TF32=1 in the environment,
+// read once, lets cuBLAS use TF32 tensor cores instead (inputs rounded to
+// about 10 mantissa bits, fp32 accumulation). The
 // bias is broadcast into y by a small kernel first and the GEMM accumulates
 // onto it (beta = 1); k = 0 needs no GEMM (y = bias, or zeros by
 // cudaMemsetAsync). Row-major y[m,n] is column-major y^T[n,m] = W x^T, so
@@ -35,8 +37,8 @@ __global__ void broadcastBiasKernel(const float *bias, float *y, size_t n,
     y[i] = bias[i % n];
 }
 
-/// True when TVC_CUDA_TF32=1: fp32 GEMMs may round inputs to TF32.
-bool useTf32() {
+/// True when TVC_CUDA_TF32=1: every fp32 GEMM may round inputs to TF32.
+bool tf32FromEnvironment() {
   static const bool enabled = [] {
     const char *value = std::getenv("TVC_CUDA_TF32");
     return value && std::strcmp(value, "1") == 0;
@@ -75,7 +77,9 @@ tvc_status_t linear(const tvc_linear_f32_params_t &p, cudaStream_t stream,
   // (in_out), B = x^T [k,m], C = y^T [n,m].
   const float one = 1.0f;
   cublasComputeType_t compute =
-      useTf32() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+      (p.flags & TVC_LINEAR_ALLOW_TF32) || tf32FromEnvironment()
+          ? CUBLAS_COMPUTE_32F_FAST_TF32
+          : CUBLAS_COMPUTE_32F;
   return toStatus(cublasGemmEx_64(
       handle, inOut ? CUBLAS_OP_N : CUBLAS_OP_T, CUBLAS_OP_N, p.n, p.m, p.k,
       &one, p.w, CUDA_R_32F, inOut ? p.n : p.k, p.x, CUDA_R_32F, p.k, &beta,
@@ -90,7 +94,8 @@ tvc_cuda_kernel_linear_f32(const tvc_linear_f32_params_t *params) {
   if (!params || !params->x || !params->w || !params->y)
     return TVC_INVALID_ARGUMENT;
   const tvc_linear_f32_params_t &p = *params;
-  if (p.flags & ~int64_t(TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT))
+  if (p.flags & ~int64_t(TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT |
+                         TVC_LINEAR_ALLOW_TF32))
     return TVC_INVALID_ARGUMENT;
   if ((p.flags & TVC_LINEAR_HAS_BIAS) && !p.bias)
     return TVC_INVALID_ARGUMENT;

@@ -130,7 +130,7 @@ struct LinearCase {
 
 /// Runs the CUDA entry and the reference on random inputs and compares them;
 /// the magnitude of y[i,j] is sum |x[i,l] w[l,j]| + |bias[j]|.
-void checkLinear(const LinearCase &c) {
+void checkLinear(const LinearCase &c, double tolerance = kCudaTolerance) {
   SCOPED_TRACE(::testing::Message() << "m=" << c.m << " n=" << c.n
                                     << " k=" << c.k << " flags=" << c.flags);
   std::vector<float> x = randomFloats(c.m * c.k, 1);
@@ -169,7 +169,7 @@ void checkLinear(const LinearCase &c) {
                          (inOut ? w[l * c.n + j] : w[j * c.k + l]));
       magnitude[i * c.n + j] = sum;
     }
-  expectClose(y, expected, magnitude, kCudaTolerance);
+  expectClose(y, expected, magnitude, tolerance);
 }
 
 TEST(CudaLinearKernel, ShapesLayoutsAndBias) {
@@ -179,6 +179,15 @@ TEST(CudaLinearKernel, ShapesLayoutsAndBias) {
     for (const auto &size : sizes)
       for (int64_t flags = 0; flags < 4; ++flags)
         checkLinear({m, size[0], size[1], flags});
+}
+
+/// TVC_LINEAR_ALLOW_TF32: tensor-core math with inputs rounded to TF32
+/// (10 mantissa bits, relative error about 2^-11 per product).
+TEST(CudaLinearKernel, AllowTf32StaysCloseToFp32) {
+  REQUIRE_DEVICE();
+  for (int64_t m : {1, 64})
+    checkLinear({m, 256, 768, TVC_LINEAR_HAS_BIAS | TVC_LINEAR_ALLOW_TF32},
+                /*tolerance=*/2e-3);
 }
 
 TEST(CudaLinearKernel, NonDefaultStream) {
@@ -223,7 +232,7 @@ TEST(CudaLinearKernel, InvalidArguments) {
     p.bias = nullptr;
     p.flags = TVC_LINEAR_HAS_BIAS;
   });
-  expectRejected([](auto &p) { p.flags = 4; });
+  expectRejected([](auto &p) { p.flags = 8; });
   expectRejected([](auto &p) { p.flags = -1; });
   expectRejected([](auto &p) { p.m = -1; });
   expectRejected([](auto &p) { p.n = -1; });
