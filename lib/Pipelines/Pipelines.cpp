@@ -118,6 +118,8 @@ void mlir::tvc::buildCudaLoweringPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createTvcGpuMapLoops(map));
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createGpuKernelOutliningPass());
+  // One module for all kernels: one PTX compilation, one load.
+  pm.addPass(createTvcGpuMergeModules());
   // One stream per entry point, one wait at its end.
   pm.addPass(createTvcGpuAsyncLaunches());
   // Nothing left on the host may touch device memory.

@@ -94,6 +94,30 @@ def TvcGpuMapLoops : Pass<"tvc-gpu-map-loops", "::mlir::func::FuncOp"> {
                            "::mlir::gpu::GPUDialect"];
 }
 
+def TvcGpuMergeModules : Pass<"tvc-gpu-merge-modules", "::mlir::ModuleOp"> {
+  let summary = "Put every outlined kernel into one gpu.module";
+  let description = [{
+    Runs after `gpu-kernel-outlining`, which gives each kernel a
+    `gpu.module` of its own: one PTX compilation (ptxas, fatbinary) and one
+    module load at start-up per kernel. This pass moves every kernel into
+    one module, `@tvc_kernels`, each named after the module it came from
+    (unique by construction), and points the launches at it. Modules with
+    anything but kernel functions are left alone.
+
+    ```mlir
+    gpu.module @f_kernel { gpu.func @f_kernel(...) kernel {...} }
+    gpu.module @f_kernel_0 { gpu.func @f_kernel(...) kernel {...} }
+    gpu.launch_func @f_kernel_0::@f_kernel ...
+    // becomes
+    gpu.module @tvc_kernels {
+      gpu.func @f_kernel(...) kernel {...}
+      gpu.func @f_kernel_0(...) kernel {...}
+    }
+    gpu.launch_func @tvc_kernels::@f_kernel_0 ...
+    ```
+  }];
+}
+
 def TvcGpuAsyncLaunches : Pass<"tvc-gpu-async-launches", "::mlir::ModuleOp"> {
   let summary = "Queue every launch of a function on one stream, in order";
   let description = [{
