@@ -16,8 +16,9 @@ FFN 3072; `1b`: 24 layers, d_model 2048, 16 heads, FFN 8192; both vocab
    the scratch directory (reused while the generator and the shape are
    unchanged; the learned-position table is long enough for the longest
    prompt), imports it with tvc-import and compiles it with
-   `tvc-compile --target=cuda --sm=90 --max-seq-len=N` (N: the longest
-   prompt + 1, or the decode prompt + new tokens, rounded up to 128);
+   `tvc-compile --target=cuda --sm=SM --max-seq-len=N` (SM: GPU 0's, 90
+   on an H200; N: the longest prompt + 1, or the decode prompt + new
+   tokens, rounded up to 128);
 2. loads the same safetensors into a plain-PyTorch GPT-2 (written here
    from the architecture, with a preallocated KV cache and
    scaled_dot_product_attention where torch has it) in each of --dtypes;
@@ -56,6 +57,7 @@ import statistics
 import subprocess
 import sys
 import time
+import traceback
 
 import gpt2_bench
 
@@ -173,9 +175,11 @@ def write_model(directory, shape, tools):
     return mlir
 
 
-def compile_model(mlir, target, capacity, tools, timeout):
-    """tvc-compile's executable for `target`; (path, None) or (None, why)."""
-    exe = os.path.join(os.path.dirname(mlir), f"tvc-{target}-s{capacity}")
+def compile_model(mlir, args, capacity, tools):
+    """tvc-compile's executable for args.target; (path, None) or (None, why)."""
+    target, timeout = args.target, 4 * args.timeout
+    kind = f"cuda-sm{args.sm}" if target == "cuda" else target
+    exe = os.path.join(os.path.dirname(mlir), f"tvc-{kind}-s{capacity}")
     stale = (not os.path.exists(exe) or not os.path.exists(exe + ".weights") or
              os.path.getmtime(exe) < os.path.getmtime(mlir) or
              os.path.getmtime(exe) < os.path.getmtime(tools["tvc-compile"]))
@@ -184,7 +188,7 @@ def compile_model(mlir, target, capacity, tools, timeout):
     command = [tools["tvc-compile"], mlir, "-o", exe,
                f"--max-seq-len={capacity}"]
     if target == "cuda":
-        command += ["--target=cuda", "--sm=90"]
+        command += ["--target=cuda", f"--sm={args.sm}"]
     log("compiling: " + " ".join(os.path.basename(c) for c in command))
     try:
         done = subprocess.run(command, text=True, capture_output=True,
@@ -472,6 +476,9 @@ def parse_args():
     parser.add_argument("--gemm-size", type=int,
                         help="GEMM N (default 8192 on cuda, --quick 4096; "
                              "1024 on cpu)")
+    parser.add_argument("--sm", type=int,
+                        help="tvc-compile --sm (default: GPU 0's compute "
+                             "capability, 90 on an H200)")
     parser.add_argument("--check-tokens", type=int, default=8,
                         help="first generated tokens tvc and torch fp32 must "
                              "agree on (default 8)")
@@ -579,8 +586,7 @@ def bench_model(name, args, torch, tools, stages):
     mlir = stages.run(f"{name}: write + import the model", write_model,
                       directory, shape, tools)
     exe, why = stages.run(f"{name}: tvc-compile ({args.target})",
-                          compile_model, mlir, args.target, capacity, tools,
-                          4 * args.timeout)
+                          compile_model, mlir, args, capacity, tools)
     if why:
         log(f"{name}: {why}")
         record["errors"].append(why)
@@ -589,17 +595,34 @@ def bench_model(name, args, torch, tools, stages):
     dtypes = {"fp32": torch.float32, "fp16": torch.float16,
               "bf16": torch.bfloat16}
 
+    runners = {}
+
+    def torch_call(dtype, what, function, *call_args):
+        """A torch step; a failure (out of memory, a kernel this torch
+        lacks) is recorded and drops the dtype for the rest of the run."""
+        if what != "load" and dtype not in runners:
+            return None
+        try:
+            return function(*call_args)
+        except Exception as error:  # report it and go on with the others
+            text = str(error).strip().splitlines()
+            record["errors"].append(f"torch {dtype} {what}: "
+                                    f"{type(error).__name__}: "
+                                    f"{text[0] if text else ''}")
+            log(record["errors"][-1])
+            runners.pop(dtype, None)
+            return None
+
     def load_torch():
         tensors = load_safetensors(os.path.join(directory, "hf",
                                                 "model.safetensors"), torch)
-        runners = {}
         for dtype in args.dtypes:
-            model = TorchGpt2(torch, tensors, shape, device, dtypes[dtype],
-                              capacity)
-            runners[dtype] = TorchRunner(torch, model, device, tf32=False)
-        return runners
+            model = torch_call(dtype, "load", TorchGpt2, torch, tensors, shape,
+                               device, dtypes[dtype], capacity)
+            if model is not None:
+                runners[dtype] = TorchRunner(torch, model, device, tf32=False)
 
-    runners = stages.run(f"{name}: load into torch", load_torch)
+    stages.run(f"{name}: load into torch", load_torch)
 
     prompts = {t: [int(i) for i in gpt2_bench.prompt_ids(t).split(",")]
                for t in args.prefill_tokens}
@@ -617,10 +640,11 @@ def bench_model(name, args, torch, tools, stages):
             result = run_tvc(exe, decode_prompt, 2, args)
             if "error" in result:
                 record["errors"].append("tvc warm-up: " + result["error"])
-        for dtype, runner in runners.items():
+        for dtype, runner in list(runners.items()):
             for t in args.prefill_tokens:
-                runner.prefill(prompts[t])
-            runner.generate(decode_prompt, min(new_tokens, 4))
+                torch_call(dtype, f"prefill T={t}", runner.prefill, prompts[t])
+            torch_call(dtype, "decode", runner.generate, decode_prompt,
+                       min(new_tokens, 4))
 
     stages.run(f"{name}: warm-up", warm_up)
     tvc_failed = exe is None or any(e.startswith("tvc warm-up")
@@ -635,10 +659,9 @@ def bench_model(name, args, torch, tools, stages):
                     elapsed + round_seconds > args.max_seconds:
                 log(f"{name}: stopping after {index} rounds (--max-seconds "
                     f"{args.max_seconds:.0f})")
-                record["errors"].append(
-                    f"ran {index} of {args.rounds} rounds (--max-seconds)")
                 break
             started = time.monotonic()
+            record["rounds"] = index + 1
             log(f"{name}: round {index + 1}/{args.rounds}")
             for t in args.prefill_tokens:
                 metric = f"prefill T={t}"
@@ -651,9 +674,11 @@ def bench_model(name, args, torch, tools, stages):
                         samples[metric]["tvc fp32"].append(
                             t / (result["prefill_ms"] / 1e3))
                         tvc_walls.append(result["wall_s"])
-                for dtype, runner in runners.items():
-                    ms, _ = runner.prefill(prompts[t])
-                    samples[metric][f"torch {dtype}"].append(t / (ms / 1e3))
+                for dtype, runner in list(runners.items()):
+                    done = torch_call(dtype, metric, runner.prefill, prompts[t])
+                    if done:
+                        samples[metric][f"torch {dtype}"].append(
+                            t / (done[0] / 1e3))
             if not tvc_failed:
                 result = run_tvc(exe, decode_prompt, new_tokens, args)
                 if "error" in result:
@@ -664,14 +689,16 @@ def bench_model(name, args, torch, tools, stages):
                         result["decoded"] / (result["decode_ms"] / 1e3))
                     tvc_tokens = tvc_tokens or result["tokens"]
                     tvc_walls.append(result["wall_s"])
-            for dtype, runner in runners.items():
-                tokens, ms = runner.generate(decode_prompt, new_tokens)
-                samples["decode"][f"torch {dtype}"].append(
-                    args.decode_tokens / (ms / 1e3))
-                torch_tokens.setdefault(dtype, tokens)
+            for dtype, runner in list(runners.items()):
+                done = torch_call(dtype, "decode", runner.generate,
+                                  decode_prompt, new_tokens)
+                if done:
+                    samples["decode"][f"torch {dtype}"].append(
+                        args.decode_tokens / (done[1] / 1e3))
+                    torch_tokens.setdefault(dtype, done[0])
             round_seconds = time.monotonic() - started
 
-    stages.run(f"{name}: {args.rounds} rounds", rounds)
+    stages.run(f"{name}: rounds", rounds)
 
     for metric in metrics:
         record["metrics"][metric] = {
@@ -685,9 +712,11 @@ def bench_model(name, args, torch, tools, stages):
             engine: (value["median"] / t * flops / 1e12
                      if value["median"] else None)
             for engine, value in record["metrics"][f"prefill T={t}"].items()}
-    if device == "cuda":
-        record["logits_copy_ms"] = {f"T={t}": runners["fp32"].logits_copy_ms(t)
-                                    for t in args.prefill_tokens}
+    if device == "cuda" and "fp32" in runners:
+        record["logits_copy_ms"] = {
+            f"T={t}": torch_call("fp32", "logits copy",
+                                 runners["fp32"].logits_copy_ms, t)
+            for t in args.prefill_tokens}
     record["tvc_process_wall_s"] = median(tvc_walls)
 
     reference = torch_tokens.get("fp32", [])
@@ -715,6 +744,8 @@ def bench_model(name, args, torch, tools, stages):
 
 
 def model_title(record):
+    if "parameters" not in record:
+        return record["name"]
     layers = record["layers"]
     depth = f"{layers} layers" if layers == record["full_layers"] else \
         f"{layers} of {record['full_layers']} layers"
@@ -728,10 +759,12 @@ def report(results, args):
     lines = []
     info = results["machine"]
     where = info.get("gpu", info.get("cpu", "?"))
+    rounds = sorted({r.get("rounds", 0) for r in results["models"]})
+    done = "/".join(str(r) for r in rounds) if rounds else "0"
     lines.append(f"tvc ({info['tvc_commit']}) vs PyTorch {info['torch']} eager "
-                 f"on {where} ({args.target}); medians of "
-                 f"{args.rounds} interleaved rounds; tokens/s (higher is "
-                 f"better); ratio = tvc fp32 / torch.")
+                 f"on {where} ({args.target}); medians of {done} "
+                 f"interleaved rounds (of {args.rounds}); tokens/s (higher "
+                 f"is better); ratio = tvc fp32 / torch.")
     lines.append("")
     header = ["model", "metric", "tvc fp32"] + torch_engines + \
         [f"tvc / {e}" for e in torch_engines]
@@ -768,12 +801,15 @@ def report(results, args):
     lines.append("| model | T | tvc fp32 | " + " | ".join(torch_engines) + " |")
     lines.append("|---|---:|" + "---:|" * (1 + len(torch_engines)))
     for record in results["models"]:
-        for t, values in record["prefill_tflops"].items():
+        for t, values in record.get("prefill_tflops", {}).items():
             lines.append(f"| {record['name']} | {t[2:]} | " + " | ".join(
                 fmt(values[e]) for e in ["tvc fp32"] + torch_engines) + " |")
     lines.append("")
     for record in results["models"]:
-        check = record["token_check"]
+        if not record.get("metrics"):
+            lines += [f"- {record['name']}: ERROR {e}" for e in record["errors"]]
+            continue
+        check = record.get("token_check", {})
         if check.get("tvc_tokens") is None:
             agreement = "not checked (tvc did not run)"
         else:
@@ -787,14 +823,19 @@ def report(results, args):
                      + (f"; leading tokens equal to torch fp32's: {others}"
                         if others else ""))
         copies = ", ".join(f"{t} {ms:.1f} ms" for t, ms in
-                           record.get("logits_copy_ms", {}).items())
+                           record.get("logits_copy_ms", {}).items()
+                           if ms is not None)
         lines.append(f"- {record['name']}: tvc's prefill is the first call in "
                      f"a fresh process"
                      + (f" and includes copying the T x {VOCAB} fp32 logits "
                         f"to the host ({copies} measured by torch)"
                         if copies else "")
                      + f"; median tvc process wall time "
-                     f"{fmt(record['tvc_process_wall_s'])} s")
+                     f"{fmt(record.get('tvc_process_wall_s'))} s")
+        if record.get("rounds", args.rounds) < args.rounds:
+            lines.append(f"- {record['name']}: {record['rounds']} of "
+                         f"{args.rounds} rounds (--max-seconds "
+                         f"{args.max_seconds:.0f})")
         for error in record["errors"]:
             lines.append(f"- {record['name']}: ERROR {error}")
     lines.append(f"- decode: {args.decode_prompt}-token prompt, "
@@ -803,9 +844,21 @@ def report(results, args):
                  f"copies each step's logits to the host and samples there")
     lines.append("- torch fp32 runs with TF32 off (tvc's CUDA target computes "
                  "in fp32); fp16/bf16 are torch's defaults")
+    if "gemm_error" in results:
+        lines.append(f"- GEMM: ERROR {results['gemm_error']}")
     lines.append("- stages: " + "; ".join(f"{n} {s:.1f} s" for n, s in
                                           results["stages"]))
     return "\n".join(lines) + "\n"
+
+
+def write_outputs(results, args):
+    """PATH.md (the report) and PATH.json (everything)."""
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    with open(args.output + ".md", "w") as f:
+        f.write(report(results, args))
+    with open(args.output + ".json", "w") as f:
+        json.dump(results, f, indent=1)
+        f.write("\n")
 
 
 def main():
@@ -834,6 +887,9 @@ def main():
                   f"(its --help lists no --sm): build with TVC_ENABLE_CUDA",
                   file=sys.stderr)
             return 1
+    if args.target == "cuda" and not args.sm:
+        major, minor = torch.cuda.get_device_capability(0)
+        args.sm = 10 * major + minor
     if args.target == "cpu":
         torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
@@ -860,20 +916,29 @@ def main():
         log("GEMM TFLOP/s: " + ", ".join(f"{k} {v:.1f}" for k, v in
                                           results["gemm"].items()))
 
-    stages.run("GEMM ceiling", gemm)
-    for name in args.models:
-        results["models"].append(bench_model(name, args, torch, tools, stages))
     results["stages"] = stages.items
-    text = report(results, args)
-    print(text, end="")
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output + ".md", "w") as f:
-        f.write(text)
-    with open(args.output + ".json", "w") as f:
-        json.dump(results, f, indent=1)
-        f.write("\n")
+    try:
+        stages.run("GEMM ceiling", gemm)
+    except Exception as error:  # the models can still be measured
+        traceback.print_exc()
+        results["gemm_error"] = f"{type(error).__name__}: {error}"
+    write_outputs(results, args)
+    for name in args.models:
+        try:
+            record = bench_model(name, args, torch, tools, stages)
+        except Exception as error:  # report it; the other models still run
+            traceback.print_exc()
+            record = {"name": name, "metrics": {},
+                      "errors": [f"{type(error).__name__}: {error}"]}
+            if args.target == "cuda":
+                torch.cuda.empty_cache()
+        results["models"].append(record)
+        # After each model, so a run stopped from outside leaves its part.
+        write_outputs(results, args)
+    print(report(results, args), end="")
     log(f"wrote {args.output}.md and {args.output}.json")
-    failed = any(record["errors"] for record in results["models"])
+    failed = "gemm_error" in results or \
+        any(record["errors"] for record in results["models"])
     return 1 if failed else 0
 
 
