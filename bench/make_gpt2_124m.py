@@ -25,17 +25,24 @@ Shape: 12 layers, d_model 768, 12 heads, vocab 50257, context 1024, FFN
 python3-torch, python3-onnx and python3-numpy (/usr/bin/python3):
 
     /usr/bin/python3 bench/make_gpt2_124m.py OUT_DIR [--layers N] [--seed S]
+        [--width D --heads H --context C --ffn F] [--hf-only]
+
+--width, --heads, --context and --ffn give other GPT-2 shapes (defaults:
+the 124M shape above; FFN 4 * width unless given); --hf-only writes hf/
+alone (no ONNX exports, no sanity/), which needs python3-torch only
+(bench/gpu_bench.py uses it for its larger shapes).
 """
 
 import argparse
+import ctypes
 import json
 import math
 import os
 import struct
+import sys
 
 import torch
 import torch.nn.functional as F
-from onnx import numpy_helper
 
 VOCAB = 50257
 CONTEXT = 1024
@@ -51,16 +58,17 @@ class Block(torch.nn.Module):
     """A GPT-2 block with HF's parameter names and layouts and an explicit
     KV cache: past keys/values are concatenated in front of this step's."""
 
-    def __init__(self, d, heads):
+    def __init__(self, d, heads, ffn=None):
         super().__init__()
         self.width, self.heads = d, heads
+        ffn = ffn or 4 * d
         p = torch.nn.Parameter
         self.ln_1_weight, self.ln_1_bias = p(torch.empty(d)), p(torch.empty(d))
         self.c_attn_weight, self.c_attn_bias = p(torch.empty(d, 3 * d)), p(torch.empty(3 * d))
         self.attn_c_proj_weight, self.attn_c_proj_bias = p(torch.empty(d, d)), p(torch.empty(d))
         self.ln_2_weight, self.ln_2_bias = p(torch.empty(d)), p(torch.empty(d))
-        self.c_fc_weight, self.c_fc_bias = p(torch.empty(d, 4 * d)), p(torch.empty(4 * d))
-        self.mlp_c_proj_weight, self.mlp_c_proj_bias = p(torch.empty(4 * d, d)), p(torch.empty(d))
+        self.c_fc_weight, self.c_fc_bias = p(torch.empty(d, ffn)), p(torch.empty(ffn))
+        self.mlp_c_proj_weight, self.mlp_c_proj_bias = p(torch.empty(ffn, d)), p(torch.empty(d))
 
     def hf_tensors(self, prefix):
         """(key, tensor) in HF GPT-2 naming."""
@@ -111,13 +119,14 @@ class Block(torch.nn.Module):
 
 
 class Gpt2(torch.nn.Module):
-    def __init__(self, layers):
+    def __init__(self, layers, width=WIDTH, heads=HEADS, context=CONTEXT, ffn=None):
         super().__init__()
-        self.wte = torch.nn.Parameter(torch.empty(VOCAB, WIDTH))
-        self.wpe = torch.nn.Parameter(torch.empty(CONTEXT, WIDTH))
-        self.blocks = torch.nn.ModuleList(Block(WIDTH, HEADS) for _ in range(layers))
-        self.ln_f_weight = torch.nn.Parameter(torch.empty(WIDTH))
-        self.ln_f_bias = torch.nn.Parameter(torch.empty(WIDTH))
+        self.width = width
+        self.wte = torch.nn.Parameter(torch.empty(VOCAB, width))
+        self.wpe = torch.nn.Parameter(torch.empty(context, width))
+        self.blocks = torch.nn.ModuleList(Block(width, heads, ffn) for _ in range(layers))
+        self.ln_f_weight = torch.nn.Parameter(torch.empty(width))
+        self.ln_f_bias = torch.nn.Parameter(torch.empty(width))
         self.head_bias = torch.nn.Parameter(torch.zeros(VOCAB))
 
     def hf_tensors(self):
@@ -142,12 +151,12 @@ class Gpt2(torch.nn.Module):
             past_key, past_value = pasts[2 * i:2 * i + 2] if pasts else (None, None)
             x, k, v = block(x, past_key, past_value)
             presents += [k, v]
-        x = F.layer_norm(x, (WIDTH,), self.ln_f_weight, self.ln_f_bias, EPSILON)
+        x = F.layer_norm(x, (self.width,), self.ln_f_weight, self.ln_f_bias, EPSILON)
         # The head is tied to the token embedding. A 2-D linear with a (zero)
         # bias exports as Gemm(transB=1) reading wte in place; `x @ wte.t()`
         # would export a transposed copy of the 154 MB table.
         batch, length = x.shape[0], x.shape[1]
-        logits = F.linear(x.reshape(-1, WIDTH), self.wte, self.head_bias)
+        logits = F.linear(x.reshape(-1, self.width), self.wte, self.head_bias)
         return (logits.reshape(batch, length, VOCAB),) + tuple(presents)
 
 
@@ -169,23 +178,35 @@ class Decode(torch.nn.Module):
         return self.model.run(input_ids, position_ids, list(pasts))
 
 
-def serialize_safetensors(tensors):
-    """safetensors bytes: u64 LE header length, JSON header space-padded to
-    a multiple of 8, then the F32 tensors back to back."""
+def f32_bytes(tensor):
+    """A float32 tensor's bytes, little-endian. Through ctypes rather than
+    numpy: the larger shapes must not need numpy nor hold a second copy of
+    the whole model."""
+    assert sys.byteorder == "little"
+    data = tensor.detach().to(torch.float32).contiguous()
+    return ctypes.string_at(data.data_ptr(), data.numel() * 4)
+
+
+def write_safetensors(path, tensors):
+    """A safetensors file: u64 LE header length, JSON header space-padded
+    to a multiple of 8, then the F32 tensors back to back (written one at a
+    time)."""
     header = {"__metadata__": {"format": "pt"}}
-    blobs, offset = [], 0
+    offset = 0
     for key, tensor in tensors:
-        data = tensor.detach().contiguous().numpy().astype("<f4").tobytes()
+        size = tensor.numel() * 4
         header[key] = {"dtype": "F32", "shape": list(tensor.shape),
-                       "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
+                       "data_offsets": [offset, offset + size]}
+        offset += size
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)
-    return b"".join([struct.pack("<Q", len(text)), text] + blobs)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text)
+        for _, tensor in tensors:
+            f.write(f32_bytes(tensor))
 
 
-def hf_config(layers):
+def hf_config(layers, width=WIDTH, heads=HEADS, context=CONTEXT, ffn=None):
     return {
         "activation_function": "gelu_new",
         "architectures": ["GPT2LMHeadModel"],
@@ -194,11 +215,11 @@ def hf_config(layers):
         "initializer_range": INIT_STD,
         "layer_norm_epsilon": EPSILON,
         "model_type": "gpt2",
-        "n_embd": WIDTH,
-        "n_head": HEADS,
-        "n_inner": None,
+        "n_embd": width,
+        "n_head": heads,
+        "n_inner": ffn if ffn and ffn != 4 * width else None,
         "n_layer": layers,
-        "n_positions": CONTEXT,
+        "n_positions": context,
         "scale_attn_weights": True,
         "torch_dtype": "float32",
         "use_cache": True,
@@ -230,24 +251,45 @@ def main():
     parser.add_argument("out_dir")
     parser.add_argument("--layers", type=int, default=LAYERS)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--width", type=int, default=WIDTH, help="d_model")
+    parser.add_argument("--heads", type=int, default=HEADS)
+    parser.add_argument("--context", type=int, default=CONTEXT,
+                        help="learned positions (n_positions)")
+    parser.add_argument("--ffn", type=int, default=None,
+                        help="FFN width (default 4 * width)")
+    parser.add_argument("--hf-only", action="store_true",
+                        help="write hf/ only: no ONNX exports, no sanity/")
     args = parser.parse_args()
+    if args.width % args.heads:
+        parser.error(f"--heads {args.heads} does not divide --width {args.width}")
     torch.set_grad_enabled(False)
+    shape = dict(width=args.width, heads=args.heads, context=args.context,
+                 ffn=args.ffn)
 
-    model = Gpt2(args.layers).eval()
+    model = Gpt2(args.layers, **shape).eval()
     model.initialize(args.seed)
     os.makedirs(os.path.join(args.out_dir, "hf"), exist_ok=True)
     with open(os.path.join(args.out_dir, "hf", "config.json"), "w") as f:
-        f.write(json.dumps(hf_config(args.layers), indent=2, sort_keys=True) + "\n")
-    with open(os.path.join(args.out_dir, "hf", "model.safetensors"), "wb") as f:
-        f.write(serialize_safetensors(model.hf_tensors()))
+        f.write(json.dumps(hf_config(args.layers, **shape), indent=2,
+                           sort_keys=True) + "\n")
+    write_safetensors(os.path.join(args.out_dir, "hf", "model.safetensors"),
+                      model.hf_tensors())
+    parameters = sum(t.numel() for _, t in model.hf_tensors())
+    if args.hf_only:
+        print(f"make_gpt2_124m.py: wrote {args.out_dir}/hf "
+              f"({parameters / 1e6:.1f}M parameters)")
+        return
+
+    # Only the ONNX exports and the sanity files need onnx (and numpy).
+    from onnx import numpy_helper
 
     generator = torch.Generator().manual_seed(args.seed + 1)
     ids = torch.randint(0, VOCAB, (1, SANITY_LEN), generator=generator)
     positions = torch.arange(SANITY_LEN).unsqueeze(0)
     export(Prefill(model), (ids, positions),
            os.path.join(args.out_dir, "prefill.onnx"), args.layers, False)
-    head_dim = WIDTH // HEADS
-    pasts = tuple(torch.randn(1, HEADS, 3, head_dim, generator=generator)
+    head_dim = args.width // args.heads
+    pasts = tuple(torch.randn(1, args.heads, 3, head_dim, generator=generator)
                   for _ in range(2 * args.layers))
     export(Decode(model), (ids[:, :1], positions[:, :1] + 3) + pasts,
            os.path.join(args.out_dir, "decode.onnx"), args.layers, True)
@@ -265,7 +307,7 @@ def main():
         json.dump(ids.flatten().tolist(), f)
     logits.numpy().astype("<f4").tofile(os.path.join(sanity, "logits.bin"))
     print(f"make_gpt2_124m.py: wrote {args.out_dir} "
-          f"({sum(t.numel() for _, t in model.hf_tensors()) / 1e6:.1f}M parameters)")
+          f"({parameters / 1e6:.1f}M parameters)")
 
 
 if __name__ == "__main__":
