@@ -12,7 +12,8 @@
 #      the CUDA executable's logits (--inputs/--expected on the model's ONNX
 #      test data) and generated tokens with the CPU executable's;
 #   4. runs the lit tests of CUDA executables (cuda-device.test: both
-#      bundled models against their PyTorch goldens, fp32 and TF32).
+#      bundled models against their PyTorch goldens, fp32 and TF32);
+#   5. runs bench/gpu_bench.py --quick (tvc vs PyTorch eager, GEMM ceiling).
 #
 # Everything goes to ${OUT:-gpu-check-out}/gpu-check.txt (plus the logs of
 # each step beside it), a summary at the end.
@@ -132,7 +133,7 @@ if ! grep -q 'CudaGpuRuntime' "$BUILD_DIR/build.ninja" 2>/dev/null; then
   record cuda-build INFO "configured without CUDA (no nvcc found?): CUDA tests cannot run"
 fi
 
-TARGETS=(tvc-runtime-unittests tvc-unittests tvc-compile tvc-opt)
+TARGETS=(tvc-runtime-unittests tvc-unittests tvc-compile tvc-opt tvc-import)
 if run_logged build.log 420 ninja -C "$BUILD_DIR" -j "$JOBS" "${TARGETS[@]}"; then
   record build PASS "${TARGETS[*]} with -j$JOBS"
 else
@@ -259,6 +260,24 @@ if [ -x "$LIT" ] && [ -f "$BUILD_DIR/test/lit.site.cfg.py" ]; then
   fi
 else
   record lit-cuda SKIP "no lit ($LIT) or no lit config in $BUILD_DIR/test"
+fi
+
+# The benchmark, quick form: tvc against PyTorch eager on GPT-2-shaped
+# models with the cuBLAS GEMM ceiling (bench/gpu_bench.py; its table goes
+# to gpu_bench.md). Last, so the checks above always get their time.
+PYTHON="${PYTHON:-/usr/bin/python3}"
+if [ "$(time_left 600)" -gt 60 ]; then
+  if run_logged gpu-bench.log "$(time_left 300)" "$PYTHON" \
+    "$ROOT/bench/gpu_bench.py" --quick --build "$BUILD_DIR" \
+    --output "$OUT/gpu_bench"; then
+    record gpu-bench PASS "table in gpu_bench.md"
+  else
+    record gpu-bench FAIL "exit $?: see gpu-bench.log"
+    tail -n 15 "$OUT/gpu-bench.log" >>"$REPORT"
+  fi
+  [ -f "$OUT/gpu_bench.md" ] && cat "$OUT/gpu_bench.md" >>"$REPORT"
+else
+  record gpu-bench SKIP "out of time ($BUDGET s budget)"
 fi
 
 # The CUDA layer's own error lines (runtime/base/CudaGpuRuntime.cpp), if any.
