@@ -31,6 +31,7 @@
 
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/base/ThreadPool.h"
+#include "runtime/kernels/ArgumentChecks.h"
 #include "runtime/kernels/cpu/CpuFeatures.h"
 
 #include <algorithm>
@@ -1001,48 +1002,15 @@ ItemsFn widest(const IsaVariants &variants) {
   return variants.base;
 }
 
-/// a * b into out; false on overflow.
-bool multiply(int64_t a, int64_t b, int64_t &out) {
-  return !__builtin_mul_overflow(a, b, &out);
-}
-
-/// True when [batch, rows, heads * headDim] floats are addressable.
-bool fitsInMemory(int64_t batch, int64_t rows, int64_t heads, int64_t headDim) {
-  int64_t elements;
-  return multiply(batch, rows, elements) &&
-         multiply(elements, heads, elements) &&
-         multiply(elements, headDim, elements) &&
-         multiply(elements, int64_t(sizeof(float)), elements);
-}
-
 /// Both entry points: `state` is ALISA's carried state or null.
 tvc_status_t attention(const tvc_attention_f32_params_t *params, float *state) {
-  if (!params || !params->q || !params->k || !params->v || !params->out)
+  if (!tvc::runtime::validAttentionArguments(params, TVC_MASK_ALISA,
+                                             state != nullptr))
     return TVC_INVALID_ARGUMENT;
   const tvc_attention_f32_params_t &a = *params;
-  if (a.batch < 0 || a.q_len < 0 || a.kv_len < 0 || a.kv_capacity < 0 ||
-      a.head_dim < 0 || a.heads < 1 || a.kv_heads < 1)
-    return TVC_INVALID_ARGUMENT;
-  if (a.q_len > a.kv_len || a.kv_len > a.kv_capacity ||
-      a.heads % a.kv_heads != 0 || a.head_dim > kMaxHeadDim)
-    return TVC_INVALID_ARGUMENT;
-  if (a.mask_kind < TVC_MASK_FULL || a.mask_kind > TVC_MASK_ALISA)
-    return TVC_INVALID_ARGUMENT;
-  bool windowed = a.mask_kind == TVC_MASK_SLIDING_WINDOW ||
-                  a.mask_kind == TVC_MASK_WINDOW_GLOBAL ||
-                  a.mask_kind == TVC_MASK_BLOCK_LOCAL;
-  if ((windowed && a.window < 1) ||
-      (a.mask_kind == TVC_MASK_WINDOW_GLOBAL && a.global < 0) ||
-      (a.mask_kind == TVC_MASK_BLOCK_LOCAL && (a.global < 0 || a.block < 1)) ||
-      (a.mask_kind == TVC_MASK_TOP_K && a.top_k < 1) ||
-      (a.mask_kind == TVC_MASK_BLOCK_TOP_K && (a.block < 1 || a.top_k < 1)) ||
-      (a.mask_kind == TVC_MASK_VERTICAL_SLASH &&
-       (a.vertical < 1 || a.slash < 1 || a.last_queries < 1)) ||
-      (a.mask_kind == TVC_MASK_ALISA &&
-       (a.window < 1 || a.top_k < 0 || (!state && a.q_len != a.kv_len))))
-    return TVC_INVALID_ARGUMENT;
   if (state && (a.mask_kind != TVC_MASK_ALISA ||
-                !fitsInMemory(a.batch, a.kv_capacity, a.heads, 1)))
+                !tvc::runtime::fitsInMemory(a.batch, a.kv_capacity, a.heads,
+                                            1)))
     return TVC_INVALID_ARGUMENT;
   // Vertical-slash patterns and ALISA's key lists index keys in 32 bits.
   if (a.mask_kind == TVC_MASK_ALISA &&
@@ -1052,13 +1020,6 @@ tvc_status_t attention(const tvc_attention_f32_params_t *params, float *state) {
   if (a.mask_kind == TVC_MASK_VERTICAL_SLASH &&
       (a.kv_len > std::numeric_limits<int32_t>::max() ||
        a.vertical > std::numeric_limits<int32_t>::max() - a.slash))
-    return TVC_INVALID_ARGUMENT;
-  // A scale that overflows float would turn every score into inf or NaN.
-  if (!std::isfinite(a.scale) ||
-      std::fabs(a.scale) > std::numeric_limits<float>::max())
-    return TVC_INVALID_ARGUMENT;
-  if (!fitsInMemory(a.batch, a.q_len, a.heads, a.head_dim) ||
-      !fitsInMemory(a.batch, a.kv_capacity, a.kv_heads, a.head_dim))
     return TVC_INVALID_ARGUMENT;
   if (a.batch == 0 || a.q_len == 0 || a.head_dim == 0)
     return TVC_OK;

@@ -105,16 +105,10 @@ void linearSlices(void *context, int64_t begin, int64_t end) {
 
 extern "C" tvc_status_t
 tvc_kernel_linear_f32(const tvc_linear_f32_params_t *params) {
-  if (!params || !params->x || !params->w || !params->y)
+  if (!tvc::runtime::validLinearArguments(
+          params, TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT))
     return TVC_INVALID_ARGUMENT;
   const tvc_linear_f32_params_t &p = *params;
-  if (p.flags & ~int64_t(TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT))
-    return TVC_INVALID_ARGUMENT;
-  if ((p.flags & TVC_LINEAR_HAS_BIAS) && !p.bias)
-    return TVC_INVALID_ARGUMENT;
-  if (p.m < 0 || p.n < 0 || p.k < 0 || !fitsInMemory(p.m, p.k) ||
-      !fitsInMemory(p.n, p.k) || !fitsInMemory(p.m, p.n))
-    return TVC_INVALID_ARGUMENT;
   if (p.m == 0 || p.n == 0)
     return TVC_OK;
   if (p.m == 1 && p.k > 0) {

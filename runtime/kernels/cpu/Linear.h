@@ -12,6 +12,7 @@
 #define TVC_RUNTIME_KERNELS_CPU_LINEAR_H
 
 #include "runtime/api/tvc_kernels.h"
+#include "runtime/kernels/ArgumentChecks.h"
 
 namespace tvc::runtime {
 
@@ -28,14 +29,6 @@ tvc_status_t gemmF32(const tvc_linear_f32_params_t &params);
 bool sgemmSerial(char transB, int64_t m, int64_t n, int64_t k, const float *a,
                  int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                  int64_t ldc);
-
-/// a * b floats fit in int64_t bytes (argument checks of the linear
-/// kernels).
-inline bool fitsInMemory(int64_t a, int64_t b) {
-  int64_t elements, bytes;
-  return !__builtin_mul_overflow(a, b, &elements) &&
-         !__builtin_mul_overflow(elements, int64_t(sizeof(float)), &bytes);
-}
 
 } // namespace tvc::runtime
 

@@ -46,6 +46,8 @@
 #include <cstring>
 #include <vector>
 
+using tvc::runtime::fitsInMemory;
+
 namespace {
 
 /// Tasks per thread of the GEMV (as in Gemv.cpp): enough to even out a
@@ -394,12 +396,6 @@ void gemmSlices(void *context, int64_t begin, int64_t end) {
   }
 }
 
-/// a * b * sizeof(float) fits in int64_t.
-bool fitsInMemory(int64_t a, int64_t b) {
-  int64_t elements, bytes;
-  return !__builtin_mul_overflow(a, b, &elements) &&
-         !__builtin_mul_overflow(elements, int64_t(sizeof(float)), &bytes);
-}
 
 } // namespace
 

@@ -29,6 +29,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/api/tvc_cuda.h"
+#include "runtime/kernels/ArgumentChecks.h"
 #include "runtime/kernels/cuda/ThreadContext.h"
 
 #include <cuda_runtime.h>
@@ -473,47 +474,11 @@ __global__ void __launch_bounds__(kThreads)
 // Host side
 //===----------------------------------------------------------------------===//
 
-/// a * b into out; false on overflow.
-bool multiply(int64_t a, int64_t b, int64_t &out) {
-  return !__builtin_mul_overflow(a, b, &out);
-}
-
-/// True when [batch, rows, heads * headDim] floats are addressable.
-bool fitsInMemory(int64_t batch, int64_t rows, int64_t heads, int64_t headDim) {
-  int64_t elements;
-  return multiply(batch, rows, elements) &&
-         multiply(elements, heads, elements) &&
-         multiply(elements, headDim, elements) &&
-         multiply(elements, int64_t(sizeof(float)), elements);
-}
-
-/// tvc_kernel_attention_f32's checks for the kinds this entry implements.
+/// tvc_kernel_attention_f32's checks for the kinds this entry implements
+/// (0-4; the data-dependent kinds 5-8 are not implemented on CUDA).
 bool validArguments(const tvc_attention_f32_params_t *params) {
-  if (!params || !params->q || !params->k || !params->v || !params->out)
-    return false;
-  const tvc_attention_f32_params_t &a = *params;
-  if (a.batch < 0 || a.q_len < 0 || a.kv_len < 0 || a.kv_capacity < 0 ||
-      a.head_dim < 0 || a.heads < 1 || a.kv_heads < 1)
-    return false;
-  if (a.q_len > a.kv_len || a.kv_len > a.kv_capacity ||
-      a.heads % a.kv_heads != 0 || a.head_dim > TVC_ATTENTION_MAX_HEAD_DIM)
-    return false;
-  // Kinds 5-8 (data-dependent masks) are not implemented on CUDA.
-  if (a.mask_kind < TVC_MASK_FULL || a.mask_kind > TVC_MASK_BLOCK_LOCAL)
-    return false;
-  bool windowed = a.mask_kind == TVC_MASK_SLIDING_WINDOW ||
-                  a.mask_kind == TVC_MASK_WINDOW_GLOBAL ||
-                  a.mask_kind == TVC_MASK_BLOCK_LOCAL;
-  if ((windowed && a.window < 1) ||
-      (a.mask_kind == TVC_MASK_WINDOW_GLOBAL && a.global < 0) ||
-      (a.mask_kind == TVC_MASK_BLOCK_LOCAL && (a.global < 0 || a.block < 1)))
-    return false;
-  // A scale that overflows float would turn every score into inf or NaN.
-  if (!std::isfinite(a.scale) ||
-      std::fabs(a.scale) > std::numeric_limits<float>::max())
-    return false;
-  return fitsInMemory(a.batch, a.q_len, a.heads, a.head_dim) &&
-         fitsInMemory(a.batch, a.kv_capacity, a.kv_heads, a.head_dim);
+  return tvc::runtime::validAttentionArguments(params, TVC_MASK_BLOCK_LOCAL,
+                                               /*withState=*/false);
 }
 
 /// Launches the flash kernel with kCols columns per lane.

@@ -15,7 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/api/tvc_cuda.h"
-#include "runtime/kernels/cpu/Linear.h"
+#include "runtime/kernels/ArgumentChecks.h"
 #include "runtime/kernels/cuda/ThreadContext.h"
 
 #include <cuda_runtime.h>
@@ -91,18 +91,11 @@ tvc_status_t linear(const tvc_linear_f32_params_t &p, cudaStream_t stream,
 extern "C" tvc_status_t
 tvc_cuda_kernel_linear_f32(const tvc_linear_f32_params_t *params) {
   // The CPU entry's checks, before any CUDA call.
-  if (!params || !params->x || !params->w || !params->y)
+  if (!tvc::runtime::validLinearArguments(
+          params, TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT |
+                      TVC_LINEAR_ALLOW_TF32))
     return TVC_INVALID_ARGUMENT;
   const tvc_linear_f32_params_t &p = *params;
-  if (p.flags & ~int64_t(TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT |
-                         TVC_LINEAR_ALLOW_TF32))
-    return TVC_INVALID_ARGUMENT;
-  if ((p.flags & TVC_LINEAR_HAS_BIAS) && !p.bias)
-    return TVC_INVALID_ARGUMENT;
-  using tvc::runtime::fitsInMemory;
-  if (p.m < 0 || p.n < 0 || p.k < 0 || !fitsInMemory(p.m, p.k) ||
-      !fitsInMemory(p.n, p.k) || !fitsInMemory(p.m, p.n))
-    return TVC_INVALID_ARGUMENT;
   if (p.m == 0 || p.n == 0)
     return TVC_OK;
 
