@@ -8,6 +8,8 @@
 
 #include "runtime/api/tvc_runtime.h"
 
+#include "CudaTestUtils.h"
+
 #include "gtest/gtest.h"
 
 #include <cstring>
@@ -15,14 +17,6 @@
 
 namespace {
 
-/// True when a CUDA device can run kernels here; otherwise records why.
-bool haveDevice(std::string &why) {
-  tvc_cuda_device_info_t info;
-  const char *message = nullptr;
-  tvc_status_t status = tvc_cuda_device_query(0, &info, &message);
-  why = message ? message : "";
-  return status == TVC_OK;
-}
 
 TEST(CudaDevice, QueryEitherSucceedsOrExplains) {
   tvc_cuda_device_info_t info;
@@ -56,9 +50,7 @@ TEST(CudaDevice, StatusNamesAreStable) {
 }
 
 TEST(CudaDevice, AddKernelMatchesHost) {
-  std::string why;
-  if (!haveDevice(why))
-    GTEST_SKIP() << "no CUDA device: " << why;
+  REQUIRE_CUDA_DEVICE();
   // Odd size: exercises the grid-stride tail.
   const size_t count = (1u << 20) + 3;
   std::vector<float> lhs(count), rhs(count), out(count, -1.0f);

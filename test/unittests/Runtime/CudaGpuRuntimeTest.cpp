@@ -11,6 +11,8 @@
 
 #include "runtime/api/tvc_cuda.h"
 
+#include "CudaTestUtils.h"
+
 #include "gtest/gtest.h"
 
 #include <algorithm>
@@ -123,20 +125,6 @@ std::string takeLastError(tvc_status_t *out_status = nullptr) {
   return message ? message : "";
 }
 
-bool haveDevice(std::string &why) {
-  tvc_cuda_device_info_t info;
-  const char *message = nullptr;
-  tvc_status_t status = tvc_cuda_device_query(0, &info, &message);
-  why = message ? message : "";
-  return status == TVC_OK;
-}
-
-#define SKIP_WITHOUT_DEVICE()                                                  \
-  do {                                                                         \
-    std::string why;                                                           \
-    if (!haveDevice(why))                                                      \
-      GTEST_SKIP() << "no CUDA device: " << why;                               \
-  } while (false)
 
 /// The error record is clean: asserts and prints what it held otherwise.
 #define EXPECT_NO_MGPU_ERROR()                                                 \
@@ -160,7 +148,7 @@ TEST(MgpuRuntime, ModuleLoadLoadsOrExplains) {
   tvc_status_t status;
   std::string message = takeLastError(&status);
   std::string why;
-  if (haveDevice(why)) {
+  if (tvc::test::haveCudaDevice(why)) {
     ASSERT_NE(module, nullptr) << message;
     EXPECT_EQ(status, TVC_OK) << message;
     mgpuModuleUnload(module);
@@ -185,7 +173,7 @@ TEST(MgpuRuntime, ModuleLoadJITLoadsOrExplains) {
   tvc_status_t status;
   std::string message = takeLastError(&status);
   std::string why;
-  if (haveDevice(why)) {
+  if (tvc::test::haveCudaDevice(why)) {
     ASSERT_NE(module, nullptr) << message;
     mgpuModuleUnload(module);
   } else {
@@ -300,7 +288,7 @@ struct CurrentStream {
 };
 
 TEST(MgpuRuntimeDevice, LaunchAddsArraysOnTheCurrentStream) {
-  SKIP_WITHOUT_DEVICE();
+  REQUIRE_CUDA_DEVICE();
   takeLastError();
   CurrentStream current;
   void *stream = mgpuStreamCreate();
@@ -329,7 +317,7 @@ TEST(MgpuRuntimeDevice, LaunchAddsArraysOnTheCurrentStream) {
 }
 
 TEST(MgpuRuntimeDevice, EventOrdersAReaderStreamAfterTheKernel) {
-  SKIP_WITHOUT_DEVICE();
+  REQUIRE_CUDA_DEVICE();
   takeLastError();
   CurrentStream current;
   void *module = mgpuModuleLoad(ptxData(), sizeof(kAddPtx));
@@ -373,7 +361,7 @@ TEST(MgpuRuntimeDevice, EventOrdersAReaderStreamAfterTheKernel) {
 }
 
 TEST(MgpuRuntimeDevice, MemsetFillsWordsAndMemcpyCopiesBack) {
-  SKIP_WITHOUT_DEVICE();
+  REQUIRE_CUDA_DEVICE();
   takeLastError();
   CurrentStream current;
   void *stream = mgpuStreamCreate();
@@ -426,7 +414,7 @@ TEST(MgpuRuntimeDevice, MemsetFillsWordsAndMemcpyCopiesBack) {
 }
 
 TEST(MgpuRuntimeDevice, BadLaunchesAreReportedAndNotSticky) {
-  SKIP_WITHOUT_DEVICE();
+  REQUIRE_CUDA_DEVICE();
   takeLastError();
   CurrentStream current;
   void *stream = mgpuStreamCreate();

@@ -17,6 +17,7 @@
 #include "runtime/api/tvc_cuda.h"
 #include "runtime/kernels/cpu/Reference.h"
 
+#include "CudaTestUtils.h"
 #include "KernelTestUtils.h"
 
 #include <algorithm>
@@ -31,21 +32,6 @@ namespace {
 /// Relative tolerance of the CUDA kernels against the reference.
 constexpr double kCudaTolerance = 1e-4;
 
-/// True when a CUDA device can run kernels here; otherwise records why.
-bool haveDevice(std::string &why) {
-  tvc_cuda_device_info_t info;
-  const char *message = nullptr;
-  tvc_status_t status = tvc_cuda_device_query(0, &info, &message);
-  why = message ? message : "";
-  return status == TVC_OK;
-}
-
-#define REQUIRE_DEVICE()                                                       \
-  do {                                                                         \
-    std::string why;                                                           \
-    if (!haveDevice(why))                                                      \
-      GTEST_SKIP() << "no CUDA device: " << why;                               \
-  } while (false)
 
 /// A runtime built without CUDA answers everything with TVC_UNAVAILABLE,
 /// argument checks included.
@@ -106,7 +92,7 @@ TEST(CudaKernels, ValidCallsWithoutDeviceAreUnavailable) {
   REQUIRE_CUDA_ENTRIES();
   std::string why;
   // On a device these host pointers would be handed to kernels.
-  if (haveDevice(why))
+  if (tvc::test::haveCudaDevice(why))
     GTEST_SKIP() << "a CUDA device is present";
   float dummy[64] = {};
   tvc_linear_f32_params_t linear = {dummy, dummy, dummy, dummy,
@@ -173,7 +159,7 @@ void checkLinear(const LinearCase &c, double tolerance = kCudaTolerance) {
 }
 
 TEST(CudaLinearKernel, ShapesLayoutsAndBias) {
-  REQUIRE_DEVICE();
+  REQUIRE_CUDA_DEVICE();
   const int64_t sizes[][2] = {{1, 1}, {33, 17}, {129, 255}, {64, 0}, {7, 513}};
   for (int64_t m : {1, 7, 128})
     for (const auto &size : sizes)
@@ -184,14 +170,14 @@ TEST(CudaLinearKernel, ShapesLayoutsAndBias) {
 /// TVC_LINEAR_ALLOW_TF32: tensor-core math with inputs rounded to TF32
 /// (10 mantissa bits, relative error about 2^-11 per product).
 TEST(CudaLinearKernel, AllowTf32StaysCloseToFp32) {
-  REQUIRE_DEVICE();
+  REQUIRE_CUDA_DEVICE();
   for (int64_t m : {1, 64})
     checkLinear({m, 256, 768, TVC_LINEAR_HAS_BIAS | TVC_LINEAR_ALLOW_TF32},
                 /*tolerance=*/2e-3);
 }
 
 TEST(CudaLinearKernel, NonDefaultStream) {
-  REQUIRE_DEVICE();
+  REQUIRE_CUDA_DEVICE();
   void *stream = nullptr;
   ASSERT_EQ(tvc_cuda_stream_create(&stream), TVC_OK);
   ASSERT_EQ(tvc_cuda_set_stream(stream), TVC_OK);
@@ -364,7 +350,7 @@ std::vector<AttentionCase> everyKind(AttentionCase base) {
 }
 
 TEST(CudaAttentionKernel, PrefillEveryMask) {
-  REQUIRE_DEVICE();
+  REQUIRE_CUDA_DEVICE();
   // q_len = kv_len: the flash kernel, several query tiles, a partial one.
   for (int64_t dim : {64, 80, 128})
     for (const AttentionCase &c : everyKind({2, 150, 150, 157, 8, 2, dim, 0}))
@@ -372,7 +358,7 @@ TEST(CudaAttentionKernel, PrefillEveryMask) {
 }
 
 TEST(CudaAttentionKernel, DecodeEveryMask) {
-  REQUIRE_DEVICE();
+  REQUIRE_CUDA_DEVICE();
   // One query at the end of caches of many lengths: split-KV, from one
   // chunk (short caches) to many with the combine kernel.
   for (int64_t kvLen : {1, 5, 300, 3000})
@@ -383,7 +369,7 @@ TEST(CudaAttentionKernel, DecodeEveryMask) {
 }
 
 TEST(CudaAttentionKernel, FewQueriesAgainstALongCache) {
-  REQUIRE_DEVICE();
+  REQUIRE_CUDA_DEVICE();
   // 3 rows: split-KV with rows of different positions; 5 and 37 rows: the
   // flash kernel with positions offset by the cache.
   for (int64_t qLen : {3, 5, 37})
@@ -392,7 +378,7 @@ TEST(CudaAttentionKernel, FewQueriesAgainstALongCache) {
 }
 
 TEST(CudaAttentionKernel, ManyRowsTakeOneChunk) {
-  REQUIRE_DEVICE();
+  REQUIRE_CUDA_DEVICE();
   // Enough (batch, head, row) triples that no row is split: the decode
   // kernel writes the output itself.
   checkAttention({2, 4, 700, 700, 64, 8, 64, TVC_MASK_CAUSAL});
@@ -400,7 +386,7 @@ TEST(CudaAttentionKernel, ManyRowsTakeOneChunk) {
 }
 
 TEST(CudaAttentionKernel, HeadSizes) {
-  REQUIRE_DEVICE();
+  REQUIRE_CUDA_DEVICE();
   for (int64_t dim : {1, 31, 33, 96, 200, 256}) {
     checkAttention({1, 40, 40, 40, 2, 1, dim, TVC_MASK_CAUSAL});
     checkAttention({1, 1, 500, 512, 2, 1, dim, TVC_MASK_CAUSAL});
@@ -408,7 +394,7 @@ TEST(CudaAttentionKernel, HeadSizes) {
 }
 
 TEST(CudaAttentionKernel, WindowAndBlockEdges) {
-  REQUIRE_DEVICE();
+  REQUIRE_CUDA_DEVICE();
   // Windows of one, of exactly a key tile and longer than the sequence;
   // global prefixes inside, at and past the window; blocks of one.
   for (int64_t window : {1, 32, 33, 500}) {
