@@ -1,5 +1,4 @@
-//===- StructuredLinear.cpp - Factored linear maps to structured tvc.linear
-//===//
+//===- StructuredLinear.cpp - Factored layers to structured linears -------===//
 //
 // Raises the factored layers torch.onnx.export writes into one structured
 // tvc.linear: a low-rank pair (nn.Linear(in, r, bias=False) then
@@ -24,6 +23,7 @@
 #include "lib/Support/WeightStore.h"
 
 #include "mlir/IR/SymbolTable.h"
+
 #include <cmath>
 #include <cstring>
 
