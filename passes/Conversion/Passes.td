@@ -28,6 +28,16 @@ def ConvertOnnxToTvc : Pass<"convert-onnx-to-tvc", "::mlir::ModuleOp"> {
     Softmax, whose mask is read from the graph (constant buffers are read
     through the weight store, relative to `weights-dir`).
 
+    Then factored layers as torch.onnx.export writes them become one
+    structured linear: `nn.Linear(in, r, bias=False)` directly followed by
+    `nn.Linear(r, out)` with `r < min(in, out)` becomes `#tvc.low_rank`, and
+    PEFT's LoRA layer `base(x) + lora_B(lora_A(x)) * s` (either operand
+    order of the Add, `s` a scalar constant or absent) becomes
+    `#tvc.lora<rank = r, alpha = s r>`. Factors must be constant weights and
+    the intermediate results used only by the next factor. Weights stored
+    `[in, out]` are transposed once into new inline globals `<name>.out_in`
+    (tvc-import moves them into its weights file).
+
     Nodes no handler raises stay generic. With `strict`, any remaining node
     is an error listing every remaining op type, node name, domain and
     opset in one message.

@@ -27,6 +27,8 @@ The gelu between the two linears must keep them apart (tvc-premerge-ffn may
 merge the factors inside each linear, never across the gelu). The lit test
 test/Transforms/premerge-ffn-model.test runs the factored model (through
 tvc-expand-structured-linear) and its merged forms against the golden.
+make_structured_ffn_onnx.py exports the same model, written as torch
+modules, to structured-ffn/model.onnx (same x and golden).
 Needs Debian's python3-torch, python3-onnx and python3-numpy; the outputs
 are committed, so tests do not.
 

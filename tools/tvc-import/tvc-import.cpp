@@ -23,6 +23,7 @@
 #include "dialects/onnx/IR/TvcOnnxOps.h"
 #include "dialects/tvc/IR/TvcOps.h"
 #include "lib/Registration/Registration.h"
+#include "lib/Support/WeightStore.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -38,6 +39,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
+#include <set>
 
 using namespace mlir;
 
@@ -200,6 +202,51 @@ static int importHf(MLIRContext &context) {
 }
 
 #ifdef TVC_HAVE_ONNX
+/// Raising transposes structured factors stored [in, out] into new inline
+/// globals and drops the initializers nothing reads any more: rewrites the
+/// weights file with the initializers still read plus the new globals (which
+/// then name it), so a model keeps one weights file. `fileName` is the name
+/// the globals record. Sets `numWeights` to the tensors the file holds.
+static llvm::Error updateWeightsFile(ModuleOp module,
+                                     tvc::OnnxImportResult &result,
+                                     StringRef weightsFile, StringRef fileName,
+                                     size_t &numWeights) {
+  std::set<std::string> read;
+  SmallVector<tvc::GlobalOp> added;
+  module.walk([&](tvc::GlobalOp global) {
+    if (auto external = dyn_cast<tvc::ExternalWeightAttr>(global.getValue()))
+      read.insert(external.getKey().str());
+    else if (isa<DenseResourceElementsAttr>(global.getValue()))
+      added.push_back(global);
+  });
+  numWeights = result.weights.size();
+  if (added.empty() && read.size() == result.weights.size())
+    return llvm::Error::success();
+  std::vector<tvc::TensorToWrite> tensors;
+  for (const tvc::TensorToWrite &tensor : result.weights)
+    if (read.count(tensor.name))
+      tensors.push_back(tensor);
+  tvc::WeightStore store;
+  std::vector<std::vector<char>> owned;
+  owned.reserve(added.size());
+  for (tvc::GlobalOp global : added) {
+    auto view = store.read(global);
+    if (!view)
+      return view.takeError();
+    std::string key = global.getSymName().str();
+    // Initializer names and symbols are distinct namespaces.
+    for (int suffix = 1; read.count(key); ++suffix)
+      key = (global.getSymName() + "_" + llvm::Twine(suffix)).str();
+    read.insert(key);
+    owned.emplace_back(view->bytes.begin(), view->bytes.end());
+    tensors.push_back({key, view->dtype, view->shape, owned.back()});
+    global.setValueAttr(
+        tvc::ExternalWeightAttr::get(module.getContext(), fileName, key));
+  }
+  numWeights = tensors.size();
+  return tvc::writeSafeTensors(weightsFile, tensors);
+}
+
 static int importOnnxModel(MLIRContext &context) {
   tvc::OnnxImportOptions options;
   for (StringRef spec : inputShapes) {
@@ -269,6 +316,14 @@ static int importOnnxModel(MLIRContext &context) {
       return fail("raising the ONNX graph to tvc failed (see above)");
     }
   }
+  size_t numWeights = result->weights.size();
+  if (!noRaise && !weightsFile.empty())
+    if (llvm::Error error =
+            updateWeightsFile(result->module.get(), *result, weightsFile,
+                              options.weightsFileName, numWeights)) {
+      discardWeights();
+      return fail(weightsFile + ": " + llvm::toString(std::move(error)));
+    }
   if (llvm::Error error = writeModule(outputPath, result->module.get())) {
     discardWeights();
     return fail(llvm::toString(std::move(error)));
@@ -279,16 +334,22 @@ static int importOnnxModel(MLIRContext &context) {
     for (const auto &entry : result->nodeCounts)
       nodes += entry.second;
     llvm::errs() << "tvc-import: onnx opset " << result->defaultOpset << ", "
-                 << nodes << " nodes, " << result->weights.size()
-                 << " weights";
+                 << nodes << " nodes, " << numWeights << " weights";
     if (noRaise) {
       llvm::errs() << " (";
       printCounts(result->nodeCounts);
       llvm::errs() << "); generic form, not raised\n";
       return 0;
     }
-    std::map<std::string, int64_t> raised, generic;
+    std::map<std::string, int64_t> raised, generic, structured;
     result->module->walk([&](Operation *op) {
+      if (auto linear = dyn_cast<tvc::LinearOp>(op)) {
+        StringRef structure =
+            linear.getStructure().getAbstractAttribute().getName();
+        if (!isa<tvc::DenseStructureAttr>(linear.getStructure()) &&
+            structure.consume_front("tvc."))
+          ++structured[structure.str()];
+      }
       if (auto node = dyn_cast<tvc_onnx::NodeOp>(op))
         ++generic[node.getOpType().str()];
       else if (op->getDialect() &&
@@ -296,6 +357,15 @@ static int importOnnxModel(MLIRContext &context) {
                !isa<tvc::GlobalOp, tvc::WeightOp, tvc::YieldOp>(op))
         ++raised[op->getName().stripDialect().str()];
     });
+    // "3 linear (1 low_rank, 1 lora)": structured linears among all.
+    if (!structured.empty()) {
+      std::string name = "linear (";
+      for (const auto &[structure, count] : structured)
+        name += (name.back() == '(' ? "" : ", ") + std::to_string(count) + " " +
+                structure;
+      raised[name + ")"] = raised["linear"];
+      raised.erase("linear");
+    }
     int64_t unraised = 0;
     for (const auto &entry : generic)
       unraised += entry.second;

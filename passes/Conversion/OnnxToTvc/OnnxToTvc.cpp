@@ -1,7 +1,8 @@
 //===- OnnxToTvc.cpp - convert-onnx-to-tvc --------------------------------===//
 //
 // The handler table, the pattern that dispatches each tvc_onnx.node to its
-// handler, and the pass that applies it and reports what stayed generic.
+// handler, and the pass that applies it, then raises structured linears
+// (StructuredLinear.cpp), and reports what stayed generic.
 //
 //===----------------------------------------------------------------------===//
 
@@ -241,6 +242,22 @@ struct ConvertOnnxToTvcPass
     populateOnnxToTvcPatterns(patterns, table);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
       getOperation().emitError("convert-onnx-to-tvc did not converge");
+      return signalPassFailure();
+    }
+    // Structured linears span several nodes, raised in any order: they are
+    // matched once every node that can be is a dense linear.
+    WeightWriter writer(getOperation());
+    OutInWeights outIn(getOperation(), store, writer);
+    RewritePatternSet structured(&getContext());
+    populateOnnxStructuredLinearPatterns(structured, outIn);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(structured)))) {
+      getOperation().emitError("convert-onnx-to-tvc did not converge");
+      return signalPassFailure();
+    }
+    outIn.eraseUnused();
+    // Inline weights: nothing to write.
+    if (llvm::Error error = writer.commit()) {
+      getOperation().emitError(llvm::toString(std::move(error)));
       return signalPassFailure();
     }
     if (!strict)

@@ -13,6 +13,7 @@
 #include "dialects/tvc/IR/TvcOps.h"
 
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <functional>
@@ -23,6 +24,7 @@
 namespace mlir::tvc {
 
 class WeightStore;
+class WeightWriter;
 
 /// Rewrites one ONNX node (the handler replaces it, or returns failure with
 /// a match-failure note and leaves the IR unchanged).
@@ -78,6 +80,39 @@ const OnnxHandlerTable &getOnnxHandlerTable();
 /// Adds the pattern dispatching through `table` (which must outlive it).
 void populateOnnxToTvcPatterns(RewritePatternSet &patterns,
                                const OnnxHandlerTable &table);
+
+/// The [out, in] weights that structured linears need, from dense linears
+/// raised from ONNX: the weight itself when stored [out, in], else a
+/// transposed copy written once per global through `writer`.
+class OutInWeights {
+public:
+  OutInWeights(ModuleOp module, WeightStore &store, WeightWriter &writer)
+      : module(module), store(store), writer(writer) {}
+
+  /// True when `linear` is a dense linear by one rank-2 tvc.weight whose
+  /// bytes can be read (when they must be transposed).
+  bool isFactor(LinearOp linear);
+  /// The [out, in] weight of `linear` (isFactor returned true), read at the
+  /// rewriter's insertion point.
+  Value get(LinearOp linear, PatternRewriter &rewriter);
+  /// Erases the [in, out] globals that get() replaced and nothing reads.
+  void eraseUnused();
+
+private:
+  GlobalOp getGlobal(LinearOp linear);
+
+  ModuleOp module;
+  WeightStore &store;
+  WeightWriter &writer;
+  llvm::DenseMap<Operation *, GlobalOp> transposed;
+  SmallVector<GlobalOp> replaced;
+};
+
+/// Adds the patterns raising factored dense linears (a low-rank pair, a
+/// LoRA layer with its ONNX scale) into structured ones (StructuredLinear.cpp).
+/// `weights` must outlive them.
+void populateOnnxStructuredLinearPatterns(RewritePatternSet &patterns,
+                                          OutInWeights &weights);
 
 //===----------------------------------------------------------------------===//
 // Helpers for handlers
