@@ -15,40 +15,25 @@ each weight becomes a transposed [in, out] initializer read by MatMul) to
 `structured-ffn/model.onnx`. Its input and PyTorch golden are
 `structured-ffn/test_data_set_0` (the same x and y: the modules compute what
 the golden's formula does). The script checks that the modules reproduce
-the golden before writing. test/Frontends/onnx/structured-ffn-model.test
+the golden before writing. test/Frontends/onnx/torch-structured-ffn.test
 imports the file: `tvc-import` must raise the factors into one
 `#tvc.low_rank` and one `#tvc.lora` linear.
 
     /usr/bin/python3 test/models/make_structured_ffn_onnx.py
 """
 
-import json
 import os
-import struct
 
 import numpy as np
 import onnx
 import torch
 from onnx import numpy_helper
 
+from torch_reference import load_safetensors
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "structured-ffn")
 D, FFN, UP_RANK, LORA_RANK, LORA_ALPHA = 64, 256, 8, 4, 8.0
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (size,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + size])
-    tensors = {}
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        raw = data[8 + size + begin:8 + size + end]
-        tensors[key] = np.frombuffer(raw, dtype=np.float32).reshape(info["shape"])
-    return tensors
 
 
 class LoraLinear(torch.nn.Module):
@@ -78,7 +63,7 @@ class StructuredFfn(torch.nn.Module):
 
 
 def main():
-    weights = read_safetensors(os.path.join(OUT, "model.safetensors"))
+    weights = load_safetensors(os.path.join(OUT, "model.safetensors"))
     model = StructuredFfn().eval()
     with torch.no_grad():
         for param, key in ((model.up_v.weight, "up.v"),
@@ -88,7 +73,7 @@ def main():
                            (model.down.base_layer.bias, "down.bias"),
                            (model.down.lora_A.weight, "down.lora_a"),
                            (model.down.lora_B.weight, "down.lora_b")):
-            param.copy_(torch.from_numpy(weights[key].copy()))
+            param.copy_(weights[key])
     data = os.path.join(OUT, "test_data_set_0")
     x = numpy_helper.to_array(onnx.load_tensor(os.path.join(data, "input_0.pb")))
     golden = numpy_helper.to_array(onnx.load_tensor(os.path.join(data, "output_0.pb")))
