@@ -111,8 +111,7 @@ private:
   bool isReadable(GlobalOp global);
   /// A tvc.weight of the copy of `global` with its two innermost dimensions
   /// swapped (made once).
-  Value getTransposed(GlobalOp global, Location loc,
-                      PatternRewriter &rewriter);
+  Value getTransposed(GlobalOp global, Location loc, PatternRewriter &rewriter);
 
   ModuleOp module;
   WeightStore &store;

@@ -283,7 +283,8 @@ static std::optional<WeightLayout> parseBlockEinsum(StringRef equation,
   else if (blocks == (Twine(k) + Twine(o) + Twine(i)).str())
     layout = WeightLayout::OutIn;
   if (!layout || !llvm::isAlpha(k) || !llvm::isAlpha(i) || !llvm::isAlpha(o) ||
-      k == i || k == o || i == o || output != (batch + Twine(k) + Twine(o)).str())
+      k == i || k == o || i == o ||
+      output != (batch + Twine(k) + Twine(o)).str())
     return std::nullopt;
   // The batch letters index x's leading dimensions only: each appears once
   // and is none of k, i, o; `...` (at most once) stands for any number.
@@ -335,13 +336,16 @@ static std::optional<BlockChain> matchBlockChain(Value value) {
     chain.nodes.push_back(einsum);
   } else if (tvc_onnx::NodeOp back = getDefiningNode(product, "Transpose")) {
     // [.., k, r/k] back from the batched product's layout.
+    if (back.getInputs().size() != 1)
+      return std::nullopt;
     tvc_onnx::NodeOp matmul = getDefiningNode(back.getInputs()[0], "MatMul");
     if (!matmul || matmul.getInputs().size() != 2 ||
         !matmul.getResult(0).hasOneUse())
       return std::nullopt;
-    tvc_onnx::NodeOp forth = getDefiningNode(matmul.getInputs()[0],
-                                             "Transpose");
-    if (!forth || !forth.getResult(0).hasOneUse())
+    tvc_onnx::NodeOp forth =
+        getDefiningNode(matmul.getInputs()[0], "Transpose");
+    if (!forth || forth.getInputs().size() != 1 ||
+        !forth.getResult(0).hasOneUse())
       return std::nullopt;
     slices = forth.getInputs()[0];
     auto sliceShape = getStaticShape(slices);
@@ -375,7 +379,8 @@ static std::optional<BlockChain> matchBlockChain(Value value) {
   auto sliceShape = getStaticShape(slices);
   auto mergedShape = getStaticShape(value);
   auto blocksType = dyn_cast<RankedTensorType>(chain.blocks.getType());
-  if (!inputShape || inputShape->empty() || !sliceShape || !mergedShape || !blocksType || blocksType.getRank() != 3 ||
+  if (!inputShape || inputShape->empty() || !sliceShape || !mergedShape ||
+      !blocksType || blocksType.getRank() != 3 ||
       !blocksType.hasStaticShape() ||
       blocksType.getElementType() != getElementTypeOrSelf(chain.input) ||
       getElementTypeOrSelf(value) != blocksType.getElementType())
@@ -400,10 +405,10 @@ static std::optional<BlockChain> matchBlockChain(Value value) {
   expectedProduct.push_back(blockOut);
   SmallVector<int64_t> expectedMerged(lead);
   expectedMerged.push_back(chain.k * blockOut);
-  if (failed(verifyCompatibleShape(product.getType(),
-                                   RankedTensorType::get(
-                                       expectedProduct,
-                                       blocksType.getElementType()))) ||
+  if (failed(verifyCompatibleShape(
+          product.getType(),
+          RankedTensorType::get(expectedProduct,
+                                blocksType.getElementType()))) ||
       *mergedShape != ArrayRef<int64_t>(expectedMerged))
     return std::nullopt;
   return chain;
@@ -574,5 +579,5 @@ struct RaiseLora : OpRewritePattern<AddOp> {
 void mlir::tvc::populateOnnxStructuredLinearPatterns(
     RewritePatternSet &patterns, OutInWeights &weights) {
   patterns.add<RaiseLowRank, RaiseLora, RaiseBlockDense>(patterns.getContext(),
-                                                        weights);
+                                                         weights);
 }
