@@ -388,7 +388,9 @@ bool LoraAdapter::isTargeted(StringRef module) {
     return found;
   };
 
-  bool targeted = allLinear || matches(targetRegex, targetNames, false);
+  // A list entry counts as found once it names a module, whether or not
+  // layers_to_transform or exclude_modules then drop that module.
+  bool targeted = allLinear || matches(targetRegex, targetNames, true);
   // layers_to_transform applies to list targets only (as in PEFT) and to
   // names that are not the module's full name.
   if (targeted && !layers.empty() && !targetRegex && !allLinear &&
@@ -419,8 +421,6 @@ bool LoraAdapter::isTargeted(StringRef module) {
   if (targeted && (excludeRegex || !excludeNames.empty()) &&
       matches(excludeRegex, excludeNames, false))
     targeted = false;
-  if (targeted && !targetRegex && !allLinear)
-    matches(std::nullopt, targetNames, /*markTargets=*/true);
   seen[module] = targeted;
   return targeted;
 }
