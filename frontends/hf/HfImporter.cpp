@@ -370,7 +370,12 @@ public:
           loraLinear(input, *w, b, prefix, in, out, layout, resultType);
       if (lora)
         return *lora;
-      loraProblems.push_back(llvm::toString(lora.takeError()));
+      // One line per problem (joined errors come newline-separated).
+      std::string text = llvm::toString(lora.takeError());
+      SmallVector<StringRef> lines;
+      StringRef(text).split(lines, '\n', -1, /*KeepEmpty=*/false);
+      for (StringRef line : lines)
+        loraProblems.push_back(line.str());
     }
     auto structure = DenseStructureAttr::get(&context, layout);
     return LinearOp::create(builder, loc, resultType, input, ValueRange{*w}, b,
@@ -463,12 +468,20 @@ public:
     if (adapter) {
       for (std::string &problem : adapter->checkUnused())
         loraProblems.push_back(std::move(problem));
-      if (!loraProblems.empty())
+      if (!loraProblems.empty()) {
+        // Enough lines to see the pattern of a systematic mismatch.
+        constexpr size_t kMaxListed = 12;
+        size_t count = loraProblems.size();
+        if (count > kMaxListed) {
+          loraProblems.resize(kMaxListed);
+          loraProblems.push_back(llvm::formatv("... and {0} more",
+                                               count - kMaxListed));
+        }
         return makeError(llvm::formatv(
             "the LoRA adapter does not fit the {0} model ({1} problem(s)):\n  "
             "{2}",
-            summary.modelType, loraProblems.size(),
-            llvm::join(loraProblems, "\n  ")));
+            summary.modelType, count, llvm::join(loraProblems, "\n  ")));
+      }
       summary.numLoraLinears = numLoraLinears;
     }
     std::vector<std::string> unused;

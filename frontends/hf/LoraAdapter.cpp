@@ -342,7 +342,11 @@ Error LoraAdapter::parseConfig(StringRef text) {
 
   if (problems.empty())
     return Error::success();
-  return makeError(configPath + ": " + llvm::join(problems, "; "));
+  if (problems.size() == 1)
+    return makeError(configPath + ": " + problems.front());
+  return makeError(llvm::formatv("{0}: {1} problems:\n  {2}", configPath,
+                                 problems.size(),
+                                 llvm::join(problems, "\n  ")));
 }
 
 //===----------------------------------------------------------------------===//

@@ -22,14 +22,17 @@ exclude_modules removes modules the same way. rank_pattern keys match
 `(.*\\.)?(KEY)$` from the start.
 
     make_lora_adapter.py BASE_DIR OUT_DIR [--set FIELD=VALUE]...
-        [--unset FIELD]... [--drop KEY]... [--corrupt-shape KEY]...
-        [--extra KEY]... [--dtype f32|f16|bf16] [--header-length N]
-        [--seed S]
+        [--unset FIELD]... [--config-set FIELD=VALUE]... [--drop KEY]...
+        [--corrupt-shape KEY]... [--extra KEY]... [--dtype f32|f16|bf16]
+        [--header-length N] [--seed S]
 
 Options for negative tests:
   --set FIELD=VALUE    override an adapter_config.json field (VALUE parsed
                        as JSON, else taken as a string).
   --unset FIELD        remove a field.
+  --config-set FIELD=VALUE  like --set, but applied after the tensors are
+                       chosen, so the file and the config can disagree
+                       (and the value need not make sense to PEFT).
   --drop KEY           leave tensor KEY out of the file.
   --corrupt-shape KEY  store KEY with its first dimension one larger.
   --extra KEY          add a [4, 64] tensor KEY.
@@ -158,6 +161,8 @@ def main(argv):
     parser.add_argument("out_dir")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
     parser.add_argument("--unset", action="append", default=[], metavar="FIELD")
+    parser.add_argument("--config-set", action="append", default=[],
+                        metavar="FIELD=VALUE")
     parser.add_argument("--drop", action="append", default=[], metavar="KEY")
     parser.add_argument("--corrupt-shape", action="append", default=[], metavar="KEY")
     parser.add_argument("--extra", action="append", default=[], metavar="KEY")
@@ -166,15 +171,18 @@ def main(argv):
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
+    def apply(config, items):
+        for item in items:
+            field, sep, text = item.partition("=")
+            if not sep:
+                sys.exit(f"make_lora_adapter.py: --set needs FIELD=VALUE, got {item!r}")
+            try:
+                config[field] = json.loads(text)
+            except ValueError:
+                config[field] = text
+
     config = default_config()
-    for item in args.set:
-        field, sep, text = item.partition("=")
-        if not sep:
-            sys.exit(f"make_lora_adapter.py: --set needs FIELD=VALUE, got {item!r}")
-        try:
-            config[field] = json.loads(text)
-        except ValueError:
-            config[field] = text
+    apply(config, args.set)
     for field in args.unset:
         config.pop(field, None)
 
@@ -215,6 +223,7 @@ def main(argv):
     text += b" " * (-len(text) % 8)
     length = len(text) if args.header_length is None else args.header_length
 
+    apply(config, args.config_set)
     os.makedirs(args.out_dir, exist_ok=True)
     with open(os.path.join(args.out_dir, "adapter_config.json"), "w") as f:
         f.write(json.dumps(config, indent=2, sort_keys=True) + "\n")
