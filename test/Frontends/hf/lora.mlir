@@ -64,3 +64,22 @@
 // PLAIN: {{^ *}}2 structure(#tvc.lora<rank = 16, alpha = 8.000000e+00>)
 // PLAIN-NEXT: {{^ *}}1 structure(#tvc.lora<rank = 4, alpha = 3.000000e+00>)
 // PLAIN-NEXT: {{^ *}}7 structure(#tvc.lora<rank = 4, alpha = 8.000000e+00>)
+
+/// Qwen2's q/k/v projections carry biases: the adapted linear keeps its
+/// bias (y = W x + (alpha / r) B (A x) + b). A sharded Mistral checkpoint
+/// takes the same adapter.
+// RUN: /usr/bin/python3 %S/Inputs/make_hf_checkpoint.py qwen2 %t/qwen2
+// RUN: /usr/bin/python3 %S/Inputs/make_lora_adapter.py %t/qwen2 %t/qwen2-adapter
+// RUN: tvc-import %t/qwen2 --lora %t/qwen2-adapter -o %t/qwen2.mlir 2>&1 | FileCheck %s --check-prefix=QWEN-SUMMARY
+// RUN: FileCheck %s --check-prefix=QWEN < %t/qwen2.mlir
+// QWEN-SUMMARY: tvc-import: qwen2, 2 layers: {{.*}}14 linear (10 lora)
+// QWEN-LABEL: tvc.layer 0
+// QWEN: %[[QW:.*]] = tvc.weight @model.layers.0.self_attn.q_proj.weight : tensor<64x64xf32>
+// QWEN-NEXT: %[[QBIAS:.*]] = tvc.weight @model.layers.0.self_attn.q_proj.bias : tensor<64xf32>
+// QWEN-NEXT: %[[QA:.*]] = tvc.weight @base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight : tensor<4x64xf32>
+// QWEN-NEXT: %[[QB:.*]] = tvc.weight @base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight : tensor<64x4xf32>
+// QWEN-NEXT: tvc.linear %{{.*}}, %[[QW]], %[[QA]], %[[QB]] bias %[[QBIAS]] structure(#tvc.lora<rank = 4, alpha = 1.600000e+01>) : (tensor<1x?x64xf32>, tensor<64x64xf32>, tensor<4x64xf32>, tensor<64x4xf32>, tensor<64xf32>) -> tensor<1x?x64xf32>
+//
+// RUN: /usr/bin/python3 %S/Inputs/make_hf_checkpoint.py mistral %t/mistral --shards 2
+// RUN: tvc-import %t/mistral --lora %t/adapter -o %t/mistral.mlir 2>&1 | FileCheck %s --check-prefix=MISTRAL
+// MISTRAL: tvc-import: mistral, 2 layers: {{.*}}14 linear (10 lora)
