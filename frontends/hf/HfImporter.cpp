@@ -302,16 +302,16 @@ public:
     const TensorLocation *location = checkpoint.lookup(key);
     if (!location)
       return makeError("checkpoint has no tensor '" + key + "'");
-    return declareWeight(key, location->file->getPath(), *location->info,
-                         shape, "config.json implies");
+    return declareWeight(key, location->file->getPath(), *location->info, shape,
+                         "config.json implies");
   }
 
   /// Reads tensor `info` of `file` (declaring its global on first use),
   /// checking its shape against `shape`; `impliedBy` says where that shape
   /// comes from in errors.
   Expected<Value> declareWeight(StringRef key, StringRef file,
-                                const TensorInfo &info,
-                                ArrayRef<int64_t> shape, StringRef impliedBy) {
+                                const TensorInfo &info, ArrayRef<int64_t> shape,
+                                StringRef impliedBy) {
     auto format = [](ArrayRef<int64_t> dims) {
       std::string text = "[";
       llvm::raw_string_ostream os(text);
@@ -396,12 +396,11 @@ public:
     Expected<LoraModule> module = adapter->getModule(prefix);
     if (!module)
       return module.takeError();
-    std::string implied = llvm::formatv(
-        "the rank {0} and the module's [{1} x {2}] weight imply",
-        module->rank, out, in);
-    Expected<Value> a =
-        declareWeight(module->aKey, adapter->getWeightsPath(), *module->a,
-                      {module->rank, in}, implied);
+    std::string implied =
+        llvm::formatv("the rank {0} and the module's [{1} x {2}] weight imply",
+                      module->rank, out, in);
+    Expected<Value> a = declareWeight(module->aKey, adapter->getWeightsPath(),
+                                      *module->a, {module->rank, in}, implied);
     Expected<Value> up =
         declareWeight(module->bKey, adapter->getWeightsPath(), *module->b,
                       {out, module->rank}, implied);
@@ -474,8 +473,8 @@ public:
         size_t count = loraProblems.size();
         if (count > kMaxListed) {
           loraProblems.resize(kMaxListed);
-          loraProblems.push_back(llvm::formatv("... and {0} more",
-                                               count - kMaxListed));
+          loraProblems.push_back(
+              llvm::formatv("... and {0} more", count - kMaxListed));
         }
         return makeError(llvm::formatv(
             "the LoRA adapter does not fit the {0} model ({1} problem(s)):\n  "

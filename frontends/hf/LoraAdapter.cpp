@@ -143,8 +143,7 @@ static bool fullMatch(StringRef pattern, StringRef text) {
 // adapter_config.json
 //===----------------------------------------------------------------------===//
 
-Expected<std::unique_ptr<LoraAdapter>>
-LoraAdapter::open(StringRef directory) {
+Expected<std::unique_ptr<LoraAdapter>> LoraAdapter::open(StringRef directory) {
   if (!llvm::sys::fs::is_directory(directory))
     return makeError(directory + ": not a directory (--lora expects a PEFT "
                                  "adapter directory)");
@@ -234,7 +233,8 @@ Error LoraAdapter::parseConfig(StringRef text) {
             "supported");
   if (std::optional<StringRef> bias = root->getString("bias");
       bias && *bias != "none")
-    problem("bias '" + *bias + "' is not supported (only \"none\": the "
+    problem("bias '" + *bias +
+            "' is not supported (only \"none\": the "
             "adapter may not train biases)");
   if (root->getBoolean("lora_bias").value_or(false))
     problem("lora_bias is true: a bias on lora_B is not supported");
@@ -259,7 +259,8 @@ Error LoraAdapter::parseConfig(StringRef text) {
     if (*regex == "all-linear")
       allLinear = true;
     else if (auto compiled = compileAnchored("", *regex); !compiled)
-      problem("target_modules '" + *regex + "' is not a regular expression "
+      problem("target_modules '" + *regex +
+              "' is not a regular expression "
               "this reader understands: " +
               llvm::toString(compiled.takeError()));
     else
@@ -270,7 +271,8 @@ Error LoraAdapter::parseConfig(StringRef text) {
   if (!isNull("exclude_modules")) {
     if (std::optional<StringRef> regex = root->getString("exclude_modules")) {
       if (auto compiled = compileAnchored("", *regex); !compiled)
-        problem("exclude_modules '" + *regex + "' is not a regular "
+        problem("exclude_modules '" + *regex +
+                "' is not a regular "
                 "expression this reader understands: " +
                 llvm::toString(compiled.takeError()));
       else
@@ -302,7 +304,8 @@ Error LoraAdapter::parseConfig(StringRef text) {
       getStrings("layers_pattern", layersPatterns);
     for (const std::string &pattern : layersPatterns)
       if (Expected<std::string> posix = translatePythonRegex(pattern); !posix)
-        problem("layers_pattern '" + pattern + "' is not a regular "
+        problem("layers_pattern '" + pattern +
+                "' is not a regular "
                 "expression this reader understands: " +
                 llvm::toString(posix.takeError()));
   }
@@ -327,7 +330,8 @@ Error LoraAdapter::parseConfig(StringRef text) {
       }
       if (auto compiled = compileAnchored("(.*\\.)?", pattern.str());
           !compiled) {
-        problem(key + " key '" + pattern.str() + "' is not a regular "
+        problem(key + " key '" + pattern.str() +
+                "' is not a regular "
                 "expression this reader understands: " +
                 llvm::toString(compiled.takeError()));
         continue;
@@ -476,7 +480,8 @@ Expected<LoraModule> LoraAdapter::getModule(StringRef module) const {
   if (!result.a || !result.b)
     return makeError(file->getPath() + ": module '" + module +
                      "' is targeted by adapter_config.json but the file has "
-                     "no '" + (result.a ? result.bKey : result.aKey) + "'");
+                     "no '" +
+                     (result.a ? result.bKey : result.aKey) + "'");
   return result;
 }
 
@@ -494,8 +499,9 @@ std::vector<std::string> LoraAdapter::checkUnused() const {
                          "', which is not a linear layer of the base model");
     else if (!it->second)
       problems.push_back(file->getPath().str() + ": adapter tensors for '" +
-                         module + "', which adapter_config.json does not "
-                                  "target");
+                         module +
+                         "', which adapter_config.json does not "
+                         "target");
   }
   for (const std::string &key : strayKeys)
     problems.push_back(

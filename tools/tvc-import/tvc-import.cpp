@@ -380,9 +380,8 @@ static int importOnnxModel(MLIRContext &context) {
       return 0;
     }
     std::map<std::string, int64_t> generic;
-    result->module->walk([&](tvc_onnx::NodeOp node) {
-      ++generic[node.getOpType().str()];
-    });
+    result->module->walk(
+        [&](tvc_onnx::NodeOp node) { ++generic[node.getOpType().str()]; });
     std::map<std::string, int64_t> raised = countTvcOps(result->module.get());
     int64_t unraised = 0;
     for (const auto &entry : generic)
@@ -448,7 +447,8 @@ int main(int argc, char **argv) {
                 outputPath);
   if (!loraAdapter.empty() && !llvm::sys::fs::is_directory(inputPath))
     return fail("--lora applies to a Hugging Face checkpoint directory, not "
-                "to " + inputPath);
+                "to " +
+                inputPath);
 
   DialectRegistry registry;
   tvc::registerAllDialects(registry);
