@@ -3,9 +3,6 @@
 // adapter could not reference the base weights in place. No output file is
 // written.
 //
-// `` at the end of a CHECK line marks an error message to keep
-// in step with tvc-import; it matches the empty string.
-//
 // RUN: rm -rf %t && /usr/bin/python3 %S/Inputs/make_hf_checkpoint.py gpt2 %t/base
 // RUN: /usr/bin/python3 %S/Inputs/make_lora_adapter.py %t/base %t/adapter --set 'target_modules=["c_attn"]' --set rank_pattern={} --set alpha_pattern={} --set fan_in_fan_out=true
 // RUN: not tvc-import %t/base --lora %t/adapter -o %t/out.mlir 2>&1 | FileCheck %s

@@ -2,9 +2,6 @@
 // is cut short inside the data, is reported with the file name by the
 // checkpoint reader; no output file is written.
 //
-// `` at the end of a CHECK line marks an error message to keep
-// in step with tvc-import; it matches the empty string.
-//
 // RUN: rm -rf %t && /usr/bin/python3 %S/Inputs/make_hf_checkpoint.py llama %t/base
 //
 // RUN: /usr/bin/python3 %S/Inputs/make_lora_adapter.py %t/base %t/length --header-length 99999

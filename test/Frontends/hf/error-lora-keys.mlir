@@ -6,9 +6,6 @@
 // target_modules entry that names nothing are all reported in one message;
 // no output file is written.
 //
-// `` at the end of a CHECK line marks an error message to keep
-// in step with tvc-import; it matches the empty string.
-//
 // RUN: rm -rf %t && /usr/bin/python3 %S/Inputs/make_hf_checkpoint.py llama %t/base
 // RUN: /usr/bin/python3 %S/Inputs/make_lora_adapter.py %t/base %t/adapter --set 'target_modules=["q_proj", "v_proj", "o_proj", "up_proj", "down_proj", "qkv_proj"]' --drop base_model.model.model.layers.1.mlp.up_proj.lora_B.weight --drop base_model.model.model.layers.0.self_attn.o_proj.lora_A.weight --drop base_model.model.model.layers.0.self_attn.o_proj.lora_B.weight --extra base_model.model.model.layers.0.self_attn.k_proj.lora_A.weight --extra base_model.model.model.layers.0.self_attn.k_proj.lora_B.weight --extra base_model.model.model.layers.7.self_attn.q_proj.lora_A.weight --extra base_model.model.lm_head.lora_A.weight --extra base_model.model.model.layers.0.self_attn.q_proj.lora_magnitude_vector --extra model.layers.0.self_attn.q_proj.lora_A.weight
 // RUN: not tvc-import %t/base --lora %t/adapter -o %t/out.mlir 2>&1 | FileCheck %s

@@ -4,9 +4,6 @@
 // without a POSIX equivalent: each is an error naming the file, with every
 // problem of the file in one message; no output file is written.
 //
-// `` at the end of a CHECK line marks an error message to keep
-// in step with tvc-import; it matches the empty string.
-//
 // RUN: rm -rf %t && /usr/bin/python3 %S/Inputs/make_hf_checkpoint.py llama %t/base
 //
 // RUN: /usr/bin/python3 %S/Inputs/make_lora_adapter.py %t/base %t/truncated

@@ -4,9 +4,6 @@
 // adapter's files. Each is an error naming the path, and no output file is
 // written (or the adapter file is left as it was).
 //
-// `` at the end of a CHECK line marks an error message to keep
-// in step with tvc-import; it matches the empty string.
-//
 // RUN: rm -rf %t && /usr/bin/python3 %S/Inputs/make_hf_checkpoint.py llama %t/base
 //
 // RUN: not tvc-import %t/base --lora %t/nowhere -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=NODIR

@@ -3,9 +3,6 @@
 // naming the file, the key and both shapes (or dtypes), every such tensor
 // in one message; no output file is written.
 //
-// `` at the end of a CHECK line marks an error message to keep
-// in step with tvc-import; it matches the empty string.
-//
 // RUN: rm -rf %t && /usr/bin/python3 %S/Inputs/make_hf_checkpoint.py llama %t/base
 //
 /// One A with a row too many; one B with a row too many (out + 1).
