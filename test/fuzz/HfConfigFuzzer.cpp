@@ -122,8 +122,7 @@ struct Checkpoint {
           {name, mlir::tvc::DType::F32,
            llvm::SmallVector<int64_t, 4>(shape.begin(), shape.end()),
            llvm::ArrayRef<char>(zeros.data(),
-                                static_cast<size_t>(shape[0] * shape[1]) *
-                                    4)});
+                                static_cast<size_t>(shape[0] * shape[1]) * 4)});
     llvm::SmallString<128> adapterWeights(adapter);
     llvm::sys::path::append(adapterWeights, "adapter_model.safetensors");
     if (llvm::Error error =
