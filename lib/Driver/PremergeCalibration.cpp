@@ -1,0 +1,312 @@
+//===- PremergeCalibration.cpp - Measure the premerge cost model ----------===//
+//
+// The measurements behind tvc-calibrate. Every time is the median of calls
+// repeated for a fixed budget after a warm-up; alternatives compared with
+// each other (a dense matrix and its low-rank pair) are called in turn so
+// both see the same load on a shared machine. Decode calls read their
+// weights from a pool of copies larger than the caches, a different copy
+// each call, as a model's successive layers do; prefill calls reuse one.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/Driver/PremergeCalibration.h"
+
+#include "runtime/api/tvc_kernels.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+
+using namespace mlir::tvc;
+using premerge::CpuCosts;
+
+namespace {
+
+double nowUs() {
+  return std::chrono::duration<double, std::micro>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+/// How long each measurement runs.
+struct Budget {
+  double warmupUs, minUs;
+  int minCalls;
+};
+
+/// Median microseconds of each of `calls`, called in turn for `budget`.
+std::vector<double> medianUs(const std::vector<std::function<void()>> &calls,
+                             const Budget &budget) {
+  for (double start = nowUs(); nowUs() - start < budget.warmupUs;)
+    for (const auto &call : calls)
+      call();
+  std::vector<std::vector<double>> times(calls.size());
+  for (double start = nowUs(); int(times[0].size()) < budget.minCalls ||
+                               nowUs() - start < budget.minUs;)
+    for (size_t i = 0; i < calls.size(); ++i) {
+      double t0 = nowUs();
+      calls[i]();
+      times[i].push_back(nowUs() - t0);
+    }
+  std::vector<double> medians;
+  for (std::vector<double> &series : times) {
+    std::nth_element(series.begin(), series.begin() + series.size() / 2,
+                     series.end());
+    medians.push_back(series[series.size() / 2]);
+  }
+  return medians;
+}
+
+/// The first failing kernel status of a calibration run.
+struct KernelStatus {
+  tvc_status_t first = TVC_OK;
+  void note(tvc_status_t status) {
+    if (first == TVC_OK)
+      first = status;
+  }
+};
+
+/// Weights for `copies` of a [rows x cols] matrix: cheap non-constant
+/// values (hundreds of MiB through a random generator would take seconds).
+std::vector<float> weightPool(int64_t copies, int64_t elements) {
+  std::vector<float> pool(copies * elements);
+  for (size_t i = 0; i < pool.size(); ++i)
+    pool[i] = static_cast<float>(i % 13) * 0.01f - 0.06f;
+  return pool;
+}
+
+/// Copies of `elements` floats that fill `coldBytes` (at least two); one
+/// copy without a pool.
+int64_t copiesFor(int64_t elements, int64_t coldBytes) {
+  if (coldBytes == 0)
+    return 1;
+  return std::max<int64_t>(2, coldBytes / (elements * int64_t(sizeof(float))));
+}
+
+/// y[m, n] = x[m, k] W^T through tvc_kernel_linear_f32, W a different copy
+/// each call.
+struct Linear {
+  int64_t m, n, k, copies;
+  std::vector<float> w, x, y;
+  int64_t next = 0;
+  KernelStatus *status;
+  Linear(int64_t m, int64_t n, int64_t k, int64_t coldBytes,
+         KernelStatus &status)
+      : m(m), n(n), k(k), copies(copiesFor(n * k, coldBytes)),
+        w(weightPool(copies, n * k)), x(weightPool(1, m * k)), y(m * n),
+        status(&status) {}
+  void run(const float *input) {
+    const float *weights = w.data() + (next++ % copies) * n * k;
+    tvc_linear_f32_params_t p = {input, weights, weights, y.data(), m, n, k, 0};
+    status->note(tvc_kernel_linear_f32(&p));
+  }
+  void run() { run(x.data()); }
+};
+
+/// The shapes each step measures.
+struct Plan {
+  Budget budget, pairBudget;
+  int64_t coldBytes;
+  int64_t gemvOut, gemvIn;
+  std::vector<int64_t> rows, out, in;
+  /// Decode pairs: [4 d x d] at ranks d / 16, d / 4, d / 2.
+  std::vector<int64_t> pairWidths;
+  int64_t blockRows, blocks, blockOut, blockIn;
+};
+
+Plan planFor(bool quick) {
+  if (quick)
+    return {{500, 2000, 3},
+            {500, 2000, 3},
+            int64_t(1) << 20,
+            64,
+            64,
+            {2, 8},
+            {16, 32},
+            {16, 32},
+            {16},
+            8,
+            2,
+            4,
+            8};
+  // Cold pools of 64 MiB: twice a Zen 3 L3, and three live at once in a
+  // pair. GPT-2-sized shapes from 256 to 3072 wide; prefill rows from a
+  // short prompt to a long one.
+  return {{20e3, 120e3, 5},
+          {20e3, 200e3, 9},
+          int64_t(64) << 20,
+          3072,
+          768,
+          {16, 128, 512},
+          {256, 768, 3072},
+          {256, 768, 3072},
+          {64, 256, 768},
+          128,
+          4,
+          96,
+          192};
+}
+
+} // namespace
+
+llvm::Expected<CalibrationResult>
+mlir::tvc::calibratePremergeCosts(const CalibrationOptions &options,
+                                  llvm::raw_ostream &progress) {
+  if (options.threads < 0 ||
+      tvc_runtime_set_num_threads(options.threads) != TVC_OK)
+    return llvm::createStringError(
+        llvm::formatv("cannot run the kernels on {0} threads", options.threads)
+            .str());
+  CalibrationResult result;
+  if (tvc_runtime_get_num_threads(&result.threads) != TVC_OK)
+    return llvm::createStringError("cannot read the runtime's thread count");
+  double start = nowUs();
+  Plan plan = planFor(options.quick);
+  KernelStatus status;
+  CpuCosts &costs = result.costs;
+  progress << llvm::formatv("calibrating on {0} thread{1}{2}\n", result.threads,
+                            result.threads == 1 ? "" : "s",
+                            options.quick ? " (quick: tiny shapes)" : "");
+
+  {
+    Linear tiny(1, 8, 8, 0, status);
+    result.warmCallUs = medianUs({[&] { tiny.run(); }}, plan.budget)[0];
+    Linear gemv(1, plan.gemvOut, plan.gemvIn, plan.coldBytes, status);
+    double us = medianUs({[&] { gemv.run(); }}, plan.budget)[0];
+    costs.bytesPerUs = 4.0 * plan.gemvOut * plan.gemvIn / us;
+    progress << llvm::formatv("  warm 1 x 8 x 8 call: {0:f3} us; cold "
+                              "[{1} x {2}] GEMV: {3:f1} GB/s\n",
+                              result.warmCallUs, plan.gemvOut, plan.gemvIn,
+                              costs.bytesPerUs / 1e3);
+  }
+
+  premerge::GemmGrid &grid = costs.gemm;
+  grid.rows = plan.rows;
+  grid.out = plan.out;
+  grid.in = plan.in;
+  for (int64_t rows : plan.rows) {
+    for (int64_t out : plan.out)
+      for (int64_t in : plan.in) {
+        Linear gemm(rows, out, in, 0, status);
+        double us = medianUs({[&] { gemm.run(); }}, plan.budget)[0];
+        grid.flopsPerUs.push_back(2.0 * rows * out * in / us);
+      }
+    progress << llvm::formatv("  GEMM rates at {0} rows measured\n", rows);
+  }
+  costs.flopsPerUs = grid.interpolate(128, 768, 768);
+
+  {
+    int64_t weights = plan.blocks * plan.blockOut * plan.blockIn;
+    std::vector<float> x = weightPool(1, plan.blockRows * plan.blocks *
+                                             plan.blockIn),
+                       w = weightPool(1, weights),
+                       y(plan.blockRows * plan.blocks * plan.blockOut);
+    auto run = [&] {
+      tvc_block_diagonal_f32_params_t p = {
+          x.data(),    w.data(),      w.data(),     y.data(), plan.blockRows,
+          plan.blocks, plan.blockOut, plan.blockIn, 0};
+      status.note(tvc_kernel_block_diagonal_f32(&p));
+    };
+    double us = medianUs({run}, plan.budget)[0];
+    costs.blockDiagonalFlopsPerUs = 2.0 * plan.blockRows * weights / us;
+    progress << llvm::formatv(
+        "  block-diagonal {0} x {1} x [{2} x {3}]: {4:f1} GFLOP/s\n",
+        plan.blockRows, plan.blocks, plan.blockOut, plan.blockIn,
+        costs.blockDiagonalFlopsPerUs / 1e3);
+  }
+
+  // Decode pairs, weights cold: the dense call against the low-rank pair.
+  for (int64_t d : plan.pairWidths)
+    for (int64_t rank : {d / 16, d / 4, d / 2}) {
+      int64_t out = 4 * d, in = d;
+      Linear dense(1, out, in, plan.coldBytes, status),
+          v(1, rank, in, plan.coldBytes, status),
+          u(1, out, rank, plan.coldBytes, status);
+      std::vector<double> us = medianUs({[&] { dense.run(); },
+                                         [&] {
+                                           v.run();
+                                           u.run(v.y.data());
+                                         }},
+                                        plan.pairBudget);
+      result.pairs.push_back({out, in, rank, us[0], us[1]});
+    }
+  // The overhead that makes the model fit the pairs best, relative error
+  // squared: each measured time t of c calls predicted as c o + m, where m
+  // is the model's time without overhead; at least a warm call's.
+  double num = 0, den = 0;
+  auto addTerm = [&](double measured, int calls, double withoutOverhead) {
+    num += calls * (measured - withoutOverhead) / (measured * measured);
+    den += double(calls) * calls / (measured * measured);
+  };
+  CpuCosts noOverhead = costs;
+  noOverhead.callOverheadUs = 0;
+  for (const CalibrationPair &pair : result.pairs) {
+    premerge::Estimate estimate =
+        premerge::estimateLowRank(noOverhead, 1, pair.out, pair.in, pair.rank);
+    addTerm(pair.denseUs, 1, estimate.mergedUs);
+    addTerm(pair.factoredUs, 2, estimate.factoredUs);
+  }
+  costs.callOverheadUs = std::max(result.warmCallUs, num / den);
+  for (const CalibrationPair &pair : result.pairs)
+    result.pairsPredicted +=
+        premerge::estimateLowRank(costs, 1, pair.out, pair.in, pair.rank)
+            .preferMerged() == (pair.denseUs < pair.factoredUs);
+  progress << llvm::formatv("  per-call overhead fitted to {0} decode "
+                            "pairs: {1:f3} us\n",
+                            result.pairs.size(), costs.callOverheadUs);
+
+  if (status.first != TVC_OK)
+    return llvm::createStringError(
+        llvm::formatv("a kernel call failed (status {0})", int(status.first))
+            .str());
+  result.seconds = (nowUs() - start) / 1e6;
+  return result;
+}
+
+void mlir::tvc::printCalibration(const CalibrationResult &result,
+                                 llvm::raw_ostream &os) {
+  const CpuCosts &costs = result.costs;
+  os << llvm::formatv("{0,-36} {1,12}\n", "quantity", "value");
+  os << llvm::formatv("{0,-36} {1,12:f3} us\n", "per-call overhead (fitted)",
+                      costs.callOverheadUs);
+  os << llvm::formatv("{0,-36} {1,12:f3} us\n", "warm 1 x 8 x 8 call",
+                      result.warmCallUs);
+  os << llvm::formatv("{0,-36} {1,12:f1} GB/s\n", "decode bandwidth (cold)",
+                      costs.bytesPerUs / 1e3);
+  os << llvm::formatv("{0,-36} {1,12:f1} GFLOP/s\n", "block-diagonal rate",
+                      costs.blockDiagonalFlopsPerUs / 1e3);
+  os << llvm::formatv(
+      "{0,-36} {1,12}\n", "decode pairs predicted",
+      llvm::formatv("{0} of {1}", result.pairsPredicted, result.pairs.size())
+          .str());
+  const premerge::GemmGrid &grid = costs.gemm;
+  os << "\nGEMM GFLOP/s (rows x out x in)\n";
+  os << llvm::formatv("{0,-16}", "rows, out");
+  for (int64_t in : grid.in)
+    os << llvm::formatv("{0,10}", "in=" + std::to_string(in));
+  os << "\n";
+  for (size_t r = 0; r < grid.rows.size(); ++r)
+    for (size_t o = 0; o < grid.out.size(); ++o) {
+      os << llvm::formatv("{0,-16}", std::to_string(grid.rows[r]) + ", " +
+                                         std::to_string(grid.out[o]));
+      for (size_t i = 0; i < grid.in.size(); ++i)
+        os << llvm::formatv("{0,10:f1}", grid.at(r, o, i) / 1e3);
+      os << "\n";
+    }
+  os << "\ndecode pairs (cold weights)\n";
+  os << llvm::formatv("{0,-16}{1,6}{2,12}{3,12}{4,10}\n", "[out x in]", "rank",
+                      "dense us", "pair us", "model");
+  for (const CalibrationPair &pair : result.pairs) {
+    bool merge =
+        premerge::estimateLowRank(costs, 1, pair.out, pair.in, pair.rank)
+            .preferMerged();
+    os << llvm::formatv(
+        "{0,-16}{1,6}{2,12:f2}{3,12:f2}{4,10}\n",
+        std::to_string(pair.out) + " x " + std::to_string(pair.in), pair.rank,
+        pair.denseUs, pair.factoredUs, merge ? "merge" : "keep");
+  }
+  os << llvm::formatv("\n{0:f1} s on {1} thread{2}\n", result.seconds,
+                      result.threads, result.threads == 1 ? "" : "s");
+}
