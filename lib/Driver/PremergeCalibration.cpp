@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
 
 using namespace mlir::tvc;
@@ -111,7 +112,7 @@ struct Plan {
   int64_t coldBytes;
   int64_t gemvOut, gemvIn;
   std::vector<int64_t> rows, out, in;
-  /// Decode pairs: [4 d x d] at ranks d / 16, d / 4, d / 2.
+  /// Decode pairs: [4 d x d] at ranks d / 16, d / 4, d / 2, 3 d / 4.
   std::vector<int64_t> pairWidths;
   int64_t blockRows, blocks, blockOut, blockIn;
 };
@@ -142,11 +143,62 @@ Plan planFor(bool quick) {
           {16, 128, 512},
           {256, 768, 3072},
           {256, 768, 3072},
-          {64, 256, 768},
+          {32, 64, 256, 768},
           128,
           4,
           96,
           192};
+}
+
+/// The pairs whose faster form the model with `costs` predicts.
+int countPredicted(const CpuCosts &costs,
+                   const std::vector<CalibrationPair> &pairs) {
+  int predicted = 0;
+  for (const CalibrationPair &pair : pairs)
+    predicted +=
+        premerge::estimateLowRank(costs, 1, pair.out, pair.in, pair.rank)
+            .preferMerged() == (pair.denseUs < pair.factoredUs);
+  return predicted;
+}
+
+/// The per-call overhead, fitted to decode pairs: of the candidates from a
+/// warm call's cost up in steps of 2^(1/4) (to 1024 times it), those that
+/// predict the faster form of the most pairs, and of these the one nearest
+/// (in log) the least-squares fit of the times themselves (each time t of
+/// c calls predicted as c x overhead + the model's time without overhead,
+/// relative errors squared). The order is what the overhead decides; the
+/// times pick a value within the range that gets it right.
+double fitCallOverhead(const CpuCosts &measured,
+                       const std::vector<CalibrationPair> &pairs,
+                       double warmCallUs) {
+  CpuCosts costs = measured;
+  costs.callOverheadUs = 0;
+  double num = 0, den = 0;
+  auto addTerm = [&](double time, int calls, double withoutOverhead) {
+    num += calls * (time - withoutOverhead) / (time * time);
+    den += double(calls) * calls / (time * time);
+  };
+  for (const CalibrationPair &pair : pairs) {
+    premerge::Estimate estimate =
+        premerge::estimateLowRank(costs, 1, pair.out, pair.in, pair.rank);
+    addTerm(pair.denseUs, 1, estimate.mergedUs);
+    addTerm(pair.factoredUs, 2, estimate.factoredUs);
+  }
+  double leastSquares = std::max(warmCallUs, num / den);
+  double best = warmCallUs;
+  int bestCount = -1;
+  for (int step = 0; step <= 40; ++step) {
+    costs.callOverheadUs = warmCallUs * std::exp2(step / 4.0);
+    int count = countPredicted(costs, pairs);
+    double distance = std::abs(std::log(costs.callOverheadUs / leastSquares));
+    if (count > bestCount ||
+        (count == bestCount &&
+         distance < std::abs(std::log(best / leastSquares)))) {
+      best = costs.callOverheadUs;
+      bestCount = count;
+    }
+  }
+  return best;
 }
 
 } // namespace
@@ -219,7 +271,7 @@ mlir::tvc::calibratePremergeCosts(const CalibrationOptions &options,
 
   // Decode pairs, weights cold: the dense call against the low-rank pair.
   for (int64_t d : plan.pairWidths)
-    for (int64_t rank : {d / 16, d / 4, d / 2}) {
+    for (int64_t rank : {d / 16, d / 4, d / 2, 3 * d / 4}) {
       int64_t out = 4 * d, in = d;
       Linear dense(1, out, in, plan.coldBytes, status),
           v(1, rank, in, plan.coldBytes, status),
@@ -232,27 +284,9 @@ mlir::tvc::calibratePremergeCosts(const CalibrationOptions &options,
                                         plan.pairBudget);
       result.pairs.push_back({out, in, rank, us[0], us[1]});
     }
-  // The overhead that makes the model fit the pairs best, relative error
-  // squared: each measured time t of c calls predicted as c o + m, where m
-  // is the model's time without overhead; at least a warm call's.
-  double num = 0, den = 0;
-  auto addTerm = [&](double measured, int calls, double withoutOverhead) {
-    num += calls * (measured - withoutOverhead) / (measured * measured);
-    den += double(calls) * calls / (measured * measured);
-  };
-  CpuCosts noOverhead = costs;
-  noOverhead.callOverheadUs = 0;
-  for (const CalibrationPair &pair : result.pairs) {
-    premerge::Estimate estimate =
-        premerge::estimateLowRank(noOverhead, 1, pair.out, pair.in, pair.rank);
-    addTerm(pair.denseUs, 1, estimate.mergedUs);
-    addTerm(pair.factoredUs, 2, estimate.factoredUs);
-  }
-  costs.callOverheadUs = std::max(result.warmCallUs, num / den);
-  for (const CalibrationPair &pair : result.pairs)
-    result.pairsPredicted +=
-        premerge::estimateLowRank(costs, 1, pair.out, pair.in, pair.rank)
-            .preferMerged() == (pair.denseUs < pair.factoredUs);
+  costs.callOverheadUs =
+      fitCallOverhead(costs, result.pairs, result.warmCallUs);
+  result.pairsPredicted = countPredicted(costs, result.pairs);
   progress << llvm::formatv("  per-call overhead fitted to {0} decode "
                             "pairs: {1:f3} us\n",
                             result.pairs.size(), costs.callOverheadUs);
