@@ -124,7 +124,7 @@ Plan planFor(bool quick) {
             int64_t(1) << 20,
             64,
             64,
-            {2, 8},
+            {1, 8},
             {16, 32},
             {16, 32},
             {16},
@@ -133,14 +133,15 @@ Plan planFor(bool quick) {
             4,
             8};
   // Cold pools of 64 MiB: twice a Zen 3 L3, and three live at once in a
-  // pair. GPT-2-sized shapes from 256 to 3072 wide; prefill rows from a
-  // short prompt to a long one.
-  return {{20e3, 120e3, 5},
-          {20e3, 200e3, 9},
+  // pair. GPT-2-sized shapes from 256 to 3072 wide; one row (a decode
+  // step's arithmetic: the model prices its cold weights by the
+  // bandwidth) and prefills from a short prompt to a long one.
+  return {{20e3, 100e3, 5},
+          {20e3, 180e3, 9},
           int64_t(64) << 20,
           3072,
           768,
-          {16, 128, 512},
+          {1, 16, 128, 512},
           {256, 768, 3072},
           {256, 768, 3072},
           {32, 64, 256, 768},
