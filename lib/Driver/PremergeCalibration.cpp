@@ -112,8 +112,10 @@ struct Plan {
   int64_t coldBytes;
   int64_t gemvOut, gemvIn;
   std::vector<int64_t> rows, out, in;
-  /// Decode pairs: [4 d x d] at ranks d / 16, d / 4, d / 2, 3 d / 4.
+  /// Pairs: [4 d x d] at ranks d / 16, d / 4, d / 2, 3 d / 4, at decode
+  /// and at `prefillRows`.
   std::vector<int64_t> pairWidths;
+  int64_t prefillRows;
   int64_t blockRows, blocks, blockOut, blockIn;
 };
 
@@ -128,6 +130,7 @@ Plan planFor(bool quick) {
             {16, 32},
             {16, 32},
             {16},
+            8,
             8,
             2,
             4,
@@ -146,32 +149,27 @@ Plan planFor(bool quick) {
           {256, 768, 3072},
           {32, 64, 256, 768},
           128,
+          128,
           4,
           96,
           192};
 }
 
-/// The pairs whose faster form the model with `costs` predicts.
-int countPredicted(const CpuCosts &costs,
-                   const std::vector<CalibrationPair> &pairs) {
+} // namespace
+
+int mlir::tvc::countPredictedPairs(const CpuCosts &costs,
+                                   const std::vector<CalibrationPair> &pairs) {
   int predicted = 0;
   for (const CalibrationPair &pair : pairs)
-    predicted +=
-        premerge::estimateLowRank(costs, 1, pair.out, pair.in, pair.rank)
-            .preferMerged() == (pair.denseUs < pair.factoredUs);
+    predicted += premerge::estimateLowRank(costs, pair.rows, pair.out, pair.in,
+                                           pair.rank)
+                     .preferMerged() == (pair.denseUs < pair.factoredUs);
   return predicted;
 }
 
-/// The per-call overhead, fitted to decode pairs: of the candidates from a
-/// warm call's cost up in steps of 2^(1/4) (to 1024 times it), those that
-/// predict the faster form of the most pairs, and of these the one nearest
-/// (in log) the least-squares fit of the times themselves (each time t of
-/// c calls predicted as c x overhead + the model's time without overhead,
-/// relative errors squared). The order is what the overhead decides; the
-/// times pick a value within the range that gets it right.
-double fitCallOverhead(const CpuCosts &measured,
-                       const std::vector<CalibrationPair> &pairs,
-                       double warmCallUs) {
+double mlir::tvc::fitCallOverhead(const CpuCosts &measured,
+                                  const std::vector<CalibrationPair> &pairs,
+                                  double warmCallUs) {
   CpuCosts costs = measured;
   costs.callOverheadUs = 0;
   double num = 0, den = 0;
@@ -180,17 +178,17 @@ double fitCallOverhead(const CpuCosts &measured,
     den += double(calls) * calls / (time * time);
   };
   for (const CalibrationPair &pair : pairs) {
-    premerge::Estimate estimate =
-        premerge::estimateLowRank(costs, 1, pair.out, pair.in, pair.rank);
+    premerge::Estimate estimate = premerge::estimateLowRank(
+        costs, pair.rows, pair.out, pair.in, pair.rank);
     addTerm(pair.denseUs, 1, estimate.mergedUs);
     addTerm(pair.factoredUs, 2, estimate.factoredUs);
   }
-  double leastSquares = std::max(warmCallUs, num / den);
+  double leastSquares = den > 0 ? std::max(warmCallUs, num / den) : warmCallUs;
   double best = warmCallUs;
   int bestCount = -1;
   for (int step = 0; step <= 40; ++step) {
     costs.callOverheadUs = warmCallUs * std::exp2(step / 4.0);
-    int count = countPredicted(costs, pairs);
+    int count = countPredictedPairs(costs, pairs);
     double distance = std::abs(std::log(costs.callOverheadUs / leastSquares));
     if (count > bestCount ||
         (count == bestCount &&
@@ -201,8 +199,6 @@ double fitCallOverhead(const CpuCosts &measured,
   }
   return best;
 }
-
-} // namespace
 
 llvm::Expected<CalibrationResult>
 mlir::tvc::calibratePremergeCosts(const CalibrationOptions &options,
@@ -270,27 +266,35 @@ mlir::tvc::calibratePremergeCosts(const CalibrationOptions &options,
         costs.blockDiagonalFlopsPerUs / 1e3);
   }
 
-  // Decode pairs, weights cold: the dense call against the low-rank pair.
-  for (int64_t d : plan.pairWidths)
-    for (int64_t rank : {d / 16, d / 4, d / 2, 3 * d / 4}) {
-      int64_t out = 4 * d, in = d;
-      Linear dense(1, out, in, plan.coldBytes, status),
-          v(1, rank, in, plan.coldBytes, status),
-          u(1, out, rank, plan.coldBytes, status);
-      std::vector<double> us = medianUs({[&] { dense.run(); },
-                                         [&] {
-                                           v.run();
-                                           u.run(v.y.data());
-                                         }},
-                                        plan.pairBudget);
-      result.pairs.push_back({out, in, rank, us[0], us[1]});
-    }
+  // Pairs: the dense call against the low-rank pair, at decode with cold
+  // weights, at prefill with warm ones.
+  for (int64_t rows : {int64_t(1), plan.prefillRows})
+    for (int64_t d : plan.pairWidths)
+      for (int64_t rank : {d / 16, d / 4, d / 2, 3 * d / 4}) {
+        int64_t out = 4 * d, in = d, cold = rows == 1 ? plan.coldBytes : 0;
+        Linear dense(rows, out, in, cold, status),
+            v(rows, rank, in, cold, status), u(rows, out, rank, cold, status);
+        std::vector<double> us =
+            medianUs({[&] { dense.run(); },
+                      [&] {
+                        v.run();
+                        u.run(v.y.data());
+                      }},
+                     rows == 1 ? plan.pairBudget : plan.budget);
+        (rows == 1 ? result.decodePairs : result.prefillPairs)
+            .push_back({rows, out, in, rank, us[0], us[1]});
+      }
   costs.callOverheadUs =
-      fitCallOverhead(costs, result.pairs, result.warmCallUs);
-  result.pairsPredicted = countPredicted(costs, result.pairs);
+      fitCallOverhead(costs, result.decodePairs, result.warmCallUs);
+  result.decodePredicted = countPredictedPairs(costs, result.decodePairs);
+  result.prefillPredicted = countPredictedPairs(costs, result.prefillPairs);
+  CpuCosts oneRate = costs;
+  oneRate.gemm = {};
+  result.prefillPredictedOneRate =
+      countPredictedPairs(oneRate, result.prefillPairs);
   progress << llvm::formatv("  per-call overhead fitted to {0} decode "
                             "pairs: {1:f3} us\n",
-                            result.pairs.size(), costs.callOverheadUs);
+                            result.decodePairs.size(), costs.callOverheadUs);
 
   if (status.first != TVC_OK)
     return llvm::createStringError(
@@ -312,10 +316,18 @@ void mlir::tvc::printCalibration(const CalibrationResult &result,
                       costs.bytesPerUs / 1e3);
   os << llvm::formatv("{0,-36} {1,12:f1} GFLOP/s\n", "block-diagonal rate",
                       costs.blockDiagonalFlopsPerUs / 1e3);
+  auto ofPairs = [](int predicted, size_t pairs) {
+    return std::to_string(predicted) + " of " + std::to_string(pairs);
+  };
   os << llvm::formatv(
       "{0,-36} {1,12}\n", "decode pairs predicted",
-      llvm::formatv("{0} of {1}", result.pairsPredicted, result.pairs.size())
-          .str());
+      ofPairs(result.decodePredicted, result.decodePairs.size()));
+  os << llvm::formatv(
+      "{0,-36} {1,12}\n", "prefill pairs predicted",
+      ofPairs(result.prefillPredicted, result.prefillPairs.size()));
+  os << llvm::formatv(
+      "{0,-36} {1,12}\n", "  with one GEMM rate",
+      ofPairs(result.prefillPredictedOneRate, result.prefillPairs.size()));
   const premerge::GemmGrid &grid = costs.gemm;
   os << "\nGEMM GFLOP/s (rows x out x in)\n";
   os << llvm::formatv("{0,-16}", "rows, out");
@@ -330,17 +342,29 @@ void mlir::tvc::printCalibration(const CalibrationResult &result,
         os << llvm::formatv("{0,10:f1}", grid.at(r, o, i) / 1e3);
       os << "\n";
     }
-  os << "\ndecode pairs (cold weights)\n";
-  os << llvm::formatv("{0,-16}{1,6}{2,12}{3,12}{4,10}\n", "[out x in]", "rank",
-                      "dense us", "pair us", "model");
-  for (const CalibrationPair &pair : result.pairs) {
-    bool merge =
-        premerge::estimateLowRank(costs, 1, pair.out, pair.in, pair.rank)
-            .preferMerged();
-    os << llvm::formatv(
-        "{0,-16}{1,6}{2,12:f2}{3,12:f2}{4,10}\n",
-        std::to_string(pair.out) + " x " + std::to_string(pair.in), pair.rank,
-        pair.denseUs, pair.factoredUs, merge ? "merge" : "keep");
+  CpuCosts oneRate = costs;
+  oneRate.gemm = {};
+  for (const auto *pairs : {&result.decodePairs, &result.prefillPairs}) {
+    bool decode = pairs == &result.decodePairs;
+    os << (decode ? "\ndecode pairs (cold weights)\n"
+                  : "\nprefill pairs (warm weights)\n");
+    os << llvm::formatv("{0,-6}{1,-12}{2,6}{3,12}{4,12}{5,8}{6,10}\n", "rows",
+                        "[out x in]", "rank", "dense us", "pair us", "model",
+                        decode ? "" : "one rate");
+    for (const CalibrationPair &pair : *pairs) {
+      auto choice = [&](const CpuCosts &model) {
+        return premerge::estimateLowRank(model, pair.rows, pair.out, pair.in,
+                                         pair.rank)
+                       .preferMerged()
+                   ? "merge"
+                   : "keep";
+      };
+      os << llvm::formatv(
+          "{0,-6}{1,-12}{2,6}{3,12:f2}{4,12:f2}{5,8}{6,10}\n", pair.rows,
+          std::to_string(pair.out) + " x " + std::to_string(pair.in), pair.rank,
+          pair.denseUs, pair.factoredUs, choice(costs),
+          decode ? "" : choice(oneRate));
+    }
   }
   os << llvm::formatv("\n{0:f1} s on {1} thread{2}\n", result.seconds,
                       result.threads, result.threads == 1 ? "" : "s");

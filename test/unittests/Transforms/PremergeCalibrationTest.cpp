@@ -4,10 +4,13 @@
 // rate interpolated on a grid (exact at its points, linear in log2 of each
 // size between them, clamped beyond), the built-in constants when there is
 // no grid, calibration files read back as written, every malformed file
-// refused with the field named, and decisions that follow the file.
+// refused with the field named, decisions that follow the file, and
+// tvc-calibrate's fit of the per-call overhead (lib/Driver/
+// PremergeCalibration.h).
 //
 //===----------------------------------------------------------------------===//
 
+#include "lib/Driver/PremergeCalibration.h"
 #include "passes/Transforms/PremergeCostModel.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -226,6 +229,49 @@ TEST(PremergeCalibration, DecisionsFollowTheFile) {
   // And with the narrow shapes as fast as the wide one, kept again.
   costs.gemm.flopsPerUs = {1e5, 1e5, 1e5, 1e5};
   EXPECT_FALSE(estimateLowRank(costs, 128, 512, 256, 16).preferMerged());
+}
+
+/// Decode pairs timed exactly as the model with `costs` predicts them.
+std::vector<mlir::tvc::CalibrationPair> modelPairs(const CpuCosts &costs) {
+  std::vector<mlir::tvc::CalibrationPair> pairs;
+  for (int64_t d : {32, 64, 256, 768})
+    for (int64_t rank : {d / 16, d / 4, d / 2, 3 * d / 4}) {
+      Estimate estimate = estimateLowRank(costs, 1, 4 * d, d, rank);
+      pairs.push_back(
+          {1, 4 * d, d, rank, estimate.mergedUs, estimate.factoredUs});
+    }
+  return pairs;
+}
+
+TEST(PremergeCalibration, FitRecoversTheOverhead) {
+  CpuCosts truth;
+  truth.callOverheadUs = 0.4;
+  std::vector<mlir::tvc::CalibrationPair> pairs = modelPairs(truth);
+  // 0.05 x 2^(12/4) = 0.4 is a candidate; the times say exactly 0.4.
+  double fitted = mlir::tvc::fitCallOverhead(truth, pairs, 0.05);
+  EXPECT_NEAR(fitted, 0.4, 1e-9);
+  truth.callOverheadUs = fitted;
+  EXPECT_EQ(mlir::tvc::countPredictedPairs(truth, pairs), int(pairs.size()));
+}
+
+TEST(PremergeCalibration, FitPrefersTheOrderOverTheTimes) {
+  CpuCosts truth;
+  truth.callOverheadUs = 2;
+  std::vector<mlir::tvc::CalibrationPair> pairs = modelPairs(truth);
+  // The large pairs 3x slower than the model says (say, memory contention)
+  // pull the least-squares overhead far up; the candidates that predict
+  // the order of all pairs are kept, and of those the nearest is chosen.
+  for (mlir::tvc::CalibrationPair &pair : pairs)
+    if (pair.in == 768) {
+      pair.denseUs *= 3;
+      pair.factoredUs *= 3;
+    }
+  double fitted = mlir::tvc::fitCallOverhead(truth, pairs, 0.05);
+  truth.callOverheadUs = fitted;
+  EXPECT_EQ(mlir::tvc::countPredictedPairs(truth, pairs), int(pairs.size()));
+  // Never below a warm call, and without pairs exactly that.
+  EXPECT_GE(fitted, 0.05);
+  EXPECT_EQ(mlir::tvc::fitCallOverhead(truth, {}, 0.07), 0.07);
 }
 
 } // namespace
