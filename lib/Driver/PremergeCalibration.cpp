@@ -3,9 +3,10 @@
 // The measurements behind tvc-calibrate. Every time is the median of calls
 // repeated for a fixed budget after a warm-up; alternatives compared with
 // each other (a dense matrix and its low-rank pair) are called in turn so
-// both see the same load on a shared machine. Decode calls read their
-// weights from a pool of copies larger than the caches, a different copy
-// each call, as a model's successive layers do; prefill calls reuse one.
+// both see the same load on a shared machine. Every call but the lone
+// warm one reads its weights from memory (a pool twice the last-level
+// cache, a different window each call), as a model's successive layers
+// do, at decode and at prefill alike.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,8 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+
+#include <unistd.h>
 
 using namespace mlir::tvc;
 using premerge::CpuCosts;
@@ -69,37 +72,47 @@ struct KernelStatus {
   }
 };
 
-/// Weights for `copies` of a [rows x cols] matrix: cheap non-constant
-/// values (hundreds of MiB through a random generator would take seconds).
-std::vector<float> weightPool(int64_t copies, int64_t elements) {
-  std::vector<float> pool(copies * elements);
-  for (size_t i = 0; i < pool.size(); ++i)
-    pool[i] = static_cast<float>(i % 13) * 0.01f - 0.06f;
-  return pool;
+/// `count` cheap non-constant floats (hundreds of MiB through a random
+/// generator would take seconds).
+std::vector<float> someFloats(int64_t count) {
+  std::vector<float> values(count);
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] = static_cast<float>(i % 13) * 0.01f - 0.06f;
+  return values;
 }
 
-/// Copies of `elements` floats that fill `coldBytes` (at least two); one
-/// copy without a pool.
-int64_t copiesFor(int64_t elements, int64_t coldBytes) {
-  if (coldBytes == 0)
-    return 1;
-  return std::max<int64_t>(2, coldBytes / (elements * int64_t(sizeof(float))));
-}
+/// Weights no cache holds: windows of a buffer larger than the caches,
+/// taken in turn, so that every call reads its weights from memory, as a
+/// model's successive layers do.
+class ColdPool {
+public:
+  explicit ColdPool(int64_t bytes) : data(someFloats(bytes / 4)) {}
+  /// The next `elements` floats (64-byte aligned offsets; wraps around).
+  const float *take(int64_t elements) {
+    if (next + elements > int64_t(data.size()))
+      next = 0;
+    const float *window = data.data() + next;
+    next += (elements + 15) / 16 * 16;
+    return window;
+  }
 
-/// y[m, n] = x[m, k] W^T through tvc_kernel_linear_f32, W a different copy
-/// each call.
-struct Linear {
-  int64_t m, n, k, copies;
-  std::vector<float> w, x, y;
+private:
+  std::vector<float> data;
   int64_t next = 0;
+};
+
+/// y[m, n] = x[m, k] W^T through tvc_kernel_linear_f32; W from `pool`
+/// (cold), or one copy reused (warm) without one.
+struct Linear {
+  int64_t m, n, k;
+  ColdPool *pool;
+  std::vector<float> w, x, y;
   KernelStatus *status;
-  Linear(int64_t m, int64_t n, int64_t k, int64_t coldBytes,
-         KernelStatus &status)
-      : m(m), n(n), k(k), copies(copiesFor(n * k, coldBytes)),
-        w(weightPool(copies, n * k)), x(weightPool(1, m * k)), y(m * n),
-        status(&status) {}
+  Linear(int64_t m, int64_t n, int64_t k, ColdPool *pool, KernelStatus &status)
+      : m(m), n(n), k(k), pool(pool), w(pool ? 0 : n * k), x(someFloats(m * k)),
+        y(m * n), status(&status) {}
   void run(const float *input) {
-    const float *weights = w.data() + (next++ % copies) * n * k;
+    const float *weights = pool ? pool->take(n * k) : w.data();
     tvc_linear_f32_params_t p = {input, weights, weights, y.data(), m, n, k, 0};
     status->note(tvc_kernel_linear_f32(&p));
   }
@@ -109,6 +122,7 @@ struct Linear {
 /// The shapes each step measures.
 struct Plan {
   Budget budget, pairBudget;
+  /// The cold pool: twice the last-level cache, at least 64 MiB.
   int64_t coldBytes;
   int64_t gemvOut, gemvIn;
   std::vector<int64_t> rows, out, in;
@@ -118,6 +132,17 @@ struct Plan {
   int64_t prefillRows;
   int64_t blockRows, blocks, blockOut, blockIn;
 };
+
+/// Twice the last-level cache as the C library reports it, at least
+/// 64 MiB and at most 4 GiB.
+int64_t coldPoolBytes() {
+  int64_t cache = 0;
+  for (int name :
+       {_SC_LEVEL4_CACHE_SIZE, _SC_LEVEL3_CACHE_SIZE, _SC_LEVEL2_CACHE_SIZE})
+    if (cache <= 0)
+      cache = sysconf(name);
+  return std::clamp<int64_t>(2 * cache, int64_t(64) << 20, int64_t(4) << 30);
+}
 
 Plan planFor(bool quick) {
   if (quick)
@@ -135,13 +160,12 @@ Plan planFor(bool quick) {
             2,
             4,
             8};
-  // Cold pools of 64 MiB: twice a Zen 3 L3, and three live at once in a
-  // pair. GPT-2-sized shapes from 256 to 3072 wide; one row (a decode
+  // GPT-2-sized shapes from 256 to 3072 wide; one row (a decode
   // step's arithmetic: the model prices its cold weights by the
   // bandwidth) and prefills from a short prompt to a long one.
   return {{20e3, 100e3, 5},
           {20e3, 180e3, 9},
-          int64_t(64) << 20,
+          coldPoolBytes(),
           3072,
           768,
           {1, 16, 128, 512},
@@ -214,15 +238,16 @@ mlir::tvc::calibratePremergeCosts(const CalibrationOptions &options,
   double start = nowUs();
   Plan plan = planFor(options.quick);
   KernelStatus status;
+  ColdPool pool(plan.coldBytes);
   CpuCosts &costs = result.costs;
   progress << llvm::formatv("calibrating on {0} thread{1}{2}\n", result.threads,
                             result.threads == 1 ? "" : "s",
                             options.quick ? " (quick: tiny shapes)" : "");
 
   {
-    Linear tiny(1, 8, 8, 0, status);
+    Linear tiny(1, 8, 8, nullptr, status);
     result.warmCallUs = medianUs({[&] { tiny.run(); }}, plan.budget)[0];
-    Linear gemv(1, plan.gemvOut, plan.gemvIn, plan.coldBytes, status);
+    Linear gemv(1, plan.gemvOut, plan.gemvIn, &pool, status);
     double us = medianUs({[&] { gemv.run(); }}, plan.budget)[0];
     costs.bytesPerUs = 4.0 * plan.gemvOut * plan.gemvIn / us;
     progress << llvm::formatv("  warm 1 x 8 x 8 call: {0:f3} us; cold "
@@ -238,7 +263,7 @@ mlir::tvc::calibratePremergeCosts(const CalibrationOptions &options,
   for (int64_t rows : plan.rows) {
     for (int64_t out : plan.out)
       for (int64_t in : plan.in) {
-        Linear gemm(rows, out, in, 0, status);
+        Linear gemm(rows, out, in, &pool, status);
         double us = medianUs({[&] { gemm.run(); }}, plan.budget)[0];
         grid.flopsPerUs.push_back(2.0 * rows * out * in / us);
       }
@@ -248,14 +273,20 @@ mlir::tvc::calibratePremergeCosts(const CalibrationOptions &options,
 
   {
     int64_t weights = plan.blocks * plan.blockOut * plan.blockIn;
-    std::vector<float> x = weightPool(1, plan.blockRows * plan.blocks *
-                                             plan.blockIn),
-                       w = weightPool(1, weights),
+    std::vector<float> x = someFloats(plan.blockRows * plan.blocks *
+                                      plan.blockIn),
                        y(plan.blockRows * plan.blocks * plan.blockOut);
     auto run = [&] {
-      tvc_block_diagonal_f32_params_t p = {
-          x.data(),    w.data(),      w.data(),     y.data(), plan.blockRows,
-          plan.blocks, plan.blockOut, plan.blockIn, 0};
+      const float *w = pool.take(weights);
+      tvc_block_diagonal_f32_params_t p = {x.data(),
+                                           w,
+                                           w,
+                                           y.data(),
+                                           plan.blockRows,
+                                           plan.blocks,
+                                           plan.blockOut,
+                                           plan.blockIn,
+                                           0};
       status.note(tvc_kernel_block_diagonal_f32(&p));
     };
     double us = medianUs({run}, plan.budget)[0];
@@ -266,14 +297,14 @@ mlir::tvc::calibratePremergeCosts(const CalibrationOptions &options,
         costs.blockDiagonalFlopsPerUs / 1e3);
   }
 
-  // Pairs: the dense call against the low-rank pair, at decode with cold
-  // weights, at prefill with warm ones.
+  // Pairs: the dense call against the low-rank pair, at decode and at
+  // prefill.
   for (int64_t rows : {int64_t(1), plan.prefillRows})
     for (int64_t d : plan.pairWidths)
       for (int64_t rank : {d / 16, d / 4, d / 2, 3 * d / 4}) {
-        int64_t out = 4 * d, in = d, cold = rows == 1 ? plan.coldBytes : 0;
-        Linear dense(rows, out, in, cold, status),
-            v(rows, rank, in, cold, status), u(rows, out, rank, cold, status);
+        int64_t out = 4 * d, in = d;
+        Linear dense(rows, out, in, &pool, status),
+            v(rows, rank, in, &pool, status), u(rows, out, rank, &pool, status);
         std::vector<double> us =
             medianUs({[&] { dense.run(); },
                       [&] {
@@ -346,8 +377,8 @@ void mlir::tvc::printCalibration(const CalibrationResult &result,
   oneRate.gemm = {};
   for (const auto *pairs : {&result.decodePairs, &result.prefillPairs}) {
     bool decode = pairs == &result.decodePairs;
-    os << (decode ? "\ndecode pairs (cold weights)\n"
-                  : "\nprefill pairs (warm weights)\n");
+    os << (decode ? "\ndecode pairs (weights from memory)\n"
+                  : "\nprefill pairs (weights from memory)\n");
     os << llvm::formatv("{0,-6}{1,-12}{2,6}{3,12}{4,12}{5,8}{6,10}\n", "rows",
                         "[out x in]", "rank", "dense us", "pair us", "model",
                         decode ? "" : "one rate");

@@ -50,7 +50,7 @@
 // TABLE: per-call overhead (fitted) {{ *}}{{[0-9.]+}} us
 // TABLE: decode bandwidth (cold) {{ *}}{{[0-9.]+}} GB/s
 // TABLE: GEMM GFLOP/s (rows x out x in)
-// TABLE: decode pairs (cold weights)
+// TABLE: decode pairs (weights from memory)
 // PROGRESS: calibrating on 1 thread (quick: tiny shapes)
 // PROGRESS: wrote {{.*}}costs.json
 // RUN: %{opt} '-tvc-premerge-ffn=report calibration=%t/costs.json' -o /dev/null 2>&1 | FileCheck %s --check-prefix=QUICK
