@@ -89,6 +89,9 @@ public:
   explicit ColdPool(int64_t bytes) : data(someFloats(bytes / 4)) {}
   /// The next `elements` floats (64-byte aligned offsets; wraps around).
   const float *take(int64_t elements) {
+    // Larger than the pool: the pool grows (windows are read at once).
+    if (elements > int64_t(data.size()))
+      data.resize(elements);
     if (next + elements > int64_t(data.size()))
       next = 0;
     const float *window = data.data() + next;

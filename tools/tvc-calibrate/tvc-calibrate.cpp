@@ -5,7 +5,7 @@
 // Measures the constants of tvc-premerge-ffn's CPU cost model on this
 // machine (lib/Driver/PremergeCalibration.h: decode bandwidth, per-call
 // overhead, GEMM rates on a grid of shapes, the block-diagonal kernel's
-// rate; about 10 s), prints progress to stderr and a table to stdout, and
+// rate; 12-20 s), prints progress to stderr and a table to stdout, and
 // writes the calibration file that `tvc-premerge-ffn calibration=FILE` and
 // `tvc-compile --premerge-calibration=FILE` read. The file is checked by
 // the same reader before it is written, and written whole or not at all.
