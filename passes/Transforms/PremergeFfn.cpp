@@ -8,8 +8,7 @@
 // writes the product as a new global through the WeightWriter (inline or
 // into `weights-file`) and replaces the linear by a #tvc.dense one; globals
 // nothing reads any more are erased. Factors shared by several linears are
-// merged once. The cost model's constants are built in, or read from a
-// `calibration` file (tvc-calibrate) before anything changes.
+// merged once.
 //
 //===----------------------------------------------------------------------===//
 
