@@ -59,6 +59,11 @@
 // NODIR: tvc-calibrate: error: -o {{.*}}no/costs.json: no directory {{.*}}no
 // RUN: not tvc-calibrate --quick -o %t 2>&1 | FileCheck %s --check-prefix=ISDIR
 // ISDIR: tvc-calibrate: error: -o {{.*}}: is a directory
+// RUN: not tvc-calibrate --quick --num-threads -1 -o %t/bad.json 2>&1 | FileCheck %s --check-prefix=THREADS
+// THREADS: tvc-calibrate: error: --num-threads expects a count >= 0, got -1
+// RUN: not ls %t/bad.json
+// RUN: not tvc-calibrate --quick 2>&1 | FileCheck %s --check-prefix=NO-OUTPUT
+// NO-OUTPUT: tvc-calibrate: for the -o option: must be specified at least once!
 
 /// tvc-compile passes the file on (structured-ffn's forward, 8 rows: its
 /// low-rank up projection kept factored by the built-in constants, merged
