@@ -382,9 +382,9 @@ void mlir::tvc::printCalibration(const CalibrationResult &result,
     bool decode = pairs == &result.decodePairs;
     os << (decode ? "\ndecode pairs (weights from memory)\n"
                   : "\nprefill pairs (weights from memory)\n");
-    os << llvm::formatv("{0,-6}{1,-12}{2,6}{3,12}{4,12}{5,8}{6,10}\n", "rows",
-                        "[out x in]", "rank", "dense us", "pair us", "model",
-                        decode ? "" : "one rate");
+    os << llvm::formatv("{0,-6}{1,-12}{2,6}{3,12}{4,12}{5,8}", "rows",
+                        "[out x in]", "rank", "dense us", "pair us", "model")
+       << (decode ? "\n" : "  one rate\n");
     for (const CalibrationPair &pair : *pairs) {
       auto choice = [&](const CpuCosts &model) {
         return premerge::estimateLowRank(model, pair.rows, pair.out, pair.in,
@@ -394,10 +394,12 @@ void mlir::tvc::printCalibration(const CalibrationResult &result,
                    : "keep";
       };
       os << llvm::formatv(
-          "{0,-6}{1,-12}{2,6}{3,12:f2}{4,12:f2}{5,8}{6,10}\n", pair.rows,
+          "{0,-6}{1,-12}{2,6}{3,12:f2}{4,12:f2}{5,8}", pair.rows,
           std::to_string(pair.out) + " x " + std::to_string(pair.in), pair.rank,
-          pair.denseUs, pair.factoredUs, choice(costs),
-          decode ? "" : choice(oneRate));
+          pair.denseUs, pair.factoredUs, choice(costs));
+      if (!decode)
+        os << llvm::formatv("{0,10}", choice(oneRate));
+      os << "\n";
     }
   }
   os << llvm::formatv("\n{0:f1} s on {1} thread{2}\n", result.seconds,
