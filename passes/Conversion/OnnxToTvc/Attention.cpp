@@ -9,14 +9,22 @@
 //   y  = Reshape(Transpose[0,2,1,3](MatMul(Softmax(s, -1), v4)), [B, T, W])
 //
 // into one tvc.attention on the packed q, k, v, rooted at the final Reshape.
-// The mask is never guessed: it is read from the graph (a constant buffer
-// sliced from its origin, or Trilu of -inf) and classified as full, causal
-// or a sliding window by its values; anything else leaves the nodes alone.
+// Keys and values concatenated after past ones (`torch.cat([past_k, k], -2)`,
+// [B, H, P, Dh] past inputs) are packed and concatenated the same way; the
+// queries are the last T of the P + T positions.
+// The mask is never guessed: it is read from the graph (a constant
+// expression folded here, a constant buffer sliced from its origin by
+// run-time lengths, or Trilu of -inf) and classified as full, causal or a
+// sliding window by its values at the queries' positions; anything else
+// leaves the nodes alone.
 // Rotary embeddings written as x * cos + rotate_half(x) * sin (cos/sin rows
 // gathered from tables by position; theta and a linear scaling factor are
 // read back from the tables and verified entry by entry) become tvc.rope
 // on the packed q and k, and HF's repeat_kv (Unsqueeze/Expand/Reshape)
 // becomes the GQA head ratio.
+//
+// The opset-23 Attention op and ONNX Runtime's GroupQueryAttention are
+// raised node by node, their past KV concatenated by generic nodes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,7 +33,9 @@
 #include "lib/Support/WeightStore.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/ADT/StringSwitch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -330,26 +340,38 @@ static Value stripRepeatedHeads(Value value) {
 }
 
 /// A head-split operand of the scores or the weighted sum, possibly rotary
-/// embedded and (for keys and values) repeated for GQA.
+/// embedded and (for keys and values) repeated for GQA and appended to a
+/// cache of past ones.
 struct HeadSource {
   Heads heads;
   std::optional<Rotary> rotary;
+  /// [B, H, P, Dh] keys or values of earlier positions, concatenated before
+  /// the new ones (`torch.cat([past, k], dim=-2)`); null when none.
+  Value past = {};
 };
 
-static std::optional<HeadSource> matchHeadSource(Value value,
-                                                 bool allowRepeat) {
+static std::optional<HeadSource> matchHeadSource(Value value, bool allowRepeat,
+                                                 bool allowPast = false) {
   if (allowRepeat)
     value = stripRepeatedHeads(value);
+  Value past;
+  if (tvc_onnx::NodeOp concat = getDefiningNode(value, "Concat");
+      allowPast && concat && concat.getInputs().size() == 2 &&
+      (getIntAttr(concat, "axis", 0) == 2 ||
+       getIntAttr(concat, "axis", 0) == -2)) {
+    past = concat.getInputs()[0];
+    value = concat.getInputs()[1];
+  }
   if (std::optional<Rotary> rotary = matchRotary(value)) {
     std::optional<Heads> heads = matchHeadSplit(rotary->base);
     if (!heads)
       return std::nullopt;
-    return HeadSource{*heads, rotary};
+    return HeadSource{*heads, rotary, past};
   }
   std::optional<Heads> heads = matchHeadSplit(value);
   if (!heads)
     return std::nullopt;
-  return HeadSource{*heads, std::nullopt};
+  return HeadSource{*heads, std::nullopt, past};
 }
 
 /// Keys transposed for the scores, [B, H, Dh, T]: one Transpose[0,2,3,1] of
@@ -361,37 +383,409 @@ static std::optional<HeadSource> matchTransposedKeys(Value value) {
             matchReshapeToHeads(transpose.getInputs()[0]))
       return HeadSource{*heads, std::nullopt};
   if (isTranspose(transpose, {0, 1, 3, 2}))
-    return matchHeadSource(transpose.getInputs()[0], /*allowRepeat=*/true);
+    return matchHeadSource(transpose.getInputs()[0], /*allowRepeat=*/true,
+                           /*allowPast=*/true);
   return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// Constant folding of mask expressions
+//===----------------------------------------------------------------------===//
+
+/// A small constant tensor: row-major values as doubles and its shape.
+struct ConstTensor {
+  SmallVector<double> values;
+  SmallVector<int64_t> shape;
+};
+
+/// Masks are small; larger tensors are not folded.
+static constexpr int64_t kMaxFoldedElements = int64_t(1) << 22;
+
+static int64_t getNumElements(ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t size : shape)
+    count *= size;
+  return count;
+}
+
+/// Numpy-style broadcasting of `operands` to one shape, combining the
+/// elements at each index with `combine`.
+static std::optional<ConstTensor>
+broadcastElementwise(ArrayRef<ConstTensor> operands,
+                     llvm::function_ref<double(ArrayRef<double>)> combine) {
+  size_t rank = 0;
+  for (const ConstTensor &operand : operands)
+    rank = std::max(rank, operand.shape.size());
+  SmallVector<int64_t> shape(rank, 1);
+  for (const ConstTensor &operand : operands)
+    for (size_t i = 0; i < operand.shape.size(); ++i) {
+      int64_t &size = shape[rank - operand.shape.size() + i];
+      int64_t other = operand.shape[i];
+      if (size != other && size != 1 && other != 1)
+        return std::nullopt;
+      if (size == 1)
+        size = other;
+    }
+  int64_t count = getNumElements(shape);
+  if (count > kMaxFoldedElements)
+    return std::nullopt;
+  ConstTensor result{{}, shape};
+  result.values.reserve(count);
+  SmallVector<int64_t> index(rank, 0);
+  SmallVector<double> elements(operands.size());
+  for (int64_t flat = 0; flat < count; ++flat) {
+    for (auto [o, operand] : llvm::enumerate(operands)) {
+      int64_t offset = 0, skip = rank - operand.shape.size();
+      for (size_t i = 0; i < operand.shape.size(); ++i)
+        offset = offset * operand.shape[i] +
+                 (operand.shape[i] == 1 ? 0 : index[skip + i]);
+      elements[o] = operand.values[offset];
+    }
+    result.values.push_back(combine(elements));
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return result;
+}
+
+/// The elements of `input` at the cross product of per-axis `indices`.
+static ConstTensor gatherIndices(const ConstTensor &input,
+                                 ArrayRef<SmallVector<int64_t>> indices) {
+  ConstTensor result;
+  for (const SmallVector<int64_t> &axis : indices)
+    result.shape.push_back(axis.size());
+  int64_t count = getNumElements(result.shape);
+  size_t rank = input.shape.size();
+  SmallVector<int64_t> index(rank, 0);
+  for (int64_t flat = 0; flat < count; ++flat) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < rank; ++d)
+      offset = offset * input.shape[d] + indices[d][index[d]];
+    result.values.push_back(input.values[offset]);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < result.shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return result;
+}
+
+/// ONNX Slice (opset 10+: starts, ends, axes, steps as inputs) of a folded
+/// tensor by constant parameters.
+static std::optional<ConstTensor> sliceConstant(const ConstTensor &input,
+                                                ValueRange params) {
+  auto starts = getIntValues(params[0]);
+  auto ends = getIntValues(params[1]);
+  if (!starts || !ends || starts->size() != ends->size())
+    return std::nullopt;
+  int64_t rank = input.shape.size();
+  SmallVector<int64_t> axes, steps(starts->size(), 1);
+  for (int64_t i = 0; i < static_cast<int64_t>(starts->size()); ++i)
+    axes.push_back(i);
+  if (params.size() >= 3 && !isa<NoneType>(params[2].getType())) {
+    auto values = getIntValues(params[2]);
+    if (!values || values->size() != starts->size())
+      return std::nullopt;
+    axes = *values;
+  }
+  if (params.size() >= 4 && !isa<NoneType>(params[3].getType())) {
+    auto values = getIntValues(params[3]);
+    if (!values || values->size() != starts->size())
+      return std::nullopt;
+    steps = *values;
+  }
+  SmallVector<SmallVector<int64_t>> indices;
+  for (int64_t d = 0; d < rank; ++d) {
+    indices.emplace_back();
+    for (int64_t i = 0; i < input.shape[d]; ++i)
+      indices.back().push_back(i);
+  }
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t axis = axes[i] < 0 ? axes[i] + rank : axes[i];
+    int64_t step = steps[i];
+    if (axis < 0 || axis >= rank || step == 0)
+      return std::nullopt;
+    int64_t size = input.shape[axis];
+    int64_t start = (*starts)[i], end = (*ends)[i];
+    if (start < 0)
+      start += size;
+    if (end < 0)
+      end += size;
+    if (step > 0) {
+      start = std::clamp<int64_t>(start, 0, size);
+      end = std::clamp<int64_t>(end, 0, size);
+    } else {
+      start = std::clamp<int64_t>(start, 0, size - 1);
+      end = std::clamp<int64_t>(end, -1, size - 1);
+    }
+    indices[axis].clear();
+    for (int64_t j = start; step > 0 ? j < end : j > end; j += step)
+      indices[axis].push_back(j);
+  }
+  return gatherIndices(input, indices);
+}
+
+/// Folds the constant expression a mask is built from: constants and
+/// weights, Identity, Cast, Not, comparisons and arithmetic (broadcast),
+/// Where, ConstantOfShape, Trilu, Slice, Unsqueeze and Reshape. nullopt for
+/// anything else, anything that depends on inputs, or more than
+/// kMaxFoldedElements elements.
+static std::optional<ConstTensor> foldConstant(Value value, WeightStore &store,
+                                               unsigned depth = 0) {
+  if (depth > 32)
+    return std::nullopt;
+  if (auto contents = getTensorValues(value, store)) {
+    if (getNumElements(contents->second) > kMaxFoldedElements)
+      return std::nullopt;
+    return ConstTensor{contents->first, contents->second};
+  }
+  auto node = value.getDefiningOp<tvc_onnx::NodeOp>();
+  if (!node || !node.getDomain().empty() || node.getNumResults() != 1)
+    return std::nullopt;
+  StringRef op = node.getOpType();
+  ValueRange in = node.getInputs();
+  auto fold = [&](Value operand) {
+    return foldConstant(operand, store, depth + 1);
+  };
+  if (op == "ConstantOfShape") {
+    auto shape = in.size() == 1 ? getIntValues(in[0]) : std::nullopt;
+    if (!shape || llvm::any_of(*shape, [](int64_t s) { return s < 0; }) ||
+        getNumElements(*shape) > kMaxFoldedElements)
+      return std::nullopt;
+    double fill = 0.0;
+    if (auto attr =
+            dyn_cast_or_null<DenseElementsAttr>(node.getAttrs().get("value"))) {
+      if (attr.getNumElements() != 1)
+        return std::nullopt;
+      if (isa<FloatType>(attr.getElementType()))
+        fill = (*attr.getValues<APFloat>().begin()).convertToDouble();
+      else if (attr.getElementType().isInteger(1))
+        fill = *attr.getValues<bool>().begin() ? 1.0 : 0.0;
+      else
+        fill = double((*attr.getValues<APInt>().begin()).getSExtValue());
+    }
+    return ConstTensor{SmallVector<double>(getNumElements(*shape), fill),
+                       *shape};
+  }
+  if (in.empty())
+    return std::nullopt;
+  std::optional<ConstTensor> first = fold(in[0]);
+  if (!first)
+    return std::nullopt;
+  if (op == "Identity" && in.size() == 1)
+    return first;
+  if (op == "Cast" && in.size() == 1) {
+    // ONNX TensorProto data types: 9 is bool; 2-7, 12, 13 integers;
+    // 1, 10, 11, 16 floats.
+    int64_t to = getIntAttr(node, "to", 0);
+    for (double &element : first->values) {
+      if (to == 9)
+        element = element != 0.0 ? 1.0 : 0.0;
+      else if ((to >= 2 && to <= 7) || to == 12 || to == 13)
+        element = std::trunc(element);
+      else if (to != 1 && to != 10 && to != 11 && to != 16)
+        return std::nullopt;
+    }
+    return first;
+  }
+  if (op == "Not" && in.size() == 1) {
+    for (double &element : first->values)
+      element = element == 0.0 ? 1.0 : 0.0;
+    return first;
+  }
+  if (op == "Trilu") {
+    size_t rank = first->shape.size();
+    std::optional<SmallVector<int64_t>> k;
+    if (in.size() >= 2 && !isa<NoneType>(in[1].getType()))
+      k = getIntValues(in[1]);
+    else
+      k = SmallVector<int64_t>{0};
+    if (rank < 2 || !k || k->size() != 1)
+      return std::nullopt;
+    bool upper = getIntAttr(node, "upper", 1) != 0;
+    int64_t rows = first->shape[rank - 2], cols = first->shape[rank - 1];
+    for (int64_t flat = 0; flat < static_cast<int64_t>(first->values.size());
+         ++flat) {
+      int64_t i = flat / cols % rows, j = flat % cols;
+      bool keep = upper ? j - i >= k->front() : j - i <= k->front();
+      if (!keep)
+        first->values[flat] = 0.0;
+    }
+    return first;
+  }
+  if (op == "Slice" && in.size() >= 3)
+    return sliceConstant(*first, in.drop_front());
+  if ((op == "Unsqueeze" || op == "Reshape") && in.size() == 2) {
+    auto param = getIntValues(in[1]);
+    if (!param)
+      return std::nullopt;
+    SmallVector<int64_t> shape;
+    if (op == "Unsqueeze") {
+      int64_t rank = first->shape.size() + param->size();
+      SmallVector<bool> inserted(rank, false);
+      for (int64_t axis : *param) {
+        axis = axis < 0 ? axis + rank : axis;
+        if (axis < 0 || axis >= rank || inserted[axis])
+          return std::nullopt;
+        inserted[axis] = true;
+      }
+      const int64_t *next = first->shape.begin();
+      for (int64_t d = 0; d < rank; ++d)
+        shape.push_back(inserted[d] ? 1 : *next++);
+    } else {
+      int64_t known = 1, inferred = -1;
+      for (auto [d, size] : llvm::enumerate(*param)) {
+        if (size == 0 && d < first->shape.size())
+          size = first->shape[d];
+        if (size == -1) {
+          if (inferred >= 0)
+            return std::nullopt;
+          inferred = d;
+        } else if (size < 0) {
+          return std::nullopt;
+        } else {
+          known *= size;
+        }
+        shape.push_back(size);
+      }
+      int64_t total = first->values.size();
+      if (inferred >= 0) {
+        if (known == 0 || total % known != 0)
+          return std::nullopt;
+        shape[inferred] = total / known;
+      }
+    }
+    if (getNumElements(shape) != static_cast<int64_t>(first->values.size()))
+      return std::nullopt;
+    first->shape = std::move(shape);
+    return first;
+  }
+  using Combine = double (*)(ArrayRef<double>);
+  Combine combine =
+      llvm::StringSwitch<Combine>(op)
+          .Case("Equal",
+                [](ArrayRef<double> e) { return double(e[0] == e[1]); })
+          .Case("Less", [](ArrayRef<double> e) { return double(e[0] < e[1]); })
+          .Case("Greater",
+                [](ArrayRef<double> e) { return double(e[0] > e[1]); })
+          .Case("LessOrEqual",
+                [](ArrayRef<double> e) { return double(e[0] <= e[1]); })
+          .Case("GreaterOrEqual",
+                [](ArrayRef<double> e) { return double(e[0] >= e[1]); })
+          .Case("And", [](ArrayRef<double> e) { return double(e[0] && e[1]); })
+          .Case("Or", [](ArrayRef<double> e) { return double(e[0] || e[1]); })
+          .Case("Add", [](ArrayRef<double> e) { return e[0] + e[1]; })
+          .Case("Sub", [](ArrayRef<double> e) { return e[0] - e[1]; })
+          .Case("Mul", [](ArrayRef<double> e) { return e[0] * e[1]; })
+          .Case("Where",
+                [](ArrayRef<double> e) { return e[0] != 0.0 ? e[1] : e[2]; })
+          .Default(nullptr);
+  if (!combine || in.size() != (op == "Where" ? 3u : 2u))
+    return std::nullopt;
+  SmallVector<ConstTensor> operands{std::move(*first)};
+  for (Value operand : in.drop_front()) {
+    std::optional<ConstTensor> folded = fold(operand);
+    if (!folded)
+      return std::nullopt;
+    operands.push_back(std::move(*folded));
+  }
+  return broadcastElementwise(operands, combine);
 }
 
 //===----------------------------------------------------------------------===//
 // Masks
 //===----------------------------------------------------------------------===//
 
-/// Classifies an N x N "allowed" matrix (row = query, column = key) as full,
-/// causal or a sliding window; nullptr for anything else.
+/// Classifies a rows x cols "allowed" matrix (row = query, column = key;
+/// query row i sits at key position cols - rows + i) as full, causal or a
+/// sliding window; nullptr for anything else.
 static MaskAttrInterface classifyAllowed(MLIRContext *context,
-                                         ArrayRef<bool> allowed, int64_t n) {
+                                         ArrayRef<bool> allowed, int64_t rows,
+                                         int64_t cols) {
+  int64_t offset = cols - rows;
   auto matches = [&](auto predicate) {
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        if (allowed[i * n + j] != predicate(i, j))
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        if (allowed[i * cols + j] != predicate(offset + i, j))
           return false;
     return true;
   };
   if (matches([](int64_t, int64_t) { return true; }))
     return FullMaskAttr::get(context);
-  if (matches([](int64_t i, int64_t j) { return j <= i; }))
+  if (offset >= 0 && matches([](int64_t p, int64_t j) { return j <= p; }))
     return CausalMaskAttr::get(context);
-  // A band of width w below the diagonal: i - w < j <= i.
+  // A band of width w ending at the query's position: p - w < j <= p. The
+  // last query sees w keys.
   int64_t window = 0;
-  while (window < n && allowed[window * n + 0])
-    ++window;
-  if (window > 0 && window < n &&
-      matches([&](int64_t i, int64_t j) { return j <= i && i - j < window; }))
+  for (int64_t j = 0; j < cols; ++j)
+    window += allowed[(rows - 1) * cols + j];
+  if (offset >= 0 && window > 0 && window < cols &&
+      matches([&](int64_t p, int64_t j) { return j <= p && p - j < window; }))
     return SlidingWindowMaskAttr::get(context, window);
   return {};
+}
+
+/// The query and key lengths a mask applies to (kDynamic when unknown), and
+/// whether the keys are the queries' own (no past KV), so that a square
+/// mask of unknown size is aligned at the origin.
+struct MaskLengths {
+  int64_t queries;
+  int64_t keys;
+  bool selfAligned;
+};
+
+/// The [Tq, Tk] "allowed" flags of a folded mask broadcast to `lengths`
+/// (both static), by `isAllowed` (1 allowed, 0 masked, -1 not a mask
+/// value); nullopt when it does not broadcast or varies across batch/heads.
+static std::optional<SmallVector<bool>>
+expandAllowed(const ConstTensor &mask,
+              llvm::function_ref<int(double)> isAllowed, int64_t queries,
+              int64_t keys) {
+  ArrayRef<int64_t> shape = mask.shape;
+  int64_t rank = shape.size();
+  if (!llvm::all_of(shape.drop_back(std::min<int64_t>(rank, 2)),
+                    [](int64_t d) { return d == 1; }))
+    return std::nullopt;
+  int64_t rows = rank >= 2 ? shape[rank - 2] : 1;
+  int64_t cols = rank >= 1 ? shape[rank - 1] : 1;
+  if ((rows != queries && rows != 1) || (cols != keys && cols != 1))
+    return std::nullopt;
+  SmallVector<bool> allowed;
+  allowed.reserve(queries * keys);
+  for (int64_t i = 0; i < queries; ++i)
+    for (int64_t j = 0; j < keys; ++j) {
+      int flag = isAllowed(
+          mask.values[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)]);
+      if (flag < 0)
+        return std::nullopt;
+      allowed.push_back(flag);
+    }
+  return allowed;
+}
+
+/// Classifies a folded mask for `lengths`. With unknown lengths it must be
+/// square and the keys the queries' own (query i at position i).
+static MaskAttrInterface
+classifyFoldedMask(MLIRContext *context, const ConstTensor &mask,
+                   llvm::function_ref<int(double)> isAllowed,
+                   MaskLengths lengths) {
+  int64_t queries = lengths.queries, keys = lengths.keys;
+  if (ShapedType::isDynamic(queries) || ShapedType::isDynamic(keys)) {
+    int64_t rank = mask.shape.size();
+    if (!lengths.selfAligned || rank < 2 ||
+        mask.shape[rank - 1] != mask.shape[rank - 2])
+      return {};
+    queries = keys = mask.shape[rank - 1];
+  }
+  std::optional<SmallVector<bool>> allowed =
+      expandAllowed(mask, isAllowed, queries, keys);
+  if (!allowed)
+    return {};
+  return classifyAllowed(context, *allowed, queries, keys);
 }
 
 /// Follows Slice nodes that cut the last two axes from offset 0 with step 1
@@ -421,34 +815,35 @@ static Value stripOriginSlices(Value value) {
   return value;
 }
 
-/// A constant square matrix behind origin slices, as "allowed" flags from
-/// `isAllowed(value)`; nullptr when not a [1.., N, N] constant.
+/// A constant square buffer behind origin slices whose ends are computed
+/// at run time (`bias[:, :, :T, :T]` with T unknown), as "allowed" flags
+/// from `isAllowed`: the kind of the whole buffer is the kind of every
+/// top-left square of it, when the keys are the queries' own.
 static MaskAttrInterface
-classifyBuffer(Value value, WeightStore &store,
-               llvm::function_ref<bool(double)> isAllowed) {
+classifySlicedBuffer(Value value, WeightStore &store,
+                     llvm::function_ref<int(double)> isAllowed,
+                     MaskLengths lengths) {
   Value buffer = stripOriginSlices(value);
-  if (!buffer)
+  if (!buffer || !lengths.selfAligned)
     return {};
-  auto contents = getTensorValues(buffer, store);
+  std::optional<ConstTensor> contents = foldConstant(buffer, store);
   if (!contents)
     return {};
-  ArrayRef<int64_t> shape = contents->second;
-  if (shape.size() < 2 || shape[shape.size() - 1] != shape[shape.size() - 2] ||
-      !llvm::all_of(shape.drop_back(2), [](int64_t d) { return d == 1; }))
-    return {};
-  int64_t n = shape.back();
-  SmallVector<bool> allowed;
-  for (double element : contents->first)
-    allowed.push_back(isAllowed(element));
-  if (static_cast<int64_t>(allowed.size()) != n * n)
-    return {};
-  return classifyAllowed(value.getContext(), allowed, n);
+  return classifyFoldedMask(value.getContext(), *contents, isAllowed,
+                            {ShapedType::kDynamic, ShapedType::kDynamic,
+                             /*selfAligned=*/true});
 }
 
 /// The mask of `Where(cond, -inf, scores)` (masked where cond holds) or
 /// `Where(cond, scores, -inf)` (allowed where cond holds).
 static MaskAttrInterface classifyWhereCondition(Value cond, bool condMasks,
-                                                WeightStore &store) {
+                                                WeightStore &store,
+                                                MaskLengths lengths) {
+  auto condAllowed = [&](double element) {
+    return int((element != 0.0) != condMasks);
+  };
+  if (std::optional<ConstTensor> folded = foldConstant(cond, store))
+    return classifyFoldedMask(cond.getContext(), *folded, condAllowed, lengths);
   // Casts to bool are no-ops on a bool condition.
   while (tvc_onnx::NodeOp cast = getDefiningNode(cond, "Cast"))
     cond = cast.getInputs()[0];
@@ -461,23 +856,34 @@ static MaskAttrInterface classifyWhereCondition(Value cond, bool condMasks,
       if (!isConstant(zero, 0.0) && getScalarConstant(zero) != 0.0)
         continue;
       // cond true (buffer == 0) masks when condMasks.
-      if (MaskAttrInterface mask =
-              classifyBuffer(buffer, store, [&](double element) {
-                return condMasks ? element != 0.0 : element == 0.0;
-              }))
+      if (MaskAttrInterface mask = classifySlicedBuffer(
+              buffer, store,
+              [&](double element) {
+                return int(condMasks ? element != 0.0 : element == 0.0);
+              },
+              lengths))
         return mask;
     }
     return {};
   }
-  return classifyBuffer(cond, store, [&](double element) {
-    return condMasks ? element == 0.0 : element != 0.0;
-  });
+  return classifySlicedBuffer(cond, store, condAllowed, lengths);
 }
 
-/// An additive mask: Trilu(-inf filled, k = 1, upper) is causal; a constant
-/// buffer of 0 / -inf is classified by its values. "-inf" includes huge
-/// negative numbers (torch.finfo(float32).min).
-static MaskAttrInterface classifyAdditiveMask(Value value, WeightStore &store) {
+/// 1 where an additive mask allows a key (0), 0 where it masks (-inf or a
+/// huge negative number such as torch.finfo(float32).min), -1 otherwise.
+static int additiveAllowed(double element) {
+  if (element == 0.0)
+    return 1;
+  return element <= -1e30 ? 0 : -1;
+}
+
+/// An additive mask: a constant expression of 0 / -inf classified by its
+/// values, or (lengths unknown) Trilu(-inf filled, k = 1, upper), causal.
+static MaskAttrInterface classifyAdditiveMask(Value value, WeightStore &store,
+                                              MaskLengths lengths) {
+  if (std::optional<ConstTensor> folded = foldConstant(value, store))
+    return classifyFoldedMask(value.getContext(), *folded, additiveAllowed,
+                              lengths);
   if (tvc_onnx::NodeOp trilu = getDefiningNode(value, "Trilu")) {
     ValueRange inputs = trilu.getInputs();
     std::optional<SmallVector<int64_t>> k;
@@ -493,18 +899,95 @@ static MaskAttrInterface classifyAdditiveMask(Value value, WeightStore &store) {
         fillValue && fillValue.getNumElements() == 1 &&
         isa<FloatType>(fillValue.getElementType()) &&
         (*fillValue.getValues<APFloat>().begin()).convertToDouble() <= -1e30;
-    if (getIntAttr(trilu, "upper", 1) == 1 && k && k->size() == 1 &&
-        k->front() == 1 && fillsMinusInf)
+    // Square [T, T] with T unknown: causal only for the queries' own keys.
+    if (lengths.selfAligned && getIntAttr(trilu, "upper", 1) == 1 && k &&
+        k->size() == 1 && k->front() == 1 && fillsMinusInf)
       return CausalMaskAttr::get(value.getContext());
     return {};
   }
-  return classifyBuffer(value, store,
-                        [](double element) { return element == 0.0; });
+  return classifySlicedBuffer(value, store, additiveAllowed, lengths);
 }
 
 //===----------------------------------------------------------------------===//
 // The pattern
 //===----------------------------------------------------------------------===//
+
+/// The ai.onnx version of the generic nodes handlers create (shape ops
+/// whose semantics have not changed since).
+static constexpr int64_t kGenericOpset = 13;
+
+/// A generic ai.onnx node of one result.
+static Value createGenericNode(PatternRewriter &rewriter, Location loc,
+                               Type type, StringRef opType, ValueRange inputs,
+                               ArrayRef<NamedAttribute> attrs = {}) {
+  return tvc_onnx::NodeOp::create(rewriter, loc, TypeRange{type},
+                                  rewriter.getStringAttr(opType),
+                                  rewriter.getStringAttr(""),
+                                  rewriter.getI64IntegerAttr(kGenericOpset),
+                                  rewriter.getStringAttr(""),
+                                  rewriter.getDictionaryAttr(attrs), inputs)
+      .getResult(0);
+}
+
+/// A 1-D i64 constant.
+static Value createIntConstant(PatternRewriter &rewriter, Location loc,
+                               ArrayRef<int64_t> values) {
+  return arith::ConstantOp::create(
+      rewriter, loc,
+      DenseElementsAttr::get(RankedTensorType::get({int64_t(values.size())},
+                                                   rewriter.getI64Type()),
+                             values));
+}
+
+/// The sum of two sizes, dynamic when either is.
+static int64_t addSizes(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b)
+             ? ShapedType::kDynamic
+             : a + b;
+}
+
+/// True when `past` can be [B, H, P, Dh] heads of `heads`' packed tensor.
+static bool isPastOf(Value past, const Heads &heads) {
+  auto type = dyn_cast<RankedTensorType>(past.getType());
+  auto packed = cast<RankedTensorType>(heads.packed.getType());
+  if (!type || type.getRank() != 4 ||
+      type.getElementType() != packed.getElementType())
+    return false;
+  int64_t width = packed.getShape().back();
+  auto agrees = [](int64_t a, int64_t b) {
+    return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+  };
+  return agrees(type.getDimSize(0), packed.getDimSize(0)) &&
+         agrees(type.getDimSize(1), heads.heads) &&
+         (ShapedType::isDynamic(width) ||
+          agrees(type.getDimSize(3), width / heads.heads));
+}
+
+/// [B, T, H * Dh] packed `x` after the [B, H, P, Dh] `past`:
+/// Concat(Reshape(Transpose[0,2,1,3](past), [0, 0, -1]), x, axis 1), as
+/// generic nodes (lowered by convert-onnx-to-linalg).
+static Value appendToPast(PatternRewriter &rewriter, Location loc, Value past,
+                          Value x) {
+  auto pastType = cast<RankedTensorType>(past.getType());
+  auto type = cast<RankedTensorType>(x.getType());
+  ArrayRef<int64_t> p = pastType.getShape();
+  Type element = type.getElementType();
+  Value transposed = createGenericNode(
+      rewriter, loc, RankedTensorType::get({p[0], p[2], p[1], p[3]}, element),
+      "Transpose", {past},
+      {rewriter.getNamedAttr("perm", rewriter.getI64ArrayAttr({0, 2, 1, 3}))});
+  int64_t width = type.getShape().back();
+  Value packed = createGenericNode(
+      rewriter, loc, RankedTensorType::get({p[0], p[2], width}, element),
+      "Reshape", {transposed, createIntConstant(rewriter, loc, {0, 0, -1})});
+  int64_t batch = ShapedType::isDynamic(p[0]) ? type.getDimSize(0) : p[0];
+  return createGenericNode(
+      rewriter, loc,
+      RankedTensorType::get({batch, addSizes(p[2], type.getDimSize(1)), width},
+                            element),
+      "Concat", {packed, x},
+      {rewriter.getNamedAttr("axis", rewriter.getI64IntegerAttr(1))});
+}
 
 /// True when `value` is a scalar constant that masks a score: -inf, or a
 /// huge negative number such as torch.finfo(float32).min (Hugging Face).
@@ -538,23 +1021,31 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
                    getIntAttr(softmax, "axis", -1) != 3))
     return rewriter.notifyMatchFailure(root, "no softmax over the keys");
   std::optional<HeadSource> valueSource =
-      matchHeadSource(weighted.getInputs()[1], /*allowRepeat=*/true);
+      matchHeadSource(weighted.getInputs()[1], /*allowRepeat=*/true,
+                      /*allowPast=*/true);
   if (!valueSource || valueSource->rotary)
     return rewriter.notifyMatchFailure(root, "values are not a head split");
   Heads *values = &valueSource->heads;
 
-  // Mask.
+  // Mask, for the [.., Tq, Tk] scores the softmax reads.
   MLIRContext *context = rewriter.getContext();
   Value scores = softmax.getInputs()[0];
+  auto scoresType = dyn_cast<RankedTensorType>(scores.getType());
+  MaskLengths lengths{ShapedType::kDynamic, ShapedType::kDynamic,
+                      /*selfAligned=*/!valueSource->past};
+  if (scoresType && scoresType.getRank() == 4) {
+    lengths.queries = scoresType.getDimSize(2);
+    lengths.keys = scoresType.getDimSize(3);
+  }
   MaskAttrInterface mask = FullMaskAttr::get(context);
   if (tvc_onnx::NodeOp where = getDefiningNode(scores, "Where");
       where && where.getInputs().size() == 3) {
     ValueRange in = where.getInputs();
     if (isMinusInfinity(in[1])) {
-      mask = classifyWhereCondition(in[0], /*condMasks=*/true, store);
+      mask = classifyWhereCondition(in[0], /*condMasks=*/true, store, lengths);
       scores = in[2];
     } else if (isMinusInfinity(in[2])) {
-      mask = classifyWhereCondition(in[0], /*condMasks=*/false, store);
+      mask = classifyWhereCondition(in[0], /*condMasks=*/false, store, lengths);
       scores = in[1];
     } else {
       mask = {};
@@ -566,7 +1057,7 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
       if (getDefiningNode(candidate, "MatMul") ||
           getDefiningNode(candidate, "Mul") ||
           getDefiningNode(candidate, "Div"))
-        if ((mask = classifyAdditiveMask(additive, store))) {
+        if ((mask = classifyAdditiveMask(additive, store, lengths))) {
           scores = candidate;
           break;
         }
@@ -609,6 +1100,10 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
     return rewriter.notifyMatchFailure(root, "q and k rotated differently");
   if (keys->heads != values->heads || queries->heads % keys->heads != 0)
     return rewriter.notifyMatchFailure(root, "inconsistent head counts");
+  if (bool(keySource->past) != bool(valueSource->past) ||
+      (keySource->past && (!isPastOf(keySource->past, *keys) ||
+                           !isPastOf(valueSource->past, *values))))
+    return rewriter.notifyMatchFailure(root, "past keys and values differ");
 
   // The op's default scale is 1/sqrt(Dh); keep an explicit one otherwise.
   FloatAttr scaleAttr;
@@ -681,30 +1176,74 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
     key = ropeOf(key, keys->heads);
   }
 
+  // Past keys and values (already rotated) come first.
+  Value value = values->packed;
+  if (keySource->past) {
+    key = appendToPast(rewriter, root.getLoc(), keySource->past, key);
+    value = appendToPast(rewriter, root.getLoc(), valueSource->past, value);
+  }
+
   auto attention = AttentionOp::create(
-      rewriter, root.getLoc(), query, key, values->packed, /*kv_len=*/Value(),
+      rewriter, root.getLoc(), query, key, value, /*kv_len=*/Value(),
       /*state=*/Value(), rewriter.getI64IntegerAttr(queries->heads),
       rewriter.getI64IntegerAttr(keys->heads), mask, scaleAttr);
   replaceNode(root, rewriter, attention.getResult());
   return success();
 }
 
-/// The standard Attention op (opset 23) on packed [B, T, H * Dh] inputs,
-/// without an explicit mask, past KV, softcap or extra outputs.
+/// [B, T, H * Dh] packed `x` split into [B, H, T, Dh] heads (generic
+/// Reshape and Transpose), appended to `past` ([B, H, P, Dh]) when given:
+/// the present KV of an attention op.
+static Value createPresent(PatternRewriter &rewriter, Location loc, Value past,
+                           Value x, int64_t heads) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Type element = type.getElementType();
+  int64_t batch = type.getDimSize(0), length = type.getDimSize(1);
+  int64_t headDim = type.getShape().back() / heads;
+  Value split = createGenericNode(
+      rewriter, loc,
+      RankedTensorType::get({batch, length, heads, headDim}, element),
+      "Reshape", {x, createIntConstant(rewriter, loc, {0, 0, heads, headDim})});
+  Value transposed = createGenericNode(
+      rewriter, loc,
+      RankedTensorType::get({batch, heads, length, headDim}, element),
+      "Transpose", {split},
+      {rewriter.getNamedAttr("perm", rewriter.getI64ArrayAttr({0, 2, 1, 3}))});
+  if (!past)
+    return transposed;
+  int64_t pastLength = cast<RankedTensorType>(past.getType()).getDimSize(2);
+  return createGenericNode(
+      rewriter, loc,
+      RankedTensorType::get(
+          {batch, heads, addSizes(pastLength, length), headDim}, element),
+      "Concat", {past, transposed},
+      {rewriter.getNamedAttr("axis", rewriter.getI64IntegerAttr(2))});
+}
+
+/// True when input `index` of `node` is given (not absent or empty).
+static bool hasInput(tvc_onnx::NodeOp node, unsigned index) {
+  return index < node.getInputs().size() &&
+         !isa<NoneType>(node.getInputs()[index].getType());
+}
+
+/// The standard Attention op (opset 23) on packed [B, T, H * Dh] inputs.
+/// attn_mask must fold to a constant (bool: true allows; float: 0 or -inf
+/// added) that, with is_causal (query i sees keys up to P + i after P past
+/// positions), is a known mask kind; past_key/past_value [B, Hkv, P, Dh]
+/// precede the new keys, and present_key/present_value become generic
+/// Concats. No softcap, score output or nonpad_kv_seqlen.
 static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
-                                        PatternRewriter &rewriter) {
+                                        PatternRewriter &rewriter,
+                                        WeightStore &store) {
   ValueRange in = node.getInputs();
   if (in.size() < 3)
     return rewriter.notifyMatchFailure(node, "expects Q, K, V");
-  for (Value extra : in.drop_front(3))
-    if (!isa<NoneType>(extra.getType()))
-      return rewriter.notifyMatchFailure(node, "explicit mask or past KV");
-  for (Value output : node.getResults().drop_front())
-    if (!output.use_empty())
-      return rewriter.notifyMatchFailure(node, "present KV or scores used");
-  if (getFloatAttr(node, "softcap", 0.0) != 0.0 ||
-      getIntAttr(node, "qk_matmul_output_mode", 0) != 0)
-    return rewriter.notifyMatchFailure(node, "softcap or score output");
+  if (hasInput(node, 6))
+    return rewriter.notifyMatchFailure(node, "nonpad_kv_seqlen");
+  if (node.getNumResults() > 3 && !node.getResult(3).use_empty())
+    return rewriter.notifyMatchFailure(node, "scores output used");
+  if (getFloatAttr(node, "softcap", 0.0) != 0.0)
+    return rewriter.notifyMatchFailure(node, "softcap");
   int64_t heads = getIntAttr(node, "q_num_heads", 0);
   int64_t kvHeads = getIntAttr(node, "kv_num_heads", 0);
   auto query = dyn_cast<RankedTensorType>(in[0].getType());
@@ -713,21 +1252,82 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
       key.getRank() != 3 || !isRankedFloat(in[2]))
     return rewriter.notifyMatchFailure(node,
                                        "needs 3-D inputs and head counts");
+  bool hasPast = hasInput(node, 4);
+  if (hasPast != hasInput(node, 5))
+    return rewriter.notifyMatchFailure(node, "past_key without past_value");
+  int64_t keyWidth = key.getShape().back();
+  if (ShapedType::isDynamic(keyWidth) || keyWidth % kvHeads != 0)
+    return rewriter.notifyMatchFailure(node, "key width unknown");
+  if (hasPast && (!isPastOf(in[4], Heads{in[1], kvHeads}) ||
+                  !isPastOf(in[5], Heads{in[2], kvHeads})))
+    return rewriter.notifyMatchFailure(node, "past KV is not [B, Hkv, P, Dh]");
+  int64_t pastLength =
+      hasPast ? cast<RankedTensorType>(in[4].getType()).getDimSize(2) : 0;
+  int64_t numQueries = query.getDimSize(1);
+  int64_t numKeys = addSizes(pastLength, key.getDimSize(1));
+  bool causal = getIntAttr(node, "is_causal", 0) != 0;
+
   MLIRContext *context = rewriter.getContext();
   MaskAttrInterface mask = FullMaskAttr::get(context);
-  if (getIntAttr(node, "is_causal", 0)) {
-    // ONNX aligns the causal mask to the top-left, tvc to the bottom-right:
-    // they agree only when queries and keys have one length.
-    int64_t numQueries = query.getDimSize(1), numKeys = key.getDimSize(1);
-    if (ShapedType::isDynamic(numQueries) || numQueries != numKeys)
-      return rewriter.notifyMatchFailure(node, "causal with unequal lengths");
-    mask = CausalMaskAttr::get(context);
+  if (ShapedType::isDynamic(numQueries) || ShapedType::isDynamic(numKeys)) {
+    // Unknown lengths: no mask tensor; causal when the keys are the
+    // queries' own and as many.
+    if (hasInput(node, 3))
+      return rewriter.notifyMatchFailure(node, "mask with unknown lengths");
+    if (causal && (hasPast || numQueries != key.getDimSize(1)))
+      return rewriter.notifyMatchFailure(node, "causal with unknown lengths");
+    if (causal)
+      mask = CausalMaskAttr::get(context);
+  } else if (causal || hasInput(node, 3)) {
+    SmallVector<bool> allowed(numQueries * numKeys, true);
+    if (hasInput(node, 3)) {
+      std::optional<ConstTensor> folded = foldConstant(in[3], store);
+      if (!folded || folded->shape.empty())
+        return rewriter.notifyMatchFailure(node, "mask is not a constant");
+      bool isBool =
+          cast<ShapedType>(in[3].getType()).getElementType().isInteger(1);
+      // A mask shorter than the keys masks the keys it does not cover.
+      int64_t cols = folded->shape.back();
+      if (cols < numKeys && cols > 1) {
+        double masked = isBool ? 0.0 : -INFINITY;
+        ConstTensor padded{{}, folded->shape};
+        padded.shape.back() = numKeys;
+        for (int64_t row = 0; row < getNumElements(folded->shape) / cols;
+             ++row) {
+          auto begin = folded->values.begin() + row * cols;
+          padded.values.append(begin, begin + cols);
+          padded.values.append(numKeys - cols, masked);
+        }
+        folded = std::move(padded);
+      }
+      auto boolAllowed = [](double element) { return int(element != 0.0); };
+      std::optional<SmallVector<bool>> flags =
+          isBool ? expandAllowed(*folded, boolAllowed, numQueries, numKeys)
+                 : expandAllowed(*folded, additiveAllowed, numQueries, numKeys);
+      if (!flags)
+        return rewriter.notifyMatchFailure(node, "mask values not 0/-inf");
+      allowed = std::move(*flags);
+    }
+    if (causal)
+      for (int64_t i = 0; i < numQueries; ++i)
+        for (int64_t j = i + pastLength + 1; j < numKeys; ++j)
+          allowed[i * numKeys + j] = false;
+    mask = classifyAllowed(context, allowed, numQueries, numKeys);
+    if (!mask)
+      return rewriter.notifyMatchFailure(node, "mask not recognised");
   }
+
   FloatAttr scale;
   if (auto attr = dyn_cast_or_null<FloatAttr>(node.getAttrs().get("scale")))
     scale = rewriter.getF64FloatAttr(attr.getValueAsDouble());
+  Location loc = node.getLoc();
+  Value keys = in[1], values = in[2];
+  if (hasPast) {
+    keys = appendToPast(rewriter, loc, in[4], keys);
+    values = appendToPast(rewriter, loc, in[5], values);
+  }
   auto attention = AttentionOp::create(
-      rewriter, node.getLoc(), in[0], in[1], in[2], /*kv_len=*/Value(),
+      rewriter, loc, in[0], keys, values, /*kv_len=*/Value(),
       /*state=*/Value(), rewriter.getI64IntegerAttr(heads),
       rewriter.getI64IntegerAttr(kvHeads), mask, scale);
   Type resultType = node.getResult(0).getType();
@@ -736,7 +1336,164 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
     rewriter.eraseOp(attention);
     return rewriter.notifyMatchFailure(node, "result type differs");
   }
-  replaceNode(node, rewriter, attention.getResult());
+  SmallVector<Value> replacements{attention.getResult()};
+  for (unsigned index : {1u, 2u})
+    if (index < node.getNumResults() && !node.getResult(index).use_empty())
+      replacements.push_back(createPresent(rewriter, loc,
+                                           hasPast ? in[3 + index] : Value(),
+                                           in[index], kvHeads));
+    else
+      replacements.push_back(Value());
+  replaceNodeResults(node, rewriter, replacements);
+  return success();
+}
+
+/// Positions P..P+S-1 for each of `batch` rows, [batch, S] i64.
+static Value createPositions(PatternRewriter &rewriter, Location loc,
+                             int64_t batch, int64_t start, int64_t length) {
+  SmallVector<int64_t> positions;
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t i = 0; i < length; ++i)
+      positions.push_back(start + i);
+  return arith::ConstantOp::create(
+      rewriter, loc,
+      DenseElementsAttr::get(
+          RankedTensorType::get({batch, length}, rewriter.getI64Type()),
+          ArrayRef<int64_t>(positions)));
+}
+
+/// ONNX Runtime's com.microsoft GroupQueryAttention with separate Q, K, V
+/// ([B, S, H * Dh]), past_key/past_value [B, Hkv, P, Dh] not sharing a
+/// buffer with the present ones, and no padding: seqlens_k is P + S - 1 for
+/// every row (checked when constant; assumed for batch 1) and
+/// total_sequence_length P + S. The new tokens sit at positions P..P+S-1;
+/// do_rotary rotates q and k there (theta read from the half-width
+/// caches); the mask is causal, or a sliding window of local_window_size + 1
+/// keys (the query's own and local_window_size before it).
+static LogicalResult convertGroupQueryAttention(tvc_onnx::NodeOp node,
+                                                PatternRewriter &rewriter,
+                                                WeightStore &store) {
+  ValueRange in = node.getInputs();
+  if (!hasInput(node, 0) || !hasInput(node, 1) || !hasInput(node, 2))
+    return rewriter.notifyMatchFailure(node, "packed QKV");
+  if (hasInput(node, 9) || hasInput(node, 10) || hasInput(node, 11))
+    return rewriter.notifyMatchFailure(
+        node, "position_ids, attention_bias or head_sink");
+  for (Value output : node.getResults().drop_front(3))
+    if (!output.use_empty())
+      return rewriter.notifyMatchFailure(node, "output_qk used");
+  if (getFloatAttr(node, "softcap", 0.0) != 0.0 ||
+      getIntAttr(node, "smooth_softmax", 0) != 0)
+    return rewriter.notifyMatchFailure(node, "softcap or smooth softmax");
+  int64_t heads = getIntAttr(node, "num_heads", 0);
+  int64_t kvHeads = getIntAttr(node, "kv_num_heads", 0);
+  auto query = dyn_cast<RankedTensorType>(in[0].getType());
+  auto key = dyn_cast<RankedTensorType>(in[1].getType());
+  auto value = dyn_cast<RankedTensorType>(in[2].getType());
+  if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0 || !query || !key ||
+      !value || query.getRank() != 3 || key.getRank() != 3 ||
+      value.getRank() != 3 || !isa<FloatType>(query.getElementType()) ||
+      !query.hasStaticShape() || !key.hasStaticShape() ||
+      !value.hasStaticShape())
+    return rewriter.notifyMatchFailure(node, "needs static 3-D Q, K, V");
+  int64_t batch = query.getDimSize(0), length = query.getDimSize(1);
+  int64_t headDim = query.getDimSize(2) / heads;
+  if (query.getDimSize(2) != heads * headDim ||
+      key.getDimSize(2) != kvHeads * headDim ||
+      value.getDimSize(2) % kvHeads != 0 || key.getDimSize(1) != length ||
+      value.getDimSize(1) != length)
+    return rewriter.notifyMatchFailure(node, "inconsistent head sizes");
+  bool hasPast = hasInput(node, 3);
+  if (hasPast != hasInput(node, 4))
+    return rewriter.notifyMatchFailure(node, "past_key without past_value");
+  int64_t pastLength = 0;
+  if (hasPast) {
+    auto pastType = dyn_cast<RankedTensorType>(in[3].getType());
+    if (!isPastOf(in[3], Heads{in[1], kvHeads}) ||
+        !isPastOf(in[4], Heads{in[2], kvHeads}) || !pastType.hasStaticShape())
+      return rewriter.notifyMatchFailure(
+          node, "past KV is not static [B, Hkv, P, D]");
+    pastLength = pastType.getDimSize(2);
+  }
+  int64_t total = pastLength + length;
+  // A present output as long as the past one shares its buffer (the past
+  // holds padding up to the maximum length).
+  for (unsigned index : {1u, 2u})
+    if (auto type = dyn_cast<RankedTensorType>(node.getResult(index).getType());
+        type && type.getRank() == 4 && !type.isDynamicDim(2) &&
+        type.getDimSize(2) != total)
+      return rewriter.notifyMatchFailure(node, "shared past/present buffer");
+  // Without padding every row has P + S keys.
+  if (hasInput(node, 5)) {
+    std::optional<SmallVector<int64_t>> seqlens = getIntValues(in[5]);
+    if (seqlens
+            ? !llvm::all_of(*seqlens, [&](int64_t n) { return n == total - 1; })
+            : batch != 1)
+      return rewriter.notifyMatchFailure(node, "seqlens_k implies padding");
+  }
+  if (hasInput(node, 6))
+    if (std::optional<SmallVector<int64_t>> totals = getIntValues(in[6]);
+        totals && (totals->size() != 1 || totals->front() != total))
+      return rewriter.notifyMatchFailure(
+          node, "total_sequence_length is not past + new");
+  int64_t window = getIntAttr(node, "local_window_size", -1);
+  if (window == 0)
+    return rewriter.notifyMatchFailure(node, "local_window_size 0");
+  MLIRContext *context = rewriter.getContext();
+  MaskAttrInterface mask =
+      window > 0
+          ? MaskAttrInterface(SlidingWindowMaskAttr::get(context, window + 1))
+          : MaskAttrInterface(CausalMaskAttr::get(context));
+
+  Location loc = node.getLoc();
+  Value q = in[0], k = in[1];
+  if (getIntAttr(node, "do_rotary", 0)) {
+    std::optional<RopeParameters> rope =
+        hasInput(node, 7) && hasInput(node, 8)
+            ? inferRopeParameters(in[7], in[8], headDim, store,
+                                  /*halfTables=*/true)
+            : std::nullopt;
+    if (!rope)
+      return rewriter.notifyMatchFailure(node, "caches not recognised");
+    RopeScalingAttr scaling =
+        rope->factor == 1.0
+            ? RopeScalingAttr::getNone(context)
+            : RopeScalingAttr::get(context, RopeScalingKind::Linear,
+                                   rope->factor);
+    UnitAttr interleaved = getIntAttr(node, "rotary_interleaved", 0)
+                               ? rewriter.getUnitAttr()
+                               : UnitAttr();
+    Value positions = createPositions(rewriter, loc, batch, pastLength, length);
+    auto ropeOf = [&](Value packed, int64_t numHeads) -> Value {
+      return RopeOp::create(rewriter, loc, packed, positions,
+                            rewriter.getI64IntegerAttr(numHeads),
+                            rewriter.getF64FloatAttr(rope->theta),
+                            IntegerAttr(), interleaved, scaling);
+    };
+    q = ropeOf(q, heads);
+    k = ropeOf(k, kvHeads);
+  }
+  Value keys = k, values = in[2];
+  if (hasPast) {
+    keys = appendToPast(rewriter, loc, in[3], keys);
+    values = appendToPast(rewriter, loc, in[4], values);
+  }
+  FloatAttr scale;
+  if (double factor = getFloatAttr(node, "scale", 0.0); factor != 0.0)
+    scale = rewriter.getF64FloatAttr(factor);
+  auto attention =
+      AttentionOp::create(rewriter, loc, q, keys, values, /*kv_len=*/Value(),
+                          /*state=*/Value(), rewriter.getI64IntegerAttr(heads),
+                          rewriter.getI64IntegerAttr(kvHeads), mask, scale);
+  SmallVector<Value> replacements{attention.getResult()};
+  for (unsigned index : {1u, 2u})
+    if (index < node.getNumResults() && !node.getResult(index).use_empty())
+      replacements.push_back(createPresent(rewriter, loc,
+                                           hasPast ? in[2 + index] : Value(),
+                                           index == 1 ? k : in[2], kvHeads));
+    else
+      replacements.push_back(Value());
+  replaceNodeResults(node, rewriter, replacements);
   return success();
 }
 
@@ -800,14 +1557,24 @@ void mlir::tvc::registerOnnxAttentionHandlers(OnnxHandlerTable &table,
         return convertRotaryEmbedding(node, rewriter, store);
       },
       "com.microsoft");
+  table.onOp(
+      "GroupQueryAttention", 1,
+      "separate Q/K/V, past KV without a shared buffer, no padding -> rope "
+      "(do_rotary) + concat + attention (causal or local window)",
+      [&store](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
+        return convertGroupQueryAttention(node, rewriter, store);
+      },
+      "com.microsoft");
   table.onOp("Attention", 23,
-             "3-D Q/K/V, no explicit mask or past KV -> attention (causal "
-             "only with equal static lengths)",
-             convertAttentionOp);
+             "3-D Q/K/V, past KV, a constant attn_mask of a known kind (with "
+             "is_causal) -> attention (+ concat for the present KV)",
+             [&store](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
+               return convertAttentionOp(node, rewriter, store);
+             });
   table.onOp(
       "Reshape", 5,
       "head merge of scaled dot-product attention (causal/window/full mask "
-      "read from the graph) -> attention",
+      "read from the graph, keys and values after past KV) -> attention",
       [&store](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
         return convertAttention(node, rewriter, store);
       });
