@@ -401,10 +401,16 @@ struct ConstTensor {
 /// Masks are small; larger tensors are not folded.
 static constexpr int64_t kMaxFoldedElements = int64_t(1) << 22;
 
+/// The number of elements of `shape`, saturated just above
+/// kMaxFoldedElements (sizes are non-negative).
 static int64_t getNumElements(ArrayRef<int64_t> shape) {
   int64_t count = 1;
-  for (int64_t size : shape)
-    count *= size;
+  for (int64_t size : shape) {
+    if (size == 0)
+      return 0;
+    count = count > kMaxFoldedElements / size ? kMaxFoldedElements + 1
+                                              : count * size;
+  }
   return count;
 }
 
@@ -510,6 +516,8 @@ static std::optional<ConstTensor> sliceConstant(const ConstTensor &input,
     if (axis < 0 || axis >= rank || step == 0)
       return std::nullopt;
     int64_t size = input.shape[axis];
+    // A step past the axis takes one element at most (and cannot overflow).
+    step = std::clamp<int64_t>(step, -size - 1, size + 1);
     int64_t start = (*starts)[i], end = (*ends)[i];
     if (start < 0)
       start += size;
@@ -539,7 +547,10 @@ static std::optional<ConstTensor> foldConstant(Value value, WeightStore &store,
   if (depth > 32)
     return std::nullopt;
   if (auto contents = getTensorValues(value, store)) {
-    if (getNumElements(contents->second) > kMaxFoldedElements)
+    if (llvm::any_of(contents->second, [](int64_t s) { return s < 0; }) ||
+        getNumElements(contents->second) > kMaxFoldedElements ||
+        getNumElements(contents->second) !=
+            static_cast<int64_t>(contents->first.size()))
       return std::nullopt;
     return ConstTensor{contents->first, contents->second};
   }
@@ -649,6 +660,8 @@ static std::optional<ConstTensor> foldConstant(Value value, WeightStore &store,
           return std::nullopt;
         } else {
           known *= size;
+          if (known > kMaxFoldedElements)
+            return std::nullopt;
         }
         shape.push_back(size);
       }
@@ -706,6 +719,8 @@ static std::optional<ConstTensor> foldConstant(Value value, WeightStore &store,
 static MaskAttrInterface classifyAllowed(MLIRContext *context,
                                          ArrayRef<bool> allowed, int64_t rows,
                                          int64_t cols) {
+  if (rows <= 0 || cols <= 0)
+    return {};
   int64_t offset = cols - rows;
   auto matches = [&](auto predicate) {
     for (int64_t i = 0; i < rows; ++i)
@@ -752,7 +767,8 @@ expandAllowed(const ConstTensor &mask,
     return std::nullopt;
   int64_t rows = rank >= 2 ? shape[rank - 2] : 1;
   int64_t cols = rank >= 1 ? shape[rank - 1] : 1;
-  if ((rows != queries && rows != 1) || (cols != keys && cols != 1))
+  if ((rows != queries && rows != 1) || (cols != keys && cols != 1) ||
+      getNumElements({queries, keys}) > kMaxFoldedElements)
     return std::nullopt;
   SmallVector<bool> allowed;
   allowed.reserve(queries * keys);
@@ -1279,6 +1295,8 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
     if (causal)
       mask = CausalMaskAttr::get(context);
   } else if (causal || hasInput(node, 3)) {
+    if (getNumElements({numQueries, numKeys}) > kMaxFoldedElements)
+      return rewriter.notifyMatchFailure(node, "mask too large to classify");
     SmallVector<bool> allowed(numQueries * numKeys, true);
     if (hasInput(node, 3)) {
       std::optional<ConstTensor> folded = foldConstant(in[3], store);
