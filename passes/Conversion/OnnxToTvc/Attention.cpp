@@ -962,10 +962,10 @@ static int64_t addSizes(int64_t a, int64_t b) {
              : a + b;
 }
 
-/// True when `past` can be [B, H, P, Dh] heads of `heads`' packed tensor.
-static bool isPastOf(Value past, const Heads &heads) {
+/// True when `past` can be [B, H, P, Dh] heads of a packed [B, T, H * Dh]
+/// tensor of type `packed`.
+static bool isPastOf(Value past, RankedTensorType packed, int64_t heads) {
   auto type = dyn_cast<RankedTensorType>(past.getType());
-  auto packed = cast<RankedTensorType>(heads.packed.getType());
   if (!type || type.getRank() != 4 ||
       type.getElementType() != packed.getElementType())
     return false;
@@ -974,9 +974,13 @@ static bool isPastOf(Value past, const Heads &heads) {
     return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
   };
   return agrees(type.getDimSize(0), packed.getDimSize(0)) &&
-         agrees(type.getDimSize(1), heads.heads) &&
+         agrees(type.getDimSize(1), heads) &&
          (ShapedType::isDynamic(width) ||
-          agrees(type.getDimSize(3), width / heads.heads));
+          agrees(type.getDimSize(3), width / heads));
+}
+static bool isPastOf(Value past, const Heads &heads) {
+  return isPastOf(past, cast<RankedTensorType>(heads.packed.getType()),
+                  heads.heads);
 }
 
 /// [B, T, H * Dh] packed `x` after the [B, H, P, Dh] `past`:
@@ -1381,7 +1385,8 @@ static Value createPositions(PatternRewriter &rewriter, Location loc,
 }
 
 /// ONNX Runtime's com.microsoft GroupQueryAttention with separate Q, K, V
-/// ([B, S, H * Dh]), past_key/past_value [B, Hkv, P, Dh] not sharing a
+/// ([B, S, H * Dh]; or packed in the query, split by tvc.split),
+/// past_key/past_value [B, Hkv, P, Dh] not sharing a
 /// buffer with the present ones, and no padding: seqlens_k is P + S - 1 for
 /// every row (checked when constant; assumed for batch 1) and
 /// total_sequence_length P + S. The new tokens sit at positions P..P+S-1;
@@ -1392,8 +1397,11 @@ static LogicalResult convertGroupQueryAttention(tvc_onnx::NodeOp node,
                                                 PatternRewriter &rewriter,
                                                 WeightStore &store) {
   ValueRange in = node.getInputs();
-  if (!hasInput(node, 0) || !hasInput(node, 1) || !hasInput(node, 2))
-    return rewriter.notifyMatchFailure(node, "packed QKV");
+  // Packed QKV: query holds [q | k | v] per token, key and value are absent.
+  bool packedQkv = !hasInput(node, 1) && !hasInput(node, 2);
+  if (!hasInput(node, 0) ||
+      (!packedQkv && (!hasInput(node, 1) || !hasInput(node, 2))))
+    return rewriter.notifyMatchFailure(node, "key without value");
   if (hasInput(node, 9) || hasInput(node, 10) || hasInput(node, 11))
     return rewriter.notifyMatchFailure(
         node, "position_ids, attention_bias or head_sink");
@@ -1406,8 +1414,21 @@ static LogicalResult convertGroupQueryAttention(tvc_onnx::NodeOp node,
   int64_t heads = getIntAttr(node, "num_heads", 0);
   int64_t kvHeads = getIntAttr(node, "kv_num_heads", 0);
   auto query = dyn_cast<RankedTensorType>(in[0].getType());
-  auto key = dyn_cast<RankedTensorType>(in[1].getType());
-  auto value = dyn_cast<RankedTensorType>(in[2].getType());
+  RankedTensorType key, value;
+  if (!packedQkv) {
+    key = dyn_cast<RankedTensorType>(in[1].getType());
+    value = dyn_cast<RankedTensorType>(in[2].getType());
+  } else if (query && query.getRank() == 3 && query.hasStaticShape() &&
+             heads > 0 && kvHeads > 0 &&
+             query.getDimSize(2) % (heads + 2 * kvHeads) == 0) {
+    int64_t headDim = query.getDimSize(2) / (heads + 2 * kvHeads);
+    value = key = RankedTensorType::get(
+        {query.getDimSize(0), query.getDimSize(1), kvHeads * headDim},
+        query.getElementType());
+    query = RankedTensorType::get(
+        {query.getDimSize(0), query.getDimSize(1), heads * headDim},
+        query.getElementType());
+  }
   if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0 || !query || !key ||
       !value || query.getRank() != 3 || key.getRank() != 3 ||
       value.getRank() != 3 || !isa<FloatType>(query.getElementType()) ||
@@ -1427,8 +1448,8 @@ static LogicalResult convertGroupQueryAttention(tvc_onnx::NodeOp node,
   int64_t pastLength = 0;
   if (hasPast) {
     auto pastType = dyn_cast<RankedTensorType>(in[3].getType());
-    if (!isPastOf(in[3], Heads{in[1], kvHeads}) ||
-        !isPastOf(in[4], Heads{in[2], kvHeads}) || !pastType.hasStaticShape())
+    if (!isPastOf(in[3], key, kvHeads) || !isPastOf(in[4], value, kvHeads) ||
+        !pastType.hasStaticShape())
       return rewriter.notifyMatchFailure(
           node, "past KV is not static [B, Hkv, P, D]");
     pastLength = pastType.getDimSize(2);
@@ -1463,16 +1484,31 @@ static LogicalResult convertGroupQueryAttention(tvc_onnx::NodeOp node,
           ? MaskAttrInterface(SlidingWindowMaskAttr::get(context, window + 1))
           : MaskAttrInterface(CausalMaskAttr::get(context));
 
-  Location loc = node.getLoc();
-  Value q = in[0], k = in[1];
+  std::optional<RopeParameters> rope;
   if (getIntAttr(node, "do_rotary", 0)) {
-    std::optional<RopeParameters> rope =
-        hasInput(node, 7) && hasInput(node, 8)
-            ? inferRopeParameters(in[7], in[8], headDim, store,
-                                  /*halfTables=*/true)
-            : std::nullopt;
+    if (hasInput(node, 7) && hasInput(node, 8))
+      rope = inferRopeParameters(in[7], in[8], headDim, store,
+                                 /*halfTables=*/true);
     if (!rope)
       return rewriter.notifyMatchFailure(node, "caches not recognised");
+  }
+
+  Location loc = node.getLoc();
+  Value q, k, v;
+  if (packedQkv) {
+    int64_t kvWidth = key.getDimSize(2);
+    auto split = SplitOp::create(
+        rewriter, loc, in[0],
+        rewriter.getDenseI64ArrayAttr({query.getDimSize(2), kvWidth, kvWidth}));
+    q = split.getResult(0);
+    k = split.getResult(1);
+    v = split.getResult(2);
+  } else {
+    q = in[0];
+    k = in[1];
+    v = in[2];
+  }
+  if (rope) {
     RopeScalingAttr scaling =
         rope->factor == 1.0
             ? RopeScalingAttr::getNone(context)
@@ -1491,7 +1527,7 @@ static LogicalResult convertGroupQueryAttention(tvc_onnx::NodeOp node,
     q = ropeOf(q, heads);
     k = ropeOf(k, kvHeads);
   }
-  Value keys = k, values = in[2];
+  Value keys = k, values = v;
   if (hasPast) {
     keys = appendToPast(rewriter, loc, in[3], keys);
     values = appendToPast(rewriter, loc, in[4], values);
@@ -1508,7 +1544,7 @@ static LogicalResult convertGroupQueryAttention(tvc_onnx::NodeOp node,
     if (index < node.getNumResults() && !node.getResult(index).use_empty())
       replacements.push_back(createPresent(rewriter, loc,
                                            hasPast ? in[2 + index] : Value(),
-                                           index == 1 ? k : in[2], kvHeads));
+                                           index == 1 ? k : v, kvHeads));
     else
       replacements.push_back(Value());
   replaceNodeResults(node, rewriter, replacements);
@@ -1577,8 +1613,8 @@ void mlir::tvc::registerOnnxAttentionHandlers(OnnxHandlerTable &table,
       "com.microsoft");
   table.onOp(
       "GroupQueryAttention", 1,
-      "separate Q/K/V, past KV without a shared buffer, no padding -> rope "
-      "(do_rotary) + concat + attention (causal or local window)",
+      "past KV without a shared buffer, no padding -> split (packed QKV) + "
+      "rope (do_rotary) + concat + attention (causal or local window)",
       [&store](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
         return convertGroupQueryAttention(node, rewriter, store);
       },

@@ -22,7 +22,8 @@ by any ONNX runtime:
       y1, present_key, present_value = do_rotary (half-split pairs,
           positions 5..7, theta 10000 caches), causal;
       y2 = do_rotary with interleaved pairs, local_window_size 2 (the
-          query's key and 2 before it).
+          query's key and 2 before it);
+      y3 = y1's attention with Q, K, V packed into one qkv input.
 
 Beside each NAME.onnxtext: NAME.test_data_set/ with input_N.pb (graph
 inputs in order, random N(0, 1)) and output_N.pb (graph outputs in order).
@@ -196,12 +197,13 @@ def gqa_case(out_dir, gen):
                         torch.cat((pv, heads(v, KV_HEADS)), 2)))
     text = HEADER.format(name="gqa_past", ir=8,
                          opsets='"" : 17, "com.microsoft" : 1') + f"""\
-gqa (float[1, {NEW}, 32] q, float[1, {NEW}, 16] k, float[1, {NEW}, 16] v, float[1, 2, {PAST}, 8] past_key, float[1, 2, {PAST}, 8] past_value, int32[1] seqlens_k, int32 total_sequence_length) => (float[1, {NEW}, 32] y1, float[1, 2, {TOTAL}, 8] present_key, float[1, 2, {TOTAL}, 8] present_value, float[1, {NEW}, 32] y2)
+gqa (float[1, {NEW}, 32] q, float[1, {NEW}, 16] k, float[1, {NEW}, 16] v, float[1, 2, {PAST}, 8] past_key, float[1, 2, {PAST}, 8] past_value, int32[1] seqlens_k, int32 total_sequence_length, float[1, {NEW}, 64] qkv) => (float[1, {NEW}, 32] y1, float[1, 2, {TOTAL}, 8] present_key, float[1, 2, {TOTAL}, 8] present_value, float[1, {NEW}, 32] y2, float[1, {NEW}, 32] y3)
   <float[{CACHE_ROWS}, 4] cos_cache = {{{literal(cos_cache)}}},
    float[{CACHE_ROWS}, 4] sin_cache = {{{literal(sin_cache)}}}>
 {{
   y1, present_key, present_value = com.microsoft.GroupQueryAttention <num_heads = 4, kv_num_heads = 2, do_rotary = 1> (q, k, v, past_key, past_value, seqlens_k, total_sequence_length, cos_cache, sin_cache)
   y2, unused_key, unused_value = com.microsoft.GroupQueryAttention <num_heads = 4, kv_num_heads = 2, do_rotary = 1, rotary_interleaved = 1, local_window_size = 2> (q, k, v, past_key, past_value, seqlens_k, total_sequence_length, cos_cache, sin_cache)
+  y3, packed_key, packed_value = com.microsoft.GroupQueryAttention <num_heads = 4, kv_num_heads = 2, do_rotary = 1> (qkv, , , past_key, past_value, seqlens_k, total_sequence_length, cos_cache, sin_cache)
 }}
 """
     write_case(out_dir, "gqa_past", text,
@@ -209,9 +211,11 @@ gqa (float[1, {NEW}, 32] q, float[1, {NEW}, 16] k, float[1, {NEW}, 16] v, float[
                 ("past_value", pv),
                 ("seqlens_k", torch.tensor([TOTAL - 1], dtype=torch.int32)),
                 ("total_sequence_length",
-                 torch.tensor(TOTAL, dtype=torch.int32))],
+                 torch.tensor(TOTAL, dtype=torch.int32)),
+                ("qkv", torch.cat((q, k, v), -1))],
                [("y1", outputs[0][0]), ("present_key", outputs[0][1]),
-                ("present_value", outputs[0][2]), ("y2", outputs[1][0])])
+                ("present_value", outputs[0][2]), ("y2", outputs[1][0]),
+                ("y3", outputs[0][0])])
 
 
 def main():
