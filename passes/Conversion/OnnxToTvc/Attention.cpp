@@ -1246,6 +1246,26 @@ static bool hasInput(tvc_onnx::NodeOp node, unsigned index) {
          !isa<NoneType>(node.getInputs()[index].getType());
 }
 
+/// True when the node's results can take an attention output of `output`'s
+/// type and, where used, present keys/values of `presentKey`/`presentValue`:
+/// typed as precisely or less, never differently.
+static bool acceptsResults(tvc_onnx::NodeOp node, RankedTensorType output,
+                           RankedTensorType presentKey,
+                           RankedTensorType presentValue) {
+  auto accepts = [](Value result, RankedTensorType type) {
+    return succeeded(verifyCompatibleShape(result.getType(), type)) &&
+           getElementTypeOrSelf(result.getType()) == type.getElementType();
+  };
+  if (!accepts(node.getResult(0), output))
+    return false;
+  for (auto [index, type] :
+       {std::make_pair(1u, presentKey), std::make_pair(2u, presentValue)})
+    if (index < node.getNumResults() && !node.getResult(index).use_empty() &&
+        !accepts(node.getResult(index), type))
+      return false;
+  return true;
+}
+
 /// The standard Attention op (opset 23) on packed [B, T, H * Dh] inputs.
 /// attn_mask must fold to a constant (bool: true allows; float: 0 or -inf
 /// added) that, with is_causal (query i sees keys up to P + i after P past
@@ -1339,6 +1359,26 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
       return rewriter.notifyMatchFailure(node, "mask not recognised");
   }
 
+  // The results may be typed less precisely than the ops infer, never
+  // differently.
+  auto valueType = cast<RankedTensorType>(in[2].getType());
+  int64_t valueWidth = valueType.getShape().back();
+  int64_t valueDim = ShapedType::isDynamic(valueWidth) ? ShapedType::kDynamic
+                                                       : valueWidth / kvHeads;
+  Type element = query.getElementType();
+  auto output = RankedTensorType::get({query.getDimSize(0), numQueries,
+                                       ShapedType::isDynamic(valueDim)
+                                           ? ShapedType::kDynamic
+                                           : valueDim * heads},
+                                      element);
+  auto presentOf = [&](RankedTensorType packed, int64_t headDim) {
+    return RankedTensorType::get(
+        {packed.getDimSize(0), kvHeads, numKeys, headDim}, element);
+  };
+  if (!acceptsResults(node, output, presentOf(key, keyWidth / kvHeads),
+                      presentOf(valueType, valueDim)))
+    return rewriter.notifyMatchFailure(node, "result type differs");
+
   FloatAttr scale;
   if (auto attr = dyn_cast_or_null<FloatAttr>(node.getAttrs().get("scale")))
     scale = rewriter.getF64FloatAttr(attr.getValueAsDouble());
@@ -1352,12 +1392,6 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
       rewriter, loc, in[0], keys, values, /*kv_len=*/Value(),
       /*state=*/Value(), rewriter.getI64IntegerAttr(heads),
       rewriter.getI64IntegerAttr(kvHeads), mask, scale);
-  Type resultType = node.getResult(0).getType();
-  if (resultType != attention.getResult().getType() &&
-      resultType != UnrankedTensorType::get(query.getElementType())) {
-    rewriter.eraseOp(attention);
-    return rewriter.notifyMatchFailure(node, "result type differs");
-  }
   SmallVector<Value> replacements{attention.getResult()};
   for (unsigned index : {1u, 2u})
     if (index < node.getNumResults() && !node.getResult(index).use_empty())
@@ -1483,6 +1517,19 @@ static LogicalResult convertGroupQueryAttention(tvc_onnx::NodeOp node,
       window > 0
           ? MaskAttrInterface(SlidingWindowMaskAttr::get(context, window + 1))
           : MaskAttrInterface(CausalMaskAttr::get(context));
+
+  auto present = [&](RankedTensorType packed) {
+    return RankedTensorType::get(
+        {batch, kvHeads, total, packed.getDimSize(2) / kvHeads},
+        query.getElementType());
+  };
+  if (!acceptsResults(
+          node,
+          RankedTensorType::get(
+              {batch, length, value.getDimSize(2) / kvHeads * heads},
+              query.getElementType()),
+          present(key), present(value)))
+    return rewriter.notifyMatchFailure(node, "result type differs");
 
   std::optional<RopeParameters> rope;
   if (getIntAttr(node, "do_rotary", 0)) {
