@@ -199,8 +199,13 @@ static std::optional<std::pair<Value, Value>> matchRowGather(Value value) {
 }
 
 /// True when `value` is `Shape(of)[3] / 2` (through Casts and Unsqueezes),
-/// the split point of rotate_half on a [B, H, T, Dh] tensor.
+/// the split point of rotate_half on a [B, H, T, Dh] tensor, or that number
+/// as a constant (exporters fold it when Dh is static).
 static bool isHalfOfHeadWidth(Value value, Value of) {
+  auto type = dyn_cast<RankedTensorType>(of.getType());
+  if (auto constant = getIntValues(value))
+    return constant->size() == 1 && type && type.getRank() == 4 &&
+           !type.isDynamicDim(3) && type.getDimSize(3) == 2 * constant->front();
   tvc_onnx::NodeOp div =
       getDefiningNode(stripCasts(stripUnsqueezes(value)), "Div");
   if (!div || div.getInputs().size() != 2)
@@ -1163,31 +1168,40 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
             ? std::nullopt
             : inferRopeParameters(rotary->cosTable, rotary->sinTable, headDim,
                                   store);
-    if (!rope || !positions || positions.getRank() != 1 ||
+    // [T] ids, or [1, T] ones (Hugging Face's position_ids input).
+    if (!rope || !positions ||
+        (positions.getRank() != 1 &&
+         (positions.getRank() != 2 || positions.getDimSize(0) != 1)) ||
         queryType.getDimSize(0) != 1)
       return rewriter.notifyMatchFailure(root, "rotary tables not recognised");
-    // tvc.rope takes [B, T] positions: unsqueeze the [T] ids (batch 1).
+    // tvc.rope takes [B, T] positions: unsqueeze [T] ids (batch 1).
     Location loc = root.getLoc();
-    Value axes = arith::ConstantOp::create(
-        rewriter, loc,
-        DenseElementsAttr::get(
-            RankedTensorType::get({1}, rewriter.getI64Type()),
-            ArrayRef<int64_t>{0}));
-    auto positions2d = tvc_onnx::NodeOp::create(
-        rewriter, loc,
-        TypeRange{RankedTensorType::get({1, positions.getDimSize(0)},
-                                        positions.getElementType())},
-        rewriter.getStringAttr("Unsqueeze"), rewriter.getStringAttr(""),
-        rewriter.getI64IntegerAttr(std::max<int64_t>(root.getVersion(), 13)),
-        rewriter.getStringAttr(""), rewriter.getDictionaryAttr({}),
-        ValueRange{rotary->positions, axes});
+    Value positions2d = rotary->positions;
+    if (positions.getRank() == 1) {
+      Value axes = arith::ConstantOp::create(
+          rewriter, loc,
+          DenseElementsAttr::get(
+              RankedTensorType::get({1}, rewriter.getI64Type()),
+              ArrayRef<int64_t>{0}));
+      positions2d =
+          tvc_onnx::NodeOp::create(
+              rewriter, loc,
+              TypeRange{RankedTensorType::get({1, positions.getDimSize(0)},
+                                              positions.getElementType())},
+              rewriter.getStringAttr("Unsqueeze"), rewriter.getStringAttr(""),
+              rewriter.getI64IntegerAttr(
+                  std::max<int64_t>(root.getVersion(), 13)),
+              rewriter.getStringAttr(""), rewriter.getDictionaryAttr({}),
+              ValueRange{rotary->positions, axes})
+              .getResult(0);
+    }
     RopeScalingAttr scaling =
         rope->factor == 1.0
             ? RopeScalingAttr::getNone(context)
             : RopeScalingAttr::get(context, RopeScalingKind::Linear,
                                    rope->factor);
     auto ropeOf = [&](Value packed, int64_t heads) -> Value {
-      return RopeOp::create(rewriter, loc, packed, positions2d.getResult(0),
+      return RopeOp::create(rewriter, loc, packed, positions2d,
                             rewriter.getI64IntegerAttr(heads),
                             rewriter.getF64FloatAttr(rope->theta),
                             IntegerAttr(), UnitAttr(), scaling);

@@ -1,4 +1,4 @@
-/// A GPT-2-style decoder with explicit past-KV inputs, exported by
+/// Decoders with explicit past-KV inputs. A GPT-2-style one, exported by
 /// torch.onnx.export with static shapes (Inputs/export_torch_past_kv.py:
 /// P = 5 cached positions, T = 3 new tokens, 3 layers): every attention is
 /// one tvc.attention over the packed past keys followed by the new ones,
@@ -53,3 +53,20 @@
 // GOLDEN-COUNT-7: output_{{[0-6]}}: ok: max abs error
 // RUN: tvc-run %t/topleft.mlir --inputs %S/Inputs/gpt2_past_kv_topleft.test_data_set --expected %S/Inputs/gpt2_past_kv_topleft.test_data_set --max-error-scale 1e-4 | FileCheck %s --check-prefix=TOPLEFT-GOLDEN
 // TOPLEFT-GOLDEN-COUNT-3: output_{{[0-2]}}: ok: max abs error
+
+/// LLaMA style with a cache (Inputs/export_torch_past_kv.py): RoPE on the
+/// new q and k with the position_ids input ([1, T], 5..7) becomes tvc.rope
+/// (theta read from the tables), repeat_kv after the concat the GQA ratio,
+/// and the additive triu mask causal over the 5 + 3 keys.
+// RUN: tvc-import --quiet %S/Inputs/llama_past_kv.onnx -o %t/llama.mlir
+// RUN: tvc-opt %t/llama.mlir --convert-onnx-to-tvc=weights-dir=%t --canonicalize | FileCheck %s --check-prefix=LLAMA
+// LLAMA-LABEL: func.func @main_graph
+// LLAMA-SAME: %[[POS:[^:]*]]: tensor<1x3xi64> {tvc.name = "position_ids"}
+// LLAMA-COUNT-2: tvc.rope %{{.*}}, %[[POS]] heads {{4|2}} theta 1.000000e+04
+// LLAMA: tvc.attention %{{.*}}, %{{.*}}, %{{.*}} heads 4 kv_heads 2 mask(#tvc.causal) : tensor<1x3x32xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>
+// LLAMA-COUNT-2: tvc.rope %{{.*}}, %[[POS]] heads {{4|2}} theta 1.000000e+04
+// LLAMA: tvc.attention %{{.*}}, %{{.*}}, %{{.*}} heads 4 kv_heads 2 mask(#tvc.causal) : tensor<1x3x32xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>
+// LLAMA-NOT: tvc.attention
+// LLAMA-NOT: tvc_onnx.node "{{Softmax|MatMul|Expand|Div}}"
+// RUN: tvc-run %t/llama.mlir --inputs %S/Inputs/llama_past_kv.test_data_set --expected %S/Inputs/llama_past_kv.test_data_set --max-error-scale 1e-4 | FileCheck %s --check-prefix=LLAMA-GOLDEN
+// LLAMA-GOLDEN-COUNT-5: output_{{[0-4]}}: ok: max abs error
