@@ -1306,6 +1306,11 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
       key.getRank() != 3 || !isRankedFloat(in[2]))
     return rewriter.notifyMatchFailure(node,
                                        "needs 3-D inputs and head counts");
+  auto valueType = cast<RankedTensorType>(in[2].getType());
+  if (valueType.getRank() != 3 ||
+      failed(verifyCompatibleShape(key.getShape().drop_back(),
+                                   valueType.getShape().drop_back())))
+    return rewriter.notifyMatchFailure(node, "keys and values differ");
   bool hasPast = hasInput(node, 4);
   if (hasPast != hasInput(node, 5))
     return rewriter.notifyMatchFailure(node, "past_key without past_value");
@@ -1348,6 +1353,8 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
         double masked = isBool ? 0.0 : -INFINITY;
         ConstTensor padded{{}, folded->shape};
         padded.shape.back() = numKeys;
+        if (getNumElements(padded.shape) > kMaxFoldedElements)
+          return rewriter.notifyMatchFailure(node, "mask too large");
         for (int64_t row = 0; row < getNumElements(folded->shape) / cols;
              ++row) {
           auto begin = folded->values.begin() + row * cols;
@@ -1375,7 +1382,6 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
 
   // The results may be typed less precisely than the ops infer, never
   // differently.
-  auto valueType = cast<RankedTensorType>(in[2].getType());
   int64_t valueWidth = valueType.getShape().back();
   int64_t valueDim = ShapedType::isDynamic(valueWidth) ? ShapedType::kDynamic
                                                        : valueWidth / kvHeads;
@@ -1503,6 +1509,8 @@ static LogicalResult convertGroupQueryAttention(tvc_onnx::NodeOp node,
     pastLength = pastType.getDimSize(2);
   }
   int64_t total = pastLength + length;
+  if (getNumElements({batch, length}) > kMaxFoldedElements)
+    return rewriter.notifyMatchFailure(node, "too many positions");
   // A present output as long as the past one shares its buffer (the past
   // holds padding up to the maximum length).
   for (unsigned index : {1u, 2u})
