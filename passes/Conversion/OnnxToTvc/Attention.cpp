@@ -1329,14 +1329,10 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
   MLIRContext *context = rewriter.getContext();
   MaskAttrInterface mask = FullMaskAttr::get(context);
   if (ShapedType::isDynamic(numQueries) || ShapedType::isDynamic(numKeys)) {
-    // Unknown lengths: no mask tensor; causal when the keys are the
-    // queries' own and as many.
-    if (hasInput(node, 3))
+    // Unknown lengths: ONNX aligns a causal mask at P (0 without past),
+    // tvc at Tk - Tq; they agree only for known, equal lengths.
+    if (hasInput(node, 3) || causal)
       return rewriter.notifyMatchFailure(node, "mask with unknown lengths");
-    if (causal && (hasPast || numQueries != key.getDimSize(1)))
-      return rewriter.notifyMatchFailure(node, "causal with unknown lengths");
-    if (causal)
-      mask = CausalMaskAttr::get(context);
   } else if (causal || hasInput(node, 3)) {
     if (getNumElements({numQueries, numKeys}) > kMaxFoldedElements)
       return rewriter.notifyMatchFailure(node, "mask too large to classify");
@@ -1345,8 +1341,7 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
       std::optional<ConstTensor> folded = foldConstant(in[3], store);
       if (!folded || folded->shape.empty())
         return rewriter.notifyMatchFailure(node, "mask is not a constant");
-      bool isBool =
-          cast<ShapedType>(in[3].getType()).getElementType().isInteger(1);
+      bool isBool = getElementTypeOrSelf(in[3].getType()).isInteger(1);
       // A mask shorter than the keys masks the keys it does not cover.
       int64_t cols = folded->shape.back();
       if (cols < numKeys && cols > 1) {
