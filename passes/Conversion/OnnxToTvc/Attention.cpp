@@ -1529,9 +1529,10 @@ static LogicalResult convertGroupQueryAttention(tvc_onnx::NodeOp node,
   int64_t window = getIntAttr(node, "local_window_size", -1);
   if (window == 0)
     return rewriter.notifyMatchFailure(node, "local_window_size 0");
+  // A window reaching back to key 0 from the last query is causal.
   MLIRContext *context = rewriter.getContext();
   MaskAttrInterface mask =
-      window > 0
+      window > 0 && window < total - 1
           ? MaskAttrInterface(SlidingWindowMaskAttr::get(context, window + 1))
           : MaskAttrInterface(CausalMaskAttr::get(context));
 
