@@ -988,23 +988,44 @@ static bool isPastOf(Value past, const Heads &heads) {
                   heads.heads);
 }
 
-/// [B, T, H * Dh] packed `x` after the [B, H, P, Dh] `past`:
-/// Concat(Reshape(Transpose[0,2,1,3](past), [0, 0, -1]), x, axis 1), as
-/// generic nodes (lowered by convert-onnx-to-linalg).
-static Value appendToPast(PatternRewriter &rewriter, Location loc, Value past,
-                          Value x) {
-  auto pastType = cast<RankedTensorType>(past.getType());
+/// The [B, T, H * D] type of [B, H, T, D] heads `type` packed.
+static RankedTensorType getPackedType(RankedTensorType type) {
+  ArrayRef<int64_t> s = type.getShape();
+  int64_t width = ShapedType::isDynamic(s[1]) || ShapedType::isDynamic(s[3])
+                      ? ShapedType::kDynamic
+                      : s[1] * s[3];
+  return RankedTensorType::get({s[0], s[2], width}, type.getElementType());
+}
+
+/// [B, H, T, D] heads packed into [B, T, H * D]:
+/// Reshape(Transpose[0,2,1,3](x), [0, 0, -1]), as generic nodes (lowered
+/// by convert-onnx-to-linalg). `width` is H * D when the type does not say.
+static Value packHeads(PatternRewriter &rewriter, Location loc, Value x,
+                       int64_t width = ShapedType::kDynamic) {
   auto type = cast<RankedTensorType>(x.getType());
-  ArrayRef<int64_t> p = pastType.getShape();
+  ArrayRef<int64_t> s = type.getShape();
   Type element = type.getElementType();
   Value transposed = createGenericNode(
-      rewriter, loc, RankedTensorType::get({p[0], p[2], p[1], p[3]}, element),
-      "Transpose", {past},
+      rewriter, loc, RankedTensorType::get({s[0], s[2], s[1], s[3]}, element),
+      "Transpose", {x},
       {rewriter.getNamedAttr("perm", rewriter.getI64ArrayAttr({0, 2, 1, 3}))});
+  RankedTensorType packed = getPackedType(type);
+  if (packed.isDynamicDim(2))
+    packed = RankedTensorType::get({s[0], s[2], width}, element);
+  return createGenericNode(
+      rewriter, loc, packed, "Reshape",
+      {transposed, createIntConstant(rewriter, loc, {0, 0, -1})});
+}
+
+/// [B, T, H * Dh] packed `x` after the [B, H, P, Dh] `past`:
+/// Concat(packHeads(past), x, axis 1), as generic nodes.
+static Value appendToPast(PatternRewriter &rewriter, Location loc, Value past,
+                          Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  ArrayRef<int64_t> p = cast<RankedTensorType>(past.getType()).getShape();
+  Type element = type.getElementType();
   int64_t width = type.getShape().back();
-  Value packed = createGenericNode(
-      rewriter, loc, RankedTensorType::get({p[0], p[2], width}, element),
-      "Reshape", {transposed, createIntConstant(rewriter, loc, {0, 0, -1})});
+  Value packed = packHeads(rewriter, loc, past, width);
   int64_t batch = ShapedType::isDynamic(p[0]) ? type.getDimSize(0) : p[0];
   return createGenericNode(
       rewriter, loc,
@@ -1280,7 +1301,8 @@ static bool acceptsResults(tvc_onnx::NodeOp node, RankedTensorType output,
   return true;
 }
 
-/// The standard Attention op (opset 23) on packed [B, T, H * Dh] inputs.
+/// The standard Attention op (opset 23) on packed [B, T, H * Dh] inputs
+/// (4-D [B, H, T, Dh] ones are packed, and the result split back).
 /// attn_mask must fold to a constant (bool: true allows; float: 0 or -inf
 /// added) that, with is_causal (query i sees keys up to P + i after P past
 /// positions), is a known mask kind; past_key/past_value [B, Hkv, P, Dh]
@@ -1302,11 +1324,28 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
   int64_t kvHeads = getIntAttr(node, "kv_num_heads", 0);
   auto query = dyn_cast<RankedTensorType>(in[0].getType());
   auto key = dyn_cast<RankedTensorType>(in[1].getType());
-  if (heads <= 0 || kvHeads <= 0 || !query || !key || query.getRank() != 3 ||
-      key.getRank() != 3 || !isRankedFloat(in[2]))
+  auto valueType = dyn_cast<RankedTensorType>(in[2].getType());
+  if (!query || !key || !valueType || !isa<FloatType>(query.getElementType()))
+    return rewriter.notifyMatchFailure(node, "needs ranked float Q, K, V");
+  // 4-D [B, H, T, D] inputs are packed to [B, T, H * D] (the head counts
+  // are their dims 1, which the attributes must not contradict).
+  bool fourD = query.getRank() == 4;
+  if (fourD) {
+    if (key.getRank() != 4 || valueType.getRank() != 4 ||
+        query.isDynamicDim(1) || key.isDynamicDim(1) ||
+        valueType.getDimSize(1) != key.getDimSize(1) ||
+        (heads && heads != query.getDimSize(1)) ||
+        (kvHeads && kvHeads != key.getDimSize(1)))
+      return rewriter.notifyMatchFailure(node, "4-D heads differ");
+    heads = query.getDimSize(1);
+    kvHeads = key.getDimSize(1);
+    query = getPackedType(query);
+    key = getPackedType(key);
+    valueType = getPackedType(valueType);
+  }
+  if (heads <= 0 || kvHeads <= 0 || query.getRank() != 3 || key.getRank() != 3)
     return rewriter.notifyMatchFailure(node,
                                        "needs 3-D inputs and head counts");
-  auto valueType = cast<RankedTensorType>(in[2].getType());
   if (valueType.getRank() != 3 ||
       failed(verifyCompatibleShape(key.getShape().drop_back(),
                                    valueType.getShape().drop_back())))
@@ -1317,8 +1356,8 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
   int64_t keyWidth = key.getShape().back();
   if (ShapedType::isDynamic(keyWidth) || keyWidth % kvHeads != 0)
     return rewriter.notifyMatchFailure(node, "key width unknown");
-  if (hasPast && (!isPastOf(in[4], Heads{in[1], kvHeads}) ||
-                  !isPastOf(in[5], Heads{in[2], kvHeads})))
+  if (hasPast &&
+      (!isPastOf(in[4], key, kvHeads) || !isPastOf(in[5], valueType, kvHeads)))
     return rewriter.notifyMatchFailure(node, "past KV is not [B, Hkv, P, Dh]");
   int64_t pastLength =
       hasPast ? cast<RankedTensorType>(in[4].getType()).getDimSize(2) : 0;
@@ -1381,11 +1420,14 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
   int64_t valueDim = ShapedType::isDynamic(valueWidth) ? ShapedType::kDynamic
                                                        : valueWidth / kvHeads;
   Type element = query.getElementType();
-  auto output = RankedTensorType::get({query.getDimSize(0), numQueries,
-                                       ShapedType::isDynamic(valueDim)
-                                           ? ShapedType::kDynamic
-                                           : valueDim * heads},
-                                      element);
+  auto output =
+      fourD ? RankedTensorType::get(
+                  {query.getDimSize(0), heads, numQueries, valueDim}, element)
+            : RankedTensorType::get({query.getDimSize(0), numQueries,
+                                     ShapedType::isDynamic(valueDim)
+                                         ? ShapedType::kDynamic
+                                         : valueDim * heads},
+                                    element);
   auto presentOf = [&](RankedTensorType packed, int64_t headDim) {
     return RankedTensorType::get(
         {packed.getDimSize(0), kvHeads, numKeys, headDim}, element);
@@ -1398,23 +1440,45 @@ static LogicalResult convertAttentionOp(tvc_onnx::NodeOp node,
   if (auto attr = dyn_cast_or_null<FloatAttr>(node.getAttrs().get("scale")))
     scale = rewriter.getF64FloatAttr(attr.getValueAsDouble());
   Location loc = node.getLoc();
-  Value keys = in[1], values = in[2];
+  Value queries = in[0], keys = in[1], values = in[2];
+  if (fourD) {
+    queries = packHeads(rewriter, loc, queries);
+    keys = packHeads(rewriter, loc, keys);
+    values = packHeads(rewriter, loc, values);
+  }
+  Value newKeys = keys, newValues = values;
   if (hasPast) {
     keys = appendToPast(rewriter, loc, in[4], keys);
     values = appendToPast(rewriter, loc, in[5], values);
   }
   auto attention = AttentionOp::create(
-      rewriter, loc, in[0], keys, values, /*kv_len=*/Value(),
+      rewriter, loc, queries, keys, values, /*kv_len=*/Value(),
       /*state=*/Value(), rewriter.getI64IntegerAttr(heads),
       rewriter.getI64IntegerAttr(kvHeads), mask, scale);
-  SmallVector<Value> replacements{attention.getResult()};
-  for (unsigned index : {1u, 2u})
-    if (index < node.getNumResults() && !node.getResult(index).use_empty())
-      replacements.push_back(createPresent(rewriter, loc,
-                                           hasPast ? in[3 + index] : Value(),
-                                           in[index], kvHeads));
-    else
+  // 4-D: the result split back into [B, H, T, Dv] heads.
+  Value result = attention.getResult();
+  if (fourD)
+    result = createPresent(rewriter, loc, Value(), result, heads);
+  SmallVector<Value> replacements{result};
+  for (auto [index, packed] :
+       {std::make_pair(1u, newKeys), std::make_pair(2u, newValues)}) {
+    if (index >= node.getNumResults() || node.getResult(index).use_empty())
       replacements.push_back(Value());
+    else if (fourD && !hasPast)
+      replacements.push_back(in[index]);
+    else if (fourD)
+      replacements.push_back(createGenericNode(
+          rewriter, loc,
+          RankedTensorType::get(
+              {key.getDimSize(0), kvHeads, numKeys,
+               cast<RankedTensorType>(in[index].getType()).getDimSize(3)},
+              element),
+          "Concat", {in[3 + index], in[index]},
+          {rewriter.getNamedAttr("axis", rewriter.getI64IntegerAttr(2))}));
+    else
+      replacements.push_back(createPresent(
+          rewriter, loc, hasPast ? in[3 + index] : Value(), packed, kvHeads));
+  }
   replaceNodeResults(node, rewriter, replacements);
   return success();
 }

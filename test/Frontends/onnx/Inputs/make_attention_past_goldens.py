@@ -16,7 +16,9 @@ by any ONNX runtime:
           5 + i, the ONNX reference's alignment after past_key);
       y2 = a constant bool attn_mask, a sliding window of 4 keys at the
           queries' positions, scale 0.2;
-      y3 = a constant additive (0 / -inf) causal attn_mask.
+      y3 = a constant additive (0 / -inf) causal attn_mask;
+      y4, present_key4, present_value4 = y1's attention on 4-D
+          [B, H, T, D] inputs q4, k4, v4 (the same numbers).
   gqa_past.onnxtext                 com.microsoft GroupQueryAttention
       (seqlens_k = 7, total_sequence_length = 8: no padding):
       y1, present_key, present_value = do_rotary (half-split pairs,
@@ -166,20 +168,24 @@ def opset23_case(out_dir, gen):
         ~allowed_mask(), float("-inf"))
     text = HEADER.format(name="attention_opset23_past", ir=10,
                          opsets='"" : 23') + f"""\
-attn (float[1, {NEW}, 32] q, float[1, {NEW}, 16] k, float[1, {NEW}, 16] v, float[1, 2, {PAST}, 8] past_key, float[1, 2, {PAST}, 8] past_value) => (float[1, {NEW}, 32] y1, float[1, 2, {TOTAL}, 8] present_key, float[1, 2, {TOTAL}, 8] present_value, float[1, {NEW}, 32] y2, float[1, {NEW}, 32] y3)
+attn (float[1, {NEW}, 32] q, float[1, {NEW}, 16] k, float[1, {NEW}, 16] v, float[1, 2, {PAST}, 8] past_key, float[1, 2, {PAST}, 8] past_value, float[1, 4, {NEW}, 8] q4, float[1, 2, {NEW}, 8] k4, float[1, 2, {NEW}, 8] v4) => (float[1, {NEW}, 32] y1, float[1, 2, {TOTAL}, 8] present_key, float[1, 2, {TOTAL}, 8] present_value, float[1, {NEW}, 32] y2, float[1, {NEW}, 32] y3, float[1, 4, {NEW}, 8] y4, float[1, 2, {TOTAL}, 8] present_key4, float[1, 2, {TOTAL}, 8] present_value4)
   <bool[{NEW}, {TOTAL}] window = {{{literal(window)}}},
    float[1, 1, {NEW}, {TOTAL}] additive = {{{literal(additive)}}}>
 {{
   y1, present_key, present_value = Attention <q_num_heads = 4, kv_num_heads = 2, is_causal = 1> (q, k, v, , past_key, past_value)
   y2 = Attention <q_num_heads = 4, kv_num_heads = 2, scale = 0.2> (q, k, v, window, past_key, past_value)
   y3 = Attention <q_num_heads = 4, kv_num_heads = 2> (q, k, v, additive, past_key, past_value)
+  y4, present_key4, present_value4 = Attention <is_causal = 1> (q4, k4, v4, , past_key, past_value)
 }}
 """
     write_case(out_dir, "attention_opset23_past", text,
                [("q", q), ("k", k), ("v", v), ("past_key", pk),
-                ("past_value", pv)],
+                ("past_value", pv), ("q4", heads(q, HEADS)),
+                ("k4", heads(k, KV_HEADS)), ("v4", heads(v, KV_HEADS))],
                [("y1", y1), ("present_key", present_key),
-                ("present_value", present_value), ("y2", y2), ("y3", y3)])
+                ("present_value", present_value), ("y2", y2), ("y3", y3),
+                ("y4", heads(y1, HEADS)), ("present_key4", present_key),
+                ("present_value4", present_value)])
 
 
 def gqa_case(out_dir, gen):
