@@ -1749,8 +1749,8 @@ void mlir::tvc::registerOnnxAttentionHandlers(OnnxHandlerTable &table,
       },
       "com.microsoft");
   table.onOp("Attention", 23,
-             "3-D Q/K/V, past KV, a constant attn_mask of a known kind (with "
-             "is_causal) -> attention (+ concat for the present KV)",
+             "3-D or 4-D Q/K/V, past KV, a constant attn_mask of a known kind "
+             "(with is_causal) -> attention (+ concat for the present KV)",
              [&store](tvc_onnx::NodeOp node, PatternRewriter &rewriter) {
                return convertAttentionOp(node, rewriter, store);
              });
