@@ -128,7 +128,8 @@ Value transposeLastDim(PatternRewriter &rewriter, Location loc, Value grid,
       rewriter, loc, expandedType, grid, reassociation, sizes);
   Value init = tensor::EmptyOp::create(rewriter, loc, transposedSizes,
                                        gridType.getElementType());
-  SmallVector<int64_t> permutation(llvm::seq<int64_t>(0, rank - 1));
+  SmallVector<int64_t> permutation =
+      llvm::to_vector(llvm::seq<int64_t>(0, rank - 1));
   permutation.append({rank, rank - 1});
   Value transposed =
       linalg::TransposeOp::create(rewriter, loc, expanded, init, permutation)

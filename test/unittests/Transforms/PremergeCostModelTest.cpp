@@ -102,7 +102,7 @@ TEST(PremergeCostModel, BlockShuffleKeptAtMonarchShapes) {
 
 TEST(PremergeCostModel, BlockShuffleMergedWhenTinyOrHeavy) {
   CpuCosts costs;
-  // [2 x 4] from 36 weights: the second call's overhead decides.
+  // [2 x 4] from 18 weights: the second call's overhead decides.
   EXPECT_TRUE(estimateBlockShuffle(costs, 1, 2, 4, 6, 2, 2).preferMerged());
   // One block per stage through a 256-wide middle: 32768 factor weights
   // against a [64 x 64] matrix's 4096.
