@@ -126,8 +126,7 @@ inline Estimate estimateBlockShuffle(const CpuCosts &costs, int64_t rows,
   bool transposes = blocks > 1 && mid / blocks > 1;
   double transposeUs =
       transposes ? 8.0 * double(rows) * mid / costs.bytesPerUs : 0.0;
-  return {blockDiagonalCallUs(costs, rows, double(mid) * in / blocks, in,
-                              mid) +
+  return {blockDiagonalCallUs(costs, rows, double(mid) * in / blocks, in, mid) +
               transposeUs +
               blockDiagonalCallUs(costs, rows, double(out) * mid / outBlocks,
                                   mid, out),

@@ -5,11 +5,11 @@
 // of static shape, decide (policy=keep, merge, or cost through
 // PremergeCostModel.h) whether to keep the factors or to multiply them into
 // one dense [out, in] matrix, U V, L blockdiag(B), blockdiag(B2) P
-// blockdiag(B1) or W + (alpha/rank) B A. Merging reads the factors through the WeightStore, sums in double,
-// writes the product as a new global through the WeightWriter (inline or
-// into `weights-file`) and replaces the linear by a #tvc.dense one; globals
-// nothing reads any more are erased. Factors shared by several linears are
-// merged once.
+// blockdiag(B1) or W + (alpha/rank) B A. Merging reads the factors through the
+// WeightStore, sums in double, writes the product as a new global through the
+// WeightWriter (inline or into `weights-file`) and replaces the linear by a
+// #tvc.dense one; globals nothing reads any more are erased. Factors shared by
+// several linears are merged once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -204,9 +204,8 @@ FailureOr<Candidate> PremergeFfnPass::analyze(LinearOp linear,
   RankedTensorType first = candidate.globals.front().getTensorType();
   RankedTensorType last = candidate.globals.back().getTensorType();
   candidate.in = linear.getInput().getType().getShape().back();
-  candidate.out = candidate.outBlocks
-                      ? candidate.outBlocks * last.getDimSize(1)
-                      : last.getDimSize(0);
+  candidate.out = candidate.outBlocks ? candidate.outBlocks * last.getDimSize(1)
+                                      : last.getDimSize(0);
   if (candidate.blocks)
     candidate.rank = candidate.blocks * first.getDimSize(1);
   return candidate;
@@ -298,10 +297,11 @@ void PremergeFfnPass::runOnOperation() {
           candidate.outBlocks
               ? candidate.rank * (candidate.in / candidate.blocks +
                                   candidate.out / candidate.outBlocks)
-          : candidate.blocks ? candidate.rank * (candidate.in / candidate.blocks +
-                                               candidate.out)
-                           : candidate.rank * (candidate.in + candidate.out) +
-                                 (isLora ? candidate.out * candidate.in : 0);
+          : candidate.blocks
+              ? candidate.rank *
+                    (candidate.in / candidate.blocks + candidate.out)
+              : candidate.rank * (candidate.in + candidate.out) +
+                    (isLora ? candidate.out * candidate.in : 0);
       std::string numbers = llvm::formatv(
           "{0} [{1} x {2}] {3}, {4} ({5} rows): factored {6:f2} us "
           "({7} weight bytes, {8}) vs merged {9:f2} us ({10} weight "

@@ -124,8 +124,8 @@ Value transposeLastDim(PatternRewriter &rewriter, Location loc, Value grid,
   SmallVector<int64_t> shape(gridType.getShape().drop_back());
   shape.append({rows, cols});
   auto expandedType = RankedTensorType::get(shape, gridType.getElementType());
-  Value expanded = tensor::ExpandShapeOp::create(
-      rewriter, loc, expandedType, grid, reassociation, sizes);
+  Value expanded = tensor::ExpandShapeOp::create(rewriter, loc, expandedType,
+                                                 grid, reassociation, sizes);
   Value init = tensor::EmptyOp::create(rewriter, loc, transposedSizes,
                                        gridType.getElementType());
   SmallVector<int64_t> permutation =
@@ -147,11 +147,9 @@ Value createBlockShuffleCalls(PatternRewriter &rewriter, Location loc,
   auto firstType = cast<RankedTensorType>(first.getType());
   Value grid =
       createBlockDiagonalCall(rewriter, loc, op.getInput(), first, Value());
-  Value shuffled = transposeLastDim(rewriter, loc, grid,
-                                    firstType.getDimSize(0),
-                                    firstType.getDimSize(1));
-  return createBlockDiagonalCall(rewriter, loc, shuffled, second,
-                                 op.getBias());
+  Value shuffled = transposeLastDim(
+      rewriter, loc, grid, firstType.getDimSize(0), firstType.getDimSize(1));
+  return createBlockDiagonalCall(rewriter, loc, shuffled, second, op.getBias());
 }
 
 struct LinearToRuntime : public OpRewritePattern<LinearOp> {

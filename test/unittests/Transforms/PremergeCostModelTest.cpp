@@ -91,12 +91,10 @@ TEST(PremergeCostModel, BlockShuffleKeptAtMonarchShapes) {
   // the factored form reads and multiplies a fraction of the matrix, which
   // two calls and the transpose do not outweigh at one token or at 128.
   for (int64_t rows : {1, 128}) {
-    EXPECT_FALSE(
-        estimateBlockShuffle(costs, rows, 3072, 768, 768, 4, 192)
-            .preferMerged());
-    EXPECT_FALSE(
-        estimateBlockShuffle(costs, rows, 768, 3072, 768, 4, 192)
-            .preferMerged());
+    EXPECT_FALSE(estimateBlockShuffle(costs, rows, 3072, 768, 768, 4, 192)
+                     .preferMerged());
+    EXPECT_FALSE(estimateBlockShuffle(costs, rows, 768, 3072, 768, 4, 192)
+                     .preferMerged());
   }
 }
 
@@ -127,9 +125,8 @@ TEST(PremergeCostModel, BlockShuffleTransposeIsPricedByItsBytes) {
   // read and written once more: 8 rows mid bytes over the bandwidth.
   double withTranspose =
       estimateBlockShuffle(costs, 128, 256, 64, 64, 4, 16).factoredUs;
-  double calls =
-      blockDiagonalCallUs(costs, 128, 64.0 * 64 / 4, 64, 64) +
-      blockDiagonalCallUs(costs, 128, 256.0 * 64 / 16, 64, 256);
+  double calls = blockDiagonalCallUs(costs, 128, 64.0 * 64 / 4, 64, 64) +
+                 blockDiagonalCallUs(costs, 128, 256.0 * 64 / 16, 64, 256);
   EXPECT_NEAR(withTranspose - calls, 8.0 * 128 * 64 / costs.bytesPerUs, 1e-9);
 }
 
