@@ -44,5 +44,5 @@ if config.tvc_have_onnx:
 
 tool_dirs = [config.tvc_tools_dir, config.llvm_tools_dir]
 tools = ["tvc-opt", "tvc-import", "tvc-run", "tvc-compile", "tvc-prune-search",
-         "tvc-sparsify-search"]
+         "tvc-sparsify-search", "tvc-calibrate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

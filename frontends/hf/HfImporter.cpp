@@ -7,11 +7,15 @@
 // tensor's shape is checked against what config.json implies, and every
 // tensor of the checkpoint must be used (or be a known buffer), so a
 // checkpoint the importer does not fully understand is an error rather than
-// a silently different model.
+// a silently different model. The same holds for a LoRA adapter: every
+// targeted linear must find its two factors with the shapes the base module
+// and the rank imply, and every adapter tensor must land on a targeted
+// linear; all adapter problems are reported together.
 //
 //===----------------------------------------------------------------------===//
 
 #include "frontends/hf/HfImporter.h"
+#include "frontends/hf/LoraAdapter.h"
 
 #include "dialects/tvc/IR/TvcOps.h"
 #include "lib/Support/SafeTensors.h"
@@ -20,6 +24,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -245,9 +250,9 @@ private:
 class GraphBuilder {
 public:
   GraphBuilder(MLIRContext &context, const Checkpoint &checkpoint,
-               const HfImportOptions &options)
+               LoraAdapter *adapter, const HfImportOptions &options)
       : context(context), builder(&context), checkpoint(checkpoint),
-        options(options), loc(UnknownLoc::get(&context)) {
+        adapter(adapter), options(options), loc(UnknownLoc::get(&context)) {
     module = ModuleOp::create(loc);
   }
 
@@ -297,7 +302,16 @@ public:
     const TensorLocation *location = checkpoint.lookup(key);
     if (!location)
       return makeError("checkpoint has no tensor '" + key + "'");
-    const TensorInfo &info = *location->info;
+    return declareWeight(key, location->file->getPath(), *location->info, shape,
+                         "config.json implies");
+  }
+
+  /// Reads tensor `info` of `file` (declaring its global on first use),
+  /// checking its shape against `shape`; `impliedBy` says where that shape
+  /// comes from in errors.
+  Expected<Value> declareWeight(StringRef key, StringRef file,
+                                const TensorInfo &info, ArrayRef<int64_t> shape,
+                                StringRef impliedBy) {
     auto format = [](ArrayRef<int64_t> dims) {
       std::string text = "[";
       llvm::raw_string_ostream os(text);
@@ -306,22 +320,22 @@ public:
       return text;
     };
     if (ArrayRef<int64_t>(info.shape) != shape)
-      return makeError(location->file->getPath() + ": tensor '" + key +
-                       "' has shape " + format(info.shape) +
-                       ", config.json implies " + format(shape));
+      return makeError(file + ": tensor '" + key + "' has shape " +
+                       format(info.shape) + ", " + impliedBy + " " +
+                       format(shape));
     std::optional<DType> expected = getDTypeForElementType(elementType);
     if (info.dtype != *expected)
-      return makeError(location->file->getPath() + ": tensor '" + key +
-                       "' is " + getDTypeName(info.dtype) + ", the model is " +
+      return makeError(file + ": tensor '" + key + "' is " +
+                       getDTypeName(info.dtype) + ", the model is " +
                        getDTypeName(*expected) +
                        " (mixed dtypes are not supported)");
     auto type = RankedTensorType::get(shape, elementType);
     if (used.insert(key).second) {
       OpBuilder::InsertionGuard guard(builder);
       builder.setInsertionPoint(globalInsertionPoint);
-      GlobalOp::create(
-          builder, loc, builder.getStringAttr(key), TypeAttr::get(type),
-          ExternalWeightAttr::get(&context, location->file->getPath(), key));
+      GlobalOp::create(builder, loc, builder.getStringAttr(key),
+                       TypeAttr::get(type),
+                       ExternalWeightAttr::get(&context, file, key));
     }
     return WeightOp::create(builder, loc, type,
                             FlatSymbolRefAttr::get(&context, key))
@@ -331,7 +345,8 @@ public:
   /// True when the checkpoint has `key`.
   bool has(StringRef key) const { return checkpoint.lookup(key) != nullptr; }
 
-  /// y = x W^T (+ b) with a dense [out, in] (or [in, out]) weight.
+  /// y = x W^T (+ b) with a dense [out, in] (or [in, out]) weight; a
+  /// #tvc.lora linear when the adapter targets module `prefix`.
   Expected<Value> linear(Value input, StringRef prefix, int64_t in, int64_t out,
                          bool bias, WeightLayout layout) {
     SmallVector<int64_t, 2> shape = layout == WeightLayout::OutIn
@@ -348,9 +363,57 @@ public:
       b = *loaded;
     }
     auto resultType = withLastDim(input, out);
+    if (adapter && adapter->isTargeted(prefix)) {
+      // A problem of the adapter is recorded and the linear stays dense, so
+      // that one import reports every such problem.
+      Expected<Value> lora =
+          loraLinear(input, *w, b, prefix, in, out, layout, resultType);
+      if (lora)
+        return *lora;
+      // One line per problem (joined errors come newline-separated).
+      std::string text = llvm::toString(lora.takeError());
+      SmallVector<StringRef> lines;
+      StringRef(text).split(lines, '\n', -1, /*KeepEmpty=*/false);
+      for (StringRef line : lines)
+        loraProblems.push_back(line.str());
+    }
     auto structure = DenseStructureAttr::get(&context, layout);
     return LinearOp::create(builder, loc, resultType, input, ValueRange{*w}, b,
                             structure)
+        .getResult();
+  }
+
+  /// The #tvc.lora linear of module `prefix`: W plus the adapter's A [r, in]
+  /// and B [out, r], with alpha = scaling * r so that alpha / r is PEFT's
+  /// scaling (lora_alpha / r, or lora_alpha / sqrt(r) with rsLoRA).
+  Expected<Value> loraLinear(Value input, Value w, Value b, StringRef prefix,
+                             int64_t in, int64_t out, WeightLayout layout,
+                             Type resultType) {
+    if (layout != WeightLayout::OutIn)
+      return makeError(adapter->getConfigPath() + ": module '" + prefix +
+                       "' stores its weight [in, out]; #tvc.lora takes W as "
+                       "[out, in]");
+    Expected<LoraModule> module = adapter->getModule(prefix);
+    if (!module)
+      return module.takeError();
+    std::string implied =
+        llvm::formatv("the rank {0} and the module's [{1} x {2}] weight imply",
+                      module->rank, out, in);
+    Expected<Value> a = declareWeight(module->aKey, adapter->getWeightsPath(),
+                                      *module->a, {module->rank, in}, implied);
+    Expected<Value> up =
+        declareWeight(module->bKey, adapter->getWeightsPath(), *module->b,
+                      {out, module->rank}, implied);
+    if (Error error = collectErrors(a, up))
+      return std::move(error);
+    double alpha = module->scaling * static_cast<double>(module->rank);
+    if (!std::isfinite(alpha))
+      return makeError(adapter->getConfigPath() + ": module '" + prefix +
+                       "' has a non-finite scaling");
+    ++numLoraLinears;
+    return LinearOp::create(
+               builder, loc, resultType, input, ValueRange{w, *a, *up}, b,
+               LoraStructureAttr::get(&context, module->rank, alpha))
         .getResult();
   }
 
@@ -401,6 +464,25 @@ public:
   Expected<OwningOpRef<ModuleOp>> finish(Value logits,
                                          HfImportSummary &summary) {
     func::ReturnOp::create(builder, loc, ValueRange{logits});
+    if (adapter) {
+      for (std::string &problem : adapter->checkUnused())
+        loraProblems.push_back(std::move(problem));
+      if (!loraProblems.empty()) {
+        // Enough lines to see the pattern of a systematic mismatch.
+        constexpr size_t kMaxListed = 12;
+        size_t count = loraProblems.size();
+        if (count > kMaxListed) {
+          loraProblems.resize(kMaxListed);
+          loraProblems.push_back(
+              llvm::formatv("... and {0} more", count - kMaxListed));
+        }
+        return makeError(llvm::formatv(
+            "the LoRA adapter does not fit the {0} model ({1} problem(s)):\n  "
+            "{2}",
+            summary.modelType, count, llvm::join(loraProblems, "\n  ")));
+      }
+      summary.numLoraLinears = numLoraLinears;
+    }
     std::vector<std::string> unused;
     for (const std::string &key : checkpoint.getKeys()) {
       if (used.contains(key))
@@ -439,6 +521,8 @@ public:
   MLIRContext &context;
   OpBuilder builder;
   const Checkpoint &checkpoint;
+  /// The LoRA adapter read onto the model, or null.
+  LoraAdapter *adapter;
   const HfImportOptions &options;
   Location loc;
   OwningOpRef<ModuleOp> module;
@@ -448,6 +532,9 @@ public:
   LayerOp layerOp;
   int64_t numLayers = 0;
   llvm::StringSet<> used;
+  /// Adapter problems found while building, reported by finish().
+  std::vector<std::string> loraProblems;
+  int64_t numLoraLinears = 0;
 
 private:
   /// Tensors checkpoints carry that are not weights.
@@ -835,7 +922,23 @@ mlir::tvc::importHuggingFace(MLIRContext &context, StringRef directory,
       Checkpoint::open(directory);
   if (!checkpoint)
     return checkpoint.takeError();
-  GraphBuilder graph(context, **checkpoint, options);
+  std::unique_ptr<LoraAdapter> adapter;
+  if (!options.loraAdapter.empty()) {
+    // GPT-2's Conv1D weights are [in, out] (#tvc.dense<in_out>), which
+    // #tvc.lora's W cannot be without a transposed copy of the base.
+    if (*modelType == "gpt2")
+      return makeError(options.loraAdapter +
+                       ": LoRA adapters on gpt2 are not supported: its "
+                       "Conv1D weights are stored [in, out] and #tvc.lora "
+                       "takes W as [out, in] (supported: llama, mistral, "
+                       "qwen2)");
+    Expected<std::unique_ptr<LoraAdapter>> opened =
+        LoraAdapter::open(options.loraAdapter);
+    if (!opened)
+      return opened.takeError();
+    adapter = std::move(*opened);
+  }
+  GraphBuilder graph(context, **checkpoint, adapter.get(), options);
   Expected<Value> logits = *modelType == "gpt2"
                                ? importGpt2(graph, *config, summary)
                                : importLlama(graph, *config, summary);

@@ -4,7 +4,8 @@
 // model.safetensors or a sharded model.safetensors.index.json) of the GPT-2
 // and LLaMA/Mistral/Qwen2 families straight into tvc ops. Weights are
 // referenced in place through #tvc.external; only safetensors headers are
-// read.
+// read. A PEFT LoRA adapter can be read onto the base model: its targeted
+// linears become #tvc.lora linears whose factors reference the adapter file.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +27,9 @@ struct HfImportOptions {
   /// Batch and sequence sizes of the inputs; ShapedType::kDynamic for `?`.
   int64_t batch = 1;
   int64_t sequence = -1;
+  /// A PEFT LoRA adapter directory (adapter_config.json and
+  /// adapter_model.safetensors) read onto the base model; empty for none.
+  std::string loraAdapter;
   /// Called once per imported layer (index, total) for progress reporting.
   std::function<void(int64_t, int64_t)> onLayer;
 };
@@ -37,6 +41,8 @@ struct HfImportSummary {
   /// Tensors of the checkpoint that the model does not use (e.g. GPT-2's
   /// attention-mask buffers).
   int64_t numIgnoredTensors = 0;
+  /// Linears that carry the adapter (#tvc.lora).
+  int64_t numLoraLinears = 0;
 };
 
 /// Imports the checkpoint in `directory`. Errors name the file and problem;

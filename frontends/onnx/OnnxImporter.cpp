@@ -371,6 +371,20 @@ readTensorBytes(const onnx::TensorProto &tensor, StringRef modelDir,
   return bytes;
 }
 
+/// The elements of `type` from a TensorProto's little-endian `bytes`
+/// (readTensorBytes checked their size). DenseElementsAttr packs i1 eight
+/// to a byte, ONNX stores a bool per byte: those are rebuilt one by one.
+static DenseElementsAttr getElementsFromBytes(RankedTensorType type,
+                                              StringRef bytes) {
+  if (!type.getElementType().isInteger(1))
+    return DenseElementsAttr::getFromRawBuffer(
+        type, ArrayRef<char>(bytes.data(), bytes.size()));
+  SmallVector<bool> bits;
+  for (char byte : bytes)
+    bits.push_back(byte != 0);
+  return DenseElementsAttr::get(type, ArrayRef<bool>(bits));
+}
+
 //===----------------------------------------------------------------------===//
 // The importer
 //===----------------------------------------------------------------------===//
@@ -548,18 +562,9 @@ private:
       }
       value = WeightOp::create(builder, loc, type,
                                FlatSymbolRefAttr::get(&context, symbol));
-    } else if (element.isInteger(1)) {
-      // DenseElementsAttr packs i1; build it from one bool per byte.
-      SmallVector<bool> bits;
-      for (char byte : *bytes)
-        bits.push_back(byte != 0);
-      value = arith::ConstantOp::create(
-          builder, loc, DenseElementsAttr::get(type, ArrayRef<bool>(bits)));
     } else {
-      value = arith::ConstantOp::create(
-          builder, loc,
-          DenseElementsAttr::getFromRawBuffer(
-              type, ArrayRef<char>(bytes->data(), bytes->size())));
+      value = arith::ConstantOp::create(builder, loc,
+                                        getElementsFromBytes(type, *bytes));
     }
     values[init.name()] = value;
     return Error::success();
@@ -597,7 +602,7 @@ private:
     case onnx::AttributeProto::TENSOR: {
       const onnx::TensorProto &tensor = attr.t();
       Type element = getElementType(builder, tensor.data_type());
-      if (!element || element.isInteger(1))
+      if (!element)
         return failure();
       SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
       int64_t numElements = 1;
@@ -612,9 +617,8 @@ private:
         llvm::consumeError(bytes.takeError());
         return failure();
       }
-      return Attribute(DenseElementsAttr::getFromRawBuffer(
-          RankedTensorType::get(shape, element),
-          ArrayRef<char>(bytes->data(), bytes->size())));
+      return Attribute(
+          getElementsFromBytes(RankedTensorType::get(shape, element), *bytes));
     }
     default:
       return failure();

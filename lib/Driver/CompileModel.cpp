@@ -207,6 +207,7 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
     premerge.policy = options.premergePolicy;
     premerge.workload = "auto";
     premerge.baseDir = options.weightsDir;
+    premerge.calibration = options.premergeCalibration;
     pm.addPass(createTvcPremergeFfn(premerge));
     if (failed(pm.run(*module)))
       return errors.error("cannot pre-merge the structured linears");

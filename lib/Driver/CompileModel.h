@@ -50,6 +50,9 @@ struct CompileOptions {
   /// with this policy (keep, merge, cost) and workload=auto, so each entry
   /// point gets its own form of structured linears.
   std::string premergePolicy;
+  /// Non-empty (policy cost): the cost model's constants from this
+  /// calibration file (tvc-calibrate).
+  std::string premergeCalibration;
   /// With a budget, tvc-plan-offload runs first (its options budget,
   /// planner, report); the artifact then streams weights under it.
   std::string offloadBudget;

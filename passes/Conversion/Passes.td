@@ -25,8 +25,12 @@ def ConvertOnnxToTvc : Pass<"convert-onnx-to-tvc", "::mlir::ModuleOp"> {
     and also raise multi-node forms: GELU exported as
     `x * 0.5 * (1 + erf(x / sqrt 2))`, decomposed layer and RMS norms, and
     scaled dot-product attention written out as Reshape/Transpose/MatMul/
-    Softmax, whose mask is read from the graph (constant buffers are read
-    through the weight store, relative to `weights-dir`).
+    Softmax (keys and values possibly concatenated after past ones), whose
+    mask is read from the graph (constant buffers are read through the
+    weight store, relative to `weights-dir`, and constant mask expressions
+    folded) and classified at the queries' positions. The opset-23
+    `Attention` op and com.microsoft `GroupQueryAttention` with past KV
+    become `tvc.attention` plus generic Concats for the present KV.
 
     Then factored layers as torch.onnx.export writes them become one
     structured linear: `nn.Linear(in, r, bias=False)` directly followed by

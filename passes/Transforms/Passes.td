@@ -203,6 +203,11 @@ def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
     factors stay for one, a merged global is added for the other.
     `report` gives a remark per linear: merged or
     kept, with the model's numbers, or why it was left alone.
+    `calibration` replaces the model's built-in constants (measured on the
+    build machine) by a file `tvc-calibrate` wrote on the target: its
+    bandwidth, per-call overhead, block-diagonal rate and GEMM rates on a
+    grid of shapes, interpolated per call; the file is checked before
+    anything changes.
 
     Left alone, with a remark: weights not read from a `tvc.global`, non-f32
     weights, dynamic widths. A dense or 2:4 linear is not a candidate.
@@ -235,6 +240,9 @@ def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
     Option<"report", "report", "bool", /*default=*/"false",
            "Emit a remark per structured linear (merged, kept and why) and a "
            "summary">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "policy=cost: the target's costs from this calibration file "
+           "(written by tvc-calibrate) instead of the built-in constants">,
   ];
 }
 

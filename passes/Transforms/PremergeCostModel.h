@@ -26,16 +26,41 @@
 // (bandwidth), a 128x768x768 GEMM (rate), and dense against low-rank pairs
 // at decode, to which the per-call overhead is fitted; the block-diagonal
 // rate from a 128-row call on GPT-2's BlockDense shape (4 x [96 x 192]).
+// `tvc-calibrate` measures them all again on the target, the GEMM rate on a
+// grid of shapes, into a JSON file that loadCpuCosts reads
+// (PremergeCostModel.cpp; docs/StructuredFfn.md, "Calibration").
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef TVC_PASSES_TRANSFORMS_PREMERGECOSTMODEL_H
 #define TVC_PASSES_TRANSFORMS_PREMERGECOSTMODEL_H
 
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace mlir::tvc::premerge {
+
+/// Measured GEMM rates on a grid of shapes: every combination of `rows` x
+/// `out` x `in` (each axis strictly increasing), rate [r][o][i] in FLOPs
+/// per microsecond. Between grid points the rate is interpolated linearly
+/// along each axis in log2 of the size (trilinear); beyond an axis' ends it
+/// is that end's rate.
+struct GemmGrid {
+  std::vector<int64_t> rows, out, in;
+  /// rows.size() * out.size() * in.size() rates, `in` fastest.
+  std::vector<double> flopsPerUs;
+  bool empty() const { return flopsPerUs.empty(); }
+  double at(size_t r, size_t o, size_t i) const {
+    return flopsPerUs[(r * out.size() + o) * in.size() + i];
+  }
+  /// The interpolated rate of a [rows x in] x [in x out] GEMM.
+  double interpolate(int64_t rows, int64_t out, int64_t in) const;
+};
 
 /// The measured CPU constants.
 struct CpuCosts {
@@ -54,7 +79,31 @@ struct CpuCosts {
   /// one oneDNN call per block, about the dense rate). The generated scalar
   /// loops it replaced ran at 0.4.
   double blockDiagonalFlopsPerUs = 150e3;
+  /// Calibrated GEMM rates by shape; empty: `flopsPerUs` for every shape.
+  /// (A calibration file also sets `flopsPerUs`, to the grid's rate at
+  /// 128 x 768 x 768.)
+  GemmGrid gemm;
+
+  /// FLOPs per microsecond of a [rows x in] x [in x out] linear call.
+  double gemmFlopsPerUs(int64_t rows, int64_t out, int64_t in) const {
+    return gemm.empty() ? flopsPerUs : gemm.interpolate(rows, out, in);
+  }
 };
+
+/// The format version of calibration files this tvc reads and writes.
+constexpr int64_t kCalibrationVersion = 1;
+
+/// Costs from the JSON text of a calibration file; errors name `source`
+/// and the offending field.
+llvm::Expected<CpuCosts> parseCpuCosts(llvm::StringRef json,
+                                       llvm::StringRef source);
+
+/// Costs from the calibration file at `path`.
+llvm::Expected<CpuCosts> loadCpuCosts(llvm::StringRef path);
+
+/// `costs` as a calibration file's JSON (`threads`: how many the kernels
+/// ran on while measuring, recorded for the reader).
+llvm::json::Value cpuCostsToJson(const CpuCosts &costs, int64_t threads);
 
 /// Predicted microseconds of one f32 linear call y[rows, out] = x[rows, in]
 /// W^T.
@@ -63,7 +112,8 @@ inline double linearCallUs(const CpuCosts &costs, int64_t rows, int64_t out,
   double bytes = 4.0 * (double(out) * in + double(rows) * (in + out));
   double flops = 2.0 * double(rows) * out * in;
   return costs.callOverheadUs +
-         std::max(bytes / costs.bytesPerUs, flops / costs.flopsPerUs);
+         std::max(bytes / costs.bytesPerUs,
+                  flops / costs.gemmFlopsPerUs(rows, out, in));
 }
 
 /// Predicted microseconds of an elementwise pass over `elements` floats

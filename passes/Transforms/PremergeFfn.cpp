@@ -232,6 +232,17 @@ void PremergeFfnPass::runOnOperation() {
                        << static_cast<int64_t>(tokens);
     return signalPassFailure();
   }
+  premerge::CpuCosts costs;
+  if (!calibration.empty()) {
+    llvm::Expected<premerge::CpuCosts> loaded =
+        premerge::loadCpuCosts(calibration);
+    if (!loaded) {
+      module.emitError() << "tvc-premerge-ffn: "
+                         << llvm::toString(loaded.takeError());
+      return signalPassFailure();
+    }
+    costs = std::move(*loaded);
+  }
   // The workload of a linear: the option's, or with `auto` its entry
   // point's (a KV-cached decode step runs one token, anything else a
   // prefill of `tokens`), so that each entry point gets its own form.
@@ -262,7 +273,6 @@ void PremergeFfnPass::runOnOperation() {
 
   WeightStore store(baseDir);
   WeightWriter writer(module, weightsFile, baseDir);
-  premerge::CpuCosts costs;
   // Merged matrices per factor list (and scale): shared factors merge once.
   llvm::StringMap<GlobalOp> mergedByKey;
   llvm::SetVector<GlobalOp> replaced;
@@ -403,8 +413,10 @@ void PremergeFfnPass::runOnOperation() {
   if (report)
     module.emitRemark() << llvm::formatv(
         "tvc-premerge-ffn: {0} structured linears merged, {1} kept factored, "
-        "{2} left alone",
-        merged, kept, skipped);
+        "{2} left alone{3}",
+        merged, kept, skipped,
+        calibration.empty() ? std::string()
+                            : " (costs from " + calibration + ")");
 }
 
 } // namespace

@@ -1,12 +1,15 @@
 //===- HfConfigFuzzer.cpp - libFuzzer target for the HF importer ----------===//
 //
 // Feeds arbitrary bytes as config.json (or, when the first byte is '#', as
-// model.safetensors.index.json after the '#') to mlir::tvc::importHuggingFace
-// over a fixed, valid checkpoint of a tiny GPT-2 and a tiny LLaMA (tensors
-// of both families live in one model.safetensors, so any model_type finds
-// its weights and the unused-tensor check is exercised too). The import
-// must fail with an llvm::Error or produce a module that verifies and
-// prints; nothing may crash, whatever the config claims about sizes.
+// model.safetensors.index.json after the '#'; when it is '@', as a LoRA
+// adapter's adapter_config.json after the '@') to
+// mlir::tvc::importHuggingFace over a fixed, valid checkpoint of a tiny
+// GPT-2 and a tiny LLaMA (tensors of both families live in one
+// model.safetensors, so any model_type finds its weights and the
+// unused-tensor check is exercised too) and a fixed rank-2 adapter of the
+// LLaMA's q_proj and v_proj. The import must fail with an llvm::Error or
+// produce a module that verifies and prints; nothing may crash, whatever
+// the config claims about sizes or whatever regular expressions it holds.
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,7 +51,8 @@ void writeFile(llvm::StringRef path, llvm::StringRef bytes) {
 /// 2 heads, 1 layer, context 4) and LLaMA (vocab 8, d 4, 2 heads, 1 KV
 /// head, 1 layer, FFN 8) tensors.
 struct Checkpoint {
-  llvm::SmallString<128> dir, config, index, shardIndexTarget;
+  llvm::SmallString<128> dir, config, index, shardIndexTarget, adapter,
+      adapterConfig;
 
   Checkpoint() {
     if (llvm::sys::fs::createUniqueDirectory("tvc-fuzz-hf", dir))
@@ -98,6 +102,36 @@ struct Checkpoint {
     }
     config = dir;
     llvm::sys::path::append(config, "config.json");
+
+    // The adapter: A [2, 4] and B [out, 2] for layer 0's q_proj and v_proj.
+    adapter = dir;
+    llvm::sys::path::append(adapter, "adapter");
+    if (llvm::sys::fs::create_directory(adapter))
+      std::abort();
+    std::string prefix = "base_model.model.model.layers.0.self_attn.";
+    std::vector<std::pair<std::string, std::vector<int64_t>>> factors = {
+        {prefix + "q_proj.lora_A.weight", {2, 4}},
+        {prefix + "q_proj.lora_B.weight", {4, 2}},
+        {prefix + "v_proj.lora_A.weight", {2, 4}},
+        {prefix + "v_proj.lora_B.weight", {2, 2}},
+    };
+    std::string zeros(16 * 4, '\0');
+    std::vector<mlir::tvc::TensorToWrite> adapterTensors;
+    for (const auto &[name, shape] : factors)
+      adapterTensors.push_back(
+          {name, mlir::tvc::DType::F32,
+           llvm::SmallVector<int64_t, 4>(shape.begin(), shape.end()),
+           llvm::ArrayRef<char>(zeros.data(),
+                                static_cast<size_t>(shape[0] * shape[1]) * 4)});
+    llvm::SmallString<128> adapterWeights(adapter);
+    llvm::sys::path::append(adapterWeights, "adapter_model.safetensors");
+    if (llvm::Error error =
+            mlir::tvc::writeSafeTensors(adapterWeights, adapterTensors)) {
+      llvm::consumeError(std::move(error));
+      std::abort();
+    }
+    adapterConfig = adapter;
+    llvm::sys::path::append(adapterConfig, "adapter_config.json");
   }
 };
 
@@ -114,8 +148,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   llvm::sys::path::append(single, "model.safetensors");
   llvm::SmallString<128> hidden(checkpoint.dir);
   llvm::sys::path::append(hidden, "shard.safetensors");
-  bool sharded = bytes.consume_front("#");
-  if (sharded) {
+  bool lora = bytes.consume_front("@");
+  bool sharded = !lora && bytes.consume_front("#");
+  if (lora) {
+    if (llvm::sys::fs::exists(hidden))
+      llvm::sys::fs::rename(hidden, single);
+    llvm::sys::fs::remove(index);
+    writeFile(checkpoint.adapterConfig, bytes);
+    writeFile(checkpoint.config,
+              R"({"model_type": "llama", "hidden_size": 4,
+                  "num_attention_heads": 2, "num_key_value_heads": 1,
+                  "num_hidden_layers": 1, "intermediate_size": 8,
+                  "vocab_size": 8})");
+  } else if (sharded) {
     // The weights move to "shard.safetensors"; the fuzzed index names them.
     if (llvm::sys::fs::exists(single))
       llvm::sys::fs::rename(single, hidden);
@@ -138,6 +183,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) { return success(); });
   mlir::tvc::HfImportOptions options;
   options.sequence = ShapedType::kDynamic;
+  if (lora)
+    options.loraAdapter = std::string(checkpoint.adapter);
   mlir::tvc::HfImportSummary summary;
   auto module = mlir::tvc::importHuggingFace(context, checkpoint.dir, options,
                                              summary);

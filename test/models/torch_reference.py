@@ -8,17 +8,28 @@ test set `<name>/test_data_set_0/{input_0,input_1,output_0}.pb`
 (input_ids, positions, logits) that the end-to-end lit tests compare tvc's
 compiled output against.
 
+llama-lora is the LLaMA checkpoint of test/Frontends/hf/Inputs/
+make_hf_checkpoint.py with the PEFT adapter of make_lora_adapter.py beside
+it (both regenerated into a temporary directory here and by the lit test
+test/Frontends/hf/lora-numerics.test): each adapted linear adds PEFT's
+`scaling * B (A x)`, the scaling taken from adapter_config.json by PEFT's
+rules; only its test set is stored.
+
 The reference is written from the models' descriptions, not from tvc's IR,
 so a lowering bug cannot hide in both. Needs Debian's python3-torch,
 python3-onnx and python3-numpy; the goldens are committed, so tests do not.
 
-    /usr/bin/python3 test/models/torch_reference.py
+    /usr/bin/python3 test/models/torch_reference.py [NAME...]
 """
 
 import json
 import math
 import os
+import re
 import struct
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import torch
@@ -45,9 +56,41 @@ def load_safetensors(path):
     return tensors
 
 
-def linear(x, w, b=None):
+def linear(x, w, b=None, lora=None):
     y = x @ w.T
+    if lora is not None:
+        a, up, scaling = lora
+        y = y + scaling * ((x @ a.T) @ up.T)
     return y + b if b is not None else y
+
+
+def load_lora(adapter_dir):
+    """A PEFT adapter directory as {module: (A, B, scaling)}: the scaling is
+    lora_alpha / r (lora_alpha / sqrt(r) with use_rslora), r and lora_alpha
+    overridden by the first rank_pattern/alpha_pattern key K for which
+    `(.*\\.)?(K)$` matches the module name."""
+    with open(os.path.join(adapter_dir, "adapter_config.json")) as f:
+        config = json.load(f)
+    tensors = load_safetensors(os.path.join(adapter_dir, "adapter_model.safetensors"))
+
+    def lookup(patterns, module, default):
+        for key, value in (patterns or {}).items():
+            if re.match(rf"(.*\.)?({key})$", module):
+                return value
+        return default
+
+    lora = {}
+    for key, a in tensors.items():
+        if not key.endswith(".lora_A.weight"):
+            continue
+        module = key[len("base_model.model."):-len(".lora_A.weight")]
+        r = lookup(config.get("rank_pattern"), module, config["r"])
+        alpha = lookup(config.get("alpha_pattern"), module, config["lora_alpha"])
+        assert a.shape[0] == r, (module, a.shape, r)
+        scaling = alpha / math.sqrt(r) if config.get("use_rslora") else alpha / r
+        up = tensors[key.replace(".lora_A.", ".lora_B.")]
+        lora[module] = (a, up, scaling)
+    return lora
 
 
 def attention(q, k, v, heads, kv_heads):
@@ -104,29 +147,33 @@ def rope(x, positions, heads, theta, factor):
 
 
 def llama(w, ids, positions, layers=2, heads=4, kv_heads=2, eps=1e-5,
-          theta=1e4, factors=(1.0, 2.0)):
+          theta=1e4, factors=(1.0, 2.0), lora=None):
+    lora = lora or {}
+
+    def proj(x, module):
+        return linear(x, w[module + ".weight"], lora=lora.get(module))
     h = w["model.embed_tokens.weight"][ids]
     for i in range(layers):
         p = f"model.layers.{i}."
         x = rms_norm(h, w[p + "input_layernorm.weight"], eps)
-        q = linear(x, w[p + "self_attn.q_proj.weight"])
-        k = linear(x, w[p + "self_attn.k_proj.weight"])
-        v = linear(x, w[p + "self_attn.v_proj.weight"])
+        q = proj(x, p + "self_attn.q_proj")
+        k = proj(x, p + "self_attn.k_proj")
+        v = proj(x, p + "self_attn.v_proj")
         q = rope(q, positions, heads, theta, factors[i])
         k = rope(k, positions, kv_heads, theta, factors[i])
         a = attention(q, k, v, heads, kv_heads)
-        h = h + linear(a, w[p + "self_attn.o_proj.weight"])
+        h = h + proj(a, p + "self_attn.o_proj")
         x = rms_norm(h, w[p + "post_attention_layernorm.weight"], eps)
-        gate = linear(x, w[p + "mlp.gate_proj.weight"])
-        up = linear(x, w[p + "mlp.up_proj.weight"])
-        h = h + linear(torch.nn.functional.silu(gate) * up,
-                       w[p + "mlp.down_proj.weight"])
+        gate = proj(x, p + "mlp.gate_proj")
+        up = proj(x, p + "mlp.up_proj")
+        h = h + proj(torch.nn.functional.silu(gate) * up, p + "mlp.down_proj")
     h = rms_norm(h, w["model.norm.weight"], eps)
     return linear(h, w["lm_head.weight"])
 
 
-def write_test_set(name, forward):
-    weights = load_safetensors(os.path.join(HERE, name, "model.safetensors"))
+def write_test_set(name, forward, weights=None):
+    if weights is None:
+        weights = load_safetensors(os.path.join(HERE, name, "model.safetensors"))
     rng = np.random.default_rng(SEED)
     ids = rng.integers(0, 256, size=(1, PROMPT_LEN), dtype=np.int64)
     positions = np.arange(PROMPT_LEN, dtype=np.int64)[None]
@@ -144,7 +191,28 @@ def write_test_set(name, forward):
     print(f"{name}: logits {logits.shape}, max |logit| {np.abs(logits).max():.4f}")
 
 
+def write_lora_test_set():
+    inputs = os.path.join(HERE, "..", "Frontends", "hf", "Inputs")
+    with tempfile.TemporaryDirectory() as tmp:
+        base, adapter = os.path.join(tmp, "base"), os.path.join(tmp, "adapter")
+        subprocess.run([sys.executable, os.path.join(inputs, "make_hf_checkpoint.py"),
+                        "llama", base], check=True)
+        subprocess.run([sys.executable, os.path.join(inputs, "make_lora_adapter.py"),
+                        base, adapter], check=True)
+        weights = load_safetensors(os.path.join(base, "model.safetensors"))
+        lora = load_lora(adapter)
+
+    def forward(w, ids, positions):
+        return llama(w, ids, positions, factors=(1.0, 1.0), lora=lora)
+    write_test_set("llama-lora", forward, weights)
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
-    write_test_set("gpt2-tiny", gpt2)
-    write_test_set("llama-tiny", llama)
+    names = sys.argv[1:] or ["gpt2-tiny", "llama-tiny", "llama-lora"]
+    if "gpt2-tiny" in names:
+        write_test_set("gpt2-tiny", gpt2)
+    if "llama-tiny" in names:
+        write_test_set("llama-tiny", llama)
+    if "llama-lora" in names:
+        write_lora_test_set()

@@ -103,6 +103,12 @@ static cl::opt<std::string> premerge(
              "CPU cost model predicts faster; tvc-premerge-ffn "
              "workload=auto). Default: as the model has them"),
     cl::value_desc("keep|merge|cost"), cl::cat(category));
+static cl::opt<std::string> premergeCalibration(
+    "premerge-calibration",
+    cl::desc("With --premerge=cost: the target's costs from this file "
+             "(written by tvc-calibrate on the target) instead of the "
+             "built-in constants"),
+    cl::value_desc("file"), cl::cat(category));
 static cl::opt<std::string> offloadBudget(
     "offload-budget",
     cl::desc("Plan weights offload under this budget (N, N{KiB,MiB,GiB,KB,MB,"
@@ -237,6 +243,9 @@ int main(int argc, char **argv) {
     return fail("--premerge=" + premerge + ": expected keep, merge or cost");
   if (premerge != "keep")
     options.premergePolicy = premerge;
+  if (!premergeCalibration.empty() && premerge != "cost")
+    return fail("--premerge-calibration needs --premerge=cost");
+  options.premergeCalibration = premergeCalibration;
   options.offloadBudget = offloadBudget;
   options.offloadPlanner = offloadPlanner;
   options.offloadReport = offloadReport;

@@ -1,10 +1,13 @@
 //===- tvc-import.cpp - Import models into tvc IR -------------------------===//
 //
 // tvc-import <hf-checkpoint-dir | model.onnx | model.onnxtext> -o model.mlir
-//            [--emit-bytecode] [--input-shape=...] [--quiet]
+//            [--lora <adapter-dir>] [--emit-bytecode] [--input-shape=...]
+//            [--quiet]
 //
 // A Hugging Face checkpoint directory (config.json + safetensors) becomes a
-// tvc module whose weights reference the checkpoint's files in place. An
+// tvc module whose weights reference the checkpoint's files in place; with
+// --lora, a PEFT LoRA adapter is read onto it (#tvc.lora linears whose
+// factors reference the adapter's file in place). An
 // ONNX model is imported into generic tvc_onnx IR and raised by
 // convert-onnx-to-tvc (unless --no-raise); its float initializers go to a
 // safetensors file beside the output. Every
@@ -54,6 +57,14 @@ static cl::opt<std::string>
 static cl::opt<std::string>
     outputPath("o", cl::desc("Output file ('-' for stdout)"),
                cl::value_desc("file"), cl::init("-"), cl::cat(category));
+static cl::opt<std::string> loraAdapter(
+    "lora",
+    cl::desc("Hugging Face: a PEFT LoRA adapter directory "
+             "(adapter_config.json + adapter_model.safetensors) to read onto "
+             "the checkpoint; each targeted linear becomes a #tvc.lora linear "
+             "whose factors reference the adapter file in place (llama, "
+             "mistral, qwen2)"),
+    cl::value_desc("adapter-dir"), cl::cat(category));
 static cl::opt<bool> emitBytecode("emit-bytecode",
                                   cl::desc("Write MLIR bytecode, not text"),
                                   cl::cat(category));
@@ -114,7 +125,7 @@ static bool parseShape(StringRef text, SmallVectorImpl<int64_t> &shape) {
 }
 
 /// True when `output` names a file the import reads: the model file itself
-/// or a checkpoint file in the input directory.
+/// or a checkpoint (or adapter) file in the input directory.
 static bool isInputFile(StringRef output, StringRef input) {
   if (output == "-" || !llvm::sys::fs::exists(output))
     return false;
@@ -129,7 +140,8 @@ static bool isInputFile(StringRef output, StringRef input) {
     return false;
   StringRef name = llvm::sys::path::filename(output);
   return name == "config.json" || name.ends_with(".safetensors") ||
-         name == "model.safetensors.index.json";
+         name == "model.safetensors.index.json" ||
+         name == "adapter_config.json";
 }
 
 /// Writes `module` to `path` (text or bytecode), whole or not at all.
@@ -154,9 +166,38 @@ static void printCounts(const std::map<std::string, int64_t> &counts) {
   }
 }
 
+/// Counts the tvc ops of `module` by name (weights, globals and yields
+/// left out), writing the linears as "3 linear (1 low_rank, 1 lora)" when
+/// some are structured.
+static std::map<std::string, int64_t> countTvcOps(ModuleOp module) {
+  std::map<std::string, int64_t> counts, structured;
+  module->walk([&](Operation *op) {
+    if (auto linear = dyn_cast<tvc::LinearOp>(op)) {
+      StringRef structure =
+          linear.getStructure().getAbstractAttribute().getName();
+      if (!isa<tvc::DenseStructureAttr>(linear.getStructure()) &&
+          structure.consume_front("tvc."))
+        ++structured[structure.str()];
+    }
+    if (op->getDialect() && op->getDialect()->getNamespace() == "tvc" &&
+        !isa<tvc::GlobalOp, tvc::WeightOp, tvc::YieldOp>(op))
+      ++counts[op->getName().stripDialect().str()];
+  });
+  if (!structured.empty()) {
+    std::string name = "linear (";
+    for (const auto &[structure, count] : structured)
+      name += (name.back() == '(' ? "" : ", ") + std::to_string(count) + " " +
+              structure;
+    counts[name + ")"] = counts["linear"];
+    counts.erase("linear");
+  }
+  return counts;
+}
+
 static int importHf(MLIRContext &context) {
   tvc::HfImportOptions options;
   options.sequence = ShapedType::kDynamic;
+  options.loraAdapter = loraAdapter;
   if (inputShapes.size() > 1)
     return fail("a Hugging Face import takes one --input-shape=BxT");
   if (!inputShapes.empty()) {
@@ -183,19 +224,16 @@ static int importHf(MLIRContext &context) {
     return fail(llvm::toString(std::move(error)));
 
   if (!quiet) {
-    std::map<std::string, int64_t> counts;
-    module->get()->walk([&](Operation *op) {
-      if (op->getDialect() && op->getDialect()->getNamespace() == "tvc" &&
-          !isa<tvc::GlobalOp, tvc::WeightOp, tvc::YieldOp>(op))
-        ++counts[op->getName().stripDialect().str()];
-    });
     llvm::errs() << "tvc-import: " << summary.modelType << ", "
                  << summary.numLayers << " layers: ";
-    printCounts(counts);
+    printCounts(countTvcOps(module->get()));
     llvm::errs() << "; 0 unsupported";
     if (summary.numIgnoredTensors)
       llvm::errs() << "; " << summary.numIgnoredTensors
                    << " buffer tensors ignored";
+    if (!loraAdapter.empty())
+      llvm::errs() << "; LoRA adapter on " << summary.numLoraLinears
+                   << " linears";
     llvm::errs() << "\n";
   }
   return 0;
@@ -341,31 +379,10 @@ static int importOnnxModel(MLIRContext &context) {
       llvm::errs() << "); generic form, not raised\n";
       return 0;
     }
-    std::map<std::string, int64_t> raised, generic, structured;
-    result->module->walk([&](Operation *op) {
-      if (auto linear = dyn_cast<tvc::LinearOp>(op)) {
-        StringRef structure =
-            linear.getStructure().getAbstractAttribute().getName();
-        if (!isa<tvc::DenseStructureAttr>(linear.getStructure()) &&
-            structure.consume_front("tvc."))
-          ++structured[structure.str()];
-      }
-      if (auto node = dyn_cast<tvc_onnx::NodeOp>(op))
-        ++generic[node.getOpType().str()];
-      else if (op->getDialect() &&
-               op->getDialect()->getNamespace() == "tvc" &&
-               !isa<tvc::GlobalOp, tvc::WeightOp, tvc::YieldOp>(op))
-        ++raised[op->getName().stripDialect().str()];
-    });
-    // "3 linear (1 low_rank, 1 lora)": structured linears among all.
-    if (!structured.empty()) {
-      std::string name = "linear (";
-      for (const auto &[structure, count] : structured)
-        name += (name.back() == '(' ? "" : ", ") + std::to_string(count) + " " +
-                structure;
-      raised[name + ")"] = raised["linear"];
-      raised.erase("linear");
-    }
+    std::map<std::string, int64_t> generic;
+    result->module->walk(
+        [&](tvc_onnx::NodeOp node) { ++generic[node.getOpType().str()]; });
+    std::map<std::string, int64_t> raised = countTvcOps(result->module.get());
     int64_t unraised = 0;
     for (const auto &entry : generic)
       unraised += entry.second;
@@ -395,7 +412,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "tvc-import: turn a Hugging Face checkpoint (config.json + safetensors; "
-      "GPT-2, LLaMA, Mistral, Qwen2) or an ONNX model into tvc IR\n");
+      "GPT-2, LLaMA, Mistral, Qwen2; optionally with a PEFT LoRA adapter) or "
+      "an ONNX model into tvc IR\n");
 
   if (listOnnxOps) {
     llvm::outs() << "# ONNX ops raised to tvc\n\n"
@@ -423,9 +441,14 @@ int main(int argc, char **argv) {
                 ".onnxtext file (see --help)");
   if (!llvm::sys::fs::exists(inputPath))
     return fail(inputPath + ": no such file or directory");
-  if (isInputFile(outputPath, inputPath))
+  if (isInputFile(outputPath, inputPath) ||
+      (!loraAdapter.empty() && isInputFile(outputPath, loraAdapter)))
     return fail("refusing to write the output over an input file: " +
                 outputPath);
+  if (!loraAdapter.empty() && !llvm::sys::fs::is_directory(inputPath))
+    return fail("--lora applies to a Hugging Face checkpoint directory, not "
+                "to " +
+                inputPath);
 
   DialectRegistry registry;
   tvc::registerAllDialects(registry);

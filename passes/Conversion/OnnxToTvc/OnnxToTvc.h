@@ -83,7 +83,8 @@ void populateOnnxToTvcPatterns(RewritePatternSet &patterns,
 
 /// The [out, in] weights that structured linears need, from dense linears
 /// raised from ONNX: the weight itself when stored [out, in], else a
-/// transposed copy written once per global through `writer`.
+/// transposed copy written once per global through `writer`. Stacks of
+/// blocks (BlockDense) are handled alike, each block transposed.
 class OutInWeights {
 public:
   OutInWeights(ModuleOp module, WeightStore &store, WeightWriter &writer)
@@ -95,11 +96,22 @@ public:
   /// The [out, in] weight of `linear` (isFactor returned true), read at the
   /// rewriter's insertion point.
   Value get(LinearOp linear, PatternRewriter &rewriter);
+  /// True when `weight` is a tvc.weight of a rank-3 global (blocks stacked
+  /// [k, in, out] for `layout` InOut, [k, out, in] for OutIn) whose bytes
+  /// can be read (when they must be transposed).
+  bool isBlockStack(Value weight, WeightLayout layout);
+  /// The blocks of `weight` (isBlockStack returned true) stacked
+  /// [k, out, in], read at the rewriter's insertion point.
+  Value getBlocks(Value weight, WeightLayout layout, PatternRewriter &rewriter);
   /// Erases the [in, out] globals that get() replaced and nothing reads.
   void eraseUnused();
 
 private:
-  GlobalOp getGlobal(LinearOp linear);
+  GlobalOp getGlobal(Value weight);
+  bool isReadable(GlobalOp global);
+  /// A tvc.weight of the copy of `global` with its two innermost dimensions
+  /// swapped (made once).
+  Value getTransposed(GlobalOp global, Location loc, PatternRewriter &rewriter);
 
   ModuleOp module;
   WeightStore &store;
@@ -109,7 +121,8 @@ private:
 };
 
 /// Adds the patterns raising factored dense linears (a low-rank pair, a
-/// LoRA layer with its ONNX scale) into structured ones (StructuredLinear.cpp).
+/// LoRA layer with its ONNX scale and dropout, a BlockDense layer's batched
+/// block MatMul) into structured ones (StructuredLinear.cpp).
 /// `weights` must outlive them.
 void populateOnnxStructuredLinearPatterns(RewritePatternSet &patterns,
                                           OutInWeights &weights);

@@ -10,3 +10,4 @@
 // HELP: --emit-bytecode
 // HELP: --input-shape
 // HELP: --list-onnx-ops
+// HELP: --lora=<adapter-dir> {{.*}}PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors)
