@@ -3,14 +3,16 @@
 
     bench/structured_ffn.py [--build DIR] [--scratch DIR] [--rounds R]
         [--prompt-tokens T] [--tokens N] [--threads N]
-        [--variants lowrank192,lowrank384,blockdense384]
+        [--variants lowrank192,lowrank384,blockdense384,monarch768]
 
 1. takes the GPT-2-124M-shaped model of the other benchmarks
-   (bench/gpt2_model.sh: 12 layers, d = 768, FFN 3072) and writes three
+   (bench/gpt2_model.sh: 12 layers, d = 768, FFN 3072) and writes four
    variants whose FFN matrices (c_fc [3072 x 768], c_proj [768 x 3072])
    are structured, with random factors (numpy, seed 0) in one safetensors
    file each: low-rank with r = 25 % of d (192), low-rank with r = 50 %
-   (384), and BlockDense with 4 blocks and r = 384;
+   (384), BlockDense with 4 blocks and r = 384, and block-shuffle
+   (Monarch) with 4 first-stage blocks [192 x in/4] and 192 second-stage
+   blocks [out/192 x 4];
 2. compiles each with `tvc-compile --premerge=keep` (the factors run as
    two kernel calls, BlockDense's blocks one tvc_kernel_block_diagonal_f32
    call and L a dense one), `merge` (one
@@ -21,7 +23,7 @@
    prefill and decode tokens/s (medians) and, per row, whether cost is
    within 5 % of the better of keep and merge.
 
---variants keeps only the named variants (all three by default).
+--variants keeps only the named variants (all four by default).
 """
 
 import argparse
@@ -69,6 +71,13 @@ def structure(kind, rank, out_dim, in_dim):
     if kind == "low_rank":
         return [("v", (rank, in_dim)), ("u", (out_dim, rank))], \
             f"#tvc.low_rank<rank = {rank}>"
+    if kind == "block_shuffle":
+        # Monarch: the middle width `rank` as a (4, rank / 4) grid, the
+        # second stage rank / 4 blocks of 4 (one value of each first block).
+        blocks, out_blocks = 4, rank // 4
+        return [("b1", (blocks, rank // blocks, in_dim // blocks)),
+                ("b2", (out_blocks, out_dim // out_blocks, blocks))], \
+            f"#tvc.block_shuffle<blocks = {blocks}, out_blocks = {out_blocks}>"
     blocks = 4
     return [("b", (blocks, rank // blocks, in_dim // blocks)),
             ("l", (out_dim, rank))], f"#tvc.block_dense<blocks = {blocks}>"
@@ -133,7 +142,8 @@ def main():
     parser.add_argument("--prompt-tokens", type=int, default=128)
     parser.add_argument("--tokens", type=int, default=32)
     parser.add_argument("--variants",
-                        default="lowrank192,lowrank384,blockdense384",
+                        default="lowrank192,lowrank384,blockdense384,"
+                        "monarch768",
                         help="comma-separated variants to run")
     args = parser.parse_args()
 
@@ -149,7 +159,9 @@ def main():
     variants = [("low-rank r=192 (25 %)", "low_rank", 192, "lowrank192"),
                 ("low-rank r=384 (50 %)", "low_rank", 384, "lowrank384"),
                 ("BlockDense 4 blocks, r=384", "block_dense", 384,
-                 "blockdense384")]
+                 "blockdense384"),
+                ("block-shuffle 4 -> 192 blocks", "block_shuffle", 768,
+                 "monarch768")]
     wanted = args.variants.split(",")
     unknown = set(wanted) - {name for _, _, _, name in variants}
     if unknown:

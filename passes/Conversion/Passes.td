@@ -152,6 +152,12 @@ def ConvertTvcToRuntime : Pass<"convert-tvc-to-runtime", "::mlir::ModuleOp"> {
       with `#tvc.block_dense<blocks = k>` (static blocks and input width)
       -> `tvc_kernel_block_diagonal_f32` into `[..., r]`, then
       `tvc_kernel_linear_f32` by `L` with the bias;
+    - `tvc.linear` with `#tvc.block_shuffle<blocks = k, out_blocks = l>`
+      (static blocks and input width) -> `tvc_kernel_block_diagonal_f32` by
+      `B1` into `z [..., k q]`, the shuffle as a `linalg.transpose` of `z`
+      viewed `[..., k, q]` (between `tensor.expand_shape` and
+      `tensor.collapse_shape`), then `tvc_kernel_block_diagonal_f32` by `B2`
+      with the bias;
     - `tvc.lm_head` -> `tvc_kernel_linear_f32` without bias;
     - `tvc.attention` with a full, causal or sliding-window mask and equal
       key and value head widths -> `tvc_kernel_attention_f32`.
@@ -171,7 +177,8 @@ def ConvertTvcToRuntime : Pass<"convert-tvc-to-runtime", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = ["::mlir::tvc::TvcDialect",
                            "::mlir::tensor::TensorDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect"];
 }
 
 def ConvertTvcWeightsToMemref : Pass<"convert-tvc-weights-to-memref",

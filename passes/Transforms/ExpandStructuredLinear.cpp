@@ -7,8 +7,8 @@
 // alpha/rank with an elementwise linalg.generic (the pipeline is weightless,
 // so the scale cannot be folded into B's bytes here) and added with tvc.add.
 // The CPU pipeline runs it before convert-tvc-to-runtime. #tvc.block_dense
-// is left alone: convert-tvc-to-runtime calls the block-diagonal kernel for
-// it.
+// and #tvc.block_shuffle are left alone: convert-tvc-to-runtime calls the
+// block-diagonal kernel for them.
 //
 //===----------------------------------------------------------------------===//
 

@@ -168,14 +168,17 @@ def TvcPrune : Pass<"tvc-prune", "::mlir::ModuleOp"> {
 //===----------------------------------------------------------------------===//
 
 def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
-  let summary = "Multiply low-rank, BlockDense and LoRA factors into one "
-                "dense weight where the cost model (or a forced policy) says so";
+  let summary = "Multiply low-rank, BlockDense, block-shuffle and LoRA factors "
+                "into one dense weight where the cost model (or a forced "
+                "policy) says so";
   let description = [{
     A `tvc.linear` with a `#tvc.low_rank<rank = r>` weight (`V [r, in]`,
     `U [out, r]`), a `#tvc.block_dense<blocks = k>` weight (`B [k, r/k,
-    in/k]`, `L [out, r]`) or a `#tvc.lora<rank = r, alpha = a>` weight (`W`,
-    `A`, `B`) computes a matrix that could be stored dense: `U V`,
-    `L blockdiag(B)`, or `W + (a / r) B A`. No nonlinearity separates the factors inside one
+    in/k]`, `L [out, r]`), a `#tvc.block_shuffle<blocks = k, out_blocks =
+    l>` weight (`B1 [k, q, in/k]`, `B2 [l, out/l, k q/l]`) or a
+    `#tvc.lora<rank = r, alpha = a>` weight (`W`, `A`, `B`) computes a
+    matrix that could be stored dense: `U V`, `L blockdiag(B)`,
+    `blockdiag(B2) P blockdiag(B1)` (`P` the shuffle), or `W + (a / r) B A`. No nonlinearity separates the factors inside one
     linear op, so merging never changes the function (up to rounding);
     two separate linears with a `tvc.gelu` between them are never touched.
 
@@ -190,7 +193,8 @@ def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
     overhead for the extra kernel call; `prefill`: `tokens` rows per call,
     compute-bound, so the multiply-adds `r (in + out)` against `in out`
     decide; BlockDense's block-diagonal map is one
-    `tvc_kernel_block_diagonal_f32` call, at a measured 150 GFLOP/s); a
+    `tvc_kernel_block_diagonal_f32` call, at a measured 150 GFLOP/s, and
+    block-shuffle two such calls plus the transpose's bytes); a
     LoRA adapter always reads more than its merged matrix,
     so it is merged under `cost`. With `workload=auto` each linear is
     costed for its own entry point (after tvc-derive-decode: `*_decode`
@@ -249,9 +253,9 @@ def TvcExpandStructuredLinear
     The runtime has kernels for dense, 2:4 and BlockDense linears but not
     for these, so the CPU pipeline runs this before
     `convert-tvc-to-runtime`: the factored form executes as it is written,
-    without merging. `#tvc.block_dense` linears are left alone
-    (`convert-tvc-to-runtime` calls `tvc_kernel_block_diagonal_f32`, then
-    the dense kernel by `L`).
+    without merging. `#tvc.block_dense` and `#tvc.block_shuffle` linears
+    are left alone (`convert-tvc-to-runtime` calls
+    `tvc_kernel_block_diagonal_f32` for their block-diagonal maps).
 
     * `#tvc.low_rank`: `y = U (V x) + b` becomes a dense linear by `V`
       (no bias, `r` outputs) followed by a dense linear by `U` with the bias.

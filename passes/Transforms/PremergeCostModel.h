@@ -154,6 +154,35 @@ inline Estimate estimateBlockDense(const CpuCosts &costs, int64_t rows,
           linearCallUs(costs, rows, out, in)};
 }
 
+/// Predicted microseconds of one tvc_kernel_block_diagonal_f32 call of
+/// `rows` rows, `in` inputs and `out` outputs a row, `weights` block weights
+/// in all (read at the bandwidth, multiplied at `blockDiagonalFlopsPerUs`).
+inline double blockDiagonalCallUs(const CpuCosts &costs, int64_t rows,
+                                  double weights, int64_t in, int64_t out) {
+  double bytes = 4.0 * (weights + double(rows) * (in + out));
+  return costs.callOverheadUs +
+         std::max(bytes / costs.bytesPerUs,
+                  2.0 * rows * weights / costs.blockDiagonalFlopsPerUs);
+}
+
+/// Block-shuffle (Monarch) B1 [k, mid / k, in / k], B2 [l, out / l, mid / l]
+/// against one dense [out, in]: two block-diagonal calls and, between them,
+/// the transpose of the [rows, mid] intermediate, generated code priced by
+/// its bytes (read once, written once; none when the grid is one row or
+/// one column).
+inline Estimate estimateBlockShuffle(const CpuCosts &costs, int64_t rows,
+                                     int64_t out, int64_t in, int64_t mid,
+                                     int64_t blocks, int64_t outBlocks) {
+  bool transposes = blocks > 1 && mid / blocks > 1;
+  double transposeUs =
+      transposes ? 8.0 * double(rows) * mid / costs.bytesPerUs : 0.0;
+  return {blockDiagonalCallUs(costs, rows, double(mid) * in / blocks, in, mid) +
+              transposeUs +
+              blockDiagonalCallUs(costs, rows, double(out) * mid / outBlocks,
+                                  mid, out),
+          linearCallUs(costs, rows, out, in)};
+}
+
 /// LoRA W [out, in] + A [rank, in], B [out, rank] (plus the scale-and-add
 /// of the branch) against W' [out, in].
 inline Estimate estimateLora(const CpuCosts &costs, int64_t rows, int64_t out,

@@ -1,14 +1,15 @@
 //===- PremergeFfn.cpp - tvc-premerge-ffn ---------------------------------===//
 //
-// The tvc-premerge-ffn pass: for every #tvc.low_rank and #tvc.lora linear
-// whose weights are f32 tvc.globals of static shape, decide (policy=keep,
-// merge, or cost through PremergeCostModel.h) whether to keep the factors or
-// to multiply them into one dense [out, in] matrix, U V or W + (alpha/rank)
-// B A. Merging reads the factors through the WeightStore, sums in double,
-// writes the product as a new global through the WeightWriter (inline or
-// into `weights-file`) and replaces the linear by a #tvc.dense one; globals
-// nothing reads any more are erased. Factors shared by several linears are
-// merged once.
+// The tvc-premerge-ffn pass: for every #tvc.low_rank, #tvc.block_dense,
+// #tvc.block_shuffle and #tvc.lora linear whose weights are f32 tvc.globals
+// of static shape, decide (policy=keep, merge, or cost through
+// PremergeCostModel.h) whether to keep the factors or to multiply them into
+// one dense [out, in] matrix, U V, L blockdiag(B), blockdiag(B2) P
+// blockdiag(B1) or W + (alpha/rank) B A. Merging reads the factors through the
+// WeightStore, sums in double, writes the product as a new global through the
+// WeightWriter (inline or into `weights-file`) and replaces the linear by a
+// #tvc.dense one; globals nothing reads any more are erased. Factors shared by
+// several linears are merged once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,19 +37,61 @@ using namespace mlir::tvc;
 namespace {
 
 /// One structured linear the pass may merge, with its factors' globals in
-/// operand order (low-rank: V, U; BlockDense: B, L; LoRA: W, A, B).
+/// operand order (low-rank: V, U; BlockDense: B, L; block-shuffle: B1, B2;
+/// LoRA: W, A, B).
 struct Candidate {
   LinearOp linear;
   SmallVector<GlobalOp, 3> globals;
+  /// `rank` is the width between the factors (block-shuffle: k q).
   int64_t out = 0, in = 0, rank = 0;
-  /// BlockDense: the number of blocks; 0 otherwise.
+  /// BlockDense and block-shuffle: the number of (first-stage) blocks; 0
+  /// otherwise.
   int64_t blocks = 0;
+  /// Block-shuffle: the number of second-stage blocks; 0 otherwise.
+  int64_t outBlocks = 0;
   /// LoRA: alpha / rank; std::nullopt otherwise.
   std::optional<double> loraScale;
   StringRef kind() const {
-    return loraScale ? "LoRA" : blocks ? "BlockDense" : "low-rank";
+    return loraScale   ? "LoRA"
+           : outBlocks ? "block-shuffle"
+           : blocks    ? "BlockDense"
+                       : "low-rank";
+  }
+  /// The structure's sizes in remarks.
+  std::string sizes() const {
+    if (outBlocks)
+      return llvm::formatv("blocks {0} -> {1}", blocks, outBlocks).str();
+    return llvm::formatv("rank {0}", rank).str();
   }
 };
+
+/// `blockdiag(B2 [l, s, r]) P blockdiag(B1 [k, q, p])` as a dense
+/// [l s, k p] matrix, summed in double. Output row `a s + t` reads the
+/// shuffled `z'[a r + c]`, which is `z[i q + j]` for `a r + c = j k + i`:
+/// row `j` of block `i` of B1, over input slice `i`.
+std::vector<float> multiplyBlockShuffle(ArrayRef<float> b1, ArrayRef<float> b2,
+                                        int64_t k, int64_t q, int64_t p,
+                                        int64_t l, int64_t s, int64_t r) {
+  int64_t in = k * p;
+  std::vector<float> merged(l * s * in);
+  std::vector<double> row(in);
+  for (int64_t a = 0; a < l; ++a)
+    for (int64_t t = 0; t < s; ++t) {
+      std::fill(row.begin(), row.end(), 0.0);
+      for (int64_t c = 0; c < r; ++c) {
+        int64_t shuffled = a * r + c;
+        int64_t i = shuffled % k, j = shuffled / k;
+        double factor = b2[(a * s + t) * r + c];
+        const float *blockRow = b1.data() + (i * q + j) * p;
+        for (int64_t u = 0; u < p; ++u)
+          row[i * p + u] += factor * blockRow[u];
+      }
+      float *mergedRow = merged.data() + (a * s + t) * in;
+      for (int64_t x = 0; x < in; ++x)
+        mergedRow[x] = static_cast<float>(row[x]);
+    }
+  return merged;
+}
 
 /// `L [out, k * bo] blockdiag(B [k, bo, bi])` as a dense [out, k * bi]
 /// matrix, summed in double.
@@ -121,6 +164,10 @@ FailureOr<Candidate> PremergeFfnPass::analyze(LinearOp linear,
   } else if (auto blockDense =
                  dyn_cast<BlockDenseStructureAttr>(linear.getStructure())) {
     candidate.blocks = blockDense.getBlocks();
+  } else if (auto blockShuffle =
+                 dyn_cast<BlockShuffleStructureAttr>(linear.getStructure())) {
+    candidate.blocks = blockShuffle.getBlocks();
+    candidate.outBlocks = blockShuffle.getOutBlocks();
   } else if (auto lora = dyn_cast<LoraStructureAttr>(linear.getStructure())) {
     candidate.rank = lora.getRank();
     candidate.loraScale = lora.getScale();
@@ -157,7 +204,8 @@ FailureOr<Candidate> PremergeFfnPass::analyze(LinearOp linear,
   RankedTensorType first = candidate.globals.front().getTensorType();
   RankedTensorType last = candidate.globals.back().getTensorType();
   candidate.in = linear.getInput().getType().getShape().back();
-  candidate.out = last.getDimSize(0);
+  candidate.out = candidate.outBlocks ? candidate.outBlocks * last.getDimSize(1)
+                                      : last.getDimSize(0);
   if (candidate.blocks)
     candidate.rank = candidate.blocks * first.getDimSize(1);
   return candidate;
@@ -245,6 +293,10 @@ void PremergeFfnPass::runOnOperation() {
       premerge::Estimate estimate =
           isLora ? premerge::estimateLora(costs, rows, candidate.out,
                                           candidate.in, candidate.rank)
+          : candidate.outBlocks
+              ? premerge::estimateBlockShuffle(
+                    costs, rows, candidate.out, candidate.in, candidate.rank,
+                    candidate.blocks, candidate.outBlocks)
           : candidate.blocks
               ? premerge::estimateBlockDense(costs, rows, candidate.out,
                                              candidate.in, candidate.rank,
@@ -252,17 +304,24 @@ void PremergeFfnPass::runOnOperation() {
               : premerge::estimateLowRank(costs, rows, candidate.out,
                                           candidate.in, candidate.rank);
       int64_t factoredWeights =
-          candidate.blocks ? candidate.rank * (candidate.in / candidate.blocks +
-                                               candidate.out)
-                           : candidate.rank * (candidate.in + candidate.out) +
-                                 (isLora ? candidate.out * candidate.in : 0);
+          candidate.outBlocks
+              ? candidate.rank * (candidate.in / candidate.blocks +
+                                  candidate.out / candidate.outBlocks)
+          : candidate.blocks
+              ? candidate.rank *
+                    (candidate.in / candidate.blocks + candidate.out)
+              : candidate.rank * (candidate.in + candidate.out) +
+                    (isLora ? candidate.out * candidate.in : 0);
       std::string numbers = llvm::formatv(
-          "{0} [{1} x {2}] rank {3}, {4} ({5} rows): factored {6:f2} us "
-          "({7} weight bytes, {8} calls) vs merged {9:f2} us ({10} weight "
+          "{0} [{1} x {2}] {3}, {4} ({5} rows): factored {6:f2} us "
+          "({7} weight bytes, {8}) vs merged {9:f2} us ({10} weight "
           "bytes, 1 call)",
-          kind, candidate.out, candidate.in, candidate.rank,
-          phase, rows, estimate.factoredUs, 4 * factoredWeights,
-          isLora ? 4 : 2, estimate.mergedUs, 4 * candidate.out * candidate.in);
+          kind, candidate.out, candidate.in, candidate.sizes(), phase, rows,
+          estimate.factoredUs, 4 * factoredWeights,
+          isLora                ? "4 calls"
+          : candidate.outBlocks ? "2 calls and a transpose"
+                                : "2 calls",
+          estimate.mergedUs, 4 * candidate.out * candidate.in);
       if (!estimate.preferMerged()) {
         ++kept;
         if (report)
@@ -295,6 +354,12 @@ void PremergeFfnPass::runOnOperation() {
         dense = multiplyFactors(factors[2], factors[1], factors[0],
                                 *candidate.loraScale, candidate.out,
                                 candidate.in, candidate.rank);
+      else if (candidate.outBlocks)
+        dense = multiplyBlockShuffle(
+            factors[0], factors[1], candidate.blocks,
+            candidate.rank / candidate.blocks, candidate.in / candidate.blocks,
+            candidate.outBlocks, candidate.out / candidate.outBlocks,
+            candidate.rank / candidate.outBlocks);
       else if (candidate.blocks)
         dense = multiplyBlockDense(
             factors[1], factors[0], candidate.out, candidate.blocks,

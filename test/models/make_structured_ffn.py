@@ -22,6 +22,18 @@
   test_data_set_2/   the first token of test_data_set_1 alone ([1, 1, 64] in
                      and out), for block-dense.mlir with 1x8x read as 1x1x
                      (one row: the kernels' decode path)
+  block-shuffle.mlir forward(x) = down(gelu(up(x))), both block-shuffle
+                     (Monarch) linears: up #tvc.block_shuffle<blocks = 4,
+                     out_blocks = 16> (B1 [4, 16, 16], B2 [16, 16, 4], bias),
+                     down #tvc.block_shuffle<blocks = 16, out_blocks = 4>
+                     (B1 [16, 4, 16], B2 [4, 16, 16], no bias); weights in
+                     block-shuffle.safetensors
+  test_data_set_3/   the same x and PyTorch's output of block-shuffle.mlir,
+                     computed by a torch module that runs each linear as
+                     Monarch code does (reshape, bmm by the first blocks,
+                     transpose, bmm by the second blocks), checked here
+                     against the dense matrices built from the definition
+  test_data_set_4/   the first token of test_data_set_3 alone (one row)
 
 The gelu between the two linears must keep them apart (tvc-premerge-ffn may
 merge the factors inside each linear, never across the gelu). The lit test
@@ -146,6 +158,7 @@ def main():
             f.write(proto.SerializeToString())
     # After everything above, so that its weights keep their random draws.
     block_dense(rng, x)
+    block_shuffle(rng, x)
 
 
 def block_dense(rng, x):
@@ -211,6 +224,114 @@ def block_dense(rng, x):
         proto = numpy_helper.from_array(np.ascontiguousarray(array), name[:-3])
         with open(os.path.join(OUT, "test_data_set_2", name), "wb") as f:
             f.write(proto.SerializeToString())
+
+
+class BlockShuffleLinear(torch.nn.Module):
+    """y = blockdiag(B2) P blockdiag(B1) x (+ bias), with B1 [k, q, p] and
+    B2 [l, s, r], written with reshapes, bmm and transposes as Monarch
+    implementations are (one bmm per stage over the stacked blocks)."""
+
+    def __init__(self, b1, b2, bias=None):
+        super().__init__()
+        self.b1, self.b2, self.bias = b1, b2, bias
+
+    def forward(self, x):
+        k, q, p = self.b1.shape
+        l, s, r = self.b2.shape
+        batch = x.shape[:-1]
+        rows = x.reshape(-1, k, p).transpose(0, 1)              # [k, M, p]
+        z = torch.bmm(rows, self.b1.transpose(1, 2))            # [k, M, q]
+        # The shuffle: z as a (k, q) grid per row, transposed to (q, k),
+        # then cut into l slices of r.
+        z = z.transpose(0, 1).transpose(1, 2).reshape(-1, l, r)  # [M, l, r]
+        y = torch.bmm(z.transpose(0, 1), self.b2.transpose(1, 2))  # [l, M, s]
+        y = y.transpose(0, 1).reshape(*batch, l * s)
+        return y if self.bias is None else y + self.bias
+
+
+def block_shuffle_dense(b1, b2):
+    """The [l s, k p] matrix of a block-shuffle linear from its definition,
+    in double: column by column, z[i q + j] = B1[i, j] . x[i p:(i + 1) p],
+    z'[j k + i] = z[i q + j], y[a s + t] = B2[a, t] . z'[a r:(a + 1) r]."""
+    k, q, p = b1.shape
+    l, s, r = b2.shape
+    dense = np.zeros((l * s, k * p))
+    for column in range(k * p):
+        x = np.zeros(k * p)
+        x[column] = 1.0
+        z = np.concatenate([b1[i].astype(np.float64) @ x[i * p:(i + 1) * p] for i in range(k)])
+        shuffled = np.empty(k * q)
+        for i in range(k):
+            for j in range(q):
+                shuffled[j * k + i] = z[i * q + j]
+        dense[:, column] = np.concatenate(
+            [b2[a].astype(np.float64) @ shuffled[a * r:(a + 1) * r] for a in range(l)])
+    return dense
+
+
+def block_shuffle(rng, x):
+    """Writes block-shuffle.{mlir,safetensors} and test_data_set_3 and 4."""
+    weights = {
+        "bs.up_b1": rng.normal(0.0, 0.25, size=(4, 16, 16)).astype(np.float32),
+        "bs.up_b2": rng.normal(0.0, 0.5, size=(16, 16, 4)).astype(np.float32),
+        "bs.up_bias": rng.normal(0.0, 0.02, size=(FFN,)).astype(np.float32),
+        "bs.down_b1": rng.normal(0.0, 0.25, size=(16, 4, 16)).astype(np.float32),
+        "bs.down_b2": rng.normal(0.0, 0.25, size=(4, 16, 16)).astype(np.float32),
+    }
+    w = {k: torch.from_numpy(v) for k, v in weights.items()}
+    up = BlockShuffleLinear(w["bs.up_b1"], w["bs.up_b2"], w["bs.up_bias"])
+    down = BlockShuffleLinear(w["bs.down_b1"], w["bs.down_b2"])
+    with torch.no_grad():
+        y = down(torch.nn.functional.gelu(up(torch.from_numpy(x))))
+        # The module against the definition (dense matrices, double).
+        dense_up = torch.from_numpy(block_shuffle_dense(weights["bs.up_b1"], weights["bs.up_b2"]))
+        dense_down = torch.from_numpy(
+            block_shuffle_dense(weights["bs.down_b1"], weights["bs.down_b2"]))
+        h = torch.from_numpy(x).double() @ dense_up.T + w["bs.up_bias"].double()
+        reference = torch.nn.functional.gelu(h) @ dense_down.T
+        error = (y.double() - reference).abs().max().item()
+        assert error <= 1e-5 * reference.abs().max().item(), error
+    t = {k: tensor_type(v.shape) for k, v in weights.items()}
+    xt, ht = tensor_type([1, TOKENS, D]), tensor_type([1, TOKENS, FFN])
+    lines = [
+        "// structured-ffn/block-shuffle: a block-shuffle (Monarch) up projection",
+        "// (4 -> 16 blocks), gelu, a block-shuffle down projection (16 -> 4 blocks).",
+        "// Generated by test/models/make_structured_ffn.py (seed 0) with",
+        "// block-shuffle.safetensors; do not edit by hand, rerun the script.",
+        "",
+        "module {",
+    ]
+    for key in weights:
+        lines.append(f'  tvc.global @{key} : {t[key]} = '
+                     f'#tvc.external<"block-shuffle.safetensors", "{key}">')
+    lines += [
+        f"  func.func @forward(%x: {xt}) -> {xt} {{",
+        f"    %b1 = tvc.weight @bs.up_b1 : {t['bs.up_b1']}",
+        f"    %b2 = tvc.weight @bs.up_b2 : {t['bs.up_b2']}",
+        f"    %bias = tvc.weight @bs.up_bias : {t['bs.up_bias']}",
+        f"    %h = tvc.linear %x, %b1, %b2 bias %bias structure(#tvc.block_shuffle<blocks = 4, "
+        f"out_blocks = 16>) : ({xt}, {t['bs.up_b1']}, {t['bs.up_b2']}, {t['bs.up_bias']}) -> {ht}",
+        f"    %g = tvc.gelu %h : {ht}",
+        f"    %d1 = tvc.weight @bs.down_b1 : {t['bs.down_b1']}",
+        f"    %d2 = tvc.weight @bs.down_b2 : {t['bs.down_b2']}",
+        f"    %y = tvc.linear %g, %d1, %d2 structure(#tvc.block_shuffle<blocks = 16, "
+        f"out_blocks = 4>) : ({ht}, {t['bs.down_b1']}, {t['bs.down_b2']}) -> {xt}",
+        f"    return %y : {xt}",
+        "  }",
+        "}",
+        "",
+    ]
+    with open(os.path.join(OUT, "block-shuffle.safetensors"), "wb") as f:
+        f.write(safetensors_bytes(list(weights.items())))
+    with open(os.path.join(OUT, "block-shuffle.mlir"), "w") as f:
+        f.write("\n".join(lines))
+    for directory, tokens in (("test_data_set_3", TOKENS), ("test_data_set_4", 1)):
+        os.makedirs(os.path.join(OUT, directory), exist_ok=True)
+        for name, array in (("input_0.pb", x[:, :tokens]),
+                            ("output_0.pb", y.numpy()[:, :tokens])):
+            proto = numpy_helper.from_array(np.ascontiguousarray(array), name[:-3])
+            with open(os.path.join(OUT, directory, name), "wb") as f:
+                f.write(proto.SerializeToString())
 
 
 if __name__ == "__main__":

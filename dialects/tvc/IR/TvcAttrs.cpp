@@ -434,6 +434,94 @@ int64_t BlockDenseStructureAttr::getOutFeatures(TypeRange weights) const {
   return l.getDimSize(0);
 }
 
+/// Checks that `weights[index]` is a rank-3 stack of blocks of
+/// `elementType`, named `name` (`shape` in words) in messages.
+static FailureOr<RankedTensorType>
+getBlockStack(function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
+              unsigned index, StringRef name, StringRef shape,
+              StringRef structure, Type elementType) {
+  auto type = dyn_cast<RankedTensorType>(weights[index]);
+  if (!type || type.getRank() != 3)
+    return emitError() << "expects rank-3 " << shape << " " << name << " for "
+                       << structure << ", got " << weights[index];
+  if (type.getElementType() != elementType)
+    return emitError() << "expects " << name << "'s element type "
+                       << elementType << " (the input's), got "
+                       << type.getElementType();
+  return type;
+}
+
+LogicalResult
+BlockShuffleStructureAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  int64_t blocks, int64_t outBlocks) {
+  if (blocks < 1)
+    return emitError() << "expects a positive number of blocks for "
+                          "#tvc.block_shuffle, got "
+                       << blocks;
+  if (outBlocks < 1)
+    return emitError() << "expects a positive number of out_blocks for "
+                          "#tvc.block_shuffle, got "
+                       << outBlocks;
+  return success();
+}
+
+LogicalResult BlockShuffleStructureAttr::verifyWeights(
+    function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
+    int64_t inFeatures, Type elementType) const {
+  if (weights.size() != 2)
+    return emitError() << "expects two weights (B1 [blocks, q, in / blocks], "
+                          "B2 [out_blocks, s, blocks q / out_blocks]) for "
+                          "#tvc.block_shuffle, got "
+                       << weights.size();
+  FailureOr<RankedTensorType> first =
+      getBlockStack(emitError, weights, 0, "B1", "[blocks, q, in / blocks]",
+                    "#tvc.block_shuffle", elementType);
+  if (failed(first))
+    return failure();
+  FailureOr<RankedTensorType> second = getBlockStack(
+      emitError, weights, 1, "B2", "[out_blocks, s, blocks q / out_blocks]",
+      "#tvc.block_shuffle", elementType);
+  if (failed(second))
+    return failure();
+  int64_t k = getBlocks(), l = getOutBlocks();
+  if (failed(checkDim(emitError, "B1 to stack ", k, " blocks",
+                      first->getDimSize(0))) ||
+      failed(checkDim(emitError, "B2 to stack ", l, " blocks",
+                      second->getDimSize(0))))
+    return failure();
+  if (!ShapedType::isDynamic(inFeatures) && inFeatures % k != 0)
+    return emitError() << "expects the input width " << inFeatures
+                       << " to be a multiple of the " << k << " blocks";
+  int64_t blockIn =
+      ShapedType::isDynamic(inFeatures) ? ShapedType::kDynamic : inFeatures / k;
+  if (failed(checkDim(emitError, "B1's blocks to have ", blockIn,
+                      " columns (the input width / blocks)",
+                      first->getDimSize(2))))
+    return failure();
+  // The shuffled grid is cut into out_blocks equal slices.
+  int64_t q = first->getDimSize(1);
+  if (ShapedType::isDynamic(q))
+    return success();
+  if ((k * q) % l != 0)
+    return emitError() << "expects the " << k * q
+                       << " first-stage outputs (blocks x B1's block rows) "
+                          "to be a multiple of the "
+                       << l << " out_blocks";
+  return checkDim(emitError, "B2's blocks to have ", k * q / l,
+                  " columns (blocks x B1's block rows / out_blocks)",
+                  second->getDimSize(2));
+}
+
+int64_t BlockShuffleStructureAttr::getOutFeatures(TypeRange weights) const {
+  if (weights.size() != 2)
+    return ShapedType::kDynamic;
+  auto second = dyn_cast<RankedTensorType>(weights[1]);
+  if (!second || second.getRank() != 3 || second.isDynamicDim(0) ||
+      second.isDynamicDim(1))
+    return ShapedType::kDynamic;
+  return second.getDimSize(0) * second.getDimSize(1);
+}
+
 LogicalResult
 LoraStructureAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                           int64_t rank, APFloat alpha) {

@@ -370,6 +370,38 @@ def Tvc_BlockDenseStructureAttr
   let genVerifyDecl = 1;
 }
 
+def Tvc_BlockShuffleStructureAttr
+    : Tvc_StructureAttr<"BlockShuffleStructure", "block_shuffle"> {
+  let summary = "two block-diagonal maps with a transpose between them "
+                "(Monarch)";
+  let description = [{
+    `y = blockdiag(B2_1 .. B2_l) P blockdiag(B1_1 .. B1_k) x + b`, the
+    block-shuffle (Monarch) product of Dao et al. Two weights, each the
+    blocks stacked, each block `[out, in]` order:
+
+    * `B1`: `tensor<k x q x p x T>` with `k = blocks`: the input (`k p`
+      wide) is cut into `k` slices of `p`, block `i` maps slice `i` to `q`
+      values; `z` (`k q` wide) is them side by side, a row-major `(k, q)`
+      grid.
+    * `B2`: `tensor<l x s x r x T>` with `l = out_blocks`: the shuffled
+      `z'` is cut into `l` slices of `r` (`l r = k q`), block `a` maps
+      slice `a` to `s` values; the output is `l s` wide.
+
+    The shuffle `P` is the transpose of the grid: `z'[j k + i] = z[i q + j]`
+    (`i < k`, `j < q`), so with `l = q` and `r = k` every second-stage
+    block reads one value from each first-stage block.
+
+    `tvc-premerge-ffn` can multiply them into one dense `[out, in]`
+    matrix; on the CPU, `convert-tvc-to-runtime` runs the two maps with
+    `tvc_kernel_block_diagonal_f32` and the shuffle as a `linalg.transpose`.
+
+    Example: `#tvc.block_shuffle<blocks = 4, out_blocks = 16>`
+  }];
+  let parameters = (ins "int64_t":$blocks, "int64_t":$out_blocks);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 def Tvc_LoraStructureAttr : Tvc_StructureAttr<"LoraStructure", "lora"> {
   let summary = "a dense matrix plus a low-rank (LoRA) adapter";
   let description = [{

@@ -9,7 +9,11 @@
 // becomes two calls: tvc_kernel_block_diagonal_f32 {x, B, B, h, m, blocks,
 // r / blocks, in / blocks, 0} for the block-diagonal map into h [..., r]
 // (the stacked blocks fill the unused bias slot), then
-// tvc_kernel_linear_f32 of h by L with the bias.
+// tvc_kernel_linear_f32 of h by L with the bias. A `#tvc.block_shuffle`
+// linear becomes tvc_kernel_block_diagonal_f32 by B1 into z [..., k q], the
+// shuffle as tensor.expand_shape to [..., k, q], linalg.transpose to
+// [..., q, k] and tensor.collapse_shape back (one pass over z; the reshapes
+// are views), then tvc_kernel_block_diagonal_f32 by B2 with the bias.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +22,9 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include "dialects/tvc/IR/TvcOps.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 using namespace mlir::tvc;
@@ -57,34 +64,92 @@ Value createLinearCall(PatternRewriter &rewriter, Location loc,
   return call.getResult(0);
 }
 
-/// The two calls of a `#tvc.block_dense` linear: blockdiag(B) x into
-/// [..., r], then the dense linear by L with the bias.
-Value createBlockDenseCalls(PatternRewriter &rewriter, Location loc,
-                            LinearOp op) {
-  Value input = op.getInput(), blocks = op.getWeights()[0],
-        mixing = op.getWeights()[1];
+/// The call of tvc_kernel_block_diagonal_f32 computing `input` [..., k bk]
+/// by the stacked `blocks` [k, bn, bk] into [..., k bn] (+ `bias`; without
+/// one the blocks fill its slot and flags = 0).
+Value createBlockDiagonalCall(PatternRewriter &rewriter, Location loc,
+                              Value input, Value blocks, Value bias) {
   auto inputType = cast<RankedTensorType>(input.getType());
   auto blocksType = cast<RankedTensorType>(blocks.getType());
   int64_t rank = inputType.getRank();
   int64_t count = blocksType.getDimSize(0), blockN = blocksType.getDimSize(1),
           blockK = blocksType.getDimSize(2);
-  SmallVector<int64_t> hiddenShape(inputType.getShape());
-  hiddenShape.back() = count * blockN;
-  auto hiddenType =
-      RankedTensorType::get(hiddenShape, inputType.getElementType());
+  SmallVector<int64_t> resultShape(inputType.getShape());
+  resultShape.back() = count * blockN;
+  auto resultType =
+      RankedTensorType::get(resultShape, inputType.getElementType());
   Value m = leadingDimsProduct(rewriter, loc, input, rank - 1);
-  Value init = emptyLike(rewriter, loc, hiddenType, input);
+  Value init = emptyLike(rewriter, loc, resultType, input);
   auto call = KernelCallOp::create(
-      rewriter, loc, TypeRange{hiddenType},
+      rewriter, loc, TypeRange{resultType},
       rewriter.getStringAttr("tvc_kernel_block_diagonal_f32"),
-      ValueRange{input, blocks, blocks}, ValueRange{init},
+      ValueRange{input, blocks, bias ? bias : blocks}, ValueRange{init},
       ValueRange{m, i64Constant(rewriter, loc, count),
                  i64Constant(rewriter, loc, blockN),
                  i64Constant(rewriter, loc, blockK),
-                 i64Constant(rewriter, loc, 0)});
-  return createLinearCall(rewriter, loc, "tvc_kernel_linear_f32",
-                          call.getResult(0), mixing, op.getBias(),
+                 i64Constant(rewriter, loc, bias ? kHasBias : 0)});
+  return call.getResult(0);
+}
+
+/// The two calls of a `#tvc.block_dense` linear: blockdiag(B) x into
+/// [..., r], then the dense linear by L with the bias.
+Value createBlockDenseCalls(PatternRewriter &rewriter, Location loc,
+                            LinearOp op) {
+  Value hidden = createBlockDiagonalCall(rewriter, loc, op.getInput(),
+                                         op.getWeights()[0], Value());
+  return createLinearCall(rewriter, loc, "tvc_kernel_linear_f32", hidden,
+                          op.getWeights()[1], op.getBias(),
                           op.getResult().getType(), 0);
+}
+
+/// `grid` [..., rows cols] read as a row-major [..., rows, cols] grid and
+/// transposed: result[..., j rows + i] = grid[..., i cols + j].
+Value transposeLastDim(PatternRewriter &rewriter, Location loc, Value grid,
+                       int64_t rows, int64_t cols) {
+  // A grid of one row or one column is its own transpose.
+  if (rows == 1 || cols == 1)
+    return grid;
+  auto gridType = cast<RankedTensorType>(grid.getType());
+  int64_t rank = gridType.getRank();
+  SmallVector<ReassociationIndices> reassociation;
+  for (int64_t dim = 0; dim + 1 < rank; ++dim)
+    reassociation.push_back({dim});
+  reassociation.push_back({rank - 1, rank});
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, grid);
+  sizes.pop_back();
+  SmallVector<OpFoldResult> transposedSizes(sizes);
+  sizes.append({rewriter.getIndexAttr(rows), rewriter.getIndexAttr(cols)});
+  transposedSizes.append(
+      {rewriter.getIndexAttr(cols), rewriter.getIndexAttr(rows)});
+  SmallVector<int64_t> shape(gridType.getShape().drop_back());
+  shape.append({rows, cols});
+  auto expandedType = RankedTensorType::get(shape, gridType.getElementType());
+  Value expanded = tensor::ExpandShapeOp::create(rewriter, loc, expandedType,
+                                                 grid, reassociation, sizes);
+  Value init = tensor::EmptyOp::create(rewriter, loc, transposedSizes,
+                                       gridType.getElementType());
+  SmallVector<int64_t> permutation =
+      llvm::to_vector(llvm::seq<int64_t>(0, rank - 1));
+  permutation.append({rank, rank - 1});
+  Value transposed =
+      linalg::TransposeOp::create(rewriter, loc, expanded, init, permutation)
+          .getResult()[0];
+  return tensor::CollapseShapeOp::create(rewriter, loc, gridType, transposed,
+                                         reassociation);
+}
+
+/// The calls of a `#tvc.block_shuffle` linear: blockdiag(B1) x into z
+/// [..., k q], the transpose of z's (k, q) grid, blockdiag(B2) with the
+/// bias.
+Value createBlockShuffleCalls(PatternRewriter &rewriter, Location loc,
+                              LinearOp op) {
+  Value first = op.getWeights()[0], second = op.getWeights()[1];
+  auto firstType = cast<RankedTensorType>(first.getType());
+  Value grid =
+      createBlockDiagonalCall(rewriter, loc, op.getInput(), first, Value());
+  Value shuffled = transposeLastDim(
+      rewriter, loc, grid, firstType.getDimSize(0), firstType.getDimSize(1));
+  return createBlockDiagonalCall(rewriter, loc, shuffled, second, op.getBias());
 }
 
 struct LinearToRuntime : public OpRewritePattern<LinearOp> {
@@ -101,6 +166,8 @@ struct LinearToRuntime : public OpRewritePattern<LinearOp> {
           dense.getLayout() == WeightLayout::InOut ? kWeightInOut : 0);
     else if (isa<BlockDenseStructureAttr>(op.getStructure()))
       result = createBlockDenseCalls(rewriter, op.getLoc(), op);
+    else if (isa<BlockShuffleStructureAttr>(op.getStructure()))
+      result = createBlockShuffleCalls(rewriter, op.getLoc(), op);
     else
       result = createLinearCall(
           rewriter, op.getLoc(), "tvc_kernel_linear_2to4_f32", op.getInput(),
@@ -131,8 +198,9 @@ std::optional<std::string> mlir::tvc::whyNoLinearKernel(Operation *op) {
     auto sparse = dyn_cast<SparseNMStructureAttr>(linear.getStructure());
     bool twoFour = sparse && sparse.getN() == 2 && sparse.getM() == 4;
     bool blockDense = isa<BlockDenseStructureAttr>(linear.getStructure());
+    bool blockShuffle = isa<BlockShuffleStructureAttr>(linear.getStructure());
     if (!isa<DenseStructureAttr>(linear.getStructure()) && !twoFour &&
-        !blockDense)
+        !blockDense && !blockShuffle)
       return "the runtime has no kernel for weight structure " +
              llvm::formatv("{0}", linear.getStructure()).str();
     // The kernel takes the block sizes as constants and trusts the input
@@ -143,9 +211,18 @@ std::optional<std::string> mlir::tvc::whyNoLinearKernel(Operation *op) {
                        inputType.isDynamicDim(inputType.getRank() - 1)))
       return std::string("#tvc.block_dense needs static block sizes and a "
                          "static input width");
+    if (blockShuffle &&
+        (!cast<RankedTensorType>(linear.getWeights()[0].getType())
+              .hasStaticShape() ||
+         !cast<RankedTensorType>(linear.getWeights()[1].getType())
+              .hasStaticShape() ||
+         inputType.isDynamicDim(inputType.getRank() - 1)))
+      return std::string("#tvc.block_shuffle needs static block sizes and a "
+                         "static input width");
+    bool twoWeights = blockDense || blockShuffle;
     bool allF32 = isF32Tensor(linear.getInput()) &&
                   isF32Tensor(linear.getWeights().front()) &&
-                  (!blockDense || isF32Tensor(linear.getWeights()[1])) &&
+                  (!twoWeights || isF32Tensor(linear.getWeights()[1])) &&
                   (!linear.getBias() || isF32Tensor(linear.getBias()));
     if (!allF32)
       return std::string("only f32 operands are supported");

@@ -49,6 +49,16 @@ func.func @negative_block_dense_dynamic_width(%x: tensor<2x?xf32>, %blocks: tens
 
 // -----
 
+/// So does a block-shuffle linear's first call: a dynamic width is not
+/// lowered either.
+func.func @negative_block_shuffle_dynamic_width(%x: tensor<2x?xf32>, %b1: tensor<2x2x2xf32>, %b2: tensor<2x3x2xf32>) -> tensor<2x6xf32> {
+  // expected-error @+1 {{'tvc.linear' op has no runtime kernel: #tvc.block_shuffle needs static block sizes and a static input width}}
+  %y = tvc.linear %x, %b1, %b2 structure(#tvc.block_shuffle<blocks = 2, out_blocks = 2>) : (tensor<2x?xf32>, tensor<2x2x2xf32>, tensor<2x3x2xf32>) -> tensor<2x6xf32>
+  return %y : tensor<2x6xf32>
+}
+
+// -----
+
 /// Low-rank factors have no kernel of their own (tvc-expand-structured-linear
 /// runs first in the CPU pipeline).
 func.func @negative_low_rank_unexpanded(%x: tensor<2x8xf32>, %v: tensor<2x8xf32>, %u: tensor<4x2xf32>) -> tensor<2x4xf32> {

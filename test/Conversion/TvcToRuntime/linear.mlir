@@ -122,3 +122,45 @@ func.func @linear_block_dense_no_bias_f32(%x: tensor<3x6xf32>, %blocks: tensor<3
   %y = tvc.linear %x, %blocks, %l structure(#tvc.block_dense<blocks = 3>) : (tensor<3x6xf32>, tensor<3x1x2xf32>, tensor<5x3xf32>) -> tensor<3x5xf32>
   return %y : tensor<3x5xf32>
 }
+
+// -----
+
+/// A block-shuffle linear over a dynamic sequence: 4 blocks [3 x 2] into
+/// z [..., 12], z viewed as a (4, 3) grid and transposed (the views are
+/// reshapes, the transpose one pass), then 6 blocks [5 x 2] of the shuffled
+/// z with the bias {flags = 1}.
+// CHECK-LABEL: func.func @linear_block_shuffle_bias_dynamic_seq_f32
+// CHECK-SAME: (%[[X:.*]]: tensor<1x?x8xf32>, %[[B1:.*]]: tensor<4x3x2xf32>, %[[B2:.*]]: tensor<6x5x2xf32>, %[[B:.*]]: tensor<30xf32>)
+func.func @linear_block_shuffle_bias_dynamic_seq_f32(%x: tensor<1x?x8xf32>, %b1: tensor<4x3x2xf32>, %b2: tensor<6x5x2xf32>, %bias: tensor<30xf32>) -> tensor<1x?x30xf32> {
+  // CHECK-DAG: %[[FLAGS0:.*]] = arith.constant 0 : i64
+  // CHECK-DAG: %[[FLAGS1:.*]] = arith.constant 1 : i64
+  // CHECK-DAG: %[[TWO:.*]] = arith.constant 2 : i64
+  // CHECK-DAG: %[[THREE:.*]] = arith.constant 3 : i64
+  // CHECK-DAG: %[[FOUR:.*]] = arith.constant 4 : i64
+  // CHECK-DAG: %[[FIVE:.*]] = arith.constant 5 : i64
+  // CHECK-DAG: %[[SIX:.*]] = arith.constant 6 : i64
+  // CHECK: %[[Z:.*]] = tvc.kernel_call "tvc_kernel_block_diagonal_f32" ins(%[[X]], %[[B1]], %[[B1]] : tensor<1x?x8xf32>, tensor<4x3x2xf32>, tensor<4x3x2xf32>) outs(%{{.*}} : tensor<1x?x12xf32>) scalars(%{{.*}}, %[[FOUR]], %[[THREE]], %[[TWO]], %[[FLAGS0]] : i64, i64, i64, i64, i64) -> tensor<1x?x12xf32>
+  // CHECK: %[[GRID:.*]] = tensor.expand_shape %[[Z]] {{\[}}[0], [1], [2, 3]] output_shape [1, %{{.*}}, 4, 3] : tensor<1x?x12xf32> into tensor<1x?x4x3xf32>
+  // CHECK: %[[T:.*]] = linalg.transpose ins(%[[GRID]] : tensor<1x?x4x3xf32>) outs(%{{.*}} : tensor<1x?x3x4xf32>) permutation = [0, 1, 3, 2]
+  // CHECK: %[[SHUFFLED:.*]] = tensor.collapse_shape %[[T]] {{\[}}[0], [1], [2, 3]] : tensor<1x?x3x4xf32> into tensor<1x?x12xf32>
+  // CHECK: %[[Y:.*]] = tvc.kernel_call "tvc_kernel_block_diagonal_f32" ins(%[[SHUFFLED]], %[[B2]], %[[B]] : tensor<1x?x12xf32>, tensor<6x5x2xf32>, tensor<30xf32>) outs(%{{.*}} : tensor<1x?x30xf32>) scalars(%{{.*}}, %[[SIX]], %[[FIVE]], %[[TWO]], %[[FLAGS1]] : i64, i64, i64, i64, i64) -> tensor<1x?x30xf32>
+  // CHECK: return %[[Y]]
+  %y = tvc.linear %x, %b1, %b2 bias %bias structure(#tvc.block_shuffle<blocks = 4, out_blocks = 6>) : (tensor<1x?x8xf32>, tensor<4x3x2xf32>, tensor<6x5x2xf32>, tensor<30xf32>) -> tensor<1x?x30xf32>
+  return %y : tensor<1x?x30xf32>
+}
+
+// -----
+
+/// Without a bias the second call fills its bias slot with B2 (flags = 0);
+/// a grid of one block is its own transpose, so nothing lies between the
+/// calls.
+// CHECK-LABEL: func.func @linear_block_shuffle_no_bias_one_block_f32
+// CHECK-SAME: (%[[X:.*]]: tensor<3x6xf32>, %[[B1:.*]]: tensor<1x4x6xf32>, %[[B2:.*]]: tensor<2x5x2xf32>)
+func.func @linear_block_shuffle_no_bias_one_block_f32(%x: tensor<3x6xf32>, %b1: tensor<1x4x6xf32>, %b2: tensor<2x5x2xf32>) -> tensor<3x10xf32> {
+  // CHECK-DAG: %[[FLAGS0:.*]] = arith.constant 0 : i64
+  // CHECK: %[[Z:.*]] = tvc.kernel_call "tvc_kernel_block_diagonal_f32" ins(%[[X]], %[[B1]], %[[B1]] : {{.*}}) outs(%{{.*}} : tensor<3x4xf32>)
+  // CHECK-NOT: linalg.transpose
+  // CHECK: tvc.kernel_call "tvc_kernel_block_diagonal_f32" ins(%[[Z]], %[[B2]], %[[B2]] : {{.*}}) outs(%{{.*}} : tensor<3x10xf32>) scalars(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[FLAGS0]] : i64, i64, i64, i64, i64)
+  %y = tvc.linear %x, %b1, %b2 structure(#tvc.block_shuffle<blocks = 1, out_blocks = 2>) : (tensor<3x6xf32>, tensor<1x4x6xf32>, tensor<2x5x2xf32>) -> tensor<3x10xf32>
+  return %y : tensor<3x10xf32>
+}

@@ -714,6 +714,123 @@ func.func @linear_block_dense_l_width(%input: tensor<1x4x8xf32>, %b: tensor<2x2x
 
 // -----
 
+/// A block-shuffle needs at least one first-stage block.
+func.func @linear_block_shuffle_zero_blocks(%input: tensor<1x4x8xf32>, %b1: tensor<1x2x8xf32>, %b2: tensor<2x4x1xf32>) {
+  // expected-error @+1 {{expects a positive number of blocks for #tvc.block_shuffle, got 0}}
+  %out = tvc.linear %input, %b1, %b2 structure(#tvc.block_shuffle<blocks = 0, out_blocks = 2>) : (tensor<1x4x8xf32>, tensor<1x2x8xf32>, tensor<2x4x1xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// ... and at least one second-stage block.
+func.func @linear_block_shuffle_negative_out_blocks(%input: tensor<1x4x8xf32>, %b1: tensor<2x2x4xf32>, %b2: tensor<2x4x2xf32>) {
+  // expected-error @+1 {{expects a positive number of out_blocks for #tvc.block_shuffle, got -1}}
+  %out = tvc.linear %input, %b1, %b2 structure(#tvc.block_shuffle<blocks = 2, out_blocks = -1>) : (tensor<1x4x8xf32>, tensor<2x2x4xf32>, tensor<2x4x2xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// #tvc.block_shuffle takes B1 and B2.
+func.func @linear_block_shuffle_one_weight(%input: tensor<1x4x8xf32>, %b1: tensor<2x2x4xf32>) {
+  // expected-error @+1 {{expects two weights (B1 [blocks, q, in / blocks], B2 [out_blocks, s, blocks q / out_blocks]) for #tvc.block_shuffle, got 1}}
+  %out = tvc.linear %input, %b1 structure(#tvc.block_shuffle<blocks = 2, out_blocks = 2>) : (tensor<1x4x8xf32>, tensor<2x2x4xf32>) -> tensor<1x4x?xf32>
+  return
+}
+
+// -----
+
+/// B1's blocks are stacked in a rank-3 tensor.
+func.func @linear_block_shuffle_flat_first(%input: tensor<1x4x8xf32>, %b1: tensor<4x4xf32>, %b2: tensor<2x4x2xf32>) {
+  // expected-error @+1 {{expects rank-3 [blocks, q, in / blocks] B1 for #tvc.block_shuffle, got 'tensor<4x4xf32>'}}
+  %out = tvc.linear %input, %b1, %b2 structure(#tvc.block_shuffle<blocks = 2, out_blocks = 2>) : (tensor<1x4x8xf32>, tensor<4x4xf32>, tensor<2x4x2xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// So are B2's.
+func.func @linear_block_shuffle_flat_second(%input: tensor<1x4x8xf32>, %b1: tensor<2x2x4xf32>, %b2: tensor<8x2xf32>) {
+  // expected-error @+1 {{expects rank-3 [out_blocks, s, blocks q / out_blocks] B2 for #tvc.block_shuffle, got 'tensor<8x2xf32>'}}
+  %out = tvc.linear %input, %b1, %b2 structure(#tvc.block_shuffle<blocks = 2, out_blocks = 2>) : (tensor<1x4x8xf32>, tensor<2x2x4xf32>, tensor<8x2xf32>) -> tensor<1x4x?xf32>
+  return
+}
+
+// -----
+
+/// B1 has the input's element type.
+func.func @linear_block_shuffle_first_f16(%input: tensor<1x4x8xf32>, %b1: tensor<2x2x4xf16>, %b2: tensor<2x4x2xf32>) {
+  // expected-error @+1 {{expects B1's element type 'f32' (the input's), got 'f16'}}
+  %out = tvc.linear %input, %b1, %b2 structure(#tvc.block_shuffle<blocks = 2, out_blocks = 2>) : (tensor<1x4x8xf32>, tensor<2x2x4xf16>, tensor<2x4x2xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// So does B2.
+func.func @linear_block_shuffle_second_f16(%input: tensor<1x4x8xf32>, %b1: tensor<2x2x4xf32>, %b2: tensor<2x4x2xf16>) {
+  // expected-error @+1 {{expects B2's element type 'f32' (the input's), got 'f16'}}
+  %out = tvc.linear %input, %b1, %b2 structure(#tvc.block_shuffle<blocks = 2, out_blocks = 2>) : (tensor<1x4x8xf32>, tensor<2x2x4xf32>, tensor<2x4x2xf16>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// B1 stacks exactly `blocks` blocks.
+func.func @linear_block_shuffle_first_count(%input: tensor<1x4x8xf32>, %b1: tensor<4x2x2xf32>, %b2: tensor<2x4x4xf32>) {
+  // expected-error @+1 {{expects B1 to stack 2 blocks, got 4}}
+  %out = tvc.linear %input, %b1, %b2 structure(#tvc.block_shuffle<blocks = 2, out_blocks = 2>) : (tensor<1x4x8xf32>, tensor<4x2x2xf32>, tensor<2x4x4xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// B2 stacks exactly `out_blocks` blocks.
+func.func @linear_block_shuffle_second_count(%input: tensor<1x4x8xf32>, %b1: tensor<2x2x4xf32>, %b2: tensor<4x2x1xf32>) {
+  // expected-error @+1 {{expects B2 to stack 2 blocks, got 4}}
+  %out = tvc.linear %input, %b1, %b2 structure(#tvc.block_shuffle<blocks = 2, out_blocks = 2>) : (tensor<1x4x8xf32>, tensor<2x2x4xf32>, tensor<4x2x1xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// The first-stage blocks divide the input width.
+func.func @linear_block_shuffle_ragged_input(%input: tensor<1x4x10xf32>, %b1: tensor<4x2x2xf32>, %b2: tensor<2x4x4xf32>) {
+  // expected-error @+1 {{expects the input width 10 to be a multiple of the 4 blocks}}
+  %out = tvc.linear %input, %b1, %b2 structure(#tvc.block_shuffle<blocks = 4, out_blocks = 2>) : (tensor<1x4x10xf32>, tensor<4x2x2xf32>, tensor<2x4x4xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// Each first-stage block reads its slice of the input.
+func.func @linear_block_shuffle_first_width(%input: tensor<1x4x8xf32>, %b1: tensor<2x2x3xf32>, %b2: tensor<2x4x2xf32>) {
+  // expected-error @+1 {{expects B1's blocks to have 4 columns (the input width / blocks), got 3}}
+  %out = tvc.linear %input, %b1, %b2 structure(#tvc.block_shuffle<blocks = 2, out_blocks = 2>) : (tensor<1x4x8xf32>, tensor<2x2x3xf32>, tensor<2x4x2xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// The shuffled grid (2 x 3 values) must split into `out_blocks` equal slices.
+func.func @linear_block_shuffle_ragged_grid(%input: tensor<1x4x8xf32>, %b1: tensor<2x3x4xf32>, %b2: tensor<4x2x1xf32>) {
+  // expected-error @+1 {{expects the 6 first-stage outputs (blocks x B1's block rows) to be a multiple of the 4 out_blocks}}
+  %out = tvc.linear %input, %b1, %b2 structure(#tvc.block_shuffle<blocks = 2, out_blocks = 4>) : (tensor<1x4x8xf32>, tensor<2x3x4xf32>, tensor<4x2x1xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+/// Each second-stage block reads its slice of the shuffled grid.
+func.func @linear_block_shuffle_second_width(%input: tensor<1x4x8xf32>, %b1: tensor<2x3x4xf32>, %b2: tensor<2x4x2xf32>) {
+  // expected-error @+1 {{expects B2's blocks to have 3 columns (blocks x B1's block rows / out_blocks), got 2}}
+  %out = tvc.linear %input, %b1, %b2 structure(#tvc.block_shuffle<blocks = 2, out_blocks = 2>) : (tensor<1x4x8xf32>, tensor<2x3x4xf32>, tensor<2x4x2xf32>) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
 /// A LoRA rank must be positive.
 func.func @linear_lora_negative_rank(%input: tensor<1x4x8xf32>, %w: tensor<16x8xf32>, %a: tensor<2x8xf32>, %b: tensor<16x2xf32>) {
   // expected-error @+1 {{expects a positive rank for #tvc.lora, got -2}}

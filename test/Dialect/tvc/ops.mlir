@@ -118,6 +118,18 @@ func.func @linear_block_dense(%x: tensor<1x?x16xf32>, %blocks: tensor<4x2x4xf32>
 
 // -----
 
+/// A block-shuffle (Monarch) weight: 4 blocks [3, 4] over a 16-wide input,
+/// the 12 results shuffled and cut into 6 slices of 2, each mapped by a
+/// [5, 2] block, with a bias.
+// CHECK-LABEL: func.func @linear_block_shuffle
+func.func @linear_block_shuffle(%x: tensor<1x?x16xf32>, %b1: tensor<4x3x4xf32>, %b2: tensor<6x5x2xf32>, %bias: tensor<30xf32>) -> tensor<1x?x30xf32> {
+  // CHECK: tvc.linear %{{.*}}, %{{.*}}, %{{.*}} bias %{{.*}} structure(#tvc.block_shuffle<blocks = 4, out_blocks = 6>) : (tensor<1x?x16xf32>, tensor<4x3x4xf32>, tensor<6x5x2xf32>, tensor<30xf32>) -> tensor<1x?x30xf32>
+  %y = tvc.linear %x, %b1, %b2 bias %bias structure(#tvc.block_shuffle<blocks = 4, out_blocks = 6>) : (tensor<1x?x16xf32>, tensor<4x3x4xf32>, tensor<6x5x2xf32>, tensor<30xf32>) -> tensor<1x?x30xf32>
+  return %y : tensor<1x?x30xf32>
+}
+
+// -----
+
 /// A LoRA weight: base W [out, in], adapter A [rank, in] and B [out, rank];
 /// alpha always prints.
 // CHECK-LABEL: func.func @linear_lora

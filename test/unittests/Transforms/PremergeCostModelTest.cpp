@@ -83,4 +83,51 @@ TEST(PremergeCostModel, DecodeCrossoverIsOneCallOfBytes) {
   EXPECT_TRUE(estimateLowRank(costs, 1, 256, 256, 124).preferMerged());
 }
 
+TEST(PremergeCostModel, BlockShuffleKeptAtMonarchShapes) {
+  CpuCosts costs;
+  // GPT-2-124M's FFN matrices as Monarch products: 768 -> 3072 with 4
+  // blocks [192 x 192] and 192 blocks [16 x 4] (160K weights against
+  // 2.4M), and 3072 -> 768 with 4 blocks [192 x 768] and 192 blocks [4 x 4]:
+  // the factored form reads and multiplies a fraction of the matrix, which
+  // two calls and the transpose do not outweigh at one token or at 128.
+  for (int64_t rows : {1, 128}) {
+    EXPECT_FALSE(estimateBlockShuffle(costs, rows, 3072, 768, 768, 4, 192)
+                     .preferMerged());
+    EXPECT_FALSE(estimateBlockShuffle(costs, rows, 768, 3072, 768, 4, 192)
+                     .preferMerged());
+  }
+}
+
+TEST(PremergeCostModel, BlockShuffleMergedWhenTinyOrHeavy) {
+  CpuCosts costs;
+  // [2 x 4] from 18 weights: the second call's overhead decides.
+  EXPECT_TRUE(estimateBlockShuffle(costs, 1, 2, 4, 6, 2, 2).preferMerged());
+  // One block per stage through a 256-wide middle: 32768 factor weights
+  // against a [64 x 64] matrix's 4096.
+  for (int64_t rows : {1, 128})
+    EXPECT_TRUE(
+        estimateBlockShuffle(costs, rows, 64, 64, 256, 1, 1).preferMerged());
+}
+
+TEST(PremergeCostModel, BlockShuffleTransposeIsPricedByItsBytes) {
+  CpuCosts costs;
+  // With one block per stage there is no shuffle and the two block calls
+  // are a low-rank pair's two calls when the block-diagonal kernel runs at
+  // the GEMM's rate.
+  costs.blockDiagonalFlopsPerUs = costs.flopsPerUs;
+  for (int64_t rows : {1, 128}) {
+    Estimate shuffle = estimateBlockShuffle(costs, rows, 256, 64, 32, 1, 1);
+    Estimate lowRank = estimateLowRank(costs, rows, 256, 64, 32);
+    EXPECT_DOUBLE_EQ(shuffle.factoredUs, lowRank.factoredUs);
+    EXPECT_DOUBLE_EQ(shuffle.mergedUs, lowRank.mergedUs);
+  }
+  // With k > 1 blocks of more than one row, the [rows, mid] intermediate is
+  // read and written once more: 8 rows mid bytes over the bandwidth.
+  double withTranspose =
+      estimateBlockShuffle(costs, 128, 256, 64, 64, 4, 16).factoredUs;
+  double calls = blockDiagonalCallUs(costs, 128, 64.0 * 64 / 4, 64, 64) +
+                 blockDiagonalCallUs(costs, 128, 256.0 * 64 / 16, 64, 256);
+  EXPECT_NEAR(withTranspose - calls, 8.0 * 128 * 64 / costs.bytesPerUs, 1e-9);
+}
+
 } // namespace
