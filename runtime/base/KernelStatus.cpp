@@ -28,8 +28,7 @@ KernelFailure &threadRecord() {
 
 } // namespace
 
-extern "C" void tvc_runtime_kernel_failed(const char *kernel,
-                                          int32_t status) {
+extern "C" void tvc_runtime_kernel_failed(const char *kernel, int32_t status) {
   KernelFailure &record = threadRecord();
   // The first failure explains the rest: later kernels ran on its garbage.
   if (status == TVC_OK || record.status != TVC_OK)
@@ -37,8 +36,8 @@ extern "C" void tvc_runtime_kernel_failed(const char *kernel,
   record.status = status;
   const char *name = kernel ? kernel : "a kernel";
   int written = std::snprintf(
-      record.message, sizeof(record.message), "%s failed: %s (status %d)",
-      name, tvc_status_string(static_cast<tvc_status_t>(status)),
+      record.message, sizeof(record.message), "%s failed: %s (status %d)", name,
+      tvc_status_string(static_cast<tvc_status_t>(status)),
       static_cast<int>(status));
   if (kernel && std::strncmp(kernel, "tvc_cuda_", 9) == 0 && written > 0 &&
       static_cast<size_t>(written) < sizeof(record.message)) {

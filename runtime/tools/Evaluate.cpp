@@ -67,8 +67,8 @@ EvaluateStatus tvc::evaluateForward(EntryFunction forward,
   }
 
   EntryCaller caller;
-  caller.prepare(forward, *entry, weights, manifest.weightsBytes,
-                 options.space, options.kernelErrors);
+  caller.prepare(forward, *entry, weights, manifest.weightsBytes, options.space,
+                 options.kernelErrors);
   // A failed kernel left its output unwritten: nothing to compare or write.
   if (!caller.call(references.data(), error))
     return EvaluateStatus::Error;

@@ -53,13 +53,11 @@ FailureOr<func::FuncOp> declareKernel(ModuleOp module, KernelCallOp call) {
 constexpr llvm::StringLiteral kFailureReporter = "tvc_runtime_kernel_failed";
 
 /// Declares `@tvc_runtime_kernel_failed(!llvm.ptr, i32)` unless present.
-FailureOr<func::FuncOp> declareFailureReporter(ModuleOp module,
-                                               Location loc) {
+FailureOr<func::FuncOp> declareFailureReporter(ModuleOp module, Location loc) {
   MLIRContext *context = module.getContext();
   auto type = FunctionType::get(
       context,
-      {LLVM::LLVMPointerType::get(context), IntegerType::get(context, 32)},
-      {});
+      {LLVM::LLVMPointerType::get(context), IntegerType::get(context, 32)}, {});
   if (auto existing = module.lookupSymbol<func::FuncOp>(kFailureReporter)) {
     if (existing.getFunctionType() != type)
       return existing.emitOpError()
@@ -172,8 +170,8 @@ struct ConvertTvcKernelsToLLVMPass
       FailureOr<LLVM::GlobalOp> name = getKernelName(module, call);
       if (failed(reporter) || failed(name))
         return signalPassFailure();
-      Value zero = arith::ConstantOp::create(builder, loc,
-                                             builder.getI32IntegerAttr(0));
+      Value zero =
+          arith::ConstantOp::create(builder, loc, builder.getI32IntegerAttr(0));
       Value failedCall = arith::CmpIOp::create(
           builder, loc, arith::CmpIPredicate::ne, status, zero);
       auto ifFailed = scf::IfOp::create(builder, loc, failedCall,

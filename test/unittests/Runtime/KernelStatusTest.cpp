@@ -117,8 +117,7 @@ TEST(KernelStatusTest, ThreadsKeepTheirOwnFailure) {
         tvc_runtime_kernel_failed("later_kernel", TVC_INTERNAL);
         const char *message = nullptr;
         if (tvc_runtime_kernel_error(&message) != 1 + t % 5 ||
-            expected != message ||
-            tvc_runtime_kernel_error(nullptr) != TVC_OK)
+            expected != message || tvc_runtime_kernel_error(nullptr) != TVC_OK)
           ++mismatches;
       }
     });
