@@ -226,12 +226,26 @@ def ConvertTvcKernelsToLLVM : Pass<"convert-tvc-kernels-to-llvm",
     %s = llvm.insertvalue ... : !llvm.struct<(ptr, ptr, ptr, ptr, i64, i64, i64, i64)>
     llvm.store %s, %slot
     %status = func.call @tvc_kernel_linear_f32(%slot) : (!llvm.ptr) -> i32
+    %failed = arith.cmpi ne, %status, %c0_i32 : i32
+    scf.if %failed {
+      %name = llvm.mlir.addressof @__tvc_kernel_name.tvc_kernel_linear_f32 : !llvm.ptr
+      func.call @tvc_runtime_kernel_failed(%name, %status) : (!llvm.ptr, i32) -> ()
+    }
     ```
+
+    The status is never ignored: a non-zero one is reported to the runtime's
+    `tvc_runtime_kernel_failed(const char *kernel, int32_t status)` with the
+    kernel's name (a private constant `@__tvc_kernel_name.<callee>`, one per
+    kernel), which records the thread's first failure for the host to read
+    after the entry point returns (`tvc_runtime_kernel_error`). Execution
+    then goes on: generated code does not abort, so a host keeps control.
+    Runs before `convert-scf-to-cf`, which lowers the `scf.if`.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect",
                            "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 //===----------------------------------------------------------------------===//
