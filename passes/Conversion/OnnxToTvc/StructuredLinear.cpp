@@ -3,13 +3,15 @@
 // Raises the factored layers torch.onnx.export writes into one structured
 // tvc.linear: a low-rank pair (nn.Linear(in, r, bias=False) then
 // nn.Linear(r, out)) into #tvc.low_rank, PEFT's LoRA layer
-// (base(x) + lora_B(lora_A(dropout(x))) * scaling) into #tvc.lora, and a
+// (base(x) + lora_B(lora_A(dropout(x))) * scaling) into #tvc.lora, a
 // BlockDense layer (x split into k slices, each multiplied by its block
 // with an Einsum or a batched MatMul, the slices merged, then
-// nn.Linear(r, out)) into #tvc.block_dense. The patterns run
-// as a second phase of convert-onnx-to-tvc, on the dense linears the node
-// handlers made (Linear.cpp): a structure spans several nodes, which the
-// greedy driver raises in any order, and the dense linears already say how
+// nn.Linear(r, out)) into #tvc.block_dense, and a block-shuffle (Monarch)
+// layer (two such block stages with the transpose of the first one's
+// (k, q) grid between them, then the bias) into #tvc.block_shuffle. The
+// patterns run as a second phase of convert-onnx-to-tvc, on the dense linears
+// the node handlers made (Linear.cpp): a structure spans several nodes, which
+// the greedy driver raises in any order, and the dense linears already say how
 // each weight is stored. They are not a separate tvc-level pass because the
 // LoRA scale has no tvc op: until it is lowered it is an ONNX Mul node by a
 // scalar constant, read with the handlers' helpers. (The low-rank pattern
@@ -518,8 +520,7 @@ static std::optional<ShuffleChain> matchShuffleChain(Value value) {
     return std::nullopt;
   chain.nodes.append(stage2->nodes);
   tvc_onnx::NodeOp split2 = getDefiningNode(stage2->slices, "Reshape");
-  if (!split2 || split2.getInputs().size() != 2 ||
-      !stage2->slices.hasOneUse())
+  if (!split2 || split2.getInputs().size() != 2 || !stage2->slices.hasOneUse())
     return std::nullopt;
   chain.nodes.push_back(split2);
   Value grid = split2.getInputs()[0];
@@ -531,8 +532,7 @@ static std::optional<ShuffleChain> matchShuffleChain(Value value) {
     return std::nullopt;
   chain.nodes.append(stage1->nodes);
   tvc_onnx::NodeOp split1 = getDefiningNode(stage1->slices, "Reshape");
-  if (!split1 || split1.getInputs().size() != 2 ||
-      !stage1->slices.hasOneUse())
+  if (!split1 || split1.getInputs().size() != 2 || !stage1->slices.hasOneUse())
     return std::nullopt;
   chain.nodes.push_back(split1);
   chain.input = split1.getInputs()[0];
@@ -568,9 +568,8 @@ static std::optional<ShuffleChain> matchShuffleChain(Value value) {
   // left its dimensions unknown (Einsum with `...`).
   SmallVector<int64_t> expectedGrid(slices1->drop_back(2));
   expectedGrid.append({q, k});
-  if (failed(verifyCompatibleShape(grid.getType(),
-                                   RankedTensorType::get(expectedGrid,
-                                                         element))))
+  if (failed(verifyCompatibleShape(
+          grid.getType(), RankedTensorType::get(expectedGrid, element))))
     return std::nullopt;
   // The second Reshape keeps the rows and cuts each row's k q values into
   // l slices of r for B2's l blocks.
@@ -583,7 +582,8 @@ static std::optional<ShuffleChain> matchShuffleChain(Value value) {
   SmallVector<int64_t> expectedMerged(lead);
   expectedMerged.push_back(l * s);
   if (failed(verifyCompatibleShape(
-          product2.getType(), RankedTensorType::get(expectedProduct, element))) ||
+          product2.getType(),
+          RankedTensorType::get(expectedProduct, element))) ||
       *mergedShape != ArrayRef<int64_t>(expectedMerged))
     return std::nullopt;
   return chain;
