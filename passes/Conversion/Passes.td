@@ -37,7 +37,13 @@ def ConvertOnnxToTvc : Pass<"convert-onnx-to-tvc", "::mlir::ModuleOp"> {
     `nn.Linear(r, out)` with `r < min(in, out)` becomes `#tvc.low_rank`, and
     PEFT's LoRA layer `base(x) + lora_B(lora_A(x)) * s` (either operand
     order of the Add, `s` a scalar constant or absent) becomes
-    `#tvc.lora<rank = r, alpha = s r>`. Factors must be constant weights and
+    `#tvc.lora<rank = r, alpha = s r>`. A BlockDense layer (x cut into k
+    slices multiplied by a stack of blocks with an Einsum or a batched
+    MatMul, then `nn.Linear(r, out)`) becomes `#tvc.block_dense<blocks =
+    k>`, and a block-shuffle (Monarch) layer (two such block stages with
+    the transpose of the first one's `(k, q)` grid between, then the
+    optional bias) `#tvc.block_shuffle<blocks = k, out_blocks = l>`.
+    Factors must be constant weights and
     the intermediate results used only by the next factor. Weights stored
     `[in, out]` are transposed once into new inline globals `<name>.out_in`
     (tvc-import moves them into its weights file).
