@@ -106,6 +106,23 @@ std::string buildManifest(llvm::ArrayRef<EntrySignature> entries,
   return text;
 }
 
+/// Defines `exported` as a function of `type` (one argument) that calls the
+/// runtime's `target` with its argument and returns what it returns.
+static void addForwarder(ModuleOp module, OpBuilder &builder,
+                         llvm::StringRef exported, llvm::StringRef target,
+                         LLVM::LLVMFunctionType type) {
+  Location loc = module.getLoc();
+  auto callee = module.lookupSymbol<LLVM::LLVMFuncOp>(target);
+  if (!callee)
+    callee = LLVM::LLVMFuncOp::create(builder, loc, target, type);
+  auto function = LLVM::LLVMFuncOp::create(builder, loc, exported, type);
+  Block *body = function.addEntryBlock(builder);
+  OpBuilder inner = OpBuilder::atBlockBegin(body);
+  auto result =
+      LLVM::CallOp::create(inner, loc, callee, ValueRange{body->getArgument(0)});
+  LLVM::ReturnOp::create(inner, loc, result.getResult());
+}
+
 /// Adds `tvc_model_<role>(ptr args)`, which calls the C interface of each
 /// entry with args[0..n), and the manifest string.
 LogicalResult addArtifactInterface(ModuleOp module,
@@ -138,39 +155,18 @@ LogicalResult addArtifactInterface(ModuleOp module,
     LLVM::CallOp::create(inner, loc, wrapper, arguments);
     LLVM::ReturnOp::create(inner, loc, ValueRange());
   }
-  // tvc_model_set_num_threads(n): the runtime linked into a library keeps
-  // its symbols local, so its callers set the kernel threads through this.
+  // The runtime linked into a library keeps its symbols local, so its
+  // callers reach these two through exported one-argument forwarders:
+  // tvc_model_set_num_threads(n) (the kernel threads) and
+  // tvc_model_kernel_error(const char **) (the first kernel failure on the
+  // calling thread, read and cleared by the host after each entry call).
   auto i32 = IntegerType::get(context, 32);
-  auto threadsType = LLVM::LLVMFunctionType::get(i32, {i32});
-  auto setThreads =
-      module.lookupSymbol<LLVM::LLVMFuncOp>("tvc_runtime_set_num_threads");
-  if (!setThreads)
-    setThreads = LLVM::LLVMFuncOp::create(
-        builder, loc, "tvc_runtime_set_num_threads", threadsType);
-  auto exported = LLVM::LLVMFuncOp::create(
-      builder, loc, "tvc_model_set_num_threads", threadsType);
-  Block *threadsBody = exported.addEntryBlock(builder);
-  OpBuilder threadsBuilder = OpBuilder::atBlockBegin(threadsBody);
-  auto status = LLVM::CallOp::create(threadsBuilder, loc, setThreads,
-                                     ValueRange{threadsBody->getArgument(0)});
-  LLVM::ReturnOp::create(threadsBuilder, loc, status.getResult());
-
-  // tvc_model_kernel_error(const char **): the first kernel failure of the
-  // library's runtime on the calling thread, read and cleared by its host
-  // after each entry call (tvc_runtime_kernel_error).
-  auto errorType = LLVM::LLVMFunctionType::get(i32, {ptr});
-  auto kernelError =
-      module.lookupSymbol<LLVM::LLVMFuncOp>("tvc_runtime_kernel_error");
-  if (!kernelError)
-    kernelError = LLVM::LLVMFuncOp::create(
-        builder, loc, "tvc_runtime_kernel_error", errorType);
-  auto exportedError = LLVM::LLVMFuncOp::create(
-      builder, loc, "tvc_model_kernel_error", errorType);
-  Block *errorBody = exportedError.addEntryBlock(builder);
-  OpBuilder errorBuilder = OpBuilder::atBlockBegin(errorBody);
-  auto errorStatus = LLVM::CallOp::create(
-      errorBuilder, loc, kernelError, ValueRange{errorBody->getArgument(0)});
-  LLVM::ReturnOp::create(errorBuilder, loc, errorStatus.getResult());
+  addForwarder(module, builder, "tvc_model_set_num_threads",
+               "tvc_runtime_set_num_threads",
+               LLVM::LLVMFunctionType::get(i32, {i32}));
+  addForwarder(module, builder, "tvc_model_kernel_error",
+               "tvc_runtime_kernel_error",
+               LLVM::LLVMFunctionType::get(i32, {ptr}));
 
   std::string text = manifest.str();
   text.push_back('\0');

@@ -48,12 +48,7 @@ using namespace mlir::tvc;
 
 /// An integer constant tensor's values (arith.constant or Constant node).
 static std::optional<SmallVector<int64_t>> getIntValues(Value value) {
-  DenseElementsAttr elements;
-  if (auto constant = value.getDefiningOp<arith::ConstantOp>())
-    elements = dyn_cast<DenseElementsAttr>(constant.getValue());
-  else if (tvc_onnx::NodeOp node = getDefiningNode(value, "Constant"))
-    elements =
-        dyn_cast_or_null<DenseElementsAttr>(node.getAttrs().get("value"));
+  auto elements = dyn_cast_or_null<DenseElementsAttr>(getConstantAttr(value));
   if (!elements || !elements.getElementType().isInteger())
     return std::nullopt;
   SmallVector<int64_t> values;
@@ -69,13 +64,9 @@ static std::optional<std::pair<SmallVector<double>, SmallVector<int64_t>>>
 getTensorValues(Value value, WeightStore &store) {
   while (tvc_onnx::NodeOp identity = getDefiningNode(value, "Identity"))
     value = identity.getInputs()[0];
-  Attribute attr;
-  if (auto constant = value.getDefiningOp<arith::ConstantOp>())
-    attr = constant.getValue();
-  else if (tvc_onnx::NodeOp node = getDefiningNode(value, "Constant"))
-    attr = node.getAttrs().get("value");
   SmallVector<double> values;
-  if (auto elements = dyn_cast_or_null<DenseElementsAttr>(attr)) {
+  if (auto elements =
+          dyn_cast_or_null<DenseElementsAttr>(getConstantAttr(value))) {
     Type element = elements.getElementType();
     if (isa<FloatType>(element))
       for (const APFloat &v : elements.getValues<APFloat>())

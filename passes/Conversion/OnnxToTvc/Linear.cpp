@@ -163,11 +163,8 @@ static LogicalResult convertSplit(tvc_onnx::NodeOp node,
   int64_t axis = getIntAttr(node, "axis", 0);
   if (axis != -1 && axis != rank - 1)
     return rewriter.notifyMatchFailure(node, "not the last axis");
-  DenseElementsAttr sizesAttr;
-  if (auto constant = node.getInputs()[1].getDefiningOp<arith::ConstantOp>())
-    sizesAttr = dyn_cast<DenseElementsAttr>(constant.getValue());
-  else if (tvc_onnx::NodeOp c = getDefiningNode(node.getInputs()[1], "Constant"))
-    sizesAttr = dyn_cast_or_null<DenseElementsAttr>(c.getAttrs().get("value"));
+  auto sizesAttr =
+      dyn_cast_or_null<DenseElementsAttr>(getConstantAttr(node.getInputs()[1]));
   if (!sizesAttr || !sizesAttr.getElementType().isInteger(64))
     return rewriter.notifyMatchFailure(node, "split sizes are not constant");
   SmallVector<int64_t> sizes;

@@ -139,12 +139,16 @@ static std::optional<double> getSingleFloat(Attribute attr) {
   return (*elements.getValues<APFloat>().begin()).convertToDouble();
 }
 
-std::optional<double> mlir::tvc::getScalarConstant(Value value) {
+Attribute mlir::tvc::getConstantAttr(Value value) {
   if (auto constant = value.getDefiningOp<arith::ConstantOp>())
-    return getSingleFloat(constant.getValue());
+    return constant.getValue();
   if (tvc_onnx::NodeOp node = getDefiningNode(value, "Constant"))
-    return getSingleFloat(node.getAttrs().get("value"));
-  return std::nullopt;
+    return node.getAttrs().get("value");
+  return {};
+}
+
+std::optional<double> mlir::tvc::getScalarConstant(Value value) {
+  return getSingleFloat(getConstantAttr(value));
 }
 
 tvc_onnx::NodeOp mlir::tvc::getDefiningNode(Value value, StringRef opType) {

@@ -136,6 +136,9 @@ void populateOnnxStructuredLinearPatterns(RewritePatternSet &patterns,
 int64_t getIntAttr(tvc_onnx::NodeOp node, StringRef name, int64_t fallback);
 /// A float attribute of the node, or `fallback`.
 double getFloatAttr(tvc_onnx::NodeOp node, StringRef name, double fallback);
+/// The `value` attribute of the arith.constant or ONNX Constant node that
+/// defines `value`; null for anything else.
+Attribute getConstantAttr(Value value);
 /// The value of a single-element float constant (arith.constant or an ONNX
 /// Constant node), if `value` is one.
 std::optional<double> getScalarConstant(Value value);

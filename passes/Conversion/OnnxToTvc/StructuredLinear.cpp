@@ -159,12 +159,7 @@ matchFactorPair(Value value, OutInWeights &weights, bool allowBias) {
 /// The value of a single-element bool constant (an i1 arith.constant from
 /// an initializer, or an ONNX Constant node), if `value` is one.
 static std::optional<bool> getBoolConstant(Value value) {
-  DenseElementsAttr elements;
-  if (auto constant = value.getDefiningOp<arith::ConstantOp>())
-    elements = dyn_cast<DenseElementsAttr>(constant.getValue());
-  else if (tvc_onnx::NodeOp node = getDefiningNode(value, "Constant"))
-    elements =
-        dyn_cast_or_null<DenseElementsAttr>(node.getAttrs().get("value"));
+  auto elements = dyn_cast_or_null<DenseElementsAttr>(getConstantAttr(value));
   if (!elements || elements.getNumElements() != 1 ||
       !elements.getElementType().isInteger(1))
     return std::nullopt;
