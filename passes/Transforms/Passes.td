@@ -207,7 +207,11 @@ def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
     build machine) by a file `tvc-calibrate` wrote on the target: its
     bandwidth, per-call overhead, block-diagonal rate and GEMM rates on a
     grid of shapes, interpolated per call; the file is checked before
-    anything changes.
+    anything changes. A low-rank pair is priced as two linear calls (as
+    the CUDA pipeline runs it); `fused-low-rank`, which `tvc-compile` sets
+    for the CPU, prices it as the CPU pipeline runs it, one
+    `tvc_kernel_low_rank_f32` call (one call overhead for a decode row
+    instead of two).
 
     Left alone, with a remark: weights not read from a `tvc.global`, non-f32
     weights, dynamic widths. A dense or 2:4 linear is not a candidate.
@@ -243,6 +247,11 @@ def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
            "policy=cost: the target's costs from this calibration file "
            "(written by tvc-calibrate) instead of the built-in constants">,
+    Option<"fusedLowRank", "fused-low-rank", "bool", /*default=*/"false",
+           "policy=cost: price a low-rank linear as the CPU pipeline runs "
+           "it, through tvc_kernel_low_rank_f32 (one call for a decode "
+           "row; tvc-compile sets it for the CPU); false: as two linear "
+           "calls (the CUDA pipeline)">,
   ];
 }
 
