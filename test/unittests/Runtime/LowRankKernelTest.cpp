@@ -115,12 +115,16 @@ TEST(LowRankKernel, Prefill) {
 
 /// The same results with one thread (every task on the caller), two, and
 /// more threads than cores (tasks of y that wait for a descheduled task of
-/// t).
+/// t). Decode calls alternate between two input widths, so that a task of
+/// y that read t before its tasks finished would find the other call's t.
 TEST(LowRankKernel, ThreadCounts) {
   for (int threads : {1, 2, 7}) {
     ASSERT_EQ(tvc_runtime_set_num_threads(threads), TVC_OK);
-    for (int repeat = 0; repeat < 20; ++repeat)
-      checkLowRank({1, 768, 768, 96, TVC_LINEAR_HAS_BIAS});
+    for (int repeat = 0; repeat < 40; ++repeat) {
+      checkLowRank({1, 768, repeat % 2 ? 768 : 512, 96, TVC_LINEAR_HAS_BIAS});
+      // Long rows of V: its tasks run longest.
+      checkLowRank({1, 64, repeat % 2 ? 4096 : 4000, 256, 0});
+    }
     checkLowRank({1, 3072, 768, 8, 0});
     checkLowRank({100, 300, 100, 20, TVC_LINEAR_HAS_BIAS});
   }
