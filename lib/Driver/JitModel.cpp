@@ -289,10 +289,10 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
                                      tvc_kernel_block_diagonal_f32>)
                 : reinterpret_cast<void *>(&tvc_kernel_block_diagonal_f32));
     add("tvc_kernel_low_rank_f32",
-        profile ? reinterpret_cast<void *>(
-                      profiledLinear<tvc_low_rank_f32_params_t,
-                                     tvc_kernel_low_rank_f32>)
-                : reinterpret_cast<void *>(&tvc_kernel_low_rank_f32));
+        profile
+            ? reinterpret_cast<void *>(profiledLinear<tvc_low_rank_f32_params_t,
+                                                      tvc_kernel_low_rank_f32>)
+            : reinterpret_cast<void *>(&tvc_kernel_low_rank_f32));
     add("tvc_kernel_attention_f32",
         profile ? reinterpret_cast<void *>(
                       profiledAttention<tvc_attention_f32_params_t,

@@ -323,9 +323,8 @@ void PremergeFfnPass::runOnOperation() {
           estimate.factoredUs, 4 * factoredWeights,
           isLora                ? "4 calls"
           : candidate.outBlocks ? "2 calls and a transpose"
-          : !candidate.blocks && fusedLowRank && rows == 1
-              ? "1 fused call"
-              : "2 calls",
+          : !candidate.blocks && fusedLowRank && rows == 1 ? "1 fused call"
+                                                           : "2 calls",
           estimate.mergedUs, 4 * candidate.out * candidate.in);
       if (!estimate.preferMerged()) {
         ++kept;

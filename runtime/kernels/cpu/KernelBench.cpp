@@ -327,35 +327,44 @@ void benchLowRank(int64_t m, int64_t n, int64_t k, int64_t r, bool cold) {
   std::vector<float> fusedW = distinct(factorCopies * factorWeights),
                      twoW = distinct(factorCopies * factorWeights),
                      dense = distinct(denseCopies * denseWeights);
-  std::vector<float> x = randomFloats(m * k), bias = randomFloats(n),
-                     t(m * r), y(m * n);
+  std::vector<float> x = randomFloats(m * k), bias = randomFloats(n), t(m * r),
+                     y(m * n);
   int64_t nextFused = 0, nextTwo = 0, nextDense = 0;
-  std::vector<double> ms = medianMsInterleaved({
-      [&] {
-        const float *w =
-            fusedW.data() + (nextFused++ % factorCopies) * factorWeights;
-        tvc_low_rank_f32_params_t p = {x.data(), w, w + r * k, bias.data(),
-                                       y.data(), m, n,         k,
-                                       r,        TVC_LINEAR_HAS_BIAS};
-        tvc_kernel_low_rank_f32(&p);
+  std::vector<double> ms = medianMsInterleaved(
+      {
+          [&] {
+            const float *w =
+                fusedW.data() + (nextFused++ % factorCopies) * factorWeights;
+            tvc_low_rank_f32_params_t p = {
+                x.data(), w, w + r * k, bias.data(), y.data(),
+                m,        n, k,         r,           TVC_LINEAR_HAS_BIAS};
+            tvc_kernel_low_rank_f32(&p);
+          },
+          [&] {
+            const float *w =
+                twoW.data() + (nextTwo++ % factorCopies) * factorWeights;
+            tvc_linear_f32_params_t first = {x.data(), w, nullptr, t.data(),
+                                             m,        r, k,       0};
+            tvc_kernel_linear_f32(&first);
+            tvc_linear_f32_params_t second = {
+                t.data(), w + r * k, bias.data(), y.data(),
+                m,        n,         r,           TVC_LINEAR_HAS_BIAS};
+            tvc_kernel_linear_f32(&second);
+          },
+          [&] {
+            tvc_linear_f32_params_t p = {
+                x.data(),
+                dense.data() + (nextDense++ % denseCopies) * denseWeights,
+                bias.data(),
+                y.data(),
+                m,
+                n,
+                k,
+                TVC_LINEAR_HAS_BIAS};
+            tvc_kernel_linear_f32(&p);
+          },
       },
-      [&] {
-        const float *w = twoW.data() + (nextTwo++ % factorCopies) * factorWeights;
-        tvc_linear_f32_params_t first = {x.data(), w, nullptr, t.data(),
-                                         m,        r, k,       0};
-        tvc_kernel_linear_f32(&first);
-        tvc_linear_f32_params_t second = {t.data(), w + r * k, bias.data(),
-                                          y.data(), m,         n,
-                                          r,        TVC_LINEAR_HAS_BIAS};
-        tvc_kernel_linear_f32(&second);
-      },
-      [&] {
-        tvc_linear_f32_params_t p = {
-            x.data(), dense.data() + (nextDense++ % denseCopies) * denseWeights,
-            bias.data(), y.data(), m, n, k, TVC_LINEAR_HAS_BIAS};
-        tvc_kernel_linear_f32(&p);
-      },
-  }, 5, 400, /*rotate=*/true);
+      5, 400, /*rotate=*/true);
   std::printf("lowrank %s m=%-4lld n=%-5lld k=%-5lld r=%-4lld fused %8.4f ms  "
               "two calls %8.4f ms  dense %8.4f ms  two/fused %5.3fx\n",
               cold ? "cold" : "warm", (long long)m, (long long)n, (long long)k,
@@ -604,9 +613,8 @@ int main(int argc, char **argv) {
     struct Shape {
       int64_t n, k, r;
     };
-    const Shape shapes[] = {{3072, 768, 64},  {3072, 768, 192},
-                            {768, 3072, 192}, {768, 768, 128},
-                            {1024, 256, 32},  {256, 256, 32},
+    const Shape shapes[] = {{3072, 768, 64}, {3072, 768, 192}, {768, 3072, 192},
+                            {768, 768, 128}, {1024, 256, 32},  {256, 256, 32},
                             {128, 128, 16}};
     for (Shape shape : shapes)
       benchLowRank(1, shape.n, shape.k, shape.r, true);

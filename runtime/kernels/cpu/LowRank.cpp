@@ -46,8 +46,8 @@ tvc_status_t lowRankGemm(const tvc_low_rank_f32_params_t &p) {
                                    p.m, p.r, p.k,     0};
   if (tvc_status_t status = tvc::runtime::gemmF32(first); status != TVC_OK)
     return status;
-  tvc_linear_f32_params_t second = {scratch.data(), p.u, p.bias, p.y,
-                                    p.m,            p.n, p.r,    p.flags};
+  tvc_linear_f32_params_t second = {
+      scratch.data(), p.u, p.bias, p.y, p.m, p.n, p.r, p.flags};
   return tvc::runtime::gemmF32(second);
 }
 

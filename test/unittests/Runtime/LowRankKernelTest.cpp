@@ -30,9 +30,9 @@ struct LowRankCase {
 /// the magnitude of y[i,c] is sum_j |U[c,j]| sum_l |V[j,l] x[i,l]| +
 /// |bias[c]|.
 void checkLowRank(const LowRankCase &c, bool baselineGemv = false) {
-  SCOPED_TRACE(::testing::Message() << "m=" << c.m << " n=" << c.n
-                                    << " k=" << c.k << " r=" << c.r
-                                    << " flags=" << c.flags);
+  SCOPED_TRACE(::testing::Message()
+               << "m=" << c.m << " n=" << c.n << " k=" << c.k << " r=" << c.r
+               << " flags=" << c.flags);
   // At least one element each: the kernel rejects NULL even for empty sizes.
   std::vector<float> x = randomFloats(std::max<int64_t>(1, c.m * c.k), 1);
   std::vector<float> v = randomFloats(std::max<int64_t>(1, c.r * c.k), 2);
@@ -153,13 +153,12 @@ TEST(LowRankKernel, EmptyDimensions) {
 TEST(LowRankKernel, InvalidArguments) {
   float x[4] = {}, v[4] = {}, u[4] = {}, bias[2] = {}, y[4] = {1, 2, 3, 4};
   // Two rows of two, rank 2, two outputs.
-  const tvc_low_rank_f32_params_t valid = {
-      x, v, u, bias, y, 2, 2, 2, 2, TVC_LINEAR_HAS_BIAS};
+  const tvc_low_rank_f32_params_t valid = {x, v, u, bias, y,
+                                           2, 2, 2, 2,    TVC_LINEAR_HAS_BIAS};
   ASSERT_EQ(tvc_kernel_low_rank_f32(&valid), TVC_OK);
   for (float &value : y)
     value = 7;
-  auto expectRejected = [&](tvc_low_rank_f32_params_t params,
-                            const char *why) {
+  auto expectRejected = [&](tvc_low_rank_f32_params_t params, const char *why) {
     EXPECT_EQ(tvc_kernel_low_rank_f32(&params), TVC_INVALID_ARGUMENT) << why;
     for (float value : y)
       EXPECT_EQ(value, 7) << why;
