@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/api/tvc_kernels.h"
+#include "runtime/kernels/ArgumentChecks.h"
 #include "runtime/kernels/cpu/Gemv.h"
 #include "runtime/kernels/cpu/Linear.h"
 
@@ -18,22 +19,7 @@
 #include <cstring>
 #include <vector>
 
-using tvc::runtime::fitsInMemory;
-
 namespace {
-
-bool validLowRankArguments(const tvc_low_rank_f32_params_t *params) {
-  if (!params || !params->x || !params->v || !params->u || !params->y)
-    return false;
-  const tvc_low_rank_f32_params_t &p = *params;
-  if ((p.flags & ~int64_t(TVC_LINEAR_HAS_BIAS)) ||
-      ((p.flags & TVC_LINEAR_HAS_BIAS) && !p.bias))
-    return false;
-  return p.m >= 0 && p.n >= 0 && p.k >= 0 && p.r >= 0 &&
-         fitsInMemory(p.m, p.k) && fitsInMemory(p.r, p.k) &&
-         fitsInMemory(p.n, p.r) && fitsInMemory(p.m, p.r) &&
-         fitsInMemory(p.m, p.n);
-}
 
 /// t = x V^T into a scratch of the calling thread, then y = t U^T + bias,
 /// each through gemmF32 (m, n, r >= 1).
@@ -55,7 +41,7 @@ tvc_status_t lowRankGemm(const tvc_low_rank_f32_params_t &p) {
 
 extern "C" tvc_status_t
 tvc_kernel_low_rank_f32(const tvc_low_rank_f32_params_t *params) {
-  if (!validLowRankArguments(params))
+  if (!tvc::runtime::validLowRankArguments(params))
     return TVC_INVALID_ARGUMENT;
   const tvc_low_rank_f32_params_t &p = *params;
   if (p.m == 0 || p.n == 0)
