@@ -363,11 +363,12 @@ public:
       b = *loaded;
     }
     auto resultType = withLastDim(input, out);
-    if (adapter && adapter->isTargeted(prefix)) {
+    std::string module = getAdapterModuleName(prefix);
+    if (adapter && adapter->isTargeted(module)) {
       // A problem of the adapter is recorded and the linear stays dense, so
       // that one import reports every such problem.
       Expected<Value> lora =
-          loraLinear(input, *w, b, prefix, in, out, layout, resultType);
+          loraLinear(input, *w, b, module, in, out, layout, resultType);
       if (lora)
         return *lora;
       // One line per problem (joined errors come newline-separated).
@@ -383,22 +384,37 @@ public:
         .getResult();
   }
 
-  /// The #tvc.lora linear of module `prefix`: W plus the adapter's A [r, in]
-  /// and B [out, r], with alpha = scaling * r so that alpha / r is PEFT's
-  /// scaling (lora_alpha / r, or lora_alpha / sqrt(r) with rsLoRA).
+  /// The adapter's name of the module whose checkpoint keys start with
+  /// `prefix`: the two may disagree on a model-level prefix (GPT-2's
+  /// "transformer.", see adapterModulePrefix).
+  std::string getAdapterModuleName(StringRef prefix) const {
+    StringRef rest = prefix;
+    if (rest.consume_front(checkpointModulePrefix))
+      return (adapterModulePrefix + rest).str();
+    return prefix.str();
+  }
+
+  /// The #tvc.lora linear of adapter module `prefix`: W (in `layout`, which
+  /// the structure records) plus the adapter's A [r, in] and B [out, r],
+  /// which PEFT stores so for nn.Linear and Conv1D alike, with alpha =
+  /// scaling * r so that alpha / r is PEFT's scaling (lora_alpha / r, or
+  /// lora_alpha / sqrt(r) with rsLoRA).
   Expected<Value> loraLinear(Value input, Value w, Value b, StringRef prefix,
                              int64_t in, int64_t out, WeightLayout layout,
                              Type resultType) {
-    if (layout != WeightLayout::OutIn)
-      return makeError(adapter->getConfigPath() + ": module '" + prefix +
-                       "' stores its weight [in, out]; #tvc.lora takes W as "
-                       "[out, in]");
     Expected<LoraModule> module = adapter->getModule(prefix);
     if (!module)
       return module.takeError();
     std::string implied =
-        llvm::formatv("the rank {0} and the module's [{1} x {2}] weight imply",
-                      module->rank, out, in);
+        layout == WeightLayout::OutIn
+            ? llvm::formatv(
+                  "the rank {0} and the module's [{1} x {2}] weight imply",
+                  module->rank, out, in)
+                  .str()
+            : llvm::formatv("the rank {0} and the module's [{1} x {2}] "
+                            "([in, out]) weight imply",
+                            module->rank, in, out)
+                  .str();
     Expected<Value> a = declareWeight(module->aKey, adapter->getWeightsPath(),
                                       *module->a, {module->rank, in}, implied);
     Expected<Value> up =
@@ -413,7 +429,7 @@ public:
     ++numLoraLinears;
     return LinearOp::create(
                builder, loc, resultType, input, ValueRange{w, *a, *up}, b,
-               LoraStructureAttr::get(&context, module->rank, alpha))
+               LoraStructureAttr::get(&context, module->rank, alpha, layout))
         .getResult();
   }
 
@@ -535,6 +551,9 @@ public:
   /// Adapter problems found while building, reported by finish().
   std::vector<std::string> loraProblems;
   int64_t numLoraLinears = 0;
+  /// Checkpoint key prefixes read as another prefix in adapter module names
+  /// (GPT-2: the checkpoint may lack "transformer.", the adapter not).
+  std::string checkpointModulePrefix, adapterModulePrefix;
 
 private:
   /// Tensors checkpoints carry that are not weights.
@@ -591,6 +610,16 @@ static Expected<Value> importGpt2(GraphBuilder &g, const Config &config,
                                                          : "";
   if (Error error = g.setElementTypeFrom(prefix + "wte.weight"))
     return std::move(error);
+  // PEFT names modules as the model it wrapped does: "transformer.h.N..."
+  // for GPT2LMHeadModel (the usual case), "h.N..." for a bare GPT2Model. A
+  // checkpoint saved either way takes the adapter's naming.
+  if (g.adapter) {
+    g.checkpointModulePrefix = prefix + "h.";
+    g.adapterModulePrefix = g.adapter->hasModulesUnder("h.") &&
+                                    !g.adapter->hasModulesUnder("transformer.")
+                                ? "h."
+                                : "transformer.h.";
+  }
   int64_t d = *width;
   if (!ShapedType::isDynamic(g.options.sequence) &&
       g.options.sequence > *context)
@@ -924,14 +953,6 @@ mlir::tvc::importHuggingFace(MLIRContext &context, StringRef directory,
     return checkpoint.takeError();
   std::unique_ptr<LoraAdapter> adapter;
   if (!options.loraAdapter.empty()) {
-    // GPT-2's Conv1D weights are [in, out] (#tvc.dense<in_out>), which
-    // #tvc.lora's W cannot be without a transposed copy of the base.
-    if (*modelType == "gpt2")
-      return makeError(options.loraAdapter +
-                       ": LoRA adapters on gpt2 are not supported: its "
-                       "Conv1D weights are stored [in, out] and #tvc.lora "
-                       "takes W as [out, in] (supported: llama, mistral, "
-                       "qwen2)");
     Expected<std::unique_ptr<LoraAdapter>> opened =
         LoraAdapter::open(options.loraAdapter);
     if (!opened)

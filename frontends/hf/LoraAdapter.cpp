@@ -226,6 +226,12 @@ Error LoraAdapter::parseConfig(StringRef text) {
   else
     problem("'lora_alpha' must be a number");
   rsLora = root->getBoolean("use_rslora").value_or(false);
+  // PEFT stores A [r, in] and B [out, r] whatever fan_in_fan_out says: the
+  // flag only tells how the base weight is laid out (true for GPT-2's
+  // Conv1D, which PEFT forces; PEFT resets it for nn.Linear), which the
+  // importer knows from the model. Only its type is checked.
+  if (!isNull("fan_in_fan_out") && !root->getBoolean("fan_in_fan_out"))
+    problem("'fan_in_fan_out' must be a boolean");
 
   // What #tvc.lora cannot express.
   if (root->getBoolean("use_dora").value_or(false))
@@ -483,6 +489,12 @@ Expected<LoraModule> LoraAdapter::getModule(StringRef module) const {
                      "no '" +
                      (result.a ? result.bKey : result.aKey) + "'");
   return result;
+}
+
+bool LoraAdapter::hasModulesUnder(StringRef prefix) const {
+  return llvm::any_of(tensors, [&](const auto &entry) {
+    return entry.getKey().starts_with(prefix);
+  });
 }
 
 std::vector<std::string> LoraAdapter::checkUnused() const {

@@ -60,6 +60,11 @@ public:
   /// isTargeted), and target_modules entries that matched no module.
   std::vector<std::string> checkUnused() const;
 
+  /// Whether the file holds tensors of a module whose name starts with
+  /// `prefix` (e.g. "transformer." for a GPT-2 adapter trained on
+  /// GPT2LMHeadModel).
+  bool hasModulesUnder(llvm::StringRef prefix) const;
+
   /// The safetensors file (absolute path) the tensors live in.
   llvm::StringRef getWeightsPath() const { return file->getPath(); }
   llvm::StringRef getConfigPath() const { return configPath; }

@@ -155,6 +155,23 @@ LogicalResult addArtifactInterface(ModuleOp module,
                                      ValueRange{threadsBody->getArgument(0)});
   LLVM::ReturnOp::create(threadsBuilder, loc, status.getResult());
 
+  // tvc_model_kernel_error(const char **): the first kernel failure of the
+  // library's runtime on the calling thread, read and cleared by its host
+  // after each entry call (tvc_runtime_kernel_error).
+  auto errorType = LLVM::LLVMFunctionType::get(i32, {ptr});
+  auto kernelError =
+      module.lookupSymbol<LLVM::LLVMFuncOp>("tvc_runtime_kernel_error");
+  if (!kernelError)
+    kernelError = LLVM::LLVMFuncOp::create(
+        builder, loc, "tvc_runtime_kernel_error", errorType);
+  auto exportedError = LLVM::LLVMFuncOp::create(
+      builder, loc, "tvc_model_kernel_error", errorType);
+  Block *errorBody = exportedError.addEntryBlock(builder);
+  OpBuilder errorBuilder = OpBuilder::atBlockBegin(errorBody);
+  auto errorStatus = LLVM::CallOp::create(
+      errorBuilder, loc, kernelError, ValueRange{errorBody->getArgument(0)});
+  LLVM::ReturnOp::create(errorBuilder, loc, errorStatus.getResult());
+
   std::string text = manifest.str();
   text.push_back('\0');
   auto type = LLVM::LLVMArrayType::get(IntegerType::get(context, 8),

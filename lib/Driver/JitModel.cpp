@@ -4,7 +4,8 @@
 // `_mlir_ciface_<name>(results*, inputs*..., weights*)` where every memref
 // is a descriptor {allocated, aligned, offset, sizes[r], strides[r]} of
 // 8-byte fields. Results are buffers the compiled code allocated; they are
-// copied out and freed.
+// copied out and freed. A runtime kernel's failure during a call (recorded
+// by tvc_runtime_kernel_failed) makes run() return its message as an error.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +18,7 @@
 #include "lib/Target/WeightsLayout.h"
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/api/tvc_offload.h"
+#include "runtime/api/tvc_runtime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -334,6 +336,9 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
     add("tvc_offload_prefetch",
         reinterpret_cast<void *>(&tvc_offload_prefetch));
     add("tvc_offload_wait", reinterpret_cast<void *>(&tvc_offload_wait));
+    // Where a kernel's non-zero status goes (convert-tvc-kernels-to-llvm).
+    add("tvc_runtime_kernel_failed",
+        reinterpret_cast<void *>(&tvc_runtime_kernel_failed));
     add("tvc_offload_evict", reinterpret_cast<void *>(&tvc_offload_evict));
     // The copy hook of finalize-memref-to-llvm (runtime/base/MemrefCopy.cpp).
     add("memrefCopy", profile ? reinterpret_cast<void *>(&profiledMemrefCopy)
@@ -437,9 +442,14 @@ JitModel::run(llvm::StringRef name, std::vector<HostTensor> &inputs) {
   std::vector<void *> arguments;
   for (void *&pointer : pointers)
     arguments.push_back(&pointer);
+  // A failure left over on this thread (by other compiled code) is not ours.
+  tvc_runtime_kernel_error(nullptr);
   if (llvm::Error error = impl->engine->invokePacked(
           "_mlir_ciface_" + signature.name, arguments))
     return std::move(error);
+  const char *kernelError = nullptr;
+  bool kernelsOk = tvc_runtime_kernel_error(&kernelError) == TVC_OK;
+  std::string kernelMessage = kernelsOk ? "" : kernelError;
 
   std::vector<HostTensor> outputs;
   llvm::SmallPtrSet<void *, 4> freed;
@@ -483,5 +493,8 @@ JitModel::run(llvm::StringRef name, std::vector<HostTensor> &inputs) {
     }
     outputs.push_back(std::move(output));
   }
+  // The results were freed above; a failed kernel left them garbage.
+  if (!kernelsOk)
+    return llvm::createStringError(kernelMessage + " in @" + signature.name);
   return outputs;
 }

@@ -88,7 +88,9 @@ public:
   /// Runs entry point `name`. Input element types and static dims must
   /// match its signature; dynamic dims are taken from the inputs. Results
   /// that update an input in place (KV caches) are written into that input
-  /// and left out of the returned list.
+  /// and left out of the returned list. A runtime kernel that failed
+  /// during the call makes it an error naming the kernel and its status
+  /// (the caches it was to update may then be half-written).
   llvm::Expected<std::vector<HostTensor>> run(llvm::StringRef name,
                                               std::vector<HostTensor> &inputs);
 

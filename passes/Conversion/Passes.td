@@ -37,7 +37,13 @@ def ConvertOnnxToTvc : Pass<"convert-onnx-to-tvc", "::mlir::ModuleOp"> {
     `nn.Linear(r, out)` with `r < min(in, out)` becomes `#tvc.low_rank`, and
     PEFT's LoRA layer `base(x) + lora_B(lora_A(x)) * s` (either operand
     order of the Add, `s` a scalar constant or absent) becomes
-    `#tvc.lora<rank = r, alpha = s r>`. Factors must be constant weights and
+    `#tvc.lora<rank = r, alpha = s r>`. A BlockDense layer (x cut into k
+    slices multiplied by a stack of blocks with an Einsum or a batched
+    MatMul, then `nn.Linear(r, out)`) becomes `#tvc.block_dense<blocks =
+    k>`, and a block-shuffle (Monarch) layer (two such block stages with
+    the transpose of the first one's `(k, q)` grid between, then the
+    optional bias) `#tvc.block_shuffle<blocks = k, out_blocks = l>`.
+    Factors must be constant weights and
     the intermediate results used only by the next factor. Weights stored
     `[in, out]` are transposed once into new inline globals `<name>.out_in`
     (tvc-import moves them into its weights file).
@@ -230,12 +236,26 @@ def ConvertTvcKernelsToLLVM : Pass<"convert-tvc-kernels-to-llvm",
     %s = llvm.insertvalue ... : !llvm.struct<(ptr, ptr, ptr, ptr, i64, i64, i64, i64)>
     llvm.store %s, %slot
     %status = func.call @tvc_kernel_linear_f32(%slot) : (!llvm.ptr) -> i32
+    %failed = arith.cmpi ne, %status, %c0_i32 : i32
+    scf.if %failed {
+      %name = llvm.mlir.addressof @__tvc_kernel_name.tvc_kernel_linear_f32 : !llvm.ptr
+      func.call @tvc_runtime_kernel_failed(%name, %status) : (!llvm.ptr, i32) -> ()
+    }
     ```
+
+    The status is never ignored: a non-zero one is reported to the runtime's
+    `tvc_runtime_kernel_failed(const char *kernel, int32_t status)` with the
+    kernel's name (a private constant `@__tvc_kernel_name.<callee>`, one per
+    kernel), which records the thread's first failure for the host to read
+    after the entry point returns (`tvc_runtime_kernel_error`). Execution
+    then goes on: generated code does not abort, so a host keeps control.
+    Runs before `convert-scf-to-cf`, which lowers the `scf.if`.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect",
                            "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 //===----------------------------------------------------------------------===//

@@ -102,7 +102,12 @@ struct ExpandLora : public OpRewritePattern<LinearOp> {
     Location loc = op.getLoc();
     Value w = op.getWeights()[0], a = op.getWeights()[1],
           b = op.getWeights()[2];
-    Value base = denseLinear(rewriter, loc, op.getInput(), w, op.getBias());
+    // The base keeps W's layout (an [in, out] Conv1D weight stays in place).
+    Value base = LinearOp::create(rewriter, loc, op.getType(), op.getInput(),
+                                  ValueRange{w}, op.getBias(),
+                                  DenseStructureAttr::get(rewriter.getContext(),
+                                                          lora.getLayout()))
+                     .getResult();
     Value down = denseLinear(rewriter, loc, op.getInput(), a, Value());
     Value branch = denseLinear(rewriter, loc, down, b, Value());
     // alpha = rank (a common choice) needs no multiplication.

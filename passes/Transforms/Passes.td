@@ -178,8 +178,10 @@ def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
     l>` weight (`B1 [k, q, in/k]`, `B2 [l, out/l, k q/l]`) or a
     `#tvc.lora<rank = r, alpha = a>` weight (`W`, `A`, `B`) computes a
     matrix that could be stored dense: `U V`, `L blockdiag(B)`,
-    `blockdiag(B2) P blockdiag(B1)` (`P` the shuffle), or `W + (a / r) B A`. No nonlinearity separates the factors inside one
-    linear op, so merging never changes the function (up to rounding);
+    `blockdiag(B2) P blockdiag(B1)` (`P` the shuffle), or `W + (a / r) B A`
+    (in W's layout: with `#tvc.lora<..., in_out>` the merged matrix is
+    `[in, out]`, read by a `#tvc.dense<in_out>` linear). No nonlinearity
+    separates the factors inside one linear op, so merging never changes the function (up to rounding);
     two separate linears with a `tvc.gelu` between them are never touched.
 
     `policy=merge` computes the dense matrix once, at compile time, through
@@ -273,8 +275,8 @@ def TvcExpandStructuredLinear
     * `#tvc.low_rank`: `y = U (V x) + b` becomes a dense linear by `V`
       (no bias, `r` outputs) followed by a dense linear by `U` with the bias.
     * `#tvc.lora<rank = r, alpha = a>`: `y = W x + b + (a / r) B (A x)`
-      becomes the dense base linear (with the bias), the side branch
-      `B (A x)` as two dense linears, a multiplication by the constant
+      becomes the dense base linear (with the bias, in W's layout), the
+      side branch `B (A x)` as two dense linears, a multiplication by the constant
       `a / r` (a `linalg.generic`; left out when `a / r` is 1) and a
       `tvc.add`. The scale is an elementwise op rather than folded into
       `B`'s bytes because this runs inside the weightless lowering

@@ -5,7 +5,8 @@
 // of static shape, decide (policy=keep, merge, or cost through
 // PremergeCostModel.h) whether to keep the factors or to multiply them into
 // one dense [out, in] matrix, U V, L blockdiag(B), blockdiag(B2) P
-// blockdiag(B1) or W + (alpha/rank) B A. Merging reads the factors through the
+// blockdiag(B1) or W + (alpha/rank) B A (in W's layout: [in, out] for a
+// #tvc.lora<..., in_out>). Merging reads the factors through the
 // WeightStore, sums in double, writes the product as a new global through the
 // WeightWriter (inline or into `weights-file`) and replaces the linear by a
 // #tvc.dense one; globals nothing reads any more are erased. Factors shared by
@@ -51,6 +52,8 @@ struct Candidate {
   int64_t outBlocks = 0;
   /// LoRA: alpha / rank; std::nullopt otherwise.
   std::optional<double> loraScale;
+  /// LoRA: W's layout, which the merged matrix keeps.
+  WeightLayout layout = WeightLayout::OutIn;
   StringRef kind() const {
     return loraScale   ? "LoRA"
            : outBlocks ? "block-shuffle"
@@ -144,6 +147,16 @@ std::vector<float> multiplyFactors(ArrayRef<float> up, ArrayRef<float> down,
   return merged;
 }
 
+/// The `rows x cols` row-major `matrix` transposed (exact: a permutation).
+std::vector<float> transposed(ArrayRef<float> matrix, int64_t rows,
+                              int64_t cols) {
+  std::vector<float> result(matrix.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      result[c * rows + r] = matrix[r * cols + c];
+  return result;
+}
+
 struct PremergeFfnPass : public tvc::impl::TvcPremergeFfnBase<PremergeFfnPass> {
   using TvcPremergeFfnBase::TvcPremergeFfnBase;
   void runOnOperation() override;
@@ -171,6 +184,7 @@ FailureOr<Candidate> PremergeFfnPass::analyze(LinearOp linear,
   } else if (auto lora = dyn_cast<LoraStructureAttr>(linear.getStructure())) {
     candidate.rank = lora.getRank();
     candidate.loraScale = lora.getScale();
+    candidate.layout = lora.getLayout();
   } else {
     return failure(); // dense, 2:4: nothing to merge, said nothing.
   }
@@ -340,7 +354,9 @@ void PremergeFfnPass::runOnOperation() {
     for (GlobalOp global : candidate.globals)
       key += (global.getSymName() + ",").str();
     if (isLora)
-      key += llvm::formatv("{0}", *candidate.loraScale).str();
+      key += llvm::formatv("{0},{1}", *candidate.loraScale,
+                           stringifyWeightLayout(candidate.layout))
+                 .str();
     GlobalOp result = mergedByKey.lookup(key);
     if (!result) {
       SmallVector<std::vector<float>, 3> factors;
@@ -354,11 +370,21 @@ void PremergeFfnPass::runOnOperation() {
         factors.push_back(toFloats(*view));
       }
       std::vector<float> dense;
-      if (isLora)
+      bool inOut = candidate.layout == WeightLayout::InOut;
+      if (isLora && !inOut) {
         dense = multiplyFactors(factors[2], factors[1], factors[0],
                                 *candidate.loraScale, candidate.out,
                                 candidate.in, candidate.rank);
-      else if (candidate.outBlocks)
+      } else if (isLora) {
+        // W is [in, out]: merge in [out, in] order and store the sum back
+        // [in, out], so the merged matrix replaces W in place.
+        std::vector<float> base =
+            transposed(factors[0], candidate.in, candidate.out);
+        dense = transposed(multiplyFactors(factors[2], factors[1], base,
+                                           *candidate.loraScale, candidate.out,
+                                           candidate.in, candidate.rank),
+                           candidate.out, candidate.in);
+      } else if (candidate.outBlocks)
         dense = multiplyBlockShuffle(
             factors[0], factors[1], candidate.blocks,
             candidate.rank / candidate.blocks, candidate.in / candidate.blocks,
@@ -372,8 +398,10 @@ void PremergeFfnPass::runOnOperation() {
         dense = multiplyFactors(factors[1], factors[0], {}, 1.0, candidate.out,
                                 candidate.in, candidate.rank);
       GlobalOp named = isLora ? candidate.globals[0] : candidate.globals[1];
-      auto type = RankedTensorType::get({candidate.out, candidate.in},
-                                        Float32Type::get(&getContext()));
+      SmallVector<int64_t, 2> shape = {candidate.out, candidate.in};
+      if (inOut)
+        std::swap(shape[0], shape[1]);
+      auto type = RankedTensorType::get(shape, Float32Type::get(&getContext()));
       result = writer.create(
           (named.getSymName() + ".merged").str(), type,
           ArrayRef<char>(reinterpret_cast<const char *>(dense.data()),
@@ -385,10 +413,10 @@ void PremergeFfnPass::runOnOperation() {
     OpBuilder builder(linear);
     Value weight = WeightOp::create(
         builder, linear.getLoc(), result.getTensorType(), result.getSymName());
-    auto dense = LinearOp::create(builder, linear.getLoc(), linear.getType(),
-                                  linear.getInput(), ValueRange{weight},
-                                  linear.getBias(),
-                                  DenseStructureAttr::get(&getContext()));
+    auto dense = LinearOp::create(
+        builder, linear.getLoc(), linear.getType(), linear.getInput(),
+        ValueRange{weight}, linear.getBias(),
+        DenseStructureAttr::get(&getContext(), candidate.layout));
     dense->setDiscardableAttrs(linear->getDiscardableAttrDictionary());
     SmallVector<Value> oldWeights(linear.getWeights());
     linear.getResult().replaceAllUsesWith(dense.getResult());

@@ -15,6 +15,9 @@
  *   tvc_model_decode     KV-cached one-token step
  *   tvc_model_set_num_threads  the kernel threads of the runtime inside
  *                        (as tvc_runtime_set_num_threads, tvc_kernels.h)
+ *   tvc_model_kernel_error  the first runtime kernel failure of the calling
+ *                        thread's entry calls (as tvc_runtime_kernel_error,
+ *                        tvc_runtime.h): call it after every entry call
  *   tvc_model_weights    the weights blob, 64-byte aligned, with
  *                        --embed-weights only; otherwise the blob is in
  *                        `libmodel.so.weights` (4096-byte header: "TVCWGT02",
@@ -52,6 +55,15 @@
  * absent from args[0] when the entry's in-place flag is 1 (written straight
  * into that input); otherwise copy it into the input. The calls are not
  * reentrant per cache; the kernels use the runtime's own thread pool.
+ *
+ * Kernel failures: an entry point returns nothing, and a runtime kernel
+ * that rejects its arguments (or has no device, or no memory) leaves its
+ * output unwritten while the entry point runs on. So after every call, on
+ * the thread that made it, call tvc_model_kernel_error(&message): a status
+ * other than TVC_OK means the results (and any cache the call updated) are
+ * garbage, and `message` names the first kernel that failed and why, e.g.
+ * "tvc_kernel_attention_f32 failed: invalid argument (status 1)". The call
+ * clears the record; free the results as usual.
  * runtime/tools/EntryCaller.cpp is a complete caller.
  *
  *===----------------------------------------------------------------------===*/
@@ -77,6 +89,12 @@ void tvc_model_decode(void **args);
    thread included (0: one per core). TVC_INVALID_ARGUMENT outside
    [0, 1024]. */
 tvc_status_t tvc_model_set_num_threads(int num_threads);
+
+/* Reads and clears the calling thread's first kernel failure since its
+   last call: TVC_OK ("ok") when every kernel succeeded, else the failed
+   kernel's status and, in `out_message` when not NULL, its message (valid
+   until this thread's next call). */
+tvc_status_t tvc_model_kernel_error(const char **out_message);
 
 /* The weights blob, only in artifacts built with --embed-weights. */
 extern const char tvc_model_weights[];

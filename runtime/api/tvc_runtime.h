@@ -32,6 +32,28 @@ typedef enum tvc_status_t {
 /* A static, human-readable name of `status` ("ok", "unavailable", ...). */
 const char *tvc_status_string(tvc_status_t status);
 
+/* Kernel failures. Compiled code tests the status of every runtime kernel
+   it calls (tvc_kernel_*, tvc_cuda_kernel_*); on a failure it calls
+   tvc_runtime_kernel_failed and carries on (the failed kernel left its
+   output unwritten, so the entry point's results are not to be used). The
+   record is per thread: the thread that called the entry point reads it
+   with tvc_runtime_kernel_error after the call. */
+
+/* Records that `kernel` (a NUL-terminated name; NULL reads "a kernel")
+   returned `status` on the calling thread, unless a failure is already
+   recorded there: the first failure since the last tvc_runtime_kernel_error
+   is the one kept (TVC_OK records nothing). For a tvc_cuda_ kernel the
+   message adds the pending tvc_cuda_last_error detail, when there is one.
+   Never allocates. */
+void tvc_runtime_kernel_failed(const char *kernel, int32_t status);
+
+/* The first kernel failure recorded on the calling thread since its last
+   call, and clears it: that kernel's status (TVC_OK when none failed) and,
+   in `out_message` when not NULL, a message such as
+   "tvc_kernel_attention_f32 failed: invalid argument (status 1)" ("ok"
+   when none failed), valid until this thread's next call. */
+tvc_status_t tvc_runtime_kernel_error(const char **out_message);
+
 /* What the CUDA runtime reports about one device. Zero-initialisable. */
 typedef struct tvc_cuda_device_info_t {
   int device_count;    /* devices visible to this process */

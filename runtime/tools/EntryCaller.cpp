@@ -73,6 +73,11 @@ static size_t byteCount(const ManifestTensor &tensor,
   return count;
 }
 
+/// The kernel failures of the runtime linked into this program.
+static int32_t linkedKernelErrors(const char **out_message) {
+  return tvc_runtime_kernel_error(out_message);
+}
+
 void EntryCaller::freeBuffer(void *pointer) const {
   if (space == MemorySpace::CudaDevice)
     tvc_cuda_free(pointer);
@@ -93,11 +98,12 @@ void EntryCaller::freeStorage() {
 
 void EntryCaller::prepare(EntryFunction function, const ManifestEntry &entry,
                           const void *weights, uint64_t weightsBytes,
-                          MemorySpace space) {
+                          MemorySpace space, KernelErrorQuery kernelErrors) {
   release();
   freeStorage();
   this->space = space;
   this->function = function;
+  this->kernelErrors = kernelErrors ? kernelErrors : linkedKernelErrors;
   this->entry = &entry;
   this->weights = weights;
   size_t words = 0;
@@ -186,8 +192,10 @@ void EntryCaller::prepare(EntryFunction function, const ManifestEntry &entry,
     }
 }
 
-void EntryCaller::call(const TensorRef *inputs) {
+bool EntryCaller::call(const TensorRef *inputs, std::string &error) {
   release();
+  // A failure left over from an earlier caller on this thread is not ours.
+  kernelErrors(nullptr);
   for (size_t index = 0; index < entry->inputs.size(); ++index) {
     const ManifestTensor &input = entry->inputs[index];
     void *data = inputs[index].data;
@@ -213,6 +221,11 @@ void EntryCaller::call(const TensorRef *inputs) {
     inputData[index] = data;
   }
   function(arguments.data());
+  const char *message = nullptr;
+  bool kernelsOk = kernelErrors(&message) == TVC_OK;
+  if (!kernelsOk)
+    error = std::string(message ? message : "a runtime kernel failed") +
+            " in " + entry->function;
 
   size_t word = 0, viewIndex = 0;
   for (size_t index : returned) {
@@ -260,6 +273,7 @@ void EntryCaller::call(const TensorRef *inputs) {
       owned.push_back(allocated);
     word += 3 + 2 * rank;
   }
+  return kernelsOk;
 }
 
 void EntryCaller::release() {

@@ -25,6 +25,9 @@
 namespace tvc {
 
 using EntryFunction = void (*)(void **);
+/// Reads and clears the calling thread's first kernel failure
+/// (tvc_runtime_kernel_error, or a library's tvc_model_kernel_error).
+using KernelErrorQuery = int32_t (*)(const char **);
 
 /// An input the caller owns: contiguous row-major data of `shape` (as many
 /// dims as the manifest's input has).
@@ -77,15 +80,24 @@ public:
   /// is device memory; results are copied back to host buffers, so
   /// results() is host memory in both spaces. A CUDA error ends the
   /// process with a message, as an allocation failure does.
+  ///
+  /// `kernelErrors` reads the failures of the runtime kernels the entry
+  /// point calls: null for the runtime linked into this program (an
+  /// executable's model), a library's tvc_model_kernel_error for a loaded
+  /// library (its runtime is its own).
   void prepare(EntryFunction function, const ManifestEntry &entry,
                const void *weights, uint64_t weightsBytes,
-               MemorySpace space = MemorySpace::Host);
+               MemorySpace space = MemorySpace::Host,
+               KernelErrorQuery kernelErrors = nullptr);
 
   /// Calls the entry point on `inputs` (one per manifest input, in order),
   /// after releasing the previous call's results. Results that update an
   /// input (KV caches) and came back as a copy are copied into that input;
   /// the other results are in results() until the next call or release().
-  void call(const TensorRef *inputs);
+  /// Returns false, with `error` the first failure, when a runtime kernel
+  /// failed during the call: the results are then garbage (still released
+  /// as usual) and the caches may be half-updated.
+  [[nodiscard]] bool call(const TensorRef *inputs, std::string &error);
 
   const std::vector<ResultView> &results() const { return views; }
 
@@ -94,6 +106,7 @@ public:
 
 private:
   EntryFunction function = nullptr;
+  KernelErrorQuery kernelErrors = nullptr;
   const ManifestEntry *entry = nullptr;
   const void *weights = nullptr;
   /// Input descriptors back to back, then the weights' (when taken).

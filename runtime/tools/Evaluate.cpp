@@ -67,9 +67,11 @@ EvaluateStatus tvc::evaluateForward(EntryFunction forward,
   }
 
   EntryCaller caller;
-  caller.prepare(forward, *entry, weights, manifest.weightsBytes,
-                 options.space);
-  caller.call(references.data());
+  caller.prepare(forward, *entry, weights, manifest.weightsBytes, options.space,
+                 options.kernelErrors);
+  // A failed kernel left its output unwritten: nothing to compare or write.
+  if (!caller.call(references.data(), error))
+    return EvaluateStatus::Error;
 
   std::vector<HostTensor> outputs;
   for (const ResultView &view : caller.results()) {

@@ -30,6 +30,9 @@ struct EvaluateOptions {
   /// Where the artifact wants its buffers (a CUDA artifact: the device;
   /// `weights` is then device memory).
   MemorySpace space = MemorySpace::Host;
+  /// The artifact's kernel failures (EntryCaller::prepare): null for the
+  /// runtime linked into this program, a library's tvc_model_kernel_error.
+  KernelErrorQuery kernelErrors = nullptr;
 };
 
 enum class EvaluateStatus { Ok, Mismatch, Error };
@@ -37,7 +40,8 @@ enum class EvaluateStatus { Ok, Mismatch, Error };
 /// Runs `forward` (the manifest's forward entry) with `weights` once.
 /// Prints one "output_N: ..." line per result to stdout when comparing, or
 /// each result's type and shape when neither outputs nor expected are
-/// given. On Error, `error` says why.
+/// given. On Error, `error` says why (a runtime kernel that failed in the
+/// call among the reasons; then no output is written or compared).
 EvaluateStatus evaluateForward(EntryFunction forward, const Manifest &manifest,
                                const void *weights,
                                const EvaluateOptions &options,

@@ -17,7 +17,8 @@
 // to stderr. The host side allocates nothing per token: argument storage,
 // the token buffers and the last logits row are sized once. With --inputs,
 // the forward entry point (the full graph) runs once on ONNX test data
-// (runtime/tools/Evaluate.h).
+// (runtime/tools/Evaluate.h). A runtime kernel that fails in any entry call
+// (tvc_runtime_kernel_error) ends the run with its message and status 1.
 //
 //===----------------------------------------------------------------------===//
 
@@ -356,7 +357,9 @@ int generate(const tvc::Manifest &manifest, const void *weights,
       positions[i] = past + i;
     tvc::EntryCaller &caller = past == 0 ? prefillCaller : decodeCaller;
     auto start = std::chrono::steady_clock::now();
-    caller.call(inputs.data());
+    std::string error;
+    if (!caller.call(inputs.data(), error))
+      return fail(error);
     double ms = std::chrono::duration<double, std::milli>(
                     std::chrono::steady_clock::now() - start)
                     .count();

@@ -55,6 +55,24 @@ func.func @expand_lora_unit_scale(%x: tensor<2x16xf32>, %w: tensor<24x16xf32>, %
 
 // -----
 
+/// An [in, out] base (GPT-2's Conv1D): the base linear keeps
+/// #tvc.dense<in_out>; the branch reads A [rank, in] and B [out, rank] as
+/// for any LoRA.
+// CHECK-LABEL: func.func @expand_lora_in_out
+func.func @expand_lora_in_out(%x: tensor<1x?x16xf32>, %w: tensor<16x24xf32>, %a: tensor<8x16xf32>, %b: tensor<24x8xf32>, %bias: tensor<24xf32>) -> tensor<1x?x24xf32> {
+  // CHECK-SAME: (%[[X:.*]]: tensor<1x?x16xf32>, %[[W:.*]]: tensor<16x24xf32>, %[[A:.*]]: tensor<8x16xf32>, %[[B:.*]]: tensor<24x8xf32>, %[[BIAS:.*]]: tensor<24xf32>)
+  // CHECK-DAG: %[[BASE:.*]] = tvc.linear %[[X]], %[[W]] bias %[[BIAS]] structure(#tvc.dense<in_out>) : (tensor<1x?x16xf32>, tensor<16x24xf32>, tensor<24xf32>) -> tensor<1x?x24xf32>
+  // CHECK-DAG: %[[DOWN:.*]] = tvc.linear %[[X]], %[[A]] : (tensor<1x?x16xf32>, tensor<8x16xf32>) -> tensor<1x?x8xf32>
+  // CHECK-DAG: %[[UP:.*]] = tvc.linear %[[DOWN]], %[[B]] : (tensor<1x?x8xf32>, tensor<24x8xf32>) -> tensor<1x?x24xf32>
+  // CHECK: %[[SCALED:.*]] = linalg.generic {{.*}} ins(%[[UP]] : tensor<1x?x24xf32>)
+  // CHECK: %[[Y:.*]] = tvc.add %[[BASE]], %[[SCALED]] : tensor<1x?x24xf32>
+  // CHECK: return %[[Y]]
+  %y = tvc.linear %x, %w, %a, %b bias %bias structure(#tvc.lora<rank = 8, alpha = 16.0, in_out>) : (tensor<1x?x16xf32>, tensor<16x24xf32>, tensor<8x16xf32>, tensor<24x8xf32>, tensor<24xf32>) -> tensor<1x?x24xf32>
+  return %y : tensor<1x?x24xf32>
+}
+
+// -----
+
 /// Dense and 2:4 linears have kernels: left as they are.
 // CHECK-LABEL: func.func @negative_expand_dense
 func.func @negative_expand_dense(%x: tensor<2x16xf32>, %w: tensor<24x16xf32>) -> tensor<2x24xf32> {

@@ -62,6 +62,35 @@ func.func @premerge_lora(%x: tensor<4x3xf32>) -> tensor<4x2xf32> {
 
 // -----
 
+/// LoRA over an [in, out] base (GPT-2's Conv1D): the same numbers as
+/// @premerge_lora with W transposed; the merged matrix keeps W's layout,
+/// the transpose of @premerge_lora's, [[3, 4], [4, 9], [6, 12]], read by a
+/// #tvc.dense<in_out> linear.
+tvc.global @c.w : tensor<3x2xf32> = dense<[[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]> : tensor<3x2xf32>
+tvc.global @c.a : tensor<1x3xf32> = dense<[[1.0, 2.0, 3.0]]> : tensor<1x3xf32>
+tvc.global @c.b : tensor<2x1xf32> = dense<[[1.0], [2.0]]> : tensor<2x1xf32>
+// MERGE-LABEL: func.func @premerge_lora_in_out
+// KEEP-LABEL: func.func @premerge_lora_in_out
+// COST-LABEL: func.func @premerge_lora_in_out
+func.func @premerge_lora_in_out(%x: tensor<4x3xf32>, %bias: tensor<2xf32>) -> tensor<4x2xf32> {
+  // MERGE: %[[W:.*]] = tvc.weight @c.w.merged : tensor<3x2xf32>
+  // MERGE: tvc.linear %{{.*}}, %[[W]] bias %{{.*}} structure(#tvc.dense<in_out>) : (tensor<4x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  // KEEP: structure(#tvc.lora<rank = 1, alpha = 2.000000e+00, in_out>)
+  // COST: tvc.weight @c.w.merged : tensor<3x2xf32>
+  // COST: structure(#tvc.dense<in_out>)
+  %w = tvc.weight @c.w : tensor<3x2xf32>
+  %a = tvc.weight @c.a : tensor<1x3xf32>
+  %b = tvc.weight @c.b : tensor<2x1xf32>
+  %y = tvc.linear %x, %w, %a, %b bias %bias structure(#tvc.lora<rank = 1, alpha = 2.0, in_out>) : (tensor<4x3xf32>, tensor<3x2xf32>, tensor<1x3xf32>, tensor<2x1xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
+// MERGE-NOT: tvc.global @c.w :
+// MERGE: tvc.global @c.w.merged : tensor<3x2xf32>
+// MERGE: c.w.merged: "0x08000000000040400000804000008040000010410000C04000004041"
+// REPORT: remark: merged: LoRA [2 x 3] rank 1, decode (1 rows)
+
+// -----
+
 /// BlockDense: blocks [[1, 2]] and [[3, 4]] over a 4-wide input, then
 /// L = [[1, 0], [1, 1]]: L blockdiag(B) = [[1, 2, 0, 0], [1, 2, 3, 4]].
 tvc.global @bd.blocks : tensor<2x1x2xf32> = dense<[[[1.0, 2.0]], [[3.0, 4.0]]]> : tensor<2x1x2xf32>

@@ -40,6 +40,23 @@ Their golden is `structured-ffn/test_data_set_1`; the script checks the
 modules reproduce it. test/Frontends/onnx/torch-block-dense.test imports
 both: each must raise to one `#tvc.block_dense<blocks = 4>` linear.
 
+Last, the block-shuffle (Monarch) model of make_structured_ffn.py (its
+`structured-ffn/block-shuffle.safetensors`: up 64 -> 256 with B1 [4, 16,
+16], B2 [16, 16, 4] and a bias, gelu, down 256 -> 64 with B1 [16, 4, 16],
+B2 [4, 16, 16], no bias), each linear written as Monarch code writes it: x
+viewed as [.., k, p], multiplied by the first blocks, the (k, q) grid
+transposed and viewed as [.., l, r], multiplied by the second blocks,
+joined to [.., l s] (+ bias). Two files, one per way of multiplying:
+
+  block-shuffle-einsum.onnx  torch.einsum('...kp,kqp->...kq') by the
+                             [k, q, p] parameters (Einsum nodes)
+  block-shuffle-bmm.onnx     torch.bmm on [k, tokens, p] by the parameters
+                             transposed (Reshape, Transpose, MatMul, ...)
+
+Their golden is `structured-ffn/test_data_set_3`; the script checks the
+modules reproduce it. test/Frontends/onnx/torch-block-shuffle.test imports
+both: each must raise to two `#tvc.block_shuffle` linears.
+
     /usr/bin/python3 test/models/make_structured_ffn_onnx.py
 """
 
@@ -121,6 +138,51 @@ class BlockDenseFfn(torch.nn.Module):
         return self.down(torch.nn.functional.gelu(self.up(x)))
 
 
+class BlockShuffle(torch.nn.Module):
+    """y = blockdiag(B2) P blockdiag(B1) x (+ bias), B1 [k, q, p] and B2
+    [l, s, r] parameters (each block [out, in]), P the transpose of the
+    first stage's (k, q) grid; the blocks multiplied with einsum ("einsum")
+    or bmm ("bmm")."""
+
+    def __init__(self, b1, b2, bias, form):
+        super().__init__()
+        self.b1 = torch.nn.Parameter(b1.clone())
+        self.b2 = torch.nn.Parameter(b2.clone())
+        self.bias = None if bias is None else torch.nn.Parameter(bias.clone())
+        self.form = form
+
+    def forward(self, x):
+        k, q, p = self.b1.shape
+        l, s, r = self.b2.shape
+        lead = x.shape[:-1]
+        if self.form == "einsum":
+            z = torch.einsum("...kp,kqp->...kq", x.reshape(*lead, k, p),
+                             self.b1)
+            z = z.transpose(-1, -2).reshape(*lead, l, r)
+            y = torch.einsum("...lr,lsr->...ls", z, self.b2)
+        else:
+            h = x.reshape(-1, k, p).transpose(0, 1)             # [k, M, p]
+            z = torch.bmm(h, self.b1.transpose(-1, -2))         # [k, M, q]
+            z = z.transpose(0, 1).transpose(-1, -2)             # [M, q, k]
+            z = z.reshape(-1, l, r).transpose(0, 1)             # [l, M, r]
+            y = torch.bmm(z, self.b2.transpose(-1, -2))         # [l, M, s]
+            y = y.transpose(0, 1)
+        y = y.reshape(*lead, l * s)
+        return y if self.bias is None else y + self.bias
+
+
+class BlockShuffleFfn(torch.nn.Module):
+    def __init__(self, weights, form):
+        super().__init__()
+        self.up = BlockShuffle(weights["bs.up_b1"], weights["bs.up_b2"],
+                               weights["bs.up_bias"], form)
+        self.down = BlockShuffle(weights["bs.down_b1"], weights["bs.down_b2"],
+                                 None, form)
+
+    def forward(self, x):
+        return self.down(torch.nn.functional.gelu(self.up(x)))
+
+
 def read_data_set(name):
     """The input and golden output of structured-ffn/`name`."""
     data = os.path.join(OUT, name)
@@ -146,6 +208,21 @@ def export_block_dense():
         assert error <= 1e-5 * float(np.abs(golden).max()), (form, error)
         torch.onnx.export(model, (torch.from_numpy(x.copy()),),
                           os.path.join(OUT, f"block-dense-{form}.onnx"),
+                          opset_version=17, input_names=["x"],
+                          output_names=["y"], do_constant_folding=True)
+
+
+def export_block_shuffle(out=OUT):
+    weights = load_safetensors(os.path.join(OUT, "block-shuffle.safetensors"))
+    x, golden = read_data_set("test_data_set_3")
+    for form in ("einsum", "bmm"):
+        model = BlockShuffleFfn(weights, form).eval()
+        with torch.no_grad():
+            y = model(torch.from_numpy(x.copy())).numpy()
+        error = float(np.abs(y - golden).max())
+        assert error <= 1e-5 * float(np.abs(golden).max()), (form, error)
+        torch.onnx.export(model, (torch.from_numpy(x.copy()),),
+                          os.path.join(out, f"block-shuffle-{form}.onnx"),
                           opset_version=17, input_names=["x"],
                           output_names=["y"], do_constant_folding=True)
 
@@ -187,6 +264,7 @@ def main():
                       training=torch.onnx.TrainingMode.TRAINING,
                       do_constant_folding=False)
     export_block_dense()
+    export_block_shuffle()
 
 
 if __name__ == "__main__":

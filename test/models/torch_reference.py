@@ -13,7 +13,11 @@ make_hf_checkpoint.py with the PEFT adapter of make_lora_adapter.py beside
 it (both regenerated into a temporary directory here and by the lit test
 test/Frontends/hf/lora-numerics.test): each adapted linear adds PEFT's
 `scaling * B (A x)`, the scaling taken from adapter_config.json by PEFT's
-rules; only its test set is stored.
+rules; only its test set is stored. gpt2-lora is the same for the GPT-2
+checkpoint of make_hf_checkpoint.py (bare keys, [in, out] Conv1D weights,
+fused c_attn) and make_lora_adapter.py's GPT-2 adapter (PEFT's
+"transformer.h.N" names): each adapted Conv1D computes
+`x W + b + scaling * (x A^T) B^T` (test/Frontends/hf/lora-gpt2.test).
 
 The reference is written from the models' descriptions, not from tvc's IR,
 so a lowering bug cannot hide in both. Needs Debian's python3-torch,
@@ -40,14 +44,14 @@ PROMPT_LEN = 48
 SEED = 1234
 
 
-def load_safetensors(path):
+def load_safetensors(path, skip_dtypes=()):
     with open(path, "rb") as f:
         (length,) = struct.unpack("<Q", f.read(8))
         header = json.loads(f.read(length))
         data = f.read()
     tensors = {}
     for name, info in header.items():
-        if name == "__metadata__":
+        if name == "__metadata__" or info["dtype"] in skip_dtypes:
             continue
         assert info["dtype"] == "F32", name
         start, end = info["data_offsets"]
@@ -129,6 +133,38 @@ def gpt2(w, ids, positions, layers=2, heads=4, eps=1e-5):
     return linear(h, w[p + "wte.weight"])
 
 
+def conv1d(x, w, b, lora=None):
+    """Hugging Face's Conv1D, W [in, out], plus PEFT's LoRA branch, whose A
+    [r, in] and B [out, r] are stored as for nn.Linear."""
+    y = x @ w + b
+    if lora is not None:
+        a, up, scaling = lora
+        y = y + scaling * ((x @ a.T) @ up.T)
+    return y
+
+
+def gpt2_hf(w, ids, positions, config, lora):
+    """GPT2LMHeadModel of an HF checkpoint with bare keys; `lora` is keyed
+    by PEFT's module names ("transformer.h.N...")."""
+    d, heads, eps = config["n_embd"], config["n_head"], config["layer_norm_epsilon"]
+    ln = torch.nn.functional.layer_norm
+
+    def proj(x, module):
+        return conv1d(x, w[module + ".weight"], w[module + ".bias"],
+                      lora.get("transformer." + module))
+    h = w["wte.weight"][ids] + w["wpe.weight"][positions]
+    for i in range(config["n_layer"]):
+        p = f"h.{i}."
+        x = ln(h, (d,), w[p + "ln_1.weight"], w[p + "ln_1.bias"], eps)
+        q, k, v = proj(x, p + "attn.c_attn").split(d, dim=-1)
+        h = h + proj(attention(q, k, v, heads, heads), p + "attn.c_proj")
+        x = ln(h, (d,), w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps)
+        x = torch.nn.functional.gelu(proj(x, p + "mlp.c_fc"), approximate="tanh")
+        h = h + proj(x, p + "mlp.c_proj")
+    h = ln(h, (d,), w["ln_f.weight"], w["ln_f.bias"], eps)
+    return h @ w["wte.weight"].T
+
+
 def rms_norm(x, scale, eps):
     return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * scale
 
@@ -207,12 +243,35 @@ def write_lora_test_set():
     write_test_set("llama-lora", forward, weights)
 
 
+def write_gpt2_lora_test_set():
+    inputs = os.path.join(HERE, "..", "Frontends", "hf", "Inputs")
+    with tempfile.TemporaryDirectory() as tmp:
+        base, adapter = os.path.join(tmp, "base"), os.path.join(tmp, "adapter")
+        subprocess.run([sys.executable, os.path.join(inputs, "make_hf_checkpoint.py"),
+                        "gpt2", base], check=True)
+        subprocess.run([sys.executable, os.path.join(inputs, "make_lora_adapter.py"),
+                        base, adapter], check=True)
+        # The attention-mask buffers (BOOL/U8) are not weights.
+        weights = load_safetensors(os.path.join(base, "model.safetensors"),
+                                   skip_dtypes=("BOOL", "U8"))
+        with open(os.path.join(base, "config.json")) as f:
+            config = json.load(f)
+        lora = load_lora(adapter)
+    assert len(lora) == 4 * config["n_layer"], sorted(lora)
+
+    def forward(w, ids, positions):
+        return gpt2_hf(w, ids, positions, config, lora)
+    write_test_set("gpt2-lora", forward, weights)
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
-    names = sys.argv[1:] or ["gpt2-tiny", "llama-tiny", "llama-lora"]
+    names = sys.argv[1:] or ["gpt2-tiny", "llama-tiny", "llama-lora", "gpt2-lora"]
     if "gpt2-tiny" in names:
         write_test_set("gpt2-tiny", gpt2)
     if "llama-tiny" in names:
         write_test_set("llama-tiny", llama)
     if "llama-lora" in names:
         write_lora_test_set()
+    if "gpt2-lora" in names:
+        write_gpt2_lora_test_set()

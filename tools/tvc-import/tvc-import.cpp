@@ -63,7 +63,7 @@ static cl::opt<std::string> loraAdapter(
              "(adapter_config.json + adapter_model.safetensors) to read onto "
              "the checkpoint; each targeted linear becomes a #tvc.lora linear "
              "whose factors reference the adapter file in place (llama, "
-             "mistral, qwen2)"),
+             "mistral, qwen2, gpt2)"),
     cl::value_desc("adapter-dir"), cl::cat(category));
 static cl::opt<bool> emitBytecode("emit-bytecode",
                                   cl::desc("Write MLIR bytecode, not text"),

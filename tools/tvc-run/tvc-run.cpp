@@ -643,6 +643,13 @@ int runArtifactMode(const std::string &path) {
   options.outputsDir = outputsDir;
   options.expectedDir = expectedDir;
   options.tolerance = {relativeTolerance, absoluteTolerance, scaledTolerance};
+  // The library's kernels report their failures to its own runtime.
+  options.kernelErrors = reinterpret_cast<::tvc::KernelErrorQuery>(
+      dlsym(library, "tvc_model_kernel_error"));
+  if (!options.kernelErrors)
+    return fail("'" + path +
+                "' does not export tvc_model_kernel_error (built by an older "
+                "tvc-compile; rebuild it)");
   ::tvc::EvaluateStatus status =
       ::tvc::evaluateForward(forward, manifest, weights.data(), options, error);
   // The library stays loaded: its thread pool may still be winding down.

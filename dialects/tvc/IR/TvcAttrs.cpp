@@ -524,7 +524,7 @@ int64_t BlockShuffleStructureAttr::getOutFeatures(TypeRange weights) const {
 
 LogicalResult
 LoraStructureAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                          int64_t rank, APFloat alpha) {
+                          int64_t rank, APFloat alpha, WeightLayout layout) {
   if (rank < 1)
     return emitError() << "expects a positive rank for #tvc.lora, got " << rank;
   if (!alpha.isFinite())
@@ -536,12 +536,14 @@ LogicalResult
 LoraStructureAttr::verifyWeights(function_ref<InFlightDiagnostic()> emitError,
                                  TypeRange weights, int64_t inFeatures,
                                  Type elementType) const {
+  bool outIn = getLayout() == WeightLayout::OutIn;
+  StringRef wShape = outIn ? "[out, in]" : "[in, out]";
   if (weights.size() != 3)
-    return emitError() << "expects three weights (W [out, in], A [rank, in], "
-                          "B [out, rank]) for #tvc.lora, got "
+    return emitError() << "expects three weights (W " << wShape
+                       << ", A [rank, in], B [out, rank]) for #tvc.lora, got "
                        << weights.size();
-  FailureOr<RankedTensorType> w = getFactor(
-      emitError, weights, 0, "W", "[out, in]", "#tvc.lora", elementType);
+  FailureOr<RankedTensorType> w =
+      getFactor(emitError, weights, 0, "W", wShape, "#tvc.lora", elementType);
   if (failed(w))
     return failure();
   FailureOr<RankedTensorType> a = getFactor(
@@ -552,9 +554,13 @@ LoraStructureAttr::verifyWeights(function_ref<InFlightDiagnostic()> emitError,
       emitError, weights, 2, "B", "[out, rank]", "#tvc.lora", elementType);
   if (failed(b))
     return failure();
-  if (failed(checkDim(emitError, "W to have ", inFeatures,
-                      " columns (the input width)", w->getDimSize(1))) ||
-      failed(checkDim(emitError, "B to have ", w->getDimSize(0), " rows (W's)",
+  auto [inDim, outDim] = getInOutDims(getLayout());
+  StringRef wInWhat =
+      outIn ? " columns (the input width)" : " rows (the input width)";
+  StringRef wOut = outIn ? " rows (W's)" : " rows (W's columns)";
+  if (failed(checkDim(emitError, "W to have ", inFeatures, wInWhat,
+                      w->getDimSize(inDim))) ||
+      failed(checkDim(emitError, "B to have ", w->getDimSize(outDim), wOut,
                       b->getDimSize(0))))
     return failure();
   return verifyRankFactors(emitError, *a, *b, "A", "B", getRank(), inFeatures);
@@ -566,7 +572,7 @@ int64_t LoraStructureAttr::getOutFeatures(TypeRange weights) const {
   auto w = dyn_cast<RankedTensorType>(weights.front());
   if (!w || w.getRank() != 2)
     return ShapedType::kDynamic;
-  return w.getDimSize(0);
+  return w.getDimSize(getInOutDims(getLayout()).second);
 }
 
 //===----------------------------------------------------------------------===//

@@ -406,25 +406,35 @@ def Tvc_LoraStructureAttr : Tvc_StructureAttr<"LoraStructure", "lora"> {
   let summary = "a dense matrix plus a low-rank (LoRA) adapter";
   let description = [{
     `y = W x + (alpha / rank) B (A x) + b` (Hu et al.'s LoRA scaling). The
-    linear op takes three weights, all `[out, in]` order:
+    linear op takes three weights:
 
-    * `W`: `tensor<out x in x T>`, the base matrix,
+    * `W`: the base matrix, `tensor<out x in x T>` with the default layout
+      `out_in` (`nn.Linear`), `tensor<in x out x T>` with `in_out` (the
+      `Conv1D` of Hugging Face GPT-2, referenced in place as by
+      `#tvc.dense<in_out>`),
     * `A`: `tensor<rank x in x T>` (the adapter's down projection),
     * `B`: `tensor<out x rank x T>` (its up projection).
 
-    `tvc-premerge-ffn` can fold the adapter into `W' = W + (alpha / rank) B A`;
-    on the CPU, `tvc-expand-structured-linear` runs it as the base linear
-    plus a side branch.
+    `A` and `B` are `[out, in]` order whatever W's layout, as PEFT stores
+    them for both module kinds. `tvc-premerge-ffn` can fold the adapter into
+    `W' = W + (alpha / rank) B A` (stored in W's layout); on the CPU,
+    `tvc-expand-structured-linear` runs it as the base linear (in W's
+    layout) plus a side branch.
 
-    Example: `#tvc.lora<rank = 8, alpha = 16.0>`
+    Examples: `#tvc.lora<rank = 8, alpha = 16.0>`,
+    `#tvc.lora<rank = 8, alpha = 16.0, in_out>`
   }];
   let parameters = (ins "int64_t":$rank,
-      Tvc_RequiredF64Parameter<"LoRA scaling numerator (alpha / rank)">:$alpha);
-  let assemblyFormat = "`<` struct(params) `>`";
+      Tvc_RequiredF64Parameter<"LoRA scaling numerator (alpha / rank)">:$alpha,
+      DefaultValuedParameter<"::mlir::tvc::WeightLayout",
+      "::mlir::tvc::WeightLayout::OutIn", "storage order of W">:$layout);
+  let assemblyFormat = "`<` struct($rank, $alpha) (`,` $layout^)? `>`";
   let genVerifyDecl = 1;
   let builders = [
-    AttrBuilder<(ins "int64_t":$rank, "double":$alpha), [{
-      return $_get($_ctxt, rank, ::llvm::APFloat(alpha));
+    AttrBuilder<(ins "int64_t":$rank, "double":$alpha,
+        CArg<"::mlir::tvc::WeightLayout",
+             "::mlir::tvc::WeightLayout::OutIn">:$layout), [{
+      return $_get($_ctxt, rank, ::llvm::APFloat(alpha), layout);
     }]>,
   ];
   let extraClassDeclaration = [{

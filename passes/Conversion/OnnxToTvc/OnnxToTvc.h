@@ -122,7 +122,8 @@ private:
 
 /// Adds the patterns raising factored dense linears (a low-rank pair, a
 /// LoRA layer with its ONNX scale and dropout, a BlockDense layer's batched
-/// block MatMul) into structured ones (StructuredLinear.cpp).
+/// block MatMul, a block-shuffle layer's two block stages) into structured
+/// ones (StructuredLinear.cpp).
 /// `weights` must outlive them.
 void populateOnnxStructuredLinearPatterns(RewritePatternSet &patterns,
                                           OutInWeights &weights);

@@ -3,13 +3,15 @@
 // Raises the factored layers torch.onnx.export writes into one structured
 // tvc.linear: a low-rank pair (nn.Linear(in, r, bias=False) then
 // nn.Linear(r, out)) into #tvc.low_rank, PEFT's LoRA layer
-// (base(x) + lora_B(lora_A(dropout(x))) * scaling) into #tvc.lora, and a
+// (base(x) + lora_B(lora_A(dropout(x))) * scaling) into #tvc.lora, a
 // BlockDense layer (x split into k slices, each multiplied by its block
 // with an Einsum or a batched MatMul, the slices merged, then
-// nn.Linear(r, out)) into #tvc.block_dense. The patterns run
-// as a second phase of convert-onnx-to-tvc, on the dense linears the node
-// handlers made (Linear.cpp): a structure spans several nodes, which the
-// greedy driver raises in any order, and the dense linears already say how
+// nn.Linear(r, out)) into #tvc.block_dense, and a block-shuffle (Monarch)
+// layer (two such block stages with the transpose of the first one's
+// (k, q) grid between them, then the bias) into #tvc.block_shuffle. The
+// patterns run as a second phase of convert-onnx-to-tvc, on the dense linears
+// the node handlers made (Linear.cpp): a structure spans several nodes, which
+// the greedy driver raises in any order, and the dense linears already say how
 // each weight is stored. They are not a separate tvc-level pass because the
 // LoRA scale has no tvc op: until it is lowered it is an ONNX Mul node by a
 // scalar constant, read with the handlers' helpers. (The low-rank pattern
@@ -28,8 +30,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/Sequence.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -304,6 +308,123 @@ static std::optional<WeightLayout> parseBlockEinsum(StringRef equation,
   return layout;
 }
 
+namespace {
+/// One block-diagonal product as torch exports it: [.., k, i] slices times
+/// a stack of k blocks, an Einsum or a MatMul between two Transposes.
+struct BlockProduct {
+  /// The [.., k, i] slices and the stack they are multiplied by.
+  Value slices, blocks;
+  /// How `blocks` is stacked: InOut [k, i, o], OutIn [k, o, i].
+  WeightLayout layout;
+  /// The nodes from the last one back to the first, each read only by the
+  /// one before.
+  SmallVector<Operation *> nodes;
+};
+} // namespace
+
+/// The block product whose last node defines `product`: Einsum(slices, B)
+/// or Transpose(MatMul(Transpose(slices), B)) with the second Transpose
+/// undoing the first. With `gridTransposed`, `product` is the [.., o, k]
+/// transpose of the result instead: a Transpose swapping the last two axes
+/// after either form, or the MatMul's second Transpose doing both at once
+/// (torch fuses the two). Shapes are left to the caller.
+static std::optional<BlockProduct> matchBlockProduct(Value product,
+                                                     bool gridTransposed) {
+  BlockProduct match;
+  tvc_onnx::NodeOp grid = getDefiningNode(product, "Transpose");
+  auto productType = dyn_cast<RankedTensorType>(product.getType());
+  if (gridTransposed && grid && productType) {
+    int64_t rank = productType.getRank();
+    auto swap = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+    if (rank >= 2)
+      std::swap(swap[rank - 2], swap[rank - 1]);
+    // The grid transpose alone; any other Transpose must be the MatMul
+    // form's second one with the grid transpose fused in, tried below.
+    auto perm = getPermutation(grid, rank);
+    if (perm && *perm == ArrayRef<int64_t>(swap)) {
+      Value result = grid.getInputs()[0];
+      if (!result.hasOneUse())
+        return std::nullopt;
+      std::optional<BlockProduct> inner =
+          matchBlockProduct(result, /*gridTransposed=*/false);
+      if (!inner)
+        return std::nullopt;
+      inner->nodes.insert(inner->nodes.begin(), grid);
+      return inner;
+    }
+  }
+  if (tvc_onnx::NodeOp einsum = getDefiningNode(product, "Einsum")) {
+    auto equation =
+        dyn_cast_or_null<StringAttr>(einsum.getAttrs().get("equation"));
+    if (gridTransposed || einsum.getInputs().size() != 2 || !equation)
+      return std::nullopt;
+    match.slices = einsum.getInputs()[0];
+    auto sliceShape = getStaticShape(match.slices);
+    if (!sliceShape)
+      return std::nullopt;
+    std::optional<WeightLayout> layout =
+        parseBlockEinsum(equation.getValue(), sliceShape->size());
+    if (!layout)
+      return std::nullopt;
+    match.layout = *layout;
+    match.blocks = einsum.getInputs()[1];
+    match.nodes.push_back(einsum);
+    return match;
+  }
+  tvc_onnx::NodeOp back = getDefiningNode(product, "Transpose");
+  // [.., k, o] (or [.., o, k]) back from the batched product's layout.
+  if (!back || back.getInputs().size() != 1)
+    return std::nullopt;
+  tvc_onnx::NodeOp matmul = getDefiningNode(back.getInputs()[0], "MatMul");
+  if (!matmul || matmul.getInputs().size() != 2 ||
+      !matmul.getResult(0).hasOneUse())
+    return std::nullopt;
+  tvc_onnx::NodeOp forth = getDefiningNode(matmul.getInputs()[0], "Transpose");
+  if (!forth || forth.getInputs().size() != 1 ||
+      !forth.getResult(0).hasOneUse())
+    return std::nullopt;
+  match.slices = forth.getInputs()[0];
+  auto sliceShape = getStaticShape(match.slices);
+  if (!sliceShape || sliceShape->size() < 3)
+    return std::nullopt;
+  int64_t rank = sliceShape->size();
+  auto perm = getPermutation(forth, rank);
+  auto inverse = getPermutation(back, rank);
+  // The k axis must become MatMul's batch axis next to the matrices (it
+  // meets B's stack axis) and the slice axis stay last; the second
+  // Transpose must put every axis back (then swap the last two when the
+  // grid transpose is fused into it).
+  if (!perm || !inverse || (*perm)[rank - 3] != rank - 2 ||
+      (*perm)[rank - 1] != rank - 1)
+    return std::nullopt;
+  for (int64_t axis = 0; axis < rank; ++axis) {
+    int64_t expected = axis;
+    if (gridTransposed && axis >= rank - 2)
+      expected = 2 * rank - 3 - axis;
+    if ((*inverse)[axis] < 0 || (*inverse)[axis] >= rank ||
+        (*perm)[(*inverse)[axis]] != expected)
+      return std::nullopt;
+  }
+  match.layout = WeightLayout::InOut;
+  match.blocks = matmul.getInputs()[1];
+  match.nodes.append({back, matmul, forth});
+  return match;
+}
+
+/// The static [k, i, o] sizes of a stack of blocks stored for `layout`, its
+/// element type that of `slices`.
+static std::optional<std::array<int64_t, 3>>
+getBlockSizes(Value blocks, WeightLayout layout, Value slices) {
+  auto type = dyn_cast<RankedTensorType>(blocks.getType());
+  if (!type || type.getRank() != 3 || !type.hasStaticShape() ||
+      type.getElementType() != getElementTypeOrSelf(slices))
+    return std::nullopt;
+  bool inOut = layout == WeightLayout::InOut;
+  return std::array<int64_t, 3>{type.getDimSize(0),
+                                type.getDimSize(inOut ? 1 : 2),
+                                type.getDimSize(inOut ? 2 : 1)};
+}
+
 /// The block-diagonal chain whose merging Reshape defines `value` (the
 /// input of L), if it is one: Reshape(Einsum(Reshape(x), B)) or
 /// Reshape(Transpose(MatMul(Transpose(Reshape(x)), B))) with the second
@@ -317,59 +438,14 @@ static std::optional<BlockChain> matchBlockChain(Value value) {
   Value product = merge.getInputs()[0];
   if (!product.hasOneUse())
     return std::nullopt;
-  Value slices;
-  if (tvc_onnx::NodeOp einsum = getDefiningNode(product, "Einsum")) {
-    auto equation =
-        dyn_cast_or_null<StringAttr>(einsum.getAttrs().get("equation"));
-    if (einsum.getInputs().size() != 2 || !equation)
-      return std::nullopt;
-    slices = einsum.getInputs()[0];
-    auto sliceShape = getStaticShape(slices);
-    if (!sliceShape)
-      return std::nullopt;
-    std::optional<WeightLayout> layout =
-        parseBlockEinsum(equation.getValue(), sliceShape->size());
-    if (!layout)
-      return std::nullopt;
-    chain.layout = *layout;
-    chain.blocks = einsum.getInputs()[1];
-    chain.nodes.push_back(einsum);
-  } else if (tvc_onnx::NodeOp back = getDefiningNode(product, "Transpose")) {
-    // [.., k, r/k] back from the batched product's layout.
-    if (back.getInputs().size() != 1)
-      return std::nullopt;
-    tvc_onnx::NodeOp matmul = getDefiningNode(back.getInputs()[0], "MatMul");
-    if (!matmul || matmul.getInputs().size() != 2 ||
-        !matmul.getResult(0).hasOneUse())
-      return std::nullopt;
-    tvc_onnx::NodeOp forth =
-        getDefiningNode(matmul.getInputs()[0], "Transpose");
-    if (!forth || forth.getInputs().size() != 1 ||
-        !forth.getResult(0).hasOneUse())
-      return std::nullopt;
-    slices = forth.getInputs()[0];
-    auto sliceShape = getStaticShape(slices);
-    if (!sliceShape || sliceShape->size() < 3)
-      return std::nullopt;
-    int64_t rank = sliceShape->size();
-    auto perm = getPermutation(forth, rank);
-    auto inverse = getPermutation(back, rank);
-    // The k axis must become MatMul's batch axis next to the matrices (it
-    // meets B's stack axis) and the slice axis stay last; the second
-    // Transpose must put every axis back.
-    if (!perm || !inverse || (*perm)[rank - 3] != rank - 2 ||
-        (*perm)[rank - 1] != rank - 1)
-      return std::nullopt;
-    for (int64_t axis = 0; axis < rank; ++axis)
-      if ((*inverse)[axis] < 0 || (*inverse)[axis] >= rank ||
-          (*perm)[(*inverse)[axis]] != axis)
-        return std::nullopt;
-    chain.layout = WeightLayout::InOut;
-    chain.blocks = matmul.getInputs()[1];
-    chain.nodes.append({back, matmul, forth});
-  } else {
+  std::optional<BlockProduct> match =
+      matchBlockProduct(product, /*gridTransposed=*/false);
+  if (!match)
     return std::nullopt;
-  }
+  Value slices = match->slices;
+  chain.layout = match->layout;
+  chain.blocks = match->blocks;
+  chain.nodes.append(match->nodes);
   tvc_onnx::NodeOp split = getDefiningNode(slices, "Reshape");
   if (!split || split.getInputs().size() != 2 || !slices.hasOneUse())
     return std::nullopt;
@@ -378,17 +454,13 @@ static std::optional<BlockChain> matchBlockChain(Value value) {
   auto inputShape = getStaticShape(chain.input);
   auto sliceShape = getStaticShape(slices);
   auto mergedShape = getStaticShape(value);
-  auto blocksType = dyn_cast<RankedTensorType>(chain.blocks.getType());
+  auto sizes = getBlockSizes(chain.blocks, chain.layout, chain.input);
   if (!inputShape || inputShape->empty() || !sliceShape || !mergedShape ||
-      !blocksType || blocksType.getRank() != 3 ||
-      !blocksType.hasStaticShape() ||
-      blocksType.getElementType() != getElementTypeOrSelf(chain.input) ||
-      getElementTypeOrSelf(value) != blocksType.getElementType())
+      !sizes || getElementTypeOrSelf(value) != getElementTypeOrSelf(slices))
     return std::nullopt;
   chain.k = sliceShape->end()[-2];
   int64_t in = inputShape->back(), blockIn = sliceShape->back();
-  bool inOut = chain.layout == WeightLayout::InOut;
-  int64_t blockOut = blocksType.getDimSize(inOut ? 2 : 1);
+  auto [stacked, stackedIn, blockOut] = *sizes;
   // The splitting Reshape cuts exactly the last dimension into k slices
   // (the leading ones may be flattened, as bmm needs); B holds k blocks of
   // that width; the merging Reshape restores x's leading dimensions and
@@ -396,8 +468,7 @@ static std::optional<BlockChain> matchBlockChain(Value value) {
   ArrayRef<int64_t> lead = inputShape->drop_back();
   if (chain.k < 1 || chain.k * blockIn != in ||
       getProduct(sliceShape->drop_back(2)) != getProduct(lead) ||
-      blocksType.getDimSize(0) != chain.k ||
-      blocksType.getDimSize(inOut ? 1 : 2) != blockIn)
+      stacked != chain.k || stackedIn != blockIn)
     return std::nullopt;
   // The product is [.., k, r/k] by the checks above; ONNX's inference may
   // have left its dimensions unknown (Einsum with `...`).
@@ -408,7 +479,111 @@ static std::optional<BlockChain> matchBlockChain(Value value) {
   if (failed(verifyCompatibleShape(
           product.getType(),
           RankedTensorType::get(expectedProduct,
-                                blocksType.getElementType()))) ||
+                                getElementTypeOrSelf(value)))) ||
+      *mergedShape != ArrayRef<int64_t>(expectedMerged))
+    return std::nullopt;
+  return chain;
+}
+
+namespace {
+/// A block-shuffle (Monarch) layer as torch exports it: x reshaped to
+/// [.., k, p], multiplied by B1, the (k, q) grid of each row transposed,
+/// reshaped to [.., l, r], multiplied by B2, reshaped to [.., l s].
+struct ShuffleChain {
+  Value input, first, second;
+  /// How B1 and B2 are stacked (InOut [k, p, q], OutIn [k, q, p]).
+  WeightLayout firstLayout, secondLayout;
+  int64_t k, l;
+  /// The nodes from the merging Reshape back to the first splitting one,
+  /// each read only by the one before.
+  SmallVector<Operation *> nodes;
+};
+} // namespace
+
+/// The block-shuffle chain whose merging Reshape defines `value`, if it is
+/// one: Reshape(stage2(Reshape(grid(stage1(Reshape(x)))))), each stage a
+/// block product (matchBlockProduct), `grid` the transpose of the last two
+/// axes (alone or fused into the first stage's MatMul form), every
+/// Reshape splitting or merging exactly the axes the structure names.
+static std::optional<ShuffleChain> matchShuffleChain(Value value) {
+  tvc_onnx::NodeOp merge = getDefiningNode(value, "Reshape");
+  if (!merge || merge.getInputs().size() != 2)
+    return std::nullopt;
+  ShuffleChain chain;
+  chain.nodes.push_back(merge);
+  Value product2 = merge.getInputs()[0];
+  if (!product2.hasOneUse())
+    return std::nullopt;
+  std::optional<BlockProduct> stage2 =
+      matchBlockProduct(product2, /*gridTransposed=*/false);
+  if (!stage2)
+    return std::nullopt;
+  chain.nodes.append(stage2->nodes);
+  tvc_onnx::NodeOp split2 = getDefiningNode(stage2->slices, "Reshape");
+  if (!split2 || split2.getInputs().size() != 2 || !stage2->slices.hasOneUse())
+    return std::nullopt;
+  chain.nodes.push_back(split2);
+  Value grid = split2.getInputs()[0];
+  if (!grid.hasOneUse())
+    return std::nullopt;
+  std::optional<BlockProduct> stage1 =
+      matchBlockProduct(grid, /*gridTransposed=*/true);
+  if (!stage1)
+    return std::nullopt;
+  chain.nodes.append(stage1->nodes);
+  tvc_onnx::NodeOp split1 = getDefiningNode(stage1->slices, "Reshape");
+  if (!split1 || split1.getInputs().size() != 2 || !stage1->slices.hasOneUse())
+    return std::nullopt;
+  chain.nodes.push_back(split1);
+  chain.input = split1.getInputs()[0];
+  chain.first = stage1->blocks;
+  chain.second = stage2->blocks;
+  chain.firstLayout = stage1->layout;
+  chain.secondLayout = stage2->layout;
+
+  auto inputShape = getStaticShape(chain.input);
+  auto slices1 = getStaticShape(stage1->slices);
+  auto slices2 = getStaticShape(stage2->slices);
+  auto mergedShape = getStaticShape(value);
+  auto sizes1 = getBlockSizes(chain.first, chain.firstLayout, chain.input);
+  auto sizes2 = getBlockSizes(chain.second, chain.secondLayout, chain.input);
+  Type element = getElementTypeOrSelf(chain.input);
+  if (!inputShape || inputShape->empty() || !slices1 || !slices2 ||
+      !mergedShape || !sizes1 || !sizes2 ||
+      getElementTypeOrSelf(value) != element)
+    return std::nullopt;
+  auto [k, p, q] = *sizes1;
+  auto [l, r, s] = *sizes2;
+  chain.k = k;
+  chain.l = l;
+  ArrayRef<int64_t> lead = inputShape->drop_back();
+  int64_t rows = getProduct(lead);
+  // The first Reshape cuts exactly x's last dimension into k slices of p
+  // (the leading ones may be flattened) for B1's k blocks.
+  if (k < 1 || slices1->size() < 2 || slices1->end()[-2] != k ||
+      slices1->back() != p || k * p != inputShape->back() ||
+      getProduct(slices1->drop_back(2)) != rows)
+    return std::nullopt;
+  // The grid is [.., q, k] over the same rows; ONNX's inference may have
+  // left its dimensions unknown (Einsum with `...`).
+  SmallVector<int64_t> expectedGrid(slices1->drop_back(2));
+  expectedGrid.append({q, k});
+  if (failed(verifyCompatibleShape(
+          grid.getType(), RankedTensorType::get(expectedGrid, element))))
+    return std::nullopt;
+  // The second Reshape keeps the rows and cuts each row's k q values into
+  // l slices of r for B2's l blocks.
+  if (l < 1 || slices2->size() < 2 || slices2->end()[-2] != l ||
+      slices2->back() != r || l * r != k * q ||
+      getProduct(slices2->drop_back(2)) != rows)
+    return std::nullopt;
+  SmallVector<int64_t> expectedProduct(slices2->drop_back());
+  expectedProduct.push_back(s);
+  SmallVector<int64_t> expectedMerged(lead);
+  expectedMerged.push_back(l * s);
+  if (failed(verifyCompatibleShape(
+          product2.getType(),
+          RankedTensorType::get(expectedProduct, element))) ||
       *mergedShape != ArrayRef<int64_t>(expectedMerged))
     return std::nullopt;
   return chain;
@@ -462,6 +637,11 @@ struct RaiseBlockDense : OpRewritePattern<LinearOp> {
     if (!chain)
       return rewriter.notifyMatchFailure(linear, "input is not a block-"
                                                  "diagonal chain");
+    // Blocks after a shuffled block stage are the second half of a
+    // block-shuffle layer, RaiseBlockShuffle's to raise.
+    if (matchShuffleChain(linear.getInput()))
+      return rewriter.notifyMatchFailure(linear, "the blocks end a block-"
+                                                 "shuffle chain");
     if (!weights.isFactor(linear))
       return rewriter.notifyMatchFailure(linear, "not a dense linear by a "
                                                  "constant matrix");
@@ -476,6 +656,66 @@ struct RaiseBlockDense : OpRewritePattern<LinearOp> {
         BlockDenseStructureAttr::get(rewriter.getContext(), chain->k));
     for (Operation *node : chain->nodes)
       rewriter.eraseOp(node);
+    return success();
+  }
+
+  OutInWeights &weights;
+};
+
+/// Reshape(blocks2(Reshape(grid(blocks1(Reshape(x)))))) [+ b], each
+/// stage an Einsum or a transposed batched MatMul by a constant stack, the
+/// grid transpose between, nothing else -> linear(x, B1, B2) [+ b]
+/// structure(#tvc.block_shuffle<blocks = k, out_blocks = l>). Rooted at
+/// the merging Reshape; a 1-D bias Add reading it alone is taken in.
+struct RaiseBlockShuffle : OpRewritePattern<tvc_onnx::NodeOp> {
+  RaiseBlockShuffle(MLIRContext *context, OutInWeights &weights)
+      : OpRewritePattern(context), weights(weights) {}
+
+  LogicalResult matchAndRewrite(tvc_onnx::NodeOp node,
+                                PatternRewriter &rewriter) const override {
+    if (node.getOpType() != "Reshape" || !node.getDomain().empty() ||
+        node.getNumResults() != 1)
+      return rewriter.notifyMatchFailure(node, "not a Reshape");
+    Value merged = node.getResult(0);
+    std::optional<ShuffleChain> chain = matchShuffleChain(merged);
+    if (!chain)
+      return rewriter.notifyMatchFailure(node, "not the end of a block-"
+                                               "shuffle chain");
+    if (!weights.isBlockStack(chain->first, chain->firstLayout) ||
+        !weights.isBlockStack(chain->second, chain->secondLayout))
+      return rewriter.notifyMatchFailure(node, "blocks are not constant "
+                                               "stacks");
+    // A bias: the merged value's one reader an Add of a 1-D [out] tensor.
+    Operation *root = node;
+    Value bias;
+    Operation *reader =
+        merged.hasOneUse() ? *merged.getUsers().begin() : nullptr;
+    if (reader && reader->getNumResults() == 1) {
+      Value sum = reader->getResult(0);
+      for (auto [value, candidate] : getOperandOrders(sum, "Add")) {
+        auto type = dyn_cast<RankedTensorType>(candidate.getType());
+        if (value != merged || sum.getType() != merged.getType() || !type ||
+            type.getRank() != 1 || type.getDimSize(0) != lastDim(merged) ||
+            type.getElementType() != getElementTypeOrSelf(merged))
+          continue;
+        root = sum.getDefiningOp();
+        bias = candidate;
+        break;
+      }
+    }
+    rewriter.setInsertionPoint(root);
+    Value first = weights.getBlocks(chain->first, chain->firstLayout, rewriter);
+    Value second =
+        weights.getBlocks(chain->second, chain->secondLayout, rewriter);
+    rewriter.replaceOpWithNewOp<LinearOp>(
+        root, root->getResult(0).getType(), chain->input,
+        ValueRange{first, second}, bias,
+        BlockShuffleStructureAttr::get(rewriter.getContext(), chain->k,
+                                       chain->l));
+    if (root != node.getOperation())
+      rewriter.eraseOp(node);
+    for (Operation *op : llvm::drop_begin(chain->nodes))
+      rewriter.eraseOp(op);
     return success();
   }
 
@@ -578,6 +818,6 @@ struct RaiseLora : OpRewritePattern<AddOp> {
 
 void mlir::tvc::populateOnnxStructuredLinearPatterns(
     RewritePatternSet &patterns, OutInWeights &weights) {
-  patterns.add<RaiseLowRank, RaiseLora, RaiseBlockDense>(patterns.getContext(),
-                                                         weights);
+  patterns.add<RaiseLowRank, RaiseLora, RaiseBlockDense, RaiseBlockShuffle>(
+      patterns.getContext(), weights);
 }

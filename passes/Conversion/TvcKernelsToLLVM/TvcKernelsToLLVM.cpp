@@ -5,7 +5,9 @@
 // LLVM dialect ops and stored to a stack slot allocated once per callee
 // signature in the function's entry block (so calls in loops do not grow
 // the stack). The buffers are contiguous after bufferization, so their
-// aligned pointer is where the data starts.
+// aligned pointer is where the data starts. The call's status is tested:
+// a non-zero one is reported to tvc_runtime_kernel_failed with the
+// kernel's name (one string constant per kernel), and execution goes on.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +18,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 namespace mlir::tvc {
 #define GEN_PASS_DEF_CONVERTTVCKERNELSTOLLVM
@@ -44,6 +47,55 @@ FailureOr<func::FuncOp> declareKernel(ModuleOp module, KernelCallOp call) {
                                    type);
   func.setPrivate();
   return func;
+}
+
+/// The runtime function that records a failed kernel call.
+constexpr llvm::StringLiteral kFailureReporter = "tvc_runtime_kernel_failed";
+
+/// Declares `@tvc_runtime_kernel_failed(!llvm.ptr, i32)` unless present.
+FailureOr<func::FuncOp> declareFailureReporter(ModuleOp module, Location loc) {
+  MLIRContext *context = module.getContext();
+  auto type = FunctionType::get(
+      context,
+      {LLVM::LLVMPointerType::get(context), IntegerType::get(context, 32)}, {});
+  if (auto existing = module.lookupSymbol<func::FuncOp>(kFailureReporter)) {
+    if (existing.getFunctionType() != type)
+      return existing.emitOpError()
+             << "is the runtime's failure reporter, expected of type " << type;
+    return existing;
+  }
+  if (Operation *other = module.lookupSymbol(kFailureReporter))
+    return other->emitOpError()
+           << "takes the name of the runtime's failure reporter";
+  OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+  auto func = func::FuncOp::create(builder, loc, kFailureReporter, type);
+  func.setPrivate();
+  return func;
+}
+
+/// The NUL-terminated name of `callee` as a private constant global,
+/// created on first use and shared by every call of that kernel.
+FailureOr<LLVM::GlobalOp> getKernelName(ModuleOp module, KernelCallOp call) {
+  std::string symbol = ("__tvc_kernel_name." + call.getCallee()).str();
+  std::string text = call.getCallee().str();
+  text.push_back('\0');
+  if (auto existing = module.lookupSymbol<LLVM::GlobalOp>(symbol)) {
+    auto value = dyn_cast_or_null<StringAttr>(existing.getValueOrNull());
+    if (!value || value.getValue() != text)
+      return call.emitOpError() << "needs the symbol '" << symbol
+                                << "' for its name, which holds another value";
+    return existing;
+  }
+  if (module.lookupSymbol(symbol))
+    return call.emitOpError() << "needs the symbol '" << symbol
+                              << "' for its name, which is taken";
+  MLIRContext *context = module.getContext();
+  OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+  auto type =
+      LLVM::LLVMArrayType::get(IntegerType::get(context, 8), text.size());
+  return LLVM::GlobalOp::create(builder, call.getLoc(), type,
+                                /*isConstant=*/true, LLVM::Linkage::Private,
+                                symbol, builder.getStringAttr(text));
 }
 
 struct ConvertTvcKernelsToLLVMPass
@@ -109,7 +161,24 @@ struct ConvertTvcKernelsToLLVMPass
         params = LLVM::InsertValueOp::create(builder, loc, params, scalar,
                                              position++);
       LLVM::StoreOp::create(builder, loc, params, slot);
-      func::CallOp::create(builder, loc, *callee, ValueRange{slot});
+      Value status =
+          func::CallOp::create(builder, loc, *callee, ValueRange{slot})
+              .getResult(0);
+
+      // One compare and a branch per call; the report is off the hot path.
+      FailureOr<func::FuncOp> reporter = declareFailureReporter(module, loc);
+      FailureOr<LLVM::GlobalOp> name = getKernelName(module, call);
+      if (failed(reporter) || failed(name))
+        return signalPassFailure();
+      Value zero =
+          arith::ConstantOp::create(builder, loc, builder.getI32IntegerAttr(0));
+      Value failedCall = arith::CmpIOp::create(
+          builder, loc, arith::CmpIPredicate::ne, status, zero);
+      auto ifFailed = scf::IfOp::create(builder, loc, failedCall,
+                                        /*withElseRegion=*/false);
+      OpBuilder report = ifFailed.getThenBodyBuilder();
+      Value text = LLVM::AddressOfOp::create(report, loc, *name);
+      func::CallOp::create(report, loc, *reporter, ValueRange{text, status});
       call.erase();
     }
   }

@@ -885,6 +885,44 @@ func.func @linear_lora_b_rank3(%input: tensor<1x4x8xf32>, %w: tensor<16x8xf32>, 
 
 // -----
 
+/// An in_out W is [in, out]: its rows read the input.
+func.func @linear_lora_in_out_base_width(%input: tensor<1x4x8xf32>, %w: tensor<6x16xf32>, %a: tensor<2x8xf32>, %b: tensor<16x2xf32>) {
+  // expected-error @+1 {{expects W to have 8 rows (the input width), got 6}}
+  %out = tvc.linear %input, %w, %a, %b structure(#tvc.lora<rank = 2, alpha = 4.0, in_out>) : (tensor<1x4x8xf32>, tensor<6x16xf32>, tensor<2x8xf32>, tensor<16x2xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// With an in_out W, B's rows match W's columns.
+func.func @linear_lora_in_out_b_rows(%input: tensor<1x4x8xf32>, %w: tensor<8x16xf32>, %a: tensor<2x8xf32>, %b: tensor<12x2xf32>) {
+  // expected-error @+1 {{expects B to have 16 rows (W's columns), got 12}}
+  %out = tvc.linear %input, %w, %a, %b structure(#tvc.lora<rank = 2, alpha = 4.0, in_out>) : (tensor<1x4x8xf32>, tensor<8x16xf32>, tensor<2x8xf32>, tensor<12x2xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// An out_in-shaped W under in_out: the output width comes from W's
+/// columns, which disagree with the result.
+func.func @linear_lora_in_out_transposed_w(%input: tensor<1x4x8xf32>, %w: tensor<16x8xf32>, %a: tensor<2x8xf32>, %b: tensor<16x2xf32>) {
+  // expected-error @+1 {{expects W to have 8 rows (the input width), got 16}}
+  %out = tvc.linear %input, %w, %a, %b structure(#tvc.lora<rank = 2, alpha = 4.0, in_out>) : (tensor<1x4x8xf32>, tensor<16x8xf32>, tensor<2x8xf32>, tensor<16x2xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// The layout is out_in or in_out.
+func.func @linear_lora_bad_layout(%input: tensor<1x4x8xf32>, %w: tensor<8x16xf32>, %a: tensor<2x8xf32>, %b: tensor<16x2xf32>) {
+  // expected-error @+2 {{expected one of [out_in, in_out] for storage order of a dense weight matrix, got: sideways}}
+  // expected-error @+1 {{failed to parse}}
+  %out = tvc.linear %input, %w, %a, %b structure(#tvc.lora<rank = 2, alpha = 4.0, sideways>) : (tensor<1x4x8xf32>, tensor<8x16xf32>, tensor<2x8xf32>, tensor<16x2xf32>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
 /// The weight's input width must be the input's last dimension.
 func.func @linear_dense_in_width_mismatch(%input: tensor<1x4x8xf32>, %weight: tensor<16x6xf32>) {
   // expected-error @+1 {{expects the weight's input width 6 to equal the input width 8}}

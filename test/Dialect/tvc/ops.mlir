@@ -141,6 +141,20 @@ func.func @linear_lora(%x: tensor<1x?x16xf32>, %w: tensor<24x16xf32>, %a: tensor
 
 // -----
 
+/// A LoRA weight over an [in, out] base (GPT-2's Conv1D); A and B keep
+/// PEFT's order. The layout prints only when it is not out_in.
+// CHECK-LABEL: func.func @linear_lora_in_out
+func.func @linear_lora_in_out(%x: tensor<1x?x16xf32>, %w: tensor<16x24xf32>, %a: tensor<2x16xf32>, %b: tensor<24x2xf32>) -> (tensor<1x?x24xf32>, tensor<1x?x24xf32>) {
+  // CHECK: structure(#tvc.lora<rank = 2, alpha = 4.000000e+00, in_out>) : (tensor<1x?x16xf32>, tensor<16x24xf32>, tensor<2x16xf32>, tensor<24x2xf32>) -> tensor<1x?x24xf32>
+  %y = tvc.linear %x, %w, %a, %b structure(#tvc.lora<rank = 2, alpha = 4.0, in_out>) : (tensor<1x?x16xf32>, tensor<16x24xf32>, tensor<2x16xf32>, tensor<24x2xf32>) -> tensor<1x?x24xf32>
+  // CHECK: structure(#tvc.lora<rank = 2, alpha = 4.000000e+00>) : (tensor<1x?x16xf32>, tensor<24x16xf32>
+  %t = tensor.empty() : tensor<24x16xf32>
+  %z = tvc.linear %x, %t, %a, %b structure(#tvc.lora<rank = 2, alpha = 4.0, out_in>) : (tensor<1x?x16xf32>, tensor<24x16xf32>, tensor<2x16xf32>, tensor<24x2xf32>) -> tensor<1x?x24xf32>
+  return %y, %z : tensor<1x?x24xf32>, tensor<1x?x24xf32>
+}
+
+// -----
+
 /// Index weights are integer globals.
 // CHECK: tvc.global @indices : tensor<2x1xi8> = dense<{{\[}}[7], [-28]]> : tensor<2x1xi8>
 tvc.global @indices : tensor<2x1xi8> = dense<[[7], [-28]]> : tensor<2x1xi8>

@@ -46,3 +46,10 @@
 // AMBIGUOUS: tvc-import: error: the LoRA adapter does not fit the llama model (2 problem(s)):
 // AMBIGUOUS-NEXT: adapter_config.json: rank_pattern keys 'q_proj' and 'self_attn.q_proj' both match module 'model.layers.0.self_attn.q_proj' with different values
 // AMBIGUOUS-NEXT: adapter_config.json: rank_pattern keys 'q_proj' and 'self_attn.q_proj' both match module 'model.layers.1.self_attn.q_proj' with different values
+//
+/// fan_in_fan_out is accepted either way (it does not change how PEFT
+/// stores A and B) but must be a boolean.
+// RUN: /usr/bin/python3 %S/Inputs/make_lora_adapter.py %t/base %t/fanin --config-set fan_in_fan_out=yes
+// RUN: not tvc-import %t/base --lora %t/fanin -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=FANIN
+// RUN: not test -e %t/out.mlir
+// FANIN: tvc-import: error: {{.*}}fanin{{/|\\}}adapter_config.json: 'fan_in_fan_out' must be a boolean

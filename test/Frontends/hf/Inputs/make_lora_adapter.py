@@ -13,6 +13,13 @@ zeros PEFT initialises it with, so the adapter changes the model).
 The default adapter (the golden's): r 4, lora_alpha 8, use_rslora, targets
 q_proj, v_proj, o_proj, up_proj, down_proj, rank_pattern
 {"mlp.down_proj": 16}, alpha_pattern {"layers.1.self_attn.v_proj": 3}.
+For a gpt2 base (config.json's model_type) the default is what PEFT
+writes for GPT2LMHeadModel: module names "transformer.h.N.<...>" whether or
+not the checkpoint's keys carry "transformer." (--bare-gpt2: "h.N.<...>",
+as for a wrapped GPT2Model), fan_in_fan_out true, r 4, lora_alpha 8, no
+rsLoRA, targets c_attn, c_proj (both the attention's and the MLP's), c_fc,
+rank_pattern {"mlp.c_proj": 8}, alpha_pattern {"h.1.attn.c_attn": 3}.
+Conv1D weights are [in, out]; A is still [r, in] and B [out, r].
 Which modules get tensors follows PEFT's rules for the config as finally
 written (after --set/--unset), read with Python's `re`:
 a target_modules string must match the whole module name, "all-linear"
@@ -24,7 +31,7 @@ exclude_modules removes modules the same way. rank_pattern keys match
     make_lora_adapter.py BASE_DIR OUT_DIR [--set FIELD=VALUE]...
         [--unset FIELD]... [--config-set FIELD=VALUE]... [--drop KEY]...
         [--corrupt-shape KEY]... [--extra KEY]... [--dtype f32|f16|bf16]
-        [--header-length N] [--seed S]
+        [--header-length N] [--seed S] [--bare-gpt2]
 
 Options for negative tests:
   --set FIELD=VALUE    override an adapter_config.json field (VALUE parsed
@@ -82,21 +89,48 @@ def default_config():
     }
 
 
+def gpt2_config():
+    config = default_config()
+    config.update({
+        "alpha_pattern": {"h.1.attn.c_attn": 3},
+        "base_model_name_or_path": "gpt2-tiny",
+        "fan_in_fan_out": True,
+        "rank_pattern": {"mlp.c_proj": 8},
+        "target_modules": ["c_attn", "c_proj", "c_fc"],
+        "use_rslora": False,
+    })
+    return config
+
+
+def model_type(base_dir):
+    with open(os.path.join(base_dir, "config.json")) as f:
+        return json.load(f).get("model_type")
+
+
 def read_header(path):
     with open(path, "rb") as f:
         (length,) = struct.unpack("<Q", f.read(8))
         return json.loads(f.read(length))
 
 
-def base_linears(base_dir):
-    """{module: (out, in)} of the 2-D weights inside the decoder layers."""
+def base_linears(base_dir, gpt2_names=None):
+    """{module: (out, in)} of the 2-D weights inside the decoder layers.
+    gpt2_names: "transformer" or "bare", how PEFT names a GPT-2 module
+    (the checkpoint's Conv1D weights are [in, out]); None for LLaMA."""
     header = read_header(os.path.join(base_dir, "model.safetensors"))
     modules = {}
     for key, info in header.items():
         if key == "__metadata__" or not key.endswith(".weight"):
             continue
-        if len(info["shape"]) == 2 and (".layers." in key or ".h." in key):
-            modules[key[: -len(".weight")]] = tuple(info["shape"])
+        shape = info["shape"]
+        module = key[: -len(".weight")]
+        if gpt2_names is not None:
+            bare = module[len("transformer."):] if module.startswith("transformer.") else module
+            if len(shape) == 2 and bare.startswith("h."):
+                name = bare if gpt2_names == "bare" else "transformer." + bare
+                modules[name] = (shape[1], shape[0])
+        elif len(shape) == 2 and (".layers." in key or ".h." in key):
+            modules[module] = tuple(shape)
     return modules
 
 
@@ -169,6 +203,8 @@ def main(argv):
     parser.add_argument("--dtype", choices=list(ST_DTYPE), default="f32")
     parser.add_argument("--header-length", type=int, default=None)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--bare-gpt2", action="store_true",
+                        help="name GPT-2 modules h.N.* (a wrapped GPT2Model)")
     args = parser.parse_args(argv)
 
     def apply(config, items):
@@ -181,14 +217,16 @@ def main(argv):
             except ValueError:
                 config[field] = text
 
-    config = default_config()
+    gpt2 = model_type(args.base_dir) == "gpt2"
+    config = gpt2_config() if gpt2 else default_config()
     apply(config, args.set)
     for field in args.unset:
         config.pop(field, None)
 
     rng = np.random.default_rng(args.seed)
     tensors = []  # (key, shape, values)
-    for module, (out, inp) in sorted(base_linears(args.base_dir).items()):
+    gpt2_names = None if not gpt2 else "bare" if args.bare_gpt2 else "transformer"
+    for module, (out, inp) in sorted(base_linears(args.base_dir, gpt2_names).items()):
         if not is_targeted(config, module):
             continue
         r = pattern_value(config.get("rank_pattern"), module, config.get("r", 4))

@@ -1,7 +1,8 @@
 /* A C program that calls a library from `tvc-compile --emit=lib
  * --embed-weights` through runtime/api/tvc_model.h alone: it reads the
  * manifest, builds memref descriptors for (input_ids, positions) of shape
- * [1, 3] and the weights, calls tvc_model_forward on one kernel thread
+ * [1, 3] and the weights, calls tvc_model_forward on one kernel thread,
+ * checks tvc_model_kernel_error
  * and prints the logits' shape, whether they are finite, and the argmax of
  * the last position. */
 
@@ -52,6 +53,12 @@ int main(void) {
   memset(&logits, 0, sizeof(logits));
   void *args[4] = {&logits, &idsRef, &positionsRef, &weightsRef};
   tvc_model_forward(args);
+  const char *kernelError = NULL;
+  if (tvc_model_kernel_error(&kernelError) != TVC_OK) {
+    fprintf(stderr, "%s\n", kernelError);
+    free(logits.allocated);
+    return 1;
+  }
 
   const float *data = logits.aligned + logits.offset;
   int64_t count = logits.sizes[0] * logits.sizes[1] * logits.sizes[2];
