@@ -221,6 +221,8 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
     premerge.workload = "auto";
     premerge.baseDir = options.weightsDir;
     premerge.calibration = options.premergeCalibration;
+    // Only the CPU pipeline runs low-rank pairs through the fused kernel.
+    premerge.fusedLowRank = options.target != TargetKind::Cuda;
     pm.addPass(createTvcPremergeFfn(premerge));
     if (failed(pm.run(*module)))
       return errors.error("cannot pre-merge the structured linears");

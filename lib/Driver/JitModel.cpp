@@ -132,6 +132,32 @@ extern "C" tvc_status_t recordedLinear(const tvc_linear_f32_params_t *params) {
   return tvc_kernel_linear_f32(params);
 }
 
+/// A low-rank linear as the two dense linears it stands for, each through
+/// recordedLinear, so that V and U get the statistics the expanded form
+/// gave them (V: the linear's input; U: V x). Checks as the fused kernel;
+/// allocates its intermediate (calibration runs only).
+extern "C" tvc_status_t
+recordedLowRank(const tvc_low_rank_f32_params_t *params) {
+  // The fused kernel's argument checks, on a call that touches no memory.
+  if (!params)
+    return TVC_INVALID_ARGUMENT;
+  tvc_low_rank_f32_params_t empty = *params;
+  empty.m = 0;
+  if (tvc_status_t status = tvc_kernel_low_rank_f32(&empty); status != TVC_OK)
+    return status;
+  const tvc_low_rank_f32_params_t &p = *params;
+  if (p.m == 0 || p.n == 0 || p.k == 0 || p.r == 0)
+    return tvc_kernel_low_rank_f32(params);
+  std::vector<float> hidden(size_t(p.m) * size_t(p.r));
+  tvc_linear_f32_params_t first = {p.x, p.v, nullptr, hidden.data(),
+                                   p.m, p.r, p.k,     0};
+  if (tvc_status_t status = recordedLinear(&first); status != TVC_OK)
+    return status;
+  tvc_linear_f32_params_t second = {hidden.data(), p.u, p.bias, p.y,
+                                    p.m,           p.n, p.r,    p.flags};
+  return recordedLinear(&second);
+}
+
 std::vector<int64_t> makeDescriptor(const void *data,
                                     llvm::ArrayRef<int64_t> shape) {
   return ::tvc::makeMemrefDescriptor(data, shape.data(), shape.size());
@@ -290,6 +316,12 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
                       profiledLinear<tvc_block_diagonal_f32_params_t,
                                      tvc_kernel_block_diagonal_f32>)
                 : reinterpret_cast<void *>(&tvc_kernel_block_diagonal_f32));
+    add("tvc_kernel_low_rank_f32",
+        record ? reinterpret_cast<void *>(&recordedLowRank)
+        : profile
+            ? reinterpret_cast<void *>(profiledLinear<tvc_low_rank_f32_params_t,
+                                                      tvc_kernel_low_rank_f32>)
+            : reinterpret_cast<void *>(&tvc_kernel_low_rank_f32));
     add("tvc_kernel_attention_f32",
         profile ? reinterpret_cast<void *>(
                       profiledAttention<tvc_attention_f32_params_t,

@@ -29,13 +29,18 @@ using namespace mlir::tvc;
 
 /// The steps every target shares: tvc ops to runtime kernel calls and
 /// fused linalg on tensors, bufferized, temporaries placed in one arena.
-static void buildBufferizedPipeline(OpPassManager &pm) {
+/// `fusedLowRank`: the target has tvc_kernel_low_rank_f32 (the CPU), so
+/// low-rank linears stay whole for convert-tvc-to-runtime.
+static void buildBufferizedPipeline(OpPassManager &pm, bool fusedLowRank) {
   // One flat schedule: layer-level decisions are made by now.
   pm.addPass(createTvcInlineLayers());
-  // Low-rank and LoRA linears the pre-merge left factored run as chains of
-  // dense linears: the runtime has kernels for those (and one for
-  // BlockDense, which convert-tvc-to-runtime calls directly).
-  pm.addPass(createTvcExpandStructuredLinear());
+  // LoRA linears the pre-merge left factored, and low-rank ones where the
+  // target has no fused kernel, run as chains of dense linears: the
+  // runtime has kernels for those (and one for BlockDense, which
+  // convert-tvc-to-runtime calls directly).
+  TvcExpandStructuredLinearOptions expand;
+  expand.expandLowRank = !fusedLowRank;
+  pm.addPass(createTvcExpandStructuredLinear(expand));
   // Heavy ops (linear, lm_head, attention) to runtime kernel calls.
   pm.addPass(createConvertTvcToRuntime());
   // Everything else to linalg on tensors, and the ONNX nodes the importer
@@ -76,7 +81,7 @@ static void buildBufferizedPipeline(OpPassManager &pm) {
 }
 
 void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
-  buildBufferizedPipeline(pm);
+  buildBufferizedPipeline(pm, /*fusedLowRank=*/true);
   // The offload plan's prefetch/wait/evict calls, placed by the final op
   // order (nothing without tvc-plan-offload).
   pm.addPass(createTvcMaterializeOffload());
@@ -101,7 +106,8 @@ void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
 
 void mlir::tvc::buildCudaLoweringPipeline(OpPassManager &pm,
                                           const CudaPipelineOptions &options) {
-  buildBufferizedPipeline(pm);
+  // The CUDA runtime has no low-rank kernel: two cuBLAS linears.
+  buildBufferizedPipeline(pm, /*fusedLowRank=*/false);
   // Heavy ops: the runtime's CUDA entries (cuBLAS, attention kernels),
   // which take the same params structs with device pointers.
   TvcGpuSelectKernelsOptions select;

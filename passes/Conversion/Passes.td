@@ -164,12 +164,16 @@ def ConvertTvcToRuntime : Pass<"convert-tvc-to-runtime", "::mlir::ModuleOp"> {
       viewed `[..., k, q]` (between `tensor.expand_shape` and
       `tensor.collapse_shape`), then `tvc_kernel_block_diagonal_f32` by `B2`
       with the bias;
+    - `tvc.linear` with `#tvc.low_rank` (left by
+      `tvc-expand-structured-linear expand-low-rank=false`, as the CPU
+      pipeline runs it) -> one `tvc_kernel_low_rank_f32` call,
+      `y = U (V x) + b`;
     - `tvc.lm_head` -> `tvc_kernel_linear_f32` without bias;
     - `tvc.attention` with a full, causal or sliding-window mask and equal
       key and value head widths -> `tvc_kernel_attention_f32`.
 
     Other ops are left alone; a heavy op the runtime has no kernel for (a
-    low-rank or LoRA linear, another mask kind, a non-f32 type) is an
+    LoRA linear, another mask kind, a non-f32 type) is an
     error naming what is missing, since nothing later could lower it.
 
     ```mlir

@@ -6,9 +6,11 @@
 // becomes the dense base linear plus the side branch B(Ax), scaled by
 // alpha/rank with an elementwise linalg.generic (the pipeline is weightless,
 // so the scale cannot be folded into B's bytes here) and added with tvc.add.
-// The CPU pipeline runs it before convert-tvc-to-runtime. #tvc.block_dense
+// The pipelines run it before convert-tvc-to-runtime. #tvc.block_dense
 // and #tvc.block_shuffle are left alone: convert-tvc-to-runtime calls the
-// block-diagonal kernel for them.
+// block-diagonal kernel for them. With expand-low-rank=false (the CPU
+// pipeline) #tvc.low_rank is left alone too: convert-tvc-to-runtime calls
+// the fused low-rank kernel for it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -121,9 +123,11 @@ struct ExpandLora : public OpRewritePattern<LinearOp> {
 struct ExpandStructuredLinearPass
     : public tvc::impl::TvcExpandStructuredLinearBase<
           ExpandStructuredLinearPass> {
+  using TvcExpandStructuredLinearBase::TvcExpandStructuredLinearBase;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateTvcExpandStructuredLinearPatterns(patterns);
+    populateTvcExpandStructuredLinearPatterns(patterns, expandLowRank);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
@@ -132,6 +136,8 @@ struct ExpandStructuredLinearPass
 } // namespace
 
 void mlir::tvc::populateTvcExpandStructuredLinearPatterns(
-    RewritePatternSet &patterns) {
-  patterns.add<ExpandLowRank, ExpandLora>(patterns.getContext());
+    RewritePatternSet &patterns, bool expandLowRank) {
+  patterns.add<ExpandLora>(patterns.getContext());
+  if (expandLowRank)
+    patterns.add<ExpandLowRank>(patterns.getContext());
 }

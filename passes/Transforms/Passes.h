@@ -34,9 +34,11 @@ uint64_t modelWeightBytes(ModuleOp module);
 /// tvc-inline-layers does).
 void inlineAllLayers(Operation *root);
 
-/// The rewrites of tvc-expand-structured-linear: #tvc.low_rank and
-/// #tvc.lora linears to chains of dense tvc.linear ops.
-void populateTvcExpandStructuredLinearPatterns(RewritePatternSet &patterns);
+/// The rewrites of tvc-expand-structured-linear: #tvc.lora linears, and
+/// #tvc.low_rank ones when `expandLowRank`, to chains of dense tvc.linear
+/// ops.
+void populateTvcExpandStructuredLinearPatterns(RewritePatternSet &patterns,
+                                               bool expandLowRank = true);
 
 } // namespace mlir::tvc
 

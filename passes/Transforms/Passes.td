@@ -209,7 +209,11 @@ def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
     build machine) by a file `tvc-calibrate` wrote on the target: its
     bandwidth, per-call overhead, block-diagonal rate and GEMM rates on a
     grid of shapes, interpolated per call; the file is checked before
-    anything changes.
+    anything changes. A low-rank pair is priced as two linear calls (as
+    the CUDA pipeline runs it); `fused-low-rank`, which `tvc-compile` sets
+    for the CPU, prices it as the CPU pipeline runs it, one
+    `tvc_kernel_low_rank_f32` call (one call overhead for a decode row
+    instead of two).
 
     Left alone, with a remark: weights not read from a `tvc.global`, non-f32
     weights, dynamic widths. A dense or 2:4 linear is not a candidate.
@@ -245,6 +249,11 @@ def TvcPremergeFfn : Pass<"tvc-premerge-ffn", "::mlir::ModuleOp"> {
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
            "policy=cost: the target's costs from this calibration file "
            "(written by tvc-calibrate) instead of the built-in constants">,
+    Option<"fusedLowRank", "fused-low-rank", "bool", /*default=*/"false",
+           "policy=cost: price a low-rank linear as the CPU pipeline runs "
+           "it, through tvc_kernel_low_rank_f32 (one call for a decode "
+           "row; tvc-compile sets it for the CPU); false: as two linear "
+           "calls (the CUDA pipeline)">,
   ];
 }
 
@@ -253,11 +262,15 @@ def TvcExpandStructuredLinear
   let summary = "Run low-rank and LoRA linears as chains of dense linears";
   let description = [{
     The runtime has kernels for dense, 2:4 and BlockDense linears but not
-    for these, so the CPU pipeline runs this before
+    for LoRA (nor, on CUDA, for low-rank), so the pipelines run this before
     `convert-tvc-to-runtime`: the factored form executes as it is written,
     without merging. `#tvc.block_dense` and `#tvc.block_shuffle` linears
     are left alone (`convert-tvc-to-runtime` calls
-    `tvc_kernel_block_diagonal_f32` for their block-diagonal maps).
+    `tvc_kernel_block_diagonal_f32` for their block-diagonal maps), and so
+    are `#tvc.low_rank` ones with `expand-low-rank=false`, which the CPU
+    pipeline sets: `convert-tvc-to-runtime` calls the fused
+    `tvc_kernel_low_rank_f32` for them (one call; one dispatch on the
+    worker pool for a decode row, docs/StructuredFfn.md).
 
     * `#tvc.low_rank`: `y = U (V x) + b` becomes a dense linear by `V`
       (no bias, `r` outputs) followed by a dense linear by `U` with the bias.
@@ -279,6 +292,11 @@ def TvcExpandStructuredLinear
     %y = tvc.linear %h, %u bias %b : (...) -> tensor<1x?x512xf32>
     ```
   }];
+  let options = [
+    Option<"expandLowRank", "expand-low-rank", "bool", /*default=*/"true",
+           "Expand #tvc.low_rank linears too (false: leave them to "
+           "convert-tvc-to-runtime's fused low-rank kernel call)">,
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect"];

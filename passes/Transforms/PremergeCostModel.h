@@ -18,7 +18,10 @@
 // runs the base matrix plus the adapter plus an elementwise scale-and-add,
 // so it never beats its merged matrix. BlockDense's block-diagonal map is
 // one tvc_kernel_block_diagonal_f32 call, priced like a linear call with
-// its own (measured) GEMM rate.
+// its own (measured) GEMM rate. Where the CPU pipeline runs a low-rank pair
+// through the fused tvc_kernel_low_rank_f32 (estimateFusedLowRank), a
+// decode row is one call: one overhead fewer than the two calls; more rows
+// make the same two GEMMs inside the call, priced as two calls.
 //
 // The constants were measured with `tvc-premerge-bench 1`
 // (runtime/kernels/cpu/PremergeBench.cpp, one thread, busy 2-core Zen 3,
@@ -137,6 +140,18 @@ inline Estimate estimateLowRank(const CpuCosts &costs, int64_t rows,
   return {linearCallUs(costs, rows, rank, in) +
               linearCallUs(costs, rows, out, rank),
           linearCallUs(costs, rows, out, in)};
+}
+
+/// Low-rank V [rank, in], U [out, rank] through tvc_kernel_low_rank_f32
+/// against one dense [out, in]: at one row the kernel is one dispatch that
+/// reads what the two calls read (V x stays in cache), so one call overhead
+/// fewer; at more rows it makes the two GEMMs of the two calls.
+inline Estimate estimateFusedLowRank(const CpuCosts &costs, int64_t rows,
+                                     int64_t out, int64_t in, int64_t rank) {
+  Estimate estimate = estimateLowRank(costs, rows, out, in, rank);
+  if (rows == 1)
+    estimate.factoredUs -= costs.callOverheadUs;
+  return estimate;
 }
 
 /// BlockDense B [k, rank / k, in / k], L [out, rank] against one dense

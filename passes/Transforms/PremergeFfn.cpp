@@ -315,6 +315,9 @@ void PremergeFfnPass::runOnOperation() {
               ? premerge::estimateBlockDense(costs, rows, candidate.out,
                                              candidate.in, candidate.rank,
                                              candidate.blocks)
+          : fusedLowRank
+              ? premerge::estimateFusedLowRank(costs, rows, candidate.out,
+                                               candidate.in, candidate.rank)
               : premerge::estimateLowRank(costs, rows, candidate.out,
                                           candidate.in, candidate.rank);
       int64_t factoredWeights =
@@ -334,7 +337,8 @@ void PremergeFfnPass::runOnOperation() {
           estimate.factoredUs, 4 * factoredWeights,
           isLora                ? "4 calls"
           : candidate.outBlocks ? "2 calls and a transpose"
-                                : "2 calls",
+          : !candidate.blocks && fusedLowRank && rows == 1 ? "1 fused call"
+                                                           : "2 calls",
           estimate.mergedUs, 4 * candidate.out * candidate.in);
       if (!estimate.preferMerged()) {
         ++kept;

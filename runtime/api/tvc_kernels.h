@@ -10,12 +10,13 @@
  *
  * Kernels never call exit() and allocate nothing themselves; the one
  * allocation on a call path is inside oneDNN's GEMM under
- * tvc_kernel_linear_f32, tvc_kernel_linear_2to4_f32 and
- * tvc_kernel_block_diagonal_f32, which mallocs a
+ * tvc_kernel_linear_f32, tvc_kernel_linear_2to4_f32,
+ * tvc_kernel_block_diagonal_f32 and tvc_kernel_low_rank_f32, which mallocs a
  * packing buffer per call from m >= 16 rows (prefill), never for m <= 8
  * (decode). (The 2:4 kernel's m > 1 path also decompresses weights into a
  * per-thread buffer that only grows: it allocates when a call needs more than
- * any call before it on that thread.) Bad arguments (null pointers,
+ * any call before it on that thread; so does the low-rank kernel's m > 1
+ * path for its [m, r] intermediate.) Bad arguments (null pointers,
  * negative or inconsistent sizes, unknown flags or mask kinds) return
  * TVC_INVALID_ARGUMENT without touching any output. Every kernel may run on
  * the runtime's worker pool; calls from several host threads at once are
@@ -295,6 +296,41 @@ typedef struct tvc_block_diagonal_f32_params_t {
 
 tvc_status_t
 tvc_kernel_block_diagonal_f32(const tvc_block_diagonal_f32_params_t *params);
+
+/*===----------------------------------------------------------------------===*
+ * Low-rank linear
+ *===----------------------------------------------------------------------===*/
+
+/* Low-rank linear (#tvc.low_rank), y = U (V x) + bias in one call:
+   t[m, r] = x[m, k] * V^T, y[m, n] = t * U^T + bias, with V [r, k] and
+   U [n, r] row-major, each [out, in] like tvc_kernel_linear_f32's default
+   layout. bias[n] is read only when flags bit 0 (TVC_LINEAR_HAS_BIAS) is
+   set; other flag bits are rejected. x, v, u, y (and bias when read) must
+   not be NULL even when a size is 0; m, n, k, r >= 0 with the [m,k], [r,k],
+   [n,r], [m,r] and [m,n] float arrays addressable. y must not alias the
+   inputs. k = 0 or r = 0 gives y = bias (or zeros). One row (decode) is one
+   dispatch on the pool: the tasks computing t come first, those computing y
+   wait for them, and t (r floats) stays in cache between the two. More rows
+   make the two oneDNN sgemm calls of tvc_kernel_linear_f32 over a [m, r]
+   scratch that belongs to the calling thread and only grows (so it
+   allocates when a call needs more than any call before it on that
+   thread, and oneDNN mallocs its packing buffer from 16 rows, as for
+   tvc_kernel_linear_f32). TVC_INTERNAL if the GEMM library reports an
+   error. */
+typedef struct tvc_low_rank_f32_params_t {
+  const float *x;
+  const float *v;
+  const float *u;
+  const float *bias;
+  float *y;
+  int64_t m;
+  int64_t n;
+  int64_t k;
+  int64_t r;
+  int64_t flags;
+} tvc_low_rank_f32_params_t;
+
+tvc_status_t tvc_kernel_low_rank_f32(const tvc_low_rank_f32_params_t *params);
 
 #ifdef __cplusplus
 } /* extern "C" */

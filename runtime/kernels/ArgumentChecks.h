@@ -46,6 +46,20 @@ inline bool validLinearArguments(const tvc_linear_f32_params_t *params,
          fitsInMemory(p.n, p.k) && fitsInMemory(p.m, p.n);
 }
 
+/// tvc_kernel_low_rank_f32's rules.
+inline bool validLowRankArguments(const tvc_low_rank_f32_params_t *params) {
+  if (!params || !params->x || !params->v || !params->u || !params->y)
+    return false;
+  const tvc_low_rank_f32_params_t &p = *params;
+  if ((p.flags & ~int64_t(TVC_LINEAR_HAS_BIAS)) ||
+      ((p.flags & TVC_LINEAR_HAS_BIAS) && !p.bias))
+    return false;
+  return p.m >= 0 && p.n >= 0 && p.k >= 0 && p.r >= 0 &&
+         fitsInMemory(p.m, p.k) && fitsInMemory(p.r, p.k) &&
+         fitsInMemory(p.n, p.r) && fitsInMemory(p.m, p.r) &&
+         fitsInMemory(p.m, p.n);
+}
+
 /// tvc_kernel_attention_f32's rules for mask kinds 0..lastMaskKind (an
 /// entry implementing fewer kinds rejects the others). `withState`: the
 /// call carries ALISA's state (tvc_kernel_attention_state_f32), which lets

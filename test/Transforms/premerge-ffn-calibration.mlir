@@ -66,13 +66,15 @@
 // NO-OUTPUT: tvc-calibrate: for the -o option: must be specified at least once!
 
 /// tvc-compile passes the file on (structured-ffn's forward, 8 rows: its
-/// low-rank up projection kept factored by the built-in constants, merged
-/// under a 1 ms overhead; its LoRA down projection merged by both), and
-/// wants it with --premerge=cost only.
+/// low-rank up projection kept factored by the built-in constants, one
+/// fused tvc_kernel_low_rank_f32 call, merged under a 1 ms overhead; its
+/// LoRA down projection merged by both), and wants it with --premerge=cost
+/// only.
 // DEFINE: %{model} = %S/../models/structured-ffn/factored.mlir
 // RUN: tvc-compile %{model} -o %t/builtin.mlir --emit=mlir --premerge=cost
 // RUN: FileCheck %s --check-prefix=COMPILE-BUILTIN < %t/builtin.mlir
-// COMPILE-BUILTIN-COUNT-3: llvm.call @tvc_kernel_linear_f32(
+// COMPILE-BUILTIN-DAG: llvm.call @tvc_kernel_low_rank_f32(
+// COMPILE-BUILTIN-DAG: llvm.call @tvc_kernel_linear_f32(
 // COMPILE-BUILTIN-NOT: llvm.call @tvc_kernel_linear_f32(
 // RUN: tvc-compile %{model} -o %t/overhead.mlir --emit=mlir --premerge=cost --premerge-calibration=%{in}/overhead.json
 // RUN: FileCheck %s --check-prefix=COMPILE-OVERHEAD < %t/overhead.mlir

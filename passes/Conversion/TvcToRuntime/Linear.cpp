@@ -13,7 +13,10 @@
 // linear becomes tvc_kernel_block_diagonal_f32 by B1 into z [..., k q], the
 // shuffle as tensor.expand_shape to [..., k, q], linalg.transpose to
 // [..., q, k] and tensor.collapse_shape back (one pass over z; the reshapes
-// are views), then tvc_kernel_block_diagonal_f32 by B2 with the bias.
+// are views), then tvc_kernel_block_diagonal_f32 by B2 with the bias. A
+// `#tvc.low_rank` linear (which the CPU pipeline no longer expands) becomes
+// one tvc_kernel_low_rank_f32 call {x, V, U, bias, y, m, n, k, r, flags},
+// V in the bias slot without a bias.
 //
 //===----------------------------------------------------------------------===//
 
@@ -102,6 +105,27 @@ Value createBlockDenseCalls(PatternRewriter &rewriter, Location loc,
                           op.getResult().getType(), 0);
 }
 
+/// The one call of a `#tvc.low_rank` linear: y = U (V x) + bias through
+/// tvc_kernel_low_rank_f32, with n and r read from U and V.
+Value createLowRankCall(PatternRewriter &rewriter, Location loc, LinearOp op) {
+  Value input = op.getInput(), v = op.getWeights()[0], u = op.getWeights()[1];
+  Value bias = op.getBias();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  int64_t rank = inputType.getRank();
+  Value m = leadingDimsProduct(rewriter, loc, input, rank - 1);
+  Value k = dimAsI64(rewriter, loc, input, rank - 1);
+  Value n = dimAsI64(rewriter, loc, u, 0);
+  Value r = dimAsI64(rewriter, loc, v, 0);
+  RankedTensorType resultType = op.getResult().getType();
+  Value init = emptyLike(rewriter, loc, resultType, input);
+  auto call = KernelCallOp::create(
+      rewriter, loc, TypeRange{resultType},
+      rewriter.getStringAttr("tvc_kernel_low_rank_f32"),
+      ValueRange{input, v, u, bias ? bias : v}, ValueRange{init},
+      ValueRange{m, n, k, r, i64Constant(rewriter, loc, bias ? kHasBias : 0)});
+  return call.getResult(0);
+}
+
 /// `grid` [..., rows cols] read as a row-major [..., rows, cols] grid and
 /// transposed: result[..., j rows + i] = grid[..., i cols + j].
 Value transposeLastDim(PatternRewriter &rewriter, Location loc, Value grid,
@@ -168,6 +192,8 @@ struct LinearToRuntime : public OpRewritePattern<LinearOp> {
       result = createBlockDenseCalls(rewriter, op.getLoc(), op);
     else if (isa<BlockShuffleStructureAttr>(op.getStructure()))
       result = createBlockShuffleCalls(rewriter, op.getLoc(), op);
+    else if (isa<LowRankStructureAttr>(op.getStructure()))
+      result = createLowRankCall(rewriter, op.getLoc(), op);
     else
       result = createLinearCall(
           rewriter, op.getLoc(), "tvc_kernel_linear_2to4_f32", op.getInput(),
@@ -199,8 +225,9 @@ std::optional<std::string> mlir::tvc::whyNoLinearKernel(Operation *op) {
     bool twoFour = sparse && sparse.getN() == 2 && sparse.getM() == 4;
     bool blockDense = isa<BlockDenseStructureAttr>(linear.getStructure());
     bool blockShuffle = isa<BlockShuffleStructureAttr>(linear.getStructure());
+    bool lowRank = isa<LowRankStructureAttr>(linear.getStructure());
     if (!isa<DenseStructureAttr>(linear.getStructure()) && !twoFour &&
-        !blockDense && !blockShuffle)
+        !blockDense && !blockShuffle && !lowRank)
       return "the runtime has no kernel for weight structure " +
              llvm::formatv("{0}", linear.getStructure()).str();
     // The kernel takes the block sizes as constants and trusts the input
@@ -219,7 +246,7 @@ std::optional<std::string> mlir::tvc::whyNoLinearKernel(Operation *op) {
          inputType.isDynamicDim(inputType.getRank() - 1)))
       return std::string("#tvc.block_shuffle needs static block sizes and a "
                          "static input width");
-    bool twoWeights = blockDense || blockShuffle;
+    bool twoWeights = blockDense || blockShuffle || lowRank;
     bool allF32 = isF32Tensor(linear.getInput()) &&
                   isF32Tensor(linear.getWeights().front()) &&
                   (!twoWeights || isF32Tensor(linear.getWeights()[1])) &&

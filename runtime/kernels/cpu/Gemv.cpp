@@ -9,6 +9,13 @@
 //     of output rows j and reads them one after the other.
 //   Block-diagonal (tvc_kernel_block_diagonal_f32): as [n,k], over the
 //     stacked blocks' rows, each dotted with its block's slice of x.
+//   Low-rank (tvc_kernel_low_rank_f32): t = V x, then y = U t + bias, both
+//     as [n,k], in one loop of the pool: the tasks of t come first and each
+//     task of y first waits until every task of t has finished. The pool
+//     hands tasks out in order, so by then each task of t has been taken
+//     by a thread that is running it, and the wait ends without a barrier
+//     that every thread would have to reach (a thread may take no task at
+//     all). t, r floats, is written and read while still in cache.
 //   [k,n] ("in_out"): y[c0:c1] += x[l] * W[l,c0:c1] over l; a task takes a
 //     block of at most kColumnBlock columns (its partial sums stay in L1)
 //     and a range of rows l. When the columns alone give too few tasks, the
@@ -27,7 +34,9 @@
 #include "runtime/kernels/cpu/CpuFeatures.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -223,6 +232,62 @@ TVC_GEMV_INLINE void blockDiagonalTasks(void *context, int64_t begin,
   }
 }
 
+struct LowRankJob {
+  const tvc_low_rank_f32_params_t *params;
+  const float *bias;
+  /// t = V x, r floats.
+  float *t;
+  /// Tasks [0, firstTasks) compute t, firstRows rows of V each; the rest
+  /// compute y, secondRows rows of U each.
+  int64_t firstTasks, firstRows, secondRows;
+  /// Tasks of t that have finished.
+  std::atomic<int64_t> firstDone;
+};
+
+/// Spins until every task of t has finished: a pause per poll, and after a
+/// while a yield per poll, so that on more threads than cores the thread
+/// still computing t gets the core.
+inline void waitForFirstPhase(const LowRankJob &job) {
+  for (int polls = 0;
+       job.firstDone.load(std::memory_order_acquire) < job.firstTasks;
+       ++polls) {
+    if (polls < 4096) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    } else {
+      std::this_thread::yield();
+    }
+  }
+}
+
+TVC_GEMV_INLINE void lowRankTasks(void *context, int64_t begin, int64_t end) {
+  LowRankJob &job = *static_cast<LowRankJob *>(context);
+  const tvc_low_rank_f32_params_t &p = *job.params;
+  for (int64_t task = begin; task < end; ++task) {
+    if (task < job.firstTasks) {
+      int64_t j0 = task * job.firstRows;
+      dotRows(p.x, p.v, p.k, nullptr, j0, std::min(p.r, j0 + job.firstRows),
+              job.t);
+      job.firstDone.fetch_add(1, std::memory_order_release);
+      continue;
+    }
+    waitForFirstPhase(job);
+    int64_t j0 = (task - job.firstTasks) * job.secondRows;
+    dotRows(job.t, p.u, p.r, job.bias, j0, std::min(p.n, j0 + job.secondRows),
+            p.y);
+  }
+}
+
+__attribute__((target("avx2,fma"))) void
+lowRankTasksAvx2(void *context, int64_t begin, int64_t end) {
+  lowRankTasks(context, begin, end);
+}
+
+void lowRankTasksBaseline(void *context, int64_t begin, int64_t end) {
+  lowRankTasks(context, begin, end);
+}
+
 __attribute__((target("avx2,fma"))) void
 blockDiagonalTasksAvx2(void *context, int64_t begin, int64_t end) {
   blockDiagonalTasks(context, begin, end);
@@ -314,4 +379,39 @@ void tvc::runtime::gemvBlockDiagonalF32(
   pool.parallelFor(ceilDiv(total, job.rowsPerTask), 1,
                    avx2 ? blockDiagonalTasksAvx2 : blockDiagonalTasksBaseline,
                    &job);
+}
+
+void tvc::runtime::gemvLowRankF32(const tvc_low_rank_f32_params_t &p,
+                                  GemvCode code) {
+  ThreadPool &pool = ThreadPool::global();
+  int64_t firstWeights = p.r * p.k, secondWeights = p.n * p.r;
+  int64_t tasks = 1;
+  if (firstWeights + secondWeights >= kMinParallelWeights &&
+      pool.numThreads() > 1)
+    tasks = kTasksPerThread * pool.numThreads();
+  // The tasks shared in proportion to the weights each phase reads, at
+  // least one each, whole groups of four rows.
+  double share = double(firstWeights) / double(firstWeights + secondWeights);
+  int64_t first = std::clamp<int64_t>(int64_t(share * double(tasks) + 0.5), 1,
+                                      std::max<int64_t>(1, tasks - 1));
+  int64_t second = std::max<int64_t>(1, tasks - first);
+  thread_local std::vector<float> t;
+  if (t.size() < size_t(p.r))
+    t.resize(p.r);
+  LowRankJob job;
+  job.params = &p;
+  job.bias = (p.flags & TVC_LINEAR_HAS_BIAS) ? p.bias : nullptr;
+  job.t = t.data();
+  job.firstRows = std::max<int64_t>(4, ceilDiv(ceilDiv(p.r, first), 4) * 4);
+  job.firstTasks = ceilDiv(p.r, job.firstRows);
+  job.secondRows = std::max<int64_t>(4, ceilDiv(ceilDiv(p.n, second), 4) * 4);
+  job.firstDone.store(0, std::memory_order_relaxed);
+  int64_t count = job.firstTasks + ceilDiv(p.n, job.secondRows);
+  bool avx2 = code == GemvCode::Detected && cpuHasAvx2Fma();
+  ThreadPool::Body body = avx2 ? lowRankTasksAvx2 : lowRankTasksBaseline;
+  // One task each: no thread to wake.
+  if (tasks == 1)
+    body(&job, 0, count);
+  else
+    pool.parallelFor(count, 1, body, &job);
 }

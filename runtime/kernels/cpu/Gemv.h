@@ -33,6 +33,14 @@ void gemvF32(const tvc_linear_f32_params_t &params,
 void gemvBlockDiagonalF32(const tvc_block_diagonal_f32_params_t &params,
                           GemvCode code = GemvCode::Detected);
 
+/// The m == 1 case of tvc_kernel_low_rank_f32 for validated parameters with
+/// n, k, r >= 1: t = V x into a per-thread scratch of r floats that only
+/// grows, then y = U t + bias, both read row after row as gemvF32 reads an
+/// [n,k] weight, in one loop of the pool whose tasks of y wait for those
+/// of t.
+void gemvLowRankF32(const tvc_low_rank_f32_params_t &params,
+                    GemvCode code = GemvCode::Detected);
+
 } // namespace tvc::runtime
 
 #endif // TVC_RUNTIME_KERNELS_CPU_GEMV_H

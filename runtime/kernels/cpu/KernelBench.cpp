@@ -9,7 +9,9 @@
 // attention-scaling [budget [runs [kinds [T...]]]]` prints only the
 // prefill rows per mask kind of bench/attention_scaling.sh;
 // `tvc-kernel-bench <threads> block-diagonal` only the block-diagonal
-// kernel against the dense matrix it stands for.
+// kernel against the dense matrix it stands for; `tvc-kernel-bench <threads>
+// low-rank` only the fused low-rank kernel against the two linear calls it
+// replaces and the merged dense matrix.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,17 +54,23 @@ template <typename Call> double medianMs(Call call) {
 
 /// Median milliseconds of each of `calls`, called in turn over about
 /// `minMs` (at least `minRuns` rounds) after warm-up, so that all see the
-/// same load on a shared machine.
+/// same load on a shared machine. `rotate`: each round starts one call
+/// later than the one before, so that no call always follows the same one
+/// (with cold weights the call after the dense one measured up to 1.3x
+/// faster than in the other places).
 std::vector<double>
 medianMsInterleaved(const std::vector<std::function<void()>> &calls,
-                    size_t minRuns = 5, double minMs = 400) {
+                    size_t minRuns = 5, double minMs = 400,
+                    bool rotate = false) {
   for (double start = nowMs(); nowMs() - start < 50;)
     for (const auto &call : calls)
       call();
   std::vector<std::vector<double>> times(calls.size());
+  size_t round = 0;
   for (double start = nowMs();
-       times[0].size() < minRuns || nowMs() - start < minMs;)
-    for (size_t i = 0; i < calls.size(); ++i) {
+       times[0].size() < minRuns || nowMs() - start < minMs; ++round)
+    for (size_t place = 0; place < calls.size(); ++place) {
+      size_t i = rotate ? (place + round) % calls.size() : place;
       double t0 = nowMs();
       calls[i]();
       times[i].push_back(nowMs() - t0);
@@ -287,6 +295,80 @@ void benchBlockDiagonal(int64_t m, int64_t blocks, int64_t n, int64_t k) {
               ms[0], 2.0 * m * weights / ms[0] / 1e6, (long long)out,
               (long long)in, ms[1], 2.0 * m * denseWeights / ms[1] / 1e6,
               ms[1] / ms[0]);
+  std::fflush(stdout);
+}
+
+/// The fused low-rank kernel (V [r, k], U [n, r]) next to the two
+/// tvc_kernel_linear_f32 calls of the expanded form (V into t, then U with
+/// the bias) and one dense linear by the merged [n, k] matrix, interleaved,
+/// with the bias. `cold`: every call reads other copies of the weights, as
+/// many as fill 256 MiB per form (a model's layers in decode); otherwise one
+/// copy, reused. Prints the medians and two-call / fused.
+void benchLowRank(int64_t m, int64_t n, int64_t k, int64_t r, bool cold) {
+  int64_t factorWeights = r * k + n * r, denseWeights = n * k;
+  auto copiesOf = [&](int64_t weights) {
+    return cold ? std::max<int64_t>(2, (int64_t(256) << 20) / (weights * 4))
+                : 1;
+  };
+  int64_t factorCopies = copiesOf(factorWeights),
+          denseCopies = copiesOf(denseWeights);
+  // Distinct bytes on every page, as benchBlockDiagonal.
+  auto distinct = [](int64_t count) {
+    std::vector<float> values(count);
+    uint32_t state = 1;
+    for (float &value : values) {
+      state = state * 1664525u + 1013904223u;
+      value = float(state >> 8) * 0x1p-24f - 0.5f;
+    }
+    return values;
+  };
+  // Each copy holds V then U; the fused and two-call forms read their own
+  // copies so neither warms the other's.
+  std::vector<float> fusedW = distinct(factorCopies * factorWeights),
+                     twoW = distinct(factorCopies * factorWeights),
+                     dense = distinct(denseCopies * denseWeights);
+  std::vector<float> x = randomFloats(m * k), bias = randomFloats(n), t(m * r),
+                     y(m * n);
+  int64_t nextFused = 0, nextTwo = 0, nextDense = 0;
+  std::vector<double> ms = medianMsInterleaved(
+      {
+          [&] {
+            const float *w =
+                fusedW.data() + (nextFused++ % factorCopies) * factorWeights;
+            tvc_low_rank_f32_params_t p = {
+                x.data(), w, w + r * k, bias.data(), y.data(),
+                m,        n, k,         r,           TVC_LINEAR_HAS_BIAS};
+            tvc_kernel_low_rank_f32(&p);
+          },
+          [&] {
+            const float *w =
+                twoW.data() + (nextTwo++ % factorCopies) * factorWeights;
+            tvc_linear_f32_params_t first = {x.data(), w, nullptr, t.data(),
+                                             m,        r, k,       0};
+            tvc_kernel_linear_f32(&first);
+            tvc_linear_f32_params_t second = {
+                t.data(), w + r * k, bias.data(), y.data(),
+                m,        n,         r,           TVC_LINEAR_HAS_BIAS};
+            tvc_kernel_linear_f32(&second);
+          },
+          [&] {
+            tvc_linear_f32_params_t p = {
+                x.data(),
+                dense.data() + (nextDense++ % denseCopies) * denseWeights,
+                bias.data(),
+                y.data(),
+                m,
+                n,
+                k,
+                TVC_LINEAR_HAS_BIAS};
+            tvc_kernel_linear_f32(&p);
+          },
+      },
+      5, 400, /*rotate=*/true);
+  std::printf("lowrank %s m=%-4lld n=%-5lld k=%-5lld r=%-4lld fused %8.4f ms  "
+              "two calls %8.4f ms  dense %8.4f ms  two/fused %5.3fx\n",
+              cold ? "cold" : "warm", (long long)m, (long long)n, (long long)k,
+              (long long)r, ms[0], ms[1], ms[2], ms[1] / ms[0]);
   std::fflush(stdout);
 }
 
@@ -521,6 +603,26 @@ int main(int argc, char **argv) {
                           {16, 24, 48},
                           {16, 192, 192}})
         benchBlockDiagonal(m, shape.blocks, shape.n, shape.k);
+    return 0;
+  }
+  // "tvc-kernel-bench <threads> low-rank": #tvc.low_rank factors of
+  // GPT-2-124M's FFN maps (768 -> 3072 and back) and of a small model's
+  // (256 wide), at several ranks: decode with cold and warm weights, a few
+  // rows, prefill.
+  if (argc > 2 && std::string(argv[2]) == "low-rank") {
+    struct Shape {
+      int64_t n, k, r;
+    };
+    const Shape shapes[] = {{3072, 768, 64}, {3072, 768, 192}, {768, 3072, 192},
+                            {768, 768, 128}, {1024, 256, 32},  {256, 256, 32},
+                            {128, 128, 16}};
+    for (Shape shape : shapes)
+      benchLowRank(1, shape.n, shape.k, shape.r, true);
+    for (Shape shape : shapes)
+      benchLowRank(1, shape.n, shape.k, shape.r, false);
+    for (int64_t m : {4, 128})
+      for (Shape shape : shapes)
+        benchLowRank(m, shape.n, shape.k, shape.r, false);
     return 0;
   }
   // "tvc-kernel-bench <threads> 2:4" times only the 2:4 sparse rows.

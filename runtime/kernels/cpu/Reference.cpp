@@ -63,6 +63,23 @@ void blockDiagonalF32(const tvc_block_diagonal_f32_params_t &p) {
       }
 }
 
+void lowRankF32(const tvc_low_rank_f32_params_t &p) {
+  std::vector<double> t(p.r);
+  for (int64_t row = 0; row < p.m; ++row) {
+    for (int64_t j = 0; j < p.r; ++j) {
+      t[j] = 0;
+      for (int64_t i = 0; i < p.k; ++i)
+        t[j] += double(p.x[row * p.k + i]) * double(p.v[j * p.k + i]);
+    }
+    for (int64_t col = 0; col < p.n; ++col) {
+      double sum = (p.flags & TVC_LINEAR_HAS_BIAS) ? p.bias[col] : 0.0;
+      for (int64_t j = 0; j < p.r; ++j)
+        sum += t[j] * double(p.u[col * p.r + j]);
+      p.y[row * p.n + col] = static_cast<float>(sum);
+    }
+  }
+}
+
 bool attentionAllows(const tvc_attention_f32_params_t &p, int64_t pos,
                      int64_t key) {
   switch (p.mask_kind) {

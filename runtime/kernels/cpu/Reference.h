@@ -30,6 +30,10 @@ void linear2to4F32(const tvc_linear_2to4_f32_params_t &params);
 /// it: every block a plain linear over its slice of x.
 void blockDiagonalF32(const tvc_block_diagonal_f32_params_t &params);
 
+/// y = U (V x) (+ bias) as tvc_kernel_low_rank_f32 defines it, the
+/// intermediate V x kept in double.
+void lowRankF32(const tvc_low_rank_f32_params_t &params);
+
 /// True when the query at absolute position `pos` may attend to key `key`
 /// under the mask of `params` (kv_len bounds not included).
 bool attentionAllows(const tvc_attention_f32_params_t &params, int64_t pos,

@@ -59,10 +59,19 @@ func.func @negative_block_shuffle_dynamic_width(%x: tensor<2x?xf32>, %b1: tensor
 
 // -----
 
-/// Low-rank factors have no kernel of their own (tvc-expand-structured-linear
-/// runs first in the CPU pipeline).
-func.func @negative_low_rank_unexpanded(%x: tensor<2x8xf32>, %v: tensor<2x8xf32>, %u: tensor<4x2xf32>) -> tensor<2x4xf32> {
-  // expected-error @+1 {{'tvc.linear' op has no runtime kernel: the runtime has no kernel for weight structure #tvc.low_rank<rank = 2>}}
-  %y = tvc.linear %x, %v, %u structure(#tvc.low_rank<rank = 2>) : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<4x2xf32>) -> tensor<2x4xf32>
+/// LoRA has no kernel of its own (tvc-expand-structured-linear runs first
+/// in the pipelines).
+func.func @negative_lora_unexpanded(%x: tensor<2x8xf32>, %w: tensor<4x8xf32>, %a: tensor<2x8xf32>, %b: tensor<4x2xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{'tvc.linear' op has no runtime kernel: the runtime has no kernel for weight structure #tvc.lora<rank = 2, alpha = 2.000000e+00>}}
+  %y = tvc.linear %x, %w, %a, %b structure(#tvc.lora<rank = 2, alpha = 2.0>) : (tensor<2x8xf32>, tensor<4x8xf32>, tensor<2x8xf32>, tensor<4x2xf32>) -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
+}
+
+// -----
+
+/// The low-rank kernel is f32 only.
+func.func @negative_low_rank_f16(%x: tensor<2x8xf16>, %v: tensor<2x8xf16>, %u: tensor<4x2xf16>) -> tensor<2x4xf16> {
+  // expected-error @+1 {{'tvc.linear' op has no runtime kernel: only f32 operands are supported}}
+  %y = tvc.linear %x, %v, %u structure(#tvc.low_rank<rank = 2>) : (tensor<2x8xf16>, tensor<2x8xf16>, tensor<4x2xf16>) -> tensor<2x4xf16>
+  return %y : tensor<2x4xf16>
 }

@@ -164,3 +164,34 @@ func.func @linear_block_shuffle_no_bias_one_block_f32(%x: tensor<3x6xf32>, %b1: 
   %y = tvc.linear %x, %b1, %b2 structure(#tvc.block_shuffle<blocks = 1, out_blocks = 2>) : (tensor<3x6xf32>, tensor<1x4x6xf32>, tensor<2x5x2xf32>) -> tensor<3x10xf32>
   return %y : tensor<3x10xf32>
 }
+
+// -----
+
+/// A low-rank linear is one fused call {x, V, U, bias, y, m, n, k, r, flags}.
+// CHECK-LABEL: func.func @linear_low_rank_bias_dynamic_seq_f32
+// CHECK-SAME: (%[[X:.*]]: tensor<1x?x12xf32>, %[[V:.*]]: tensor<3x12xf32>, %[[U:.*]]: tensor<20x3xf32>, %[[B:.*]]: tensor<20xf32>)
+func.func @linear_low_rank_bias_dynamic_seq_f32(%x: tensor<1x?x12xf32>, %v: tensor<3x12xf32>, %u: tensor<20x3xf32>, %bias: tensor<20xf32>) -> tensor<1x?x20xf32> {
+  // CHECK-DAG: %[[FLAGS1:.*]] = arith.constant 1 : i64
+  // CHECK-DAG: %[[R:.*]] = arith.constant 3 : i64
+  // CHECK-DAG: %[[K:.*]] = arith.constant 12 : i64
+  // CHECK-DAG: %[[N:.*]] = arith.constant 20 : i64
+  // CHECK: %[[INIT:.*]] = tensor.empty(%{{.*}}) : tensor<1x?x20xf32>
+  // CHECK: %[[Y:.*]] = tvc.kernel_call "tvc_kernel_low_rank_f32" ins(%[[X]], %[[V]], %[[U]], %[[B]] : tensor<1x?x12xf32>, tensor<3x12xf32>, tensor<20x3xf32>, tensor<20xf32>) outs(%[[INIT]] : tensor<1x?x20xf32>) scalars(%{{.*}}, %[[N]], %[[K]], %[[R]], %[[FLAGS1]] : i64, i64, i64, i64, i64) -> tensor<1x?x20xf32>
+  // CHECK-NOT: tvc_kernel_linear_f32
+  // CHECK: return %[[Y]]
+  %y = tvc.linear %x, %v, %u bias %bias structure(#tvc.low_rank<rank = 3>) : (tensor<1x?x12xf32>, tensor<3x12xf32>, tensor<20x3xf32>, tensor<20xf32>) -> tensor<1x?x20xf32>
+  return %y : tensor<1x?x20xf32>
+}
+
+// -----
+
+/// Without a bias V fills the bias slot and flags = 0.
+// CHECK-LABEL: func.func @linear_low_rank_no_bias_f32
+// CHECK-SAME: (%[[X:.*]]: tensor<4x6xf32>, %[[V:.*]]: tensor<1x6xf32>, %[[U:.*]]: tensor<5x1xf32>)
+func.func @linear_low_rank_no_bias_f32(%x: tensor<4x6xf32>, %v: tensor<1x6xf32>, %u: tensor<5x1xf32>) -> tensor<4x5xf32> {
+  // CHECK-DAG: %[[FLAGS0:.*]] = arith.constant 0 : i64
+  // CHECK-DAG: %[[M:.*]] = arith.constant 4 : i64
+  // CHECK: tvc.kernel_call "tvc_kernel_low_rank_f32" ins(%[[X]], %[[V]], %[[U]], %[[V]] : tensor<4x6xf32>, tensor<1x6xf32>, tensor<5x1xf32>, tensor<1x6xf32>) outs(%{{.*}} : tensor<4x5xf32>) scalars(%[[M]], %{{.*}}, %{{.*}}, %{{.*}}, %[[FLAGS0]] : i64, i64, i64, i64, i64)
+  %y = tvc.linear %x, %v, %u structure(#tvc.low_rank<rank = 1>) : (tensor<4x6xf32>, tensor<1x6xf32>, tensor<5x1xf32>) -> tensor<4x5xf32>
+  return %y : tensor<4x5xf32>
+}

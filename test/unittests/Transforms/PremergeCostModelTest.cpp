@@ -32,6 +32,25 @@ TEST(PremergeCostModel, LargeLowRankStaysFactored) {
   }
 }
 
+TEST(PremergeCostModel, FusedLowRankSavesOneCallAtDecode) {
+  CpuCosts costs;
+  // One tvc_kernel_low_rank_f32 call for a decode row: one overhead fewer.
+  Estimate two = estimateLowRank(costs, 1, 128, 32, 16);
+  Estimate fused = estimateFusedLowRank(costs, 1, 128, 32, 16);
+  EXPECT_DOUBLE_EQ(fused.factoredUs, two.factoredUs - costs.callOverheadUs);
+  EXPECT_DOUBLE_EQ(fused.mergedUs, two.mergedUs);
+  EXPECT_TRUE(two.preferMerged());
+  EXPECT_FALSE(fused.preferMerged());
+  // More rows: the same two GEMMs inside the call.
+  Estimate twoPrefill = estimateLowRank(costs, 128, 128, 32, 16);
+  Estimate fusedPrefill = estimateFusedLowRank(costs, 128, 128, 32, 16);
+  EXPECT_DOUBLE_EQ(fusedPrefill.factoredUs, twoPrefill.factoredUs);
+  // The decode crossover of a [256 x 256] matrix: the bytes alone decide
+  // (2056 r + 2048 against 264192), so it sits at r = 127.5.
+  EXPECT_FALSE(estimateFusedLowRank(costs, 1, 256, 256, 127).preferMerged());
+  EXPECT_TRUE(estimateFusedLowRank(costs, 1, 256, 256, 128).preferMerged());
+}
+
 TEST(PremergeCostModel, FullRankFactorsMerge) {
   CpuCosts costs;
   // r (in + out) > in out: the factors are bigger than the matrix.
