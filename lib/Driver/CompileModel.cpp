@@ -118,8 +118,8 @@ static void addForwarder(ModuleOp module, OpBuilder &builder,
   auto function = LLVM::LLVMFuncOp::create(builder, loc, exported, type);
   Block *body = function.addEntryBlock(builder);
   OpBuilder inner = OpBuilder::atBlockBegin(body);
-  auto result =
-      LLVM::CallOp::create(inner, loc, callee, ValueRange{body->getArgument(0)});
+  auto result = LLVM::CallOp::create(inner, loc, callee,
+                                     ValueRange{body->getArgument(0)});
   LLVM::ReturnOp::create(inner, loc, result.getResult());
 }
 
@@ -138,8 +138,8 @@ LogicalResult addArtifactInterface(ModuleOp module,
     if (!roles.insert(role).second)
       return module.emitError() << "has two " << role
                                 << " entry points; an artifact has one of each";
-    auto wrapper = module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_" +
-                                                        entry.name);
+    auto wrapper =
+        module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_" + entry.name);
     auto function = LLVM::LLVMFuncOp::create(
         builder, loc, "tvc_model_" + role,
         LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context), {ptr}));
@@ -147,9 +147,9 @@ LogicalResult addArtifactInterface(ModuleOp module,
     OpBuilder inner = OpBuilder::atBlockBegin(body);
     SmallVector<Value> arguments;
     for (unsigned i = 0; i < wrapper.getNumArguments(); ++i) {
-      Value slot = LLVM::GEPOp::create(inner, loc, ptr, ptr,
-                                       body->getArgument(0),
-                                       ArrayRef<LLVM::GEPArg>{int32_t(i)});
+      Value slot =
+          LLVM::GEPOp::create(inner, loc, ptr, ptr, body->getArgument(0),
+                              ArrayRef<LLVM::GEPArg>{int32_t(i)});
       arguments.push_back(LLVM::LoadOp::create(inner, loc, ptr, slot));
     }
     LLVM::CallOp::create(inner, loc, wrapper, arguments);
@@ -170,8 +170,8 @@ LogicalResult addArtifactInterface(ModuleOp module,
 
   std::string text = manifest.str();
   text.push_back('\0');
-  auto type = LLVM::LLVMArrayType::get(IntegerType::get(context, 8),
-                                       text.size());
+  auto type =
+      LLVM::LLVMArrayType::get(IntegerType::get(context, 8), text.size());
   LLVM::GlobalOp::create(builder, loc, type, /*isConstant=*/true,
                          LLVM::Linkage::External, "tvc_model_manifest",
                          builder.getStringAttr(text));
@@ -194,7 +194,7 @@ void embedWeights(llvm::Module &module, AlignedBuffer &weights) {
 
 llvm::Expected<Artifact>
 mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
-                         const CompileOptions &options) {
+                        const CompileOptions &options) {
   MLIRContext *context = module->getContext();
   DiagnosticCollector errors(context);
 
@@ -329,7 +329,8 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
           "an offload plan reads the weights from a weights file; it cannot "
           "be combined with --embed-weights");
     if (weightsBytes > 0) {
-      llvm::Expected<AlignedBuffer> blob = AlignedBuffer::allocate(weightsBytes);
+      llvm::Expected<AlignedBuffer> blob =
+          AlignedBuffer::allocate(weightsBytes);
       if (!blob)
         return blob.takeError();
       WeightStore store(options.weightsDir);

@@ -33,9 +33,9 @@ matchRightOperand(Value rhs) {
   if (!transpose || transpose.getInputs().size() != 1)
     return std::nullopt;
   auto perm = dyn_cast_or_null<ArrayAttr>(transpose.getAttrs().get("perm"));
-  bool swaps = !perm || (perm.size() == 2 &&
-                         cast<IntegerAttr>(perm[0]).getInt() == 1 &&
-                         cast<IntegerAttr>(perm[1]).getInt() == 0);
+  bool swaps =
+      !perm || (perm.size() == 2 && cast<IntegerAttr>(perm[0]).getInt() == 1 &&
+                cast<IntegerAttr>(perm[1]).getInt() == 0);
   if (!swaps)
     return std::nullopt;
   if (Value weight = getMatrixWeight(transpose.getInputs()[0]))
@@ -73,7 +73,8 @@ static LogicalResult convertMatMul(tvc_onnx::NodeOp node,
   if (node.getInputs().size() != 2 || node.getNumResults() != 1)
     return rewriter.notifyMatchFailure(node, "expects two inputs");
   Value lhs = node.getInputs()[0];
-  if (!isRankedFloat(lhs) || cast<RankedTensorType>(lhs.getType()).getRank() < 2)
+  if (!isRankedFloat(lhs) ||
+      cast<RankedTensorType>(lhs.getType()).getRank() < 2)
     return rewriter.notifyMatchFailure(node, "left operand is not a ranked "
                                              "float tensor of rank >= 2");
   auto rhs = matchRightOperand(node.getInputs()[1]);
@@ -96,8 +97,8 @@ static LogicalResult convertGemm(tvc_onnx::NodeOp node,
   Value weight = getMatrixWeight(node.getInputs()[1]);
   if (!isRankedFloat(lhs) || !weight)
     return rewriter.notifyMatchFailure(node, "B is no weight");
-  WeightLayout layout = getIntAttr(node, "transB", 0) ? WeightLayout::OutIn
-                                                      : WeightLayout::InOut;
+  WeightLayout layout =
+      getIntAttr(node, "transB", 0) ? WeightLayout::OutIn : WeightLayout::InOut;
   Value bias;
   if (node.getInputs().size() == 3 &&
       !isa<NoneType>(node.getInputs()[2].getType())) {
@@ -143,8 +144,8 @@ static LogicalResult convertEmbedding(tvc_onnx::NodeOp node,
   if (!table || !ids || !isa<IntegerType>(ids.getElementType()) ||
       ids.getRank() == 0)
     return rewriter.notifyMatchFailure(node, "not a weight gathered by ids");
-  auto embedding = EmbeddingOp::create(rewriter, node.getLoc(), table,
-                                       node.getInputs()[1]);
+  auto embedding =
+      EmbeddingOp::create(rewriter, node.getLoc(), table, node.getInputs()[1]);
   if (embedding.getType() != node.getResult(0).getType()) {
     rewriter.eraseOp(embedding);
     return rewriter.notifyMatchFailure(node, "result type differs");
@@ -189,8 +190,7 @@ void mlir::tvc::registerOnnxLinearHandlers(OnnxHandlerTable &table) {
              convertMatMul);
   table.onOp("Gemm", 11, "alpha = beta = 1, no transA -> linear (+ bias)",
              convertGemm);
-  table.onOp("Add", 7, "1-D bias after a linear -> its bias",
-             convertBiasAdd);
+  table.onOp("Add", 7, "1-D bias after a linear -> its bias", convertBiasAdd);
   table.onOp("Gather", 1, "rows of a weight by integer ids -> embedding",
              convertEmbedding);
   table.onOp("Split", 13, "last axis into constant sizes -> split",

@@ -83,8 +83,7 @@ std::vector<std::string> OnnxHandlerTable::describe() const {
   return lines;
 }
 
-std::vector<std::string>
-OnnxHandlerTable::getOpTypes(StringRef domain) const {
+std::vector<std::string> OnnxHandlerTable::getOpTypes(StringRef domain) const {
   std::string prefix = makeKey(domain, "");
   std::vector<std::string> opTypes;
   for (const auto &entry : handlers)
@@ -171,8 +170,7 @@ void mlir::tvc::replaceNodeResults(tvc_onnx::NodeOp node,
       // Generic nodes take any type and are re-typed by their own handler.
       if (isa<tvc_onnx::NodeOp>(use.getOwner()) ||
           old.getType() == replacement.getType()) {
-        rewriter.modifyOpInPlace(use.getOwner(),
-                                 [&] { use.set(replacement); });
+        rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(replacement); });
         continue;
       }
       if (!cast) {

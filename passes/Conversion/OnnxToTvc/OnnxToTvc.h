@@ -67,8 +67,7 @@ private:
 void registerOnnxLinearHandlers(OnnxHandlerTable &table);
 void registerOnnxNormalizationHandlers(OnnxHandlerTable &table);
 void registerOnnxActivationHandlers(OnnxHandlerTable &table);
-void registerOnnxAttentionHandlers(OnnxHandlerTable &table,
-                                   WeightStore &store);
+void registerOnnxAttentionHandlers(OnnxHandlerTable &table, WeightStore &store);
 
 /// Registers every family's handlers.
 void registerAllOnnxHandlers(OnnxHandlerTable &table, WeightStore &store);

@@ -105,8 +105,8 @@ void linearSlices(void *context, int64_t begin, int64_t end) {
 
 extern "C" tvc_status_t
 tvc_kernel_linear_f32(const tvc_linear_f32_params_t *params) {
-  if (!tvc::runtime::validLinearArguments(
-          params, TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT))
+  if (!tvc::runtime::validLinearArguments(params, TVC_LINEAR_HAS_BIAS |
+                                                      TVC_LINEAR_WEIGHT_IN_OUT))
     return TVC_INVALID_ARGUMENT;
   const tvc_linear_f32_params_t &p = *params;
   if (p.m == 0 || p.n == 0)
@@ -130,6 +130,16 @@ bool tvc::runtime::sgemmSerial(char transB, int64_t m, int64_t n, int64_t k,
   if (omp.set && saved != 1)
     omp.set(saved);
   return status == dnnl_success;
+}
+
+void tvc::runtime::fillWithBias(float *y, int64_t m, int64_t n,
+                                const float *bias) {
+  for (int64_t row = 0; row < m; ++row) {
+    if (bias)
+      std::memcpy(y + row * n, bias, n * sizeof(float));
+    else
+      std::memset(y + row * n, 0, n * sizeof(float));
+  }
 }
 
 tvc_status_t tvc::runtime::gemmF32(const tvc_linear_f32_params_t &p) {

@@ -30,6 +30,10 @@ bool sgemmSerial(char transB, int64_t m, int64_t n, int64_t k, const float *a,
                  int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                  int64_t ldc);
 
+/// Fills the m rows of y [m, n] with `bias` (when not null) or zeros: the
+/// result of a linear map with an empty reduction (k = 0).
+void fillWithBias(float *y, int64_t m, int64_t n, const float *bias);
+
 } // namespace tvc::runtime
 
 #endif // TVC_RUNTIME_KERNELS_CPU_LINEAR_H

@@ -48,13 +48,8 @@ tvc_kernel_low_rank_f32(const tvc_low_rank_f32_params_t *params) {
     return TVC_OK;
   // An empty product: y = bias, or zeros.
   if (p.k == 0 || p.r == 0) {
-    for (int64_t row = 0; row < p.m; ++row) {
-      float *y = p.y + row * p.n;
-      if (p.flags & TVC_LINEAR_HAS_BIAS)
-        std::memcpy(y, p.bias, p.n * sizeof(float));
-      else
-        std::memset(y, 0, p.n * sizeof(float));
-    }
+    tvc::runtime::fillWithBias(
+        p.y, p.m, p.n, (p.flags & TVC_LINEAR_HAS_BIAS) ? p.bias : nullptr);
     return TVC_OK;
   }
   if (p.m == 1) {

@@ -396,7 +396,6 @@ void gemmSlices(void *context, int64_t begin, int64_t end) {
   }
 }
 
-
 } // namespace
 
 void tvc::runtime::gemv2to4F32(const tvc_linear_2to4_f32_params_t &p,
@@ -453,13 +452,8 @@ tvc_kernel_linear_2to4_f32(const tvc_linear_2to4_f32_params_t *params) {
   if (p.m == 0 || p.n == 0)
     return TVC_OK;
   if (p.k == 0) {
-    for (int64_t row = 0; row < p.m; ++row) {
-      float *y = p.y + row * p.n;
-      if (p.flags & TVC_LINEAR_HAS_BIAS)
-        std::memcpy(y, p.bias, p.n * sizeof(float));
-      else
-        std::memset(y, 0, p.n * sizeof(float));
-    }
+    tvc::runtime::fillWithBias(
+        p.y, p.m, p.n, (p.flags & TVC_LINEAR_HAS_BIAS) ? p.bias : nullptr);
     return TVC_OK;
   }
   if (p.m == 1) {
