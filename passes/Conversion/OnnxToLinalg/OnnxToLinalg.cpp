@@ -290,7 +290,8 @@ void mlir::tvc::replaceNodeWithCasts(tvc_onnx::NodeOp node,
     for (OpOperand &use : llvm::make_early_inc_range(result.getUses())) {
       if (isa<tvc_onnx::NodeOp>(use.getOwner()) ||
           result.getType() == replacement.getType()) {
-        rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(replacement); });
+        Value direct = replacement;
+        rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(direct); });
         continue;
       }
       if (!cast)

@@ -1069,7 +1069,10 @@ static LogicalResult lowerSlice(tvc_onnx::NodeOp node,
       strides.push_back(rewriter.getIndexAttr(1));
       continue;
     }
-    auto [position, step] = *bounds[dim];
+    // Named copies: the lambdas below capture step (C++17 cannot capture
+    // structured bindings).
+    size_t position = bounds[dim]->first;
+    int64_t step = bounds[dim]->second;
     // Clamp into [0, size] going forwards, [-1, size - 1] backwards.
     OpFoldResult low = rewriter.getIndexAttr(step > 0 ? 0 : -1);
     OpFoldResult high =
