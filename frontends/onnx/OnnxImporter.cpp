@@ -144,6 +144,44 @@ static bool canPropagateData(const onnx::ModelProto &model) {
   return true;
 }
 
+/// Writes the static sizes of --input-shape pins into the graph inputs'
+/// declared types, before shape inference, so that the sizes computed from
+/// them (Shape -> Gather -> arithmetic in exports with dynamic axes) become
+/// static too. Only pins that fit the declared shape (same rank, sizes
+/// unknown or equal) are written; the import reports the others.
+static void pinInputShapes(onnx::ModelProto &model,
+                           const OnnxImportOptions &options) {
+  onnx::GraphProto &graph = *model.mutable_graph();
+  llvm::StringSet<> initializers;
+  for (const auto &init : graph.initializer())
+    initializers.insert(init.name());
+  for (onnx::ValueInfoProto &input : *graph.mutable_input()) {
+    auto it = options.inputShapes.find(input.name());
+    if (it == options.inputShapes.end() ||
+        initializers.contains(input.name()) ||
+        !input.type().has_tensor_type())
+      continue;
+    const SmallVector<int64_t> &pin = it->second;
+    onnx::TypeProto_Tensor &tensor = *input.mutable_type()->mutable_tensor_type();
+    if (!tensor.has_shape()) {
+      for (size_t i = 0; i < pin.size(); ++i)
+        tensor.mutable_shape()->add_dim();
+    }
+    auto &dims = *tensor.mutable_shape()->mutable_dim();
+    if (dims.size() != static_cast<int>(pin.size()))
+      continue;
+    bool fits = true;
+    for (int i = 0; fits && i < dims.size(); ++i)
+      fits = !dims[i].has_dim_value() || ShapedType::isDynamic(pin[i]) ||
+             dims[i].dim_value() == pin[i];
+    if (!fits)
+      continue;
+    for (int i = 0; i < dims.size(); ++i)
+      if (!ShapedType::isDynamic(pin[i]))
+        dims[i].set_dim_value(pin[i]);
+  }
+}
+
 /// Brings an older model to kTargetOpset and infers shapes. A model the
 /// converter cannot handle is kept at its own opset.
 static Error prepareModel(onnx::ModelProto &model, StringRef path) {
@@ -736,6 +774,7 @@ mlir::tvc::importOnnx(MLIRContext &context, StringRef path,
   Expected<onnx::ModelProto> model = loadModel(path);
   if (!model)
     return model.takeError();
+  pinInputShapes(*model, options);
   if (Error error = prepareModel(*model, path))
     return std::move(error);
   SmallString<256> modelDir(path);

@@ -476,12 +476,16 @@ static ConstTensor gatherIndices(const ConstTensor &input,
   return result;
 }
 
+/// Reads an integer parameter tensor (a constant or a folded expression).
+using IntReader =
+    llvm::function_ref<std::optional<SmallVector<int64_t>>(Value)>;
+
 /// ONNX Slice (opset 10+: starts, ends, axes, steps as inputs) of a folded
-/// tensor by constant parameters.
-static std::optional<ConstTensor> sliceConstant(const ConstTensor &input,
-                                                ValueRange params) {
-  auto starts = getIntValues(params[0]);
-  auto ends = getIntValues(params[1]);
+/// tensor by parameters read with `readInts`.
+static std::optional<ConstTensor>
+sliceConstant(const ConstTensor &input, ValueRange params, IntReader readInts) {
+  auto starts = readInts(params[0]);
+  auto ends = readInts(params[1]);
   if (!starts || !ends || starts->size() != ends->size())
     return std::nullopt;
   int64_t rank = input.shape.size();
@@ -489,13 +493,13 @@ static std::optional<ConstTensor> sliceConstant(const ConstTensor &input,
   for (int64_t i = 0; i < static_cast<int64_t>(starts->size()); ++i)
     axes.push_back(i);
   if (params.size() >= 3 && !isa<NoneType>(params[2].getType())) {
-    auto values = getIntValues(params[2]);
+    auto values = readInts(params[2]);
     if (!values || values->size() != starts->size())
       return std::nullopt;
     axes = *values;
   }
   if (params.size() >= 4 && !isa<NoneType>(params[3].getType())) {
-    auto values = getIntValues(params[3]);
+    auto values = readInts(params[3]);
     if (!values || values->size() != starts->size())
       return std::nullopt;
     steps = *values;
@@ -533,13 +537,106 @@ static std::optional<ConstTensor> sliceConstant(const ConstTensor &input,
   return gatherIndices(input, indices);
 }
 
-/// Folds the constant expression a mask is built from: constants and
-/// weights, Identity, Cast, Not, comparisons and arithmetic (broadcast),
-/// Where, ConstantOfShape, Trilu, Slice, Unsqueeze and Reshape. nullopt for
-/// anything else, anything that depends on inputs, or more than
-/// kMaxFoldedElements elements.
+/// Integer values past this magnitude are clamped to it when read back from
+/// a folded tensor (doubles are exact below 2^53; INT64_MAX slice ends stay
+/// "to the end").
+static constexpr double kMaxFoldedInt = 4611686018427387904.0; // 2^62
+
 static std::optional<ConstTensor> foldConstant(Value value, WeightStore &store,
-                                               unsigned depth = 0) {
+                                               unsigned depth = 0);
+
+/// The values of an integer parameter: a constant read exactly, else a
+/// folded expression whose values are all integers.
+static std::optional<SmallVector<int64_t>>
+foldIntValues(Value value, WeightStore &store, unsigned depth) {
+  if (auto values = getIntValues(value))
+    return values;
+  std::optional<ConstTensor> folded = foldConstant(value, store, depth);
+  if (!folded)
+    return std::nullopt;
+  SmallVector<int64_t> values;
+  for (double element : folded->values) {
+    if (std::trunc(element) != element)
+      return std::nullopt;
+    values.push_back(
+        int64_t(std::clamp(element, -kMaxFoldedInt, kMaxFoldedInt)));
+  }
+  return values;
+}
+
+/// ONNX Gather of folded tensors along `axis`; nullopt for an index out of
+/// range.
+static std::optional<ConstTensor> gatherConstant(const ConstTensor &data,
+                                                 const ConstTensor &indices,
+                                                 int64_t axis) {
+  int64_t rank = data.shape.size();
+  axis = axis < 0 ? axis + rank : axis;
+  if (axis < 0 || axis >= rank)
+    return std::nullopt;
+  int64_t size = data.shape[axis], outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= data.shape[d];
+  for (int64_t d = axis + 1; d < rank; ++d)
+    inner *= data.shape[d];
+  ConstTensor result;
+  result.shape.append(data.shape.begin(), data.shape.begin() + axis);
+  result.shape.append(indices.shape.begin(), indices.shape.end());
+  result.shape.append(data.shape.begin() + axis + 1, data.shape.end());
+  if (getNumElements(result.shape) > kMaxFoldedElements)
+    return std::nullopt;
+  for (int64_t o = 0; o < outer; ++o)
+    for (double element : indices.values) {
+      if (std::trunc(element) != element || element < -size ||
+          element >= size)
+        return std::nullopt;
+      int64_t index = element < 0 ? int64_t(element) + size : int64_t(element);
+      for (int64_t i = 0; i < inner; ++i)
+        result.values.push_back(data.values[(o * size + index) * inner + i]);
+    }
+  return result;
+}
+
+/// ONNX Concat of folded tensors along `axis`.
+static std::optional<ConstTensor> concatConstants(ArrayRef<ConstTensor> parts,
+                                                  int64_t axis) {
+  int64_t rank = parts.front().shape.size();
+  axis = axis < 0 ? axis + rank : axis;
+  if (axis < 0 || axis >= rank)
+    return std::nullopt;
+  ConstTensor result{{}, parts.front().shape};
+  result.shape[axis] = 0;
+  for (const ConstTensor &part : parts) {
+    if (static_cast<int64_t>(part.shape.size()) != rank)
+      return std::nullopt;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis && part.shape[d] != result.shape[d])
+        return std::nullopt;
+    result.shape[axis] += part.shape[axis];
+  }
+  if (getNumElements(result.shape) > kMaxFoldedElements)
+    return std::nullopt;
+  int64_t outer = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= result.shape[d];
+  for (int64_t o = 0; o < outer; ++o)
+    for (const ConstTensor &part : parts) {
+      int64_t chunk = outer == 0 ? 0 : part.values.size() / outer;
+      result.values.append(part.values.begin() + o * chunk,
+                           part.values.begin() + (o + 1) * chunk);
+    }
+  return result;
+}
+
+/// Folds the constant expression a mask is built from: constants and
+/// weights, Identity, Cast, Not, Neg, comparisons and arithmetic
+/// (broadcast), Where, ConstantOfShape, Trilu, Slice, Unsqueeze, Squeeze,
+/// Reshape, Gather and Concat, with their parameters folded the same way,
+/// and the Shape of a value whose sizes are static (after shape inference,
+/// e.g. with --input-shape pins) read from its type. nullopt for anything
+/// else, anything that depends on inputs' values or unknown sizes, or more
+/// than kMaxFoldedElements elements.
+static std::optional<ConstTensor> foldConstant(Value value, WeightStore &store,
+                                               unsigned depth) {
   if (depth > 32)
     return std::nullopt;
   if (auto contents = getTensorValues(value, store)) {
@@ -558,8 +655,29 @@ static std::optional<ConstTensor> foldConstant(Value value, WeightStore &store,
   auto fold = [&](Value operand) {
     return foldConstant(operand, store, depth + 1);
   };
+  auto readInts = [&](Value operand) {
+    return foldIntValues(operand, store, depth + 1);
+  };
+  if (op == "Shape" && in.size() == 1) {
+    auto type = dyn_cast<RankedTensorType>(in[0].getType());
+    if (!type)
+      return std::nullopt;
+    int64_t rank = type.getRank();
+    auto bound = [&](int64_t index) {
+      return std::clamp<int64_t>(index < 0 ? index + rank : index, 0, rank);
+    };
+    int64_t start = bound(getIntAttr(node, "start", 0));
+    int64_t end = bound(getIntAttr(node, "end", rank));
+    ConstTensor result{{}, {std::max<int64_t>(end - start, 0)}};
+    for (int64_t d = start; d < end; ++d) {
+      if (type.isDynamicDim(d))
+        return std::nullopt;
+      result.values.push_back(double(type.getDimSize(d)));
+    }
+    return result;
+  }
   if (op == "ConstantOfShape") {
-    auto shape = in.size() == 1 ? getIntValues(in[0]) : std::nullopt;
+    auto shape = in.size() == 1 ? readInts(in[0]) : std::nullopt;
     if (!shape || llvm::any_of(*shape, [](int64_t s) { return s < 0; }) ||
         getNumElements(*shape) > kMaxFoldedElements)
       return std::nullopt;
@@ -608,7 +726,7 @@ static std::optional<ConstTensor> foldConstant(Value value, WeightStore &store,
     size_t rank = first->shape.size();
     std::optional<SmallVector<int64_t>> k;
     if (in.size() >= 2 && !isa<NoneType>(in[1].getType()))
-      k = getIntValues(in[1]);
+      k = readInts(in[1]);
     else
       k = SmallVector<int64_t>{0};
     if (rank < 2 || !k || k->size() != 1)
@@ -625,9 +743,71 @@ static std::optional<ConstTensor> foldConstant(Value value, WeightStore &store,
     return first;
   }
   if (op == "Slice" && in.size() >= 3)
-    return sliceConstant(*first, in.drop_front());
+    return sliceConstant(*first, in.drop_front(), readInts);
+  if (op == "Neg" && in.size() == 1) {
+    for (double &element : first->values)
+      element = -element;
+    return first;
+  }
+  if (op == "Gather" && in.size() == 2) {
+    std::optional<ConstTensor> indices = fold(in[1]);
+    if (!indices)
+      return std::nullopt;
+    return gatherConstant(*first, *indices, getIntAttr(node, "axis", 0));
+  }
+  if (op == "Concat") {
+    SmallVector<ConstTensor> parts{std::move(*first)};
+    for (Value operand : in.drop_front()) {
+      std::optional<ConstTensor> part = fold(operand);
+      if (!part)
+        return std::nullopt;
+      parts.push_back(std::move(*part));
+    }
+    return concatConstants(parts, getIntAttr(node, "axis", 0));
+  }
+  if (op == "Squeeze" && in.size() <= 2) {
+    // Axes as an input (opset 13+), else none: every size-1 axis.
+    int64_t rank = first->shape.size();
+    SmallVector<bool> removed(rank, false);
+    if (in.size() == 2 && !isa<NoneType>(in[1].getType())) {
+      auto axes = readInts(in[1]);
+      if (!axes)
+        return std::nullopt;
+      for (int64_t axis : *axes) {
+        axis = axis < 0 ? axis + rank : axis;
+        if (axis < 0 || axis >= rank || first->shape[axis] != 1)
+          return std::nullopt;
+        removed[axis] = true;
+      }
+    } else {
+      if (node.getAttrs().get("axes"))
+        return std::nullopt;
+      for (int64_t d = 0; d < rank; ++d)
+        removed[d] = first->shape[d] == 1;
+    }
+    SmallVector<int64_t> shape;
+    for (int64_t d = 0; d < rank; ++d)
+      if (!removed[d])
+        shape.push_back(first->shape[d]);
+    first->shape = std::move(shape);
+    return first;
+  }
+  if (op == "Div" && in.size() == 2) {
+    std::optional<ConstTensor> divisor = fold(in[1]);
+    auto type = dyn_cast<ShapedType>(value.getType());
+    if (!divisor || !type)
+      return std::nullopt;
+    // Integer Div truncates; a zero divisor is left to run time.
+    bool integer = type.getElementType().isInteger();
+    if (integer && llvm::is_contained(divisor->values, 0.0))
+      return std::nullopt;
+    ConstTensor operands[] = {std::move(*first), std::move(*divisor)};
+    return broadcastElementwise(operands, [&](ArrayRef<double> e) {
+      return integer ? std::trunc(e[0] / e[1]) : e[0] / e[1];
+    });
+  }
   if ((op == "Unsqueeze" || op == "Reshape") && in.size() == 2) {
-    auto param = getIntValues(in[1]);
+    auto param = readInts(in[1]);
     if (!param)
       return std::nullopt;
     SmallVector<int64_t> shape;
@@ -1074,15 +1254,31 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
     lengths.queries = scoresType.getDimSize(2);
     lengths.keys = scoresType.getDimSize(3);
   }
+  // Sizes the softmax input's type leaves unknown (a mask Slice whose
+  // bounds are computed) are the masked scores': a mask must broadcast to
+  // them exactly (expandAllowed), so it cannot widen them unseen.
+  auto refined = [&](Value masked) {
+    MaskLengths result = lengths;
+    auto type = dyn_cast<RankedTensorType>(masked.getType());
+    if (!type || type.getRank() != 4)
+      return result;
+    if (ShapedType::isDynamic(result.queries))
+      result.queries = type.getDimSize(2);
+    if (ShapedType::isDynamic(result.keys))
+      result.keys = type.getDimSize(3);
+    return result;
+  };
   MaskAttrInterface mask = FullMaskAttr::get(context);
   if (tvc_onnx::NodeOp where = getDefiningNode(scores, "Where");
       where && where.getInputs().size() == 3) {
     ValueRange in = where.getInputs();
     if (isMinusInfinity(in[1])) {
-      mask = classifyWhereCondition(in[0], /*condMasks=*/true, store, lengths);
+      mask = classifyWhereCondition(in[0], /*condMasks=*/true, store,
+                                    refined(in[2]));
       scores = in[2];
     } else if (isMinusInfinity(in[2])) {
-      mask = classifyWhereCondition(in[0], /*condMasks=*/false, store, lengths);
+      mask = classifyWhereCondition(in[0], /*condMasks=*/false, store,
+                                    refined(in[1]));
       scores = in[1];
     } else {
       mask = {};
@@ -1094,7 +1290,8 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
       if (getDefiningNode(candidate, "MatMul") ||
           getDefiningNode(candidate, "Mul") ||
           getDefiningNode(candidate, "Div"))
-        if ((mask = classifyAdditiveMask(additive, store, lengths))) {
+        if ((mask = classifyAdditiveMask(additive, store,
+                                         refined(candidate)))) {
           scores = candidate;
           break;
         }

@@ -32,6 +32,13 @@ its causal mask a different way exporters meet in the wild:
                            a position_ids input ([1, T] = 5..7, as Hugging
                            Face passes it), the additive triu mask, RMSNorm,
                            SwiGLU; past_key_i/past_value_i are [1, 2, P, 8].
+  gpt2_past_kv_dynamic.onnx  the three layers of gpt2_past_kv.onnx exported
+                           with dynamic_axes (T on input_ids and logits, P
+                           on the past inputs, P + T on the presents), as
+                           Hugging Face/optimum export decoders with a
+                           cache: the masks' slice bounds and sizes come
+                           from Shape -> Gather -> arithmetic at run time.
+                           Same weights and inputs as gpt2_past_kv.
 
 Beside each NAME.onnx: NAME.test_data_set/ with input_0.pb (ids [1, T]),
 (LLaMA: position_ids next), then past_key_0, past_value_0, ... (random
@@ -240,7 +247,7 @@ class PastLlama(nn.Module):
         return (self.lm_head(self.norm(x)), *presents)
 
 
-def export(name, mask_styles, out_dir):
+def export(name, mask_styles, out_dir, dynamic=False):
     torch.manual_seed(0)
     llama = mask_styles == "llama"
     model = PastLlama() if llama else PastGPT2(mask_styles)
@@ -269,10 +276,22 @@ def export(name, mask_styles, out_dir):
     with torch.no_grad():
         outputs = model(*inputs)
     path = os.path.join(out_dir, name + ".onnx")
+    # With dynamic axes the exporter keeps T and P symbolic: the position
+    # range and the mask's slice bounds, triu diagonal and sizes are
+    # computed at run time from Shape -> Gather -> arithmetic.
+    dynamic_axes = None
+    if dynamic:
+        dynamic_axes = {"input_ids": {1: "T"}}
+        for tensor_name in input_names[1:]:
+            dynamic_axes[tensor_name] = {2: "P"}
+        dynamic_axes["logits"] = {1: "T"}
+        for tensor_name in output_names[1:]:
+            dynamic_axes[tensor_name] = {2: "P_plus_T"}
     with torch.no_grad():
         torch.onnx.export(model, tuple(inputs), path,
                           input_names=input_names, output_names=output_names,
-                          opset_version=17, do_constant_folding=True)
+                          opset_version=17, do_constant_folding=True,
+                          dynamic_axes=dynamic_axes)
     data = os.path.join(out_dir, name + ".test_data_set")
     os.makedirs(data, exist_ok=True)
     for index, (tensor, tensor_name) in enumerate(zip(inputs, input_names)):
@@ -295,6 +314,8 @@ def main():
     export("gpt2_past_kv", ("buffer", "tril", "triu"), out_dir)
     export("gpt2_past_kv_topleft", ("topleft",), out_dir)
     export("llama_past_kv", "llama", out_dir)
+    export("gpt2_past_kv_dynamic", ("buffer", "tril", "triu"), out_dir,
+           dynamic=True)
 
 
 if __name__ == "__main__":
