@@ -158,15 +158,14 @@ static void pinInputShapes(onnx::ModelProto &model,
   for (onnx::ValueInfoProto &input : *graph.mutable_input()) {
     auto it = options.inputShapes.find(input.name());
     if (it == options.inputShapes.end() ||
-        initializers.contains(input.name()) ||
-        !input.type().has_tensor_type())
+        initializers.contains(input.name()) || !input.type().has_tensor_type())
       continue;
     const SmallVector<int64_t> &pin = it->second;
-    onnx::TypeProto_Tensor &tensor = *input.mutable_type()->mutable_tensor_type();
-    if (!tensor.has_shape()) {
+    onnx::TypeProto_Tensor &tensor =
+        *input.mutable_type()->mutable_tensor_type();
+    if (!tensor.has_shape())
       for (size_t i = 0; i < pin.size(); ++i)
         tensor.mutable_shape()->add_dim();
-    }
     auto &dims = *tensor.mutable_shape()->mutable_dim();
     if (dims.size() != static_cast<int>(pin.size()))
       continue;

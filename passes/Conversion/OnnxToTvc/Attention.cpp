@@ -586,8 +586,7 @@ static std::optional<ConstTensor> gatherConstant(const ConstTensor &data,
     return std::nullopt;
   for (int64_t o = 0; o < outer; ++o)
     for (double element : indices.values) {
-      if (std::trunc(element) != element || element < -size ||
-          element >= size)
+      if (std::trunc(element) != element || element < -size || element >= size)
         return std::nullopt;
       int64_t index = element < 0 ? int64_t(element) + size : int64_t(element);
       for (int64_t i = 0; i < inner; ++i)
@@ -1290,8 +1289,8 @@ static LogicalResult convertAttention(tvc_onnx::NodeOp root,
       if (getDefiningNode(candidate, "MatMul") ||
           getDefiningNode(candidate, "Mul") ||
           getDefiningNode(candidate, "Div"))
-        if ((mask = classifyAdditiveMask(additive, store,
-                                         refined(candidate)))) {
+        if ((mask =
+                 classifyAdditiveMask(additive, store, refined(candidate)))) {
           scores = candidate;
           break;
         }
