@@ -83,6 +83,20 @@ medianMsInterleaved(const std::vector<std::function<void()>> &calls,
   return medians;
 }
 
+/// `count` floats in [-0.5, 0.5), distinct on every page (cheap, not
+/// mt19937 over 256 MiB): pages of one repeated value can be merged into
+/// one by the host of a virtual machine, and then stay in cache, which
+/// would make "cold" weights warm.
+std::vector<float> distinctFloats(int64_t count) {
+  std::vector<float> values(count);
+  uint32_t state = 1;
+  for (float &value : values) {
+    state = state * 1664525u + 1013904223u;
+    value = float(state >> 8) * 0x1p-24f - 0.5f;
+  }
+  return values;
+}
+
 std::vector<float> randomFloats(size_t count) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> dist(-1, 1);
@@ -252,20 +266,8 @@ void benchBlockDiagonal(int64_t m, int64_t blocks, int64_t n, int64_t k) {
   int64_t copies =
       m == 1 ? std::max<int64_t>(2, (int64_t(256) << 20) / (denseWeights * 4))
              : 1;
-  // Distinct bytes on every page (cheap, not mt19937 over 256 MiB): pages
-  // of one repeated value can be merged into one by the host of a virtual
-  // machine, and then stay in cache.
-  auto distinct = [](int64_t count) {
-    std::vector<float> values(count);
-    uint32_t state = 1;
-    for (float &value : values) {
-      state = state * 1664525u + 1013904223u;
-      value = float(state >> 8) * 0x1p-24f - 0.5f;
-    }
-    return values;
-  };
-  std::vector<float> w = distinct(copies * weights),
-                     dense = distinct(copies * denseWeights);
+  std::vector<float> w = distinctFloats(copies * weights),
+                     dense = distinctFloats(copies * denseWeights);
   std::vector<float> x = randomFloats(m * in), bias = randomFloats(out),
                      y(m * out);
   int64_t nextBlocks = 0, nextDense = 0;
@@ -312,21 +314,11 @@ void benchLowRank(int64_t m, int64_t n, int64_t k, int64_t r, bool cold) {
   };
   int64_t factorCopies = copiesOf(factorWeights),
           denseCopies = copiesOf(denseWeights);
-  // Distinct bytes on every page, as benchBlockDiagonal.
-  auto distinct = [](int64_t count) {
-    std::vector<float> values(count);
-    uint32_t state = 1;
-    for (float &value : values) {
-      state = state * 1664525u + 1013904223u;
-      value = float(state >> 8) * 0x1p-24f - 0.5f;
-    }
-    return values;
-  };
   // Each copy holds V then U; the fused and two-call forms read their own
   // copies so neither warms the other's.
-  std::vector<float> fusedW = distinct(factorCopies * factorWeights),
-                     twoW = distinct(factorCopies * factorWeights),
-                     dense = distinct(denseCopies * denseWeights);
+  std::vector<float> fusedW = distinctFloats(factorCopies * factorWeights),
+                     twoW = distinctFloats(factorCopies * factorWeights),
+                     dense = distinctFloats(denseCopies * denseWeights);
   std::vector<float> x = randomFloats(m * k), bias = randomFloats(n), t(m * r),
                      y(m * n);
   int64_t nextFused = 0, nextTwo = 0, nextDense = 0;
