@@ -13,6 +13,7 @@
 #include "lib/Driver/PremergeCalibration.h"
 
 #include "runtime/api/tvc_kernels.h"
+#include "runtime/kernels/cpu/BenchUtils.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -28,12 +29,6 @@ using premerge::CpuCosts;
 
 namespace {
 
-double nowUs() {
-  return std::chrono::duration<double, std::micro>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 /// How long each measurement runs.
 struct Budget {
   double warmupUs, minUs;
@@ -43,23 +38,11 @@ struct Budget {
 /// Median microseconds of each of `calls`, called in turn for `budget`.
 std::vector<double> medianUs(const std::vector<std::function<void()>> &calls,
                              const Budget &budget) {
-  for (double start = nowUs(); nowUs() - start < budget.warmupUs;)
-    for (const auto &call : calls)
-      call();
-  std::vector<std::vector<double>> times(calls.size());
-  for (double start = nowUs(); int(times[0].size()) < budget.minCalls ||
-                               nowUs() - start < budget.minUs;)
-    for (size_t i = 0; i < calls.size(); ++i) {
-      double t0 = nowUs();
-      calls[i]();
-      times[i].push_back(nowUs() - t0);
-    }
-  std::vector<double> medians;
-  for (std::vector<double> &series : times) {
-    std::nth_element(series.begin(), series.begin() + series.size() / 2,
-                     series.end());
-    medians.push_back(series[series.size() / 2]);
-  }
+  std::vector<double> medians = ::tvc::bench::medianMsInterleaved(
+      calls, budget.minCalls, budget.minUs / 1e3, /*rotate=*/false,
+      budget.warmupUs / 1e3);
+  for (double &median : medians)
+    median *= 1e3;
   return medians;
 }
 
@@ -72,21 +55,13 @@ struct KernelStatus {
   }
 };
 
-/// `count` cheap non-constant floats (hundreds of MiB through a random
-/// generator would take seconds).
-std::vector<float> someFloats(int64_t count) {
-  std::vector<float> values(count);
-  for (size_t i = 0; i < values.size(); ++i)
-    values[i] = static_cast<float>(i % 13) * 0.01f - 0.06f;
-  return values;
-}
-
 /// Weights no cache holds: windows of a buffer larger than the caches,
 /// taken in turn, so that every call reads its weights from memory, as a
 /// model's successive layers do.
 class ColdPool {
 public:
-  explicit ColdPool(int64_t bytes) : data(someFloats(bytes / 4)) {}
+  explicit ColdPool(int64_t bytes)
+      : data(::tvc::bench::distinctFloats(bytes / 4)) {}
   /// The next `elements` floats (64-byte aligned offsets; wraps around).
   const float *take(int64_t elements) {
     // Larger than the pool: the pool grows (windows are read at once).
@@ -112,8 +87,8 @@ struct Linear {
   std::vector<float> w, x, y;
   KernelStatus *status;
   Linear(int64_t m, int64_t n, int64_t k, ColdPool *pool, KernelStatus &status)
-      : m(m), n(n), k(k), pool(pool), w(pool ? 0 : n * k), x(someFloats(m * k)),
-        y(m * n), status(&status) {}
+      : m(m), n(n), k(k), pool(pool), w(pool ? 0 : n * k),
+        x(::tvc::bench::distinctFloats(m * k)), y(m * n), status(&status) {}
   void run(const float *input) {
     const float *weights = pool ? pool->take(n * k) : w.data();
     tvc_linear_f32_params_t p = {input, weights, weights, y.data(), m, n, k, 0};
@@ -238,7 +213,7 @@ mlir::tvc::calibratePremergeCosts(const CalibrationOptions &options,
   CalibrationResult result;
   if (tvc_runtime_get_num_threads(&result.threads) != TVC_OK)
     return llvm::createStringError("cannot read the runtime's thread count");
-  double start = nowUs();
+  double start = ::tvc::bench::nowMs();
   Plan plan = planFor(options.quick);
   KernelStatus status;
   ColdPool pool(plan.coldBytes);
@@ -276,8 +251,8 @@ mlir::tvc::calibratePremergeCosts(const CalibrationOptions &options,
 
   {
     int64_t weights = plan.blocks * plan.blockOut * plan.blockIn;
-    std::vector<float> x = someFloats(plan.blockRows * plan.blocks *
-                                      plan.blockIn),
+    std::vector<float> x = ::tvc::bench::distinctFloats(
+                           plan.blockRows * plan.blocks * plan.blockIn),
                        y(plan.blockRows * plan.blocks * plan.blockOut);
     auto run = [&] {
       const float *w = pool.take(weights);
@@ -334,7 +309,7 @@ mlir::tvc::calibratePremergeCosts(const CalibrationOptions &options,
     return llvm::createStringError(
         llvm::formatv("a kernel call failed (status {0})", int(status.first))
             .str());
-  result.seconds = (nowUs() - start) / 1e6;
+  result.seconds = (::tvc::bench::nowMs() - start) / 1e3;
   return result;
 }
 

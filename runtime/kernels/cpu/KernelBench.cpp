@@ -17,6 +17,7 @@
 
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/api/tvc_sampling.h"
+#include "runtime/kernels/cpu/BenchUtils.h"
 #include "runtime/kernels/cpu/Linear.h"
 #include "runtime/kernels/cpu/Sparse24.h"
 
@@ -32,11 +33,9 @@
 
 namespace {
 
-double nowMs() {
-  return std::chrono::duration<double, std::milli>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+using tvc::bench::distinctFloats;
+using tvc::bench::medianMsInterleaved;
+using tvc::bench::nowMs;
 
 /// Median milliseconds of `call` over about 200 ms after 50 ms of warm-up.
 template <typename Call> double medianMs(Call call) {
@@ -50,51 +49,6 @@ template <typename Call> double medianMs(Call call) {
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
-}
-
-/// Median milliseconds of each of `calls`, called in turn over about
-/// `minMs` (at least `minRuns` rounds) after warm-up, so that all see the
-/// same load on a shared machine. `rotate`: each round starts one call
-/// later than the one before, so that no call always follows the same one
-/// (with cold weights the call after the dense one measured up to 1.3x
-/// faster than in the other places).
-std::vector<double>
-medianMsInterleaved(const std::vector<std::function<void()>> &calls,
-                    size_t minRuns = 5, double minMs = 400,
-                    bool rotate = false) {
-  for (double start = nowMs(); nowMs() - start < 50;)
-    for (const auto &call : calls)
-      call();
-  std::vector<std::vector<double>> times(calls.size());
-  size_t round = 0;
-  for (double start = nowMs();
-       times[0].size() < minRuns || nowMs() - start < minMs; ++round)
-    for (size_t place = 0; place < calls.size(); ++place) {
-      size_t i = rotate ? (place + round) % calls.size() : place;
-      double t0 = nowMs();
-      calls[i]();
-      times[i].push_back(nowMs() - t0);
-    }
-  std::vector<double> medians;
-  for (std::vector<double> &series : times) {
-    std::sort(series.begin(), series.end());
-    medians.push_back(series[series.size() / 2]);
-  }
-  return medians;
-}
-
-/// `count` floats in [-0.5, 0.5), distinct on every page (cheap, not
-/// mt19937 over 256 MiB): pages of one repeated value can be merged into
-/// one by the host of a virtual machine, and then stay in cache, which
-/// would make "cold" weights warm.
-std::vector<float> distinctFloats(int64_t count) {
-  std::vector<float> values(count);
-  uint32_t state = 1;
-  for (float &value : values) {
-    state = state * 1664525u + 1013904223u;
-    value = float(state >> 8) * 0x1p-24f - 0.5f;
-  }
-  return values;
 }
 
 std::vector<float> randomFloats(size_t count) {

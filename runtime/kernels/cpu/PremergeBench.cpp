@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/api/tvc_kernels.h"
+#include "runtime/kernels/cpu/BenchUtils.h"
 
 #include <algorithm>
 #include <chrono>
@@ -27,31 +28,10 @@
 
 namespace {
 
-double nowMs() {
-  return std::chrono::duration<double, std::milli>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 /// Medians of each of `calls`, called in turn (so all see the same load on
 /// a shared machine) over at least 300 ms after 50 ms of warm-up.
 std::vector<double> medians(const std::vector<std::function<void()>> &calls) {
-  for (double start = nowMs(); nowMs() - start < 50;)
-    for (const auto &call : calls)
-      call();
-  std::vector<std::vector<double>> times(calls.size());
-  for (double start = nowMs(); times[0].size() < 9 || nowMs() - start < 300;)
-    for (size_t i = 0; i < calls.size(); ++i) {
-      double t0 = nowMs();
-      calls[i]();
-      times[i].push_back(nowMs() - t0);
-    }
-  std::vector<double> result;
-  for (std::vector<double> &series : times) {
-    std::sort(series.begin(), series.end());
-    result.push_back(series[series.size() / 2]);
-  }
-  return result;
+  return tvc::bench::medianMsInterleaved(calls, 9, 300);
 }
 
 std::vector<float> randomFloats(size_t count) {
