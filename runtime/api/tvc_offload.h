@@ -47,6 +47,22 @@ typedef struct tvc_offload_item_t {
   int32_t placement; /* a tvc_offload_placement_t */
 } tvc_offload_item_t;
 
+/* One KV cache (a key or a value cache argument of the entry points,
+   [batch, rows, row_bytes / element size]), in the order of the caches
+   among the entry points' inputs. Position p of batch b is row p, at byte
+   (b * rows + p) * row_bytes. */
+typedef struct tvc_offload_kv_item_t {
+  int64_t batch;
+  int64_t rows;
+  uint64_t row_bytes;
+  /* TVC_OFFLOAD_RESIDENT: the caller's buffer, passed to the entry points
+     (counted in the budget, never touched by the executor);
+     TVC_OFFLOAD_STREAMED: kept in the executor's spill file, read into a
+     pool slot around the attention that uses it (tvc_offload_kv_wait) and
+     its new rows written back (tvc_offload_kv_evict). */
+  int32_t placement;
+} tvc_offload_kv_item_t;
+
 /* Zero-initialisable; zero means the default. */
 typedef struct tvc_offload_options_t {
   /* The plan's memory for weights. 0: no budget (no check of the machine's
@@ -56,6 +72,14 @@ typedef struct tvc_offload_options_t {
   /* Nonzero: after reading an item, drop its file range from the page cache
      (posix_fadvise DONTNEED), so the read bytes are not held twice. */
   int drop_page_cache;
+  /* The model's KV caches (may be NULL with num_kv_items 0). Their bytes
+     (page rounded) count in the budget: RESIDENT ones always, STREAMED
+     ones while they hold a slot. */
+  const tvc_offload_kv_item_t *kv_items;
+  int64_t num_kv_items;
+  /* Where the spill file of the STREAMED caches is created (unlinked,
+     O_TMPFILE; zero-filled). NULL: $TMPDIR, else /tmp. */
+  const char *kv_dir;
 } tvc_offload_options_t;
 
 /* Counters since open. Zero-initialisable. */
@@ -73,6 +97,9 @@ typedef struct tvc_offload_stats_t {
                               for (read from its file-backed range instead:
                               slower) */
   uint64_t bytes_read_at_open; /* the resident items' part of bytes_read */
+  uint64_t kv_bytes_read;    /* streamed KV caches: valid rows read */
+  uint64_t kv_bytes_written; /* streamed KV caches: new rows written back */
+  uint64_t kv_spill_bytes;   /* the spill file's size */
 } tvc_offload_stats_t;
 
 /* Opens the executor on the weights file `weights_path` holding a blob of
@@ -132,6 +159,35 @@ int64_t tvc_offload_wait(void *allocated, void *aligned, int64_t offset,
                          int64_t home);
 void tvc_offload_evict(void *allocated, void *aligned, int64_t offset,
                        int64_t size, int64_t stride, int64_t item);
+
+/* Called by compiled code around the steps that read and write a KV cache
+   (the blob's descriptor expanded as above, then the cache's index in
+   options.kv_items).
+   kv_prefetch: take a pool slot for a STREAMED cache and queue the read of
+   rows [0, valid_rows) of every batch from the spill file into it (a no-op
+   when queued, being read or read, and when no slot is free).
+   kv_wait: returns the offset from the blob at which the cache's
+   [batch, rows, row_bytes] bytes can be read and written until its
+   kv_evict, rows [0, valid_rows) of every batch holding what was last
+   written there: a pool slot (read here when still queued or never
+   prefetched), or, when the pool has no room, the cache's home, the spill
+   file mapped shared (always correct; counted in pool_fallbacks). Returns
+   -1 for RESIDENT and unknown caches and without an open executor: the
+   compiled code then uses the caller's buffer.
+   kv_evict: writes rows [first_row, end_row) of every batch back to the
+   spill file (nothing to write after a fallback to the home) and frees the
+   slot. valid_rows, first_row and end_row are clamped to [0, rows].
+   A failed read or write is counted in io_errors and reported by
+   tvc_offload_last_error. */
+void tvc_offload_kv_prefetch(void *allocated, void *aligned, int64_t offset,
+                             int64_t size, int64_t stride, int64_t kv_item,
+                             int64_t valid_rows);
+int64_t tvc_offload_kv_wait(void *allocated, void *aligned, int64_t offset,
+                            int64_t size, int64_t stride, int64_t kv_item,
+                            int64_t valid_rows);
+void tvc_offload_kv_evict(void *allocated, void *aligned, int64_t offset,
+                          int64_t size, int64_t stride, int64_t kv_item,
+                          int64_t first_row, int64_t end_row);
 
 #ifdef __cplusplus
 } /* extern "C" */
