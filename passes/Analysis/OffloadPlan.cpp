@@ -7,6 +7,7 @@
 
 #include "passes/Analysis/OffloadPlan.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -69,6 +70,8 @@ llvm::StringRef mlir::tvc::offload::placementName(Placement placement) {
     return "streamed";
   case Placement::Paged:
     return "paged";
+  case Placement::HostAttention:
+    return "host_attention";
   }
   return "?";
 }
@@ -138,16 +141,25 @@ mlir::tvc::offload::residentFootprint(llvm::ArrayRef<Item> items,
 
 uint64_t mlir::tvc::offload::minimumBudget(llvm::ArrayRef<Item> items,
                                            llvm::ArrayRef<Schedule> schedules,
-                                           std::string *where) {
+                                           std::string *where,
+                                           bool attentionOffload) {
   std::vector<Placement> streamed(items.size(), Placement::Streamed);
+  uint64_t pinned = 0;
+  for (auto [index, item] : llvm::enumerate(items))
+    if (!item.movable) {
+      streamed[index] = Placement::Resident;
+      pinned += item.bytes;
+    }
   uint64_t reserve = pagedReserve(items, streamed, schedules);
   uint64_t most = 0;
   for (const Schedule &schedule : schedules) {
     std::vector<uint64_t> live(schedule.numSteps, 0);
-    for (const Use &use : schedule.uses)
-      if (!use.gather)
+    for (const Use &use : schedule.uses) {
+      const Item &item = items[use.item];
+      if (!use.gather && item.movable && !(item.kvCache && attentionOffload))
         for (unsigned step = use.first; step <= use.last; ++step)
-          live[step] += items[use.item].bytes;
+          live[step] += item.bytes;
+    }
     for (unsigned step = 0; step < schedule.numSteps; ++step) {
       if (live[step] <= most)
         continue;
@@ -158,7 +170,8 @@ uint64_t mlir::tvc::offload::minimumBudget(llvm::ArrayRef<Item> items,
       unsigned count = 0;
       for (const Use &use : schedule.uses)
         if (!use.gather && use.first <= step && step <= use.last &&
-            count++ < 3)
+            items[use.item].movable &&
+            !(items[use.item].kvCache && attentionOffload) && count++ < 3)
           names += (names.empty() ? "" : ", ") + items[use.item].name;
       if (count > 3)
         names += llvm::formatv(" and {0} more", count - 3).str();
@@ -166,7 +179,9 @@ uint64_t mlir::tvc::offload::minimumBudget(llvm::ArrayRef<Item> items,
                              names);
     }
   }
-  return most + reserve;
+  if (where && pinned > 0)
+    *where += ", plus " + mib(pinned) + " that must stay resident";
+  return most + pinned + reserve;
 }
 
 llvm::Expected<std::vector<EntryActions>>
@@ -205,6 +220,9 @@ mlir::tvc::offload::scheduleActions(llvm::ArrayRef<Item> items,
   for (const Schedule &schedule : schedules)
     prefixes.push_back(startPrefix(schedule));
   auto carriable = [&](unsigned item) {
+    // A KV cache's valid rows change with every call: never read ahead.
+    if (items[item].kvCache)
+      return false;
     return llvm::all_of(prefixes, [&](const llvm::SmallSet<unsigned, 32> &p) {
       return p.contains(item);
     });
@@ -320,10 +338,23 @@ llvm::Expected<Replay> mlir::tvc::offload::simulate(
   if (placement.size() != items.size() || actions.size() != schedules.size())
     return createStringError("a plan needs a placement per item and actions "
                              "per schedule");
+  for (auto [item, where] : llvm::zip_equal(items, placement)) {
+    if (!item.movable && where != Placement::Resident)
+      return createStringError("'" + item.name + "' must stay resident");
+    if (item.kvCache && where == Placement::Paged)
+      return createStringError("KV cache '" + item.name + "' cannot be paged");
+    if (where == Placement::HostAttention &&
+        (!item.kvCache || !options.attentionOffload))
+      return createStringError(
+          "'" + item.name + "' is placed where attention runs, " +
+          (item.kvCache ? "but the target has no attention offload"
+                        : "but it is not a KV cache"));
+  }
   uint64_t fixed = residentBytes(items, placement) +
                    pagedReserve(items, placement, schedules);
   Replay replay;
   replay.bytesRead.assign(schedules.size(), 0);
+  replay.bytesWritten.assign(schedules.size(), 0);
   replay.seconds.assign(schedules.size(), 0);
   replay.stallSeconds.assign(schedules.size(), 0);
   replay.coldWaits.assign(schedules.size(), 0);
@@ -356,8 +387,19 @@ llvm::Expected<Replay> mlir::tvc::offload::simulate(
                                  "' do not cover its steps");
       bool measured = call == 1;
       double callStart = now, stalls = 0;
-      uint64_t bytesRead = 0;
+      uint64_t bytesRead = 0, bytesWritten = 0;
       unsigned coldWaits = 0;
+      // A KV cache's bytes moved by this entry point (weights move whole).
+      llvm::DenseMap<unsigned, const Use *> kvUse;
+      for (const Use &use : schedule.uses)
+        if (items[use.item].kvCache && !use.gather)
+          kvUse[use.item] = &use;
+      auto readBytes = [&](unsigned item) -> uint64_t {
+        if (!items[item].kvCache)
+          return items[item].bytes;
+        const Use *use = kvUse.lookup(item);
+        return use ? use->kvReadBytes : 0;
+      };
       auto issue = [&](unsigned item) -> llvm::Error {
         state[item] = State::Issued;
         held += items[item].bytes;
@@ -369,10 +411,15 @@ llvm::Expected<Replay> mlir::tvc::offload::simulate(
                             items[item].name, schedule.entry, mib(held),
                             mib(options.budget))
                   .str());
+        if (items[item].kvCache && !kvUse.count(item))
+          return createStringError("'" + schedule.entry + "' reads KV cache '" +
+                                   items[item].name +
+                                   "', which it does not use, ahead");
+        uint64_t bytes = readBytes(item);
         ioFree = std::max(ioFree, now) + options.readOverheadSeconds +
-                 items[item].bytes / options.readBytesPerSecond;
+                 bytes / options.readBytesPerSecond;
         doneAt[item] = ioFree;
-        bytesRead += items[item].bytes;
+        bytesRead += bytes;
         return llvm::Error::success();
       };
       auto run = [&](llvm::ArrayRef<Action> list) -> llvm::Error {
@@ -406,26 +453,46 @@ llvm::Expected<Replay> mlir::tvc::offload::simulate(
             state[action.item] = State::Ready;
             break;
           case Action::Kind::Evict:
-            if (where == Placement::Resident)
-              return createStringError("eviction of resident '" + name + "'");
+            if (where == Placement::Resident ||
+                where == Placement::HostAttention)
+              return createStringError("eviction of " +
+                                       placementName(where).str() + " '" +
+                                       name + "'");
             if (where == Placement::Streamed) {
               if (state[action.item] != State::Ready)
                 return createStringError("eviction of '" + name +
                                          "', which was not waited for");
               state[action.item] = State::Absent;
               held -= items[action.item].bytes;
+              // A KV cache's new rows go back to the slower tier before its
+              // slot is given up (on the computing thread).
+              if (const Use *use = kvUse.lookup(action.item)) {
+                now += options.readOverheadSeconds +
+                       use->kvWriteBytes / options.readBytesPerSecond;
+                bytesWritten += use->kvWriteBytes;
+              }
             }
             break;
           }
         }
         return llvm::Error::success();
       };
-      // Which streamed items each step reads densely.
+      // Which streamed items each step reads densely; what attention run
+      // where the KV cache lives adds to a step's time.
       std::vector<std::vector<unsigned>> reads(schedule.numSteps);
-      for (const Use &use : schedule.uses)
-        if (!use.gather && placement[use.item] == Placement::Streamed)
+      std::vector<double> offloaded(schedule.numSteps, 0);
+      for (const Use &use : schedule.uses) {
+        if (use.gather)
+          continue;
+        if (placement[use.item] == Placement::Streamed)
           for (unsigned step = use.first; step <= use.last; ++step)
             reads[step].push_back(use.item);
+        if (placement[use.item] == Placement::HostAttention)
+          offloaded[use.last] +=
+              options.attentionLatencySeconds +
+              use.kvReadBytes / options.hostAttentionBytesPerSecond -
+              use.kvReadBytes / options.computeBytesPerSecond;
+      }
       for (unsigned step = 0; step < schedule.numSteps; ++step) {
         if (llvm::Error error = run(entry.before[step]))
           return std::move(error);
@@ -437,12 +504,13 @@ llvm::Expected<Replay> mlir::tvc::offload::simulate(
                               step, schedule.entry, items[item].name)
                     .str());
         if (!schedule.stepSeconds.empty())
-          now += schedule.stepSeconds[step];
+          now += std::max(0.0, schedule.stepSeconds[step] + offloaded[step]);
         if (llvm::Error error = run(entry.after[step]))
           return std::move(error);
       }
       if (measured) {
         replay.bytesRead[index] = bytesRead;
+        replay.bytesWritten[index] = bytesWritten;
         replay.seconds[index] = now - callStart;
         replay.stallSeconds[index] = stalls;
         replay.coldWaits[index] = coldWaits;
@@ -461,12 +529,13 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
   if (!(options.readBytesPerSecond > 0))
     return createStringError("the read bandwidth must be positive");
   std::string where;
-  uint64_t minimum = minimumBudget(items, schedules, &where);
+  uint64_t minimum =
+      minimumBudget(items, schedules, &where, options.attentionOffload);
   if (options.budget < minimum)
     return createStringError(
         "a budget of " + std::to_string(options.budget) +
         " bytes is below the " + std::to_string(minimum) + " bytes (" +
-        mib(minimum) + ") that any plan needs (the weights read at " + where +
+        mib(minimum) + ") that any plan needs (the items read at " + where +
         ", plus the pages gathers touch)");
 
   Plan plan;
@@ -505,12 +574,24 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
     total = 0; // nothing to stream: no greedy search below
   } else if (total > options.budget) {
     for (size_t index = 0; index < items.size(); ++index) {
-      bool insideLayer = items[index].layer >= 0;
+      const Item &item = items[index];
+      bool insideLayer = item.layer >= 0;
+      bool moved = options.planner == PlannerKind::Cost || insideLayer;
+      if (!item.movable)
+        continue;
+      // A KV cache moves with its layer, or stays where attention can run.
+      if (item.kvCache) {
+        if (options.attentionOffload)
+          placement[index] = Placement::HostAttention;
+        else if (moved)
+          placement[index] = Placement::Streamed;
+        continue;
+      }
       // Never read, or only gathered: demand-paged (never touched, or only
       // the touched rows).
       if (!dense[index])
         placement[index] = Placement::Paged;
-      else if (options.planner == PlannerKind::Cost || insideLayer)
+      else if (moved)
         placement[index] = Placement::Streamed;
     }
   }
@@ -535,7 +616,8 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
     // first (small items, whose fixed read cost dominates).
     std::vector<unsigned> candidates;
     for (unsigned index = 0; index < items.size(); ++index)
-      if (placement[index] == Placement::Streamed)
+      if (placement[index] == Placement::Streamed ||
+          placement[index] == Placement::HostAttention)
         candidates.push_back(index);
     auto saved = [&](unsigned index) {
       return (options.readOverheadSeconds +
@@ -556,22 +638,31 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
       std::vector<Placement> trialPlacement = start;
       std::pair<std::vector<EntryActions>, Replay> current = *best;
       double value = startValue;
-      for (unsigned candidate : order) {
-        trialPlacement[candidate] = Placement::Resident;
+      // Moves one item to `to`, kept when the plan holds and is no slower.
+      auto tryPlacement = [&](unsigned candidate, Placement to) {
+        Placement from = trialPlacement[candidate];
+        trialPlacement[candidate] = to;
         auto trial = attempt(trialPlacement);
         if (!trial) {
           llvm::consumeError(trial.takeError());
-          trialPlacement[candidate] = Placement::Streamed;
-          continue;
+          trialPlacement[candidate] = from;
+          return;
         }
         double trialValue = objective(trial->second, timed);
         if (trialValue <= value * (1 + 1e-9)) {
           value = trialValue;
           current = std::move(*trial);
         } else {
-          trialPlacement[candidate] = Placement::Streamed;
+          trialPlacement[candidate] = from;
         }
-      }
+      };
+      // A KV cache where attention runs may be faster streamed in (a fast
+      // link, a slow host); then what the budget leaves becomes resident.
+      for (unsigned candidate : order)
+        if (trialPlacement[candidate] == Placement::HostAttention)
+          tryPlacement(candidate, Placement::Streamed);
+      for (unsigned candidate : order)
+        tryPlacement(candidate, Placement::Resident);
       if (!winner || value < winnerValue) {
         winner = std::move(current);
         winnerValue = value;
@@ -641,8 +732,10 @@ void Plan::dump(llvm::raw_ostream &os,
      << (options.planner == PlannerKind::Cost ? "cost" : "reference")
      << " planner, budget " << mib(options.budget) << ", peak "
      << mib(replay.peakBytes) << "\n";
-  for (Placement kind :
-       {Placement::Resident, Placement::Streamed, Placement::Paged}) {
+  for (Placement kind : {Placement::Resident, Placement::Streamed,
+                         Placement::Paged, Placement::HostAttention}) {
+    if (kind == Placement::HostAttention && !options.attentionOffload)
+      continue;
     unsigned count = llvm::count(placement, kind);
     os << "  " << placementName(kind) << ": " << count << " items, "
        << mib(bytesPlaced(kind)) << "\n";
@@ -650,6 +743,8 @@ void Plan::dump(llvm::raw_ostream &os,
   for (auto [index, schedule] : llvm::enumerate(schedules)) {
     os << "  entry '" << schedule.entry << "': " << schedule.numSteps
        << " steps, reads " << mib(replay.bytesRead[index]) << " per call";
+    if (replay.bytesWritten[index] > 0)
+      os << ", writes " << mib(replay.bytesWritten[index]);
     if (!schedule.stepSeconds.empty())
       os << llvm::formatv(", predicted {0:f3} ms ({1:f3} ms waiting)",
                           replay.seconds[index] * 1e3,
@@ -658,10 +753,10 @@ void Plan::dump(llvm::raw_ostream &os,
   }
   for (auto [item, where] : llvm::zip_equal(items, placement))
     os << "  " << placementName(where) << " " << item.name << " "
-       << item.bytes << (item.layer >= 0
-                             ? " layer " + std::to_string(item.layer)
-                             : std::string())
-       << "\n";
+       << item.bytes
+       << (item.layer >= 0 ? " layer " + std::to_string(item.layer)
+                           : std::string())
+       << (item.kvCache ? " kv-cache" : "") << "\n";
 }
 
 llvm::json::Value Plan::toJSON(llvm::ArrayRef<Schedule> schedules) const {
@@ -670,6 +765,7 @@ llvm::json::Value Plan::toJSON(llvm::ArrayRef<Schedule> schedules) const {
     itemList.push_back(llvm::json::Object{{"name", item.name},
                                           {"bytes", item.bytes},
                                           {"layer", item.layer},
+                                          {"kv_cache", item.kvCache},
                                           {"placement", placementName(where)}});
   auto kindName = [](Action::Kind kind) {
     switch (kind) {
@@ -702,6 +798,7 @@ llvm::json::Value Plan::toJSON(llvm::ArrayRef<Schedule> schedules) const {
     llvm::json::Object object{{"entry", schedule.entry},
                               {"steps", schedule.numSteps},
                               {"bytes_read", replay.bytesRead[index]},
+                              {"bytes_written", replay.bytesWritten[index]},
                               {"unprefetched_waits", replay.coldWaits[index]},
                               {"actions", std::move(list)}};
     if (!schedule.stepSeconds.empty()) {
@@ -718,6 +815,7 @@ llvm::json::Value Plan::toJSON(llvm::ArrayRef<Schedule> schedules) const {
       {"resident_bytes", bytesPlaced(Placement::Resident)},
       {"streamed_bytes", bytesPlaced(Placement::Streamed)},
       {"paged_bytes", bytesPlaced(Placement::Paged)},
+      {"attention_offload", options.attentionOffload},
       {"items", std::move(itemList)},
       {"entries", std::move(entries)}};
 }

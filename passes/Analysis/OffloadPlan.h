@@ -1,8 +1,9 @@
 //===- OffloadPlan.h - Where weights live and when they move ----*- C++ -*-===//
 //
-// The memory-offload plan as plain data (no IR): the weights of a model are
-// `Item`s; an entry point reads them at `Step`s of its schedule; a plan
-// places every item (resident, streamed, paged) and lists, per step, the
+// The memory-offload plan as plain data (no IR): the weights and the KV
+// caches of a model are `Item`s; an entry point reads them at `Step`s of its
+// schedule; a plan places every item (resident, streamed, paged, or for a KV
+// cache: its attention run where it lives) and lists, per step, the
 // explicit actions (prefetch, wait, evict) that keep each read resident
 // while the bytes held never exceed the budget.
 //
@@ -45,6 +46,11 @@ enum class Placement {
   /// Only ever gathered (a few rows per call): demand-paged, the touched
   /// pages dropped after the call's last gather.
   Paged,
+  /// A KV cache that stays in the slower tier, where the attention that
+  /// reads it runs (Lamina-style attention offload: only the step's query,
+  /// keys and values go there and the attention's output comes back).
+  /// Needs `Options::attentionOffload`; holds no budget.
+  HostAttention,
 };
 llvm::StringRef placementName(Placement placement);
 
@@ -55,6 +61,14 @@ struct Item {
   /// The layer that reads it, -1 outside layers (for the reference planner
   /// and reports).
   int layer = -1;
+  /// A KV cache: read and written by its layer's attention. Streamed, only
+  /// its valid rows are read (`Use::kvReadBytes`) and its new rows written
+  /// back at eviction (`Use::kvWriteBytes`); never paged; never read ahead
+  /// across calls (the valid rows change).
+  bool kvCache = false;
+  /// False: must stay resident (e.g. a sliding window's ring cache, whose
+  /// rows are not positions).
+  bool movable = true;
 };
 
 /// How an entry point reads one item: densely over steps [first, last]
@@ -66,6 +80,10 @@ struct Use {
   unsigned last = 0;
   bool gather = false;
   uint64_t touchedBytes = 0;
+  /// A KV cache's use: the bytes of valid rows a call reads when it is
+  /// streamed (the plan's assumed position), and the new rows it writes.
+  uint64_t kvReadBytes = 0;
+  uint64_t kvWriteBytes = 0;
 };
 
 /// One entry point's reads in execution order. An item has at most one
@@ -117,6 +135,17 @@ struct Options {
   /// Fixed cost of one read (system calls, mapping, the I/O thread's
   /// hand-over), which makes many small streamed items slow.
   double readOverheadSeconds = 5e-5;
+  /// Bytes per second the kernels consume: a step that reads a KV cache is
+  /// predicted to spend kvReadBytes at this rate on it.
+  double computeBytesPerSecond = 2e10;
+  /// The slower tier can run attention (the host CPU next to a GPU): KV
+  /// caches may be placed HostAttention. Such a step costs
+  /// `attentionLatencySeconds` (sending the step's q/k/v, waiting for the
+  /// output) plus kvReadBytes at `hostAttentionBytesPerSecond` instead of
+  /// kvReadBytes at the compute rate.
+  bool attentionOffload = false;
+  double hostAttentionBytesPerSecond = 1e10;
+  double attentionLatencySeconds = 3e-5;
 };
 
 /// What replaying a plan found.
@@ -127,6 +156,8 @@ struct Replay {
   /// Per schedule, in its steady state (the second call in a row): bytes
   /// read, and the predicted time with and without stalls.
   std::vector<uint64_t> bytesRead;
+  /// KV-cache rows written back at evictions.
+  std::vector<uint64_t> bytesWritten;
   std::vector<double> seconds;
   std::vector<double> stallSeconds;
   /// Waits whose item had not been prefetched in the steady state.
@@ -167,11 +198,14 @@ uint64_t pagedReserve(llvm::ArrayRef<Item> items,
 uint64_t residentFootprint(llvm::ArrayRef<Item> items,
                            llvm::ArrayRef<Schedule> schedules);
 
-/// The least budget any plan needs: every item streamed or paged, nothing
-/// prefetched ahead; `where` says which step needs it.
+/// The least budget any plan needs: every movable item streamed or paged
+/// (or, with `attentionOffload`, its KV caches left where attention runs),
+/// the others resident, nothing prefetched ahead; `where` says which step
+/// needs it.
 uint64_t minimumBudget(llvm::ArrayRef<Item> items,
                        llvm::ArrayRef<Schedule> schedules,
-                       std::string *where = nullptr);
+                       std::string *where = nullptr,
+                       bool attentionOffload = false);
 
 /// Checks that items, uses and successors are consistent.
 llvm::Error checkSchedules(llvm::ArrayRef<Item> items,
@@ -195,10 +229,13 @@ scheduleActions(llvm::ArrayRef<Item> items,
 /// Replays, for each schedule s from an empty state, the calls s, s,
 /// successor, successor, s with the executor's semantics:
 /// a prefetch of an item in flight or loaded does nothing; a wait for an
-/// item never prefetched reads it then; an evict frees it. Fails when a
+/// item never prefetched reads it then; an evict frees it (writing a KV
+/// cache's new rows back first, on the computing thread). Fails when a
 /// dense read finds its item not resident, when an action names a resident
-/// item or one not used where it stands, or when the bytes held exceed the
-/// budget.
+/// item or one not used where it stands, when the bytes held exceed the
+/// budget, or when a placement does not suit its item (paged KV caches,
+/// HostAttention weights or without attentionOffload, a moved item that
+/// must stay resident).
 llvm::Expected<Replay> simulate(llvm::ArrayRef<Item> items,
                                 llvm::ArrayRef<Placement> placement,
                                 llvm::ArrayRef<Schedule> schedules,

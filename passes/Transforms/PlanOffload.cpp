@@ -12,6 +12,7 @@
 #include "dialects/tvc/IR/TvcOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/Support/FileSystem.h"
@@ -75,6 +76,40 @@ std::optional<int64_t> sequenceBound(func::FuncOp function, ModuleOp module) {
   return bound;
 }
 
+/// The ops that read or write the KV cache `cache` (a function argument):
+/// the slice updates and reads of it (followed through, they are the
+/// cache) and the ops that consume those (the attention). The function's
+/// return of the updated cache is not a use: the update is in place.
+SmallVector<Operation *> kvCacheUsers(BlockArgument cache) {
+  SmallVector<Operation *> users;
+  SmallVector<Value> worklist{cache};
+  llvm::DenseSet<Operation *> seen;
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (OpOperand &use : value.getUses()) {
+      Operation *user = use.getOwner();
+      if (isa<func::ReturnOp, tensor::DimOp>(user) ||
+          !seen.insert(user).second)
+        continue;
+      users.push_back(user);
+      if (auto insert = dyn_cast<tensor::InsertSliceOp>(user);
+          insert && use.get() == insert.getDest())
+        worklist.push_back(insert.getResult());
+      else if (isa<tensor::ExtractSliceOp, tensor::DimOp>(user))
+        worklist.push_back(user->getResult(0));
+    }
+  }
+  return users;
+}
+
+/// Page-rounded bytes of `type` with static dims; nothing when dynamic.
+std::optional<uint64_t> staticBytes(RankedTensorType type) {
+  if (!type.hasStaticShape() || type.getElementTypeBitWidth() % 8 != 0)
+    return std::nullopt;
+  return static_cast<uint64_t>(type.getNumElements()) *
+         (type.getElementTypeBitWidth() / 8);
+}
+
 } // namespace
 
 uint64_t mlir::tvc::modelWeightBytes(ModuleOp module) {
@@ -101,6 +136,87 @@ namespace {
 struct TvcPlanOffloadPass
     : public tvc::impl::TvcPlanOffloadBase<TvcPlanOffloadPass> {
   using Base::Base;
+
+  /// Adds `function`'s KV caches to the items (the first entry point that
+  /// has them creates them) and their uses to `schedule`: a cache is read
+  /// and written from its first slice update to its attention; a call reads
+  /// its valid rows (at `kv-position`) and writes its new ones. The
+  /// attention's step also reads the valid rows (its compute time).
+  LogicalResult addKvUses(func::FuncOp function, ModuleOp module,
+                          const llvm::DenseMap<Operation *, unsigned> &stepOf,
+                          std::optional<int64_t> bound,
+                          std::vector<offload::Item> &items,
+                          std::vector<unsigned> &kvItems,
+                          offload::Schedule &schedule,
+                          std::vector<uint64_t> &stepBytes) {
+    auto capacity =
+        function->getAttrOfType<IntegerAttr>("tvc.kv_cache_capacity");
+    unsigned ordinal = 0;
+    for (BlockArgument cache : function.getArguments()) {
+      unsigned index = cache.getArgNumber();
+      if (!function.getArgAttr(index, "tvc.kv_cache"))
+        continue;
+      auto type = dyn_cast<RankedTensorType>(cache.getType());
+      std::optional<uint64_t> bytes =
+          type && type.getRank() >= 2 ? staticBytes(type) : std::nullopt;
+      if (!bytes || *bytes == 0)
+        return function.emitError("KV cache argument ")
+               << index << " of '" << function.getSymName()
+               << "' needs a static [batch, rows, ...] shape of whole bytes "
+                  "to be planned";
+      int64_t batch = type.getDimSize(0), rows = type.getDimSize(1);
+      uint64_t rowBytes = *bytes / static_cast<uint64_t>(batch * rows);
+      if (ordinal == kvItems.size()) {
+        offload::Item item;
+        auto name = function.getArgAttrOfType<StringAttr>(index, "tvc.name");
+        item.name = name ? name.str() : "kv" + std::to_string(ordinal);
+        item.bytes = offload::pageRound(*bytes);
+        item.kvCache = true;
+        // A ring (sliding window) keeps rows that are not positions.
+        bool ring = capacity && rows < capacity.getInt();
+        item.movable = kv == "plan" && !ring;
+        kvItems.push_back(items.size());
+        items.push_back(item);
+      } else if (items[kvItems[ordinal]].bytes != offload::pageRound(*bytes)) {
+        return function.emitError("KV cache ")
+               << ordinal << " of '" << function.getSymName()
+               << "' differs in size from the same cache of another entry "
+                  "point";
+      }
+      unsigned item = kvItems[ordinal++];
+
+      std::optional<unsigned> first, last;
+      int64_t tokens = 0;
+      for (Operation *user : kvCacheUsers(cache)) {
+        if (auto layer = user->getParentOfType<LayerOp>())
+          if (items[item].layer < 0)
+            items[item].layer = static_cast<int>(layer.getIndex());
+        if (auto insert = dyn_cast<tensor::InsertSliceOp>(user)) {
+          auto source = insert.getSourceType();
+          int64_t written = source.getRank() >= 2 ? source.getDimSize(1) : 1;
+          if (ShapedType::isDynamic(written))
+            written = bound.value_or(rows);
+          tokens = std::max(tokens, written);
+        }
+        auto found = stepOf.find(user);
+        if (found == stepOf.end())
+          continue;
+        first = std::min(first.value_or(found->second), found->second);
+        last = std::max(last.value_or(found->second), found->second);
+      }
+      if (!first)
+        continue; // an unused cache moves nothing
+      int64_t position = kvPosition > 0 ? std::min<int64_t>(kvPosition, rows)
+                                        : rows;
+      uint64_t read = static_cast<uint64_t>(batch * position) * rowBytes;
+      uint64_t written =
+          static_cast<uint64_t>(batch * std::min(tokens, rows)) * rowBytes;
+      schedule.uses.push_back({item, *first, *last, false, 0, read, written});
+      stepBytes[*last] += read;
+    }
+    (void)module;
+    return success();
+  }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -136,11 +252,7 @@ struct TvcPlanOffloadPass
                        offload::pageRound(global.getByteSize()), -1});
       globals.push_back(global);
     }
-    if (items.empty()) {
-      mlir::emitRemark(module.getLoc(),
-                       "offload plan: the entry points read no weights");
-      return;
-    }
+    size_t numWeights = items.size();
 
     offload::Options options;
     if (planner == "reference")
@@ -158,9 +270,32 @@ struct TvcPlanOffloadPass
                        "the read overhead not negative");
       return signalPassFailure();
     }
+    if (kv != "plan" && kv != "resident") {
+      mlir::emitError(module.getLoc(), "tvc-plan-offload: unknown kv '")
+          << kv << "' (expected plan or resident)";
+      return signalPassFailure();
+    }
+    if (attentionOffload && kv == "resident") {
+      mlir::emitError(module.getLoc(),
+                      "tvc-plan-offload: attention-offload needs kv=plan");
+      return signalPassFailure();
+    }
+    if (!(hostAttentionBandwidth > 0) || !(attentionLatency >= 0)) {
+      mlir::emitError(module.getLoc(),
+                      "tvc-plan-offload: the host attention bandwidth must be "
+                      "positive and its latency not negative");
+      return signalPassFailure();
+    }
     options.depth = depth;
     options.readBytesPerSecond = readBandwidth;
     options.readOverheadSeconds = readOverhead;
+    options.computeBytesPerSecond = computeBandwidth;
+    options.attentionOffload = attentionOffload;
+    options.hostAttentionBytesPerSecond = hostAttentionBandwidth;
+    options.attentionLatencySeconds = attentionLatency;
+    // KV caches: one item per cache (its ordinal among an entry point's
+    // tvc.kv_cache arguments, the same in prefill and decode).
+    std::vector<unsigned> kvItems;
 
     // Schedules: every op of an entry point in execution order (layer
     // bodies included) is a step.
@@ -231,6 +366,9 @@ struct TvcPlanOffloadPass
           stepBytes[found->second] += items[item].bytes;
         }
       });
+      if (failed(addKvUses(function, module, stepOf, bound, items, kvItems,
+                           schedule, stepBytes)))
+        return signalPassFailure();
       for (auto &[item, range] : ranges) {
         if (range.dense)
           schedule.uses.push_back(
@@ -249,9 +387,30 @@ struct TvcPlanOffloadPass
         decodeIndex = static_cast<int>(schedules.size());
       schedules.push_back(std::move(schedule));
     }
+    // A KV cache outside any tvc.layer (tvc-derive-decode inlines them)
+    // belongs to the layer of the last weight read before it.
+    for (const offload::Schedule &schedule : schedules)
+      for (const offload::Use &kvUse : schedule.uses) {
+        offload::Item &cache = items[kvUse.item];
+        if (!cache.kvCache || cache.layer >= 0)
+          continue;
+        std::optional<unsigned> latest;
+        for (const offload::Use &use : schedule.uses)
+          if (!items[use.item].kvCache && items[use.item].layer >= 0 &&
+              use.first <= kvUse.first && (!latest || use.first >= *latest)) {
+            latest = use.first;
+            cache.layer = items[use.item].layer;
+          }
+      }
     for (auto [index, schedule] : llvm::enumerate(schedules))
       schedule.successor =
           decodeIndex >= 0 ? static_cast<unsigned>(decodeIndex) : index;
+
+    if (items.empty()) {
+      mlir::emitRemark(module.getLoc(), "offload plan: the entry points read "
+                                        "no weights and keep no KV caches");
+      return;
+    }
 
     // A percentage is of what a run holds with nothing streamed.
     uint64_t total = offload::residentFootprint(items, schedules);
@@ -273,7 +432,8 @@ struct TvcPlanOffloadPass
 
     // The answer as attributes.
     Builder builder(context);
-    for (auto [global, placement] : llvm::zip_equal(globals, plan->placement)) {
+    for (auto [global, placement] :
+         llvm::zip(globals, ArrayRef(plan->placement).take_front(numWeights))) {
       global->setAttr("tvc.placement",
                       builder.getStringAttr(offload::placementName(placement)));
       int layer = items[itemOf.lookup(global.getSymNameAttr())].layer;
@@ -291,24 +451,63 @@ struct TvcPlanOffloadPass
             builder.getNamedAttr("depth", builder.getI64IntegerAttr(depth)),
             builder.getNamedAttr("read_bandwidth",
                                  builder.getF64FloatAttr(readBandwidth)),
+            builder.getNamedAttr("kv_caches",
+                                 builder.getI64IntegerAttr(kvItems.size())),
         }));
+    for (func::FuncOp function : entries) {
+      unsigned ordinal = 0;
+      for (unsigned index = 0; index < function.getNumArguments(); ++index) {
+        if (!function.getArgAttr(index, "tvc.kv_cache"))
+          continue;
+        unsigned item = kvItems[ordinal];
+        function.setArgAttr(index, "tvc.kv_item",
+                            builder.getI64IntegerAttr(ordinal++));
+        function.setArgAttr(
+            index, "tvc.kv_placement",
+            builder.getStringAttr(
+                offload::placementName(plan->placement[item])));
+      }
+    }
 
     std::string summary;
     llvm::raw_string_ostream os(summary);
+    // Bytes per placement, of weights and of KV caches apart.
+    auto placed = [&](offload::Placement kind, bool kvCaches) {
+      uint64_t bytes = 0;
+      for (auto [item, where] : llvm::zip_equal(items, plan->placement))
+        if (where == kind && item.kvCache == kvCaches)
+          bytes += item.bytes;
+      return bytes;
+    };
     os << llvm::formatv(
-        "offload plan ({0}): budget {1} of {2} bytes of weights held with "
+        "offload plan ({0}): budget {1} of {2} bytes of weights{3} held with "
         "nothing streamed; resident "
-        "{3}, streamed {4}, paged {5} bytes; peak {6}",
+        "{4}, streamed {5}, paged {6} bytes",
         planner, options.budget, total,
-        plan->bytesPlaced(offload::Placement::Resident),
-        plan->bytesPlaced(offload::Placement::Streamed),
-        plan->bytesPlaced(offload::Placement::Paged), plan->replay.peakBytes);
+        kvItems.empty() ? "" : " and KV caches",
+        placed(offload::Placement::Resident, false),
+        placed(offload::Placement::Streamed, false),
+        placed(offload::Placement::Paged, false));
+    if (!kvItems.empty()) {
+      os << llvm::formatv("; KV caches resident {0}, streamed {1}",
+                          placed(offload::Placement::Resident, true),
+                          placed(offload::Placement::Streamed, true));
+      if (attentionOffload)
+        os << llvm::formatv(", attention where they live {0}",
+                            placed(offload::Placement::HostAttention, true));
+      os << " bytes";
+    }
+    os << llvm::formatv("; peak {0}", plan->replay.peakBytes);
     for (auto [index, schedule] : llvm::enumerate(schedules))
-      os << llvm::formatv("; {0}: reads {1} bytes per call, predicted {2:f3} "
-                          "ms ({3:f3} ms waiting)",
-                          schedule.entry, plan->replay.bytesRead[index],
+    {
+      os << llvm::formatv("; {0}: reads {1} bytes per call", schedule.entry,
+                          plan->replay.bytesRead[index]);
+      if (uint64_t written = plan->replay.bytesWritten[index])
+        os << llvm::formatv(", writes {0}", written);
+      os << llvm::formatv(", predicted {0:f3} ms ({1:f3} ms waiting)",
                           plan->replay.seconds[index] * 1e3,
                           plan->replay.stallSeconds[index] * 1e3);
+    }
     mlir::emitRemark(module.getLoc(), summary);
 
     if (!report.empty()) {

@@ -56,7 +56,7 @@ func.func @decode(%ids: tensor<1x1xi64>) -> tensor<1x1x128xf32> {
 /// streamed, at most one layer ahead of the running one; the end of a call
 /// reads the next call's first weight ahead.
 // REF: remark: offload plan (reference): budget 20480 of 24576 bytes of weights held with nothing streamed; resident 8192, streamed 16384, paged 0 bytes; peak 20480; decode: reads 16384 bytes per call
-// REF: tvc.offload = {budget = 20480 : i64, depth = 1 : i64, planner = "reference", read_bandwidth = 2.000000e+09 : f64}
+// REF: tvc.offload = {budget = 20480 : i64, depth = 1 : i64, kv_caches = 0 : i64, planner = "reference", read_bandwidth = 2.000000e+09 : f64}
 // REF: tvc.global @table {{.*}}tvc.placement = "resident"
 // REF: tvc.global @l0.a {{.*}}tvc.placement = "streamed"
 // REF: tvc.global @l1.b {{.*}}tvc.offload_layer = 1 : i64, tvc.placement = "streamed"
@@ -84,7 +84,7 @@ func.func @decode(%ids: tensor<1x1xi64>) -> tensor<1x1x128xf32> {
 /// and the layers stream one matrix at a time).
 // TIGHT: remark: offload plan (cost): budget 16384 of 24576 bytes of weights held with nothing streamed; resident 12288, streamed 12288, paged 0 bytes; peak 16384
 
-// MINIMUM: error: tvc-plan-offload: a budget of 12288 bytes is below the 16384 bytes (0.02 MiB) that any plan needs (the weights read at step 5 of 'decode': table, plus the pages gathers touch)
+// MINIMUM: error: tvc-plan-offload: a budget of 12288 bytes is below the 16384 bytes (0.02 MiB) that any plan needs (the items read at step 5 of 'decode': table, plus the pages gathers touch)
 // NOBUDGET: error: tvc-plan-offload: budget: needs a size (N bytes, e.g. 512MiB, or P% of the weights)
 // BADBUDGET: error: tvc-plan-offload: budget: cannot read '{{lots|0}}': expected a positive number of bytes
 // OVER: error: tvc-plan-offload: budget: more than 100% of the weights: nothing to plan
