@@ -979,6 +979,11 @@ TEST(OffloadExecutor, KvValidRowsGrowth) {
   kvEvict(open.blob, 3, 0, 8);
   kvPrefetch(open.blob, 3, 2);
   kvPrefetch(open.blob, 3, 1); // queued or read: nothing more
+  // Once the I/O thread has read the 2 rows, the wait reads the other 6.
+  for (int poll = 0; poll < 5000 && stats().kv_bytes_read < model.rowBytes(2);
+       ++poll)
+    usleep(1000);
+  ASSERT_EQ(stats().kv_bytes_read, model.rowBytes(2));
   at = kvWait(open.blob, 3, 8);
   EXPECT_EQ(model.firstWrongRow(open.blob, at, 8), -1);
   EXPECT_EQ(stats().kv_bytes_read, model.rowBytes(8));
@@ -1012,10 +1017,13 @@ TEST(OffloadExecutor, KvValidRowsGrowth) {
 /// falls back to its home, the spill file mapped shared, where it reads
 /// what was written back and its new rows written in place are kept; a
 /// later slot reads them. Counted as resident, a fallback and a violation.
+/// (With drop_page_cache: the spill file's pages are advised away too.)
 TEST(OffloadExecutor, KvHomeFallback) {
   WeightsFile file(kBlobBytes);
   uint64_t base = span(100) + span(4000) + kPage;
-  Open open(file, kItems, kvOptions(kKvItems, base + 3 * kPage));
+  tvc_offload_options_t options = kvOptions(kKvItems, base + 3 * kPage);
+  options.drop_page_cache = 1; // the spill file's pages too
+  Open open(file, kItems, options);
   ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
   ASSERT_EQ(stats().pool_bytes, 3 * kPage);
   // The spill file is mapped right after the pool.
