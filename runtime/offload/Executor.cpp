@@ -76,7 +76,7 @@ enum class State : uint8_t {
   Queued,     // a slot taken, waiting in the ring for the I/O thread
   Reading,    // being read into its slot (by the I/O thread or a wait)
   Resident,   // its slot holds the bytes
-  Fallback,   // no slot was free at its wait: read from its own range
+  Fallback,   // no slot was free at its wait: its own range (home) used
   Writing,    // a KV cache's new rows being written back by its evict
 };
 
@@ -117,7 +117,7 @@ struct KvItem : Slotted {
 
 struct Executor {
   int fd = -1;
-  char *base = nullptr; // the reservation: header + blob, then the pool
+  char *base = nullptr; // the reservation: header + blob, pool, spill file
   size_t reservedBytes = 0;
   char *blob = nullptr;
   tvc_offload_options_t options{};
