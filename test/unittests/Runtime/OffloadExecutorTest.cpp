@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <random>
 #include <string>
@@ -881,17 +882,17 @@ kvOptions(const std::vector<tvc_offload_kv_item_t> &kv = kKvItems,
 /// The names in `dir`, but . and ..
 std::vector<std::string> filesIn(const std::string &dir) {
   std::vector<std::string> names;
-  std::string command = "ls -A '" + dir + "'";
-  FILE *pipe = popen(command.c_str(), "r");
-  char line[512];
-  while (pipe && std::fgets(line, sizeof(line), pipe)) {
-    std::string name(line);
-    if (!name.empty() && name.back() == '\n')
-      name.pop_back();
-    names.push_back(name);
-  }
-  if (pipe)
-    pclose(pipe);
+  DIR *stream = opendir(dir.c_str());
+  while (stream)
+    if (const dirent *entry = readdir(stream)) {
+      std::string name = entry->d_name;
+      if (name != "." && name != "..")
+        names.push_back(name);
+    } else {
+      break;
+    }
+  if (stream)
+    closedir(stream);
   return names;
 }
 
