@@ -340,6 +340,11 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
     add("tvc_runtime_kernel_failed",
         reinterpret_cast<void *>(&tvc_runtime_kernel_failed));
     add("tvc_offload_evict", reinterpret_cast<void *>(&tvc_offload_evict));
+    add("tvc_offload_kv_prefetch",
+        reinterpret_cast<void *>(&tvc_offload_kv_prefetch));
+    add("tvc_offload_kv_wait", reinterpret_cast<void *>(&tvc_offload_kv_wait));
+    add("tvc_offload_kv_evict",
+        reinterpret_cast<void *>(&tvc_offload_kv_evict));
     // The copy hook of finalize-memref-to-llvm (runtime/base/MemrefCopy.cpp).
     add("memrefCopy", profile ? reinterpret_cast<void *>(&profiledMemrefCopy)
                               : reinterpret_cast<void *>(&memrefCopy));

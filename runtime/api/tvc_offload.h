@@ -1,16 +1,18 @@
-/*===- tvc_offload.h - Weights offload executor (CPU) ----------------------===*
+/*===- tvc_offload.h - Weights and KV-cache offload executor (CPU) ---------===*
  *
  * Runs the offload plan of a model compiled with a RAM budget for its
- * weights (docs/Offload.md). The caller opens the executor on the model's
- * weights file (format in docs/CpuTarget.md) with the plan's items and
- * passes the blob it returns to the entry points; the compiled code then
- * calls tvc_offload_prefetch / _wait / _evict around the layers that read
- * an item, and reads a streamed item at the offset from the blob that
- * _wait returns (a slot of the executor's pool, or the item's own range).
- * Without an open executor prefetch and evict do nothing and wait returns
- * the item's own offset, so a caller that maps the whole weights file the
- * ordinary way runs the same code. One executor per process; the calls
- * allocate nothing.
+ * weights and KV caches (docs/Offload.md). The caller opens the executor
+ * on the model's weights file (format in docs/CpuTarget.md) with the
+ * plan's items and KV caches and passes the blob it returns to the entry
+ * points; the compiled code then calls tvc_offload_prefetch / _wait /
+ * _evict around the layers that read an item, and reads a streamed item at
+ * the offset from the blob that _wait returns (a slot of the executor's
+ * pool, or the item's own range); tvc_offload_kv_prefetch / _wait / _evict
+ * likewise around the attention that reads and writes a streamed KV cache.
+ * Without an open executor prefetch and evict do nothing, wait returns the
+ * item's own offset and kv_wait -1 (the caller's cache buffer), so a
+ * caller that maps the whole weights file the ordinary way runs the same
+ * code. One executor per process; the calls allocate nothing.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -65,9 +67,9 @@ typedef struct tvc_offload_kv_item_t {
 
 /* Zero-initialisable; zero means the default. */
 typedef struct tvc_offload_options_t {
-  /* The plan's memory for weights. 0: no budget (no check of the machine's
-     available memory, no violations counted, a page pool for all streamed
-     items). */
+  /* The plan's memory for weights and KV caches. 0: no budget (no check of
+     the machine's available memory, no violations counted, a page pool for
+     all streamed items and caches). */
   uint64_t budget_bytes;
   /* Nonzero: after reading an item, drop its file range from the page cache
      (posix_fadvise DONTNEED), so the read bytes are not held twice. */
@@ -78,45 +80,56 @@ typedef struct tvc_offload_options_t {
   const tvc_offload_kv_item_t *kv_items;
   int64_t num_kv_items;
   /* Where the spill file of the STREAMED caches is created (unlinked,
-     O_TMPFILE; zero-filled). NULL: $TMPDIR, else /tmp. */
+     O_TMPFILE, else mkstemp + unlink; zero-filled, its blocks allocated
+     up front where the file system can). NULL or "": $TMPDIR, else /tmp.
+     A directory on tmpfs keeps the caches in memory all the same. */
   const char *kv_dir;
 } tvc_offload_options_t;
 
 /* Counters since open. Zero-initialisable. */
 typedef struct tvc_offload_stats_t {
-  uint64_t bytes_read;     /* bytes read explicitly (resident + streamed) */
-  uint64_t reads;          /* items read */
-  uint64_t stalls;         /* waits that blocked or read themselves */
+  uint64_t bytes_read;     /* weights read explicitly (resident + streamed) */
+  uint64_t reads;          /* weight items read */
+  uint64_t stalls;         /* waits that blocked or read themselves (weights
+                              and KV caches) */
   double stall_seconds;    /* time spent in those waits */
-  uint64_t resident_bytes; /* now: resident + prefetched streamed items */
+  uint64_t resident_bytes; /* now: resident items and KV caches + streamed
+                              ones holding a slot or fallen back */
   uint64_t peak_resident_bytes; /* the most resident_bytes reached */
   uint64_t budget_violations;   /* prefetches that went over the budget */
-  uint64_t io_errors;           /* failed reads (tvc_offload_last_error) */
-  uint64_t pool_bytes;     /* the streamed items' page pool, reserved at open */
-  uint64_t pool_fallbacks; /* waits on a streamed item the pool had no room
-                              for (read from its file-backed range instead:
-                              slower) */
-  uint64_t bytes_read_at_open; /* the resident items' part of bytes_read */
-  uint64_t kv_bytes_read;    /* streamed KV caches: valid rows read */
-  uint64_t kv_bytes_written; /* streamed KV caches: new rows written back */
-  uint64_t kv_spill_bytes;   /* the spill file's size */
+  uint64_t io_errors;           /* failed reads and KV write-backs
+                                   (tvc_offload_last_error) */
+  uint64_t pool_bytes;          /* the streamed items' and KV caches' page pool,
+                                   reserved at open */
+  uint64_t pool_fallbacks;      /* waits on a streamed item or KV cache the pool
+                                   had no room for (read from its file-backed
+                                   range or home instead: slower) */
+  uint64_t bytes_read_at_open;  /* the resident items' part of bytes_read */
+  uint64_t kv_bytes_read;       /* streamed KV caches: valid rows read */
+  uint64_t kv_bytes_written;    /* streamed KV caches: new rows written back */
+  uint64_t kv_spill_bytes;      /* the spill file's size */
 } tvc_offload_stats_t;
 
 /* Opens the executor on the weights file `weights_path` holding a blob of
    `blob_bytes`, with `num_items` items (non-overlapping, page-aligned,
    inside the blob). Maps the file privately and writably, reads the
-   RESIDENT items into anonymous memory, reserves the STREAMED items' page
-   pool right after the blob (from its size rounded up to 2 MiB; what the
-   budget leaves after the resident items, at least the largest streamed
-   item, at most all of them; faulted in here, reused by every read) and
-   starts the I/O thread;
+   RESIDENT items into anonymous memory, reserves the page pool of the
+   STREAMED items and KV caches right after the blob (from its size rounded
+   up to 2 MiB; what the budget leaves after the resident items and KV
+   caches, at least the largest streamed item or cache, at most all of
+   them; faulted in here, reused by every read), creates the STREAMED
+   caches' spill file and maps it shared after the pool (each cache's
+   home), and starts the I/O thread;
    `*out_blob` receives the blob to pass to the entry points (valid until
    tvc_offload_close). `options` may be NULL (defaults). Fails with
-   TVC_INVALID_ARGUMENT on a bad file or item list or a budget below the
-   resident items plus the largest streamed one, TVC_OUT_OF_MEMORY when
-   the budget exceeds the machine's available memory, TVC_NOT_FOUND when the
-   file cannot be opened, TVC_UNAVAILABLE when the page size is not 4096 or
-   an executor is already open; tvc_offload_last_error says why. */
+   TVC_INVALID_ARGUMENT on a bad file, item or KV cache list (a cache needs
+   batch, rows and row_bytes of at least 1 and placement RESIDENT or
+   STREAMED) or a budget below the resident items and caches plus the
+   largest streamed one, TVC_OUT_OF_MEMORY when the budget exceeds the
+   machine's available memory, TVC_NOT_FOUND when the file cannot be opened
+   or the spill file not created, TVC_UNAVAILABLE when the page size is not
+   4096, an executor is already open or the spill file cannot be sized;
+   tvc_offload_last_error says why. */
 tvc_status_t tvc_offload_open(const char *weights_path, uint64_t blob_bytes,
                               const tvc_offload_item_t *items,
                               int64_t num_items,
@@ -169,16 +182,22 @@ void tvc_offload_evict(void *allocated, void *aligned, int64_t offset,
    kv_wait: returns the offset from the blob at which the cache's
    [batch, rows, row_bytes] bytes can be read and written until its
    kv_evict, rows [0, valid_rows) of every batch holding what was last
-   written there: a pool slot (read here when still queued or never
-   prefetched), or, when the pool has no room, the cache's home, the spill
-   file mapped shared (always correct; counted in pool_fallbacks). Returns
-   -1 for RESIDENT and unknown caches and without an open executor: the
-   compiled code then uses the caller's buffer.
-   kv_evict: writes rows [first_row, end_row) of every batch back to the
-   spill file (nothing to write after a fallback to the home) and frees the
-   slot. valid_rows, first_row and end_row are clamped to [0, rows].
+   written there (the other rows of a slot are unspecified): a pool slot
+   (read here when still queued or never prefetched, the missing rows read
+   here when the prefetch asked for fewer), or, when the pool has no room
+   or a read failed, the cache's home, the spill file mapped shared
+   (counted in pool_fallbacks when for want of room). A second wait before
+   the evict returns the same slot and reads nothing. Returns -1 for
+   RESIDENT and unknown caches and without an open executor: the compiled
+   code then uses the caller's buffer.
+   kv_evict: writes rows [first_row, end_row) of every batch from the slot
+   back to the spill file, on the calling thread (nothing to write after a
+   fallback to the home, nor for a slot no wait returned), and frees the
+   slot (cancelling a queued read). valid_rows, first_row and end_row are
+   clamped to [0, rows].
    A failed read or write is counted in io_errors and reported by
-   tvc_offload_last_error. */
+   tvc_offload_last_error; after a failed write the spill file misses rows,
+   and results computed from the cache later are wrong. */
 void tvc_offload_kv_prefetch(void *allocated, void *aligned, int64_t offset,
                              int64_t size, int64_t stride, int64_t kv_item,
                              int64_t valid_rows);

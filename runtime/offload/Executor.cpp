@@ -1,21 +1,26 @@
-//===- Executor.cpp - Weights offload executor (CPU) ----------------------===//
+//===- Executor.cpp - Weights and KV-cache offload executor (CPU) ---------===//
 //
 // The executor of runtime/api/tvc_offload.h. One contiguous range of
 // address space is reserved at open: the weights file mapped privately and
 // writably (the blob starting on a 2 MiB boundary), then, from the blob's
 // size rounded up to 2 MiB, the streamed items' pool: anonymous memory of
-// transparent huge pages, faulted in once at open. Every byte of the blob
-// is file-backed (demand paged) unless read explicitly. Resident items are
-// read at open into anonymous memory over their range. A streamed item's
-// range is never replaced: it is read into a slot, one contiguous run of
-// pool pages, and tvc_offload_wait tells the compiled code where the slot
-// is (its offset from the blob); evict gives the run back. So a read
-// neither faults, frees nor moves a page, and the item's own range, still
-// file-backed, holds correct bytes to fall back on when the pool has no
-// room or a read fails.
-// One I/O thread serves prefetches from a ring preallocated at open (an item
-// is in it at most once), so the calls compiled code makes allocate
-// nothing.
+// transparent huge pages, faulted in once at open, then the spill file of
+// the streamed KV caches mapped shared (each cache's *home*). Every byte of
+// the blob is file-backed (demand paged) unless read explicitly. Resident
+// items are read at open into anonymous memory over their range. A
+// streamed item's range is never replaced: it is read into a slot, one
+// contiguous run of pool pages, and tvc_offload_wait tells the compiled
+// code where the slot is (its offset from the blob); evict gives the run
+// back. So a read neither faults, frees nor moves a page, and the item's
+// own range, still file-backed, holds correct bytes to fall back on when
+// the pool has no room or a read fails. A streamed KV cache takes a slot
+// from the same pool: its valid rows are read from the spill file into it
+// and its new rows written back at its evict; its home, the spill file
+// mapped shared, is what the compiled code reads and writes when the pool
+// has no room.
+// One I/O thread serves prefetches from a ring preallocated at open (an
+// item or cache is in it at most once), so the calls compiled code makes
+// allocate nothing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,6 +32,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <mutex>
@@ -70,30 +76,55 @@ enum class State : uint8_t {
   Queued,     // a slot taken, waiting in the ring for the I/O thread
   Reading,    // being read into its slot (by the I/O thread or a wait)
   Resident,   // its slot holds the bytes
-  Fallback,   // no slot was free at its wait: read from its own range
+  Fallback,   // no slot was free at its wait: its own range (home) used
+  Writing,    // a KV cache's new rows being written back by its evict
 };
 
-struct Item {
-  uint64_t offset = 0;
-  uint64_t span = 0;      // the page-rounded range
-  uint64_t readBytes = 0; // the span, clipped at the end of the file
+/// What a weight item and a KV cache streamed through the pool share.
+struct Slotted {
+  uint64_t span = 0; // the page-rounded bytes
   int32_t placement = TVC_OFFLOAD_RESIDENT;
   State state = State::FileBacked;
   bool inRing = false; // a Queued item evicted before its read stays there
-  /// Its slot while Queued, Reading or Resident.
+  /// Its slot while Queued, Reading, Resident or Writing.
   Run slot;
   /// Its own slot when the pool holds every streamed item (fixedSlots).
   Run fixedSlot;
 };
 
+/// A weight: a range of the blob.
+struct Item : Slotted {
+  uint64_t offset = 0;
+  uint64_t readBytes = 0; // the span, clipped at the end of the file
+};
+
+/// A KV cache, [batch, rows, rowBytes]. A streamed one lives in the spill
+/// file at fileOffset, mapped shared at blob offset `home`.
+struct KvItem : Slotted {
+  uint64_t batch = 0;
+  uint64_t rows = 0;
+  uint64_t rowBytes = 0;
+  uint64_t fileOffset = 0;
+  uint64_t home = 0;
+  /// Rows [0, queuedRows) of every batch: what its queued read reads.
+  uint64_t queuedRows = 0;
+  /// Rows [0, slotRows) of every batch are in its slot (Resident).
+  uint64_t slotRows = 0;
+  /// A wait returned its slot: the slot is the cache until the evict, which
+  /// writes its new rows back (a slot only prefetched holds nothing new).
+  bool handedOut = false;
+};
+
 struct Executor {
   int fd = -1;
-  char *base = nullptr; // the reservation: header + blob, then the pool
+  char *base = nullptr; // the reservation: header + blob, pool, spill file
   size_t reservedBytes = 0;
   char *blob = nullptr;
   tvc_offload_options_t options{};
   std::vector<Item> items;
-  std::vector<int64_t> ring; // capacity: one slot per item
+  std::vector<KvItem> kvItems;
+  /// Entries: an item's index, or items.size() + a KV cache's index.
+  std::vector<int64_t> ring; // capacity: one entry per item and cache
   size_t ringHead = 0, ringCount = 0;
 
   std::mutex mutex;
@@ -114,6 +145,12 @@ struct Executor {
   /// freeRuns.
   bool fixedSlots = false;
   std::vector<Run> freeRuns;
+
+  /// The streamed KV caches' spill file (unlinked), mapped shared at blob +
+  /// spillOffset, right after the pool.
+  int spillFd = -1;
+  uint64_t spillOffset = 0;
+  uint64_t spillBytes = 0;
 };
 
 std::atomic<Executor *> openExecutor{nullptr};
@@ -151,6 +188,24 @@ bool readFully(int fd, char *dst, uint64_t bytes, uint64_t fileOffset,
   return true;
 }
 
+/// pwrite of exactly `bytes` (retrying short writes and EINTR).
+bool writeFully(int fd, const char *src, uint64_t bytes, uint64_t fileOffset,
+                std::string &error) {
+  while (bytes > 0) {
+    ssize_t put = pwrite(fd, src, bytes, static_cast<off_t>(fileOffset));
+    if (put < 0 && errno == EINTR)
+      continue;
+    if (put <= 0) {
+      error = put < 0 ? std::strerror(errno) : "nothing written";
+      return false;
+    }
+    src += put;
+    bytes -= static_cast<uint64_t>(put);
+    fileOffset += static_cast<uint64_t>(put);
+  }
+  return true;
+}
+
 /// Reads `item`'s bytes from the file into `dst` (its span: zeros past the
 /// end of the file, as the file mapping reads there).
 bool readInto(Executor &executor, const Item &item, char *dst,
@@ -183,7 +238,7 @@ bool loadResident(Executor &executor, const Item &item, std::string &error) {
 /// a huge page or more, first one starting on a huge page; else the first
 /// free run long enough. False, taking nothing, when no run is. The mutex
 /// is held.
-bool allocateSlot(Executor &executor, Item &item) {
+bool allocateSlot(Executor &executor, Slotted &item) {
   if (executor.fixedSlots) {
     item.slot = item.fixedSlot;
     return true;
@@ -229,7 +284,7 @@ bool allocateSlot(Executor &executor, Item &item) {
 
 /// Gives `item`'s slot back (coalescing it with its neighbours). The mutex
 /// is held.
-void freeSlot(Executor &executor, Item &item) {
+void freeSlot(Executor &executor, Slotted &item) {
   std::vector<Run> &free = executor.freeRuns;
   Run run = item.slot;
   item.slot = {};
@@ -256,12 +311,12 @@ void freeSlot(Executor &executor, Item &item) {
 }
 
 /// The offset from the blob of `item`'s slot.
-int64_t slotOffset(const Executor &executor, const Item &item) {
+int64_t slotOffset(const Executor &executor, const Slotted &item) {
   return static_cast<int64_t>(executor.poolOffset + item.slot.start * kPage);
 }
 
 /// Counts `item`'s pages as resident (from the issue of its read).
-void addResident(Executor &executor, const Item &item) {
+void addResident(Executor &executor, const Slotted &item) {
   tvc_offload_stats_t &stats = executor.stats;
   stats.resident_bytes += item.span;
   stats.peak_resident_bytes =
@@ -298,6 +353,70 @@ void readItem(Executor &executor, int64_t index,
   executor.done.notify_all();
 }
 
+/// Moves rows [firstRow, endRow) of every batch of KV cache `kv` between
+/// its slot and the spill file: one pread or pwrite per batch.
+bool transferRows(Executor &executor, const KvItem &kv, uint64_t firstRow,
+                  uint64_t endRow, bool write, std::string &error) {
+  char *slot = executor.pool + kv.slot.start * kPage;
+  uint64_t batchBytes = kv.rows * kv.rowBytes;
+  uint64_t bytes = (endRow - firstRow) * kv.rowBytes;
+  for (uint64_t batch = 0; batch < kv.batch && bytes; ++batch) {
+    uint64_t at = batch * batchBytes + firstRow * kv.rowBytes;
+    bool ok = write ? writeFully(executor.spillFd, slot + at, bytes,
+                                 kv.fileOffset + at, error)
+                    : readFully(executor.spillFd, slot + at, bytes,
+                                kv.fileOffset + at, error);
+    if (!ok)
+      return false;
+    // Read: the pages are clean, dropped now. Written: starts their
+    // write-back; they are dropped after it, by a later read's advice.
+    if (executor.options.drop_page_cache)
+      posix_fadvise(executor.spillFd, static_cast<off_t>(kv.fileOffset + at),
+                    static_cast<off_t>(bytes), POSIX_FADV_DONTNEED);
+  }
+  return true;
+}
+
+/// Reads rows [firstRow, endRow) of every batch of KV cache `index`, whose
+/// state the caller set to Reading (its slot taken, rows [0, firstRow)
+/// already there), with the mutex held by `lock` (released during the
+/// read). A failed read frees the slot: the cache is at its home then.
+void readKv(Executor &executor, int64_t index, uint64_t firstRow,
+            uint64_t endRow, std::unique_lock<std::mutex> &lock) {
+  KvItem &kv = executor.kvItems[index];
+  lock.unlock();
+  std::string error;
+  bool ok = transferRows(executor, kv, firstRow, endRow, false, error);
+  lock.lock();
+  if (ok) {
+    kv.state = State::Resident;
+    kv.slotRows = endRow;
+    executor.stats.kv_bytes_read +=
+        kv.batch * (endRow - firstRow) * kv.rowBytes;
+  } else {
+    freeSlot(executor, kv);
+    kv.state = State::FileBacked;
+    kv.slotRows = 0;
+    executor.stats.resident_bytes -= kv.span;
+    ++executor.stats.io_errors;
+    setErrorOnce("cannot read rows [" + std::to_string(firstRow) + ", " +
+                 std::to_string(endRow) + ") of KV cache " +
+                 std::to_string(index) + " from its spill file: " + error);
+  }
+  executor.done.notify_all();
+}
+
+/// Queues the read of item or cache `entry` (a ring entry) unless it is in
+/// the ring already. The mutex is held.
+void enqueue(Executor &executor, int64_t entry, Slotted &item) {
+  if (item.inRing)
+    return;
+  size_t tail = (executor.ringHead + executor.ringCount) % executor.ring.size();
+  executor.ring[tail] = entry;
+  ++executor.ringCount;
+  item.inRing = true;
+}
+
 void ioThread(Executor *executor) {
   std::unique_lock<std::mutex> lock(executor->mutex);
   while (true) {
@@ -308,6 +427,17 @@ void ioThread(Executor *executor) {
     int64_t index = executor->ring[executor->ringHead];
     executor->ringHead = (executor->ringHead + 1) % executor->ring.size();
     --executor->ringCount;
+    int64_t numItems = static_cast<int64_t>(executor->items.size());
+    if (index >= numItems) {
+      KvItem &kv = executor->kvItems[index - numItems];
+      kv.inRing = false;
+      // Evicted or taken by a wait since it was queued.
+      if (kv.state != State::Queued)
+        continue;
+      kv.state = State::Reading;
+      readKv(*executor, index - numItems, 0, kv.queuedRows, lock);
+      continue;
+    }
     Item &item = executor->items[index];
     item.inRing = false;
     // Evicted or taken by a wait since it was queued.
@@ -385,6 +515,101 @@ bool checkItems(Executor &executor, uint64_t blobBytes,
   return true;
 }
 
+/// Checks the KV caches of the options; fills `executor.kvItems` and lays
+/// the streamed ones out in the spill file (page-aligned, in order).
+bool checkKvItems(Executor &executor, const tvc_offload_kv_item_t *items,
+                  int64_t count, std::string &error) {
+  if (count < 0 || (count > 0 && !items)) {
+    error = "tvc_offload_open: a null KV cache list or a negative KV cache "
+            "count";
+    return false;
+  }
+  executor.kvItems.resize(static_cast<size_t>(count));
+  // Totals stay below 2^62, so that no offset computed from them overflows.
+  constexpr uint64_t kMaxTotal = uint64_t{1} << 62;
+  uint64_t total = 0;
+  for (int64_t index = 0; index < count; ++index) {
+    const tvc_offload_kv_item_t &given = items[index];
+    std::string name = "KV cache " + std::to_string(index);
+    if (given.placement != TVC_OFFLOAD_RESIDENT &&
+        given.placement != TVC_OFFLOAD_STREAMED) {
+      error = name + ": placement " + std::to_string(given.placement) +
+              " is neither resident (0) nor streamed (1)";
+      return false;
+    }
+    if (given.batch < 1 || given.rows < 1 || given.row_bytes < 1) {
+      error = name + ": expects batch, rows and row_bytes of at least 1, got " +
+              std::to_string(given.batch) + ", " + std::to_string(given.rows) +
+              ", " + std::to_string(given.row_bytes);
+      return false;
+    }
+    uint64_t batchRows = 0, bytes = 0;
+    if (__builtin_mul_overflow(static_cast<uint64_t>(given.batch),
+                               static_cast<uint64_t>(given.rows), &batchRows) ||
+        __builtin_mul_overflow(batchRows, given.row_bytes, &bytes) ||
+        bytes > kMaxTotal - total - kPage) {
+      error = name + ": " + std::to_string(given.batch) + " x " +
+              std::to_string(given.rows) + " rows of " +
+              std::to_string(given.row_bytes) +
+              " bytes (with the caches before it) are too many bytes";
+      return false;
+    }
+    KvItem &kv = executor.kvItems[index];
+    kv.batch = static_cast<uint64_t>(given.batch);
+    kv.rows = static_cast<uint64_t>(given.rows);
+    kv.rowBytes = given.row_bytes;
+    kv.span = roundUpToPage(bytes);
+    kv.placement = given.placement;
+    total += kv.span;
+    if (kv.placement == TVC_OFFLOAD_STREAMED) {
+      kv.fileOffset = executor.spillBytes;
+      executor.spillBytes += kv.span;
+    }
+  }
+  // Nothing keeps the caller's list after open.
+  executor.options.kv_items = nullptr;
+  executor.options.num_kv_items = 0;
+  return true;
+}
+
+/// Creates the unlinked spill file of `bytes` (zeros, its blocks allocated
+/// where the file system can) in `dir`.
+tvc_status_t createSpillFile(Executor &executor, const std::string &dir,
+                             uint64_t bytes, std::string &error) {
+  std::string where = "'" + dir + "'";
+  int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  // File systems without O_TMPFILE: a named file, unlinked at once.
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    std::string name = dir + "/tvc-kv-XXXXXX";
+    std::vector<char> path(name.begin(), name.end());
+    path.push_back('\0');
+    fd = mkostemp(path.data(), O_CLOEXEC);
+    if (fd >= 0)
+      unlink(path.data());
+  }
+  if (fd < 0) {
+    error = "cannot create the KV-cache spill file in " + where + ": " +
+            std::strerror(errno);
+    return TVC_NOT_FOUND;
+  }
+  executor.spillFd = fd;
+  if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+    error = "cannot size the KV-cache spill file in " + where + " to " +
+            mib(bytes) + ": " + std::strerror(errno);
+    return TVC_UNAVAILABLE;
+  }
+  // Its blocks allocated now, so that no write to it (the home's shared
+  // mapping included, where a failure would be a SIGBUS) runs out of room.
+  if (fallocate(fd, 0, 0, static_cast<off_t>(bytes)) != 0 &&
+      errno != EOPNOTSUPP && errno != ENOSYS) {
+    error = "cannot allocate the " + mib(bytes) + " KV-cache spill file in " +
+            where + ": " + std::strerror(errno);
+    return TVC_UNAVAILABLE;
+  }
+  executor.stats.kv_spill_bytes = bytes;
+  return TVC_OK;
+}
+
 /// `bytes` of address space (PROT_NONE, to be mapped over) starting `skew`
 /// bytes before a huge page boundary, or null.
 char *reserveAligned(uint64_t bytes, uint64_t skew) {
@@ -410,54 +635,67 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
                             uint64_t blobBytes, const tvc_offload_item_t *items,
                             int64_t count, std::string &error) {
   std::string name = std::string("'") + path + "'";
-  if (!checkItems(executor, blobBytes, items, count, error))
+  if (!checkItems(executor, blobBytes, items, count, error) ||
+      !checkKvItems(executor, executor.options.kv_items,
+                    executor.options.num_kv_items, error))
     return TVC_INVALID_ARGUMENT;
   uint64_t budget = executor.options.budget_bytes;
   if (budget) {
     uint64_t available = availableMemory();
     if (available && budget > available) {
       error = "the offload plan needs " + mib(budget) +
-              " of memory for weights; this machine has " + mib(available) +
-              " available";
+              " of memory for weights and KV caches; this machine has " +
+              mib(available) + " available";
       return TVC_OUT_OF_MEMORY;
     }
   }
-  // The pool of streamed items: what the budget leaves after the resident
-  // items, at least the largest streamed item, at most all of them.
-  uint64_t residentSpans = 0, streamedSpans = 0, largestStreamed = 0;
-  for (const Item &item : executor.items) {
+  // The pool of streamed items and KV caches: what the budget leaves after
+  // the resident ones, at least the largest streamed one, at most all of
+  // them.
+  uint64_t residentSpans = 0, residentKvSpans = 0, streamedSpans = 0,
+           largestStreamed = 0;
+  std::vector<Slotted *> streamed; // weights, then KV caches
+  for (Item &item : executor.items) {
     if (item.placement == TVC_OFFLOAD_RESIDENT)
       residentSpans += item.span;
-    if (item.placement == TVC_OFFLOAD_STREAMED) {
-      streamedSpans += item.span;
-      largestStreamed = std::max(largestStreamed, item.span);
-    }
+    if (item.placement == TVC_OFFLOAD_STREAMED && item.span)
+      streamed.push_back(&item);
   }
+  for (KvItem &kv : executor.kvItems) {
+    if (kv.placement == TVC_OFFLOAD_RESIDENT)
+      residentKvSpans += kv.span;
+    else
+      streamed.push_back(&kv);
+  }
+  for (const Slotted *item : streamed) {
+    streamedSpans += item->span;
+    largestStreamed = std::max(largestStreamed, item->span);
+  }
+  uint64_t residentAll = residentSpans + residentKvSpans;
   // When the pool can hold them all, each streamed item gets its own slot,
   // an item of a huge page or more starting on one if the budget leaves
   // room for the padding.
   uint64_t paddedSpans = 0;
-  for (const Item &item : executor.items)
-    if (item.placement == TVC_OFFLOAD_STREAMED && item.span)
-      paddedSpans =
-          (item.span >= kHugeBytes ? roundUpToHuge(paddedSpans) : paddedSpans) +
-          item.span;
+  for (const Slotted *item : streamed)
+    paddedSpans =
+        (item->span >= kHugeBytes ? roundUpToHuge(paddedSpans) : paddedSpans) +
+        item->span;
   bool padded =
-      !budget || paddedSpans <= budget - std::min(budget, residentSpans);
+      !budget || paddedSpans <= budget - std::min(budget, residentAll);
   uint64_t poolBytes = padded ? paddedSpans : streamedSpans;
   if (budget && streamedSpans && !padded) {
-    if (budget < residentSpans + largestStreamed) {
+    if (budget < residentAll + largestStreamed) {
       error = "the offload budget of " + std::to_string(budget) +
               " bytes is below the " +
-              std::to_string(residentSpans + largestStreamed) +
+              std::to_string(residentAll + largestStreamed) +
               " bytes the plan needs (resident items " +
-              std::to_string(residentSpans) +
-              " bytes + the largest streamed item " +
+              std::to_string(residentSpans) + " bytes + resident KV caches " +
+              std::to_string(residentKvSpans) +
+              " bytes + the largest streamed item or KV cache " +
               std::to_string(largestStreamed) + " bytes)";
       return TVC_INVALID_ARGUMENT;
     }
-    poolBytes =
-        std::min((budget - residentSpans) & ~(kPage - 1), streamedSpans);
+    poolBytes = std::min((budget - residentAll) & ~(kPage - 1), streamedSpans);
   }
   executor.fd = open(path, O_RDONLY | O_CLOEXEC);
   if (executor.fd < 0) {
@@ -490,12 +728,25 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
             " (a weights file of another model?)";
     return TVC_INVALID_ARGUMENT;
   }
+  if (executor.spillBytes) {
+    std::string dir = executor.options.kv_dir ? executor.options.kv_dir : "";
+    if (dir.empty()) {
+      const char *tmpdir = std::getenv("TMPDIR");
+      dir = tmpdir && *tmpdir ? tmpdir : "/tmp";
+    }
+    tvc_status_t status =
+        createSpillFile(executor, dir, executor.spillBytes, error);
+    if (status != TVC_OK)
+      return status;
+  }
+  executor.options.kv_dir = nullptr;
   // One range: the header, the blob from a huge page boundary (items the
   // compiler places on one can use huge pages), then from the blob's size
-  // rounded up to a huge page the pool, so a slot is an offset from the
-  // blob like any item's.
+  // rounded up to a huge page the pool, then the spill file, so a slot and
+  // a KV cache's home are offsets from the blob like any item's.
   executor.poolOffset = roundUpToHuge(blobBytes);
-  uint64_t reserved = kHeaderBytes + executor.poolOffset + poolBytes;
+  executor.spillOffset = executor.poolOffset + poolBytes;
+  uint64_t reserved = kHeaderBytes + executor.spillOffset + executor.spillBytes;
   char *base = reserveAligned(reserved, kHeaderBytes);
   if (!base) {
     error = "cannot reserve " + mib(reserved) + " of address space for " +
@@ -525,6 +776,10 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
     executor.stats.bytes_read += item.readBytes;
     ++executor.stats.reads;
   }
+  // The caller's buffers: only counted.
+  for (KvItem &kv : executor.kvItems)
+    if (kv.placement == TVC_OFFLOAD_RESIDENT)
+      addResident(executor, kv);
   if (poolBytes) {
     // Transparent huge pages asked for, and faulted in once, here: every
     // read reuses these pages.
@@ -543,21 +798,33 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
         pool[at] = 0; // kernels before 5.14
     executor.fixedSlots = poolBytes >= streamedSpans;
     uint64_t at = 0;
-    for (Item &item : executor.items) {
-      if (!executor.fixedSlots || item.placement != TVC_OFFLOAD_STREAMED ||
-          !item.span)
-        continue;
-      if (padded && item.span >= kHugeBytes)
+    for (Slotted *item : streamed) {
+      if (!executor.fixedSlots)
+        break;
+      if (padded && item->span >= kHugeBytes)
         at = roundUpToHuge(at);
-      item.fixedSlot = {at / kPage, item.span / kPage};
-      at += item.span;
+      item->fixedSlot = {at / kPage, item->span / kPage};
+      at += item->span;
     }
     // A slot per streamed item at most, and the free runs between them.
-    executor.freeRuns.reserve(executor.items.size() + 2);
+    executor.freeRuns.reserve(streamed.size() + 2);
     executor.freeRuns.push_back({0, poolBytes / kPage});
     executor.stats.pool_bytes = poolBytes;
   }
-  executor.ring.assign(std::max<size_t>(executor.items.size(), 1), -1);
+  if (executor.spillBytes) {
+    char *spill = executor.blob + executor.spillOffset;
+    if (mmap(spill, executor.spillBytes, PROT_READ | PROT_WRITE,
+             MAP_FIXED | MAP_SHARED, executor.spillFd, 0) == MAP_FAILED) {
+      error = "cannot map the KV-cache spill file of " +
+              mib(executor.spillBytes) + ": " + std::strerror(errno);
+      return TVC_OUT_OF_MEMORY;
+    }
+    for (KvItem &kv : executor.kvItems)
+      if (kv.placement == TVC_OFFLOAD_STREAMED)
+        kv.home = executor.spillOffset + kv.fileOffset;
+  }
+  executor.ring.assign(
+      std::max<size_t>(executor.items.size() + executor.kvItems.size(), 1), -1);
   executor.stats.bytes_read_at_open = executor.stats.bytes_read;
   return TVC_OK;
 }
@@ -575,6 +842,8 @@ void destroy(Executor *executor) {
     munmap(executor->base, executor->reservedBytes);
   if (executor->fd >= 0)
     close(executor->fd);
+  if (executor->spillFd >= 0)
+    close(executor->spillFd);
   delete executor;
 }
 
@@ -585,6 +854,20 @@ Item *findItem(Executor *executor, int64_t index, int32_t placement) {
     return nullptr;
   Item &item = executor->items[index];
   return item.placement == placement && item.span ? &item : nullptr;
+}
+
+/// The open executor's streamed KV cache `index`, or null.
+KvItem *findStreamedKv(Executor *executor, int64_t index) {
+  if (!executor || index < 0 ||
+      index >= static_cast<int64_t>(executor->kvItems.size()))
+    return nullptr;
+  KvItem &kv = executor->kvItems[index];
+  return kv.placement == TVC_OFFLOAD_STREAMED ? &kv : nullptr;
+}
+
+/// `row` clamped to [0, kv.rows].
+uint64_t clampRow(const KvItem &kv, int64_t row) {
+  return row <= 0 ? 0 : std::min(static_cast<uint64_t>(row), kv.rows);
 }
 
 } // namespace
@@ -663,13 +946,7 @@ void tvc_offload_prefetch(void *, void *, int64_t, int64_t, int64_t,
       return;
     item->state = State::Queued;
     addResident(*executor, *item);
-    if (!item->inRing) {
-      size_t tail =
-          (executor->ringHead + executor->ringCount) % executor->ring.size();
-      executor->ring[tail] = index;
-      ++executor->ringCount;
-      item->inRing = true;
-    }
+    enqueue(*executor, index, *item);
   }
   executor->work.notify_one();
 }
@@ -735,6 +1012,136 @@ void tvc_offload_evict(void *, void *, int64_t, int64_t, int64_t,
     freeSlot(*executor, *item);
   item->state = State::FileBacked;
   executor->stats.resident_bytes -= item->span;
+}
+
+void tvc_offload_kv_prefetch(void *, void *, int64_t, int64_t, int64_t,
+                             int64_t index, int64_t valid_rows) {
+  Executor *executor = openExecutor.load(std::memory_order_acquire);
+  KvItem *kv = findStreamedKv(executor, index);
+  if (!kv)
+    return;
+  uint64_t rows = clampRow(*kv, valid_rows);
+  {
+    std::lock_guard<std::mutex> lock(executor->mutex);
+    // Not started yet: it may as well read what was asked last.
+    if (kv->state == State::Queued) {
+      kv->queuedRows = std::max(kv->queuedRows, rows);
+      return;
+    }
+    // No slot free: the wait reads it (or falls back to the home).
+    if (kv->state != State::FileBacked || !allocateSlot(*executor, *kv))
+      return;
+    kv->state = State::Queued;
+    kv->queuedRows = rows;
+    addResident(*executor, *kv);
+    enqueue(*executor, static_cast<int64_t>(executor->items.size()) + index,
+            *kv);
+  }
+  executor->work.notify_one();
+}
+
+int64_t tvc_offload_kv_wait(void *, void *, int64_t, int64_t, int64_t,
+                            int64_t index, int64_t valid_rows) {
+  Executor *executor = openExecutor.load(std::memory_order_acquire);
+  KvItem *kv = findStreamedKv(executor, index);
+  if (!kv)
+    return -1;
+  uint64_t rows = clampRow(*kv, valid_rows);
+  std::unique_lock<std::mutex> lock(executor->mutex);
+  auto start = std::chrono::steady_clock::now();
+  bool stalled = false;
+  if (kv->state == State::Reading || kv->state == State::Writing) {
+    stalled = true;
+    executor->done.wait(lock, [&] {
+      return kv->state != State::Reading && kv->state != State::Writing;
+    });
+  }
+  if (kv->state == State::FileBacked) {
+    if (!allocateSlot(*executor, *kv)) {
+      // The pool has no room: the compiled code uses the home, the spill
+      // file mapped shared, which holds every row written back.
+      kv->state = State::Fallback;
+      addResident(*executor, *kv);
+      ++executor->stats.pool_fallbacks;
+      return static_cast<int64_t>(kv->home);
+    }
+    addResident(*executor, *kv);
+    kv->state = State::Queued;
+    kv->queuedRows = 0;
+  }
+  if (kv->state == State::Queued) {
+    // Not prefetched (its slot just taken), or not started yet: read it
+    // here rather than wait behind the reads queued before it.
+    stalled = true;
+    kv->state = State::Reading;
+    kv->handedOut = false;
+    readKv(*executor, index, 0, std::max(kv->queuedRows, rows), lock);
+  } else if (kv->state == State::Resident && !kv->handedOut &&
+             kv->slotRows < rows) {
+    // Prefetched with fewer valid rows: read the rest. (Once handed out,
+    // the slot is the cache: the compiled code may have written those rows.)
+    stalled = true;
+    kv->state = State::Reading;
+    readKv(*executor, index, kv->slotRows, rows, lock);
+  }
+  if (stalled) {
+    ++executor->stats.stalls;
+    executor->stats.stall_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+  }
+  // Fallback, or FileBacked again after a failed read.
+  if (kv->state != State::Resident)
+    return static_cast<int64_t>(kv->home);
+  kv->handedOut = true;
+  return slotOffset(*executor, *kv);
+}
+
+void tvc_offload_kv_evict(void *, void *, int64_t, int64_t, int64_t,
+                          int64_t index, int64_t first_row, int64_t end_row) {
+  Executor *executor = openExecutor.load(std::memory_order_acquire);
+  KvItem *kv = findStreamedKv(executor, index);
+  if (!kv)
+    return;
+  uint64_t firstRow = clampRow(*kv, first_row);
+  uint64_t endRow = std::max(firstRow, clampRow(*kv, end_row));
+  std::unique_lock<std::mutex> lock(executor->mutex);
+  // A read in progress finishes first; one still queued is cancelled (the
+  // I/O thread skips it).
+  executor->done.wait(lock, [&] {
+    return kv->state != State::Reading && kv->state != State::Writing;
+  });
+  if (kv->state == State::FileBacked)
+    return;
+  if (kv->state == State::Fallback) {
+    // Written in place: unmapping the touched pages keeps their bytes (the
+    // page cache holds them, dirty until written back).
+    madvise(executor->blob + kv->home, kv->span, MADV_DONTNEED);
+  } else if (kv->state == State::Resident && kv->handedOut &&
+             endRow > firstRow) {
+    kv->state = State::Writing;
+    lock.unlock();
+    std::string error;
+    bool ok = transferRows(*executor, *kv, firstRow, endRow, true, error);
+    lock.lock();
+    if (ok) {
+      executor->stats.kv_bytes_written +=
+          kv->batch * (endRow - firstRow) * kv->rowBytes;
+    } else {
+      ++executor->stats.io_errors;
+      setErrorOnce(
+          "cannot write rows [" + std::to_string(firstRow) + ", " +
+          std::to_string(endRow) + ") of KV cache " + std::to_string(index) +
+          " back to its spill file (its later results are wrong): " + error);
+    }
+  }
+  if (kv->state != State::Fallback)
+    freeSlot(*executor, *kv);
+  kv->state = State::FileBacked;
+  kv->handedOut = false;
+  kv->slotRows = 0;
+  executor->stats.resident_bytes -= kv->span;
+  executor->done.notify_all();
 }
 
 } // extern "C"

@@ -8,7 +8,11 @@
 // an executor, random sequences of calls against a model of the state, and
 // the page pool of streamed items (slots reused without growing memory,
 // huge-page slots, a slot per item when the pool holds them all, a pool too
-// fragmented or too small: the fallback to the item's own range).
+// fragmented or too small: the fallback to the item's own range); and the
+// KV caches: rows written through a slot read back at the next wait (batch
+// 1 and 2), valid rows growing, the fallback to a cache's home in the
+// spill file, resident caches in the budget, bad cache lists, a failed
+// write-back, caches and weights sharing a small pool, random calls.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,12 +20,15 @@
 
 #include "gtest/gtest.h"
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <random>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -775,6 +782,656 @@ TEST(OffloadExecutor, BudgetBelowLargestStreamedItem) {
   evictItem(open.blob, 3);
   expectAllCorrect(open.blob);
   EXPECT_EQ(stats().resident_bytes, span(100) + span(4000));
+}
+
+//===----------------------------------------------------------------------===//
+// KV caches
+//===----------------------------------------------------------------------===//
+
+void kvPrefetch(void *blob, int64_t cache, int64_t validRows) {
+  tvc_offload_kv_prefetch(blob, blob, 0, 0, 1, cache, validRows);
+}
+int64_t kvWait(void *blob, int64_t cache, int64_t validRows) {
+  return tvc_offload_kv_wait(blob, blob, 0, 0, 1, cache, validRows);
+}
+void kvEvict(void *blob, int64_t cache, int64_t firstRow, int64_t endRow) {
+  tvc_offload_kv_evict(blob, blob, 0, 0, 1, cache, firstRow, endRow);
+}
+
+/// Byte `byte` of row `row` of batch `batch` of cache `cache` as written in
+/// round `round` (never zero); round 0: never written, the spill file's
+/// zeros.
+uint8_t kvPattern(int64_t cache, uint64_t batch, uint64_t row, uint64_t byte,
+                  uint64_t round) {
+  if (round == 0)
+    return 0;
+  return static_cast<uint8_t>(
+      (cache * 131 + batch * 31 + row * 7 + byte * 3 + round * 101) % 251 + 1);
+}
+
+/// What a test expects of one KV cache: the round each row was last
+/// written in.
+struct KvModel {
+  KvModel(int64_t cache, const tvc_offload_kv_item_t &item)
+      : cache(cache), item(item),
+        rounds(static_cast<size_t>(item.batch * item.rows), 0) {}
+
+  /// Writes rows [first, end) of every batch at blob offset `at` in round
+  /// `round`, and records it.
+  void write(void *blob, int64_t at, uint64_t first, uint64_t end,
+             uint64_t round) {
+    uint8_t *data = static_cast<uint8_t *>(blob) + at;
+    for (uint64_t batch = 0; batch < uint64_t(item.batch); ++batch)
+      for (uint64_t row = first; row < end; ++row) {
+        uint64_t index = batch * item.rows + row;
+        for (uint64_t byte = 0; byte < item.row_bytes; ++byte)
+          data[index * item.row_bytes + byte] =
+              kvPattern(cache, batch, row, byte, round);
+        rounds[index] = round;
+      }
+  }
+
+  /// The first (batch * rows + row) of rows [0, valid) of every batch at
+  /// blob offset `at` that does not hold what was last written, or -1.
+  int64_t firstWrongRow(const void *blob, int64_t at, uint64_t valid) const {
+    const uint8_t *data = static_cast<const uint8_t *>(blob) + at;
+    for (uint64_t batch = 0; batch < uint64_t(item.batch); ++batch)
+      for (uint64_t row = 0; row < valid; ++row) {
+        uint64_t index = batch * item.rows + row;
+        for (uint64_t byte = 0; byte < item.row_bytes; ++byte)
+          if (data[index * item.row_bytes + byte] !=
+              kvPattern(cache, batch, row, byte, rounds[index]))
+            return static_cast<int64_t>(index);
+      }
+    return -1;
+  }
+
+  uint64_t rowBytes(uint64_t rows) const {
+    return uint64_t(item.batch) * rows * item.row_bytes;
+  }
+
+  int64_t cache;
+  tvc_offload_kv_item_t item;
+  std::vector<uint64_t> rounds;
+};
+
+/// Streamed caches of batch 1 and 2 (rows of odd sizes), and a resident
+/// one.
+const std::vector<tvc_offload_kv_item_t> kKvItems = {
+    {1, 9, 100, TVC_OFFLOAD_STREAMED},  // 0: 900 bytes, 1 page
+    {2, 20, 300, TVC_OFFLOAD_STREAMED}, // 1: 12000 bytes, 3 pages
+    {2, 6, 64, TVC_OFFLOAD_RESIDENT},   // 2: 768 bytes, 1 page
+    {1, 40, 256, TVC_OFFLOAD_STREAMED}, // 3: 10240 bytes, 3 pages
+};
+/// kKvItems' streamed caches' offsets in the spill file.
+const std::vector<uint64_t> kKvFileOffsets = {0, kPage, 0, 4 * kPage};
+/// The pool of kItems and kKvItems (no padding): its start from the blob.
+constexpr int64_t kPoolStart = 2 << 20;
+
+tvc_offload_options_t
+kvOptions(const std::vector<tvc_offload_kv_item_t> &kv = kKvItems,
+          uint64_t budget = 0, const char *dir = nullptr) {
+  tvc_offload_options_t options{};
+  options.budget_bytes = budget;
+  options.kv_items = kv.data();
+  options.num_kv_items = static_cast<int64_t>(kv.size());
+  options.kv_dir = dir;
+  return options;
+}
+
+/// The names in `dir`, but . and ..
+std::vector<std::string> filesIn(const std::string &dir) {
+  std::vector<std::string> names;
+  DIR *stream = opendir(dir.c_str());
+  while (stream)
+    if (const dirent *entry = readdir(stream)) {
+      std::string name = entry->d_name;
+      if (name != "." && name != "..")
+        names.push_back(name);
+    } else {
+      break;
+    }
+  if (stream)
+    closedir(stream);
+  return names;
+}
+
+/// A prefill then decode steps, one row each, on every streamed cache (of
+/// batch 1 and 2): each wait reads the valid rows as last written, in a
+/// slot of the pool; the resident cache is the caller's (-1); the spill file
+/// is unlinked (nothing left in kv_dir); the counters add up.
+TEST(OffloadExecutor, KvRoundTrip) {
+  WeightsFile file(kBlobBytes);
+  Open open(file, kItems, kvOptions(kKvItems, 0, file.dir.c_str()));
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  EXPECT_EQ(filesIn(file.dir), std::vector<std::string>{"model.weights"});
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.kv_spill_bytes, 7 * kPage);
+  // Weights: 2 + 3 + 1 pages; caches: 1 + 3 + 3.
+  EXPECT_EQ(now.pool_bytes, 13 * kPage);
+  EXPECT_EQ(now.resident_bytes, span(100) + span(4000) + kPage);
+  std::vector<KvModel> models;
+  for (int64_t cache = 0; cache < 4; ++cache)
+    models.emplace_back(cache, kKvItems[cache]);
+  EXPECT_EQ(kvWait(open.blob, 2, 3), -1);
+  uint64_t read = 0, written = 0;
+  auto step = [&](int64_t cache, uint64_t past, uint64_t rows, bool prefetch) {
+    KvModel &model = models[cache];
+    if (prefetch)
+      kvPrefetch(open.blob, cache, static_cast<int64_t>(past));
+    int64_t at = kvWait(open.blob, cache, static_cast<int64_t>(past));
+    EXPECT_GE(at, kPoolStart) << "cache " << cache << ", past " << past;
+    EXPECT_LE(at + static_cast<int64_t>(span(
+                       model.rowBytes(static_cast<uint64_t>(model.item.rows)))),
+              kPoolStart + static_cast<int64_t>(13 * kPage));
+    EXPECT_EQ(at % static_cast<int64_t>(kPage), 0);
+    EXPECT_EQ(model.firstWrongRow(open.blob, at, past), -1)
+        << "cache " << cache << ", past " << past;
+    model.write(open.blob, at, past, past + rows, past + 1);
+    kvEvict(open.blob, cache, static_cast<int64_t>(past),
+            static_cast<int64_t>(past + rows));
+    read += model.rowBytes(past);
+    written += model.rowBytes(rows);
+  };
+  for (int64_t cache : {0, 1, 3})
+    step(cache, 0, 3, false); // the prefill: nothing to read
+  for (uint64_t past = 3; past < 9; ++past)
+    for (int64_t cache : {0, 1, 3})
+      step(cache, past, 1, past % 2 == 0);
+  // Held at once: disjoint slots, each correct.
+  std::vector<int64_t> at;
+  for (int64_t cache : {0, 1, 3}) {
+    kvPrefetch(open.blob, cache, 9);
+    at.push_back(kvWait(open.blob, cache, 9));
+  }
+  EXPECT_NE(at[0], at[1]);
+  EXPECT_NE(at[1], at[2]);
+  EXPECT_NE(at[0], at[2]);
+  for (int64_t index = 0; index < 3; ++index) {
+    int64_t cache = index < 2 ? index : 3;
+    EXPECT_EQ(models[cache].firstWrongRow(open.blob, at[index], 9), -1)
+        << "cache " << cache;
+    read += models[cache].rowBytes(9);
+    kvEvict(open.blob, cache, 9, 9);
+  }
+  expectAllCorrect(open.blob);
+  now = stats();
+  EXPECT_EQ(now.kv_bytes_read, read);
+  EXPECT_EQ(now.kv_bytes_written, written);
+  EXPECT_EQ(now.resident_bytes, span(100) + span(4000) + kPage);
+  EXPECT_EQ(now.pool_fallbacks, 0u);
+  EXPECT_EQ(now.io_errors, 0u);
+  EXPECT_EQ(now.bytes_read, now.bytes_read_at_open); // no weight streamed
+  EXPECT_STREQ(tvc_offload_last_error(), "");
+}
+
+/// A wait asking for more rows than its prefetch read reads the rest (all
+/// rows read exactly once); a second wait before the evict returns the same
+/// slot and reads nothing; rows are clamped to [0, rows]; an evict of no
+/// rows writes nothing; a wait without a prefetch stalls.
+TEST(OffloadExecutor, KvValidRowsGrowth) {
+  WeightsFile file(kBlobBytes);
+  Open open(file, kItems, kvOptions());
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  KvModel model(3, kKvItems[3]);
+  int64_t at = kvWait(open.blob, 3, 0);
+  EXPECT_EQ(stats().stalls, 1u);
+  model.write(open.blob, at, 0, 8, 1);
+  kvEvict(open.blob, 3, 0, 8);
+  kvPrefetch(open.blob, 3, 2);
+  kvPrefetch(open.blob, 3, 1); // queued or read: nothing more
+  // Once the I/O thread has read the 2 rows, the wait reads the other 6.
+  for (int poll = 0; poll < 5000 && stats().kv_bytes_read < model.rowBytes(2);
+       ++poll)
+    usleep(1000);
+  ASSERT_EQ(stats().kv_bytes_read, model.rowBytes(2));
+  at = kvWait(open.blob, 3, 8);
+  EXPECT_EQ(model.firstWrongRow(open.blob, at, 8), -1);
+  EXPECT_EQ(stats().kv_bytes_read, model.rowBytes(8));
+  // Handed out: the slot is the cache now; rows 8.. are the caller's.
+  model.write(open.blob, at, 8, 12, 2);
+  EXPECT_EQ(kvWait(open.blob, 3, 12), at);
+  EXPECT_EQ(model.firstWrongRow(open.blob, at, 12), -1);
+  EXPECT_EQ(stats().kv_bytes_read, model.rowBytes(8));
+  kvEvict(open.blob, 3, 8, 12);
+  EXPECT_EQ(stats().kv_bytes_written, model.rowBytes(8) + model.rowBytes(4));
+  // Clamped: all 40 rows read and written.
+  at = kvWait(open.blob, 3, 1000);
+  EXPECT_EQ(model.firstWrongRow(open.blob, at, 40), -1);
+  model.write(open.blob, at, 0, 40, 3);
+  kvEvict(open.blob, 3, -5, 1000);
+  kvEvict(open.blob, 3, 0, 40); // evicted: nothing
+  // A slot that was only prefetched holds nothing new: nothing written.
+  kvPrefetch(open.blob, 3, 40);
+  kvEvict(open.blob, 3, 0, 40);
+  at = kvWait(open.blob, 3, 40);
+  EXPECT_EQ(model.firstWrongRow(open.blob, at, 40), -1);
+  kvEvict(open.blob, 3, 7, 7);
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.kv_bytes_written, model.rowBytes(12) + model.rowBytes(40));
+  EXPECT_GE(now.kv_bytes_read, model.rowBytes(8 + 40 + 40));
+  EXPECT_LE(now.kv_bytes_read, model.rowBytes(8 + 40 + 40 + 40));
+  EXPECT_EQ(now.resident_bytes, span(100) + span(4000) + kPage);
+}
+
+/// A pool with room for one 3-page cache: the second cache held at once
+/// falls back to its home, the spill file mapped shared, where it reads
+/// what was written back and its new rows written in place are kept; a
+/// later slot reads them. Counted as resident, a fallback and a violation.
+/// (With drop_page_cache: the spill file's pages are advised away too.)
+TEST(OffloadExecutor, KvHomeFallback) {
+  WeightsFile file(kBlobBytes);
+  uint64_t base = span(100) + span(4000) + kPage;
+  tvc_offload_options_t options = kvOptions(kKvItems, base + 3 * kPage);
+  options.drop_page_cache = 1; // the spill file's pages too
+  Open open(file, kItems, options);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  ASSERT_EQ(stats().pool_bytes, 3 * kPage);
+  // The spill file is mapped right after the pool.
+  int64_t spill = kPoolStart + static_cast<int64_t>(3 * kPage);
+  KvModel one(1, kKvItems[1]), three(3, kKvItems[3]);
+  for (int round = 1; round <= 3; ++round) {
+    uint64_t past = static_cast<uint64_t>(round - 1) * 5;
+    // Cache 1 in the slot, cache 3 at its home; then the other way round.
+    int64_t first = round % 2 ? 1 : 3, second = round % 2 ? 3 : 1;
+    KvModel &a = round % 2 ? one : three, &b = round % 2 ? three : one;
+    kvPrefetch(open.blob, first, static_cast<int64_t>(past));
+    kvPrefetch(open.blob, second, static_cast<int64_t>(past)); // no room
+    int64_t atA = kvWait(open.blob, first, static_cast<int64_t>(past));
+    int64_t atB = kvWait(open.blob, second, static_cast<int64_t>(past));
+    EXPECT_EQ(atA, kPoolStart) << "round " << round;
+    EXPECT_EQ(atB, spill + static_cast<int64_t>(kKvFileOffsets[second]))
+        << "round " << round;
+    EXPECT_EQ(a.firstWrongRow(open.blob, atA, past), -1) << "round " << round;
+    EXPECT_EQ(b.firstWrongRow(open.blob, atB, past), -1) << "round " << round;
+    EXPECT_EQ(kvWait(open.blob, second, static_cast<int64_t>(past)), atB);
+    tvc_offload_stats_t now = stats();
+    EXPECT_EQ(now.resident_bytes, base + 6 * kPage);
+    EXPECT_EQ(now.pool_fallbacks, static_cast<uint64_t>(round));
+    EXPECT_EQ(now.budget_violations, static_cast<uint64_t>(round));
+    a.write(open.blob, atA, past, past + 5, round);
+    b.write(open.blob, atB, past, past + 5, round);
+    uint64_t written = now.kv_bytes_written;
+    kvEvict(open.blob, second, static_cast<int64_t>(past),
+            static_cast<int64_t>(past + 5));
+    EXPECT_EQ(stats().kv_bytes_written, written); // written in place
+    kvEvict(open.blob, first, static_cast<int64_t>(past),
+            static_cast<int64_t>(past + 5));
+    EXPECT_EQ(stats().kv_bytes_written, written + a.rowBytes(5));
+    EXPECT_EQ(stats().resident_bytes, base);
+    // Both homes hold every row written.
+    EXPECT_EQ(one.firstWrongRow(open.blob, spill + int64_t(kKvFileOffsets[1]),
+                                past + 5),
+              -1);
+    EXPECT_EQ(three.firstWrongRow(open.blob, spill + int64_t(kKvFileOffsets[3]),
+                                  past + 5),
+              -1);
+  }
+  for (int64_t cache : {1, 3}) {
+    int64_t at = kvWait(open.blob, cache, 15);
+    EXPECT_EQ(at, kPoolStart);
+    EXPECT_EQ((cache == 1 ? one : three).firstWrongRow(open.blob, at, 15), -1);
+    kvEvict(open.blob, cache, 15, 15);
+  }
+  EXPECT_EQ(stats().io_errors, 0u);
+  expectAllCorrect(open.blob);
+}
+
+/// Resident caches are the caller's: kv_wait says -1, prefetch and evict do
+/// nothing; their pages count in resident_bytes from open and come out of
+/// the budget before the pool, and a budget without room for them plus the
+/// largest streamed item is refused. No streamed cache: no spill file.
+TEST(OffloadExecutor, KvResidentCounted) {
+  WeightsFile file(kBlobBytes);
+  std::vector<tvc_offload_kv_item_t> kv = {
+      {2, 6, 64, TVC_OFFLOAD_RESIDENT},      // 1 page
+      {1, 1000, 100, TVC_OFFLOAD_RESIDENT}}; // 25 pages
+  uint64_t base = span(100) + span(4000) + 26 * kPage;
+  {
+    Open open(file, kItems, kvOptions(kv, base + 3 * kPage - 1));
+    EXPECT_EQ(open.status, TVC_INVALID_ARGUMENT);
+    std::string error = tvc_offload_last_error();
+    EXPECT_NE(
+        error.find("below the " + std::to_string(base + 3 * kPage) + " bytes"),
+        std::string::npos)
+        << error;
+    EXPECT_NE(error.find("resident KV caches " + std::to_string(26 * kPage)),
+              std::string::npos)
+        << error;
+  }
+  Open open(file, kItems, kvOptions(kv, base + 3 * kPage));
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.pool_bytes, 3 * kPage);
+  EXPECT_EQ(now.resident_bytes, base);
+  EXPECT_EQ(now.peak_resident_bytes, base);
+  EXPECT_EQ(now.kv_spill_bytes, 0u);
+  for (int64_t cache : {0, 1}) {
+    kvPrefetch(open.blob, cache, 3);
+    EXPECT_EQ(kvWait(open.blob, cache, 3), -1);
+    kvEvict(open.blob, cache, 0, 3);
+  }
+  // The weights' pool is what is left: one streamed weight at a time.
+  waitAndCheck(open.blob, 3);
+  EXPECT_EQ(waitItem(open.blob, 1, 4096), 4096);
+  now = stats();
+  EXPECT_EQ(now.pool_fallbacks, 1u);
+  EXPECT_EQ(now.kv_bytes_read, 0u);
+  EXPECT_EQ(now.kv_bytes_written, 0u);
+  evictItem(open.blob, 1);
+  evictItem(open.blob, 3);
+  EXPECT_EQ(stats().resident_bytes, base);
+}
+
+/// Bad KV cache lists and spill directories are refused with a message,
+/// leaving nothing open.
+TEST(OffloadExecutor, KvBadInputs) {
+  WeightsFile file(kBlobBytes);
+  auto expectRefused = [&](std::vector<tvc_offload_kv_item_t> kv,
+                           const std::string &message, int64_t count = -2,
+                           const char *dir = nullptr) {
+    tvc_offload_options_t options = kvOptions(kv, 0, dir);
+    if (count != -2)
+      options.num_kv_items = count;
+    if (kv.empty())
+      options.kv_items = nullptr;
+    Open open(file, kItems, options);
+    EXPECT_NE(open.status, TVC_OK) << message;
+    EXPECT_EQ(open.blob, nullptr);
+    EXPECT_NE(std::string(tvc_offload_last_error()).find(message),
+              std::string::npos)
+        << tvc_offload_last_error();
+    tvc_offload_stats_t out;
+    EXPECT_EQ(tvc_offload_get_stats(&out), TVC_NOT_FOUND);
+  };
+  tvc_offload_kv_item_t good = {1, 4, 16, TVC_OFFLOAD_STREAMED};
+  expectRefused({good, {0, 4, 16, TVC_OFFLOAD_STREAMED}},
+                "KV cache 1: expects batch, rows and row_bytes of at least 1, "
+                "got 0, 4, 16");
+  expectRefused({{1, 0, 16, TVC_OFFLOAD_RESIDENT}},
+                "KV cache 0: expects batch, rows and row_bytes of at least 1");
+  expectRefused({{1, -3, 16, TVC_OFFLOAD_RESIDENT}}, "got 1, -3, 16");
+  expectRefused({{1, 4, 0, TVC_OFFLOAD_STREAMED}}, "got 1, 4, 0");
+  expectRefused({{1, 4, 16, TVC_OFFLOAD_PAGED}},
+                "KV cache 0: placement 2 is neither resident (0) nor "
+                "streamed (1)");
+  expectRefused({{1, 4, 16, -1}}, "placement -1");
+  expectRefused(
+      {{int64_t{1} << 40, int64_t{1} << 30, 64, TVC_OFFLOAD_STREAMED}},
+      "are too many bytes");
+  expectRefused(
+      {{1, int64_t{1} << 40, uint64_t{1} << 21, TVC_OFFLOAD_RESIDENT},
+       {1, int64_t{1} << 40, uint64_t{1} << 21, TVC_OFFLOAD_RESIDENT}},
+      "KV cache 1: 1 x 1099511627776 rows");
+  expectRefused({}, "a null KV cache list", 2);
+  expectRefused({good}, "a negative KV cache count", -1);
+  expectRefused({good},
+                "cannot create the KV-cache spill file in "
+                "'/nonexistent-tvc-dir'",
+                -2, "/nonexistent-tvc-dir");
+  // Without kv_dir: $TMPDIR.
+  const char *saved = std::getenv("TMPDIR");
+  std::string previous = saved ? saved : "";
+  setenv("TMPDIR", "/nonexistent-tvc-tmpdir", 1);
+  expectRefused({good}, "'/nonexistent-tvc-tmpdir'");
+  setenv("TMPDIR", file.dir.c_str(), 1);
+  {
+    Open open(file, kItems, kvOptions({good}));
+    EXPECT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+    EXPECT_EQ(stats().kv_spill_bytes, kPage);
+  }
+  if (saved)
+    setenv("TMPDIR", previous.c_str(), 1);
+  else
+    unsetenv("TMPDIR");
+  // A resident cache needs no spill file: no directory is looked at.
+  Open open(file, kItems,
+            kvOptions({{1, 4, 16, TVC_OFFLOAD_RESIDENT}}, 0, "/nonexistent"));
+  EXPECT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+}
+
+/// Without an open executor, and for caches an open one does not know,
+/// kv_wait says -1 and prefetch and evict do nothing.
+TEST(OffloadExecutor, KvCallsWithoutExecutor) {
+  char bytes[16] = {};
+  for (int64_t cache : {-1, 0, 1, 1000}) {
+    kvPrefetch(bytes, cache, 1);
+    EXPECT_EQ(kvWait(bytes, cache, 1), -1);
+    kvEvict(bytes, cache, 0, 1);
+  }
+  WeightsFile file(kBlobBytes);
+  Open open(file, kItems, kvOptions());
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  for (int64_t cache : {-1, 4, 1000}) {
+    kvPrefetch(open.blob, cache, 1);
+    EXPECT_EQ(kvWait(open.blob, cache, 1), -1);
+    kvEvict(open.blob, cache, 0, 1);
+  }
+  // A weights executor without caches: every cache is unknown.
+  tvc_offload_close();
+  void *blob = nullptr;
+  ASSERT_EQ(tvc_offload_open(file.path.c_str(), kBlobBytes, kItems.data(),
+                             static_cast<int64_t>(kItems.size()), nullptr,
+                             &blob),
+            TVC_OK);
+  EXPECT_EQ(kvWait(blob, 0, 1), -1);
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.kv_bytes_read + now.kv_bytes_written + now.kv_spill_bytes, 0u);
+}
+
+/// A write-back that fails (the process may not write past byte 0 of a
+/// file) is counted and reported; later reads still work.
+TEST(OffloadExecutor, KvWriteBackFailure) {
+  WeightsFile file(kBlobBytes);
+  Open open(file, kItems, kvOptions());
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  KvModel model(1, kKvItems[1]);
+  int64_t at = kvWait(open.blob, 1, 0);
+  model.write(open.blob, at, 0, 3, 1);
+  struct rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  struct rlimit none = saved;
+  none.rlim_cur = 0;
+  auto handler = signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &none), 0);
+  kvEvict(open.blob, 1, 0, 3);
+  setrlimit(RLIMIT_FSIZE, &saved);
+  signal(SIGXFSZ, handler);
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.io_errors, 1u);
+  EXPECT_EQ(now.kv_bytes_written, 0u);
+  EXPECT_EQ(now.resident_bytes, span(100) + span(4000) + kPage);
+  EXPECT_NE(std::string(tvc_offload_last_error())
+                .find("cannot write rows [0, 3) of KV cache 1 back to its "
+                      "spill file"),
+            std::string::npos)
+      << tvc_offload_last_error();
+  // The rows were lost (the spill file's zeros); the cache works on.
+  at = kvWait(open.blob, 1, 3);
+  EXPECT_EQ(KvModel(1, kKvItems[1]).firstWrongRow(open.blob, at, 3), -1);
+  model.write(open.blob, at, 0, 3, 2);
+  kvEvict(open.blob, 1, 0, 3);
+  at = kvWait(open.blob, 1, 3);
+  EXPECT_EQ(model.firstWrongRow(open.blob, at, 3), -1);
+  EXPECT_EQ(stats().io_errors, 1u);
+}
+
+/// A decoder of 4 layers, each with a streamed weight and a key and a value
+/// cache, in a pool of one layer's weight and caches: every layer's weight
+/// and caches read correctly for a prefill and 11 decode tokens, all from
+/// the pool, within the budget, and the caches hold every row at the end.
+TEST(OffloadExecutor, KvWithWeightsInSmallBudget) {
+  constexpr int64_t kLayers = 4;
+  std::vector<tvc_offload_item_t> items = {{0, 3000, TVC_OFFLOAD_RESIDENT}};
+  for (int64_t layer = 0; layer < kLayers; ++layer)
+    items.push_back({kPage * uint64_t(1 + 3 * layer),
+                     3 * kPage - 17 * uint64_t(layer), TVC_OFFLOAD_STREAMED});
+  uint64_t blobBytes = (1 + 3 * kLayers) * kPage;
+  std::vector<tvc_offload_kv_item_t> kv(
+      2 * kLayers, {2, 16, 512, TVC_OFFLOAD_STREAMED}); // 4 pages each
+  WeightsFile file(blobBytes);
+  uint64_t budget = kPage + 3 * kPage + 2 * 4 * kPage;
+  Open open(file, items, kvOptions(kv, budget), blobBytes);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  EXPECT_EQ(stats().pool_bytes, 11 * kPage);
+  std::vector<KvModel> models;
+  for (int64_t cache = 0; cache < 2 * kLayers; ++cache)
+    models.emplace_back(cache, kv[cache]);
+  uint64_t read = 0;
+  auto call = [&](uint64_t past, uint64_t rows, uint64_t round) {
+    for (int64_t layer = 0; layer < kLayers; ++layer) {
+      int64_t weight = layer + 1;
+      if (layer == 0)
+        prefetchItem(open.blob, weight);
+      int64_t at = waitItem(open.blob, weight, items[weight].offset);
+      ASSERT_GE(at, static_cast<int64_t>(blobBytes));
+      ASSERT_EQ(firstWrongByteAt(open.blob, at, items[weight]), -1);
+      for (int64_t cache : {2 * layer, 2 * layer + 1}) {
+        kvPrefetch(open.blob, cache, static_cast<int64_t>(past));
+        int64_t where = kvWait(open.blob, cache, static_cast<int64_t>(past));
+        ASSERT_GE(where, static_cast<int64_t>(blobBytes));
+        ASSERT_EQ(models[cache].firstWrongRow(open.blob, where, past), -1)
+            << "layer " << layer << ", cache " << cache << ", past " << past;
+        models[cache].write(open.blob, where, past, past + rows, round);
+        read += models[cache].rowBytes(past);
+      }
+      for (int64_t cache : {2 * layer, 2 * layer + 1})
+        kvEvict(open.blob, cache, static_cast<int64_t>(past),
+                static_cast<int64_t>(past + rows));
+      evictItem(open.blob, weight);
+      if (layer + 1 < kLayers)
+        prefetchItem(open.blob, weight + 1);
+    }
+  };
+  call(0, 5, 1);
+  for (uint64_t past = 5; past < 16; ++past) {
+    call(past, 1, past + 1);
+    if (HasFatalFailure())
+      return;
+  }
+  for (int64_t cache = 0; cache < 2 * kLayers; ++cache) {
+    int64_t at = kvWait(open.blob, cache, 16);
+    EXPECT_EQ(models[cache].firstWrongRow(open.blob, at, 16), -1);
+    read += models[cache].rowBytes(16);
+    kvEvict(open.blob, cache, 16, 16);
+  }
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.pool_fallbacks, 0u);
+  EXPECT_EQ(now.budget_violations, 0u);
+  EXPECT_EQ(now.io_errors, 0u);
+  EXPECT_EQ(now.peak_resident_bytes, budget);
+  EXPECT_EQ(now.resident_bytes, kPage);
+  EXPECT_EQ(now.kv_bytes_read, read);
+  EXPECT_EQ(now.kv_bytes_written, 2 * kLayers * models[0].rowBytes(16));
+  EXPECT_EQ(now.reads, 1u + 12u * kLayers);
+  for (const tvc_offload_item_t &item : items)
+    EXPECT_EQ(firstWrongByte(open.blob, item.offset, item.bytes), -1);
+}
+
+/// Random calls on streamed weights and caches in a pool of about a third
+/// of them (prefetches without a slot, fallbacks to the homes, cancelled
+/// queued reads, waits growing the valid rows): every wait reads the rows
+/// as last written where it says, a cache's slot stays put until its evict,
+/// and evicting everything leaves the resident bytes of open.
+TEST(OffloadExecutor, KvRandomSequence) {
+  std::mt19937 rng(3);
+  std::vector<tvc_offload_item_t> items;
+  uint64_t offset = 0;
+  for (int index = 0; index < 6; ++index) {
+    uint64_t bytes = (rng() % 4 + 1) * kPage - rng() % 3000;
+    items.push_back({offset, bytes, TVC_OFFLOAD_STREAMED});
+    offset += span(bytes);
+  }
+  uint64_t blobBytes = offset;
+  std::vector<tvc_offload_kv_item_t> kv;
+  uint64_t total = 0;
+  for (int index = 0; index < 8; ++index) {
+    tvc_offload_kv_item_t cache = {int64_t(rng() % 2 + 1),
+                                   int64_t(rng() % 30 + 2), rng() % 700 + 1,
+                                   TVC_OFFLOAD_STREAMED};
+    kv.push_back(cache);
+    total += span(uint64_t(cache.batch * cache.rows) * cache.row_bytes);
+  }
+  for (const tvc_offload_item_t &item : items)
+    total += span(item.bytes);
+  WeightsFile file(blobBytes);
+  Open open(file, items, kvOptions(kv, total / 3 / kPage * kPage), blobBytes);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  std::vector<KvModel> models;
+  for (int64_t cache = 0; cache < 8; ++cache)
+    models.emplace_back(cache, kv[cache]);
+  std::vector<uint64_t> length(kv.size(), 0); // rows written so far
+  // A held cache: where its wait said, and the rows [first, end) its
+  // caller wrote there.
+  std::vector<int64_t> heldAt(kv.size(), -1), heldFirst(kv.size(), 0),
+      heldRows(kv.size(), 0);
+  std::vector<int64_t> weightAt(items.size(), -1);
+  for (int step = 1; step <= 3000; ++step) {
+    int op = static_cast<int>(rng() % 6);
+    if (op < 3) {
+      int64_t item = static_cast<int64_t>(rng() % items.size());
+      if (op == 0) {
+        prefetchItem(open.blob, item);
+      } else if (op == 1) {
+        weightAt[item] = waitItem(open.blob, item, items[item].offset);
+      } else {
+        evictItem(open.blob, item);
+        weightAt[item] = -1;
+      }
+      expectHeldItemsCorrect(open.blob, weightAt, items, step);
+      if (HasFatalFailure())
+        return;
+      continue;
+    }
+    int64_t cache = static_cast<int64_t>(rng() % kv.size());
+    KvModel &model = models[cache];
+    uint64_t rows = uint64_t(kv[cache].rows);
+    int64_t valid = static_cast<int64_t>(rng() % (length[cache] + 1));
+    if (op == 3) {
+      kvPrefetch(open.blob, cache, valid);
+    } else if (op == 4) {
+      int64_t at = kvWait(open.blob, cache, valid);
+      if (heldAt[cache] >= 0) {
+        // Held: the same place, as the caller left it.
+        ASSERT_EQ(at, heldAt[cache]) << "step " << step;
+        valid = heldRows[cache];
+      }
+      ASSERT_GE(at, static_cast<int64_t>(blobBytes)) << "step " << step;
+      ASSERT_EQ(model.firstWrongRow(open.blob, at, uint64_t(valid)), -1)
+          << "step " << step << ", cache " << cache << ", valid " << valid;
+      if (heldAt[cache] < 0) {
+        // New rows [valid, end), as an attention step writes them.
+        uint64_t end = std::min(rows, uint64_t(valid) + rng() % 4 + 1);
+        model.write(open.blob, at, uint64_t(valid), end, uint64_t(step));
+        heldAt[cache] = at;
+        heldFirst[cache] = valid;
+        heldRows[cache] = static_cast<int64_t>(end);
+        length[cache] = std::max(length[cache], end);
+      }
+    } else {
+      // Write back what the wait's caller wrote (nothing held: nothing to
+      // write, whatever the rows say).
+      if (heldAt[cache] >= 0)
+        kvEvict(open.blob, cache, heldFirst[cache], heldRows[cache]);
+      else
+        kvEvict(open.blob, cache, 0, valid);
+      heldAt[cache] = -1;
+    }
+  }
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.io_errors, 0u);
+  EXPECT_GT(now.pool_fallbacks, 0u);
+  for (int64_t index = 0; index < static_cast<int64_t>(items.size()); ++index)
+    evictItem(open.blob, index);
+  for (int64_t cache = 0; cache < 8; ++cache)
+    kvEvict(open.blob, cache, heldFirst[cache], heldRows[cache]);
+  EXPECT_EQ(stats().resident_bytes, 0u);
+  for (int64_t cache = 0; cache < 8; ++cache) {
+    int64_t at = kvWait(open.blob, cache, int64_t(length[cache]));
+    EXPECT_EQ(models[cache].firstWrongRow(open.blob, at, length[cache]), -1)
+        << "cache " << cache;
+    kvEvict(open.blob, cache, 0, 0);
+  }
 }
 
 } // namespace
