@@ -85,6 +85,22 @@ bool tvc::parseManifest(const std::string &text, Manifest &out,
            index < offloadCount && parsePlacement(placement, item.placement);
       if (ok)
         out.offloadItems.push_back(item);
+    } else if (kind == "offload-kv") {
+      int64_t index = -1, rowBytes = 0;
+      tvc_offload_kv_item_t item{};
+      std::string placement, extra;
+      // After every offload-item line; a KV cache is never paged.
+      ok = out.hasOffload &&
+           static_cast<int64_t>(out.offloadItems.size()) == offloadCount &&
+           static_cast<bool>(words >> index >> item.batch >> item.rows >>
+                             rowBytes >> placement) &&
+           !(words >> extra) &&
+           index == static_cast<int64_t>(out.offloadKvItems.size()) &&
+           item.batch > 0 && item.rows > 0 && rowBytes > 0 &&
+           placement != "paged" && parsePlacement(placement, item.placement);
+      item.row_bytes = static_cast<uint64_t>(rowBytes);
+      if (ok)
+        out.offloadKvItems.push_back(item);
     } else if (kind == "entry") {
       ManifestEntry entry;
       int weights = 0, dropped = 0;

@@ -1,7 +1,8 @@
 //===- ManifestTest.cpp - The artifact manifest's offload plan ------------===//
 //
 // parseManifest (runtime/tools/Manifest.h) on the offload lines tvc-compile
-// writes for a model with an offload plan, and their malformed variants.
+// writes for a model with an offload plan (weights and KV caches), and their
+// malformed variants.
 //
 //===----------------------------------------------------------------------===//
 
@@ -74,6 +75,81 @@ TEST(Manifest, MalformedOffloadPlans) {
        "malformed manifest line 5"},
       {"offload 8192 2\noffload-item 0 0 100 resident\n",
        "lists 1 of its 2 items"},
+  };
+  for (const Case &test : cases) {
+    tvc::Manifest manifest;
+    std::string error;
+    EXPECT_FALSE(tvc::parseManifest(manifestWith(test.lines), manifest, error))
+        << test.lines;
+    EXPECT_NE(error.find(test.message), std::string::npos)
+        << test.lines << " gave: " << error;
+  }
+}
+
+/// The KV caches of a plan: one item per offload-kv line, in order, after
+/// the weights' items; none without such lines.
+TEST(Manifest, OffloadKvItems) {
+  tvc::Manifest manifest;
+  std::string error;
+  ASSERT_TRUE(
+      tvc::parseManifest(manifestWith("offload 1000000 1\n"
+                                      "offload-item 0 0 100 streamed\n"
+                                      "offload-kv 0 1 1024 3072 streamed\n"
+                                      "offload-kv 1 2 64 256 resident\n"),
+                         manifest, error))
+      << error;
+  ASSERT_EQ(manifest.offloadItems.size(), 1u);
+  ASSERT_EQ(manifest.offloadKvItems.size(), 2u);
+  EXPECT_EQ(manifest.offloadKvItems[0].batch, 1);
+  EXPECT_EQ(manifest.offloadKvItems[0].rows, 1024);
+  EXPECT_EQ(manifest.offloadKvItems[0].row_bytes, 3072u);
+  EXPECT_EQ(manifest.offloadKvItems[0].placement, TVC_OFFLOAD_STREAMED);
+  EXPECT_EQ(manifest.offloadKvItems[1].batch, 2);
+  EXPECT_EQ(manifest.offloadKvItems[1].rows, 64);
+  EXPECT_EQ(manifest.offloadKvItems[1].row_bytes, 256u);
+  EXPECT_EQ(manifest.offloadKvItems[1].placement, TVC_OFFLOAD_RESIDENT);
+
+  tvc::Manifest weightsOnly;
+  ASSERT_TRUE(tvc::parseManifest(
+      manifestWith("offload 8192 1\noffload-item 0 0 100 resident\n"),
+      weightsOnly, error))
+      << error;
+  EXPECT_TRUE(weightsOnly.hasOffload);
+  EXPECT_TRUE(weightsOnly.offloadKvItems.empty());
+}
+
+/// Malformed KV lines: out of order, before the weights' items or without
+/// a plan, sizes that are not positive, a placement a cache cannot have,
+/// missing or extra fields.
+TEST(Manifest, MalformedOffloadKvItems) {
+  struct Case {
+    const char *lines;
+    const char *message;
+  } cases[] = {
+      {"offload-kv 0 1 16 64 resident\n", "malformed manifest line 3"},
+      {"offload 8192 1\noffload-kv 0 1 16 64 resident\n"
+       "offload-item 0 0 100 resident\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 1 1 16 64 resident\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 16 64 resident\n"
+       "offload-kv 0 1 16 64 resident\n",
+       "malformed manifest line 5"},
+      {"offload 8192 0\noffload-kv 0 0 16 64 resident\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 -16 64 resident\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 16 0 streamed\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 16 -64 streamed\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 16 64 paged\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 16 64 host_attention\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 16 64\n", "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 16 64 resident 7\n",
+       "malformed manifest line 4"},
   };
   for (const Case &test : cases) {
     tvc::Manifest manifest;
