@@ -38,7 +38,9 @@
 // the order of those inputs (indices 0..n-1), with its geometry and
 // whether the caller's buffer holds it (resident) or the executor's spill
 // file (streamed). A plan without offload-kv lines has no KV items (an
-// older artifact, or a model without caches).
+// older artifact, or a model without caches). The parser checks the lines
+// against the prefill's cache inputs: as many, and each item's batch, rows
+// and row bytes those of the input's dims [batch, rows, ...].
 //
 //===----------------------------------------------------------------------===//
 
@@ -88,7 +90,9 @@ struct Manifest {
   const ManifestEntry *find(const std::string &role) const;
 };
 
-/// Parses `text`; on failure returns false with a message in `error`.
+/// Parses `text`; on failure returns false with a message in `error`. Checks
+/// the offload plan's items are all listed and its KV items describe the
+/// prefill's cache inputs.
 bool parseManifest(const std::string &text, Manifest &out, std::string &error);
 
 } // namespace tvc

@@ -216,52 +216,6 @@ int calibrateOffload(const std::string &path, uint64_t blobBytes) {
   return 0;
 }
 
-/// Checks the plan's KV items against the prefill entry point's cache
-/// inputs, in order: as many, each [batch, rows, ...] with batch = dim 0,
-/// rows = dim 1 and row_bytes = the other dims times the element size.
-/// A plan without KV items is valid.
-bool checkKvItems(const tvc::Manifest &manifest, std::string &error) {
-  if (manifest.offloadKvItems.empty())
-    return true;
-  const tvc::ManifestEntry *prefill = manifest.find("prefill");
-  std::vector<const tvc::ManifestTensor *> caches;
-  if (prefill)
-    for (const tvc::ManifestTensor &input : prefill->inputs)
-      if (input.isCache)
-        caches.push_back(&input);
-  if (caches.size() != manifest.offloadKvItems.size()) {
-    error = "the offload plan lists " +
-            std::to_string(manifest.offloadKvItems.size()) +
-            " KV caches, but the prefill entry point takes " +
-            std::to_string(caches.size());
-    return false;
-  }
-  for (size_t index = 0; index < caches.size(); ++index) {
-    const tvc::ManifestTensor &cache = *caches[index];
-    const tvc_offload_kv_item_t &item = manifest.offloadKvItems[index];
-    uint64_t rowBytes = mlir::tvc::getElementSize(cache.elementType);
-    bool fits = cache.dims.size() >= 2 && rowBytes > 0;
-    for (size_t dim = 2; fits && dim < cache.dims.size(); ++dim) {
-      fits = cache.dims[dim] > 0;
-      rowBytes *= static_cast<uint64_t>(fits ? cache.dims[dim] : 0);
-    }
-    if (!fits || cache.dims[0] != item.batch || cache.dims[1] != item.rows ||
-        rowBytes != item.row_bytes) {
-      std::string dims;
-      for (int64_t dim : cache.dims)
-        dims += (dims.empty() ? "" : "x") + std::to_string(dim);
-      error = "the offload plan's KV cache " + std::to_string(index) + " is " +
-              std::to_string(item.batch) + " x " + std::to_string(item.rows) +
-              " rows of " + std::to_string(item.row_bytes) +
-              " bytes, but the prefill's cache input '" + cache.name +
-              "' is [" + dims + "] (" + std::to_string(rowBytes) +
-              "-byte rows)";
-      return false;
-    }
-  }
-  return true;
-}
-
 /// Parses the comma-separated token ids of --prompt-ids.
 bool parsePromptIds(const std::string &text, int64_t vocab,
                     std::vector<int64_t> &prompt, std::string &error) {
@@ -618,8 +572,6 @@ int main(int argc, char **argv) {
     if (weightsPath.empty())
       weightsPath = std::string(argv[0]) + ".weights";
     if (manifest.hasOffload && !noOffload) {
-      if (!checkKvItems(manifest, error))
-        return fail(error);
       tvc_offload_options_t offload{};
       offload.budget_bytes = manifest.offloadBudget;
       offload.drop_page_cache = dropPageCache ? 1 : 0;
