@@ -650,13 +650,13 @@ int main(int argc, char **argv) {
     printOffloadStats(offloading, manifest.offloadBudget);
   // A failed weights read was served from the file mapping, but a failed
   // KV-cache read or write loses rows: either way the run is not trusted.
-  tvc_offload_stats_t final{};
-  if (offloading && tvc_offload_get_stats(&final) == TVC_OK &&
-      final.io_errors > 0) {
+  tvc_offload_stats_t counters{};
+  if (offloading && tvc_offload_get_stats(&counters) == TVC_OK &&
+      counters.io_errors > 0) {
     std::fprintf(stderr,
                  "error: the offload executor had %" PRIu64
                  " failed reads or writes: %s\n",
-                 final.io_errors, tvc_offload_last_error());
+                 counters.io_errors, tvc_offload_last_error());
     status = 1;
   }
   if (offloading)
