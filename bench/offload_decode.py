@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Decode speed and peak memory of GPT-2-124M under weight budgets.
+"""Decode speed and peak memory of GPT-2-124M under memory budgets.
 
     bench/offload_decode.py [--build DIR] [--scratch DIR] [--budgets 100,50,25,10]
         [--tokens N] [--prompt-tokens P] [--threads N] [--rounds R] [--warm]
@@ -7,9 +7,12 @@
 1. writes the model (bench/gpt2_model.sh, shared with the other GPT-2
    benchmarks) and compiles it with tvc-compile: once without a plan (the
    baseline a user would otherwise run: the weights file mapped whole and
-   paged in by the OS on first touch), and once per budget with
-   `--offload-budget=B%` (tvc-chunk-weights + tvc-plan-offload; the
-   executable streams what the plan does not keep resident);
+   paged in by the OS on first touch, the KV caches allocated whole), and
+   once per budget B with `--offload-budget` of B % of the weights + KV
+   bytes (the weights blob and every KV cache at the compiled capacity,
+   page rounded, read from the baseline's manifest), in bytes
+   (tvc-chunk-weights + tvc-plan-offload; the executable streams the
+   weights and KV caches the plan does not keep resident);
 2. runs every executable on the same prompt, greedy, --rounds times
    interleaved (baseline, 100 %, 50 %, ...), each with the weights file
    dropped from the page cache first (posix_fadvise DONTNEED on the file:
@@ -18,8 +21,9 @@
    bytes of the executor, peak RSS from getrusage);
 3. checks that every run generated the same tokens, and prints a Markdown
    table: budget, peak RSS, RSS above the budget (the fixed overhead: code,
-   runtime, KV cache, activation arena, paged rows), decode tokens/s
-   (median over rounds) and its ratio to the baseline, MiB read per token.
+   runtime, activation arena, paged rows; the baseline's budget is its
+   weights + KV bytes), decode tokens/s (median over rounds) and its ratio
+   to the baseline, MiB of weights and of KV caches read per token.
 
 Needs /usr/bin/python3 with torch the first time (to write the model).
 """
@@ -53,6 +57,42 @@ def run(command, **kwargs):
                           capture_output=True, **kwargs)
 
 
+ELEMENT_BYTES = {1: 4, 6: 4, 7: 8, 10: 2, 11: 8, 16: 2}  # ONNX types
+
+
+def page_round(size):
+    return (size + 4095) // 4096 * 4096
+
+
+def manifest_sizes(executable):
+    """(weights bytes, KV bytes, KV rows) from the manifest embedded in
+    `executable` (runtime/tools/Manifest.h): the weights blob, and the
+    prefill's KV-cache inputs, each page rounded, at their compiled
+    capacity."""
+    with open(executable, "rb") as binary:
+        data = binary.read()
+    start = data.find(b"tvc-model 2\n")
+    end = data.find(b"\nend\n", start)
+    if start < 0 or end < 0:
+        raise RuntimeError("no manifest in " + executable)
+    weights = kv = rows = 0
+    role = None
+    for line in data[start:end].decode().splitlines():
+        words = line.split()
+        if words[0] == "weights":
+            weights = int(words[1])
+        elif words[0] == "entry":
+            role = words[1]
+        elif words[0] == "input" and role == "prefill" and words[3] == "1":
+            dims = [int(d) for d in words[4].split(",")]
+            size = ELEMENT_BYTES[int(words[2])]
+            for dim in dims:
+                size *= dim
+            kv += page_round(size)
+            rows = max(rows, dims[1])
+    return weights, kv, rows
+
+
 def parse(stderr):
     """The numbers of one run from the model main's report."""
     result = {}
@@ -79,6 +119,12 @@ def parse(stderr):
         result["pool_mib"] = float(pool.group(1))
         result["fallbacks"] = int(pool.group(2))
         result["open_mib"] = float(pool.group(3))
+    kv = re.search(r"KV caches ([0-9.]+) MiB read, ([0-9.]+) MiB written, "
+                   r"spill file ([0-9.]+) MiB", stderr)
+    if kv:
+        result["kv_read_mib"] = float(kv.group(1))
+        result["kv_written_mib"] = float(kv.group(2))
+        result["spill_mib"] = float(kv.group(3))
     return result
 
 
@@ -86,7 +132,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     gpt2_bench.add_common_options(parser)
     parser.add_argument("--budgets", default="100,50,25,10",
-                        help="percentages of the weight bytes")
+                        help="percentages of the weights + KV bytes")
     parser.add_argument("--tokens", type=int, default=32,
                         help="new tokens per run (default 32)")
     parser.add_argument("--prompt-tokens", type=int, default=16)
@@ -106,19 +152,30 @@ def main():
     variants = [("mmap (no plan)", None)] + [(f"{b} %", b) for b in budgets]
     executables = {}
     summaries = {}
+    total_bytes = None  # weights + KV bytes, from the baseline's manifest
     for name, budget in variants:
         exe = os.path.join(out, "plain" if budget is None else f"budget{budget}")
         command = [tools["tvc-compile"], model, "-o", exe]
         if budget is not None:
-            command.append(f"--offload-budget={budget}%")
-        stale = (not os.path.exists(exe) or
+            budget_bytes = int(total_bytes * float(budget) / 100)
+            command.append(f"--offload-budget={budget_bytes}")
+        # The budget in bytes is part of the command: a changed one
+        # recompiles.
+        stamp = exe + ".command"
+        previous = open(stamp).read() if os.path.exists(stamp) else None
+        stale = (not os.path.exists(exe) or previous != " ".join(command) or
                  os.path.getmtime(exe) < os.path.getmtime(model) or
                  os.path.getmtime(exe) < os.path.getmtime(tools["tvc-compile"]))
         if stale:
             log("compiling " + name)
             done = run(command)
             summaries[name] = done.stderr.strip()
+            with open(stamp, "w") as stamp_file:
+                stamp_file.write(" ".join(command))
         executables[name] = exe
+        if budget is None:
+            weights_bytes, kv_bytes, kv_rows = manifest_sizes(exe)
+            total_bytes = weights_bytes + kv_bytes
 
     # 2. Interleaved rounds.
     prompt = gpt2_bench.prompt_ids(args.prompt_tokens)
@@ -144,19 +201,22 @@ def main():
                     if line.startswith("model name")), "?")
     with open("/proc/loadavg") as loadavg:
         load = " ".join(loadavg.read().split()[:3])
-    weights_mib = os.path.getsize(executables[variants[0][0]] + ".weights") \
-        / 2**20
+    weights_mib = weights_bytes / 2**20
+    kv_mib = kv_bytes / 2**20
     print(f"machine: {os.cpu_count()} CPUs ({cpu}), load average {load}; "
-          f"{args.threads} threads; weights {weights_mib:.0f} MiB; prompt "
-          f"{args.prompt_tokens} tokens, {args.tokens} new; "
-          f"{'warm' if args.warm else 'cold'} weights file; "
-          f"{args.rounds} rounds")
+          f"{args.threads} threads; prompt {args.prompt_tokens} tokens, "
+          f"{args.tokens} new; {'warm' if args.warm else 'cold'} weights "
+          f"file; {args.rounds} rounds")
+    print(f"weights {weights_bytes} bytes ({weights_mib:.0f} MiB) + KV caches "
+          f"{kv_bytes} bytes ({kv_mib:.0f} MiB, {kv_rows} positions compiled) "
+          f"= {total_bytes} bytes: the budgets are percentages of the sum")
     print(f"generated tokens identical in every run: "
           f"{'yes' if same else 'NO'}")
     print()
-    print("| weights | budget MiB | pool MiB | peak RSS MiB | RSS - budget MiB "
-          "| decode tok/s | vs mmap | MiB read / token | stalls / token |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| of weights + KV | budget MiB | pool MiB | peak RSS MiB "
+          "| RSS - budget MiB | decode tok/s | vs mmap | MiB read / token "
+          "| KV MiB read / token | stalls / token |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     base_rate = None
     for name, budget in variants:
         runs = results[name]
@@ -166,8 +226,10 @@ def main():
         if base_rate is None:
             base_rate = rate
         pool = "-"
+        kv_per_token = "-"
         if budget is None:
-            budget_mib, over = weights_mib, rss - weights_mib
+            budget_mib = weights_mib + kv_mib
+            over = rss - budget_mib
             per_token = stalls = "-"
         else:
             budget_mib = runs[0].get("budget_mib", float("nan"))
@@ -176,8 +238,11 @@ def main():
             per_token = f"{statistics.median(r['read_mib'] - r.get('open_mib', 0) for r in runs) / calls:.0f}"
             stalls = f"{statistics.median(r['stalls'] for r in runs) / calls:.1f}"
             pool = f"{runs[0].get('pool_mib', 0):.0f}"
+            if all("kv_read_mib" in r for r in runs):
+                kv_per_token = f"{statistics.median(r['kv_read_mib'] for r in runs) / calls:.1f}"
         print(f"| {name} | {budget_mib:.0f} | {pool} | {rss:.0f} | {over:.0f} | "
-              f"{rate:.2f} | {rate / base_rate:.2f}x | {per_token} | {stalls} |")
+              f"{rate:.2f} | {rate / base_rate:.2f}x | {per_token} | "
+              f"{kv_per_token} | {stalls} |")
     violations = sum(r.get("violations", 0) for runs in results.values()
                      for r in runs)
     print()
@@ -185,6 +250,10 @@ def main():
                     for r in runs)
     print(f"budget violations reported by the executor: {violations}; "
           f"pool fallbacks (reads from the file-backed range): {fallbacks}")
+    spills = [f"{name}: {runs[0]['spill_mib']:.0f}" for name, runs in
+              results.items() if runs and "spill_mib" in runs[0]]
+    if spills:
+        print("KV spill file MiB (the streamed caches): " + ", ".join(spills))
     for name, summary in summaries.items():
         for line in summary.splitlines():
             print(f"{name}: {line}")

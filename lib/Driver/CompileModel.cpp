@@ -74,6 +74,128 @@ std::string offloadManifest(ModuleOp module, const WeightsLayout &layout) {
   return text;
 }
 
+} // namespace
+
+llvm::Expected<std::string> mlir::tvc::getKvOffloadManifest(ModuleOp module) {
+  if (!module->hasAttr("tvc.offload"))
+    return "";
+  func::FuncOp prefill, decode;
+  for (auto function : module.getOps<func::FuncOp>()) {
+    if (function.isExternal() || function.isPrivate())
+      continue;
+    if (roleOf(function.getSymName()) == "prefill")
+      prefill = function;
+    else if (roleOf(function.getSymName()) == "decode")
+      decode = function;
+  }
+  // The caches of one entry point, in argument order, with their
+  // placements (null where the plan gave none).
+  struct Cache {
+    unsigned argument;
+    RankedTensorType type;
+    StringAttr placement;
+    IntegerAttr item;
+  };
+  auto cachesOf = [](func::FuncOp function) {
+    SmallVector<Cache> caches;
+    if (!function)
+      return caches;
+    for (auto [index, type] : llvm::enumerate(function.getArgumentTypes()))
+      if (function.getArgAttr(index, "tvc.kv_cache"))
+        caches.push_back(
+            {static_cast<unsigned>(index), dyn_cast<RankedTensorType>(type),
+             function.getArgAttrOfType<StringAttr>(index, "tvc.kv_placement"),
+             function.getArgAttrOfType<IntegerAttr>(index, "tvc.kv_item")});
+    return caches;
+  };
+  SmallVector<Cache> caches = cachesOf(prefill);
+  SmallVector<Cache> decodeCaches = cachesOf(decode);
+  bool planned = false;
+  for (const Cache &cache : llvm::concat<const Cache>(caches, decodeCaches))
+    planned |= cache.placement != nullptr;
+  if (!planned)
+    return ""; // A plan of the weights only.
+
+  auto fail = [&](func::FuncOp function, const Cache &cache,
+                  const llvm::Twine &why) {
+    return llvm::createStringError(
+        llvm::formatv("KV cache argument #{0} of @{1}: {2}", cache.argument,
+                      function.getSymName(), why.str())
+            .str());
+  };
+  // Decode reads the caches prefill wrote: the same items, placed alike.
+  for (auto [function, list] : {std::make_pair(prefill, &caches),
+                                std::make_pair(decode, &decodeCaches)})
+    for (auto [ordinal, cache] : llvm::enumerate(*list)) {
+      if (!cache.placement || !cache.item)
+        return fail(function, cache,
+                    "the offload plan places some KV caches but not this one "
+                    "(tvc.kv_placement and tvc.kv_item)");
+      if (cache.item.getInt() != static_cast<int64_t>(ordinal))
+        return fail(function, cache,
+                    llvm::formatv("tvc.kv_item is {0}, expected its ordinal "
+                                  "among the caches, {1}",
+                                  cache.item.getInt(), ordinal)
+                        .str());
+      llvm::StringRef placement = cache.placement.getValue();
+      if (placement == "host_attention")
+        return fail(function, cache,
+                    "placed 'host_attention': attention offload runs on the "
+                    "CUDA target, which has no offload lowering yet");
+      if (placement != "resident" && placement != "streamed")
+        return fail(function, cache,
+                    "unknown tvc.kv_placement '" + placement +
+                        "' (resident, streamed or host_attention)");
+      if (!cache.type || cache.type.getRank() < 2 ||
+          !cache.type.hasStaticShape() ||
+          !cache.type.getElementType().isIntOrFloat())
+        return fail(function, cache,
+                    llvm::formatv("an offloaded cache has a static shape "
+                                  "[batch, rows, ...] of numbers, got {0}",
+                                  function.getArgumentTypes()[cache.argument])
+                        .str());
+    }
+  if (!prefill)
+    return llvm::createStringError(
+        "the offload plan places KV caches of a module without a _prefill "
+        "entry point");
+  if (decode) {
+    if (decodeCaches.size() != caches.size())
+      return llvm::createStringError(
+          llvm::formatv("@{0} has {1} KV caches and @{2} {3}; the offload plan "
+                        "needs the same caches in both",
+                        prefill.getSymName(), caches.size(),
+                        decode.getSymName(), decodeCaches.size())
+              .str());
+    for (auto [ours, theirs] : llvm::zip(caches, decodeCaches))
+      if (ours.type != theirs.type ||
+          ours.placement.getValue() != theirs.placement.getValue())
+        return fail(decode, theirs,
+                    llvm::formatv("{0} placed '{1}', but the cache it "
+                                  "continues (argument #{2} of @{3}) is {4} "
+                                  "placed '{5}'",
+                                  theirs.type, theirs.placement.getValue(),
+                                  ours.argument, prefill.getSymName(),
+                                  ours.type, ours.placement.getValue())
+                        .str());
+  }
+
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  for (auto [index, cache] : llvm::enumerate(caches)) {
+    ArrayRef<int64_t> shape = cache.type.getShape();
+    uint64_t rowBytes =
+        llvm::divideCeil(cache.type.getElementTypeBitWidth(), 8);
+    for (int64_t dim : shape.drop_front(2))
+      rowBytes *= static_cast<uint64_t>(dim);
+    os << "offload-kv " << index << " " << shape[0] << " " << shape[1] << " "
+       << rowBytes << " " << cache.placement.getValue() << "\n";
+  }
+  return text;
+}
+
+namespace {
+
 std::string buildManifest(llvm::ArrayRef<EntrySignature> entries,
                           uint64_t weightsBytes, llvm::StringRef offload,
                           const CompileOptions &options) {
@@ -287,6 +409,10 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
       collectEntryPoints(*module);
   if (!entries)
     return entries.takeError();
+  // The caches' placements, read before lowering rewrites the signatures.
+  llvm::Expected<std::string> kvOffload = getKvOffloadManifest(*module);
+  if (!kvOffload)
+    return kvOffload.takeError();
 
   PassManager pm(context);
   if (cuda) {
@@ -324,6 +450,8 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
       return layout.takeError();
     weightsBytes = layout->totalBytes;
     offload = offloadManifest(*module, *layout);
+    if (!offload.empty())
+      offload += *kvOffload;
     if (!offload.empty() && options.embedWeights)
       return llvm::createStringError(
           "an offload plan reads the weights from a weights file; it cannot "

@@ -83,6 +83,17 @@ struct Artifact {
 llvm::Expected<Artifact> compileModel(OwningOpRef<ModuleOp> module,
                                           const CompileOptions &options);
 
+/// The `offload-kv` lines of the manifest (runtime/tools/Manifest.h) for a
+/// planned module (tvc-plan-offload, before lowering): one per `tvc.kv_cache`
+/// argument of the `_prefill` entry point, in order, from its
+/// `tvc.kv_placement` and `tvc.kv_item` attributes, with the cache's batch
+/// (dim 0), rows (dim 1) and bytes per row (the other dims times the element
+/// size). Empty when the module has no `tvc.offload` plan or the plan places
+/// no KV cache (no `tvc.kv_placement` anywhere). Errors for a partial or
+/// inconsistent placement, a dynamic cache shape, and `host_attention` (the
+/// CPU target cannot run attention where the cache lives).
+llvm::Expected<std::string> getKvOffloadManifest(ModuleOp module);
+
 /// Writes `weights` as a tvc weights file: the 8-byte magic "TVCWGT02", the
 /// blob size (u64, little endian), zero padding to 4096 bytes, then the blob
 /// (blob offset X at file offset 4096 + X, page aligned). Written whole or

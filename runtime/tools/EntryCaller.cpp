@@ -242,7 +242,14 @@ bool EntryCaller::call(const TensorRef *inputs, std::string &error) {
     const char *data = aligned + offset * elementSize;
     if (result.updatesInput >= 0) {
       void *target = inputData[result.updatesInput];
-      if (target != data && space == MemorySpace::CudaDevice)
+      // An input without a buffer (a KV cache held by the offload
+      // executor) cannot take a returned copy.
+      if (!target && target != data) {
+        error = "result #" + std::to_string(index) + " of " + entry->function +
+                " updates input #" + std::to_string(result.updatesInput) +
+                ", which has no buffer";
+        kernelsOk = false;
+      } else if (target != data && space == MemorySpace::CudaDevice)
         checkCuda(tvc_cuda_copy_on_device(target, data, count * elementSize),
                   "updating a KV cache", entry->function);
       else if (target != data)

@@ -6,6 +6,8 @@
 
 #include "runtime/tools/Manifest.h"
 
+#include "lib/Support/HostTensor.h"
+
 #include <cstdlib>
 #include <sstream>
 
@@ -43,6 +45,52 @@ static bool parsePlacement(const std::string &word, int32_t &placement) {
     placement = TVC_OFFLOAD_PAGED;
   else
     return false;
+  return true;
+}
+
+/// Checks the plan's KV items against the prefill entry point's cache
+/// inputs, in order: as many, each [batch, rows, ...] with batch = dim 0,
+/// rows = dim 1 and row_bytes = the other dims times the element size.
+/// A plan without KV items is valid.
+static bool checkKvItems(const Manifest &manifest, std::string &error) {
+  if (manifest.offloadKvItems.empty())
+    return true;
+  const ManifestEntry *prefill = manifest.find("prefill");
+  std::vector<const ManifestTensor *> caches;
+  if (prefill)
+    for (const ManifestTensor &input : prefill->inputs)
+      if (input.isCache)
+        caches.push_back(&input);
+  if (caches.size() != manifest.offloadKvItems.size()) {
+    error = "the offload plan lists " +
+            std::to_string(manifest.offloadKvItems.size()) +
+            " KV caches, but the prefill entry point takes " +
+            std::to_string(caches.size());
+    return false;
+  }
+  for (size_t index = 0; index < caches.size(); ++index) {
+    const ManifestTensor &cache = *caches[index];
+    const tvc_offload_kv_item_t &item = manifest.offloadKvItems[index];
+    uint64_t rowBytes = mlir::tvc::getElementSize(cache.elementType);
+    bool fits = cache.dims.size() >= 2 && rowBytes > 0;
+    for (size_t dim = 2; fits && dim < cache.dims.size(); ++dim) {
+      fits = cache.dims[dim] > 0;
+      rowBytes *= static_cast<uint64_t>(fits ? cache.dims[dim] : 0);
+    }
+    if (!fits || cache.dims[0] != item.batch || cache.dims[1] != item.rows ||
+        rowBytes != item.row_bytes) {
+      std::string dims;
+      for (int64_t dim : cache.dims)
+        dims += (dims.empty() ? "" : "x") + std::to_string(dim);
+      error = "the offload plan's KV cache " + std::to_string(index) + " is " +
+              std::to_string(item.batch) + " x " + std::to_string(item.rows) +
+              " rows of " + std::to_string(item.row_bytes) +
+              " bytes, but the prefill's cache input '" + cache.name +
+              "' is [" + dims + "] (" + std::to_string(rowBytes) +
+              "-byte rows)";
+      return false;
+    }
+  }
   return true;
 }
 
@@ -85,6 +133,22 @@ bool tvc::parseManifest(const std::string &text, Manifest &out,
            index < offloadCount && parsePlacement(placement, item.placement);
       if (ok)
         out.offloadItems.push_back(item);
+    } else if (kind == "offload-kv") {
+      int64_t index = -1, rowBytes = 0;
+      tvc_offload_kv_item_t item{};
+      std::string placement, extra;
+      // After every offload-item line; a KV cache is never paged.
+      ok = out.hasOffload &&
+           static_cast<int64_t>(out.offloadItems.size()) == offloadCount &&
+           static_cast<bool>(words >> index >> item.batch >> item.rows >>
+                             rowBytes >> placement) &&
+           !(words >> extra) &&
+           index == static_cast<int64_t>(out.offloadKvItems.size()) &&
+           item.batch > 0 && item.rows > 0 && rowBytes > 0 &&
+           placement != "paged" && parsePlacement(placement, item.placement);
+      item.row_bytes = static_cast<uint64_t>(rowBytes);
+      if (ok)
+        out.offloadKvItems.push_back(item);
     } else if (kind == "entry") {
       ManifestEntry entry;
       int weights = 0, dropped = 0;
@@ -132,5 +196,5 @@ bool tvc::parseManifest(const std::string &text, Manifest &out,
             std::to_string(offloadCount) + " items";
     return false;
   }
-  return true;
+  return checkKvItems(out, error);
 }

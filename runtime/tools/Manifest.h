@@ -10,6 +10,7 @@
 //   weights <bytes of the weights blob>
 //   offload <budget bytes> <number of items>               (optional)
 //   offload-item <index> <blob offset> <bytes> <resident|streamed|paged>
+//   offload-kv <index> <batch> <rows> <row bytes> <resident|streamed>
 //   entry <role: forward|prefill|decode> <function> <takes_weights 0|1>
 //         <in_place_results_dropped 0|1> <arena bytes; 0: takes no arena>
 //   input <name> <onnx element type> <is_kv_cache 0|1> <d0,d1,...; -1 dynamic>
@@ -32,6 +33,14 @@
 // offload-item line per item, indices 0..n-1 in order, offsets multiples of
 // 4096. The model main hands them to the offload executor
 // (runtime/api/tvc_offload.h), whose calls the compiled code makes.
+// The budget then covers the KV caches too: after the offload-item lines,
+// one offload-kv line per KV-cache input of the prefill entry point, in
+// the order of those inputs (indices 0..n-1), with its geometry and
+// whether the caller's buffer holds it (resident) or the executor's spill
+// file (streamed). A plan without offload-kv lines has no KV items (an
+// older artifact, or a model without caches). The parser checks the lines
+// against the prefill's cache inputs: as many, and each item's batch, rows
+// and row bytes those of the input's dims [batch, rows, ...].
 //
 //===----------------------------------------------------------------------===//
 
@@ -75,11 +84,15 @@ struct Manifest {
   bool hasOffload = false;
   uint64_t offloadBudget = 0;
   std::vector<tvc_offload_item_t> offloadItems;
+  /// The plan's KV caches, in the order of the prefill's cache inputs.
+  std::vector<tvc_offload_kv_item_t> offloadKvItems;
   std::vector<ManifestEntry> entries;
   const ManifestEntry *find(const std::string &role) const;
 };
 
-/// Parses `text`; on failure returns false with a message in `error`.
+/// Parses `text`; on failure returns false with a message in `error`. Checks
+/// the offload plan's items are all listed and its KV items describe the
+/// prefill's cache inputs.
 bool parseManifest(const std::string &text, Manifest &out, std::string &error);
 
 } // namespace tvc

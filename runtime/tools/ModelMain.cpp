@@ -11,14 +11,17 @@
 // mapped read-only; or, when the manifest has an offload plan, opened by
 // the offload executor, runtime/api/tvc_offload.h, which reads and drops
 // weights as the compiled code asks; docs/Offload.md). Generation allocates
-// the KV caches once, runs the prefill entry point on the prompt and then
+// the KV caches once (except those the plan streams: the executor holds
+// them in its spill file, and the compiled code reads and writes them in
+// the executor's pool), runs the prefill entry point on the prompt and then
 // one decode step per new token, sampling with the runtime's sampler;
 // generated ids go to stdout (as text for a byte-level vocabulary), timings
 // to stderr. The host side allocates nothing per token: argument storage,
 // the token buffers and the last logits row are sized once. With --inputs,
 // the forward entry point (the full graph) runs once on ONNX test data
 // (runtime/tools/Evaluate.h). A runtime kernel that fails in any entry call
-// (tvc_runtime_kernel_error) ends the run with its message and status 1.
+// (tvc_runtime_kernel_error) ends the run with its message and status 1, and
+// so does a failed read or write of the offload executor.
 //
 //===----------------------------------------------------------------------===//
 
@@ -80,6 +83,9 @@ void usage(const char *program) {
       "                        tvc-compile options that describe them\n"
       "  --drop-page-cache     with the offload executor: drop the file's\n"
       "                        page cache after each explicit read\n"
+      "  --offload-kv-dir DIR  where the executor's spill file of the KV\n"
+      "                        caches the plan streams is created (default:\n"
+      "                        $TMPDIR, else /tmp; unlinked, never kept)\n"
       "  --inputs DIR          evaluate on DIR/input_N.pb (ONNX TensorProto,\n"
       "                        in graph-input order)\n"
       "  --outputs DIR         write output_N.pb there (created if missing)\n"
@@ -88,7 +94,10 @@ void usage(const char *program) {
       "  --rtol R, --atol A    per element |got - want| <= A + R * |want|\n"
       "                        (default 1e-3, 1e-7)\n"
       "  --max-error-scale S   instead: max |got - want| <= S * max |want|\n"
-      "  --help                this text\n",
+      "  --help                this text\n\n"
+      "With an offload plan, a failed read of the weights or of a KV cache\n"
+      "or a failed write of a KV cache (tvc_offload_last_error) ends the run\n"
+      "with status 1 after its output.\n",
       program, program);
 }
 
@@ -110,18 +119,20 @@ void printOffloadStats(bool offloading, uint64_t budget) {
     std::fprintf(stderr, "offload: off; peak RSS %.1f MiB\n", peakRssMiB);
     return;
   }
-  std::fprintf(stderr,
-               "offload: read %.1f MiB in %" PRIu64 " reads; %" PRIu64
-               " stalls (%.3f s); peak resident %.1f MiB of a %.1f MiB "
-               "budget; %" PRIu64 " budget violations; %" PRIu64
-               " read errors; page pool %.1f MiB, %" PRIu64
-               " pool fallbacks; %.1f MiB read at open; peak RSS %.1f "
-               "MiB\n",
-               toMiB(stats.bytes_read), stats.reads, stats.stalls,
-               stats.stall_seconds, toMiB(stats.peak_resident_bytes),
-               toMiB(budget), stats.budget_violations, stats.io_errors,
-               toMiB(stats.pool_bytes), stats.pool_fallbacks,
-               toMiB(stats.bytes_read_at_open), peakRssMiB);
+  std::fprintf(
+      stderr,
+      "offload: read %.1f MiB in %" PRIu64 " reads; %" PRIu64
+      " stalls (%.3f s); peak resident %.1f MiB of a %.1f MiB "
+      "budget; %" PRIu64 " budget violations; %" PRIu64
+      " read errors; page pool %.1f MiB, %" PRIu64
+      " pool fallbacks; %.1f MiB read at open; KV caches %.1f MiB "
+      "read, %.1f MiB written, spill file %.1f MiB; peak RSS %.1f "
+      "MiB\n",
+      toMiB(stats.bytes_read), stats.reads, stats.stalls, stats.stall_seconds,
+      toMiB(stats.peak_resident_bytes), toMiB(budget), stats.budget_violations,
+      stats.io_errors, toMiB(stats.pool_bytes), stats.pool_fallbacks,
+      toMiB(stats.bytes_read_at_open), toMiB(stats.kv_bytes_read),
+      toMiB(stats.kv_bytes_written), toMiB(stats.kv_spill_bytes), peakRssMiB);
 }
 
 /// --offload-calibrate: times the executor's reads of the weights file in
@@ -257,6 +268,10 @@ struct GenerateOptions {
   uint64_t seed = 0;
   /// A CUDA artifact: the KV caches live on the device.
   tvc::MemorySpace space = tvc::MemorySpace::Host;
+  /// Per KV cache (the prefill's cache inputs in order): whether the open
+  /// offload executor holds it (its plan streams it), so the caller
+  /// allocates none. Empty: every cache is the caller's.
+  std::vector<bool> streamedCaches;
 };
 
 /// Device buffers freed when generation ends.
@@ -286,8 +301,14 @@ int generate(const tvc::Manifest &manifest, const void *weights,
       size_t count = 1;
       for (int64_t dim : input.dims)
         count *= dim;
-      caches.emplace_back(count * mlir::tvc::getElementSize(input.elementType),
-                          0);
+      // A streamed cache lives in the executor's spill file; the compiled
+      // code never touches a buffer of ours for it.
+      size_t index = caches.size();
+      bool streamed = index < options.streamedCaches.size() &&
+                      options.streamedCaches[index];
+      caches.emplace_back(
+          streamed ? 0 : count * mlir::tvc::getElementSize(input.elementType),
+          0);
       cacheShapes.push_back(input.dims);
       longestCache = std::max(longestCache, input.dims[1]);
     } else if (input.maxDims.size() >= 2) {
@@ -299,6 +320,13 @@ int generate(const tvc::Manifest &manifest, const void *weights,
   if (total > capacity)
     return fail("prompt + new tokens = " + std::to_string(total) +
                 " exceeds the model's context of " + std::to_string(capacity));
+  // A streamed cache has no buffer here to copy an updated cache into.
+  bool anyStreamed =
+      std::find(options.streamedCaches.begin(), options.streamedCaches.end(),
+                true) != options.streamedCaches.end();
+  if (anyStreamed && (!prefill->inPlaceDropped || !decode->inPlaceDropped))
+    return fail("the offload plan streams KV caches, but the entry points "
+                "return the updated caches instead of writing them in place");
   size_t modelInputs = prefill->inputs.size() - caches.size() - 1;
   if (modelInputs != 2 || prefill->results.empty() ||
       prefill->results[0].elementType != 1)
@@ -322,7 +350,8 @@ int generate(const tvc::Manifest &manifest, const void *weights,
   // A CUDA artifact's caches are device buffers, zeroed like the host's.
   DeviceBuffers deviceCaches;
   for (size_t index = 0; index < caches.size(); ++index) {
-    void *cache = caches[index].data();
+    // Null for a streamed cache: the descriptor keeps its sizes.
+    void *cache = caches[index].empty() ? nullptr : caches[index].data();
     if (options.space == tvc::MemorySpace::CudaDevice) {
       size_t bytes = caches[index].size();
       std::vector<char>().swap(caches[index]);
@@ -408,7 +437,7 @@ int main(int argc, char **argv) {
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   std::string promptIds, promptText, weightsPath;
-  std::string inputsDir, outputsDir, expectedDir;
+  std::string inputsDir, outputsDir, expectedDir, kvDir;
   double rtol = 1e-3, atol = 1e-7, errorScale = 0;
   GenerateOptions options;
   int threads = 0;
@@ -452,6 +481,8 @@ int main(int argc, char **argv) {
       calibrate = true;
     } else if (arg == "--drop-page-cache") {
       dropPageCache = true;
+    } else if (arg == "--offload-kv-dir") {
+      kvDir = value("--offload-kv-dir");
     } else if (arg == "--threads") {
       threads = std::atoi(value("--threads"));
     } else if (arg == "--inputs") {
@@ -544,6 +575,10 @@ int main(int argc, char **argv) {
       tvc_offload_options_t offload{};
       offload.budget_bytes = manifest.offloadBudget;
       offload.drop_page_cache = dropPageCache ? 1 : 0;
+      offload.kv_items = manifest.offloadKvItems.data();
+      offload.num_kv_items =
+          static_cast<int64_t>(manifest.offloadKvItems.size());
+      offload.kv_dir = kvDir.empty() ? nullptr : kvDir.c_str();
       void *opened = nullptr;
       tvc_status_t status =
           tvc_offload_open(weightsPath.c_str(), manifest.weightsBytes,
@@ -555,6 +590,9 @@ int main(int argc, char **argv) {
                     (status == TVC_NOT_FOUND ? " (use --weights FILE)" : ""));
       blob = opened;
       offloading = true;
+      for (const tvc_offload_kv_item_t &item : manifest.offloadKvItems)
+        generation.streamedCaches.push_back(item.placement ==
+                                            TVC_OFFLOAD_STREAMED);
     } else {
       if (!weights.mapFile(weightsPath, manifest.weightsBytes, error,
                            " (use --weights FILE)"))
@@ -608,11 +646,19 @@ int main(int argc, char **argv) {
   } else {
     status = generate(manifest, blob, generation);
   }
-  if (offloading && std::strlen(tvc_offload_last_error()) > 0)
-    std::fprintf(stderr, "warning: %s (read from the file mapping instead)\n",
-                 tvc_offload_last_error());
   if (offloadStats)
     printOffloadStats(offloading, manifest.offloadBudget);
+  // A failed weights read was served from the file mapping, but a failed
+  // KV-cache read or write loses rows: either way the run is not trusted.
+  tvc_offload_stats_t counters{};
+  if (offloading && tvc_offload_get_stats(&counters) == TVC_OK &&
+      counters.io_errors > 0) {
+    std::fprintf(stderr,
+                 "error: the offload executor had %" PRIu64
+                 " failed reads or writes: %s\n",
+                 counters.io_errors, tvc_offload_last_error());
+    status = 1;
+  }
   if (offloading)
     tvc_offload_close();
   return status;

@@ -1,7 +1,8 @@
 //===- ManifestTest.cpp - The artifact manifest's offload plan ------------===//
 //
 // parseManifest (runtime/tools/Manifest.h) on the offload lines tvc-compile
-// writes for a model with an offload plan, and their malformed variants.
+// writes for a model with an offload plan (weights and KV caches), and their
+// malformed variants.
 //
 //===----------------------------------------------------------------------===//
 
@@ -74,6 +75,140 @@ TEST(Manifest, MalformedOffloadPlans) {
        "malformed manifest line 5"},
       {"offload 8192 2\noffload-item 0 0 100 resident\n",
        "lists 1 of its 2 items"},
+  };
+  for (const Case &test : cases) {
+    tvc::Manifest manifest;
+    std::string error;
+    EXPECT_FALSE(tvc::parseManifest(manifestWith(test.lines), manifest, error))
+        << test.lines;
+    EXPECT_NE(error.find(test.message), std::string::npos)
+        << test.lines << " gave: " << error;
+  }
+}
+
+/// A manifest with a prefill entry point taking a [1, 1024, 768] f32 key
+/// cache and a [2, 64, 4, 32] f16 value cache, after `offloadLines`.
+std::string prefillWith(const std::string &offloadLines) {
+  return "tvc-model 2\nweights 12288\n" + offloadLines +
+         "entry prefill forward_prefill 1 1 0\n"
+         "input input_ids 7 0 1,-1 1,1024\n"
+         "input past_len 7 0 - -\n"
+         "input past_key_values.0.key 1 1 1,1024,768 -\n"
+         "input past_key_values.0.value 10 1 2,64,4,32 -\n"
+         "result 1 -1 1,-1,50257\n"
+         "end\n";
+}
+
+/// The KV caches of a plan: one item per offload-kv line, in order, after
+/// the weights' items; none without such lines.
+TEST(Manifest, OffloadKvItems) {
+  tvc::Manifest manifest;
+  std::string error;
+  ASSERT_TRUE(
+      tvc::parseManifest(prefillWith("offload 1000000 1\n"
+                                     "offload-item 0 0 100 streamed\n"
+                                     "offload-kv 0 1 1024 3072 streamed\n"
+                                     "offload-kv 1 2 64 256 resident\n"),
+                         manifest, error))
+      << error;
+  ASSERT_EQ(manifest.offloadItems.size(), 1u);
+  ASSERT_EQ(manifest.offloadKvItems.size(), 2u);
+  EXPECT_EQ(manifest.offloadKvItems[0].batch, 1);
+  EXPECT_EQ(manifest.offloadKvItems[0].rows, 1024);
+  EXPECT_EQ(manifest.offloadKvItems[0].row_bytes, 3072u);
+  EXPECT_EQ(manifest.offloadKvItems[0].placement, TVC_OFFLOAD_STREAMED);
+  EXPECT_EQ(manifest.offloadKvItems[1].batch, 2);
+  EXPECT_EQ(manifest.offloadKvItems[1].rows, 64);
+  EXPECT_EQ(manifest.offloadKvItems[1].row_bytes, 256u);
+  EXPECT_EQ(manifest.offloadKvItems[1].placement, TVC_OFFLOAD_RESIDENT);
+
+  // An older plan of the weights only is still valid.
+  tvc::Manifest weightsOnly;
+  ASSERT_TRUE(tvc::parseManifest(
+      prefillWith("offload 8192 1\noffload-item 0 0 100 resident\n"),
+      weightsOnly, error))
+      << error;
+  EXPECT_TRUE(weightsOnly.hasOffload);
+  EXPECT_TRUE(weightsOnly.offloadKvItems.empty());
+}
+
+/// KV items that do not describe the prefill's caches: too few or too
+/// many, or another batch, row count or row size.
+TEST(Manifest, OffloadKvItemsOfOtherCaches) {
+  struct Case {
+    const char *lines;
+    const char *message;
+  } cases[] = {
+      {"offload-kv 0 1 1024 3072 streamed\n",
+       "the offload plan lists 1 KV caches, but the prefill entry point takes "
+       "2"},
+      {"offload-kv 0 1 1024 3072 streamed\noffload-kv 1 2 64 256 resident\n"
+       "offload-kv 2 2 64 256 resident\n",
+       "lists 3 KV caches, but the prefill entry point takes 2"},
+      {"offload-kv 0 2 1024 3072 streamed\noffload-kv 1 2 64 256 resident\n",
+       "the offload plan's KV cache 0 is 2 x 1024 rows of 3072 bytes, but the "
+       "prefill's cache input 'past_key_values.0.key' is [1x1024x768] "
+       "(3072-byte rows)"},
+      {"offload-kv 0 1 1024 3072 streamed\noffload-kv 1 2 32 256 resident\n",
+       "KV cache 1 is 2 x 32 rows of 256 bytes, but the prefill's cache input "
+       "'past_key_values.0.value' is [2x64x4x32] (256-byte rows)"},
+      {"offload-kv 0 1 1024 768 streamed\noffload-kv 1 2 64 256 resident\n",
+       "KV cache 0 is 1 x 1024 rows of 768 bytes"},
+  };
+  for (const Case &test : cases) {
+    tvc::Manifest manifest;
+    std::string error;
+    EXPECT_FALSE(tvc::parseManifest(
+        prefillWith(std::string("offload 8192 0\n") + test.lines), manifest,
+        error))
+        << test.lines;
+    EXPECT_NE(error.find(test.message), std::string::npos)
+        << test.lines << " gave: " << error;
+  }
+  // Without a prefill entry point no cache matches.
+  tvc::Manifest forward;
+  std::string error;
+  EXPECT_FALSE(tvc::parseManifest(
+      manifestWith("offload 8192 0\noffload-kv 0 1 16 64 resident\n"), forward,
+      error));
+  EXPECT_NE(error.find("lists 1 KV caches, but the prefill entry point takes "
+                       "0"),
+            std::string::npos)
+      << error;
+}
+
+/// Malformed KV lines: out of order, before the weights' items or without
+/// a plan, sizes that are not positive, a placement a cache cannot have,
+/// missing or extra fields.
+TEST(Manifest, MalformedOffloadKvItems) {
+  struct Case {
+    const char *lines;
+    const char *message;
+  } cases[] = {
+      {"offload-kv 0 1 16 64 resident\n", "malformed manifest line 3"},
+      {"offload 8192 1\noffload-kv 0 1 16 64 resident\n"
+       "offload-item 0 0 100 resident\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 1 1 16 64 resident\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 16 64 resident\n"
+       "offload-kv 0 1 16 64 resident\n",
+       "malformed manifest line 5"},
+      {"offload 8192 0\noffload-kv 0 0 16 64 resident\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 -16 64 resident\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 16 0 streamed\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 16 -64 streamed\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 16 64 paged\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 16 64 host_attention\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 16 64\n", "malformed manifest line 4"},
+      {"offload 8192 0\noffload-kv 0 1 16 64 resident 7\n",
+       "malformed manifest line 4"},
   };
   for (const Case &test : cases) {
     tvc::Manifest manifest;
