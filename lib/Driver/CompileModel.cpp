@@ -395,6 +395,7 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
     TvcPlanOffloadOptions plan;
     plan.budget = options.offloadBudget;
     plan.planner = options.offloadPlanner;
+    plan.kv = options.offloadKv;
     plan.report = options.offloadReport;
     if (options.offloadReadBandwidth > 0)
       plan.readBandwidth = options.offloadReadBandwidth;

@@ -57,6 +57,8 @@ struct CompileOptions {
   /// planner, report); the artifact then streams weights under it.
   std::string offloadBudget;
   std::string offloadPlanner = "cost";
+  /// tvc-plan-offload's kv: plan or resident.
+  std::string offloadKv = "plan";
   std::string offloadReport;
   /// With a budget: the largest matrix read whole (tvc-chunk-weights'
   /// max-bytes); empty: a quarter of the budget; "0": never split.

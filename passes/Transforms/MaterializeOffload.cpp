@@ -113,6 +113,107 @@ LogicalResult redirectDenseReads(memref::ViewOp view, memref::ViewOp moved,
   return success();
 }
 
+/// The rows a step writes into the KV cache `cache`: the span of the
+/// subviews of it that are copied into, [first, end) along dim 1, as
+/// values before `at`'s insertion point.
+FailureOr<std::pair<Value, Value>> writtenRows(OpBuilder &at, Location loc,
+                                               Value cache) {
+  Value first, end;
+  for (Operation *user : cache.getUsers()) {
+    auto subview = dyn_cast<memref::SubViewOp>(user);
+    if (!subview || subview.getSource() != cache)
+      continue;
+    bool written = llvm::any_of(subview->getUses(), [](OpOperand &use) {
+      auto copy = dyn_cast<memref::CopyOp>(use.getOwner());
+      return copy && use.get() == copy.getTarget();
+    });
+    if (!written)
+      continue;
+    auto asValue = [&](OpFoldResult fold) -> Value {
+      if (auto value = dyn_cast<Value>(fold))
+        return arith::IndexCastOp::create(at, loc, at.getI64Type(), value);
+      return arith::ConstantIntOp::create(
+          at, loc, cast<IntegerAttr>(cast<Attribute>(fold)).getInt(), 64);
+    };
+    Value start = asValue(subview.getMixedOffsets()[1]);
+    Value stop = arith::AddIOp::create(at, loc, start,
+                                       asValue(subview.getMixedSizes()[1]));
+    first = first ? arith::MinSIOp::create(at, loc, first, start).getResult()
+                  : start;
+    end = end ? arith::MaxSIOp::create(at, loc, end, stop).getResult() : stop;
+  }
+  if (!first)
+    return failure();
+  return std::make_pair(first, end);
+}
+
+/// Emits one action on a streamed KV cache (the executor's index `cache`):
+/// prefetch and wait with the valid rows (past_len); the wait's answer
+/// selects the slot's view of the blob or, at -1, the caller's buffer, for
+/// the cache's uses from `step` on; evict writes back the rows the step's
+/// copies wrote.
+LogicalResult emitKvAction(OpBuilder &at, Location loc,
+                           const offload::Action &action, unsigned cache,
+                           BlockArgument argument, Value pastLength,
+                           Value blob, unsigned step,
+                           const llvm::DenseMap<Operation *, unsigned> &stepOf) {
+  Value index = arith::ConstantIntOp::create(at, loc, cache, 64);
+  switch (action.kind) {
+  case offload::Action::Kind::Prefetch: {
+    Value valid = memref::LoadOp::create(at, loc, pastLength, ValueRange());
+    func::CallOp::create(at, loc, "tvc_offload_kv_prefetch", TypeRange(),
+                         ValueRange{blob, index, valid});
+    return success();
+  }
+  case offload::Action::Kind::Wait: {
+    Value valid = memref::LoadOp::create(at, loc, pastLength, ValueRange());
+    Type i64 = at.getI64Type();
+    Value where = func::CallOp::create(at, loc, "tvc_offload_kv_wait",
+                                       TypeRange{i64},
+                                       ValueRange{blob, index, valid})
+                      .getResult(0);
+    Value zero = arith::ConstantIntOp::create(at, loc, 0, 64);
+    Value caller = arith::CmpIOp::create(at, loc, arith::CmpIPredicate::slt,
+                                         where, zero);
+    Value shift = arith::IndexCastOp::create(
+        at, loc, at.getIndexType(),
+        arith::MaxSIOp::create(at, loc, where, zero));
+    auto type = cast<MemRefType>(argument.getType());
+    Value slot =
+        memref::ViewOp::create(at, loc, type, blob, shift, ValueRange());
+    Value selected =
+        arith::SelectOp::create(at, loc, caller, argument, slot);
+    Block *body = selected.getParentBlock();
+    argument.replaceUsesWithIf(selected, [&](OpOperand &use) {
+      Operation *top = body->findAncestorOpInBlock(*use.getOwner());
+      return top && top != selected.getDefiningOp() &&
+             stepOf.lookup(top) >= step && stepOf.count(top);
+    });
+    return success();
+  }
+  case offload::Action::Kind::Evict: {
+    // The rows are those of the copies into the cache, which the wait
+    // pointed at the buffer it selected.
+    Value selected;
+    for (Operation *user : argument.getUsers())
+      if (auto select = dyn_cast<arith::SelectOp>(user);
+          select && select.getTrueValue() == argument)
+        selected = select.getResult();
+    if (!selected)
+      return emitError(loc, "the eviction of KV cache ")
+             << cache << " has no wait before it";
+    FailureOr<std::pair<Value, Value>> rows = writtenRows(at, loc, selected);
+    if (failed(rows))
+      return emitError(loc, "cannot find the rows written into KV cache ")
+             << cache << " (expected memref.copy into subviews of it)";
+    func::CallOp::create(at, loc, "tvc_offload_kv_evict", TypeRange(),
+                         ValueRange{blob, index, rows->first, rows->second});
+    return success();
+  }
+  }
+  return failure();
+}
+
 struct TvcMaterializeOffloadPass
     : public tvc::impl::TvcMaterializeOffloadBase<TvcMaterializeOffloadPass> {
   void runOnOperation() override {
@@ -182,10 +283,75 @@ struct TvcMaterializeOffloadPass
       gatherBytes.push_back(touched);
     }
 
+    // KV caches: the entry points' tvc.kv_cache arguments, by tvc.kv_item,
+    // after the weights.
+    size_t numWeights = items.size();
+    auto kvItem = [&](func::FuncOp function,
+                      unsigned index) -> FailureOr<std::optional<unsigned>> {
+      if (!function.getArgAttr(index, "tvc.kv_cache"))
+        return std::optional<unsigned>();
+      auto ordinal =
+          function.getArgAttrOfType<IntegerAttr>(index, "tvc.kv_item");
+      auto name =
+          function.getArgAttrOfType<StringAttr>(index, "tvc.kv_placement");
+      auto type = dyn_cast<MemRefType>(function.getArgument(index).getType());
+      if (!ordinal || !name || ordinal.getInt() < 0 || !type ||
+          !type.hasStaticShape() || type.getRank() < 2) {
+        function.emitOpError("KV cache argument ")
+            << index
+            << " needs a static memref type, tvc.kv_item and tvc.kv_placement "
+               "(run tvc-plan-offload)";
+        return failure();
+      }
+      offload::Placement where;
+      if (name.getValue() == "resident")
+        where = offload::Placement::Resident;
+      else if (name.getValue() == "streamed")
+        where = offload::Placement::Streamed;
+      else if (name.getValue() == "host_attention") {
+        function.emitOpError("KV cache argument ")
+            << index
+            << " is placed where attention runs (host_attention): attention "
+               "offload is not lowered for this target";
+        return failure();
+      } else {
+        function.emitOpError("KV cache argument ")
+            << index << " has an unknown tvc.kv_placement '" << name.getValue()
+            << "'";
+        return failure();
+      }
+      uint64_t bytes = offload::pageRound(
+          static_cast<uint64_t>(type.getNumElements()) *
+          (type.getElementTypeBitWidth() / 8));
+      unsigned item = numWeights + ordinal.getInt();
+      if (item >= items.size()) {
+        items.resize(item + 1);
+        placement.resize(item + 1, offload::Placement::Resident);
+        gatherBytes.resize(item + 1, 0);
+      }
+      offload::Item &cache = items[item];
+      if (cache.bytes == 0) {
+        cache.name = "kv" + std::to_string(ordinal.getInt());
+        cache.bytes = bytes;
+        cache.kvCache = true;
+        placement[item] = where;
+      } else if (cache.bytes != bytes || placement[item] != where) {
+        function.emitOpError("KV cache argument ")
+            << index << " differs from KV cache " << ordinal.getInt()
+            << " of another entry point";
+        return failure();
+      }
+      return std::optional<unsigned>(item);
+    };
+
     // Schedules from the entry points that take the weights.
     struct Entry {
       func::FuncOp function;
       Value blob;
+      /// The past_len argument (the valid rows of the caches).
+      Value pastLength;
+      /// Per KV item: its argument.
+      llvm::MapVector<unsigned, BlockArgument> caches;
       std::vector<Operation *> steps;
       llvm::DenseMap<Operation *, unsigned> stepOf;
       /// The views of the blob per item.
@@ -252,6 +418,44 @@ struct TvcMaterializeOffloadPass
           }
         });
       }
+      for (unsigned index = 0; index < function.getNumArguments(); ++index) {
+        FailureOr<std::optional<unsigned>> item = kvItem(function, index);
+        if (failed(item)) {
+          failedHere = true;
+          continue;
+        }
+        if (!*item)
+          continue;
+        BlockArgument cache = function.getArgument(index);
+        entry.caches[**item] = cache;
+        std::optional<std::pair<unsigned, unsigned>> range;
+        for (Operation *user : cache.getUsers()) {
+          Operation *top = body.findAncestorOpInBlock(*user);
+          if (!top)
+            continue;
+          unsigned step = stepOf.lookup(top);
+          if (!range)
+            range = {step, step};
+          range->first = std::min(range->first, step);
+          range->second = std::max(range->second, step);
+        }
+        if (range)
+          schedule.uses.push_back({**item, range->first, range->second, false,
+                                   0, items[**item].bytes, 0});
+      }
+      for (unsigned index = 0; index < function.getNumArguments(); ++index)
+        if (auto name =
+                function.getArgAttrOfType<StringAttr>(index, "tvc.name");
+            name && name.getValue() == "past_len")
+          entry.pastLength = function.getArgument(index);
+      if (!entry.caches.empty() &&
+          (!entry.pastLength ||
+           entry.pastLength.getType() !=
+               MemRefType::get({}, IntegerType::get(&getContext(), 64)))) {
+        function.emitOpError("keeps KV caches but has no past_len argument "
+                             "of type memref<i64>");
+        failedHere = true;
+      }
       if (failedHere)
         return signalPassFailure();
       for (auto &[key, range] : ranges)
@@ -263,6 +467,12 @@ struct TvcMaterializeOffloadPass
       schedules.push_back(std::move(schedule));
       entries.push_back(std::move(entry));
     }
+    for (auto [index, item] : llvm::enumerate(items))
+      if (item.bytes == 0) {
+        mlir::emitError(module.getLoc(), "the entry points' tvc.kv_item ")
+            << index - numWeights << " names no KV cache argument";
+        return signalPassFailure();
+      }
     for (auto [index, schedule] : llvm::enumerate(schedules))
       schedule.successor =
           decodeIndex >= 0 ? static_cast<unsigned>(decodeIndex) : index;
@@ -301,6 +511,18 @@ struct TvcMaterializeOffloadPass
     declare("tvc_offload_prefetch", calleeType);
     declare("tvc_offload_wait", waitType);
     declare("tvc_offload_evict", calleeType);
+    // KV caches: prefetch(blob, cache, valid rows), wait(blob, cache, valid
+    // rows) -> where (-1: the caller's buffer), evict(blob, cache, first
+    // written row, end).
+    auto kvPrefetchType = FunctionType::get(context, {blobType, i64, i64}, {});
+    auto kvEvictType =
+        FunctionType::get(context, {blobType, i64, i64, i64}, {});
+    bool hasKv = items.size() > numWeights;
+    if (hasKv) {
+      declare("tvc_offload_kv_prefetch", kvPrefetchType);
+      declare("tvc_offload_kv_wait", waitType);
+      declare("tvc_offload_kv_evict", kvEvictType);
+    }
     auto calleeName = [](offload::Action::Kind kind) {
       switch (kind) {
       case offload::Action::Kind::Prefetch:
@@ -321,6 +543,14 @@ struct TvcMaterializeOffloadPass
         Operation *op = entry.steps[step];
         auto emit = [&](OpBuilder &at, const offload::Action &action) {
           Location loc = op->getLoc();
+          if (items[action.item].kvCache) {
+            if (failed(emitKvAction(at, loc, action, action.item - numWeights,
+                                    entry.caches.lookup(action.item),
+                                    entry.pastLength, entry.blob, step,
+                                    entry.stepOf)))
+              redirectFailed = true;
+            return;
+          }
           Value index = arith::ConstantIntOp::create(at, loc, action.item, 64);
           if (action.kind != offload::Action::Kind::Wait) {
             func::CallOp::create(at, loc, calleeName(action.kind), TypeRange(),

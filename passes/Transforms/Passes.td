@@ -737,7 +737,8 @@ def TvcMaterializeOffload : Pass<"tvc-materialize-offload", "::mlir::ModuleOp"> 
     them. Gathers keep reading the weight's own (demand-paged) range.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
 }
 
 def TvcChunkWeights : Pass<"tvc-chunk-weights", "::mlir::ModuleOp"> {

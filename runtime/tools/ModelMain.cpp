@@ -39,7 +39,9 @@
 
 #include <malloc.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -58,6 +60,26 @@ extern "C" void tvc_model_decode(void **arguments) __attribute__((weak));
 
 namespace {
 
+/// Writes `bytes` to `path` whole or not at all: into a temporary file next
+/// to it, renamed over it once complete.
+bool writeWhole(const std::string &path, const void *data, size_t bytes,
+                std::string &error) {
+  std::string temporary = path + ".tmp" + std::to_string(getpid());
+  std::FILE *file = std::fopen(temporary.c_str(), "wb");
+  if (!file) {
+    error = "cannot write '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  bool written = std::fwrite(data, 1, bytes, file) == bytes;
+  written &= std::fclose(file) == 0;
+  if (!written || std::rename(temporary.c_str(), path.c_str()) != 0) {
+    error = "cannot write '" + path + "': " + std::strerror(errno);
+    std::remove(temporary.c_str());
+    return false;
+  }
+  return true;
+}
+
 void usage(const char *program) {
   std::printf(
       "usage: %s (--prompt-ids ID,ID,... | --prompt TEXT) [options]\n"
@@ -71,6 +93,10 @@ void usage(const char *program) {
       "  --top-k K             keep the K most likely tokens (default off)\n"
       "  --top-p P             nucleus sampling mass (default off)\n"
       "  --seed S              sampling seed (default 0)\n"
+      "  --logits-out FILE     write the logits each step sampled from\n"
+      "                        (prefill's last row, then one row per\n"
+      "                        decode step) as float32, little endian,\n"
+      "                        [steps, vocab]; written whole at the end\n"
       "  --weights FILE        weights file (default: <executable>.weights;\n"
       "                        not with embedded weights)\n"
       "  --threads N           kernel threads (default: all cores)\n"
@@ -266,6 +292,8 @@ struct GenerateOptions {
   long maxNewTokens = 32;
   tvc_sampling_params_t sampling{};
   uint64_t seed = 0;
+  /// Where to write every sampled logits row (empty: nowhere).
+  std::string logitsOut;
   /// A CUDA artifact: the KV caches live on the device.
   tvc::MemorySpace space = tvc::MemorySpace::Host;
   /// Per KV cache (the prefill's cache inputs in order): whether the open
@@ -379,6 +407,9 @@ int generate(const tvc::Manifest &manifest, const void *weights,
     std::fflush(stdout);
   }
   double prefillMs = 0, decodeMs = 0;
+  std::vector<float> allLogits;
+  if (!options.logitsOut.empty())
+    allLogits.reserve(static_cast<size_t>(options.maxNewTokens) * vocab);
   for (long produced = 0; produced < options.maxNewTokens; ++produced) {
     int64_t length = past == 0 ? promptLength : 1;
     stepShape[1] = length;
@@ -399,6 +430,8 @@ int generate(const tvc::Manifest &manifest, const void *weights,
                 logits.data + (length - 1) * vocab * sizeof(float),
                 vocab * sizeof(float));
     caller.release();
+    if (!options.logitsOut.empty())
+      allLogits.insert(allLogits.end(), lastLogits.begin(), lastLogits.end());
     int64_t token = 0;
     if (tvc_sample(lastLogits.data(), vocab, &options.sampling, &rng,
                    sampleScratch, &token) != TVC_OK)
@@ -411,6 +444,12 @@ int generate(const tvc::Manifest &manifest, const void *weights,
     }
     past += length;
     ids[0] = token;
+  }
+  if (!options.logitsOut.empty()) {
+    std::string error;
+    if (!writeWhole(options.logitsOut, allLogits.data(),
+                    allLogits.size() * sizeof(float), error))
+      return fail(error);
   }
   if (options.byteText) {
     std::fputc('\n', stdout);
@@ -471,6 +510,8 @@ int main(int argc, char **argv) {
       options.sampling.top_p = std::strtof(value("--top-p"), nullptr);
     } else if (arg == "--seed") {
       options.seed = std::strtoull(value("--seed"), nullptr, 10);
+    } else if (arg == "--logits-out") {
+      options.logitsOut = value("--logits-out");
     } else if (arg == "--weights") {
       weightsPath = value("--weights");
     } else if (arg == "--no-offload") {

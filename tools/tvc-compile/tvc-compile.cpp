@@ -111,13 +111,20 @@ static cl::opt<std::string> premergeCalibration(
     cl::value_desc("file"), cl::cat(category));
 static cl::opt<std::string> offloadBudget(
     "offload-budget",
-    cl::desc("Plan weights offload under this budget (N, N{KiB,MiB,GiB,KB,MB,"
-             "GB} or P% of the weights; tvc-plan-offload): the executable "
-             "streams what does not fit from its weights file"),
+    cl::desc("Plan offload under this budget for the weights and KV caches "
+             "(N, N{KiB,MiB,GiB,KB,MB,GB} or P% of them; tvc-plan-offload): "
+             "the executable streams the weights that do not fit from its "
+             "weights file and the KV caches from a spill file"),
     cl::value_desc("bytes"), cl::cat(category));
 static cl::opt<std::string> offloadPlanner(
     "offload-planner", cl::desc("cost (default) or reference"),
     cl::init("cost"), cl::cat(category));
+static cl::opt<std::string> offloadKv(
+    "offload-kv",
+    cl::desc("With --offload-budget: plan (default: the planner places the "
+             "KV caches too) or resident (they stay in memory, counted in "
+             "the budget)"),
+    cl::init("plan"), cl::cat(category));
 static cl::opt<std::string> offloadChunk(
     "offload-chunk",
     cl::desc("With --offload-budget: split matrices larger than this into "
@@ -248,15 +255,18 @@ int main(int argc, char **argv) {
   options.premergeCalibration = premergeCalibration;
   options.offloadBudget = offloadBudget;
   options.offloadPlanner = offloadPlanner;
+  options.offloadKv = offloadKv;
   options.offloadReport = offloadReport;
   options.offloadChunk = offloadChunk;
   options.offloadReadBandwidth = offloadReadBandwidth;
   options.offloadReadOverhead = offloadReadOverhead;
   if (offloadBudget.empty() &&
-      (offloadPlanner.getNumOccurrences() || !offloadReport.empty() ||
+      (offloadPlanner.getNumOccurrences() || offloadKv.getNumOccurrences() ||
+       !offloadReport.empty() ||
        !offloadChunk.empty() || offloadReadBandwidth.getNumOccurrences() ||
        offloadReadOverhead.getNumOccurrences()))
-    return fail("--offload-planner, --offload-chunk, --offload-read-bandwidth, "
+    return fail("--offload-planner, --offload-kv, --offload-chunk, "
+                "--offload-read-bandwidth, "
                 "--offload-read-overhead and --offload-report need "
                 "--offload-budget");
   if (!offloadBudget.empty() && emit == "lib")
