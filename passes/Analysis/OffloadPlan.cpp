@@ -532,11 +532,11 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
   uint64_t minimum =
       minimumBudget(items, schedules, &where, options.attentionOffload);
   if (options.budget < minimum)
-    return createStringError(
-        "a budget of " + std::to_string(options.budget) +
-        " bytes is below the " + std::to_string(minimum) + " bytes (" +
-        mib(minimum) + ") that any plan needs (the items read at " + where +
-        ", plus the pages gathers touch)");
+    return createStringError("a budget of " + std::to_string(options.budget) +
+                             " bytes is below the " + std::to_string(minimum) +
+                             " bytes (" + mib(minimum) +
+                             ") that any plan needs (the items read at " +
+                             where + ", plus the pages gathers touch)");
 
   Plan plan;
   plan.options = options;
@@ -752,8 +752,7 @@ void Plan::dump(llvm::raw_ostream &os,
     os << ", " << replay.coldWaits[index] << " unprefetched waits\n";
   }
   for (auto [item, where] : llvm::zip_equal(items, placement))
-    os << "  " << placementName(where) << " " << item.name << " "
-       << item.bytes
+    os << "  " << placementName(where) << " " << item.name << " " << item.bytes
        << (item.layer >= 0 ? " layer " + std::to_string(item.layer)
                            : std::string())
        << (item.kvCache ? " kv-cache" : "") << "\n";

@@ -152,11 +152,11 @@ FailureOr<std::pair<Value, Value>> writtenRows(OpBuilder &at, Location loc,
 /// selects the slot's view of the blob or, at -1, the caller's buffer, for
 /// the cache's uses from `step` on; evict writes back the rows the step's
 /// copies wrote.
-LogicalResult emitKvAction(OpBuilder &at, Location loc,
-                           const offload::Action &action, unsigned cache,
-                           BlockArgument argument, Value pastLength,
-                           Value blob, unsigned step,
-                           const llvm::DenseMap<Operation *, unsigned> &stepOf) {
+LogicalResult
+emitKvAction(OpBuilder &at, Location loc, const offload::Action &action,
+             unsigned cache, BlockArgument argument, Value pastLength,
+             Value blob, unsigned step,
+             const llvm::DenseMap<Operation *, unsigned> &stepOf) {
   Value index = arith::ConstantIntOp::create(at, loc, cache, 64);
   switch (action.kind) {
   case offload::Action::Kind::Prefetch: {
@@ -168,21 +168,20 @@ LogicalResult emitKvAction(OpBuilder &at, Location loc,
   case offload::Action::Kind::Wait: {
     Value valid = memref::LoadOp::create(at, loc, pastLength, ValueRange());
     Type i64 = at.getI64Type();
-    Value where = func::CallOp::create(at, loc, "tvc_offload_kv_wait",
-                                       TypeRange{i64},
-                                       ValueRange{blob, index, valid})
-                      .getResult(0);
+    Value where =
+        func::CallOp::create(at, loc, "tvc_offload_kv_wait", TypeRange{i64},
+                             ValueRange{blob, index, valid})
+            .getResult(0);
     Value zero = arith::ConstantIntOp::create(at, loc, 0, 64);
-    Value caller = arith::CmpIOp::create(at, loc, arith::CmpIPredicate::slt,
-                                         where, zero);
+    Value caller =
+        arith::CmpIOp::create(at, loc, arith::CmpIPredicate::slt, where, zero);
     Value shift = arith::IndexCastOp::create(
         at, loc, at.getIndexType(),
         arith::MaxSIOp::create(at, loc, where, zero));
     auto type = cast<MemRefType>(argument.getType());
     Value slot =
         memref::ViewOp::create(at, loc, type, blob, shift, ValueRange());
-    Value selected =
-        arith::SelectOp::create(at, loc, caller, argument, slot);
+    Value selected = arith::SelectOp::create(at, loc, caller, argument, slot);
     Block *body = selected.getParentBlock();
     argument.replaceUsesWithIf(selected, [&](OpOperand &use) {
       Operation *top = body->findAncestorOpInBlock(*use.getOwner());
@@ -320,9 +319,9 @@ struct TvcMaterializeOffloadPass
             << "'";
         return failure();
       }
-      uint64_t bytes = offload::pageRound(
-          static_cast<uint64_t>(type.getNumElements()) *
-          (type.getElementTypeBitWidth() / 8));
+      uint64_t bytes =
+          offload::pageRound(static_cast<uint64_t>(type.getNumElements()) *
+                             (type.getElementTypeBitWidth() / 8));
       unsigned item = numWeights + ordinal.getInt();
       if (item >= items.size()) {
         items.resize(item + 1);

@@ -88,8 +88,7 @@ SmallVector<Operation *> kvCacheUsers(BlockArgument cache) {
     Value value = worklist.pop_back_val();
     for (OpOperand &use : value.getUses()) {
       Operation *user = use.getOwner();
-      if (isa<func::ReturnOp, tensor::DimOp>(user) ||
-          !seen.insert(user).second)
+      if (isa<func::ReturnOp, tensor::DimOp>(user) || !seen.insert(user).second)
         continue;
       users.push_back(user);
       if (auto insert = dyn_cast<tensor::InsertSliceOp>(user);
@@ -206,8 +205,8 @@ struct TvcPlanOffloadPass
       }
       if (!first)
         continue; // an unused cache moves nothing
-      int64_t position = kvPosition > 0 ? std::min<int64_t>(kvPosition, rows)
-                                        : rows;
+      int64_t position =
+          kvPosition > 0 ? std::min<int64_t>(kvPosition, rows) : rows;
       uint64_t read = static_cast<uint64_t>(batch * position) * rowBytes;
       uint64_t written =
           static_cast<uint64_t>(batch * std::min(tokens, rows)) * rowBytes;
@@ -462,10 +461,9 @@ struct TvcPlanOffloadPass
         unsigned item = kvItems[ordinal];
         function.setArgAttr(index, "tvc.kv_item",
                             builder.getI64IntegerAttr(ordinal++));
-        function.setArgAttr(
-            index, "tvc.kv_placement",
-            builder.getStringAttr(
-                offload::placementName(plan->placement[item])));
+        function.setArgAttr(index, "tvc.kv_placement",
+                            builder.getStringAttr(
+                                offload::placementName(plan->placement[item])));
       }
     }
 
@@ -483,8 +481,7 @@ struct TvcPlanOffloadPass
         "offload plan ({0}): budget {1} of {2} bytes of weights{3} held with "
         "nothing streamed; resident "
         "{4}, streamed {5}, paged {6} bytes",
-        planner, options.budget, total,
-        kvItems.empty() ? "" : " and KV caches",
+        planner, options.budget, total, kvItems.empty() ? "" : " and KV caches",
         placed(offload::Placement::Resident, false),
         placed(offload::Placement::Streamed, false),
         placed(offload::Placement::Paged, false));
@@ -498,8 +495,7 @@ struct TvcPlanOffloadPass
       os << " bytes";
     }
     os << llvm::formatv("; peak {0}", plan->replay.peakBytes);
-    for (auto [index, schedule] : llvm::enumerate(schedules))
-    {
+    for (auto [index, schedule] : llvm::enumerate(schedules)) {
       os << llvm::formatv("; {0}: reads {1} bytes per call", schedule.entry,
                           plan->replay.bytesRead[index]);
       if (uint64_t written = plan->replay.bytesWritten[index])

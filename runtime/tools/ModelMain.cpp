@@ -37,9 +37,6 @@
 #include "runtime/tools/Evaluate.h"
 #endif
 
-#include <malloc.h>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -47,7 +44,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <malloc.h>
 #include <string>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <vector>
 
 // Defined by the compiled model (tvc-compile); the weights only with

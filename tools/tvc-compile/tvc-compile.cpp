@@ -262,8 +262,8 @@ int main(int argc, char **argv) {
   options.offloadReadOverhead = offloadReadOverhead;
   if (offloadBudget.empty() &&
       (offloadPlanner.getNumOccurrences() || offloadKv.getNumOccurrences() ||
-       !offloadReport.empty() ||
-       !offloadChunk.empty() || offloadReadBandwidth.getNumOccurrences() ||
+       !offloadReport.empty() || !offloadChunk.empty() ||
+       offloadReadBandwidth.getNumOccurrences() ||
        offloadReadOverhead.getNumOccurrences()))
     return fail("--offload-planner, --offload-kv, --offload-chunk, "
                 "--offload-read-bandwidth, "
