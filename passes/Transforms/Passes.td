@@ -633,10 +633,11 @@ def TvcSparsifyAttention
 }
 
 def TvcPlanOffload : Pass<"tvc-plan-offload", "::mlir::ModuleOp"> {
-  let summary = "Place every weight resident, streamed or paged under a memory budget";
+  let summary = "Place every weight and KV cache resident, streamed or paged under a memory budget";
   let description = [{
     An analysis that writes its result as attributes (nothing is
-    rewritten). Given a budget for the bytes of weights a run may hold, it
+    rewritten). Given a budget for the bytes of weights and KV caches a run
+    may hold, it
     builds each entry point's schedule (the ops in execution order, layer
     bodies included, and which weights each reads: densely, or by a gather
     such as an embedding lookup) and asks a planner
@@ -647,6 +648,17 @@ def TvcPlanOffload : Pass<"tvc-plan-offload", "::mlir::ModuleOp"> {
       call by the runtime's I/O thread, evicted after its last use;
     - `paged`: only gathered (a few rows per call): demand-paged, its
       touched pages dropped after the call's last gather.
+
+    Each `tvc.kv_cache` argument of the entry points is an item as well
+    (used from its first slice update to its attention): resident (the
+    caller's buffer), streamed (kept in the executor's spill file; a call
+    reads its valid rows, `kv-position` of them for predictions, default
+    the capacity, and writes its new rows back), or, with
+    `attention-offload`, `host_attention`: it stays in a slower tier that
+    runs its attention (Lamina), holding no budget, its step costing
+    `attention-latency` plus the valid rows at `host-attention-bandwidth`.
+    Ring caches of sliding-window layers, and every cache with
+    `kv=resident`, stay resident.
 
     `planner=reference` streams every weight read inside a tvc.layer,
     prefetching at most `depth` layers ahead, and keeps the rest resident.
@@ -659,8 +671,11 @@ def TvcPlanOffload : Pass<"tvc-plan-offload", "::mlir::ModuleOp"> {
     prefetching as far ahead as the budget allows.
 
     The result: `tvc.placement` on each tvc.global that an entry reads,
-    `tvc.gather_bytes` on the gathered ones (the bytes a call touches), and
-    `tvc.offload = {budget, planner, depth, read_bandwidth}` on the module,
+    `tvc.gather_bytes` on the gathered ones (the bytes a call touches),
+    `tvc.kv_placement` and `tvc.kv_item` (the cache's ordinal) on each KV
+    cache argument, and
+    `tvc.offload = {budget, planner, depth, read_bandwidth, kv_caches}` on
+    the module,
     which tvc-materialize-offload (in the CPU pipeline) turns into prefetch,
     wait and evict calls. A remark summarises the plan; `report=FILE`
     writes it as JSON (items, placements, actions per step, predicted
@@ -668,7 +683,8 @@ def TvcPlanOffload : Pass<"tvc-plan-offload", "::mlir::ModuleOp"> {
     is an error that names the minimum.
 
     `budget` is bytes with an optional unit (`512MiB`, `1.5GiB`, `800KB`)
-    or a percentage of the weights the entry points read (`25%`).
+    or a percentage of what a run holds with nothing streamed: the weights
+    the entry points read and their KV caches (`25%`).
   }];
   let options = [
     Option<"budget", "budget", "std::string", /*default=*/"\"\"",
@@ -735,6 +751,15 @@ def TvcMaterializeOffload : Pass<"tvc-materialize-offload", "::mlir::ModuleOp"> 
     across them, and an item index: the position of the weight among the
     laid-out globals (`tvc.offload_item` on each), as the manifest lists
     them. Gathers keep reading the weight's own (demand-paged) range.
+
+    A streamed KV cache (`tvc.kv_placement`) gets `tvc_offload_kv_prefetch`
+    and `tvc_offload_kv_wait` with `past_len` (the valid rows) and, after
+    its attention, `tvc_offload_kv_evict` with the rows the step copied
+    into it. The wait's answer selects the cache's buffer from then on: a
+    view of the blob at a pool slot, or at -1 the caller's argument
+    (`arith.select`), so the same code runs with or without an executor.
+    `host_attention` placements are an error: this target has no tier
+    that runs attention.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect",
