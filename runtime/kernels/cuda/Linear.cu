@@ -16,6 +16,7 @@
 
 #include "runtime/api/tvc_cuda.h"
 #include "runtime/kernels/ArgumentChecks.h"
+#include "runtime/kernels/cuda/CublasLibrary.h"
 #include "runtime/kernels/cuda/ThreadContext.h"
 
 #include <cuda_runtime.h>
@@ -80,7 +81,7 @@ tvc_status_t linear(const tvc_linear_f32_params_t &p, cudaStream_t stream,
       (p.flags & TVC_LINEAR_ALLOW_TF32) || tf32FromEnvironment()
           ? CUBLAS_COMPUTE_32F_FAST_TF32
           : CUBLAS_COMPUTE_32F;
-  return toStatus(cublasGemmEx_64(
+  return toStatus(tvc::runtime::cuda::cublasLibrary()->gemmEx(
       handle, inOut ? CUBLAS_OP_N : CUBLAS_OP_T, CUBLAS_OP_N, p.n, p.m, p.k,
       &one, p.w, CUDA_R_32F, inOut ? p.n : p.k, p.x, CUDA_R_32F, p.k, &beta,
       p.y, CUDA_R_32F, p.n, compute, CUBLAS_GEMM_DEFAULT));

@@ -7,6 +7,8 @@
 
 #include "runtime/kernels/cuda/ThreadContext.h"
 
+#include "runtime/kernels/cuda/CublasLibrary.h"
+
 namespace tvc::runtime::cuda {
 
 namespace {
@@ -68,7 +70,7 @@ void ThreadContext::release() {
   bool switched = cudaGetDevice(&current) == cudaSuccess && current != device &&
                   cudaSetDevice(device) == cudaSuccess;
   if (handle)
-    cublasDestroy(handle);
+    cublasLibrary()->destroy(handle);
   // cudaFree waits for the device, so no queued work still uses these.
   if (cublasWorkspace)
     cudaFree(cublasWorkspace);
@@ -141,16 +143,19 @@ tvc_status_t ThreadContext::end(cudaStream_t stream) {
 tvc_status_t ThreadContext::cublas(cudaStream_t stream,
                                    cublasHandle_t *out_handle) {
   *out_handle = nullptr;
+  const CublasLibrary *library = cublasLibrary();
+  if (!library)
+    return TVC_UNAVAILABLE;
   if (!handle) {
     cublasHandle_t created = nullptr;
-    tvc_status_t status = toStatus(cublasCreate(&created));
+    tvc_status_t status = toStatus(library->create(&created));
     if (status != TVC_OK)
       return status;
     size_t bytes = computeMajor >= 9 ? kHopperWorkspace : kWorkspace;
     status = toStatus(cudaMalloc(&cublasWorkspace, bytes));
     if (status != TVC_OK) {
       cublasWorkspace = nullptr;
-      cublasDestroy(created);
+      library->destroy(created);
       return status;
     }
     handle = created;
@@ -158,10 +163,10 @@ tvc_status_t ThreadContext::cublas(cudaStream_t stream,
   }
   // cublasSetStream resets the workspace to cuBLAS's default pool: set ours
   // after it, every call.
-  tvc_status_t status = toStatus(cublasSetStream(handle, stream));
+  tvc_status_t status = toStatus(library->setStream(handle, stream));
   if (status == TVC_OK)
-    status = toStatus(
-        cublasSetWorkspace(handle, cublasWorkspace, cublasWorkspaceBytes));
+    status = toStatus(library->setWorkspace(handle, cublasWorkspace,
+                                            cublasWorkspaceBytes));
   if (status == TVC_OK)
     *out_handle = handle;
   return status;
