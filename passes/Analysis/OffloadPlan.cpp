@@ -508,6 +508,12 @@ llvm::Expected<Replay> mlir::tvc::offload::simulate(
         if (llvm::Error error = run(entry.after[step]))
           return std::move(error);
       }
+      // A KV cache read ahead for the next call would miss the rows this
+      // call writes (the prefetch reads the valid rows of its own call).
+      for (auto [item, itemState] : llvm::zip_equal(items, state))
+        if (item.kvCache && itemState != State::Absent)
+          return createStringError("'" + schedule.entry + "' holds KV cache '" +
+                                   item.name + "' at its end");
       if (measured) {
         replay.bytesRead[index] = bytesRead;
         replay.bytesWritten[index] = bytesWritten;
@@ -564,13 +570,21 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
   };
 
   // Everything resident if it fits; else what is read densely resident and
-  // the gathered tables paged, if that fits; else streaming.
+  // the gathered tables paged, if that fits; else streaming. Of the items
+  // never read densely, a KV cache no entry point uses cannot be paged but
+  // moves nothing (streamed, it holds no bytes), and one that must stay
+  // resident holds its bytes beside the footprint.
+  uint64_t pinnedUnread = 0;
+  for (size_t index = 0; index < items.size(); ++index)
+    if (!dense[index] && !items[index].movable)
+      pinnedUnread += items[index].bytes;
   std::vector<Placement> placement(items.size(), Placement::Resident);
   if (total > options.budget &&
-      residentFootprint(items, schedules) <= options.budget) {
+      residentFootprint(items, schedules) + pinnedUnread <= options.budget) {
     for (size_t index = 0; index < items.size(); ++index)
-      if (!dense[index])
-        placement[index] = Placement::Paged;
+      if (!dense[index] && items[index].movable)
+        placement[index] =
+            items[index].kvCache ? Placement::Streamed : Placement::Paged;
     total = 0; // nothing to stream: no greedy search below
   } else if (total > options.budget) {
     for (size_t index = 0; index < items.size(); ++index) {

@@ -233,7 +233,8 @@ scheduleActions(llvm::ArrayRef<Item> items,
 /// cache's new rows back first, on the computing thread). Fails when a
 /// dense read finds its item not resident, when an action names a resident
 /// item or one not used where it stands, when the bytes held exceed the
-/// budget, or when a placement does not suit its item (paged KV caches,
+/// budget, when a call ends holding a KV cache (read ahead across calls), or
+/// when a placement does not suit its item (paged KV caches,
 /// HostAttention weights or without attentionOffload, a moved item that
 /// must stay resident).
 llvm::Expected<Replay> simulate(llvm::ArrayRef<Item> items,
