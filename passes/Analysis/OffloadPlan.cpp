@@ -589,20 +589,13 @@ forEachIssue(llvm::ArrayRef<Item> items, llvm::ArrayRef<Placement> placement,
   return llvm::Error::success();
 }
 
-/// Greedy packing: largest first (then in item order), each at the lowest
-/// offset, aligned to `hugeAlign` for huge items when asked, that clears
-/// every item placed before it that it is ever held with.
-Slots packSlots(llvm::ArrayRef<Item> items, llvm::ArrayRef<Placement> placement,
+/// Greedy packing in `order`: each streamed item at the lowest offset,
+/// aligned to a huge page for huge items when asked, that clears every item
+/// placed before it that it is ever held with.
+Slots packSlots(llvm::ArrayRef<Item> items, llvm::ArrayRef<unsigned> order,
                 llvm::ArrayRef<llvm::BitVector> together, bool hugeAlign) {
   Slots slots;
   slots.offset.assign(items.size(), kNoSlot);
-  std::vector<unsigned> order;
-  for (unsigned index = 0; index < items.size(); ++index)
-    if (placement[index] == Placement::Streamed)
-      order.push_back(index);
-  std::stable_sort(order.begin(), order.end(), [&](unsigned a, unsigned b) {
-    return pageRound(items[a].bytes) > pageRound(items[b].bytes);
-  });
   std::vector<std::pair<uint64_t, uint64_t>> taken;
   for (unsigned item : order) {
     uint64_t span = pageRound(items[item].bytes);
@@ -634,9 +627,12 @@ llvm::Expected<Slots> mlir::tvc::offload::assignSlots(
     llvm::ArrayRef<Item> items, llvm::ArrayRef<Placement> placement,
     llvm::ArrayRef<Schedule> schedules, llvm::ArrayRef<EntryActions> actions,
     uint64_t poolLimit) {
-  // Which streamed items are ever held at the same time.
+  // Which streamed items are ever held at the same time, and the order in
+  // which they are first read.
   std::vector<llvm::BitVector> together(items.size(),
                                         llvm::BitVector(items.size()));
+  std::vector<unsigned> byFirstRead;
+  std::vector<bool> seen(items.size(), false);
   if (llvm::Error error = forEachIssue(
           items, placement, schedules, actions,
           [&](unsigned item, llvm::ArrayRef<unsigned> held, const Schedule &) {
@@ -644,14 +640,50 @@ llvm::Expected<Slots> mlir::tvc::offload::assignSlots(
               together[item].set(other);
               together[other].set(item);
             }
+            if (!seen[item])
+              byFirstRead.push_back(item);
+            seen[item] = true;
             return llvm::Error::success();
           }))
     return std::move(error);
-  Slots aligned = packSlots(items, placement, together, true);
-  if (aligned.poolBytes <= poolLimit)
-    return aligned;
-  Slots compact = packSlots(items, placement, together, false);
-  return compact.poolBytes < aligned.poolBytes ? compact : aligned;
+  // Three greedy orders, the smallest pool kept: largest first (as
+  // tvc-plan-memory packs the arena), first read first (a ring where the
+  // reads follow one another), and most bytes held alongside first.
+  std::vector<unsigned> bySize, byPressure;
+  for (unsigned index = 0; index < items.size(); ++index)
+    if (placement[index] == Placement::Streamed) {
+      bySize.push_back(index);
+      if (!seen[index])
+        byFirstRead.push_back(index); // issued nowhere: no conflicts
+    }
+  auto span = [&](unsigned item) { return pageRound(items[item].bytes); };
+  std::vector<uint64_t> pressure(items.size(), 0);
+  for (unsigned item : bySize) {
+    pressure[item] = span(item);
+    for (unsigned other : together[item].set_bits())
+      pressure[item] += span(other);
+  }
+  byPressure = bySize;
+  llvm::stable_sort(bySize,
+                    [&](unsigned a, unsigned b) { return span(a) > span(b); });
+  llvm::stable_sort(byPressure, [&](unsigned a, unsigned b) {
+    return pressure[a] > pressure[b];
+  });
+  // Huge page alignment when one of its packings fits the limit, else the
+  // smallest pool of all.
+  std::optional<Slots> best;
+  for (bool hugeAlign : {true, false}) {
+    for (llvm::ArrayRef<unsigned> order :
+         {llvm::ArrayRef(bySize), llvm::ArrayRef(byFirstRead),
+          llvm::ArrayRef(byPressure)}) {
+      Slots slots = packSlots(items, order, together, hugeAlign);
+      if (!best || slots.poolBytes < best->poolBytes)
+        best = std::move(slots);
+    }
+    if (best->poolBytes <= poolLimit)
+      break;
+  }
+  return std::move(*best);
 }
 
 llvm::Error mlir::tvc::offload::verifySlots(

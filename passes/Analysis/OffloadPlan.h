@@ -269,10 +269,12 @@ llvm::Expected<Replay> simulate(llvm::ArrayRef<Item> items,
 /// replay of `simulate` makes (s, s, successor, successor, s per schedule:
 /// an item is held from the prefetch or wait that issues its read to its
 /// eviction, across the end of a call when it is read ahead for the next).
-/// Largest items first, each at the lowest offset clear of the items held
-/// with it; items of kHugePageBytes or more on a huge page boundary unless
-/// that makes the pool larger than `poolLimit` (then page aligned). The
-/// pool may still exceed `poolLimit` (the caller decides).
+/// Greedy: each item at the lowest offset clear of the items placed before
+/// it that it is held with, in three orders (largest first, first read
+/// first, most bytes held alongside first), the smallest pool kept; items
+/// of kHugePageBytes or more on a huge page boundary unless no such packing
+/// fits `poolLimit` (then page aligned). The pool may still exceed
+/// `poolLimit` (the caller decides).
 llvm::Expected<Slots> assignSlots(llvm::ArrayRef<Item> items,
                                   llvm::ArrayRef<Placement> placement,
                                   llvm::ArrayRef<Schedule> schedules,

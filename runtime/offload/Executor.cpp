@@ -11,11 +11,13 @@
 // streamed item's range is never replaced: it is read into a slot, one
 // contiguous run of pool pages, and tvc_offload_wait tells the compiled
 // code where the slot is (its offset from the blob); evict gives the run
-// back. So a read neither faults, frees nor moves a page, and the item's
-// own range, still file-backed, holds correct bytes to fall back on when
-// the pool has no room or a read fails. A streamed KV cache takes a slot
-// from the same pool: its valid rows are read from the spill file into it
-// and its new rows written back at its evict; its home, the spill file
+// back. Slots are the compiler's when it gives them (options.pool_bytes:
+// one fixed run per item, chosen so that items held at once never share
+// pages), else the executor's. So a read neither faults, frees nor moves a
+// page, and the item's own range, still file-backed, holds correct bytes to
+// fall back on when the pool has no room or a read fails. A streamed KV cache
+// takes a slot from the same pool: its valid rows are read from the spill file
+// into it and its new rows written back at its evict; its home, the spill file
 // mapped shared, is what the compiled code reads and writes when the pool
 // has no room.
 // One I/O thread serves prefetches from a ring preallocated at open (an
