@@ -445,6 +445,8 @@ struct TvcPlanOffloadPass
                       builder.getStringAttr(offload::placementName(placement)));
       if (std::optional<uint64_t> slot = slotOf(index))
         global->setAttr("tvc.slot_offset", builder.getI64IntegerAttr(*slot));
+      else
+        global->removeAttr("tvc.slot_offset");
       int layer = items[itemOf.lookup(global.getSymNameAttr())].layer;
       if (layer >= 0)
         global->setAttr("tvc.offload_layer", builder.getI64IntegerAttr(layer));
@@ -479,6 +481,8 @@ struct TvcPlanOffloadPass
         if (std::optional<uint64_t> slot = slotOf(item))
           function.setArgAttr(index, "tvc.kv_slot_offset",
                               builder.getI64IntegerAttr(*slot));
+        else
+          function.removeArgAttr(index, "tvc.kv_slot_offset");
       }
     }
 
