@@ -754,9 +754,14 @@ llvm::Expected<Scheduled> mlir::tvc::offload::schedulePlan(
     auto slots = assignSlots(items, placement, schedules, *actions, poolLimit);
     if (!slots)
       return slots.takeError();
-    if (slots->poolBytes <= poolLimit)
+    if (slots->poolBytes <= poolLimit) {
+      // The packing's own check, against the same replay.
+      if (llvm::Error error =
+              verifySlots(items, placement, schedules, *actions, *slots))
+        return std::move(error);
       return Scheduled{std::move(*actions), std::move(*replay),
                        std::move(*slots)};
+    }
     if (!unslotted)
       unslotted = Scheduled{std::move(*actions), std::move(*replay), Slots()};
     // The packing fragments: holding fewer items at once (reading less far
