@@ -61,15 +61,46 @@ std::string offloadManifest(ModuleOp module, const WeightsLayout &layout) {
   if (!config)
     return "";
   auto budget = config.getAs<IntegerAttr>("budget");
+  // The pool of the slots tvc-materialize-offload assigned, if it did.
+  auto pool = config.getAs<IntegerAttr>("pool_bytes");
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "offload " << (budget ? budget.getValue().getZExtValue() : 0) << " "
-     << layout.entries.size() << "\n";
+     << layout.entries.size();
+  if (pool)
+    os << " " << pool.getValue().getZExtValue();
+  os << "\n";
   for (auto [index, entry] : llvm::enumerate(layout.entries)) {
     GlobalOp global = entry.global;
     auto placement = global->getAttrOfType<StringAttr>("tvc.placement");
     os << "offload-item " << index << " " << entry.offset << " " << entry.bytes
-       << " " << (placement ? placement.getValue() : "resident") << "\n";
+       << " " << (placement ? placement.getValue() : "resident");
+    if (auto slot = global->getAttrOfType<IntegerAttr>("tvc.slot_offset");
+        slot && pool)
+      os << " " << slot.getValue().getZExtValue();
+    os << "\n";
+  }
+  return text;
+}
+
+/// The offload-kv lines `kvLines` (written before lowering) with the slot
+/// of each streamed cache appended, as tvc-materialize-offload recorded
+/// them in the lowered module's `tvc.offload` (`kv_slot_offsets`, -1 for
+/// none).
+std::string withKvSlots(ModuleOp module, llvm::StringRef kvLines) {
+  auto config = module->getAttrOfType<DictionaryAttr>("tvc.offload");
+  auto slots =
+      config ? config.getAs<DenseI64ArrayAttr>("kv_slot_offsets") : nullptr;
+  if (!slots || !config.getAs<IntegerAttr>("pool_bytes"))
+    return kvLines.str();
+  std::string text;
+  SmallVector<llvm::StringRef> lines;
+  kvLines.split(lines, '\n', -1, /*KeepEmpty=*/false);
+  for (auto [index, line] : llvm::enumerate(lines)) {
+    text += line.str();
+    if (index < slots.size() && slots[index] >= 0)
+      text += " " + std::to_string(slots[index]);
+    text += "\n";
   }
   return text;
 }
@@ -452,7 +483,7 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
     weightsBytes = layout->totalBytes;
     offload = offloadManifest(*module, *layout);
     if (!offload.empty())
-      offload += *kvOffload;
+      offload += withKvSlots(*module, *kvOffload);
     if (!offload.empty() && options.embedWeights)
       return llvm::createStringError(
           "an offload plan reads the weights from a weights file; it cannot "

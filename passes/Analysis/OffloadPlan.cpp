@@ -7,6 +7,7 @@
 
 #include "passes/Analysis/OffloadPlan.h"
 
+#include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
@@ -526,6 +527,259 @@ llvm::Expected<Replay> mlir::tvc::offload::simulate(
   return replay;
 }
 
+namespace {
+
+/// Replays the calls `simulate` makes (per schedule, from an empty state:
+/// s, s, successor, successor, s) for the lifetimes of streamed items only:
+/// `onIssue(item, held, schedule)` runs when a prefetch or a wait issues
+/// the read of a streamed item not held, with the streamed items held then.
+/// An eviction ends the item's lifetime; what is held at the end of the
+/// last call is dropped before the next replay.
+llvm::Error
+forEachIssue(llvm::ArrayRef<Item> items, llvm::ArrayRef<Placement> placement,
+             llvm::ArrayRef<Schedule> schedules,
+             llvm::ArrayRef<EntryActions> actions,
+             llvm::function_ref<llvm::Error(unsigned, llvm::ArrayRef<unsigned>,
+                                            const Schedule &)>
+                 onIssue) {
+  if (placement.size() != items.size() || actions.size() != schedules.size())
+    return createStringError("a plan needs a placement per item and actions "
+                             "per schedule");
+  for (const Schedule &schedule : schedules)
+    if (schedule.successor >= schedules.size())
+      return createStringError("entry '" + schedule.entry +
+                               "' has no successor schedule");
+  std::vector<bool> isHeld(items.size(), false);
+  std::vector<unsigned> held;
+  for (size_t start = 0; start < schedules.size(); ++start) {
+    for (unsigned item : held)
+      isHeld[item] = false;
+    held.clear();
+    unsigned second = schedules[start].successor;
+    unsigned sequence[] = {static_cast<unsigned>(start),
+                           static_cast<unsigned>(start), second, second,
+                           static_cast<unsigned>(start)};
+    for (unsigned index : sequence) {
+      const EntryActions &entry = actions[index];
+      auto run = [&](llvm::ArrayRef<Action> list) -> llvm::Error {
+        for (const Action &action : list) {
+          if (action.item >= items.size())
+            return createStringError("an action names no item");
+          if (placement[action.item] != Placement::Streamed)
+            continue;
+          if (action.kind == Action::Kind::Evict) {
+            if (isHeld[action.item]) {
+              isHeld[action.item] = false;
+              llvm::erase(held, action.item);
+            }
+            continue;
+          }
+          if (isHeld[action.item])
+            continue;
+          if (llvm::Error error = onIssue(action.item, held, schedules[index]))
+            return error;
+          isHeld[action.item] = true;
+          held.push_back(action.item);
+        }
+        return llvm::Error::success();
+      };
+      for (size_t step = 0; step < entry.before.size(); ++step) {
+        if (llvm::Error error = run(entry.before[step]))
+          return error;
+        if (step < entry.after.size())
+          if (llvm::Error error = run(entry.after[step]))
+            return error;
+      }
+    }
+  }
+  return llvm::Error::success();
+}
+
+/// Greedy packing in `order`: each streamed item at the lowest offset,
+/// aligned to a huge page for huge items when asked, that clears every item
+/// placed before it that it is ever held with.
+Slots packSlots(llvm::ArrayRef<Item> items, llvm::ArrayRef<unsigned> order,
+                llvm::ArrayRef<llvm::BitVector> together, bool hugeAlign) {
+  Slots slots;
+  slots.offset.assign(items.size(), kNoSlot);
+  std::vector<std::pair<uint64_t, uint64_t>> taken;
+  for (unsigned item : order) {
+    uint64_t span = pageRound(items[item].bytes);
+    uint64_t align =
+        hugeAlign && span >= kHugePageBytes ? kHugePageBytes : kPageBytes;
+    taken.clear();
+    for (unsigned other : together[item].set_bits())
+      if (slots.offset[other] != kNoSlot)
+        taken.push_back({slots.offset[other],
+                         slots.offset[other] + pageRound(items[other].bytes)});
+    llvm::sort(taken);
+    uint64_t at = 0;
+    for (auto [begin, end] : taken) {
+      if (end <= at || begin == end)
+        continue;
+      if (begin >= at + span)
+        break;
+      at = (end + align - 1) / align * align;
+    }
+    slots.offset[item] = at;
+    slots.poolBytes = std::max(slots.poolBytes, at + span);
+  }
+  return slots;
+}
+
+} // namespace
+
+llvm::Expected<Slots> mlir::tvc::offload::assignSlots(
+    llvm::ArrayRef<Item> items, llvm::ArrayRef<Placement> placement,
+    llvm::ArrayRef<Schedule> schedules, llvm::ArrayRef<EntryActions> actions,
+    uint64_t poolLimit) {
+  // Which streamed items are ever held at the same time, and the order in
+  // which they are first read.
+  std::vector<llvm::BitVector> together(items.size(),
+                                        llvm::BitVector(items.size()));
+  std::vector<unsigned> byFirstRead;
+  std::vector<bool> seen(items.size(), false);
+  if (llvm::Error error = forEachIssue(
+          items, placement, schedules, actions,
+          [&](unsigned item, llvm::ArrayRef<unsigned> held, const Schedule &) {
+            for (unsigned other : held) {
+              together[item].set(other);
+              together[other].set(item);
+            }
+            if (!seen[item])
+              byFirstRead.push_back(item);
+            seen[item] = true;
+            return llvm::Error::success();
+          }))
+    return std::move(error);
+  // Three greedy orders, the smallest pool kept: largest first (as
+  // tvc-plan-memory packs the arena), first read first (a ring where the
+  // reads follow one another), and most bytes held alongside first.
+  std::vector<unsigned> bySize, byPressure;
+  for (unsigned index = 0; index < items.size(); ++index)
+    if (placement[index] == Placement::Streamed) {
+      bySize.push_back(index);
+      if (!seen[index])
+        byFirstRead.push_back(index); // issued nowhere: no conflicts
+    }
+  auto span = [&](unsigned item) { return pageRound(items[item].bytes); };
+  std::vector<uint64_t> pressure(items.size(), 0);
+  for (unsigned item : bySize) {
+    pressure[item] = span(item);
+    for (unsigned other : together[item].set_bits())
+      pressure[item] += span(other);
+  }
+  byPressure = bySize;
+  llvm::stable_sort(bySize,
+                    [&](unsigned a, unsigned b) { return span(a) > span(b); });
+  llvm::stable_sort(byPressure, [&](unsigned a, unsigned b) {
+    return pressure[a] > pressure[b];
+  });
+  // Huge page alignment when one of its packings fits the limit, else the
+  // smallest pool of all.
+  std::optional<Slots> best;
+  for (bool hugeAlign : {true, false}) {
+    for (llvm::ArrayRef<unsigned> order :
+         {llvm::ArrayRef(bySize), llvm::ArrayRef(byFirstRead),
+          llvm::ArrayRef(byPressure)}) {
+      Slots slots = packSlots(items, order, together, hugeAlign);
+      if (!best || slots.poolBytes < best->poolBytes)
+        best = std::move(slots);
+    }
+    if (best->poolBytes <= poolLimit)
+      break;
+  }
+  return std::move(*best);
+}
+
+llvm::Error mlir::tvc::offload::verifySlots(
+    llvm::ArrayRef<Item> items, llvm::ArrayRef<Placement> placement,
+    llvm::ArrayRef<Schedule> schedules, llvm::ArrayRef<EntryActions> actions,
+    const Slots &slots) {
+  if (slots.offset.size() != items.size())
+    return createStringError("the slots need an offset per item");
+  for (auto [index, item] : llvm::enumerate(items)) {
+    uint64_t at = slots.offset[index];
+    bool streamed = placement[index] == Placement::Streamed;
+    if (!streamed) {
+      if (at != kNoSlot)
+        return createStringError("'" + item.name + "' is " +
+                                 placementName(placement[index]).str() +
+                                 " but has a pool slot");
+      continue;
+    }
+    uint64_t span = pageRound(item.bytes);
+    if (at == kNoSlot || at % kPageBytes != 0 || at > slots.poolBytes ||
+        span > slots.poolBytes - at)
+      return createStringError(llvm::formatv(
+          "the slot of '{0}' ({1} bytes at {2}) is not a page-aligned range "
+          "of the {3}-byte pool",
+          item.name, span,
+          at == kNoSlot ? std::string("none") : std::to_string(at),
+          slots.poolBytes));
+  }
+  return forEachIssue(
+      items, placement, schedules, actions,
+      [&](unsigned item, llvm::ArrayRef<unsigned> held,
+          const Schedule &schedule) -> llvm::Error {
+        uint64_t begin = slots.offset[item];
+        uint64_t end = begin + pageRound(items[item].bytes);
+        for (unsigned other : held) {
+          uint64_t otherBegin = slots.offset[other];
+          uint64_t otherEnd = otherBegin + pageRound(items[other].bytes);
+          if (begin < otherEnd && otherBegin < end)
+            return createStringError(llvm::formatv(
+                "'{0}' is read in '{1}' into pool bytes [{2}, {3}) while "
+                "'{4}' holds [{5}, {6})",
+                items[item].name, schedule.entry, begin, end, items[other].name,
+                otherBegin, otherEnd));
+        }
+        return llvm::Error::success();
+      });
+}
+
+llvm::Expected<Scheduled> mlir::tvc::offload::schedulePlan(
+    llvm::ArrayRef<Item> items, llvm::ArrayRef<Placement> placement,
+    llvm::ArrayRef<Schedule> schedules, const Options &options) {
+  uint64_t fixed = residentBytes(items, placement) +
+                   pagedReserve(items, placement, schedules);
+  uint64_t poolLimit = options.budget - std::min(options.budget, fixed);
+  Options scheduling = options;
+  std::optional<Scheduled> unslotted;
+  for (unsigned attempt = 0; attempt < 8; ++attempt) {
+    auto actions = scheduleActions(items, placement, schedules, scheduling);
+    if (!actions) {
+      if (attempt == 0)
+        return actions.takeError();
+      llvm::consumeError(actions.takeError());
+      break;
+    }
+    auto replay = simulate(items, placement, schedules, *actions, options);
+    if (!replay)
+      return replay.takeError();
+    auto slots = assignSlots(items, placement, schedules, *actions, poolLimit);
+    if (!slots)
+      return slots.takeError();
+    if (slots->poolBytes <= poolLimit) {
+      // The packing's own check, against the same replay.
+      if (llvm::Error error =
+              verifySlots(items, placement, schedules, *actions, *slots))
+        return std::move(error);
+      return Scheduled{std::move(*actions), std::move(*replay),
+                       std::move(*slots)};
+    }
+    if (!unslotted)
+      unslotted = Scheduled{std::move(*actions), std::move(*replay), Slots()};
+    // The packing fragments: holding fewer items at once (reading less far
+    // ahead) leaves it more room.
+    uint64_t excess = slots->poolBytes - poolLimit;
+    if (scheduling.budget < fixed + excess)
+      break;
+    scheduling.budget -= excess;
+  }
+  return std::move(*unslotted);
+}
+
 llvm::Expected<Plan>
 mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
                                 llvm::ArrayRef<Schedule> schedules,
@@ -558,15 +812,10 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
   for (const Item &item : items)
     total += item.bytes;
 
-  auto attempt = [&](llvm::ArrayRef<Placement> placement)
-      -> llvm::Expected<std::pair<std::vector<EntryActions>, Replay>> {
-    auto actions = scheduleActions(items, placement, schedules, options);
-    if (!actions)
-      return actions.takeError();
-    auto replay = simulate(items, placement, schedules, *actions, options);
-    if (!replay)
-      return replay.takeError();
-    return std::make_pair(std::move(*actions), std::move(*replay));
+  // A placement holds when its actions replay within the budget and its
+  // slots fit the pool the budget leaves.
+  auto attempt = [&](llvm::ArrayRef<Placement> placement) {
+    return schedulePlan(items, placement, schedules, options);
   };
 
   // Everything resident if it fits; else what is read densely resident and
@@ -645,12 +894,12 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
     std::stable_sort(byDensity.begin(), byDensity.end(),
                      [&](unsigned a, unsigned b) { return saved(a) > saved(b); });
     std::vector<Placement> start = placement;
-    double startValue = objective(best->second, timed);
-    std::optional<std::pair<std::vector<EntryActions>, Replay>> winner;
+    double startValue = objective(best->replay, timed);
+    std::optional<Scheduled> winner;
     double winnerValue = 0;
     for (const std::vector<unsigned> &order : {bySize, byDensity}) {
       std::vector<Placement> trialPlacement = start;
-      std::pair<std::vector<EntryActions>, Replay> current = *best;
+      Scheduled current = *best;
       double value = startValue;
       // Moves one item to `to`, kept when the plan holds and is no slower.
       auto tryPlacement = [&](unsigned candidate, Placement to) {
@@ -662,8 +911,14 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
           trialPlacement[candidate] = from;
           return;
         }
-        double trialValue = objective(trial->second, timed);
-        if (trialValue <= value * (1 + 1e-9)) {
+        double trialValue = objective(trial->replay, timed);
+        // A plan whose slots do not fit the pool is worse than one whose do
+        // (the executor would allocate slots at run time, and may fragment).
+        bool slotsLost =
+            trial->slots.offset.empty() && !current.slots.offset.empty();
+        bool slotsGained =
+            !trial->slots.offset.empty() && current.slots.offset.empty();
+        if (!slotsLost && (slotsGained || trialValue <= value * (1 + 1e-9))) {
           value = trialValue;
           current = std::move(*trial);
         } else {
@@ -677,7 +932,10 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
           tryPlacement(candidate, Placement::Streamed);
       for (unsigned candidate : order)
         tryPlacement(candidate, Placement::Resident);
-      if (!winner || value < winnerValue) {
+      bool slotted = !current.slots.offset.empty();
+      bool winnerSlotted = winner && !winner->slots.offset.empty();
+      if (!winner || (slotted && !winnerSlotted) ||
+          (slotted == winnerSlotted && value < winnerValue)) {
         winner = std::move(current);
         winnerValue = value;
         placement = trialPlacement;
@@ -686,8 +944,9 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
     *best = std::move(*winner);
   }
   plan.placement = std::move(placement);
-  plan.actions = std::move(best->first);
-  plan.replay = std::move(best->second);
+  plan.actions = std::move(best->actions);
+  plan.replay = std::move(best->replay);
+  plan.slots = std::move(best->slots);
   return plan;
 }
 
@@ -745,7 +1004,7 @@ void Plan::dump(llvm::raw_ostream &os,
   os << "offload plan: "
      << (options.planner == PlannerKind::Cost ? "cost" : "reference")
      << " planner, budget " << mib(options.budget) << ", peak "
-     << mib(replay.peakBytes) << "\n";
+     << mib(replay.peakBytes) << ", pool " << mib(slots.poolBytes) << "\n";
   for (Placement kind : {Placement::Resident, Placement::Streamed,
                          Placement::Paged, Placement::HostAttention}) {
     if (kind == Placement::HostAttention && !options.attentionOffload)
@@ -765,21 +1024,30 @@ void Plan::dump(llvm::raw_ostream &os,
                           replay.stallSeconds[index] * 1e3);
     os << ", " << replay.coldWaits[index] << " unprefetched waits\n";
   }
-  for (auto [item, where] : llvm::zip_equal(items, placement))
-    os << "  " << placementName(where) << " " << item.name << " " << item.bytes
+  for (auto [index, item] : llvm::enumerate(items)) {
+    os << "  " << placementName(placement[index]) << " " << item.name << " "
+       << item.bytes
        << (item.layer >= 0 ? " layer " + std::to_string(item.layer)
                            : std::string())
-       << (item.kvCache ? " kv-cache" : "") << "\n";
+       << (item.kvCache ? " kv-cache" : "");
+    if (index < slots.offset.size() && slots.offset[index] != kNoSlot)
+      os << " slot " << slots.offset[index];
+    os << "\n";
+  }
 }
 
 llvm::json::Value Plan::toJSON(llvm::ArrayRef<Schedule> schedules) const {
   llvm::json::Array itemList;
-  for (auto [item, where] : llvm::zip_equal(items, placement))
-    itemList.push_back(llvm::json::Object{{"name", item.name},
-                                          {"bytes", item.bytes},
-                                          {"layer", item.layer},
-                                          {"kv_cache", item.kvCache},
-                                          {"placement", placementName(where)}});
+  for (auto [index, item] : llvm::enumerate(items)) {
+    llvm::json::Object object{{"name", item.name},
+                              {"bytes", item.bytes},
+                              {"layer", item.layer},
+                              {"kv_cache", item.kvCache},
+                              {"placement", placementName(placement[index])}};
+    if (index < slots.offset.size() && slots.offset[index] != kNoSlot)
+      object["slot_offset"] = slots.offset[index];
+    itemList.push_back(std::move(object));
+  }
   auto kindName = [](Action::Kind kind) {
     switch (kind) {
     case Action::Kind::Prefetch:
@@ -828,6 +1096,7 @@ llvm::json::Value Plan::toJSON(llvm::ArrayRef<Schedule> schedules) const {
       {"resident_bytes", bytesPlaced(Placement::Resident)},
       {"streamed_bytes", bytesPlaced(Placement::Streamed)},
       {"paged_bytes", bytesPlaced(Placement::Paged)},
+      {"pool_bytes", slots.poolBytes},
       {"attention_offload", options.attentionOffload},
       {"items", std::move(itemList)},
       {"entries", std::move(entries)}};

@@ -37,6 +37,12 @@ constexpr uint64_t kPageBytes = 4096;
 inline uint64_t pageRound(uint64_t bytes) {
   return (bytes + kPageBytes - 1) / kPageBytes * kPageBytes;
 }
+/// A transparent huge page: pool slots of this size or more start on one
+/// when the budget leaves room for the padding (the executor's pool starts
+/// on one).
+constexpr uint64_t kHugePageBytes = 2 * 1024 * 1024;
+/// The slot offset of an item that has none (not streamed).
+constexpr uint64_t kNoSlot = ~uint64_t{0};
 
 enum class Placement {
   /// Read once when the model is loaded; never evicted.
@@ -164,6 +170,18 @@ struct Replay {
   std::vector<unsigned> coldWaits;
 };
 
+/// Where each streamed item's bytes go in the executor's page pool: one
+/// offset per item for every call, so the runtime allocates nothing and the
+/// pool cannot fragment.
+struct Slots {
+  /// Per item: its byte offset in the pool (page aligned), kNoSlot when it
+  /// is not streamed. Empty: no slots (the executor allocates them at run
+  /// time, first fit), when none fit the budget.
+  std::vector<uint64_t> offset;
+  /// The pool's size: the end of the highest slot.
+  uint64_t poolBytes = 0;
+};
+
 struct Plan {
   Options options;
   std::vector<Item> items;
@@ -171,6 +189,8 @@ struct Plan {
   /// Per schedule, the actions (same order as the schedules).
   std::vector<EntryActions> actions;
   Replay replay;
+  /// The streamed items' pool slots (assignSlots).
+  Slots slots;
 
   uint64_t bytesPlaced(Placement kind) const;
   /// One line per item and the predictions; stable text for tests.
@@ -211,8 +231,10 @@ uint64_t minimumBudget(llvm::ArrayRef<Item> items,
 llvm::Error checkSchedules(llvm::ArrayRef<Item> items,
                            llvm::ArrayRef<Schedule> schedules);
 
-/// Chooses placements and actions; an error names the minimum budget when
-/// `options.budget` is below it.
+/// Chooses placements, actions and pool slots; an error names the minimum
+/// budget when `options.budget` is below it. The cost planner counts a
+/// placement whose slots do not fit the budget (resident + pool + gather
+/// reserve) as worse than any whose do.
 llvm::Expected<Plan> planOffload(llvm::ArrayRef<Item> items,
                                  llvm::ArrayRef<Schedule> schedules,
                                  const Options &options);
@@ -242,6 +264,49 @@ llvm::Expected<Replay> simulate(llvm::ArrayRef<Item> items,
                                 llvm::ArrayRef<Schedule> schedules,
                                 llvm::ArrayRef<EntryActions> actions,
                                 const Options &options);
+
+/// Gives every streamed item an offset in the executor's page pool such
+/// that no two items held at the same time overlap, in every call the
+/// replay of `simulate` makes (s, s, successor, successor, s per schedule:
+/// an item is held from the prefetch or wait that issues its read to its
+/// eviction, across the end of a call when it is read ahead for the next).
+/// Greedy: each item at the lowest offset clear of the items placed before
+/// it that it is held with, in three orders (largest first, first read
+/// first, most bytes held alongside first), the smallest pool kept; items
+/// of kHugePageBytes or more on a huge page boundary unless no such packing
+/// fits `poolLimit` (then page aligned). The pool may still exceed
+/// `poolLimit` (the caller decides).
+llvm::Expected<Slots> assignSlots(llvm::ArrayRef<Item> items,
+                                  llvm::ArrayRef<Placement> placement,
+                                  llvm::ArrayRef<Schedule> schedules,
+                                  llvm::ArrayRef<EntryActions> actions,
+                                  uint64_t poolLimit);
+
+/// Checks `slots` against the same replay: every streamed item has a page
+/// aligned slot inside the pool, and no two items held at once overlap.
+llvm::Error verifySlots(llvm::ArrayRef<Item> items,
+                        llvm::ArrayRef<Placement> placement,
+                        llvm::ArrayRef<Schedule> schedules,
+                        llvm::ArrayRef<EntryActions> actions,
+                        const Slots &slots);
+
+/// Actions, their replay and slots for fixed placements, as planOffload and
+/// tvc-materialize-offload derive them.
+struct Scheduled {
+  std::vector<EntryActions> actions;
+  Replay replay;
+  Slots slots;
+};
+
+/// scheduleActions, simulate and assignSlots; when the slots need a pool
+/// larger than the budget leaves after the resident items and gather
+/// reserves (the packing fragments), the actions are derived again with
+/// less room for reading ahead, a few times. When none fit, the first
+/// actions without slots (empty `slots.offset`).
+llvm::Expected<Scheduled> schedulePlan(llvm::ArrayRef<Item> items,
+                                       llvm::ArrayRef<Placement> placement,
+                                       llvm::ArrayRef<Schedule> schedules,
+                                       const Options &options);
 
 } // namespace mlir::tvc::offload
 

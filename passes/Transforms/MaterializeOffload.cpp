@@ -213,6 +213,56 @@ emitKvAction(OpBuilder &at, Location loc, const offload::Action &action,
   return failure();
 }
 
+/// Records the pool slots of the lowered schedule, replacing the plan's:
+/// `tvc.slot_offset` on each streamed weight's global, `tvc.kv_slot_offset`
+/// on each streamed KV cache argument, and in the module's `tvc.offload`
+/// `pool_bytes` and `kv_slot_offsets` (per cache, -1 when it has none;
+/// the entry points' arguments do not survive lowering). All removed when
+/// the slots do not fit the budget (the executor then allocates them).
+void recordSlots(ModuleOp module, const offload::Slots &slots,
+                 ArrayRef<GlobalOp> globals, size_t numWeights,
+                 ArrayRef<func::FuncOp> functions) {
+  Builder builder(module.getContext());
+  auto slotOf = [&](size_t item) -> std::optional<int64_t> {
+    if (item >= slots.offset.size() || slots.offset[item] == offload::kNoSlot)
+      return std::nullopt;
+    return static_cast<int64_t>(slots.offset[item]);
+  };
+  for (auto [index, global] : llvm::enumerate(globals)) {
+    if (std::optional<int64_t> slot = slotOf(index))
+      global->setAttr("tvc.slot_offset", builder.getI64IntegerAttr(*slot));
+    else
+      global->removeAttr("tvc.slot_offset");
+  }
+  SmallVector<int64_t> kvSlots;
+  for (func::FuncOp function : functions)
+    for (unsigned index = 0; index < function.getNumArguments(); ++index) {
+      auto ordinal =
+          function.getArgAttrOfType<IntegerAttr>(index, "tvc.kv_item");
+      if (!ordinal || ordinal.getInt() < 0)
+        continue;
+      size_t kv = static_cast<size_t>(ordinal.getInt());
+      std::optional<int64_t> slot = slotOf(numWeights + kv);
+      if (slot)
+        function.setArgAttr(index, "tvc.kv_slot_offset",
+                            builder.getI64IntegerAttr(*slot));
+      else
+        function.removeArgAttr(index, "tvc.kv_slot_offset");
+      if (kvSlots.size() <= kv)
+        kvSlots.resize(kv + 1, -1);
+      kvSlots[kv] = slot.value_or(-1);
+    }
+  NamedAttrList config(module->getAttrOfType<DictionaryAttr>("tvc.offload"));
+  config.erase("pool_bytes");
+  config.erase("kv_slot_offsets");
+  if (!slots.offset.empty()) {
+    config.set("pool_bytes", builder.getI64IntegerAttr(slots.poolBytes));
+    if (!kvSlots.empty())
+      config.set("kv_slot_offsets", builder.getDenseI64ArrayAttr(kvSlots));
+  }
+  module->setAttr("tvc.offload", config.getDictionary(module.getContext()));
+}
+
 struct TvcMaterializeOffloadPass
     : public tvc::impl::TvcMaterializeOffloadBase<TvcMaterializeOffloadPass> {
   void runOnOperation() override {
@@ -244,6 +294,7 @@ struct TvcMaterializeOffloadPass
     std::vector<uint64_t> gatherBytes;
     llvm::DenseMap<uint64_t, unsigned> itemAtOffset;
     std::vector<uint64_t> homeOffset;
+    std::vector<GlobalOp> itemGlobals;
     for (GlobalOp global : module.getOps<GlobalOp>()) {
       auto offset = global->getAttrOfType<IntegerAttr>("tvc.offset");
       if (!offset)
@@ -274,6 +325,7 @@ struct TvcMaterializeOffloadPass
         touched = gather.getValue().getZExtValue();
       global->setAttr("tvc.offload_item",
                       builder.getI64IntegerAttr(items.size()));
+      itemGlobals.push_back(global);
       itemAtOffset[offset.getValue().getZExtValue()] = items.size();
       homeOffset.push_back(offset.getValue().getZExtValue());
       items.push_back(
@@ -476,20 +528,21 @@ struct TvcMaterializeOffloadPass
       schedule.successor =
           decodeIndex >= 0 ? static_cast<unsigned>(decodeIndex) : index;
 
-    auto actions =
-        offload::scheduleActions(items, placement, schedules, options);
-    if (!actions) {
-      mlir::emitError(module.getLoc(), "the lowered schedule breaks the offload plan: ")
-          << llvm::toString(actions.takeError());
+    // The actions and pool slots again, the same way as the plan (the
+    // lowered order may hold other items at once).
+    auto scheduled =
+        offload::schedulePlan(items, placement, schedules, options);
+    if (!scheduled) {
+      mlir::emitError(module.getLoc(),
+                      "the lowered schedule breaks the offload plan: ")
+          << llvm::toString(scheduled.takeError());
       return signalPassFailure();
     }
-    auto replay =
-        offload::simulate(items, placement, schedules, *actions, options);
-    if (!replay) {
-      mlir::emitError(module.getLoc(), "the offload actions fail their replay: ")
-          << llvm::toString(replay.takeError());
-      return signalPassFailure();
-    }
+    const std::vector<offload::EntryActions> *actions = &scheduled->actions;
+    SmallVector<func::FuncOp> functions;
+    for (const Entry &entry : entries)
+      functions.push_back(entry.function);
+    recordSlots(module, scheduled->slots, itemGlobals, numWeights, functions);
 
     // The executor's entry points.
     MLIRContext *context = &getContext();

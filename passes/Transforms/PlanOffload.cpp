@@ -431,28 +431,42 @@ struct TvcPlanOffloadPass
 
     // The answer as attributes.
     Builder builder(context);
-    for (auto [global, placement] :
-         llvm::zip(globals, ArrayRef(plan->placement).take_front(numWeights))) {
+    // Streamed items' pool slots, when they fit the budget (else the
+    // executor allocates slots at run time).
+    auto slotOf = [&](unsigned item) -> std::optional<uint64_t> {
+      if (item >= plan->slots.offset.size() ||
+          plan->slots.offset[item] == offload::kNoSlot)
+        return std::nullopt;
+      return plan->slots.offset[item];
+    };
+    for (auto [index, global, placement] : llvm::enumerate(
+             globals, ArrayRef(plan->placement).take_front(numWeights))) {
       global->setAttr("tvc.placement",
                       builder.getStringAttr(offload::placementName(placement)));
+      if (std::optional<uint64_t> slot = slotOf(index))
+        global->setAttr("tvc.slot_offset", builder.getI64IntegerAttr(*slot));
+      else
+        global->removeAttr("tvc.slot_offset");
       int layer = items[itemOf.lookup(global.getSymNameAttr())].layer;
       if (layer >= 0)
         global->setAttr("tvc.offload_layer", builder.getI64IntegerAttr(layer));
       if (uint64_t touched = gatherBytes.lookup(global.getSymNameAttr()))
         global->setAttr("tvc.gather_bytes", builder.getI64IntegerAttr(touched));
     }
-    module->setAttr(
-        "tvc.offload",
-        builder.getDictionaryAttr({
-            builder.getNamedAttr("budget",
-                                 builder.getI64IntegerAttr(options.budget)),
-            builder.getNamedAttr("planner", builder.getStringAttr(planner)),
-            builder.getNamedAttr("depth", builder.getI64IntegerAttr(depth)),
-            builder.getNamedAttr("read_bandwidth",
-                                 builder.getF64FloatAttr(readBandwidth)),
-            builder.getNamedAttr("kv_caches",
-                                 builder.getI64IntegerAttr(kvItems.size())),
-        }));
+    SmallVector<NamedAttribute> config = {
+        builder.getNamedAttr("budget",
+                             builder.getI64IntegerAttr(options.budget)),
+        builder.getNamedAttr("planner", builder.getStringAttr(planner)),
+        builder.getNamedAttr("depth", builder.getI64IntegerAttr(depth)),
+        builder.getNamedAttr("read_bandwidth",
+                             builder.getF64FloatAttr(readBandwidth)),
+        builder.getNamedAttr("kv_caches",
+                             builder.getI64IntegerAttr(kvItems.size())),
+    };
+    if (!plan->slots.offset.empty())
+      config.push_back(builder.getNamedAttr(
+          "pool_bytes", builder.getI64IntegerAttr(plan->slots.poolBytes)));
+    module->setAttr("tvc.offload", builder.getDictionaryAttr(config));
     for (func::FuncOp function : entries) {
       unsigned ordinal = 0;
       for (unsigned index = 0; index < function.getNumArguments(); ++index) {
@@ -464,6 +478,11 @@ struct TvcPlanOffloadPass
         function.setArgAttr(index, "tvc.kv_placement",
                             builder.getStringAttr(
                                 offload::placementName(plan->placement[item])));
+        if (std::optional<uint64_t> slot = slotOf(item))
+          function.setArgAttr(index, "tvc.kv_slot_offset",
+                              builder.getI64IntegerAttr(*slot));
+        else
+          function.removeArgAttr(index, "tvc.kv_slot_offset");
       }
     }
 

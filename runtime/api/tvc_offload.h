@@ -47,6 +47,11 @@ typedef struct tvc_offload_item_t {
   uint64_t offset;
   uint64_t bytes;
   int32_t placement; /* a tvc_offload_placement_t */
+  /* Nonzero: a STREAMED item's slot is pool bytes [slot_offset, slot_offset
+     + bytes rounded up to 4096), chosen by the compiler (see
+     tvc_offload_options_t.pool_bytes); ignored for other placements. */
+  int32_t has_slot;
+  uint64_t slot_offset;
 } tvc_offload_item_t;
 
 /* One KV cache (a key or a value cache argument of the entry points,
@@ -63,6 +68,10 @@ typedef struct tvc_offload_kv_item_t {
      pool slot around the attention that uses it (tvc_offload_kv_wait) and
      its new rows written back (tvc_offload_kv_evict). */
   int32_t placement;
+  /* Nonzero: a STREAMED cache's slot is pool bytes [slot_offset,
+     slot_offset + its bytes rounded up to 4096), as for items. */
+  int32_t has_slot;
+  uint64_t slot_offset;
 } tvc_offload_kv_item_t;
 
 /* Zero-initialisable; zero means the default. */
@@ -84,6 +93,15 @@ typedef struct tvc_offload_options_t {
      up front where the file system can). NULL or "": $TMPDIR, else /tmp.
      A directory on tmpfs keeps the caches in memory all the same. */
   const char *kv_dir;
+  /* The page pool's bytes when the compiler assigned every STREAMED item
+     and cache a slot (has_slot): the executor then uses exactly those
+     slots, never allocating one at run time, so the pool cannot fragment
+     (slots may overlap: the plan never holds such items at once). A
+     multiple of 4096; every slot page-aligned and inside it; with a budget,
+     at most what the budget leaves after the resident items and caches.
+     0: slots are the executor's (one per item when the pool holds them
+     all, else first fit at run time). */
+  uint64_t pool_bytes;
 } tvc_offload_options_t;
 
 /* Counters since open. Zero-initialisable. */
@@ -124,8 +142,10 @@ typedef struct tvc_offload_stats_t {
    tvc_offload_close). `options` may be NULL (defaults). Fails with
    TVC_INVALID_ARGUMENT on a bad file, item or KV cache list (a cache needs
    batch, rows and row_bytes of at least 1 and placement RESIDENT or
-   STREAMED) or a budget below the resident items and caches plus the
-   largest streamed one, TVC_OUT_OF_MEMORY when the budget exceeds the
+   STREAMED), a budget below the resident items and caches plus the
+   largest streamed one, or with pool_bytes a streamed item or cache
+   without a slot, a slot outside the pool or not page-aligned, or a pool
+   over what the budget leaves, TVC_OUT_OF_MEMORY when the budget exceeds the
    machine's available memory, TVC_NOT_FOUND when the file cannot be opened
    or the spill file not created, TVC_UNAVAILABLE when the page size is not
    4096, an executor is already open or the spill file cannot be sized;

@@ -11,11 +11,13 @@
 // streamed item's range is never replaced: it is read into a slot, one
 // contiguous run of pool pages, and tvc_offload_wait tells the compiled
 // code where the slot is (its offset from the blob); evict gives the run
-// back. So a read neither faults, frees nor moves a page, and the item's
-// own range, still file-backed, holds correct bytes to fall back on when
-// the pool has no room or a read fails. A streamed KV cache takes a slot
-// from the same pool: its valid rows are read from the spill file into it
-// and its new rows written back at its evict; its home, the spill file
+// back. Slots are the compiler's when it gives them (options.pool_bytes:
+// one fixed run per item, chosen so that items held at once never share
+// pages), else the executor's. So a read neither faults, frees nor moves a
+// page, and the item's own range, still file-backed, holds correct bytes to
+// fall back on when the pool has no room or a read fails. A streamed KV cache
+// takes a slot from the same pool: its valid rows are read from the spill file
+// into it and its new rows written back at its evict; its home, the spill file
 // mapped shared, is what the compiled code reads and writes when the pool
 // has no room.
 // One I/O thread serves prefetches from a ring preallocated at open (an
@@ -88,7 +90,8 @@ struct Slotted {
   bool inRing = false; // a Queued item evicted before its read stays there
   /// Its slot while Queued, Reading, Resident or Writing.
   Run slot;
-  /// Its own slot when the pool holds every streamed item (fixedSlots).
+  /// Its fixed slot: the compiler's, or its own when the pool holds every
+  /// streamed item (fixedSlots).
   Run fixedSlot;
 };
 
@@ -123,6 +126,9 @@ struct Executor {
   tvc_offload_options_t options{};
   std::vector<Item> items;
   std::vector<KvItem> kvItems;
+  /// Per KV cache: has_slot and slot_offset as given (checked once the
+  /// pool's size is known).
+  std::vector<std::pair<int32_t, uint64_t>> kvSlots;
   /// Entries: an item's index, or items.size() + a KV cache's index.
   std::vector<int64_t> ring; // capacity: one entry per item and cache
   size_t ringHead = 0, ringCount = 0;
@@ -140,9 +146,9 @@ struct Executor {
   char *pool = nullptr;
   uint64_t poolOffset = 0;
   uint64_t poolBytes = 0;
-  /// The pool holds all streamed items at once: each has its own slot
-  /// (no allocation, no fragmentation); else slots are allocated from
-  /// freeRuns.
+  /// Each streamed item has a fixed slot: the compiler's (pool_bytes), or
+  /// its own when the pool holds all streamed items at once (no allocation,
+  /// no fragmentation); else slots are allocated from freeRuns.
   bool fixedSlots = false;
   std::vector<Run> freeRuns;
 
@@ -554,6 +560,7 @@ bool checkKvItems(Executor &executor, const tvc_offload_kv_item_t *items,
               " bytes (with the caches before it) are too many bytes";
       return false;
     }
+    executor.kvSlots.push_back({given.has_slot, given.slot_offset});
     KvItem &kv = executor.kvItems[index];
     kv.batch = static_cast<uint64_t>(given.batch);
     kv.rows = static_cast<uint64_t>(given.rows);
@@ -629,6 +636,59 @@ char *reserveAligned(uint64_t bytes, uint64_t skew) {
   return reinterpret_cast<char *>(aligned);
 }
 
+/// Checks the compiler's slots (options.pool_bytes given): every streamed
+/// item and KV cache has one, page-aligned and inside the pool, and the
+/// pool fits what the budget leaves after `residentAll`; sets each one's
+/// fixedSlot. Whether items sharing bytes are ever held at once is the
+/// plan's to know.
+bool checkPlannedSlots(Executor &executor, const tvc_offload_item_t *items,
+                       uint64_t residentAll, std::string &error) {
+  uint64_t pool = executor.options.pool_bytes;
+  uint64_t budget = executor.options.budget_bytes;
+  if (pool % kPage != 0) {
+    error = "the offload page pool of " + std::to_string(pool) +
+            " bytes is not a multiple of 4096";
+    return false;
+  }
+  if (budget && (residentAll > budget || pool > budget - residentAll)) {
+    error = "the offload page pool of " + std::to_string(pool) +
+            " bytes and the resident items and KV caches (" +
+            std::to_string(residentAll) + " bytes) exceed the budget of " +
+            std::to_string(budget) + " bytes";
+    return false;
+  }
+  auto check = [&](Slotted &item, int32_t hasSlot, uint64_t slot,
+                   const std::string &name) {
+    if (item.placement != TVC_OFFLOAD_STREAMED || item.span == 0)
+      return true;
+    if (!hasSlot) {
+      error = name + " is streamed but has no slot, and pool_bytes asks for "
+                     "the compiler's slots";
+      return false;
+    }
+    if (slot % kPage != 0 || slot > pool || item.span > pool - slot) {
+      error = name + ": slot [" + std::to_string(slot) + ", +" +
+              std::to_string(item.span) +
+              ") is not a page-aligned range of the " + std::to_string(pool) +
+              "-byte pool";
+      return false;
+    }
+    item.fixedSlot = {slot / kPage, item.span / kPage};
+    return true;
+  };
+  for (size_t index = 0; index < executor.items.size(); ++index)
+    if (!check(executor.items[index], items[index].has_slot,
+               items[index].slot_offset,
+               "offload item " + std::to_string(index)))
+      return false;
+  for (size_t index = 0; index < executor.kvItems.size(); ++index)
+    if (!check(executor.kvItems[index], executor.kvSlots[index].first,
+               executor.kvSlots[index].second,
+               "KV cache " + std::to_string(index)))
+      return false;
+  return true;
+}
+
 /// Opens and maps the file, checks the plan, reads the resident items and
 /// sets up the pool.
 tvc_status_t openExecutorOn(Executor &executor, const char *path,
@@ -672,6 +732,9 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
     largestStreamed = std::max(largestStreamed, item->span);
   }
   uint64_t residentAll = residentSpans + residentKvSpans;
+  uint64_t plannedPool = executor.options.pool_bytes;
+  if (plannedPool && !checkPlannedSlots(executor, items, residentAll, error))
+    return TVC_INVALID_ARGUMENT;
   // When the pool can hold them all, each streamed item gets its own slot,
   // an item of a huge page or more starting on one if the budget leaves
   // room for the padding.
@@ -682,8 +745,10 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
         item->span;
   bool padded =
       !budget || paddedSpans <= budget - std::min(budget, residentAll);
-  uint64_t poolBytes = padded ? paddedSpans : streamedSpans;
-  if (budget && streamedSpans && !padded) {
+  uint64_t poolBytes = plannedPool ? plannedPool
+                       : padded    ? paddedSpans
+                                   : streamedSpans;
+  if (!plannedPool && budget && streamedSpans && !padded) {
     if (budget < residentAll + largestStreamed) {
       error = "the offload budget of " + std::to_string(budget) +
               " bytes is below the " +
@@ -796,10 +861,12 @@ tvc_status_t openExecutorOn(Executor &executor, const char *path,
     if (madvise(pool, poolBytes, MADV_POPULATE_WRITE) != 0)
       for (uint64_t at = 0; at < poolBytes; at += kPage)
         pool[at] = 0; // kernels before 5.14
-    executor.fixedSlots = poolBytes >= streamedSpans;
+    // The compiler's slots (set by checkPlannedSlots), else one per item
+    // when the pool holds them all.
+    executor.fixedSlots = plannedPool || poolBytes >= streamedSpans;
     uint64_t at = 0;
     for (Slotted *item : streamed) {
-      if (!executor.fixedSlots)
+      if (!executor.fixedSlots || plannedPool)
         break;
       if (padded && item->span >= kHugeBytes)
         at = roundUpToHuge(at);

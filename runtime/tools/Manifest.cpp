@@ -36,6 +36,21 @@ static bool parseDims(const std::string &text, std::vector<int64_t> &dims) {
   return true;
 }
 
+/// An optional last field: nothing left (false in `present`), or one
+/// unsigned decimal number and then nothing.
+static bool parseOptionalSize(std::stringstream &words, bool &present,
+                              uint64_t &value) {
+  std::string word, extra;
+  present = static_cast<bool>(words >> word);
+  if (!present)
+    return true;
+  if (word.find_first_not_of("0123456789") != std::string::npos ||
+      word.size() > 19 || static_cast<bool>(words >> extra))
+    return false;
+  value = std::strtoull(word.c_str(), nullptr, 10);
+  return true;
+}
+
 static bool parsePlacement(const std::string &word, int32_t &placement) {
   if (word == "resident")
     placement = TVC_OFFLOAD_RESIDENT;
@@ -118,35 +133,48 @@ bool tvc::parseManifest(const std::string &text, Manifest &out,
     } else if (kind == "weights") {
       ok = static_cast<bool>(words >> out.weightsBytes);
     } else if (kind == "offload") {
+      bool hasPool = false;
       ok = !out.hasOffload &&
            static_cast<bool>(words >> out.offloadBudget >> offloadCount) &&
-           offloadCount >= 0;
+           offloadCount >= 0 &&
+           parseOptionalSize(words, hasPool, out.offloadPoolBytes) &&
+           out.offloadPoolBytes % 4096 == 0;
       out.hasOffload = ok;
     } else if (kind == "offload-item") {
       int64_t index = -1;
       tvc_offload_item_t item{};
       std::string placement;
+      bool hasSlot = false;
+      // A slot only for a streamed item, and only with the pool's size.
       ok = out.hasOffload &&
            static_cast<bool>(words >> index >> item.offset >> item.bytes >>
                              placement) &&
            index == static_cast<int64_t>(out.offloadItems.size()) &&
-           index < offloadCount && parsePlacement(placement, item.placement);
+           index < offloadCount && parsePlacement(placement, item.placement) &&
+           parseOptionalSize(words, hasSlot, item.slot_offset) &&
+           (!hasSlot || (item.placement == TVC_OFFLOAD_STREAMED &&
+                         out.offloadPoolBytes > 0));
+      item.has_slot = hasSlot;
       if (ok)
         out.offloadItems.push_back(item);
     } else if (kind == "offload-kv") {
       int64_t index = -1, rowBytes = 0;
       tvc_offload_kv_item_t item{};
-      std::string placement, extra;
+      std::string placement;
+      bool hasSlot = false;
       // After every offload-item line; a KV cache is never paged.
       ok = out.hasOffload &&
            static_cast<int64_t>(out.offloadItems.size()) == offloadCount &&
            static_cast<bool>(words >> index >> item.batch >> item.rows >>
                              rowBytes >> placement) &&
-           !(words >> extra) &&
            index == static_cast<int64_t>(out.offloadKvItems.size()) &&
            item.batch > 0 && item.rows > 0 && rowBytes > 0 &&
-           placement != "paged" && parsePlacement(placement, item.placement);
+           placement != "paged" && parsePlacement(placement, item.placement) &&
+           parseOptionalSize(words, hasSlot, item.slot_offset) &&
+           (!hasSlot || (item.placement == TVC_OFFLOAD_STREAMED &&
+                         out.offloadPoolBytes > 0));
       item.row_bytes = static_cast<uint64_t>(rowBytes);
+      item.has_slot = hasSlot;
       if (ok)
         out.offloadKvItems.push_back(item);
     } else if (kind == "entry") {

@@ -8,9 +8,11 @@
 //   tvc-model 2
 //   target <cpu | cuda sm_XX>                            (optional; cpu)
 //   weights <bytes of the weights blob>
-//   offload <budget bytes> <number of items>               (optional)
+//   offload <budget bytes> <number of items> [<pool bytes>]  (optional)
 //   offload-item <index> <blob offset> <bytes> <resident|streamed|paged>
+//                [<slot offset>]
 //   offload-kv <index> <batch> <rows> <row bytes> <resident|streamed>
+//              [<slot offset>]
 //   entry <role: forward|prefill|decode> <function> <takes_weights 0|1>
 //         <in_place_results_dropped 0|1> <arena bytes; 0: takes no arena>
 //   input <name> <onnx element type> <is_kv_cache 0|1> <d0,d1,...; -1 dynamic>
@@ -41,6 +43,11 @@
 // older artifact, or a model without caches). The parser checks the lines
 // against the prefill's cache inputs: as many, and each item's batch, rows
 // and row bytes those of the input's dims [batch, rows, ...].
+// When the compiler assigned the streamed items and caches their slots in
+// the executor's page pool (tvc-materialize-offload), the offload line ends
+// with the pool's bytes and each streamed item's and cache's line with its
+// slot's offset in the pool; older manifests have neither (the executor
+// allocates slots then), and a slot needs the pool's size before it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -83,6 +90,9 @@ struct Manifest {
   /// The offload plan: present when the manifest has an `offload` line.
   bool hasOffload = false;
   uint64_t offloadBudget = 0;
+  /// The page pool of the compiler's slots (the items' has_slot and
+  /// slot_offset); 0 when the manifest gives none.
+  uint64_t offloadPoolBytes = 0;
   std::vector<tvc_offload_item_t> offloadItems;
   /// The plan's KV caches, in the order of the prefill's cache inputs.
   std::vector<tvc_offload_kv_item_t> offloadKvItems;

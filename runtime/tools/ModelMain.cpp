@@ -180,10 +180,10 @@ int calibrateOffload(const std::string &path, uint64_t blobBytes) {
   }
   std::vector<tvc_offload_item_t> items;
   for (uint64_t index = 0; index < large; ++index)
-    items.push_back({index * kLarge, kLarge, TVC_OFFLOAD_STREAMED});
+    items.push_back({index * kLarge, kLarge, TVC_OFFLOAD_STREAMED, 0, 0});
   for (uint64_t index = 0; index < small; ++index)
-    items.push_back({smallBase + index * 2 * kSmall, kSmall,
-                     TVC_OFFLOAD_STREAMED});
+    items.push_back(
+        {smallBase + index * 2 * kSmall, kSmall, TVC_OFFLOAD_STREAMED, 0, 0});
   tvc_offload_options_t options{};
   options.budget_bytes = 2 * kLarge;
   void *blob = nullptr;
@@ -620,6 +620,8 @@ int main(int argc, char **argv) {
       offload.num_kv_items =
           static_cast<int64_t>(manifest.offloadKvItems.size());
       offload.kv_dir = kvDir.empty() ? nullptr : kvDir.c_str();
+      // The compiler's pool slots, when the manifest gives them.
+      offload.pool_bytes = manifest.offloadPoolBytes;
       void *opened = nullptr;
       tvc_status_t status =
           tvc_offload_open(weightsPath.c_str(), manifest.weightsBytes,

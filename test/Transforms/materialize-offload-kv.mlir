@@ -6,12 +6,15 @@
 /// file), cache 1 resident (the caller's buffer): a 16 KiB budget holds
 /// the resident cache and one slot.
 module attributes {tvc.offload = {budget = 16384 : i64, depth = 1 : i64, kv_caches = 2 : i64, planner = "cost", read_bandwidth = 2.000000e+09 : f64}} {
+  // The streamed cache's pool slot, recorded for the manifest (the
+  // arguments do not survive lowering) and on its argument.
+  // CHECK: tvc.offload = {{{.*}}kv_slot_offsets = array<i64: 0, -1>, planner = "cost", pool_bytes = 4096 : i64
   // CHECK: func.func private @tvc_offload_kv_prefetch(memref<?xi8>, i64, i64)
   // CHECK: func.func private @tvc_offload_kv_wait(memref<?xi8>, i64, i64) -> i64
   // CHECK: func.func private @tvc_offload_kv_evict(memref<?xi8>, i64, i64, i64)
   // CHECK-LABEL: func.func @step_decode
   // CHECK-SAME: %[[PAST:[a-z0-9]+]]: memref<i64> {tvc.name = "past_len"}
-  // CHECK-SAME: %[[K:[a-z0-9]+]]: memref<1x64x16xf32> {tvc.kv_cache, tvc.kv_item = 0 : i64, tvc.kv_placement = "streamed"}
+  // CHECK-SAME: %[[K:[a-z0-9]+]]: memref<1x64x16xf32> {tvc.kv_cache, tvc.kv_item = 0 : i64, tvc.kv_placement = "streamed", tvc.kv_slot_offset = 0 : i64}
   // CHECK-SAME: %[[V:[a-z0-9]+]]: memref<1x64x16xf32> {tvc.kv_cache, tvc.kv_item = 1 : i64, tvc.kv_placement = "resident"}
   // CHECK-SAME: %[[BLOB:[a-z0-9]+]]: memref<?xi8> {tvc.weights}
   func.func @step_decode(%row: memref<1x1x16xf32>, %out: memref<1x1x16xf32>,

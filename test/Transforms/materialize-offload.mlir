@@ -3,19 +3,23 @@
 /// Bufferized code as the CPU pipeline has it when the pass runs: weights
 /// are views of the blob argument at their laid-out offsets. Two streamed
 /// one-page matrices read by kernel calls, a resident one, and a paged
-/// table read by a gather (a load nested in a loop body).
-module attributes {tvc.offload = {budget = 16384 : i64, depth = 1 : i64, planner = "cost", read_bandwidth = 2.000000e+09 : f64}} {
+/// table read by a gather (a load nested in a loop body). The plan's pool
+/// slots (stale here) are derived again for the lowered order.
+module attributes {tvc.offload = {budget = 16384 : i64, depth = 1 : i64, planner = "cost", pool_bytes = 65536 : i64, read_bandwidth = 2.000000e+09 : f64}} {
   tvc.global @table : tensor<64x16xf32> = dense<1.0> : tensor<64x16xf32> {tvc.offset = 0 : i64, tvc.placement = "paged", tvc.gather_bytes = 8192 : i64}
-  tvc.global @a : tensor<64x16xf32> = dense<1.0> : tensor<64x16xf32> {tvc.offset = 4096 : i64, tvc.placement = "streamed", tvc.offload_layer = 0 : i64}
+  tvc.global @a : tensor<64x16xf32> = dense<1.0> : tensor<64x16xf32> {tvc.offset = 4096 : i64, tvc.placement = "streamed", tvc.offload_layer = 0 : i64, tvc.slot_offset = 40960 : i64}
   tvc.global @b : tensor<64x16xf32> = dense<1.0> : tensor<64x16xf32> {tvc.offset = 8192 : i64, tvc.placement = "streamed", tvc.offload_layer = 1 : i64}
   tvc.global @c : tensor<16xf32> = dense<1.0> : tensor<16xf32> {tvc.offset = 12288 : i64, tvc.placement = "resident"}
 
   // The executor's entry points are declared, and each laid-out weight
   // gets its item index (its position in the blob).
+  // CHECK: tvc.offload = {{{.*}}pool_bytes = 8192 : i64
   // CHECK: func.func private @tvc_offload_wait(memref<?xi8>, i64, i64) -> i64
   // CHECK: func.func private @tvc_offload_evict(memref<?xi8>, i64)
-  // CHECK: tvc.global @table {{.*}}tvc.offload_item = 0 : i64
-  // CHECK: tvc.global @c {{.*}}tvc.offload_item = 3 : i64
+  // CHECK: tvc.global @table {{.*}}tvc.offload_item = 0 : i64, tvc.offset = 0 : i64, tvc.placement = "paged"}
+  // CHECK: tvc.global @a {{.*}}tvc.placement = "streamed", tvc.slot_offset = 0 : i64}
+  // CHECK: tvc.global @b {{.*}}tvc.placement = "streamed", tvc.slot_offset = 4096 : i64}
+  // CHECK: tvc.global @c {{.*}}tvc.offload_item = 3 : i64, tvc.offset = 12288 : i64, tvc.placement = "resident"}
   // CHECK-LABEL: func.func @step_decode
   func.func @step_decode(%x: memref<1x16xf32>, %y: memref<1x64xf32>, %id: index, %row: memref<16xf32>, %blob: memref<?xi8> {tvc.weights}) {
     %c0 = arith.constant 0 : index

@@ -112,12 +112,20 @@ func.func @f_decode(%x: tensor<1x1x64xf32>,
 /// the first slice update, its eviction after the attention, and nothing
 /// is read ahead for the next call but the first weight.
 // KV: remark: offload plan (cost): budget 153600 of 319488 bytes of weights and KV caches held with nothing streamed; resident 0, streamed 49152, paged 0 bytes; KV caches resident 8192, streamed 262144 bytes; peak 139264; f_prefill: reads 311296 bytes per call, writes 262144, predicted {{.*}}; f_decode: reads 311296 bytes per call, writes 1024, predicted
+/// Streamed weights and caches get pool slots; a layer's two caches are
+/// held together, those of different layers never (they share slots), and
+/// the weights go where no cache is held with them.
+// KV: tvc.offload = {{{.*}}pool_bytes = 131072 : i64
+// KV: tvc.global @w0 {{.*}}tvc.slot_offset = 65536 : i64
+// KV: tvc.global @w2 {{.*}}tvc.slot_offset = 0 : i64
 // KV: func.func @f_prefill(
-// KV-SAME: {tvc.kv_cache, tvc.kv_item = 0 : i64, tvc.kv_placement = "streamed", tvc.name = "k0"}
-// KV-SAME: {tvc.kv_cache, tvc.kv_item = 3 : i64, tvc.kv_placement = "streamed", tvc.name = "v1"}
+// KV-SAME: {tvc.kv_cache, tvc.kv_item = 0 : i64, tvc.kv_placement = "streamed", tvc.kv_slot_offset = 0 : i64, tvc.name = "k0"}
+// KV-SAME: {tvc.kv_cache, tvc.kv_item = 1 : i64, tvc.kv_placement = "streamed", tvc.kv_slot_offset = 65536 : i64, tvc.name = "v0"}
+// KV-SAME: {tvc.kv_cache, tvc.kv_item = 2 : i64, tvc.kv_placement = "streamed", tvc.kv_slot_offset = 0 : i64, tvc.name = "k1"}
+// KV-SAME: {tvc.kv_cache, tvc.kv_item = 3 : i64, tvc.kv_placement = "streamed", tvc.kv_slot_offset = 65536 : i64, tvc.name = "v1"}
 // KV-SAME: {tvc.kv_cache, tvc.kv_item = 4 : i64, tvc.kv_placement = "resident", tvc.name = "k2"}
 // KV: func.func @f_decode(
-// KV-SAME: {tvc.kv_cache, tvc.kv_item = 0 : i64, tvc.kv_placement = "streamed", tvc.name = "k0"}
+// KV-SAME: {tvc.kv_cache, tvc.kv_item = 0 : i64, tvc.kv_placement = "streamed", tvc.kv_slot_offset = 0 : i64, tvc.name = "k0"}
 // KV-SAME: {tvc.kv_cache, tvc.kv_item = 5 : i64, tvc.kv_placement = "resident", tvc.name = "v2"}
 // KVJSON: "entry": "f_prefill"
 // KVJSON: "actions": [

@@ -54,30 +54,39 @@ func.func @decode(%ids: tensor<1x1xi64>) -> tensor<1x1x128xf32> {
 
 /// Reference planner: the table (outside layers) resident, the layers
 /// streamed, at most one layer ahead of the running one; the end of a call
-/// reads the next call's first weight ahead.
-// REF: remark: offload plan (reference): budget 20480 of 24576 bytes of weights held with nothing streamed; resident 8192, streamed 16384, paged 0 bytes; peak 20480; decode: reads 16384 bytes per call
-// REF: tvc.offload = {budget = 20480 : i64, depth = 1 : i64, kv_caches = 0 : i64, planner = "reference", read_bandwidth = 2.000000e+09 : f64}
-// REF: tvc.global @table {{.*}}tvc.placement = "resident"
-// REF: tvc.global @l0.a {{.*}}tvc.placement = "streamed"
-// REF: tvc.global @l1.b {{.*}}tvc.offload_layer = 1 : i64, tvc.placement = "streamed"
+/// reads the next call's first weights ahead. Each streamed weight has one
+/// pool slot in every call: three pages ahead in a cycle of four weights
+/// would hold every pair at some point (four slots, over the budget), so
+/// the plan reads two ahead, in two slots shared by the layers.
+// REF: remark: offload plan (reference): budget 20480 of 24576 bytes of weights held with nothing streamed; resident 8192, streamed 16384, paged 0 bytes; peak 16384; decode: reads 16384 bytes per call
+// REF: tvc.offload = {budget = 20480 : i64, depth = 1 : i64, kv_caches = 0 : i64, planner = "reference", pool_bytes = 8192 : i64, read_bandwidth = 2.000000e+09 : f64}
+// REF: tvc.global @table {{.*}}tvc.placement = "resident"}
+// REF: tvc.global @l0.a {{.*}}tvc.placement = "streamed", tvc.slot_offset = 0 : i64
+// REF: tvc.global @l0.b {{.*}}tvc.placement = "streamed", tvc.slot_offset = 4096 : i64
+// REF: tvc.global @l1.a {{.*}}tvc.placement = "streamed", tvc.slot_offset = 0 : i64
+// REF: tvc.global @l1.b {{.*}}tvc.offload_layer = 1 : i64, tvc.placement = "streamed", tvc.slot_offset = 4096 : i64
 // JSON: "budget_bytes": 20480
 // JSON: "0 before prefetch l0.a"
 // JSON-NEXT: "0 before prefetch l0.b"
-// JSON-NEXT: "0 before prefetch l1.a"
 // JSON-NEXT: "1 before wait l0.a"
 // JSON-NEXT: "1 after evict l0.a"
-// JSON-NEXT: "1 after prefetch l1.b"
+// JSON-NEXT: "1 after prefetch l1.a"
 // JSON-NEXT: "2 before wait l0.b"
 // JSON-NEXT: "2 after evict l0.b"
-// JSON-NEXT: "2 after prefetch l0.a"
-// JSON: "peak_bytes": 20480
+// JSON-NEXT: "2 after prefetch l1.b"
+// JSON: "name": "l1.b"
+// JSON: "slot_offset": 4096
+// JSON: "peak_bytes": 16384
 // JSON: "planner": "reference"
+// JSON: "pool_bytes": 8192
 
 /// The cost planner keeps more resident under the same budget (the first
 /// layer too), so a call reads half as much.
 // COST: remark: offload plan (cost): budget 20480 of 24576 bytes of weights held with nothing streamed; resident 16384, streamed 8192, paged 0 bytes; peak 20480; decode: reads 8192 bytes per call
+// COST: tvc.offload = {{{.*}}pool_bytes = 4096 : i64
 // COST: tvc.global @l0.b {{.*}}tvc.placement = "resident"
-// COST: tvc.global @l1.a {{.*}}tvc.placement = "streamed"
+// COST: tvc.global @l1.a {{.*}}tvc.placement = "streamed", tvc.slot_offset = 0 : i64
+// COST: tvc.global @l1.b {{.*}}tvc.placement = "streamed", tvc.slot_offset = 0 : i64
 
 /// At the minimum (the head reads the two-page table; with the table
 /// streamed its gathered pages are held too, so the table stays resident

@@ -245,4 +245,68 @@ TEST(Manifest, Target) {
   }
 }
 
+/// The compiler's pool slots: the pool's bytes on the offload line and a
+/// slot on each streamed item's and cache's line, both optional (older
+/// manifests have neither: has_slot 0, pool 0).
+TEST(Manifest, OffloadSlots) {
+  tvc::Manifest manifest;
+  std::string error;
+  ASSERT_TRUE(
+      tvc::parseManifest(prefillWith("offload 1000000 2 3162112\n"
+                                     "offload-item 0 0 100 resident\n"
+                                     "offload-item 1 4096 5000 streamed 0\n"
+                                     "offload-kv 0 1 1024 3072 streamed 8192\n"
+                                     "offload-kv 1 2 64 256 resident\n"),
+                         manifest, error))
+      << error;
+  EXPECT_EQ(manifest.offloadPoolBytes, 3162112u);
+  ASSERT_EQ(manifest.offloadItems.size(), 2u);
+  EXPECT_EQ(manifest.offloadItems[0].has_slot, 0);
+  EXPECT_EQ(manifest.offloadItems[1].has_slot, 1);
+  EXPECT_EQ(manifest.offloadItems[1].slot_offset, 0u);
+  ASSERT_EQ(manifest.offloadKvItems.size(), 2u);
+  EXPECT_EQ(manifest.offloadKvItems[0].has_slot, 1);
+  EXPECT_EQ(manifest.offloadKvItems[0].slot_offset, 8192u);
+  EXPECT_EQ(manifest.offloadKvItems[1].has_slot, 0);
+
+  tvc::Manifest older;
+  ASSERT_TRUE(
+      tvc::parseManifest(prefillWith("offload 1000000 1\n"
+                                     "offload-item 0 4096 5000 streamed\n"
+                                     "offload-kv 0 1 1024 3072 streamed\n"
+                                     "offload-kv 1 2 64 256 resident\n"),
+                         older, error))
+      << error;
+  EXPECT_EQ(older.offloadPoolBytes, 0u);
+  EXPECT_EQ(older.offloadItems[0].has_slot, 0);
+  EXPECT_EQ(older.offloadKvItems[0].has_slot, 0);
+
+  // A slot without the pool's size, on a resident or paged item, not a
+  // number, or followed by more; a pool that is not whole pages.
+  for (const char *lines :
+       {"offload 8192 1\noffload-item 0 0 100 streamed 0\n",
+        "offload 8192 1 8192\noffload-item 0 0 100 resident 0\n",
+        "offload 8192 1 8192\noffload-item 0 0 100 paged 0\n",
+        "offload 8192 1 8192\noffload-item 0 0 100 streamed -4096\n",
+        "offload 8192 1 8192\noffload-item 0 0 100 streamed 0 1\n",
+        "offload 8192 1 8192 1\noffload-item 0 0 100 streamed 0\n",
+        "offload 8192 1 100\noffload-item 0 0 100 streamed 0\n"}) {
+    tvc::Manifest bad;
+    EXPECT_FALSE(tvc::parseManifest(manifestWith(lines), bad, error)) << lines;
+    EXPECT_NE(error.find("malformed manifest line"), std::string::npos)
+        << error;
+  }
+  for (const char *lines : {"offload 1000000 0\n"
+                            "offload-kv 0 1 1024 3072 streamed 0\n"
+                            "offload-kv 1 2 64 256 resident\n",
+                            "offload 1000000 0 8192\n"
+                            "offload-kv 0 1 1024 3072 streamed 0\n"
+                            "offload-kv 1 2 64 256 resident 4096\n"}) {
+    tvc::Manifest bad;
+    EXPECT_FALSE(tvc::parseManifest(prefillWith(lines), bad, error)) << lines;
+    EXPECT_NE(error.find("malformed manifest line"), std::string::npos)
+        << error;
+  }
+}
+
 } // namespace

@@ -123,12 +123,12 @@ uint64_t span(uint64_t bytes) { return (bytes + kPage - 1) / kPage * kPage; }
 /// Mixed placements, odd sizes; the last item ends mid-page at the blob's
 /// end.
 const std::vector<tvc_offload_item_t> kItems = {
-    {0, 100, TVC_OFFLOAD_RESIDENT},              // 0
-    {4096, 5000, TVC_OFFLOAD_STREAMED},          // 1: 2 pages
-    {12288, 3 * 4096, TVC_OFFLOAD_PAGED},        // 2
-    {24576, 2 * 4096 + 7, TVC_OFFLOAD_STREAMED}, // 3: 3 pages
-    {40960, 1, TVC_OFFLOAD_STREAMED},            // 4: the last byte
-    {36864, 4000, TVC_OFFLOAD_RESIDENT},         // 5: out of order
+    {0, 100, TVC_OFFLOAD_RESIDENT, 0, 0},              // 0
+    {4096, 5000, TVC_OFFLOAD_STREAMED, 0, 0},          // 1: 2 pages
+    {12288, 3 * 4096, TVC_OFFLOAD_PAGED, 0, 0},        // 2
+    {24576, 2 * 4096 + 7, TVC_OFFLOAD_STREAMED, 0, 0}, // 3: 3 pages
+    {40960, 1, TVC_OFFLOAD_STREAMED, 0, 0},            // 4: the last byte
+    {36864, 4000, TVC_OFFLOAD_RESIDENT, 0, 0},         // 5: out of order
 };
 constexpr uint64_t kBlobBytes = 40961;
 
@@ -316,14 +316,17 @@ TEST(OffloadExecutor, BadInputs) {
   WeightsFile longer(kBlobBytes, "TVCWGT02", 10);
   expectRefused(longer, kItems, "a weights file of another model?");
   expectRefused(good, {}, "a weights file of another model?", kBlobBytes - 1);
-  expectRefused(good, {{100, 10, TVC_OFFLOAD_STREAMED}},
+  expectRefused(good, {{100, 10, TVC_OFFLOAD_STREAMED, 0, 0}},
                 "is not a multiple of 4096");
-  expectRefused(
-      good, {{0, 5000, TVC_OFFLOAD_STREAMED}, {4096, 10, TVC_OFFLOAD_RESIDENT}},
-      "overlap");
-  expectRefused(good, {{40960, 2, TVC_OFFLOAD_PAGED}}, "run past the blob");
-  expectRefused(good, {{45056, 0, TVC_OFFLOAD_PAGED}}, "run past the blob");
-  expectRefused(good, {{0, 1, 7}}, "unknown placement 7");
+  expectRefused(good,
+                {{0, 5000, TVC_OFFLOAD_STREAMED, 0, 0},
+                 {4096, 10, TVC_OFFLOAD_RESIDENT, 0, 0}},
+                "overlap");
+  expectRefused(good, {{40960, 2, TVC_OFFLOAD_PAGED, 0, 0}},
+                "run past the blob");
+  expectRefused(good, {{45056, 0, TVC_OFFLOAD_PAGED, 0, 0}},
+                "run past the blob");
+  expectRefused(good, {{0, 1, 7, 0, 0}}, "unknown placement 7");
   tvc_offload_options_t huge{};
   huge.budget_bytes = uint64_t{1} << 62;
   expectRefused(good, kItems, "available", kBlobBytes, huge);
@@ -443,7 +446,7 @@ TEST(OffloadExecutor, RandomSequenceTightPool) {
   uint64_t offset = 0, largest = 0, total = 0;
   for (int index = 0; index < 24; ++index) {
     uint64_t bytes = (rng() % 40 + 1) * kPage - rng() % 4000;
-    items.push_back({offset, bytes, TVC_OFFLOAD_STREAMED});
+    items.push_back({offset, bytes, TVC_OFFLOAD_STREAMED, 0, 0});
     largest = std::max(largest, span(bytes));
     total += span(bytes);
     offset += span(bytes) + (rng() % 2) * kPage;
@@ -517,8 +520,9 @@ uint64_t residentBytes() {
 TEST(OffloadExecutor, StreamedReadsReusePool) {
   constexpr uint64_t kBig = 8 << 20;
   WeightsFile file(kBig + kPage);
-  std::vector<tvc_offload_item_t> items = {{0, kBig, TVC_OFFLOAD_STREAMED},
-                                           {kBig, 10, TVC_OFFLOAD_PAGED}};
+  std::vector<tvc_offload_item_t> items = {
+      {0, kBig, TVC_OFFLOAD_STREAMED, 0, 0},
+      {kBig, 10, TVC_OFFLOAD_PAGED, 0, 0}};
   Open open(file, items, {}, kBig + kPage);
   ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
   ASSERT_EQ(reinterpret_cast<uintptr_t>(open.blob) % (2 << 20), 0u);
@@ -554,8 +558,9 @@ TEST(OffloadExecutor, PoolReuse) {
   uint64_t offset = 0, largest = 0, total = 0;
   for (int index = 0; index < 17; ++index) {
     uint64_t bytes = (index % 4 + 1) * kUnit - 100 * index;
-    items.push_back(
-        {offset, bytes, index ? TVC_OFFLOAD_STREAMED : TVC_OFFLOAD_RESIDENT});
+    items.push_back({offset, bytes,
+                     index ? TVC_OFFLOAD_STREAMED : TVC_OFFLOAD_RESIDENT, 0,
+                     0});
     if (index) {
       largest = std::max(largest, span(bytes));
       total += span(bytes);
@@ -605,11 +610,11 @@ TEST(OffloadExecutor, PoolReuse) {
 TEST(OffloadExecutor, HugePageItems) {
   constexpr uint64_t kMiB = 1 << 20;
   std::vector<tvc_offload_item_t> items = {
-      {0, 5 * kPage, TVC_OFFLOAD_RESIDENT},
-      {5 * kPage, 5 * kMiB / 2, TVC_OFFLOAD_STREAMED},
-      {5 * kPage + 5 * kMiB / 2, 3 * kMiB + 5, TVC_OFFLOAD_STREAMED},
-      {6 * kPage + 11 * kMiB / 2, 4 * kMiB, TVC_OFFLOAD_STREAMED},
-      {6 * kPage + 19 * kMiB / 2, kMiB, TVC_OFFLOAD_STREAMED},
+      {0, 5 * kPage, TVC_OFFLOAD_RESIDENT, 0, 0},
+      {5 * kPage, 5 * kMiB / 2, TVC_OFFLOAD_STREAMED, 0, 0},
+      {5 * kPage + 5 * kMiB / 2, 3 * kMiB + 5, TVC_OFFLOAD_STREAMED, 0, 0},
+      {6 * kPage + 11 * kMiB / 2, 4 * kMiB, TVC_OFFLOAD_STREAMED, 0, 0},
+      {6 * kPage + 19 * kMiB / 2, kMiB, TVC_OFFLOAD_STREAMED, 0, 0},
   };
   uint64_t blobBytes = 6 * kPage + 21 * kMiB / 2;
   WeightsFile file(blobBytes);
@@ -649,11 +654,11 @@ TEST(OffloadExecutor, FragmentedPool) {
   // A: 1 page, B: 2, C: 1, D: 2 (A's and C's pages: not contiguous),
   // E: 4 (all).
   std::vector<tvc_offload_item_t> items = {
-      {0, 4096, TVC_OFFLOAD_STREAMED},             // A
-      {4096, 2 * 4096, TVC_OFFLOAD_STREAMED},      // B
-      {12288, 4000, TVC_OFFLOAD_STREAMED},         // C
-      {16384, 2 * 4096 - 5, TVC_OFFLOAD_STREAMED}, // D
-      {24576, 3 * 4096 + 1, TVC_OFFLOAD_STREAMED}, // E
+      {0, 4096, TVC_OFFLOAD_STREAMED, 0, 0},             // A
+      {4096, 2 * 4096, TVC_OFFLOAD_STREAMED, 0, 0},      // B
+      {12288, 4000, TVC_OFFLOAD_STREAMED, 0, 0},         // C
+      {16384, 2 * 4096 - 5, TVC_OFFLOAD_STREAMED, 0, 0}, // D
+      {24576, 3 * 4096 + 1, TVC_OFFLOAD_STREAMED, 0, 0}, // E
   };
   constexpr uint64_t kBlob = 24576 + 3 * 4096 + 1;
   constexpr int64_t kPool = 2 << 20; // the blob rounded up to 2 MiB
@@ -699,11 +704,11 @@ TEST(OffloadExecutor, FragmentedPool) {
 TEST(OffloadExecutor, PoolForAllStreamedItems) {
   constexpr uint64_t kMiB = 1 << 20;
   std::vector<tvc_offload_item_t> items = {
-      {0, 3 * kPage + 1, TVC_OFFLOAD_STREAMED},
-      {4 * kPage, 3 * kMiB, TVC_OFFLOAD_STREAMED},
-      {4 * kPage + 3 * kMiB, kPage, TVC_OFFLOAD_STREAMED},
-      {5 * kPage + 3 * kMiB, 2 * kMiB + 9, TVC_OFFLOAD_STREAMED},
-      {6 * kPage + 5 * kMiB, 5 * kPage, TVC_OFFLOAD_STREAMED},
+      {0, 3 * kPage + 1, TVC_OFFLOAD_STREAMED, 0, 0},
+      {4 * kPage, 3 * kMiB, TVC_OFFLOAD_STREAMED, 0, 0},
+      {4 * kPage + 3 * kMiB, kPage, TVC_OFFLOAD_STREAMED, 0, 0},
+      {5 * kPage + 3 * kMiB, 2 * kMiB + 9, TVC_OFFLOAD_STREAMED, 0, 0},
+      {6 * kPage + 5 * kMiB, 5 * kPage, TVC_OFFLOAD_STREAMED, 0, 0},
   };
   uint64_t blobBytes = 11 * kPage + 5 * kMiB;
   uint64_t packed = 0;
@@ -858,10 +863,10 @@ struct KvModel {
 /// Streamed caches of batch 1 and 2 (rows of odd sizes), and a resident
 /// one.
 const std::vector<tvc_offload_kv_item_t> kKvItems = {
-    {1, 9, 100, TVC_OFFLOAD_STREAMED},  // 0: 900 bytes, 1 page
-    {2, 20, 300, TVC_OFFLOAD_STREAMED}, // 1: 12000 bytes, 3 pages
-    {2, 6, 64, TVC_OFFLOAD_RESIDENT},   // 2: 768 bytes, 1 page
-    {1, 40, 256, TVC_OFFLOAD_STREAMED}, // 3: 10240 bytes, 3 pages
+    {1, 9, 100, TVC_OFFLOAD_STREAMED, 0, 0},  // 0: 900 bytes, 1 page
+    {2, 20, 300, TVC_OFFLOAD_STREAMED, 0, 0}, // 1: 12000 bytes, 3 pages
+    {2, 6, 64, TVC_OFFLOAD_RESIDENT, 0, 0},   // 2: 768 bytes, 1 page
+    {1, 40, 256, TVC_OFFLOAD_STREAMED, 0, 0}, // 3: 10240 bytes, 3 pages
 };
 /// kKvItems' streamed caches' offsets in the spill file.
 const std::vector<uint64_t> kKvFileOffsets = {0, kPage, 0, 4 * kPage};
@@ -1084,8 +1089,8 @@ TEST(OffloadExecutor, KvHomeFallback) {
 TEST(OffloadExecutor, KvResidentCounted) {
   WeightsFile file(kBlobBytes);
   std::vector<tvc_offload_kv_item_t> kv = {
-      {2, 6, 64, TVC_OFFLOAD_RESIDENT},      // 1 page
-      {1, 1000, 100, TVC_OFFLOAD_RESIDENT}}; // 25 pages
+      {2, 6, 64, TVC_OFFLOAD_RESIDENT, 0, 0},      // 1 page
+      {1, 1000, 100, TVC_OFFLOAD_RESIDENT, 0, 0}}; // 25 pages
   uint64_t base = span(100) + span(4000) + 26 * kPage;
   {
     Open open(file, kItems, kvOptions(kv, base + 3 * kPage - 1));
@@ -1144,24 +1149,24 @@ TEST(OffloadExecutor, KvBadInputs) {
     tvc_offload_stats_t out;
     EXPECT_EQ(tvc_offload_get_stats(&out), TVC_NOT_FOUND);
   };
-  tvc_offload_kv_item_t good = {1, 4, 16, TVC_OFFLOAD_STREAMED};
-  expectRefused({good, {0, 4, 16, TVC_OFFLOAD_STREAMED}},
+  tvc_offload_kv_item_t good = {1, 4, 16, TVC_OFFLOAD_STREAMED, 0, 0};
+  expectRefused({good, {0, 4, 16, TVC_OFFLOAD_STREAMED, 0, 0}},
                 "KV cache 1: expects batch, rows and row_bytes of at least 1, "
                 "got 0, 4, 16");
-  expectRefused({{1, 0, 16, TVC_OFFLOAD_RESIDENT}},
+  expectRefused({{1, 0, 16, TVC_OFFLOAD_RESIDENT, 0, 0}},
                 "KV cache 0: expects batch, rows and row_bytes of at least 1");
-  expectRefused({{1, -3, 16, TVC_OFFLOAD_RESIDENT}}, "got 1, -3, 16");
-  expectRefused({{1, 4, 0, TVC_OFFLOAD_STREAMED}}, "got 1, 4, 0");
-  expectRefused({{1, 4, 16, TVC_OFFLOAD_PAGED}},
+  expectRefused({{1, -3, 16, TVC_OFFLOAD_RESIDENT, 0, 0}}, "got 1, -3, 16");
+  expectRefused({{1, 4, 0, TVC_OFFLOAD_STREAMED, 0, 0}}, "got 1, 4, 0");
+  expectRefused({{1, 4, 16, TVC_OFFLOAD_PAGED, 0, 0}},
                 "KV cache 0: placement 2 is neither resident (0) nor "
                 "streamed (1)");
-  expectRefused({{1, 4, 16, -1}}, "placement -1");
+  expectRefused({{1, 4, 16, -1, 0, 0}}, "placement -1");
   expectRefused(
-      {{int64_t{1} << 40, int64_t{1} << 30, 64, TVC_OFFLOAD_STREAMED}},
+      {{int64_t{1} << 40, int64_t{1} << 30, 64, TVC_OFFLOAD_STREAMED, 0, 0}},
       "are too many bytes");
   expectRefused(
-      {{1, int64_t{1} << 40, uint64_t{1} << 21, TVC_OFFLOAD_RESIDENT},
-       {1, int64_t{1} << 40, uint64_t{1} << 21, TVC_OFFLOAD_RESIDENT}},
+      {{1, int64_t{1} << 40, uint64_t{1} << 21, TVC_OFFLOAD_RESIDENT, 0, 0},
+       {1, int64_t{1} << 40, uint64_t{1} << 21, TVC_OFFLOAD_RESIDENT, 0, 0}},
       "KV cache 1: 1 x 1099511627776 rows");
   expectRefused({}, "a null KV cache list", 2);
   expectRefused({good}, "a negative KV cache count", -1);
@@ -1185,8 +1190,9 @@ TEST(OffloadExecutor, KvBadInputs) {
   else
     unsetenv("TMPDIR");
   // A resident cache needs no spill file: no directory is looked at.
-  Open open(file, kItems,
-            kvOptions({{1, 4, 16, TVC_OFFLOAD_RESIDENT}}, 0, "/nonexistent"));
+  Open open(
+      file, kItems,
+      kvOptions({{1, 4, 16, TVC_OFFLOAD_RESIDENT, 0, 0}}, 0, "/nonexistent"));
   EXPECT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
 }
 
@@ -1262,13 +1268,15 @@ TEST(OffloadExecutor, KvWriteBackFailure) {
 /// the pool, within the budget, and the caches hold every row at the end.
 TEST(OffloadExecutor, KvWithWeightsInSmallBudget) {
   constexpr int64_t kLayers = 4;
-  std::vector<tvc_offload_item_t> items = {{0, 3000, TVC_OFFLOAD_RESIDENT}};
+  std::vector<tvc_offload_item_t> items = {
+      {0, 3000, TVC_OFFLOAD_RESIDENT, 0, 0}};
   for (int64_t layer = 0; layer < kLayers; ++layer)
     items.push_back({kPage * uint64_t(1 + 3 * layer),
-                     3 * kPage - 17 * uint64_t(layer), TVC_OFFLOAD_STREAMED});
+                     3 * kPage - 17 * uint64_t(layer), TVC_OFFLOAD_STREAMED, 0,
+                     0});
   uint64_t blobBytes = (1 + 3 * kLayers) * kPage;
   std::vector<tvc_offload_kv_item_t> kv(
-      2 * kLayers, {2, 16, 512, TVC_OFFLOAD_STREAMED}); // 4 pages each
+      2 * kLayers, {2, 16, 512, TVC_OFFLOAD_STREAMED, 0, 0}); // 4 pages each
   WeightsFile file(blobBytes);
   uint64_t budget = kPage + 3 * kPage + 2 * 4 * kPage;
   Open open(file, items, kvOptions(kv, budget), blobBytes);
@@ -1339,7 +1347,7 @@ TEST(OffloadExecutor, KvRandomSequence) {
   uint64_t offset = 0;
   for (int index = 0; index < 6; ++index) {
     uint64_t bytes = (rng() % 4 + 1) * kPage - rng() % 3000;
-    items.push_back({offset, bytes, TVC_OFFLOAD_STREAMED});
+    items.push_back({offset, bytes, TVC_OFFLOAD_STREAMED, 0, 0});
     offset += span(bytes);
   }
   uint64_t blobBytes = offset;
@@ -1347,8 +1355,11 @@ TEST(OffloadExecutor, KvRandomSequence) {
   uint64_t total = 0;
   for (int index = 0; index < 8; ++index) {
     tvc_offload_kv_item_t cache = {int64_t(rng() % 2 + 1),
-                                   int64_t(rng() % 30 + 2), rng() % 700 + 1,
-                                   TVC_OFFLOAD_STREAMED};
+                                   int64_t(rng() % 30 + 2),
+                                   rng() % 700 + 1,
+                                   TVC_OFFLOAD_STREAMED,
+                                   0,
+                                   0};
     kv.push_back(cache);
     total += span(uint64_t(cache.batch * cache.rows) * cache.row_bytes);
   }
@@ -1432,6 +1443,154 @@ TEST(OffloadExecutor, KvRandomSequence) {
         << "cache " << cache;
     kvEvict(open.blob, cache, 0, 0);
   }
+}
+
+//===----------------------------------------------------------------------===//
+// The compiler's pool slots (options.pool_bytes)
+//===----------------------------------------------------------------------===//
+
+/// FragmentedPool's calls with the slots a plan of them would give: D goes
+/// where A and C were (never held with them), so nothing falls back in a
+/// pool of 4 pages, where first fit did.
+TEST(OffloadExecutor, PlannedSlotsAreUsedAsGiven) {
+  std::vector<tvc_offload_item_t> items = {
+      {0, 4096, TVC_OFFLOAD_STREAMED, 1, 0},                // A
+      {4096, 2 * 4096, TVC_OFFLOAD_STREAMED, 1, 2 * kPage}, // B
+      {12288, 4000, TVC_OFFLOAD_STREAMED, 1, kPage},        // C
+      {16384, 2 * 4096 - 5, TVC_OFFLOAD_STREAMED, 1, 0},    // D
+      {24576, 3 * 4096 + 1, TVC_OFFLOAD_STREAMED, 1, 0},    // E
+  };
+  constexpr uint64_t kBlob = 24576 + 3 * 4096 + 1;
+  constexpr int64_t kPool = 2 << 20;
+  WeightsFile file(kBlob);
+  tvc_offload_options_t options{};
+  options.budget_bytes = 4 * kPage;
+  options.pool_bytes = 4 * kPage;
+  Open open(file, items, options, kBlob);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  EXPECT_EQ(stats().pool_bytes, 4 * kPage);
+  auto load = [&](int64_t index) {
+    prefetchItem(open.blob, index);
+    int64_t at = waitItem(open.blob, index, items[index].offset);
+    EXPECT_EQ(firstWrongByteAt(open.blob, at, items[index]), -1)
+        << "item " << index;
+    return at;
+  };
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(load(0), kPool);
+    EXPECT_EQ(load(1), kPool + 2 * 4096);
+    EXPECT_EQ(load(2), kPool + 4096);
+    evictItem(open.blob, 0);
+    evictItem(open.blob, 2);
+    EXPECT_EQ(load(3), kPool); // first fit had no 2 free pages in a row
+    evictItem(open.blob, 3);
+    evictItem(open.blob, 1);
+    EXPECT_EQ(load(4), kPool);
+    evictItem(open.blob, 4);
+  }
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.pool_fallbacks, 0u);
+  EXPECT_EQ(now.budget_violations, 0u);
+  EXPECT_EQ(now.io_errors, 0u);
+  EXPECT_EQ(now.resident_bytes, 0u);
+  for (const tvc_offload_item_t &item : items)
+    EXPECT_EQ(firstWrongByte(open.blob, item.offset, item.bytes), -1);
+}
+
+/// KV caches take their planned slots too; a weight and a cache may share
+/// pool bytes when the plan never holds them at once.
+TEST(OffloadExecutor, PlannedKvSlots) {
+  std::vector<tvc_offload_item_t> items = {
+      {0, 3000, TVC_OFFLOAD_RESIDENT, 0, 0},
+      {kPage, 2 * kPage, TVC_OFFLOAD_STREAMED, 1, 0},
+  };
+  uint64_t blobBytes = 3 * kPage;
+  std::vector<tvc_offload_kv_item_t> kv = {
+      {2, 16, 512, TVC_OFFLOAD_STREAMED, 1, 0},         // 4 pages
+      {2, 16, 512, TVC_OFFLOAD_STREAMED, 1, 4 * kPage}, // 4 pages
+  };
+  WeightsFile file(blobBytes);
+  tvc_offload_options_t options = kvOptions(kv, kPage + 8 * kPage);
+  options.pool_bytes = 8 * kPage;
+  Open open(file, items, options, blobBytes);
+  ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+  std::vector<KvModel> models = {KvModel(0, kv[0]), KvModel(1, kv[1])};
+  for (uint64_t past = 0; past < 8; ++past) {
+    // The weight first, alone; then both caches, over its slot.
+    prefetchItem(open.blob, 1);
+    int64_t at = waitItem(open.blob, 1, items[1].offset);
+    ASSERT_EQ(at, kPoolStart);
+    ASSERT_EQ(firstWrongByteAt(open.blob, at, items[1]), -1);
+    evictItem(open.blob, 1);
+    for (int64_t cache : {0, 1}) {
+      kvPrefetch(open.blob, cache, static_cast<int64_t>(past));
+      int64_t where = kvWait(open.blob, cache, static_cast<int64_t>(past));
+      ASSERT_EQ(where,
+                kPoolStart + static_cast<int64_t>(kv[cache].slot_offset));
+      ASSERT_EQ(models[cache].firstWrongRow(open.blob, where, past), -1)
+          << "cache " << cache << ", past " << past;
+      models[cache].write(open.blob, where, past, past + 1, past + 1);
+    }
+    for (int64_t cache : {0, 1})
+      kvEvict(open.blob, cache, static_cast<int64_t>(past),
+              static_cast<int64_t>(past + 1));
+  }
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.pool_fallbacks, 0u);
+  EXPECT_EQ(now.budget_violations, 0u);
+  EXPECT_EQ(now.io_errors, 0u);
+  EXPECT_EQ(now.pool_bytes, 8 * kPage);
+}
+
+/// Planned slots are checked at open: every streamed item and cache has
+/// one, page-aligned inside the pool, and the pool fits the budget.
+TEST(OffloadExecutor, PlannedSlotsBadInputs) {
+  WeightsFile file(kBlobBytes);
+  std::vector<tvc_offload_item_t> items = kItems;
+  for (int64_t index : {1, 3, 4})
+    items[index].has_slot = 1;
+  items[1].slot_offset = 0;
+  items[3].slot_offset = 2 * kPage;
+  items[4].slot_offset = 5 * kPage;
+  tvc_offload_options_t options{};
+  options.pool_bytes = 6 * kPage;
+  {
+    Open open(file, items, options);
+    ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
+    EXPECT_EQ(stats().pool_bytes, 6 * kPage);
+    EXPECT_EQ(waitItem(open.blob, 4, kItems[4].offset),
+              static_cast<int64_t>((2 << 20) + 5 * kPage));
+    evictItem(open.blob, 4);
+  }
+  auto expectRefused = [&](std::vector<tvc_offload_item_t> bad,
+                           tvc_offload_options_t with, const char *why) {
+    Open open(file, bad, with);
+    EXPECT_EQ(open.status, TVC_INVALID_ARGUMENT) << why;
+    EXPECT_NE(std::string(tvc_offload_last_error()).find(why),
+              std::string::npos)
+        << tvc_offload_last_error();
+  };
+  std::vector<tvc_offload_item_t> bad = items;
+  bad[3].has_slot = 0;
+  expectRefused(bad, options, "offload item 3 is streamed but has no slot");
+  bad = items;
+  bad[4].slot_offset = 6 * kPage; // one page past the end
+  expectRefused(bad, options,
+                "offload item 4: slot [24576, +4096) is not a "
+                "page-aligned range of the 24576-byte pool");
+  bad = items;
+  bad[1].slot_offset = 100;
+  expectRefused(bad, options, "offload item 1: slot [100, +8192)");
+  tvc_offload_options_t odd = options;
+  odd.pool_bytes = 6 * kPage + 1;
+  expectRefused(items, odd, "is not a multiple of 4096");
+  tvc_offload_options_t tight = options;
+  tight.budget_bytes = 2 * kPage + 6 * kPage - 1; // resident: 2 pages
+  expectRefused(items, tight, "exceed the budget of");
+  // A streamed KV cache without a slot.
+  tvc_offload_options_t withKv = kvOptions(kKvItems);
+  withKv.pool_bytes = 6 * kPage;
+  expectRefused(items, withKv, "KV cache 0 is streamed but has no slot");
 }
 
 } // namespace
