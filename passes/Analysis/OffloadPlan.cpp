@@ -877,10 +877,13 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
     // Two orders of candidates, the better result kept: largest first
     // (fewest bytes read), and most read time saved per byte of budget
     // first (small items, whose fixed read cost dominates).
+    // An item no entry point reads densely moves nothing where it is:
+    // resident, it would only spend budget (the greedy step accepts ties).
     std::vector<unsigned> candidates;
     for (unsigned index = 0; index < items.size(); ++index)
-      if (placement[index] == Placement::Streamed ||
-          placement[index] == Placement::HostAttention)
+      if ((placement[index] == Placement::Streamed ||
+           placement[index] == Placement::HostAttention) &&
+          dense[index])
         candidates.push_back(index);
     auto saved = [&](unsigned index) {
       return (options.readOverheadSeconds +
