@@ -674,8 +674,11 @@ def TvcPlanOffload : Pass<"tvc-plan-offload", "::mlir::ModuleOp"> {
     `tvc.gather_bytes` on the gathered ones (the bytes a call touches),
     `tvc.kv_placement` and `tvc.kv_item` (the cache's ordinal) on each KV
     cache argument, and
-    `tvc.offload = {budget, planner, depth, read_bandwidth, kv_caches}` on
-    the module,
+    `tvc.slot_offset` / `tvc.kv_slot_offset` on streamed items (where in
+    the executor's page pool each is read to, fixed for every call: items
+    held at the same time never overlap), and
+    `tvc.offload = {budget, planner, depth, read_bandwidth, kv_caches,
+    pool_bytes}` on the module,
     which tvc-materialize-offload (in the CPU pipeline) turns into prefetch,
     wait and evict calls. A remark summarises the plan; `report=FILE`
     writes it as JSON (items, placements, actions per step, predicted
@@ -759,7 +762,9 @@ def TvcMaterializeOffload : Pass<"tvc-materialize-offload", "::mlir::ModuleOp"> 
     view of the blob at a pool slot, or at -1 the caller's argument
     (`arith.select`), so the same code runs with or without an executor.
     `host_attention` placements are an error: this target has no tier
-    that runs attention.
+    that runs attention. The pool slots are derived again for the lowered
+    schedule (`offload::assignSlots`) and the attributes updated (removed
+    when none fit: the executor then allocates slots first fit).
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect",
