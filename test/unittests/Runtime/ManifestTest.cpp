@@ -22,6 +22,26 @@ std::string manifestWith(const std::string &offloadLines) {
          "end\n";
 }
 
+/// Manifest lines parseManifest must refuse, and a part of its message.
+struct Rejected {
+  const char *lines;
+  const char *message;
+};
+
+/// Expects the manifest `wrap` makes of each case's lines to be refused
+/// with the case's message.
+template <size_t N, typename Wrap>
+void expectRejected(const Rejected (&cases)[N], Wrap wrap) {
+  for (const Rejected &test : cases) {
+    tvc::Manifest manifest;
+    std::string error;
+    EXPECT_FALSE(tvc::parseManifest(wrap(test.lines), manifest, error))
+        << test.lines;
+    EXPECT_NE(error.find(test.message), std::string::npos)
+        << test.lines << " gave: " << error;
+  }
+}
+
 /// Without offload lines there is no plan.
 TEST(Manifest, NoOffloadPlan) {
   tvc::Manifest manifest;
@@ -56,10 +76,7 @@ TEST(Manifest, OffloadPlan) {
 
 /// Malformed plans are refused with the line or the missing items.
 TEST(Manifest, MalformedOffloadPlans) {
-  struct Case {
-    const char *lines;
-    const char *message;
-  } cases[] = {
+  const Rejected cases[] = {
       {"offload-item 0 0 100 resident\n", "malformed manifest line 3"},
       {"offload 8192\n", "malformed manifest line 3"},
       {"offload 8192 -1\n", "malformed manifest line 3"},
@@ -76,14 +93,7 @@ TEST(Manifest, MalformedOffloadPlans) {
       {"offload 8192 2\noffload-item 0 0 100 resident\n",
        "lists 1 of its 2 items"},
   };
-  for (const Case &test : cases) {
-    tvc::Manifest manifest;
-    std::string error;
-    EXPECT_FALSE(tvc::parseManifest(manifestWith(test.lines), manifest, error))
-        << test.lines;
-    EXPECT_NE(error.find(test.message), std::string::npos)
-        << test.lines << " gave: " << error;
-  }
+  expectRejected(cases, manifestWith);
 }
 
 /// A manifest with a prefill entry point taking a [1, 1024, 768] f32 key
@@ -135,10 +145,7 @@ TEST(Manifest, OffloadKvItems) {
 /// KV items that do not describe the prefill's caches: too few or too
 /// many, or another batch, row count or row size.
 TEST(Manifest, OffloadKvItemsOfOtherCaches) {
-  struct Case {
-    const char *lines;
-    const char *message;
-  } cases[] = {
+  const Rejected cases[] = {
       {"offload-kv 0 1 1024 3072 streamed\n",
        "the offload plan lists 1 KV caches, but the prefill entry point takes "
        "2"},
@@ -155,16 +162,9 @@ TEST(Manifest, OffloadKvItemsOfOtherCaches) {
       {"offload-kv 0 1 1024 768 streamed\noffload-kv 1 2 64 256 resident\n",
        "KV cache 0 is 1 x 1024 rows of 768 bytes"},
   };
-  for (const Case &test : cases) {
-    tvc::Manifest manifest;
-    std::string error;
-    EXPECT_FALSE(tvc::parseManifest(
-        prefillWith(std::string("offload 8192 0\n") + test.lines), manifest,
-        error))
-        << test.lines;
-    EXPECT_NE(error.find(test.message), std::string::npos)
-        << test.lines << " gave: " << error;
-  }
+  expectRejected(cases, [](const std::string &lines) {
+    return prefillWith("offload 8192 0\n" + lines);
+  });
   // Without a prefill entry point no cache matches.
   tvc::Manifest forward;
   std::string error;
@@ -181,10 +181,7 @@ TEST(Manifest, OffloadKvItemsOfOtherCaches) {
 /// a plan, sizes that are not positive, a placement a cache cannot have,
 /// missing or extra fields.
 TEST(Manifest, MalformedOffloadKvItems) {
-  struct Case {
-    const char *lines;
-    const char *message;
-  } cases[] = {
+  const Rejected cases[] = {
       {"offload-kv 0 1 16 64 resident\n", "malformed manifest line 3"},
       {"offload 8192 1\noffload-kv 0 1 16 64 resident\n"
        "offload-item 0 0 100 resident\n",
@@ -210,14 +207,7 @@ TEST(Manifest, MalformedOffloadKvItems) {
       {"offload 8192 0\noffload-kv 0 1 16 64 resident 7\n",
        "malformed manifest line 4"},
   };
-  for (const Case &test : cases) {
-    tvc::Manifest manifest;
-    std::string error;
-    EXPECT_FALSE(tvc::parseManifest(manifestWith(test.lines), manifest, error))
-        << test.lines;
-    EXPECT_NE(error.find(test.message), std::string::npos)
-        << test.lines << " gave: " << error;
-  }
+  expectRejected(cases, manifestWith);
 }
 
 } // namespace
