@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Analysis/OffloadPlan.h"
+#include "test/unittests/Analysis/RandomOffloadModel.h"
 
 #include "llvm/ADT/STLExtras.h"
 
@@ -45,9 +46,9 @@ Model layeredModel(unsigned layers, unsigned perLayer, uint64_t itemBytes,
   unsigned step = 1;
   for (unsigned layer = 0; layer < layers; ++layer)
     for (unsigned index = 0; index < perLayer; ++index) {
-      model.items.push_back({"l" + std::to_string(layer) + "." +
-                                 std::to_string(index),
-                             itemBytes, static_cast<int>(layer)});
+      model.items.push_back(
+          {"l" + std::to_string(layer) + "." + std::to_string(index), itemBytes,
+           static_cast<int>(layer)});
       unsigned item = model.items.size() - 1;
       schedule.uses.push_back({item, step, step, false, 0});
       ++step;
@@ -241,7 +242,8 @@ TEST(OffloadPlan, BelowTheMinimumNamesIt) {
   EXPECT_NE(message.find(std::to_string(21 * kPage) + " bytes ("),
             std::string::npos)
       << message;
-  EXPECT_NE(message.find("step 7 of 'decode': table"), std::string::npos) << message;
+  EXPECT_NE(message.find("step 7 of 'decode': table"), std::string::npos)
+      << message;
 }
 
 TEST(OffloadPlan, ReferenceStreamsLayersOneAhead) {
@@ -366,8 +368,8 @@ TEST(OffloadPlan, InvalidSchedulesAreRejected) {
   options.budget = 1 << 20;
   Model bad = model;
   bad.schedules[0].uses.push_back({1, 0, 0, false, 0}); // item 1 twice
-  EXPECT_FALSE(static_cast<bool>(planOffload(bad.items, bad.schedules,
-                                             options)));
+  EXPECT_FALSE(
+      static_cast<bool>(planOffload(bad.items, bad.schedules, options)));
   bad = model;
   bad.schedules[0].uses[0].last = 99;
   auto plan = planOffload(bad.items, bad.schedules, options);
@@ -376,8 +378,8 @@ TEST(OffloadPlan, InvalidSchedulesAreRejected) {
             std::string::npos);
   bad = model;
   bad.schedules[0].successor = 3;
-  EXPECT_FALSE(static_cast<bool>(planOffload(bad.items, bad.schedules,
-                                             options)));
+  EXPECT_FALSE(
+      static_cast<bool>(planOffload(bad.items, bad.schedules, options)));
 }
 
 TEST(OffloadPlan, SimulateCatchesAMissingWait) {
@@ -396,8 +398,8 @@ TEST(OffloadPlan, SimulateCatchesAMissingWait) {
         break;
       }
   ASSERT_TRUE(removed);
-  auto replay = simulate(plan->items, plan->placement, model.schedules,
-                         actions, options);
+  auto replay =
+      simulate(plan->items, plan->placement, model.schedules, actions, options);
   EXPECT_FALSE(static_cast<bool>(replay));
   llvm::consumeError(replay.takeError());
 }
@@ -409,65 +411,22 @@ TEST(OffloadPlan, RandomSchedulesKeepTheInvariants) {
   std::mt19937 random(1234);
   unsigned planned = 0;
   for (unsigned trial = 0; trial < 300; ++trial) {
-    unsigned numItems = 2 + random() % 20;
-    std::vector<Item> items;
-    uint64_t total = 0;
-    for (unsigned index = 0; index < numItems; ++index) {
-      uint64_t bytes = (1 + random() % 40) * kPage;
-      items.push_back({"w" + std::to_string(index), bytes,
-                       static_cast<int>(random() % 4) - 1});
-      total += bytes;
-    }
-    std::vector<Schedule> schedules(2);
-    schedules[0].entry = "prefill";
-    schedules[0].successor = 1;
-    schedules[1].entry = "decode";
-    schedules[1].successor = 1;
-    for (Schedule &schedule : schedules) {
-      schedule.numSteps = 1 + random() % 30;
-      for (unsigned item = 0; item < numItems; ++item) {
-        unsigned kind = random() % 5;
-        if (kind == 0)
-          continue; // not read by this entry
-        unsigned first = random() % schedule.numSteps;
-        unsigned last =
-            first + random() % std::min(4u, schedule.numSteps - first);
-        if (kind == 1) {
-          schedule.uses.push_back({item, first, first, true,
-                                   (1 + random() % 2) * kPage});
-          continue;
-        }
-        schedule.uses.push_back({item, first, last, false, 0});
-      }
-      schedule.stepSeconds.assign(schedule.numSteps, 1e-4);
-    }
-    uint64_t minimum = minimumBudget(items, schedules);
-    for (PlannerKind kind : {PlannerKind::Cost, PlannerKind::Reference}) {
-      Options options;
-      options.planner = kind;
-      options.depth = random() % 3;
-      options.budget =
-          minimum + (total > minimum ? random() % (total - minimum + 1) : 0);
-      auto plan = planOffload(items, schedules, options);
-      if (kind == PlannerKind::Cost) {
-        // Every budget from the minimum up has a plan.
-        ASSERT_TRUE(static_cast<bool>(plan))
-            << "trial " << trial << ": " << llvm::toString(plan.takeError());
-      } else if (!plan) {
-        // The reference planner keeps what is outside layers resident and
-        // may not fit; it says so.
-        llvm::consumeError(plan.takeError());
-        continue;
-      }
-      ++planned;
-      checkPlan(*plan, schedules);
-      if (HasFatalFailure())
-        return;
-      EXPECT_LE(plan->replay.peakBytes, options.budget);
-    }
+    tvc::test::RandomModel model = tvc::test::randomModel(random, {});
+    const std::vector<Schedule> &schedules = model.schedules;
+    tvc::test::planWithBothPlanners(
+        model, random, trial, [&](const Plan &plan, const Options &options) {
+          ++planned;
+          checkPlan(plan, schedules);
+          if (HasFatalFailure())
+            return;
+          EXPECT_LE(plan.replay.peakBytes, options.budget);
+        });
+    if (HasFatalFailure())
+      return;
+    uint64_t minimum = minimumBudget(model.items, schedules);
     Options below;
     below.budget = minimum - 1;
-    auto plan = planOffload(items, schedules, below);
+    auto plan = planOffload(model.items, schedules, below);
     EXPECT_FALSE(static_cast<bool>(plan));
     if (!plan)
       llvm::consumeError(plan.takeError());

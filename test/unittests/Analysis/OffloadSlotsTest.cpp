@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Analysis/OffloadPlan.h"
+#include "test/unittests/Analysis/RandomOffloadModel.h"
 
 #include "gtest/gtest.h"
 
@@ -236,74 +237,27 @@ TEST(OffloadSlots, RandomPlansHaveSlotsThatNeverOverlap) {
   std::mt19937 random(4321);
   unsigned planned = 0, slotted = 0;
   for (unsigned trial = 0; trial < 300; ++trial) {
-    unsigned numItems = 2 + random() % 24;
-    std::vector<Item> items;
-    uint64_t total = 0;
-    for (unsigned index = 0; index < numItems; ++index) {
-      uint64_t bytes = random() % 6 == 0 ? (400 + random() % 400) * kPage
-                                         : (1 + random() % 40) * kPage;
-      Item item{"w" + std::to_string(index), bytes,
-                static_cast<int>(random() % 4) - 1};
-      item.kvCache = random() % 5 == 0;
-      items.push_back(item);
-      total += bytes;
-    }
-    std::vector<Schedule> schedules(2);
-    schedules[0].entry = "prefill";
-    schedules[0].successor = 1;
-    schedules[1].entry = "decode";
-    schedules[1].successor = 1;
-    for (Schedule &schedule : schedules) {
-      schedule.numSteps = 1 + random() % 30;
-      for (unsigned item = 0; item < numItems; ++item) {
-        unsigned kind = random() % 5;
-        // A KV cache is read densely by every entry point.
-        if (items[item].kvCache)
-          kind = 2;
-        if (kind == 0)
-          continue; // not read by this entry
-        unsigned first = random() % schedule.numSteps;
-        unsigned last =
-            first + random() % std::min(4u, schedule.numSteps - first);
-        if (kind == 1) {
-          schedule.uses.push_back(
-              {item, first, first, true, (1 + random() % 2) * kPage});
-          continue;
-        }
-        Use use{item, first, last, false, 0};
-        if (items[item].kvCache) {
-          use.kvReadBytes = items[item].bytes / 2;
-          use.kvWriteBytes = kPage;
-        }
-        schedule.uses.push_back(use);
-      }
-      schedule.stepSeconds.assign(schedule.numSteps, 1e-4);
-    }
-    uint64_t minimum = minimumBudget(items, schedules);
-    for (PlannerKind kind : {PlannerKind::Cost, PlannerKind::Reference}) {
-      Options options;
-      options.planner = kind;
-      options.depth = random() % 3;
-      options.budget =
-          minimum + (total > minimum ? random() % (total - minimum + 1) : 0);
-      auto plan = planOffload(items, schedules, options);
-      if (kind == PlannerKind::Cost) {
-        ASSERT_TRUE(static_cast<bool>(plan))
-            << "trial " << trial << ": " << llvm::toString(plan.takeError());
-      } else if (!plan) {
-        llvm::consumeError(plan.takeError());
-        continue;
-      }
-      ++planned;
-      if (plan->slots.offset.empty())
-        continue;
-      ++slotted;
-      checkSlots(*plan, schedules);
-      if (HasFatalFailure())
-        return;
-      EXPECT_FALSE(static_cast<bool>(verifySlots(
-          items, plan->placement, schedules, plan->actions, plan->slots)));
-    }
+    tvc::test::RandomModelShape shape;
+    shape.maxItems = 24;
+    shape.hugeItems = true;
+    shape.kvCaches = true;
+    tvc::test::RandomModel model = tvc::test::randomModel(random, shape);
+    const std::vector<Schedule> &schedules = model.schedules;
+    tvc::test::planWithBothPlanners(
+        model, random, trial, [&](const Plan &plan, const Options &) {
+          ++planned;
+          if (plan.slots.offset.empty())
+            return;
+          ++slotted;
+          checkSlots(plan, schedules);
+          if (HasFatalFailure())
+            return;
+          EXPECT_FALSE(static_cast<bool>(
+              verifySlots(model.items, plan.placement, schedules, plan.actions,
+                          plan.slots)));
+        });
+    if (HasFatalFailure())
+      return;
   }
   EXPECT_GT(planned, 300u);
   // Fragmentation beyond what holding fewer items ahead cures is rare.
