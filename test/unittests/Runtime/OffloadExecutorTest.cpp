@@ -108,6 +108,18 @@ int64_t waitItem(void *blob, int64_t item, uint64_t home) {
   return tvc_offload_wait(blob, blob, 0, 0, 1, item,
                           static_cast<int64_t>(home));
 }
+
+/// Prefetches and waits for items[index]; checks its bytes where the wait
+/// says and returns that offset.
+int64_t prefetchWaitAndCheck(void *blob,
+                             const std::vector<tvc_offload_item_t> &items,
+                             int64_t index) {
+  prefetchItem(blob, index);
+  int64_t at = waitItem(blob, index, items[index].offset);
+  EXPECT_EQ(firstWrongByteAt(blob, at, items[index]), -1) << "item " << index;
+  return at;
+}
+
 void evictItem(void *blob, int64_t item) {
   tvc_offload_evict(blob, blob, 0, 0, 1, item);
 }
@@ -669,11 +681,7 @@ TEST(OffloadExecutor, FragmentedPool) {
   ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
   EXPECT_EQ(stats().pool_bytes, 4 * kPage);
   auto load = [&](int64_t index) {
-    prefetchItem(open.blob, index);
-    int64_t at = waitItem(open.blob, index, items[index].offset);
-    EXPECT_EQ(firstWrongByteAt(open.blob, at, items[index]), -1)
-        << "item " << index;
-    return at;
+    return prefetchWaitAndCheck(open.blob, items, index);
   };
   for (int round = 0; round < 3; ++round) {
     EXPECT_EQ(load(0), kPool);            // pool pages [0, 1)
@@ -1470,11 +1478,7 @@ TEST(OffloadExecutor, PlannedSlotsAreUsedAsGiven) {
   ASSERT_EQ(open.status, TVC_OK) << tvc_offload_last_error();
   EXPECT_EQ(stats().pool_bytes, 4 * kPage);
   auto load = [&](int64_t index) {
-    prefetchItem(open.blob, index);
-    int64_t at = waitItem(open.blob, index, items[index].offset);
-    EXPECT_EQ(firstWrongByteAt(open.blob, at, items[index]), -1)
-        << "item " << index;
-    return at;
+    return prefetchWaitAndCheck(open.blob, items, index);
   };
   for (int round = 0; round < 3; ++round) {
     EXPECT_EQ(load(0), kPool);
