@@ -105,3 +105,45 @@ module attributes {tvc.offload = {budget = 16384 : i64, depth = 1 : i64, kv_cach
     return
   }
 }
+
+// -----
+
+module attributes {tvc.offload = {budget = 16384 : i64, depth = 1 : i64, kv_caches = 1 : i64, planner = "cost", read_bandwidth = 2.000000e+09 : f64}} {
+  // expected-error @below {{KV cache argument 1 has an unknown tvc.kv_placement 'swapped'}}
+  func.func @negative_placement_decode(%past: memref<i64> {tvc.name = "past_len"},
+                         %k: memref<1x64x16xf32> {tvc.kv_cache, tvc.kv_item = 0 : i64, tvc.kv_placement = "swapped"},
+                         %blob: memref<?xi8> {tvc.weights}) {
+    return
+  }
+}
+
+// -----
+
+/// Cache 0 is streamed in prefill but resident in decode: one cache, one
+/// placement.
+module attributes {tvc.offload = {budget = 16384 : i64, depth = 1 : i64, kv_caches = 1 : i64, planner = "cost", read_bandwidth = 2.000000e+09 : f64}} {
+  func.func @negative_prefill(%past: memref<i64> {tvc.name = "past_len"},
+                         %k: memref<1x64x16xf32> {tvc.kv_cache, tvc.kv_item = 0 : i64, tvc.kv_placement = "streamed"},
+                         %blob: memref<?xi8> {tvc.weights}) {
+    return
+  }
+  // expected-error @below {{KV cache argument 1 differs from KV cache 0 of another entry point}}
+  func.func @negative_decode(%past: memref<i64> {tvc.name = "past_len"},
+                         %k: memref<1x64x16xf32> {tvc.kv_cache, tvc.kv_item = 0 : i64, tvc.kv_placement = "resident"},
+                         %blob: memref<?xi8> {tvc.weights}) {
+    return
+  }
+}
+
+// -----
+
+/// Caches numbered 0 and 2: cache 1 is missing.
+// expected-error @below {{the entry points' tvc.kv_item 1 names no KV cache argument}}
+module attributes {tvc.offload = {budget = 16384 : i64, depth = 1 : i64, kv_caches = 2 : i64, planner = "cost", read_bandwidth = 2.000000e+09 : f64}} {
+  func.func @negative_gap_decode(%past: memref<i64> {tvc.name = "past_len"},
+                         %k: memref<1x64x16xf32> {tvc.kv_cache, tvc.kv_item = 0 : i64, tvc.kv_placement = "resident"},
+                         %v: memref<1x64x16xf32> {tvc.kv_cache, tvc.kv_item = 2 : i64, tvc.kv_placement = "resident"},
+                         %blob: memref<?xi8> {tvc.weights}) {
+    return
+  }
+}
