@@ -142,7 +142,8 @@ tvc_status_t tvc_model_offload_open(const char *weights_path,
                                     void **out_blob);
 
 /* Closes the executor tvc_model_offload_open opened (its blob and spill
-   file are gone); nothing when none is open. A later open starts afresh. */
+   file are gone; its I/O thread stopped: call it before dlclose); nothing
+   when none is open. A later open starts afresh. */
 void tvc_model_offload_close(void);
 
 /* The open executor's counters since open (tvc_offload_stats_t): bytes
