@@ -18,6 +18,10 @@
  *   tvc_model_kernel_error  the first runtime kernel failure of the calling
  *                        thread's entry calls (as tvc_runtime_kernel_error,
  *                        tvc_runtime.h): call it after every entry call
+ *   tvc_model_offload_open / _close / _stats / _error
+ *                        only in a library compiled with --offload-budget
+ *                        (an offload plan, docs/Offload.md): open the
+ *                        offload executor inside the library; see below
  *   tvc_model_weights    the weights blob, 64-byte aligned, with
  *                        --embed-weights only; otherwise the blob is in
  *                        `libmodel.so.weights` (4096-byte header: "TVCWGT02",
@@ -66,11 +70,35 @@
  * clears the record; free the results as usual.
  * runtime/tools/EntryCaller.cpp is a complete caller.
  *
+ * Offload plans: a library compiled with --offload-budget lists its plan
+ * in the manifest (`offload`, `offload-item` and `offload-kv` lines) and
+ * exports the four tvc_model_offload_ functions; one without a plan does
+ * not export them (dlsym returns NULL; a program linked against them does
+ * not link). Its entry points call the offload executor of the runtime
+ * inside, which only the library can open: call tvc_model_offload_open
+ * once and pass the blob it returns as the entry points' weights argument
+ * (size: the manifest's `weights` bytes) until tvc_model_offload_close.
+ * The executor then reads the weights from the file as the compiled code
+ * asks, within the plan's budget, and keeps the KV caches that the
+ * manifest's `offload-kv` lines mark `streamed` in its spill file: pass
+ * each such cache as a descriptor with its sizes and strides but NULL
+ * `allocated` and `aligned` (the compiled code reads and writes it in the
+ * executor's pool, never in a buffer of yours); allocate the `resident`
+ * ones (zero-filled) as usual. Without tvc_model_offload_open the library
+ * runs as any other: the executor's calls do nothing, the host maps the
+ * whole `.weights` file and passes it, and every cache is the caller's
+ * buffer. After the entry calls, a tvc_offload_stats_t.io_errors above
+ * zero means a read or write of the executor failed (a streamed cache may
+ * have lost rows: its later results are wrong); tvc_model_offload_error
+ * says which. The calls are not thread-safe; no entry call may run during
+ * open or close.
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef TVC_RUNTIME_API_TVC_MODEL_H
 #define TVC_RUNTIME_API_TVC_MODEL_H
 
+#include "runtime/api/tvc_offload.h"
 #include "runtime/api/tvc_runtime.h"
 
 #ifdef __cplusplus
@@ -95,6 +123,39 @@ tvc_status_t tvc_model_set_num_threads(int num_threads);
    kernel's status and, in `out_message` when not NULL, its message (valid
    until this thread's next call). */
 tvc_status_t tvc_model_kernel_error(const char **out_message);
+
+/* Only in a library with an offload plan (see above). Opens the offload
+   executor of the runtime inside on the weights file `weights_path` (the
+   library's `.weights`) with the plan of tvc_model_manifest: its budget,
+   weight items, KV caches and page pool; the spill file of the streamed
+   caches is created in `kv_dir` (NULL or "": $TMPDIR, else /tmp; unlinked
+   at once) and, when `drop_page_cache` is nonzero, the weights file's
+   pages are dropped from the page cache after each read. `*out_blob`
+   receives the blob to pass as the entry points' weights argument, valid
+   until tvc_model_offload_close. Returns tvc_offload_open's status
+   (runtime/api/tvc_offload.h; TVC_NOT_FOUND when the file cannot be
+   opened), TVC_INVALID_ARGUMENT for a NULL weights_path or out_blob,
+   TVC_UNAVAILABLE when this library's executor is already open; on
+   failure tvc_model_offload_error says why. */
+tvc_status_t tvc_model_offload_open(const char *weights_path,
+                                    const char *kv_dir, int drop_page_cache,
+                                    void **out_blob);
+
+/* Closes the executor tvc_model_offload_open opened (its blob and spill
+   file are gone; its I/O thread stopped: call it before dlclose); nothing
+   when none is open. A later open starts afresh. */
+void tvc_model_offload_close(void);
+
+/* The open executor's counters since open (tvc_offload_stats_t): bytes
+   of weights and KV-cache rows read and written, stalls, peak resident
+   bytes against the budget, io_errors. TVC_NOT_FOUND (and zeros) when
+   none is open, TVC_INVALID_ARGUMENT when out_stats is NULL. */
+tvc_status_t tvc_model_offload_stats(tvc_offload_stats_t *out_stats);
+
+/* The message of the last failed tvc_model_offload_ call, else the
+   executor's first failed read or write since open; "" when nothing
+   failed. Valid until the next tvc_model_offload_ call. */
+const char *tvc_model_offload_error(void);
 
 /* The weights blob, only in artifacts built with --embed-weights. */
 extern const char tvc_model_weights[];

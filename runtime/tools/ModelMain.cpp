@@ -32,6 +32,7 @@
 #include "runtime/api/tvc_sampling.h"
 #include "runtime/tools/EntryCaller.h"
 #include "runtime/tools/Manifest.h"
+#include "runtime/tools/OffloadOpen.h"
 #include "runtime/tools/WeightsFile.h"
 #ifdef TVC_HAVE_TENSOR_PROTO
 #include "runtime/tools/Evaluate.h"
@@ -613,29 +614,15 @@ int main(int argc, char **argv) {
     if (weightsPath.empty())
       weightsPath = std::string(argv[0]) + ".weights";
     if (manifest.hasOffload && !noOffload) {
-      tvc_offload_options_t offload{};
-      offload.budget_bytes = manifest.offloadBudget;
-      offload.drop_page_cache = dropPageCache ? 1 : 0;
-      offload.kv_items = manifest.offloadKvItems.data();
-      offload.num_kv_items =
-          static_cast<int64_t>(manifest.offloadKvItems.size());
-      offload.kv_dir = kvDir.empty() ? nullptr : kvDir.c_str();
-      // The compiler's pool slots, when the manifest gives them.
-      offload.pool_bytes = manifest.offloadPoolBytes;
       void *opened = nullptr;
-      tvc_status_t status =
-          tvc_offload_open(weightsPath.c_str(), manifest.weightsBytes,
-                           manifest.offloadItems.data(),
-                           static_cast<int64_t>(manifest.offloadItems.size()),
-                           &offload, &opened);
+      tvc_status_t status = tvc::openOffloadExecutor(
+          manifest, weightsPath.c_str(), kvDir.c_str(), dropPageCache, &opened);
       if (status != TVC_OK)
         return fail(std::string(tvc_offload_last_error()) +
                     (status == TVC_NOT_FOUND ? " (use --weights FILE)" : ""));
       blob = opened;
       offloading = true;
-      for (const tvc_offload_kv_item_t &item : manifest.offloadKvItems)
-        generation.streamedCaches.push_back(item.placement ==
-                                            TVC_OFFLOAD_STREAMED);
+      generation.streamedCaches = tvc::streamedCaches(manifest);
     } else {
       if (!weights.mapFile(weightsPath, manifest.weightsBytes, error,
                            " (use --weights FILE)"))

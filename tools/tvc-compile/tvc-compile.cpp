@@ -269,10 +269,6 @@ int main(int argc, char **argv) {
                 "--offload-read-bandwidth, "
                 "--offload-read-overhead and --offload-report need "
                 "--offload-budget");
-  if (!offloadBudget.empty() && emit == "lib")
-    return fail("--offload-budget: a library cannot open the offload "
-                "executor for its host yet (the runtime's symbols are local "
-                "to it); compile an executable (--emit=exe)");
   if (offloadReadBandwidth.getNumOccurrences() && !(offloadReadBandwidth > 0))
     return fail("--offload-read-bandwidth must be positive");
   if (offloadReadOverhead.getNumOccurrences() && !(offloadReadOverhead >= 0))
@@ -301,9 +297,15 @@ int main(int argc, char **argv) {
       return fail(llvm::toString(std::move(error)));
     std::vector<std::string> command{TVC_LINKER, object.str().str(), "-o",
                                      linked.str().str()};
-    for (llvm::StringRef item : llvm::split(
-             emit == "lib" ? TVC_LIB_LINK_ARGUMENTS : TVC_EXE_LINK_ARGUMENTS,
-             ';'))
+    std::string linkArguments =
+        emit == "lib" ? TVC_LIB_LINK_ARGUMENTS : TVC_EXE_LINK_ARGUMENTS;
+    // A library with an offload plan exports the calls that open its
+    // executor (tvc_model_offload_open, runtime/api/tvc_model.h).
+    if (emit == "lib" &&
+        llvm::StringRef(artifact->manifest).contains("\noffload "))
+      linkArguments =
+          std::string(TVC_LIB_OFFLOAD_LINK_ARGUMENTS) + ";" + linkArguments;
+    for (llvm::StringRef item : llvm::split(linkArguments, ';'))
       if (!item.empty())
         command.push_back(item.str());
     std::vector<llvm::StringRef> arguments(command.begin(), command.end());

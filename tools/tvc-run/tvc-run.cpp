@@ -43,7 +43,9 @@
 // loads a library made by `tvc-compile --emit=lib` instead of compiling:
 // its forward entry point runs once on the inputs, the same way an emitted
 // executable's `--inputs` does (runtime/tools/Evaluate.h); the weights are
-// embedded or in libmodel.so.weights.
+// embedded or in libmodel.so.weights, which a library with an offload plan
+// reads through its own executor (tvc_model_offload_open) unless
+// --no-offload (--offload-stats prints the executor's counters).
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,6 +59,7 @@
 #include "lib/Support/TensorCompare.h"
 #include "passes/Transforms/Passes.h"
 #include "runtime/api/tvc_kernels.h"
+#include "runtime/api/tvc_offload.h"
 #include "runtime/tools/Evaluate.h"
 #include "runtime/tools/WeightsFile.h"
 
@@ -155,6 +158,17 @@ static cl::opt<int> numThreads(
     cl::desc("Threads of the CPU kernels, the caller included (default: one "
              "per core)"),
     cl::value_desc("N"), cl::init(0), cl::cat(category));
+
+static cl::opt<bool> noOffload(
+    "no-offload",
+    cl::desc("A library with an offload plan: map its whole weights file "
+             "instead of opening its offload executor"),
+    cl::cat(category));
+static cl::opt<bool> offloadStats(
+    "offload-stats",
+    cl::desc("A library with an offload plan: print its executor's counters "
+             "to stderr after the run"),
+    cl::cat(category));
 
 static cl::OptionCategory benchCategory("tvc-run --bench options");
 static cl::opt<bool>
@@ -603,7 +617,8 @@ int runArtifactMode(const std::string &path) {
   if (bench || evalMode || decodeSteps != 0 || prefillChunk != 0 ||
       !entryName.empty() || maxSeqLen != 0 || !weightsDir.empty())
     return fail("a compiled library runs with --inputs, --outputs, --expected, "
-                "tolerances and --num-threads only (--bench, --eval, "
+                "tolerances, --num-threads, --no-offload and --offload-stats "
+                "only (--bench, --eval, "
                 "--decode-steps, --prefill-chunk, --entry, --max-seq-len and "
                 "--weights-dir need a .mlir model)");
   // dlopen searches the library path for names without a slash.
@@ -629,14 +644,37 @@ int runArtifactMode(const std::string &path) {
   if (numThreads != 0 && (!setThreads || setThreads(numThreads) != TVC_OK))
     return fail("cannot use " + llvm::Twine(numThreads.getValue()) +
                 " threads");
-  // The whole weights file is mapped: a library's offload calls (a model
-  // with an offload plan) do nothing without an open executor.
+  // A library with an offload plan opens its executor on the weights file
+  // and the forward graph reads the weights as the plan says; otherwise
+  // (and with --no-offload) the whole file is mapped, and the library's
+  // offload calls do nothing without an open executor.
+  using OffloadOpen =
+      tvc_status_t (*)(const char *, const char *, int, void **);
+  auto offloadOpen =
+      reinterpret_cast<OffloadOpen>(dlsym(library, "tvc_model_offload_open"));
+  auto offloadStats = reinterpret_cast<tvc_status_t (*)(tvc_offload_stats_t *)>(
+      dlsym(library, "tvc_model_offload_stats"));
+  auto offloadError = reinterpret_cast<const char *(*)()>(
+      dlsym(library, "tvc_model_offload_error"));
+  auto offloadClose =
+      reinterpret_cast<void (*)()>(dlsym(library, "tvc_model_offload_close"));
+  bool offloading = manifest.hasOffload && !noOffload && offloadOpen &&
+                    offloadStats && offloadError && offloadClose;
   ::tvc::WeightsBlob weights;
-  if (const void *embedded = dlsym(library, "tvc_model_weights"))
-    weights.useEmbedded(embedded);
-  else if (manifest.weightsBytes > 0 &&
-           !weights.mapFile(path + ".weights", manifest.weightsBytes, error))
-    return fail(error);
+  const void *blob = nullptr;
+  if (offloading) {
+    void *opened = nullptr;
+    if (offloadOpen((path + ".weights").c_str(), nullptr, 0, &opened) != TVC_OK)
+      return fail(offloadError());
+    blob = opened;
+  } else {
+    if (const void *embedded = dlsym(library, "tvc_model_weights"))
+      weights.useEmbedded(embedded);
+    else if (manifest.weightsBytes > 0 &&
+             !weights.mapFile(path + ".weights", manifest.weightsBytes, error))
+      return fail(error);
+    blob = weights.data();
+  }
 
   ::tvc::EvaluateOptions options;
   options.inputsDir = inputsDir;
@@ -651,7 +689,31 @@ int runArtifactMode(const std::string &path) {
                 "' does not export tvc_model_kernel_error (built by an older "
                 "tvc-compile; rebuild it)");
   ::tvc::EvaluateStatus status =
-      ::tvc::evaluateForward(forward, manifest, weights.data(), options, error);
+      ::tvc::evaluateForward(forward, manifest, blob, options, error);
+  // A weight read that failed was served from the file mapping (the
+  // results are right), but the run is not what the plan promised.
+  tvc_offload_stats_t counters{};
+  if (offloading && offloadStats(&counters) == TVC_OK &&
+      counters.io_errors > 0 && status != ::tvc::EvaluateStatus::Error) {
+    error = "the library's offload executor had " +
+            std::to_string(counters.io_errors) +
+            " failed reads: " + offloadError();
+    status = ::tvc::EvaluateStatus::Error;
+  }
+  if (offloadStats) {
+    if (offloading)
+      llvm::errs() << llvm::formatv(
+          "offload: read {0} bytes of weights in {1} reads; peak resident "
+          "{2} of a {3}-byte budget; {4} budget violations; {5} read "
+          "errors\n",
+          counters.bytes_read, counters.reads, counters.peak_resident_bytes,
+          manifest.offloadBudget, counters.budget_violations,
+          counters.io_errors);
+    else
+      llvm::errs() << "offload: off\n";
+  }
+  if (offloading)
+    offloadClose();
   // The library stays loaded: its thread pool may still be winding down.
   if (status == ::tvc::EvaluateStatus::Error)
     return fail(error);
@@ -701,6 +763,10 @@ int main(int argc, char **argv) {
 
   if (isSharedLibrary(inputPath))
     return runArtifactMode(inputPath);
+  if (noOffload || offloadStats)
+    return fail("--no-offload and --offload-stats apply to a library with an "
+                "offload plan "
+                "(tvc-run libmodel.so)");
 
   DialectRegistry registry;
   registerAllDialects(registry);

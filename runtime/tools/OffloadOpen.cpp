@@ -1,0 +1,34 @@
+//===- OffloadOpen.cpp - Open the offload executor from a manifest --------===//
+//
+// Implements OffloadOpen.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/tools/OffloadOpen.h"
+
+namespace tvc {
+
+tvc_status_t openOffloadExecutor(const Manifest &manifest,
+                                 const char *weightsPath, const char *kvDir,
+                                 bool dropPageCache, void **outBlob) {
+  tvc_offload_options_t options{};
+  options.budget_bytes = manifest.offloadBudget;
+  options.drop_page_cache = dropPageCache ? 1 : 0;
+  options.kv_items = manifest.offloadKvItems.data();
+  options.num_kv_items = static_cast<int64_t>(manifest.offloadKvItems.size());
+  options.kv_dir = kvDir && *kvDir ? kvDir : nullptr;
+  // The compiler's pool slots, when the manifest gives them.
+  options.pool_bytes = manifest.offloadPoolBytes;
+  return tvc_offload_open(
+      weightsPath, manifest.weightsBytes, manifest.offloadItems.data(),
+      static_cast<int64_t>(manifest.offloadItems.size()), &options, outBlob);
+}
+
+std::vector<bool> streamedCaches(const Manifest &manifest) {
+  std::vector<bool> streamed;
+  for (const tvc_offload_kv_item_t &item : manifest.offloadKvItems)
+    streamed.push_back(item.placement == TVC_OFFLOAD_STREAMED);
+  return streamed;
+}
+
+} // namespace tvc
