@@ -471,6 +471,14 @@ struct DeriveDecodePass
       return signalPassFailure();
     }
 
+    // A prefill call takes at most the cache's capacity of new tokens.
+    if (maxPrefillTokens < 0 || maxPrefillTokens > capacity) {
+      model.emitError() << "max-prefill-tokens must be in [1, " << capacity
+                        << "] (the KV cache capacity; 0: all of it), got "
+                        << maxPrefillTokens;
+      return signalPassFailure();
+    }
+
     SymbolTable symbols(module);
     std::string prefillName = (model.getSymName() + "_prefill").str();
     std::string decodeName = (model.getSymName() + "_decode").str();
@@ -497,14 +505,17 @@ struct DeriveDecodePass
         failed(specializeToOneStep(decode)))
       return signalPassFailure();
     decode->setAttr("tvc.kv_cache_capacity", capacityAttr);
-    // The prefill's sequence inputs hold at most `capacity` positions (the
-    // cache's): a bound later passes size buffers by (tvc-plan-memory).
+    // The prefill's sequence inputs hold at most `tokens` positions (the
+    // cache's capacity, or fewer per call when the caller runs a longer
+    // prompt in chunks): a bound later passes size buffers by
+    // (tvc-plan-memory).
+    int64_t tokens = maxPrefillTokens == 0 ? capacity : maxPrefillTokens;
     for (auto [index, type] : llvm::enumerate(prefill.getArgumentTypes())) {
       auto tensor = dyn_cast<RankedTensorType>(type);
       if (!isSequenceInput(type))
         continue;
       SmallVector<int64_t> maxShape(tensor.getShape());
-      maxShape[1] = capacity;
+      maxShape[1] = tokens;
       if (llvm::any_of(maxShape, ShapedType::isDynamic))
         continue;
       prefill.setArgAttr(index, "tvc.max_shape",

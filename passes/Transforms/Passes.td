@@ -356,6 +356,14 @@ def TvcDeriveDecode : Pass<"tvc-derive-decode", "::mlir::ModuleOp"> {
     `max-seq-len` defaults to the row count of a `tvc.learned_positions`
     table when the model has one; otherwise it must be given.
 
+    The prefill's sequence inputs get `tvc.max_shape` `[B, K]`, the most
+    new tokens one call takes, which later passes size its buffers by
+    (`tvc-plan-memory`): `K = max-prefill-tokens`, by default the capacity.
+    A smaller `K` bounds the prefill's activation memory; a caller then
+    runs a longer prompt in calls of at most `K` tokens, each after the
+    previous ones (`past_len` advancing). The caches keep `C` rows, and
+    both functions keep `tvc.kv_cache_capacity = C`.
+
     *Ring caches.* An attention with `#tvc.sliding_window<window = w>`,
     `w < C`, needs only the last `w` keys: its caches are rings of `w`
     rows (`ring-windows`, on by default), position `p` in row `p mod w`.
@@ -393,6 +401,10 @@ def TvcDeriveDecode : Pass<"tvc-derive-decode", "::mlir::ModuleOp"> {
     Option<"maxSeqLen", "max-seq-len", "int64_t", /*default=*/"0",
            "KV cache capacity in positions (default: the learned positions "
            "table's length)">,
+    Option<"maxPrefillTokens", "max-prefill-tokens", "int64_t",
+           /*default=*/"0",
+           "Most new tokens one prefill call takes (its sequence inputs' "
+           "tvc.max_shape), in [1, max-seq-len]; 0: max-seq-len">,
     Option<"ringWindows", "ring-windows", "bool", /*default=*/"true",
            "Sliding-window (and window + global) attention keeps a ring of "
            "`window` cache rows (after the `global` ones) instead of the "
