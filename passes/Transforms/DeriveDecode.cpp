@@ -475,7 +475,7 @@ struct DeriveDecodePass
     if (maxPrefillTokens < 0 || maxPrefillTokens > capacity) {
       model.emitError() << "max-prefill-tokens must be in [1, " << capacity
                         << "] (the KV cache capacity; 0: all of it), got "
-                        << maxPrefillTokens;
+                        << static_cast<int64_t>(maxPrefillTokens);
       return signalPassFailure();
     }
 

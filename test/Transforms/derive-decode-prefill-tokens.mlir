@@ -2,6 +2,8 @@
 // RUN: tvc-opt %s -split-input-file -tvc-derive-decode="max-prefill-tokens=32" | FileCheck %s --check-prefix=WHOLE
 // RUN: tvc-opt %s -split-input-file -tvc-derive-decode="max-prefill-tokens=-1" -verify-diagnostics
 // RUN: tvc-opt %s -split-input-file -tvc-derive-decode="max-prefill-tokens=33" -verify-diagnostics
+// RUN: not tvc-opt %s -tvc-derive-decode="max-prefill-tokens=-1" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// RUN: not tvc-opt %s -tvc-derive-decode="max-prefill-tokens=33" 2>&1 | FileCheck %s --check-prefix=ABOVE
 
 /// A prefill bounded to 4 new tokens per call: its sequence inputs get
 /// max_shape [1, 4], while the caches keep the 32 rows of the positions
@@ -21,6 +23,8 @@ tvc.global @table : tensor<32x8xf32> = dense<0.5> : tensor<32x8xf32>
 
 // WHOLE-LABEL: func.func @forward_prefill(
 // WHOLE-SAME: %{{.*}}: tensor<1x?x8xf32> {tvc.max_shape = array<i64: 1, 32, 8>}, %{{.*}}: tensor<1x?xi64> {tvc.max_shape = array<i64: 1, 32>},
+// NEGATIVE: error: max-prefill-tokens must be in [1, 32] (the KV cache capacity; 0: all of it), got -1{{$}}
+// ABOVE: error: max-prefill-tokens must be in [1, 32] (the KV cache capacity; 0: all of it), got 33{{$}}
 // expected-error @+1 {{max-prefill-tokens must be in [1, 32] (the KV cache capacity; 0: all of it), got}}
 func.func @forward(%x: tensor<1x?x8xf32>, %positions: tensor<1x?xi64>) -> tensor<1x?x8xf32> {
   %table = tvc.weight @table : tensor<32x8xf32>
