@@ -227,15 +227,30 @@ llvm::Expected<std::string> mlir::tvc::getKvOffloadManifest(ModuleOp module) {
 
 namespace {
 
+/// The model's context: the KV-cache capacity of its prefill entry point
+/// (`tvc.kv_cache_capacity`, tvc-derive-decode), or 0 when it has none.
+int64_t getModelContext(ModuleOp module) {
+  for (auto function : module.getOps<func::FuncOp>())
+    if (roleOf(function.getSymName()) == "prefill")
+      if (auto capacity =
+              function->getAttrOfType<IntegerAttr>("tvc.kv_cache_capacity"))
+        return capacity.getInt();
+  return 0;
+}
+
 std::string buildManifest(llvm::ArrayRef<EntrySignature> entries,
-                          uint64_t weightsBytes, llvm::StringRef offload,
+                          uint64_t weightsBytes, int64_t context,
+                          llvm::StringRef offload,
                           const CompileOptions &options) {
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "tvc-model 2\n";
   if (options.target == TargetKind::Cuda)
     os << "target cuda " << options.cudaChip << "\n";
-  os << "weights " << weightsBytes << "\n" << offload;
+  os << "weights " << weightsBytes << "\n";
+  if (context > 0)
+    os << "context " << context << "\n";
+  os << offload;
   for (const EntrySignature &entry : entries) {
     os << "entry " << roleOf(entry.name) << " " << entry.name << " "
        << entry.takesWeights << " " << entry.inPlaceResultsDropped << " "
@@ -360,10 +375,18 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
     PassManager pm(context);
     TvcDeriveDecodeOptions derive;
     derive.maxSeqLen = options.maxSeqLen;
+    derive.maxPrefillTokens = options.maxPrefillTokens;
     derive.ringWindows = options.ringWindows;
     pm.addPass(createTvcDeriveDecode(derive));
     if (failed(pm.run(*module)))
       return errors.error("cannot derive the prefill/decode entry points");
+  } else if (options.maxPrefillTokens > 0) {
+    // The bound is set where the entry points are derived.
+    return llvm::createStringError(
+        hasDerived ? "--max-prefill-tokens applies when tvc-compile derives "
+                     "the prefill/decode entry points; this module has them"
+                   : "--max-prefill-tokens needs a model with attention "
+                     "(prefill/decode entry points)");
   }
 
   // Structured linears: factored or merged, per entry point.
@@ -445,6 +468,7 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
   llvm::Expected<std::string> kvOffload = getKvOffloadManifest(*module);
   if (!kvOffload)
     return kvOffload.takeError();
+  int64_t modelContext = getModelContext(*module);
 
   PassManager pm(context);
   if (cuda) {
@@ -501,7 +525,8 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
   }
   eraseWeightsLayout(*module);
 
-  artifact.manifest = buildManifest(*entries, weightsBytes, offload, options);
+  artifact.manifest =
+      buildManifest(*entries, weightsBytes, modelContext, offload, options);
   if (failed(addArtifactInterface(*module, *entries, artifact.manifest)))
     return errors.error("cannot add the artifact's entry points");
 

@@ -38,6 +38,9 @@ struct CompileOptions {
   std::string weightsDir;
   /// KV cache capacity; 0 lets tvc-derive-decode choose.
   int64_t maxSeqLen = 0;
+  /// Most new tokens one prefill call takes (tvc-derive-decode's
+  /// max-prefill-tokens); 0: the capacity.
+  int64_t maxPrefillTokens = 0;
   /// Sliding-window (and window + global) layers keep ring caches.
   bool ringWindows = true;
   /// What to stop at.

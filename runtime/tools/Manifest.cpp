@@ -8,6 +8,7 @@
 
 #include "lib/Support/HostTensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
@@ -18,6 +19,30 @@ const ManifestEntry *Manifest::find(const std::string &role) const {
     if (entry.role == role)
       return &entry;
   return nullptr;
+}
+
+int64_t Manifest::prefillTokenBound() const {
+  int64_t bound = 0;
+  if (const ManifestEntry *prefill = find("prefill"))
+    for (const ManifestTensor &input : prefill->inputs)
+      if (!input.isCache && input.maxDims.size() >= 2)
+        bound = std::max(bound, input.maxDims[1]);
+  return bound;
+}
+
+int64_t Manifest::contextPositions() const {
+  if (context > 0)
+    return context;
+  if (int64_t bound = prefillTokenBound())
+    return bound;
+  // The caches of sliding-window layers are rings shorter than the
+  // context: the longest is the context.
+  int64_t rows = 0;
+  if (const ManifestEntry *prefill = find("prefill"))
+    for (const ManifestTensor &input : prefill->inputs)
+      if (input.isCache && input.dims.size() >= 2)
+        rows = std::max(rows, input.dims[1]);
+  return rows;
 }
 
 static bool parseDims(const std::string &text, std::vector<int64_t> &dims) {
@@ -132,6 +157,11 @@ bool tvc::parseManifest(const std::string &text, Manifest &out,
             (out.target == "cuda" && static_cast<bool>(words >> out.cudaChip)));
     } else if (kind == "weights") {
       ok = static_cast<bool>(words >> out.weightsBytes);
+    } else if (kind == "context") {
+      std::string extra;
+      ok = out.context == 0 && static_cast<bool>(words >> out.context) &&
+           out.context > 0 && !static_cast<bool>(words >> extra);
+      out.context = ok ? out.context : 0;
     } else if (kind == "offload") {
       bool hasPool = false;
       ok = !out.hasOffload &&

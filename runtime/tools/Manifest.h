@@ -8,6 +8,7 @@
 //   tvc-model 2
 //   target <cpu | cuda sm_XX>                            (optional; cpu)
 //   weights <bytes of the weights blob>
+//   context <positions>                                  (optional)
 //   offload <budget bytes> <number of items> [<pool bytes>]  (optional)
 //   offload-item <index> <blob offset> <bytes> <resident|streamed|paged>
 //                [<slot offset>]
@@ -25,6 +26,13 @@
 // inputs must not exceed their largest shape, which the plan was sized for.
 //
 // input/result lines belong to the entry above them.
+//
+// `context` is the model's context: the KV caches' capacity in positions
+// (tvc.kv_cache_capacity), which generation must not exceed. The prefill
+// may take fewer new tokens per call (its inputs' largest shape:
+// tvc-compile --max-prefill-tokens); a longer prompt then runs in chunks.
+// Manifests without the line (older artifacts) leave it 0, and a reader
+// takes the prefill's sequence bound for the context as before.
 //
 // A CUDA artifact's entry points take device memory for every argument
 // except rank-0 inputs (host scalars such as past_len), and return results
@@ -87,6 +95,8 @@ struct Manifest {
   /// CUDA: the architecture the kernels were compiled for ("sm_90").
   std::string cudaChip;
   uint64_t weightsBytes = 0;
+  /// The KV caches' capacity in positions (`context`); 0 when not given.
+  int64_t context = 0;
   /// The offload plan: present when the manifest has an `offload` line.
   bool hasOffload = false;
   uint64_t offloadBudget = 0;
@@ -98,6 +108,14 @@ struct Manifest {
   std::vector<tvc_offload_kv_item_t> offloadKvItems;
   std::vector<ManifestEntry> entries;
   const ManifestEntry *find(const std::string &role) const;
+  /// The most new tokens one prefill call takes: the largest bound on the
+  /// sequence dim (dim 1) of the prefill's inputs other than caches; 0 when
+  /// there is no prefill or none is bounded.
+  int64_t prefillTokenBound() const;
+  /// The model's context in positions: `context` when the manifest gives
+  /// it, else (older manifests) the prefill's token bound, else the most
+  /// rows of its cache inputs; 0 without a prefill entry point.
+  int64_t contextPositions() const;
 };
 
 /// Parses `text`; on failure returns false with a message in `error`. Checks

@@ -13,8 +13,10 @@
 // weights as the compiled code asks; docs/Offload.md). Generation allocates
 // the KV caches once (except those the plan streams: the executor holds
 // them in its spill file, and the compiled code reads and writes them in
-// the executor's pool), runs the prefill entry point on the prompt and then
-// one decode step per new token, sampling with the runtime's sampler;
+// the executor's pool), runs the prefill entry point on the prompt (in
+// calls of at most the tokens it was compiled for, tvc-compile
+// --max-prefill-tokens, each after the ones before) and then one decode
+// step per new token, sampling with the runtime's sampler;
 // generated ids go to stdout (as text for a byte-level vocabulary), timings
 // to stderr. The host side allocates nothing per token: argument storage,
 // the token buffers and the last logits row are sized once. With --inputs,
@@ -95,7 +97,7 @@ void usage(const char *program) {
       "  --top-p P             nucleus sampling mass (default off)\n"
       "  --seed S              sampling seed (default 0)\n"
       "  --logits-out FILE     write the logits each step sampled from\n"
-      "                        (prefill's last row, then one row per\n"
+      "                        (the prompt's last row, then one row per\n"
       "                        decode step) as float32, little endian,\n"
       "                        [steps, vocab]; written whole at the end\n"
       "  --weights FILE        weights file (default: <executable>.weights;\n"
@@ -322,9 +324,6 @@ int generate(const tvc::Manifest &manifest, const void *weights,
   // Inputs of prefill and decode: input_ids, positions, past_len, caches.
   std::vector<std::vector<char>> caches;
   std::vector<std::vector<int64_t>> cacheShapes;
-  // The context: the prefill's bound on its sequence inputs (the caches of
-  // sliding-window layers are rings shorter than it), else the caches'.
-  int64_t sequenceBound = 0, longestCache = 0;
   for (const tvc::ManifestTensor &input : prefill->inputs)
     if (input.isCache) {
       size_t count = 1;
@@ -339,12 +338,14 @@ int generate(const tvc::Manifest &manifest, const void *weights,
           streamed ? 0 : count * mlir::tvc::getElementSize(input.elementType),
           0);
       cacheShapes.push_back(input.dims);
-      longestCache = std::max(longestCache, input.dims[1]);
-    } else if (input.maxDims.size() >= 2) {
-      sequenceBound = std::max(sequenceBound, input.maxDims[1]);
     }
-  int64_t capacity = sequenceBound > 0 ? sequenceBound : longestCache;
+  // The context (the caches' capacity) bounds the whole sequence; one
+  // prefill call takes at most `chunk` tokens (its compiled bound), so a
+  // longer prompt runs in several, each after the ones before.
+  int64_t capacity = manifest.contextPositions();
   int64_t promptLength = static_cast<int64_t>(options.prompt.size());
+  int64_t chunk = manifest.prefillTokenBound();
+  chunk = chunk > 0 ? std::min(chunk, promptLength) : promptLength;
   int64_t total = promptLength + options.maxNewTokens;
   if (total > capacity)
     return fail("prompt + new tokens = " + std::to_string(total) +
@@ -370,9 +371,10 @@ int generate(const tvc::Manifest &manifest, const void *weights,
       (reinterpret_cast<uintptr_t>(scratch.data()) + 7) & ~uintptr_t{7});
 
   // Everything the loop touches is sized here: the token and position
-  // buffers hold the prompt (the longest step), the logits one row.
-  std::vector<int64_t> ids(options.prompt), positions(promptLength);
-  int64_t stepShape[2] = {1, promptLength};
+  // buffers hold a prefill call's tokens (the longest step), the logits
+  // one row.
+  std::vector<int64_t> ids(chunk), positions(chunk);
+  int64_t stepShape[2] = {1, chunk};
   int64_t past = 0;
   std::vector<tvc::TensorRef> inputs{
       {ids.data(), stepShape}, {positions.data(), stepShape}, {&past, nullptr}};
@@ -408,23 +410,39 @@ int generate(const tvc::Manifest &manifest, const void *weights,
     std::fflush(stdout);
   }
   double prefillMs = 0, decodeMs = 0;
+  int64_t prefillCalls = 0;
   std::vector<float> allLogits;
   if (!options.logitsOut.empty())
     allLogits.reserve(static_cast<size_t>(options.maxNewTokens) * vocab);
   for (long produced = 0; produced < options.maxNewTokens; ++produced) {
-    int64_t length = past == 0 ? promptLength : 1;
-    stepShape[1] = length;
-    for (int64_t i = 0; i < length; ++i)
-      positions[i] = past + i;
-    tvc::EntryCaller &caller = past == 0 ? prefillCaller : decodeCaller;
-    auto start = std::chrono::steady_clock::now();
-    std::string error;
-    if (!caller.call(inputs.data(), error))
-      return fail(error);
-    double ms = std::chrono::duration<double, std::milli>(
-                    std::chrono::steady_clock::now() - start)
-                    .count();
-    (past == 0 ? prefillMs : decodeMs) += ms;
+    bool prompting = past == 0;
+    tvc::EntryCaller &caller = prompting ? prefillCaller : decodeCaller;
+    // The prompt in calls of at most `chunk` tokens, each after the ones
+    // before (`past` advancing); then one token per decode call. The
+    // last call's last logits row picks the next token.
+    int64_t length = 0;
+    do {
+      length = prompting ? std::min(chunk, promptLength - past) : 1;
+      stepShape[1] = length;
+      for (int64_t i = 0; i < length; ++i) {
+        positions[i] = past + i;
+        if (prompting)
+          ids[i] = options.prompt[past + i];
+      }
+      auto start = std::chrono::steady_clock::now();
+      std::string error;
+      if (!caller.call(inputs.data(), error))
+        return fail(error);
+      double ms = std::chrono::duration<double, std::milli>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+      (prompting ? prefillMs : decodeMs) += ms;
+      prefillCalls += prompting;
+      past += length;
+      // An earlier chunk's logits are not sampled from.
+      if (prompting && past < promptLength)
+        caller.release();
+    } while (prompting && past < promptLength);
     // Only the last position's logits are needed to pick the next token.
     const tvc::ResultView &logits = caller.results()[0];
     std::memcpy(lastLogits.data(),
@@ -443,7 +461,6 @@ int generate(const tvc::Manifest &manifest, const void *weights,
       std::fputc(static_cast<int>(token), stdout);
       std::fflush(stdout);
     }
-    past += length;
     ids[0] = token;
   }
   if (!options.logitsOut.empty()) {
@@ -463,9 +480,14 @@ int generate(const tvc::Manifest &manifest, const void *weights,
   long decoded = options.maxNewTokens > 1 ? options.maxNewTokens - 1 : 0;
   std::fprintf(stderr,
                "prefill: %zu tokens in %.2f ms; decode: %ld tokens in %.2f ms "
-               "(%.1f tokens/s)\n",
+               "(%.1f tokens/s)",
                options.prompt.size(), prefillMs, decoded, decodeMs,
                decoded && decodeMs > 0 ? decoded * 1000.0 / decodeMs : 0.0);
+  if (prefillCalls > 1)
+    std::fprintf(stderr,
+                 "; %" PRId64 " prefill calls of at most %" PRId64 " tokens",
+                 prefillCalls, chunk);
+  std::fprintf(stderr, "\n");
   return 0;
 }
 

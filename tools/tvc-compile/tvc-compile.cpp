@@ -2,7 +2,7 @@
 //
 // tvc-compile model.mlir --target=cpu [--cpu=x86-64-v3] -o model
 //             [--emit=exe|lib|obj|llvm|mlir] [--max-seq-len=N]
-//             [--embed-weights]
+//             [--max-prefill-tokens=K] [--embed-weights]
 //
 // Derives KV-cached prefill/decode entry points, lowers for the CPU, and
 // writes an executable linked with the tvc runtime (default), a shared
@@ -79,6 +79,12 @@ static cl::opt<int64_t>
               cl::desc("KV cache capacity (default: the model's learned "
                        "positions table)"),
               cl::init(0), cl::cat(category));
+static cl::opt<int64_t> maxPrefillTokens(
+    "max-prefill-tokens",
+    cl::desc("Most prompt tokens one prefill call takes, which sizes its "
+             "activation arena (default: the KV cache capacity); a longer "
+             "prompt runs in chunks of at most this many"),
+    cl::init(0), cl::cat(category));
 static cl::opt<bool> ringWindows(
     "kv-ring-windows",
     cl::desc("Sliding-window (and window + global) layers keep a ring of "
@@ -212,6 +218,8 @@ int main(int argc, char **argv) {
     return fail("--embed-weights needs --emit=exe, lib, obj or llvm");
   if (maxSeqLen < 0)
     return fail("--max-seq-len must not be negative");
+  if (maxPrefillTokens < 0)
+    return fail("--max-prefill-tokens must not be negative");
   std::string weightsPath = outputPath + ".weights";
   if (sameFile(inputPath, outputPath) || sameFile(inputPath, weightsPath))
     return fail("the output would overwrite the input '" + inputPath + "'");
@@ -240,6 +248,7 @@ int main(int argc, char **argv) {
   options.cpu = cpu;
   options.emit = kind;
   options.maxSeqLen = maxSeqLen;
+  options.maxPrefillTokens = maxPrefillTokens;
   options.ringWindows = ringWindows;
   options.embedWeights = embedWeights;
   options.weightsDir = weightsDir.empty()

@@ -299,4 +299,79 @@ TEST(Manifest, OffloadSlots) {
   }
 }
 
+/// A prefill compiled for fewer tokens per call (--max-prefill-tokens 64)
+/// than its caches' 1024 rows, with `lines` after the weights.
+std::string chunkedPrefillWith(const std::string &lines,
+                               const std::string &bound = "1,64") {
+  return "tvc-model 2\nweights 12288\n" + lines +
+         "entry prefill forward_prefill 1 1 0\n"
+         "input input_ids 7 0 1,-1 " +
+         bound + "\n" +
+         "input past_len 7 0 - -\n"
+         "input past_key_values.0.key 1 1 1,1024,768 -\n"
+         "input past_key_values.0.value 1 1 1,1024,768 -\n"
+         "result 1 -1 1,-1,50257\n"
+         "end\n";
+}
+
+/// The context comes from the `context` line when there is one (the
+/// prefill's own bound may be smaller); older manifests fall back to the
+/// prefill's bound, then to the longest cache.
+TEST(Manifest, Context) {
+  tvc::Manifest chunked;
+  std::string error;
+  ASSERT_TRUE(
+      tvc::parseManifest(chunkedPrefillWith("context 1024\n"), chunked, error))
+      << error;
+  EXPECT_EQ(chunked.context, 1024);
+  EXPECT_EQ(chunked.prefillTokenBound(), 64);
+  EXPECT_EQ(chunked.contextPositions(), 1024);
+
+  // Before the line existed the prefill's bound was the context.
+  tvc::Manifest older;
+  ASSERT_TRUE(tvc::parseManifest(chunkedPrefillWith(""), older, error))
+      << error;
+  EXPECT_EQ(older.context, 0);
+  EXPECT_EQ(older.prefillTokenBound(), 64);
+  EXPECT_EQ(older.contextPositions(), 64);
+
+  // Unbounded sequence inputs: the caches' rows.
+  tvc::Manifest unbounded;
+  ASSERT_TRUE(tvc::parseManifest(chunkedPrefillWith("", "-"), unbounded, error))
+      << error;
+  EXPECT_EQ(unbounded.prefillTokenBound(), 0);
+  EXPECT_EQ(unbounded.contextPositions(), 1024);
+
+  // The offload plan's lines follow it.
+  tvc::Manifest offloaded;
+  ASSERT_TRUE(tvc::parseManifest(
+      chunkedPrefillWith("context 1024\noffload 8192 1\n"
+                         "offload-item 0 0 100 resident\n"
+                         "offload-kv 0 1 1024 3072 streamed\n"
+                         "offload-kv 1 1 1024 3072 resident\n"),
+      offloaded, error))
+      << error;
+  EXPECT_EQ(offloaded.contextPositions(), 1024);
+  EXPECT_EQ(offloaded.offloadKvItems.size(), 2u);
+
+  // No prefill entry point: no context.
+  tvc::Manifest forward;
+  ASSERT_TRUE(tvc::parseManifest(manifestWith(""), forward, error)) << error;
+  EXPECT_EQ(forward.contextPositions(), 0);
+}
+
+/// A context that is not one positive number, or given twice.
+TEST(Manifest, MalformedContext) {
+  const Rejected cases[] = {
+      {"context 0\n", "malformed manifest line 3: context 0"},
+      {"context -5\n", "malformed manifest line 3"},
+      {"context\n", "malformed manifest line 3"},
+      {"context ten\n", "malformed manifest line 3"},
+      {"context 12 34\n", "malformed manifest line 3"},
+      {"context 1024\ncontext 1024\n", "malformed manifest line 4"},
+  };
+  expectRejected(cases,
+                 [](const char *lines) { return chunkedPrefillWith(lines); });
+}
+
 } // namespace
