@@ -173,8 +173,9 @@ std::string mlir::tvc::checkInputShape(const EntrySignature &entry,
   for (size_t dim = 0; dim < bound.size() && dim < shape.size(); ++dim)
     if (shape[dim] > bound[dim])
       return "has shape " + describe(shape) + ", above the compiled bound " +
-             describe(bound) + " (the KV cache capacity; recompile with a "
-             "larger --max-seq-len)";
+             describe(bound) +
+             " (the KV cache capacity, or a prefill's "
+             "--max-prefill-tokens; recompile with a larger one)";
   return "";
 }
 

@@ -471,11 +471,13 @@ struct DeriveDecodePass
       return signalPassFailure();
     }
 
-    // A prefill call takes at most the cache's capacity of new tokens.
+    // A prefill call takes at most the cache's capacity of new tokens. (At
+    // the function's location: a bad option needs no dump of its body.)
     if (maxPrefillTokens < 0 || maxPrefillTokens > capacity) {
-      model.emitError() << "max-prefill-tokens must be in [1, " << capacity
-                        << "] (the KV cache capacity; 0: all of it), got "
-                        << static_cast<int64_t>(maxPrefillTokens);
+      mlir::emitError(model.getLoc())
+          << "max-prefill-tokens must be in [1, " << capacity
+          << "] (the KV cache capacity; 0: all of it), got "
+          << static_cast<int64_t>(maxPrefillTokens);
       return signalPassFailure();
     }
 

@@ -47,8 +47,8 @@ bool tvc::checkInput(const ManifestEntry &entry, size_t index,
       error = "input #" + std::to_string(index) + " ('" + expected.name +
               "') has shape [" + dimsText(shape) +
               "], above the compiled bound [" + dimsText(expected.maxDims) +
-              "] (the KV cache capacity; recompile with a larger "
-              "--max-seq-len)";
+              "] (the KV cache capacity, or a prefill's "
+              "--max-prefill-tokens; recompile with a larger one)";
       return false;
     }
   return true;
