@@ -689,8 +689,8 @@ def TvcPlanOffload : Pass<"tvc-plan-offload", "::mlir::ModuleOp"> {
     `tvc.slot_offset` / `tvc.kv_slot_offset` on streamed items (where in
     the executor's page pool each is read to, fixed for every call: items
     held at the same time never overlap), and
-    `tvc.offload = {budget, planner, depth, read_bandwidth, kv_caches,
-    pool_bytes}` on the module,
+    `tvc.offload = {budget, reserved, planner, depth, read_bandwidth,
+    kv_caches, pool_bytes}` on the module,
     which tvc-materialize-offload (in the CPU pipeline) turns into prefetch,
     wait and evict calls. A remark summarises the plan; `report=FILE`
     writes it as JSON (items, placements, actions per step, predicted
@@ -699,11 +699,20 @@ def TvcPlanOffload : Pass<"tvc-plan-offload", "::mlir::ModuleOp"> {
 
     `budget` is bytes with an optional unit (`512MiB`, `1.5GiB`, `800KB`)
     or a percentage of what a run holds with nothing streamed: the weights
-    the entry points read and their KV caches (`25%`).
+    the entry points read, their KV caches and the `reserved` bytes
+    (`25%`). `reserved` (default 0) is the part of the budget held by what
+    the plan does not place, such as the activation arenas tvc-compile
+    measures: the planner places the items in the budget less the
+    reserve (`tvc.offload`'s `budget`, what the executor may hold, beside
+    `reserved`), and a budget not above the reserve is an error.
   }];
   let options = [
     Option<"budget", "budget", "std::string", /*default=*/"\"\"",
-           "Bytes of weights a run may hold: N, N{KB,MB,GB,KiB,MiB,GiB} or P%">,
+           "Bytes of weights, KV caches and reserve a run may hold: N, "
+           "N{KB,MB,GB,KiB,MiB,GiB} or P%">,
+    Option<"reserved", "reserved", "uint64_t", /*default=*/"0",
+           "Bytes of the budget held by what the plan does not place (the "
+           "activation arenas)">,
     Option<"planner", "planner", "std::string", /*default=*/"\"cost\"",
            "reference (stream layers, depth ahead) or cost">,
     Option<"depth", "depth", "unsigned", /*default=*/"1",

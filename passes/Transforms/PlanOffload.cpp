@@ -411,21 +411,35 @@ struct TvcPlanOffloadPass
       return;
     }
 
-    // A percentage is of what a run holds with nothing streamed.
-    uint64_t total = offload::residentFootprint(items, schedules);
+    // A percentage is of what a run holds with nothing streamed, the
+    // reserved bytes (the arenas) included; the planner places items in
+    // what the reserve leaves.
+    uint64_t reserve = reserved;
+    uint64_t total = offload::residentFootprint(items, schedules) + reserve;
     std::string error;
     std::optional<uint64_t> bytes = offload::parseByteSize(budget, total, error);
     if (!bytes) {
       mlir::emitError(module.getLoc(), "tvc-plan-offload: budget: ") << error;
       return signalPassFailure();
     }
-    options.budget = *bytes;
+    if (*bytes <= reserve) {
+      mlir::emitError(module.getLoc(), "tvc-plan-offload: the budget of ")
+          << *bytes << " bytes is not above the " << reserve
+          << " reserved bytes";
+      return signalPassFailure();
+    }
+    options.budget = *bytes - reserve;
 
     llvm::Expected<offload::Plan> plan =
         offload::planOffload(items, schedules, options);
     if (!plan) {
-      mlir::emitError(module.getLoc(), "tvc-plan-offload: ")
+      InFlightDiagnostic diagnostic =
+          mlir::emitError(module.getLoc(), "tvc-plan-offload: ")
           << llvm::toString(plan.takeError());
+      if (reserve > 0)
+        diagnostic.attachNote()
+            << "the plan's budget is the " << *bytes << "-byte budget less "
+            << reserve << " reserved bytes";
       return signalPassFailure();
     }
 
@@ -456,6 +470,7 @@ struct TvcPlanOffloadPass
     SmallVector<NamedAttribute> config = {
         builder.getNamedAttr("budget",
                              builder.getI64IntegerAttr(options.budget)),
+        builder.getNamedAttr("reserved", builder.getI64IntegerAttr(reserve)),
         builder.getNamedAttr("planner", builder.getStringAttr(planner)),
         builder.getNamedAttr("depth", builder.getI64IntegerAttr(depth)),
         builder.getNamedAttr("read_bandwidth",
@@ -496,11 +511,16 @@ struct TvcPlanOffloadPass
           bytes += item.bytes;
       return bytes;
     };
+    std::string held = "weights";
+    if (!kvItems.empty())
+      held += reserve > 0 ? ", KV caches" : " and KV caches";
+    if (reserve > 0)
+      held += llvm::formatv(" and {0} reserved bytes", reserve);
     os << llvm::formatv(
-        "offload plan ({0}): budget {1} of {2} bytes of weights{3} held with "
+        "offload plan ({0}): budget {1} of {2} bytes of {3} held with "
         "nothing streamed; resident "
         "{4}, streamed {5}, paged {6} bytes",
-        planner, options.budget, total, kvItems.empty() ? "" : " and KV caches",
+        planner, options.budget + reserve, total, held,
         placed(offload::Placement::Resident, false),
         placed(offload::Placement::Streamed, false),
         placed(offload::Placement::Paged, false));

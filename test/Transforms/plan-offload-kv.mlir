@@ -12,6 +12,10 @@
 // RUN: not tvc-opt %s '-tvc-plan-offload=budget=50% kv=spill' 2>&1 | FileCheck %s --check-prefix=BADKV
 // RUN: not tvc-opt %s '-tvc-plan-offload=budget=50% kv=resident attention-offload' 2>&1 | FileCheck %s --check-prefix=BADHOST
 // RUN: not tvc-opt %s '-tvc-plan-offload=budget=50% attention-offload host-attention-bandwidth=0' 2>&1 | FileCheck %s --check-prefix=BADBW
+// RUN: tvc-opt %s '-tvc-plan-offload=budget=100% reserved=65536' -mlir-print-op-on-diagnostic=false 2>&1 | FileCheck %s --check-prefix=RESERVEDALL
+// RUN: tvc-opt %s '-tvc-plan-offload=budget=60% reserved=65536' -mlir-print-op-on-diagnostic=false 2>&1 | FileCheck %s --check-prefix=RESERVED
+// RUN: not tvc-opt %s '-tvc-plan-offload=budget=64KiB reserved=65536' 2>&1 | FileCheck %s --check-prefix=RESERVEDNOROOM
+// RUN: not tvc-opt %s '-tvc-plan-offload=budget=150KiB reserved=65536' 2>&1 | FileCheck %s --check-prefix=RESERVEDMIN
 
 /// Three layers of one 16 KiB matrix each. Layers 0 and 1 keep a key and
 /// a value cache of 256 rows x 64 floats (64 KiB each), layer 2 a ring of
@@ -187,3 +191,22 @@ func.func @f_decode(%x: tensor<1x1x64xf32>,
 // BADKV: tvc-plan-offload: unknown kv 'spill' (expected plan or resident)
 // BADHOST: tvc-plan-offload: attention-offload needs kv=plan
 // BADBW: tvc-plan-offload: the host attention bandwidth must be positive and its latency not negative
+
+/// Reserved bytes (the activation arenas tvc-compile measures) are part of
+/// the budget: a percentage counts them with the 319488 bytes of weights
+/// and caches, and the planner places the items in the rest. At 100 %
+/// everything is resident; tvc.offload's budget is the planner's share.
+// RESERVEDALL: remark: offload plan (cost): budget 385024 of 385024 bytes of weights, KV caches and 65536 reserved bytes held with nothing streamed; resident 49152, streamed 0, paged 0 bytes; KV caches resident 270336, streamed 0 bytes; peak 319488;
+// RESERVEDALL: tvc.offload = {budget = 319488 : i64,{{.*}} reserved = 65536 : i64}
+
+/// 60 % of 385024 bytes, 231014, leaves the planner 165478: the caches of
+/// layers 0 and 1 are streamed, as at 150 KiB without a reserve.
+// RESERVED: remark: offload plan (cost): budget 231014 of 385024 bytes of weights, KV caches and 65536 reserved bytes held with nothing streamed; resident 16384, streamed 32768, paged 0 bytes; KV caches resident 8192, streamed 262144 bytes; peak 155648;
+// RESERVED: tvc.offload = {budget = 165478 : i64,{{.*}} reserved = 65536 : i64}
+
+/// A budget the reserve fills leaves nothing to plan.
+// RESERVEDNOROOM: error: tvc-plan-offload: the budget of 65536 bytes is not above the 65536 reserved bytes
+
+/// The minimum any plan needs is of the planner's share; a note says so.
+// RESERVEDMIN: error: tvc-plan-offload: a budget of 88064 bytes is below the 139264 bytes (0.13 MiB) that any plan needs
+// RESERVEDMIN: note: the plan's budget is the 153600-byte budget less 65536 reserved bytes

@@ -59,7 +59,7 @@ func.func @decode(%ids: tensor<1x1xi64>) -> tensor<1x1x128xf32> {
 /// would hold every pair at some point (four slots, over the budget), so
 /// the plan reads two ahead, in two slots shared by the layers.
 // REF: remark: offload plan (reference): budget 20480 of 24576 bytes of weights held with nothing streamed; resident 8192, streamed 16384, paged 0 bytes; peak 16384; decode: reads 16384 bytes per call
-// REF: tvc.offload = {budget = 20480 : i64, depth = 1 : i64, kv_caches = 0 : i64, planner = "reference", pool_bytes = 8192 : i64, read_bandwidth = 2.000000e+09 : f64}
+// REF: tvc.offload = {budget = 20480 : i64, depth = 1 : i64, kv_caches = 0 : i64, planner = "reference", pool_bytes = 8192 : i64, read_bandwidth = 2.000000e+09 : f64, reserved = 0 : i64}
 // REF: tvc.global @table {{.*}}tvc.placement = "resident"}
 // REF: tvc.global @l0.a {{.*}}tvc.placement = "streamed", tvc.slot_offset = 0 : i64
 // REF: tvc.global @l0.b {{.*}}tvc.placement = "streamed", tvc.slot_offset = 4096 : i64
