@@ -53,6 +53,47 @@ std::string dimsText(RankedTensorType type) {
   return text;
 }
 
+/// The activation arenas a run of the executable allocates, which the
+/// offload budget holds besides what the plan places: the prefill and
+/// decode entries' arenas for a generation run, the forward entry's for a
+/// run on --inputs; the larger, each arena page-rounded. Measured on a
+/// copy of `module` lowered up to tvc-plan-memory, which records each
+/// entry point's `tvc.arena_bytes`. `breakdown` says which arenas count.
+llvm::Expected<uint64_t> measureArenas(ModuleOp module, std::string &breakdown,
+                                       DiagnosticCollector &errors) {
+  MLIRContext *context = module->getContext();
+  OwningOpRef<ModuleOp> copy = module.clone();
+  {
+    // The memory plan's remarks describe a copy: not the compile's.
+    ScopedDiagnosticHandler quiet(context, [](Diagnostic &diagnostic) {
+      return success(diagnostic.getSeverity() == DiagnosticSeverity::Remark);
+    });
+    PassManager pm(context);
+    buildCpuMemoryPlanPipeline(pm);
+    if (failed(pm.run(*copy)))
+      return errors.error(
+          "cannot lower a copy of the model to measure its activation arenas");
+  }
+  uint64_t generation = 0, forward = 0;
+  std::string generationText, forwardText;
+  for (auto function : copy->getOps<func::FuncOp>()) {
+    if (function.isExternal() || !function.isPublic())
+      continue;
+    auto arena = function->getAttrOfType<IntegerAttr>("tvc.arena_bytes");
+    uint64_t bytes =
+        arena ? offload::pageRound(arena.getValue().getZExtValue()) : 0;
+    std::string role = roleOf(function.getSymName());
+    uint64_t &total = role == "forward" ? forward : generation;
+    std::string &text = role == "forward" ? forwardText : generationText;
+    total += bytes;
+    text += llvm::formatv("{0}{1} {2}", text.empty() ? "" : " + ", role, bytes)
+                .str();
+  }
+  bool byGeneration = generation >= forward && !generationText.empty();
+  breakdown = byGeneration ? generationText : forwardText;
+  return byGeneration ? generation : forward;
+}
+
 /// The offload plan's lines of the manifest (runtime/tools/Manifest.h):
 /// every laid-out weight, in blob order, with its placement; nothing
 /// without a plan.
@@ -445,9 +486,26 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
       TvcChunkWeightsOptions chunk;
       chunk.maxBytes = chunkSize;
       pm.addPass(createTvcChunkWeights(chunk));
+      if (failed(pm.run(*module)))
+        return errors.error("cannot plan the offload");
+      pm.clear();
+    }
+    // The activation arenas are held beside the plan's items: the budget
+    // reserves them (chunked weights lowered as they will be).
+    std::string arenas;
+    llvm::Expected<uint64_t> reserved = measureArenas(*module, arenas, errors);
+    if (!reserved)
+      return reserved.takeError();
+    if (*reserved > 0) {
+      if (!offloadSummary.empty())
+        offloadSummary += "\n";
+      offloadSummary += llvm::formatv("activation arenas: {0} bytes ({1}, "
+                                      "page-rounded), reserved in the budget",
+                                      *reserved, arenas);
     }
     TvcPlanOffloadOptions plan;
     plan.budget = options.offloadBudget;
+    plan.reserved = *reserved;
     plan.planner = options.offloadPlanner;
     plan.kv = options.offloadKv;
     plan.report = options.offloadReport;
@@ -457,7 +515,16 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
       plan.readOverhead = options.offloadReadOverhead;
     pm.addPass(createTvcPlanOffload(plan));
     if (failed(pm.run(*module)))
-      return errors.error("cannot plan the offload");
+      return errors.error(
+          *reserved == 0
+              ? std::string("cannot plan the offload")
+              : llvm::formatv("cannot plan the offload in the budget besides "
+                              "the activation arenas ({0} bytes: {1}); a "
+                              "larger budget, or a smaller "
+                              "--max-prefill-tokens for a smaller prefill "
+                              "arena, would do",
+                              *reserved, arenas)
+                    .str());
   }
 
   llvm::Expected<std::vector<EntrySignature>> entries =

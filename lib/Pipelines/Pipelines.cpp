@@ -80,8 +80,12 @@ static void buildBufferizedPipeline(OpPassManager &pm, bool fusedLowRank) {
   pm.addPass(createTvcPlanMemory(plan));
 }
 
-void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
+void mlir::tvc::buildCpuMemoryPlanPipeline(OpPassManager &pm) {
   buildBufferizedPipeline(pm, /*fusedLowRank=*/true);
+}
+
+void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
+  buildCpuMemoryPlanPipeline(pm);
   // The offload plan's prefetch/wait/evict calls, placed by the final op
   // order (nothing without tvc-plan-offload).
   pm.addPass(createTvcMaterializeOffload());

@@ -22,6 +22,12 @@ namespace tvc {
 /// artifact writer, which removes them before translation to LLVM IR.
 void buildCpuLoweringPipeline(OpPassManager &pm);
 
+/// The first steps of buildCpuLoweringPipeline, up to and including
+/// tvc-plan-memory: bufferized code whose entry points carry
+/// `tvc.arena_bytes`. tvc-compile runs it on a copy of the module to know
+/// the arenas before it plans the offload.
+void buildCpuMemoryPlanPipeline(OpPassManager &pm);
+
 /// What the CUDA target's pipeline is asked for.
 struct CudaPipelineOptions {
   /// The GPU architecture the kernels are compiled for (sm_80, sm_90, ...).
