@@ -2,17 +2,21 @@
 """Decode speed and peak memory of GPT-2-124M under memory budgets.
 
     bench/offload_decode.py [--build DIR] [--scratch DIR] [--budgets 100,50,25,10]
-        [--tokens N] [--prompt-tokens P] [--threads N] [--rounds R] [--warm]
+        [--tokens N] [--prompt-tokens P] [--max-prefill-tokens K]
+        [--threads N] [--rounds R] [--warm]
 
 1. writes the model (bench/gpt2_model.sh, shared with the other GPT-2
-   benchmarks) and compiles it with tvc-compile: once without a plan (the
-   baseline a user would otherwise run: the weights file mapped whole and
-   paged in by the OS on first touch, the KV caches allocated whole), and
-   once per budget B with `--offload-budget` of B % of the weights + KV
-   bytes (the weights blob and every KV cache at the compiled capacity,
-   page rounded, read from the baseline's manifest), in bytes
-   (tvc-chunk-weights + tvc-plan-offload; the executable streams the
-   weights and KV caches the plan does not keep resident);
+   benchmarks) and compiles it with tvc-compile, every executable with
+   `--max-prefill-tokens K` (default 64: a bounded prefill arena): once
+   without a plan (the baseline a user would otherwise run: the weights
+   file mapped whole and paged in by the OS on first touch, the KV caches
+   allocated whole), and once per budget B with `--offload-budget` of B %
+   of the weights + KV + arena bytes (the weights blob, every KV cache at
+   the compiled capacity and the prefill and decode activation arenas,
+   each page rounded, read from the baseline's manifest), in bytes
+   (tvc-chunk-weights, the arenas measured and reserved, tvc-plan-offload;
+   the executable streams the weights and KV caches the plan does not keep
+   resident);
 2. runs every executable on the same prompt, greedy, --rounds times
    interleaved (baseline, 100 %, 50 %, ...), each with the weights file
    dropped from the page cache first (posix_fadvise DONTNEED on the file:
@@ -20,9 +24,9 @@
    (--offload-stats: decode tokens/s, bytes read, stalls, peak resident
    bytes of the executor, peak RSS from getrusage);
 3. checks that every run generated the same tokens, and prints a Markdown
-   table: budget, peak RSS, RSS above the budget (the fixed overhead: code,
-   runtime, activation arena, paged rows; the baseline's budget is its
-   weights + KV bytes), decode tokens/s (median over rounds) and its ratio
+   table: budget, peak RSS, RSS above the budget (the fixed overhead: code
+   and runtime; the baseline's budget is its weights + KV + arena bytes),
+   decode tokens/s (median over rounds) and its ratio
    to the baseline, MiB of weights and of KV caches read per token.
 
 Needs /usr/bin/python3 with torch the first time (to write the model).
@@ -65,17 +69,18 @@ def page_round(size):
 
 
 def manifest_sizes(executable):
-    """(weights bytes, KV bytes, KV rows) from the manifest embedded in
-    `executable` (runtime/tools/Manifest.h): the weights blob, and the
-    prefill's KV-cache inputs, each page rounded, at their compiled
-    capacity."""
+    """(weights bytes, KV bytes, KV rows, arena bytes) from the manifest
+    embedded in `executable` (runtime/tools/Manifest.h): the weights blob,
+    the prefill's KV-cache inputs at their compiled capacity, and the
+    activation arenas of prefill and decode (what a generation run
+    allocates), each page rounded."""
     with open(executable, "rb") as binary:
         data = binary.read()
     start = data.find(b"tvc-model 2\n")
     end = data.find(b"\nend\n", start)
     if start < 0 or end < 0:
         raise RuntimeError("no manifest in " + executable)
-    weights = kv = rows = 0
+    weights = kv = rows = arenas = 0
     role = None
     for line in data[start:end].decode().splitlines():
         words = line.split()
@@ -83,6 +88,8 @@ def manifest_sizes(executable):
             weights = int(words[1])
         elif words[0] == "entry":
             role = words[1]
+            if role in ("prefill", "decode"):
+                arenas += page_round(int(words[5]))
         elif words[0] == "input" and role == "prefill" and words[3] == "1":
             dims = [int(d) for d in words[4].split(",")]
             size = ELEMENT_BYTES[int(words[2])]
@@ -90,7 +97,7 @@ def manifest_sizes(executable):
                 size *= dim
             kv += page_round(size)
             rows = max(rows, dims[1])
-    return weights, kv, rows
+    return weights, kv, rows, arenas
 
 
 def parse(stderr):
@@ -132,10 +139,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     gpt2_bench.add_common_options(parser)
     parser.add_argument("--budgets", default="100,50,25,10",
-                        help="percentages of the weights + KV bytes")
+                        help="percentages of the weights + KV + arena bytes")
     parser.add_argument("--tokens", type=int, default=32,
                         help="new tokens per run (default 32)")
     parser.add_argument("--prompt-tokens", type=int, default=16)
+    parser.add_argument("--max-prefill-tokens", type=int, default=64,
+                        help="prefill bound of every executable (default 64)")
     parser.add_argument("--warm", action="store_true",
                         help="keep the weights file in the page cache")
     args = parser.parse_args()
@@ -152,13 +161,15 @@ def main():
     variants = [("mmap (no plan)", None)] + [(f"{b} %", b) for b in budgets]
     executables = {}
     summaries = {}
-    total_bytes = None  # weights + KV bytes, from the baseline's manifest
+    total_bytes = None  # weights + KV + arenas, from the baseline's manifest
+    budget_bytes = {}
     for name, budget in variants:
         exe = os.path.join(out, "plain" if budget is None else f"budget{budget}")
-        command = [tools["tvc-compile"], model, "-o", exe]
+        command = [tools["tvc-compile"], model, "-o", exe,
+                   f"--max-prefill-tokens={args.max_prefill_tokens}"]
         if budget is not None:
-            budget_bytes = int(total_bytes * float(budget) / 100)
-            command.append(f"--offload-budget={budget_bytes}")
+            budget_bytes[name] = int(total_bytes * float(budget) / 100)
+            command.append(f"--offload-budget={budget_bytes[name]}")
         # The budget in bytes is part of the command: a changed one
         # recompiles.
         stamp = exe + ".command"
@@ -174,8 +185,9 @@ def main():
                 stamp_file.write(" ".join(command))
         executables[name] = exe
         if budget is None:
-            weights_bytes, kv_bytes, kv_rows = manifest_sizes(exe)
-            total_bytes = weights_bytes + kv_bytes
+            weights_bytes, kv_bytes, kv_rows, arena_bytes = manifest_sizes(exe)
+            total_bytes = weights_bytes + kv_bytes + arena_bytes
+            budget_bytes[name] = total_bytes
 
     # 2. Interleaved rounds.
     prompt = gpt2_bench.prompt_ids(args.prompt_tokens)
@@ -203,17 +215,22 @@ def main():
         load = " ".join(loadavg.read().split()[:3])
     weights_mib = weights_bytes / 2**20
     kv_mib = kv_bytes / 2**20
+    arena_mib = arena_bytes / 2**20
     print(f"machine: {os.cpu_count()} CPUs ({cpu}), load average {load}; "
           f"{args.threads} threads; prompt {args.prompt_tokens} tokens, "
           f"{args.tokens} new; {'warm' if args.warm else 'cold'} weights "
-          f"file; {args.rounds} rounds")
+          f"file; {args.rounds} rounds; every executable compiled with "
+          f"--max-prefill-tokens {args.max_prefill_tokens}")
     print(f"weights {weights_bytes} bytes ({weights_mib:.0f} MiB) + KV caches "
           f"{kv_bytes} bytes ({kv_mib:.0f} MiB, {kv_rows} positions compiled) "
-          f"= {total_bytes} bytes: the budgets are percentages of the sum")
+          f"+ prefill and decode arenas {arena_bytes} bytes "
+          f"({arena_mib:.1f} MiB) = {total_bytes} bytes: the budgets are "
+          f"percentages of the sum, and hold the arenas (the plans' arenas, "
+          f"measured after chunking, are in their summaries below)")
     print(f"generated tokens identical in every run: "
           f"{'yes' if same else 'NO'}")
     print()
-    print("| of weights + KV | budget MiB | pool MiB | peak RSS MiB "
+    print("| of weights + KV + arenas | budget MiB | pool MiB | peak RSS MiB "
           "| RSS - budget MiB | decode tok/s | vs mmap | MiB read / token "
           "| KV MiB read / token | stalls / token |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -227,13 +244,13 @@ def main():
             base_rate = rate
         pool = "-"
         kv_per_token = "-"
+        # The whole budget (what the executor may hold plus the arenas):
+        # RSS above it is code and runtime.
+        budget_mib = budget_bytes[name] / 2**20
+        over = rss - budget_mib
         if budget is None:
-            budget_mib = weights_mib + kv_mib
-            over = rss - budget_mib
             per_token = stalls = "-"
         else:
-            budget_mib = runs[0].get("budget_mib", float("nan"))
-            over = rss - budget_mib
             calls = runs[0]["tokens"] + 1  # prefill + decode steps
             per_token = f"{statistics.median(r['read_mib'] - r.get('open_mib', 0) for r in runs) / calls:.0f}"
             stalls = f"{statistics.median(r['stalls'] for r in runs) / calls:.1f}"
