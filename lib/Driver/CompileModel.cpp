@@ -518,11 +518,10 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
       return errors.error(
           *reserved == 0
               ? std::string("cannot plan the offload")
-              : llvm::formatv("cannot plan the offload in the budget besides "
-                              "the activation arenas ({0} bytes: {1}); a "
-                              "larger budget, or a smaller "
-                              "--max-prefill-tokens for a smaller prefill "
-                              "arena, would do",
+              : llvm::formatv("cannot plan the offload; the budget holds "
+                              "{0} bytes of activation arenas ({1}) besides "
+                              "the plan (a smaller --max-prefill-tokens makes "
+                              "the prefill arena smaller)",
                               *reserved, arenas)
                     .str());
   }
