@@ -139,7 +139,7 @@ std::string withKvSlots(ModuleOp module, llvm::StringRef kvLines) {
   kvLines.split(lines, '\n', -1, /*KeepEmpty=*/false);
   for (auto [index, line] : llvm::enumerate(lines)) {
     text += line.str();
-    if (index < slots.size() && slots[index] >= 0)
+    if (static_cast<int64_t>(index) < slots.size() && slots[index] >= 0)
       text += " " + std::to_string(slots[index]);
     text += "\n";
   }
