@@ -291,21 +291,42 @@ int64_t SparseNMStructureAttr::getOutFeatures(TypeRange weights) const {
   return values.getDimSize(0);
 }
 
-/// Checks that `weights[index]` is a rank-2 tensor of `elementType` named
-/// `name` in messages; `shape` says the expected `[rows, cols]` in words.
+/// Checks that `weights[index]` is a tensor of rank `rank` and of
+/// `elementType`, named `name` in messages; `shape` says the expected dims
+/// in words. (The messages call a matrix "a rank-2 ..." and a stack of
+/// blocks "rank-3 ...".)
 static FailureOr<RankedTensorType>
-getFactor(function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
-          unsigned index, StringRef name, StringRef shape, StringRef structure,
-          Type elementType) {
+getWeightOfRank(function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
+                unsigned index, int64_t rank, StringRef name, StringRef shape,
+                StringRef structure, Type elementType) {
   auto type = dyn_cast<RankedTensorType>(weights[index]);
-  if (!type || type.getRank() != 2)
-    return emitError() << "expects a rank-2 " << shape << " " << name << " for "
+  if (!type || type.getRank() != rank)
+    return emitError() << "expects " << (rank == 2 ? "a " : "") << "rank-"
+                       << rank << " " << shape << " " << name << " for "
                        << structure << ", got " << weights[index];
   if (type.getElementType() != elementType)
     return emitError() << "expects " << name << "'s element type "
                        << elementType << " (the input's), got "
                        << type.getElementType();
   return type;
+}
+
+/// A rank-2 factor (getWeightOfRank).
+static FailureOr<RankedTensorType>
+getFactor(function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
+          unsigned index, StringRef name, StringRef shape, StringRef structure,
+          Type elementType) {
+  return getWeightOfRank(emitError, weights, index, 2, name, shape, structure,
+                         elementType);
+}
+
+/// A rank-3 stack of blocks (getWeightOfRank).
+static FailureOr<RankedTensorType>
+getBlockStack(function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
+              unsigned index, StringRef name, StringRef shape,
+              StringRef structure, Type elementType) {
+  return getWeightOfRank(emitError, weights, index, 3, name, shape, structure,
+                         elementType);
 }
 
 /// Emits "expects <prefix><expected><suffix>, got <actual>" when both are
@@ -392,14 +413,12 @@ LogicalResult BlockDenseStructureAttr::verifyWeights(
     return emitError() << "expects two weights (B [blocks, rank / blocks, in "
                           "/ blocks], L [out, rank]) for #tvc.block_dense, got "
                        << weights.size();
-  auto blocks = dyn_cast<RankedTensorType>(weights[0]);
-  if (!blocks || blocks.getRank() != 3)
-    return emitError() << "expects rank-3 [blocks, rank / blocks, in / "
-                          "blocks] B for #tvc.block_dense, got "
-                       << weights[0];
-  if (blocks.getElementType() != elementType)
-    return emitError() << "expects B's element type " << elementType
-                       << " (the input's), got " << blocks.getElementType();
+  FailureOr<RankedTensorType> blocksOr = getBlockStack(
+      emitError, weights, 0, "B", "[blocks, rank / blocks, in / blocks]",
+      "#tvc.block_dense", elementType);
+  if (failed(blocksOr))
+    return failure();
+  RankedTensorType blocks = *blocksOr;
   FailureOr<RankedTensorType> l =
       getFactor(emitError, weights, 1, "L", "[out, rank]", "#tvc.block_dense",
                 elementType);
@@ -432,23 +451,6 @@ int64_t BlockDenseStructureAttr::getOutFeatures(TypeRange weights) const {
   if (!l || l.getRank() != 2)
     return ShapedType::kDynamic;
   return l.getDimSize(0);
-}
-
-/// Checks that `weights[index]` is a rank-3 stack of blocks of
-/// `elementType`, named `name` (`shape` in words) in messages.
-static FailureOr<RankedTensorType>
-getBlockStack(function_ref<InFlightDiagnostic()> emitError, TypeRange weights,
-              unsigned index, StringRef name, StringRef shape,
-              StringRef structure, Type elementType) {
-  auto type = dyn_cast<RankedTensorType>(weights[index]);
-  if (!type || type.getRank() != 3)
-    return emitError() << "expects rank-3 " << shape << " " << name << " for "
-                       << structure << ", got " << weights[index];
-  if (type.getElementType() != elementType)
-    return emitError() << "expects " << name << "'s element type "
-                       << elementType << " (the input's), got "
-                       << type.getElementType();
-  return type;
 }
 
 LogicalResult
