@@ -227,16 +227,26 @@ def write_test_set(name, forward, weights=None):
     print(f"{name}: logits {logits.shape}, max |logit| {np.abs(logits).max():.4f}")
 
 
-def write_lora_test_set():
+def base_with_adapter(family, skip_dtypes=()):
+    """Writes a small HF checkpoint of `family` and a PEFT adapter for it
+    (the generators beside the HF importer's tests) into a temporary
+    directory and returns (base weights, LoRA factors, config.json)."""
     inputs = os.path.join(HERE, "..", "Frontends", "hf", "Inputs")
     with tempfile.TemporaryDirectory() as tmp:
         base, adapter = os.path.join(tmp, "base"), os.path.join(tmp, "adapter")
         subprocess.run([sys.executable, os.path.join(inputs, "make_hf_checkpoint.py"),
-                        "llama", base], check=True)
+                        family, base], check=True)
         subprocess.run([sys.executable, os.path.join(inputs, "make_lora_adapter.py"),
                         base, adapter], check=True)
-        weights = load_safetensors(os.path.join(base, "model.safetensors"))
-        lora = load_lora(adapter)
+        weights = load_safetensors(os.path.join(base, "model.safetensors"),
+                                   skip_dtypes=skip_dtypes)
+        with open(os.path.join(base, "config.json")) as f:
+            config = json.load(f)
+        return weights, load_lora(adapter), config
+
+
+def write_lora_test_set():
+    weights, lora, _ = base_with_adapter("llama")
 
     def forward(w, ids, positions):
         return llama(w, ids, positions, factors=(1.0, 1.0), lora=lora)
@@ -244,19 +254,8 @@ def write_lora_test_set():
 
 
 def write_gpt2_lora_test_set():
-    inputs = os.path.join(HERE, "..", "Frontends", "hf", "Inputs")
-    with tempfile.TemporaryDirectory() as tmp:
-        base, adapter = os.path.join(tmp, "base"), os.path.join(tmp, "adapter")
-        subprocess.run([sys.executable, os.path.join(inputs, "make_hf_checkpoint.py"),
-                        "gpt2", base], check=True)
-        subprocess.run([sys.executable, os.path.join(inputs, "make_lora_adapter.py"),
-                        base, adapter], check=True)
-        # The attention-mask buffers (BOOL/U8) are not weights.
-        weights = load_safetensors(os.path.join(base, "model.safetensors"),
-                                   skip_dtypes=("BOOL", "U8"))
-        with open(os.path.join(base, "config.json")) as f:
-            config = json.load(f)
-        lora = load_lora(adapter)
+    # The attention-mask buffers (BOOL/U8) are not weights.
+    weights, lora, config = base_with_adapter("gpt2", skip_dtypes=("BOOL", "U8"))
     assert len(lora) == 4 * config["n_layer"], sorted(lora)
 
     def forward(w, ids, positions):
