@@ -57,6 +57,15 @@ tvc_status_t tvc_cuda_last_error(const char **out_message);
    warm decode loop allocates nothing; they are freed when the thread
    exits (docs/CudaTarget.md). */
 tvc_status_t tvc_cuda_kernel_linear_f32(const tvc_linear_f32_params_t *params);
+/* 16-bit weights (tvc_kernel_linear_bf16w_f32's params): unlike the CPU
+   entries, GEMMs with more than a few rows round x to the weights' type in
+   the thread's device scratch and run on tensor cores with fp32
+   accumulation (cuBLAS has no fp32 x 16-bit GEMM), so their results match
+   the CPU's within 16-bit rounding of the activations, not bit for bit. */
+tvc_status_t
+tvc_cuda_kernel_linear_bf16w_f32(const tvc_linear_w16_f32_params_t *params);
+tvc_status_t
+tvc_cuda_kernel_linear_f16w_f32(const tvc_linear_w16_f32_params_t *params);
 tvc_status_t
 tvc_cuda_kernel_attention_f32(const tvc_attention_f32_params_t *params);
 

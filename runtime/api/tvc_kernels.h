@@ -82,6 +82,32 @@ typedef struct tvc_linear_f32_params_t {
 
 tvc_status_t tvc_kernel_linear_f32(const tvc_linear_f32_params_t *params);
 
+/* y[m,n] = x[m,k] * W^T + bias with 16-bit float weights: W holds bf16
+   (tvc_kernel_linear_bf16w_f32) or IEEE binary16 (tvc_kernel_linear_f16w_f32)
+   bit patterns, stored [n,k] (flags bit 1 clear) or [k,n] (flags bit 1 set)
+   row-major like tvc_linear_f32_params_t's w. x, bias and y are fp32; every
+   weight is widened to fp32 exactly and the products are summed in fp32, so
+   the result is tvc_kernel_linear_f32's on the widened weights up to
+   summation order (activations are never rounded to 16 bits on the CPU).
+   Flags: TVC_LINEAR_HAS_BIAS and TVC_LINEAR_WEIGHT_IN_OUT (others rejected).
+   Same null/size/alias rules as tvc_kernel_linear_f32. Halves the weight
+   bytes a decode step reads. */
+typedef struct tvc_linear_w16_f32_params_t {
+  const float *x;
+  const uint16_t *w;
+  const float *bias;
+  float *y;
+  int64_t m;
+  int64_t n;
+  int64_t k;
+  int64_t flags;
+} tvc_linear_w16_f32_params_t;
+
+tvc_status_t
+tvc_kernel_linear_bf16w_f32(const tvc_linear_w16_f32_params_t *params);
+tvc_status_t
+tvc_kernel_linear_f16w_f32(const tvc_linear_w16_f32_params_t *params);
+
 /* y[m,n] = x[m,k] * W^T + bias, where W ([n,k], out_in) is 2:4 sparse along k
    and given compressed: in every group of four consecutive weights of a row
    (columns 4g..4g+3) two are kept.
