@@ -704,12 +704,29 @@ int main(int argc, char **argv) {
           benchW16(m, nk.first, nk.second, flags, m == 1);
     return 0;
   }
+  // "w16-rows [flags [m...]]": only that layout (1 [n,k], 3 [k,n]) and
+  // those row counts. "w16-shape m n k flags": one row of "w16".
   if (argc > 2 && std::string(argv[2]) == "w16-rows") {
-    for (int64_t flags : {1, 3})
+    std::vector<int64_t> layouts = {1, 3}, rows;
+    if (argc > 3)
+      layouts = {std::atoll(argv[3]) & 3};
+    for (int arg = 4; arg < argc; ++arg)
+      rows.push_back(std::max<int64_t>(1, std::atoll(argv[arg])));
+    if (rows.empty())
+      rows = {1, 2, 4, 6, 8, 12, 16, 32};
+    for (int64_t flags : layouts)
       for (auto nk :
            {std::pair<int64_t, int64_t>{768, 768}, {3072, 768}, {768, 3072}})
-        for (int64_t m : {1, 2, 4, 6, 8, 12, 16, 32})
+        for (int64_t m : rows)
           benchW16Rows(m, nk.first, nk.second, flags);
+    return 0;
+  }
+  if (argc > 6 && std::string(argv[2]) == "w16-shape") {
+    int64_t m = std::atoll(argv[3]), n = std::atoll(argv[4]),
+            k = std::atoll(argv[5]), flags = std::atoll(argv[6]) & 3;
+    if (m < 1 || n < 1 || k < 1)
+      return 2;
+    benchW16(m, n, k, flags, m <= tvc::runtime::kW16MaxGemvRows);
     return 0;
   }
   // "tvc-kernel-bench <threads> 2:4" times only the 2:4 sparse rows.
