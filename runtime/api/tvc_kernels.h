@@ -11,12 +11,16 @@
  * Kernels never call exit() and allocate nothing themselves; the one
  * allocation on a call path is inside oneDNN's GEMM under
  * tvc_kernel_linear_f32, tvc_kernel_linear_2to4_f32,
+ * tvc_kernel_linear_bf16w_f32, tvc_kernel_linear_f16w_f32,
  * tvc_kernel_block_diagonal_f32 and tvc_kernel_low_rank_f32, which mallocs a
  * packing buffer per call from m >= 16 rows (prefill), never for m <= 8
  * (decode). (The 2:4 kernel's m > 1 path also decompresses weights into a
  * per-thread buffer that only grows: it allocates when a call needs more than
  * any call before it on that thread; so does the low-rank kernel's m > 1
- * path for its [m, r] intermediate.) Bad arguments (null pointers,
+ * path for its [m, r] intermediate, the 16-bit-weight kernels' m > 8 path
+ * for the tiles of weights it widens to fp32 (at most 512 KiB each), and
+ * their m <= 8 path for the partial sums of a [k,n] weight whose rows it
+ * splits between threads.) Bad arguments (null pointers,
  * negative or inconsistent sizes, unknown flags or mask kinds) return
  * TVC_INVALID_ARGUMENT without touching any output. Every kernel may run on
  * the runtime's worker pool; calls from several host threads at once are
