@@ -54,8 +54,12 @@ constexpr int64_t kTasksPerThread = 4;
 /// Below this many weight-row products one thread does the few-rows path
 /// alone: waking the pool costs about as much.
 constexpr int64_t kMinParallelWork = int64_t(1) << 15;
-/// Rows of x one pass over a weight row or block serves.
+/// Rows of x one pass over a weight row ([n,k]) or block ([k,n]) serves:
+/// for [k,n], chunks of more than four rows measured slower than two
+/// passes of four (the second reading the block from L2): their
+/// broadcasts of x no longer fit the registers.
 constexpr int64_t kRowChunk = 8;
+constexpr int64_t kInOutRowChunk = 4;
 /// How far ahead (weights, 2 KiB) the [n,k] loop asks for its row's next
 /// lines, as the fp32 GEMV does.
 constexpr int64_t kPrefetch = 1024;
@@ -384,7 +388,7 @@ void tvc::runtime::gemvW16F32(W16Type type,
   // row chunk fit kColumnBlockFloats, then as many row parts as it takes
   // to reach the task count.
   int64_t blockLimit = std::max<int64_t>(
-      4 * loops.lanes, kColumnBlockFloats / std::min(p.m, kRowChunk));
+      4 * loops.lanes, kColumnBlockFloats / std::min(p.m, kInOutRowChunk));
   job.columnBlocks = ceilDiv(p.n, blockLimit);
   job.columnBlock =
       ceilDiv(ceilDiv(p.n, job.columnBlocks), loops.lanes) * loops.lanes;
