@@ -5,19 +5,21 @@
 // Every weight is widened to fp32 exactly (bf16: the bits shifted left by
 // 16; f16: vcvtph2ps, or integer steps on the baseline) and multiplied in
 // fp32; x is never rounded. Written by hand: Debian's oneDNN 2.6 offers
-// dnnl_sgemm and int8 GEMMs only through its C API, OpenBLAS and BLIS have
-// no mixed fp32 x bf16/f16 GEMM or GEMV (docs/Blas.md, "16-bit weights").
+// dnnl_sgemm and int8 GEMMs only through its C API; OpenBLAS, BLIS and
+// libxsmm have no fp32 x bf16/f16 GEMM or GEMV (docs/Blas.md, "16-bit
+// weights").
 //
 //   Up to kW16MaxGemvRows rows (decode): memory-bound, and the weights are
 //     half the bytes of fp32 ones, so each weight is read once for all rows,
 //     widened in registers, multiplied into fp32 accumulators. [n,k]: a task
 //     of the pool takes a range of output columns and reads their weight
-//     rows one after the other (one address stream per thread, prefetch
-//     2 KiB ahead), each row dotted with up to eight rows of x at once.
-//     [k,n]: as Gemv.cpp's [k,n] loop, column blocks whose partial sums stay
-//     in L1 and row parts when the blocks alone give too few tasks, with
-//     eight (one row of x) or four weight rows widened per pass over the
-//     partial sums and used for every row of x.
+//     rows one after the other (one address stream per thread, every line
+//     prefetched 2 KiB ahead), each row dotted with up to eight rows of x
+//     at once. [k,n]: as Gemv.cpp's [k,n] loop, column blocks whose partial
+//     sums stay in L1 and row parts when the blocks alone give too few
+//     tasks, with eight (one row of x) or four weight rows widened per pass
+//     over the partial sums (the next pass's rows prefetched) and used for
+//     up to four rows of x.
 //   More rows (prefill): compute-bound; slices of output columns on the
 //     pool as in Linear.cpp, each widened tile by tile (at most kTileBytes
 //     of fp32, so the tile stays in L2) into a per-thread buffer that only
@@ -61,7 +63,7 @@ constexpr int64_t kMinParallelWork = int64_t(1) << 15;
 constexpr int64_t kRowChunk = 8;
 constexpr int64_t kInOutRowChunk = 4;
 /// How far ahead (weights, 2 KiB) the [n,k] loop asks for its row's next
-/// lines, as the fp32 GEMV does.
+/// lines.
 constexpr int64_t kPrefetch = 1024;
 /// Partial sums of one [k,n] task: at most this many floats (16 KiB, L1).
 constexpr int64_t kColumnBlockFloats = 4096;
