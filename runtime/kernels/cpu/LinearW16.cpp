@@ -55,7 +55,7 @@ namespace {
 constexpr int64_t kTasksPerThread = 4;
 /// Below this many weight-row products one thread does the few-rows path
 /// alone: waking the pool costs about as much.
-constexpr int64_t kMinParallelWork = int64_t(1) << 15;
+constexpr double kMinParallelWork = double(1 << 15);
 /// Rows of x one pass over a weight row ([n,k]) or block ([k,n]) serves:
 /// for [k,n], chunks of more than four rows measured slower than two
 /// passes of four (the second reading the block from L2): their
@@ -373,7 +373,9 @@ void tvc::runtime::gemvW16F32(W16Type type,
   ThreadPool &pool = ThreadPool::global();
   Loops loops = loopsFor(type, code);
   int64_t tasks = 1;
-  if (p.n * p.k * std::min(p.m, kRowChunk) >= kMinParallelWork &&
+  // In double: n * k * 8 may exceed int64_t where n * k floats fit.
+  if (double(p.n) * double(p.k) * double(std::min(p.m, kRowChunk)) >=
+          kMinParallelWork &&
       pool.numThreads() > 1)
     tasks = kTasksPerThread * pool.numThreads();
   GemvJob job = {};
