@@ -119,6 +119,9 @@ struct GemvJob {
   int64_t rowsPerPart;
   /// [k,n] with rowParts > 1: (rowParts - 1) x [m, n] partial sums.
   float *scratch;
+  /// bf16 [n,k], one row of x, AVX-512: x with each run of 32 elements
+  /// reordered as its 16 even elements, then its 16 odd ones (pairedRow).
+  const float *pairedX;
 };
 
 #define TVC_W16_INLINE inline __attribute__((always_inline))
@@ -157,6 +160,53 @@ TVC_W16_INLINE Vec widenF16(const uint16_t *from) {
 }
 
 #include "runtime/kernels/cpu/LinearW16Loops.inc"
+
+/// dotRow<BF16, 1> with the weights read 32 at a time: one 64-byte load
+/// holds 32 weights, two to a 32-bit lane; the lanes shifted left by 16 are
+/// the even weights as fp32, the lanes with their low half cleared the odd
+/// ones, so two vectors cost a load and two single-cycle operations
+/// (vpmovzxwd and a shift per vector otherwise). `paired` is x reordered to
+/// match (GemvJob::pairedX); the tail uses x itself. Measured 5-9% faster
+/// than dotRow from memory for one row of x; slower for eight.
+TVC_W16_INLINE void dotRowPaired(const float *paired, const float *x, int64_t k,
+                                 const uint16_t *row, float bias, float *y) {
+  const __m512i high = _mm512_set1_epi32(int(0xffff0000u));
+  Vec acc[4] = {zero(), zero(), zero(), zero()};
+  int64_t l = 0;
+  for (; l + 64 <= k; l += 64) {
+    for (int u = 0; u < 2; ++u) {
+      __builtin_prefetch(row + l + kPrefetch + 32 * u);
+      __m512i bits = _mm512_loadu_si512(row + l + 32 * u);
+      Vec even = _mm512_castsi512_ps(_mm512_slli_epi32(bits, 16));
+      Vec odd = _mm512_castsi512_ps(_mm512_and_si512(bits, high));
+      acc[2 * u] = fmadd(load(paired + l + 32 * u), even, acc[2 * u]);
+      acc[2 * u + 1] =
+          fmadd(load(paired + l + 32 * u + 16), odd, acc[2 * u + 1]);
+    }
+  }
+  if (l + 32 <= k) {
+    __m512i bits = _mm512_loadu_si512(row + l);
+    Vec even = _mm512_castsi512_ps(_mm512_slli_epi32(bits, 16));
+    Vec odd = _mm512_castsi512_ps(_mm512_and_si512(bits, high));
+    acc[0] = fmadd(load(paired + l), even, acc[0]);
+    acc[1] = fmadd(load(paired + l + 16), odd, acc[1]);
+    l += 32;
+  }
+  float sum = sumLanes(add(add(acc[0], acc[1]), add(acc[2], acc[3])));
+  for (; l < k; ++l)
+    sum += x[l] * widenScalar<W16Type::BF16>(row[l]);
+  *y = sum + bias;
+}
+
+/// outInTasks<BF16> for one row of x, through dotRowPaired.
+void outInTasksPaired(void *context, int64_t begin, int64_t end) {
+  const GemvJob &job = *static_cast<const GemvJob *>(context);
+  const tvc_linear_w16_f32_params_t &p = *job.params;
+  int64_t j1 = std::min(p.n, end * job.rowsPerTask);
+  for (int64_t j = std::min(p.n, begin * job.rowsPerTask); j < j1; ++j)
+    dotRowPaired(job.pairedX, p.x, p.k, p.w + j * p.k,
+                 job.bias ? job.bias[j] : 0.0f, p.y + j);
+}
 
 } // namespace avx512
 #pragma clang attribute pop
@@ -274,6 +324,8 @@ struct Loops {
   void (*widenTile)(const uint16_t *src, int64_t ldsrc, int64_t rows,
                     int64_t cols, float *dst);
   int64_t lanes;
+  /// For one row of x, where set: outIn reading GemvJob::pairedX.
+  tvc::runtime::ThreadPool::Body outInPaired = nullptr;
 };
 
 template <W16Type T> Loops loopsFor(Isa isa) {
@@ -292,8 +344,25 @@ template <W16Type T> Loops loopsFor(Isa isa) {
 
 Loops loopsFor(W16Type type, W16Code code) {
   Isa isa = chooseIsa(code);
-  return type == W16Type::BF16 ? loopsFor<W16Type::BF16>(isa)
-                               : loopsFor<W16Type::F16>(isa);
+  if (type == W16Type::F16)
+    return loopsFor<W16Type::F16>(isa);
+  Loops loops = loopsFor<W16Type::BF16>(isa);
+  if (isa == Isa::Avx512)
+    loops.outInPaired = avx512::outInTasksPaired;
+  return loops;
+}
+
+/// x[0:k] with each run of 32 elements reordered as its 16 even elements,
+/// then its 16 odd ones; the last k % 32 stay in place.
+void pairedRow(const float *x, int64_t k, float *paired) {
+  int64_t l = 0;
+  for (; l + 32 <= k; l += 32)
+    for (int i = 0; i < 16; ++i) {
+      paired[l + i] = x[l + 2 * i];
+      paired[l + 16 + i] = x[l + 2 * i + 1];
+    }
+  for (; l < k; ++l)
+    paired[l] = x[l];
 }
 
 struct GemmJob {
@@ -383,8 +452,18 @@ void tvc::runtime::gemvW16F32(W16Type type,
   job.bias = (p.flags & TVC_LINEAR_HAS_BIAS) ? p.bias : nullptr;
 
   if (!(p.flags & TVC_LINEAR_WEIGHT_IN_OUT)) {
+    ThreadPool::Body body = loops.outIn;
+    // Per thread and grow-only, so steady decoding allocates nothing.
+    thread_local std::vector<float> paired;
+    if (p.m == 1 && loops.outInPaired) {
+      if (paired.size() < size_t(p.k))
+        paired.resize(p.k);
+      pairedRow(p.x, p.k, paired.data());
+      job.pairedX = paired.data();
+      body = loops.outInPaired;
+    }
     job.rowsPerTask = std::max<int64_t>(4, ceilDiv(ceilDiv(p.n, tasks), 4) * 4);
-    pool.parallelFor(ceilDiv(p.n, job.rowsPerTask), 1, loops.outIn, &job);
+    pool.parallelFor(ceilDiv(p.n, job.rowsPerTask), 1, body, &job);
     return;
   }
 
