@@ -20,7 +20,8 @@
  * path for its [m, r] intermediate, the 16-bit-weight kernels' m > 8 path
  * for the tiles of weights it widens to fp32 (512 KiB, or 16 columns when
  * k > 8192), and their m <= 8 path for the partial sums of a [k,n] weight
- * whose rows it splits between threads.) Bad arguments (null pointers,
+ * whose rows it splits between threads and, for bf16 and one row, for a
+ * reordered copy of x.) Bad arguments (null pointers,
  * negative or inconsistent sizes, unknown flags or mask kinds) return
  * TVC_INVALID_ARGUMENT without touching any output. Every kernel may run on
  * the runtime's worker pool; calls from several host threads at once are

@@ -15,8 +15,9 @@
 //     of the pool takes a range of output columns and reads their weight
 //     rows one after the other (one address stream per thread, every line
 //     prefetched 2 KiB ahead), each row dotted with up to eight rows of x
-//     at once. [k,n]: as Gemv.cpp's [k,n] loop, column blocks whose partial
-//     sums stay in L1 and row parts when the blocks alone give too few
+//     at once (bf16, one row, AVX-512: 32 weights per load, see
+//     dotRowPaired). [k,n]: as Gemv.cpp's [k,n] loop, column blocks whose
+//     partial sums stay in L1 and row parts when the blocks alone give too few
 //     tasks, with eight (one row of x) or four weight rows widened per pass
 //     over the partial sums (the next pass's rows prefetched) and used for
 //     up to four rows of x.

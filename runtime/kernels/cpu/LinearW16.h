@@ -33,7 +33,8 @@ constexpr int64_t kW16MaxGemvRows = 8;
 /// (the entries use it for m <= kW16MaxGemvRows): each weight is read from
 /// memory once for up to eight rows of x, widened in registers, on the
 /// runtime's pool. For a [k,n] weight split into row parts it keeps partial
-/// sums in a per-thread buffer that only grows; allocates nothing else.
+/// sums, and for bf16 with one row (AVX-512) a reordered copy of x, in
+/// per-thread buffers that only grow; allocates nothing else.
 void gemvW16F32(W16Type type, const tvc_linear_w16_f32_params_t &params,
                 W16Code code = W16Code::Detected);
 
