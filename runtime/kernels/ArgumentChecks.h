@@ -34,12 +34,15 @@ inline bool fitsInMemory(int64_t batch, int64_t rows, int64_t heads,
          fitsInMemory(elements, headDim);
 }
 
-/// tvc_kernel_linear_f32's rules, with the flag bits an entry accepts.
-inline bool validLinearArguments(const tvc_linear_f32_params_t *params,
+/// tvc_kernel_linear_f32's rules, with the flag bits an entry accepts, for
+/// its params struct or one with the same fields (the 16-bit weight entries'
+/// tvc_linear_w16_f32_params_t, whose sizes are checked as floats too).
+template <typename LinearParams>
+inline bool validLinearArguments(const LinearParams *params,
                                  int64_t acceptedFlags) {
   if (!params || !params->x || !params->w || !params->y)
     return false;
-  const tvc_linear_f32_params_t &p = *params;
+  const LinearParams &p = *params;
   if ((p.flags & ~acceptedFlags) || ((p.flags & TVC_LINEAR_HAS_BIAS) && !p.bias))
     return false;
   return p.m >= 0 && p.n >= 0 && p.k >= 0 && fitsInMemory(p.m, p.k) &&
