@@ -14,14 +14,17 @@
 // y^T[n,m] = W x^T, so cuBLAS sees W as op(A) (transposed for the [n,k]
 // layout) and x^T as B.
 //
-// tvc_cuda_kernel_linear_bf16w_f32 / _f16w_f32 (16-bit weights, fp32 x and
-// y): up to kGemvMaxRows rows of x (decode) take a hand-written GEMV that
-// widens each weight exactly in registers and multiplies it with the fp32 x
-// (never rounded), accumulating in fp32 and adding the bias itself. More
-// rows round x to the weights' type (round to nearest even) in the thread's
-// device scratch and run the same cuBLAS call as the fp32 entry with 16-bit
-// A and B, fp32 C and CUBLAS_COMPUTE_32F (tensor cores, fp32 accumulation):
-// cuBLAS has no GEMM that takes fp32 x against 16-bit W.
+// tvc_cuda_kernel_linear_bf16w_f32 / _f16w_f32 (16-bit weights, fp32 x and y):
+// up to kGemvMaxRows rows of x (decode) take a hand-written GEMV that widens
+// each weight exactly in registers and multiplies it with the fp32 x (never
+// rounded), accumulating in fp32 and adding the bias itself; when the output
+// columns alone give too few blocks to fill the device, k is split over blocks
+// too, their partial sums go to the thread's device scratch and a second kernel
+// adds them in a fixed order. More rows round x to the weights' type (round to
+// nearest even) in the thread's device scratch and run the same cuBLAS call as
+// the fp32 entry with 16-bit A and B, fp32 C and CUBLAS_COMPUTE_32F (tensor
+// cores, fp32 accumulation): cuBLAS has no GEMM that takes fp32 x against
+// 16-bit W.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,6 +37,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -163,18 +167,35 @@ __device__ float warpSum(float value) {
   return value;
 }
 
+/// One GEMV launch. Blocks of grid row b take the k rows [b * splitRows,
+/// (b + 1) * splitRows) and write their sums to out + b * m * n: y itself
+/// (with the bias) when the grid has one row, else partial sums in scratch
+/// (bias null) that sumSplitsKernel adds up.
+struct GemvArgs {
+  const float *x;
+  const uint16_t *w;
+  const float *bias;
+  float *out;
+  int64_t m, n, k;
+  int64_t splitRows;
+};
+
 /// GEMV for W stored [n,k] (out_in): a warp per output column j, its lanes
-/// striding over k, all m <= kGemvMaxRows rows of x at once, then a shuffle
-/// reduction. `Vector`: k is a multiple of 8 and x and w are 16-byte
-/// aligned, so a lane loads 8 weights (16 bytes) and 2 float4 of x per row
-/// at a time.
+/// striding over the block's k rows, all m <= kGemvMaxRows rows of x at
+/// once, then a shuffle reduction. `Vector`: k and splitRows are multiples
+/// of 8 and x and w 16-byte aligned, so a lane loads 8 weights (16 bytes)
+/// and 2 float4 of x per row at a time.
 constexpr int kOutInWarps = 8;
 
 template <typename Format, bool Vector>
 __global__ void __launch_bounds__(kOutInWarps *kWarpSize)
-    gemvOutInKernel(const float *__restrict__ x, const uint16_t *__restrict__ w,
-                    const float *__restrict__ bias, float *__restrict__ y,
-                    int64_t m, int64_t n, int64_t k) {
+    gemvOutInKernel(GemvArgs a) {
+  const float *__restrict__ x = a.x;
+  const uint16_t *__restrict__ w = a.w;
+  int64_t m = a.m, n = a.n, k = a.k;
+  int64_t begin = int64_t(blockIdx.y) * a.splitRows;
+  int64_t end = begin + a.splitRows < k ? begin + a.splitRows : k;
+  float *out = a.out + int64_t(blockIdx.y) * m * n;
   int lane = threadIdx.x % kWarpSize;
   int64_t stride = int64_t(gridDim.x) * kOutInWarps;
   for (int64_t j = int64_t(blockIdx.x) * kOutInWarps + threadIdx.x / kWarpSize;
@@ -182,7 +203,7 @@ __global__ void __launch_bounds__(kOutInWarps *kWarpSize)
     const uint16_t *row = w + j * k;
     float acc[kGemvMaxRows] = {};
     if (Vector) {
-      for (int64_t l = int64_t(lane) * 8; l < k; l += kWarpSize * 8) {
+      for (int64_t l = begin + int64_t(lane) * 8; l < end; l += kWarpSize * 8) {
         uint4 bits = __ldg(reinterpret_cast<const uint4 *>(row + l));
         const uint32_t words[4] = {bits.x, bits.y, bits.z, bits.w};
         float weights[8];
@@ -196,15 +217,15 @@ __global__ void __launch_bounds__(kOutInWarps *kWarpSize)
         for (int r = 0; r < kGemvMaxRows; ++r) {
           if (r < m) {
             const float4 *xr = reinterpret_cast<const float4 *>(x + r * k + l);
-            float4 a = __ldg(xr), b = __ldg(xr + 1);
-            acc[r] += a.x * weights[0] + a.y * weights[1] + a.z * weights[2] +
-                      a.w * weights[3] + b.x * weights[4] + b.y * weights[5] +
-                      b.z * weights[6] + b.w * weights[7];
+            float4 p = __ldg(xr), q = __ldg(xr + 1);
+            acc[r] += p.x * weights[0] + p.y * weights[1] + p.z * weights[2] +
+                      p.w * weights[3] + q.x * weights[4] + q.y * weights[5] +
+                      q.z * weights[6] + q.w * weights[7];
           }
         }
       }
     } else {
-      for (int64_t l = lane; l < k; l += kWarpSize) {
+      for (int64_t l = begin + lane; l < end; l += kWarpSize) {
         float weight = Format::widen(__ldg(row + l));
 #pragma unroll
         for (int r = 0; r < kGemvMaxRows; ++r)
@@ -217,18 +238,18 @@ __global__ void __launch_bounds__(kOutInWarps *kWarpSize)
       if (r < m) {
         float sum = warpSum(acc[r]);
         if (lane == 0)
-          y[r * n + j] = bias ? sum + bias[j] : sum;
+          out[r * n + j] = a.bias ? sum + a.bias[j] : sum;
       }
     }
   }
 }
 
 /// GEMV for W stored [k,n] (in_out): a block owns kInOutColumns adjacent
-/// columns, 2 per thread of a warp's width, and splits k over
-/// kInOutSlices warps (thread row s takes l = s, s + kInOutSlices, ...); the
-/// slices' partial sums meet in shared memory, one output per thread.
-/// `Pairs`: n is even and w 4-byte aligned, so a thread loads its two
-/// weights as one 32-bit word.
+/// columns, 2 per thread of a warp's width, and spreads its k rows over
+/// kInOutSlices warps (thread row s takes rows begin + s, begin + s +
+/// kInOutSlices, ...); the slices' partial sums meet in shared memory, one
+/// output per thread. `Pairs`: n is even and w 4-byte aligned, so a thread
+/// loads its two weights as one 32-bit word (a warp: 128 contiguous bytes).
 constexpr int kInOutSlices = 16;
 constexpr int kInOutColumns = 2 * kWarpSize;
 static_assert(kInOutSlices * kWarpSize == kGemvMaxRows * kInOutColumns,
@@ -236,10 +257,14 @@ static_assert(kInOutSlices * kWarpSize == kGemvMaxRows * kInOutColumns,
 
 template <typename Format, bool Pairs>
 __global__ void __launch_bounds__(kInOutSlices *kWarpSize)
-    gemvInOutKernel(const float *__restrict__ x, const uint16_t *__restrict__ w,
-                    const float *__restrict__ bias, float *__restrict__ y,
-                    int64_t m, int64_t n, int64_t k) {
+    gemvInOutKernel(GemvArgs a) {
   __shared__ float partial[kInOutSlices][kGemvMaxRows][kInOutColumns];
+  const float *__restrict__ x = a.x;
+  const uint16_t *__restrict__ w = a.w;
+  int64_t m = a.m, n = a.n, k = a.k;
+  int64_t begin = int64_t(blockIdx.y) * a.splitRows;
+  int64_t end = begin + a.splitRows < k ? begin + a.splitRows : k;
+  float *out = a.out + int64_t(blockIdx.y) * m * n;
   int column = 2 * threadIdx.x, slice = threadIdx.y;
   int thread = slice * kWarpSize + threadIdx.x;
   // Block-uniform loop: every thread reaches the barriers.
@@ -248,7 +273,7 @@ __global__ void __launch_bounds__(kInOutSlices *kWarpSize)
     int64_t j = first + column;
     float acc[kGemvMaxRows][2] = {};
     if (j < n) {
-      for (int64_t l = slice; l < k; l += kInOutSlices) {
+      for (int64_t l = begin + slice; l < end; l += kInOutSlices) {
         const uint16_t *at = w + l * n + j;
         float w0, w1 = 0.0f;
         if (Pairs) {
@@ -281,10 +306,26 @@ __global__ void __launch_bounds__(kInOutSlices *kWarpSize)
       float sum = 0.0f;
       for (int s = 0; s < kInOutSlices; ++s)
         sum += partial[s][r][c];
-      y[r * n + first + c] = bias ? sum + bias[first + c] : sum;
+      out[r * n + first + c] = a.bias ? sum + a.bias[first + c] : sum;
     }
     // The next column group overwrites `partial`.
     __syncthreads();
+  }
+}
+
+/// y[i] = sum over the splits of partial[s * count + i], in split order,
+/// plus bias[i % n] (grid-stride over the count = m * n outputs).
+__global__ void sumSplitsKernel(const float *__restrict__ partial,
+                                const float *__restrict__ bias,
+                                float *__restrict__ y, int64_t n, size_t count,
+                                int64_t splits) {
+  size_t stride = size_t(blockDim.x) * gridDim.x;
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < count;
+       i += stride) {
+    float sum = 0.0f;
+    for (int64_t s = 0; s < splits; ++s)
+      sum += partial[size_t(s) * count + i];
+    y[i] = bias ? sum + bias[i % size_t(n)] : sum;
   }
 }
 
@@ -302,33 +343,71 @@ bool alignedTo(const void *pointer, uintptr_t bytes) {
   return reinterpret_cast<uintptr_t>(pointer) % bytes == 0;
 }
 
+/// The GEMV grid aims at this many blocks per multiprocessor: with fewer
+/// columns than that, k is split over grid rows too (decode needs many
+/// loads in flight to reach the memory bandwidth).
+constexpr int64_t kGemvBlocksPerSm = 4;
+constexpr int64_t kMaxSplits = 64;
+/// k rows per split are a multiple of these (a warp step of the [n,k]
+/// kernel's vector loads is 256 rows; the [k,n] kernel's slices take 16).
+constexpr int64_t kOutInSplitGranule = 512;
+constexpr int64_t kInOutSplitGranule = 128;
+
+/// Rows of k per grid row for `blocks` column blocks on `sms`
+/// multiprocessors: k itself (one split) when the columns fill the device
+/// or k is short.
+int64_t splitRowsFor(int64_t blocks, int64_t k, int64_t granule, int sms) {
+  int64_t splits = ceilDiv(kGemvBlocksPerSm * (sms > 0 ? sms : 1), blocks);
+  splits = std::min({splits, ceilDiv(k, granule), kMaxSplits});
+  if (splits <= 1)
+    return k;
+  return ceilDiv(ceilDiv(k, splits), granule) * granule;
+}
+
 /// The GEMV path for validated parameters with 1 <= m <= kGemvMaxRows and
-/// n >= 1. It writes every output itself (k = 0 gives y = bias or zeros)
-/// and uses none of the thread's shared resources, so it needs no
-/// ThreadContext.
+/// n >= 1. It writes every output itself (k = 0 gives y = bias or zeros);
+/// when k is split, the partial sums go to scratch and a second kernel adds
+/// them.
 template <typename Format>
 tvc_status_t gemv(const tvc_linear_w16_f32_params_t &p, const float *bias,
-                  cudaStream_t stream) {
-  if (p.flags & TVC_LINEAR_WEIGHT_IN_OUT) {
-    dim3 threads(kWarpSize, kInOutSlices);
-    unsigned blocks = gridFor(p.n, kInOutColumns);
-    if (p.n % 2 == 0 && alignedTo(p.w, 4))
-      gemvInOutKernel<Format, true>
-          <<<blocks, threads, 0, stream>>>(p.x, p.w, bias, p.y, p.m, p.n, p.k);
-    else
-      gemvInOutKernel<Format, false>
-          <<<blocks, threads, 0, stream>>>(p.x, p.w, bias, p.y, p.m, p.n, p.k);
-  } else {
-    unsigned blocks = gridFor(p.n, kOutInWarps);
-    if (p.k % 8 == 0 && alignedTo(p.w, 16) && alignedTo(p.x, 16))
-      gemvOutInKernel<Format, true>
-          <<<blocks, kOutInWarps * kWarpSize, 0, stream>>>(p.x, p.w, bias, p.y,
-                                                           p.m, p.n, p.k);
-    else
-      gemvOutInKernel<Format, false>
-          <<<blocks, kOutInWarps * kWarpSize, 0, stream>>>(p.x, p.w, bias, p.y,
-                                                           p.m, p.n, p.k);
+                  cudaStream_t stream, ThreadContext &context) {
+  bool inOut = p.flags & TVC_LINEAR_WEIGHT_IN_OUT;
+  unsigned blocks = gridFor(p.n, inOut ? kInOutColumns : kOutInWarps);
+  int64_t splitRows =
+      splitRowsFor(blocks, p.k, inOut ? kInOutSplitGranule : kOutInSplitGranule,
+                   context.multiprocessors());
+  int64_t splits = splitRows < p.k ? ceilDiv(p.k, splitRows) : 1;
+  GemvArgs args = {p.x, p.w, bias, p.y, p.m, p.n, p.k, splitRows};
+  size_t count = size_t(p.m) * size_t(p.n);
+  if (splits > 1) {
+    void *partial;
+    tvc_status_t status =
+        context.scratch(size_t(splits) * count * sizeof(float), &partial);
+    if (status != TVC_OK)
+      return status;
+    args.out = static_cast<float *>(partial);
+    args.bias = nullptr;
   }
+  dim3 grid(blocks, unsigned(splits));
+  if (inOut) {
+    dim3 threads(kWarpSize, kInOutSlices);
+    if (p.n % 2 == 0 && alignedTo(p.w, 4))
+      gemvInOutKernel<Format, true><<<grid, threads, 0, stream>>>(args);
+    else
+      gemvInOutKernel<Format, false><<<grid, threads, 0, stream>>>(args);
+  } else {
+    constexpr unsigned kThreads = kOutInWarps * kWarpSize;
+    if (p.k % 8 == 0 && alignedTo(p.w, 16) && alignedTo(p.x, 16))
+      gemvOutInKernel<Format, true><<<grid, kThreads, 0, stream>>>(args);
+    else
+      gemvOutInKernel<Format, false><<<grid, kThreads, 0, stream>>>(args);
+  }
+  tvc_status_t status = toStatus(cudaGetLastError());
+  if (status != TVC_OK || splits == 1)
+    return status;
+  constexpr unsigned kThreads = 256;
+  sumSplitsKernel<<<gridFor(int64_t(count), kThreads), kThreads, 0, stream>>>(
+      args.out, bias, p.y, p.n, count, splits);
   return toStatus(cudaGetLastError());
 }
 
@@ -369,10 +448,9 @@ tvc_status_t linearW16(const tvc_linear_w16_f32_params_t *params) {
     return TVC_OK;
   const float *bias = p.flags & TVC_LINEAR_HAS_BIAS ? p.bias : nullptr;
   cudaStream_t stream = static_cast<cudaStream_t>(tvc_cuda_get_stream());
-  if (p.m <= kGemvMaxRows)
-    return gemv<Format>(p, bias, stream);
   return withThreadContext(stream, [&](ThreadContext &context) {
-    return gemm16<Format>(p, bias, stream, context);
+    return p.m <= kGemvMaxRows ? gemv<Format>(p, bias, stream, context)
+                               : gemm16<Format>(p, bias, stream, context);
   });
 }
 

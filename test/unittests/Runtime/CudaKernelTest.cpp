@@ -439,9 +439,10 @@ void checkLinearW16(WeightFormat format, const LinearW16Case &c,
 
 /// Sizes for both paths: k a multiple of 8 or not (vectorised loads of the
 /// [n,k] GEMV), n even or odd (paired loads of the [k,n] GEMV), more than
-/// one block of columns, k = 0.
+/// one block of columns, few columns with a long k (the GEMV splits k over
+/// blocks: 256 and more rows for [k,n], 513 and 1536 for [n,k]), k = 0.
 const int64_t kW16Sizes[][2] = {{1, 1},   {33, 17},  {129, 256}, {64, 0},
-                                {7, 513}, {200, 40}, {66, 24}};
+                                {7, 513}, {200, 40}, {66, 24},   {40, 1536}};
 
 /// m <= 8: the GEMV kernels, x never rounded: fp32 accuracy.
 TEST(CudaLinearW16Kernel, GemvMatchesWidenedReference) {
