@@ -34,9 +34,9 @@ inline bool fitsInMemory(int64_t batch, int64_t rows, int64_t heads,
          fitsInMemory(elements, headDim);
 }
 
-/// tvc_kernel_linear_f32's rules, with the flag bits an entry accepts, for
-/// its params struct or one with the same fields (the 16-bit weight entries'
-/// tvc_linear_w16_f32_params_t, whose sizes are checked as floats too).
+/// tvc_kernel_linear_f32's rules, with the flag bits an entry accepts; also
+/// those of the 16-bit-weight entries (tvc_linear_w16_f32_params_t has the
+/// same fields).
 template <typename LinearParams>
 inline bool validLinearArguments(const LinearParams *params,
                                  int64_t acceptedFlags) {

@@ -11,7 +11,9 @@
 // `tvc-kernel-bench <threads> block-diagonal` only the block-diagonal
 // kernel against the dense matrix it stands for; `tvc-kernel-bench <threads>
 // low-rank` only the fused low-rank kernel against the two linear calls it
-// replaces and the merged dense matrix.
+// replaces and the merged dense matrix; `tvc-kernel-bench <threads> w16`
+// the 16-bit-weight kernels against fp32 weights, `w16-rows` their few-rows
+// and GEMM paths over m.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +21,7 @@
 #include "runtime/api/tvc_sampling.h"
 #include "runtime/kernels/cpu/BenchUtils.h"
 #include "runtime/kernels/cpu/Linear.h"
+#include "runtime/kernels/cpu/LinearW16.h"
 #include "runtime/kernels/cpu/Sparse24.h"
 
 #include <algorithm>
@@ -26,6 +29,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <string>
@@ -318,6 +322,122 @@ void benchLowRank(int64_t m, int64_t n, int64_t k, int64_t r, bool cold) {
   std::fflush(stdout);
 }
 
+/// `count` 16-bit weights, distinct on every page (as distinctFloats): bf16
+/// the high halves of distinctFloats' values, f16 random patterns of
+/// magnitude below 1 (exponent field 0..14).
+std::vector<uint16_t> distinctHalves(int64_t count,
+                                     tvc::runtime::W16Type type) {
+  std::vector<uint16_t> halves(count);
+  uint32_t state = 7;
+  for (uint16_t &half : halves) {
+    state = state * 1664525u + 1013904223u;
+    if (type == tvc::runtime::W16Type::F16) {
+      uint16_t bits = uint16_t(state >> 16);
+      half = (bits & 0x7c00) == 0x7c00 ? uint16_t(bits & 0xbbff) : bits;
+      half &= 0xbfff;
+    } else {
+      float value = float(state >> 8) * 0x1p-24f - 0.5f;
+      uint32_t wide;
+      std::memcpy(&wide, &value, sizeof(wide));
+      half = uint16_t(wide >> 16);
+    }
+  }
+  return halves;
+}
+
+/// Bytes of weight copies each form of a cold benchmark cycles through:
+/// more than this machine's last-level cache (480 MiB, shared).
+constexpr int64_t kW16ColdBytes = int64_t(1) << 30;
+
+/// The fp32 kernel and the bf16 and f16 kernels on one shape, interleaved
+/// call by call (rotating), each in ms and GB/s of its own weight bytes,
+/// with the speedups over fp32. `cold`: each form cycles through copies of
+/// its weights filling kW16ColdBytes (a model's layers in decode);
+/// otherwise one copy, reused.
+void benchW16(int64_t m, int64_t n, int64_t k, int64_t flags, bool cold) {
+  using tvc::runtime::W16Type;
+  int64_t weights = n * k;
+  auto copiesOf = [&](int64_t bytesPerWeight) {
+    return cold ? std::max<int64_t>(2,
+                                    kW16ColdBytes / (weights * bytesPerWeight))
+                : 1;
+  };
+  int64_t f32Copies = copiesOf(4), halfCopies = copiesOf(2);
+  std::vector<float> w32 = distinctFloats(f32Copies * weights);
+  std::vector<uint16_t> bf16 =
+                            distinctHalves(halfCopies * weights, W16Type::BF16),
+                        f16 =
+                            distinctHalves(halfCopies * weights, W16Type::F16);
+  std::vector<float> x = randomFloats(m * k), bias = randomFloats(n), y(m * n);
+  int64_t next32 = 0, nextBf16 = 0, nextF16 = 0;
+  std::vector<double> ms = medianMsInterleaved(
+      {
+          [&] {
+            tvc_linear_f32_params_t p = {
+                x.data(),    w32.data() + (next32++ % f32Copies) * weights,
+                bias.data(), y.data(),
+                m,           n,
+                k,           flags};
+            tvc_kernel_linear_f32(&p);
+          },
+          [&] {
+            tvc_linear_w16_f32_params_t p = {
+                x.data(),    bf16.data() + (nextBf16++ % halfCopies) * weights,
+                bias.data(), y.data(),
+                m,           n,
+                k,           flags};
+            tvc_kernel_linear_bf16w_f32(&p);
+          },
+          [&] {
+            tvc_linear_w16_f32_params_t p = {
+                x.data(),    f16.data() + (nextF16++ % halfCopies) * weights,
+                bias.data(), y.data(),
+                m,           n,
+                k,           flags};
+            tvc_kernel_linear_f16w_f32(&p);
+          },
+      },
+      5, 400, /*rotate=*/true);
+  std::printf("w16 %s %-6s m=%-4lld n=%-6lld k=%-5lld f32 %8.4f ms %6.1f GB/s"
+              "  bf16 %8.4f ms %6.1f GB/s %5.2fx  f16 %8.4f ms %6.1f GB/s "
+              "%5.2fx\n",
+              cold ? "cold" : "warm",
+              (flags & TVC_LINEAR_WEIGHT_IN_OUT) ? "in_out" : "out_in",
+              (long long)m, (long long)n, (long long)k, ms[0],
+              4.0 * weights / ms[0] / 1e6, ms[1], 2.0 * weights / ms[1] / 1e6,
+              ms[0] / ms[1], ms[2], 2.0 * weights / ms[2] / 1e6, ms[0] / ms[2]);
+  std::fflush(stdout);
+}
+
+/// The bf16 kernel's two paths on m rows with cold weights (as benchW16),
+/// interleaved: the few-rows loops against widen-and-GEMM, to place
+/// kW16MaxGemvRows.
+void benchW16Rows(int64_t m, int64_t n, int64_t k, int64_t flags) {
+  using tvc::runtime::W16Type;
+  int64_t weights = n * k;
+  int64_t copies = std::max<int64_t>(2, kW16ColdBytes / (weights * 2));
+  std::vector<uint16_t> w = distinctHalves(copies * weights, W16Type::BF16);
+  std::vector<float> x = randomFloats(m * k), bias = randomFloats(n), y(m * n);
+  int64_t next = 0;
+  auto params = [&] {
+    return tvc_linear_w16_f32_params_t{
+        x.data(),    w.data() + (next++ % copies) * weights,
+        bias.data(), y.data(),
+        m,           n,
+        k,           flags};
+  };
+  std::vector<double> ms = medianMsInterleaved(
+      {[&] { tvc::runtime::gemvW16F32(W16Type::BF16, params()); },
+       [&] { tvc::runtime::gemmW16F32(W16Type::BF16, params()); }},
+      5, 300, /*rotate=*/true);
+  std::printf("w16 rows %-6s m=%-3lld n=%-5lld k=%-5lld few-rows %8.4f ms  "
+              "gemm %8.4f ms  gemm/few %5.2fx\n",
+              (flags & TVC_LINEAR_WEIGHT_IN_OUT) ? "in_out" : "out_in",
+              (long long)m, (long long)n, (long long)k, ms[0], ms[1],
+              ms[1] / ms[0]);
+  std::fflush(stdout);
+}
+
 void benchAttention(const char *name, int64_t qLen, int64_t kvLen,
                     int64_t heads, int64_t kvHeads, int64_t dim, int64_t mask,
                     int64_t window) {
@@ -569,6 +689,27 @@ int main(int argc, char **argv) {
     for (int64_t m : {4, 128})
       for (Shape shape : shapes)
         benchLowRank(m, shape.n, shape.k, shape.r, false);
+    return 0;
+  }
+  // "tvc-kernel-bench <threads> w16": fp32 against bf16 and f16 weights on
+  // GPT-2's shapes, decode (cold weights) and prefill (m = 128, warm), both
+  // layouts; "w16-rows": the 16-bit kernels' two paths over m.
+  if (argc > 2 && std::string(argv[2]) == "w16") {
+    for (int64_t flags : {1, 3})
+      for (int64_t m : {1, 128})
+        for (auto nk : {std::pair<int64_t, int64_t>{768, 768},
+                        {3072, 768},
+                        {768, 3072},
+                        {50257, 768}})
+          benchW16(m, nk.first, nk.second, flags, m == 1);
+    return 0;
+  }
+  if (argc > 2 && std::string(argv[2]) == "w16-rows") {
+    for (int64_t flags : {1, 3})
+      for (auto nk :
+           {std::pair<int64_t, int64_t>{768, 768}, {3072, 768}, {768, 3072}})
+        for (int64_t m : {1, 2, 4, 6, 8, 12, 16, 32})
+          benchW16Rows(m, nk.first, nk.second, flags);
     return 0;
   }
   // "tvc-kernel-bench <threads> 2:4" times only the 2:4 sparse rows.

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -28,6 +29,34 @@ void linearF32(const tvc_linear_f32_params_t &p) {
       p.y[row * p.n + col] = static_cast<float>(sum);
     }
   }
+}
+
+float widenBf16(uint16_t bits) {
+  uint32_t wide = uint32_t(bits) << 16;
+  float value;
+  std::memcpy(&value, &wide, sizeof(value));
+  return value;
+}
+
+float widenF16(uint16_t bits) {
+  int exponent = (bits >> 10) & 31, mantissa = bits & 1023;
+  float sign = (bits & 0x8000) ? -1.0f : 1.0f;
+  if (exponent == 31)
+    return mantissa ? std::numeric_limits<float>::quiet_NaN()
+                    : sign * std::numeric_limits<float>::infinity();
+  if (exponent == 0)
+    return sign * float(std::ldexp(double(mantissa), -24));
+  return sign * float(std::ldexp(double(1024 + mantissa), exponent - 25));
+}
+
+void linearW16F32(const tvc_linear_w16_f32_params_t &p, bool f16) {
+  // Same element order for both layouts: linearF32 reads the flags.
+  std::vector<float> w(p.n * p.k);
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = f16 ? widenF16(p.w[i]) : widenBf16(p.w[i]);
+  tvc_linear_f32_params_t wide = {p.x, w.data(), p.bias, p.y,
+                                  p.m, p.n,      p.k,    p.flags};
+  linearF32(wide);
 }
 
 void linear2to4F32(const tvc_linear_2to4_f32_params_t &p) {

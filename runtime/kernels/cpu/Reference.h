@@ -15,12 +15,25 @@
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/api/tvc_sampling.h"
 
+#include <cstdint>
 #include <vector>
 
 namespace tvc::runtime::reference {
 
 /// y = x * W^T (+ bias) as tvc_kernel_linear_f32 defines it.
 void linearF32(const tvc_linear_f32_params_t &params);
+
+/// The value of a bf16 bit pattern (the high half of a binary32).
+float widenBf16(uint16_t bits);
+
+/// The value of an IEEE binary16 bit pattern, from the format's definition:
+/// (-1)^s * 2^(e-15) * 1.m, subnormals 2^-14 * 0.m, e = 31 infinity or NaN.
+float widenF16(uint16_t bits);
+
+/// y = x * W^T (+ bias) as tvc_kernel_linear_f16w_f32 (`f16`) or
+/// tvc_kernel_linear_bf16w_f32 defines it: every weight widened, then
+/// linearF32.
+void linearW16F32(const tvc_linear_w16_f32_params_t &params, bool f16);
 
 /// y = x * W^T (+ bias) as tvc_kernel_linear_2to4_f32 defines it: every kept
 /// value times the x its position names, straight from the compressed form.
