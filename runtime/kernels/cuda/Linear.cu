@@ -354,10 +354,10 @@ constexpr int64_t kOutInSplitGranule = 512;
 constexpr int64_t kInOutSplitGranule = 128;
 
 /// Rows of k per grid row for `blocks` column blocks on `sms`
-/// multiprocessors: k itself (one split) when the columns fill the device
-/// or k is short.
+/// multiprocessors: k itself (one split) when the columns alone give half
+/// the target or more (a split costs a second launch) or k is short.
 int64_t splitRowsFor(int64_t blocks, int64_t k, int64_t granule, int sms) {
-  int64_t splits = ceilDiv(kGemvBlocksPerSm * (sms > 0 ? sms : 1), blocks);
+  int64_t splits = kGemvBlocksPerSm * (sms > 0 ? sms : 1) / blocks;
   splits = std::min({splits, ceilDiv(k, granule), kMaxSplits});
   if (splits <= 1)
     return k;
