@@ -76,7 +76,10 @@ public:
 
   /// Waits for the current stream, then copies the contents back.
   std::vector<T> download() const {
-    std::vector<T> host(count);
+    // NaN for floats: a failed copy must not look like a result.
+    std::vector<T> host(count, std::numeric_limits<T>::has_quiet_NaN
+                                   ? std::numeric_limits<T>::quiet_NaN()
+                                   : T());
     EXPECT_EQ(tvc_cuda_stream_synchronize(), TVC_OK);
     if (count)
       EXPECT_EQ(tvc_cuda_copy_to_host(host.data(), pointer, count * sizeof(T)),
