@@ -128,6 +128,14 @@ private:
     }
     if (auto constant = dyn_cast<arith::ConstantOp>(op))
       return retypeConstant(constant);
+    // A conversion between two types that are now both f32 (the widening
+    // of an earlier run, whose table became f32) goes away.
+    if (isa<arith::ExtFOp, arith::TruncFOp>(op) &&
+        op->getOperand(0).getType() == widen(op->getResult(0).getType())) {
+      op->getResult(0).replaceAllUsesWith(op->getOperand(0));
+      op->erase();
+      return success();
+    }
     if (auto infer = dyn_cast<InferTypeOpInterface>(op)) {
       SmallVector<Type> types;
       if (failed(infer.inferReturnTypes(

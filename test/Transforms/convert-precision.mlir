@@ -128,3 +128,19 @@ func.func @forward(%ids: tensor<1x4xi64>) -> tensor<1x4x16xbf16> {
   %logits = tvc.lm_head %o, %hw : tensor<1x4x8xbf16>, tensor<16x8xbf16>
   return %logits : tensor<1x4x16xbf16>
 }
+
+// -----
+
+/// A second run over a converted model: the widening of the first goes
+/// away when the table becomes f32 again.
+// F32-LABEL: func.func @second_run
+// F32: %[[W:.*]] = tvc.weight @t.f32 : tensor<16x8xf32>
+// F32-NEXT: %[[H:.*]] = tvc.embedding %[[W]], %{{.*}} : tensor<16x8xf32>, tensor<1x4xi64>
+// F32-NEXT: return %[[H]] : tensor<1x4x8xf32>
+tvc.global @t : tensor<16x8xbf16> = dense<1.0> : tensor<16x8xbf16>
+func.func @second_run(%ids: tensor<1x4xi64>) -> tensor<1x4x8xf32> {
+  %t = tvc.weight @t : tensor<16x8xbf16>
+  %rows = tvc.embedding %t, %ids : tensor<16x8xbf16>, tensor<1x4xi64>
+  %h = arith.extf %rows : tensor<1x4x8xbf16> to tensor<1x4x8xf32>
+  return %h : tensor<1x4x8xf32>
+}
