@@ -445,6 +445,19 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
       return errors.error("cannot pre-merge the structured linears");
   }
 
+  // Precision: every activation f32, the matrices in the chosen type (the
+  // merged weights of the pre-merge included), before the plan counts
+  // their bytes.
+  {
+    PassManager pm(context);
+    TvcConvertPrecisionOptions precision;
+    precision.weights = options.weightPrecision;
+    precision.baseDir = options.weightsDir;
+    pm.addPass(createTvcConvertPrecision(precision));
+    if (failed(pm.run(*module)))
+      return errors.error("cannot convert the model's precision");
+  }
+
   // The offload plan, on the model with its final entry points.
   bool cuda = options.target == TargetKind::Cuda;
   if (options.emit == EmitKind::Ptx && !cuda)

@@ -32,6 +32,9 @@ struct CompileOptions {
   std::string cudaChip = "sm_90";
   /// CUDA: the linear maps' GEMM math, fp32 or tf32.
   std::string cudaPrecision = "fp32";
+  /// The element type of the weight matrices (tvc-convert-precision's
+  /// `weights`: keep, f32, bf16 or f16); activations are always f32.
+  std::string weightPrecision = "keep";
   /// LLVM CPU name; empty or "native" for the host.
   std::string cpu;
   /// Directory relative weight files resolve against.
@@ -86,7 +89,7 @@ struct Artifact {
 
 /// Compiles `module` (consumed) for `options.target`.
 llvm::Expected<Artifact> compileModel(OwningOpRef<ModuleOp> module,
-                                          const CompileOptions &options);
+                                      const CompileOptions &options);
 
 /// The `offload-kv` lines of the manifest (runtime/tools/Manifest.h) for a
 /// planned module (tvc-plan-offload, before lowering): one per `tvc.kv_cache`
@@ -103,7 +106,8 @@ llvm::Expected<std::string> getKvOffloadManifest(ModuleOp module);
 /// blob size (u64, little endian), zero padding to 4096 bytes, then the blob
 /// (blob offset X at file offset 4096 + X, page aligned). Written whole or
 /// not at all.
-llvm::Error writeWeightsFile(llvm::StringRef path, const AlignedBuffer &weights);
+llvm::Error writeWeightsFile(llvm::StringRef path,
+                             const AlignedBuffer &weights);
 
 } // namespace mlir::tvc
 

@@ -47,6 +47,9 @@ static void buildBufferizedPipeline(OpPassManager &pm, bool fusedLowRank) {
   // kept generic (shape arithmetic, position ids, ...); `strict` so that a
   // node nothing can lower is an error here, not a crash later.
   pm.addPass(createConvertTvcToLinalg());
+  // arith ops on tensors (tvc-convert-precision widens the gathered rows of
+  // a 16-bit embedding table with arith.extf) to linalg.generic.
+  pm.addPass(createConvertElementwiseToLinalgPass());
   ConvertOnnxToLinalgOptions onnx;
   onnx.strict = true;
   pm.addPass(createConvertOnnxToLinalg(onnx));

@@ -38,6 +38,10 @@ struct CudaKernel {
 constexpr CudaKernel kCudaKernels[] = {
     // Scalars: m, n, k, flags.
     {"tvc_kernel_linear_f32", "tvc_cuda_kernel_linear_f32", -1, 0, 3},
+    // The same scalars; 16-bit weights run on tensor cores already (the TF32
+    // flag does not apply).
+    {"tvc_kernel_linear_bf16w_f32", "tvc_cuda_kernel_linear_bf16w_f32"},
+    {"tvc_kernel_linear_f16w_f32", "tvc_cuda_kernel_linear_f16w_f32"},
     // Scalars: batch, q_len, kv_len, kv_capacity, heads, kv_heads,
     // head_dim, mask_kind, ...; kinds 0-4 (full, causal, sliding window,
     // window + global, block-local).

@@ -38,6 +38,52 @@ def TvcCheckWeights : Pass<"tvc-check-weights", "::mlir::ModuleOp"> {
   ];
 }
 
+def TvcConvertPrecision : Pass<"tvc-convert-precision", "::mlir::ModuleOp"> {
+  let summary = "Store matrices in f32, bf16 or f16 and compute in f32";
+  let description = [{
+    Sets the model's numeric precision, the decision `tvc-compile
+    --precision` makes: every activation is f32, and the weight matrices
+    take the element type `weights` names. A matrix is a global read only
+    as a `#tvc.dense` linear weight, an LM-head weight or an embedding
+    table; every other float weight (norm scales, biases, position tables,
+    structured factors) becomes f32. `weights=keep` (the default) leaves
+    matrices as stored, so a bf16 or f16 checkpoint keeps its 16-bit
+    matrices (converted from f64 to f32), and an f32 checkpoint is unchanged.
+
+    16-bit matrices stay 16-bit in memory: linears and LM heads read them
+    through the runtime's 16-bit-weight kernels, which widen each weight
+    exactly and accumulate in f32; an embedding gathers 16-bit rows and
+    widens them (`arith.extf`). Narrowing rounds to nearest, ties to even.
+
+    Converted weights are new globals (`<name>.<type>`), inline or, with
+    `weights-file`, in one new safetensors file; the input's are never
+    modified. Functions whose activations were bf16 or f16 are retyped
+    (arguments, results, every op); an op that cannot be retyped is an
+    error naming it. `report` emits a summary remark.
+
+    ```mlir
+    // weights=bf16, on an f32 model:
+    tvc.global @w : tensor<3072x768xf32> = ...
+    %y = tvc.linear %x, %w0 : (tensor<1x8x768xf32>, tensor<3072x768xf32>) -> ...
+    // becomes
+    tvc.global @w.bf16 : tensor<3072x768xbf16> = dense_resource<...>
+    %y = tvc.linear %x, %w0 : (tensor<1x8x768xf32>, tensor<3072x768xbf16>) -> ...
+    ```
+  }];
+  let options = [
+    Option<"weights", "weights", "std::string", /*default=*/"\"keep\"",
+           "Element type of the weight matrices: keep, f32, bf16 or f16">,
+    Option<"weightsFile", "weights-file", "std::string", /*default=*/"\"\"",
+           "Safetensors file for the converted weights (default: inline)">,
+    Option<"baseDir", "base-dir", "std::string", /*default=*/"\"\"",
+           "Directory that relative weight file names are resolved against">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a summary remark (weights converted, bytes before and "
+           "after)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Pruning
 //===----------------------------------------------------------------------===//

@@ -67,6 +67,14 @@ tvc_cuda_kernel_linear_f32(const tvc_linear_f32_params_t *) {
   return TVC_UNAVAILABLE;
 }
 extern "C" tvc_status_t
+tvc_cuda_kernel_linear_bf16w_f32(const tvc_linear_w16_f32_params_t *) {
+  return TVC_UNAVAILABLE;
+}
+extern "C" tvc_status_t
+tvc_cuda_kernel_linear_f16w_f32(const tvc_linear_w16_f32_params_t *) {
+  return TVC_UNAVAILABLE;
+}
+extern "C" tvc_status_t
 tvc_cuda_kernel_attention_f32(const tvc_attention_f32_params_t *) {
   return TVC_UNAVAILABLE;
 }

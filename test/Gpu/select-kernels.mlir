@@ -28,6 +28,27 @@ func.func @linear_and_causal_attention(%x: memref<1x4xf32>, %w: memref<8x4xf32>,
 
 // -----
 
+/// 16-bit weight linears have CUDA entries; precision=tf32 leaves their
+/// flags alone (the kernels reject TVC_LINEAR_ALLOW_TF32).
+// CHECK-LABEL: func.func @half_weight_linears
+// CHECK: tvc.kernel_call "tvc_cuda_kernel_linear_bf16w_f32" {{.*}} scalars(%c1_i64, %c8_i64, %c4_i64, %c0_i64 :
+// CHECK: tvc.kernel_call "tvc_cuda_kernel_linear_f16w_f32" {{.*}} scalars(%c1_i64, %c8_i64, %c4_i64, %c0_i64 :
+// TF32-LABEL: func.func @half_weight_linears
+// TF32-NOT: arith.ori
+// TF32: tvc.kernel_call "tvc_cuda_kernel_linear_bf16w_f32" {{.*}} scalars(%c1_i64, %c8_i64, %c4_i64, %c0_i64 :
+// TF32: tvc.kernel_call "tvc_cuda_kernel_linear_f16w_f32" {{.*}} scalars(%c1_i64, %c8_i64, %c4_i64, %c0_i64 :
+func.func @half_weight_linears(%x: memref<1x4xf32>, %w: memref<8x4xbf16>, %h: memref<8x4xf16>, %y: memref<1x8xf32>) {
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c4 = arith.constant 4 : i64
+  %c8 = arith.constant 8 : i64
+  tvc.kernel_call "tvc_kernel_linear_bf16w_f32" ins(%x, %w : memref<1x4xf32>, memref<8x4xbf16>) outs(%y : memref<1x8xf32>) scalars(%c1, %c8, %c4, %c0 : i64, i64, i64, i64)
+  tvc.kernel_call "tvc_kernel_linear_f16w_f32" ins(%x, %h : memref<1x4xf32>, memref<8x4xf16>) outs(%y : memref<1x8xf32>) scalars(%c1, %c8, %c4, %c0 : i64, i64, i64, i64)
+  return
+}
+
+// -----
+
 /// Sliding window (2) and block-local (4) are the CUDA kernel's too.
 // CHECK-LABEL: func.func @window_and_block_local
 // CHECK-COUNT-2: "tvc_cuda_kernel_attention_f32"
@@ -76,7 +97,7 @@ func.func @sparse_linear(%x: memref<1x8xf32>, %v: memref<4x4xf32>, %i: memref<4x
   %c1 = arith.constant 1 : i64
   %c4 = arith.constant 4 : i64
   %c8 = arith.constant 8 : i64
-  // expected-error @+1 {{calls 'tvc_kernel_linear_2to4_f32', which has no CUDA version in the tvc runtime yet (CUDA kernels: tvc_kernel_linear_f32, tvc_kernel_attention_f32)}}
+  // expected-error @+1 {{calls 'tvc_kernel_linear_2to4_f32', which has no CUDA version in the tvc runtime yet (CUDA kernels: tvc_kernel_linear_f32, tvc_kernel_linear_bf16w_f32, tvc_kernel_linear_f16w_f32, tvc_kernel_attention_f32)}}
   tvc.kernel_call "tvc_kernel_linear_2to4_f32" ins(%x, %v, %i : memref<1x8xf32>, memref<4x4xf32>, memref<4x1xi8>) outs(%y : memref<1x4xf32>) scalars(%c1, %c4, %c8, %c0 : i64, i64, i64, i64)
   return
 }

@@ -23,8 +23,8 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/SmallString.h"
-#include "llvm/Support/CommandLine.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/InitLLVM.h"
@@ -55,10 +55,12 @@ static cl::opt<std::string> target(
     cl::init("cpu"), cl::cat(category));
 static cl::opt<std::string> precision(
     "precision",
-    cl::desc("CUDA: the linear maps' math: fp32 (default) or tf32 (tensor "
-             "cores, inputs rounded to TF32, fp32 accumulation); bf16 and "
-             "fp16 weights are not implemented yet"),
-    cl::init("fp32"), cl::cat(category));
+    cl::desc("Numeric precision: fp32 (matrices in fp32), tf32 (CUDA: fp32 "
+             "matrices, GEMM inputs rounded to TF32 on tensor cores), bf16 or "
+             "fp16 (linear, LM-head and embedding matrices stored in 16 bits, "
+             "half the bytes; everything computes in fp32). Default: matrices "
+             "as the checkpoint stores them (a bf16 checkpoint stays bf16)"),
+    cl::init(""), cl::cat(category));
 static cl::opt<int> sm("sm",
                        cl::desc("CUDA: the GPU architecture, as sm_XX "
                                 "(80: A100, 90: H100/H200; default 90)"),
@@ -68,12 +70,13 @@ static cl::opt<std::string>
         cl::desc("CPU to compile for: native (default, the host's CPU and "
                  "features), x86-64-v2, x86-64-v3, x86-64-v4, znver3, ..."),
         cl::init("native"), cl::cat(category));
-static cl::opt<std::string>
-    emit("emit",
-         cl::desc("What to write: exe (an executable, default), lib (a "
-                  "shared library), obj, llvm, mlir (the lowered module), ptx (CUDA: the "
-                  "kernels' PTX)"),
-         cl::init("exe"), cl::cat(category));
+static cl::opt<std::string> emit(
+    "emit",
+    cl::desc(
+        "What to write: exe (an executable, default), lib (a "
+        "shared library), obj, llvm, mlir (the lowered module), ptx (CUDA: the "
+        "kernels' PTX)"),
+    cl::init("exe"), cl::cat(category));
 static cl::opt<int64_t>
     maxSeqLen("max-seq-len",
               cl::desc("KV cache capacity (default: the model's learned "
@@ -122,9 +125,9 @@ static cl::opt<std::string> offloadBudget(
              "the executable streams the weights that do not fit from its "
              "weights file and the KV caches from a spill file"),
     cl::value_desc("bytes"), cl::cat(category));
-static cl::opt<std::string> offloadPlanner(
-    "offload-planner", cl::desc("cost (default) or reference"),
-    cl::init("cost"), cl::cat(category));
+static cl::opt<std::string>
+    offloadPlanner("offload-planner", cl::desc("cost (default) or reference"),
+                   cl::init("cost"), cl::cat(category));
 static cl::opt<std::string> offloadKv(
     "offload-kv",
     cl::desc("With --offload-budget: plan (default: the planner places the "
@@ -147,9 +150,10 @@ static cl::opt<double> offloadReadOverhead(
     "offload-read-overhead",
     cl::desc("Seconds each read costs besides its bytes (default 5e-5)"),
     cl::init(-1), cl::cat(category));
-static cl::opt<std::string> offloadReport(
-    "offload-report", cl::desc("Write the offload plan as JSON to this file"),
-    cl::value_desc("file"), cl::cat(category));
+static cl::opt<std::string>
+    offloadReport("offload-report",
+                  cl::desc("Write the offload plan as JSON to this file"),
+                  cl::value_desc("file"), cl::cat(category));
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "tvc-compile") << message << "\n";
@@ -182,15 +186,13 @@ int main(int argc, char **argv) {
   bool cuda = target == "cuda";
   if (sm.getNumOccurrences() && !cuda)
     return fail("--sm needs --target=cuda");
-  if (precision.getNumOccurrences() && !cuda)
-    return fail("--precision needs --target=cuda (the CPU target computes "
-                "in fp32)");
-  if (precision == "bf16" || precision == "fp16")
+  if (!precision.empty() && precision != "fp32" && precision != "tf32" &&
+      precision != "bf16" && precision != "fp16")
     return fail("--precision=" + precision +
-                " is not implemented yet (weights stay fp32); use fp32 or "
-                "tf32");
-  if (precision != "fp32" && precision != "tf32")
-    return fail("--precision=" + precision + ": expected fp32 or tf32");
+                ": expected fp32, tf32, bf16 or fp16");
+  if (precision == "tf32" && !cuda)
+    return fail("--precision=tf32 needs --target=cuda (TF32 is a tensor-core "
+                "format; the CPU computes in fp32)");
   if (cuda && emit == "lib")
     return fail("--emit=lib: a library's C ABI takes host memory; CUDA "
                 "libraries are not implemented yet (compile an executable)");
@@ -231,8 +233,8 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputPath);
   if (!buffer)
-    return fail("cannot read '" + inputPath + "': " +
-                buffer.getError().message());
+    return fail("cannot read '" + inputPath +
+                "': " + buffer.getError().message());
   sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
@@ -243,8 +245,13 @@ int main(int argc, char **argv) {
   if (cuda) {
     options.target = TargetKind::Cuda;
     options.cudaChip = "sm_" + std::to_string(sm);
-    options.cudaPrecision = precision;
+    options.cudaPrecision = precision == "tf32" ? "tf32" : "fp32";
   }
+  // tvc-convert-precision's element type of the weight matrices.
+  options.weightPrecision = precision.empty()     ? "keep"
+                            : precision == "bf16" ? "bf16"
+                            : precision == "fp16" ? "f16"
+                                                  : "f32";
   options.cpu = cpu;
   options.emit = kind;
   options.maxSeqLen = maxSeqLen;
@@ -282,12 +289,10 @@ int main(int argc, char **argv) {
     return fail("--offload-read-bandwidth must be positive");
   if (offloadReadOverhead.getNumOccurrences() && !(offloadReadOverhead >= 0))
     return fail("--offload-read-overhead must not be negative");
-  llvm::Expected<Artifact> artifact =
-      compileModel(std::move(module), options);
+  llvm::Expected<Artifact> artifact = compileModel(std::move(module), options);
   if (!artifact)
     return fail(llvm::toString(artifact.takeError()));
-  for (llvm::StringRef line :
-       llvm::split(artifact->offloadSummary, '\n'))
+  for (llvm::StringRef line : llvm::split(artifact->offloadSummary, '\n'))
     if (!line.empty())
       llvm::errs() << "tvc-compile: " << line << "\n";
 

@@ -187,6 +187,11 @@ std::optional<int64_t> AlisaMaskAttr::getKeySpan() const {
 // Linear structures
 //===----------------------------------------------------------------------===//
 
+bool mlir::tvc::isMatrixElementTypeAllowed(Type weight, Type activation) {
+  return weight == activation ||
+         (activation.isF32() && (weight.isBF16() || weight.isF16()));
+}
+
 /// The (in, out) dimension indices of a dense weight in `layout`.
 static std::pair<unsigned, unsigned> getInOutDims(WeightLayout layout) {
   return layout == WeightLayout::OutIn ? std::make_pair(1u, 0u)
@@ -206,9 +211,11 @@ DenseStructureAttr::verifyWeights(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "expects a rank-2 "
                        << (outIn ? "[out, in]" : "[in, out]")
                        << " weight for #tvc.dense, got " << weights.front();
-  if (weight.getElementType() != elementType)
+  if (!isMatrixElementTypeAllowed(weight.getElementType(), elementType))
     return emitError() << "expects the weight element type " << elementType
-                       << " (the input's), got " << weight.getElementType();
+                       << " (the input's)"
+                       << (elementType.isF32() ? " or bf16 or f16" : "")
+                       << ", got " << weight.getElementType();
   int64_t weightIn = weight.getDimSize(getInOutDims(getLayout()).first);
   if (!ShapedType::isDynamic(inFeatures) && !ShapedType::isDynamic(weightIn) &&
       weightIn != inFeatures)

@@ -23,4 +23,15 @@
 #define GET_ATTRDEF_CLASSES
 #include "dialects/tvc/IR/TvcAttrs.h.inc"
 
+namespace mlir::tvc {
+
+/// Whether a dense matrix (a `#tvc.dense` linear weight or an LM-head
+/// weight) of element type `weight` may multiply activations of element
+/// type `activation`: the same type, or 16-bit float weights (bf16, f16)
+/// with f32 activations (each weight widened exactly; the product computes
+/// in f32).
+bool isMatrixElementTypeAllowed(Type weight, Type activation);
+
+} // namespace mlir::tvc
+
 #endif // TVC_DIALECTS_TVC_IR_TVCATTRS_H

@@ -400,9 +400,11 @@ LogicalResult LmHeadOp::verify() {
   if (failed(verifyNonScalar(*this, "hidden", hidden)) ||
       failed(verifyRank(*this, "weight [vocab, width]", weight, 2)))
     return failure();
-  if (weight.getElementType() != hidden.getElementType() ||
+  if (!isMatrixElementTypeAllowed(weight.getElementType(),
+                                  hidden.getElementType()) ||
       !areCompatible(weight.getDimSize(1), getLastDim(hidden)))
-    return emitOpError() << "expects the weight width and element type to "
+    return emitOpError() << "expects the weight width and element type "
+                            "(or bf16 or f16 for f32 hidden states) to "
                             "match the hidden states "
                          << hidden << ", got " << weight;
   return success();

@@ -37,12 +37,16 @@ static bool isLoweredOp(Operation *op) {
 }
 
 std::optional<std::string> mlir::tvc::getUnsupportedReason(Operation *op) {
-  // The generated bodies use f32 arithmetic and f32 constant tables.
+  // The generated bodies use f32 arithmetic and f32 constant tables; an
+  // embedding only copies rows, so it also gathers a 16-bit table's rows
+  // (which tvc-convert-precision then widens).
   for (Type type :
        llvm::concat<Type>(op->getOperandTypes(), op->getResultTypes())) {
     auto tensor = dyn_cast<RankedTensorType>(type);
     if (!tensor || !isa<FloatType>(tensor.getElementType()) ||
-        tensor.getElementType().isF32())
+        tensor.getElementType().isF32() ||
+        (isa<EmbeddingOp>(op) && (tensor.getElementType().isBF16() ||
+                                  tensor.getElementType().isF16())))
       continue;
     std::string message;
     llvm::raw_string_ostream os(message);

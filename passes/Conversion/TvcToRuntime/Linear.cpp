@@ -3,7 +3,9 @@
 // Both become tvc_kernel_linear_f32: y[m, n] = x[m, k] W^T (+ bias), where m
 // is the product of the input's leading dims. Its params struct is
 // {x, w, bias, y, m, n, k, flags}; without a bias the weight is passed in
-// the bias slot and flags says to ignore it. A linear with a 2:4
+// the bias slot and flags says to ignore it. A bf16 or f16 dense weight (f32
+// activations) calls tvc_kernel_linear_bf16w_f32 / _f16w_f32 instead, with
+// the same operands. A linear with a 2:4
 // `#tvc.sparse_nm` weight becomes tvc_kernel_linear_2to4_f32 instead,
 // {x, values, indices, bias, y, m, n, k, flags}. A `#tvc.block_dense` linear
 // becomes two calls: tvc_kernel_block_diagonal_f32 {x, B, B, h, m, blocks,
@@ -41,6 +43,19 @@ constexpr int64_t kWeightInOut = 2;
 
 bool isF32Tensor(Value value) {
   return cast<RankedTensorType>(value.getType()).getElementType().isF32();
+}
+
+/// The dense kernel for weight matrix `weight`: f32, or 16-bit weights
+/// widened into f32 activations; empty for other element types.
+StringRef getDenseKernel(Value weight) {
+  Type type = cast<RankedTensorType>(weight.getType()).getElementType();
+  if (type.isF32())
+    return "tvc_kernel_linear_f32";
+  if (type.isBF16())
+    return "tvc_kernel_linear_bf16w_f32";
+  if (type.isF16())
+    return "tvc_kernel_linear_f16w_f32";
+  return "";
 }
 
 /// Emits the call of `kernel` computing `result` (a [..., n] tensor) from
@@ -185,8 +200,9 @@ struct LinearToRuntime : public OpRewritePattern<LinearOp> {
     Value result;
     if (auto dense = dyn_cast<DenseStructureAttr>(op.getStructure()))
       result = createLinearCall(
-          rewriter, op.getLoc(), "tvc_kernel_linear_f32", op.getInput(),
-          op.getWeights(), op.getBias(), op.getResult().getType(),
+          rewriter, op.getLoc(), getDenseKernel(op.getWeights().front()),
+          op.getInput(), op.getWeights(), op.getBias(),
+          op.getResult().getType(),
           dense.getLayout() == WeightLayout::InOut ? kWeightInOut : 0);
     else if (isa<BlockDenseStructureAttr>(op.getStructure()))
       result = createBlockDenseCalls(rewriter, op.getLoc(), op);
@@ -210,7 +226,7 @@ struct LmHeadToRuntime : public OpRewritePattern<LmHeadOp> {
     if (std::optional<std::string> why = whyNoLinearKernel(op))
       return rewriter.notifyMatchFailure(op, *why);
     Value result = createLinearCall(
-        rewriter, op.getLoc(), "tvc_kernel_linear_f32", op.getHidden(),
+        rewriter, op.getLoc(), getDenseKernel(op.getWeight()), op.getHidden(),
         op.getWeight(), Value(), op.getResult().getType(), 0);
     rewriter.replaceOp(op, result);
     return success();
@@ -247,17 +263,23 @@ std::optional<std::string> mlir::tvc::whyNoLinearKernel(Operation *op) {
       return std::string("#tvc.block_shuffle needs static block sizes and a "
                          "static input width");
     bool twoWeights = blockDense || blockShuffle || lowRank;
-    bool allF32 = isF32Tensor(linear.getInput()) &&
-                  isF32Tensor(linear.getWeights().front()) &&
-                  (!twoWeights || isF32Tensor(linear.getWeights()[1])) &&
-                  (!linear.getBias() || isF32Tensor(linear.getBias()));
-    if (!allF32)
-      return std::string("only f32 operands are supported");
+    bool dense = isa<DenseStructureAttr>(linear.getStructure());
+    bool supported =
+        isF32Tensor(linear.getInput()) &&
+        (dense ? !getDenseKernel(linear.getWeights().front()).empty()
+               : isF32Tensor(linear.getWeights().front())) &&
+        (!twoWeights || isF32Tensor(linear.getWeights()[1])) &&
+        (!linear.getBias() || isF32Tensor(linear.getBias()));
+    if (!supported)
+      return std::string(
+          "only f32 operands are supported (and bf16 or f16 dense weights)");
     return std::nullopt;
   }
   if (auto head = dyn_cast<LmHeadOp>(op)) {
-    if (!isF32Tensor(head.getHidden()) || !isF32Tensor(head.getWeight()))
-      return std::string("only f32 operands are supported");
+    if (!isF32Tensor(head.getHidden()) ||
+        getDenseKernel(head.getWeight()).empty())
+      return std::string(
+          "only f32 operands are supported (and bf16 or f16 weights)");
     return std::nullopt;
   }
   return std::nullopt;

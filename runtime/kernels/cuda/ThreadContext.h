@@ -1,17 +1,18 @@
 //===- ThreadContext.h - Per-thread state of the CUDA kernels ---*- C++ -*-===//
 //
-// What the CUDA kernel entries keep between calls, one set per host thread:
-// a cuBLAS handle with its own workspace (tvc_cuda_kernel_linear_f32) and a
-// device scratch buffer that only grows (the split-KV partials of
-// tvc_cuda_kernel_attention_f32). Everything is made lazily on a thread's
-// first call that needs it; the scratch is reallocated (cudaFree, which
-// waits for the device, then cudaMalloc) only when a call needs more than
-// any call before it on that thread, so a warm decode loop allocates
-// nothing. Calls of one thread may move between streams: every use is
-// bracketed by begin(), which makes the new stream wait (cudaStreamWaitEvent,
-// no host synchronisation) for the thread's last use on another stream, and
-// end(), which records that use. Resources are tied to the device current
-// at creation; a call on another device rebuilds them there.
+// What the CUDA kernel entries keep between calls, one set per host thread: a
+// cuBLAS handle with its own workspace (the linear entries' GEMMs) and a device
+// scratch buffer that only grows (the split-KV partials of
+// tvc_cuda_kernel_attention_f32; the 16-bit linear entries' activations rounded
+// to 16 bits and their GEMV's split-k partial sums). Everything is made lazily
+// on a thread's first call that needs it; the scratch is reallocated (cudaFree,
+// which waits for the device, then cudaMalloc) only when a call needs more than
+// any call before it on that thread, so a warm decode loop allocates nothing.
+// Calls of one thread may move between streams: every use is bracketed by
+// begin(), which makes the new stream wait (cudaStreamWaitEvent, no host
+// synchronisation) for the thread's last use on another stream, and end(),
+// which records that use. Resources are tied to the device current at creation;
+// a call on another device rebuilds them there.
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,8 +1,9 @@
 // RUN: tvc-opt %s -split-input-file -convert-tvc-to-runtime -verify-diagnostics
 
-/// The runtime has fp32 kernels only: a bf16 linear cannot be lowered.
+/// The runtime computes in fp32 only: a bf16 linear (bf16 activations)
+/// cannot be lowered; tvc-convert-precision makes activations f32.
 func.func @negative_linear_bf16(%x: tensor<2x8xbf16>, %w: tensor<4x8xbf16>) -> tensor<2x4xbf16> {
-  // expected-error @+1 {{'tvc.linear' op has no runtime kernel: only f32 operands are supported}}
+  // expected-error @+1 {{'tvc.linear' op has no runtime kernel: only f32 operands are supported (and bf16 or f16 dense weights)}}
   %y = tvc.linear %x, %w : (tensor<2x8xbf16>, tensor<4x8xbf16>) -> tensor<2x4xbf16>
   return %y : tensor<2x4xbf16>
 }
@@ -71,7 +72,7 @@ func.func @negative_lora_unexpanded(%x: tensor<2x8xf32>, %w: tensor<4x8xf32>, %a
 
 /// The low-rank kernel is f32 only.
 func.func @negative_low_rank_f16(%x: tensor<2x8xf16>, %v: tensor<2x8xf16>, %u: tensor<4x2xf16>) -> tensor<2x4xf16> {
-  // expected-error @+1 {{'tvc.linear' op has no runtime kernel: only f32 operands are supported}}
+  // expected-error @+1 {{'tvc.linear' op has no runtime kernel: only f32 operands are supported (and bf16 or f16 dense weights)}}
   %y = tvc.linear %x, %v, %u structure(#tvc.low_rank<rank = 2>) : (tensor<2x8xf16>, tensor<2x8xf16>, tensor<4x2xf16>) -> tensor<2x4xf16>
   return %y : tensor<2x4xf16>
 }

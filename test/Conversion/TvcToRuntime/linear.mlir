@@ -51,6 +51,25 @@ func.func @lm_head_tied_f32(%hidden: tensor<1x?x64xf32>, %wte: tensor<256x64xf32
 
 // -----
 
+/// 16-bit weights with f32 activations: the same operands, the kernel of
+/// the weight's type; the bias and the result stay f32.
+// CHECK-LABEL: func.func @linear_half_weights
+// CHECK-SAME: (%[[X:.*]]: tensor<4x64xf32>, %[[W:.*]]: tensor<32x64xbf16>, %[[B:.*]]: tensor<32xf32>, %[[T:.*]]: tensor<64x32xf16>, %[[WTE:.*]]: tensor<256x64xbf16>)
+func.func @linear_half_weights(%x: tensor<4x64xf32>, %w: tensor<32x64xbf16>, %b: tensor<32xf32>, %t: tensor<64x32xf16>, %wte: tensor<256x64xbf16>) -> (tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x256xf32>) {
+  // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : i64
+  // CHECK-DAG: %[[C1:.*]] = arith.constant 1 : i64
+  // CHECK-DAG: %[[C2:.*]] = arith.constant 2 : i64
+  // CHECK: tvc.kernel_call "tvc_kernel_linear_bf16w_f32" ins(%[[X]], %[[W]], %[[B]] : tensor<4x64xf32>, tensor<32x64xbf16>, tensor<32xf32>) outs(%{{.*}} : tensor<4x32xf32>) scalars(%{{.*}}, %{{.*}}, %{{.*}}, %[[C1]] : i64, i64, i64, i64) -> tensor<4x32xf32>
+  %y = tvc.linear %x, %w bias %b : (tensor<4x64xf32>, tensor<32x64xbf16>, tensor<32xf32>) -> tensor<4x32xf32>
+  // CHECK: tvc.kernel_call "tvc_kernel_linear_f16w_f32" ins(%[[X]], %[[T]], %[[T]] : tensor<4x64xf32>, tensor<64x32xf16>, tensor<64x32xf16>) outs(%{{.*}} : tensor<4x32xf32>) scalars(%{{.*}}, %{{.*}}, %{{.*}}, %[[C2]] : i64, i64, i64, i64) -> tensor<4x32xf32>
+  %z = tvc.linear %x, %t structure(#tvc.dense<in_out>) : (tensor<4x64xf32>, tensor<64x32xf16>) -> tensor<4x32xf32>
+  // CHECK: tvc.kernel_call "tvc_kernel_linear_bf16w_f32" ins(%[[X]], %[[WTE]], %[[WTE]] : {{.*}}) outs(%{{.*}} : tensor<4x256xf32>) scalars(%{{.*}}, %{{.*}}, %{{.*}}, %[[C0]] : i64, i64, i64, i64) -> tensor<4x256xf32>
+  %logits = tvc.lm_head %x, %wte : tensor<4x64xf32>, tensor<256x64xbf16>
+  return %y, %z, %logits : tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x256xf32>
+}
+
+// -----
+
 /// Light ops are not this pass's business and stay as they are.
 // CHECK-LABEL: func.func @negative_light_ops_untouched
 func.func @negative_light_ops_untouched(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {

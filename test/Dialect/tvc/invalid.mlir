@@ -516,10 +516,20 @@ func.func @linear_dense_weight_rank_1(%input: tensor<1x4x8xf32>, %weight: tensor
 
 // -----
 
-/// The dense weight has the input's element type.
-func.func @linear_dense_weight_element_type_mismatch(%input: tensor<1x4x8xf32>, %weight: tensor<16x8xf16>) {
-  // expected-error @+1 {{expects the weight element type 'f32' (the input's), got 'f16'}}
-  %out = tvc.linear %input, %weight : (tensor<1x4x8xf32>, tensor<16x8xf16>) -> tensor<1x4x16xf32>
+/// The dense weight has the input's element type, or a 16-bit float type
+/// for an f32 input.
+func.func @linear_dense_weight_element_type_mismatch(%input: tensor<1x4x8xf32>, %weight: tensor<16x8xf64>) {
+  // expected-error @+1 {{expects the weight element type 'f32' (the input's) or bf16 or f16, got 'f64'}}
+  %out = tvc.linear %input, %weight : (tensor<1x4x8xf32>, tensor<16x8xf64>) -> tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+/// 16-bit weights widen into f32 activations only, not the reverse.
+func.func @linear_dense_f32_weight_for_bf16_input(%input: tensor<1x4x8xbf16>, %weight: tensor<16x8xf32>) {
+  // expected-error @+1 {{expects the weight element type 'bf16' (the input's), got 'f32'}}
+  %out = tvc.linear %input, %weight : (tensor<1x4x8xbf16>, tensor<16x8xf32>) -> tensor<1x4x16xbf16>
   return
 }
 
@@ -995,17 +1005,18 @@ func.func @lm_head_weight_rank_1(%hidden: tensor<1x4x8xf32>, %weight: tensor<8xf
 
 /// The head weight's width must be the hidden width.
 func.func @lm_head_weight_width_mismatch(%hidden: tensor<1x4x8xf32>, %weight: tensor<16x6xf32>) {
-  // expected-error @+1 {{expects the weight width and element type to match the hidden states 'tensor<1x4x8xf32>', got 'tensor<16x6xf32>'}}
+  // expected-error @+1 {{expects the weight width and element type (or bf16 or f16 for f32 hidden states) to match the hidden states 'tensor<1x4x8xf32>', got 'tensor<16x6xf32>'}}
   %logits = tvc.lm_head %hidden, %weight : tensor<1x4x8xf32>, tensor<16x6xf32>
   return
 }
 
 // -----
 
-/// The head weight's element type must be the hidden element type.
-func.func @lm_head_weight_element_type_mismatch(%hidden: tensor<1x4x8xf32>, %weight: tensor<16x8xbf16>) {
-  // expected-error @+1 {{expects the weight width and element type to match the hidden states 'tensor<1x4x8xf32>', got 'tensor<16x8xbf16>'}}
-  %logits = tvc.lm_head %hidden, %weight : tensor<1x4x8xf32>, tensor<16x8xbf16>
+/// The head weight's element type must be the hidden element type (or a
+/// 16-bit float type for f32 hidden states).
+func.func @lm_head_weight_element_type_mismatch(%hidden: tensor<1x4x8xf16>, %weight: tensor<16x8xbf16>) {
+  // expected-error @+1 {{expects the weight width and element type (or bf16 or f16 for f32 hidden states) to match the hidden states 'tensor<1x4x8xf16>', got 'tensor<16x8xbf16>'}}
+  %logits = tvc.lm_head %hidden, %weight : tensor<1x4x8xf16>, tensor<16x8xbf16>
   return
 }
 

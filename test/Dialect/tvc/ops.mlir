@@ -181,6 +181,19 @@ func.func @split_fused_qkv(%qkv: tensor<1x?x24xf32>) -> (tensor<1x?x8xf32>, tens
 
 // -----
 
+/// 16-bit weights with f32 activations: the weight widens, the result is
+/// f32 (tvc-convert-precision's form).
+// CHECK-LABEL: func.func @half_weights
+func.func @half_weights(%x: tensor<1x4x8xf32>, %w: tensor<16x8xbf16>, %b: tensor<16xf32>, %t: tensor<8x16xf16>) -> (tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>) {
+  // CHECK: tvc.linear %{{.*}}, %{{.*}} bias %{{.*}} : (tensor<1x4x8xf32>, tensor<16x8xbf16>, tensor<16xf32>) -> tensor<1x4x16xf32>
+  %y = tvc.linear %x, %w bias %b : (tensor<1x4x8xf32>, tensor<16x8xbf16>, tensor<16xf32>) -> tensor<1x4x16xf32>
+  // CHECK: tvc.linear %{{.*}}, %{{.*}} structure(#tvc.dense<in_out>) : (tensor<1x4x8xf32>, tensor<8x16xf16>) -> tensor<1x4x16xf32>
+  %z = tvc.linear %x, %t structure(#tvc.dense<in_out>) : (tensor<1x4x8xf32>, tensor<8x16xf16>) -> tensor<1x4x16xf32>
+  // CHECK: tvc.lm_head %{{.*}}, %{{.*}} : tensor<1x4x8xf32>, tensor<16x8xbf16>
+  %logits = tvc.lm_head %x, %w : tensor<1x4x8xf32>, tensor<16x8xbf16>
+  return %y, %z, %logits : tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>
+}
+
 /// Tied and untied LM heads.
 // CHECK-LABEL: func.func @lm_head
 func.func @lm_head(%hidden: tensor<1x4x8xf32>, %table: tensor<16x8xf32>) -> tensor<1x4x16xf32> {

@@ -5,11 +5,15 @@
 // relative 1e-4 of the magnitude of the terms (cuBLAS and the attention
 // kernels sum in other orders than the CPU kernels, and use the device's
 // expf): linear decode and prefill rows, odd sizes, both layouts, bias,
-// k = 0; attention for mask kinds 0-4 in prefill (flash kernel) and decode
-// (split-KV kernel, with and without the combine step), grouped KV heads,
-// several head sizes, batches and a KV cache whose unused rows hold NaN.
+// k = 0; the 16-bit weight entries (bf16, f16) against the reference on the
+// widened weights, within fp32 accuracy on the GEMV path (m <= 8) and within
+// the rounding of x to 16 bits on the GEMM path, every bit pattern widened
+// exactly; attention for mask kinds 0-4 in prefill (flash kernel) and
+// decode (split-KV kernel, with and without the combine step), grouped KV
+// heads, several head sizes, batches and a KV cache whose unused rows hold
+// NaN.
 // Without a device those tests skip. The argument checks run everywhere the
-// runtime has CUDA entries: both entries reject bad arguments before any
+// runtime has CUDA entries: all entries reject bad arguments before any
 // CUDA call.
 //
 //===----------------------------------------------------------------------===//
@@ -22,6 +26,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -41,15 +47,15 @@ constexpr double kCudaTolerance = 1e-4;
       GTEST_SKIP() << "this runtime was built without CUDA";                   \
   } while (false)
 
-/// A device copy of a float vector, freed on destruction.
-class DeviceFloats {
+/// A device copy of a host vector, freed on destruction.
+template <typename T> class DeviceArray {
 public:
-  explicit DeviceFloats(const std::vector<float> &host) : count(host.size()) {
-    size_t bytes = std::max<size_t>(1, count) * sizeof(float);
+  explicit DeviceArray(const std::vector<T> &host) : count(host.size()) {
+    size_t bytes = std::max<size_t>(1, count) * sizeof(T);
     EXPECT_EQ(tvc_cuda_malloc(bytes, &pointer), TVC_OK);
     if (pointer && count)
       EXPECT_EQ(
-          tvc_cuda_copy_to_device(pointer, host.data(), count * sizeof(float)),
+          tvc_cuda_copy_to_device(pointer, host.data(), count * sizeof(T)),
           TVC_OK);
     // A copy from pageable memory may still be in flight when cudaMemcpy
     // returns, and a non-blocking current stream would not wait for it:
@@ -59,23 +65,25 @@ public:
     EXPECT_EQ(tvc_cuda_stream_synchronize(), TVC_OK);
     EXPECT_EQ(tvc_cuda_set_stream(current), TVC_OK);
   }
-  ~DeviceFloats() {
+  ~DeviceArray() {
     if (pointer)
       tvc_cuda_free(pointer);
   }
-  DeviceFloats(const DeviceFloats &) = delete;
-  DeviceFloats &operator=(const DeviceFloats &) = delete;
+  DeviceArray(const DeviceArray &) = delete;
+  DeviceArray &operator=(const DeviceArray &) = delete;
 
-  float *get() const { return static_cast<float *>(pointer); }
+  T *get() const { return static_cast<T *>(pointer); }
 
   /// Waits for the current stream, then copies the contents back.
-  std::vector<float> download() const {
-    std::vector<float> host(count, std::nanf(""));
+  std::vector<T> download() const {
+    // NaN for floats: a failed copy must not look like a result.
+    std::vector<T> host(count, std::numeric_limits<T>::has_quiet_NaN
+                                   ? std::numeric_limits<T>::quiet_NaN()
+                                   : T());
     EXPECT_EQ(tvc_cuda_stream_synchronize(), TVC_OK);
     if (count)
-      EXPECT_EQ(
-          tvc_cuda_copy_to_host(host.data(), pointer, count * sizeof(float)),
-          TVC_OK);
+      EXPECT_EQ(tvc_cuda_copy_to_host(host.data(), pointer, count * sizeof(T)),
+                TVC_OK);
     return host;
   }
 
@@ -83,6 +91,8 @@ private:
   void *pointer = nullptr;
   size_t count;
 };
+
+using DeviceFloats = DeviceArray<float>;
 
 //===----------------------------------------------------------------------===//
 // Linear
@@ -236,6 +246,387 @@ TEST(CudaLinearKernel, InvalidArguments) {
     p.m = 0;
     p.flags = 8;
   });
+}
+
+//===----------------------------------------------------------------------===//
+// Linear with 16-bit weights
+//===----------------------------------------------------------------------===//
+
+enum class WeightFormat { Bf16, F16 };
+
+const char *name(WeightFormat format) {
+  return format == WeightFormat::Bf16 ? "bf16" : "f16";
+}
+
+tvc_status_t linearW16(WeightFormat format,
+                       const tvc_linear_w16_f32_params_t *params) {
+  return format == WeightFormat::Bf16 ? tvc_cuda_kernel_linear_bf16w_f32(params)
+                                      : tvc_cuda_kernel_linear_f16w_f32(params);
+}
+
+/// The value a stored weight stands for, written independently of the
+/// kernels: bf16 is the upper half of a float; binary16 has 5 exponent bits
+/// (bias 15) and 10 mantissa bits, subnormals below 2^-14.
+float widenWeight(WeightFormat format, uint16_t bits) {
+  if (format == WeightFormat::Bf16) {
+    uint32_t word = uint32_t(bits) << 16;
+    float value;
+    std::memcpy(&value, &word, sizeof(value));
+    return value;
+  }
+  int exponent = (bits >> 10) & 31, mantissa = bits & 1023;
+  double magnitude;
+  if (exponent == 0)
+    magnitude = std::ldexp(double(mantissa), -24);
+  else if (exponent < 31)
+    magnitude = std::ldexp(double(mantissa + 1024), exponent - 25);
+  else if (mantissa == 0)
+    magnitude = std::numeric_limits<double>::infinity();
+  else
+    magnitude = std::nan("");
+  return float(bits & 0x8000 ? -magnitude : magnitude);
+}
+
+/// Significand bits (the leading one included) and the smallest normal
+/// exponent of a format.
+int precisionOf(WeightFormat format) {
+  return format == WeightFormat::Bf16 ? 8 : 11;
+}
+int minExponentOf(WeightFormat format) {
+  return format == WeightFormat::Bf16 ? -126 : -14;
+}
+
+/// `value` (finite, in the format's range) rounded to the format, nearest
+/// even: a multiple of the format's spacing at value's binade, found with
+/// exact power-of-two scaling in double.
+float roundToFormat(WeightFormat format, float value) {
+  if (value == 0.0f)
+    return value;
+  int exponent;
+  std::frexp(double(value), &exponent); // value = f * 2^exponent, f in [.5,1)
+  int binade = std::max(exponent - 1, minExponentOf(format));
+  double spacing = std::ldexp(1.0, binade - (precisionOf(format) - 1));
+  return float(std::nearbyint(double(value) / spacing) * spacing);
+}
+
+/// The bits of `value`, which the format represents exactly.
+uint16_t encodeWeight(WeightFormat format, float value) {
+  if (format == WeightFormat::Bf16) {
+    uint32_t word;
+    std::memcpy(&word, &value, sizeof(word));
+    return uint16_t(word >> 16);
+  }
+  uint16_t sign = std::signbit(value) ? 0x8000 : 0;
+  double magnitude = std::fabs(double(value));
+  if (magnitude < std::ldexp(1.0, -14)) // subnormal or zero
+    return sign | uint16_t(magnitude * std::ldexp(1.0, 24));
+  int exponent;
+  std::frexp(magnitude, &exponent);
+  double mantissa = std::ldexp(magnitude, 11 - exponent) - 1024;
+  return sign | uint16_t((exponent + 14) << 10) | uint16_t(mantissa);
+}
+
+/// `count` weights uniform in [-1, 1] rounded to the format.
+std::vector<uint16_t> randomWeights(WeightFormat format, int64_t count,
+                                    uint32_t seed) {
+  std::vector<uint16_t> bits(count);
+  std::vector<float> values = randomFloats(count, seed);
+  for (int64_t i = 0; i < count; ++i)
+    bits[i] = encodeWeight(format, roundToFormat(format, values[i]));
+  return bits;
+}
+
+/// The test's own helpers agree: every finite pattern survives a round trip,
+/// rounding is to nearest even, and known values decode as they should.
+TEST(CudaLinearW16Kernel, TestHelpersAreConsistent) {
+  for (WeightFormat format : {WeightFormat::Bf16, WeightFormat::F16}) {
+    SCOPED_TRACE(name(format));
+    for (uint32_t bits = 0; bits < 65536; ++bits) {
+      float value = widenWeight(format, uint16_t(bits));
+      if (!std::isfinite(value))
+        continue;
+      ASSERT_EQ(roundToFormat(format, value), value) << bits;
+      ASSERT_EQ(encodeWeight(format, value), bits) << bits;
+    }
+  }
+  EXPECT_EQ(widenWeight(WeightFormat::F16, 0x3c00), 1.0f);
+  EXPECT_EQ(widenWeight(WeightFormat::F16, 0x0001), std::ldexp(1.0f, -24));
+  EXPECT_EQ(widenWeight(WeightFormat::F16, 0x7bff), 65504.0f);
+  EXPECT_TRUE(std::isinf(widenWeight(WeightFormat::F16, 0xfc00)));
+  EXPECT_EQ(widenWeight(WeightFormat::Bf16, 0x3f80), 1.0f);
+  EXPECT_EQ(widenWeight(WeightFormat::Bf16, 0xc040), -3.0f);
+  // 1 + 2^-11 is halfway between two f16 values: ties go to the even one.
+  EXPECT_EQ(roundToFormat(WeightFormat::F16, 1.0f + std::ldexp(1.0f, -11)),
+            1.0f);
+  EXPECT_EQ(roundToFormat(WeightFormat::F16, 1.0f + 3 * std::ldexp(1.0f, -11)),
+            1.0f + std::ldexp(1.0f, -9));
+  EXPECT_EQ(roundToFormat(WeightFormat::Bf16, 1.0f + std::ldexp(1.0f, -8)),
+            1.0f);
+}
+
+struct LinearW16Case {
+  int64_t m, n, k;
+  int64_t flags;
+  /// Elements skipped at the start of the device x and w, so the kernels
+  /// see pointers that are not 16-byte aligned.
+  int64_t offset = 0;
+};
+
+/// Runs an entry on random inputs and compares it with the double-precision
+/// reference on the widened weights, within `tolerance` of the magnitude
+/// sum |x w| + |bias|. With `roundedX`, also with the reference on x rounded
+/// to the format (what the GEMM path multiplies), within kCudaTolerance.
+void checkLinearW16(WeightFormat format, const LinearW16Case &c,
+                    double tolerance, bool roundedX = false) {
+  SCOPED_TRACE(::testing::Message()
+               << name(format) << " m=" << c.m << " n=" << c.n << " k=" << c.k
+               << " flags=" << c.flags << " offset=" << c.offset);
+  std::vector<float> x = randomFloats(c.m * c.k, 11);
+  std::vector<uint16_t> w = randomWeights(format, c.n * c.k, 12);
+  std::vector<float> bias = randomFloats(c.n, 13);
+  bool hasBias = c.flags & TVC_LINEAR_HAS_BIAS;
+  std::vector<float> paddedX(c.offset, 0.0f);
+  paddedX.insert(paddedX.end(), x.begin(), x.end());
+  std::vector<uint16_t> paddedW(c.offset, 0);
+  paddedW.insert(paddedW.end(), w.begin(), w.end());
+  DeviceFloats deviceX(paddedX), deviceBias(bias);
+  DeviceArray<uint16_t> deviceW(paddedW);
+  // NaN first: every output must be written.
+  DeviceFloats deviceY(std::vector<float>(c.m * c.n, std::nanf("")));
+  tvc_linear_w16_f32_params_t params = {};
+  params.x = deviceX.get() + c.offset;
+  params.w = deviceW.get() + c.offset;
+  params.bias = hasBias ? deviceBias.get() : nullptr;
+  params.y = deviceY.get();
+  params.m = c.m;
+  params.n = c.n;
+  params.k = c.k;
+  params.flags = c.flags;
+  ASSERT_EQ(linearW16(format, &params), TVC_OK);
+  std::vector<float> y = deviceY.download();
+
+  std::vector<float> widened(w.size());
+  for (size_t i = 0; i < w.size(); ++i)
+    widened[i] = widenWeight(format, w[i]);
+  auto reference = [&](const std::vector<float> &input) {
+    std::vector<float> expected(c.m * c.n);
+    tvc_linear_f32_params_t f32 = {input.data(),
+                                   widened.data(),
+                                   hasBias ? bias.data() : nullptr,
+                                   expected.data(),
+                                   c.m,
+                                   c.n,
+                                   c.k,
+                                   c.flags};
+    tvc::runtime::reference::linearF32(f32);
+    return expected;
+  };
+  bool inOut = c.flags & TVC_LINEAR_WEIGHT_IN_OUT;
+  std::vector<double> magnitude(c.m * c.n);
+  for (int64_t i = 0; i < c.m; ++i)
+    for (int64_t j = 0; j < c.n; ++j) {
+      double sum = hasBias ? std::fabs(bias[j]) : 0;
+      for (int64_t l = 0; l < c.k; ++l)
+        sum += std::fabs(double(x[i * c.k + l]) *
+                         (inOut ? widened[l * c.n + j] : widened[j * c.k + l]));
+      magnitude[i * c.n + j] = sum;
+    }
+  expectClose(y, reference(x), magnitude, tolerance);
+  if (roundedX) {
+    std::vector<float> rounded(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+      rounded[i] = roundToFormat(format, x[i]);
+    expectClose(y, reference(rounded), magnitude, kCudaTolerance);
+  }
+}
+
+/// Sizes for both paths: k a multiple of 8 or not (vectorised loads of the
+/// [n,k] GEMV), n even or odd (paired loads of the [k,n] GEMV), more than
+/// one block of columns, few columns with a long k (the GEMV splits k over
+/// blocks: 256 and more rows for [k,n], 513 and 1536 for [n,k]), k = 0.
+const int64_t kW16Sizes[][2] = {{1, 1},   {33, 17},  {129, 256}, {64, 0},
+                                {7, 513}, {200, 40}, {66, 24},   {40, 1536}};
+
+/// m <= 8: the GEMV kernels, x never rounded: fp32 accuracy.
+TEST(CudaLinearW16Kernel, GemvMatchesWidenedReference) {
+  REQUIRE_CUDA_DEVICE();
+  for (WeightFormat format : {WeightFormat::Bf16, WeightFormat::F16})
+    for (int64_t m : {1, 3, 8})
+      for (const auto &size : kW16Sizes)
+        for (int64_t flags = 0; flags < 4; ++flags)
+          checkLinearW16(format, {m, size[0], size[1], flags},
+                         kRelativeTolerance);
+}
+
+/// Pointers off the 16- and 4-byte alignment the vectorised loads need take
+/// the scalar kernels, with the same results.
+TEST(CudaLinearW16Kernel, GemvUnalignedPointers) {
+  REQUIRE_CUDA_DEVICE();
+  for (WeightFormat format : {WeightFormat::Bf16, WeightFormat::F16})
+    for (int64_t offset : {1, 2, 3})
+      for (int64_t flags = 0; flags < 4; ++flags)
+        checkLinearW16(format, {4, 66, 48, flags, offset}, kRelativeTolerance);
+}
+
+/// m > 8: x rounded to the format, cuBLAS with fp32 accumulation. Rounding
+/// x to nearest changes each product by at most 2^-precision of its
+/// magnitude (2^-8 bf16, 2^-11 f16), plus fp32 summation slack.
+TEST(CudaLinearW16Kernel, GemmWithinActivationRounding) {
+  REQUIRE_CUDA_DEVICE();
+  for (WeightFormat format : {WeightFormat::Bf16, WeightFormat::F16}) {
+    double rounding = std::ldexp(1.0, -precisionOf(format));
+    for (int64_t m : {9, 64, 300})
+      for (const auto &size : kW16Sizes)
+        for (int64_t flags = 0; flags < 4; ++flags)
+          checkLinearW16(format, {m, size[0], size[1], flags},
+                         rounding + kCudaTolerance, /*roundedX=*/true);
+  }
+}
+
+/// Every bit pattern widens exactly on the GEMV path (subnormals, infinities
+/// and NaN included): row j of W holds pattern j % 65536 at one position of
+/// k and zeros elsewhere, x is all ones, so y[j] is the widened pattern.
+TEST(CudaLinearW16Kernel, GemvWidensEveryBitPatternExactly) {
+  REQUIRE_CUDA_DEVICE();
+  // k = 8 and an even n take the vectorised loads; k = 5 and an odd n the
+  // scalar ones.
+  const int64_t shapes[][2] = {{65536, 8}, {65537, 5}};
+  for (WeightFormat format : {WeightFormat::Bf16, WeightFormat::F16})
+    for (const auto &shape : shapes)
+      for (int64_t flags : {0, int(TVC_LINEAR_WEIGHT_IN_OUT)}) {
+        int64_t n = shape[0], k = shape[1];
+        SCOPED_TRACE(::testing::Message() << name(format) << " n=" << n
+                                          << " k=" << k << " flags=" << flags);
+        bool inOut = flags & TVC_LINEAR_WEIGHT_IN_OUT;
+        std::vector<uint16_t> w(n * k, 0);
+        for (int64_t j = 0; j < n; ++j) {
+          int64_t l = j % k;
+          w[inOut ? l * n + j : j * k + l] = uint16_t(j % 65536);
+        }
+        DeviceFloats x(std::vector<float>(k, 1.0f));
+        DeviceArray<uint16_t> deviceW(w);
+        DeviceFloats y(std::vector<float>(n, 42.0f));
+        tvc_linear_w16_f32_params_t params = {
+            x.get(), deviceW.get(), nullptr, y.get(), 1, n, k, flags};
+        ASSERT_EQ(linearW16(format, &params), TVC_OK);
+        std::vector<float> result = y.download();
+        int failures = 0;
+        for (int64_t j = 0; j < n && failures < 5; ++j) {
+          float want = widenWeight(format, uint16_t(j % 65536));
+          bool same =
+              std::isnan(want) ? std::isnan(result[j]) : result[j] == want;
+          if (!same) {
+            ++failures;
+            ADD_FAILURE() << "pattern 0x" << std::hex << (j % 65536) << std::dec
+                          << ": got " << result[j] << ", want " << want;
+          }
+        }
+      }
+}
+
+TEST(CudaLinearW16Kernel, NonDefaultStream) {
+  REQUIRE_CUDA_DEVICE();
+  void *stream = nullptr;
+  ASSERT_EQ(tvc_cuda_stream_create(&stream), TVC_OK);
+  ASSERT_EQ(tvc_cuda_set_stream(stream), TVC_OK);
+  // The GEMM path's scratch and cuBLAS handle move between streams.
+  double rounding = std::ldexp(1.0, -8) + kCudaTolerance;
+  checkLinearW16(WeightFormat::Bf16, {16, 96, 80, TVC_LINEAR_HAS_BIAS},
+                 rounding);
+  checkLinearW16(WeightFormat::Bf16, {2, 96, 80, TVC_LINEAR_HAS_BIAS},
+                 kRelativeTolerance);
+  ASSERT_EQ(tvc_cuda_set_stream(nullptr), TVC_OK);
+  checkLinearW16(WeightFormat::Bf16, {40, 96, 80, TVC_LINEAR_WEIGHT_IN_OUT},
+                 rounding);
+  EXPECT_EQ(tvc_cuda_stream_destroy(stream), TVC_OK);
+}
+
+TEST(CudaLinearW16Kernel, ValidCallsWithoutDeviceAreUnavailable) {
+  REQUIRE_CUDA_ENTRIES();
+  std::string why;
+  // On a device these host pointers would be handed to kernels.
+  if (tvc::test::haveCudaDevice(why))
+    GTEST_SKIP() << "a CUDA device is present";
+  float dummy[64] = {};
+  uint16_t weights[64] = {};
+  // m = 2 takes the GEMV path, m = 16 the GEMM path.
+  for (WeightFormat format : {WeightFormat::Bf16, WeightFormat::F16})
+    for (int64_t m : {2, 16})
+      for (int64_t flags = 0; flags < 4; ++flags) {
+        tvc_linear_w16_f32_params_t params = {dummy, weights, dummy, dummy,
+                                              m,     2,       1,     flags};
+        EXPECT_EQ(linearW16(format, &params), TVC_UNAVAILABLE)
+            << name(format) << " m=" << m << " flags=" << flags;
+      }
+}
+
+TEST(CudaLinearW16Kernel, EmptyOutputsNeedNoDevice) {
+  REQUIRE_CUDA_ENTRIES();
+  float dummy = 0;
+  uint16_t weight = 0;
+  for (WeightFormat format : {WeightFormat::Bf16, WeightFormat::F16}) {
+    tvc_linear_w16_f32_params_t params = {&dummy, &weight, nullptr, &dummy,
+                                          0,      5,       3,       0};
+    EXPECT_EQ(linearW16(format, &params), TVC_OK);
+    params.m = 20;
+    params.n = 0;
+    EXPECT_EQ(linearW16(format, &params), TVC_OK);
+  }
+}
+
+TEST(CudaLinearW16Kernel, InvalidArguments) {
+  REQUIRE_CUDA_ENTRIES();
+  // Never dereferenced: every call below is rejected before any CUDA call.
+  float dummy = 0;
+  uint16_t weight = 0;
+  const tvc_linear_w16_f32_params_t valid = {&dummy, &weight, &dummy, &dummy,
+                                             2,      3,       4,      0};
+  for (WeightFormat format : {WeightFormat::Bf16, WeightFormat::F16}) {
+    SCOPED_TRACE(name(format));
+    EXPECT_EQ(linearW16(format, nullptr), TVC_INVALID_ARGUMENT);
+    auto expectRejected = [&](auto change) {
+      // Both paths: 2 rows (GEMV) and 20 (GEMM).
+      for (int64_t m : {2, 20}) {
+        tvc_linear_w16_f32_params_t params = valid;
+        params.m = m;
+        change(params);
+        EXPECT_EQ(linearW16(format, &params), TVC_INVALID_ARGUMENT)
+            << "m=" << params.m << " n=" << params.n << " k=" << params.k
+            << " flags=" << params.flags;
+      }
+    };
+    expectRejected([](auto &p) { p.x = nullptr; });
+    expectRejected([](auto &p) { p.w = nullptr; });
+    expectRejected([](auto &p) { p.y = nullptr; });
+    expectRejected([](auto &p) {
+      p.bias = nullptr;
+      p.flags = TVC_LINEAR_HAS_BIAS;
+    });
+    // TF32 is a fp32-GEMM flag: the 16-bit entries reject it.
+    expectRejected([](auto &p) { p.flags = TVC_LINEAR_ALLOW_TF32; });
+    expectRejected([](auto &p) {
+      p.flags = TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT |
+                TVC_LINEAR_ALLOW_TF32;
+    });
+    expectRejected([](auto &p) { p.flags = 8; });
+    expectRejected([](auto &p) { p.flags = -1; });
+    expectRejected([](auto &p) { p.m = -1; });
+    expectRejected([](auto &p) { p.n = -1; });
+    expectRejected([](auto &p) { p.k = -1; });
+    expectRejected([](auto &p) {
+      p.m = std::numeric_limits<int64_t>::max() / 2;
+      p.k = 3;
+    });
+    expectRejected([](auto &p) {
+      p.n = int64_t(1) << 40;
+      p.k = int64_t(1) << 40;
+    });
+    // Rejected even with an empty output.
+    expectRejected([](auto &p) {
+      p.n = 0;
+      p.flags = TVC_LINEAR_ALLOW_TF32;
+    });
+  }
 }
 
 //===----------------------------------------------------------------------===//
