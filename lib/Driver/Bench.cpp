@@ -319,7 +319,8 @@ void mlir::tvc::printBenchTable(const BenchReport &report,
     row("decode", 1, measurement.length, measurement);
   if (report.profiled)
     os << "\nshares of the mean run time: linear = tvc_kernel_linear_f32, "
-          "tvc_kernel_linear_2to4_f32, tvc_kernel_block_diagonal_f32 and "
+          "tvc_kernel_linear_2to4_f32, tvc_kernel_linear_bf16w_f32, "
+          "tvc_kernel_linear_f16w_f32, tvc_kernel_block_diagonal_f32 and "
           "tvc_kernel_low_rank_f32, "
           "attention = tvc_kernel_attention_f32, copies = memrefCopy, other "
           "= generated code (elementwise, norms, embedding, cache writes, "

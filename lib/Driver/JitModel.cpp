@@ -311,6 +311,16 @@ JitModel::compile(OwningOpRef<ModuleOp> module, llvm::StringRef weightsDir,
                       profiledLinear<tvc_linear_2to4_f32_params_t,
                                      tvc_kernel_linear_2to4_f32>)
                 : reinterpret_cast<void *>(&tvc_kernel_linear_2to4_f32));
+    add("tvc_kernel_linear_bf16w_f32",
+        profile ? reinterpret_cast<void *>(
+                      profiledLinear<tvc_linear_w16_f32_params_t,
+                                     tvc_kernel_linear_bf16w_f32>)
+                : reinterpret_cast<void *>(&tvc_kernel_linear_bf16w_f32));
+    add("tvc_kernel_linear_f16w_f32",
+        profile ? reinterpret_cast<void *>(
+                      profiledLinear<tvc_linear_w16_f32_params_t,
+                                     tvc_kernel_linear_f16w_f32>)
+                : reinterpret_cast<void *>(&tvc_kernel_linear_f16w_f32));
     add("tvc_kernel_block_diagonal_f32",
         profile ? reinterpret_cast<void *>(
                       profiledLinear<tvc_block_diagonal_f32_params_t,
