@@ -15,7 +15,8 @@
    interleaved, the weights file in the page cache (--cold drops it before
    each run), reading its report (prefill and decode timing, peak RSS);
    each run also writes its logits (--logits-out);
-3. prints a Markdown table: weights MiB, peak RSS, prefill and decode
+3. prints a Markdown table: weights file MiB (a plan's file also holds
+   the row chunks of the tied vocabulary matrix), peak RSS, prefill and decode
    tokens/s (medians over rounds) with their ratios to fp32, the first
    step's largest logit error relative to the row's largest fp32 logit,
    and how many generated tokens equal fp32's.
@@ -137,7 +138,7 @@ def main():
           f"{args.tokens} new; {'cold' if args.cold else 'warm'} weights "
           f"file; {args.rounds} rounds")
     print()
-    print("| precision | weights MiB | peak RSS MiB | prefill tok/s "
+    print("| precision | weights file MiB | peak RSS MiB | prefill tok/s "
           "| vs fp32 | decode tok/s | vs fp32 | first-step logit error "
           "| tokens as fp32 |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
