@@ -153,7 +153,12 @@ TVC_GEMV_INLINE void dotRows(const float *x, const float *w, int64_t k,
     Vec a = {}, b = {}, c = {}, d = {};
     int64_t l = 0;
     for (; l + 4 * kLanes <= k; l += 4 * kLanes) {
-      __builtin_prefetch(row + l + kPrefetch);
+      // Every 64-byte line of the step: one prefetch per step left three
+      // lines of four (AVX-512) to the hardware prefetcher. Medians of 3
+      // (2 threads, cold weights): 3072x768 0.383 -> 0.338 ms, 768x768
+      // 0.098 -> 0.091 ms; the LM head 5.8 -> 5.5 ms, within its noise.
+      for (int64_t line = 0; line < 4 * kLanes; line += 16)
+        __builtin_prefetch(row + l + kPrefetch + line);
       a = a + load(x + l) * load(row + l);
       b = b + load(x + l + kLanes) * load(row + l + kLanes);
       c = c + load(x + l + 2 * kLanes) * load(row + l + 2 * kLanes);
