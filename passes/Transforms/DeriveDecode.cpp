@@ -398,6 +398,14 @@ LogicalResult specializeToOneStep(func::FuncOp function) {
                op->getNumOperands() > 0) {
       for (Value result : op->getResults())
         result.setType(op->getOperand(0).getType());
+    } else if (op->hasTrait<OpTrait::Elementwise>() &&
+               op->getNumOperands() > 0 && op->getNumResults() == 1) {
+      // Casts such as tvc-convert-precision's arith.extf of 16-bit rows:
+      // the operand's shape, the result's element type.
+      auto operand = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+      auto result = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+      if (operand && result)
+        op->getResult(0).setType(result.clone(operand.getShape()));
     }
     return WalkResult::advance();
   });

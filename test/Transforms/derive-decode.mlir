@@ -84,3 +84,24 @@ func.func @alisa(%x: tensor<1x?x8xf32>, %p: tensor<1x?xi64>) -> tensor<1x?x8xf32
   %a = tvc.attention %q, %q, %q heads 2 kv_heads 2 mask(#tvc.alisa<window = 4, k = 2>) : tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>
   return %a : tensor<1x?x8xf32>
 }
+
+// -----
+
+/// A 16-bit table widened after the gather (tvc-convert-precision's form):
+/// the decode step's cast takes the one-token shape and keeps f32.
+tvc.global @wte : tensor<16x8xbf16> = dense<1.0> : tensor<16x8xbf16>
+tvc.global @wpe : tensor<32x8xf32> = dense<0.5> : tensor<32x8xf32>
+// CHECK-LABEL: func.func @widened_decode(
+// CHECK-LABEL: func.func @widened_decode_decode(
+// CHECK: %[[ROWS:.*]] = tvc.embedding %{{.*}}, %{{.*}} : tensor<16x8xbf16>, tensor<1x1xi64>
+// CHECK: arith.extf %[[ROWS]] : tensor<1x1x8xbf16> to tensor<1x1x8xf32>
+func.func @widened_decode(%ids: tensor<1x?xi64>, %positions: tensor<1x?xi64>) -> tensor<1x?x8xf32> {
+  %t = tvc.weight @wte : tensor<16x8xbf16>
+  %rows = tvc.embedding %t, %ids : tensor<16x8xbf16>, tensor<1x?xi64>
+  %x = arith.extf %rows : tensor<1x?x8xbf16> to tensor<1x?x8xf32>
+  %p = tvc.weight @wpe : tensor<32x8xf32>
+  %h = tvc.learned_positions %x, %p, %positions : tensor<1x?x8xf32>, tensor<32x8xf32>, tensor<1x?xi64>
+  %k, %v = tvc.split %h sizes [4, 4] : tensor<1x?x8xf32>
+  %o = tvc.attention %h, %k, %v heads 2 kv_heads 1 mask(#tvc.causal) : tensor<1x?x8xf32>, tensor<1x?x4xf32>, tensor<1x?x4xf32>
+  return %o : tensor<1x?x8xf32>
+}

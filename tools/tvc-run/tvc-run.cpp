@@ -69,6 +69,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -116,6 +117,14 @@ static cl::opt<std::string> weightsDir(
     cl::desc("Directory relative weight files resolve against (default: the "
              "model's directory)"),
     cl::value_desc("dir"), cl::cat(category));
+
+static cl::opt<std::string> precision(
+    "precision",
+    cl::desc("Convert the model first, as tvc-compile does "
+             "(tvc-convert-precision, docs/Precision.md): fp32, bf16 or fp16 "
+             "matrices, or keep them as stored; activations become fp32. "
+             "Default: run the module as typed"),
+    cl::cat(category));
 
 static cl::opt<std::string> expectedDir(
     "expected",
@@ -788,6 +797,25 @@ int main(int argc, char **argv) {
   std::string baseDir = weightsDir;
   if (baseDir.empty())
     baseDir = llvm::sys::path::parent_path(inputPath).str();
+
+  if (precision.getNumOccurrences()) {
+    llvm::StringRef weights = llvm::StringSwitch<llvm::StringRef>(precision)
+                                  .Case("keep", "keep")
+                                  .Case("fp32", "f32")
+                                  .Case("bf16", "bf16")
+                                  .Case("fp16", "f16")
+                                  .Default("");
+    if (weights.empty())
+      return fail("--precision=" + precision +
+                  ": expected keep, fp32, bf16 or fp16");
+    PassManager pm(&context);
+    TvcConvertPrecisionOptions options;
+    options.weights = weights.str();
+    options.baseDir = baseDir;
+    pm.addPass(createTvcConvertPrecision(options));
+    if (failed(pm.run(*module)))
+      return fail("cannot convert the model's precision");
+  }
 
   // The inputs, in argument order of the entry point (known once parsed).
   func::FuncOp baseFunction;

@@ -45,8 +45,8 @@ std::optional<std::string> mlir::tvc::getUnsupportedReason(Operation *op) {
     auto tensor = dyn_cast<RankedTensorType>(type);
     if (!tensor || !isa<FloatType>(tensor.getElementType()) ||
         tensor.getElementType().isF32() ||
-        (isa<EmbeddingOp>(op) && (tensor.getElementType().isBF16() ||
-                                  tensor.getElementType().isF16())))
+        (isa<EmbeddingOp>(op) &&
+         (tensor.getElementType().isBF16() || tensor.getElementType().isF16())))
       continue;
     std::string message;
     llvm::raw_string_ostream os(message);
