@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Transforms/Passes.h"
+#include "passes/Transforms/ResultTypes.h"
 
 #include "dialects/tvc/IR/TvcOps.h"
 #include "lib/Support/HalfFloat.h"
@@ -21,7 +22,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/SymbolTable.h"
-#include "mlir/Interfaces/InferTypeOpInterface.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -136,26 +136,16 @@ private:
       op->erase();
       return success();
     }
-    if (auto infer = dyn_cast<InferTypeOpInterface>(op)) {
-      SmallVector<Type> types;
-      if (failed(infer.inferReturnTypes(
-              op->getContext(), op->getLoc(), op->getOperands(),
-              op->getRawDictionaryAttrs(), op->getPropertiesStorage(),
-              op->getRegions(), types)))
-        return op->emitOpError() << "cannot infer its result types after "
-                                    "its operands became f32";
-      for (auto [result, type] : llvm::zip_equal(op->getResults(), types))
-        result.setType(type);
-    } else if (op->hasTrait<OpTrait::SameOperandsAndResultType>() &&
-               op->getNumOperands() > 0) {
-      for (OpResult result : op->getResults())
-        result.setType(op->getOperand(0).getType());
-    } else if (llvm::any_of(op->getResultTypes(),
-                            [](Type type) { return widen(type) != type; })) {
+    Reinferred reinferred = reinferResultTypes(op);
+    if (reinferred == Reinferred::Failed)
+      return op->emitOpError() << "cannot infer its result types after "
+                                  "its operands became f32";
+    if (reinferred == Reinferred::NotInferable &&
+        llvm::any_of(op->getResultTypes(),
+                     [](Type type) { return widen(type) != type; }))
       return op->emitOpError()
              << "has 16-bit float results that tvc-convert-precision "
                 "cannot retype";
-    }
     // The gathered rows of a 16-bit table widen right after the gather.
     if (auto embedding = dyn_cast<EmbeddingOp>(op)) {
       Value rows = embedding.getResult();

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Transforms/Passes.h"
+#include "passes/Transforms/ResultTypes.h"
 
 #include "dialects/tvc/IR/TvcOps.h"
 
@@ -385,21 +386,12 @@ LogicalResult specializeToOneStep(func::FuncOp function) {
     argument.setType(type.clone(shape));
   }
   WalkResult walk = function.walk([&](Operation *op) {
-    if (auto infer = dyn_cast<InferTypeOpInterface>(op)) {
-      SmallVector<Type> types;
-      if (failed(infer.inferReturnTypes(
-              op->getContext(), op->getLoc(), op->getOperands(),
-              op->getAttrDictionary(), op->getPropertiesStorage(),
-              op->getRegions(), types)))
-        return WalkResult::interrupt();
-      for (auto [result, type] : llvm::zip(op->getResults(), types))
-        result.setType(type);
-    } else if (op->hasTrait<OpTrait::SameOperandsAndResultType>() &&
-               op->getNumOperands() > 0) {
-      for (Value result : op->getResults())
-        result.setType(op->getOperand(0).getType());
-    } else if (op->hasTrait<OpTrait::Elementwise>() &&
-               op->getNumOperands() > 0 && op->getNumResults() == 1) {
+    Reinferred reinferred = reinferResultTypes(op);
+    if (reinferred == Reinferred::Failed)
+      return WalkResult::interrupt();
+    if (reinferred == Reinferred::NotInferable &&
+        op->hasTrait<OpTrait::Elementwise>() && op->getNumOperands() > 0 &&
+        op->getNumResults() == 1) {
       // Casts such as tvc-convert-precision's arith.extf of 16-bit rows:
       // the operand's shape, the result's element type.
       auto operand = dyn_cast<RankedTensorType>(op->getOperand(0).getType());

@@ -74,12 +74,9 @@ bool linearColumns(const tvc_linear_f32_params_t &p, int64_t n0, int64_t n1) {
   bool inOut = p.flags & TVC_LINEAR_WEIGHT_IN_OUT;
   int64_t columns = n1 - n0;
   float *y = p.y + n0;
-  float beta = 0.0f;
-  if (p.flags & TVC_LINEAR_HAS_BIAS) {
-    for (int64_t row = 0; row < p.m; ++row)
-      std::memcpy(y + row * p.n, p.bias + n0, columns * sizeof(float));
-    beta = 1.0f;
-  }
+  float beta = tvc::runtime::copyBiasColumns(
+      y, p.m, p.n, p.flags & TVC_LINEAR_HAS_BIAS ? p.bias : nullptr, n0,
+      columns);
   if (p.k == 0) {
     if (beta == 0.0f)
       for (int64_t row = 0; row < p.m; ++row)
@@ -140,6 +137,16 @@ void tvc::runtime::fillWithBias(float *y, int64_t m, int64_t n,
     else
       std::memset(y + row * n, 0, n * sizeof(float));
   }
+}
+
+float tvc::runtime::copyBiasColumns(float *y, int64_t m, int64_t ldy,
+                                    const float *bias, int64_t n0,
+                                    int64_t columns) {
+  if (!bias)
+    return 0.0f;
+  for (int64_t row = 0; row < m; ++row)
+    std::memcpy(y + row * ldy, bias + n0, columns * sizeof(float));
+  return 1.0f;
 }
 
 tvc_status_t tvc::runtime::gemmF32(const tvc_linear_f32_params_t &p) {

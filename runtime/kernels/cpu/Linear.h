@@ -34,6 +34,12 @@ bool sgemmSerial(char transB, int64_t m, int64_t n, int64_t k, const float *a,
 /// result of a linear map with an empty reduction (k = 0).
 void fillWithBias(float *y, int64_t m, int64_t n, const float *bias);
 
+/// Before a slice's GEMM: copies bias[n0, n0 + columns) into each of the m
+/// rows of the slice of y (row stride ldy) when `bias` is not null, and
+/// returns the GEMM's beta: 1 to accumulate onto it, else 0.
+float copyBiasColumns(float *y, int64_t m, int64_t ldy, const float *bias,
+                      int64_t n0, int64_t columns);
+
 } // namespace tvc::runtime
 
 #endif // TVC_RUNTIME_KERNELS_CPU_LINEAR_H

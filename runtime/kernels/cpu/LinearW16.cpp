@@ -382,12 +382,9 @@ bool gemmTile(const GemmJob &job, int64_t n0, int64_t n1, float *dense) {
   bool inOut = p.flags & TVC_LINEAR_WEIGHT_IN_OUT;
   int64_t columns = n1 - n0;
   float *y = p.y + n0;
-  float beta = 0.0f;
-  if (p.flags & TVC_LINEAR_HAS_BIAS) {
-    for (int64_t row = 0; row < p.m; ++row)
-      std::memcpy(y + row * p.n, p.bias + n0, columns * sizeof(float));
-    beta = 1.0f;
-  }
+  float beta = tvc::runtime::copyBiasColumns(
+      y, p.m, p.n, p.flags & TVC_LINEAR_HAS_BIAS ? p.bias : nullptr, n0,
+      columns);
   if (inOut) {
     job.widenTile(p.w + n0, p.n, p.k, columns, dense);
     return tvc::runtime::sgemmSerial('N', p.m, columns, p.k, p.x, p.k, dense,

@@ -366,12 +366,9 @@ bool gemmColumns(const tvc_linear_2to4_f32_params_t &p, int64_t n0, int64_t n1,
                  bool avx2) {
   int64_t columns = n1 - n0;
   float *y = p.y + n0;
-  float beta = 0.0f;
-  if (p.flags & TVC_LINEAR_HAS_BIAS) {
-    for (int64_t row = 0; row < p.m; ++row)
-      std::memcpy(y + row * p.n, p.bias + n0, columns * sizeof(float));
-    beta = 1.0f;
-  }
+  float beta = tvc::runtime::copyBiasColumns(
+      y, p.m, p.n, p.flags & TVC_LINEAR_HAS_BIAS ? p.bias : nullptr, n0,
+      columns);
   // Grow-only, so a steady sequence of calls allocates nothing here.
   thread_local std::vector<float> dense;
   size_t needed = size_t(columns) * size_t(p.k);
