@@ -41,3 +41,21 @@ def gpt2_model(scratch, tvc_import):
 def prompt_ids(count):
     """The same `count` token ids in every benchmark, as --prompt-ids."""
     return ",".join(str(1 + (7 * i) % 50000) for i in range(count))
+
+
+def compile_if_stale(command, exe, model, tvc_compile):
+    """Runs the tvc-compile `command` that writes `exe` unless `exe` is
+    newer than `model` and `tvc_compile` and was built by the same command
+    (kept in exe.command, so a changed option recompiles). Returns the
+    finished process, or None when `exe` was up to date."""
+    stamp = exe + ".command"
+    previous = open(stamp).read() if os.path.exists(stamp) else None
+    if (os.path.exists(exe) and previous == " ".join(command) and
+            os.path.getmtime(exe) >= os.path.getmtime(model) and
+            os.path.getmtime(exe) >= os.path.getmtime(tvc_compile)):
+        return None
+    done = subprocess.run(command, check=True, text=True,
+                          capture_output=True)
+    with open(stamp, "w") as stamp_file:
+        stamp_file.write(" ".join(command))
+    return done

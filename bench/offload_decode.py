@@ -172,17 +172,11 @@ def main():
             command.append(f"--offload-budget={budget_bytes[name]}")
         # The budget in bytes is part of the command: a changed one
         # recompiles.
-        stamp = exe + ".command"
-        previous = open(stamp).read() if os.path.exists(stamp) else None
-        stale = (not os.path.exists(exe) or previous != " ".join(command) or
-                 os.path.getmtime(exe) < os.path.getmtime(model) or
-                 os.path.getmtime(exe) < os.path.getmtime(tools["tvc-compile"]))
-        if stale:
-            log("compiling " + name)
-            done = run(command)
+        log("compiling " + name + " (unless up to date)")
+        done = gpt2_bench.compile_if_stale(command, exe, model,
+                                           tools["tvc-compile"])
+        if done:
             summaries[name] = done.stderr.strip()
-            with open(stamp, "w") as stamp_file:
-                stamp_file.write(" ".join(command))
         executables[name] = exe
         if budget is None:
             weights_bytes, kv_bytes, kv_rows, arena_bytes = manifest_sizes(exe)

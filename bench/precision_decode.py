@@ -89,16 +89,8 @@ def main():
         if budget is not None:
             command.append(
                 f"--offload-budget={int(total_bytes * budget / 100)}")
-        stamp = exe + ".command"
-        previous = open(stamp).read() if os.path.exists(stamp) else None
-        if (not os.path.exists(exe) or previous != " ".join(command) or
-                os.path.getmtime(exe) < os.path.getmtime(model) or
-                os.path.getmtime(exe) <
-                os.path.getmtime(tools["tvc-compile"])):
-            log("compiling " + name)
-            offload_decode.run(command)
-            with open(stamp, "w") as stamp_file:
-                stamp_file.write(" ".join(command))
+        log("compiling " + name + " (unless up to date)")
+        gpt2_bench.compile_if_stale(command, exe, model, tools["tvc-compile"])
         executables[name] = exe
         if name == "fp32":
             weights, kv, _, arenas = offload_decode.manifest_sizes(exe)
