@@ -13,7 +13,9 @@
 #      test data) and generated tokens with the CPU executable's;
 #   4. runs the lit tests of CUDA executables (cuda-device.test: both
 #      bundled models against their PyTorch goldens, fp32 and TF32);
-#   5. runs bench/gpu_bench.py --quick (tvc vs PyTorch eager, GEMM ceiling).
+#   5. builds and runs tvc-cuda-linear-bench --quick (the fp32 linear entry
+#      against the bf16/fp16-weight entries on GPT-2 and 7B shapes);
+#   6. runs bench/gpu_bench.py --quick (tvc vs PyTorch eager, GEMM ceiling).
 #
 # Everything goes to ${OUT:-gpu-check-out}/gpu-check.txt (plus the logs of
 # each step beside it), a summary at the end.
@@ -260,6 +262,23 @@ if [ -x "$LIT" ] && [ -f "$BUILD_DIR/test/lit.site.cfg.py" ]; then
   fi
 else
   record lit-cuda SKIP "no lit ($LIT) or no lit config in $BUILD_DIR/test"
+fi
+
+# The linear entries alone: fp32 against the 16-bit-weight entries on
+# GPT-2 and 7B shapes (decode GEMV, prefill rounded-x cuBLAS); table in
+# cuda-linear-bench.log.
+if grep -q 'CudaGpuRuntime' "$BUILD_DIR/build.ninja" 2>/dev/null &&
+  [ "$(time_left 600)" -gt 120 ]; then
+  if run_logged cuda-linear-bench.log 60 ninja -C "$BUILD_DIR" -j "$JOBS" \
+    tvc-cuda-linear-bench &&
+    run_logged cuda-linear-bench.log 90 "$BUILD_DIR/bin/tvc-cuda-linear-bench" \
+      --quick; then
+    record cuda-linear-bench PASS "fp32 vs bf16/fp16 weights: cuda-linear-bench.log"
+    cat "$OUT/cuda-linear-bench.log" >>"$REPORT"
+  else
+    record cuda-linear-bench FAIL "exit $?: see cuda-linear-bench.log"
+    tail -n 15 "$OUT/cuda-linear-bench.log" >>"$REPORT"
+  fi
 fi
 
 # The benchmark, quick form: tvc against PyTorch eager on GPT-2-shaped
