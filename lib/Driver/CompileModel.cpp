@@ -448,11 +448,25 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
   // Precision: every activation f32, the matrices in the chosen type (the
   // merged weights of the pre-merge included), before the plan counts
   // their bytes.
+  std::string precisionSummary;
   {
+    ScopedDiagnosticHandler remarks(context, [&](Diagnostic &diagnostic) {
+      if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
+        return failure(); // to the collector
+      // Said when it changed something.
+      std::string text = diagnostic.str();
+      if (!llvm::StringRef(text).contains("weights converted: none"))
+        precisionSummary =
+            llvm::StringRef(text)
+                .drop_front(std::strlen("tvc-convert-precision: "))
+                .str();
+      return success();
+    });
     PassManager pm(context);
     TvcConvertPrecisionOptions precision;
     precision.weights = options.weightPrecision;
     precision.baseDir = options.weightsDir;
+    precision.report = true;
     pm.addPass(createTvcConvertPrecision(precision));
     if (failed(pm.run(*module)))
       return errors.error("cannot convert the model's precision");
@@ -463,6 +477,8 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
   if (options.emit == EmitKind::Ptx && !cuda)
     return llvm::createStringError("PTX is emitted for the CUDA target only");
   std::string offloadSummary;
+  if (!precisionSummary.empty())
+    offloadSummary = "precision: " + precisionSummary;
   if (!options.offloadBudget.empty()) {
     if (cuda)
       return llvm::createStringError(
@@ -576,7 +592,7 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
     return std::move(error);
 
   Artifact artifact;
-  artifact.offloadSummary = std::move(offloadSummary);
+  artifact.summary = std::move(offloadSummary);
   uint64_t weightsBytes = 0;
   std::string offload;
   if ((*module)->hasAttr("tvc.weights_bytes")) {

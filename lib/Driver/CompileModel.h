@@ -81,8 +81,9 @@ struct Artifact {
   std::string text;
   /// The manifest embedded in the artifact.
   std::string manifest;
-  /// tvc-plan-offload's summary, when it ran.
-  std::string offloadSummary;
+  /// Lines saying what the passes decided: the precision conversion (when
+  /// it changed the model) and tvc-plan-offload's plan (when it ran).
+  std::string summary;
   /// The packed weights blob (empty without weights, or when embedded).
   std::optional<AlignedBuffer> weights;
 };

@@ -292,7 +292,7 @@ int main(int argc, char **argv) {
   llvm::Expected<Artifact> artifact = compileModel(std::move(module), options);
   if (!artifact)
     return fail(llvm::toString(artifact.takeError()));
-  for (llvm::StringRef line : llvm::split(artifact->offloadSummary, '\n'))
+  for (llvm::StringRef line : llvm::split(artifact->summary, '\n'))
     if (!line.empty())
       llvm::errs() << "tvc-compile: " << line << "\n";
 
