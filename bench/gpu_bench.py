@@ -920,9 +920,10 @@ def report(results, args):
                      + (f" and includes copying the T x {VOCAB} fp32 logits "
                         f"to the host ({copies} measured by torch)"
                         if copies else "")
-                     + "; median tvc process wall time " + ", ".join(
+                     + "; median tvc process wall time " + (", ".join(
                          f"{e} {fmt(w)} s" for e, w in
-                         record.get("tvc_process_wall_s", {}).items()))
+                         record.get("tvc_process_wall_s", {}).items()
+                         if w is not None) or "–"))
         if record.get("rounds", args.rounds) < args.rounds:
             lines.append(f"- {record['name']}: {record['rounds']} of "
                          f"{args.rounds} rounds (--max-seconds "
