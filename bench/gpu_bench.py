@@ -4,8 +4,9 @@
     /usr/bin/python3 bench/gpu_bench.py [--build DIR] [--quick]
         [--models gpt2,1b] [--layers N] [--prefill-tokens 512,2048]
         [--decode-tokens N] [--decode-prompt P] [--dtypes fp32,fp16,bf16]
-        [--rounds R] [--gemm-size N] [--timeout S] [--max-seconds S]
-        [--output PATH] [--scratch DIR] [--target cuda|cpu] [--threads N]
+        [--tvc-precisions fp32,bf16,fp16] [--rounds R] [--gemm-size N]
+        [--timeout S] [--max-seconds S] [--output PATH] [--scratch DIR]
+        [--target cuda|cpu] [--threads N]
 
 First it measures cuBLAS through torch.matmul (N x N x N; fp32 with TF32
 off and on, fp16, bf16), the ceiling. Then for each model shape (`gpt2`: GPT-2-124M, 12 layers, d_model 768, 12 heads,
@@ -15,30 +16,38 @@ FFN 3072; `1b`: 24 layers, d_model 2048, 16 heads, FFN 8192; both vocab
 1. writes a Hugging Face checkpoint with make_gpt2_124m.py --hf-only into
    the scratch directory (reused while the generator and the shape are
    unchanged; the learned-position table is long enough for the longest
-   prompt), imports it with tvc-import and compiles it with
-   `tvc-compile --target=cuda --sm=SM --max-seq-len=N` (SM: GPU 0's, 90
-   on an H200; N: the longest prompt + 1, or the decode prompt + new
-   tokens, rounded up to 128);
+   prompt), imports it with tvc-import and compiles it once per
+   --tvc-precisions value P with `tvc-compile --target=cuda --sm=SM
+   --max-seq-len=N --precision=P` (SM: GPU 0's, 90 on an H200; N: the
+   longest prompt + 1, or the decode prompt + new tokens, rounded up to
+   128; P in the executable's name); engine "tvc P" stores the weight
+   matrices in P and computes in fp32 (docs/Precision.md);
 2. loads the same safetensors into a plain-PyTorch GPT-2 (written here
    from the architecture, with a preallocated KV cache and
    scaled_dot_product_attention where torch has it) in each of --dtypes;
-3. after a warm-up, alternates tvc and torch --rounds times: tvc's
-   executable runs once per measurement (`--prompt-ids` of T tokens and
-   `--max-new-tokens 1` for prefill; a --decode-prompt-token prompt and
+3. after a warm-up, alternates tvc and torch --rounds times: each of
+   tvc's executables runs once per measurement (`--prompt-ids` of T
+   tokens and `--max-new-tokens 1` for prefill; a --decode-prompt-token prompt and
    --decode-tokens + 1 new tokens for decode; its own timings on stderr),
    then torch in each dtype (prefill: the forward over T tokens, full
    logits as tvc computes them, and the argmax of the last row; decode:
    the greedy loop with the next token kept on the device);
-4. checks that tvc (fp32) and torch fp32 generate the same first
-   --check-tokens greedy tokens.
+4. checks that tvc fp32 and torch fp32 generate the same first
+   --check-tokens greedy tokens, and reports (as information, not an
+   error: 16-bit rounding may flip a close argmax) how many leading
+   tokens tvc bf16/fp16 share with torch in the same dtype and in fp32.
 
-It prints one Markdown table (tokens/s, medians over the rounds, and tvc /
-torch per dtype; the GEMM row in TFLOP/s), then the prefill TFLOP/s each
-engine reached, and writes PATH.md and PATH.json (default
-SCRATCH/gpu_bench_TARGET). --target cpu runs the same flow on the CPU (tvc's
-CPU target, torch fp32 on --threads threads) to test the script on a
-machine without a GPU; with the default target and no GPU the script says
-so and exits with status 2. --quick: fewer layers (gpt2 4, 1b 2), 32
+A failure of one engine (a tvc precision that does not compile or run, a
+torch dtype out of memory) is recorded and drops only that engine.
+
+It prints one Markdown table (tokens/s, medians over the rounds, per tvc
+engine and torch dtype, and like-for-like ratios tvc P / torch P where
+both ran; the GEMM row in TFLOP/s), then the prefill TFLOP/s each engine
+reached, and writes PATH.md and PATH.json (default
+SCRATCH/gpu_bench_TARGET). --target cpu runs the same flow on the CPU
+(tvc's CPU target in fp32 and bf16, torch fp32 on --threads threads) to
+test the script on a machine without a GPU; with the default target and
+no GPU the script says so and exits with status 2. --quick: fewer layers (gpt2 4, 1b 2), 32
 decode tokens, 2 rounds, GEMM 4096, no round after a model's first past
 150 s, 90 s for one run of tvc.
 --build defaults to $TVC_BUILD, else build-gpu (scripts/gpu-check.sh's)
