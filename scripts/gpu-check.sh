@@ -13,7 +13,8 @@
 #      test data) and generated tokens with the CPU executable's;
 #   4. runs the lit tests of CUDA executables (cuda-device.test: both
 #      bundled models against their PyTorch goldens, fp32 and TF32);
-#   5. runs bench/gpu_bench.py --quick (tvc vs PyTorch eager, GEMM ceiling).
+#   5. runs bench/gpu_bench.py --quick (tvc fp32/bf16/fp16 vs PyTorch eager
+#      fp32/fp16/bf16, like for like, and the GEMM ceiling).
 #
 # Everything goes to ${OUT:-gpu-check-out}/gpu-check.txt (plus the logs of
 # each step beside it), a summary at the end.
