@@ -4,8 +4,9 @@
     /usr/bin/python3 bench/gpu_bench.py [--build DIR] [--quick]
         [--models gpt2,1b] [--layers N] [--prefill-tokens 512,2048]
         [--decode-tokens N] [--decode-prompt P] [--dtypes fp32,fp16,bf16]
-        [--rounds R] [--gemm-size N] [--timeout S] [--max-seconds S]
-        [--output PATH] [--scratch DIR] [--target cuda|cpu] [--threads N]
+        [--tvc-precisions fp32,bf16,fp16] [--rounds R] [--gemm-size N]
+        [--timeout S] [--max-seconds S] [--output PATH] [--scratch DIR]
+        [--target cuda|cpu] [--threads N]
 
 First it measures cuBLAS through torch.matmul (N x N x N; fp32 with TF32
 off and on, fp16, bf16), the ceiling. Then for each model shape (`gpt2`: GPT-2-124M, 12 layers, d_model 768, 12 heads,
@@ -15,30 +16,38 @@ FFN 3072; `1b`: 24 layers, d_model 2048, 16 heads, FFN 8192; both vocab
 1. writes a Hugging Face checkpoint with make_gpt2_124m.py --hf-only into
    the scratch directory (reused while the generator and the shape are
    unchanged; the learned-position table is long enough for the longest
-   prompt), imports it with tvc-import and compiles it with
-   `tvc-compile --target=cuda --sm=SM --max-seq-len=N` (SM: GPU 0's, 90
-   on an H200; N: the longest prompt + 1, or the decode prompt + new
-   tokens, rounded up to 128);
+   prompt), imports it with tvc-import and compiles it once per
+   --tvc-precisions value P with `tvc-compile --target=cuda --sm=SM
+   --max-seq-len=N --precision=P` (SM: GPU 0's, 90 on an H200; N: the
+   longest prompt + 1, or the decode prompt + new tokens, rounded up to
+   128; P in the executable's name); engine "tvc P" stores the weight
+   matrices in P and computes in fp32 (docs/Precision.md);
 2. loads the same safetensors into a plain-PyTorch GPT-2 (written here
    from the architecture, with a preallocated KV cache and
    scaled_dot_product_attention where torch has it) in each of --dtypes;
-3. after a warm-up, alternates tvc and torch --rounds times: tvc's
-   executable runs once per measurement (`--prompt-ids` of T tokens and
-   `--max-new-tokens 1` for prefill; a --decode-prompt-token prompt and
+3. after a warm-up, alternates tvc and torch --rounds times: each of
+   tvc's executables runs once per measurement (`--prompt-ids` of T
+   tokens and `--max-new-tokens 1` for prefill; a --decode-prompt-token prompt and
    --decode-tokens + 1 new tokens for decode; its own timings on stderr),
    then torch in each dtype (prefill: the forward over T tokens, full
    logits as tvc computes them, and the argmax of the last row; decode:
    the greedy loop with the next token kept on the device);
-4. checks that tvc (fp32) and torch fp32 generate the same first
-   --check-tokens greedy tokens.
+4. checks that tvc fp32 and torch fp32 generate the same first
+   --check-tokens greedy tokens, and reports (as information, not an
+   error: 16-bit rounding may flip a close argmax) how many leading
+   tokens tvc bf16/fp16 share with torch in the same dtype and in fp32.
 
-It prints one Markdown table (tokens/s, medians over the rounds, and tvc /
-torch per dtype; the GEMM row in TFLOP/s), then the prefill TFLOP/s each
-engine reached, and writes PATH.md and PATH.json (default
-SCRATCH/gpu_bench_TARGET). --target cpu runs the same flow on the CPU (tvc's
-CPU target, torch fp32 on --threads threads) to test the script on a
-machine without a GPU; with the default target and no GPU the script says
-so and exits with status 2. --quick: fewer layers (gpt2 4, 1b 2), 32
+A failure of one engine (a tvc precision that does not compile or run, a
+torch dtype out of memory) is recorded and drops only that engine.
+
+It prints one Markdown table (tokens/s, medians over the rounds, per tvc
+engine and torch dtype, and like-for-like ratios tvc P / torch P where
+both ran; the GEMM row in TFLOP/s), then the prefill TFLOP/s each engine
+reached, and writes PATH.md and PATH.json (default
+SCRATCH/gpu_bench_TARGET). --target cpu runs the same flow on the CPU
+(tvc's CPU target in fp32 and bf16, torch fp32 on --threads threads) to
+test the script on a machine without a GPU; with the default target and
+no GPU the script says so and exits with status 2. --quick: fewer layers (gpt2 4, 1b 2), 32
 decode tokens, 2 rounds, GEMM 4096, no round after a model's first past
 150 s, 90 s for one run of tvc.
 --build defaults to $TVC_BUILD, else build-gpu (scripts/gpu-check.sh's)
@@ -73,6 +82,9 @@ SHAPES = {
 }
 QUICK_LAYERS = {"gpt2": 4, "1b": 2}
 ENGINES_TORCH = ("fp32", "fp16", "bf16")
+# tvc-compile --precision values benchmarked (16-bit matrices, fp32
+# activations: docs/Precision.md).
+ENGINES_TVC = ("fp32", "bf16", "fp16")
 START = time.monotonic()
 
 
@@ -175,18 +187,21 @@ def write_model(directory, shape, tools):
     return mlir
 
 
-def compile_model(mlir, args, capacity, tools):
-    """tvc-compile's executable for args.target; (path, None) or (None, why)."""
+def compile_model(mlir, args, capacity, tools, precision):
+    """tvc-compile's executable for args.target with --precision=precision;
+    (path, None) or (None, why)."""
     target, timeout = args.target, 4 * args.timeout
     kind = f"cuda-sm{args.sm}" if target == "cuda" else target
-    exe = os.path.join(os.path.dirname(mlir), f"tvc-{kind}-s{capacity}")
+    # One file per precision, so the engines do not overwrite each other.
+    exe = os.path.join(os.path.dirname(mlir),
+                       f"tvc-{kind}-{precision}-s{capacity}")
     stale = (not os.path.exists(exe) or not os.path.exists(exe + ".weights") or
              os.path.getmtime(exe) < os.path.getmtime(mlir) or
              os.path.getmtime(exe) < os.path.getmtime(tools["tvc-compile"]))
     if not stale:
         return exe, None
     command = [tools["tvc-compile"], mlir, "-o", exe,
-               f"--max-seq-len={capacity}"]
+               f"--max-seq-len={capacity}", f"--precision={precision}"]
     if target == "cuda":
         command += ["--target=cuda", f"--sm={args.sm}"]
     log("compiling: " + " ".join(os.path.basename(c) for c in command))
@@ -194,12 +209,13 @@ def compile_model(mlir, args, capacity, tools):
         done = subprocess.run(command, text=True, capture_output=True,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
-        return None, f"tvc-compile ran past {timeout} s"
+        return None, f"tvc-compile --precision={precision} ran past {timeout} s"
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         # ld's "undefined symbol" lines say the most; keep a few.
         wanted = [line for line in lines if "error" in line][:6] or lines[-6:]
-        return None, "tvc-compile failed: " + " / ".join(wanted)
+        return None, (f"tvc-compile --precision={precision} failed: "
+                      + " / ".join(wanted))
     return exe, None
 
 
@@ -473,6 +489,10 @@ def parse_args():
     parser.add_argument("--dtypes",
                         help="torch dtypes (default fp32,fp16,bf16 on cuda, "
                              "fp32 on cpu)")
+    parser.add_argument("--tvc-precisions",
+                        help="tvc-compile --precision values, one executable "
+                             "each (default fp32,bf16,fp16 on cuda, "
+                             "fp32,bf16 on cpu)")
     parser.add_argument("--gemm-size", type=int,
                         help="GEMM N (default 8192 on cuda, --quick 4096; "
                              "1024 on cpu)")
@@ -516,18 +536,38 @@ def parse_args():
         args.timeout = 90 if args.quick else 300
     if args.dtypes is None:
         args.dtypes = "fp32,fp16,bf16" if args.target == "cuda" else "fp32"
-    args.dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
-    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
-    args.prefill_tokens = [int(t) for t in args.prefill_tokens.split(",")
-                           if t.strip()]
-    for dtype in args.dtypes:
-        if dtype not in ENGINES_TORCH:
-            parser.error(f"--dtypes: {dtype} is not one of fp32, fp16, bf16")
-    for model in args.models:
-        if model not in SHAPES:
-            parser.error(f"--models: {model} is not one of {', '.join(SHAPES)}")
+    if args.tvc_precisions is None:
+        args.tvc_precisions = "fp32,bf16,fp16" if args.target == "cuda" \
+            else "fp32,bf16"
+
+    def names(option, text, allowed):
+        """The comma-separated list, in order, each once, each allowed."""
+        chosen = []
+        for name in (n.strip() for n in text.split(",")):
+            if not name or name in chosen:
+                continue
+            if name not in allowed:
+                parser.error(f"{option}: {name} is not one of "
+                             f"{', '.join(allowed)}")
+            chosen.append(name)
+        return chosen
+
+    args.dtypes = names("--dtypes", args.dtypes, ENGINES_TORCH)
+    args.tvc_precisions = names("--tvc-precisions", args.tvc_precisions,
+                                ENGINES_TVC)
+    args.models = names("--models", args.models, tuple(SHAPES))
+    try:
+        args.prefill_tokens = [int(t) for t in args.prefill_tokens.split(",")
+                               if t.strip()]
+    except ValueError:
+        parser.error(f"--prefill-tokens: {args.prefill_tokens} is not a "
+                     f"comma-separated list of integers")
+    # tvc fp32 against torch fp32 is the row the token check gates on.
     if "fp32" not in args.dtypes:
         parser.error("--dtypes must include fp32 (the like-for-like row)")
+    if "fp32" not in args.tvc_precisions:
+        parser.error("--tvc-precisions must include fp32 (the like-for-like "
+                     "row and the token check)")
     if args.decode_tokens < 1 or args.decode_prompt < 1 or \
             not args.prefill_tokens or min(args.prefill_tokens) < 1:
         parser.error("token counts must be positive")
@@ -561,6 +601,44 @@ def machine_info(torch, target):
     return info
 
 
+def token_check(tvc_tokens, torch_tokens, args, errors):
+    """Greedy-token agreement, {precision: tokens} of each side. tvc fp32
+    against torch fp32 must agree on the first --check-tokens (a difference
+    goes to `errors`); a 16-bit engine's common prefixes with torch in its
+    dtype and with torch fp32 are information only, since rounding the
+    weights may legitimately flip a close argmax."""
+    reference = torch_tokens.get("fp32", [])
+    check = {"generated": len(reference),
+             "wanted": min(args.check_tokens, len(reference))}
+    mine = tvc_tokens.get("fp32")
+    if mine is not None:
+        check["tvc_vs_torch_fp32"] = common_prefix(mine, reference)
+        check["ok"] = check["tvc_vs_torch_fp32"] >= check["wanted"]
+        if not check["ok"]:
+            errors.append(
+                f"tvc and torch fp32 tokens differ after "
+                f"{check['tvc_vs_torch_fp32']} of {check['wanted']}: tvc "
+                f"{mine[:check['wanted']]}, torch "
+                f"{reference[:check['wanted']]}")
+    for precision, tokens in tvc_tokens.items():
+        if precision == "fp32":
+            continue
+        if reference:
+            check[f"tvc_{precision}_vs_torch_fp32"] = common_prefix(
+                tokens, reference)
+        if precision in torch_tokens:
+            check[f"tvc_{precision}_vs_torch_{precision}"] = common_prefix(
+                tokens, torch_tokens[precision])
+        check[f"tvc_{precision}_tokens"] = tokens
+    for dtype, tokens in torch_tokens.items():
+        if dtype != "fp32":
+            check[f"torch_{dtype}_vs_fp32"] = common_prefix(tokens, reference)
+            check[f"torch_{dtype}_tokens"] = tokens
+    check["tvc_tokens"] = mine
+    check["torch_fp32_tokens"] = reference
+    return check
+
+
 def bench_model(name, args, torch, tools, stages):
     """All rounds of one shape: the result record for the JSON."""
     label, layers, d, heads, ffn, context = SHAPES[name]
@@ -585,11 +663,18 @@ def bench_model(name, args, torch, tools, stages):
     directory = os.path.join(args.scratch, f"{name}-L{layers}-C{context}")
     mlir = stages.run(f"{name}: write + import the model", write_model,
                       directory, shape, tools)
-    exe, why = stages.run(f"{name}: tvc-compile ({args.target})",
-                          compile_model, mlir, args, capacity, tools)
-    if why:
-        log(f"{name}: {why}")
-        record["errors"].append(why)
+    # One executable per precision; one that does not compile drops only
+    # its engine.
+    exes = {}
+    for precision in args.tvc_precisions:
+        exe, why = stages.run(
+            f"{name}: tvc-compile ({args.target}, {precision})",
+            compile_model, mlir, args, capacity, tools, precision)
+        if why:
+            log(f"{name}: {why}")
+            record["errors"].append(why)
+        else:
+            exes[precision] = exe
 
     device = args.target
     dtypes = {"fp32": torch.float32, "fp16": torch.float16,
@@ -630,16 +715,31 @@ def bench_model(name, args, torch, tools, stages):
                      gpt2_bench.prompt_ids(args.decode_prompt).split(",")]
     new_tokens = args.decode_tokens + 1
     metrics = [f"prefill T={t}" for t in args.prefill_tokens] + ["decode"]
-    samples = {m: {e: [] for e in ["tvc fp32"] + [f"torch {x}" for x in
-                                                   args.dtypes]}
+    tvc_engines = [f"tvc {p}" for p in args.tvc_precisions]
+    torch_engines = [f"torch {x}" for x in args.dtypes]
+    samples = {m: {e: [] for e in tvc_engines + torch_engines}
                for m in metrics}
-    tvc_tokens, torch_tokens, tvc_walls = None, {}, []
+    tvc_tokens, torch_tokens = {}, {}
+    tvc_walls = {p: [] for p in args.tvc_precisions}
+
+    def tvc_call(precision, what, prompt, new):
+        """One run of tvc's `precision` executable; a failure is recorded
+        and drops that engine for the rest of the run."""
+        if precision not in exes:
+            return None
+        result = run_tvc(exes[precision], prompt, new, args)
+        if "error" in result:
+            record["errors"].append(f"tvc {precision} {what}: "
+                                    + result["error"])
+            log(record["errors"][-1])
+            exes.pop(precision)
+            return None
+        tvc_walls[precision].append(result["wall_s"])
+        return result
 
     def warm_up():
-        if exe:
-            result = run_tvc(exe, decode_prompt, 2, args)
-            if "error" in result:
-                record["errors"].append("tvc warm-up: " + result["error"])
+        for precision in args.tvc_precisions:
+            tvc_call(precision, "warm-up", decode_prompt, 2)
         for dtype, runner in list(runners.items()):
             for t in args.prefill_tokens:
                 torch_call(dtype, f"prefill T={t}", runner.prefill, prompts[t])
@@ -647,11 +747,11 @@ def bench_model(name, args, torch, tools, stages):
                        min(new_tokens, 4))
 
     stages.run(f"{name}: warm-up", warm_up)
-    tvc_failed = exe is None or any(e.startswith("tvc warm-up")
-                                    for e in record["errors"])
+    # The warm-up's process times would skew the medians.
+    for walls in tvc_walls.values():
+        walls.clear()
 
     def rounds():
-        nonlocal tvc_tokens, tvc_failed
         round_seconds = 0.0
         for index in range(args.rounds):
             elapsed = time.monotonic() - START
@@ -665,30 +765,24 @@ def bench_model(name, args, torch, tools, stages):
             log(f"{name}: round {index + 1}/{args.rounds}")
             for t in args.prefill_tokens:
                 metric = f"prefill T={t}"
-                if not tvc_failed:
-                    result = run_tvc(exe, prompts[t], 1, args)
-                    if "error" in result:
-                        record["errors"].append(f"tvc {metric}: " + result["error"])
-                        tvc_failed = True
-                    else:
-                        samples[metric]["tvc fp32"].append(
+                for precision in args.tvc_precisions:
+                    result = tvc_call(precision, metric, prompts[t], 1)
+                    if result:
+                        samples[metric][f"tvc {precision}"].append(
                             t / (result["prefill_ms"] / 1e3))
-                        tvc_walls.append(result["wall_s"])
                 for dtype, runner in list(runners.items()):
                     done = torch_call(dtype, metric, runner.prefill, prompts[t])
                     if done:
                         samples[metric][f"torch {dtype}"].append(
                             t / (done[0] / 1e3))
-            if not tvc_failed:
-                result = run_tvc(exe, decode_prompt, new_tokens, args)
-                if "error" in result:
-                    record["errors"].append("tvc decode: " + result["error"])
-                    tvc_failed = True
-                elif result["decoded"] > 0 and result["decode_ms"] > 0:
-                    samples["decode"]["tvc fp32"].append(
+            for precision in args.tvc_precisions:
+                result = tvc_call(precision, "decode", decode_prompt,
+                                  new_tokens)
+                if result and result["decoded"] > 0 and \
+                        result["decode_ms"] > 0:
+                    samples["decode"][f"tvc {precision}"].append(
                         result["decoded"] / (result["decode_ms"] / 1e3))
-                    tvc_tokens = tvc_tokens or result["tokens"]
-                    tvc_walls.append(result["wall_s"])
+                    tvc_tokens.setdefault(precision, result["tokens"])
             for dtype, runner in list(runners.items()):
                 done = torch_call(dtype, "decode", runner.generate,
                                   decode_prompt, new_tokens)
@@ -717,26 +811,10 @@ def bench_model(name, args, torch, tools, stages):
             f"T={t}": torch_call("fp32", "logits copy",
                                  runners["fp32"].logits_copy_ms, t)
             for t in args.prefill_tokens}
-    record["tvc_process_wall_s"] = median(tvc_walls)
-
-    reference = torch_tokens.get("fp32", [])
-    check = {"generated": len(reference), "wanted": min(args.check_tokens,
-                                                        len(reference))}
-    if tvc_tokens is not None:
-        check["tvc_vs_torch_fp32"] = common_prefix(tvc_tokens, reference)
-        check["ok"] = check["tvc_vs_torch_fp32"] >= check["wanted"]
-        if not check["ok"]:
-            record["errors"].append(
-                f"tvc and torch fp32 tokens differ after "
-                f"{check['tvc_vs_torch_fp32']} of {check['wanted']}: tvc "
-                f"{tvc_tokens[:check['wanted']]}, torch "
-                f"{reference[:check['wanted']]}")
-    for dtype, tokens in torch_tokens.items():
-        if dtype != "fp32":
-            check[f"torch_{dtype}_vs_fp32"] = common_prefix(tokens, reference)
-    check["tvc_tokens"] = tvc_tokens
-    check["torch_fp32_tokens"] = reference
-    record["token_check"] = check
+    record["tvc_process_wall_s"] = {f"tvc {p}": median(walls)
+                                    for p, walls in tvc_walls.items()}
+    record["token_check"] = token_check(tvc_tokens, torch_tokens, args,
+                                        record["errors"])
     runners.clear()
     if device == "cuda":
         torch.cuda.empty_cache()
@@ -755,7 +833,11 @@ def model_title(record):
 
 def report(results, args):
     """The Markdown text: the main table, the TFLOP/s table, the notes."""
+    tvc_engines = [f"tvc {p}" for p in args.tvc_precisions]
     torch_engines = [f"torch {d}" for d in args.dtypes]
+    # Like for like: tvc in a precision against torch in the same dtype.
+    pairs = [(f"tvc {p}", f"torch {p}") for p in args.tvc_precisions
+             if p in args.dtypes]
     lines = []
     info = results["machine"]
     where = info.get("gpu", info.get("cpu", "?"))
@@ -764,46 +846,49 @@ def report(results, args):
     lines.append(f"tvc ({info['tvc_commit']}) vs PyTorch {info['torch']} eager "
                  f"on {where} ({args.target}); medians of {done} "
                  f"interleaved rounds (of {args.rounds}); tokens/s (higher "
-                 f"is better); ratio = tvc fp32 / torch.")
+                 f"is better); ratio = tvc P / torch P, like for like (tvc "
+                 f"P: matrices in P, activations fp32).")
     lines.append("")
-    header = ["model", "metric", "tvc fp32"] + torch_engines + \
-        [f"tvc / {e}" for e in torch_engines]
+    header = ["model", "metric"] + tvc_engines + torch_engines + \
+        [f"{t} / {e}" for t, e in pairs]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "|".join(["---", "---"] + ["---:"] *
                                 (len(header) - 2)) + "|")
     for record in results["models"]:
         title = model_title(record)
         for metric, values in record["metrics"].items():
-            tvc = values["tvc fp32"]["median"]
-            row = [title, metric + " tok/s", fmt(tvc)]
-            row += [fmt(values[e]["median"]) for e in torch_engines]
-            for engine in torch_engines:
-                peer = values[engine]["median"]
-                row.append(f"{tvc / peer:.2f}x" if tvc and peer else "–")
+            row = [title, metric + " tok/s"]
+            row += [fmt(values[e]["median"]) for e in tvc_engines +
+                    torch_engines]
+            for mine, peer in pairs:
+                tvc, other = values[mine]["median"], values[peer]["median"]
+                row.append(f"{tvc / other:.2f}x" if tvc and other else "–")
             lines.append("| " + " | ".join(row) + " |")
             title = ""
     gemm = results["gemm"]
     if gemm:
         row = [f"cuBLAS GEMM {args.gemm_size}³" if args.target == "cuda"
-               else f"GEMM {args.gemm_size}³ (CPU)", "TFLOP/s", "–"]
+               else f"GEMM {args.gemm_size}³ (CPU)", "TFLOP/s"]
+        row += ["–"] * len(tvc_engines)
         for dtype in args.dtypes:
             value = gemm.get(dtype)
             cell = fmt(value)
             if dtype == "fp32" and "fp32 tf32" in gemm:
                 cell += f" (TF32: {fmt(gemm['fp32 tf32'])})"
             row.append(cell)
-        row += [""] * len(torch_engines)
+        row += [""] * len(pairs)
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     lines.append("Prefill TFLOP/s reached (matmul FLOPs of the model / time; "
                  "causal attention counted half):")
     lines.append("")
-    lines.append("| model | T | tvc fp32 | " + " | ".join(torch_engines) + " |")
-    lines.append("|---|---:|" + "---:|" * (1 + len(torch_engines)))
+    engines = tvc_engines + torch_engines
+    lines.append("| model | T | " + " | ".join(engines) + " |")
+    lines.append("|---|---:|" + "---:|" * len(engines))
     for record in results["models"]:
         for t, values in record.get("prefill_tflops", {}).items():
             lines.append(f"| {record['name']} | {t[2:]} | " + " | ".join(
-                fmt(values[e]) for e in ["tvc fp32"] + torch_engines) + " |")
+                fmt(values[e]) for e in engines) + " |")
     lines.append("")
     for record in results["models"]:
         if not record.get("metrics"):
@@ -817,11 +902,25 @@ def report(results, args):
                          f"{check['generated']} greedy tokens identical "
                          f"(wanted {check['wanted']}): "
                          f"{'ok' if check['ok'] else 'MISMATCH'}")
-        others = ", ".join(f"torch {k[6:10]} {v}" for k, v in check.items()
-                           if k.startswith("torch_") and k.endswith("_vs_fp32"))
-        lines.append(f"- {record['name']}: tvc vs torch fp32: {agreement}"
+        others = ", ".join(f"torch {d} {check[f'torch_{d}_vs_fp32']}"
+                           for d in args.dtypes
+                           if f"torch_{d}_vs_fp32" in check)
+        lines.append(f"- {record['name']}: tvc fp32 vs torch fp32: {agreement}"
                      + (f"; leading tokens equal to torch fp32's: {others}"
                         if others else ""))
+        for precision in args.tvc_precisions:
+            tokens = check.get(f"tvc_{precision}_tokens")
+            if precision == "fp32" or tokens is None:
+                continue
+            prefixes = ", ".join(
+                f"torch {peer}'s {check[key]}" for peer, key in (
+                    (precision, f"tvc_{precision}_vs_torch_{precision}"),
+                    ("fp32", f"tvc_{precision}_vs_torch_fp32"))
+                if key in check)
+            lines.append(f"- {record['name']}: tvc {precision} (information, "
+                         f"16-bit weights may diverge): leading greedy tokens "
+                         f"of {len(tokens)} equal to "
+                         + (prefixes or "nothing (no torch tokens)"))
         copies = ", ".join(f"{t} {ms:.1f} ms" for t, ms in
                            record.get("logits_copy_ms", {}).items()
                            if ms is not None)
@@ -830,8 +929,10 @@ def report(results, args):
                      + (f" and includes copying the T x {VOCAB} fp32 logits "
                         f"to the host ({copies} measured by torch)"
                         if copies else "")
-                     + f"; median tvc process wall time "
-                     f"{fmt(record.get('tvc_process_wall_s'))} s")
+                     + "; median tvc process wall time " + (", ".join(
+                         f"{e} {fmt(w)} s" for e, w in
+                         record.get("tvc_process_wall_s", {}).items()
+                         if w is not None) or "–"))
         if record.get("rounds", args.rounds) < args.rounds:
             lines.append(f"- {record['name']}: {record['rounds']} of "
                          f"{args.rounds} rounds (--max-seconds "
@@ -844,6 +945,14 @@ def report(results, args):
                  f"copies each step's logits to the host and samples there")
     lines.append("- torch fp32 runs with TF32 off (tvc's CUDA target computes "
                  "in fp32); fp16/bf16 are torch's defaults")
+    if any(p != "fp32" for p in args.tvc_precisions):
+        lines.append("- tvc bf16/fp16 (`tvc-compile --precision`) store the "
+                     "weight matrices in 16 bits and keep activations, KV "
+                     "cache and accumulation in fp32"
+                     + ("; GEMMs over more than 8 rows round x to the "
+                        "weights' type and use tensor cores"
+                        if args.target == "cuda" else "")
+                     + "; torch fp16/bf16 compute everything in that dtype")
     if "gemm_error" in results:
         lines.append(f"- GEMM: ERROR {results['gemm_error']}")
     lines.append("- stages: " + "; ".join(f"{n} {s:.1f} s" for n, s in

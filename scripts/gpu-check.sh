@@ -15,7 +15,8 @@
 #      bundled models against their PyTorch goldens, fp32 and TF32);
 #   5. builds and runs tvc-cuda-linear-bench --quick (the fp32 linear entry
 #      against the bf16/fp16-weight entries on GPT-2 and 7B shapes);
-#   6. runs bench/gpu_bench.py --quick (tvc vs PyTorch eager, GEMM ceiling).
+#   6. runs bench/gpu_bench.py --quick (tvc fp32/bf16 vs PyTorch eager
+#      fp32/fp16/bf16, like for like, and the GEMM ceiling).
 #
 # Everything goes to ${OUT:-gpu-check-out}/gpu-check.txt (plus the logs of
 # each step beside it), a summary at the end.
@@ -288,7 +289,7 @@ PYTHON="${PYTHON:-/usr/bin/python3}"
 if [ "$(time_left 600)" -gt 60 ]; then
   if run_logged gpu-bench.log "$(time_left 300)" "$PYTHON" \
     "$ROOT/bench/gpu_bench.py" --quick --build "$BUILD_DIR" \
-    --output "$OUT/gpu_bench"; then
+    --tvc-precisions fp32,bf16 --output "$OUT/gpu_bench"; then
     record gpu-bench PASS "table in gpu_bench.md"
   else
     record gpu-bench FAIL "exit $?: see gpu-bench.log"
