@@ -936,7 +936,7 @@ def report(results, args):
         if record.get("rounds", args.rounds) < args.rounds:
             lines.append(f"- {record['name']}: {record['rounds']} of "
                          f"{args.rounds} rounds (--max-seconds "
-                         f"{args.max_seconds:.0f})")
+                         f"{fmt(args.max_seconds)})")
         for error in record["errors"]:
             lines.append(f"- {record['name']}: ERROR {error}")
     lines.append(f"- decode: {args.decode_prompt}-token prompt, "
