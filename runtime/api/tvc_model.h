@@ -70,6 +70,19 @@
  * clears the record; free the results as usual.
  * runtime/tools/EntryCaller.cpp is a complete caller.
  *
+ * CUDA libraries (--target=cuda --emit=lib; the manifest's `target cuda
+ * sm_XX` line): every descriptor's buffer is device memory (cudaMalloc'd,
+ * or a PyTorch CUDA tensor's data) except rank-0 inputs, which stay on the
+ * host: the inputs, the KV caches, the weights blob (copy the `.weights`
+ * file's blob to the device once) and the arena; results are device
+ * buffers the compiled code allocated on the device (free them with
+ * cudaFree unless they alias an input, the weights or the arena). An
+ * entry point queues its work on its runtime's stream for the calling
+ * thread and waits for it before it returns. The library's CUDA runtime
+ * shares the device's primary context with the host's. Offload plans are
+ * CPU-only. runtime/tools/EntryCaller.cpp (MemorySpace::CudaDevice) is a
+ * complete caller; `tvc-run lib.so --inputs DIR` runs one.
+ *
  * Offload plans: a library compiled with --offload-budget lists its plan
  * in the manifest (`offload`, `offload-item` and `offload-kv` lines) and
  * exports the four tvc_model_offload_ functions; one without a plan does

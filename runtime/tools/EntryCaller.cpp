@@ -288,3 +288,28 @@ void EntryCaller::release() {
     freeBuffer(buffer);
   owned.clear();
 }
+
+bool tvc::checkCudaDevice(const std::string &chip, std::string &error) {
+  tvc_cuda_device_info_t info{};
+  const char *message = nullptr;
+  tvc_status_t status = tvc_cuda_device_query(0, &info, &message);
+  if (status != TVC_OK) {
+    error = "this model was compiled for CUDA (" + chip +
+            ") and needs an NVIDIA GPU: " + (message ? message : "unavailable");
+    return false;
+  }
+  int wanted = std::atoi(chip.c_str() + (chip.rfind("sm_", 0) == 0 ? 3 : 0));
+  int have = info.sm_major * 10 + info.sm_minor;
+  if (have < wanted) {
+    error = "this model was compiled for " + chip + " but GPU 0 (" +
+            std::string(info.name) + ") is sm_" + std::to_string(have) +
+            "; recompile with --sm=" + std::to_string(have);
+    return false;
+  }
+  return true;
+}
+
+tvc::DeviceBuffers::~DeviceBuffers() {
+  for (void *pointer : pointers)
+    tvc_cuda_free(pointer);
+}

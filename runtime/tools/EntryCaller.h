@@ -60,6 +60,19 @@ enum class MemorySpace {
   CudaDevice,
 };
 
+/// For a CUDA artifact compiled for `chip` (sm_XX): whether this process
+/// sees a device that can run it; if not, `error` says why.
+bool checkCudaDevice(const std::string &chip, std::string &error);
+
+/// Device buffers (tvc_cuda_malloc) freed when this goes away.
+struct DeviceBuffers {
+  std::vector<void *> pointers;
+  DeviceBuffers() = default;
+  DeviceBuffers(const DeviceBuffers &) = delete;
+  DeviceBuffers &operator=(const DeviceBuffers &) = delete;
+  ~DeviceBuffers();
+};
+
 class EntryCaller {
 public:
   EntryCaller() = default;

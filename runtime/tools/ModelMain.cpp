@@ -267,28 +267,6 @@ bool parsePromptIds(const std::string &text, int64_t vocab,
   return true;
 }
 
-/// For a CUDA artifact compiled for `chip` (sm_XX): whether this process
-/// sees a device that can run it; if not, `error` says why.
-bool checkCudaDevice(const std::string &chip, std::string &error) {
-  tvc_cuda_device_info_t info{};
-  const char *message = nullptr;
-  tvc_status_t status = tvc_cuda_device_query(0, &info, &message);
-  if (status != TVC_OK) {
-    error = "this model was compiled for CUDA (" + chip +
-            ") and needs an NVIDIA GPU: " + (message ? message : "unavailable");
-    return false;
-  }
-  int wanted = std::atoi(chip.c_str() + (chip.rfind("sm_", 0) == 0 ? 3 : 0));
-  int have = info.sm_major * 10 + info.sm_minor;
-  if (have < wanted) {
-    error = "this model was compiled for " + chip + " but GPU 0 (" +
-            std::string(info.name) + ") is sm_" + std::to_string(have) +
-            "; recompile with --sm=" + std::to_string(have);
-    return false;
-  }
-  return true;
-}
-
 struct GenerateOptions {
   std::vector<int64_t> prompt;
   bool byteText = false;
@@ -303,15 +281,6 @@ struct GenerateOptions {
   /// offload executor holds it (its plan streams it), so the caller
   /// allocates none. Empty: every cache is the caller's.
   std::vector<bool> streamedCaches;
-};
-
-/// Device buffers freed when generation ends.
-struct DeviceBuffers {
-  std::vector<void *> pointers;
-  ~DeviceBuffers() {
-    for (void *pointer : pointers)
-      tvc_cuda_free(pointer);
-  }
 };
 
 /// Prefill on the prompt, then one decode step per new token.
@@ -379,7 +348,7 @@ int generate(const tvc::Manifest &manifest, const void *weights,
   std::vector<tvc::TensorRef> inputs{
       {ids.data(), stepShape}, {positions.data(), stepShape}, {&past, nullptr}};
   // A CUDA artifact's caches are device buffers, zeroed like the host's.
-  DeviceBuffers deviceCaches;
+  tvc::DeviceBuffers deviceCaches;
   for (size_t index = 0; index < caches.size(); ++index) {
     // Null for a streamed cache: the descriptor keeps its sizes.
     void *cache = caches[index].empty() ? nullptr : caches[index].data();
@@ -655,12 +624,12 @@ int main(int argc, char **argv) {
 
   // A CUDA artifact: the weights go to device memory once; every entry
   // point reads them there.
-  DeviceBuffers deviceWeights;
+  tvc::DeviceBuffers deviceWeights;
   tvc::MemorySpace space = tvc::MemorySpace::Host;
   if (manifest.target == "cuda") {
     if (offloading)
       return fail("offload plans are not supported for CUDA models");
-    if (!checkCudaDevice(manifest.cudaChip, error))
+    if (!tvc::checkCudaDevice(manifest.cudaChip, error))
       return fail(error);
     space = tvc::MemorySpace::CudaDevice;
     generation.space = space;

@@ -193,9 +193,6 @@ int main(int argc, char **argv) {
   if (precision == "tf32" && !cuda)
     return fail("--precision=tf32 needs --target=cuda (TF32 is a tensor-core "
                 "format; the CPU computes in fp32)");
-  if (cuda && emit == "lib")
-    return fail("--emit=lib: a library's C ABI takes host memory; CUDA "
-                "libraries are not implemented yet (compile an executable)");
   // CUDA 13's ptxas dropped everything before sm_75; tvc's kernels are
   // built and tested for 80 and newer.
   if (cuda && (sm < 80 || sm > 121))

@@ -685,7 +685,34 @@ int runArtifactMode(const std::string &path) {
     blob = weights.data();
   }
 
+  // A CUDA library's entry points take device memory: the weights go to
+  // the device once, and evaluateForward stages the inputs and results
+  // (the library's runtime and this program's share the device's primary
+  // context, so either may allocate).
+  ::tvc::DeviceBuffers deviceWeights;
+  ::tvc::MemorySpace space = ::tvc::MemorySpace::Host;
+  if (manifest.target == "cuda") {
+    if (offloading)
+      return fail("offload plans are not supported for CUDA models");
+    if (!::tvc::checkCudaDevice(manifest.cudaChip, error))
+      return fail(error);
+    space = ::tvc::MemorySpace::CudaDevice;
+    if (manifest.weightsBytes > 0) {
+      void *device = nullptr;
+      if (tvc_cuda_malloc(manifest.weightsBytes, &device) != TVC_OK)
+        return fail("cannot allocate " +
+                    llvm::Twine(manifest.weightsBytes) +
+                    " bytes of device memory for the weights");
+      deviceWeights.pointers.push_back(device);
+      if (tvc_cuda_copy_to_device(device, blob, manifest.weightsBytes) !=
+          TVC_OK)
+        return fail("cannot copy the weights to the device");
+      blob = device;
+    }
+  }
+
   ::tvc::EvaluateOptions options;
+  options.space = space;
   options.inputsDir = inputsDir;
   options.outputsDir = outputsDir;
   options.expectedDir = expectedDir;
