@@ -52,6 +52,46 @@ inline void expectClose(const std::vector<float> &actual,
   }
 }
 
+/// The argument checks that linear params structs with the fields x, w,
+/// bias, y, m, n, k and flags share: each mutation of `valid` (which has
+/// TVC_LINEAR_HAS_BIAS set) is passed to `expectRejected(params, why)`.
+/// Flag values a kernel rejects besides -1 are its own test's.
+template <typename Params, typename ExpectRejected>
+void expectLinearArgumentsRejected(const Params &valid,
+                                   ExpectRejected expectRejected) {
+  Params p = valid;
+  p.x = nullptr;
+  expectRejected(p, "null x");
+  p = valid;
+  p.w = nullptr;
+  expectRejected(p, "null w");
+  p = valid;
+  p.y = nullptr;
+  expectRejected(p, "null y");
+  p = valid;
+  p.bias = nullptr;
+  expectRejected(p, "null bias with HAS_BIAS");
+  p = valid;
+  p.m = -1;
+  expectRejected(p, "negative m");
+  p = valid;
+  p.n = -2;
+  expectRejected(p, "negative n");
+  p = valid;
+  p.k = -3;
+  expectRejected(p, "negative k");
+  p = valid;
+  p.k = int64_t(1) << 62;
+  expectRejected(p, "[n,k] beyond the address space");
+  p = valid;
+  p.m = int64_t(1) << 61;
+  p.n = 4;
+  expectRejected(p, "[m,n] beyond the address space");
+  p = valid;
+  p.flags = -1;
+  expectRejected(p, "all flag bits");
+}
+
 } // namespace tvc::test
 
 #endif // TVC_TEST_UNITTESTS_RUNTIME_KERNELTESTUTILS_H
