@@ -313,3 +313,33 @@ tvc::DeviceBuffers::~DeviceBuffers() {
   for (void *pointer : pointers)
     tvc_cuda_free(pointer);
 }
+
+bool tvc::placeWeights(const Manifest &manifest, bool offloading,
+                       const void *&blob, DeviceBuffers &buffers,
+                       MemorySpace &space, std::string &error) {
+  if (manifest.target != "cuda")
+    return true;
+  if (offloading) {
+    error = "offload plans are not supported for CUDA models";
+    return false;
+  }
+  if (!checkCudaDevice(manifest.cudaChip, error))
+    return false;
+  space = MemorySpace::CudaDevice;
+  if (manifest.weightsBytes == 0)
+    return true;
+  void *device = nullptr;
+  if (tvc_cuda_malloc(manifest.weightsBytes, &device) != TVC_OK) {
+    error = "cannot allocate " + std::to_string(manifest.weightsBytes) +
+            " bytes of device memory for the weights";
+    return false;
+  }
+  buffers.pointers.push_back(device);
+  if (tvc_cuda_copy_to_device(device, blob, manifest.weightsBytes) !=
+      TVC_OK) {
+    error = "cannot copy the weights to the device";
+    return false;
+  }
+  blob = device;
+  return true;
+}

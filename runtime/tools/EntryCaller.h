@@ -73,6 +73,17 @@ struct DeviceBuffers {
   ~DeviceBuffers();
 };
 
+/// Where an artifact's entry points read the weights: for a CUDA artifact
+/// (manifest target "cuda") checks for a device that runs it, copies the
+/// manifest's weightsBytes of `blob` into device memory owned by `buffers`,
+/// points `blob` there and sets `space` to CudaDevice; a CPU artifact is
+/// left as it is. False, with `error` saying why, when the device, the
+/// allocation or the copy fails, or when `offloading` asks for an offload
+/// plan on a CUDA artifact.
+bool placeWeights(const Manifest &manifest, bool offloading, const void *&blob,
+                  DeviceBuffers &buffers, MemorySpace &space,
+                  std::string &error);
+
 class EntryCaller {
 public:
   EntryCaller() = default;

@@ -691,25 +691,9 @@ int runArtifactMode(const std::string &path) {
   // context, so either may allocate).
   ::tvc::DeviceBuffers deviceWeights;
   ::tvc::MemorySpace space = ::tvc::MemorySpace::Host;
-  if (manifest.target == "cuda") {
-    if (offloading)
-      return fail("offload plans are not supported for CUDA models");
-    if (!::tvc::checkCudaDevice(manifest.cudaChip, error))
-      return fail(error);
-    space = ::tvc::MemorySpace::CudaDevice;
-    if (manifest.weightsBytes > 0) {
-      void *device = nullptr;
-      if (tvc_cuda_malloc(manifest.weightsBytes, &device) != TVC_OK)
-        return fail("cannot allocate " +
-                    llvm::Twine(manifest.weightsBytes) +
-                    " bytes of device memory for the weights");
-      deviceWeights.pointers.push_back(device);
-      if (tvc_cuda_copy_to_device(device, blob, manifest.weightsBytes) !=
-          TVC_OK)
-        return fail("cannot copy the weights to the device");
-      blob = device;
-    }
-  }
+  if (!::tvc::placeWeights(manifest, offloading, blob, deviceWeights, space,
+                           error))
+    return fail(error);
 
   ::tvc::EvaluateOptions options;
   options.space = space;
