@@ -23,6 +23,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -400,6 +401,16 @@ void embedWeights(llvm::Module &module, AlignedBuffer &weights) {
 }
 
 } // namespace
+
+std::optional<std::string>
+mlir::tvc::getWeightPrecision(llvm::StringRef precision) {
+  return llvm::StringSwitch<std::optional<std::string>>(precision)
+      .Cases("", "keep", std::string("keep"))
+      .Cases("fp32", "tf32", std::string("f32"))
+      .Case("bf16", std::string("bf16"))
+      .Case("fp16", std::string("f16"))
+      .Default(std::nullopt);
+}
 
 llvm::Expected<Artifact>
 mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,

@@ -89,6 +89,11 @@ struct Artifact {
 };
 
 /// Compiles `module` (consumed) for `options.target`.
+/// tvc-convert-precision's `weights` option for a tool's --precision value:
+/// "" and keep -> keep, fp32 and tf32 -> f32 (tf32 changes the GEMMs, not
+/// the weights), bf16 -> bf16, fp16 -> f16; std::nullopt for other values.
+std::optional<std::string> getWeightPrecision(llvm::StringRef precision);
+
 llvm::Expected<Artifact> compileModel(OwningOpRef<ModuleOp> module,
                                       const CompileOptions &options);
 

@@ -245,10 +245,7 @@ int main(int argc, char **argv) {
     options.cudaPrecision = precision == "tf32" ? "tf32" : "fp32";
   }
   // tvc-convert-precision's element type of the weight matrices.
-  options.weightPrecision = precision.empty()     ? "keep"
-                            : precision == "bf16" ? "bf16"
-                            : precision == "fp16" ? "f16"
-                                                  : "f32";
+  options.weightPrecision = *getWeightPrecision(precision);
   options.cpu = cpu;
   options.emit = kind;
   options.maxSeqLen = maxSeqLen;

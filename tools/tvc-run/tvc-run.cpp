@@ -52,6 +52,7 @@
 #include "dialects/tvc/IR/TvcOps.h"
 #include "frontends/onnx/TensorProtoIO.h"
 #include "lib/Driver/Bench.h"
+#include "lib/Driver/CompileModel.h"
 #include "lib/Driver/Eval.h"
 #include "lib/Driver/JitModel.h"
 #include "lib/Registration/Registration.h"
@@ -69,7 +70,6 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -810,18 +810,14 @@ int main(int argc, char **argv) {
     baseDir = llvm::sys::path::parent_path(inputPath).str();
 
   if (precision.getNumOccurrences()) {
-    llvm::StringRef weights = llvm::StringSwitch<llvm::StringRef>(precision)
-                                  .Case("keep", "keep")
-                                  .Case("fp32", "f32")
-                                  .Case("bf16", "bf16")
-                                  .Case("fp16", "f16")
-                                  .Default("");
-    if (weights.empty())
+    // TF32 is a CUDA GEMM mode; the JIT runs on the CPU.
+    std::optional<std::string> weights = getWeightPrecision(precision);
+    if (!weights || precision.getValue().empty() || precision == "tf32")
       return fail("--precision=" + precision +
                   ": expected keep, fp32, bf16 or fp16");
     PassManager pm(&context);
     TvcConvertPrecisionOptions options;
-    options.weights = weights.str();
+    options.weights = *weights;
     options.baseDir = baseDir;
     pm.addPass(createTvcConvertPrecision(options));
     if (failed(pm.run(*module)))
