@@ -405,11 +405,39 @@ void embedWeights(llvm::Module &module, AlignedBuffer &weights) {
 std::optional<std::string>
 mlir::tvc::getWeightPrecision(llvm::StringRef precision) {
   return llvm::StringSwitch<std::optional<std::string>>(precision)
-      .Cases("", "keep", std::string("keep"))
-      .Cases("fp32", "tf32", std::string("f32"))
+      .Cases({"", "keep"}, std::string("keep"))
+      .Cases({"fp32", "tf32"}, std::string("f32"))
       .Case("bf16", std::string("bf16"))
       .Case("fp16", std::string("f16"))
       .Default(std::nullopt);
+}
+
+llvm::Expected<std::string>
+mlir::tvc::convertPrecision(ModuleOp module, llvm::StringRef weights,
+                            llvm::StringRef weightsDir) {
+  MLIRContext *context = module->getContext();
+  DiagnosticCollector errors(context);
+  std::string summary;
+  ScopedDiagnosticHandler remarks(context, [&](Diagnostic &diagnostic) {
+    if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
+      return failure(); // to the collector
+    std::string text = diagnostic.str();
+    // Said when it changed something.
+    if (!llvm::StringRef(text).contains("weights converted: none"))
+      summary = llvm::StringRef(text)
+                    .drop_front(std::strlen("tvc-convert-precision: "))
+                    .str();
+    return success();
+  });
+  PassManager pm(context);
+  TvcConvertPrecisionOptions precision;
+  precision.weights = weights.str();
+  precision.baseDir = weightsDir.str();
+  precision.report = true;
+  pm.addPass(createTvcConvertPrecision(precision));
+  if (failed(pm.run(module)))
+    return errors.error("cannot convert the model's precision");
+  return summary;
 }
 
 llvm::Expected<Artifact>
@@ -459,37 +487,18 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
   // Precision: every activation f32, the matrices in the chosen type (the
   // merged weights of the pre-merge included), before the plan counts
   // their bytes.
-  std::string precisionSummary;
-  {
-    ScopedDiagnosticHandler remarks(context, [&](Diagnostic &diagnostic) {
-      if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
-        return failure(); // to the collector
-      // Said when it changed something.
-      std::string text = diagnostic.str();
-      if (!llvm::StringRef(text).contains("weights converted: none"))
-        precisionSummary =
-            llvm::StringRef(text)
-                .drop_front(std::strlen("tvc-convert-precision: "))
-                .str();
-      return success();
-    });
-    PassManager pm(context);
-    TvcConvertPrecisionOptions precision;
-    precision.weights = options.weightPrecision;
-    precision.baseDir = options.weightsDir;
-    precision.report = true;
-    pm.addPass(createTvcConvertPrecision(precision));
-    if (failed(pm.run(*module)))
-      return errors.error("cannot convert the model's precision");
-  }
+  llvm::Expected<std::string> precisionSummary =
+      convertPrecision(*module, options.weightPrecision, options.weightsDir);
+  if (!precisionSummary)
+    return precisionSummary.takeError();
 
   // The offload plan, on the model with its final entry points.
   bool cuda = options.target == TargetKind::Cuda;
   if (options.emit == EmitKind::Ptx && !cuda)
     return llvm::createStringError("PTX is emitted for the CUDA target only");
   std::string offloadSummary;
-  if (!precisionSummary.empty())
-    offloadSummary = "precision: " + precisionSummary;
+  if (!precisionSummary->empty())
+    offloadSummary = "precision: " + *precisionSummary;
   if (!options.offloadBudget.empty()) {
     if (cuda)
       return llvm::createStringError(

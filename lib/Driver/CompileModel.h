@@ -94,6 +94,15 @@ struct Artifact {
 /// the weights), bf16 -> bf16, fp16 -> f16; std::nullopt for other values.
 std::optional<std::string> getWeightPrecision(llvm::StringRef precision);
 
+/// Runs tvc-convert-precision on `module` with `weights` (a
+/// getWeightPrecision result), relative weight files resolving against
+/// `weightsDir`: every activation f32, the matrices in that type. Returns
+/// the pass's summary without its name ("" when nothing changed); errors
+/// carry the pass's diagnostics.
+llvm::Expected<std::string> convertPrecision(ModuleOp module,
+                                             llvm::StringRef weights,
+                                             llvm::StringRef weightsDir);
+
 llvm::Expected<Artifact> compileModel(OwningOpRef<ModuleOp> module,
                                       const CompileOptions &options);
 

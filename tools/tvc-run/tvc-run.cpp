@@ -815,13 +815,10 @@ int main(int argc, char **argv) {
     if (!weights || precision.getValue().empty() || precision == "tf32")
       return fail("--precision=" + precision +
                   ": expected keep, fp32, bf16 or fp16");
-    PassManager pm(&context);
-    TvcConvertPrecisionOptions options;
-    options.weights = *weights;
-    options.baseDir = baseDir;
-    pm.addPass(createTvcConvertPrecision(options));
-    if (failed(pm.run(*module)))
-      return fail("cannot convert the model's precision");
+    if (llvm::Expected<std::string> converted =
+            convertPrecision(*module, *weights, baseDir);
+        !converted)
+      return fail(llvm::toString(converted.takeError()));
   }
 
   // The inputs, in argument order of the entry point (known once parsed).
