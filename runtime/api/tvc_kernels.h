@@ -62,9 +62,19 @@ tvc_status_t tvc_runtime_get_num_threads(int *out_num_threads);
 enum {
   TVC_LINEAR_HAS_BIAS = 1,     /* bias[n] is read and added */
   TVC_LINEAR_WEIGHT_IN_OUT = 2, /* w is [k,n] row-major; clear: [n,k] */
-  TVC_LINEAR_ALLOW_TF32 = 4     /* CUDA entry only: the GEMM may round its
+  TVC_LINEAR_ALLOW_TF32 = 4,    /* CUDA entry only: the GEMM may round its
                                    inputs to TF32 (tensor cores); the CPU
                                    entry rejects it */
+  /* Bits 3-5: an activation applied to every output after the bias (a
+     field, not bits: 40, 48 and 56 are rejected). Accepted by the dense
+     entries (tvc_kernel_linear_f32 and the 16-bit-weight entries, CPU and
+     CUDA); the structured kernels reject them. */
+  TVC_LINEAR_ACTIVATION_MASK = 56,
+  TVC_LINEAR_RELU = 8,       /* max(y, 0); NaN stays NaN */
+  TVC_LINEAR_GELU = 16,      /* y Phi(y), Phi through erf */
+  TVC_LINEAR_GELU_TANH = 24, /* 0.5 y (1 + tanh(sqrt(2/pi) (y + 0.044715 y^3)))
+                              */
+  TVC_LINEAR_SILU = 32       /* y / (1 + exp(-y)) */
 };
 
 /* y[m,n] = x[m,k] * W^T + bias, W stored [n,k] row-major (flags bit 1 clear,
@@ -72,8 +82,12 @@ enum {
    only when flags bit 0 is set. x, w, y (and bias when read) must not be NULL
    even when a size is 0; m, n, k >= 0 with [m,k], [n,k] and [m,n] float
    arrays addressable; unknown flag bits are rejected. y must not alias x, w
-   or bias. k = 0 gives y = bias (or zeros). TVC_INTERNAL if the GEMM library
-   reports an error. */
+   or bias. k = 0 gives y = bias (or zeros). An activation in flags bits 3-5
+   is applied to each output after the bias (compilers fuse a GELU, SiLU or
+   ReLU that only reads the linear map's result into the call); the
+   transcendental ones are polynomial approximations within 2e-6 relative
+   of the exact function (the CUDA entries use CUDA's math functions).
+   TVC_INTERNAL if the GEMM library reports an error. */
 typedef struct tvc_linear_f32_params_t {
   const float *x;
   const float *w;
@@ -94,7 +108,8 @@ tvc_status_t tvc_kernel_linear_f32(const tvc_linear_f32_params_t *params);
    weight is widened to fp32 exactly and the products are summed in fp32, so
    the result is tvc_kernel_linear_f32's on the widened weights up to
    summation order (activations are never rounded to 16 bits on the CPU).
-   Flags: TVC_LINEAR_HAS_BIAS and TVC_LINEAR_WEIGHT_IN_OUT (others rejected).
+   Flags: TVC_LINEAR_HAS_BIAS, TVC_LINEAR_WEIGHT_IN_OUT and an activation
+   (bits 3-5) as for tvc_kernel_linear_f32 (others rejected).
    Same null/size/alias rules as tvc_kernel_linear_f32. Halves the weight
    bytes a decode step reads. */
 typedef struct tvc_linear_w16_f32_params_t {

@@ -45,6 +45,9 @@ inline bool validLinearArguments(const LinearParams *params,
   const LinearParams &p = *params;
   if ((p.flags & ~acceptedFlags) || ((p.flags & TVC_LINEAR_HAS_BIAS) && !p.bias))
     return false;
+  // The activation is a field: values above SiLU are unknown.
+  if ((p.flags & TVC_LINEAR_ACTIVATION_MASK) > TVC_LINEAR_SILU)
+    return false;
   return p.m >= 0 && p.n >= 0 && p.k >= 0 && fitsInMemory(p.m, p.k) &&
          fitsInMemory(p.n, p.k) && fitsInMemory(p.m, p.n);
 }

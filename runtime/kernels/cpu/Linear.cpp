@@ -7,14 +7,16 @@
 // dnnl_sgemm call, so all kernels share one set of threads that
 // tvc_runtime_set_num_threads sizes, and no OpenMP team spins beside it.
 // The bias is copied into the slice of y right before the call that
-// accumulates into it (beta = 1). One row (decode) goes to the hand-written
-// GEMV of Gemv.cpp instead, which streams the weights faster.
+// accumulates into it (beta = 1), and a fused activation is applied to the
+// slice right after it (Activation.h). One row (decode) goes to the
+// hand-written GEMV of Gemv.cpp instead, which streams the weights faster.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/kernels/cpu/Linear.h"
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/base/ThreadPool.h"
+#include "runtime/kernels/cpu/Activation.h"
 #include "runtime/kernels/cpu/Gemv.h"
 
 #include <dlfcn.h>
@@ -68,8 +70,8 @@ struct LinearJob {
   std::atomic<bool> failed;
 };
 
-/// Computes columns [n0, n1) of y with one single-threaded dnnl_sgemm call;
-/// false when oneDNN reports an error.
+/// Computes columns [n0, n1) of y with one single-threaded dnnl_sgemm call,
+/// then the activation of the flags; false when oneDNN reports an error.
 bool linearColumns(const tvc_linear_f32_params_t &p, int64_t n0, int64_t n1) {
   bool inOut = p.flags & TVC_LINEAR_WEIGHT_IN_OUT;
   int64_t columns = n1 - n0;
@@ -81,11 +83,15 @@ bool linearColumns(const tvc_linear_f32_params_t &p, int64_t n0, int64_t n1) {
     if (beta == 0.0f)
       for (int64_t row = 0; row < p.m; ++row)
         std::memset(y + row * p.n, 0, columns * sizeof(float));
-    return true;
+  } else {
+    const float *w = inOut ? p.w + n0 : p.w + n0 * p.k;
+    if (!tvc::runtime::sgemmSerial(inOut ? 'N' : 'T', p.m, columns, p.k, p.x,
+                                   p.k, w, inOut ? p.n : p.k, beta, y, p.n))
+      return false;
   }
-  const float *w = inOut ? p.w + n0 : p.w + n0 * p.k;
-  return tvc::runtime::sgemmSerial(inOut ? 'N' : 'T', p.m, columns, p.k, p.x,
-                                   p.k, w, inOut ? p.n : p.k, beta, y, p.n);
+  tvc::runtime::applyActivation(tvc::runtime::linearActivation(p.flags), y, p.m,
+                                p.n, columns);
+  return true;
 }
 
 void linearSlices(void *context, int64_t begin, int64_t end) {
@@ -102,14 +108,17 @@ void linearSlices(void *context, int64_t begin, int64_t end) {
 
 extern "C" tvc_status_t
 tvc_kernel_linear_f32(const tvc_linear_f32_params_t *params) {
-  if (!tvc::runtime::validLinearArguments(params, TVC_LINEAR_HAS_BIAS |
-                                                      TVC_LINEAR_WEIGHT_IN_OUT))
+  if (!tvc::runtime::validLinearArguments(
+          params, TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT |
+                      TVC_LINEAR_ACTIVATION_MASK))
     return TVC_INVALID_ARGUMENT;
   const tvc_linear_f32_params_t &p = *params;
   if (p.m == 0 || p.n == 0)
     return TVC_OK;
   if (p.m == 1 && p.k > 0) {
     tvc::runtime::gemvF32(p);
+    tvc::runtime::applyActivationParallel(
+        tvc::runtime::linearActivation(p.flags), p.y, p.m, p.n);
     return TVC_OK;
   }
   return tvc::runtime::gemmF32(p);

@@ -37,6 +37,7 @@
 
 #include "runtime/base/ThreadPool.h"
 #include "runtime/kernels/ArgumentChecks.h"
+#include "runtime/kernels/cpu/Activation.h"
 #include "runtime/kernels/cpu/CpuFeatures.h"
 #include "runtime/kernels/cpu/Linear.h"
 
@@ -385,14 +386,20 @@ bool gemmTile(const GemmJob &job, int64_t n0, int64_t n1, float *dense) {
   float beta = tvc::runtime::copyBiasColumns(
       y, p.m, p.n, p.flags & TVC_LINEAR_HAS_BIAS ? p.bias : nullptr, n0,
       columns);
+  bool ok;
   if (inOut) {
     job.widenTile(p.w + n0, p.n, p.k, columns, dense);
-    return tvc::runtime::sgemmSerial('N', p.m, columns, p.k, p.x, p.k, dense,
-                                     columns, beta, y, p.n);
-  }
-  job.widenTile(p.w + n0 * p.k, p.k, columns, p.k, dense);
-  return tvc::runtime::sgemmSerial('T', p.m, columns, p.k, p.x, p.k, dense, p.k,
+    ok = tvc::runtime::sgemmSerial('N', p.m, columns, p.k, p.x, p.k, dense,
+                                   columns, beta, y, p.n);
+  } else {
+    job.widenTile(p.w + n0 * p.k, p.k, columns, p.k, dense);
+    ok = tvc::runtime::sgemmSerial('T', p.m, columns, p.k, p.x, p.k, dense, p.k,
                                    beta, y, p.n);
+  }
+  if (ok)
+    tvc::runtime::applyActivation(tvc::runtime::linearActivation(p.flags), y,
+                                  p.m, p.n, columns);
+  return ok;
 }
 
 void gemmSlices(void *context, int64_t begin, int64_t end) {
@@ -414,22 +421,24 @@ void gemmSlices(void *context, int64_t begin, int64_t end) {
 
 template <W16Type T>
 tvc_status_t linearW16(const tvc_linear_w16_f32_params_t *params) {
-  if (!tvc::runtime::validLinearArguments(params, TVC_LINEAR_HAS_BIAS |
-                                                      TVC_LINEAR_WEIGHT_IN_OUT))
+  if (!tvc::runtime::validLinearArguments(
+          params, TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT |
+                      TVC_LINEAR_ACTIVATION_MASK))
     return TVC_INVALID_ARGUMENT;
   const tvc_linear_w16_f32_params_t &p = *params;
   if (p.m == 0 || p.n == 0)
     return TVC_OK;
-  if (p.k == 0) {
+  // The GEMM path applies the activation slice by slice; the others once.
+  if (p.k > 0 && p.m > tvc::runtime::kW16MaxGemvRows)
+    return tvc::runtime::gemmW16F32(T, p);
+  if (p.k == 0)
     tvc::runtime::fillWithBias(
         p.y, p.m, p.n, (p.flags & TVC_LINEAR_HAS_BIAS) ? p.bias : nullptr);
-    return TVC_OK;
-  }
-  if (p.m <= tvc::runtime::kW16MaxGemvRows) {
+  else
     tvc::runtime::gemvW16F32(T, p);
-    return TVC_OK;
-  }
-  return tvc::runtime::gemmW16F32(T, p);
+  tvc::runtime::applyActivationParallel(tvc::runtime::linearActivation(p.flags),
+                                        p.y, p.m, p.n);
+  return TVC_OK;
 }
 
 } // namespace

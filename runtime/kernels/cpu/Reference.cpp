@@ -17,6 +17,23 @@
 
 namespace tvc::runtime::reference {
 
+double activation(int64_t activation, double y) {
+  switch (activation) {
+  case TVC_LINEAR_RELU:
+    return std::isnan(y) ? y : std::max(y, 0.0);
+  case TVC_LINEAR_GELU:
+    return 0.5 * y * (1.0 + std::erf(y / std::sqrt(2.0)));
+  case TVC_LINEAR_GELU_TANH:
+    return 0.5 * y *
+           (1.0 +
+            std::tanh(std::sqrt(2.0 / M_PI) * (y + 0.044715 * y * y * y)));
+  case TVC_LINEAR_SILU:
+    return y / (1.0 + std::exp(-y));
+  default:
+    return y;
+  }
+}
+
 void linearF32(const tvc_linear_f32_params_t &p) {
   bool inOut = p.flags & TVC_LINEAR_WEIGHT_IN_OUT;
   for (int64_t row = 0; row < p.m; ++row) {
@@ -26,7 +43,8 @@ void linearF32(const tvc_linear_f32_params_t &p) {
         double weight = inOut ? p.w[i * p.n + col] : p.w[col * p.k + i];
         sum += double(p.x[row * p.k + i]) * weight;
       }
-      p.y[row * p.n + col] = static_cast<float>(sum);
+      p.y[row * p.n + col] = static_cast<float>(
+          activation(p.flags & TVC_LINEAR_ACTIVATION_MASK, sum));
     }
   }
 }

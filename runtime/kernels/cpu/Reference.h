@@ -20,7 +20,12 @@
 
 namespace tvc::runtime::reference {
 
-/// y = x * W^T (+ bias) as tvc_kernel_linear_f32 defines it.
+/// The activation `activation` (TVC_LINEAR_RELU, ..., 0 for none) of a
+/// linear kernel's flags at y, exactly (libm's erf, tanh and exp in double).
+double activation(int64_t activation, double y);
+
+/// y = x * W^T (+ bias), then the activation of the flags, as
+/// tvc_kernel_linear_f32 defines it.
 void linearF32(const tvc_linear_f32_params_t &params);
 
 /// The value of a bf16 bit pattern (the high half of a binary32).

@@ -341,6 +341,20 @@ TEST(LinearW16Kernel, SpecialWeightValues) {
         }
 }
 
+/// A fused activation (flags bits 3-5) through the entry on each path: the
+/// few-rows path and k = 0 (one pass after), the GEMM path (per slice).
+TEST(LinearW16Kernel, FusedActivations) {
+  for (W16Type type : kTypes)
+    for (int64_t activation : {TVC_LINEAR_RELU, TVC_LINEAR_GELU,
+                               TVC_LINEAR_GELU_TANH, TVC_LINEAR_SILU})
+      for (int64_t flags : kAllFlags) {
+        check({type, 1, 3072, 768, flags | activation});
+        check({type, 5, 41, 53, flags | activation});
+        check({type, 64, 768, 256, flags | activation});
+        check({type, 3, 5, 0, flags | activation});
+      }
+}
+
 /// k = 0 leaves y = bias (or zeros); m or n = 0 touches nothing.
 TEST(LinearW16Kernel, EmptyDimensions) {
   for (W16Type type : kTypes) {
@@ -381,8 +395,10 @@ TEST(LinearW16Kernel, InvalidArguments) {
     p.flags = TVC_LINEAR_HAS_BIAS | TVC_LINEAR_ALLOW_TF32;
     expectRejected(p, "TF32 flag");
     p = valid;
-    p.flags = 8;
+    p.flags = 64;
     expectRejected(p, "unknown flag");
+    p.flags = TVC_LINEAR_HAS_BIAS | 40;
+    expectRejected(p, "unknown activation");
 
     // Without HAS_BIAS a null bias is fine, and y is x * W^T = 0.
     p = valid;
