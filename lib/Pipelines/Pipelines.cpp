@@ -43,6 +43,9 @@ static void buildBufferizedPipeline(OpPassManager &pm, bool fusedLowRank) {
   pm.addPass(createTvcExpandStructuredLinear(expand));
   // Heavy ops (linear, lm_head, attention) to runtime kernel calls.
   pm.addPass(createConvertTvcToRuntime());
+  // A GELU, SiLU or ReLU fed only by a dense linear: applied by its kernel
+  // (flags) instead of a separate pass over the tensor or launch.
+  pm.addPass(createTvcFuseLinearActivation());
   // Everything else to linalg on tensors, and the ONNX nodes the importer
   // kept generic (shape arithmetic, position ids, ...); `strict` so that a
   // node nothing can lower is an error here, not a crash later.

@@ -458,6 +458,40 @@ def TvcDeriveDecode : Pass<"tvc-derive-decode", "::mlir::ModuleOp"> {
   ];
 }
 
+def TvcFuseLinearActivation
+    : Pass<"tvc-fuse-linear-activation", "::mlir::ModuleOp"> {
+  let summary = "Fuse a GELU, SiLU or ReLU into the linear kernel call it reads";
+  let description = [{
+    Runs after `convert-tvc-to-runtime`. A `tvc.gelu` (either form),
+    `tvc.silu` or `tvc.relu` whose operand is the only use of a dense
+    linear kernel call's result (`tvc_kernel_linear_f32`,
+    `tvc_kernel_linear_bf16w_f32`, `tvc_kernel_linear_f16w_f32`) with a
+    constant `flags` scalar and no activation yet is folded into the call:
+    the activation goes into flags bits 3-5 (runtime/api/tvc_kernels.h) and
+    the op is replaced by the call's result. The kernel applies it to each
+    output after the bias, while the output is in cache (CPU) or in the
+    GEMM's epilogue (CUDA: cuBLASLt), so no separate pass over the tensor
+    or kernel launch remains. An activation of a `tensor.concat` of such
+    calls (the row chunks of `tvc-chunk-weights`) goes into every chunk, so
+    a chunked model computes what the whole one does, bit for bit. A
+    linear whose result has other uses, a
+    structured kernel (2:4, block-diagonal, low-rank) and an activation
+    inside a gated FFN (`tvc.glu`) are left alone.
+
+    ```mlir
+    %h = tvc.kernel_call "tvc_kernel_linear_f32" ins(%x, %w, %b : ...)
+        outs(%init : tensor<1x8x3072xf32>)
+        scalars(%m, %n, %k, %c1 : i64, i64, i64, i64) -> tensor<1x8x3072xf32>
+    %g = tvc.gelu %h approximate tanh : tensor<1x8x3072xf32>
+    // becomes
+    %g = tvc.kernel_call "tvc_kernel_linear_f32" ins(%x, %w, %b : ...)
+        outs(%init : tensor<1x8x3072xf32>)
+        scalars(%m, %n, %k, %c25 : i64, i64, i64, i64) -> tensor<1x8x3072xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def TvcDropCacheResults : Pass<"tvc-drop-cache-results", "::mlir::ModuleOp"> {
   let summary = "Stop returning KV caches that bufferization updated in place";
   let description = [{
