@@ -6,7 +6,8 @@
 #      tvc-compile with Ninja in build-gpu (reused when present);
 #   2. runs both GoogleTest binaries and counts the CUDA tests (suites named
 #      Cuda* or Mgpu*) that ran and that skipped: when nvidia-smi sees a GPU,
-#      a skipped CUDA test is a failure;
+#      a skipped CUDA test is a failure; runs the CUDA linear tests again
+#      with TVC_CUDA_CUBLASLT=0 (the path without cuBLASLt epilogues);
 #   3. when tvc-compile supports --target=cuda (its --help lists --sm),
 #      compiles test/models/gpt2-tiny for CUDA and for the CPU and compares
 #      the CUDA executable's logits (--inputs/--expected on the model's ONNX
@@ -171,6 +172,20 @@ for binary in tvc-runtime-unittests tvc-unittests; do
     grep -E '^\[  FAILED  \]' "$OUT/$log" | head -n 20 >>"$REPORT"
   fi
 done
+
+# The linear entries again without cuBLASLt (TVC_CUDA_CUBLASLT=0): their
+# cuBLAS path (bias broadcast, GEMM, activation kernel), which a machine
+# without libcublasLt or a GEMM without a cuBLASLt algorithm takes.
+if [ "$HAVE_GPU" -eq 1 ]; then
+  if run_logged linear-no-cublaslt.log 120 env TVC_CUDA_CUBLASLT=0 \
+    "$BUILD_DIR/bin/tvc-runtime-unittests" --gtest_color=no \
+    --gtest_filter='CudaLinear*'; then
+    record linear-no-cublaslt PASS "$(grep -c '^\[       OK \] .* ms)$' "$OUT/linear-no-cublaslt.log") CUDA linear tests on the cuBLAS path"
+  else
+    record linear-no-cublaslt FAIL "the CUDA linear tests failed with TVC_CUDA_CUBLASLT=0; see linear-no-cublaslt.log"
+    grep -E '^\[  FAILED  \]' "$OUT/linear-no-cublaslt.log" | head -n 20 >>"$REPORT"
+  fi
+fi
 
 if [ "$HAVE_GPU" -eq 1 ]; then
   if [ "$CUDA_SKIPPED" -gt 0 ] || [ "$CUDA_RAN" -eq 0 ]; then

@@ -31,6 +31,7 @@
 #include "runtime/api/tvc_cuda.h"
 #include "runtime/kernels/ArgumentChecks.h"
 #include "runtime/kernels/cuda/CublasLibrary.h"
+#include "runtime/kernels/cuda/CublasLt.h"
 #include "runtime/kernels/cuda/ThreadContext.h"
 
 #include <cuda_bf16.h>
@@ -42,6 +43,8 @@
 #include <cstdlib>
 #include <cstring>
 
+using tvc::runtime::cuda::LtGemm;
+using tvc::runtime::cuda::LtMatmuls;
 using tvc::runtime::cuda::ThreadContext;
 using tvc::runtime::cuda::toStatus;
 
@@ -70,6 +73,44 @@ __global__ void broadcastBiasKernel(const float *bias, float *y, size_t n,
   for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < count;
        i += stride)
     y[i] = bias[i % n];
+}
+
+/// The activation of a linear entry's flags (bits 3-5) at y, with CUDA's
+/// math functions; the formulas of the CPU entries (Activation.cpp): GELU's
+/// tanh form as y * sigmoid(2u), its erf form as y * Phi(y).
+__device__ float activate(int64_t activation, float y) {
+  switch (activation) {
+  case TVC_LINEAR_RELU:
+    return y > 0.0f || y != y ? y : 0.0f;
+  case TVC_LINEAR_GELU:
+    return y * normcdff(y);
+  case TVC_LINEAR_GELU_TANH:
+    return y / (1.0f + expf(-1.59576912f * (y + 0.044715f * y * y * y)));
+  case TVC_LINEAR_SILU:
+    return y / (1.0f + expf(-y));
+  default:
+    return y;
+  }
+}
+
+/// y[i] = activate(y[i]) for the count elements of y (grid-stride).
+__global__ void activationKernel(float *y, size_t count, int64_t activation) {
+  size_t stride = size_t(blockDim.x) * gridDim.x;
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < count;
+       i += stride)
+    y[i] = activate(activation, y[i]);
+}
+
+/// Queues activationKernel over y[m,n]; nothing for activation 0.
+tvc_status_t applyActivation(int64_t activation, float *y, int64_t m, int64_t n,
+                             cudaStream_t stream) {
+  if (activation == 0)
+    return TVC_OK;
+  size_t count = size_t(m) * size_t(n);
+  constexpr unsigned kThreads = 256;
+  activationKernel<<<gridFor(int64_t(count), kThreads), kThreads, 0, stream>>>(
+      y, count, activation);
+  return toStatus(cudaGetLastError());
 }
 
 /// True when TVC_CUDA_TF32=1: every fp32 GEMM may round inputs to TF32.
@@ -116,6 +157,58 @@ tvc_status_t gemm(ThreadContext &context, cudaStream_t stream, const void *w,
       handle, inOut ? CUBLAS_OP_N : CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &one, w,
       type, inOut ? n : k, x, type, k, &beta, y, CUDA_R_32F, n, compute,
       CUBLAS_GEMM_DEFAULT));
+}
+
+/// The cuBLASLt epilogue for `activation` with or without a bias, and in
+/// *out_after what a kernel still applies after it: cuBLASLt fuses ReLU
+/// and the tanh form of GELU; the erf form and SiLU run after.
+cublasLtEpilogue_t epilogueFor(int64_t activation, bool bias,
+                               int64_t *out_after) {
+  *out_after = 0;
+  switch (activation) {
+  case TVC_LINEAR_RELU:
+    return bias ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_RELU;
+  case TVC_LINEAR_GELU_TANH:
+    return bias ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU;
+  default:
+    *out_after = activation;
+    return bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
+  }
+}
+
+/// y = activation(x W^T + bias) for m, n, k >= 1, x and W of `type`: one
+/// cuBLASLt call with the bias and activation in its epilogue where it has
+/// an algorithm, else the bias broadcast, cuBLAS and an activation kernel.
+tvc_status_t linearGemm(ThreadContext &context, cudaStream_t stream,
+                        const void *w, const void *x, cudaDataType type,
+                        const float *bias, float *y, int64_t m, int64_t n,
+                        int64_t k, bool inOut, cublasComputeType_t compute,
+                        int64_t activation) {
+  LtMatmuls *lt;
+  void *workspace;
+  size_t workspaceBytes;
+  tvc_status_t status = context.cublasLt(&lt, &workspace, &workspaceBytes);
+  if (status != TVC_OK)
+    return status;
+  if (lt) {
+    int64_t after;
+    LtGemm gemm = {
+        type, compute, epilogueFor(activation, bias, &after), inOut, m, n, k};
+    bool ran;
+    status =
+        lt->run(gemm, w, x, bias, y, workspace, workspaceBytes, stream, &ran);
+    if (status != TVC_OK || ran)
+      return status != TVC_OK ? status
+                              : applyActivation(after, y, m, n, stream);
+  }
+  float beta;
+  status = prepareOutput(bias, y, m, n, k, stream, &beta);
+  if (status == TVC_OK)
+    status =
+        gemm(context, stream, w, x, type, y, m, n, k, inOut, beta, compute);
+  if (status == TVC_OK)
+    status = applyActivation(activation, y, m, n, stream);
+  return status;
 }
 
 /// Brackets `body(context)` by the thread context's begin() and end().
@@ -178,6 +271,8 @@ struct GemvArgs {
   float *out;
   int64_t m, n, k;
   int64_t splitRows;
+  /// Applied with the bias to the final sums (0 for partial sums).
+  int64_t activation;
 };
 
 /// GEMV for W stored [n,k] (out_in): a warp per output column j, its lanes
@@ -238,7 +333,8 @@ __global__ void __launch_bounds__(kOutInWarps *kWarpSize)
       if (r < m) {
         float sum = warpSum(acc[r]);
         if (lane == 0)
-          out[r * n + j] = a.bias ? sum + a.bias[j] : sum;
+          out[r * n + j] =
+              activate(a.activation, a.bias ? sum + a.bias[j] : sum);
       }
     }
   }
@@ -306,7 +402,8 @@ __global__ void __launch_bounds__(kInOutSlices *kWarpSize)
       float sum = 0.0f;
       for (int s = 0; s < kInOutSlices; ++s)
         sum += partial[s][r][c];
-      out[r * n + first + c] = a.bias ? sum + a.bias[first + c] : sum;
+      out[r * n + first + c] =
+          activate(a.activation, a.bias ? sum + a.bias[first + c] : sum);
     }
     // The next column group overwrites `partial`.
     __syncthreads();
@@ -314,18 +411,19 @@ __global__ void __launch_bounds__(kInOutSlices *kWarpSize)
 }
 
 /// y[i] = sum over the splits of partial[s * count + i], in split order,
-/// plus bias[i % n] (grid-stride over the count = m * n outputs).
+/// plus bias[i % n], then the activation (grid-stride over the count = m * n
+/// outputs).
 __global__ void sumSplitsKernel(const float *__restrict__ partial,
                                 const float *__restrict__ bias,
                                 float *__restrict__ y, int64_t n, size_t count,
-                                int64_t splits) {
+                                int64_t splits, int64_t activation) {
   size_t stride = size_t(blockDim.x) * gridDim.x;
   for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < count;
        i += stride) {
     float sum = 0.0f;
     for (int64_t s = 0; s < splits; ++s)
       sum += partial[size_t(s) * count + i];
-    y[i] = bias ? sum + bias[i % size_t(n)] : sum;
+    y[i] = activate(activation, bias ? sum + bias[i % size_t(n)] : sum);
   }
 }
 
@@ -377,7 +475,8 @@ tvc_status_t gemv(const tvc_linear_w16_f32_params_t &p, const float *bias,
       splitRowsFor(blocks, p.k, inOut ? kInOutSplitGranule : kOutInSplitGranule,
                    context.multiprocessors());
   int64_t splits = splitRows < p.k ? ceilDiv(p.k, splitRows) : 1;
-  GemvArgs args = {p.x, p.w, bias, p.y, p.m, p.n, p.k, splitRows};
+  int64_t activation = p.flags & TVC_LINEAR_ACTIVATION_MASK;
+  GemvArgs args = {p.x, p.w, bias, p.y, p.m, p.n, p.k, splitRows, activation};
   size_t count = size_t(p.m) * size_t(p.n);
   if (splits > 1) {
     void *partial;
@@ -387,6 +486,7 @@ tvc_status_t gemv(const tvc_linear_w16_f32_params_t &p, const float *bias,
       return status;
     args.out = static_cast<float *>(partial);
     args.bias = nullptr;
+    args.activation = 0;
   }
   dim3 grid(blocks, unsigned(splits));
   if (inOut) {
@@ -407,7 +507,7 @@ tvc_status_t gemv(const tvc_linear_w16_f32_params_t &p, const float *bias,
     return status;
   constexpr unsigned kThreads = 256;
   sumSplitsKernel<<<gridFor(int64_t(count), kThreads), kThreads, 0, stream>>>(
-      args.out, bias, p.y, p.n, count, splits);
+      args.out, bias, p.y, p.n, count, splits, activation);
   return toStatus(cudaGetLastError());
 }
 
@@ -416,13 +516,18 @@ tvc_status_t gemv(const tvc_linear_w16_f32_params_t &p, const float *bias,
 template <typename Format>
 tvc_status_t gemm16(const tvc_linear_w16_f32_params_t &p, const float *bias,
                     cudaStream_t stream, ThreadContext &context) {
-  float beta;
-  tvc_status_t status = prepareOutput(bias, p.y, p.m, p.n, p.k, stream, &beta);
-  if (status != TVC_OK || p.k == 0)
-    return status;
+  int64_t activation = p.flags & TVC_LINEAR_ACTIVATION_MASK;
+  if (p.k == 0) {
+    float beta;
+    tvc_status_t status =
+        prepareOutput(bias, p.y, p.m, p.n, p.k, stream, &beta);
+    return status != TVC_OK
+               ? status
+               : applyActivation(activation, p.y, p.m, p.n, stream);
+  }
   size_t count = size_t(p.m) * size_t(p.k);
   void *rounded;
-  status = context.scratch(count * sizeof(uint16_t), &rounded);
+  tvc_status_t status = context.scratch(count * sizeof(uint16_t), &rounded);
   if (status != TVC_OK)
     return status;
   constexpr unsigned kThreads = 256;
@@ -432,16 +537,18 @@ tvc_status_t gemm16(const tvc_linear_w16_f32_params_t &p, const float *bias,
   status = toStatus(cudaGetLastError());
   if (status != TVC_OK)
     return status;
-  return gemm(context, stream, p.w, rounded, Format::kType, p.y, p.m, p.n, p.k,
-              p.flags & TVC_LINEAR_WEIGHT_IN_OUT, beta, CUBLAS_COMPUTE_32F);
+  return linearGemm(context, stream, p.w, rounded, Format::kType, bias, p.y,
+                    p.m, p.n, p.k, p.flags & TVC_LINEAR_WEIGHT_IN_OUT,
+                    CUBLAS_COMPUTE_32F, activation);
 }
 
 template <typename Format>
 tvc_status_t linearW16(const tvc_linear_w16_f32_params_t *params) {
   // The CPU entries' checks, before any CUDA call; TF32 is not among the
   // accepted flags.
-  if (!tvc::runtime::validLinearArguments(params, TVC_LINEAR_HAS_BIAS |
-                                                      TVC_LINEAR_WEIGHT_IN_OUT))
+  if (!tvc::runtime::validLinearArguments(
+          params, TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT |
+                      TVC_LINEAR_ACTIVATION_MASK))
     return TVC_INVALID_ARGUMENT;
   const tvc_linear_w16_f32_params_t &p = *params;
   if (p.m == 0 || p.n == 0)
@@ -459,9 +566,9 @@ tvc_status_t linearW16(const tvc_linear_w16_f32_params_t *params) {
 extern "C" tvc_status_t
 tvc_cuda_kernel_linear_f32(const tvc_linear_f32_params_t *params) {
   // The CPU entry's checks, before any CUDA call.
-  if (!tvc::runtime::validLinearArguments(params, TVC_LINEAR_HAS_BIAS |
-                                                      TVC_LINEAR_WEIGHT_IN_OUT |
-                                                      TVC_LINEAR_ALLOW_TF32))
+  if (!tvc::runtime::validLinearArguments(
+          params, TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT |
+                      TVC_LINEAR_ALLOW_TF32 | TVC_LINEAR_ACTIVATION_MASK))
     return TVC_INVALID_ARGUMENT;
   const tvc_linear_f32_params_t &p = *params;
   if (p.m == 0 || p.n == 0)
@@ -473,14 +580,19 @@ tvc_cuda_kernel_linear_f32(const tvc_linear_f32_params_t *params) {
       (p.flags & TVC_LINEAR_ALLOW_TF32) || tf32FromEnvironment()
           ? CUBLAS_COMPUTE_32F_FAST_TF32
           : CUBLAS_COMPUTE_32F;
+  int64_t activation = p.flags & TVC_LINEAR_ACTIVATION_MASK;
   return withThreadContext(stream, [&](ThreadContext &context) {
-    float beta;
-    tvc_status_t status =
-        prepareOutput(bias, p.y, p.m, p.n, p.k, stream, &beta);
-    if (status != TVC_OK || p.k == 0)
-      return status;
-    return gemm(context, stream, p.w, p.x, CUDA_R_32F, p.y, p.m, p.n, p.k,
-                p.flags & TVC_LINEAR_WEIGHT_IN_OUT, beta, compute);
+    if (p.k == 0) {
+      float beta;
+      tvc_status_t status =
+          prepareOutput(bias, p.y, p.m, p.n, p.k, stream, &beta);
+      return status != TVC_OK
+                 ? status
+                 : applyActivation(activation, p.y, p.m, p.n, stream);
+    }
+    return linearGemm(context, stream, p.w, p.x, CUDA_R_32F, bias, p.y, p.m,
+                      p.n, p.k, p.flags & TVC_LINEAR_WEIGHT_IN_OUT, compute,
+                      activation);
   });
 }
 

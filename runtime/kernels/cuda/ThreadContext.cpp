@@ -8,6 +8,7 @@
 #include "runtime/kernels/cuda/ThreadContext.h"
 
 #include "runtime/kernels/cuda/CublasLibrary.h"
+#include "runtime/kernels/cuda/CublasLt.h"
 
 namespace tvc::runtime::cuda {
 
@@ -69,6 +70,7 @@ void ThreadContext::release() {
   int current = -1;
   bool switched = cudaGetDevice(&current) == cudaSuccess && current != device &&
                   cudaSetDevice(device) == cudaSuccess;
+  delete ltMatmuls;
   if (handle)
     cublasLibrary()->destroy(handle);
   // cudaFree waits for the device, so no queued work still uses these.
@@ -85,6 +87,8 @@ void ThreadContext::release() {
   lastStream = nullptr;
   used = false;
   handle = nullptr;
+  ltMatmuls = nullptr;
+  ltUnavailable = false;
   cublasWorkspace = scratchPointer = nullptr;
   cublasWorkspaceBytes = scratchBytes = 0;
 }
@@ -147,19 +151,14 @@ tvc_status_t ThreadContext::cublas(cudaStream_t stream,
   if (!library)
     return TVC_UNAVAILABLE;
   if (!handle) {
-    cublasHandle_t created = nullptr;
-    tvc_status_t status = toStatus(library->create(&created));
+    tvc_status_t status = ensureWorkspace();
     if (status != TVC_OK)
       return status;
-    size_t bytes = computeMajor >= 9 ? kHopperWorkspace : kWorkspace;
-    status = toStatus(cudaMalloc(&cublasWorkspace, bytes));
-    if (status != TVC_OK) {
-      cublasWorkspace = nullptr;
-      library->destroy(created);
+    cublasHandle_t created = nullptr;
+    status = toStatus(library->create(&created));
+    if (status != TVC_OK)
       return status;
-    }
     handle = created;
-    cublasWorkspaceBytes = bytes;
   }
   // cublasSetStream resets the workspace to cuBLAS's default pool: set ours
   // after it, every call.
@@ -170,6 +169,50 @@ tvc_status_t ThreadContext::cublas(cudaStream_t stream,
   if (status == TVC_OK)
     *out_handle = handle;
   return status;
+}
+
+tvc_status_t ThreadContext::ensureWorkspace() {
+  if (cublasWorkspace)
+    return TVC_OK;
+  size_t bytes = computeMajor >= 9 ? kHopperWorkspace : kWorkspace;
+  tvc_status_t status = toStatus(cudaMalloc(&cublasWorkspace, bytes));
+  if (status != TVC_OK) {
+    cublasWorkspace = nullptr;
+    return status;
+  }
+  cublasWorkspaceBytes = bytes;
+  return TVC_OK;
+}
+
+tvc_status_t ThreadContext::cublasLt(LtMatmuls **out_matmuls,
+                                     void **out_workspace, size_t *out_bytes) {
+  *out_matmuls = nullptr;
+  *out_workspace = nullptr;
+  *out_bytes = 0;
+  if (ltUnavailable)
+    return TVC_OK;
+  if (!ltMatmuls) {
+    if (!cublasLtLibrary()) {
+      ltUnavailable = true;
+      return TVC_OK;
+    }
+    tvc_status_t status = ensureWorkspace();
+    if (status != TVC_OK)
+      return status;
+    auto *created = new LtMatmuls();
+    status = created->init();
+    if (status != TVC_OK) {
+      delete created;
+      // A handle that cannot be made here will not be made later either.
+      ltUnavailable = status == TVC_UNAVAILABLE;
+      return ltUnavailable ? TVC_OK : status;
+    }
+    ltMatmuls = created;
+  }
+  *out_matmuls = ltMatmuls;
+  *out_workspace = cublasWorkspace;
+  *out_bytes = cublasWorkspaceBytes;
+  return TVC_OK;
 }
 
 tvc_status_t ThreadContext::scratch(size_t bytes, void **out_pointer) {

@@ -1,7 +1,8 @@
 //===- ThreadContext.h - Per-thread state of the CUDA kernels ---*- C++ -*-===//
 //
 // What the CUDA kernel entries keep between calls, one set per host thread: a
-// cuBLAS handle with its own workspace (the linear entries' GEMMs) and a device
+// cuBLAS handle and cuBLASLt plans sharing one workspace (the linear entries'
+// GEMMs) and a device
 // scratch buffer that only grows (the split-KV partials of
 // tvc_cuda_kernel_attention_f32; the 16-bit linear entries' activations rounded
 // to 16 bits and their GEMV's split-k partial sums). Everything is made lazily
@@ -27,6 +28,8 @@
 #include <cstddef>
 
 namespace tvc::runtime::cuda {
+
+class LtMatmuls;
 
 /// Maps a CUDA runtime error to a status: no driver or device is
 /// TVC_UNAVAILABLE, a failed allocation TVC_OUT_OF_MEMORY, anything else
@@ -55,6 +58,11 @@ public:
   /// The cuBLAS handle, bound to `stream` and to this thread's workspace.
   tvc_status_t cublas(cudaStream_t stream, cublasHandle_t *out_handle);
 
+  /// The thread's cuBLASLt plans (CublasLt.h) and the workspace they share
+  /// with the cuBLAS handle; *out_matmuls is null (TVC_OK) when cuBLASLt is
+  /// not available, and the caller uses cuBLAS.
+  tvc_status_t cublasLt(LtMatmuls **out_matmuls, void **out_workspace,
+                        size_t *out_bytes);
   /// Device scratch of at least `bytes`, valid until the next call of this
   /// thread; grows (never shrinks) when a call needs more.
   tvc_status_t scratch(size_t bytes, void **out_pointer);
@@ -71,6 +79,8 @@ private:
 
   /// Makes the context for `device` (current), releasing an old one.
   tvc_status_t init(int device);
+  /// Allocates the workspace of the cuBLAS handle and cuBLASLt once.
+  tvc_status_t ensureWorkspace();
   void release();
 
   int device = -1;
@@ -82,6 +92,9 @@ private:
   cublasHandle_t handle = nullptr;
   void *cublasWorkspace = nullptr;
   size_t cublasWorkspaceBytes = 0;
+  LtMatmuls *ltMatmuls = nullptr;
+  /// cuBLASLt could not be set up on this device: do not try again.
+  bool ltUnavailable = false;
   void *scratchPointer = nullptr;
   size_t scratchBytes = 0;
 

@@ -7,22 +7,26 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/kernels/cuda/CublasLibrary.h"
+#include "runtime/kernels/cuda/CublasLt.h"
 
 #include "gtest/gtest.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
 namespace {
 
-bool cublasMapped() {
+bool mapped(const char *library) {
   std::ifstream maps("/proc/self/maps");
   std::string line;
   while (std::getline(maps, line))
-    if (line.find("libcublas.so") != std::string::npos)
+    if (line.find(library) != std::string::npos)
       return true;
   return false;
 }
+
+bool cublasMapped() { return mapped("libcublas.so"); }
 
 TEST(CublasLibrary, LoadedOnFirstUseOnly) {
   if (cublasMapped())
@@ -39,6 +43,29 @@ TEST(CublasLibrary, LoadedOnFirstUseOnly) {
   EXPECT_TRUE(cublasMapped());
   // Loaded once: the same table again.
   EXPECT_EQ(tvc::runtime::cuda::cublasLibrary(), library);
+}
+
+/// cuBLASLt (the linear entries' fused epilogues) loads the same way
+/// (libcublas needs it, so whether it was mapped before says nothing), with
+/// every entry point they call. TVC_CUDA_CUBLASLT=0 would turn it off.
+TEST(CublasLibrary, CublasLtResolvesItsEntryPoints) {
+  if (const char *setting = std::getenv("TVC_CUDA_CUBLASLT"))
+    if (std::string(setting) == "0")
+      GTEST_SKIP() << "TVC_CUDA_CUBLASLT=0 turns cuBLASLt off";
+  const tvc::runtime::cuda::CublasLtLibrary *library =
+      tvc::runtime::cuda::cublasLtLibrary();
+  ASSERT_NE(library, nullptr);
+  for (void *entry :
+       {(void *)library->create, (void *)library->destroy,
+        (void *)library->descCreate, (void *)library->descDestroy,
+        (void *)library->descSetAttribute, (void *)library->layoutCreate,
+        (void *)library->layoutDestroy, (void *)library->preferenceCreate,
+        (void *)library->preferenceDestroy,
+        (void *)library->preferenceSetAttribute,
+        (void *)library->algoGetHeuristic, (void *)library->matmul})
+    EXPECT_NE(entry, nullptr);
+  EXPECT_TRUE(mapped("libcublasLt.so"));
+  EXPECT_EQ(tvc::runtime::cuda::cublasLtLibrary(), library);
 }
 
 } // namespace

@@ -108,6 +108,14 @@ TEST(CudaKernels, ValidCallsWithoutDeviceAreUnavailable) {
   tvc_linear_f32_params_t linear = {dummy, dummy, dummy, dummy,
                                     2,     3,     4,     TVC_LINEAR_HAS_BIAS};
   EXPECT_EQ(tvc_cuda_kernel_linear_f32(&linear), TVC_UNAVAILABLE);
+  // Activations are accepted (flags bits 3-5), k = 0 included.
+  for (int64_t k : {4, 0}) {
+    linear.k = k;
+    linear.flags = TVC_LINEAR_HAS_BIAS | TVC_LINEAR_GELU_TANH;
+    EXPECT_EQ(tvc_cuda_kernel_linear_f32(&linear), TVC_UNAVAILABLE);
+    linear.flags = TVC_LINEAR_SILU;
+    EXPECT_EQ(tvc_cuda_kernel_linear_f32(&linear), TVC_UNAVAILABLE);
+  }
   tvc_attention_f32_params_t attention = {};
   attention.q = attention.k = attention.v = attention.out = dummy;
   attention.batch = attention.q_len = attention.kv_len = 1;
@@ -186,6 +194,28 @@ TEST(CudaLinearKernel, AllowTf32StaysCloseToFp32) {
                 /*tolerance=*/2e-3);
 }
 
+const int64_t kActivations[] = {TVC_LINEAR_RELU, TVC_LINEAR_GELU,
+                                TVC_LINEAR_GELU_TANH, TVC_LINEAR_SILU};
+
+/// A fused activation (flags bits 3-5) on every path: cuBLASLt's epilogue
+/// (ReLU, GELU tanh) or cuBLASLt/cuBLAS plus the activation kernel (GELU
+/// erf, SiLU), k = 0. With k = 8 the outputs span about [-3, 3] and the
+/// tolerance (2e-5 of sum |x w| + |bias|, about 1e-4 absolute) is below the
+/// 4.7e-4 by which the two GELU forms differ near y = -2.7: a fused
+/// epilogue computing the other form fails here.
+TEST(CudaLinearKernel, FusedActivations) {
+  REQUIRE_CUDA_DEVICE();
+  for (int64_t activation : kActivations)
+    for (int64_t flags = 0; flags < 4; ++flags)
+      for (int64_t m : {1, 64}) {
+        checkLinear({m, 300, 8, flags | activation}, /*tolerance=*/2e-5);
+        checkLinear({m, 129, 255, flags | activation});
+        checkLinear({m, 64, 0, flags | activation});
+        checkLinear({m, 256, 768, flags | activation | TVC_LINEAR_ALLOW_TF32},
+                    /*tolerance=*/2e-3);
+      }
+}
+
 TEST(CudaLinearKernel, NonDefaultStream) {
   REQUIRE_CUDA_DEVICE();
   void *stream = nullptr;
@@ -228,7 +258,9 @@ TEST(CudaLinearKernel, InvalidArguments) {
     p.bias = nullptr;
     p.flags = TVC_LINEAR_HAS_BIAS;
   });
-  expectRejected([](auto &p) { p.flags = 8; });
+  expectRejected([](auto &p) { p.flags = 64; });
+  expectRejected([](auto &p) { p.flags = TVC_LINEAR_HAS_BIAS | 40; });
+  expectRejected([](auto &p) { p.flags = 56; });
   expectRejected([](auto &p) { p.flags = -1; });
   expectRejected([](auto &p) { p.m = -1; });
   expectRejected([](auto &p) { p.n = -1; });
@@ -244,7 +276,7 @@ TEST(CudaLinearKernel, InvalidArguments) {
   // Rejected even with an empty output.
   expectRejected([](auto &p) {
     p.m = 0;
-    p.flags = 8;
+    p.flags = 64;
   });
 }
 
@@ -458,6 +490,27 @@ TEST(CudaLinearW16Kernel, GemvMatchesWidenedReference) {
                          kRelativeTolerance);
 }
 
+/// A fused activation on the GEMV path (applied with the bias to the final
+/// sums, or by the kernel adding the split-k partial sums: 40 x 1536) and
+/// on the GEMM path (cuBLASLt's epilogue or the activation kernel); small
+/// k keeps the outputs near [-3, 3] where the GELU forms differ.
+TEST(CudaLinearW16Kernel, FusedActivations) {
+  REQUIRE_CUDA_DEVICE();
+  for (WeightFormat format : {WeightFormat::Bf16, WeightFormat::F16}) {
+    double rounding = std::ldexp(1.0, -precisionOf(format));
+    for (int64_t activation : kActivations)
+      for (int64_t flags = 0; flags < 4; ++flags) {
+        int64_t fused = flags | activation;
+        checkLinearW16(format, {3, 300, 8, fused}, 2e-5);
+        checkLinearW16(format, {1, 40, 1536, fused}, kRelativeTolerance);
+        checkLinearW16(format, {2, 64, 0, fused}, kRelativeTolerance);
+        checkLinearW16(format, {64, 300, 8, fused}, rounding + 2e-5,
+                       /*roundedX=*/true);
+        checkLinearW16(format, {20, 64, 0, fused}, kRelativeTolerance);
+      }
+  }
+}
+
 /// Pointers off the 16- and 4-byte alignment the vectorised loads need take
 /// the scalar kernels, with the same results.
 TEST(CudaLinearW16Kernel, GemvUnalignedPointers) {
@@ -552,7 +605,8 @@ TEST(CudaLinearW16Kernel, ValidCallsWithoutDeviceAreUnavailable) {
   // m = 2 takes the GEMV path, m = 16 the GEMM path.
   for (WeightFormat format : {WeightFormat::Bf16, WeightFormat::F16})
     for (int64_t m : {2, 16})
-      for (int64_t flags = 0; flags < 4; ++flags) {
+      for (int64_t flags :
+           {0, 1, 2, 3, 1 | TVC_LINEAR_GELU, 2 | TVC_LINEAR_RELU}) {
         tvc_linear_w16_f32_params_t params = {dummy, weights, dummy, dummy,
                                               m,     2,       1,     flags};
         EXPECT_EQ(linearW16(format, &params), TVC_UNAVAILABLE)
@@ -608,7 +662,8 @@ TEST(CudaLinearW16Kernel, InvalidArguments) {
       p.flags = TVC_LINEAR_HAS_BIAS | TVC_LINEAR_WEIGHT_IN_OUT |
                 TVC_LINEAR_ALLOW_TF32;
     });
-    expectRejected([](auto &p) { p.flags = 8; });
+    expectRejected([](auto &p) { p.flags = 64; });
+    expectRejected([](auto &p) { p.flags = TVC_LINEAR_HAS_BIAS | 48; });
     expectRejected([](auto &p) { p.flags = -1; });
     expectRejected([](auto &p) { p.m = -1; });
     expectRejected([](auto &p) { p.n = -1; });
