@@ -933,7 +933,8 @@ TEST(CudaSparse24Kernel, RepeatedPositionsAddUp) {
           const float *xg = &x[i * k + 4 * g];
           double term = both1 ? (v0 + v1) * xg[1] : v0 * xg[3] + v1 * xg[0];
           sum += term;
-          abs += both1 ? std::fabs((v0 + v1) * xg[1])
+          // The magnitude of the two products the kernels add.
+          abs += both1 ? std::fabs(v0 * xg[1]) + std::fabs(v1 * xg[1])
                        : std::fabs(v0 * xg[3]) + std::fabs(v1 * xg[0]);
         }
         expected[i * n + j] = float(sum);
@@ -1031,9 +1032,32 @@ TEST(CudaSparse24Kernel, InvalidArguments) {
   });
 }
 
+/// Every build has both entries: without CUDA they answer TVC_UNAVAILABLE
+/// to everything (runtime/base/NoCuda.cpp), with CUDA they check arguments
+/// first. Never skipped.
+TEST(CudaStructuredLinear, EntriesExistInEveryBuild) {
+  bool withoutCuda = tvc_cuda_kernel_linear_f32(nullptr) == TVC_UNAVAILABLE;
+  tvc_status_t want = withoutCuda ? TVC_UNAVAILABLE : TVC_INVALID_ARGUMENT;
+  EXPECT_EQ(tvc_cuda_kernel_block_diagonal_f32(nullptr), want);
+  EXPECT_EQ(tvc_cuda_kernel_linear_2to4_f32(nullptr), want);
+  if (!withoutCuda)
+    return;
+  // Valid calls too (host pointers: never dereferenced without CUDA).
+  float dummy[64] = {};
+  uint8_t indices[64] = {};
+  tvc_block_diagonal_f32_params_t block = {dummy, dummy, nullptr, dummy, 2,
+                                           2,     3,     2,       0};
+  EXPECT_EQ(tvc_cuda_kernel_block_diagonal_f32(&block), TVC_UNAVAILABLE);
+  tvc_linear_2to4_f32_params_t sparse = {dummy, dummy, indices, nullptr, dummy,
+                                         2,     2,     4,       0};
+  EXPECT_EQ(tvc_cuda_kernel_linear_2to4_f32(&sparse), TVC_UNAVAILABLE);
+}
+
 /// Valid calls reach CUDA, which has no device here: TVC_UNAVAILABLE, for
 /// both 2:4 paths, block_k = 0 and the TF32 flag the CPU entries reject.
-TEST(CudaStructuredLinear, ValidCallsWithoutDeviceAreUnavailable) {
+/// (Not a Cuda* suite: it skips where a device is, and scripts/gpu-check.sh
+/// fails on any skipped Cuda* test on a GPU.)
+TEST(StructuredLinearWithoutDevice, ValidCallsAreUnavailable) {
   REQUIRE_CUDA_ENTRIES();
   std::string why;
   // On a device these host pointers would be handed to kernels.
