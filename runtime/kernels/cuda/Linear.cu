@@ -40,7 +40,7 @@
 #include <cstdint>
 
 // Shared with StructuredLinear.cu (LinearCommon.cuh): grid sizes, warpSum,
-// prepareOutput, gemm, fp32ComputeType, withThreadContext.
+// prepareOutput, gemm, tf32FromEnvironment, withThreadContext.
 using namespace tvc::runtime::cuda;
 
 namespace {
@@ -377,7 +377,10 @@ tvc_cuda_kernel_linear_f32(const tvc_linear_f32_params_t *params) {
 
   cudaStream_t stream = static_cast<cudaStream_t>(tvc_cuda_get_stream());
   const float *bias = p.flags & TVC_LINEAR_HAS_BIAS ? p.bias : nullptr;
-  cublasComputeType_t compute = fp32ComputeType(p.flags);
+  cublasComputeType_t compute =
+      (p.flags & TVC_LINEAR_ALLOW_TF32) || tf32FromEnvironment()
+          ? CUBLAS_COMPUTE_32F_FAST_TF32
+          : CUBLAS_COMPUTE_32F;
   return withThreadContext(stream, [&](ThreadContext &context) {
     float beta;
     tvc_status_t status =
