@@ -46,6 +46,13 @@ constexpr CudaKernel kCudaKernels[] = {
     // head_dim, mask_kind, ...; kinds 0-4 (full, causal, sliding window,
     // window + global, block-local).
     {"tvc_kernel_attention_f32", "tvc_cuda_kernel_attention_f32", 7, 4},
+    // Scalars: m, blocks, block_n, block_k, flags (one batched cuBLAS GEMM;
+    // TF32 applies).
+    {"tvc_kernel_block_diagonal_f32", "tvc_cuda_kernel_block_diagonal_f32", -1,
+     0, 4},
+    // Scalars: m, n, k, flags; TF32 applies to its GEMM path (more than 8
+    // rows: weights expanded, then cuBLAS).
+    {"tvc_kernel_linear_2to4_f32", "tvc_cuda_kernel_linear_2to4_f32", -1, 0, 3},
 };
 
 /// TVC_LINEAR_ALLOW_TF32 (runtime/api/tvc_kernels.h).

@@ -51,7 +51,8 @@ tvc_status_t tvc_cuda_last_error(const char **out_message);
    TVC_INVALID_ARGUMENT; the compiler rejects those at compile time.
    Arguments are checked before any CUDA call. Allocation: each host thread
    gets, lazily on its first call, a cuBLAS handle with its own workspace
-   and a device scratch buffer (attention's split-KV partials) that grows
+   and a device scratch buffer (attention's split-KV partials, the 2:4
+   kernel's weights expanded to [n,k] fp32 for more than 8 rows) that grows
    when a call needs more than any before it on that thread (cudaFree +
    cudaMalloc, which wait for the device) and is reused after that, so a
    warm decode loop allocates nothing; they are freed when the thread
@@ -68,6 +69,15 @@ tvc_status_t
 tvc_cuda_kernel_linear_f16w_f32(const tvc_linear_w16_f32_params_t *params);
 tvc_status_t
 tvc_cuda_kernel_attention_f32(const tvc_attention_f32_params_t *params);
+/* Block-diagonal linear: one strided-batched cuBLAS GEMM over the blocks;
+   TVC_LINEAR_ALLOW_TF32 accepted as by tvc_cuda_kernel_linear_f32. */
+tvc_status_t tvc_cuda_kernel_block_diagonal_f32(
+    const tvc_block_diagonal_f32_params_t *params);
+/* 2:4 sparse linear: a GEMV on the compressed weights up to 8 rows, else W
+   expanded into the thread's device scratch and the fp32 cuBLAS GEMM
+   (TVC_LINEAR_ALLOW_TF32 accepted; it applies to that GEMM only). */
+tvc_status_t
+tvc_cuda_kernel_linear_2to4_f32(const tvc_linear_2to4_f32_params_t *params);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -78,3 +78,11 @@ extern "C" tvc_status_t
 tvc_cuda_kernel_attention_f32(const tvc_attention_f32_params_t *) {
   return TVC_UNAVAILABLE;
 }
+extern "C" tvc_status_t
+tvc_cuda_kernel_block_diagonal_f32(const tvc_block_diagonal_f32_params_t *) {
+  return TVC_UNAVAILABLE;
+}
+extern "C" tvc_status_t
+tvc_cuda_kernel_linear_2to4_f32(const tvc_linear_2to4_f32_params_t *) {
+  return TVC_UNAVAILABLE;
+}

@@ -66,6 +66,42 @@ inline bool validLowRankArguments(const tvc_low_rank_f32_params_t *params) {
          fitsInMemory(p.m, p.n);
 }
 
+/// tvc_kernel_block_diagonal_f32's rules, with the flag bits an entry
+/// accepts.
+inline bool
+validBlockDiagonalArguments(const tvc_block_diagonal_f32_params_t *params,
+                            int64_t acceptedFlags) {
+  if (!params || !params->x || !params->w || !params->y)
+    return false;
+  const tvc_block_diagonal_f32_params_t &p = *params;
+  if ((p.flags & ~acceptedFlags) ||
+      ((p.flags & TVC_LINEAR_HAS_BIAS) && !p.bias))
+    return false;
+  if (p.m < 0 || p.blocks < 0 || p.block_n < 0 || p.block_k < 0)
+    return false;
+  // The widths of x and y, then the three arrays.
+  int64_t in, out;
+  return !__builtin_mul_overflow(p.blocks, p.block_k, &in) &&
+         !__builtin_mul_overflow(p.blocks, p.block_n, &out) &&
+         fitsInMemory(p.m, in) && fitsInMemory(out, p.block_k) &&
+         fitsInMemory(p.m, out);
+}
+
+/// tvc_kernel_linear_2to4_f32's rules, with the flag bits an entry accepts.
+inline bool validLinear2to4Arguments(const tvc_linear_2to4_f32_params_t *params,
+                                     int64_t acceptedFlags) {
+  if (!params || !params->x || !params->values || !params->indices ||
+      !params->y)
+    return false;
+  const tvc_linear_2to4_f32_params_t &p = *params;
+  if ((p.flags & ~acceptedFlags) ||
+      ((p.flags & TVC_LINEAR_HAS_BIAS) && !p.bias))
+    return false;
+  return p.m >= 0 && p.n >= 0 && p.k >= 0 && p.k % 4 == 0 &&
+         fitsInMemory(p.m, p.k) && fitsInMemory(p.n, p.k) &&
+         fitsInMemory(p.m, p.n);
+}
+
 /// tvc_kernel_attention_f32's rules for mask kinds 0..lastMaskKind (an
 /// entry implementing fewer kinds rejects the others). `withState`: the
 /// call carries ALISA's state (tvc_kernel_attention_state_f32), which lets

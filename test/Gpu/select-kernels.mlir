@@ -91,13 +91,42 @@ func.func @dynamic_mask_kind(%q: memref<1x1x8xf32>, %o: memref<1x1x8xf32>, %kind
 
 // -----
 
-/// A kernel without a CUDA version (2:4 sparse linear) is an error.
-func.func @sparse_linear(%x: memref<1x8xf32>, %v: memref<4x4xf32>, %i: memref<4x1xi8>, %y: memref<1x4xf32>) {
+/// The structured linears have CUDA entries: block-diagonal (flags are
+/// scalar 4) and 2:4 sparse (flags are scalar 3); precision=tf32 sets
+/// TVC_LINEAR_ALLOW_TF32 in both.
+// CHECK-LABEL: func.func @block_diagonal_and_sparse_linears
+// CHECK: tvc.kernel_call "tvc_cuda_kernel_block_diagonal_f32" ins(%[[X:.*]], %[[BLOCKS:.*]], %[[BLOCKS]] : {{.*}}) outs(%[[H:.*]] : {{.*}}) scalars(%c1_i64, %c4_i64, %c2_i64, %c2_i64, %c0_i64 :
+// CHECK: tvc.kernel_call "tvc_cuda_kernel_linear_2to4_f32" ins(%[[X]], %{{.*}}, %{{.*}}, %{{.*}} : {{.*}}) outs(%{{.*}} : {{.*}}) scalars(%c1_i64, %c4_i64, %c8_i64, %c1_i64 :
+// CHECK-NOT: "tvc_kernel_
+// TF32-LABEL: func.func @block_diagonal_and_sparse_linears
+// TF32: %[[BD_FLAGS:.*]] = arith.ori %c0_i64, %{{.*}} : i64
+// TF32: tvc.kernel_call "tvc_cuda_kernel_block_diagonal_f32" {{.*}} scalars(%c1_i64, %c4_i64, %c2_i64, %c2_i64, %[[BD_FLAGS]] :
+// TF32: %[[SPARSE_FLAGS:.*]] = arith.ori %c1_i64, %{{.*}} : i64
+// TF32: tvc.kernel_call "tvc_cuda_kernel_linear_2to4_f32" {{.*}} scalars(%c1_i64, %c4_i64, %c8_i64, %[[SPARSE_FLAGS]] :
+func.func @block_diagonal_and_sparse_linears(%x: memref<1x8xf32>, %blocks: memref<4x2x2xf32>, %h: memref<1x8xf32>, %values: memref<4x4xf32>, %indices: memref<4x1xi8>, %bias: memref<4xf32>, %y: memref<1x4xf32>) {
   %c0 = arith.constant 0 : i64
   %c1 = arith.constant 1 : i64
+  %c2 = arith.constant 2 : i64
   %c4 = arith.constant 4 : i64
   %c8 = arith.constant 8 : i64
-  // expected-error @+1 {{calls 'tvc_kernel_linear_2to4_f32', which has no CUDA version in the tvc runtime yet (CUDA kernels: tvc_kernel_linear_f32, tvc_kernel_linear_bf16w_f32, tvc_kernel_linear_f16w_f32, tvc_kernel_attention_f32)}}
-  tvc.kernel_call "tvc_kernel_linear_2to4_f32" ins(%x, %v, %i : memref<1x8xf32>, memref<4x4xf32>, memref<4x1xi8>) outs(%y : memref<1x4xf32>) scalars(%c1, %c4, %c8, %c0 : i64, i64, i64, i64)
+  // m, blocks, block_n, block_k, flags
+  tvc.kernel_call "tvc_kernel_block_diagonal_f32" ins(%x, %blocks, %blocks : memref<1x8xf32>, memref<4x2x2xf32>, memref<4x2x2xf32>) outs(%h : memref<1x8xf32>) scalars(%c1, %c4, %c2, %c2, %c0 : i64, i64, i64, i64, i64)
+  // m, n, k, flags (1: bias)
+  tvc.kernel_call "tvc_kernel_linear_2to4_f32" ins(%x, %values, %indices, %bias : memref<1x8xf32>, memref<4x4xf32>, memref<4x1xi8>, memref<4xf32>) outs(%y : memref<1x4xf32>) scalars(%c1, %c4, %c8, %c1 : i64, i64, i64, i64)
+  return
+}
+
+// -----
+
+/// A kernel without a CUDA version (the fused low-rank linear, which the
+/// CUDA pipeline expands into two linears before this pass) is an error.
+func.func @low_rank_linear(%x: memref<1x8xf32>, %v: memref<2x8xf32>, %u: memref<4x2xf32>, %y: memref<1x4xf32>) {
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c2 = arith.constant 2 : i64
+  %c4 = arith.constant 4 : i64
+  %c8 = arith.constant 8 : i64
+  // expected-error @+1 {{calls 'tvc_kernel_low_rank_f32', which has no CUDA version in the tvc runtime yet (CUDA kernels: tvc_kernel_linear_f32, tvc_kernel_linear_bf16w_f32, tvc_kernel_linear_f16w_f32, tvc_kernel_attention_f32, tvc_kernel_block_diagonal_f32, tvc_kernel_linear_2to4_f32)}}
+  tvc.kernel_call "tvc_kernel_low_rank_f32" ins(%x, %v, %u, %u : memref<1x8xf32>, memref<2x8xf32>, memref<4x2xf32>, memref<4x2xf32>) outs(%y : memref<1x4xf32>) scalars(%c1, %c4, %c8, %c2, %c0 : i64, i64, i64, i64, i64)
   return
 }

@@ -14,14 +14,13 @@
 
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/base/ThreadPool.h"
+#include "runtime/kernels/ArgumentChecks.h"
 #include "runtime/kernels/cpu/Gemv.h"
 #include "runtime/kernels/cpu/Linear.h"
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-
-using tvc::runtime::fitsInMemory;
 
 namespace {
 
@@ -121,23 +120,10 @@ tvc_status_t blockDiagonalGemm(const tvc_block_diagonal_f32_params_t &p) {
 
 extern "C" tvc_status_t
 tvc_kernel_block_diagonal_f32(const tvc_block_diagonal_f32_params_t *params) {
-  if (!params || !params->x || !params->w || !params->y)
+  if (!tvc::runtime::validBlockDiagonalArguments(params, TVC_LINEAR_HAS_BIAS))
     return TVC_INVALID_ARGUMENT;
   const tvc_block_diagonal_f32_params_t &p = *params;
-  if (p.flags & ~int64_t(TVC_LINEAR_HAS_BIAS))
-    return TVC_INVALID_ARGUMENT;
-  if ((p.flags & TVC_LINEAR_HAS_BIAS) && !p.bias)
-    return TVC_INVALID_ARGUMENT;
-  if (p.m < 0 || p.blocks < 0 || p.block_n < 0 || p.block_k < 0)
-    return TVC_INVALID_ARGUMENT;
-  // The widths of x and y, then the three arrays.
-  int64_t in, out;
-  if (__builtin_mul_overflow(p.blocks, p.block_k, &in) ||
-      __builtin_mul_overflow(p.blocks, p.block_n, &out) ||
-      !fitsInMemory(p.m, in) || !fitsInMemory(out, p.block_k) ||
-      !fitsInMemory(p.m, out))
-    return TVC_INVALID_ARGUMENT;
-  if (p.m == 0 || out == 0)
+  if (p.m == 0 || p.blocks * p.block_n == 0)
     return TVC_OK;
   if (p.m == 1 && p.block_k > 0) {
     tvc::runtime::gemvBlockDiagonalF32(p);

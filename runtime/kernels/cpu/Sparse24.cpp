@@ -36,6 +36,7 @@
 #include "runtime/kernels/cpu/Sparse24.h"
 
 #include "runtime/base/ThreadPool.h"
+#include "runtime/kernels/ArgumentChecks.h"
 #include "runtime/kernels/cpu/CpuFeatures.h"
 #include "runtime/kernels/cpu/Linear.h"
 
@@ -45,8 +46,6 @@
 #include <atomic>
 #include <cstring>
 #include <vector>
-
-using tvc::runtime::fitsInMemory;
 
 namespace {
 
@@ -434,18 +433,9 @@ tvc_status_t tvc::runtime::gemm2to4F32(const tvc_linear_2to4_f32_params_t &p,
 
 extern "C" tvc_status_t
 tvc_kernel_linear_2to4_f32(const tvc_linear_2to4_f32_params_t *params) {
-  if (!params || !params->x || !params->values || !params->indices ||
-      !params->y)
+  if (!tvc::runtime::validLinear2to4Arguments(params, TVC_LINEAR_HAS_BIAS))
     return TVC_INVALID_ARGUMENT;
   const tvc_linear_2to4_f32_params_t &p = *params;
-  if (p.flags & ~int64_t(TVC_LINEAR_HAS_BIAS))
-    return TVC_INVALID_ARGUMENT;
-  if ((p.flags & TVC_LINEAR_HAS_BIAS) && !p.bias)
-    return TVC_INVALID_ARGUMENT;
-  if (p.m < 0 || p.n < 0 || p.k < 0 || p.k % 4 != 0 ||
-      !fitsInMemory(p.m, p.k) || !fitsInMemory(p.n, p.k) ||
-      !fitsInMemory(p.m, p.n))
-    return TVC_INVALID_ARGUMENT;
   if (p.m == 0 || p.n == 0)
     return TVC_OK;
   if (p.k == 0) {

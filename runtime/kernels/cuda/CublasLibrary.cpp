@@ -49,7 +49,9 @@ void load() {
              resolve(handle, "cublasDestroy_v2", library.destroy) &&
              resolve(handle, "cublasSetStream_v2", library.setStream) &&
              resolve(handle, "cublasSetWorkspace_v2", library.setWorkspace) &&
-             resolve(handle, "cublasGemmEx_64", library.gemmEx)) {
+             resolve(handle, "cublasGemmEx_64", library.gemmEx) &&
+             resolve(handle, "cublasGemmStridedBatchedEx_64",
+                     library.gemmStridedBatchedEx)) {
     loaded = true;
     return;
   }

@@ -21,6 +21,7 @@ struct CublasLibrary {
   decltype(&cublasSetStream_v2) setStream = nullptr;
   decltype(&cublasSetWorkspace_v2) setWorkspace = nullptr;
   decltype(&cublasGemmEx_64) gemmEx = nullptr;
+  decltype(&cublasGemmStridedBatchedEx_64) gemmStridedBatchedEx = nullptr;
 };
 
 /// cuBLAS, loaded once (thread-safe): libcublas.so.<major> by its soname,

@@ -4,15 +4,19 @@
 // semantics and argument checks (checked before any CUDA call), on the
 // calling thread's current stream.
 //
-// tvc_cuda_kernel_linear_f32: one cublasGemmEx_64 call (64-bit sizes) in
-// fp32; the flag TVC_LINEAR_ALLOW_TF32 (set by `tvc-compile
-// --precision=tf32`) or TVC_CUDA_TF32=1 in the environment, read once, lets
-// cuBLAS use TF32 tensor cores instead (inputs rounded to about 10 mantissa
-// bits, fp32 accumulation). The bias is broadcast into y by a small kernel
-// first and the GEMM accumulates onto it (beta = 1); k = 0 needs no GEMM
-// (y = bias, or zeros by cudaMemsetAsync). Row-major y[m,n] is column-major
-// y^T[n,m] = W x^T, so cuBLAS sees W as op(A) (transposed for the [n,k]
-// layout) and x^T as B.
+// tvc_cuda_kernel_linear_f32: one cuBLASLt matmul (CublasLt.h) in fp32 with
+// the bias and the activation of the flags (bits 3-5) in its epilogue where
+// cuBLASLt has one (ReLU and GELU's tanh form; GELU's erf form and SiLU run
+// in a small kernel after it); the flag TVC_LINEAR_ALLOW_TF32 (set by
+// `tvc-compile --precision=tf32`) or TVC_CUDA_TF32=1 in the environment,
+// read once, lets it use TF32 tensor cores instead (inputs rounded to about
+// 10 mantissa bits, fp32 accumulation). Without cuBLASLt (not installed, no
+// algorithm for the shape, or TVC_CUDA_CUBLASLT=0) the bias is broadcast
+// into y by a small kernel, one cublasGemmEx_64 call (64-bit sizes)
+// accumulates onto it (beta = 1) and the activation kernel follows; k = 0
+// needs no GEMM (y = bias, or zeros by cudaMemsetAsync). Row-major y[m,n] is
+// column-major y^T[n,m] = W x^T, so cuBLAS sees W as op(A) (transposed for
+// the [n,k] layout) and x^T as B.
 //
 // tvc_cuda_kernel_linear_bf16w_f32 / _f16w_f32 (16-bit weights, fp32 x and y):
 // up to kGemvMaxRows rows of x (decode) take a hand-written GEMV that widens
@@ -20,19 +24,18 @@
 // rounded), accumulating in fp32 and adding the bias itself; when the output
 // columns alone give too few blocks to fill the device, k is split over blocks
 // too, their partial sums go to the thread's device scratch and a second kernel
-// adds them in a fixed order. More rows round x to the weights' type (round to
-// nearest even) in the thread's device scratch and run the same cuBLAS call as
-// the fp32 entry with 16-bit A and B, fp32 C and CUBLAS_COMPUTE_32F (tensor
-// cores, fp32 accumulation): cuBLAS has no GEMM that takes fp32 x against
-// 16-bit W.
+// adds them in a fixed order (the activation is applied to the final sums).
+// More rows round x to the weights' type (round to nearest even) in the
+// thread's device scratch and run the same GEMM as the fp32 entry with 16-bit
+// A and B, fp32 C and CUBLAS_COMPUTE_32F (tensor cores, fp32 accumulation):
+// cuBLAS has no GEMM that takes fp32 x against 16-bit W.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/api/tvc_cuda.h"
 #include "runtime/kernels/ArgumentChecks.h"
-#include "runtime/kernels/cuda/CublasLibrary.h"
 #include "runtime/kernels/cuda/CublasLt.h"
-#include "runtime/kernels/cuda/ThreadContext.h"
+#include "runtime/kernels/cuda/LinearCommon.cuh"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -40,40 +43,16 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 
-using tvc::runtime::cuda::LtGemm;
-using tvc::runtime::cuda::LtMatmuls;
-using tvc::runtime::cuda::ThreadContext;
-using tvc::runtime::cuda::toStatus;
+// Shared with StructuredLinear.cu (LinearCommon.cuh): grid sizes, warpSum,
+// prepareOutput, gemm, tf32FromEnvironment, withThreadContext.
+using namespace tvc::runtime::cuda;
 
 namespace {
 
-constexpr int kWarpSize = 32;
-/// Grid-stride kernels launch at most this many blocks (a limit every
-/// architecture accepts in grid.x; the kernels loop over the rest).
-constexpr int64_t kMaxBlocks = 65535;
-
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-unsigned gridFor(int64_t work, int64_t perBlock) {
-  int64_t blocks = ceilDiv(work, perBlock);
-  return unsigned(blocks < kMaxBlocks ? blocks : kMaxBlocks);
-}
-
 //===----------------------------------------------------------------------===//
-// Shared by the fp32 and 16-bit entries
+// Activations and the GEMM with a fused epilogue
 //===----------------------------------------------------------------------===//
-
-/// y[r, c] = bias[c] for the m*n elements of y (grid-stride).
-__global__ void broadcastBiasKernel(const float *bias, float *y, size_t n,
-                                    size_t count) {
-  size_t stride = size_t(blockDim.x) * gridDim.x;
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < count;
-       i += stride)
-    y[i] = bias[i % n];
-}
 
 /// The activation of a linear entry's flags (bits 3-5) at y, with CUDA's
 /// math functions; the formulas of the CPU entries (Activation.cpp): GELU's
@@ -111,52 +90,6 @@ tvc_status_t applyActivation(int64_t activation, float *y, int64_t m, int64_t n,
   activationKernel<<<gridFor(int64_t(count), kThreads), kThreads, 0, stream>>>(
       y, count, activation);
   return toStatus(cudaGetLastError());
-}
-
-/// True when TVC_CUDA_TF32=1: every fp32 GEMM may round inputs to TF32.
-bool tf32FromEnvironment() {
-  static const bool enabled = [] {
-    const char *value = std::getenv("TVC_CUDA_TF32");
-    return value && std::strcmp(value, "1") == 0;
-  }();
-  return enabled;
-}
-
-/// Readies y[m,n] (m, n >= 1) for a GEMM that accumulates onto it with
-/// `*out_beta`: y = bias and beta 1 with a bias; otherwise beta 0, and zeros
-/// when k = 0 leaves no GEMM to write y.
-tvc_status_t prepareOutput(const float *bias, float *y, int64_t m, int64_t n,
-                           int64_t k, cudaStream_t stream, float *out_beta) {
-  *out_beta = 0.0f;
-  size_t count = size_t(m) * size_t(n);
-  if (bias) {
-    constexpr unsigned kThreads = 256;
-    broadcastBiasKernel<<<gridFor(int64_t(count), kThreads), kThreads, 0,
-                          stream>>>(bias, y, size_t(n), count);
-    *out_beta = 1.0f;
-    return toStatus(cudaGetLastError());
-  }
-  if (k == 0)
-    return toStatus(cudaMemsetAsync(y, 0, count * sizeof(float), stream));
-  return TVC_OK;
-}
-
-/// y^T[n,m] = op(W) x^T + beta y^T through cuBLAS, W and x of `type`, y fp32,
-/// for k >= 1. Column-major view: A = W as [k,n] (out_in, transposed) or
-/// [n,k] (in_out), B = x^T [k,m], C = y^T [n,m].
-tvc_status_t gemm(ThreadContext &context, cudaStream_t stream, const void *w,
-                  const void *x, cudaDataType type, float *y, int64_t m,
-                  int64_t n, int64_t k, bool inOut, float beta,
-                  cublasComputeType_t compute) {
-  cublasHandle_t handle;
-  tvc_status_t status = context.cublas(stream, &handle);
-  if (status != TVC_OK)
-    return status;
-  const float one = 1.0f;
-  return toStatus(tvc::runtime::cuda::cublasLibrary()->gemmEx(
-      handle, inOut ? CUBLAS_OP_N : CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &one, w,
-      type, inOut ? n : k, x, type, k, &beta, y, CUDA_R_32F, n, compute,
-      CUBLAS_GEMM_DEFAULT));
 }
 
 /// The cuBLASLt epilogue for `activation` with or without a bias, and in
@@ -211,18 +144,6 @@ tvc_status_t linearGemm(ThreadContext &context, cudaStream_t stream,
   return status;
 }
 
-/// Brackets `body(context)` by the thread context's begin() and end().
-template <typename Body>
-tvc_status_t withThreadContext(cudaStream_t stream, Body body) {
-  ThreadContext *context;
-  tvc_status_t status = ThreadContext::begin(stream, &context);
-  if (status != TVC_OK)
-    return status;
-  status = body(*context);
-  tvc_status_t ended = context->end(stream);
-  return status != TVC_OK ? status : ended;
-}
-
 //===----------------------------------------------------------------------===//
 // 16-bit weights
 //===----------------------------------------------------------------------===//
@@ -252,13 +173,6 @@ struct F16 {
 /// Rows of x up to which the GEMV kernels run instead of cuBLAS: one
 /// register accumulator per row and output.
 constexpr int kGemvMaxRows = 8;
-
-/// Sum of `value` over the warp, in every lane.
-__device__ float warpSum(float value) {
-  for (int offset = kWarpSize / 2; offset > 0; offset /= 2)
-    value += __shfl_xor_sync(0xffffffffu, value, offset);
-  return value;
-}
 
 /// One GEMV launch. Blocks of grid row b take the k rows [b * splitRows,
 /// (b + 1) * splitRows) and write their sums to out + b * m * n: y itself
@@ -576,10 +490,7 @@ tvc_cuda_kernel_linear_f32(const tvc_linear_f32_params_t *params) {
 
   cudaStream_t stream = static_cast<cudaStream_t>(tvc_cuda_get_stream());
   const float *bias = p.flags & TVC_LINEAR_HAS_BIAS ? p.bias : nullptr;
-  cublasComputeType_t compute =
-      (p.flags & TVC_LINEAR_ALLOW_TF32) || tf32FromEnvironment()
-          ? CUBLAS_COMPUTE_32F_FAST_TF32
-          : CUBLAS_COMPUTE_32F;
+  cublasComputeType_t compute = fp32ComputeType(p.flags);
   int64_t activation = p.flags & TVC_LINEAR_ACTIVATION_MASK;
   return withThreadContext(stream, [&](ThreadContext &context) {
     if (p.k == 0) {

@@ -39,6 +39,7 @@ TEST(CublasLibrary, LoadedOnFirstUseOnly) {
   EXPECT_NE(library->setStream, nullptr);
   EXPECT_NE(library->setWorkspace, nullptr);
   EXPECT_NE(library->gemmEx, nullptr);
+  EXPECT_NE(library->gemmStridedBatchedEx, nullptr);
   EXPECT_STREQ(tvc::runtime::cuda::cublasLoadError(), "");
   EXPECT_TRUE(cublasMapped());
   // Loaded once: the same table again.

@@ -11,7 +11,9 @@
 // exactly; attention for mask kinds 0-4 in prefill (flash kernel) and
 // decode (split-KV kernel, with and without the combine step), grouped KV
 // heads, several head sizes, batches and a KV cache whose unused rows hold
-// NaN.
+// NaN; the block-diagonal and 2:4 sparse entries against the CPU entries
+// (fp32 GEMV and GEMM rows, odd block and group counts, k % 8 == 4, bias,
+// block_k = 0 and k = 0, 2:4 positions unsorted and repeated, TF32).
 // Without a device those tests skip. The argument checks run everywhere the
 // runtime has CUDA entries: all entries reject bad arguments before any
 // CUDA call.
@@ -29,7 +31,9 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <random>
 #include <string>
+#include <vector>
 
 using namespace tvc::test;
 
@@ -681,6 +685,455 @@ TEST(CudaLinearW16Kernel, InvalidArguments) {
       p.n = 0;
       p.flags = TVC_LINEAR_ALLOW_TF32;
     });
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Block-diagonal linear
+//===----------------------------------------------------------------------===//
+
+struct BlockDiagonalCase {
+  int64_t m, blocks, n, k;
+  int64_t flags;
+};
+
+/// Runs the CUDA entry and the CPU entry (the reference here; its own tests
+/// hold it to the double-precision one) on random inputs and compares them
+/// within `tolerance` of the magnitude sum |x w| over the block + |bias|.
+void checkBlockDiagonal(const BlockDiagonalCase &c,
+                        double tolerance = kRelativeTolerance) {
+  SCOPED_TRACE(::testing::Message()
+               << "m=" << c.m << " blocks=" << c.blocks << " block_n=" << c.n
+               << " block_k=" << c.k << " flags=" << c.flags);
+  int64_t in = c.blocks * c.k, out = c.blocks * c.n;
+  bool hasBias = c.flags & TVC_LINEAR_HAS_BIAS;
+  std::vector<float> x = randomFloats(c.m * in, 21);
+  std::vector<float> w = randomFloats(out * c.k, 22);
+  std::vector<float> bias = randomFloats(out, 23);
+  DeviceFloats deviceX(x), deviceW(w), deviceBias(bias);
+  // NaN first: every output must be written.
+  DeviceFloats deviceY(std::vector<float>(c.m * out, std::nanf("")));
+  tvc_block_diagonal_f32_params_t params = {};
+  params.x = deviceX.get();
+  params.w = deviceW.get();
+  params.bias = hasBias ? deviceBias.get() : nullptr;
+  params.y = deviceY.get();
+  params.m = c.m;
+  params.blocks = c.blocks;
+  params.block_n = c.n;
+  params.block_k = c.k;
+  params.flags = c.flags;
+  ASSERT_EQ(tvc_cuda_kernel_block_diagonal_f32(&params), TVC_OK);
+  std::vector<float> y = deviceY.download();
+
+  // The CPU entry: host pointers (non-null even when empty), no TF32 flag.
+  std::vector<float> expected(c.m * out, std::nanf(""));
+  float dummy = 0;
+  params.x = x.empty() ? &dummy : x.data();
+  params.w = w.empty() ? &dummy : w.data();
+  params.bias = hasBias ? bias.data() : nullptr;
+  params.y = expected.empty() ? &dummy : expected.data();
+  params.flags = c.flags & ~int64_t(TVC_LINEAR_ALLOW_TF32);
+  ASSERT_EQ(tvc_kernel_block_diagonal_f32(&params), TVC_OK);
+
+  std::vector<double> magnitude(c.m * out);
+  for (int64_t i = 0; i < c.m; ++i)
+    for (int64_t col = 0; col < out; ++col) {
+      int64_t block = col / c.n;
+      double sum = hasBias ? std::fabs(bias[col]) : 0;
+      for (int64_t l = 0; l < c.k; ++l)
+        sum +=
+            std::fabs(double(x[i * in + block * c.k + l]) * w[col * c.k + l]);
+      magnitude[i * out + col] = sum;
+    }
+  expectClose(y, expected, magnitude, tolerance);
+}
+
+/// Block shapes {blocks, block_n, block_k}: one block (a dense linear), many
+/// small ones, odd sizes, single rows and columns, block_k = 0 (y = bias or
+/// zeros).
+const int64_t kBlockShapes[][3] = {{1, 33, 17},  {4, 8, 16}, {7, 5, 3},
+                                   {16, 64, 64}, {3, 1, 1},  {2, 129, 255},
+                                   {5, 9, 0},    {64, 3, 7}, {1, 1, 1000}};
+
+/// m <= 8 and more rows take the same batched GEMM; both are checked.
+TEST(CudaBlockDiagonalKernel, MatchesCpuEntry) {
+  REQUIRE_CUDA_DEVICE();
+  for (int64_t m : {1, 3, 8, 9, 64, 257})
+    for (const auto &shape : kBlockShapes)
+      for (int64_t flags : {0, int(TVC_LINEAR_HAS_BIAS)})
+        checkBlockDiagonal({m, shape[0], shape[1], shape[2], flags});
+}
+
+/// TVC_LINEAR_ALLOW_TF32 (what --precision=tf32 sets): inputs rounded to
+/// TF32, about 2^-11 relative error per product, so 2e-3 of the magnitude.
+TEST(CudaBlockDiagonalKernel, AllowTf32StaysCloseToFp32) {
+  REQUIRE_CUDA_DEVICE();
+  for (int64_t m : {1, 64})
+    checkBlockDiagonal(
+        {m, 4, 96, 256, TVC_LINEAR_HAS_BIAS | TVC_LINEAR_ALLOW_TF32},
+        /*tolerance=*/2e-3);
+}
+
+TEST(CudaBlockDiagonalKernel, NonDefaultStream) {
+  REQUIRE_CUDA_DEVICE();
+  void *stream = nullptr;
+  ASSERT_EQ(tvc_cuda_stream_create(&stream), TVC_OK);
+  ASSERT_EQ(tvc_cuda_set_stream(stream), TVC_OK);
+  checkBlockDiagonal({16, 4, 24, 20, TVC_LINEAR_HAS_BIAS});
+  ASSERT_EQ(tvc_cuda_set_stream(nullptr), TVC_OK);
+  checkBlockDiagonal({16, 4, 24, 20, 0});
+  EXPECT_EQ(tvc_cuda_stream_destroy(stream), TVC_OK);
+}
+
+/// Empty outputs return before any CUDA call; block_k = 0 with outputs to
+/// write needs the device (MatchesCpuEntry covers it).
+TEST(CudaBlockDiagonalKernel, EmptyOutputsNeedNoDevice) {
+  REQUIRE_CUDA_ENTRIES();
+  float dummy = 0;
+  const tvc_block_diagonal_f32_params_t valid = {
+      &dummy, &dummy, &dummy, &dummy, 2, 3, 4, 5, TVC_LINEAR_HAS_BIAS};
+  tvc_block_diagonal_f32_params_t params = valid;
+  params.m = 0;
+  EXPECT_EQ(tvc_cuda_kernel_block_diagonal_f32(&params), TVC_OK);
+  params = valid;
+  params.blocks = 0;
+  EXPECT_EQ(tvc_cuda_kernel_block_diagonal_f32(&params), TVC_OK);
+  params = valid;
+  params.block_n = 0;
+  EXPECT_EQ(tvc_cuda_kernel_block_diagonal_f32(&params), TVC_OK);
+}
+
+TEST(CudaBlockDiagonalKernel, InvalidArguments) {
+  REQUIRE_CUDA_ENTRIES();
+  // Never dereferenced: every call below is rejected before any CUDA call.
+  float dummy = 0;
+  const tvc_block_diagonal_f32_params_t valid = {
+      &dummy, &dummy, &dummy, &dummy, 2, 3, 4, 5, TVC_LINEAR_HAS_BIAS};
+  EXPECT_EQ(tvc_cuda_kernel_block_diagonal_f32(nullptr), TVC_INVALID_ARGUMENT);
+  auto expectRejected = [&](const char *why, auto change) {
+    tvc_block_diagonal_f32_params_t params = valid;
+    change(params);
+    EXPECT_EQ(tvc_cuda_kernel_block_diagonal_f32(&params), TVC_INVALID_ARGUMENT)
+        << why;
+  };
+  expectRejected("null x", [](auto &p) { p.x = nullptr; });
+  expectRejected("null w", [](auto &p) { p.w = nullptr; });
+  expectRejected("null y", [](auto &p) { p.y = nullptr; });
+  expectRejected("null bias with HAS_BIAS", [](auto &p) { p.bias = nullptr; });
+  // The layout flag is the dense linear's only.
+  expectRejected("WEIGHT_IN_OUT",
+                 [](auto &p) { p.flags = TVC_LINEAR_WEIGHT_IN_OUT; });
+  expectRejected("unknown flag 8", [](auto &p) { p.flags = 8; });
+  expectRejected("all flag bits", [](auto &p) { p.flags = -1; });
+  expectRejected("negative m", [](auto &p) { p.m = -1; });
+  expectRejected("negative blocks", [](auto &p) { p.blocks = -1; });
+  expectRejected("negative block_n", [](auto &p) { p.block_n = -1; });
+  expectRejected("negative block_k", [](auto &p) { p.block_k = -1; });
+  expectRejected("blocks * block_k overflows", [](auto &p) {
+    p.blocks = int64_t(1) << 40;
+    p.block_k = int64_t(1) << 40;
+  });
+  expectRejected("[m, blocks*block_k] beyond the address space", [](auto &p) {
+    p.m = int64_t(1) << 40;
+    p.block_k = int64_t(1) << 20;
+  });
+  expectRejected("[blocks*block_n, block_k] beyond the address space",
+                 [](auto &p) {
+                   p.block_n = int64_t(1) << 40;
+                   p.block_k = int64_t(1) << 30;
+                 });
+  expectRejected("rejected even with an empty output", [](auto &p) {
+    p.m = 0;
+    p.flags = 8;
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// 2:4 sparse linear
+//===----------------------------------------------------------------------===//
+
+struct Sparse24Case {
+  int64_t m, n, k;
+  int64_t flags;
+};
+
+/// Index bytes with every 2-bit field random: positions unsorted and
+/// repeated, and a random (ignored) high nibble in a row's last byte when
+/// k % 8 == 4.
+std::vector<uint8_t> randomIndexBytes(int64_t n, int64_t k, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> indices(n * ((k + 7) / 8));
+  for (uint8_t &byte : indices)
+    byte = uint8_t(rng());
+  return indices;
+}
+
+/// Runs the CUDA entry and the CPU entry on random compressed weights and
+/// compares them within `tolerance` of the magnitude sum |x * kept value| +
+/// |bias|.
+void checkSparse24(const Sparse24Case &c,
+                   double tolerance = kRelativeTolerance) {
+  SCOPED_TRACE(::testing::Message() << "m=" << c.m << " n=" << c.n
+                                    << " k=" << c.k << " flags=" << c.flags);
+  int64_t half = c.k / 2, indexBytes = (c.k + 7) / 8;
+  bool hasBias = c.flags & TVC_LINEAR_HAS_BIAS;
+  std::vector<float> x = randomFloats(c.m * c.k, 31);
+  std::vector<float> values = randomFloats(c.n * half, 32);
+  std::vector<uint8_t> indices = randomIndexBytes(c.n, c.k, 33);
+  std::vector<float> bias = randomFloats(c.n, 34);
+  DeviceFloats deviceX(x), deviceValues(values), deviceBias(bias);
+  DeviceArray<uint8_t> deviceIndices(indices);
+  // NaN first: every output must be written.
+  DeviceFloats deviceY(std::vector<float>(c.m * c.n, std::nanf("")));
+  tvc_linear_2to4_f32_params_t params = {};
+  params.x = deviceX.get();
+  params.values = deviceValues.get();
+  params.indices = deviceIndices.get();
+  params.bias = hasBias ? deviceBias.get() : nullptr;
+  params.y = deviceY.get();
+  params.m = c.m;
+  params.n = c.n;
+  params.k = c.k;
+  params.flags = c.flags;
+  ASSERT_EQ(tvc_cuda_kernel_linear_2to4_f32(&params), TVC_OK);
+  std::vector<float> y = deviceY.download();
+
+  // The CPU entry: host pointers (non-null even when empty), no TF32 flag.
+  std::vector<float> expected(c.m * c.n, std::nanf(""));
+  float dummy = 0;
+  uint8_t dummyIndex = 0;
+  params.x = x.empty() ? &dummy : x.data();
+  params.values = values.empty() ? &dummy : values.data();
+  params.indices = indices.empty() ? &dummyIndex : indices.data();
+  params.bias = hasBias ? bias.data() : nullptr;
+  params.y = expected.data();
+  params.flags = c.flags & ~int64_t(TVC_LINEAR_ALLOW_TF32);
+  ASSERT_EQ(tvc_kernel_linear_2to4_f32(&params), TVC_OK);
+
+  std::vector<double> magnitude(c.m * c.n);
+  for (int64_t i = 0; i < c.m; ++i)
+    for (int64_t j = 0; j < c.n; ++j) {
+      double sum = hasBias ? std::fabs(bias[j]) : 0;
+      for (int64_t g = 0; g < c.k / 4; ++g) {
+        uint8_t byte = indices[j * indexBytes + g / 2];
+        int nibble = g % 2 ? byte >> 4 : byte & 15;
+        for (int s = 0; s < 2; ++s)
+          sum +=
+              std::fabs(double(x[i * c.k + 4 * g + ((nibble >> 2 * s) & 3)]) *
+                        values[j * half + 2 * g + s]);
+      }
+      magnitude[i * c.n + j] = sum;
+    }
+  expectClose(y, expected, magnitude, tolerance);
+}
+
+/// {n, k}: k % 8 == 4 (a row's last index byte half used), fewer groups than
+/// a warp's lanes and many more (the GEMV's lanes loop), odd n, one output,
+/// k = 0 (y = bias or zeros).
+const int64_t kSparse24Sizes[][2] = {{1, 4},  {33, 12},  {17, 64},  {129, 260},
+                                     {64, 0}, {5, 4100}, {300, 36}, {2, 132}};
+
+/// m <= 8 takes the GEMV on the compressed weights, more rows the expansion
+/// and cuBLAS.
+TEST(CudaSparse24Kernel, MatchesCpuEntry) {
+  REQUIRE_CUDA_DEVICE();
+  for (int64_t m : {1, 3, 8, 9, 64, 257})
+    for (const auto &size : kSparse24Sizes)
+      for (int64_t flags : {0, int(TVC_LINEAR_HAS_BIAS)})
+        checkSparse24({m, size[0], size[1], flags});
+}
+
+/// Repeated positions add both values to one column of x, on both paths:
+/// every group keeps (position 1, position 1) or (3, 0) alternately, so
+/// y[i, j] = sum over groups of the values times the chosen x's, computed
+/// here in double.
+TEST(CudaSparse24Kernel, RepeatedPositionsAddUp) {
+  REQUIRE_CUDA_DEVICE();
+  const int64_t n = 6, k = 40, half = k / 2, groups = k / 4;
+  // Nibble 0b0101: positions 1 and 1; 0b0011: positions 3 and 0.
+  const uint8_t kBoth1 = 0x5, kThreeZero = 0x3;
+  std::vector<uint8_t> indices(n * ((k + 7) / 8));
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t g = 0; g < groups; ++g)
+      indices[j * ((k + 7) / 8) + g / 2] |=
+          uint8_t(((g + j) % 2 ? kThreeZero : kBoth1) << (4 * (g % 2)));
+  std::vector<float> values = randomFloats(n * half, 41);
+  for (int64_t m : {2, 16}) {
+    SCOPED_TRACE(::testing::Message() << "m=" << m);
+    std::vector<float> x = randomFloats(m * k, 42);
+    DeviceFloats deviceX(x), deviceValues(values);
+    DeviceArray<uint8_t> deviceIndices(indices);
+    DeviceFloats deviceY(std::vector<float>(m * n, std::nanf("")));
+    tvc_linear_2to4_f32_params_t params = {deviceX.get(),
+                                           deviceValues.get(),
+                                           deviceIndices.get(),
+                                           nullptr,
+                                           deviceY.get(),
+                                           m,
+                                           n,
+                                           k,
+                                           0};
+    ASSERT_EQ(tvc_cuda_kernel_linear_2to4_f32(&params), TVC_OK);
+    std::vector<float> y = deviceY.download();
+    std::vector<float> expected(m * n);
+    std::vector<double> magnitude(m * n);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = 0, abs = 0;
+        for (int64_t g = 0; g < groups; ++g) {
+          bool both1 = (g + j) % 2 == 0;
+          double v0 = values[j * half + 2 * g],
+                 v1 = values[j * half + 2 * g + 1];
+          const float *xg = &x[i * k + 4 * g];
+          double term = both1 ? (v0 + v1) * xg[1] : v0 * xg[3] + v1 * xg[0];
+          sum += term;
+          // The magnitude of the two products the kernels add.
+          abs += both1 ? std::fabs(v0 * xg[1]) + std::fabs(v1 * xg[1])
+                       : std::fabs(v0 * xg[3]) + std::fabs(v1 * xg[0]);
+        }
+        expected[i * n + j] = float(sum);
+        magnitude[i * n + j] = abs;
+      }
+    expectClose(y, expected, magnitude);
+  }
+}
+
+/// TVC_LINEAR_ALLOW_TF32 applies to the GEMM path (within TF32 rounding);
+/// the GEMV ignores it and stays at fp32 accuracy.
+TEST(CudaSparse24Kernel, AllowTf32) {
+  REQUIRE_CUDA_DEVICE();
+  const int64_t flags = TVC_LINEAR_HAS_BIAS | TVC_LINEAR_ALLOW_TF32;
+  checkSparse24({64, 256, 768, flags}, /*tolerance=*/2e-3);
+  checkSparse24({1, 256, 768, flags});
+  checkSparse24({8, 256, 768, flags});
+}
+
+TEST(CudaSparse24Kernel, NonDefaultStream) {
+  REQUIRE_CUDA_DEVICE();
+  void *stream = nullptr;
+  ASSERT_EQ(tvc_cuda_stream_create(&stream), TVC_OK);
+  ASSERT_EQ(tvc_cuda_set_stream(stream), TVC_OK);
+  // The GEMM path's scratch and cuBLAS handle move between streams.
+  checkSparse24({16, 96, 80, TVC_LINEAR_HAS_BIAS});
+  checkSparse24({2, 96, 80, TVC_LINEAR_HAS_BIAS});
+  ASSERT_EQ(tvc_cuda_set_stream(nullptr), TVC_OK);
+  checkSparse24({40, 96, 80, 0});
+  EXPECT_EQ(tvc_cuda_stream_destroy(stream), TVC_OK);
+}
+
+/// A call whose scratch is smaller than an earlier call's reuses it, and a
+/// larger one grows it: a big GEMM between two small ones.
+TEST(CudaSparse24Kernel, ScratchGrowsAndIsReused) {
+  REQUIRE_CUDA_DEVICE();
+  checkSparse24({12, 40, 64, 0});
+  checkSparse24({12, 1000, 1024, TVC_LINEAR_HAS_BIAS});
+  checkSparse24({12, 40, 64, TVC_LINEAR_HAS_BIAS});
+}
+
+TEST(CudaSparse24Kernel, EmptyOutputsNeedNoDevice) {
+  REQUIRE_CUDA_ENTRIES();
+  float dummy = 0;
+  uint8_t index = 0;
+  tvc_linear_2to4_f32_params_t params = {
+      &dummy, &dummy, &index, nullptr, &dummy, 0, 5, 8, 0};
+  EXPECT_EQ(tvc_cuda_kernel_linear_2to4_f32(&params), TVC_OK);
+  params.m = 20;
+  params.n = 0;
+  EXPECT_EQ(tvc_cuda_kernel_linear_2to4_f32(&params), TVC_OK);
+}
+
+TEST(CudaSparse24Kernel, InvalidArguments) {
+  REQUIRE_CUDA_ENTRIES();
+  // Never dereferenced: every call below is rejected before any CUDA call.
+  float dummy = 0;
+  uint8_t index = 0;
+  const tvc_linear_2to4_f32_params_t valid = {
+      &dummy, &dummy, &index, &dummy, &dummy, 2, 3, 8, TVC_LINEAR_HAS_BIAS};
+  EXPECT_EQ(tvc_cuda_kernel_linear_2to4_f32(nullptr), TVC_INVALID_ARGUMENT);
+  auto expectRejected = [&](const char *why, auto change) {
+    // Both paths: 2 rows (GEMV) and 20 (GEMM).
+    for (int64_t m : {2, 20}) {
+      tvc_linear_2to4_f32_params_t params = valid;
+      params.m = m;
+      change(params);
+      EXPECT_EQ(tvc_cuda_kernel_linear_2to4_f32(&params), TVC_INVALID_ARGUMENT)
+          << why << " (m=" << params.m << ")";
+    }
+  };
+  expectRejected("null x", [](auto &p) { p.x = nullptr; });
+  expectRejected("null values", [](auto &p) { p.values = nullptr; });
+  expectRejected("null indices", [](auto &p) { p.indices = nullptr; });
+  expectRejected("null y", [](auto &p) { p.y = nullptr; });
+  expectRejected("null bias with HAS_BIAS", [](auto &p) { p.bias = nullptr; });
+  expectRejected("WEIGHT_IN_OUT",
+                 [](auto &p) { p.flags = TVC_LINEAR_WEIGHT_IN_OUT; });
+  expectRejected("unknown flag 8", [](auto &p) { p.flags = 8; });
+  expectRejected("all flag bits", [](auto &p) { p.flags = -1; });
+  expectRejected("negative m", [](auto &p) { p.m = -1; });
+  expectRejected("negative n", [](auto &p) { p.n = -1; });
+  expectRejected("negative k", [](auto &p) { p.k = -4; });
+  expectRejected("k not a multiple of 4", [](auto &p) { p.k = 6; });
+  expectRejected("k = 2", [](auto &p) { p.k = 2; });
+  expectRejected("[n,k] beyond the address space",
+                 [](auto &p) { p.k = int64_t(1) << 62; });
+  expectRejected("[m,n] beyond the address space", [](auto &p) {
+    p.m = int64_t(1) << 61;
+    p.n = 4;
+  });
+  expectRejected("rejected even with an empty output", [](auto &p) {
+    p.n = 0;
+    p.k = 5;
+  });
+}
+
+/// Every build has both entries: without CUDA they answer TVC_UNAVAILABLE
+/// to everything (runtime/base/NoCuda.cpp), with CUDA they check arguments
+/// first. Never skipped.
+TEST(CudaStructuredLinear, EntriesExistInEveryBuild) {
+  bool withoutCuda = tvc_cuda_kernel_linear_f32(nullptr) == TVC_UNAVAILABLE;
+  tvc_status_t want = withoutCuda ? TVC_UNAVAILABLE : TVC_INVALID_ARGUMENT;
+  EXPECT_EQ(tvc_cuda_kernel_block_diagonal_f32(nullptr), want);
+  EXPECT_EQ(tvc_cuda_kernel_linear_2to4_f32(nullptr), want);
+  if (!withoutCuda)
+    return;
+  // Valid calls too (host pointers: never dereferenced without CUDA).
+  float dummy[64] = {};
+  uint8_t indices[64] = {};
+  tvc_block_diagonal_f32_params_t block = {dummy, dummy, nullptr, dummy, 2,
+                                           2,     3,     2,       0};
+  EXPECT_EQ(tvc_cuda_kernel_block_diagonal_f32(&block), TVC_UNAVAILABLE);
+  tvc_linear_2to4_f32_params_t sparse = {dummy, dummy, indices, nullptr, dummy,
+                                         2,     2,     4,       0};
+  EXPECT_EQ(tvc_cuda_kernel_linear_2to4_f32(&sparse), TVC_UNAVAILABLE);
+}
+
+/// Valid calls reach CUDA, which has no device here: TVC_UNAVAILABLE, for
+/// both 2:4 paths, block_k = 0 and the TF32 flag the CPU entries reject.
+/// (Not a Cuda* suite: it skips where a device is, and scripts/gpu-check.sh
+/// fails on any skipped Cuda* test on a GPU.)
+TEST(StructuredLinearWithoutDevice, ValidCallsAreUnavailable) {
+  REQUIRE_CUDA_ENTRIES();
+  std::string why;
+  // On a device these host pointers would be handed to kernels.
+  if (tvc::test::haveCudaDevice(why))
+    GTEST_SKIP() << "a CUDA device is present";
+  float dummy[64] = {};
+  uint8_t indices[64] = {};
+  for (int64_t flags : {0, int(TVC_LINEAR_HAS_BIAS),
+                        int(TVC_LINEAR_HAS_BIAS | TVC_LINEAR_ALLOW_TF32)}) {
+    for (int64_t blockK : {0, 2}) {
+      tvc_block_diagonal_f32_params_t block = {dummy, dummy, dummy,  dummy, 2,
+                                               2,     3,     blockK, flags};
+      EXPECT_EQ(tvc_cuda_kernel_block_diagonal_f32(&block), TVC_UNAVAILABLE)
+          << "flags=" << flags << " block_k=" << blockK;
+    }
+    for (int64_t m : {2, 16}) {
+      tvc_linear_2to4_f32_params_t sparse = {
+          dummy, dummy, indices, dummy, dummy, m, 2, 4, flags};
+      EXPECT_EQ(tvc_cuda_kernel_linear_2to4_f32(&sparse), TVC_UNAVAILABLE)
+          << "flags=" << flags << " m=" << m;
+    }
   }
 }
 
