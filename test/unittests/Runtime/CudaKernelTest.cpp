@@ -102,7 +102,9 @@ using DeviceFloats = DeviceArray<float>;
 // Linear
 //===----------------------------------------------------------------------===//
 
-TEST(CudaKernels, ValidCallsWithoutDeviceAreUnavailable) {
+// Suites of tests that skip on a device do not start with "Cuda":
+// scripts/gpu-check.sh counts a skipped Cuda* test on a GPU as a failure.
+TEST(WithoutCudaDevice, LinearAndAttentionCallsAreUnavailable) {
   REQUIRE_CUDA_ENTRIES();
   std::string why;
   // On a device these host pointers would be handed to kernels.
@@ -598,7 +600,7 @@ TEST(CudaLinearW16Kernel, NonDefaultStream) {
   EXPECT_EQ(tvc_cuda_stream_destroy(stream), TVC_OK);
 }
 
-TEST(CudaLinearW16Kernel, ValidCallsWithoutDeviceAreUnavailable) {
+TEST(WithoutCudaDevice, LinearW16CallsAreUnavailable) {
   REQUIRE_CUDA_ENTRIES();
   std::string why;
   // On a device these host pointers would be handed to kernels.
@@ -1112,7 +1114,7 @@ TEST(CudaStructuredLinear, EntriesExistInEveryBuild) {
 /// both 2:4 paths, block_k = 0 and the TF32 flag the CPU entries reject.
 /// (Not a Cuda* suite: it skips where a device is, and scripts/gpu-check.sh
 /// fails on any skipped Cuda* test on a GPU.)
-TEST(StructuredLinearWithoutDevice, ValidCallsAreUnavailable) {
+TEST(WithoutCudaDevice, StructuredLinearCallsAreUnavailable) {
   REQUIRE_CUDA_ENTRIES();
   std::string why;
   // On a device these host pointers would be handed to kernels.
