@@ -777,6 +777,11 @@ def TvcPlanOffload : Pass<"tvc-plan-offload", "::mlir::ModuleOp"> {
     times, bytes read per call, peak). A budget below what any plan needs
     is an error that names the minimum.
 
+    With `paging=false` (the CUDA target: device memory is not demand
+    paged) an embedding or position table is read whole by its gather,
+    like a dense weight: it is resident or streamed, never paged, and
+    carries no `tvc.gather_bytes`.
+
     `budget` is bytes with an optional unit (`512MiB`, `1.5GiB`, `800KB`)
     or a percentage of what a run holds with nothing streamed: the weights
     the entry points read, their KV caches and the `reserved` bytes
@@ -820,6 +825,10 @@ def TvcPlanOffload : Pass<"tvc-plan-offload", "::mlir::ModuleOp"> {
            "Seconds one offloaded attention adds (q/k/v out, output back)">,
     Option<"report", "report", "std::string", /*default=*/"\"\"",
            "Write the plan as JSON to this file">,
+    Option<"paging", "paging", "bool", /*default=*/"true",
+           "Gather-only tables may be demand-paged (false: a gather reads "
+           "its table like any other op, as on CUDA, where device memory "
+           "is not paged)">,
   ];
 }
 

@@ -345,7 +345,7 @@ struct TvcPlanOffloadPass
           if (auto positions = dyn_cast<LearnedPositionsOp>(user);
               positions && use.get() == positions.getTable())
             rows = positions.getPositions();
-          if (rows) {
+          if (rows && paging) {
             auto table = cast<RankedTensorType>(weight.getType());
             uint64_t rowBytes = globals[item].getByteSize() /
                                 std::max<int64_t>(1, table.getDimSize(0));
@@ -481,6 +481,9 @@ struct TvcPlanOffloadPass
     if (!plan->slots.offset.empty())
       config.push_back(builder.getNamedAttr(
           "pool_bytes", builder.getI64IntegerAttr(plan->slots.poolBytes)));
+    if (!paging)
+      config.push_back(
+          builder.getNamedAttr("paging", builder.getBoolAttr(false)));
     module->setAttr("tvc.offload", builder.getDictionaryAttr(config));
     for (func::FuncOp function : entries) {
       unsigned ordinal = 0;

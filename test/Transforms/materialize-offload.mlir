@@ -101,6 +101,35 @@ module attributes {tvc.offload = {budget = 4096 : i64, depth = 1 : i64, planner 
 
 // -----
 
+/// A plan without paging (tvc-plan-offload paging=false, the CUDA target):
+/// a streamed table read by a gather is waited for before the loop, the
+/// loop reads it where the wait says, and it is evicted after.
+module attributes {tvc.offload = {budget = 8192 : i64, depth = 1 : i64, paging = false, planner = "cost", pool_bytes = 4096 : i64, read_bandwidth = 2.000000e+09 : f64}} {
+  tvc.global @table : tensor<64x16xf32> = dense<1.0> : tensor<64x16xf32> {tvc.offset = 0 : i64, tvc.placement = "streamed", tvc.slot_offset = 0 : i64}
+  // CHECK-LABEL: func.func @gather_streamed_decode
+  func.func @gather_streamed_decode(%id: index, %row: memref<16xf32>, %blob: memref<?xi8> {tvc.weights}) {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c16 = arith.constant 16 : index
+    %t = memref.view %blob[%c0][] : memref<?xi8> to memref<64x16xf32>
+    // CHECK: %[[WHERE:.*]] = call @tvc_offload_wait(%[[BLOB:.*]], %{{.*}}, %{{.*}}) : (memref<?xi8>, i64, i64) -> i64
+    // CHECK-NEXT: %[[SHIFT:.*]] = arith.index_cast %[[WHERE]] : i64 to index
+    // CHECK-NEXT: %[[T:.*]] = memref.view %[[BLOB]][%[[SHIFT]]][] : memref<?xi8> to memref<64x16xf32>
+    // CHECK-NEXT: scf.for
+    // CHECK-NEXT: memref.load %[[T]]
+    // CHECK: }
+    // CHECK-NEXT: arith.constant 0 : i64
+    // CHECK-NEXT: call @tvc_offload_evict
+    scf.for %j = %c0 to %c16 step %c1 {
+      %v = memref.load %t[%id, %j] : memref<64x16xf32>
+      memref.store %v, %row[%j] : memref<16xf32>
+    }
+    return
+  }
+}
+
+// -----
+
 /// Without tvc.offload the pass changes nothing.
 // CHECK-LABEL: func.func @no_plan
 // CHECK-NOT: tvc_offload
@@ -157,3 +186,4 @@ module attributes {tvc.offload = {budget = 8192 : i64, depth = 1 : i64, planner 
     return
   }
 }
+
