@@ -54,13 +54,22 @@ std::string dimsText(RankedTensorType type) {
   return text;
 }
 
+/// The CUDA planner's defaults: pinned host memory to the device over
+/// PCIe (about half of a Gen5 x16 link's 64 GB/s, conservatively), the
+/// fixed cost of queueing one copy, and the rate kernels read weights from
+/// device memory (an H100/H200's HBM at about 3 TB/s).
+constexpr double kCudaHostToDeviceBandwidth = 2.5e10;
+constexpr double kCudaCopyOverhead = 1e-5;
+constexpr double kCudaDeviceBandwidth = 3e12;
+
 /// The activation arenas a run of the executable allocates, which the
 /// offload budget holds besides what the plan places: the prefill and
 /// decode entries' arenas for a generation run, the forward entry's for a
 /// run on --inputs; the larger, each arena page-rounded. Measured on a
 /// copy of `module` lowered up to tvc-plan-memory, which records each
 /// entry point's `tvc.arena_bytes`. `breakdown` says which arenas count.
-llvm::Expected<uint64_t> measureArenas(ModuleOp module, std::string &breakdown,
+llvm::Expected<uint64_t> measureArenas(ModuleOp module, bool cuda,
+                                       std::string &breakdown,
                                        DiagnosticCollector &errors) {
   MLIRContext *context = module->getContext();
   OwningOpRef<ModuleOp> copy = module.clone();
@@ -70,7 +79,10 @@ llvm::Expected<uint64_t> measureArenas(ModuleOp module, std::string &breakdown,
       return success(diagnostic.getSeverity() == DiagnosticSeverity::Remark);
     });
     PassManager pm(context);
-    buildCpuMemoryPlanPipeline(pm);
+    if (cuda)
+      buildCudaMemoryPlanPipeline(pm);
+    else
+      buildCpuMemoryPlanPipeline(pm);
     if (failed(pm.run(*copy)))
       return errors.error(
           "cannot lower a copy of the model to measure its activation arenas");
@@ -500,9 +512,8 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
   if (!precisionSummary->empty())
     offloadSummary = "precision: " + *precisionSummary;
   if (!options.offloadBudget.empty()) {
-    if (cuda)
-      return llvm::createStringError(
-          "offload plans are not implemented for the CUDA target yet");
+    if (cuda && options.offloadKv != "plan" && options.offloadKv != "resident")
+      return llvm::createStringError("--offload-kv must be plan or resident");
     if (options.embedWeights)
       return llvm::createStringError(
           "an offload plan reads the weights from a weights file; it cannot "
@@ -542,7 +553,8 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
     // The activation arenas are held beside the plan's items: the budget
     // reserves them (chunked weights lowered as they will be).
     std::string arenas;
-    llvm::Expected<uint64_t> reserved = measureArenas(*module, arenas, errors);
+    llvm::Expected<uint64_t> reserved =
+        measureArenas(*module, cuda, arenas, errors);
     if (!reserved)
       return reserved.takeError();
     if (*reserved > 0) {
@@ -558,6 +570,24 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
     plan.planner = options.offloadPlanner;
     plan.kv = options.offloadKv;
     plan.report = options.offloadReport;
+    if (cuda) {
+      // The budget is device memory; the slower tier is pinned host memory
+      // the executor copies from (runtime/offload/CudaExecutor.cpp). Device
+      // memory is not demand paged: gathered tables are read whole. The
+      // CUDA executor does not stream KV caches yet: they stay on the
+      // device, counted in the budget.
+      plan.paging = false;
+      plan.kv = "resident";
+      plan.readBandwidth = kCudaHostToDeviceBandwidth;
+      plan.readOverhead = kCudaCopyOverhead;
+      plan.computeBandwidth = kCudaDeviceBandwidth;
+      if (options.offloadKv == "plan") {
+        if (!offloadSummary.empty())
+          offloadSummary += "\n";
+        offloadSummary += "offload: KV caches stay in device memory (the "
+                          "CUDA executor streams weights only)";
+      }
+    }
     if (options.offloadReadBandwidth > 0)
       plan.readBandwidth = options.offloadReadBandwidth;
     if (options.offloadReadOverhead >= 0)

@@ -114,10 +114,18 @@ void mlir::tvc::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-void mlir::tvc::buildCudaLoweringPipeline(OpPassManager &pm,
-                                          const CudaPipelineOptions &options) {
+void mlir::tvc::buildCudaMemoryPlanPipeline(OpPassManager &pm) {
   // The CUDA runtime has no low-rank kernel: two cuBLAS linears.
   buildBufferizedPipeline(pm, /*fusedLowRank=*/false);
+}
+
+void mlir::tvc::buildCudaLoweringPipeline(OpPassManager &pm,
+                                          const CudaPipelineOptions &options) {
+  buildCudaMemoryPlanPipeline(pm);
+  // The offload plan's prefetch/wait/evict calls, on the host side, where
+  // the CUDA executor queues copies and makes the stream wait for them
+  // (nothing without tvc-plan-offload).
+  pm.addPass(createTvcMaterializeOffload());
   // Heavy ops: the runtime's CUDA entries (cuBLAS, attention kernels),
   // which take the same params structs with device pointers.
   TvcGpuSelectKernelsOptions select;

@@ -28,6 +28,11 @@ void buildCpuLoweringPipeline(OpPassManager &pm);
 /// the arenas before it plans the offload.
 void buildCpuMemoryPlanPipeline(OpPassManager &pm);
 
+/// buildCudaLoweringPipeline's first steps, up to and including
+/// tvc-plan-memory (low-rank linears expanded, as the CUDA runtime has no
+/// fused kernel): what tvc-compile measures the device arenas on.
+void buildCudaMemoryPlanPipeline(OpPassManager &pm);
+
 /// What the CUDA target's pipeline is asked for.
 struct CudaPipelineOptions {
   /// The GPU architecture the kernels are compiled for (sm_80, sm_90, ...).

@@ -123,7 +123,9 @@ static cl::opt<std::string> offloadBudget(
     cl::desc("Plan offload under this budget for the weights and KV caches "
              "(N, N{KiB,MiB,GiB,KB,MB,GB} or P% of them; tvc-plan-offload): "
              "the executable streams the weights that do not fit from its "
-             "weights file and the KV caches from a spill file"),
+             "weights file and the KV caches from a spill file (CUDA: the "
+             "budget is device memory, weights are copied from pinned host "
+             "memory, KV caches stay on the device)"),
     cl::value_desc("bytes"), cl::cat(category));
 static cl::opt<std::string>
     offloadPlanner("offload-planner", cl::desc("cost (default) or reference"),
@@ -283,6 +285,11 @@ int main(int argc, char **argv) {
     return fail("--offload-read-bandwidth must be positive");
   if (offloadReadOverhead.getNumOccurrences() && !(offloadReadOverhead >= 0))
     return fail("--offload-read-overhead must not be negative");
+  if (cuda && !offloadBudget.empty() && emit == "lib")
+    return fail("--offload-budget with --target=cuda needs --emit=exe (or "
+                "obj, llvm, mlir): a CUDA library's host passes device "
+                "memory, and the CUDA offload executor is opened by the "
+                "model main");
   llvm::Expected<Artifact> artifact = compileModel(std::move(module), options);
   if (!artifact)
     return fail(llvm::toString(artifact.takeError()));
