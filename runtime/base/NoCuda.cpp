@@ -78,3 +78,7 @@ extern "C" tvc_status_t
 tvc_cuda_kernel_attention_f32(const tvc_attention_f32_params_t *) {
   return TVC_UNAVAILABLE;
 }
+extern "C" tvc_status_t
+tvc_cuda_kernel_attention_state_f32(const tvc_attention_state_f32_params_t *) {
+  return TVC_UNAVAILABLE;
+}
