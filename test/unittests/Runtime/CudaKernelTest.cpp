@@ -11,7 +11,9 @@
 // exactly; attention for mask kinds 0-4 in prefill (flash kernel) and
 // decode (split-KV kernel, with and without the combine step), grouped KV
 // heads, several head sizes, batches and a KV cache whose unused rows hold
-// NaN.
+// NaN; the data-dependent kinds 5-8 (and the ALISA state entry over a
+// sequence of calls) against the CPU entries on inputs whose scores are
+// exact in fp32, with deliberate ties.
 // Without a device those tests skip. The argument checks run everywhere the
 // runtime has CUDA entries: all entries reject bad arguments before any
 // CUDA call.
