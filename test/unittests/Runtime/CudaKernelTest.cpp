@@ -946,8 +946,8 @@ struct SparseInputs {
 
 /// Inputs of `c` for a whole sequence of q_len query rows: keys with the
 /// case's exact ties, KV rows past kv_len NaN (reading one shows), and
-/// every fifth query row zero with mixed signs (every score is +0 or -0:
-/// all keys tie).
+/// every fifth query row zero (zeros of both signs): all its scores are
+/// zero, so every key ties.
 SparseInputs sparseInputs(const SparseCase &c, uint32_t seed) {
   int64_t dim = c.headDim, kvStride = c.kvHeads * dim, qStride = c.heads * dim;
   SparseInputs in;
@@ -1262,6 +1262,57 @@ TEST(CudaSparseAttention, AlisaStateSequenceMatchesCpu) {
   for (int i = 0; i < 10; ++i)
     chunks.push_back(1);
   checkAlisaSequence(c, chunks);
+}
+
+TEST(CudaSparseAttention, AlisaEvictionTiesGoToTheHighestKey) {
+  REQUIRE_CUDA_DEVICE();
+  // Accumulated weights of different keys almost never tie exactly, so the
+  // state of earlier calls is written here: keys 1 and 2 (equal key rows,
+  // so every row adds them the same weight) are the heavy set with equal
+  // weights, 0, 3 and 4 were evicted, 5 is in the window with a large
+  // weight. When 5 leaves the window after row 6, the heavy set has three
+  // keys for top_k = 2, and of the tied 1 and 2 the higher goes.
+  int64_t dim = 8, capacity = 12, kvLen = 10, firstPos = 6;
+  int64_t rows = kvLen - firstPos;
+  std::vector<float> k = eighths(capacity * dim, 5);
+  std::vector<float> v = eighths(capacity * dim, 6);
+  std::vector<float> q = eighths(rows * dim, 7);
+  std::copy(k.begin() + dim, k.begin() + 2 * dim, k.begin() + 2 * dim);
+  std::vector<float> state = {-1, 0.25f, 0.25f, -1, -1, 5, 9, 9, 9, 9, 9, 9};
+  DeviceFloats deviceQ(q), deviceK(k), deviceV(v), deviceState(state);
+  DeviceFloats deviceOut(std::vector<float>(q.size(), std::nanf("")));
+  tvc_attention_state_f32_params_t p = {};
+  p.batch = 1;
+  p.q_len = rows;
+  p.kv_len = kvLen;
+  p.kv_capacity = capacity;
+  p.heads = p.kv_heads = 1;
+  p.head_dim = dim;
+  p.mask_kind = TVC_MASK_ALISA;
+  p.window = 2;
+  p.scale = kSparseScale;
+  p.top_k = 2;
+  p.q = deviceQ.get();
+  p.k = deviceK.get();
+  p.v = deviceV.get();
+  p.out = deviceOut.get();
+  p.state = deviceState.get();
+  ASSERT_EQ(tvc_cuda_kernel_attention_state_f32(&p), TVC_OK);
+  std::vector<float> got = deviceOut.download();
+  std::vector<float> gotState = deviceState.download();
+
+  std::vector<float> want(q.size(), std::nanf(""));
+  p.q = q.data();
+  p.k = k.data();
+  p.v = v.data();
+  p.out = want.data();
+  p.state = state.data();
+  ASSERT_EQ(tvc_kernel_attention_state_f32(&p), TVC_OK);
+  EXPECT_EQ(state[2], -1.0f) << "the CPU entry kept the higher tied key";
+  EXPECT_GE(state[1], 0.25f) << "the CPU entry evicted the lower tied key";
+  expectSparseClose(got, want);
+  expectClose(gotState, state, std::vector<double>(state.size(), 10.0), 1e-5);
+  EXPECT_EQ(gotState[2], -1.0f);
 }
 
 TEST(CudaSparseAttention, NonDefaultStream) {
