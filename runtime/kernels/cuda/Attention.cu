@@ -4,10 +4,10 @@
 // the static mask kinds 0-4 (full, causal, sliding window, window + global,
 // block-local), with its argument checks made before any CUDA call; the
 // data-dependent kinds 5-8 go to SparseAttention.cu after the same checks.
-// Every
-// one of these kinds gives a query at most two intervals of allowed keys, a
-// global prefix [0, headHi) and a local span [tailLo, tailHi) (keySpans,
-// shared with the host), whose ends never decrease with the position.
+// Every one of the static kinds gives a query at most two intervals of
+// allowed keys, a global prefix [0, headHi) and a local span [tailLo,
+// tailHi) (keySpans, shared with the host), whose ends never decrease with
+// the position.
 //
 // Two kernels, both fp32 throughout with an online softmax (running max and
 // sum per query row, output rescaled when the max grows):
