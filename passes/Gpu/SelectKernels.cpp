@@ -43,9 +43,11 @@ constexpr CudaKernel kCudaKernels[] = {
     {"tvc_kernel_linear_bf16w_f32", "tvc_cuda_kernel_linear_bf16w_f32"},
     {"tvc_kernel_linear_f16w_f32", "tvc_cuda_kernel_linear_f16w_f32"},
     // Scalars: batch, q_len, kv_len, kv_capacity, heads, kv_heads,
-    // head_dim, mask_kind, ...; kinds 0-4 (full, causal, sliding window,
-    // window + global, block-local).
-    {"tvc_kernel_attention_f32", "tvc_cuda_kernel_attention_f32", 7, 4},
+    // head_dim, mask_kind, ...; every kind, 0-8.
+    {"tvc_kernel_attention_f32", "tvc_cuda_kernel_attention_f32", 7, 8},
+    // ALISA with its carried state: the same scalars (kind 8).
+    {"tvc_kernel_attention_state_f32", "tvc_cuda_kernel_attention_state_f32", 7,
+     8},
     // Scalars: m, blocks, block_n, block_k, flags (one batched cuBLAS GEMM;
     // TF32 applies).
     {"tvc_kernel_block_diagonal_f32", "tvc_cuda_kernel_block_diagonal_f32", -1,
@@ -107,11 +109,11 @@ struct SelectKernelsPass
             kind.getSExtValue() > kernel->maxMaskKind) {
           call.emitOpError()
               << "uses attention mask kind " << kind.getSExtValue()
-              << ", which the CUDA attention kernel does not implement yet "
+              << ", which the CUDA attention kernel does not implement "
                  "(kinds 0-"
               << kernel->maxMaskKind
               << ": full, causal, sliding window, window + global, "
-                 "block-local)";
+                 "block-local, top-k, block top-k, vertical-slash, ALISA)";
           failed = true;
           return;
         }

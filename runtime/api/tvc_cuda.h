@@ -47,8 +47,9 @@ tvc_status_t tvc_cuda_last_error(const char **out_message);
 /* Kernel entries: the CPU entries' semantics and params structs
    (tvc_kernels.h) with device pointers, queued on the current stream.
    Besides the CPU entries' argument checks, a params combination the CUDA
-   kernel does not implement yet (e.g. an attention mask kind) is
-   TVC_INVALID_ARGUMENT; the compiler rejects those at compile time.
+   kernel does not implement yet would be TVC_INVALID_ARGUMENT (none at
+   present: every attention mask kind has a CUDA kernel); the compiler
+   rejects those at compile time.
    Arguments are checked before any CUDA call. Allocation: each host thread
    gets, lazily on its first call, a cuBLAS handle with its own workspace
    and a device scratch buffer (attention's split-KV partials, the 2:4
@@ -67,6 +68,11 @@ tvc_status_t
 tvc_cuda_kernel_linear_bf16w_f32(const tvc_linear_w16_f32_params_t *params);
 tvc_status_t
 tvc_cuda_kernel_linear_f16w_f32(const tvc_linear_w16_f32_params_t *params);
+/* Every mask kind of tvc_kernel_attention_f32. The data-dependent kinds
+   (5 top-k, 6 block top-k, 7 vertical-slash, 8 ALISA) select keys as the
+   CPU entry does (same ties); they use the thread's scratch for scores and
+   selections, at most 64 MiB per launch (one query row, or one batch entry
+   and head, may need more). */
 tvc_status_t
 tvc_cuda_kernel_attention_f32(const tvc_attention_f32_params_t *params);
 /* Block-diagonal linear: one strided-batched cuBLAS GEMM over the blocks;
@@ -78,6 +84,10 @@ tvc_status_t tvc_cuda_kernel_block_diagonal_f32(
    (TVC_LINEAR_ALLOW_TF32 accepted; it applies to that GEMM only). */
 tvc_status_t
 tvc_cuda_kernel_linear_2to4_f32(const tvc_linear_2to4_f32_params_t *params);
+/* tvc_kernel_attention_state_f32 (mask kind 8, ALISA, with the state
+   carried between calls; state is a device pointer too). */
+tvc_status_t tvc_cuda_kernel_attention_state_f32(
+    const tvc_attention_state_f32_params_t *params);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -86,3 +86,7 @@ extern "C" tvc_status_t
 tvc_cuda_kernel_linear_2to4_f32(const tvc_linear_2to4_f32_params_t *) {
   return TVC_UNAVAILABLE;
 }
+extern "C" tvc_status_t
+tvc_cuda_kernel_attention_state_f32(const tvc_attention_state_f32_params_t *) {
+  return TVC_UNAVAILABLE;
+}

@@ -65,15 +65,41 @@ func.func @window_and_block_local(%q: memref<1x1x8xf32>, %o: memref<1x1x8xf32>) 
 
 // -----
 
-/// Top-k (mask kind 5) has no CUDA kernel yet: an error naming the kinds
-/// that have one.
-func.func @top_k_attention(%q: memref<1x1x8xf32>, %o: memref<1x1x8xf32>) {
+/// The data-dependent kinds (5 top-k, 6 block top-k, 7 vertical-slash,
+/// 8 ALISA) have CUDA kernels too; ALISA with a carried state calls the
+/// CUDA state entry (its state buffer is the second destination).
+// CHECK-LABEL: func.func @data_dependent_masks
+// CHECK-COUNT-4: tvc.kernel_call "tvc_cuda_kernel_attention_f32"
+// CHECK: tvc.kernel_call "tvc_cuda_kernel_attention_state_f32" ins(%{{.*}}, %{{.*}}, %{{.*}} : {{.*}}) outs(%{{.*}}, %{{.*}} : memref<1x1x8xf32>, memref<1x1x1xf32>) scalars(%c1_i64, %c1_i64, %c1_i64, %c1_i64, %c1_i64, %c1_i64, %c8_i64, %c8_i64, %c1_i64
+// CHECK-NOT: "tvc_kernel_
+func.func @data_dependent_masks(%q: memref<1x1x8xf32>, %o: memref<1x1x8xf32>, %state: memref<1x1x1xf32>) {
+  %c0 = arith.constant 0 : i64
   %c1 = arith.constant 1 : i64
   %c5 = arith.constant 5 : i64
+  %c6 = arith.constant 6 : i64
+  %c7 = arith.constant 7 : i64
   %c8 = arith.constant 8 : i64
   %scale = arith.constant 0.5 : f64
-  // expected-error @+1 {{uses attention mask kind 5, which the CUDA attention kernel does not implement yet (kinds 0-4: full, causal, sliding window, window + global, block-local)}}
-  tvc.kernel_call "tvc_kernel_attention_f32" ins(%q, %q, %q : memref<1x1x8xf32>, memref<1x1x8xf32>, memref<1x1x8xf32>) outs(%o : memref<1x1x8xf32>) scalars(%c1, %c1, %c1, %c1, %c1, %c1, %c8, %c5, %c1, %scale : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64)
+  // batch, q_len, kv_len, capacity, heads, kv_heads, head_dim, mask_kind, window, scale, global, block, top_k, vertical, slash, last_queries
+  tvc.kernel_call "tvc_kernel_attention_f32" ins(%q, %q, %q : memref<1x1x8xf32>, memref<1x1x8xf32>, memref<1x1x8xf32>) outs(%o : memref<1x1x8xf32>) scalars(%c1, %c1, %c1, %c1, %c1, %c1, %c8, %c5, %c0, %scale, %c0, %c0, %c1, %c0, %c0, %c0 : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64, i64, i64, i64, i64, i64, i64)
+  tvc.kernel_call "tvc_kernel_attention_f32" ins(%q, %q, %q : memref<1x1x8xf32>, memref<1x1x8xf32>, memref<1x1x8xf32>) outs(%o : memref<1x1x8xf32>) scalars(%c1, %c1, %c1, %c1, %c1, %c1, %c8, %c6, %c0, %scale, %c0, %c1, %c1, %c0, %c0, %c0 : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64, i64, i64, i64, i64, i64, i64)
+  tvc.kernel_call "tvc_kernel_attention_f32" ins(%q, %q, %q : memref<1x1x8xf32>, memref<1x1x8xf32>, memref<1x1x8xf32>) outs(%o : memref<1x1x8xf32>) scalars(%c1, %c1, %c1, %c1, %c1, %c1, %c8, %c7, %c0, %scale, %c0, %c0, %c0, %c1, %c1, %c1 : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64, i64, i64, i64, i64, i64, i64)
+  tvc.kernel_call "tvc_kernel_attention_f32" ins(%q, %q, %q : memref<1x1x8xf32>, memref<1x1x8xf32>, memref<1x1x8xf32>) outs(%o : memref<1x1x8xf32>) scalars(%c1, %c1, %c1, %c1, %c1, %c1, %c8, %c8, %c1, %scale, %c0, %c0, %c1, %c0, %c0, %c0 : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64, i64, i64, i64, i64, i64, i64)
+  tvc.kernel_call "tvc_kernel_attention_state_f32" ins(%q, %q, %q : memref<1x1x8xf32>, memref<1x1x8xf32>, memref<1x1x8xf32>) outs(%o, %state : memref<1x1x8xf32>, memref<1x1x1xf32>) scalars(%c1, %c1, %c1, %c1, %c1, %c1, %c8, %c8, %c1, %scale, %c0, %c0, %c1, %c0, %c0, %c0 : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64, i64, i64, i64, i64, i64, i64)
+  return
+}
+
+// -----
+
+/// A mask kind past the last one (8) has no CUDA kernel: an error naming
+/// the kinds that have one.
+func.func @unknown_mask_kind(%q: memref<1x1x8xf32>, %o: memref<1x1x8xf32>) {
+  %c1 = arith.constant 1 : i64
+  %c9 = arith.constant 9 : i64
+  %c8 = arith.constant 8 : i64
+  %scale = arith.constant 0.5 : f64
+  // expected-error @+1 {{uses attention mask kind 9, which the CUDA attention kernel does not implement (kinds 0-8: full, causal, sliding window, window + global, block-local, top-k, block top-k, vertical-slash, ALISA)}}
+  tvc.kernel_call "tvc_kernel_attention_f32" ins(%q, %q, %q : memref<1x1x8xf32>, memref<1x1x8xf32>, memref<1x1x8xf32>) outs(%o : memref<1x1x8xf32>) scalars(%c1, %c1, %c1, %c1, %c1, %c1, %c8, %c9, %c1, %scale : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64)
   return
 }
 
@@ -126,7 +152,7 @@ func.func @low_rank_linear(%x: memref<1x8xf32>, %v: memref<2x8xf32>, %u: memref<
   %c2 = arith.constant 2 : i64
   %c4 = arith.constant 4 : i64
   %c8 = arith.constant 8 : i64
-  // expected-error @+1 {{calls 'tvc_kernel_low_rank_f32', which has no CUDA version in the tvc runtime yet (CUDA kernels: tvc_kernel_linear_f32, tvc_kernel_linear_bf16w_f32, tvc_kernel_linear_f16w_f32, tvc_kernel_attention_f32, tvc_kernel_block_diagonal_f32, tvc_kernel_linear_2to4_f32)}}
+  // expected-error @+1 {{calls 'tvc_kernel_low_rank_f32', which has no CUDA version in the tvc runtime yet (CUDA kernels: tvc_kernel_linear_f32, tvc_kernel_linear_bf16w_f32, tvc_kernel_linear_f16w_f32, tvc_kernel_attention_f32, tvc_kernel_attention_state_f32, tvc_kernel_block_diagonal_f32, tvc_kernel_linear_2to4_f32)}}
   tvc.kernel_call "tvc_kernel_low_rank_f32" ins(%x, %v, %u, %u : memref<1x8xf32>, memref<2x8xf32>, memref<4x2xf32>, memref<4x2xf32>) outs(%y : memref<1x4xf32>) scalars(%c1, %c4, %c8, %c2, %c0 : i64, i64, i64, i64, i64)
   return
 }

@@ -2,10 +2,12 @@
 //
 // tvc_cuda_kernel_attention_f32: tvc_kernel_attention_f32's semantics for
 // the static mask kinds 0-4 (full, causal, sliding window, window + global,
-// block-local), with its argument checks made before any CUDA call. Every
-// one of these kinds gives a query at most two intervals of allowed keys, a
-// global prefix [0, headHi) and a local span [tailLo, tailHi) (keySpans,
-// shared with the host), whose ends never decrease with the position.
+// block-local), with its argument checks made before any CUDA call; the
+// data-dependent kinds 5-8 go to SparseAttention.cu after the same checks.
+// Every one of the static kinds gives a query at most two intervals of
+// allowed keys, a global prefix [0, headHi) and a local span [tailLo,
+// tailHi) (keySpans, shared with the host), whose ends never decrease with
+// the position.
 //
 // Two kernels, both fp32 throughout with an online softmax (running max and
 // sum per query row, output rescaled when the max grows):
@@ -30,6 +32,7 @@
 
 #include "runtime/api/tvc_cuda.h"
 #include "runtime/kernels/ArgumentChecks.h"
+#include "runtime/kernels/cuda/SparseAttention.h"
 #include "runtime/kernels/cuda/ThreadContext.h"
 
 #include <cuda_runtime.h>
@@ -474,10 +477,9 @@ __global__ void __launch_bounds__(kThreads)
 // Host side
 //===----------------------------------------------------------------------===//
 
-/// tvc_kernel_attention_f32's checks for the kinds this entry implements
-/// (0-4; the data-dependent kinds 5-8 are not implemented on CUDA).
+/// tvc_kernel_attention_f32's checks, every kind (0-8).
 bool validArguments(const tvc_attention_f32_params_t *params) {
-  return tvc::runtime::validAttentionArguments(params, TVC_MASK_BLOCK_LOCAL,
+  return tvc::runtime::validAttentionArguments(params, TVC_MASK_ALISA,
                                                /*withState=*/false);
 }
 
@@ -557,6 +559,8 @@ extern "C" tvc_status_t
 tvc_cuda_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
   if (!validArguments(params))
     return TVC_INVALID_ARGUMENT;
+  if (params->mask_kind >= TVC_MASK_TOP_K)
+    return tvc::runtime::cuda::sparseAttention(*params, /*state=*/nullptr);
   const tvc_attention_f32_params_t &p = *params;
   if (p.batch == 0 || p.q_len == 0 || p.head_dim == 0)
     return TVC_OK;

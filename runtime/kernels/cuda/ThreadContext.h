@@ -4,7 +4,8 @@
 // cuBLAS handle and cuBLASLt plans sharing one workspace (the linear entries'
 // GEMMs) and a device
 // scratch buffer that only grows (the split-KV partials of
-// tvc_cuda_kernel_attention_f32; the 16-bit linear entries' activations rounded
+// tvc_cuda_kernel_attention_f32 and the scores and selections of its
+// data-dependent mask kinds; the 16-bit linear entries' activations rounded
 // to 16 bits and their GEMV's split-k partial sums). Everything is made lazily
 // on a thread's first call that needs it; the scratch is reallocated (cudaFree,
 // which waits for the device, then cudaMalloc) only when a call needs more than

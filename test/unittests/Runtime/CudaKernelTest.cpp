@@ -13,7 +13,10 @@
 // heads, several head sizes, batches and a KV cache whose unused rows hold
 // NaN; the block-diagonal and 2:4 sparse entries against the CPU entries
 // (fp32 GEMV and GEMM rows, odd block and group counts, k % 8 == 4, bias,
-// block_k = 0 and k = 0, 2:4 positions unsorted and repeated, TF32).
+// block_k = 0 and k = 0, 2:4 positions unsorted and repeated, TF32); attention
+// for the data-dependent kinds 5-8 (and the ALISA state entry over a
+// sequence of calls) against the CPU entries on inputs whose scores are
+// exact in fp32, with deliberate ties.
 // Without a device those tests skip. The argument checks run everywhere the
 // runtime has CUDA entries: all entries reject bad arguments before any
 // CUDA call.
@@ -31,6 +34,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -1373,17 +1377,12 @@ TEST(CudaAttentionKernel, InvalidArguments) {
   expectRejected([](auto &p) { p.head_dim = -1; });
   expectRejected([](auto &p) { p.head_dim = TVC_ATTENTION_MAX_HEAD_DIM + 1; });
   expectRejected([](auto &p) { p.mask_kind = -1; });
-  // The data-dependent kinds are not implemented on CUDA, even with valid
-  // parameters for them.
-  for (int64_t kind : {int64_t(TVC_MASK_TOP_K), int64_t(TVC_MASK_BLOCK_TOP_K),
-                       int64_t(TVC_MASK_VERTICAL_SLASH),
-                       int64_t(TVC_MASK_ALISA), int64_t(9)}) {
-    expectRejected([kind](auto &p) {
-      p.mask_kind = kind;
-      p.top_k = p.vertical = p.slash = p.last_queries = 1;
-      p.q_len = p.kv_len = 3;
-    });
-  }
+  // A kind past the last one, even with every field set.
+  expectRejected([](auto &p) {
+    p.mask_kind = TVC_MASK_ALISA + 1;
+    p.top_k = p.vertical = p.slash = p.last_queries = 1;
+    p.q_len = p.kv_len = 3;
+  });
   for (int64_t kind :
        {TVC_MASK_SLIDING_WINDOW, TVC_MASK_WINDOW_GLOBAL, TVC_MASK_BLOCK_LOCAL})
     expectRejected([kind](auto &p) {
@@ -1407,6 +1406,609 @@ TEST(CudaAttentionKernel, InvalidArguments) {
     p.batch = 0;
     p.mask_kind = TVC_MASK_ALISA;
   });
+}
+
+//===----------------------------------------------------------------------===//
+// Attention: data-dependent masks (kinds 5-8)
+//===----------------------------------------------------------------------===//
+
+/// A call of a data-dependent kind; fields a kind does not read stay 0.
+struct SparseCase {
+  int64_t batch, qLen, kvLen, kvCapacity, heads, kvHeads, headDim, maskKind;
+  int64_t window = 0, block = 0, topK = 0, vertical = 0, slash = 0,
+          lastQueries = 0;
+  /// Key rows j with j % tieEvery == 1 copy row j - 1, so their scores tie
+  /// exactly (0: no copies); equalKeys: every key row is row 0's.
+  int64_t tieEvery = 3;
+  bool equalKeys = false;
+};
+
+::testing::Message describe(const SparseCase &c) {
+  return ::testing::Message()
+         << "batch=" << c.batch << " q_len=" << c.qLen << " kv_len=" << c.kvLen
+         << " kv_capacity=" << c.kvCapacity << " heads=" << c.heads
+         << " kv_heads=" << c.kvHeads << " head_dim=" << c.headDim
+         << " mask=" << c.maskKind << " window=" << c.window
+         << " block=" << c.block << " top_k=" << c.topK
+         << " vertical=" << c.vertical << " slash=" << c.slash
+         << " last_queries=" << c.lastQueries << " tie_every=" << c.tieEvery
+         << " equal_keys=" << c.equalKeys;
+}
+
+/// `count` multiples of 1/8 in [-2, 2]. With the power-of-two scale below,
+/// every score (and block top-k's pooled score, blocks of a power of two)
+/// is exact in fp32 whatever the order of the sums, so the CUDA and CPU
+/// kernels select the same keys and their outputs agree to rounding.
+std::vector<float> eighths(int64_t count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> dist(-16, 16);
+  std::vector<float> values(count);
+  for (float &value : values)
+    value = float(dist(rng)) / 8.0f;
+  return values;
+}
+
+/// The power-of-two scale of the sparse tests.
+constexpr double kSparseScale = 0.125;
+
+struct SparseInputs {
+  std::vector<float> q, k, v;
+};
+
+/// Inputs of `c` for a whole sequence of q_len query rows: keys with the
+/// case's exact ties, KV rows past kv_len NaN (reading one shows), and
+/// every fifth query row zero (zeros of both signs): all its scores are
+/// zero, so every key ties.
+SparseInputs sparseInputs(const SparseCase &c, uint32_t seed) {
+  int64_t dim = c.headDim, kvStride = c.kvHeads * dim, qStride = c.heads * dim;
+  SparseInputs in;
+  in.q = eighths(c.batch * c.qLen * qStride, seed);
+  in.k = eighths(c.batch * c.kvCapacity * kvStride, seed + 1);
+  in.v = eighths(c.batch * c.kvCapacity * kvStride, seed + 2);
+  for (int64_t b = 0; b < c.batch; ++b) {
+    float *k = &in.k[b * c.kvCapacity * kvStride];
+    float *v = &in.v[b * c.kvCapacity * kvStride];
+    for (int64_t j = 1; j < c.kvLen; ++j)
+      if (c.equalKeys || (c.tieEvery > 0 && j % c.tieEvery == 1))
+        std::copy(k + (c.equalKeys ? 0 : j - 1) * kvStride,
+                  k + (c.equalKeys ? 1 : j) * kvStride, k + j * kvStride);
+    std::fill(k + c.kvLen * kvStride, k + c.kvCapacity * kvStride,
+              std::nanf(""));
+    std::fill(v + c.kvLen * kvStride, v + c.kvCapacity * kvStride,
+              std::nanf(""));
+    for (int64_t i = 2; i < c.qLen; i += 5)
+      for (int64_t e = 0; e < qStride; ++e)
+        in.q[(b * c.qLen + i) * qStride + e] = e % 2 ? -0.0f : 0.0f;
+  }
+  return in;
+}
+
+tvc_attention_f32_params_t sparseParams(const SparseCase &c) {
+  tvc_attention_f32_params_t p = {};
+  p.batch = c.batch;
+  p.q_len = c.qLen;
+  p.kv_len = c.kvLen;
+  p.kv_capacity = c.kvCapacity;
+  p.heads = c.heads;
+  p.kv_heads = c.kvHeads;
+  p.head_dim = c.headDim;
+  p.mask_kind = c.maskKind;
+  p.window = c.window;
+  p.scale = kSparseScale;
+  p.block = c.block;
+  p.top_k = c.topK;
+  p.vertical = c.vertical;
+  p.slash = c.slash;
+  p.last_queries = c.lastQueries;
+  return p;
+}
+
+/// Outputs are convex combinations of value rows (|v| <= 2) whose weights
+/// differ by a few ulps between the kernels: within 1e-5 of 2.
+void expectSparseClose(const std::vector<float> &got,
+                       const std::vector<float> &want) {
+  expectClose(got, want, std::vector<double>(want.size(), 2.0), 1e-5);
+}
+
+/// Runs tvc_cuda_kernel_attention_f32 and the CPU entry (the same runtime)
+/// on `c`'s inputs and compares them; returns the CPU output.
+std::vector<float> checkSparse(const SparseCase &c) {
+  SCOPED_TRACE(describe(c));
+  SparseInputs in = sparseInputs(c, 21);
+  DeviceFloats q(in.q), k(in.k), v(in.v);
+  DeviceFloats out(std::vector<float>(in.q.size(), std::nanf("")));
+  tvc_attention_f32_params_t params = sparseParams(c);
+  params.q = q.get();
+  params.k = k.get();
+  params.v = v.get();
+  params.out = out.get();
+  EXPECT_EQ(tvc_cuda_kernel_attention_f32(&params), TVC_OK);
+  std::vector<float> got = out.download();
+
+  std::vector<float> want(in.q.size(), std::nanf(""));
+  params.q = in.q.data();
+  params.k = in.k.data();
+  params.v = in.v.data();
+  params.out = want.data();
+  EXPECT_EQ(tvc_kernel_attention_f32(&params), TVC_OK);
+  expectSparseClose(got, want);
+  return want;
+}
+
+/// Prefill (q_len == kv_len) of several lengths, decode (one query against
+/// caches of many lengths) and a chunk of queries after a cache, each with
+/// grouped KV heads, batch 2 and head_dim 1, 64 and 128, for `base`'s kind
+/// and fields.
+void checkShapes(SparseCase base) {
+  for (int64_t dim : {1, 64, 128}) {
+    for (int64_t len : {1, 7, 64, 200}) {
+      SparseCase c = base;
+      c.batch = 2;
+      c.qLen = c.kvLen = len;
+      c.kvCapacity = len + 3;
+      c.heads = 4;
+      c.kvHeads = 2;
+      c.headDim = dim;
+      checkSparse(c);
+    }
+    for (int64_t kvLen : {1, 2, 5, 33, 300}) {
+      SparseCase c = base;
+      c.batch = 2;
+      c.qLen = 1;
+      c.kvLen = kvLen;
+      c.kvCapacity = kvLen + 5;
+      c.heads = 4;
+      c.kvHeads = 1;
+      c.headDim = dim;
+      checkSparse(c);
+    }
+    SparseCase chunk = base;
+    chunk.batch = 2;
+    chunk.qLen = 37;
+    chunk.kvLen = 150;
+    chunk.kvCapacity = 160;
+    chunk.heads = 6;
+    chunk.kvHeads = 3;
+    chunk.headDim = dim;
+    checkSparse(chunk);
+  }
+}
+
+TEST(CudaSparseAttention, TopKMatchesCpu) {
+  REQUIRE_CUDA_DEVICE();
+  // top_k of one, a few, and more than any query's causal keys.
+  for (int64_t topK : {1, 3, 16, 400}) {
+    SparseCase c = {};
+    c.maskKind = TVC_MASK_TOP_K;
+    c.topK = topK;
+    checkShapes(c);
+  }
+}
+
+TEST(CudaSparseAttention, TopKTiesGoToTheLowerKey) {
+  REQUIRE_CUDA_DEVICE();
+  // Every key equal: every score ties, so the query at p sees keys
+  // 0..min(top_k, p + 1) - 1 with equal weights, the mean of their values.
+  SparseCase c = {1, 20, 20, 20, 2, 1, 8, TVC_MASK_TOP_K};
+  c.topK = 3;
+  c.equalKeys = true;
+  std::vector<float> out = checkSparse(c);
+  SparseInputs in = sparseInputs(c, 21);
+  for (int64_t i = 0; i < c.qLen; ++i)
+    for (int64_t h = 0; h < c.heads; ++h)
+      for (int64_t d = 0; d < c.headDim; ++d) {
+        int64_t keys = std::min<int64_t>(c.topK, i + 1);
+        double mean = 0;
+        for (int64_t j = 0; j < keys; ++j)
+          mean += in.v[j * c.kvHeads * c.headDim + d] / double(keys);
+        EXPECT_NEAR(out[(i * c.heads + h) * c.headDim + d], mean, 1e-5)
+            << "row " << i << " head " << h << " column " << d;
+      }
+}
+
+TEST(CudaSparseAttention, BlockTopKMatchesCpu) {
+  REQUIRE_CUDA_DEVICE();
+  for (int64_t block : {1, 4, 16})
+    for (int64_t topK : {1, 2, 100}) {
+      SparseCase c = {};
+      c.maskKind = TVC_MASK_BLOCK_TOP_K;
+      c.block = block;
+      c.topK = topK;
+      checkShapes(c);
+    }
+}
+
+TEST(CudaSparseAttention, BlockTopKTiesGoToTheLowerBlock) {
+  REQUIRE_CUDA_DEVICE();
+  // Every key equal: every pooled score ties, so the query at p sees the
+  // blocks 0..top_k - 1 before its own and its own block's keys up to p.
+  SparseCase c = {1, 30, 30, 32, 2, 2, 4, TVC_MASK_BLOCK_TOP_K};
+  c.block = 4;
+  c.topK = 2;
+  c.equalKeys = true;
+  std::vector<float> out = checkSparse(c);
+  SparseInputs in = sparseInputs(c, 21);
+  int64_t kvStride = c.kvHeads * c.headDim;
+  for (int64_t i = 0; i < c.qLen; ++i)
+    for (int64_t h = 0; h < c.heads; ++h)
+      for (int64_t d = 0; d < c.headDim; ++d) {
+        std::vector<int64_t> keys;
+        int64_t own = i / c.block;
+        for (int64_t blk = 0; blk < std::min(own, c.topK); ++blk)
+          for (int64_t j = blk * c.block; j < (blk + 1) * c.block; ++j)
+            keys.push_back(j);
+        for (int64_t j = own * c.block; j <= i; ++j)
+          keys.push_back(j);
+        double mean = 0;
+        for (int64_t j : keys)
+          mean += in.v[j * kvStride + h * c.headDim + d] / double(keys.size());
+        EXPECT_NEAR(out[(i * c.heads + h) * c.headDim + d], mean, 1e-5)
+            << "row " << i << " head " << h << " column " << d;
+      }
+}
+
+TEST(CudaSparseAttention, VerticalSlashMatchesCpu) {
+  REQUIRE_CUDA_DEVICE();
+  // Budgets below and above the forced columns (4) and offsets (64), one
+  // and several estimating rows, and budgets that keep everything.
+  struct Budget {
+    int64_t vertical, slash, lastQueries;
+  };
+  for (Budget budget : {Budget{1, 1, 1}, Budget{4, 6, 8}, Budget{10, 3, 64},
+                        Budget{3, 130, 5}, Budget{1000, 1000, 1000}}) {
+    SparseCase c = {};
+    c.maskKind = TVC_MASK_VERTICAL_SLASH;
+    c.vertical = budget.vertical;
+    c.slash = budget.slash;
+    c.lastQueries = budget.lastQueries;
+    checkShapes(c);
+  }
+}
+
+TEST(CudaSparseAttention, AlisaWholeSequenceMatchesCpu) {
+  REQUIRE_CUDA_DEVICE();
+  // Through tvc_cuda_kernel_attention_f32: one call from position 0.
+  for (int64_t window : {1, 4, 32})
+    for (int64_t topK : {0, 1, 3, 100})
+      for (int64_t dim : {1, 64, 128})
+        for (int64_t len : {1, 7, 64, 200}) {
+          SparseCase c = {2, len, len, len + 2, 4, 2, dim, TVC_MASK_ALISA};
+          c.window = window;
+          c.topK = topK;
+          checkSparse(c);
+        }
+}
+
+/// ALISA through the state entries: the sequence of `c.kvLen` positions in
+/// calls of `chunks` rows each (prefill chunks, then decode steps of one),
+/// on the device and on the CPU, each call's output and the whole state
+/// buffer compared after every call.
+void checkAlisaSequence(SparseCase c, const std::vector<int64_t> &chunks) {
+  SCOPED_TRACE(describe(c));
+  int64_t total = c.kvLen, dim = c.headDim, qStride = c.heads * dim;
+  c.qLen = total;
+  SparseInputs in = sparseInputs(c, 31);
+  DeviceFloats k(in.k), v(in.v);
+  // Rows past each call's kv_len hold a value no call writes (weights are
+  // >= 0, evicted keys -1).
+  std::vector<float> hostState(c.batch * c.heads * c.kvCapacity, -3.0f);
+  DeviceFloats deviceState(hostState);
+  int64_t done = 0;
+  for (int64_t rows : chunks) {
+    SCOPED_TRACE(::testing::Message()
+                 << "rows " << done << ".." << done + rows);
+    std::vector<float> q(c.batch * rows * qStride);
+    for (int64_t b = 0; b < c.batch; ++b)
+      std::copy(in.q.begin() + (b * total + done) * qStride,
+                in.q.begin() + (b * total + done + rows) * qStride,
+                q.begin() + b * rows * qStride);
+    tvc_attention_f32_params_t plain = sparseParams(c);
+    tvc_attention_state_f32_params_t p = {};
+    p.batch = plain.batch;
+    p.q_len = rows;
+    p.kv_len = done + rows;
+    p.kv_capacity = plain.kv_capacity;
+    p.heads = plain.heads;
+    p.kv_heads = plain.kv_heads;
+    p.head_dim = plain.head_dim;
+    p.mask_kind = TVC_MASK_ALISA;
+    p.window = plain.window;
+    p.scale = plain.scale;
+    p.top_k = plain.top_k;
+
+    DeviceFloats deviceQ(q), deviceOut(std::vector<float>(q.size(), 0.0f));
+    p.q = deviceQ.get();
+    p.k = k.get();
+    p.v = v.get();
+    p.out = deviceOut.get();
+    p.state = deviceState.get();
+    ASSERT_EQ(tvc_cuda_kernel_attention_state_f32(&p), TVC_OK);
+    std::vector<float> got = deviceOut.download();
+    std::vector<float> gotState = deviceState.download();
+
+    std::vector<float> want(q.size(), std::nanf(""));
+    p.q = q.data();
+    p.k = in.k.data();
+    p.v = in.v.data();
+    p.out = want.data();
+    p.state = hostState.data();
+    ASSERT_EQ(tvc_kernel_attention_state_f32(&p), TVC_OK);
+    expectSparseClose(got, want);
+    // Accumulated weights (up to the number of rows) within 1e-5 relative;
+    // evicted keys (-1) and rows no call wrote exactly.
+    std::vector<double> magnitude(hostState.size());
+    for (size_t e = 0; e < hostState.size(); ++e)
+      magnitude[e] = std::max(1.0, double(std::fabs(hostState[e])));
+    expectClose(gotState, hostState, magnitude, 1e-5);
+    for (size_t e = 0; e < hostState.size(); ++e)
+      if (hostState[e] == -1.0f || hostState[e] == -3.0f)
+        EXPECT_EQ(gotState[e], hostState[e]) << "state element " << e;
+    done += rows;
+  }
+  ASSERT_EQ(done, total);
+}
+
+TEST(CudaSparseAttention, AlisaStateSequenceMatchesCpu) {
+  REQUIRE_CUDA_DEVICE();
+  // Prefill in chunks (one shorter than the window, one longer), then
+  // decode steps; windows of one and longer than a chunk; heavy sets of
+  // none, one, a few and more than the keys.
+  for (int64_t window : {1, 4, 16})
+    for (int64_t topK : {0, 1, 3, 100})
+      for (int64_t dim : {1, 64}) {
+        SparseCase c = {2, 0, 60, 64, 4, 2, dim, TVC_MASK_ALISA};
+        c.window = window;
+        c.topK = topK;
+        std::vector<int64_t> chunks = {3, 21};
+        while (std::accumulate(chunks.begin(), chunks.end(), int64_t(0)) <
+               c.kvLen)
+          chunks.push_back(1);
+        checkAlisaSequence(c, chunks);
+      }
+  // head_dim 128, one head per KV head, one long prefill then decode.
+  SparseCase c = {1, 0, 150, 150, 2, 2, 128, TVC_MASK_ALISA};
+  c.window = 8;
+  c.topK = 5;
+  std::vector<int64_t> chunks = {140};
+  for (int i = 0; i < 10; ++i)
+    chunks.push_back(1);
+  checkAlisaSequence(c, chunks);
+}
+
+TEST(CudaSparseAttention, AlisaEvictionTiesGoToTheHighestKey) {
+  REQUIRE_CUDA_DEVICE();
+  // Accumulated weights of different keys almost never tie exactly, so the
+  // state of earlier calls is written here: keys 1 and 2 (equal key rows,
+  // so every row adds them the same weight) are the heavy set with equal
+  // weights, 0, 3 and 4 were evicted, 5 is in the window with a large
+  // weight. When 5 leaves the window after row 6, the heavy set has three
+  // keys for top_k = 2, and of the tied 1 and 2 the higher goes.
+  int64_t dim = 8, capacity = 12, kvLen = 10, firstPos = 6;
+  int64_t rows = kvLen - firstPos;
+  std::vector<float> k = eighths(capacity * dim, 5);
+  std::vector<float> v = eighths(capacity * dim, 6);
+  std::vector<float> q = eighths(rows * dim, 7);
+  std::copy(k.begin() + dim, k.begin() + 2 * dim, k.begin() + 2 * dim);
+  std::vector<float> state = {-1, 0.25f, 0.25f, -1, -1, 5, 9, 9, 9, 9, 9, 9};
+  DeviceFloats deviceQ(q), deviceK(k), deviceV(v), deviceState(state);
+  DeviceFloats deviceOut(std::vector<float>(q.size(), std::nanf("")));
+  tvc_attention_state_f32_params_t p = {};
+  p.batch = 1;
+  p.q_len = rows;
+  p.kv_len = kvLen;
+  p.kv_capacity = capacity;
+  p.heads = p.kv_heads = 1;
+  p.head_dim = dim;
+  p.mask_kind = TVC_MASK_ALISA;
+  p.window = 2;
+  p.scale = kSparseScale;
+  p.top_k = 2;
+  p.q = deviceQ.get();
+  p.k = deviceK.get();
+  p.v = deviceV.get();
+  p.out = deviceOut.get();
+  p.state = deviceState.get();
+  ASSERT_EQ(tvc_cuda_kernel_attention_state_f32(&p), TVC_OK);
+  std::vector<float> got = deviceOut.download();
+  std::vector<float> gotState = deviceState.download();
+
+  std::vector<float> want(q.size(), std::nanf(""));
+  p.q = q.data();
+  p.k = k.data();
+  p.v = v.data();
+  p.out = want.data();
+  p.state = state.data();
+  ASSERT_EQ(tvc_kernel_attention_state_f32(&p), TVC_OK);
+  EXPECT_EQ(state[2], -1.0f) << "the CPU entry kept the higher tied key";
+  EXPECT_GE(state[1], 0.25f) << "the CPU entry evicted the lower tied key";
+  expectSparseClose(got, want);
+  expectClose(gotState, state, std::vector<double>(state.size(), 10.0), 1e-5);
+  EXPECT_EQ(gotState[2], -1.0f);
+}
+
+TEST(CudaSparseAttention, NonDefaultStream) {
+  REQUIRE_CUDA_DEVICE();
+  void *stream = nullptr;
+  ASSERT_EQ(tvc_cuda_stream_create(&stream), TVC_OK);
+  ASSERT_EQ(tvc_cuda_set_stream(stream), TVC_OK);
+  SparseCase topK = {2, 40, 40, 40, 4, 2, 32, TVC_MASK_TOP_K};
+  topK.topK = 5;
+  checkSparse(topK);
+  SparseCase alisa = {2, 40, 40, 40, 4, 2, 32, TVC_MASK_ALISA};
+  alisa.window = 3;
+  alisa.topK = 2;
+  checkSparse(alisa);
+  EXPECT_EQ(tvc_cuda_set_stream(nullptr), TVC_OK);
+  EXPECT_EQ(tvc_cuda_stream_destroy(stream), TVC_OK);
+}
+
+/// A valid call of each data-dependent kind (host pointers: only calls
+/// that are rejected or do nothing may run everywhere).
+tvc_attention_f32_params_t validSparseCall(int64_t kind, float *dummy) {
+  tvc_attention_f32_params_t p = {};
+  p.q = p.k = p.v = p.out = dummy;
+  p.batch = 1;
+  p.q_len = p.kv_len = 3;
+  p.kv_capacity = 4;
+  p.heads = 4;
+  p.kv_heads = 2;
+  p.head_dim = 8;
+  p.mask_kind = kind;
+  p.window = 2;
+  p.block = 2;
+  p.top_k = 2;
+  p.vertical = p.slash = p.last_queries = 1;
+  p.scale = 0.5;
+  return p;
+}
+
+tvc_attention_state_f32_params_t withState(const tvc_attention_f32_params_t &a,
+                                           float *state) {
+  return {a.q,           a.k,        a.v,         a.out,         state,
+          a.batch,       a.q_len,    a.kv_len,    a.kv_capacity, a.heads,
+          a.kv_heads,    a.head_dim, a.mask_kind, a.window,      a.scale,
+          a.global,      a.block,    a.top_k,     a.vertical,    a.slash,
+          a.last_queries};
+}
+
+TEST(CudaSparseAttention, InvalidArgumentsBeforeAnyCudaCall) {
+  REQUIRE_CUDA_ENTRIES();
+  // Never dereferenced: every call below is rejected first.
+  float dummy = 0;
+  auto expectRejected = [&](int64_t kind, auto change, const char *why) {
+    tvc_attention_f32_params_t p = validSparseCall(kind, &dummy);
+    change(p);
+    EXPECT_EQ(tvc_cuda_kernel_attention_f32(&p), TVC_INVALID_ARGUMENT)
+        << "mask_kind " << kind << ": " << why;
+  };
+  expectRejected(
+      TVC_MASK_TOP_K, [](auto &p) { p.top_k = 0; }, "top_k 0");
+  expectRejected(
+      TVC_MASK_BLOCK_TOP_K, [](auto &p) { p.top_k = 0; }, "top_k 0");
+  expectRejected(
+      TVC_MASK_BLOCK_TOP_K, [](auto &p) { p.block = 0; }, "block 0");
+  expectRejected(
+      TVC_MASK_VERTICAL_SLASH, [](auto &p) { p.vertical = 0; }, "vertical 0");
+  expectRejected(
+      TVC_MASK_VERTICAL_SLASH, [](auto &p) { p.slash = 0; }, "slash 0");
+  expectRejected(
+      TVC_MASK_VERTICAL_SLASH, [](auto &p) { p.last_queries = 0; },
+      "last_queries 0");
+  expectRejected(
+      TVC_MASK_VERTICAL_SLASH,
+      [](auto &p) {
+        p.vertical = std::numeric_limits<int32_t>::max();
+        p.slash = 1;
+      },
+      "vertical + slash past 32 bits");
+  expectRejected(
+      TVC_MASK_ALISA, [](auto &p) { p.window = 0; }, "window 0");
+  expectRejected(
+      TVC_MASK_ALISA, [](auto &p) { p.top_k = -1; }, "top_k -1");
+  expectRejected(
+      TVC_MASK_ALISA, [](auto &p) { p.q_len = 2; },
+      "q_len != kv_len without a state");
+  expectRejected(
+      TVC_MASK_ALISA,
+      [](auto &p) { p.top_k = std::numeric_limits<int32_t>::max(); },
+      "top_k + window past 32 bits");
+  for (int64_t kind : {TVC_MASK_VERTICAL_SLASH, TVC_MASK_ALISA})
+    expectRejected(
+        kind,
+        [](auto &p) {
+          p.q_len = p.kv_len = p.kv_capacity =
+              int64_t(std::numeric_limits<int32_t>::max()) + 1;
+        },
+        "kv_len past 32 bits");
+  for (int64_t kind : {TVC_MASK_TOP_K, TVC_MASK_BLOCK_TOP_K,
+                       TVC_MASK_VERTICAL_SLASH, TVC_MASK_ALISA}) {
+    expectRejected(
+        kind, [](auto &p) { p.q = nullptr; }, "null q");
+    expectRejected(
+        kind, [](auto &p) { p.kv_len = 5; }, "kv_len > capacity");
+    expectRejected(
+        kind, [](auto &p) { p.kv_heads = 3; }, "4 % 3 heads");
+    expectRejected(
+        kind, [](auto &p) { p.scale = std::nan(""); }, "NaN scale");
+    // Rejected even when there is nothing to compute.
+    expectRejected(
+        kind,
+        [](auto &p) {
+          p.batch = 0;
+          p.top_k = p.block = p.vertical = p.window = 0;
+        },
+        "empty batch, zero fields");
+  }
+
+  // The state entry: ALISA only, a state buffer, the same checks, q_len <
+  // kv_len allowed.
+  float state = 0;
+  EXPECT_EQ(tvc_cuda_kernel_attention_state_f32(nullptr), TVC_INVALID_ARGUMENT);
+  auto expectStateRejected = [&](auto change, const char *why) {
+    tvc_attention_f32_params_t plain = validSparseCall(TVC_MASK_ALISA, &dummy);
+    tvc_attention_state_f32_params_t p = withState(plain, &state);
+    change(p);
+    EXPECT_EQ(tvc_cuda_kernel_attention_state_f32(&p), TVC_INVALID_ARGUMENT)
+        << why;
+  };
+  expectStateRejected([](auto &p) { p.state = nullptr; }, "null state");
+  expectStateRejected([](auto &p) { p.out = nullptr; }, "null out");
+  expectStateRejected([](auto &p) { p.mask_kind = TVC_MASK_CAUSAL; }, "causal");
+  expectStateRejected([](auto &p) { p.mask_kind = TVC_MASK_TOP_K; }, "top-k");
+  expectStateRejected([](auto &p) { p.q_len = 4; }, "q_len > kv_len");
+  expectStateRejected([](auto &p) { p.window = 0; }, "window 0");
+  expectStateRejected([](auto &p) { p.top_k = -2; }, "top_k -2");
+  expectStateRejected(
+      [](auto &p) {
+        p.kv_capacity = int64_t(1) << 40;
+        p.heads = int64_t(1) << 24;
+        p.kv_heads = 1;
+        p.head_dim = 1;
+      },
+      "[batch, heads, kv_capacity] state past 64 bits");
+  expectStateRejected(
+      [](auto &p) {
+        p.batch = 0;
+        p.window = 0;
+      },
+      "empty batch, window 0");
+}
+
+TEST(CudaSparseAttention, EmptyProblemsNeedNoDevice) {
+  REQUIRE_CUDA_ENTRIES();
+  float dummy = 0;
+  for (int64_t kind : {TVC_MASK_TOP_K, TVC_MASK_BLOCK_TOP_K,
+                       TVC_MASK_VERTICAL_SLASH, TVC_MASK_ALISA}) {
+    tvc_attention_f32_params_t p = validSparseCall(kind, &dummy);
+    p.batch = 0;
+    EXPECT_EQ(tvc_cuda_kernel_attention_f32(&p), TVC_OK) << kind;
+    p = validSparseCall(kind, &dummy);
+    p.head_dim = 0;
+    EXPECT_EQ(tvc_cuda_kernel_attention_f32(&p), TVC_OK) << kind;
+  }
+  float state = 0;
+  tvc_attention_f32_params_t plain = validSparseCall(TVC_MASK_ALISA, &dummy);
+  plain.q_len = 0;
+  tvc_attention_state_f32_params_t p = withState(plain, &state);
+  EXPECT_EQ(tvc_cuda_kernel_attention_state_f32(&p), TVC_OK);
+}
+
+TEST(WithoutCudaDevice, SparseAttentionCallsAreUnavailable) {
+  REQUIRE_CUDA_ENTRIES();
+  std::string why;
+  // On a device these host pointers would be handed to kernels.
+  if (tvc::test::haveCudaDevice(why))
+    GTEST_SKIP() << "a CUDA device is present";
+  float dummy[64] = {};
+  for (int64_t kind : {TVC_MASK_TOP_K, TVC_MASK_BLOCK_TOP_K,
+                       TVC_MASK_VERTICAL_SLASH, TVC_MASK_ALISA}) {
+    tvc_attention_f32_params_t p = validSparseCall(kind, dummy);
+    EXPECT_EQ(tvc_cuda_kernel_attention_f32(&p), TVC_UNAVAILABLE) << kind;
+  }
+  tvc_attention_f32_params_t plain = validSparseCall(TVC_MASK_ALISA, dummy);
+  plain.q_len = 1;
+  tvc_attention_state_f32_params_t p = withState(plain, dummy);
+  EXPECT_EQ(tvc_cuda_kernel_attention_state_f32(&p), TVC_UNAVAILABLE);
 }
 
 } // namespace
