@@ -15,7 +15,9 @@
 #   4. runs the lit tests of CUDA executables (cuda-device.test: both
 #      bundled models against their PyTorch goldens, fp32 and TF32);
 #   5. builds and runs tvc-cuda-linear-bench --quick (the fp32 linear entry
-#      against the bf16/fp16-weight entries on GPT-2 and 7B shapes);
+#      against the bf16/fp16-weight entries on GPT-2 and 7B shapes) and
+#      tvc-cuda-structured-bench --quick (block-diagonal and 2:4 against
+#      the dense linear of the same map);
 #   6. runs bench/gpu_bench.py --quick (tvc fp32/bf16 vs PyTorch eager
 #      fp32/fp16/bf16, like for like, and the GEMM ceiling).
 #
@@ -294,6 +296,22 @@ if grep -q 'CudaGpuRuntime' "$BUILD_DIR/build.ninja" 2>/dev/null &&
   else
     record cuda-linear-bench FAIL "exit $?: see cuda-linear-bench.log"
     tail -n 15 "$OUT/cuda-linear-bench.log" >>"$REPORT"
+  fi
+fi
+
+# The structured entries alone: block-diagonal and 2:4 against the dense
+# fp32 linear of the same map (cuda-structured-bench.log).
+if grep -q 'CudaGpuRuntime' "$BUILD_DIR/build.ninja" 2>/dev/null &&
+  [ "$(time_left 600)" -gt 150 ]; then
+  if run_logged cuda-structured-bench.log 60 ninja -C "$BUILD_DIR" \
+    -j "$JOBS" tvc-cuda-structured-bench &&
+    run_logged cuda-structured-bench.log 60 \
+      "$BUILD_DIR/bin/tvc-cuda-structured-bench" --quick; then
+    record cuda-structured-bench PASS "block-diagonal and 2:4 vs dense: cuda-structured-bench.log"
+    cat "$OUT/cuda-structured-bench.log" >>"$REPORT"
+  else
+    record cuda-structured-bench FAIL "exit $?: see cuda-structured-bench.log"
+    tail -n 15 "$OUT/cuda-structured-bench.log" >>"$REPORT"
   fi
 fi
 
