@@ -140,6 +140,20 @@ inline bool validAttentionArguments(const tvc_attention_f32_params_t *params,
          fitsInMemory(a.batch, a.kv_capacity, a.kv_heads, a.head_dim);
 }
 
+/// The kernels' limit on top of validAttentionArguments: ALISA's key lists
+/// and vertical-slash patterns index keys in 32 bits (every target's
+/// kernels).
+inline bool fitsAttentionKeyIndices(const tvc_attention_f32_params_t &a) {
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  if (a.mask_kind == TVC_MASK_ALISA &&
+      (a.kv_len > kMax || a.top_k > kMax - a.window))
+    return false;
+  if (a.mask_kind == TVC_MASK_VERTICAL_SLASH &&
+      (a.kv_len > kMax || a.vertical > kMax - a.slash))
+    return false;
+  return true;
+}
+
 } // namespace tvc::runtime
 
 #endif // TVC_RUNTIME_KERNELS_ARGUMENTCHECKS_H

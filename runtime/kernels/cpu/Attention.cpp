@@ -1012,14 +1012,7 @@ tvc_status_t attention(const tvc_attention_f32_params_t *params, float *state) {
                 !tvc::runtime::fitsInMemory(a.batch, a.kv_capacity, a.heads,
                                             1)))
     return TVC_INVALID_ARGUMENT;
-  // Vertical-slash patterns and ALISA's key lists index keys in 32 bits.
-  if (a.mask_kind == TVC_MASK_ALISA &&
-      (a.kv_len > std::numeric_limits<int32_t>::max() ||
-       a.top_k > std::numeric_limits<int32_t>::max() - a.window))
-    return TVC_INVALID_ARGUMENT;
-  if (a.mask_kind == TVC_MASK_VERTICAL_SLASH &&
-      (a.kv_len > std::numeric_limits<int32_t>::max() ||
-       a.vertical > std::numeric_limits<int32_t>::max() - a.slash))
+  if (!tvc::runtime::fitsAttentionKeyIndices(a))
     return TVC_INVALID_ARGUMENT;
   if (a.batch == 0 || a.q_len == 0 || a.head_dim == 0)
     return TVC_OK;

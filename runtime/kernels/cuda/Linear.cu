@@ -109,14 +109,21 @@ cublasLtEpilogue_t epilogueFor(int64_t activation, bool bias,
   }
 }
 
-/// y = activation(x W^T + bias) for m, n, k >= 1, x and W of `type`: one
+/// y = activation(x W^T + bias) for m, n >= 1, x and W of `type`: one
 /// cuBLASLt call with the bias and activation in its epilogue where it has
-/// an algorithm, else the bias broadcast, cuBLAS and an activation kernel.
+/// an algorithm, else the bias broadcast, cuBLAS and an activation kernel;
+/// k = 0 gives activation(bias) (or zeros) without a GEMM.
 tvc_status_t linearGemm(ThreadContext &context, cudaStream_t stream,
                         const void *w, const void *x, cudaDataType type,
                         const float *bias, float *y, int64_t m, int64_t n,
                         int64_t k, bool inOut, cublasComputeType_t compute,
                         int64_t activation) {
+  if (k == 0) {
+    float beta;
+    tvc_status_t status = prepareOutput(bias, y, m, n, k, stream, &beta);
+    return status != TVC_OK ? status
+                            : applyActivation(activation, y, m, n, stream);
+  }
   LtMatmuls *lt;
   void *workspace;
   size_t workspaceBytes;
@@ -431,14 +438,10 @@ template <typename Format>
 tvc_status_t gemm16(const tvc_linear_w16_f32_params_t &p, const float *bias,
                     cudaStream_t stream, ThreadContext &context) {
   int64_t activation = p.flags & TVC_LINEAR_ACTIVATION_MASK;
-  if (p.k == 0) {
-    float beta;
-    tvc_status_t status =
-        prepareOutput(bias, p.y, p.m, p.n, p.k, stream, &beta);
-    return status != TVC_OK
-               ? status
-               : applyActivation(activation, p.y, p.m, p.n, stream);
-  }
+  bool inOut = p.flags & TVC_LINEAR_WEIGHT_IN_OUT;
+  if (p.k == 0) // Nothing to round.
+    return linearGemm(context, stream, p.w, p.x, Format::kType, bias, p.y,
+                      p.m, p.n, p.k, inOut, CUBLAS_COMPUTE_32F, activation);
   size_t count = size_t(p.m) * size_t(p.k);
   void *rounded;
   tvc_status_t status = context.scratch(count * sizeof(uint16_t), &rounded);
@@ -452,8 +455,7 @@ tvc_status_t gemm16(const tvc_linear_w16_f32_params_t &p, const float *bias,
   if (status != TVC_OK)
     return status;
   return linearGemm(context, stream, p.w, rounded, Format::kType, bias, p.y,
-                    p.m, p.n, p.k, p.flags & TVC_LINEAR_WEIGHT_IN_OUT,
-                    CUBLAS_COMPUTE_32F, activation);
+                    p.m, p.n, p.k, inOut, CUBLAS_COMPUTE_32F, activation);
 }
 
 template <typename Format>
@@ -493,14 +495,6 @@ tvc_cuda_kernel_linear_f32(const tvc_linear_f32_params_t *params) {
   cublasComputeType_t compute = fp32ComputeType(p.flags);
   int64_t activation = p.flags & TVC_LINEAR_ACTIVATION_MASK;
   return withThreadContext(stream, [&](ThreadContext &context) {
-    if (p.k == 0) {
-      float beta;
-      tvc_status_t status =
-          prepareOutput(bias, p.y, p.m, p.n, p.k, stream, &beta);
-      return status != TVC_OK
-                 ? status
-                 : applyActivation(activation, p.y, p.m, p.n, stream);
-    }
     return linearGemm(context, stream, p.w, p.x, CUDA_R_32F, bias, p.y, p.m,
                       p.n, p.k, p.flags & TVC_LINEAR_WEIGHT_IN_OUT, compute,
                       activation);

@@ -18,6 +18,7 @@
 
 #include "runtime/api/tvc_cuda.h"
 #include "runtime/kernels/cpu/BenchUtils.h"
+#include "runtime/kernels/cuda/BenchDevice.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -28,26 +29,10 @@
 
 namespace {
 
+using tvc::bench::copiesFor;
+using tvc::bench::DeviceBuffer;
 using tvc::bench::medianMsInterleaved;
-
-/// Device memory for the benchmark, freed on destruction.
-class DeviceBuffer {
-public:
-  explicit DeviceBuffer(size_t bytes) {
-    if (tvc_cuda_malloc(std::max<size_t>(bytes, 1), &pointer) != TVC_OK)
-      pointer = nullptr;
-  }
-  ~DeviceBuffer() {
-    if (pointer)
-      tvc_cuda_free(pointer);
-  }
-  DeviceBuffer(const DeviceBuffer &) = delete;
-  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
-  void *get() const { return pointer; }
-
-private:
-  void *pointer = nullptr;
-};
+using tvc::bench::upload;
 
 /// `count` elements of `bytes` each, made of a cheap pattern (the values do
 /// not change the timings; finite in fp32, bf16 and f16 alike).
@@ -72,14 +57,9 @@ struct Shape {
 };
 
 bool runShape(const Shape &s, bool inOut, bool quick) {
-  constexpr size_t kRotationBytes = size_t(256) << 20;
-  constexpr size_t kMaxCopies = 32;
   size_t elements = size_t(s.n) * size_t(s.k);
   // Per form: weight copies of 4 or 2 bytes per element.
-  size_t copies32 = std::min(
-      kMaxCopies, std::max<size_t>(1, kRotationBytes / (elements * 4)));
-  size_t copies16 = std::min(
-      kMaxCopies, std::max<size_t>(1, kRotationBytes / (elements * 2)));
+  size_t copies32 = copiesFor(elements * 4), copies16 = copiesFor(elements * 2);
   std::vector<uint8_t> w32 = pattern(elements, 4), w16 = pattern(elements, 2);
   std::vector<uint8_t> x = pattern(size_t(s.m) * s.k, 4);
   std::vector<uint8_t> bias = pattern(size_t(s.n), 4);
@@ -90,17 +70,8 @@ bool runShape(const Shape &s, bool inOut, bool quick) {
     std::fprintf(stderr, "%s: cannot allocate device memory\n", s.name);
     return false;
   }
-  bool copied =
-      tvc_cuda_copy_to_device(dx.get(), x.data(), x.size()) == TVC_OK &&
-      tvc_cuda_copy_to_device(dbias.get(), bias.data(), bias.size()) == TVC_OK;
-  for (size_t c = 0; c < copies32 && copied; ++c)
-    copied = tvc_cuda_copy_to_device(static_cast<uint8_t *>(d32.get()) +
-                                         c * w32.size(),
-                                     w32.data(), w32.size()) == TVC_OK;
-  for (size_t c = 0; c < copies16 && copied; ++c)
-    copied = tvc_cuda_copy_to_device(static_cast<uint8_t *>(d16.get()) +
-                                         c * w16.size(),
-                                     w16.data(), w16.size()) == TVC_OK;
+  bool copied = upload(dx, x, 1) && upload(dbias, bias, 1) &&
+                upload(d32, w32, copies32) && upload(d16, w16, copies16);
   if (!copied || tvc_cuda_stream_synchronize() != TVC_OK) {
     std::fprintf(stderr, "%s: cannot copy to the device\n", s.name);
     return false;

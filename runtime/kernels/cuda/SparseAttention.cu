@@ -928,15 +928,8 @@ tvc::runtime::cuda::sparseAttention(const tvc_attention_f32_params_t &a,
   if (a.mask_kind < TVC_MASK_TOP_K || a.mask_kind > TVC_MASK_ALISA ||
       (state && a.mask_kind != TVC_MASK_ALISA))
     return TVC_INVALID_ARGUMENT;
-  // The CPU entry's limits: ALISA's key lists and vertical-slash patterns
-  // index keys in 32 bits.
-  if (a.mask_kind == TVC_MASK_ALISA &&
-      (a.kv_len > std::numeric_limits<int32_t>::max() ||
-       a.top_k > std::numeric_limits<int32_t>::max() - a.window))
-    return TVC_INVALID_ARGUMENT;
-  if (a.mask_kind == TVC_MASK_VERTICAL_SLASH &&
-      (a.kv_len > std::numeric_limits<int32_t>::max() ||
-       a.vertical > std::numeric_limits<int32_t>::max() - a.slash))
+  // The CPU entry's limits (32-bit key indices).
+  if (!tvc::runtime::fitsAttentionKeyIndices(a))
     return TVC_INVALID_ARGUMENT;
   if (a.batch == 0 || a.q_len == 0 || a.head_dim == 0)
     return TVC_OK;

@@ -17,6 +17,7 @@
 
 #include "runtime/api/tvc_cuda.h"
 #include "runtime/kernels/cpu/BenchUtils.h"
+#include "runtime/kernels/cuda/BenchDevice.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -27,51 +28,10 @@
 
 namespace {
 
+using tvc::bench::copiesFor;
+using tvc::bench::DeviceBuffer;
 using tvc::bench::medianMsInterleaved;
-
-/// Device memory for the benchmark, freed on destruction.
-class DeviceBuffer {
-public:
-  explicit DeviceBuffer(size_t bytes) {
-    if (tvc_cuda_malloc(std::max<size_t>(bytes, 1), &pointer) != TVC_OK)
-      pointer = nullptr;
-  }
-  ~DeviceBuffer() {
-    if (pointer)
-      tvc_cuda_free(pointer);
-  }
-  DeviceBuffer(const DeviceBuffer &) = delete;
-  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
-  void *get() const { return pointer; }
-  template <typename T> T *as(size_t byteOffset = 0) const {
-    return reinterpret_cast<T *>(static_cast<uint8_t *>(pointer) + byteOffset);
-  }
-
-private:
-  void *pointer = nullptr;
-};
-
-/// How many copies of `bytes` of weights rotate (see the file comment).
-size_t copiesFor(size_t bytes) {
-  constexpr size_t kRotationBytes = size_t(256) << 20;
-  constexpr size_t kMaxCopies = 32;
-  return std::min(
-      kMaxCopies,
-      std::max<size_t>(1, kRotationBytes / std::max<size_t>(bytes, 1)));
-}
-
-/// `copies` device copies of `host` back to back; null when allocation or a
-/// copy fails.
-bool upload(const DeviceBuffer &buffer, const std::vector<uint8_t> &host,
-            size_t copies) {
-  if (!buffer.get())
-    return false;
-  for (size_t c = 0; c < copies; ++c)
-    if (tvc_cuda_copy_to_device(buffer.as<uint8_t>(c * host.size()),
-                                host.data(), host.size()) != TVC_OK)
-      return false;
-  return true;
-}
+using tvc::bench::upload;
 
 /// `count` floats of a cheap pattern, as bytes.
 std::vector<uint8_t> floats(size_t count) {
