@@ -186,12 +186,10 @@ tvc_status_t tvc_offload_open(const char *weights_path, uint64_t blob_bytes,
    virtual memory management, when an executor (CPU or CUDA) is already
    open, and in a runtime built without CUDA; tvc_offload_last_error says
    why. */
-tvc_status_t tvc_offload_open_cuda(const char *weights_path,
-                                   uint64_t blob_bytes,
-                                   const tvc_offload_item_t *items,
-                                   int64_t num_items,
-                                   const tvc_offload_options_t *options,
-                                   void **out_blob);
+tvc_status_t
+tvc_offload_open_cuda(const char *weights_path, uint64_t blob_bytes,
+                      const tvc_offload_item_t *items, int64_t num_items,
+                      const tvc_offload_options_t *options, void **out_blob);
 
 /* Stops the I/O thread and unmaps the blob (the CUDA executor: waits for
    the device, then frees its memory, streams and events). Does nothing
