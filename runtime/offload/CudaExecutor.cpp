@@ -716,6 +716,19 @@ tvc_status_t openOnDevice(CudaExecutor &executor, const char *path,
             "), over the budget of " + std::to_string(budget) + " bytes";
     return TVC_INVALID_ARGUMENT;
   }
+  // A clear message rather than cuMemCreate's out-of-memory error.
+  size_t freeBytes = 0, totalBytes = 0;
+  if (openFailed(cudaMemGetInfo(&freeBytes, &totalBytes), "cudaMemGetInfo",
+                 error, status))
+    return status;
+  uint64_t backed = blobBacked + executor.stats.pool_bytes;
+  if (backed > freeBytes) {
+    error = "the CUDA offload plan needs " + mib(backed) +
+            " of device memory for its resident items and pool; CUDA device " +
+            std::to_string(executor.device) + " has " + mib(freeBytes) +
+            " free";
+    return TVC_OUT_OF_MEMORY;
+  }
   status = mapMemory(executor, error);
   if (status != TVC_OK)
     return status;

@@ -182,8 +182,10 @@ void CUDART_CB sleepOnStream(void *milliseconds) {
   std::this_thread::sleep_for(
       std::chrono::milliseconds(*static_cast<int *>(milliseconds)));
 }
-/// How long those functions hold a stream in the ordering tests.
-int gHoldMilliseconds = 300;
+/// How long those functions hold a stream: in the ordering tests, and
+/// now and then in the cycles.
+int gHoldMilliseconds = 500;
+int gShortHoldMilliseconds = 50;
 
 //===----------------------------------------------------------------------===//
 // On a device
@@ -428,6 +430,12 @@ TEST_F(CudaOffloadExecutor, ManyCyclesWithoutHostSynchronisation) {
     if (random() % 2)
       prefetch(blob, item);
     int64_t at = wait(blob, item, plan->items[item].offset);
+    // Now and then the reader runs late: the copies queued after it must
+    // wait for it.
+    if (cycle % 25 == 0)
+      ASSERT_EQ(
+          cudaLaunchHostFunc(compute, sleepOnStream, &gShortHoldMilliseconds),
+          cudaSuccess);
     read(compute, seen + cycle * kSeenBytes, blob, at, item);
     order.push_back(item);
     if (item == Plan::E) {
@@ -438,9 +446,6 @@ TEST_F(CudaOffloadExecutor, ManyCyclesWithoutHostSynchronisation) {
     } else {
       held = item;
     }
-    if (cycle % 50 == 0)
-      ASSERT_EQ(cudaLaunchHostFunc(compute, sleepOnStream, &gHoldMilliseconds),
-                cudaSuccess);
   }
   synchronize();
   std::vector<uint8_t> host = download(seen, kCycles * kSeenBytes);
