@@ -496,6 +496,125 @@ TEST_F(CudaOffloadExecutor, BudgetBelowBackedBytes) {
   EXPECT_EQ(tvc_offload_kv_wait(blob, blob, 0, 0, 1, 0, 3), -1);
 }
 
+/// The compute stream is CUDA's legacy default stream (a thread that never
+/// set one): the copy stream does not synchronise with it implicitly, the
+/// events order them.
+TEST_F(CudaOffloadExecutor, LegacyDefaultStream) {
+  ASSERT_EQ(tvc_cuda_set_stream(nullptr), TVC_OK);
+  void *blob = open();
+  ASSERT_NE(blob, nullptr);
+  cudaStream_t legacy = nullptr;
+  char *seenB = scratch(plan->items[Plan::B].bytes);
+  char *seenC = scratch(plan->items[Plan::C].bytes);
+  int64_t slotB = wait(blob, Plan::B, plan->items[Plan::B].offset);
+  ASSERT_EQ(cudaLaunchHostFunc(legacy, sleepOnStream, &gHoldMilliseconds),
+            cudaSuccess);
+  read(legacy, seenB, blob, slotB, Plan::B);
+  evict(blob, Plan::B);
+  int64_t slotC = wait(blob, Plan::C, plan->items[Plan::C].offset);
+  read(legacy, seenC, blob, slotC, Plan::C);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  EXPECT_EQ(firstWrongByte(download(seenB, plan->items[Plan::B].bytes),
+                           plan->items[Plan::B]),
+            -1);
+  EXPECT_EQ(firstWrongByte(download(seenC, plan->items[Plan::C].bytes),
+                           plan->items[Plan::C]),
+            -1);
+}
+
+/// Sixteen streamed items of 1 to 4 pages in random slots of a 10-page
+/// pool (overlapping in chains), driven as a plan would: an item is copied
+/// only once no item sharing bytes with it is held, some read ahead with a
+/// prefetch, readers held now and then; no host synchronisation until the
+/// end, when every reader must have seen its item.
+TEST_F(CudaOffloadExecutor, RandomOverlappingSlots) {
+  std::mt19937 random(2024);
+  constexpr int kItems = 16;
+  constexpr uint64_t kPoolPages = 10;
+  std::vector<tvc_offload_item_t> items = {
+      {0, 3000, TVC_OFFLOAD_RESIDENT, 0, 0}};
+  uint64_t at = granularity;
+  for (int item = 0; item < kItems; ++item) {
+    uint64_t pages = 1 + random() % 4;
+    uint64_t bytes = pages * kPage - random() % 300;
+    uint64_t slot = (random() % (kPoolPages - pages + 1)) * kPage;
+    items.push_back({at, bytes, TVC_OFFLOAD_STREAMED, 1, slot});
+    at += pages * kPage;
+  }
+  uint64_t blobBytes = at;
+  WeightsFile weights(blobBytes);
+  tvc_offload_options_t options{};
+  options.pool_bytes = kPoolPages * kPage;
+  void *blob = nullptr;
+  ASSERT_EQ(tvc_offload_open_cuda(weights.path.c_str(), blobBytes, items.data(),
+                                  items.size(), &options, &blob),
+            TVC_OK)
+      << tvc_offload_last_error();
+  auto compute = static_cast<cudaStream_t>(stream);
+  auto shares = [&](size_t lhs, size_t rhs) {
+    uint64_t lhsEnd = items[lhs].slot_offset + roundUp(items[lhs].bytes, kPage);
+    uint64_t rhsEnd = items[rhs].slot_offset + roundUp(items[rhs].bytes, kPage);
+    return items[lhs].slot_offset < rhsEnd && items[rhs].slot_offset < lhsEnd;
+  };
+  std::vector<bool> held(items.size(), false); // copy issued, not evicted
+  // Evicts every held item sharing bytes with `item` (not itself).
+  auto makeRoom = [&](size_t item) {
+    for (size_t other = 1; other < items.size(); ++other)
+      if (other != item && held[other] && shares(item, other)) {
+        evict(blob, static_cast<int64_t>(other));
+        held[other] = false;
+      }
+  };
+  constexpr int kCycles = 400;
+  constexpr uint64_t kSeenBytes = 4 * kPage;
+  char *seen = scratch(kCycles * kSeenBytes);
+  std::vector<size_t> order;
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    size_t item = 1 + random() % kItems;
+    makeRoom(item);
+    held[item] = true;
+    int64_t slot = wait(blob, static_cast<int64_t>(item), items[item].offset);
+    EXPECT_EQ(slot, static_cast<int64_t>(roundUp(blobBytes, granularity) +
+                                         items[item].slot_offset));
+    if (cycle % 40 == 0)
+      ASSERT_EQ(
+          cudaLaunchHostFunc(compute, sleepOnStream, &gShortHoldMilliseconds),
+          cudaSuccess);
+    tvc_offload_item_t one = items[item];
+    ASSERT_EQ(cudaMemcpyAsync(seen + cycle * kSeenBytes,
+                              static_cast<char *>(blob) + slot, one.bytes,
+                              cudaMemcpyDeviceToDevice, compute),
+              cudaSuccess);
+    order.push_back(item);
+    if (random() % 2) {
+      evict(blob, static_cast<int64_t>(item));
+      held[item] = false;
+    }
+    // Read the next one ahead, as a plan does, when it fits beside `item`.
+    size_t next = 1 + random() % kItems;
+    if (random() % 2 && !(held[item] && next != item && shares(item, next))) {
+      makeRoom(next);
+      held[next] = true;
+      prefetch(blob, static_cast<int64_t>(next));
+    }
+  }
+  synchronize();
+  std::vector<uint8_t> host = download(seen, kCycles * kSeenBytes);
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    std::vector<uint8_t> one(host.begin() + cycle * kSeenBytes,
+                             host.begin() + (cycle + 1) * kSeenBytes);
+    ASSERT_EQ(firstWrongByte(one, items[order[cycle]]), -1)
+        << "cycle " << cycle << ", item " << order[cycle];
+  }
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.io_errors, 0u);
+  uint64_t heldBytes = 0;
+  for (size_t item = 1; item < items.size(); ++item)
+    if (held[item])
+      heldBytes += roundUp(items[item].bytes, kPage);
+  EXPECT_EQ(now.resident_bytes, granularity + heldBytes);
+}
+
 /// Close frees everything; the next open starts afresh, and without an
 /// executor the calls do nothing.
 TEST_F(CudaOffloadExecutor, CloseThenReopen) {
