@@ -6,9 +6,10 @@
 // into overlapping pool slots on the executor's copy stream, their bytes
 // read back from where tvc_offload_wait says; the events that order a copy
 // after the eviction of the slot's previous holder and a reader after the
-// copy, made visible by holding a stream in a sleeping host function; many
-// cycles without host synchronisation; the counters; the budget; close and
-// reopen; one executor (CPU or CUDA) at a time. Suite CudaOffloadExecutor
+// copy, made visible by holding a stream in a sleeping host function (a
+// non-default stream and the legacy one); many cycles without host
+// synchronisation, also over sixteen items in random overlapping slots
+// driven like a plan; the counters; the budget; close and reopen; one executor (CPU or CUDA) at a time. Suite CudaOffloadExecutor
 // needs a device (scripts/gpu-check.sh runs it). OffloadCudaArguments: bad
 // plans fail before any CUDA call (on any machine); WithoutCudaDevice: the
 // open says why it cannot run.
