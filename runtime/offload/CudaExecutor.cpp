@@ -365,6 +365,12 @@ bool checkSlots(CudaExecutor &executor, const tvc_offload_item_t *items,
             " bytes is not a multiple of 4096";
     return false;
   }
+  // Offsets computed from it (rounded up to granules) must not overflow.
+  if (pool > (uint64_t{1} << 62)) {
+    error = "the offload page pool of " + std::to_string(pool) +
+            " bytes is too large";
+    return false;
+  }
   for (size_t index = 0; index < executor.items.size(); ++index) {
     Item &item = executor.items[index];
     if (item.placement != TVC_OFFLOAD_STREAMED || item.span == 0)

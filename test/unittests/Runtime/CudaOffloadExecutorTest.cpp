@@ -9,10 +9,11 @@
 // copy, made visible by holding a stream in a sleeping host function (a
 // non-default stream and the legacy one); many cycles without host
 // synchronisation, also over sixteen items in random overlapping slots
-// driven like a plan; the counters; the budget; close and reopen; one executor (CPU or CUDA) at a time. Suite CudaOffloadExecutor
-// needs a device (scripts/gpu-check.sh runs it). OffloadCudaArguments: bad
-// plans fail before any CUDA call (on any machine); WithoutCudaDevice: the
-// open says why it cannot run.
+// driven like a plan; the counters; the budget; close and reopen; one executor
+// (CPU or CUDA) at a time. Suite CudaOffloadExecutor needs a device
+// (scripts/gpu-check.sh runs it). OffloadCudaArguments: bad plans fail before
+// any CUDA call (on any machine); WithoutCudaDevice: the open says why it
+// cannot run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -725,6 +726,8 @@ TEST_F(OffloadCudaArguments, SlotOutsidePool) {
   plan.items[Plan::E].slot_offset = 5 * kPage;
   plan.options.pool_bytes = plan.poolBytes + 1;
   expectOpenFails(TVC_INVALID_ARGUMENT, "not a multiple of 4096");
+  plan.options.pool_bytes = ~uint64_t{4095}; // would overflow when rounded
+  expectOpenFails(TVC_INVALID_ARGUMENT, "is too large");
 }
 
 TEST_F(OffloadCudaArguments, PoolBytesZeroWithStreamedItems) {
