@@ -49,7 +49,8 @@ namespace {
 constexpr uint64_t kPage = 4096;
 /// The weights file's header: the blob starts at this file offset.
 constexpr uint64_t kHeaderBytes = 4096;
-/// The pinned buffer the resident items go through at open, at most.
+/// Each of the two pinned buffers the resident items go through at open,
+/// at most.
 constexpr uint64_t kStagingBytes = uint64_t{16} << 20;
 
 uint64_t roundUp(uint64_t bytes, uint64_t unit) {
@@ -595,6 +596,75 @@ tvc_status_t mapMemory(CudaExecutor &executor, std::string &error) {
   return status;
 }
 
+/// Copies the resident and paged items (the largest of `largest` bytes)
+/// from the file to the device through two pinned staging buffers, so that
+/// reading the next chunk overlaps copying the last one.
+tvc_status_t copyResidentItems(CudaExecutor &executor, const char *path,
+                               uint64_t largest, std::string &error) {
+  tvc_status_t status = TVC_OK;
+  uint64_t stagingBytes = std::min(kStagingBytes, roundUp(largest, kPage));
+  void *staging = nullptr;
+  if (openFailed(
+          cudaHostAlloc(&staging, 2 * stagingBytes, cudaHostAllocDefault),
+          "cudaHostAlloc (staging)", error, status))
+    return status;
+  char *buffers[2] = {static_cast<char *>(staging),
+                      static_cast<char *>(staging) + stagingBytes};
+  // copied[b]: recorded after the copy out of buffers[b] was queued.
+  cudaEvent_t copied[2] = {nullptr, nullptr};
+  bool inFlight[2] = {false, false};
+  std::string readError;
+  for (cudaEvent_t &event : copied)
+    if (openFailed(cudaEventCreateWithFlags(&event, cudaEventDisableTiming),
+                   "cudaEventCreateWithFlags", error, status))
+      break;
+  uint64_t chunks = 0;
+  for (size_t index = 0; index < executor.items.size() && status == TVC_OK;
+       ++index) {
+    const Item &item = executor.items[index];
+    if (item.placement == TVC_OFFLOAD_STREAMED || item.bytes == 0)
+      continue;
+    for (uint64_t at = 0; at < item.bytes; at += stagingBytes) {
+      int buffer = static_cast<int>(chunks++ % 2);
+      uint64_t chunk = std::min(stagingBytes, item.bytes - at);
+      if (inFlight[buffer] &&
+          openFailed(cudaEventSynchronize(copied[buffer]),
+                     "copying a resident item to the device", error, status))
+        break;
+      inFlight[buffer] = false;
+      if (!readBlob(executor, item.offset + at, chunk, buffers[buffer],
+                    readError)) {
+        error = "cannot read offload item " + std::to_string(index) + " of '" +
+                path + "': " + readError;
+        status = TVC_INTERNAL;
+        break;
+      }
+      void *dst = reinterpret_cast<void *>(executor.base + item.offset + at);
+      if (openFailed(cudaMemcpyAsync(dst, buffers[buffer], chunk,
+                                     cudaMemcpyHostToDevice,
+                                     executor.copyStream),
+                     "copying a resident item to the device", error, status) ||
+          openFailed(cudaEventRecord(copied[buffer], executor.copyStream),
+                     "cudaEventRecord", error, status))
+        break;
+      inFlight[buffer] = true;
+    }
+    if (status == TVC_OK) {
+      executor.stats.bytes_read += item.bytes;
+      ++executor.stats.reads;
+    }
+  }
+  // Every copy done before the buffers go (also after a failure).
+  cudaError_t drained = cudaStreamSynchronize(executor.copyStream);
+  if (status == TVC_OK)
+    openFailed(drained, "copying a resident item to the device", error, status);
+  for (cudaEvent_t event : copied)
+    if (event)
+      cudaEventDestroy(event);
+  cudaFreeHost(staging);
+  return status;
+}
+
 /// Copies the resident and paged items from the file to the device through
 /// a pinned staging buffer, and reads the streamed ones into the pinned
 /// host buffer.
@@ -620,6 +690,8 @@ tvc_status_t loadItems(CudaExecutor &executor, const char *path,
       largest = std::max(largest, item.bytes);
       continue;
     }
+    if (item.span == 0)
+      continue;
     if (!readBlob(executor, item.offset, item.bytes,
                   executor.host + item.hostOffset, readError)) {
       error = "cannot read offload item " + std::to_string(index) + " of '" +
@@ -627,42 +699,7 @@ tvc_status_t loadItems(CudaExecutor &executor, const char *path,
       return TVC_INTERNAL;
     }
   }
-  if (largest == 0)
-    return TVC_OK;
-  uint64_t stagingBytes = std::min(kStagingBytes, roundUp(largest, kPage));
-  void *staging = nullptr;
-  if (openFailed(cudaHostAlloc(&staging, stagingBytes, cudaHostAllocDefault),
-                 "cudaHostAlloc (staging)", error, status))
-    return status;
-  char *buffer = static_cast<char *>(staging);
-  for (size_t index = 0; index < executor.items.size() && status == TVC_OK;
-       ++index) {
-    const Item &item = executor.items[index];
-    if (item.placement == TVC_OFFLOAD_STREAMED || item.bytes == 0)
-      continue;
-    for (uint64_t at = 0; at < item.bytes; at += stagingBytes) {
-      uint64_t chunk = std::min(stagingBytes, item.bytes - at);
-      if (!readBlob(executor, item.offset + at, chunk, buffer, readError)) {
-        error = "cannot read offload item " + std::to_string(index) + " of '" +
-                path + "': " + readError;
-        status = TVC_INTERNAL;
-        break;
-      }
-      void *dst = reinterpret_cast<void *>(executor.base + item.offset + at);
-      if (openFailed(cudaMemcpyAsync(dst, buffer, chunk, cudaMemcpyHostToDevice,
-                                     executor.copyStream),
-                     "copying a resident item to the device", error, status) ||
-          openFailed(cudaStreamSynchronize(executor.copyStream),
-                     "copying a resident item to the device", error, status))
-        break;
-    }
-    if (status == TVC_OK) {
-      executor.stats.bytes_read += item.bytes;
-      ++executor.stats.reads;
-    }
-  }
-  cudaFreeHost(staging);
-  return status;
+  return largest ? copyResidentItems(executor, path, largest, error) : TVC_OK;
 }
 
 /// Frees what open made (whatever part of it); waits for the device first.

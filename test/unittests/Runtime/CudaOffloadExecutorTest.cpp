@@ -617,6 +617,41 @@ TEST_F(CudaOffloadExecutor, RandomOverlappingSlots) {
   EXPECT_EQ(now.resident_bytes, granularity + heldBytes);
 }
 
+/// A resident item larger than the staging buffers (copied in several
+/// chunks, alternating between them), a paged one in its last granule and
+/// a streamed one after them: every byte where it belongs.
+TEST_F(CudaOffloadExecutor, LargeResidentItem) {
+  constexpr uint64_t kLarge = (uint64_t{40} << 20) + 123;
+  uint64_t pagedAt = roundUp(kLarge, kPage);
+  uint64_t streamedAt = pagedAt + kPage;
+  std::vector<tvc_offload_item_t> items = {
+      {0, kLarge, TVC_OFFLOAD_RESIDENT, 0, 0},
+      {pagedAt, 100, TVC_OFFLOAD_PAGED, 0, 0},
+      {streamedAt, 2 * kPage + 5, TVC_OFFLOAD_STREAMED, 1, kPage}};
+  uint64_t blobBytes = streamedAt + 3 * kPage;
+  WeightsFile weights(blobBytes);
+  tvc_offload_options_t options{};
+  options.pool_bytes = 4 * kPage;
+  void *blob = nullptr;
+  ASSERT_EQ(tvc_offload_open_cuda(weights.path.c_str(), blobBytes, items.data(),
+                                  items.size(), &options, &blob),
+            TVC_OK)
+      << tvc_offload_last_error();
+  EXPECT_EQ(firstWrongByteAt(blob, 0, items[0]), -1);
+  EXPECT_EQ(firstWrongByteAt(blob, pagedAt, items[1]), -1);
+  int64_t slot = wait(blob, 2, streamedAt);
+  EXPECT_EQ(slot,
+            static_cast<int64_t>(roundUp(blobBytes, granularity) + kPage));
+  synchronize();
+  EXPECT_EQ(firstWrongByteAt(blob, slot, items[2]), -1);
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.bytes_read_at_open, kLarge + 100);
+  EXPECT_EQ(now.reads, 3u);
+  // The paged item shares the resident one's last granule.
+  EXPECT_EQ(now.resident_bytes, roundUp(pagedAt + kPage, granularity) +
+                                    roundUp(items[2].bytes, kPage));
+}
+
 /// Close frees everything; the next open starts afresh, and without an
 /// executor the calls do nothing.
 TEST_F(CudaOffloadExecutor, CloseThenReopen) {
