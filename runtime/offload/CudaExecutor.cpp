@@ -7,7 +7,7 @@
 // management, driver functions looked up through cudart so that nothing
 // links libcuda) only the granules holding resident and paged items, and
 // the pool. Resident and paged items are copied there from the weights file
-// through a pinned staging buffer. The streamed items are read once into
+// through two pinned staging buffers. The streamed items are read once into
 // one pinned host buffer, the slower tier; their own blob ranges stay
 // unbacked, since the compiled code reads them in the pool slot the wait
 // returns. Slots are the compiler's and may overlap (items whose slots
