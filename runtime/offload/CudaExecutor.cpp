@@ -750,13 +750,22 @@ tvc_status_t openOnDevice(CudaExecutor &executor, const char *path,
       blobBacked + executor.stats.pool_bytes + executor.residentKvBytes;
   uint64_t budget = executor.options.budget_bytes;
   if (budget && needed > budget) {
+    // The plan counts pages; the device maps granules, and every boundary
+    // between backed and unbacked blob ranges rounds up to one.
+    uint64_t pages = 0;
+    for (const Item &item : executor.items)
+      if (item.placement != TVC_OFFLOAD_STREAMED)
+        pages += item.span;
     error = "the CUDA offload plan needs " + std::to_string(needed) +
             " bytes of device memory (resident and paged items " +
             std::to_string(blobBacked) + " + pool " +
             std::to_string(executor.stats.pool_bytes) + ", in granules of " +
             std::to_string(executor.granularity) + " bytes, + resident KV " +
             "caches " + std::to_string(executor.residentKvBytes) +
-            "), over the budget of " + std::to_string(budget) + " bytes";
+            "), over the budget of " + std::to_string(budget) +
+            " bytes (the items' pages alone: " + std::to_string(pages) +
+            " bytes + pool " + std::to_string(executor.options.pool_bytes) +
+            ")";
     return TVC_INVALID_ARGUMENT;
   }
   // A clear message rather than cuMemCreate's out-of-memory error.

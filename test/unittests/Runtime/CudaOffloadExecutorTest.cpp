@@ -480,6 +480,9 @@ TEST_F(CudaOffloadExecutor, BudgetBelowBackedBytes) {
   EXPECT_NE(message.find(std::to_string(needed)), std::string::npos) << message;
   EXPECT_NE(message.find(std::to_string(needed - 1)), std::string::npos)
       << message;
+  EXPECT_NE(message.find("in granules of " + std::to_string(granularity)),
+            std::string::npos)
+      << message;
   tvc_offload_stats_t none;
   EXPECT_EQ(tvc_offload_get_stats(&none), TVC_NOT_FOUND);
 
