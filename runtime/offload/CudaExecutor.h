@@ -4,7 +4,7 @@
 // Executor.cpp; when the open executor is the CUDA one
 // (tvc_offload_open_cuda, CudaExecutor.cpp) they hand the call over through
 // the functions below. A runtime built without CUDA defines them in
-// runtime/base/NoCuda.cpp (never open). One executor per process: each
+// NoCudaExecutor.cpp (never open). One executor per process: each
 // open asks whether the other kind is open. Executor.cpp keeps the one
 // error message both report through tvc_offload_last_error.
 //
@@ -20,8 +20,9 @@
 
 namespace tvc::offload {
 
-/// Defined by CudaExecutor.cpp (NoCuda.cpp without CUDA). Each does nothing
-/// (the wait returns `home`, the stats false) when no CUDA executor is open.
+/// Defined by CudaExecutor.cpp (NoCudaExecutor.cpp without CUDA). Each does
+/// nothing (the wait returns `home`, the stats false) when no CUDA executor is
+/// open.
 bool cudaExecutorIsOpen();
 void cudaExecutorPrefetch(int64_t item);
 int64_t cudaExecutorWait(int64_t item, int64_t home);
