@@ -1,4 +1,4 @@
-/*===- tvc_offload.h - Weights and KV-cache offload executor (CPU) ---------===*
+/*===- tvc_offload.h - Weights and KV-cache offload executor ---------------===*
  *
  * Runs the offload plan of a model compiled with a RAM budget for its
  * weights and KV caches (docs/Offload.md). The caller opens the executor
@@ -156,8 +156,44 @@ tvc_status_t tvc_offload_open(const char *weights_path, uint64_t blob_bytes,
                               const tvc_offload_options_t *options,
                               void **out_blob);
 
-/* Stops the I/O thread and unmaps the blob. Does nothing when none is open;
-   a later tvc_offload_open starts afresh. */
+/* Opens the CUDA executor (docs/Offload.md, "CUDA executor") instead of
+   the CPU one, on the current CUDA device: `*out_blob` receives a DEVICE
+   pointer, the blob the compiled CUDA code reads weights at (blob +
+   offset), valid until tvc_offload_close. The file, items and options are
+   those of tvc_offload_open, except that: PAGED items are copied to the
+   device at open like RESIDENT ones; every STREAMED item needs a slot
+   (has_slot, so pool_bytes > 0 when any item is streamed); KV caches must be
+   RESIDENT (the caller's device buffers, counted in the budget; the
+   tvc_offload_kv_* calls then do nothing and kv_wait returns -1); kv_dir
+   is ignored. The blob's device address range is reserved whole, and
+   physical memory backs only the granules (the device's allocation
+   granularity) holding resident and paged items, and the pool, which
+   starts at the blob's size rounded up to the granularity; with a budget,
+   those backed bytes plus the resident KV caches' must fit in it. The
+   streamed items are read at open into pinned host memory and copied into
+   their slots on a copy stream of the executor: prefetch issues the copy
+   (after the evictions of the items whose slots overlap its slot), wait
+   makes the calling thread's current stream (tvc_cuda_get_stream) wait for
+   it and returns the slot's offset, evict records the item's eviction on
+   that stream; none of them waits on the host or allocates. A failed copy
+   is counted in io_errors and reported by tvc_offload_last_error; the wait
+   still returns the slot, whose bytes are then wrong.
+   Fails with TVC_INVALID_ARGUMENT on a bad file, item, slot or KV cache
+   list (checked before any CUDA call) or a budget below the backed bytes
+   (the message gives both), TVC_NOT_FOUND when the file cannot be opened,
+   TVC_OUT_OF_MEMORY when device or pinned host memory runs out,
+   TVC_UNAVAILABLE without a CUDA driver or device, on a device without
+   virtual memory management, when an executor (CPU or CUDA) is already
+   open, and in a runtime built without CUDA; tvc_offload_last_error says
+   why. */
+tvc_status_t
+tvc_offload_open_cuda(const char *weights_path, uint64_t blob_bytes,
+                      const tvc_offload_item_t *items, int64_t num_items,
+                      const tvc_offload_options_t *options, void **out_blob);
+
+/* Stops the I/O thread and unmaps the blob (the CUDA executor: waits for
+   the device, then frees its memory, streams and events). Does nothing
+   when none is open; a later tvc_offload_open starts afresh. */
 void tvc_offload_close(void);
 
 /* The counters of the open executor; TVC_NOT_FOUND (and zeros) when none is

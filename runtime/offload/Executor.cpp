@@ -23,10 +23,13 @@
 // One I/O thread serves prefetches from a ring preallocated at open (an
 // item or cache is in it at most once), so the calls compiled code makes
 // allocate nothing.
+// With no CPU executor open, the entry points hand over to the CUDA
+// executor (CudaExecutor.cpp) when that one is open.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/api/tvc_offload.h"
+#include "runtime/offload/CudaExecutor.h"
 
 #include <algorithm>
 #include <atomic>
@@ -939,6 +942,14 @@ uint64_t clampRow(const KvItem &kv, int64_t row) {
 
 } // namespace
 
+namespace tvc::offload {
+bool cpuExecutorIsOpen() { return openExecutor.load() != nullptr; }
+void setLastError(const std::string &message) { setError(message); }
+void setLastErrorOnce(const std::string &message) { setErrorOnce(message); }
+} // namespace tvc::offload
+
+using namespace tvc::offload;
+
 extern "C" {
 
 tvc_status_t tvc_offload_open(const char *weights_path, uint64_t blob_bytes,
@@ -956,6 +967,10 @@ tvc_status_t tvc_offload_open(const char *weights_path, uint64_t blob_bytes,
   *out_blob = nullptr;
   if (openExecutor.load()) {
     setError("an offload executor is already open");
+    return TVC_UNAVAILABLE;
+  }
+  if (cudaExecutorIsOpen()) {
+    setError("an offload executor is already open (the CUDA one)");
     return TVC_UNAVAILABLE;
   }
   // Items are mapped at 4096-byte granularity.
@@ -984,6 +999,7 @@ void tvc_offload_close(void) {
   Executor *executor = openExecutor.exchange(nullptr);
   if (executor)
     destroy(executor);
+  cudaExecutorClose();
 }
 
 tvc_status_t tvc_offload_get_stats(tvc_offload_stats_t *out_stats) {
@@ -992,7 +1008,7 @@ tvc_status_t tvc_offload_get_stats(tvc_offload_stats_t *out_stats) {
   *out_stats = tvc_offload_stats_t{};
   Executor *executor = openExecutor.load();
   if (!executor)
-    return TVC_NOT_FOUND;
+    return cudaExecutorStats(*out_stats) ? TVC_OK : TVC_NOT_FOUND;
   std::lock_guard<std::mutex> lock(executor->mutex);
   *out_stats = executor->stats;
   return TVC_OK;
@@ -1003,6 +1019,8 @@ const char *tvc_offload_last_error(void) { return lastError; }
 void tvc_offload_prefetch(void *, void *, int64_t, int64_t, int64_t,
                           int64_t index) {
   Executor *executor = openExecutor.load(std::memory_order_acquire);
+  if (!executor)
+    return cudaExecutorPrefetch(index);
   Item *item = findItem(executor, index, TVC_OFFLOAD_STREAMED);
   if (!item)
     return;
@@ -1021,6 +1039,8 @@ void tvc_offload_prefetch(void *, void *, int64_t, int64_t, int64_t,
 int64_t tvc_offload_wait(void *, void *, int64_t, int64_t, int64_t,
                          int64_t index, int64_t home) {
   Executor *executor = openExecutor.load(std::memory_order_acquire);
+  if (!executor)
+    return cudaExecutorWait(index, home);
   Item *item = findItem(executor, index, TVC_OFFLOAD_STREAMED);
   if (!item)
     return home;
@@ -1058,6 +1078,8 @@ int64_t tvc_offload_wait(void *, void *, int64_t, int64_t, int64_t,
 void tvc_offload_evict(void *, void *, int64_t, int64_t, int64_t,
                        int64_t index) {
   Executor *executor = openExecutor.load(std::memory_order_acquire);
+  if (!executor)
+    return cudaExecutorEvict(index);
   if (Item *item = findItem(executor, index, TVC_OFFLOAD_PAGED)) {
     // Private file pages that were only read: dropping them loses nothing.
     madvise(executor->blob + item->offset, item->span, MADV_DONTNEED);

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/api/tvc_offload.h"
+#include "runtime/api/tvc_runtime.h"
 
 #include "gtest/gtest.h"
 
@@ -1595,6 +1596,39 @@ TEST(OffloadExecutor, PlannedSlotsBadInputs) {
   tvc_offload_options_t withKv = kvOptions(kKvItems);
   withKv.pool_bytes = 6 * kPage;
   expectRefused(items, withKv, "KV cache 0 is streamed but has no slot");
+}
+
+/// The CUDA executor where it cannot run, in every build (with CUDA and no
+/// device, or without CUDA: the stub): TVC_UNAVAILABLE, saying why, and no
+/// executor open. CudaOffloadExecutorTest.cpp has the rest.
+TEST(WithoutCudaDevice, OffloadOpenCudaUnavailable) {
+  tvc_cuda_device_info_t info;
+  const char *why = nullptr;
+  if (tvc_cuda_device_query(0, &info, &why) == TVC_OK)
+    GTEST_SKIP() << "a CUDA device is present";
+  WeightsFile file(3 * kPage);
+  std::vector<tvc_offload_item_t> items = {
+      {0, 100, TVC_OFFLOAD_RESIDENT, 0, 0},
+      {kPage, 2 * kPage, TVC_OFFLOAD_STREAMED, 1, 0}};
+  tvc_offload_options_t options{};
+  options.pool_bytes = 2 * kPage;
+  void *blob = reinterpret_cast<void *>(1);
+  EXPECT_EQ(tvc_offload_open_cuda(file.path.c_str(), 3 * kPage, items.data(),
+                                  items.size(), &options, &blob),
+            TVC_UNAVAILABLE);
+  EXPECT_EQ(blob, nullptr);
+  std::string message = tvc_offload_last_error();
+  EXPECT_TRUE(message.find("built without CUDA") != std::string::npos ||
+              message.find("no usable CUDA device") != std::string::npos)
+      << message;
+  tvc_offload_stats_t none;
+  EXPECT_EQ(tvc_offload_get_stats(&none), TVC_NOT_FOUND);
+  // The CPU executor opens after it.
+  EXPECT_EQ(tvc_offload_open(file.path.c_str(), 3 * kPage, items.data(),
+                             items.size(), &options, &blob),
+            TVC_OK)
+      << tvc_offload_last_error();
+  tvc_offload_close();
 }
 
 } // namespace

@@ -1,0 +1,875 @@
+//===- CudaOffloadExecutorTest.cpp - The CUDA weights offload executor ----===//
+//
+// tvc_offload_open_cuda on a small weights file whose bytes are a known
+// pattern of their blob offset (so every item's bytes differ): a resident
+// and a paged item copied to the device at open, streamed items copied
+// into overlapping pool slots on the executor's copy stream, their bytes
+// read back from where tvc_offload_wait says; the events that order a copy
+// after the eviction of the slot's previous holder and a reader after the
+// copy, made visible by holding a stream in a sleeping host function (a
+// non-default stream and the legacy one); many cycles without host
+// synchronisation, also over sixteen items in random overlapping slots
+// driven like a plan; the counters; the budget; close and reopen; one executor
+// (CPU or CUDA) at a time. Suite CudaOffloadExecutor needs a device
+// (scripts/gpu-check.sh runs it). OffloadCudaArguments: bad plans fail before
+// any CUDA call (on any machine); WithoutCudaDevice: the open says why it
+// cannot run.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/api/tvc_cuda.h"
+#include "runtime/api/tvc_offload.h"
+
+#include "CudaTestUtils.h"
+
+#include "gtest/gtest.h"
+
+#include <cuda.h>
+#include <cudaTypedefs.h>
+#include <cuda_runtime_api.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+
+/// The byte at blob offset `at`: never zero, different between items.
+uint8_t pattern(uint64_t at) {
+  return static_cast<uint8_t>(((at * 2654435761u) >> 11) | 1);
+}
+
+uint64_t roundUp(uint64_t bytes, uint64_t unit) {
+  return (bytes + unit - 1) / unit * unit;
+}
+
+/// A weights file holding `blobBytes` of pattern in a fresh temporary
+/// directory, removed at the end.
+class WeightsFile {
+public:
+  explicit WeightsFile(uint64_t blobBytes) {
+    char dirTemplate[] = "/tmp/tvc-cuda-offload-XXXXXX";
+    dir = mkdtemp(dirTemplate);
+    path = dir + "/model.weights";
+    std::vector<char> bytes(kPage + blobBytes, 0);
+    std::memcpy(bytes.data(), "TVCWGT02", 8);
+    for (int byte = 0; byte < 8; ++byte)
+      bytes[8 + byte] = static_cast<char>((blobBytes >> (8 * byte)) & 0xff);
+    for (uint64_t at = 0; at < blobBytes; ++at)
+      bytes[kPage + at] = static_cast<char>(pattern(at));
+    FILE *file = std::fopen(path.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size(), file);
+    std::fclose(file);
+  }
+  ~WeightsFile() {
+    unlink(path.c_str());
+    rmdir(dir.c_str());
+  }
+  std::string dir, path;
+};
+
+/// The test plan, for a device allocation granularity `g`: A resident in
+/// granule 0, B, C and E streamed in granule 1 (never backed), D paged in
+/// granule 2. B's and C's slots overlap (pool bytes [8192, 16384)); E's
+/// touches neither.
+struct Plan {
+  explicit Plan(uint64_t g)
+      : granularity(g), blobBytes(2 * g + 3 * kPage),
+        items({
+            {0, 5000, TVC_OFFLOAD_RESIDENT, 0, 0},                  // A
+            {g, 3 * kPage + 100, TVC_OFFLOAD_STREAMED, 1, 0},       // B
+            {g + 5 * kPage, 2 * kPage + 7, TVC_OFFLOAD_STREAMED, 1, // C
+             2 * kPage},
+            {2 * g, 2 * kPage + 1, TVC_OFFLOAD_PAGED, 0, 0}, // D
+            {g + 10 * kPage, kPage, TVC_OFFLOAD_STREAMED, 1, // E
+             5 * kPage},
+        }) {
+    options.pool_bytes = poolBytes;
+  }
+  enum { A, B, C, D, E };
+
+  uint64_t granularity;
+  uint64_t blobBytes;
+  std::vector<tvc_offload_item_t> items;
+  uint64_t poolBytes = 6 * kPage;
+  tvc_offload_options_t options{};
+
+  /// Where the pool starts (from the blob) and how much memory backs it.
+  uint64_t poolOffset() const { return roundUp(blobBytes, granularity); }
+  uint64_t poolBacked() const { return roundUp(poolBytes, granularity); }
+  /// Granules 0 (A) and 2 (D).
+  uint64_t residentBacked() const { return 2 * granularity; }
+  uint64_t bytesReadAtOpen() const { return items[A].bytes + items[D].bytes; }
+  uint64_t span(int item) const { return roundUp(items[item].bytes, kPage); }
+};
+
+/// The device's allocation granularity for plain device memory, asked of
+/// the driver independently of the executor.
+uint64_t deviceGranularity() {
+  void *pointer = nullptr;
+  cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
+  if (cudaGetDriverEntryPointByVersion("cuMemGetAllocationGranularity",
+                                       &pointer, 10020, cudaEnableDefault,
+                                       &found) != cudaSuccess ||
+      found != cudaDriverEntryPointSuccess || !pointer)
+    return 0;
+  auto getGranularity =
+      reinterpret_cast<PFN_cuMemGetAllocationGranularity_v10020>(pointer);
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess)
+    return 0;
+  CUmemAllocationProp prop = {};
+  prop.type = CU_MEM_ALLOCATION_TYPE_PINNED;
+  prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+  prop.location.id = device;
+  size_t granularity = 0;
+  if (getGranularity(&granularity, &prop, CU_MEM_ALLOC_GRANULARITY_MINIMUM) !=
+      CUDA_SUCCESS)
+    return 0;
+  return granularity;
+}
+
+void prefetch(void *blob, int64_t item) {
+  tvc_offload_prefetch(blob, blob, 0, 0, 1, item);
+}
+int64_t wait(void *blob, int64_t item, uint64_t home) {
+  return tvc_offload_wait(blob, blob, 0, 0, 1, item,
+                          static_cast<int64_t>(home));
+}
+void evict(void *blob, int64_t item) {
+  tvc_offload_evict(blob, blob, 0, 0, 1, item);
+}
+
+tvc_offload_stats_t stats() {
+  tvc_offload_stats_t out{};
+  EXPECT_EQ(tvc_offload_get_stats(&out), TVC_OK);
+  return out;
+}
+
+/// `bytes` of device memory at `device`, copied to the host (the caller
+/// has synchronised the streams that write them).
+std::vector<uint8_t> download(const void *device, uint64_t bytes) {
+  std::vector<uint8_t> host(bytes, 0);
+  EXPECT_EQ(cudaMemcpy(host.data(), device, bytes, cudaMemcpyDeviceToHost),
+            cudaSuccess);
+  return host;
+}
+
+/// The first byte of `host` that is not item's, or -1.
+int64_t firstWrongByte(const std::vector<uint8_t> &host,
+                       const tvc_offload_item_t &item) {
+  for (uint64_t byte = 0; byte < item.bytes; ++byte)
+    if (host[byte] != pattern(item.offset + byte))
+      return static_cast<int64_t>(byte);
+  return -1;
+}
+
+/// The first wrong byte of `item` read at blob offset `at` on the device.
+int64_t firstWrongByteAt(void *blob, int64_t at,
+                         const tvc_offload_item_t &item) {
+  return firstWrongByte(download(static_cast<char *>(blob) + at, item.bytes),
+                        item);
+}
+
+/// A host function that holds its stream for `*milliseconds`.
+void CUDART_CB sleepOnStream(void *milliseconds) {
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(*static_cast<int *>(milliseconds)));
+}
+/// How long those functions hold a stream: in the ordering tests, and
+/// now and then in the cycles.
+int gHoldMilliseconds = 500;
+int gShortHoldMilliseconds = 50;
+
+//===----------------------------------------------------------------------===//
+// On a device
+//===----------------------------------------------------------------------===//
+
+class CudaOffloadExecutor : public ::testing::Test {
+protected:
+  void SetUp() override {
+    REQUIRE_CUDA_DEVICE();
+    granularity = deviceGranularity();
+    ASSERT_GT(granularity, 0u) << "cannot ask the driver its granularity";
+    ASSERT_EQ(granularity % kPage, 0u);
+    // The plan needs B's, C's and E's slots in one granule of the pool.
+    plan = std::make_unique<Plan>(granularity);
+    file = std::make_unique<WeightsFile>(plan->blobBytes);
+    ASSERT_EQ(tvc_cuda_stream_create(&stream), TVC_OK);
+    ASSERT_EQ(tvc_cuda_stream_create(&otherStream), TVC_OK);
+    ASSERT_EQ(tvc_cuda_set_stream(stream), TVC_OK);
+  }
+  void TearDown() override {
+    tvc_offload_close();
+    tvc_cuda_set_stream(nullptr);
+    for (void *scratch : scratches)
+      cudaFree(scratch);
+    if (stream)
+      tvc_cuda_stream_destroy(stream);
+    if (otherStream)
+      tvc_cuda_stream_destroy(otherStream);
+  }
+
+  void *open() {
+    void *blob = nullptr;
+    EXPECT_EQ(tvc_offload_open_cuda(file->path.c_str(), plan->blobBytes,
+                                    plan->items.data(), plan->items.size(),
+                                    &plan->options, &blob),
+              TVC_OK)
+        << tvc_offload_last_error();
+    EXPECT_NE(blob, nullptr);
+    return blob;
+  }
+
+  /// Device memory freed at the end of the test.
+  char *scratch(uint64_t bytes) {
+    void *pointer = nullptr;
+    EXPECT_EQ(cudaMalloc(&pointer, bytes), cudaSuccess);
+    scratches.push_back(pointer);
+    return static_cast<char *>(pointer);
+  }
+
+  /// Queues, on `on`, a copy of item's bytes from blob offset `at` into
+  /// `dst`: a reader of the slot, ordered like a kernel of the model.
+  void read(cudaStream_t on, char *dst, void *blob, int64_t at, int item) {
+    ASSERT_EQ(cudaMemcpyAsync(dst, static_cast<char *>(blob) + at,
+                              plan->items[item].bytes, cudaMemcpyDeviceToDevice,
+                              on),
+              cudaSuccess);
+  }
+
+  void synchronize() {
+    ASSERT_EQ(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)),
+              cudaSuccess);
+    ASSERT_EQ(cudaStreamSynchronize(static_cast<cudaStream_t>(otherStream)),
+              cudaSuccess);
+  }
+
+  uint64_t granularity = 0;
+  std::unique_ptr<Plan> plan;
+  std::unique_ptr<WeightsFile> file;
+  void *stream = nullptr;
+  void *otherStream = nullptr;
+  std::vector<void *> scratches;
+};
+
+/// Resident and paged items are on the device at open, at their own
+/// offsets, which the wait returns; only their granules and the pool count.
+TEST_F(CudaOffloadExecutor, ResidentAndPagedItemsAtOpen) {
+  void *blob = open();
+  ASSERT_NE(blob, nullptr);
+  for (int item : {Plan::A, Plan::D}) {
+    uint64_t home = plan->items[item].offset;
+    EXPECT_EQ(wait(blob, item, home), static_cast<int64_t>(home));
+    prefetch(blob, item); // does nothing
+    evict(blob, item);    // nor this
+    EXPECT_EQ(firstWrongByteAt(blob, home, plan->items[item]), -1)
+        << "item " << item;
+  }
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.bytes_read, plan->bytesReadAtOpen());
+  EXPECT_EQ(now.bytes_read_at_open, plan->bytesReadAtOpen());
+  EXPECT_EQ(now.reads, 2u);
+  EXPECT_EQ(now.resident_bytes, plan->residentBacked());
+  EXPECT_EQ(now.peak_resident_bytes, plan->residentBacked());
+  EXPECT_EQ(now.pool_bytes, plan->poolBacked());
+  EXPECT_EQ(now.stalls, 0u);
+  EXPECT_EQ(now.io_errors, 0u);
+  EXPECT_STREQ(tvc_offload_last_error(), "");
+  // Unknown items: home.
+  EXPECT_EQ(wait(blob, 99, 12345), 12345);
+  EXPECT_EQ(wait(blob, -1, 77), 77);
+}
+
+/// B, then C in the slot overlapping B's, then B again: each reads as its
+/// own bytes where the wait says, on a non-default stream, copied again
+/// after every evict.
+TEST_F(CudaOffloadExecutor, StreamedItemsInOverlappingSlots) {
+  void *blob = open();
+  ASSERT_NE(blob, nullptr);
+  const std::vector<tvc_offload_item_t> &items = plan->items;
+  int64_t slotB = static_cast<int64_t>(plan->poolOffset());
+  int64_t slotC = static_cast<int64_t>(plan->poolOffset() + 2 * kPage);
+
+  prefetch(blob, Plan::B);
+  EXPECT_EQ(wait(blob, Plan::B, items[Plan::B].offset), slotB);
+  synchronize();
+  EXPECT_EQ(firstWrongByteAt(blob, slotB, items[Plan::B]), -1);
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.reads, 3u);
+  EXPECT_EQ(now.bytes_read, plan->bytesReadAtOpen() + items[Plan::B].bytes);
+  EXPECT_EQ(now.resident_bytes, plan->residentBacked() + plan->span(Plan::B));
+  // A second prefetch and wait before the evict copy nothing.
+  prefetch(blob, Plan::B);
+  EXPECT_EQ(wait(blob, Plan::B, items[Plan::B].offset), slotB);
+  EXPECT_EQ(stats().reads, 3u);
+
+  evict(blob, Plan::B);
+  EXPECT_EQ(stats().resident_bytes, plan->residentBacked());
+  evict(blob, Plan::B); // not held: nothing
+  EXPECT_EQ(stats().resident_bytes, plan->residentBacked());
+  // C without a prefetch: the wait copies it.
+  EXPECT_EQ(wait(blob, Plan::C, items[Plan::C].offset), slotC);
+  synchronize();
+  EXPECT_EQ(firstWrongByteAt(blob, slotC, items[Plan::C]), -1);
+  now = stats();
+  EXPECT_EQ(now.reads, 4u);
+  EXPECT_EQ(now.bytes_read, plan->bytesReadAtOpen() + items[Plan::B].bytes +
+                                items[Plan::C].bytes);
+  EXPECT_EQ(now.resident_bytes, plan->residentBacked() + plan->span(Plan::C));
+  EXPECT_EQ(now.peak_resident_bytes,
+            plan->residentBacked() + plan->span(Plan::B));
+
+  // E's slot touches neither: held with C.
+  prefetch(blob, Plan::E);
+  int64_t slotE = wait(blob, Plan::E, items[Plan::E].offset);
+  EXPECT_EQ(slotE, static_cast<int64_t>(plan->poolOffset() + 5 * kPage));
+  synchronize();
+  EXPECT_EQ(firstWrongByteAt(blob, slotE, items[Plan::E]), -1);
+  EXPECT_EQ(firstWrongByteAt(blob, slotC, items[Plan::C]), -1);
+
+  evict(blob, Plan::C);
+  prefetch(blob, Plan::B);
+  EXPECT_EQ(wait(blob, Plan::B, items[Plan::B].offset), slotB);
+  synchronize();
+  EXPECT_EQ(firstWrongByteAt(blob, slotB, items[Plan::B]), -1);
+  EXPECT_EQ(firstWrongByteAt(blob, slotE, items[Plan::E]), -1);
+  now = stats();
+  EXPECT_EQ(now.reads, 6u);
+  EXPECT_EQ(now.resident_bytes,
+            plan->residentBacked() + plan->span(Plan::B) + plan->span(Plan::E));
+  EXPECT_EQ(now.pool_bytes, plan->poolBacked());
+  EXPECT_EQ(now.stalls, 0u);
+  EXPECT_EQ(now.stall_seconds, 0.0);
+  EXPECT_EQ(now.io_errors, 0u);
+  EXPECT_EQ(now.budget_violations, 0u);
+}
+
+/// The copy of C into the bytes B held waits for B's eviction, which is
+/// recorded after B's reader on the compute stream; a host function holds
+/// that stream for a while, so a copy that did not wait would land before
+/// the reader ran.
+TEST_F(CudaOffloadExecutor, CopyWaitsForOverlappingEviction) {
+  void *blob = open();
+  ASSERT_NE(blob, nullptr);
+  auto compute = static_cast<cudaStream_t>(stream);
+  char *seenB = scratch(plan->items[Plan::B].bytes);
+  char *seenC = scratch(plan->items[Plan::C].bytes);
+  int64_t slotB = wait(blob, Plan::B, plan->items[Plan::B].offset);
+  ASSERT_EQ(cudaLaunchHostFunc(compute, sleepOnStream, &gHoldMilliseconds),
+            cudaSuccess);
+  read(compute, seenB, blob, slotB, Plan::B);
+  evict(blob, Plan::B);
+  prefetch(blob, Plan::C);
+  int64_t slotC = wait(blob, Plan::C, plan->items[Plan::C].offset);
+  read(compute, seenC, blob, slotC, Plan::C);
+  synchronize();
+  EXPECT_EQ(firstWrongByte(download(seenB, plan->items[Plan::B].bytes),
+                           plan->items[Plan::B]),
+            -1);
+  EXPECT_EQ(firstWrongByte(download(seenC, plan->items[Plan::C].bytes),
+                           plan->items[Plan::C]),
+            -1);
+  EXPECT_EQ(stats().io_errors, 0u);
+}
+
+/// A reader on another stream that waited for C sees C, though C's copy
+/// waits behind B's eviction on a stream held by a host function: the wait
+/// orders the reader after the copy, on the device.
+TEST_F(CudaOffloadExecutor, ReaderWaitsForCopy) {
+  void *blob = open();
+  ASSERT_NE(blob, nullptr);
+  auto compute = static_cast<cudaStream_t>(stream);
+  auto other = static_cast<cudaStream_t>(otherStream);
+  char *seenC = scratch(plan->items[Plan::C].bytes);
+  int64_t slotB = wait(blob, Plan::B, plan->items[Plan::B].offset);
+  // A first device-to-device copy (any one-time set-up out of the timing).
+  read(compute, seenC, blob, slotB, Plan::C);
+  synchronize(); // B is in the slot now
+  ASSERT_EQ(cudaLaunchHostFunc(compute, sleepOnStream, &gHoldMilliseconds),
+            cudaSuccess);
+  evict(blob, Plan::B); // completes after the sleep
+  ASSERT_EQ(tvc_cuda_set_stream(otherStream), TVC_OK);
+  auto start = std::chrono::steady_clock::now();
+  int64_t slotC = wait(blob, Plan::C, plan->items[Plan::C].offset);
+  read(other, seenC, blob, slotC, Plan::C);
+  // The host did not wait for any of it.
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  EXPECT_LT(seconds, gHoldMilliseconds / 2000.0);
+  synchronize();
+  EXPECT_EQ(firstWrongByte(download(seenC, plan->items[Plan::C].bytes),
+                           plan->items[Plan::C]),
+            -1);
+}
+
+/// Many prefetch / wait / read / evict cycles over B, C and E with no host
+/// synchronisation: every reader, queued right after its wait, sees its
+/// item's bytes, though the next copy into the slot follows at once.
+TEST_F(CudaOffloadExecutor, ManyCyclesWithoutHostSynchronisation) {
+  void *blob = open();
+  ASSERT_NE(blob, nullptr);
+  auto compute = static_cast<cudaStream_t>(stream);
+  constexpr int kCycles = 300;
+  constexpr uint64_t kSeenBytes = 4 * kPage; // the largest item
+  char *seen = scratch(kCycles * kSeenBytes);
+  std::mt19937 random(7);
+  std::vector<int> order;
+  int held = -1; // B or C, which share bytes
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    int item = (random() % 3 == 0) ? Plan::E : random() % 2 ? Plan::B : Plan::C;
+    if ((item == Plan::B || item == Plan::C) && held >= 0 && held != item) {
+      evict(blob, held); // the plan never holds B and C at once
+      held = -1;
+    }
+    if (random() % 2)
+      prefetch(blob, item);
+    int64_t at = wait(blob, item, plan->items[item].offset);
+    // Now and then the reader runs late: the copies queued after it must
+    // wait for it.
+    if (cycle % 25 == 0)
+      ASSERT_EQ(
+          cudaLaunchHostFunc(compute, sleepOnStream, &gShortHoldMilliseconds),
+          cudaSuccess);
+    read(compute, seen + cycle * kSeenBytes, blob, at, item);
+    order.push_back(item);
+    if (item == Plan::E) {
+      evict(blob, item);
+    } else if (random() % 2) {
+      evict(blob, item);
+      held = -1;
+    } else {
+      held = item;
+    }
+  }
+  synchronize();
+  std::vector<uint8_t> host = download(seen, kCycles * kSeenBytes);
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    std::vector<uint8_t> one(host.begin() + cycle * kSeenBytes,
+                             host.begin() + (cycle + 1) * kSeenBytes);
+    ASSERT_EQ(firstWrongByte(one, plan->items[order[cycle]]), -1)
+        << "cycle " << cycle << ", item " << order[cycle];
+  }
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.io_errors, 0u);
+  EXPECT_LE(now.peak_resident_bytes,
+            plan->residentBacked() + plan->span(Plan::B) + plan->span(Plan::E));
+}
+
+/// The backed bytes (granules of A and D, the pool) must fit the budget;
+/// the message gives both numbers.
+TEST_F(CudaOffloadExecutor, BudgetBelowBackedBytes) {
+  uint64_t needed = plan->residentBacked() + plan->poolBacked();
+  plan->options.budget_bytes = needed - 1;
+  void *blob = reinterpret_cast<void *>(1);
+  EXPECT_EQ(tvc_offload_open_cuda(file->path.c_str(), plan->blobBytes,
+                                  plan->items.data(), plan->items.size(),
+                                  &plan->options, &blob),
+            TVC_INVALID_ARGUMENT);
+  EXPECT_EQ(blob, nullptr);
+  std::string message = tvc_offload_last_error();
+  EXPECT_NE(message.find(std::to_string(needed)), std::string::npos) << message;
+  EXPECT_NE(message.find(std::to_string(needed - 1)), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("in granules of " + std::to_string(granularity)),
+            std::string::npos)
+      << message;
+  tvc_offload_stats_t none;
+  EXPECT_EQ(tvc_offload_get_stats(&none), TVC_NOT_FOUND);
+
+  // A resident KV cache counts too.
+  plan->options.budget_bytes = needed;
+  tvc_offload_kv_item_t kv = {1, 3, 1000, TVC_OFFLOAD_RESIDENT, 0, 0};
+  plan->options.kv_items = &kv;
+  plan->options.num_kv_items = 1;
+  EXPECT_EQ(tvc_offload_open_cuda(file->path.c_str(), plan->blobBytes,
+                                  plan->items.data(), plan->items.size(),
+                                  &plan->options, &blob),
+            TVC_INVALID_ARGUMENT);
+  plan->options.budget_bytes = needed + kPage;
+  blob = open();
+  ASSERT_NE(blob, nullptr);
+  EXPECT_EQ(stats().resident_bytes, plan->residentBacked() + kPage);
+  // The executor leaves resident caches to the caller.
+  EXPECT_EQ(tvc_offload_kv_wait(blob, blob, 0, 0, 1, 0, 3), -1);
+}
+
+/// The compute stream is CUDA's legacy default stream (a thread that never
+/// set one): the copy stream does not synchronise with it implicitly, the
+/// events order them.
+TEST_F(CudaOffloadExecutor, LegacyDefaultStream) {
+  ASSERT_EQ(tvc_cuda_set_stream(nullptr), TVC_OK);
+  void *blob = open();
+  ASSERT_NE(blob, nullptr);
+  cudaStream_t legacy = nullptr;
+  char *seenB = scratch(plan->items[Plan::B].bytes);
+  char *seenC = scratch(plan->items[Plan::C].bytes);
+  int64_t slotB = wait(blob, Plan::B, plan->items[Plan::B].offset);
+  ASSERT_EQ(cudaLaunchHostFunc(legacy, sleepOnStream, &gHoldMilliseconds),
+            cudaSuccess);
+  read(legacy, seenB, blob, slotB, Plan::B);
+  evict(blob, Plan::B);
+  int64_t slotC = wait(blob, Plan::C, plan->items[Plan::C].offset);
+  read(legacy, seenC, blob, slotC, Plan::C);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  EXPECT_EQ(firstWrongByte(download(seenB, plan->items[Plan::B].bytes),
+                           plan->items[Plan::B]),
+            -1);
+  EXPECT_EQ(firstWrongByte(download(seenC, plan->items[Plan::C].bytes),
+                           plan->items[Plan::C]),
+            -1);
+}
+
+/// Sixteen streamed items of 1 to 4 pages in random slots of a 10-page
+/// pool (overlapping in chains), driven as a plan would: an item is copied
+/// only once no item sharing bytes with it is held, some read ahead with a
+/// prefetch, readers held now and then; no host synchronisation until the
+/// end, when every reader must have seen its item.
+TEST_F(CudaOffloadExecutor, RandomOverlappingSlots) {
+  std::mt19937 random(2024);
+  constexpr int kItems = 16;
+  constexpr uint64_t kPoolPages = 10;
+  std::vector<tvc_offload_item_t> items = {
+      {0, 3000, TVC_OFFLOAD_RESIDENT, 0, 0}};
+  uint64_t at = granularity;
+  for (int item = 0; item < kItems; ++item) {
+    uint64_t pages = 1 + random() % 4;
+    uint64_t bytes = pages * kPage - random() % 300;
+    uint64_t slot = (random() % (kPoolPages - pages + 1)) * kPage;
+    items.push_back({at, bytes, TVC_OFFLOAD_STREAMED, 1, slot});
+    at += pages * kPage;
+  }
+  uint64_t blobBytes = at;
+  WeightsFile weights(blobBytes);
+  tvc_offload_options_t options{};
+  options.pool_bytes = kPoolPages * kPage;
+  void *blob = nullptr;
+  ASSERT_EQ(tvc_offload_open_cuda(weights.path.c_str(), blobBytes, items.data(),
+                                  items.size(), &options, &blob),
+            TVC_OK)
+      << tvc_offload_last_error();
+  auto compute = static_cast<cudaStream_t>(stream);
+  auto shares = [&](size_t lhs, size_t rhs) {
+    uint64_t lhsEnd = items[lhs].slot_offset + roundUp(items[lhs].bytes, kPage);
+    uint64_t rhsEnd = items[rhs].slot_offset + roundUp(items[rhs].bytes, kPage);
+    return items[lhs].slot_offset < rhsEnd && items[rhs].slot_offset < lhsEnd;
+  };
+  std::vector<bool> held(items.size(), false); // copy issued, not evicted
+  // Evicts every held item sharing bytes with `item` (not itself).
+  auto makeRoom = [&](size_t item) {
+    for (size_t other = 1; other < items.size(); ++other)
+      if (other != item && held[other] && shares(item, other)) {
+        evict(blob, static_cast<int64_t>(other));
+        held[other] = false;
+      }
+  };
+  constexpr int kCycles = 400;
+  constexpr uint64_t kSeenBytes = 4 * kPage;
+  char *seen = scratch(kCycles * kSeenBytes);
+  std::vector<size_t> order;
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    size_t item = 1 + random() % kItems;
+    makeRoom(item);
+    held[item] = true;
+    int64_t slot = wait(blob, static_cast<int64_t>(item), items[item].offset);
+    EXPECT_EQ(slot, static_cast<int64_t>(roundUp(blobBytes, granularity) +
+                                         items[item].slot_offset));
+    if (cycle % 40 == 0)
+      ASSERT_EQ(
+          cudaLaunchHostFunc(compute, sleepOnStream, &gShortHoldMilliseconds),
+          cudaSuccess);
+    tvc_offload_item_t one = items[item];
+    ASSERT_EQ(cudaMemcpyAsync(seen + cycle * kSeenBytes,
+                              static_cast<char *>(blob) + slot, one.bytes,
+                              cudaMemcpyDeviceToDevice, compute),
+              cudaSuccess);
+    order.push_back(item);
+    if (random() % 2) {
+      evict(blob, static_cast<int64_t>(item));
+      held[item] = false;
+    }
+    // Read the next one ahead, as a plan does, when it fits beside `item`.
+    size_t next = 1 + random() % kItems;
+    if (random() % 2 && !(held[item] && next != item && shares(item, next))) {
+      makeRoom(next);
+      held[next] = true;
+      prefetch(blob, static_cast<int64_t>(next));
+    }
+  }
+  synchronize();
+  std::vector<uint8_t> host = download(seen, kCycles * kSeenBytes);
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    std::vector<uint8_t> one(host.begin() + cycle * kSeenBytes,
+                             host.begin() + (cycle + 1) * kSeenBytes);
+    ASSERT_EQ(firstWrongByte(one, items[order[cycle]]), -1)
+        << "cycle " << cycle << ", item " << order[cycle];
+  }
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.io_errors, 0u);
+  uint64_t heldBytes = 0;
+  for (size_t item = 1; item < items.size(); ++item)
+    if (held[item])
+      heldBytes += roundUp(items[item].bytes, kPage);
+  EXPECT_EQ(now.resident_bytes, granularity + heldBytes);
+}
+
+/// A resident item larger than the staging buffers (copied in several
+/// chunks, alternating between them), a paged one in its last granule and
+/// a streamed one after them: every byte where it belongs.
+TEST_F(CudaOffloadExecutor, LargeResidentItem) {
+  constexpr uint64_t kLarge = (uint64_t{40} << 20) + 123;
+  uint64_t pagedAt = roundUp(kLarge, kPage);
+  uint64_t streamedAt = pagedAt + kPage;
+  std::vector<tvc_offload_item_t> items = {
+      {0, kLarge, TVC_OFFLOAD_RESIDENT, 0, 0},
+      {pagedAt, 100, TVC_OFFLOAD_PAGED, 0, 0},
+      {streamedAt, 2 * kPage + 5, TVC_OFFLOAD_STREAMED, 1, kPage}};
+  uint64_t blobBytes = streamedAt + 3 * kPage;
+  WeightsFile weights(blobBytes);
+  tvc_offload_options_t options{};
+  options.pool_bytes = 4 * kPage;
+  void *blob = nullptr;
+  ASSERT_EQ(tvc_offload_open_cuda(weights.path.c_str(), blobBytes, items.data(),
+                                  items.size(), &options, &blob),
+            TVC_OK)
+      << tvc_offload_last_error();
+  EXPECT_EQ(firstWrongByteAt(blob, 0, items[0]), -1);
+  EXPECT_EQ(firstWrongByteAt(blob, pagedAt, items[1]), -1);
+  int64_t slot = wait(blob, 2, streamedAt);
+  EXPECT_EQ(slot,
+            static_cast<int64_t>(roundUp(blobBytes, granularity) + kPage));
+  synchronize();
+  EXPECT_EQ(firstWrongByteAt(blob, slot, items[2]), -1);
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.bytes_read_at_open, kLarge + 100);
+  EXPECT_EQ(now.reads, 3u);
+  // The paged item shares the resident one's last granule.
+  EXPECT_EQ(now.resident_bytes, roundUp(pagedAt + kPage, granularity) +
+                                    roundUp(items[2].bytes, kPage));
+}
+
+/// Close frees everything; the next open starts afresh, and without an
+/// executor the calls do nothing.
+TEST_F(CudaOffloadExecutor, CloseThenReopen) {
+  for (int round = 0; round < 3; ++round) {
+    void *blob = open();
+    ASSERT_NE(blob, nullptr);
+    int64_t slotB = wait(blob, Plan::B, plan->items[Plan::B].offset);
+    synchronize();
+    EXPECT_EQ(firstWrongByteAt(blob, slotB, plan->items[Plan::B]), -1);
+    EXPECT_EQ(firstWrongByteAt(blob, 0, plan->items[Plan::A]), -1);
+    EXPECT_EQ(stats().reads, 3u) << "round " << round;
+    tvc_offload_close();
+    tvc_offload_stats_t none;
+    EXPECT_EQ(tvc_offload_get_stats(&none), TVC_NOT_FOUND);
+    EXPECT_EQ(wait(blob, Plan::B, 4242), 4242);
+    prefetch(blob, Plan::B);
+    evict(blob, Plan::B);
+    tvc_offload_close(); // again: nothing
+  }
+}
+
+/// One executor per process: CUDA then CPU, CPU then CUDA.
+TEST_F(CudaOffloadExecutor, OneExecutorAtATime) {
+  void *blob = open();
+  ASSERT_NE(blob, nullptr);
+  void *cpuBlob = nullptr;
+  EXPECT_EQ(tvc_offload_open(file->path.c_str(), plan->blobBytes,
+                             plan->items.data(), plan->items.size(), nullptr,
+                             &cpuBlob),
+            TVC_UNAVAILABLE);
+  EXPECT_NE(std::string(tvc_offload_last_error()).find("already open"),
+            std::string::npos)
+      << tvc_offload_last_error();
+  void *again = nullptr;
+  EXPECT_EQ(tvc_offload_open_cuda(file->path.c_str(), plan->blobBytes,
+                                  plan->items.data(), plan->items.size(),
+                                  &plan->options, &again),
+            TVC_UNAVAILABLE);
+  // The open one still works.
+  int64_t slotC = wait(blob, Plan::C, plan->items[Plan::C].offset);
+  synchronize();
+  EXPECT_EQ(firstWrongByteAt(blob, slotC, plan->items[Plan::C]), -1);
+  tvc_offload_close();
+
+  ASSERT_EQ(tvc_offload_open(file->path.c_str(), plan->blobBytes,
+                             plan->items.data(), plan->items.size(), nullptr,
+                             &cpuBlob),
+            TVC_OK)
+      << tvc_offload_last_error();
+  EXPECT_EQ(tvc_offload_open_cuda(file->path.c_str(), plan->blobBytes,
+                                  plan->items.data(), plan->items.size(),
+                                  &plan->options, &again),
+            TVC_UNAVAILABLE);
+  // The CPU executor answers the calls: B at its pool slot, in host memory.
+  int64_t at = wait(cpuBlob, Plan::B, plan->items[Plan::B].offset);
+  const uint8_t *bytes = static_cast<const uint8_t *>(cpuBlob) + at;
+  EXPECT_EQ(bytes[0], pattern(plan->items[Plan::B].offset));
+  tvc_offload_close();
+}
+
+//===----------------------------------------------------------------------===//
+// Anywhere: bad plans fail before any CUDA call
+//===----------------------------------------------------------------------===//
+
+/// A plan laid out for 2 MiB granules (the layout does not matter: these
+/// opens fail before asking the device).
+class OffloadCudaArguments : public ::testing::Test {
+protected:
+  OffloadCudaArguments()
+      : plan(uint64_t{2} << 20), file(plan.blobBytes), path(file.path) {}
+  void TearDown() override { tvc_offload_close(); }
+
+  /// Opens with the plan; expects `status` and a message holding `text`,
+  /// and no executor left open.
+  void expectOpenFails(tvc_status_t status, const std::string &text) {
+    void *blob = reinterpret_cast<void *>(1);
+    EXPECT_EQ(tvc_offload_open_cuda(path.c_str(), plan.blobBytes,
+                                    plan.items.data(), plan.items.size(),
+                                    &plan.options, &blob),
+              status);
+    EXPECT_EQ(blob, nullptr);
+    std::string message = tvc_offload_last_error();
+    EXPECT_NE(message.find(text), std::string::npos) << message;
+    tvc_offload_stats_t none;
+    EXPECT_EQ(tvc_offload_get_stats(&none), TVC_NOT_FOUND);
+  }
+
+  Plan plan;
+  WeightsFile file;
+  std::string path; // the file's, or another
+};
+
+// On a machine without a device, a check made after a CUDA call would
+// report TVC_UNAVAILABLE instead: these statuses show the order.
+
+TEST_F(OffloadCudaArguments, StreamedItemWithoutSlot) {
+  plan.items[Plan::C].has_slot = 0;
+  expectOpenFails(TVC_INVALID_ARGUMENT, "offload item 2 is streamed but has "
+                                        "no slot");
+}
+
+TEST_F(OffloadCudaArguments, SlotOutsidePool) {
+  plan.items[Plan::E].slot_offset = plan.poolBytes; // one page past its end
+  expectOpenFails(TVC_INVALID_ARGUMENT, "offload item 4: slot");
+  plan.items[Plan::E].slot_offset = 5 * kPage + 1; // not page aligned
+  expectOpenFails(TVC_INVALID_ARGUMENT, "offload item 4: slot");
+  plan.items[Plan::E].slot_offset = 5 * kPage;
+  plan.options.pool_bytes = plan.poolBytes + 1;
+  expectOpenFails(TVC_INVALID_ARGUMENT, "not a multiple of 4096");
+  plan.options.pool_bytes = ~uint64_t{4095}; // would overflow when rounded
+  expectOpenFails(TVC_INVALID_ARGUMENT, "is too large");
+}
+
+TEST_F(OffloadCudaArguments, PoolBytesZeroWithStreamedItems) {
+  plan.options.pool_bytes = 0;
+  expectOpenFails(TVC_INVALID_ARGUMENT, "pool_bytes is 0 but items are "
+                                        "streamed");
+}
+
+TEST_F(OffloadCudaArguments, StreamedKvCache) {
+  tvc_offload_kv_item_t kv[2] = {{1, 4, 256, TVC_OFFLOAD_RESIDENT, 0, 0},
+                                 {1, 4, 256, TVC_OFFLOAD_STREAMED, 1, 0}};
+  plan.options.kv_items = kv;
+  plan.options.num_kv_items = 2;
+  expectOpenFails(TVC_INVALID_ARGUMENT, "KV cache 1 is streamed");
+  kv[1] = {0, 4, 256, TVC_OFFLOAD_RESIDENT, 0, 0};
+  expectOpenFails(TVC_INVALID_ARGUMENT, "KV cache 1: expects batch");
+  plan.options.kv_items = nullptr;
+  expectOpenFails(TVC_INVALID_ARGUMENT, "null KV cache list");
+}
+
+TEST_F(OffloadCudaArguments, BadItemsAndFiles) {
+  plan.items[Plan::D].offset += 100;
+  expectOpenFails(TVC_INVALID_ARGUMENT, "is not a multiple of 4096");
+  plan.items[Plan::D].offset = plan.items[Plan::C].offset; // C's bytes
+  expectOpenFails(TVC_INVALID_ARGUMENT, "overlap");
+  plan.items[Plan::D].offset = plan.blobBytes - kPage;
+  expectOpenFails(TVC_INVALID_ARGUMENT, "run past the blob");
+  plan.items[Plan::D].offset = 2 * plan.granularity;
+  plan.items[Plan::D].placement = 7;
+  expectOpenFails(TVC_INVALID_ARGUMENT, "unknown placement 7");
+  plan.items[Plan::D].placement = TVC_OFFLOAD_PAGED;
+  // The file: its size against the blob's, and a missing one.
+  plan.blobBytes += kPage;
+  expectOpenFails(TVC_INVALID_ARGUMENT, "this model needs");
+  plan.blobBytes -= kPage;
+  path += ".missing";
+  expectOpenFails(TVC_NOT_FOUND, "cannot open the weights file");
+  void *blob = nullptr;
+  EXPECT_EQ(tvc_offload_open_cuda(nullptr, 0, nullptr, 0, nullptr, &blob),
+            TVC_INVALID_ARGUMENT);
+  EXPECT_EQ(tvc_offload_open_cuda("x", 0, nullptr, -1, nullptr, &blob),
+            TVC_INVALID_ARGUMENT);
+  EXPECT_EQ(tvc_offload_open_cuda("x", 0, nullptr, 0, nullptr, nullptr),
+            TVC_INVALID_ARGUMENT);
+}
+
+/// The CPU executor open: the CUDA one refuses before any CUDA call.
+TEST_F(OffloadCudaArguments, CpuExecutorOpen) {
+  void *cpuBlob = nullptr;
+  ASSERT_EQ(tvc_offload_open(file.path.c_str(), plan.blobBytes,
+                             plan.items.data(), plan.items.size(), nullptr,
+                             &cpuBlob),
+            TVC_OK)
+      << tvc_offload_last_error();
+  void *blob = reinterpret_cast<void *>(1);
+  EXPECT_EQ(tvc_offload_open_cuda(file.path.c_str(), plan.blobBytes,
+                                  plan.items.data(), plan.items.size(),
+                                  &plan.options, &blob),
+            TVC_UNAVAILABLE);
+  EXPECT_EQ(blob, nullptr);
+  EXPECT_NE(std::string(tvc_offload_last_error()).find("(the CPU one)"),
+            std::string::npos)
+      << tvc_offload_last_error();
+  // Still the CPU executor's counters.
+  tvc_offload_stats_t now;
+  ASSERT_EQ(tvc_offload_get_stats(&now), TVC_OK);
+  EXPECT_GT(now.pool_bytes, 0u);
+  tvc_offload_close();
+  tvc_offload_stats_t none;
+  EXPECT_EQ(tvc_offload_get_stats(&none), TVC_NOT_FOUND);
+}
+
+//===----------------------------------------------------------------------===//
+// Without a device
+//===----------------------------------------------------------------------===//
+
+// Suites of tests that skip on a device do not start with "Cuda":
+// scripts/gpu-check.sh counts a skipped Cuda* test on a GPU as a failure.
+TEST(WithoutCudaDevice, OffloadOpenSaysWhy) {
+  std::string why;
+  if (tvc::test::haveCudaDevice(why))
+    GTEST_SKIP() << "a CUDA device is present";
+  Plan plan(uint64_t{2} << 20);
+  WeightsFile file(plan.blobBytes);
+  void *blob = reinterpret_cast<void *>(1);
+  EXPECT_EQ(tvc_offload_open_cuda(file.path.c_str(), plan.blobBytes,
+                                  plan.items.data(), plan.items.size(),
+                                  &plan.options, &blob),
+            TVC_UNAVAILABLE);
+  EXPECT_EQ(blob, nullptr);
+  std::string message = tvc_offload_last_error();
+  EXPECT_NE(message.find("no usable CUDA device"), std::string::npos)
+      << message;
+  ASSERT_FALSE(why.empty());
+  EXPECT_NE(message.find(why), std::string::npos) << message;
+  tvc_offload_stats_t none;
+  EXPECT_EQ(tvc_offload_get_stats(&none), TVC_NOT_FOUND);
+  // The calls without an executor.
+  EXPECT_EQ(wait(nullptr, Plan::B, 99), 99);
+  prefetch(nullptr, Plan::B);
+  evict(nullptr, Plan::B);
+  tvc_offload_close();
+}
+
+} // namespace
