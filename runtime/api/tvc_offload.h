@@ -168,8 +168,12 @@ tvc_status_t tvc_offload_open(const char *weights_path, uint64_t blob_bytes,
    is ignored. The blob's device address range is reserved whole, and
    physical memory backs only the granules (the device's allocation
    granularity) holding resident and paged items, and the pool, which
-   starts at the blob's size rounded up to the granularity; with a budget,
-   those backed bytes plus the resident KV caches' must fit in it. The
+   starts at the blob's size rounded up to the granularity. With a budget,
+   what the plan counts must fit in it: the resident and paged items' pages,
+   pool_bytes and the resident KV caches' pages; the rounding of the backed
+   ranges to granules (up to a granule, 2 MiB on current GPUs, per boundary
+   between backed and unbacked blob ranges, and the pool's end) is outside
+   it, like the code and the runtime. The
    streamed items are read at open into pinned host memory and copied into
    their slots on a copy stream of the executor: prefetch issues the copy
    (after the evictions of the items whose slots overlap its slot), wait
@@ -179,7 +183,7 @@ tvc_status_t tvc_offload_open(const char *weights_path, uint64_t blob_bytes,
    is counted in io_errors and reported by tvc_offload_last_error; the wait
    still returns the slot, whose bytes are then wrong.
    Fails with TVC_INVALID_ARGUMENT on a bad file, item, slot or KV cache
-   list (checked before any CUDA call) or a budget below the backed bytes
+   list (checked before any CUDA call) or a budget below the plan's bytes
    (the message gives both), TVC_NOT_FOUND when the file cannot be opened,
    TVC_OUT_OF_MEMORY when device or pinned host memory runs out,
    TVC_UNAVAILABLE without a CUDA driver or device, on a device without

@@ -139,6 +139,9 @@ struct CudaExecutor {
   std::vector<Item> items;
   std::vector<uint32_t> overlaps;
   uint64_t residentKvBytes = 0; // page rounded
+  /// The resident and paged items' pages (the plan's count; the device
+  /// maps whole granules around them).
+  uint64_t residentPages = 0;
 
   uint64_t granularity = 0;
   uint64_t poolOffset = 0; // from the blob
@@ -746,26 +749,26 @@ tvc_status_t openOnDevice(CudaExecutor &executor, const char *path,
   if (status != TVC_OK)
     return status;
   uint64_t blobBacked = planBackings(executor, blobBytes);
-  uint64_t needed =
-      blobBacked + executor.stats.pool_bytes + executor.residentKvBytes;
+  // The budget is the plan's: the resident and paged items' pages, the
+  // compiler's pool and the resident KV caches. The device maps granules
+  // (2 MiB), so every boundary between backed and unbacked blob ranges and
+  // the pool's end round up beyond it: that rounding is outside the budget,
+  // like the code and the runtime (docs/Offload.md, "CUDA executor").
+  uint64_t residentPages = 0;
+  for (const Item &item : executor.items)
+    if (item.placement != TVC_OFFLOAD_STREAMED)
+      residentPages += item.span;
+  executor.residentPages = residentPages;
+  uint64_t planned =
+      residentPages + executor.options.pool_bytes + executor.residentKvBytes;
   uint64_t budget = executor.options.budget_bytes;
-  if (budget && needed > budget) {
-    // The plan counts pages; the device maps granules, and every boundary
-    // between backed and unbacked blob ranges rounds up to one.
-    uint64_t pages = 0;
-    for (const Item &item : executor.items)
-      if (item.placement != TVC_OFFLOAD_STREAMED)
-        pages += item.span;
-    error = "the CUDA offload plan needs " + std::to_string(needed) +
-            " bytes of device memory (resident and paged items " +
-            std::to_string(blobBacked) + " + pool " +
-            std::to_string(executor.stats.pool_bytes) + ", in granules of " +
-            std::to_string(executor.granularity) + " bytes, + resident KV " +
-            "caches " + std::to_string(executor.residentKvBytes) +
-            "), over the budget of " + std::to_string(budget) +
-            " bytes (the items' pages alone: " + std::to_string(pages) +
-            " bytes + pool " + std::to_string(executor.options.pool_bytes) +
-            ")";
+  if (budget && planned > budget) {
+    error =
+        "the CUDA offload plan holds " + std::to_string(planned) +
+        " bytes (resident and paged items " + std::to_string(residentPages) +
+        " + pool " + std::to_string(executor.options.pool_bytes) +
+        " + resident KV caches " + std::to_string(executor.residentKvBytes) +
+        "), over the budget of " + std::to_string(budget) + " bytes";
     return TVC_INVALID_ARGUMENT;
   }
   // A clear message rather than cuMemCreate's out-of-memory error.
@@ -804,7 +807,7 @@ tvc_status_t openOnDevice(CudaExecutor &executor, const char *path,
     return status;
   tvc_offload_stats_t &stats = executor.stats;
   stats.bytes_read_at_open = stats.bytes_read;
-  stats.resident_bytes = blobBacked + executor.residentKvBytes;
+  stats.resident_bytes = executor.residentPages + executor.residentKvBytes;
   stats.peak_resident_bytes = stats.resident_bytes;
   return TVC_OK;
 }
