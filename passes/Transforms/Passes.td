@@ -779,8 +779,10 @@ def TvcPlanOffload : Pass<"tvc-plan-offload", "::mlir::ModuleOp"> {
 
     With `paging=false` (the CUDA target: device memory is not demand
     paged) an embedding or position table is read whole by its gather,
-    like a dense weight: it is resident or streamed, never paged, and
-    carries no `tvc.gather_bytes`.
+    like a dense weight, and stays live until the ops that consume the
+    gathered rows (lowered, the gather fuses into an elementwise consumer,
+    e.g. GPT-2's add of token and position rows): it is resident or
+    streamed, never paged, and carries no `tvc.gather_bytes`.
 
     `budget` is bytes with an optional unit (`512MiB`, `1.5GiB`, `800KB`)
     or a percentage of what a run holds with nothing streamed: the weights

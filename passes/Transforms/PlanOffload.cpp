@@ -363,6 +363,14 @@ struct TvcPlanOffloadPass
           }
           widen(range.dense, found->second);
           stepBytes[found->second] += items[item].bytes;
+          // Without paging a gathered table is read whole, and the lowered
+          // gather fuses into the elementwise op that consumes its rows
+          // (GPT-2's token and position rows meet in one add): the table
+          // is live until that consumer too.
+          if (rows)
+            for (Operation *consumer : user->getUsers())
+              if (auto at = stepOf.find(consumer); at != stepOf.end())
+                widen(range.dense, at->second);
         }
       });
       if (failed(addKvUses(function, module, stepOf, bound, items, kvItems,

@@ -319,13 +319,12 @@ bool tvc::placeWeights(const Manifest &manifest, bool offloading,
                        MemorySpace &space, std::string &error) {
   if (manifest.target != "cuda")
     return true;
-  if (offloading) {
-    error = "offload plans are not supported for CUDA models";
-    return false;
-  }
   if (!checkCudaDevice(manifest.cudaChip, error))
     return false;
   space = MemorySpace::CudaDevice;
+  // The CUDA offload executor's blob is device memory already.
+  if (offloading)
+    return true;
   if (manifest.weightsBytes == 0)
     return true;
   void *device = nullptr;

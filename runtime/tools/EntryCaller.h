@@ -77,9 +77,10 @@ struct DeviceBuffers {
 /// (manifest target "cuda") checks for a device that runs it, copies the
 /// manifest's weightsBytes of `blob` into device memory owned by `buffers`,
 /// points `blob` there and sets `space` to CudaDevice; a CPU artifact is
-/// left as it is. False, with `error` saying why, when the device, the
-/// allocation or the copy fails, or when `offloading` asks for an offload
-/// plan on a CUDA artifact.
+/// left as it is. With `offloading` (the CUDA offload executor opened the
+/// weights: `blob` is device memory already) only the device is checked and
+/// `space` set. False, with `error` saying why, when the device, the
+/// allocation or the copy fails.
 bool placeWeights(const Manifest &manifest, bool offloading, const void *&blob,
                   DeviceBuffers &buffers, MemorySpace &space,
                   std::string &error);

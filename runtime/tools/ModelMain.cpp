@@ -605,6 +605,10 @@ int main(int argc, char **argv) {
     if (weightsPath.empty())
       weightsPath = std::string(argv[0]) + ".weights";
     if (manifest.hasOffload && !noOffload) {
+      // A CUDA plan opens the CUDA executor on the device: check it first.
+      if (manifest.target == "cuda" &&
+          !tvc::checkCudaDevice(manifest.cudaChip, error))
+        return fail(error);
       void *opened = nullptr;
       tvc_status_t status = tvc::openOffloadExecutor(
           manifest, weightsPath.c_str(), kvDir.c_str(), dropPageCache, &opened);

@@ -19,9 +19,16 @@ tvc_status_t openOffloadExecutor(const Manifest &manifest,
   options.kv_dir = kvDir && *kvDir ? kvDir : nullptr;
   // The compiler's pool slots, when the manifest gives them.
   options.pool_bytes = manifest.offloadPoolBytes;
-  return tvc_offload_open(
-      weightsPath, manifest.weightsBytes, manifest.offloadItems.data(),
-      static_cast<int64_t>(manifest.offloadItems.size()), &options, outBlob);
+  int64_t count = static_cast<int64_t>(manifest.offloadItems.size());
+  // A CUDA artifact's plan: the blob in device memory (its KV caches are
+  // resident, the caller's device buffers).
+  if (manifest.target == "cuda")
+    return tvc_offload_open_cuda(weightsPath, manifest.weightsBytes,
+                                 manifest.offloadItems.data(), count, &options,
+                                 outBlob);
+  return tvc_offload_open(weightsPath, manifest.weightsBytes,
+                          manifest.offloadItems.data(), count, &options,
+                          outBlob);
 }
 
 std::vector<bool> streamedCaches(const Manifest &manifest) {

@@ -20,9 +20,11 @@ namespace tvc {
 /// Opens the executor on the weights file `weightsPath` with the plan of
 /// `manifest` (which must have one: hasOffload), its spill file of streamed
 /// caches in `kvDir` (null or "": the executor's default) and, when
-/// `dropPageCache`, the file's pages dropped after each read. Returns
-/// tvc_offload_open's status, `*outBlob` the blob for the entry points;
-/// tvc_offload_last_error says why it failed.
+/// `dropPageCache`, the file's pages dropped after each read. A CUDA
+/// artifact's plan (manifest target cuda) opens the CUDA executor on the
+/// current device instead (tvc_offload_open_cuda: `*outBlob` is device
+/// memory). Returns the open's status, `*outBlob` the blob for the entry
+/// points; tvc_offload_last_error says why it failed.
 tvc_status_t openOffloadExecutor(const Manifest &manifest,
                                  const char *weightsPath, const char *kvDir,
                                  bool dropPageCache, void **outBlob);
