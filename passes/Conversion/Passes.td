@@ -204,6 +204,14 @@ def ConvertTvcWeightsToMemref : Pass<"convert-tvc-weights-to-memref",
     entered into tensors with `bufferization.to_tensor restrict` (weights
     are read-only: bufferization copies before any in-place write).
 
+    With an offload plan (`tvc.offload`) every weight gets pages of its
+    own (4096-byte aligned; those of 2 MiB or more start on a 2 MiB
+    boundary, the smaller ones filling the gaps). A plan without paging
+    (`paging = false`: device memory) lays the weights not streamed first
+    and together, the streamed ones after them, so that the device memory
+    backing the former, mapped in 2 MiB granules, ends within a granule of
+    their pages.
+
     ```mlir
     %w = tvc.weight @wte : tensor<256x64xf32>
     // becomes

@@ -17,6 +17,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <algorithm>
+
 namespace mlir::tvc {
 #define GEN_PASS_DEF_CONVERTTVCWEIGHTSTOMEMREF
 #include "passes/Conversion/Passes.h.inc"
@@ -61,7 +63,27 @@ struct ConvertTvcWeightsToMemrefPass
       }
       laid.push_back({global, global.getByteSize()});
     }
-    if (!offload) {
+    auto config = module->getAttrOfType<DictionaryAttr>("tvc.offload");
+    auto paging = config ? config.getAs<BoolAttr>("paging") : BoolAttr();
+    if (offload && paging && !paging.getValue()) {
+      // A plan for device memory (CUDA: no demand paging): pages of their
+      // own, the weights that stay resident first and together, so that
+      // the device memory backing them, mapped in granules of 2 MiB, ends
+      // at most one granule past their pages; the streamed ones after
+      // them (never backed: their bytes are read into the pool).
+      auto streamed = [](GlobalOp global) {
+        auto placement = global->getAttrOfType<StringAttr>("tvc.placement");
+        return placement && placement.getValue() == "streamed";
+      };
+      std::stable_partition(laid.begin(), laid.end(), [&](const auto &entry) {
+        return !streamed(entry.first);
+      });
+      for (auto [global, bytes] : laid) {
+        total = llvm::alignTo(total, kOffloadAlignment);
+        offsets[global.getSymName()] = total;
+        total += bytes;
+      }
+    } else if (!offload) {
       // Module order, 64-byte aligned.
       for (auto [global, bytes] : laid) {
         total = llvm::alignTo(total, kWeightAlignment);
