@@ -34,6 +34,7 @@
 #include "runtime/kernels/ArgumentChecks.h"
 #include "runtime/kernels/cuda/SparseAttention.h"
 #include "runtime/kernels/cuda/ThreadContext.h"
+#include "runtime/kernels/cuda/Warp.cuh"
 
 #include <cuda_runtime.h>
 
@@ -45,9 +46,14 @@
 using tvc::runtime::cuda::ThreadContext;
 using tvc::runtime::cuda::toStatus;
 
+using tvc::runtime::cuda::kFullMask;
+using tvc::runtime::cuda::kWarpSize;
+using tvc::runtime::cuda::QueryRow;
+using tvc::runtime::cuda::warpMax;
+using tvc::runtime::cuda::warpSum;
+
 namespace {
 
-constexpr int kWarpSize = 32;
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * kWarpSize;
 /// Query rows per flash block and per warp.
@@ -62,7 +68,6 @@ constexpr int64_t kMinChunkKeys = 64;
 constexpr int64_t kMaxChunks = 256;
 /// Dynamic shared memory a kernel gets without opting in.
 constexpr size_t kDefaultSharedBytes = 48 * 1024;
-constexpr unsigned kFullMask = 0xffffffffu;
 
 /// The mask parameters of a call.
 struct Mask {
@@ -120,18 +125,6 @@ struct Args {
   Mask mask;
   float scale;
 };
-
-__device__ inline float warpMax(float value) {
-  for (int offset = kWarpSize / 2; offset > 0; offset /= 2)
-    value = fmaxf(value, __shfl_xor_sync(kFullMask, value, offset));
-  return value;
-}
-
-__device__ inline float warpSum(float value) {
-  for (int offset = kWarpSize / 2; offset > 0; offset /= 2)
-    value += __shfl_xor_sync(kFullMask, value, offset);
-  return value;
-}
 
 /// Element (row, head, column 0) of a [.., heads, headDim] row-major tensor.
 __device__ inline int64_t rowOffset(int64_t row, int64_t heads, int64_t head,
@@ -322,13 +315,9 @@ size_t scratchFloats(int64_t partials, int64_t headDim) {
   return size_t(partials) * (2 + size_t(headDim));
 }
 
-/// The query row, head and batch entry of a flattened (b, h, i) index with
-/// i fastest.
-struct QueryRow {
-  int64_t i, h, b;
-};
+/// The query row, head and batch entry of flattened row `row` of `a`.
 __device__ inline QueryRow queryRow(const Args &a, int64_t row) {
-  return {row % a.qLen, row / a.qLen % a.heads, row / a.qLen / a.heads};
+  return tvc::runtime::cuda::queryRow(row, a.qLen, a.heads);
 }
 
 /// One block: chunk `chunk` of the allowed keys of one query row, with

@@ -17,6 +17,7 @@
 #include "runtime/api/tvc_kernels.h"
 #include "runtime/kernels/cuda/CublasLibrary.h"
 #include "runtime/kernels/cuda/ThreadContext.h"
+#include "runtime/kernels/cuda/Warp.cuh"
 
 #include <cuda_runtime.h>
 
@@ -26,7 +27,6 @@
 
 namespace tvc::runtime::cuda {
 
-constexpr int kWarpSize = 32;
 /// Grid-stride kernels launch at most this many blocks (a limit every
 /// architecture accepts in grid.x; the kernels loop over the rest).
 constexpr int64_t kMaxBlocks = 65535;
@@ -37,13 +37,6 @@ inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 inline unsigned gridFor(int64_t work, int64_t perBlock) {
   int64_t blocks = ceilDiv(work, perBlock);
   return unsigned(blocks < kMaxBlocks ? blocks : kMaxBlocks);
-}
-
-/// Sum of `value` over the warp, in every lane.
-__device__ __forceinline__ float warpSum(float value) {
-  for (int offset = kWarpSize / 2; offset > 0; offset /= 2)
-    value += __shfl_xor_sync(0xffffffffu, value, offset);
-  return value;
 }
 
 /// y[r, c] = bias[c] for the m*n elements of y (grid-stride).

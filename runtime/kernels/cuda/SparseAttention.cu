@@ -40,6 +40,7 @@
 #include "runtime/api/tvc_cuda.h"
 #include "runtime/kernels/ArgumentChecks.h"
 #include "runtime/kernels/cuda/ThreadContext.h"
+#include "runtime/kernels/cuda/Warp.cuh"
 
 #include <cuda_runtime.h>
 
@@ -51,13 +52,17 @@
 using tvc::runtime::cuda::ThreadContext;
 using tvc::runtime::cuda::toStatus;
 
+using tvc::runtime::cuda::kFullMask;
+using tvc::runtime::cuda::kWarpSize;
+using tvc::runtime::cuda::QueryRow;
+using tvc::runtime::cuda::warpMax;
+using tvc::runtime::cuda::warpSum;
+
 namespace {
 
-constexpr int kWarpSize = 32;
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * kWarpSize;
 constexpr int kMaxDim = TVC_ATTENTION_MAX_HEAD_DIM;
-constexpr unsigned kFullMask = 0xffffffffu;
 /// Scratch one call's launches may use (a launch takes at least one row or
 /// pair even when that needs more).
 constexpr size_t kScratchBudget = size_t(64) << 20;
@@ -84,18 +89,6 @@ __host__ __device__ inline int64_t minI64(int64_t a, int64_t b) {
 }
 __host__ __device__ inline int64_t maxI64(int64_t a, int64_t b) {
   return a > b ? a : b;
-}
-
-__device__ inline float warpMax(float value) {
-  for (int offset = kWarpSize / 2; offset > 0; offset /= 2)
-    value = fmaxf(value, __shfl_xor_sync(kFullMask, value, offset));
-  return value;
-}
-
-__device__ inline float warpSum(float value) {
-  for (int offset = kWarpSize / 2; offset > 0; offset /= 2)
-    value += __shfl_xor_sync(kFullMask, value, offset);
-  return value;
 }
 
 /// The maximum of `value` over the block, in every thread.
@@ -357,13 +350,9 @@ __device__ void writeRow(const WarpSoftmax<kCols> &row, float *out, int dim) {
   __syncthreads(); // warpAcc is free again
 }
 
-/// The query row, head and batch entry of a flattened (b, h, i) row index
-/// with i fastest.
-struct RowIndex {
-  int64_t i, h, b;
-};
-__device__ inline RowIndex rowIndex(const Problem &p, int64_t row) {
-  return {row % p.qLen, row / p.qLen % p.heads, row / p.qLen / p.heads};
+/// The query row, head and batch entry of flattened row `row` of `p`.
+__device__ inline QueryRow rowIndex(const Problem &p, int64_t row) {
+  return tvc::runtime::cuda::queryRow(row, p.qLen, p.heads);
 }
 
 //===----------------------------------------------------------------------===//
@@ -376,7 +365,7 @@ template <int kCols>
 __global__ void __launch_bounds__(kThreads)
     topKKernel(Problem p, int64_t firstRow, float *scratch) {
   __shared__ float query[kMaxDim];
-  const RowIndex row = rowIndex(p, firstRow + blockIdx.x);
+  const QueryRow row = rowIndex(p, firstRow + blockIdx.x);
   const int dim = int(p.headDim);
   const int warp = threadIdx.x / kWarpSize, lane = threadIdx.x % kWarpSize;
   const int64_t kvHead = row.h / p.group;
@@ -431,7 +420,7 @@ __global__ void __launch_bounds__(kThreads)
     blockTopKKernel(Problem p, int64_t firstRow, const float *pooled,
                     int64_t pooledBlocks, float *scratch) {
   __shared__ float query[kMaxDim];
-  const RowIndex row = rowIndex(p, firstRow + blockIdx.x);
+  const QueryRow row = rowIndex(p, firstRow + blockIdx.x);
   const int dim = int(p.headDim);
   const int warp = threadIdx.x / kWarpSize, lane = threadIdx.x % kWarpSize;
   const int64_t kvHead = row.h / p.group;
