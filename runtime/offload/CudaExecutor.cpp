@@ -126,15 +126,15 @@ struct Slotted {
   bool evictPending = false;
 };
 
-/// One weight range of the blob (the Slotted part for streamed items only,
-/// span > 0).
+/// One weight range of the blob (slot, events and overlaps for streamed
+/// items of at least one byte only).
 struct Item : Slotted {
   uint64_t offset = 0;
   uint64_t bytes = 0;
   int32_t placement = TVC_OFFLOAD_RESIDENT;
 };
 
-/// One KV cache (the Slotted part for streamed ones only).
+/// One KV cache (slot, events and overlaps for streamed ones only).
 struct KvCache : Slotted {
   uint64_t batch = 0;
   uint64_t rows = 0;
