@@ -156,32 +156,45 @@ tvc_status_t tvc_offload_open(const char *weights_path, uint64_t blob_bytes,
                               const tvc_offload_options_t *options,
                               void **out_blob);
 
-/* Opens the CUDA executor (docs/Offload.md, "CUDA executor") instead of
-   the CPU one, on the current CUDA device: `*out_blob` receives a DEVICE
-   pointer, the blob the compiled CUDA code reads weights at (blob +
-   offset), valid until tvc_offload_close. The file, items and options are
-   those of tvc_offload_open, except that: PAGED items are copied to the
-   device at open like RESIDENT ones; every STREAMED item needs a slot
-   (has_slot, so pool_bytes > 0 when any item is streamed); KV caches must be
-   RESIDENT (the caller's device buffers, counted in the budget; the
-   tvc_offload_kv_* calls then do nothing and kv_wait returns -1); kv_dir
-   is ignored. The blob's device address range is reserved whole, and
+/* Opens the CUDA executor (docs/Offload.md, "CUDA executor") instead of the
+   CPU one, on the current CUDA device: `*out_blob` receives a DEVICE
+   pointer, the blob the compiled CUDA code reads weights at (blob + offset),
+   valid until tvc_offload_close. The file, items and options are those of
+   tvc_offload_open, except that: PAGED items are copied to the device at
+   open like RESIDENT ones; every STREAMED item needs a slot (has_slot, so
+   pool_bytes > 0 when any item is streamed); RESIDENT KV caches are the
+   caller's device buffers (counted in the budget; kv_wait returns -1 for
+   them), and every STREAMED cache needs a slot too (its pages count in
+   pool_bytes): its home is one pinned host buffer of the executor holding
+   every streamed cache (zero-filled at open, counted in kv_spill_bytes)
+   instead of a spill file, so kv_dir is ignored (and drop_page_cache does
+   not apply to it). The blob's device address range is reserved whole, and
    physical memory backs only the granules (the device's allocation
-   granularity) holding resident and paged items, and the pool, which
-   starts at the blob's size rounded up to the granularity. With a budget,
-   what the plan counts must fit in it: the resident and paged items' pages,
+   granularity) holding resident and paged items, and the pool, which starts
+   at the blob's size rounded up to the granularity. With a budget, what the
+   plan counts must fit in it: the resident and paged items' pages,
    pool_bytes and the resident KV caches' pages; the rounding of the backed
    ranges to granules (up to a granule, 2 MiB on current GPUs, per boundary
    between backed and unbacked blob ranges, and the pool's end) is outside
-   it, like the code and the runtime. The
-   streamed items are read at open into pinned host memory and copied into
-   their slots on a copy stream of the executor: prefetch issues the copy
-   (after the evictions of the items whose slots overlap its slot), wait
-   makes the calling thread's current stream (tvc_cuda_get_stream) wait for
-   it and returns the slot's offset, evict records the item's eviction on
-   that stream; none of them waits on the host or allocates. A failed copy
-   is counted in io_errors and reported by tvc_offload_last_error; the wait
-   still returns the slot, whose bytes are then wrong.
+   it, like the code and the runtime. The streamed items are read at open
+   into pinned host memory and copied into their slots on a copy stream of
+   the executor: prefetch issues the copy (after the evictions of the items
+   whose slots overlap its slot), wait makes the calling thread's current
+   stream (tvc_cuda_get_stream) wait for it and returns the slot's offset,
+   evict records the item's eviction on that stream. A streamed cache
+   likewise: kv_prefetch (or kv_wait, when no prefetch came first or it
+   copied fewer rows) copies rows [0, valid_rows) of every batch from its
+   home into its slot on the copy stream (after the evictions of the items
+   and caches whose slots overlap its slot), kv_wait makes the current stream
+   wait for that and returns the slot's offset (the same slot, nothing
+   copied, for a second wait before the evict), and kv_evict records the
+   eviction on the current stream, then copies rows [first_row, end_row) of
+   every batch from the slot back to its home on the copy stream once the
+   eviction is reached (nothing for a slot no wait returned); valid_rows,
+   first_row and end_row are clamped to [0, rows]. None of these calls waits
+   on the host or allocates. A failed copy is counted in io_errors and
+   reported by tvc_offload_last_error; the wait still returns the slot, whose
+   bytes are then wrong.
    Fails with TVC_INVALID_ARGUMENT on a bad file, item, slot or KV cache
    list (checked before any CUDA call) or a budget below the plan's bytes
    (the message gives both), TVC_NOT_FOUND when the file cannot be opened,

@@ -1,4 +1,4 @@
-//===- CudaExecutor.cpp - Weights offload executor on a CUDA device -------===//
+//===- CudaExecutor.cpp - Weights and KV-cache offload executor on CUDA ---===//
 //
 // The CUDA executor of runtime/api/tvc_offload.h (tvc_offload_open_cuda).
 // At open it reserves one device address range, [blob | pool], the pool
@@ -17,8 +17,14 @@
 // compute stream (the calling thread's current stream) waits for; and
 // `evicted`, recorded on the compute stream at the item's evict, which the
 // copy stream waits for before it copies an item whose slot overlaps into
-// the same bytes. So prefetch, wait and evict queue work and return; they
-// allocate nothing.
+// the same bytes. Streamed KV caches take compiler slots of the same pool,
+// with the same two events and the same overlap scheme (caches and weights
+// share it); their home is one pinned, zero-filled host buffer: a cache's
+// prefetch or wait copies its valid rows of every batch home -> slot on the
+// copy stream, its evict copies the rows written since back, slot -> home,
+// on the copy stream after its `evicted`, so the next copy of the cache,
+// later on that in-order stream, sees them. So the calls queue work and
+// return; they allocate nothing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -102,24 +108,44 @@ bool lookUpDriver(DriverApi &api, std::string &error) {
          lookUp("cuMemSetAccess", 10020, api.setAccess, error);
 }
 
-/// One weight range of the blob.
-struct Item {
-  uint64_t offset = 0;
-  uint64_t bytes = 0;
-  uint64_t span = 0; // page rounded
-  int32_t placement = TVC_OFFLOAD_RESIDENT;
-  // Streamed items only (span > 0):
-  uint64_t slot = 0;           // the slot's offset in the pool
-  uint64_t hostOffset = 0;     // where its bytes are in the pinned host buffer
-  cudaEvent_t ready = nullptr; // its copy into the slot done
+/// What a streamed item and a streamed KV cache share: a compiler slot of
+/// the pool and the events that order its copies and its readers.
+struct Slotted {
+  uint64_t span = 0;             // page rounded
+  uint64_t slot = 0;             // the slot's offset in the pool
+  uint64_t hostOffset = 0;       // where its bytes are in its pinned buffer
+  cudaEvent_t ready = nullptr;   // its copy into the slot done
   cudaEvent_t evicted = nullptr; // its readers done (recorded by evict)
-  /// [overlapBegin, overlapEnd) of CudaExecutor::overlaps: the streamed
-  /// items whose slots share bytes with this one's, itself included.
+  /// [overlapBegin, overlapEnd) of CudaExecutor::overlaps: the slotted
+  /// items and caches whose slots share bytes with this one's, itself
+  /// included.
   uint32_t overlapBegin = 0, overlapEnd = 0;
   /// A copy was issued since its last evict: it holds its slot.
   bool copied = false;
   /// `evicted` was recorded and the copy stream has not waited for it yet.
   bool evictPending = false;
+};
+
+/// One weight range of the blob (slot, events and overlaps for streamed
+/// items of at least one byte only).
+struct Item : Slotted {
+  uint64_t offset = 0;
+  uint64_t bytes = 0;
+  int32_t placement = TVC_OFFLOAD_RESIDENT;
+};
+
+/// One KV cache (slot, events and overlaps for streamed ones only).
+struct KvCache : Slotted {
+  uint64_t batch = 0;
+  uint64_t rows = 0;
+  uint64_t rowBytes = 0;
+  int32_t placement = TVC_OFFLOAD_RESIDENT;
+  /// Rows [0, rowsCopied) of every batch were copied into the slot since
+  /// the cache took it.
+  uint64_t rowsCopied = 0;
+  /// A wait returned the slot since it was taken: the slot is the cache
+  /// (the compiled code may write any row), its evict writes rows back.
+  bool handedOut = false;
 };
 
 /// Physical memory mapped at [offset, offset + bytes) of the reservation.
@@ -137,6 +163,9 @@ struct CudaExecutor {
   int fd = -1;
   tvc_offload_options_t options{};
   std::vector<Item> items;
+  std::vector<KvCache> kvCaches;
+  /// Indices of slotted items and caches: i < items.size() is items[i],
+  /// else kvCaches[i - items.size()].
   std::vector<uint32_t> overlaps;
   uint64_t residentKvBytes = 0; // page rounded
   /// The resident and paged items' pages (the plan's count; the device
@@ -151,11 +180,20 @@ struct CudaExecutor {
 
   char *host = nullptr; // the streamed items, pinned
   uint64_t hostBytes = 0;
+  char *kvHome = nullptr; // the streamed KV caches, pinned and zero-filled
+  uint64_t kvHomeBytes = 0;
   cudaStream_t copyStream = nullptr;
 
-  std::mutex mutex; // the items' state and the stats
+  std::mutex mutex; // the items' and caches' state and the stats
   tvc_offload_stats_t stats{};
 };
+
+/// The slotted item or cache at combined index `index` (see overlaps).
+Slotted &slotted(CudaExecutor &executor, uint32_t index) {
+  if (index < executor.items.size())
+    return executor.items[index];
+  return executor.kvCaches[index - executor.items.size()];
+}
 
 std::atomic<CudaExecutor *> openCuda{nullptr};
 
@@ -300,8 +338,9 @@ bool checkItems(CudaExecutor &executor, uint64_t blobBytes,
   return true;
 }
 
-/// Checks the KV caches: only resident ones (the caller's device buffers,
-/// counted in the budget) are supported here.
+/// Checks the KV caches; fills `executor.kvCaches` and lays the streamed
+/// ones out in their pinned home buffer (their slots are checked with the
+/// items').
 bool checkKvItems(CudaExecutor &executor, std::string &error) {
   const tvc_offload_kv_item_t *kvItems = executor.options.kv_items;
   int64_t count = executor.options.num_kv_items;
@@ -310,16 +349,14 @@ bool checkKvItems(CudaExecutor &executor, std::string &error) {
             "cache count";
     return false;
   }
+  executor.kvCaches.resize(static_cast<size_t>(count));
   constexpr uint64_t kMaxTotal = uint64_t{1} << 62;
+  uint64_t total = 0; // every cache's pages
   for (int64_t index = 0; index < count; ++index) {
     const tvc_offload_kv_item_t &given = kvItems[index];
     std::string name = "KV cache " + std::to_string(index);
-    if (given.placement == TVC_OFFLOAD_STREAMED) {
-      error = name + " is streamed: the CUDA offload executor keeps KV "
-                     "caches resident only (in the caller's device buffers)";
-      return false;
-    }
-    if (given.placement != TVC_OFFLOAD_RESIDENT) {
+    if (given.placement != TVC_OFFLOAD_RESIDENT &&
+        given.placement != TVC_OFFLOAD_STREAMED) {
       error = name + ": placement " + std::to_string(given.placement) +
               " is neither resident (0) nor streamed (1)";
       return false;
@@ -334,34 +371,66 @@ bool checkKvItems(CudaExecutor &executor, std::string &error) {
     if (__builtin_mul_overflow(static_cast<uint64_t>(given.batch),
                                static_cast<uint64_t>(given.rows), &batchRows) ||
         __builtin_mul_overflow(batchRows, given.row_bytes, &bytes) ||
-        bytes > kMaxTotal - executor.residentKvBytes - kPage) {
+        bytes > kMaxTotal - total - kPage) {
       error = name + ": " + std::to_string(given.batch) + " x " +
               std::to_string(given.rows) + " rows of " +
               std::to_string(given.row_bytes) +
               " bytes (with the caches before it) are too many bytes";
       return false;
     }
-    executor.residentKvBytes += roundUp(bytes, kPage);
+    KvCache &kv = executor.kvCaches[index];
+    kv.batch = static_cast<uint64_t>(given.batch);
+    kv.rows = static_cast<uint64_t>(given.rows);
+    kv.rowBytes = given.row_bytes;
+    kv.span = roundUp(bytes, kPage);
+    kv.placement = given.placement;
+    total += kv.span;
+    if (kv.placement == TVC_OFFLOAD_RESIDENT) {
+      executor.residentKvBytes += kv.span;
+      continue;
+    }
+    if (!given.has_slot) {
+      error = name + " is streamed but has no slot; the CUDA offload "
+                     "executor needs the compiler's slots";
+      return false;
+    }
+    kv.slot = given.slot_offset;
+    kv.hostOffset = executor.kvHomeBytes;
+    executor.kvHomeBytes += kv.span;
   }
-  // Nothing keeps the caller's lists after open.
+  // Nothing keeps the caller's lists after open; the caches live in pinned
+  // host memory, not in a spill file.
   executor.options.kv_items = nullptr;
   executor.options.num_kv_items = 0;
   executor.options.kv_dir = nullptr;
   return true;
 }
 
-/// Checks that every streamed item has a page-aligned slot inside the pool
-/// (the compiler's: the CUDA executor has no slot allocator), sets the
-/// slots and lays the items out in the pinned host buffer.
+/// Checks that `slot` (of `span` bytes, for `name`) is a page-aligned range
+/// of a pool of `pool` bytes.
+bool checkSlot(const std::string &name, uint64_t slot, uint64_t span,
+               uint64_t pool, std::string &error) {
+  if (slot % kPage == 0 && slot <= pool && span <= pool - slot)
+    return true;
+  error = name + ": slot [" + std::to_string(slot) + ", +" +
+          std::to_string(span) + ") is not a page-aligned range of the " +
+          std::to_string(pool) + "-byte pool";
+  return false;
+}
+
+/// Checks that every streamed item and KV cache has a page-aligned slot
+/// inside the pool (the compiler's: the CUDA executor has no slot
+/// allocator), sets the items' slots and lays them out in the pinned host
+/// buffer.
 bool checkSlots(CudaExecutor &executor, const tvc_offload_item_t *items,
                 std::string &error) {
   uint64_t pool = executor.options.pool_bytes;
-  bool anyStreamed = false;
+  bool anyStreamed = executor.kvHomeBytes > 0;
   for (const Item &item : executor.items)
     anyStreamed |= item.placement == TVC_OFFLOAD_STREAMED && item.span > 0;
   if (anyStreamed && pool == 0) {
-    error = "pool_bytes is 0 but items are streamed: the CUDA offload "
-            "executor needs the compiler's pool and slots";
+    error = "pool_bytes is 0 but items or KV caches are streamed: the CUDA "
+            "offload executor needs the compiler's pool and slots";
     return false;
   }
   if (pool % kPage != 0) {
@@ -386,48 +455,55 @@ bool checkSlots(CudaExecutor &executor, const tvc_offload_item_t *items,
                      "executor needs the compiler's slots";
       return false;
     }
-    if (slot % kPage != 0 || slot > pool || item.span > pool - slot) {
-      error = name + ": slot [" + std::to_string(slot) + ", +" +
-              std::to_string(item.span) +
-              ") is not a page-aligned range of the " + std::to_string(pool) +
-              "-byte pool";
+    if (!checkSlot(name, slot, item.span, pool, error))
       return false;
-    }
     item.slot = slot;
     item.hostOffset = executor.hostBytes;
     executor.hostBytes += item.span;
   }
+  for (size_t index = 0; index < executor.kvCaches.size(); ++index) {
+    const KvCache &kv = executor.kvCaches[index];
+    if (kv.placement == TVC_OFFLOAD_STREAMED &&
+        !checkSlot("KV cache " + std::to_string(index), kv.slot, kv.span, pool,
+                   error))
+      return false;
+  }
   return true;
 }
 
-/// Fills each streamed item's overlap list (itself included): sorted by
-/// slot, each item meets only those starting before its slot ends.
+/// Fills each streamed item's and cache's overlap list (itself included):
+/// sorted by slot, each meets only those starting before its slot ends.
 void findOverlaps(CudaExecutor &executor) {
+  uint32_t numItems = static_cast<uint32_t>(executor.items.size());
+  uint32_t count = numItems + static_cast<uint32_t>(executor.kvCaches.size());
   std::vector<uint32_t> streamed;
-  for (size_t index = 0; index < executor.items.size(); ++index)
+  for (uint32_t index = 0; index < numItems; ++index)
     if (executor.items[index].placement == TVC_OFFLOAD_STREAMED &&
         executor.items[index].span > 0)
-      streamed.push_back(static_cast<uint32_t>(index));
+      streamed.push_back(index);
+  for (uint32_t index = numItems; index < count; ++index)
+    if (executor.kvCaches[index - numItems].placement == TVC_OFFLOAD_STREAMED)
+      streamed.push_back(index);
   std::sort(streamed.begin(), streamed.end(), [&](uint32_t lhs, uint32_t rhs) {
-    return executor.items[lhs].slot < executor.items[rhs].slot;
+    return slotted(executor, lhs).slot < slotted(executor, rhs).slot;
   });
-  std::vector<std::vector<uint32_t>> lists(executor.items.size());
+  std::vector<std::vector<uint32_t>> lists(count);
   for (size_t i = 0; i < streamed.size(); ++i) {
-    const Item &first = executor.items[streamed[i]];
+    const Slotted &first = slotted(executor, streamed[i]);
     lists[streamed[i]].push_back(streamed[i]);
     for (size_t j = i + 1; j < streamed.size(); ++j) {
-      if (executor.items[streamed[j]].slot >= first.slot + first.span)
+      if (slotted(executor, streamed[j]).slot >= first.slot + first.span)
         break;
       lists[streamed[i]].push_back(streamed[j]);
       lists[streamed[j]].push_back(streamed[i]);
     }
   }
-  for (size_t index = 0; index < executor.items.size(); ++index) {
-    Item &item = executor.items[index];
-    item.overlapBegin = static_cast<uint32_t>(executor.overlaps.size());
+  for (uint32_t index = 0; index < count; ++index) {
+    Slotted &one = slotted(executor, index);
+    one.overlapBegin = static_cast<uint32_t>(executor.overlaps.size());
     executor.overlaps.insert(executor.overlaps.end(), lists[index].begin(),
                              lists[index].end());
-    item.overlapEnd = static_cast<uint32_t>(executor.overlaps.size());
+    one.overlapEnd = static_cast<uint32_t>(executor.overlaps.size());
   }
 }
 
@@ -686,6 +762,19 @@ tvc_status_t loadItems(CudaExecutor &executor, const char *path,
     }
     executor.host = static_cast<char *>(host);
   }
+  if (executor.kvHomeBytes) {
+    void *home = nullptr;
+    if (openFailed(
+            cudaHostAlloc(&home, executor.kvHomeBytes, cudaHostAllocDefault),
+            "cudaHostAlloc (the streamed KV caches' pinned host memory)", error,
+            status)) {
+      error += " (" + mib(executor.kvHomeBytes) + ")";
+      return status;
+    }
+    // Rows never written read as zeros, as from the CPU's spill file.
+    std::memset(home, 0, executor.kvHomeBytes);
+    executor.kvHome = static_cast<char *>(home);
+  }
   uint64_t largest = 0;
   for (size_t index = 0; index < executor.items.size(); ++index) {
     const Item &item = executor.items[index];
@@ -714,12 +803,16 @@ void destroy(CudaExecutor *executor) {
                    cudaSetDevice(executor->device) == cudaSuccess;
     // Kernels may still read the blob, and copies still fill slots.
     cudaDeviceSynchronize();
-    for (Item &item : executor->items) {
-      if (item.ready)
-        cudaEventDestroy(item.ready);
-      if (item.evicted)
-        cudaEventDestroy(item.evicted);
-    }
+    auto destroyEvents = [](Slotted &one) {
+      if (one.ready)
+        cudaEventDestroy(one.ready);
+      if (one.evicted)
+        cudaEventDestroy(one.evicted);
+    };
+    for (Item &item : executor->items)
+      destroyEvents(item);
+    for (KvCache &kv : executor->kvCaches)
+      destroyEvents(kv);
     if (executor->copyStream)
       cudaStreamDestroy(executor->copyStream);
     const DriverApi &driver = executor->driver;
@@ -733,6 +826,8 @@ void destroy(CudaExecutor *executor) {
       driver.addressFree(executor->base, executor->reservedBytes);
     if (executor->host)
       cudaFreeHost(executor->host);
+    if (executor->kvHome)
+      cudaFreeHost(executor->kvHome);
     cudaGetLastError();
     if (restore)
       cudaSetDevice(previous);
@@ -791,14 +886,17 @@ tvc_status_t openOnDevice(CudaExecutor &executor, const char *path,
                                            cudaStreamNonBlocking),
                  "cudaStreamCreateWithFlags (the copy stream)", error, status))
     return status;
-  for (Item &item : executor.items) {
-    if (item.placement != TVC_OFFLOAD_STREAMED || item.span == 0)
+  uint32_t slottedCount =
+      static_cast<uint32_t>(executor.items.size() + executor.kvCaches.size());
+  for (uint32_t index = 0; index < slottedCount; ++index) {
+    // Streamed items and caches are those with an overlap list.
+    Slotted &one = slotted(executor, index);
+    if (one.overlapBegin == one.overlapEnd)
       continue;
-    if (openFailed(
-            cudaEventCreateWithFlags(&item.ready, cudaEventDisableTiming),
-            "cudaEventCreateWithFlags", error, status) ||
+    if (openFailed(cudaEventCreateWithFlags(&one.ready, cudaEventDisableTiming),
+                   "cudaEventCreateWithFlags", error, status) ||
         openFailed(
-            cudaEventCreateWithFlags(&item.evicted, cudaEventDisableTiming),
+            cudaEventCreateWithFlags(&one.evicted, cudaEventDisableTiming),
             "cudaEventCreateWithFlags", error, status))
       return status;
   }
@@ -809,6 +907,7 @@ tvc_status_t openOnDevice(CudaExecutor &executor, const char *path,
   stats.bytes_read_at_open = stats.bytes_read;
   stats.resident_bytes = executor.residentPages + executor.residentKvBytes;
   stats.peak_resident_bytes = stats.resident_bytes;
+  stats.kv_spill_bytes = executor.kvHomeBytes;
   return TVC_OK;
 }
 
@@ -821,50 +920,149 @@ Item *findStreamed(CudaExecutor *executor, int64_t index) {
   return item.placement == TVC_OFFLOAD_STREAMED && item.span ? &item : nullptr;
 }
 
+/// The open executor's streamed KV cache `index`, or null.
+KvCache *findStreamedKv(CudaExecutor *executor, int64_t index) {
+  if (!executor || index < 0 ||
+      index >= static_cast<int64_t>(executor->kvCaches.size()))
+    return nullptr;
+  KvCache &kv = executor->kvCaches[index];
+  return kv.placement == TVC_OFFLOAD_STREAMED ? &kv : nullptr;
+}
+
+/// `row` clamped to [0, kv.rows].
+uint64_t clampRow(const KvCache &kv, int64_t row) {
+  return row <= 0 ? 0 : std::min(static_cast<uint64_t>(row), kv.rows);
+}
+
+/// What the per-call paths name in a failure's message.
+enum class Kind { Item, KvCache };
+
 /// Counts a failed call of the per-item paths (the first one's message is
 /// tvc_offload_last_error). The mutex is held.
 void callFailed(CudaExecutor &executor, cudaError_t error, const char *what,
-                int64_t index) {
+                Kind kind, int64_t index) {
   cudaGetLastError();
   ++executor.stats.io_errors;
-  setLastErrorOnce("offload item " + std::to_string(index) + ": " + what +
-                   " failed (its results are wrong): " + describe(error));
+  setLastErrorOnce(
+      std::string(kind == Kind::Item ? "offload item " : "KV cache ") +
+      std::to_string(index) + ": " + what +
+      " failed (its results are wrong): " + describe(error));
 }
 
-/// Queues item `index`'s copy into its slot on the copy stream, after the
-/// evictions of the items whose slots overlap it. The mutex is held.
-void issueCopy(CudaExecutor &executor, int64_t index, Item &item) {
-  for (uint32_t at = item.overlapBegin; at < item.overlapEnd; ++at) {
-    Item &other = executor.items[executor.overlaps[at]];
+/// Makes `one` hold its slot: the copy stream waits for the evictions of
+/// the items and caches whose slots overlap it (so the copies queued next
+/// land after their readers), and its pages count as resident. The mutex
+/// is held.
+void takeSlot(CudaExecutor &executor, Slotted &one, Kind kind, int64_t index) {
+  for (uint32_t at = one.overlapBegin; at < one.overlapEnd; ++at) {
+    Slotted &other = slotted(executor, executor.overlaps[at]);
     if (!other.evictPending)
       continue;
     cudaError_t error =
         cudaStreamWaitEvent(executor.copyStream, other.evicted, 0);
     if (error != cudaSuccess)
-      callFailed(executor, error, "waiting for an overlapping eviction", index);
+      callFailed(executor, error, "waiting for an overlapping eviction", kind,
+                 index);
     // The copy stream runs in order: every later copy waits too.
     other.evictPending = false;
   }
+  one.copied = true;
+  tvc_offload_stats_t &stats = executor.stats;
+  stats.resident_bytes += one.span;
+  stats.peak_resident_bytes =
+      std::max(stats.peak_resident_bytes, stats.resident_bytes);
+  if (executor.options.budget_bytes &&
+      stats.resident_bytes > executor.options.budget_bytes)
+    ++stats.budget_violations;
+}
+
+/// Records `one`'s `ready` on the copy stream, after what was queued there.
+void recordReady(CudaExecutor &executor, Slotted &one, Kind kind,
+                 int64_t index) {
+  cudaError_t error = cudaEventRecord(one.ready, executor.copyStream);
+  if (error != cudaSuccess)
+    callFailed(executor, error, "cudaEventRecord(ready)", kind, index);
+}
+
+/// Makes the calling thread's current stream wait for `one`'s copies.
+void computeWaitsForReady(CudaExecutor &executor, Slotted &one, Kind kind,
+                          int64_t index) {
+  cudaError_t error = cudaStreamWaitEvent(
+      static_cast<cudaStream_t>(tvc_cuda_get_stream()), one.ready, 0);
+  if (error != cudaSuccess)
+    callFailed(executor, error, "waiting for its copy", kind, index);
+}
+
+/// Records `one`'s eviction on the calling thread's current stream, after
+/// its readers. Returns false when that failed.
+bool recordEvicted(CudaExecutor &executor, Slotted &one, Kind kind,
+                   int64_t index) {
+  cudaError_t error = cudaEventRecord(
+      one.evicted, static_cast<cudaStream_t>(tvc_cuda_get_stream()));
+  if (error == cudaSuccess)
+    return true;
+  callFailed(executor, error, "cudaEventRecord(evicted)", kind, index);
+  return false;
+}
+
+/// Queues item `index`'s copy into its slot on the copy stream, after the
+/// evictions of the items and caches whose slots overlap it. The mutex is
+/// held.
+void issueCopy(CudaExecutor &executor, int64_t index, Item &item) {
+  takeSlot(executor, item, Kind::Item, index);
   void *slot =
       reinterpret_cast<void *>(executor.base + executor.poolOffset + item.slot);
   cudaError_t error =
       cudaMemcpyAsync(slot, executor.host + item.hostOffset, item.bytes,
                       cudaMemcpyHostToDevice, executor.copyStream);
   if (error != cudaSuccess)
-    callFailed(executor, error, "cudaMemcpyAsync into its slot", index);
-  error = cudaEventRecord(item.ready, executor.copyStream);
+    callFailed(executor, error, "cudaMemcpyAsync into its slot", Kind::Item,
+               index);
+  recordReady(executor, item, Kind::Item, index);
+  executor.stats.bytes_read += item.bytes;
+  ++executor.stats.reads;
+}
+
+/// Queues on the copy stream the copies of rows [firstRow, endRow) of every
+/// batch of `kv` between its home and its slot (one per batch: the rows of
+/// a batch are contiguous, the batches `rows * rowBytes` apart in both).
+/// Returns the first failure.
+cudaError_t copyRows(CudaExecutor &executor, const KvCache &kv,
+                     uint64_t firstRow, uint64_t endRow, bool toSlot) {
+  char *slot =
+      reinterpret_cast<char *>(executor.base + executor.poolOffset + kv.slot);
+  char *home = executor.kvHome + kv.hostOffset;
+  uint64_t batchBytes = kv.rows * kv.rowBytes;
+  uint64_t bytes = (endRow - firstRow) * kv.rowBytes;
+  for (uint64_t batch = 0; batch < kv.batch && bytes; ++batch) {
+    uint64_t at = batch * batchBytes + firstRow * kv.rowBytes;
+    cudaError_t error =
+        toSlot ? cudaMemcpyAsync(slot + at, home + at, bytes,
+                                 cudaMemcpyHostToDevice, executor.copyStream)
+               : cudaMemcpyAsync(home + at, slot + at, bytes,
+                                 cudaMemcpyDeviceToHost, executor.copyStream);
+    if (error != cudaSuccess)
+      return error;
+  }
+  return cudaSuccess;
+}
+
+/// Queues the copy of rows [firstRow, endRow) of every batch of cache
+/// `index` from its home into its slot (taking the slot first when it does
+/// not hold it), then its `ready`. The mutex is held.
+void fetchRows(CudaExecutor &executor, int64_t index, KvCache &kv,
+               uint64_t firstRow, uint64_t endRow) {
+  if (!kv.copied)
+    takeSlot(executor, kv, Kind::KvCache, index);
+  cudaError_t error = copyRows(executor, kv, firstRow, endRow, true);
   if (error != cudaSuccess)
-    callFailed(executor, error, "cudaEventRecord(ready)", index);
-  item.copied = true;
-  tvc_offload_stats_t &stats = executor.stats;
-  stats.bytes_read += item.bytes;
-  ++stats.reads;
-  stats.resident_bytes += item.span;
-  stats.peak_resident_bytes =
-      std::max(stats.peak_resident_bytes, stats.resident_bytes);
-  if (executor.options.budget_bytes &&
-      stats.resident_bytes > executor.options.budget_bytes)
-    ++stats.budget_violations;
+    callFailed(executor, error, "copying its rows into its slot", Kind::KvCache,
+               index);
+  // Also with no rows: a writer of the slot waits for the overlapping
+  // evictions through `ready`.
+  recordReady(executor, kv, Kind::KvCache, index);
+  kv.rowsCopied = std::max(kv.rowsCopied, endRow);
+  executor.stats.kv_bytes_read += kv.batch * (endRow - firstRow) * kv.rowBytes;
 }
 
 } // namespace
@@ -889,10 +1087,7 @@ int64_t cudaExecutorWait(int64_t index, int64_t home) {
   std::lock_guard<std::mutex> lock(executor->mutex);
   if (!item->copied)
     issueCopy(*executor, index, *item);
-  cudaError_t error = cudaStreamWaitEvent(
-      static_cast<cudaStream_t>(tvc_cuda_get_stream()), item->ready, 0);
-  if (error != cudaSuccess)
-    callFailed(*executor, error, "waiting for its copy", index);
+  computeWaitsForReady(*executor, *item, Kind::Item, index);
   return static_cast<int64_t>(executor->poolOffset + item->slot);
 }
 
@@ -904,13 +1099,76 @@ void cudaExecutorEvict(int64_t index) {
   std::lock_guard<std::mutex> lock(executor->mutex);
   if (!item->copied)
     return;
-  cudaError_t error = cudaEventRecord(
-      item->evicted, static_cast<cudaStream_t>(tvc_cuda_get_stream()));
-  if (error != cudaSuccess)
-    callFailed(*executor, error, "cudaEventRecord(evicted)", index);
+  recordEvicted(*executor, *item, Kind::Item, index);
   item->copied = false;
   item->evictPending = true;
   executor->stats.resident_bytes -= item->span;
+}
+
+void cudaExecutorKvPrefetch(int64_t index, int64_t validRows) {
+  CudaExecutor *executor = openCuda.load(std::memory_order_acquire);
+  KvCache *kv = findStreamedKv(executor, index);
+  if (!kv)
+    return;
+  std::lock_guard<std::mutex> lock(executor->mutex);
+  // Held already: the wait copies any rows missing.
+  if (!kv->copied)
+    fetchRows(*executor, index, *kv, 0, clampRow(*kv, validRows));
+}
+
+int64_t cudaExecutorKvWait(int64_t index, int64_t validRows) {
+  CudaExecutor *executor = openCuda.load(std::memory_order_acquire);
+  KvCache *kv = findStreamedKv(executor, index);
+  if (!kv)
+    return -1;
+  uint64_t rows = clampRow(*kv, validRows);
+  std::lock_guard<std::mutex> lock(executor->mutex);
+  if (!kv->copied)
+    fetchRows(*executor, index, *kv, 0, rows);
+  else if (!kv->handedOut && kv->rowsCopied < rows)
+    // Prefetched with fewer valid rows: copy the rest. (Once handed out,
+    // the slot is the cache: the compiled code may have written those rows.)
+    fetchRows(*executor, index, *kv, kv->rowsCopied, rows);
+  computeWaitsForReady(*executor, *kv, Kind::KvCache, index);
+  kv->handedOut = true;
+  return static_cast<int64_t>(executor->poolOffset + kv->slot);
+}
+
+void cudaExecutorKvEvict(int64_t index, int64_t firstRow, int64_t endRow) {
+  CudaExecutor *executor = openCuda.load(std::memory_order_acquire);
+  KvCache *kv = findStreamedKv(executor, index);
+  if (!kv)
+    return;
+  uint64_t first = clampRow(*kv, firstRow);
+  uint64_t end = std::max(first, clampRow(*kv, endRow));
+  std::lock_guard<std::mutex> lock(executor->mutex);
+  if (!kv->copied)
+    return;
+  bool recorded = recordEvicted(*executor, *kv, Kind::KvCache, index);
+  kv->evictPending = true;
+  // Only a slot a wait returned holds rows the compiled code wrote.
+  if (kv->handedOut && end > first) {
+    // The write-back reads the slot after the cache's writers; the next
+    // copy into these bytes (the same in-order stream) after it.
+    cudaError_t error =
+        recorded ? cudaStreamWaitEvent(executor->copyStream, kv->evicted, 0)
+                 : cudaSuccess;
+    if (error != cudaSuccess)
+      callFailed(*executor, error, "waiting for its writers", Kind::KvCache,
+                 index);
+    else
+      kv->evictPending = false;
+    error = copyRows(*executor, *kv, first, end, false);
+    if (error != cudaSuccess)
+      callFailed(*executor, error, "copying its rows back to its home",
+                 Kind::KvCache, index);
+    executor->stats.kv_bytes_written +=
+        kv->batch * (end - first) * kv->rowBytes;
+  }
+  kv->copied = false;
+  kv->handedOut = false;
+  kv->rowsCopied = 0;
+  executor->stats.resident_bytes -= kv->span;
 }
 
 void cudaExecutorClose() {

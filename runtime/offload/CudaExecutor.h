@@ -27,6 +27,11 @@ bool cudaExecutorIsOpen();
 void cudaExecutorPrefetch(int64_t item);
 int64_t cudaExecutorWait(int64_t item, int64_t home);
 void cudaExecutorEvict(int64_t item);
+/// The KV-cache calls (kv_wait returns -1 when no CUDA executor is open or
+/// the cache is not a streamed one).
+void cudaExecutorKvPrefetch(int64_t kvItem, int64_t validRows);
+int64_t cudaExecutorKvWait(int64_t kvItem, int64_t validRows);
+void cudaExecutorKvEvict(int64_t kvItem, int64_t firstRow, int64_t endRow);
 void cudaExecutorClose();
 bool cudaExecutorStats(tvc_offload_stats_t &out);
 

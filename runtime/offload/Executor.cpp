@@ -1106,6 +1106,8 @@ void tvc_offload_evict(void *, void *, int64_t, int64_t, int64_t,
 void tvc_offload_kv_prefetch(void *, void *, int64_t, int64_t, int64_t,
                              int64_t index, int64_t valid_rows) {
   Executor *executor = openExecutor.load(std::memory_order_acquire);
+  if (!executor)
+    return cudaExecutorKvPrefetch(index, valid_rows);
   KvItem *kv = findStreamedKv(executor, index);
   if (!kv)
     return;
@@ -1132,6 +1134,8 @@ void tvc_offload_kv_prefetch(void *, void *, int64_t, int64_t, int64_t,
 int64_t tvc_offload_kv_wait(void *, void *, int64_t, int64_t, int64_t,
                             int64_t index, int64_t valid_rows) {
   Executor *executor = openExecutor.load(std::memory_order_acquire);
+  if (!executor)
+    return cudaExecutorKvWait(index, valid_rows);
   KvItem *kv = findStreamedKv(executor, index);
   if (!kv)
     return -1;
@@ -1189,6 +1193,8 @@ int64_t tvc_offload_kv_wait(void *, void *, int64_t, int64_t, int64_t,
 void tvc_offload_kv_evict(void *, void *, int64_t, int64_t, int64_t,
                           int64_t index, int64_t first_row, int64_t end_row) {
   Executor *executor = openExecutor.load(std::memory_order_acquire);
+  if (!executor)
+    return cudaExecutorKvEvict(index, first_row, end_row);
   KvItem *kv = findStreamedKv(executor, index);
   if (!kv)
     return;

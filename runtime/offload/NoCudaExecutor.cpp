@@ -14,6 +14,9 @@ bool cudaExecutorIsOpen() { return false; }
 void cudaExecutorPrefetch(int64_t) {}
 int64_t cudaExecutorWait(int64_t, int64_t home) { return home; }
 void cudaExecutorEvict(int64_t) {}
+void cudaExecutorKvPrefetch(int64_t, int64_t) {}
+int64_t cudaExecutorKvWait(int64_t, int64_t) { return -1; }
+void cudaExecutorKvEvict(int64_t, int64_t, int64_t) {}
 void cudaExecutorClose() {}
 bool cudaExecutorStats(tvc_offload_stats_t &) { return false; }
 } // namespace tvc::offload

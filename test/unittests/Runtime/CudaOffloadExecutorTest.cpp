@@ -190,6 +190,45 @@ void CUDART_CB sleepOnStream(void *milliseconds) {
 int gHoldMilliseconds = 500;
 int gShortHoldMilliseconds = 50;
 
+/// The byte `byte` of row `row` of batch `batch` of streamed cache `cache`
+/// as the tests write it: never zero, different between caches.
+uint8_t kvPattern(int64_t cache, uint64_t batch, uint64_t row, uint64_t byte) {
+  return static_cast<uint8_t>(
+      ((((cache * 131 + batch) * 4099 + row) * 2654435761u + byte * 40503u) >>
+       9) |
+      1);
+}
+
+void kvPrefetch(void *blob, int64_t cache, int64_t validRows) {
+  tvc_offload_kv_prefetch(blob, blob, 0, 0, 1, cache, validRows);
+}
+int64_t kvWait(void *blob, int64_t cache, int64_t validRows) {
+  return tvc_offload_kv_wait(blob, blob, 0, 0, 1, cache, validRows);
+}
+void kvEvict(void *blob, int64_t cache, int64_t firstRow, int64_t endRow) {
+  tvc_offload_kv_evict(blob, blob, 0, 0, 1, cache, firstRow, endRow);
+}
+
+/// The KV caches of the KV tests: [2, 64, 96 bytes], three pages each.
+constexpr uint64_t kKvBatch = 2, kKvRows = 64, kKvRowBytes = 96;
+constexpr uint64_t kCacheBytes = kKvBatch * kKvRows * kKvRowBytes;
+constexpr uint64_t kCacheSpan = 3 * kPage;
+
+/// The first wrong row of `host` (a cache's layout) among rows [0, endRow)
+/// of every batch of `cache`, as batch * rows + row, or -1; rows [endRow,
+/// zerosTo) must be zero.
+int64_t firstWrongRow(const std::vector<uint8_t> &host, int64_t cache,
+                      uint64_t endRow, uint64_t zerosTo = 0) {
+  for (uint64_t batch = 0; batch < kKvBatch; ++batch)
+    for (uint64_t row = 0; row < std::max(endRow, zerosTo); ++row)
+      for (uint64_t byte = 0; byte < kKvRowBytes; ++byte) {
+        uint8_t want = row < endRow ? kvPattern(cache, batch, row, byte) : 0;
+        if (host[(batch * kKvRows + row) * kKvRowBytes + byte] != want)
+          return static_cast<int64_t>(batch * kKvRows + row);
+      }
+  return -1;
+}
+
 //===----------------------------------------------------------------------===//
 // On a device
 //===----------------------------------------------------------------------===//
@@ -253,6 +292,73 @@ protected:
     ASSERT_EQ(cudaStreamSynchronize(static_cast<cudaStream_t>(otherStream)),
               cudaSuccess);
   }
+
+  //===--------------------------------------------------------------------===//
+  // Streamed KV caches
+  //===--------------------------------------------------------------------===//
+
+  /// The KV caches of the plan: 0 resident, 1 (K) and 2 (V) streamed in
+  /// the same slot, pool pages [1, 4), which also overlaps B's slot and C's.
+  enum { Resident, K, V };
+
+  /// Adds the KV caches to the plan and puts what the tests write into K
+  /// and V on the device.
+  void setUpKvCaches() {
+    kv[Resident] = {kKvBatch, kKvRows, kKvRowBytes, TVC_OFFLOAD_RESIDENT, 0, 0};
+    kv[K] = {kKvBatch, kKvRows, kKvRowBytes, TVC_OFFLOAD_STREAMED, 1, kPage};
+    kv[V] = {kKvBatch, kKvRows, kKvRowBytes, TVC_OFFLOAD_STREAMED, 1, kPage};
+    plan->options.kv_items = kv;
+    plan->options.num_kv_items = 3;
+    for (int64_t cache : {K, V}) {
+      std::vector<uint8_t> host(kCacheBytes);
+      for (uint64_t batch = 0; batch < kKvBatch; ++batch)
+        for (uint64_t row = 0; row < kKvRows; ++row)
+          for (uint64_t byte = 0; byte < kKvRowBytes; ++byte)
+            host[(batch * kKvRows + row) * kKvRowBytes + byte] =
+                kvPattern(cache, batch, row, byte);
+      source[cache] = scratch(kCacheBytes);
+      ASSERT_EQ(cudaMemcpy(source[cache], host.data(), kCacheBytes,
+                           cudaMemcpyHostToDevice),
+                cudaSuccess);
+    }
+  }
+
+  /// The slot of K and V, from the blob.
+  int64_t cacheSlot() const {
+    return static_cast<int64_t>(plan->poolOffset() + kPage);
+  }
+
+  /// Queues on the compute stream the copies of rows [firstRow, endRow) of
+  /// every batch between the cache at blob offset `at` and the same rows
+  /// of `other` (a writer of the cache when `write`, else a reader).
+  void copyRows(void *blob, int64_t at, char *other, uint64_t firstRow,
+                uint64_t endRow, bool write) {
+    auto compute = static_cast<cudaStream_t>(stream);
+    char *cache = static_cast<char *>(blob) + at;
+    for (uint64_t batch = 0; batch < kKvBatch; ++batch) {
+      uint64_t offset = (batch * kKvRows + firstRow) * kKvRowBytes;
+      uint64_t bytes = (endRow - firstRow) * kKvRowBytes;
+      ASSERT_EQ(cudaMemcpyAsync(write ? cache + offset : other + offset,
+                                write ? other + offset : cache + offset, bytes,
+                                cudaMemcpyDeviceToDevice, compute),
+                cudaSuccess);
+    }
+  }
+  void writeRows(void *blob, int64_t cache, int64_t at, uint64_t firstRow,
+                 uint64_t endRow) {
+    copyRows(blob, at, source[cache], firstRow, endRow, true);
+  }
+  /// Rows [0, endRow) of every batch at `at` into `dst` (a cache's layout).
+  void readRows(void *blob, int64_t at, char *dst, uint64_t endRow) {
+    copyRows(blob, at, dst, 0, endRow, false);
+  }
+
+  /// What the plan keeps resident from open: A's and D's pages and the
+  /// resident cache.
+  uint64_t residentAtOpen() const { return plan->residentPages() + kCacheSpan; }
+
+  tvc_offload_kv_item_t kv[3] = {};
+  char *source[3] = {};
 
   uint64_t granularity = 0;
   std::unique_ptr<Plan> plan;
@@ -657,6 +763,205 @@ TEST_F(CudaOffloadExecutor, LargeResidentItem) {
             pagedAt + kPage + roundUp(items[2].bytes, kPage));
 }
 
+/// A prefill then 55 decode steps of K and V through their shared slot
+/// (interleaved, batch 2), with weight C through an overlapping slot now and
+/// then, no host synchronisation until the end: every wait's slot holds
+/// the rows written before, whether prefetched with as many rows, with
+/// fewer, or not at all; a second wait copies nothing and keeps what was
+/// written; the counters; the resident cache and unknown ones get -1.
+TEST_F(CudaOffloadExecutor, KvCachesDecodeThroughSharedSlot) {
+  ASSERT_NO_FATAL_FAILURE(setUpKvCaches());
+  void *blob = open();
+  ASSERT_NE(blob, nullptr);
+  auto compute = static_cast<cudaStream_t>(stream);
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.resident_bytes, residentAtOpen());
+  EXPECT_EQ(now.kv_spill_bytes, 2 * kCacheSpan);
+  EXPECT_EQ(now.kv_bytes_read, 0u);
+  // The caller's caches and unknown ones.
+  for (int64_t cache : {int64_t{Resident}, int64_t{3}, int64_t{-1}}) {
+    kvPrefetch(blob, cache, 4);
+    EXPECT_EQ(kvWait(blob, cache, 4), -1) << "cache " << cache;
+    kvEvict(blob, cache, 0, 4);
+  }
+
+  // Prefill: nothing valid yet, T rows written.
+  constexpr uint64_t kPrompt = 5;
+  uint64_t wantRead = 0, wantWritten = 0;
+  for (int64_t cache : {K, V}) {
+    kvPrefetch(blob, cache, 0);
+    int64_t at = kvWait(blob, cache, 0);
+    ASSERT_EQ(at, cacheSlot());
+    EXPECT_EQ(stats().resident_bytes, residentAtOpen() + kCacheSpan);
+    writeRows(blob, cache, at, 0, kPrompt);
+    kvEvict(blob, cache, 0, kPrompt);
+    wantWritten += kKvBatch * kPrompt * kKvRowBytes;
+  }
+  EXPECT_EQ(stats().resident_bytes, residentAtOpen());
+
+  constexpr int kSteps = 55;
+  char *seen = scratch(2 * kSteps * kCacheBytes);
+  char *seenC = scratch(kSteps * kPage * 3);
+  for (int step = 0; step < kSteps; ++step) {
+    uint64_t past = kPrompt + step;
+    for (int64_t cache : {step % 2 ? V : K, step % 2 ? K : V}) {
+      char *mine = seen + (2 * step + (cache == K ? 0 : 1)) * kCacheBytes;
+      // Now and then the readers and writers run late: the copies queued
+      // after them must wait.
+      if (step % 10 == 3)
+        ASSERT_EQ(
+            cudaLaunchHostFunc(compute, sleepOnStream, &gShortHoldMilliseconds),
+            cudaSuccess);
+      int mode = step % 4;
+      if (mode == 0 || mode == 3)
+        kvPrefetch(blob, cache, static_cast<int64_t>(past));
+      else if (mode == 2) // fewer rows than the wait asks for
+        kvPrefetch(blob, cache, static_cast<int64_t>(past / 2));
+      // mode 1: no prefetch, the wait copies.
+      int64_t at = kvWait(blob, cache, static_cast<int64_t>(past));
+      ASSERT_EQ(at, cacheSlot()) << "step " << step;
+      wantRead += kKvBatch * past * kKvRowBytes;
+      EXPECT_EQ(stats().kv_bytes_read, wantRead) << "step " << step;
+      writeRows(blob, cache, at, past, past + 1);
+      if (mode == 3) {
+        // The slot is the cache now: a second wait returns it as it is
+        // (the row just written included) and copies nothing.
+        EXPECT_EQ(kvWait(blob, cache, static_cast<int64_t>(past + 1)), at);
+        kvPrefetch(blob, cache, static_cast<int64_t>(past + 1));
+        EXPECT_EQ(stats().kv_bytes_read, wantRead) << "step " << step;
+        readRows(blob, at, mine, past + 1);
+      } else {
+        readRows(blob, at, mine, past);
+      }
+      EXPECT_EQ(stats().resident_bytes, residentAtOpen() + kCacheSpan);
+      kvEvict(blob, cache, static_cast<int64_t>(past),
+              static_cast<int64_t>(past + 1));
+      wantWritten += kKvBatch * kKvRowBytes;
+    }
+    if (step % 7 == 6) {
+      // A weight through an overlapping slot.
+      prefetch(blob, Plan::C);
+      int64_t slotC = wait(blob, Plan::C, plan->items[Plan::C].offset);
+      read(compute, seenC + step * kPage * 3, blob, slotC, Plan::C);
+      evict(blob, Plan::C);
+    }
+  }
+  now = stats();
+  EXPECT_EQ(now.kv_bytes_read, wantRead);
+  EXPECT_EQ(now.kv_bytes_written, wantWritten);
+  EXPECT_EQ(now.resident_bytes, residentAtOpen());
+  // The slot's bytes are the weights', the caches' or none: never both.
+  EXPECT_EQ(now.peak_resident_bytes, residentAtOpen() + plan->span(Plan::C));
+  EXPECT_EQ(now.io_errors, 0u) << tvc_offload_last_error();
+  EXPECT_EQ(now.stalls, 0u);
+  EXPECT_EQ(now.pool_fallbacks, 0u);
+
+  // A whole cache (valid rows clamped to its 64): the rows written, then
+  // zeros from the home's zero fill.
+  uint64_t written = kPrompt + kSteps;
+  int64_t at = kvWait(blob, K, 1000);
+  ASSERT_EQ(at, cacheSlot());
+  wantRead += kCacheBytes;
+  char *whole = scratch(kCacheBytes);
+  readRows(blob, at, whole, kKvRows);
+  kvEvict(blob, K, -3, 1000); // clamped: every row back
+  wantWritten += kCacheBytes;
+
+  synchronize();
+  std::vector<uint8_t> host = download(seen, 2 * kSteps * kCacheBytes);
+  for (int step = 0; step < kSteps; ++step)
+    for (int64_t cache : {K, V}) {
+      uint64_t offset = (2 * step + (cache == K ? 0 : 1)) * kCacheBytes;
+      std::vector<uint8_t> one(host.begin() + offset,
+                               host.begin() + offset + kCacheBytes);
+      uint64_t rows = kPrompt + step + (step % 4 == 3 ? 1 : 0);
+      ASSERT_EQ(firstWrongRow(one, cache, rows), -1)
+          << "step " << step << ", cache " << cache;
+    }
+  std::vector<uint8_t> hostC = download(seenC, kSteps * kPage * 3);
+  for (int step = 6; step < kSteps; step += 7) {
+    std::vector<uint8_t> one(hostC.begin() + step * kPage * 3,
+                             hostC.begin() + (step + 1) * kPage * 3);
+    EXPECT_EQ(firstWrongByte(one, plan->items[Plan::C]), -1) << "step " << step;
+  }
+  EXPECT_EQ(firstWrongRow(download(whole, kCacheBytes), K, written, kKvRows),
+            -1);
+  now = stats();
+  EXPECT_EQ(now.kv_bytes_read, wantRead);
+  EXPECT_EQ(now.kv_bytes_written, wantWritten);
+  EXPECT_EQ(now.io_errors, 0u) << tvc_offload_last_error();
+}
+
+/// The write-back of K's rows waits for their writer, held by a host
+/// function on the compute stream; V's rows then go into the same slot,
+/// and K's next wait copies K's rows back in after V's eviction: none of it
+/// waits on the host.
+TEST_F(CudaOffloadExecutor, KvWriteBackWaitsForWriters) {
+  ASSERT_NO_FATAL_FAILURE(setUpKvCaches());
+  void *blob = open();
+  ASSERT_NE(blob, nullptr);
+  auto compute = static_cast<cudaStream_t>(stream);
+  constexpr uint64_t kWritten = 9;
+  char *seenK = scratch(kCacheBytes);
+  char *seenV = scratch(kCacheBytes);
+  // A first device-to-device copy (any one-time set-up out of the timing).
+  ASSERT_EQ(cudaMemcpyAsync(seenV, source[V], kCacheBytes,
+                            cudaMemcpyDeviceToDevice, compute),
+            cudaSuccess);
+  synchronize();
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(cudaLaunchHostFunc(compute, sleepOnStream, &gHoldMilliseconds),
+            cudaSuccess);
+  int64_t at = kvWait(blob, K, 0);
+  writeRows(blob, K, at, 0, kWritten);
+  kvEvict(blob, K, 0, kWritten);
+  at = kvWait(blob, V, 0);
+  writeRows(blob, V, at, 0, kWritten);
+  kvEvict(blob, V, 0, kWritten);
+  kvPrefetch(blob, K, kWritten);
+  at = kvWait(blob, K, kWritten);
+  readRows(blob, at, seenK, kWritten);
+  kvEvict(blob, K, 0, 0); // nothing new to write back
+  at = kvWait(blob, V, kWritten);
+  readRows(blob, at, seenV, kWritten);
+  kvEvict(blob, V, kWritten, kWritten);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  EXPECT_LT(seconds, gHoldMilliseconds / 2000.0);
+  synchronize();
+  EXPECT_EQ(firstWrongRow(download(seenK, kCacheBytes), K, kWritten), -1);
+  EXPECT_EQ(firstWrongRow(download(seenV, kCacheBytes), V, kWritten), -1);
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.kv_bytes_written, 2 * kKvBatch * kWritten * kKvRowBytes);
+  EXPECT_EQ(now.kv_bytes_read, 2 * kKvBatch * kWritten * kKvRowBytes);
+  EXPECT_EQ(now.resident_bytes, residentAtOpen());
+  EXPECT_EQ(now.io_errors, 0u) << tvc_offload_last_error();
+}
+
+/// An evict without a wait before it writes nothing back (the slot never
+/// was the cache), and an evict of a cache that holds no slot does nothing.
+TEST_F(CudaOffloadExecutor, KvEvictWithoutWait) {
+  ASSERT_NO_FATAL_FAILURE(setUpKvCaches());
+  void *blob = open();
+  ASSERT_NE(blob, nullptr);
+  kvEvict(blob, K, 0, 4); // holds nothing
+  kvPrefetch(blob, K, 0);
+  EXPECT_EQ(stats().resident_bytes, residentAtOpen() + kCacheSpan);
+  kvEvict(blob, K, 0, 4);
+  tvc_offload_stats_t now = stats();
+  EXPECT_EQ(now.resident_bytes, residentAtOpen());
+  EXPECT_EQ(now.kv_bytes_written, 0u);
+  // Its home still holds zeros.
+  char *seenK = scratch(kCacheBytes);
+  int64_t at = kvWait(blob, K, 4);
+  readRows(blob, at, seenK, 4);
+  kvEvict(blob, K, 0, 0);
+  synchronize();
+  EXPECT_EQ(firstWrongRow(download(seenK, kCacheBytes), K, 0, 4), -1);
+  EXPECT_EQ(stats().io_errors, 0u) << tvc_offload_last_error();
+}
+
 /// Close frees everything; the next open starts afresh, and without an
 /// executor the calls do nothing.
 TEST_F(CudaOffloadExecutor, CloseThenReopen) {
@@ -772,18 +1077,60 @@ TEST_F(OffloadCudaArguments, SlotOutsidePool) {
 
 TEST_F(OffloadCudaArguments, PoolBytesZeroWithStreamedItems) {
   plan.options.pool_bytes = 0;
-  expectOpenFails(TVC_INVALID_ARGUMENT, "pool_bytes is 0 but items are "
-                                        "streamed");
+  expectOpenFails(TVC_INVALID_ARGUMENT, "pool_bytes is 0 but items or KV "
+                                        "caches are streamed");
+  // Only a cache streamed: the same.
+  for (tvc_offload_item_t &item : plan.items)
+    item.placement = TVC_OFFLOAD_RESIDENT;
+  tvc_offload_kv_item_t kv = {1, 4, 256, TVC_OFFLOAD_STREAMED, 1, 0};
+  plan.options.kv_items = &kv;
+  plan.options.num_kv_items = 1;
+  expectOpenFails(TVC_INVALID_ARGUMENT, "pool_bytes is 0 but items or KV "
+                                        "caches are streamed");
 }
 
-TEST_F(OffloadCudaArguments, StreamedKvCache) {
+/// A streamed KV cache needs a slot, page-aligned inside the pool; every
+/// cache needs batch, rows and row_bytes of at least 1.
+TEST_F(OffloadCudaArguments, StreamedKvCaches) {
+  // Batch 2 of 4 rows of 256 bytes: one page.
   tvc_offload_kv_item_t kv[2] = {{1, 4, 256, TVC_OFFLOAD_RESIDENT, 0, 0},
-                                 {1, 4, 256, TVC_OFFLOAD_STREAMED, 1, 0}};
+                                 {2, 4, 256, TVC_OFFLOAD_STREAMED, 0, 0}};
   plan.options.kv_items = kv;
   plan.options.num_kv_items = 2;
-  expectOpenFails(TVC_INVALID_ARGUMENT, "KV cache 1 is streamed");
-  kv[1] = {0, 4, 256, TVC_OFFLOAD_RESIDENT, 0, 0};
-  expectOpenFails(TVC_INVALID_ARGUMENT, "KV cache 1: expects batch");
+  expectOpenFails(TVC_INVALID_ARGUMENT,
+                  "KV cache 1 is streamed but has no slot");
+  kv[1].has_slot = 1;
+  kv[1].slot_offset = plan.poolBytes; // one page past its end
+  expectOpenFails(TVC_INVALID_ARGUMENT, "KV cache 1: slot");
+  kv[1].slot_offset = kPage + 256; // not page aligned
+  expectOpenFails(TVC_INVALID_ARGUMENT, "KV cache 1: slot");
+  kv[1].slot_offset = plan.poolBytes - kPage;
+  kv[1].rows = 16; // two pages from the pool's last one
+  expectOpenFails(TVC_INVALID_ARGUMENT, "KV cache 1: slot");
+  kv[1].rows = 4;
+  for (int field = 0; field < 3; ++field) {
+    tvc_offload_kv_item_t bad = kv[1];
+    if (field == 0)
+      bad.batch = 0;
+    else if (field == 1)
+      bad.rows = 0;
+    else
+      bad.row_bytes = 0;
+    std::swap(bad, kv[1]);
+    expectOpenFails(TVC_INVALID_ARGUMENT, "KV cache 1: expects batch");
+    std::swap(bad, kv[1]);
+  }
+  kv[1].placement = TVC_OFFLOAD_PAGED;
+  expectOpenFails(TVC_INVALID_ARGUMENT, "is neither resident");
+  kv[1].placement = TVC_OFFLOAD_STREAMED;
+  kv[0].rows = int64_t{1} << 40;
+  kv[0].row_bytes = uint64_t{1} << 30;
+  expectOpenFails(TVC_INVALID_ARGUMENT, "KV cache 0: 1 x 1099511627776 rows");
+  kv[0].rows = 4;
+  kv[0].row_bytes = 256;
+  plan.options.num_kv_items = -1;
+  expectOpenFails(TVC_INVALID_ARGUMENT, "negative KV cache count");
+  plan.options.num_kv_items = 2;
   plan.options.kv_items = nullptr;
   expectOpenFails(TVC_INVALID_ARGUMENT, "null KV cache list");
 }
@@ -865,10 +1212,25 @@ TEST(WithoutCudaDevice, OffloadOpenSaysWhy) {
   EXPECT_NE(message.find(why), std::string::npos) << message;
   tvc_offload_stats_t none;
   EXPECT_EQ(tvc_offload_get_stats(&none), TVC_NOT_FOUND);
+  // A plan with a streamed KV cache passes the checks, then fails the same
+  // way.
+  tvc_offload_kv_item_t kv = {2, 4, 256, TVC_OFFLOAD_STREAMED, 1, kPage};
+  plan.options.kv_items = &kv;
+  plan.options.num_kv_items = 1;
+  EXPECT_EQ(tvc_offload_open_cuda(file.path.c_str(), plan.blobBytes,
+                                  plan.items.data(), plan.items.size(),
+                                  &plan.options, &blob),
+            TVC_UNAVAILABLE);
+  message = tvc_offload_last_error();
+  EXPECT_NE(message.find("no usable CUDA device"), std::string::npos)
+      << message;
   // The calls without an executor.
   EXPECT_EQ(wait(nullptr, Plan::B, 99), 99);
   prefetch(nullptr, Plan::B);
   evict(nullptr, Plan::B);
+  EXPECT_EQ(kvWait(nullptr, 0, 4), -1);
+  kvPrefetch(nullptr, 0, 4);
+  kvEvict(nullptr, 0, 0, 4);
   tvc_offload_close();
 }
 
