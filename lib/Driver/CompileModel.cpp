@@ -572,21 +572,13 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
     plan.report = options.offloadReport;
     if (cuda) {
       // The budget is device memory; the slower tier is pinned host memory
-      // the executor copies from (runtime/offload/CudaExecutor.cpp). Device
-      // memory is not demand paged: gathered tables are read whole. The
-      // CUDA executor does not stream KV caches yet: they stay on the
-      // device, counted in the budget.
+      // the executor copies weights and streamed KV caches from
+      // (runtime/offload/CudaExecutor.cpp). Device memory is not demand
+      // paged: gathered tables are read whole.
       plan.paging = false;
-      plan.kv = "resident";
       plan.readBandwidth = kCudaHostToDeviceBandwidth;
       plan.readOverhead = kCudaCopyOverhead;
       plan.computeBandwidth = kCudaDeviceBandwidth;
-      if (options.offloadKv == "plan") {
-        if (!offloadSummary.empty())
-          offloadSummary += "\n";
-        offloadSummary += "offload: KV caches stay in device memory (the "
-                          "CUDA executor streams weights only)";
-      }
     }
     if (options.offloadReadBandwidth > 0)
       plan.readBandwidth = options.offloadReadBandwidth;

@@ -352,7 +352,7 @@ int generate(const tvc::Manifest &manifest, const void *weights,
   for (size_t index = 0; index < caches.size(); ++index) {
     // Null for a streamed cache: the descriptor keeps its sizes.
     void *cache = caches[index].empty() ? nullptr : caches[index].data();
-    if (options.space == tvc::MemorySpace::CudaDevice) {
+    if (options.space == tvc::MemorySpace::CudaDevice && cache) {
       size_t bytes = caches[index].size();
       std::vector<char>().swap(caches[index]);
       cache = nullptr;

@@ -124,8 +124,8 @@ static cl::opt<std::string> offloadBudget(
              "(N, N{KiB,MiB,GiB,KB,MB,GB} or P% of them; tvc-plan-offload): "
              "the executable streams the weights that do not fit from its "
              "weights file and the KV caches from a spill file (CUDA: the "
-             "budget is device memory, weights are copied from pinned host "
-             "memory, KV caches stay on the device)"),
+             "budget is device memory; streamed weights and KV caches are "
+             "copied from pinned host memory)"),
     cl::value_desc("bytes"), cl::cat(category));
 static cl::opt<std::string>
     offloadPlanner("offload-planner", cl::desc("cost (default) or reference"),
