@@ -32,6 +32,7 @@
 
 #include "runtime/api/tvc_cuda.h"
 #include "runtime/api/tvc_offload.h"
+#include "runtime/offload/PlanChecks.h"
 
 #include <cuda.h>
 #include <cudaTypedefs.h>
@@ -50,6 +51,9 @@
 #include <vector>
 
 namespace tvc::offload {
+using tvc::runtime::offload::mib;
+using tvc::runtime::offload::readFully;
+
 namespace {
 
 constexpr uint64_t kPage = 4096;
@@ -197,12 +201,6 @@ Slotted &slotted(CudaExecutor &executor, uint32_t index) {
 
 std::atomic<CudaExecutor *> openCuda{nullptr};
 
-std::string mib(uint64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.1f MiB", bytes / 1048576.0);
-  return text;
-}
-
 std::string describe(cudaError_t error) {
   return std::string(cudaGetErrorName(error)) + " (" +
          cudaGetErrorString(error) + ")";
@@ -260,24 +258,6 @@ bool openFailed(const DriverApi &driver, CUresult result, const char *what,
   return true;
 }
 
-/// pread of exactly `bytes` (retrying short reads and EINTR).
-bool readFully(int fd, char *dst, uint64_t bytes, uint64_t fileOffset,
-               std::string &error) {
-  while (bytes > 0) {
-    ssize_t got = pread(fd, dst, bytes, static_cast<off_t>(fileOffset));
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got <= 0) {
-      error = got < 0 ? std::strerror(errno) : "unexpected end of file";
-      return false;
-    }
-    dst += got;
-    bytes -= static_cast<uint64_t>(got);
-    fileOffset += static_cast<uint64_t>(got);
-  }
-  return true;
-}
-
 /// Reads blob bytes [offset, offset + bytes) of the weights file into `dst`.
 bool readBlob(CudaExecutor &executor, uint64_t offset, uint64_t bytes,
               char *dst, std::string &error) {
@@ -294,46 +274,16 @@ bool readBlob(CudaExecutor &executor, uint64_t offset, uint64_t bytes,
 bool checkItems(CudaExecutor &executor, uint64_t blobBytes,
                 const tvc_offload_item_t *items, int64_t count,
                 std::string &error) {
+  if (!tvc::runtime::offload::checkItemList(blobBytes, items, count, error))
+    return false;
   executor.items.resize(static_cast<size_t>(count));
-  std::vector<int64_t> order(static_cast<size_t>(count));
   for (int64_t index = 0; index < count; ++index) {
     const tvc_offload_item_t &given = items[index];
-    std::string name = "offload item " + std::to_string(index);
-    if (given.placement < TVC_OFFLOAD_RESIDENT ||
-        given.placement > TVC_OFFLOAD_PAGED) {
-      error = name + ": unknown placement " + std::to_string(given.placement);
-      return false;
-    }
-    if (given.offset % kPage != 0) {
-      error = name + ": offset " + std::to_string(given.offset) +
-              " is not a multiple of 4096";
-      return false;
-    }
-    if (given.offset > blobBytes || given.bytes > blobBytes - given.offset) {
-      error = name + ": bytes [" + std::to_string(given.offset) + ", " +
-              std::to_string(given.offset + given.bytes) +
-              ") run past the blob's " + std::to_string(blobBytes);
-      return false;
-    }
     Item &item = executor.items[index];
     item.offset = given.offset;
     item.bytes = given.bytes;
     item.span = roundUp(given.bytes, kPage);
     item.placement = given.placement;
-    order[index] = index;
-  }
-  std::sort(order.begin(), order.end(), [&](int64_t lhs, int64_t rhs) {
-    return items[lhs].offset < items[rhs].offset;
-  });
-  for (size_t i = 1; i < order.size(); ++i) {
-    const tvc_offload_item_t &before = items[order[i - 1]];
-    const tvc_offload_item_t &after = items[order[i]];
-    if (before.offset + before.bytes > after.offset) {
-      error = "offload items " + std::to_string(order[i - 1]) + " and " +
-              std::to_string(order[i]) + " overlap (at blob offset " +
-              std::to_string(after.offset) + ")";
-      return false;
-    }
   }
   return true;
 }
@@ -350,41 +300,20 @@ bool checkKvItems(CudaExecutor &executor, std::string &error) {
     return false;
   }
   executor.kvCaches.resize(static_cast<size_t>(count));
-  constexpr uint64_t kMaxTotal = uint64_t{1} << 62;
   uint64_t total = 0; // every cache's pages
   for (int64_t index = 0; index < count; ++index) {
     const tvc_offload_kv_item_t &given = kvItems[index];
     std::string name = "KV cache " + std::to_string(index);
-    if (given.placement != TVC_OFFLOAD_RESIDENT &&
-        given.placement != TVC_OFFLOAD_STREAMED) {
-      error = name + ": placement " + std::to_string(given.placement) +
-              " is neither resident (0) nor streamed (1)";
+    uint64_t span =
+        tvc::runtime::offload::checkKvCache(index, given, &total, error);
+    if (span == 0)
       return false;
-    }
-    if (given.batch < 1 || given.rows < 1 || given.row_bytes < 1) {
-      error = name + ": expects batch, rows and row_bytes of at least 1, got " +
-              std::to_string(given.batch) + ", " + std::to_string(given.rows) +
-              ", " + std::to_string(given.row_bytes);
-      return false;
-    }
-    uint64_t batchRows = 0, bytes = 0;
-    if (__builtin_mul_overflow(static_cast<uint64_t>(given.batch),
-                               static_cast<uint64_t>(given.rows), &batchRows) ||
-        __builtin_mul_overflow(batchRows, given.row_bytes, &bytes) ||
-        bytes > kMaxTotal - total - kPage) {
-      error = name + ": " + std::to_string(given.batch) + " x " +
-              std::to_string(given.rows) + " rows of " +
-              std::to_string(given.row_bytes) +
-              " bytes (with the caches before it) are too many bytes";
-      return false;
-    }
     KvCache &kv = executor.kvCaches[index];
     kv.batch = static_cast<uint64_t>(given.batch);
     kv.rows = static_cast<uint64_t>(given.rows);
     kv.rowBytes = given.row_bytes;
-    kv.span = roundUp(bytes, kPage);
+    kv.span = span;
     kv.placement = given.placement;
-    total += kv.span;
     if (kv.placement == TVC_OFFLOAD_RESIDENT) {
       executor.residentKvBytes += kv.span;
       continue;

@@ -30,6 +30,7 @@
 
 #include "runtime/api/tvc_offload.h"
 #include "runtime/offload/CudaExecutor.h"
+#include "runtime/offload/PlanChecks.h"
 
 #include <algorithm>
 #include <atomic>
@@ -50,13 +51,13 @@
 
 namespace {
 
-constexpr uint64_t kPage = 4096;
+using tvc::runtime::offload::mib;
+using tvc::runtime::offload::readFully;
+using tvc::runtime::offload::roundUpToPage;
+
+constexpr uint64_t kPage = tvc::runtime::offload::kPageBytes;
 /// The weights file's header: the blob starts at this file offset.
 constexpr uint64_t kHeaderBytes = 4096;
-
-uint64_t roundUpToPage(uint64_t bytes) {
-  return (bytes + kPage - 1) & ~(kPage - 1);
-}
 
 /// Pages of a transparent huge page (2 MiB).
 constexpr uint64_t kHugePages = 512;
@@ -177,24 +178,6 @@ void setErrorOnce(const std::string &message) {
   std::lock_guard<std::mutex> lock(errorMutex);
   if (lastError[0] == '\0')
     std::snprintf(lastError, sizeof(lastError), "%s", message.c_str());
-}
-
-/// pread of exactly `bytes` (retrying short reads and EINTR).
-bool readFully(int fd, char *dst, uint64_t bytes, uint64_t fileOffset,
-               std::string &error) {
-  while (bytes > 0) {
-    ssize_t got = pread(fd, dst, bytes, static_cast<off_t>(fileOffset));
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got <= 0) {
-      error = got < 0 ? std::strerror(errno) : "unexpected end of file";
-      return false;
-    }
-    dst += got;
-    bytes -= static_cast<uint64_t>(got);
-    fileOffset += static_cast<uint64_t>(got);
-  }
-  return true;
 }
 
 /// pwrite of exactly `bytes` (retrying short writes and EINTR).
@@ -470,56 +453,20 @@ uint64_t availableMemory() {
   return static_cast<uint64_t>(kib) * 1024;
 }
 
-std::string mib(uint64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.1f MiB", bytes / 1048576.0);
-  return text;
-}
-
 /// Checks the items against the blob; fills `executor.items`.
 bool checkItems(Executor &executor, uint64_t blobBytes,
                 const tvc_offload_item_t *items, int64_t count,
                 std::string &error) {
+  if (!tvc::runtime::offload::checkItemList(blobBytes, items, count, error))
+    return false;
   executor.items.resize(static_cast<size_t>(count));
-  std::vector<int64_t> order(static_cast<size_t>(count));
   for (int64_t index = 0; index < count; ++index) {
     const tvc_offload_item_t &given = items[index];
-    std::string name = "offload item " + std::to_string(index);
-    if (given.placement < TVC_OFFLOAD_RESIDENT ||
-        given.placement > TVC_OFFLOAD_PAGED) {
-      error = name + ": unknown placement " + std::to_string(given.placement);
-      return false;
-    }
-    if (given.offset % kPage != 0) {
-      error = name + ": offset " + std::to_string(given.offset) +
-              " is not a multiple of 4096";
-      return false;
-    }
-    if (given.offset > blobBytes || given.bytes > blobBytes - given.offset) {
-      error = name + ": bytes [" + std::to_string(given.offset) + ", " +
-              std::to_string(given.offset + given.bytes) +
-              ") run past the blob's " + std::to_string(blobBytes);
-      return false;
-    }
     Item &item = executor.items[index];
     item.offset = given.offset;
     item.span = roundUpToPage(given.bytes);
     item.readBytes = std::min(item.span, blobBytes - given.offset);
     item.placement = given.placement;
-    order[index] = index;
-  }
-  std::sort(order.begin(), order.end(), [&](int64_t lhs, int64_t rhs) {
-    return items[lhs].offset < items[rhs].offset;
-  });
-  for (size_t i = 1; i < order.size(); ++i) {
-    const tvc_offload_item_t &before = items[order[i - 1]];
-    const tvc_offload_item_t &after = items[order[i]];
-    if (before.offset + before.bytes > after.offset) {
-      error = "offload items " + std::to_string(order[i - 1]) + " and " +
-              std::to_string(order[i]) + " overlap (at blob offset " +
-              std::to_string(after.offset) + ")";
-      return false;
-    }
   }
   return true;
 }
@@ -534,43 +481,20 @@ bool checkKvItems(Executor &executor, const tvc_offload_kv_item_t *items,
     return false;
   }
   executor.kvItems.resize(static_cast<size_t>(count));
-  // Totals stay below 2^62, so that no offset computed from them overflows.
-  constexpr uint64_t kMaxTotal = uint64_t{1} << 62;
   uint64_t total = 0;
   for (int64_t index = 0; index < count; ++index) {
     const tvc_offload_kv_item_t &given = items[index];
-    std::string name = "KV cache " + std::to_string(index);
-    if (given.placement != TVC_OFFLOAD_RESIDENT &&
-        given.placement != TVC_OFFLOAD_STREAMED) {
-      error = name + ": placement " + std::to_string(given.placement) +
-              " is neither resident (0) nor streamed (1)";
+    uint64_t span =
+        tvc::runtime::offload::checkKvCache(index, given, &total, error);
+    if (span == 0)
       return false;
-    }
-    if (given.batch < 1 || given.rows < 1 || given.row_bytes < 1) {
-      error = name + ": expects batch, rows and row_bytes of at least 1, got " +
-              std::to_string(given.batch) + ", " + std::to_string(given.rows) +
-              ", " + std::to_string(given.row_bytes);
-      return false;
-    }
-    uint64_t batchRows = 0, bytes = 0;
-    if (__builtin_mul_overflow(static_cast<uint64_t>(given.batch),
-                               static_cast<uint64_t>(given.rows), &batchRows) ||
-        __builtin_mul_overflow(batchRows, given.row_bytes, &bytes) ||
-        bytes > kMaxTotal - total - kPage) {
-      error = name + ": " + std::to_string(given.batch) + " x " +
-              std::to_string(given.rows) + " rows of " +
-              std::to_string(given.row_bytes) +
-              " bytes (with the caches before it) are too many bytes";
-      return false;
-    }
     executor.kvSlots.push_back({given.has_slot, given.slot_offset});
     KvItem &kv = executor.kvItems[index];
     kv.batch = static_cast<uint64_t>(given.batch);
     kv.rows = static_cast<uint64_t>(given.rows);
     kv.rowBytes = given.row_bytes;
-    kv.span = roundUpToPage(bytes);
+    kv.span = span;
     kv.placement = given.placement;
-    total += kv.span;
     if (kv.placement == TVC_OFFLOAD_STREAMED) {
       kv.fileOffset = executor.spillBytes;
       executor.spillBytes += kv.span;
