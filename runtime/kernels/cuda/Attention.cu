@@ -570,16 +570,12 @@ tvc_cuda_kernel_attention_f32(const tvc_attention_f32_params_t *params) {
   args.scale = float(p.scale);
 
   cudaStream_t stream = static_cast<cudaStream_t>(tvc_cuda_get_stream());
-  ThreadContext *context;
-  tvc_status_t status = ThreadContext::begin(stream, &context);
-  if (status != TVC_OK)
-    return status;
-  if (p.head_dim <= 2 * kWarpSize)
-    status = launch<2>(args, p.batch, *context, stream);
-  else if (p.head_dim <= 4 * kWarpSize)
-    status = launch<4>(args, p.batch, *context, stream);
-  else
-    status = launch<8>(args, p.batch, *context, stream);
-  tvc_status_t ended = context->end(stream);
-  return status != TVC_OK ? status : ended;
+  return tvc::runtime::cuda::withThreadContext(
+      stream, [&](ThreadContext &context) {
+        if (p.head_dim <= 2 * kWarpSize)
+          return launch<2>(args, p.batch, context, stream);
+        if (p.head_dim <= 4 * kWarpSize)
+          return launch<4>(args, p.batch, context, stream);
+        return launch<8>(args, p.batch, context, stream);
+      });
 }

@@ -45,7 +45,8 @@
 #include <cstdint>
 
 // Shared with StructuredLinear.cu (LinearCommon.cuh): grid sizes, warpSum,
-// prepareOutput, gemm, tf32FromEnvironment, withThreadContext.
+// prepareOutput, gemm, tf32FromEnvironment; ThreadContext.h:
+// withThreadContext.
 using namespace tvc::runtime::cuda;
 
 namespace {

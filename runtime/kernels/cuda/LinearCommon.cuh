@@ -3,8 +3,7 @@
 // What the CUDA linear entries (Linear.cu, StructuredLinear.cu) share: grid
 // sizes for grid-stride kernels, the warp sum, the bias broadcast that
 // readies y for a GEMM accumulating onto it, the fp32 cuBLAS GEMM of
-// tvc_cuda_kernel_linear_f32 (y^T = op(W) x^T), the TF32 switch, and the
-// bracket of a call by the thread context. For nvcc-compiled files only; the
+// tvc_cuda_kernel_linear_f32 (y^T = op(W) x^T) and the TF32 switch. For nvcc-compiled files only; the
 // kernel has internal linkage, so each file that includes this header gets
 // its own copy (the runtime's CUDA files are compiled without device
 // linking).
@@ -101,18 +100,6 @@ inline tvc_status_t gemm(ThreadContext &context, cudaStream_t stream,
       handle, inOut ? CUBLAS_OP_N : CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &one, w,
       type, inOut ? n : k, x, type, k, &beta, y, CUDA_R_32F, n, compute,
       CUBLAS_GEMM_DEFAULT));
-}
-
-/// Brackets `body(context)` by the thread context's begin() and end().
-template <typename Body>
-tvc_status_t withThreadContext(cudaStream_t stream, Body body) {
-  ThreadContext *context;
-  tvc_status_t status = ThreadContext::begin(stream, &context);
-  if (status != TVC_OK)
-    return status;
-  status = body(*context);
-  tvc_status_t ended = context->end(stream);
-  return status != TVC_OK ? status : ended;
 }
 
 } // namespace tvc::runtime::cuda

@@ -946,18 +946,14 @@ tvc::runtime::cuda::sparseAttention(const tvc_attention_f32_params_t &a,
   p.scale = float(a.scale);
 
   cudaStream_t stream = static_cast<cudaStream_t>(tvc_cuda_get_stream());
-  ThreadContext *context;
-  tvc_status_t status = ThreadContext::begin(stream, &context);
-  if (status != TVC_OK)
-    return status;
-  if (a.head_dim <= 2 * kWarpSize)
-    status = run<2>(p, a.mask_kind, *context, stream);
-  else if (a.head_dim <= 4 * kWarpSize)
-    status = run<4>(p, a.mask_kind, *context, stream);
-  else
-    status = run<8>(p, a.mask_kind, *context, stream);
-  tvc_status_t ended = context->end(stream);
-  return status != TVC_OK ? status : ended;
+  return tvc::runtime::cuda::withThreadContext(
+      stream, [&](ThreadContext &context) {
+        if (a.head_dim <= 2 * kWarpSize)
+          return run<2>(p, a.mask_kind, context, stream);
+        if (a.head_dim <= 4 * kWarpSize)
+          return run<4>(p, a.mask_kind, context, stream);
+        return run<8>(p, a.mask_kind, context, stream);
+      });
 }
 
 extern "C" tvc_status_t tvc_cuda_kernel_attention_state_f32(

@@ -102,6 +102,20 @@ private:
   friend struct ThreadContextHolder;
 };
 
+/// Brackets `body(context)` (a tvc_status_t) by the calling thread's
+/// ThreadContext::begin(stream) and end(stream): what every kernel entry
+/// does around its work.
+template <typename Body>
+tvc_status_t withThreadContext(cudaStream_t stream, Body body) {
+  ThreadContext *context;
+  tvc_status_t status = ThreadContext::begin(stream, &context);
+  if (status != TVC_OK)
+    return status;
+  status = body(*context);
+  tvc_status_t ended = context->end(stream);
+  return status != TVC_OK ? status : ended;
+}
+
 } // namespace tvc::runtime::cuda
 
 #endif // TVC_RUNTIME_KERNELS_CUDA_THREADCONTEXT_H
