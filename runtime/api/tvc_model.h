@@ -104,7 +104,11 @@
  * zero means a read or write of the executor failed (a streamed cache may
  * have lost rows: its later results are wrong); tvc_model_offload_error
  * says which. The calls are not thread-safe; no entry call may run during
- * open or close.
+ * open or close. A CUDA library (manifest `target cuda`) opens the CUDA
+ * executor on the current device instead (tvc_offload_open_cuda): the
+ * blob it returns is device memory, its streamed caches live in pinned
+ * host memory (kv_dir and drop_page_cache are ignored), and the resident
+ * caches are the caller's device buffers.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -145,7 +149,8 @@ tvc_status_t tvc_model_kernel_error(const char **out_message);
    at once) and, when `drop_page_cache` is nonzero, the weights file's
    pages are dropped from the page cache after each read. `*out_blob`
    receives the blob to pass as the entry points' weights argument, valid
-   until tvc_model_offload_close. Returns tvc_offload_open's status
+   until tvc_model_offload_close (a CUDA library: a device pointer, from
+   tvc_offload_open_cuda). Returns tvc_offload_open's status
    (runtime/api/tvc_offload.h; TVC_NOT_FOUND when the file cannot be
    opened), TVC_INVALID_ARGUMENT for a NULL weights_path or out_blob,
    TVC_UNAVAILABLE when this library's executor is already open; on

@@ -285,11 +285,6 @@ int main(int argc, char **argv) {
     return fail("--offload-read-bandwidth must be positive");
   if (offloadReadOverhead.getNumOccurrences() && !(offloadReadOverhead >= 0))
     return fail("--offload-read-overhead must not be negative");
-  if (cuda && !offloadBudget.empty() && emit == "lib")
-    return fail("--offload-budget with --target=cuda needs --emit=exe (or "
-                "obj, llvm, mlir): a CUDA library's host passes device "
-                "memory, and the CUDA offload executor is opened by the "
-                "model main");
   llvm::Expected<Artifact> artifact = compileModel(std::move(module), options);
   if (!artifact)
     return fail(llvm::toString(artifact.takeError()));

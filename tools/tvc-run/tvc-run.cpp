@@ -672,6 +672,11 @@ int runArtifactMode(const std::string &path) {
   ::tvc::WeightsBlob weights;
   const void *blob = nullptr;
   if (offloading) {
+    // A CUDA library's executor backs the blob with device memory: check
+    // for a GPU that runs it first (the clear message).
+    if (manifest.target == "cuda" &&
+        !::tvc::checkCudaDevice(manifest.cudaChip, error))
+      return fail(error);
     void *opened = nullptr;
     if (offloadOpen((path + ".weights").c_str(), nullptr, 0, &opened) != TVC_OK)
       return fail(offloadError());
