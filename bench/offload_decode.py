@@ -3,7 +3,7 @@
 
     bench/offload_decode.py [--build DIR] [--scratch DIR] [--budgets 100,50,25,10]
         [--tokens N] [--prompt-tokens P] [--max-prefill-tokens K]
-        [--threads N] [--rounds R] [--warm]
+        [--threads N] [--rounds R] [--warm] [--target cpu|cuda] [--sm N]
 
 1. writes the model (bench/gpt2_model.sh, shared with the other GPT-2
    benchmarks) and compiles it with tvc-compile, every executable with
@@ -28,6 +28,15 @@
    and runtime; the baseline's budget is its weights + KV + arena bytes),
    decode tokens/s (median over rounds) and its ratio
    to the baseline, MiB of weights and of KV caches read per token.
+
+With --target cuda (a GPU machine: scripts/gpu-check.sh runs it) the
+executables are CUDA ones and the budgets are device memory: the baseline
+uploads the whole weights file and allocates every cache on the device,
+each plan keeps its resident part there and copies the rest from pinned
+host memory (docs/Offload.md, "CUDA executor"); the table's "peak
+resident" column is the executor's device bytes (what the plan counts),
+peak RSS then includes the pinned host tier, and the page cache is left
+alone (the CUDA executor reads the file once, at open).
 
 Needs /usr/bin/python3 with torch the first time (to write the model).
 """
@@ -147,7 +156,12 @@ def main():
                         help="prefill bound of every executable (default 64)")
     parser.add_argument("--warm", action="store_true",
                         help="keep the weights file in the page cache")
+    parser.add_argument("--target", choices=("cpu", "cuda"), default="cpu",
+                        help="cpu (a RAM budget) or cuda (a device budget)")
+    parser.add_argument("--sm", type=int, default=90,
+                        help="--target cuda: the GPU architecture")
     args = parser.parse_args()
+    cuda = args.target == "cuda"
 
     tools = gpt2_bench.find_tools(args.build, ("tvc-compile", "tvc-import"))
     if not tools:
@@ -155,7 +169,7 @@ def main():
 
     # 1. The model and the executables.
     model = gpt2_bench.gpt2_model(args.scratch, tools["tvc-import"])
-    out = os.path.join(args.scratch, "offload")
+    out = os.path.join(args.scratch, "offload-cuda" if cuda else "offload")
     os.makedirs(out, exist_ok=True)
     budgets = [b.strip() for b in args.budgets.split(",") if b.strip()]
     variants = [("mmap (no plan)", None)] + [(f"{b} %", b) for b in budgets]
@@ -167,6 +181,8 @@ def main():
         exe = os.path.join(out, "plain" if budget is None else f"budget{budget}")
         command = [tools["tvc-compile"], model, "-o", exe,
                    f"--max-prefill-tokens={args.max_prefill_tokens}"]
+        if cuda:
+            command += ["--target=cuda", f"--sm={args.sm}"]
         if budget is not None:
             budget_bytes[name] = int(total_bytes * float(budget) / 100)
             command.append(f"--offload-budget={budget_bytes[name]}")
@@ -190,7 +206,7 @@ def main():
     for round_index in range(args.rounds):
         for name, budget in variants:
             exe = executables[name]
-            if not args.warm:
+            if not args.warm and not cuda:
                 drop_page_cache(exe + ".weights")
             log(f"round {round_index + 1}/{args.rounds}: {name}")
             done = run([exe, "--prompt-ids", prompt, "--max-new-tokens",
@@ -210,11 +226,13 @@ def main():
     weights_mib = weights_bytes / 2**20
     kv_mib = kv_bytes / 2**20
     arena_mib = arena_bytes / 2**20
+    where = (f"CUDA (--sm={args.sm}), device budgets" if cuda else
+             f"{args.threads} threads; "
+             f"{'warm' if args.warm else 'cold'} weights file")
     print(f"machine: {os.cpu_count()} CPUs ({cpu}), load average {load}; "
-          f"{args.threads} threads; prompt {args.prompt_tokens} tokens, "
-          f"{args.tokens} new; {'warm' if args.warm else 'cold'} weights "
-          f"file; {args.rounds} rounds; every executable compiled with "
-          f"--max-prefill-tokens {args.max_prefill_tokens}")
+          f"{where}; prompt {args.prompt_tokens} tokens, "
+          f"{args.tokens} new; {args.rounds} rounds; every executable "
+          f"compiled with --max-prefill-tokens {args.max_prefill_tokens}")
     print(f"weights {weights_bytes} bytes ({weights_mib:.0f} MiB) + KV caches "
           f"{kv_bytes} bytes ({kv_mib:.0f} MiB, {kv_rows} positions compiled) "
           f"+ prefill and decode arenas {arena_bytes} bytes "
@@ -225,9 +243,9 @@ def main():
           f"{'yes' if same else 'NO'}")
     print()
     print("| of weights + KV + arenas | budget MiB | pool MiB | peak RSS MiB "
-          "| RSS - budget MiB | decode tok/s | vs mmap | MiB read / token "
-          "| KV MiB read / token | stalls / token |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| RSS - budget MiB | peak resident MiB | decode tok/s | vs mmap "
+          "| MiB read / token | KV MiB read / token | stalls / token |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     base_rate = None
     for name, budget in variants:
         runs = results[name]
@@ -243,8 +261,9 @@ def main():
         budget_mib = budget_bytes[name] / 2**20
         over = rss - budget_mib
         if budget is None:
-            per_token = stalls = "-"
+            per_token = stalls = resident = "-"
         else:
+            resident = f"{max(r['resident_mib'] for r in runs):.0f}"
             calls = runs[0]["tokens"] + 1  # prefill + decode steps
             per_token = f"{statistics.median(r['read_mib'] - r.get('open_mib', 0) for r in runs) / calls:.0f}"
             stalls = f"{statistics.median(r['stalls'] for r in runs) / calls:.1f}"
@@ -252,8 +271,8 @@ def main():
             if all("kv_read_mib" in r for r in runs):
                 kv_per_token = f"{statistics.median(r['kv_read_mib'] for r in runs) / calls:.1f}"
         print(f"| {name} | {budget_mib:.0f} | {pool} | {rss:.0f} | {over:.0f} | "
-              f"{rate:.2f} | {rate / base_rate:.2f}x | {per_token} | "
-              f"{kv_per_token} | {stalls} |")
+              f"{resident} | {rate:.2f} | {rate / base_rate:.2f}x | "
+              f"{per_token} | {kv_per_token} | {stalls} |")
     violations = sum(r.get("violations", 0) for runs in results.values()
                      for r in runs)
     print()

@@ -19,7 +19,9 @@
 #      tvc-cuda-structured-bench --quick (block-diagonal and 2:4 against
 #      the dense linear of the same map);
 #   6. runs bench/gpu_bench.py --quick (tvc fp32/bf16 vs PyTorch eager
-#      fp32/fp16/bf16, like for like, and the GEMM ceiling).
+#      fp32/fp16/bf16, like for like, and the GEMM ceiling);
+#   7. with time left, bench/offload_decode.py --target cuda: GPT-2-124M
+#      decode under device budgets of 100/50/25 % (issue 9's GPU table).
 #
 # Everything goes to ${OUT:-gpu-check-out}/gpu-check.txt (plus the logs of
 # each step beside it), a summary at the end.
@@ -331,6 +333,25 @@ if [ "$(time_left 600)" -gt 60 ]; then
   [ -f "$OUT/gpu_bench.md" ] && cat "$OUT/gpu_bench.md" >>"$REPORT"
 else
   record gpu-bench SKIP "out of time ($BUDGET s budget)"
+fi
+
+# Issue 9's device-budget table: GPT-2-124M on CUDA with the whole model
+# on the device and under offload budgets of 100, 50 and 25 % (weights and
+# KV caches the plan streams come from pinned host memory), decode tokens/s
+# and the executor's peak resident bytes (bench/offload_decode.py --target
+# cuda). After the model benchmark, with what time is left.
+if [ "$HAVE_GPU" -eq 1 ] && [ "$(time_left 600)" -gt 90 ]; then
+  if run_logged offload-gpu.log "$(time_left 240)" "$PYTHON" \
+    "$ROOT/bench/offload_decode.py" --target cuda --build "$BUILD_DIR" \
+    --rounds 1 --budgets 100,50,25 --tokens 32; then
+    record offload-gpu PASS "device-budget table below"
+    grep -E '^(\||machine|weights|generated|budget)' "$OUT/offload-gpu.log" >>"$REPORT"
+  else
+    record offload-gpu FAIL "exit $?: see offload-gpu.log"
+    tail -n 15 "$OUT/offload-gpu.log" >>"$REPORT"
+  fi
+else
+  record offload-gpu SKIP "no GPU or out of time"
 fi
 
 # The CUDA layer's own error lines (runtime/base/CudaGpuRuntime.cpp), if any.
