@@ -88,6 +88,25 @@ tvc_cuda_kernel_linear_2to4_f32(const tvc_linear_2to4_f32_params_t *params);
    carried between calls; state is a device pointer too). */
 tvc_status_t tvc_cuda_kernel_attention_state_f32(
     const tvc_attention_state_f32_params_t *params);
+/* Attention on the host CPU for KV caches in host memory (Lamina-style
+   offloading: the GPU runs the linear maps, the CPU the attention).
+   tvc_cuda_kernel_attention_f32's params, but k and v point to memory from
+   tvc_cuda_host_alloc (device work queued earlier on the current stream may
+   have written cache rows through the same addresses); q and out are device
+   pointers. The CPU entry's argument checks come first (no CUDA call on
+   failure; batch, q_len or head_dim 0 is TVC_OK without one). Then, on the
+   current stream: q is copied into a pinned staging buffer of the calling
+   thread, the host waits for the stream (the one synchronisation of the
+   call: q and earlier cache writes are complete), tvc_kernel_attention_f32
+   runs on the host, and the result is queued as a copy from the staging
+   buffer to out; the call returns without waiting for that copy. The
+   staging belongs to the thread and is written again only after the next
+   call's synchronisation; it grows (cudaFreeHost + cudaHostAlloc, after a
+   synchronisation) when a call needs more than any before it on the thread,
+   and is freed when the thread exits. Returns the CPU kernel's status when
+   it fails. */
+tvc_status_t
+tvc_cuda_kernel_host_attention_f32(const tvc_attention_f32_params_t *params);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -90,6 +90,19 @@ tvc_status_t tvc_cuda_copy_on_device(void *device_dst, const void *device_src,
                                      size_t bytes);
 tvc_status_t tvc_cuda_memset(void *device_dst, int value, size_t bytes);
 
+/* Pinned host memory mapped into the device's address space (cudaHostAlloc,
+   mapped and portable), zero-filled: with unified addressing the pointer is
+   valid both on the host and in device code on every device, so device
+   kernels and copies may write it while host code reads it after a
+   synchronisation (the KV caches of tvc_cuda_kernel_host_attention_f32).
+   bytes == 0 gives TVC_OK with *out_pointer NULL. TVC_UNAVAILABLE without a
+   driver or device, or when the current device lacks unified addressing;
+   TVC_OUT_OF_MEMORY when the pinned allocation fails. Not for per-token
+   paths. tvc_cuda_host_free releases such a pointer (NULL is TVC_OK); it
+   waits for no queued work, so the caller synchronises first. */
+tvc_status_t tvc_cuda_host_alloc(size_t bytes, void **out_pointer);
+tvc_status_t tvc_cuda_host_free(void *pointer);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -10,6 +10,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <atomic>
 #include <cstring>
 
 /// Maps a CUDA runtime error to a status code.
@@ -82,6 +83,60 @@ extern "C" tvc_status_t tvc_cuda_malloc(size_t bytes, void **out_pointer) {
 
 extern "C" tvc_status_t tvc_cuda_free(void *pointer) {
   return toStatus(cudaFree(pointer));
+}
+
+namespace {
+/// Per device index, whether it has unified addressing: 0 unknown, 1 yes,
+/// 2 no. Devices past the table are queried on every allocation.
+constexpr int kCachedDevices = 64;
+std::atomic<unsigned char> unifiedAddressing[kCachedDevices];
+
+/// Whether the current device gives mapped host memory the same address on
+/// the host and the device; TVC_UNAVAILABLE without a usable device.
+tvc_status_t checkUnifiedAddressing() {
+  int device = -1;
+  // Any failure here means there is no device to map memory into.
+  if (cudaGetDevice(&device) != cudaSuccess || device < 0)
+    return TVC_UNAVAILABLE;
+  unsigned char known = device < kCachedDevices
+                            ? unifiedAddressing[device].load()
+                            : static_cast<unsigned char>(0);
+  if (known == 0) {
+    int unified = 0;
+    if (cudaDeviceGetAttribute(&unified, cudaDevAttrUnifiedAddressing,
+                               device) != cudaSuccess)
+      return TVC_UNAVAILABLE;
+    known = unified ? 1 : 2;
+    if (device < kCachedDevices)
+      unifiedAddressing[device].store(known);
+  }
+  return known == 1 ? TVC_OK : TVC_UNAVAILABLE;
+}
+} // namespace
+
+extern "C" tvc_status_t tvc_cuda_host_alloc(size_t bytes, void **out_pointer) {
+  if (!out_pointer)
+    return TVC_INVALID_ARGUMENT;
+  *out_pointer = nullptr;
+  if (bytes == 0)
+    return TVC_OK;
+  tvc_status_t status = checkUnifiedAddressing();
+  if (status != TVC_OK)
+    return status;
+  void *pointer = nullptr;
+  status = toStatus(cudaHostAlloc(&pointer, bytes,
+                                  cudaHostAllocMapped | cudaHostAllocPortable));
+  if (status != TVC_OK)
+    return status;
+  std::memset(pointer, 0, bytes);
+  *out_pointer = pointer;
+  return TVC_OK;
+}
+
+extern "C" tvc_status_t tvc_cuda_host_free(void *pointer) {
+  if (!pointer)
+    return TVC_OK;
+  return toStatus(cudaFreeHost(pointer));
 }
 
 extern "C" tvc_status_t tvc_cuda_copy_to_device(void *device_dst,

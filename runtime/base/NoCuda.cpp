@@ -41,6 +41,12 @@ extern "C" tvc_status_t tvc_cuda_copy_on_device(void *, const void *, size_t) {
 extern "C" tvc_status_t tvc_cuda_memset(void *, int, size_t) {
   return TVC_UNAVAILABLE;
 }
+extern "C" tvc_status_t tvc_cuda_host_alloc(size_t, void **out_pointer) {
+  if (out_pointer)
+    *out_pointer = nullptr;
+  return TVC_UNAVAILABLE;
+}
+extern "C" tvc_status_t tvc_cuda_host_free(void *) { return TVC_UNAVAILABLE; }
 
 #include "runtime/api/tvc_cuda.h"
 
@@ -88,5 +94,9 @@ tvc_cuda_kernel_linear_2to4_f32(const tvc_linear_2to4_f32_params_t *) {
 }
 extern "C" tvc_status_t
 tvc_cuda_kernel_attention_state_f32(const tvc_attention_state_f32_params_t *) {
+  return TVC_UNAVAILABLE;
+}
+extern "C" tvc_status_t
+tvc_cuda_kernel_host_attention_f32(const tvc_attention_f32_params_t *) {
   return TVC_UNAVAILABLE;
 }
