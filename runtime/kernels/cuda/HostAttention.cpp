@@ -26,6 +26,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -36,6 +37,7 @@ namespace {
 
 /// Byte alignment of the output region inside the staging buffer.
 constexpr size_t kStagingAlignment = 256;
+constexpr size_t kMiB = size_t(1) << 20;
 
 /// The calling thread's pinned staging buffer: q, then out.
 class HostStaging {
@@ -63,6 +65,7 @@ public:
       tvc_status_t status = toStatus(cudaStreamSynchronize(stream));
       if (status != TVC_OK)
         return status;
+      size_t oldCapacity = capacity;
       if (pointer) {
         status = toStatus(cudaFreeHost(pointer));
         pointer = nullptr;
@@ -70,12 +73,24 @@ public:
         if (status != TVC_OK)
           return status;
       }
+      // As the device scratch does: at least twice the old size, rounded up
+      // to MiB, so that a few growing calls do not each reallocate.
+      size_t wanted =
+          std::max(bytes, oldCapacity > SIZE_MAX / 2 ? bytes : 2 * oldCapacity);
+      if (wanted <= SIZE_MAX - (kMiB - 1))
+        wanted = (wanted + kMiB - 1) / kMiB * kMiB;
       void *grown = nullptr;
-      status = toStatus(cudaHostAlloc(&grown, bytes, cudaHostAllocPortable));
+      status = toStatus(cudaHostAlloc(&grown, wanted, cudaHostAllocPortable));
+      // Pinned memory is scarcer than the doubling assumes: retry with what
+      // the call needs.
+      if (status == TVC_OUT_OF_MEMORY && wanted > bytes) {
+        wanted = bytes;
+        status = toStatus(cudaHostAlloc(&grown, wanted, cudaHostAllocPortable));
+      }
       if (status != TVC_OK)
         return status;
       pointer = grown;
-      capacity = bytes;
+      capacity = wanted;
     }
     *out_pointer = pointer;
     return TVC_OK;

@@ -30,6 +30,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace tvc::test;
@@ -409,20 +410,27 @@ TEST(CudaHostAttention, NonDefaultStream) {
 
 TEST(CudaHostAttention, StagingGrowsAndIsReused) {
   REQUIRE_CUDA_DEVICE();
-  // Small, then far bigger (the staging grows), then small again (reused),
-  // alternating streams: every call's result must be the CPU entry's.
-  HostCase small = {1, 1, 5, 8, 2, 1, 8, TVC_MASK_CAUSAL};
-  HostCase big = {2, 96, 96, 128, 8, 4, 128, TVC_MASK_CAUSAL};
-  checkHostAttention(small, 1);
-  checkHostAttention(big, 2);
-  {
-    ScopedStream stream;
-    checkHostAttention(small, 3);
-    HostCase bigger = big;
-    bigger.qLen = bigger.kvLen = 128;
-    checkHostAttention(bigger, 4);
-  }
-  checkHostAttention(small, 5);
+  // Small, then far bigger (the staging grows from 1 to 2 MiB), small again
+  // (reused), bigger still (grows again) on another stream, small on the
+  // first: every call's result must be the CPU entry's.
+  // A new thread starts without staging (and frees it when it ends).
+  std::thread worker([] {
+    HostCase small = {1, 1, 5, 8, 2, 1, 8, TVC_MASK_CAUSAL};
+    HostCase big = {2, 96, 96, 128, 8, 4, 128, TVC_MASK_CAUSAL};
+    checkHostAttention(small, 1);
+    checkHostAttention(big, 2);
+    {
+      ScopedStream stream;
+      checkHostAttention(small, 3);
+      HostCase bigger = big;
+      // 2 MiB each of q and out: past the 2 MiB the big call left.
+      bigger.qLen = bigger.kvLen = 128;
+      bigger.heads = 16;
+      checkHostAttention(bigger, 4);
+    }
+    checkHostAttention(small, 5);
+  });
+  worker.join();
 }
 
 TEST(CudaHostAttention, SeesCacheRowsCopiedOnTheStreamBeforeTheCall) {
