@@ -161,7 +161,8 @@ std::string withKvSlots(ModuleOp module, llvm::StringRef kvLines) {
 
 } // namespace
 
-llvm::Expected<std::string> mlir::tvc::getKvOffloadManifest(ModuleOp module) {
+llvm::Expected<std::string>
+mlir::tvc::getKvOffloadManifest(ModuleOp module, bool hostAttention) {
   if (!module->hasAttr("tvc.offload"))
     return "";
   func::FuncOp prefill, decode;
@@ -223,11 +224,12 @@ llvm::Expected<std::string> mlir::tvc::getKvOffloadManifest(ModuleOp module) {
                                   cache.item.getInt(), ordinal)
                         .str());
       llvm::StringRef placement = cache.placement.getValue();
-      if (placement == "host_attention")
+      if (placement == "host_attention" && !hostAttention)
         return fail(function, cache,
                     "placed 'host_attention': attention offload runs on the "
-                    "CUDA target, which has no offload lowering yet");
-      if (placement != "resident" && placement != "streamed")
+                    "CUDA target only (--target=cuda)");
+      if (placement != "resident" && placement != "streamed" &&
+          placement != "host_attention")
         return fail(function, cache,
                     "unknown tvc.kv_placement '" + placement +
                         "' (resident, streamed or host_attention)");
@@ -514,6 +516,10 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
   if (!options.offloadBudget.empty()) {
     if (cuda && options.offloadKv != "plan" && options.offloadKv != "resident")
       return llvm::createStringError("--offload-kv must be plan or resident");
+    if (options.offloadAttention && !cuda)
+      return llvm::createStringError(
+          "--offload-attention needs --target=cuda (attention runs on the "
+          "host CPU next to the GPU)");
     if (options.embedWeights)
       return llvm::createStringError(
           "an offload plan reads the weights from a weights file; it cannot "
@@ -573,9 +579,12 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
     if (cuda) {
       // The budget is device memory; the slower tier is pinned host memory
       // the executor copies weights and streamed KV caches from
-      // (runtime/offload/CudaExecutor.cpp). Device memory is not demand
-      // paged: gathered tables are read whole.
+      // (runtime/offload/CudaExecutor.cpp), and where, with
+      // --offload-attention, a KV cache may stay while the host CPU runs
+      // its attention. Device memory is not demand paged: gathered tables
+      // are read whole.
       plan.paging = false;
+      plan.attentionOffload = options.offloadAttention;
       plan.readBandwidth = kCudaHostToDeviceBandwidth;
       plan.readOverhead = kCudaCopyOverhead;
       plan.computeBandwidth = kCudaDeviceBandwidth;
@@ -602,7 +611,8 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
   if (!entries)
     return entries.takeError();
   // The caches' placements, read before lowering rewrites the signatures.
-  llvm::Expected<std::string> kvOffload = getKvOffloadManifest(*module);
+  llvm::Expected<std::string> kvOffload =
+      getKvOffloadManifest(*module, /*hostAttention=*/cuda);
   if (!kvOffload)
     return kvOffload.takeError();
   int64_t modelContext = getModelContext(*module);

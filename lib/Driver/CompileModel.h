@@ -65,6 +65,9 @@ struct CompileOptions {
   std::string offloadPlanner = "cost";
   /// tvc-plan-offload's kv: plan or resident.
   std::string offloadKv = "plan";
+  /// CUDA: tvc-plan-offload's attention-offload (KV caches may stay in host
+  /// memory, their attention run by the host CPU).
+  bool offloadAttention = false;
   std::string offloadReport;
   /// With a budget: the largest matrix read whole (tvc-chunk-weights'
   /// max-bytes); empty: a quarter of the budget; "0": never split.
@@ -113,9 +116,11 @@ llvm::Expected<Artifact> compileModel(OwningOpRef<ModuleOp> module,
 /// (dim 0), rows (dim 1) and bytes per row (the other dims times the element
 /// size). Empty when the module has no `tvc.offload` plan or the plan places
 /// no KV cache (no `tvc.kv_placement` anywhere). Errors for a partial or
-/// inconsistent placement, a dynamic cache shape, and `host_attention` (the
-/// CPU target cannot run attention where the cache lives).
-llvm::Expected<std::string> getKvOffloadManifest(ModuleOp module);
+/// inconsistent placement, a dynamic cache shape, and `host_attention`
+/// unless `hostAttention` (the CUDA target, which runs that attention on
+/// the host; the CPU target cannot run it where the cache lives).
+llvm::Expected<std::string> getKvOffloadManifest(ModuleOp module,
+                                                 bool hostAttention = false);
 
 /// Writes `weights` as a tvc weights file: the 8-byte magic "TVCWGT02", the
 /// blob size (u64, little endian), zero padding to 4096 bytes, then the blob

@@ -124,8 +124,11 @@ void mlir::tvc::buildCudaLoweringPipeline(OpPassManager &pm,
   buildCudaMemoryPlanPipeline(pm);
   // The offload plan's prefetch/wait/evict calls, on the host side, where
   // the CUDA executor queues copies and makes the stream wait for them
-  // (nothing without tvc-plan-offload).
-  pm.addPass(createTvcMaterializeOffload());
+  // (nothing without tvc-plan-offload). Attention over a host_attention
+  // cache runs on the host (tvc-gpu-select-kernels).
+  TvcMaterializeOffloadOptions materialize;
+  materialize.hostAttention = true;
+  pm.addPass(createTvcMaterializeOffload(materialize));
   // Heavy ops: the runtime's CUDA entries (cuBLAS, attention kernels),
   // which take the same params structs with device pointers.
   TvcGpuSelectKernelsOptions select;

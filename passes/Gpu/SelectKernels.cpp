@@ -11,6 +11,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::tvc {
 #define GEN_PASS_DEF_TVCGPUSELECTKERNELS
@@ -60,6 +62,34 @@ constexpr CudaKernel kCudaKernels[] = {
 /// TVC_LINEAR_ALLOW_TF32 (runtime/api/tvc_kernels.h).
 constexpr int64_t kLinearAllowTf32 = 4;
 
+/// The entry that runs attention on the host over KV caches in host memory.
+constexpr StringRef kHostAttention = "tvc_cuda_kernel_host_attention_f32";
+
+/// Whether `value` is (a view of) a function argument that an offload plan
+/// placed where attention runs (`tvc.kv_placement = "host_attention"`).
+bool isHostAttentionCache(Value value) {
+  while (Operation *op = value.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(op))
+      value = view.getViewSource();
+    else if (op->getNumOperands() == 1 &&
+             isa<MemRefType>(op->getOperand(0).getType()) &&
+             op->getName().getStringRef() == "memref.cast")
+      value = op->getOperand(0);
+    else
+      return false;
+  }
+  auto argument = dyn_cast<BlockArgument>(value);
+  if (!argument)
+    return false;
+  auto function =
+      dyn_cast<FunctionOpInterface>(argument.getOwner()->getParentOp());
+  if (!function)
+    return false;
+  auto placement = function.getArgAttrOfType<StringAttr>(
+      argument.getArgNumber(), "tvc.kv_placement");
+  return placement && placement.getValue() == "host_attention";
+}
+
 struct SelectKernelsPass
     : public tvc::impl::TvcGpuSelectKernelsBase<SelectKernelsPass> {
   using TvcGpuSelectKernelsBase::TvcGpuSelectKernelsBase;
@@ -78,7 +108,8 @@ struct SelectKernelsPass
             return k.cpuName == call.getCallee();
           });
       if (kernel == std::end(kCudaKernels)) {
-        if (llvm::any_of(kCudaKernels, [&](const CudaKernel &k) {
+        if (call.getCallee() == kHostAttention ||
+            llvm::any_of(kCudaKernels, [&](const CudaKernel &k) {
               return k.cudaName == call.getCallee();
             }))
           return; // Already selected.
@@ -115,6 +146,24 @@ struct SelectKernelsPass
               << ": full, causal, sliding window, window + global, "
                  "block-local, top-k, block top-k, vertical-slash, ALISA)";
           failed = true;
+          return;
+        }
+      }
+      // Attention over caches the plan keeps in host memory runs there.
+      if (kernel->maskKindScalar >= 0 && call.getInputs().size() >= 3) {
+        bool hostK = isHostAttentionCache(call.getInputs()[1]);
+        bool hostV = isHostAttentionCache(call.getInputs()[2]);
+        if (hostK || hostV) {
+          if (hostK != hostV ||
+              call.getCallee() != "tvc_kernel_attention_f32") {
+            call.emitOpError()
+                << "reads KV caches placed host_attention, which only "
+                   "tvc_kernel_attention_f32 with both caches there runs on "
+                   "the host";
+            failed = true;
+            return;
+          }
+          call.setCalleeAttr(StringAttr::get(&getContext(), kHostAttention));
           return;
         }
       }

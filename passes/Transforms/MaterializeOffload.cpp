@@ -265,6 +265,7 @@ void recordSlots(ModuleOp module, const offload::Slots &slots,
 
 struct TvcMaterializeOffloadPass
     : public tvc::impl::TvcMaterializeOffloadBase<TvcMaterializeOffloadPass> {
+  using TvcMaterializeOffloadBase::TvcMaterializeOffloadBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto config = module->getAttrOfType<DictionaryAttr>("tvc.offload");
@@ -286,6 +287,7 @@ struct TvcMaterializeOffloadPass
                           : offload::PlannerKind::Cost;
     options.depth = depth.getValue().getZExtValue();
     options.readBytesPerSecond = bandwidth.getValueAsDouble();
+    options.attentionOffload = hostAttention;
 
     // Items: the laid-out globals in module order (the manifest's order).
     Builder builder(&getContext());
@@ -359,6 +361,8 @@ struct TvcMaterializeOffloadPass
         where = offload::Placement::Resident;
       else if (name.getValue() == "streamed")
         where = offload::Placement::Streamed;
+      else if (name.getValue() == "host_attention" && hostAttention)
+        where = offload::Placement::HostAttention;
       else if (name.getValue() == "host_attention") {
         function.emitOpError("KV cache argument ")
             << index

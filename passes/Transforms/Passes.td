@@ -873,11 +873,18 @@ def TvcMaterializeOffload : Pass<"tvc-materialize-offload", "::mlir::ModuleOp"> 
     into it. The wait's answer selects the cache's buffer from then on: a
     view of the blob at a pool slot, or at -1 the caller's argument
     (`arith.select`), so the same code runs with or without an executor.
-    `host_attention` placements are an error: this target has no tier
-    that runs attention. The pool slots are derived again for the lowered
-    schedule (`offload::assignSlots`) and the attributes updated (removed
-    when none fit: the executor then allocates slots first fit).
+    `host_attention` placements are an error unless `host-attention` is
+    set (the CUDA pipeline: such a cache is the caller's host buffer and
+    its attention runs on the host, `tvc-gpu-select-kernels`): then they get
+    no calls and hold no budget. The pool slots are derived again for the
+    lowered schedule (`offload::assignSlots`) and the attributes updated
+    (removed when none fit: the executor then allocates slots first fit).
   }];
+  let options = [
+    Option<"hostAttention", "host-attention", "bool", /*default=*/"false",
+           "The target runs attention where a host_attention KV cache "
+           "lives (CUDA: on the host CPU)">,
+  ];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect"];

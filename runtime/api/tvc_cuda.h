@@ -6,11 +6,13 @@
  *
  * Streams: every kernel entry below and every generated launch runs on the
  * calling thread's current stream (tvc_cuda_set_stream; NULL, the default,
- * is CUDA's legacy default stream). Nothing here synchronises: a caller
- * that reads results on the host synchronises the stream first
- * (tvc_cuda_stream_synchronize). Pointers in params structs are device
- * pointers. A runtime built without CUDA has every function, each returning
- * TVC_UNAVAILABLE.
+ * is CUDA's legacy default stream). Nothing here synchronises (but the
+ * host attention entry below): a caller that reads results on the host
+ * synchronises the stream first (tvc_cuda_stream_synchronize). Pointers
+ * in params structs are device pointers (tvc_cuda_kernel_host_attention_f32,
+ * which runs attention on the host over caches in mapped host memory, is
+ * the one exception). A runtime built without CUDA has every function,
+ * each returning TVC_UNAVAILABLE.
  *
  *===----------------------------------------------------------------------===*/
 

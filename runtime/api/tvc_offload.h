@@ -38,6 +38,11 @@ typedef enum tvc_offload_placement_t {
   /* File-backed, demand paged (tables of which a few rows are read, e.g. an
      embedding gather); evict drops the touched pages. */
   TVC_OFFLOAD_PAGED = 2,
+  /* KV caches only, CUDA only: the caller's host buffer (pinned and mapped,
+     tvc_cuda_host_alloc), where attention runs on the host
+     (tvc_cuda_kernel_host_attention_f32); not in the budget, never touched
+     by the executor (tvc_offload_kv_wait returns -1 for it). */
+  TVC_OFFLOAD_HOST_ATTENTION = 3,
 } tvc_offload_placement_t;
 
 /* One weight range of the blob. `offset` is a multiple of 4096; the item's

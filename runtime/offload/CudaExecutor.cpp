@@ -304,8 +304,9 @@ bool checkKvItems(CudaExecutor &executor, std::string &error) {
   for (int64_t index = 0; index < count; ++index) {
     const tvc_offload_kv_item_t &given = kvItems[index];
     std::string name = "KV cache " + std::to_string(index);
-    uint64_t span =
-        tvc::runtime::offload::checkKvCache(index, given, &total, error);
+    uint64_t span = tvc::runtime::offload::checkKvCache(index, given,
+                                                        /*hostAttention=*/true,
+                                                        &total, error);
     if (span == 0)
       return false;
     KvCache &kv = executor.kvCaches[index];
@@ -318,6 +319,9 @@ bool checkKvItems(CudaExecutor &executor, std::string &error) {
       executor.residentKvBytes += kv.span;
       continue;
     }
+    // In host memory where attention runs: neither the budget's nor ours.
+    if (kv.placement == TVC_OFFLOAD_HOST_ATTENTION)
+      continue;
     if (!given.has_slot) {
       error = name + " is streamed but has no slot; the CUDA offload "
                      "executor needs the compiler's slots";

@@ -484,8 +484,9 @@ bool checkKvItems(Executor &executor, const tvc_offload_kv_item_t *items,
   uint64_t total = 0;
   for (int64_t index = 0; index < count; ++index) {
     const tvc_offload_kv_item_t &given = items[index];
-    uint64_t span =
-        tvc::runtime::offload::checkKvCache(index, given, &total, error);
+    uint64_t span = tvc::runtime::offload::checkKvCache(index, given,
+                                                        /*hostAttention=*/false,
+                                                        &total, error);
     if (span == 0)
       return false;
     executor.kvSlots.push_back({given.has_slot, given.slot_offset});

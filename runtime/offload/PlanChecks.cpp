@@ -79,14 +79,17 @@ bool checkItemList(uint64_t blobBytes, const tvc_offload_item_t *items,
 }
 
 uint64_t checkKvCache(int64_t index, const tvc_offload_kv_item_t &given,
-                      uint64_t *total, std::string &error) {
+                      bool hostAttention, uint64_t *total, std::string &error) {
   // Totals stay below 2^62, so that no offset computed from them overflows.
   constexpr uint64_t kMaxTotal = uint64_t{1} << 62;
   std::string name = "KV cache " + std::to_string(index);
   if (given.placement != TVC_OFFLOAD_RESIDENT &&
-      given.placement != TVC_OFFLOAD_STREAMED) {
+      given.placement != TVC_OFFLOAD_STREAMED &&
+      !(hostAttention && given.placement == TVC_OFFLOAD_HOST_ATTENTION)) {
     error = name + ": placement " + std::to_string(given.placement) +
-            " is neither resident (0) nor streamed (1)";
+            (hostAttention ? " is neither resident (0), streamed (1) nor host "
+                             "attention (3)"
+                           : " is neither resident (0) nor streamed (1)");
     return 0;
   }
   if (given.batch < 1 || given.rows < 1 || given.row_bytes < 1) {

@@ -39,12 +39,13 @@ bool checkItemList(uint64_t blobBytes, const tvc_offload_item_t *items,
                    int64_t count, std::string &error);
 
 /// tvc_offload_open's rules for KV cache `index`: placement resident or
-/// streamed; batch, rows and row_bytes of at least 1; its bytes, added to
-/// `*total` (the page-rounded bytes of the caches before it), below 2^62.
-/// Returns its page-rounded bytes and adds them to `*total`; 0 with
-/// `error` when a rule is broken.
+/// streamed (or, with `hostAttention`, TVC_OFFLOAD_HOST_ATTENTION); batch,
+/// rows and row_bytes of at least 1; its bytes, added to `*total` (the
+/// page-rounded bytes of the caches before it), below 2^62. Returns its
+/// page-rounded bytes and adds them to `*total`; 0 with `error` when a rule
+/// is broken.
 uint64_t checkKvCache(int64_t index, const tvc_offload_kv_item_t &given,
-                      uint64_t *total, std::string &error);
+                      bool hostAttention, uint64_t *total, std::string &error);
 
 } // namespace tvc::runtime::offload
 

@@ -314,6 +314,11 @@ tvc::DeviceBuffers::~DeviceBuffers() {
     tvc_cuda_free(pointer);
 }
 
+tvc::HostBuffers::~HostBuffers() {
+  for (void *pointer : pointers)
+    tvc_cuda_host_free(pointer);
+}
+
 bool tvc::placeWeights(const Manifest &manifest, bool offloading,
                        const void *&blob, DeviceBuffers &buffers,
                        MemorySpace &space, std::string &error) {

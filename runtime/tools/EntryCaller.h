@@ -73,6 +73,15 @@ struct DeviceBuffers {
   ~DeviceBuffers();
 };
 
+/// Pinned host buffers (tvc_cuda_host_alloc) freed on destruction.
+struct HostBuffers {
+  std::vector<void *> pointers;
+  HostBuffers() = default;
+  HostBuffers(const HostBuffers &) = delete;
+  HostBuffers &operator=(const HostBuffers &) = delete;
+  ~HostBuffers();
+};
+
 /// Where an artifact's entry points read the weights: for a CUDA artifact
 /// (manifest target "cuda") checks for a device that runs it, copies the
 /// manifest's weightsBytes of `blob` into device memory owned by `buffers`,

@@ -83,6 +83,8 @@ static bool parsePlacement(const std::string &word, int32_t &placement) {
     placement = TVC_OFFLOAD_STREAMED;
   else if (word == "paged")
     placement = TVC_OFFLOAD_PAGED;
+  else if (word == "host_attention")
+    placement = TVC_OFFLOAD_HOST_ATTENTION;
   else
     return false;
   return true;
@@ -180,7 +182,8 @@ bool tvc::parseManifest(const std::string &text, Manifest &out,
            static_cast<bool>(words >> index >> item.offset >> item.bytes >>
                              placement) &&
            index == static_cast<int64_t>(out.offloadItems.size()) &&
-           index < offloadCount && parsePlacement(placement, item.placement) &&
+           index < offloadCount && placement != "host_attention" &&
+           parsePlacement(placement, item.placement) &&
            parseOptionalSize(words, hasSlot, item.slot_offset) &&
            (!hasSlot || (item.placement == TVC_OFFLOAD_STREAMED &&
                          out.offloadPoolBytes > 0));
@@ -192,7 +195,8 @@ bool tvc::parseManifest(const std::string &text, Manifest &out,
       tvc_offload_kv_item_t item{};
       std::string placement;
       bool hasSlot = false;
-      // After every offload-item line; a KV cache is never paged.
+      // After every offload-item line; a KV cache is never paged, and only
+      // a KV cache is where attention runs.
       ok = out.hasOffload &&
            static_cast<int64_t>(out.offloadItems.size()) == offloadCount &&
            static_cast<bool>(words >> index >> item.batch >> item.rows >>

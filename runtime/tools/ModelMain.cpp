@@ -281,6 +281,10 @@ struct GenerateOptions {
   /// offload executor holds it (its plan streams it), so the caller
   /// allocates none. Empty: every cache is the caller's.
   std::vector<bool> streamedCaches;
+  /// Per KV cache: whether the plan keeps it in host memory where
+  /// attention runs (CUDA attention offload): pinned, mapped host memory
+  /// (tvc_cuda_host_alloc) instead of a device buffer.
+  std::vector<bool> hostCaches;
 };
 
 /// Prefill on the prompt, then one decode step per new token.
@@ -347,12 +351,25 @@ int generate(const tvc::Manifest &manifest, const void *weights,
   int64_t past = 0;
   std::vector<tvc::TensorRef> inputs{
       {ids.data(), stepShape}, {positions.data(), stepShape}, {&past, nullptr}};
-  // A CUDA artifact's caches are device buffers, zeroed like the host's.
+  // A CUDA artifact's caches are device buffers, zeroed like the host's;
+  // one the plan keeps where attention runs is pinned host memory mapped
+  // into the device's address space (the same pointer on both sides).
   tvc::DeviceBuffers deviceCaches;
+  tvc::HostBuffers hostCaches;
   for (size_t index = 0; index < caches.size(); ++index) {
     // Null for a streamed cache: the descriptor keeps its sizes.
     void *cache = caches[index].empty() ? nullptr : caches[index].data();
-    if (options.space == tvc::MemorySpace::CudaDevice && cache) {
+    bool onHost =
+        index < options.hostCaches.size() && options.hostCaches[index];
+    if (options.space == tvc::MemorySpace::CudaDevice && cache && onHost) {
+      size_t bytes = caches[index].size();
+      std::vector<char>().swap(caches[index]);
+      cache = nullptr;
+      if (tvc_cuda_host_alloc(bytes, &cache) != TVC_OK)
+        return fail("cannot allocate the host-attention KV caches in pinned "
+                    "host memory");
+      hostCaches.pointers.push_back(cache);
+    } else if (options.space == tvc::MemorySpace::CudaDevice && cache) {
       size_t bytes = caches[index].size();
       std::vector<char>().swap(caches[index]);
       cache = nullptr;
@@ -625,6 +642,11 @@ int main(int argc, char **argv) {
       blob = weights.data();
     }
   }
+
+  // Caches a plan keeps where attention runs (CUDA attention offload) are
+  // host memory whatever the weights do: the compiled code runs their
+  // attention on the host, with or without the executor (--no-offload).
+  generation.hostCaches = tvc::hostAttentionCaches(manifest);
 
   // A CUDA artifact: the weights go to device memory once; every entry
   // point reads them there.

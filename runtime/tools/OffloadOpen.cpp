@@ -31,6 +31,13 @@ tvc_status_t openOffloadExecutor(const Manifest &manifest,
                           outBlob);
 }
 
+std::vector<bool> hostAttentionCaches(const Manifest &manifest) {
+  std::vector<bool> host;
+  for (const tvc_offload_kv_item_t &item : manifest.offloadKvItems)
+    host.push_back(item.placement == TVC_OFFLOAD_HOST_ATTENTION);
+  return host;
+}
+
 std::vector<bool> streamedCaches(const Manifest &manifest) {
   std::vector<bool> streamed;
   for (const tvc_offload_kv_item_t &item : manifest.offloadKvItems)

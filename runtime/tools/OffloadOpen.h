@@ -34,6 +34,11 @@ tvc_status_t openOffloadExecutor(const Manifest &manifest,
 /// false without KV items.
 std::vector<bool> streamedCaches(const Manifest &manifest);
 
+/// Per KV-cache input of the prefill entry point, in order: whether the
+/// plan keeps it in host memory where attention runs (CUDA attention
+/// offload; the caller allocates it with tvc_cuda_host_alloc).
+std::vector<bool> hostAttentionCaches(const Manifest &manifest);
+
 } // namespace tvc
 
 #endif // TVC_RUNTIME_TOOLS_OFFLOADOPEN_H

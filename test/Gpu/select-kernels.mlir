@@ -156,3 +156,40 @@ func.func @low_rank_linear(%x: memref<1x8xf32>, %v: memref<2x8xf32>, %u: memref<
   tvc.kernel_call "tvc_kernel_low_rank_f32" ins(%x, %v, %u, %u : memref<1x8xf32>, memref<2x8xf32>, memref<4x2xf32>, memref<4x2xf32>) outs(%y : memref<1x4xf32>) scalars(%c1, %c4, %c8, %c2, %c0 : i64, i64, i64, i64, i64)
   return
 }
+
+// -----
+
+/// Attention over KV caches an offload plan keeps where attention runs
+/// (host_attention, `tvc-compile --offload-attention`): the host entry.
+// CHECK-LABEL: func.func @host_attention_decode
+// CHECK: tvc.kernel_call "tvc_cuda_kernel_host_attention_f32"
+// TF32-LABEL: func.func @host_attention_decode
+// TF32: tvc.kernel_call "tvc_cuda_kernel_host_attention_f32"
+func.func @host_attention_decode(%q: memref<1x1x8xf32>, %o: memref<1x1x8xf32>,
+    %k: memref<1x16x8xf32> {tvc.kv_cache, tvc.kv_item = 0 : i64, tvc.kv_placement = "host_attention"},
+    %v: memref<1x16x8xf32> {tvc.kv_cache, tvc.kv_item = 1 : i64, tvc.kv_placement = "host_attention"}) {
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c8 = arith.constant 8 : i64
+  %c16 = arith.constant 16 : i64
+  %scale = arith.constant 1.0 : f64
+  %kc = memref.cast %k : memref<1x16x8xf32> to memref<1x16x8xf32>
+  tvc.kernel_call "tvc_kernel_attention_f32" ins(%q, %kc, %v : memref<1x1x8xf32>, memref<1x16x8xf32>, memref<1x16x8xf32>) outs(%o : memref<1x1x8xf32>) scalars(%c1, %c1, %c1, %c16, %c1, %c1, %c8, %c1, %c0, %scale : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64)
+  return
+}
+
+// -----
+
+/// One cache on the host and the other not: nothing runs that.
+func.func @negative_mixed_host_attention(%q: memref<1x1x8xf32>, %o: memref<1x1x8xf32>,
+    %k: memref<1x16x8xf32> {tvc.kv_cache, tvc.kv_item = 0 : i64, tvc.kv_placement = "host_attention"},
+    %v: memref<1x16x8xf32> {tvc.kv_cache, tvc.kv_item = 1 : i64, tvc.kv_placement = "resident"}) {
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c8 = arith.constant 8 : i64
+  %c16 = arith.constant 16 : i64
+  %scale = arith.constant 1.0 : f64
+  // expected-error @below {{reads KV caches placed host_attention, which only tvc_kernel_attention_f32 with both caches there runs on the host}}
+  tvc.kernel_call "tvc_kernel_attention_f32" ins(%q, %k, %v : memref<1x1x8xf32>, memref<1x16x8xf32>, memref<1x16x8xf32>) outs(%o : memref<1x1x8xf32>) scalars(%c1, %c1, %c1, %c16, %c1, %c1, %c8, %c1, %c0, %scale : i64, i64, i64, i64, i64, i64, i64, i64, i64, f64)
+  return
+}

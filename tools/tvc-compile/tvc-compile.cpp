@@ -136,6 +136,12 @@ static cl::opt<std::string> offloadKv(
              "KV caches too) or resident (they stay in memory, counted in "
              "the budget)"),
     cl::init("plan"), cl::cat(category));
+static cl::opt<bool> offloadAttention(
+    "offload-attention",
+    cl::desc("With --offload-budget and --target=cuda: the planner may keep "
+             "a KV cache in host memory and run its attention on the host "
+             "CPU while the GPU runs the rest (attention offload)"),
+    cl::init(false), cl::cat(category));
 static cl::opt<std::string> offloadChunk(
     "offload-chunk",
     cl::desc("With --offload-budget: split matrices larger than this into "
@@ -268,16 +274,18 @@ int main(int argc, char **argv) {
   options.offloadBudget = offloadBudget;
   options.offloadPlanner = offloadPlanner;
   options.offloadKv = offloadKv;
+  options.offloadAttention = offloadAttention;
   options.offloadReport = offloadReport;
   options.offloadChunk = offloadChunk;
   options.offloadReadBandwidth = offloadReadBandwidth;
   options.offloadReadOverhead = offloadReadOverhead;
   if (offloadBudget.empty() &&
       (offloadPlanner.getNumOccurrences() || offloadKv.getNumOccurrences() ||
-       !offloadReport.empty() || !offloadChunk.empty() ||
-       offloadReadBandwidth.getNumOccurrences() ||
+       offloadAttention.getNumOccurrences() || !offloadReport.empty() ||
+       !offloadChunk.empty() || offloadReadBandwidth.getNumOccurrences() ||
        offloadReadOverhead.getNumOccurrences()))
-    return fail("--offload-planner, --offload-kv, --offload-chunk, "
+    return fail("--offload-planner, --offload-kv, --offload-attention, "
+                "--offload-chunk, "
                 "--offload-read-bandwidth, "
                 "--offload-read-overhead and --offload-report need "
                 "--offload-budget");
