@@ -60,12 +60,13 @@ protected:
   KvOffloadManifest() { context.loadDialect<func::FuncDialect>(); }
 
   /// The lines for `text`, or "error: " and the message.
-  std::string linesFor(const std::string &text) {
+  std::string linesFor(const std::string &text, bool hostAttention = false) {
     OwningOpRef<ModuleOp> module =
         parseSourceString<ModuleOp>(text, ParserConfig(&context));
     if (!module)
       return "unparsable test module";
-    llvm::Expected<std::string> lines = tvc::getKvOffloadManifest(*module);
+    llvm::Expected<std::string> lines =
+        tvc::getKvOffloadManifest(*module, hostAttention);
     if (!lines)
       return "error: " + llvm::toString(lines.takeError());
     return *lines;
@@ -100,9 +101,20 @@ TEST_F(KvOffloadManifest, HostAttentionIsRefused) {
                        placed("resident", 0), placed("host_attention", 1)));
   EXPECT_NE(lines.find("error: KV cache argument #3 of @forward_prefill: "
                        "placed 'host_attention': attention offload runs on "
-                       "the CUDA target, which has no offload lowering yet"),
+                       "the CUDA target only (--target=cuda)"),
             std::string::npos)
       << lines;
+}
+
+/// The CUDA target writes it: the cache stays in host memory where its
+/// attention runs.
+TEST_F(KvOffloadManifest, HostAttentionOnCuda) {
+  std::string lines = linesFor(
+      planned(placed("resident", 0), placed("host_attention", 1),
+              placed("resident", 0), placed("host_attention", 1)),
+      /*hostAttention=*/true);
+  EXPECT_NE(lines.find(" host_attention\n"), std::string::npos) << lines;
+  EXPECT_EQ(lines.find("error"), std::string::npos) << lines;
 }
 
 /// Plans the manifest cannot express are refused with the argument.

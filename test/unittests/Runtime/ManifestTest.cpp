@@ -132,6 +132,19 @@ TEST(Manifest, OffloadKvItems) {
   EXPECT_EQ(manifest.offloadKvItems[1].row_bytes, 256u);
   EXPECT_EQ(manifest.offloadKvItems[1].placement, TVC_OFFLOAD_RESIDENT);
 
+  // A cache the plan keeps where attention runs (CUDA attention offload).
+  tvc::Manifest host;
+  ASSERT_TRUE(tvc::parseManifest(
+      prefillWith("offload 1000000 1\n"
+                  "offload-item 0 0 100 streamed\n"
+                  "offload-kv 0 1 1024 3072 host_attention\n"
+                  "offload-kv 1 2 64 256 resident\n"),
+      host, error))
+      << error;
+  ASSERT_EQ(host.offloadKvItems.size(), 2u);
+  EXPECT_EQ(host.offloadKvItems[0].placement, TVC_OFFLOAD_HOST_ATTENTION);
+  EXPECT_EQ(host.offloadKvItems[0].has_slot, 0);
+
   // An older plan of the weights only is still valid.
   tvc::Manifest weightsOnly;
   ASSERT_TRUE(tvc::parseManifest(
@@ -201,7 +214,10 @@ TEST(Manifest, MalformedOffloadKvItems) {
        "malformed manifest line 4"},
       {"offload 8192 0\noffload-kv 0 1 16 64 paged\n",
        "malformed manifest line 4"},
-      {"offload 8192 0\noffload-kv 0 1 16 64 host_attention\n",
+      // Only a KV cache is where attention runs; it has no slot.
+      {"offload 8192 1\noffload-item 0 0 100 host_attention\n",
+       "malformed manifest line 4"},
+      {"offload 8192 0 4096\noffload-kv 0 1 16 64 host_attention 0\n",
        "malformed manifest line 4"},
       {"offload 8192 0\noffload-kv 0 1 16 64\n", "malformed manifest line 4"},
       {"offload 8192 0\noffload-kv 0 1 16 64 resident 7\n",
