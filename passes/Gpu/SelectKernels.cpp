@@ -8,6 +8,7 @@
 #include "passes/Gpu/Passes.h"
 
 #include "dialects/tvc/IR/TvcOps.h"
+#include "runtime/api/tvc_kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Matchers.h"
@@ -59,8 +60,7 @@ constexpr CudaKernel kCudaKernels[] = {
     {"tvc_kernel_linear_2to4_f32", "tvc_cuda_kernel_linear_2to4_f32", -1, 0, 3},
 };
 
-/// TVC_LINEAR_ALLOW_TF32 (runtime/api/tvc_kernels.h).
-constexpr int64_t kLinearAllowTf32 = 4;
+constexpr int64_t kLinearAllowTf32 = TVC_LINEAR_ALLOW_TF32;
 
 /// The entry that runs attention on the host over KV caches in host memory.
 constexpr StringRef kHostAttention = "tvc_cuda_kernel_host_attention_f32";

@@ -9,6 +9,7 @@
 #include "passes/Transforms/Passes.h"
 
 #include "dialects/tvc/IR/TvcOps.h"
+#include "runtime/api/tvc_kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -25,12 +26,12 @@ using namespace mlir::tvc;
 
 namespace {
 
-// The activation field of the linear kernels' flags (tvc_kernels.h).
-constexpr int64_t kActivationMask = 56;
-constexpr int64_t kRelu = 8;
-constexpr int64_t kGelu = 16;
-constexpr int64_t kGeluTanh = 24;
-constexpr int64_t kSilu = 32;
+// The activation field of the linear kernels' flags: the runtime's ABI.
+constexpr int64_t kActivationMask = TVC_LINEAR_ACTIVATION_MASK;
+constexpr int64_t kRelu = TVC_LINEAR_RELU;
+constexpr int64_t kGelu = TVC_LINEAR_GELU;
+constexpr int64_t kGeluTanh = TVC_LINEAR_GELU_TANH;
+constexpr int64_t kSilu = TVC_LINEAR_SILU;
 
 /// The scalars of the dense linear kernels: m, n, k, flags.
 constexpr unsigned kFlagsScalar = 3;

@@ -17,6 +17,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include "dialects/tvc/IR/TvcOps.h"
+#include "runtime/api/tvc_kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -27,15 +28,15 @@ using namespace mlir::tvc::runtime_lowering;
 namespace {
 
 // Mask kinds of tvc_attention_f32_params_t (runtime/api/tvc_kernels.h).
-constexpr int64_t kMaskFull = 0;
-constexpr int64_t kMaskCausal = 1;
-constexpr int64_t kMaskSlidingWindow = 2;
-constexpr int64_t kMaskWindowGlobal = 3;
-constexpr int64_t kMaskBlockLocal = 4;
-constexpr int64_t kMaskTopK = 5;
-constexpr int64_t kMaskBlockTopK = 6;
-constexpr int64_t kMaskVerticalSlash = 7;
-constexpr int64_t kMaskAlisa = 8;
+constexpr int64_t kMaskFull = TVC_MASK_FULL;
+constexpr int64_t kMaskCausal = TVC_MASK_CAUSAL;
+constexpr int64_t kMaskSlidingWindow = TVC_MASK_SLIDING_WINDOW;
+constexpr int64_t kMaskWindowGlobal = TVC_MASK_WINDOW_GLOBAL;
+constexpr int64_t kMaskBlockLocal = TVC_MASK_BLOCK_LOCAL;
+constexpr int64_t kMaskTopK = TVC_MASK_TOP_K;
+constexpr int64_t kMaskBlockTopK = TVC_MASK_BLOCK_TOP_K;
+constexpr int64_t kMaskVerticalSlash = TVC_MASK_VERTICAL_SLASH;
+constexpr int64_t kMaskAlisa = TVC_MASK_ALISA;
 
 /// The mask fields of tvc_attention_f32_params_t; zero where a kind does not
 /// read them.

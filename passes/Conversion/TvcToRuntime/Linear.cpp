@@ -27,6 +27,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include "dialects/tvc/IR/TvcOps.h"
+#include "runtime/api/tvc_kernels.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -37,9 +38,9 @@ using namespace mlir::tvc::runtime_lowering;
 
 namespace {
 
-// Flag bits of tvc_linear_f32_params_t (runtime/api/tvc_kernels.h).
-constexpr int64_t kHasBias = 1;
-constexpr int64_t kWeightInOut = 2;
+// Flag bits of tvc_linear_f32_params_t: the runtime's ABI.
+constexpr int64_t kHasBias = TVC_LINEAR_HAS_BIAS;
+constexpr int64_t kWeightInOut = TVC_LINEAR_WEIGHT_IN_OUT;
 
 bool isF32Tensor(Value value) {
   return cast<RankedTensorType>(value.getType()).getElementType().isF32();
