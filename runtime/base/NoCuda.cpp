@@ -68,35 +68,19 @@ extern "C" tvc_status_t tvc_cuda_last_error(const char **out_message) {
     *out_message = "this tvc runtime was built without CUDA";
   return TVC_UNAVAILABLE;
 }
-extern "C" tvc_status_t
-tvc_cuda_kernel_linear_f32(const tvc_linear_f32_params_t *) {
-  return TVC_UNAVAILABLE;
-}
-extern "C" tvc_status_t
-tvc_cuda_kernel_linear_bf16w_f32(const tvc_linear_w16_f32_params_t *) {
-  return TVC_UNAVAILABLE;
-}
-extern "C" tvc_status_t
-tvc_cuda_kernel_linear_f16w_f32(const tvc_linear_w16_f32_params_t *) {
-  return TVC_UNAVAILABLE;
-}
-extern "C" tvc_status_t
-tvc_cuda_kernel_attention_f32(const tvc_attention_f32_params_t *) {
-  return TVC_UNAVAILABLE;
-}
-extern "C" tvc_status_t
-tvc_cuda_kernel_block_diagonal_f32(const tvc_block_diagonal_f32_params_t *) {
-  return TVC_UNAVAILABLE;
-}
-extern "C" tvc_status_t
-tvc_cuda_kernel_linear_2to4_f32(const tvc_linear_2to4_f32_params_t *) {
-  return TVC_UNAVAILABLE;
-}
-extern "C" tvc_status_t
-tvc_cuda_kernel_attention_state_f32(const tvc_attention_state_f32_params_t *) {
-  return TVC_UNAVAILABLE;
-}
-extern "C" tvc_status_t
-tvc_cuda_kernel_host_attention_f32(const tvc_attention_f32_params_t *) {
-  return TVC_UNAVAILABLE;
-}
+// The kernel entries: one params struct each, never read.
+#define TVC_NO_CUDA_KERNEL(name, params)                                       \
+  extern "C" tvc_status_t name(const params *) { return TVC_UNAVAILABLE; }
+TVC_NO_CUDA_KERNEL(tvc_cuda_kernel_linear_f32, tvc_linear_f32_params_t)
+TVC_NO_CUDA_KERNEL(tvc_cuda_kernel_linear_bf16w_f32, tvc_linear_w16_f32_params_t)
+TVC_NO_CUDA_KERNEL(tvc_cuda_kernel_linear_f16w_f32, tvc_linear_w16_f32_params_t)
+TVC_NO_CUDA_KERNEL(tvc_cuda_kernel_attention_f32, tvc_attention_f32_params_t)
+TVC_NO_CUDA_KERNEL(tvc_cuda_kernel_block_diagonal_f32,
+                   tvc_block_diagonal_f32_params_t)
+TVC_NO_CUDA_KERNEL(tvc_cuda_kernel_linear_2to4_f32,
+                   tvc_linear_2to4_f32_params_t)
+TVC_NO_CUDA_KERNEL(tvc_cuda_kernel_attention_state_f32,
+                   tvc_attention_state_f32_params_t)
+TVC_NO_CUDA_KERNEL(tvc_cuda_kernel_host_attention_f32,
+                   tvc_attention_f32_params_t)
+#undef TVC_NO_CUDA_KERNEL
