@@ -492,6 +492,56 @@ def TvcFuseLinearActivation
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def TvcRecomputeKv : Pass<"tvc-recompute-kv", "::mlir::ModuleOp"> {
+  let summary = "Cache an attention's input instead of its keys and values, and recompute them";
+  let description = [{
+    ALISA's third choice for a KV cache besides keeping it and moving it:
+    recomputing. Runs on the prefill/decode entry points of
+    `tvc-derive-decode`, before `tvc-plan-offload`. For each attention that
+    reads a key cache and a value cache (`tvc.kv_cache` arguments), the rows
+    written into them are traced back through row-local ops (`tvc.linear`
+    with weights, `tvc.split`) to their nearest common input X of the fewest
+    bytes per row (GPT-2: the normalised hidden states, half the bytes of a
+    key and a value row). The key cache argument becomes a cache of X rows
+    (named `<layer>.kv_input`), its slice reads, writes and concatenations
+    (a ring's included) are rebuilt over X's width, the value cache
+    argument and its result go, and the attention reads keys and values
+    computed from the X rows by clones of the two chains. An attention with
+    `kv_len(%n)` gets the first `%n` rows and no `kv_len` (its mask sees
+    the same relative positions); a chain shared by keys and values (one
+    fused QKV linear map) is cloned once.
+
+    The computation is the same; each call costs the linear maps of every
+    row attended to (`2 rows d (d_k + d_v)` flops per layer) instead of
+    reading cached rows. `tvc-compile --kv-recompute` applies it, or lets
+    the offload plan decide (docs/Offload.md). Left as they are, with the
+    reason in the report: pairs whose keys pass through `tvc.rope` (it
+    reads positions), masks that keep per-key state (`#tvc.alisa`), inputs
+    not narrower than a key and a value row (grouped-query attention), and
+    pairs some entry point cannot rewrite the same way.
+
+    ```mlir
+    %k = tvc.linear %x, %wk bias %bk : ...
+    %v = tvc.linear %x, %wv bias %bv : ...
+    %kc = tensor.insert_slice %k into %key_cache[0, %past, 0] [1, 1, 64] [1, 1, 1]
+    %vc = tensor.insert_slice %v into %value_cache[0, %past, 0] [1, 1, 64] [1, 1, 1]
+    %o = tvc.attention %q, %kc, %vc heads 4 kv_heads 4 mask(#tvc.causal) kv_len(%n)
+    // becomes
+    %xc = tensor.insert_slice %x into %input_cache[0, %past, 0] [1, 1, 32] [1, 1, 1]
+    %rows = tensor.extract_slice %xc[0, 0, 0] [1, %n, 32] [1, 1, 1]
+    %k2 = tvc.linear %rows, %wk bias %bk : ...
+    %v2 = tvc.linear %rows, %wv bias %bv : ...
+    %o = tvc.attention %q, %k2, %v2 heads 4 kv_heads 4 mask(#tvc.causal)
+    ```
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark: the pairs rewritten, the bytes saved, and why the "
+           "others were left">,
+  ];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def TvcDropCacheResults : Pass<"tvc-drop-cache-results", "::mlir::ModuleOp"> {
   let summary = "Stop returning KV caches that bufferization updated in place";
   let description = [{
@@ -811,6 +861,11 @@ def TvcPlanOffload : Pass<"tvc-plan-offload", "::mlir::ModuleOp"> {
     Option<"computeBandwidth", "compute-bandwidth", "double",
            /*default=*/"2e10",
            "Bytes of weights per second the kernels consume (predictions)">,
+    Option<"computeFlops", "compute-flops", "double", /*default=*/"1e11",
+           "Floating-point operations per second of the linear maps: a step's "
+           "predicted time is the larger of its bytes at compute-bandwidth "
+           "and its flops (2 x rows x weight elements; dynamic rows at the "
+           "sequence bound, or kv-position) at this rate">,
     Option<"kv", "kv", "std::string", /*default=*/"\"plan\"",
            "KV caches: plan (the planner places them) or resident">,
     Option<"kvPosition", "kv-position", "int64_t", /*default=*/"0",

@@ -264,8 +264,9 @@ struct TvcPlanOffloadPass
       return signalPassFailure();
     }
     if (!(readBandwidth > 0) || !(computeBandwidth > 0) ||
+        !(computeFlops > 0) ||
         !(readOverhead >= 0)) {
-      mlir::emitError(module.getLoc(), "tvc-plan-offload: bandwidths must be positive and "
+      mlir::emitError(module.getLoc(), "tvc-plan-offload: bandwidths and compute-flops must be positive and "
                        "the read overhead not negative");
       return signalPassFailure();
     }
@@ -313,6 +314,32 @@ struct TvcPlanOffloadPass
       });
       std::vector<uint64_t> stepBytes(schedule.numSteps, 0);
       std::optional<int64_t> bound = sequenceBound(function, module);
+      // The linear maps' flops: 2 x rows x weight elements (any structure:
+      // the elements it stores). Dynamic rows are at the sequence bound, or
+      // at kv-position (the rows a call attends to, e.g. recomputed keys).
+      std::vector<double> stepFlops(schedule.numSteps, 0);
+      std::optional<int64_t> rowBound = bound;
+      if (kvPosition > 0)
+        rowBound = std::min<int64_t>(kvPosition, bound.value_or(kvPosition));
+      function.walk([&](Operation *op) {
+        if (!isa<LinearOp, LmHeadOp>(op))
+          return;
+        auto found = stepOf.find(op);
+        auto result = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+        if (found == stepOf.end() || !result || result.getRank() == 0)
+          return;
+        std::optional<uint64_t> outputs = boundedElements(result, rowBound);
+        if (!outputs)
+          return;
+        double rows = static_cast<double>(*outputs) /
+                      std::max<int64_t>(1, result.getShape().back());
+        double elements = 0;
+        for (Value operand : op->getOperands().drop_front())
+          if (auto type = dyn_cast<RankedTensorType>(operand.getType());
+              type && type.hasStaticShape() && type.getRank() >= 2)
+            elements += static_cast<double>(type.getNumElements());
+        stepFlops[found->second] += 2 * rows * elements;
+      });
       struct Range {
         std::optional<std::pair<unsigned, unsigned>> dense, gather;
         uint64_t touched = 0;
@@ -388,8 +415,9 @@ struct TvcPlanOffloadPass
           gatherBytes[name] = std::max(gatherBytes.lookup(name), touched);
         }
       }
-      for (uint64_t stepRead : stepBytes)
-        schedule.stepSeconds.push_back(1e-7 + stepRead / computeBandwidth);
+      for (auto [stepRead, flops] : llvm::zip_equal(stepBytes, stepFlops))
+        schedule.stepSeconds.push_back(
+            1e-7 + std::max(stepRead / computeBandwidth, flops / computeFlops));
       if (function.getSymName().ends_with("_decode"))
         decodeIndex = static_cast<int>(schedules.size());
       schedules.push_back(std::move(schedule));
@@ -486,6 +514,14 @@ struct TvcPlanOffloadPass
         builder.getNamedAttr("kv_caches",
                              builder.getI64IntegerAttr(kvItems.size())),
     };
+    // Each entry point's predicted steady-state call (tvc-compile compares
+    // plans with and without recomputed KV caches by it).
+    SmallVector<NamedAttribute> predicted;
+    for (auto [index, schedule] : llvm::enumerate(schedules))
+      predicted.push_back(builder.getNamedAttr(
+          schedule.entry, builder.getF64FloatAttr(plan->replay.seconds[index])));
+    config.push_back(builder.getNamedAttr(
+        "predicted_seconds", builder.getDictionaryAttr(predicted)));
     if (!plan->slots.offset.empty())
       config.push_back(builder.getNamedAttr(
           "pool_bytes", builder.getI64IntegerAttr(plan->slots.poolBytes)));

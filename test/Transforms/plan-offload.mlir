@@ -10,6 +10,7 @@
 // RUN: not tvc-opt %s '-tvc-plan-offload=budget=150%' 2>&1 | FileCheck %s --check-prefix=OVER
 // RUN: not tvc-opt %s '-tvc-plan-offload=budget=50% planner=magic' 2>&1 | FileCheck %s --check-prefix=PLANNER
 // RUN: not tvc-opt %s '-tvc-plan-offload=budget=50% read-bandwidth=0' 2>&1 | FileCheck %s --check-prefix=BANDWIDTH
+// RUN: not tvc-opt %s '-tvc-plan-offload=budget=50% compute-flops=0' 2>&1 | FileCheck %s --check-prefix=BANDWIDTH
 
 /// A tied table (gathered by the embedding, read densely by the head) of
 /// two pages, and two layers of two one-page matrices: 6 pages, 24 KiB.
@@ -59,7 +60,7 @@ func.func @decode(%ids: tensor<1x1xi64>) -> tensor<1x1x128xf32> {
 /// would hold every pair at some point (four slots, over the budget), so
 /// the plan reads two ahead, in two slots shared by the layers.
 // REF: remark: offload plan (reference): budget 20480 of 24576 bytes of weights held with nothing streamed; resident 8192, streamed 16384, paged 0 bytes; peak 16384; decode: reads 16384 bytes per call
-// REF: tvc.offload = {budget = 20480 : i64, depth = 1 : i64, kv_caches = 0 : i64, planner = "reference", pool_bytes = 8192 : i64, read_bandwidth = 2.000000e+09 : f64, reserved = 0 : i64}
+// REF: tvc.offload = {budget = 20480 : i64, depth = 1 : i64, kv_caches = 0 : i64, planner = "reference", pool_bytes = 8192 : i64, predicted_seconds = {decode = {{.*}} : f64}, read_bandwidth = 2.000000e+09 : f64, reserved = 0 : i64}
 // REF: tvc.global @table {{.*}}tvc.placement = "resident"}
 // REF: tvc.global @l0.a {{.*}}tvc.placement = "streamed", tvc.slot_offset = 0 : i64
 // REF: tvc.global @l0.b {{.*}}tvc.placement = "streamed", tvc.slot_offset = 4096 : i64
@@ -98,4 +99,4 @@ func.func @decode(%ids: tensor<1x1xi64>) -> tensor<1x1x128xf32> {
 // BADBUDGET: error: tvc-plan-offload: budget: cannot read '{{lots|0}}': expected a positive number of bytes
 // OVER: error: tvc-plan-offload: budget: more than 100% of the weights: nothing to plan
 // PLANNER: error: tvc-plan-offload: unknown planner 'magic' (expected reference or cost)
-// BANDWIDTH: error: tvc-plan-offload: bandwidths must be positive
+// BANDWIDTH: error: tvc-plan-offload: bandwidths and compute-flops must be positive
