@@ -24,6 +24,7 @@
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -61,6 +62,9 @@ std::string dimsText(RankedTensorType type) {
 constexpr double kCudaHostToDeviceBandwidth = 2.5e10;
 constexpr double kCudaCopyOverhead = 1e-5;
 constexpr double kCudaDeviceBandwidth = 3e12;
+/// FP32 GEMM rate of a data-centre GPU through cuBLAS (H100/H200 class,
+/// without TF32): what recomputed keys and values cost.
+constexpr double kCudaDeviceFlops = 5e13;
 
 /// The activation arenas a run of the executable allocates, which the
 /// offload budget holds besides what the plan places: the prefill and
@@ -157,6 +161,123 @@ std::string withKvSlots(ModuleOp module, llvm::StringRef kvLines) {
     text += "\n";
   }
   return text;
+}
+
+/// KV-cache arguments of `module`'s functions.
+unsigned countKvCaches(ModuleOp module) {
+  unsigned count = 0;
+  for (auto function : module.getOps<func::FuncOp>())
+    for (unsigned index = 0; index < function.getNumArguments(); ++index)
+      count += function.getArgAttr(index, "tvc.kv_cache") != nullptr;
+  return count;
+}
+
+/// Runs tvc-recompute-kv; `summary` gets its report. True when it replaced
+/// some key/value cache pairs.
+llvm::Expected<bool> recomputeKvCaches(ModuleOp module, std::string &summary) {
+  MLIRContext *context = module->getContext();
+  DiagnosticCollector errors(context);
+  ScopedDiagnosticHandler remarks(context, [&](Diagnostic &diagnostic) {
+    if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
+      return failure();
+    summary = diagnostic.str();
+    return success();
+  });
+  unsigned before = countKvCaches(module);
+  PassManager pm(context);
+  TvcRecomputeKvOptions recompute;
+  recompute.report = true;
+  pm.addPass(createTvcRecomputeKv(recompute));
+  if (failed(pm.run(module)))
+    return errors.error("cannot recompute the KV caches");
+  return countKvCaches(module) < before;
+}
+
+/// The predicted seconds of a planned module's decode call (of all its
+/// entry points when it has none), from `tvc.offload`.
+std::optional<double> predictedStepSeconds(ModuleOp module) {
+  auto config = module->getAttrOfType<DictionaryAttr>("tvc.offload");
+  auto predicted =
+      config ? config.getAs<DictionaryAttr>("predicted_seconds") : nullptr;
+  if (!predicted)
+    return std::nullopt;
+  double total = 0;
+  for (NamedAttribute entry : predicted) {
+    double seconds = cast<FloatAttr>(entry.getValue()).getValueAsDouble();
+    if (entry.getName().getValue().ends_with("_decode"))
+      return seconds;
+    total += seconds;
+  }
+  return total;
+}
+
+/// Reserves the activation arenas of `module` in the budget and runs
+/// tvc-plan-offload on it (writing `report` when not empty); the lines to
+/// print are appended to `summary`.
+llvm::Error planModule(ModuleOp module, const CompileOptions &options,
+                       bool cuda, const std::string &report,
+                       std::string &summary) {
+  MLIRContext *context = module->getContext();
+  DiagnosticCollector errors(context);
+  ScopedDiagnosticHandler remarks(context, [&](Diagnostic &diagnostic) {
+    if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
+      return failure(); // to the collector
+    if (!summary.empty())
+      summary += "\n";
+    summary += diagnostic.str();
+    return success();
+  });
+  // The activation arenas are held beside the plan's items: the budget
+  // reserves them (chunked weights lowered as they will be).
+  std::string arenas;
+  llvm::Expected<uint64_t> reserved =
+      measureArenas(module, cuda, arenas, errors);
+  if (!reserved)
+    return reserved.takeError();
+  if (*reserved > 0) {
+    if (!summary.empty())
+      summary += "\n";
+    summary += llvm::formatv("activation arenas: {0} bytes ({1}, "
+                             "page-rounded), reserved in the budget",
+                             *reserved, arenas);
+  }
+  TvcPlanOffloadOptions plan;
+  plan.budget = options.offloadBudget;
+  plan.reserved = *reserved;
+  plan.planner = options.offloadPlanner;
+  plan.kv = options.offloadKv;
+  plan.report = report;
+  if (cuda) {
+    // The budget is device memory; the slower tier is pinned host memory
+    // the executor copies weights and streamed KV caches from
+    // (runtime/offload/CudaExecutor.cpp), and where, with
+    // --offload-attention, a KV cache may stay while the host CPU runs
+    // its attention. Device memory is not demand paged: gathered tables
+    // are read whole.
+    plan.paging = false;
+    plan.attentionOffload = options.offloadAttention;
+    plan.readBandwidth = kCudaHostToDeviceBandwidth;
+    plan.readOverhead = kCudaCopyOverhead;
+    plan.computeBandwidth = kCudaDeviceBandwidth;
+    plan.computeFlops = kCudaDeviceFlops;
+  }
+  if (options.offloadReadBandwidth > 0)
+    plan.readBandwidth = options.offloadReadBandwidth;
+  if (options.offloadReadOverhead >= 0)
+    plan.readOverhead = options.offloadReadOverhead;
+  PassManager pm(context);
+  pm.addPass(createTvcPlanOffload(plan));
+  if (failed(pm.run(module)))
+    return errors.error(
+        *reserved == 0
+            ? std::string("cannot plan the offload")
+            : llvm::formatv("cannot plan the offload; the budget holds "
+                            "{0} bytes of activation arenas ({1}) besides "
+                            "the plan (a smaller --max-prefill-tokens makes "
+                            "the prefill arena smaller)",
+                            *reserved, arenas)
+                  .str());
+  return llvm::Error::success();
 }
 
 } // namespace
@@ -513,6 +634,26 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
   std::string offloadSummary;
   if (!precisionSummary->empty())
     offloadSummary = "precision: " + *precisionSummary;
+  // Keys and values recomputed from cached inputs: everywhere they can be
+  // (all), where the offload plan predicts it pays (auto, the default with
+  // a budget), or nowhere.
+  std::string recompute = options.kvRecompute;
+  if (recompute.empty())
+    recompute = options.offloadBudget.empty() ? "none" : "auto";
+  if (recompute != "none" && recompute != "all" && recompute != "auto")
+    return llvm::createStringError("--kv-recompute must be none, all or auto");
+  if (recompute == "auto" && options.offloadBudget.empty())
+    return llvm::createStringError(
+        "--kv-recompute=auto needs --offload-budget (the plan decides)");
+  if (recompute == "all") {
+    std::string summary;
+    llvm::Expected<bool> rewrote = recomputeKvCaches(*module, summary);
+    if (!rewrote)
+      return rewrote.takeError();
+    if (!offloadSummary.empty())
+      offloadSummary += "\n";
+    offloadSummary += summary;
+  }
   if (!options.offloadBudget.empty()) {
     if (cuda && options.offloadKv != "plan" && options.offloadKv != "resident")
       return llvm::createStringError("--offload-kv must be plan or resident");
@@ -556,54 +697,76 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
         return errors.error("cannot plan the offload");
       pm.clear();
     }
-    // The activation arenas are held beside the plan's items: the budget
-    // reserves them (chunked weights lowered as they will be).
-    std::string arenas;
-    llvm::Expected<uint64_t> reserved =
-        measureArenas(*module, cuda, arenas, errors);
-    if (!reserved)
-      return reserved.takeError();
-    if (*reserved > 0) {
-      if (!offloadSummary.empty())
-        offloadSummary += "\n";
-      offloadSummary += llvm::formatv("activation arenas: {0} bytes ({1}, "
-                                      "page-rounded), reserved in the budget",
-                                      *reserved, arenas);
+    // Alternatives: the caches as they are, and (--kv-recompute=auto) the
+    // attentions' inputs cached instead; the plan with the faster predicted
+    // decode step wins, or the one that fits the budget.
+    OwningOpRef<ModuleOp> recomputed;
+    std::string recomputeSummary;
+    if (recompute == "auto") {
+      recomputed = module->clone();
+      llvm::Expected<bool> rewrote =
+          recomputeKvCaches(*recomputed, recomputeSummary);
+      if (!rewrote)
+        return rewrote.takeError();
+      if (!*rewrote)
+        recomputed = nullptr;
     }
-    TvcPlanOffloadOptions plan;
-    plan.budget = options.offloadBudget;
-    plan.reserved = *reserved;
-    plan.planner = options.offloadPlanner;
-    plan.kv = options.offloadKv;
-    plan.report = options.offloadReport;
-    if (cuda) {
-      // The budget is device memory; the slower tier is pinned host memory
-      // the executor copies weights and streamed KV caches from
-      // (runtime/offload/CudaExecutor.cpp), and where, with
-      // --offload-attention, a KV cache may stay while the host CPU runs
-      // its attention. Device memory is not demand paged: gathered tables
-      // are read whole.
-      plan.paging = false;
-      plan.attentionOffload = options.offloadAttention;
-      plan.readBandwidth = kCudaHostToDeviceBandwidth;
-      plan.readOverhead = kCudaCopyOverhead;
-      plan.computeBandwidth = kCudaDeviceBandwidth;
+    std::string cachedSummary = offloadSummary;
+    llvm::Error cached =
+        planModule(*module, options, cuda, options.offloadReport,
+                   cachedSummary);
+    if (!recomputed) {
+      if (cached)
+        return cached;
+      offloadSummary = cachedSummary;
+    } else {
+      std::string alternativeReport =
+          options.offloadReport.empty() ? ""
+                                        : options.offloadReport + ".recompute";
+      std::string recomputedSummary = offloadSummary;
+      llvm::Error alternative = planModule(*recomputed, options, cuda,
+                                           alternativeReport,
+                                           recomputedSummary);
+      std::optional<double> cachedSeconds, recomputedSeconds;
+      if (!cached)
+        cachedSeconds = predictedStepSeconds(*module);
+      if (!alternative)
+        recomputedSeconds = predictedStepSeconds(*recomputed);
+      bool useRecomputed =
+          recomputedSeconds &&
+          (!cachedSeconds || *recomputedSeconds < *cachedSeconds);
+      std::string choice =
+          cachedSeconds && recomputedSeconds
+              ? llvm::formatv("kv-recompute: the plan predicts a decode step "
+                              "of {0:f3} ms recomputing keys and values, "
+                              "{1:f3} ms caching them: {2}",
+                              *recomputedSeconds * 1e3, *cachedSeconds * 1e3,
+                              useRecomputed ? "recomputing" : "caching")
+                    .str()
+          : useRecomputed
+              ? std::string("kv-recompute: only recomputing keys and values "
+                            "fits the budget")
+              : std::string("kv-recompute: recomputing keys and values does "
+                            "not fit the budget either");
+      if (useRecomputed) {
+        llvm::consumeError(std::move(cached));
+        module = std::move(recomputed);
+        offloadSummary = recomputedSummary + "\n" + recomputeSummary;
+        if (!alternativeReport.empty() &&
+            llvm::sys::fs::rename(alternativeReport, options.offloadReport))
+          return llvm::createStringError("cannot write '" +
+                                         options.offloadReport + "'");
+      } else {
+        llvm::consumeError(std::move(alternative));
+        if (!alternativeReport.empty())
+          llvm::sys::fs::remove(alternativeReport);
+        if (cached)
+          return llvm::joinErrors(std::move(cached),
+                                  llvm::createStringError(choice));
+        offloadSummary = cachedSummary;
+      }
+      offloadSummary += "\n" + choice;
     }
-    if (options.offloadReadBandwidth > 0)
-      plan.readBandwidth = options.offloadReadBandwidth;
-    if (options.offloadReadOverhead >= 0)
-      plan.readOverhead = options.offloadReadOverhead;
-    pm.addPass(createTvcPlanOffload(plan));
-    if (failed(pm.run(*module)))
-      return errors.error(
-          *reserved == 0
-              ? std::string("cannot plan the offload")
-              : llvm::formatv("cannot plan the offload; the budget holds "
-                              "{0} bytes of activation arenas ({1}) besides "
-                              "the plan (a smaller --max-prefill-tokens makes "
-                              "the prefill arena smaller)",
-                              *reserved, arenas)
-                    .str());
   }
 
   llvm::Expected<std::vector<EntrySignature>> entries =

@@ -483,17 +483,23 @@ struct TvcMaterializeOffloadPass
           continue;
         BlockArgument cache = function.getArgument(index);
         entry.caches[**item] = cache;
+        // The cache is used from its first view or access to the last
+        // read through any view of it (keys recomputed from a cache of
+        // inputs read a subview of it, tvc-recompute-kv).
         std::optional<std::pair<unsigned, unsigned>> range;
-        for (Operation *user : cache.getUsers()) {
+        auto widen = [&](Operation *user) {
           Operation *top = body.findAncestorOpInBlock(*user);
           if (!top)
-            continue;
+            return;
           unsigned step = stepOf.lookup(top);
           if (!range)
             range = {step, step};
           range->first = std::min(range->first, step);
           range->second = std::max(range->second, step);
-        }
+        };
+        for (Operation *user : cache.getUsers())
+          widen(user);
+        forEachReadOf(cache, [&](OpOperand &use) { widen(use.getOwner()); });
         if (range)
           schedule.uses.push_back({**item, range->first, range->second, false,
                                    0, items[**item].bytes, 0});

@@ -94,6 +94,14 @@ static cl::opt<bool> ringWindows(
              "`window` (+ `global`) KV-cache rows instead of the whole "
              "context (default on)"),
     cl::init(true), cl::cat(category));
+static cl::opt<std::string> kvRecompute(
+    "kv-recompute",
+    cl::desc("Cache each attention's input instead of its keys and values "
+             "and recompute them every call (tvc-recompute-kv; GPT-2-style "
+             "attention: half the cache bytes): all, none, or auto (the "
+             "default with --offload-budget: when the offload plan predicts "
+             "a faster decode step with it, or only it fits the budget)"),
+    cl::value_desc("none|all|auto"), cl::cat(category));
 static cl::opt<bool> embedWeights(
     "embed-weights",
     cl::desc("Put the weights in the artifact (a read-only section) instead "
@@ -259,6 +267,7 @@ int main(int argc, char **argv) {
   options.maxSeqLen = maxSeqLen;
   options.maxPrefillTokens = maxPrefillTokens;
   options.ringWindows = ringWindows;
+  options.kvRecompute = kvRecompute;
   options.embedWeights = embedWeights;
   options.weightsDir = weightsDir.empty()
                            ? llvm::sys::path::parent_path(inputPath).str()
