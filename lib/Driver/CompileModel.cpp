@@ -211,6 +211,37 @@ std::optional<double> predictedStepSeconds(ModuleOp module) {
   return total;
 }
 
+llvm::Error planModule(ModuleOp module, const CompileOptions &options,
+                       bool cuda, const std::string &report,
+                       std::string &summary);
+
+/// The bytes a percentage budget (`options.offloadBudget`) stands for in
+/// `module`: of its weights, KV caches and activation arenas, as
+/// tvc-plan-offload counts them (a plan at 100 % of a copy).
+llvm::Expected<uint64_t> resolveBudget(ModuleOp module,
+                                       const CompileOptions &options,
+                                       bool cuda,
+                                       const DiagnosticCollector &errors) {
+  OwningOpRef<ModuleOp> copy = module.clone();
+  CompileOptions whole = options;
+  whole.offloadBudget = "100%";
+  std::string ignored;
+  if (llvm::Error error = planModule(*copy, whole, cuda, "", ignored))
+    return error;
+  auto config = (*copy)->getAttrOfType<DictionaryAttr>("tvc.offload");
+  auto budget = config ? config.getAs<IntegerAttr>("budget") : nullptr;
+  auto reserved = config ? config.getAs<IntegerAttr>("reserved") : nullptr;
+  if (!budget || !reserved)
+    return errors.error("cannot measure the model's footprint");
+  std::string error;
+  std::optional<uint64_t> bytes = offload::parseByteSize(
+      options.offloadBudget,
+      static_cast<uint64_t>(budget.getInt() + reserved.getInt()), error);
+  if (!bytes)
+    return llvm::createStringError("--offload-budget: " + error);
+  return *bytes;
+}
+
 /// Reserves the activation arenas of `module` in the budget and runs
 /// tvc-plan-offload on it (writing `report` when not empty); the lines to
 /// print are appended to `summary`.
@@ -635,17 +666,16 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
   if (!precisionSummary->empty())
     offloadSummary = "precision: " + *precisionSummary;
   // Keys and values recomputed from cached inputs: everywhere they can be
-  // (all), where the offload plan predicts it pays (auto, the default with
-  // a budget), or nowhere.
-  std::string recompute = options.kvRecompute;
-  if (recompute.empty())
-    recompute = options.offloadBudget.empty() ? "none" : "auto";
+  // (all), where the offload plan predicts it pays (auto), or nowhere (the
+  // default: on the CPU it has not been measured to pay, docs/Offload.md).
+  std::string recompute =
+      options.kvRecompute.empty() ? "none" : options.kvRecompute;
   if (recompute != "none" && recompute != "all" && recompute != "auto")
     return llvm::createStringError("--kv-recompute must be none, all or auto");
   if (recompute == "auto" && options.offloadBudget.empty())
     return llvm::createStringError(
         "--kv-recompute=auto needs --offload-budget (the plan decides)");
-  if (recompute == "all") {
+  if (recompute == "all" && options.offloadBudget.empty()) {
     std::string summary;
     llvm::Expected<bool> rewrote = recomputeKvCaches(*module, summary);
     if (!rewrote)
@@ -697,24 +727,44 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
         return errors.error("cannot plan the offload");
       pm.clear();
     }
-    // Alternatives: the caches as they are, and (--kv-recompute=auto) the
-    // attentions' inputs cached instead; the plan with the faster predicted
-    // decode step wins, or the one that fits the budget.
+    // The attentions' inputs cached instead of their keys and values: the
+    // only form (all), or the alternative the plan with the faster
+    // predicted decode step, or the one that fits, chooses (auto).
     OwningOpRef<ModuleOp> recomputed;
     std::string recomputeSummary;
-    if (recompute == "auto") {
+    if (recompute != "none") {
       recomputed = module->clone();
       llvm::Expected<bool> rewrote =
           recomputeKvCaches(*recomputed, recomputeSummary);
       if (!rewrote)
         return rewrote.takeError();
-      if (!*rewrote)
+      if (!*rewrote) {
         recomputed = nullptr;
+        if (recompute == "all") {
+          offloadSummary += "\n" + recomputeSummary;
+          recompute = "none";
+        }
+      }
+    }
+    // A percentage is of the model as given (its key and value caches),
+    // so that both forms get the same bytes.
+    CompileOptions planOptions = options;
+    if (recomputed &&
+        llvm::StringRef(options.offloadBudget).trim().ends_with("%")) {
+      llvm::Expected<uint64_t> bytes =
+          resolveBudget(*module, options, cuda, errors);
+      if (!bytes)
+        return bytes.takeError();
+      planOptions.offloadBudget = std::to_string(*bytes);
+    }
+    if (recompute == "all" && recomputed) {
+      module = std::move(recomputed);
+      recomputed = nullptr;
+      offloadSummary += "\n" + recomputeSummary;
     }
     std::string cachedSummary = offloadSummary;
-    llvm::Error cached =
-        planModule(*module, options, cuda, options.offloadReport,
-                   cachedSummary);
+    llvm::Error cached = planModule(*module, planOptions, cuda,
+                                    options.offloadReport, cachedSummary);
     if (!recomputed) {
       if (cached)
         return cached;
@@ -724,7 +774,7 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
           options.offloadReport.empty() ? ""
                                         : options.offloadReport + ".recompute";
       std::string recomputedSummary = offloadSummary;
-      llvm::Error alternative = planModule(*recomputed, options, cuda,
+      llvm::Error alternative = planModule(*recomputed, planOptions, cuda,
                                            alternativeReport,
                                            recomputedSummary);
       std::optional<double> cachedSeconds, recomputedSeconds;

@@ -69,9 +69,9 @@ struct CompileOptions {
   /// memory, their attention run by the host CPU).
   bool offloadAttention = false;
   std::string offloadReport;
-  /// tvc-recompute-kv: "none", "all", or "auto" (with a budget: the
-  /// offload plan with the faster predicted decode step, or the one that
-  /// fits); empty: auto with a budget, none without.
+  /// tvc-recompute-kv: "none" (or empty), "all", or "auto" (with a budget:
+  /// the offload plan with the faster predicted decode step, or the one
+  /// that fits).
   std::string kvRecompute;
   /// With a budget: the largest matrix read whole (tvc-chunk-weights'
   /// max-bytes); empty: a quarter of the budget; "0": never split.

@@ -98,9 +98,9 @@ static cl::opt<std::string> kvRecompute(
     "kv-recompute",
     cl::desc("Cache each attention's input instead of its keys and values "
              "and recompute them every call (tvc-recompute-kv; GPT-2-style "
-             "attention: half the cache bytes): all, none, or auto (the "
-             "default with --offload-budget: when the offload plan predicts "
-             "a faster decode step with it, or only it fits the budget)"),
+             "attention: half the cache bytes): none (default), all, or "
+             "auto (with --offload-budget: when the offload plan predicts a "
+             "faster decode step with it, or only it fits the budget)"),
     cl::value_desc("none|all|auto"), cl::cat(category));
 static cl::opt<bool> embedWeights(
     "embed-weights",
