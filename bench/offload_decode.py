@@ -4,6 +4,7 @@
     bench/offload_decode.py [--build DIR] [--scratch DIR] [--budgets 100,50,25,10]
         [--tokens N] [--prompt-tokens P] [--max-prefill-tokens K]
         [--threads N] [--rounds R] [--warm] [--target cpu|cuda] [--sm N]
+        [--kv-recompute none|all|auto]
 
 1. writes the model (bench/gpt2_model.sh, shared with the other GPT-2
    benchmarks) and compiles it with tvc-compile, every executable with
@@ -28,6 +29,11 @@
    and runtime; the baseline's budget is its weights + KV + arena bytes),
    decode tokens/s (median over rounds) and its ratio
    to the baseline, MiB of weights and of KV caches read per token.
+
+With --kv-recompute all or auto every budgeted executable is compiled
+with it (tvc-recompute-kv: the KV caches hold the attentions' inputs and
+every call recomputes keys and values; auto: the plan decides per
+budget); the baseline stays as a user would otherwise run it.
 
 With --target cuda (a GPU machine: scripts/gpu-check.sh runs it) the
 executables are CUDA ones and the budgets are device memory: the baseline
@@ -160,6 +166,9 @@ def main():
                         help="cpu (a RAM budget) or cuda (a device budget)")
     parser.add_argument("--sm", type=int, default=90,
                         help="--target cuda: the GPU architecture")
+    parser.add_argument("--kv-recompute", choices=("none", "all", "auto"),
+                        default="none",
+                        help="the budgeted executables' --kv-recompute")
     args = parser.parse_args()
     cuda = args.target == "cuda"
 
@@ -179,6 +188,8 @@ def main():
     budget_bytes = {}
     for name, budget in variants:
         exe = os.path.join(out, "plain" if budget is None else f"budget{budget}")
+        if budget is not None and args.kv_recompute != "none":
+            exe += "-recompute-" + args.kv_recompute
         command = [tools["tvc-compile"], model, "-o", exe,
                    f"--max-prefill-tokens={args.max_prefill_tokens}"]
         if cuda:
@@ -186,6 +197,8 @@ def main():
         if budget is not None:
             budget_bytes[name] = int(total_bytes * float(budget) / 100)
             command.append(f"--offload-budget={budget_bytes[name]}")
+            if args.kv_recompute != "none":
+                command.append(f"--kv-recompute={args.kv_recompute}")
         # The budget in bytes is part of the command: a changed one
         # recompiles.
         log("compiling " + name + " (unless up to date)")
@@ -232,7 +245,9 @@ def main():
     print(f"machine: {os.cpu_count()} CPUs ({cpu}), load average {load}; "
           f"{where}; prompt {args.prompt_tokens} tokens, "
           f"{args.tokens} new; {args.rounds} rounds; every executable "
-          f"compiled with --max-prefill-tokens {args.max_prefill_tokens}")
+          f"compiled with --max-prefill-tokens {args.max_prefill_tokens}"
+          + (f"; budgeted ones with --kv-recompute={args.kv_recompute}"
+             if args.kv_recompute != "none" else ""))
     print(f"weights {weights_bytes} bytes ({weights_mib:.0f} MiB) + KV caches "
           f"{kv_bytes} bytes ({kv_mib:.0f} MiB, {kv_rows} positions compiled) "
           f"+ prefill and decode arenas {arena_bytes} bytes "
