@@ -172,9 +172,11 @@ unsigned countKvCaches(ModuleOp module) {
   return count;
 }
 
-/// Runs tvc-recompute-kv; `summary` gets its report. True when it replaced
-/// some key/value cache pairs.
-llvm::Expected<bool> recomputeKvCaches(ModuleOp module, std::string &summary) {
+/// Runs tvc-recompute-kv (only on sliding-window layers' caches with
+/// `windowedOnly`); `summary` gets its report. True when it replaced some
+/// key/value cache pairs.
+llvm::Expected<bool> recomputeKvCaches(ModuleOp module, bool windowedOnly,
+                                       std::string &summary) {
   MLIRContext *context = module->getContext();
   DiagnosticCollector errors(context);
   ScopedDiagnosticHandler remarks(context, [&](Diagnostic &diagnostic) {
@@ -187,6 +189,7 @@ llvm::Expected<bool> recomputeKvCaches(ModuleOp module, std::string &summary) {
   PassManager pm(context);
   TvcRecomputeKvOptions recompute;
   recompute.report = true;
+  recompute.windowedOnly = windowedOnly;
   pm.addPass(createTvcRecomputeKv(recompute));
   if (failed(pm.run(module)))
     return errors.error("cannot recompute the KV caches");
@@ -677,7 +680,8 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
         "--kv-recompute=auto needs --offload-budget (the plan decides)");
   if (recompute == "all" && options.offloadBudget.empty()) {
     std::string summary;
-    llvm::Expected<bool> rewrote = recomputeKvCaches(*module, summary);
+    llvm::Expected<bool> rewrote =
+        recomputeKvCaches(*module, /*windowedOnly=*/false, summary);
     if (!rewrote)
       return rewrote.takeError();
     if (!offloadSummary.empty())
@@ -728,28 +732,44 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
       pm.clear();
     }
     // The attentions' inputs cached instead of their keys and values: the
-    // only form (all), or the alternative the plan with the faster
-    // predicted decode step, or the one that fits, chooses (auto).
-    OwningOpRef<ModuleOp> recomputed;
-    std::string recomputeSummary;
+    // only form (all), or one of the alternatives (auto): caching, the
+    // sliding-window layers' caches recomputed (their window bounds the
+    // work), every cache recomputed; the plan with the fastest predicted
+    // decode step wins, or the only one that fits.
+    struct Alternative {
+      const char *what;
+      OwningOpRef<ModuleOp> module;
+      std::string recomputeSummary;
+    };
+    SmallVector<Alternative> alternatives;
     if (recompute != "none") {
-      recomputed = module->clone();
-      llvm::Expected<bool> rewrote =
-          recomputeKvCaches(*recomputed, recomputeSummary);
-      if (!rewrote)
-        return rewrote.takeError();
-      if (!*rewrote) {
-        recomputed = nullptr;
-        if (recompute == "all") {
-          offloadSummary += "\n" + recomputeSummary;
-          recompute = "none";
-        }
+      for (bool windowedOnly : {true, false}) {
+        if (windowedOnly && recompute == "all")
+          continue;
+        Alternative alternative{windowedOnly
+                                    ? "recomputing the sliding-window "
+                                      "layers' keys and values"
+                                    : "recomputing keys and values",
+                                module->clone(), ""};
+        llvm::Expected<bool> rewrote =
+            recomputeKvCaches(*alternative.module, windowedOnly,
+                              alternative.recomputeSummary);
+        if (!rewrote)
+          return rewrote.takeError();
+        unsigned caches = countKvCaches(*alternative.module);
+        bool same = llvm::any_of(alternatives, [&](const Alternative &other) {
+          return countKvCaches(*other.module) == caches;
+        });
+        if (*rewrote && !same)
+          alternatives.push_back(std::move(alternative));
+        else if (recompute == "all")
+          offloadSummary += "\n" + alternative.recomputeSummary;
       }
     }
     // A percentage is of the model as given (its key and value caches),
-    // so that both forms get the same bytes.
+    // so that every form gets the same bytes.
     CompileOptions planOptions = options;
-    if (recomputed &&
+    if (!alternatives.empty() &&
         llvm::StringRef(options.offloadBudget).trim().ends_with("%")) {
       llvm::Expected<uint64_t> bytes =
           resolveBudget(*module, options, cuda, errors);
@@ -757,59 +777,76 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
         return bytes.takeError();
       planOptions.offloadBudget = std::to_string(*bytes);
     }
-    if (recompute == "all" && recomputed) {
-      module = std::move(recomputed);
-      recomputed = nullptr;
-      offloadSummary += "\n" + recomputeSummary;
+    if (recompute == "all" && !alternatives.empty()) {
+      module = std::move(alternatives.front().module);
+      offloadSummary += "\n" + alternatives.front().recomputeSummary;
+      alternatives.clear();
     }
     std::string cachedSummary = offloadSummary;
     llvm::Error cached = planModule(*module, planOptions, cuda,
                                     options.offloadReport, cachedSummary);
-    if (!recomputed) {
+    if (alternatives.empty()) {
       if (cached)
         return cached;
       offloadSummary = cachedSummary;
     } else {
-      std::string alternativeReport =
-          options.offloadReport.empty() ? ""
-                                        : options.offloadReport + ".recompute";
-      std::string recomputedSummary = offloadSummary;
-      llvm::Error alternative = planModule(*recomputed, planOptions, cuda,
-                                           alternativeReport,
-                                           recomputedSummary);
-      std::optional<double> cachedSeconds, recomputedSeconds;
+      // Each alternative planned under the same budget; its report (when
+      // asked for) written beside the caching plan's, the chosen one moved
+      // over it.
+      std::optional<double> cachedSeconds;
       if (!cached)
         cachedSeconds = predictedStepSeconds(*module);
-      if (!alternative)
-        recomputedSeconds = predictedStepSeconds(*recomputed);
-      bool useRecomputed =
-          recomputedSeconds &&
-          (!cachedSeconds || *recomputedSeconds < *cachedSeconds);
-      std::string choice =
-          cachedSeconds && recomputedSeconds
-              ? llvm::formatv("kv-recompute: the plan predicts a decode step "
-                              "of {0:f3} ms recomputing keys and values, "
-                              "{1:f3} ms caching them: {2}",
-                              *recomputedSeconds * 1e3, *cachedSeconds * 1e3,
-                              useRecomputed ? "recomputing" : "caching")
+      SmallVector<std::string> predictions;
+      std::optional<size_t> best;
+      std::optional<double> bestSeconds = cachedSeconds;
+      SmallVector<std::string> summaries, reports;
+      for (auto [index, alternative] : llvm::enumerate(alternatives)) {
+        std::string report =
+            options.offloadReport.empty()
+                ? ""
+                : options.offloadReport + ".recompute" + std::to_string(index);
+        std::string summary = offloadSummary;
+        llvm::Error failed =
+            planModule(*alternative.module, planOptions, cuda, report, summary);
+        summaries.push_back(summary);
+        reports.push_back(report);
+        if (failed) {
+          llvm::consumeError(std::move(failed));
+          predictions.push_back(
+              llvm::formatv("{0}: does not fit", alternative.what));
+          continue;
+        }
+        double seconds = *predictedStepSeconds(*alternative.module);
+        predictions.push_back(
+            llvm::formatv("{0}: {1:f3} ms", alternative.what, seconds * 1e3));
+        if (!bestSeconds || seconds < *bestSeconds) {
+          best = index;
+          bestSeconds = seconds;
+        }
+      }
+      predictions.push_back(
+          cachedSeconds
+              ? llvm::formatv("caching them: {0:f3} ms", *cachedSeconds * 1e3)
                     .str()
-          : useRecomputed
-              ? std::string("kv-recompute: only recomputing keys and values "
-                            "fits the budget")
-              : std::string("kv-recompute: recomputing keys and values does "
-                            "not fit the budget either");
-      if (useRecomputed) {
+              : std::string("caching them: does not fit"));
+      std::string choice =
+          "kv-recompute: predicted decode step, " +
+          llvm::join(predictions, "; ") + "; chosen: " +
+          (best ? alternatives[*best].what
+                : cachedSeconds ? "caching them" : "none fits");
+      for (auto [index, report] : llvm::enumerate(reports))
+        if (!report.empty() && (!best || index != *best))
+          llvm::sys::fs::remove(report);
+      if (best) {
         llvm::consumeError(std::move(cached));
-        module = std::move(recomputed);
-        offloadSummary = recomputedSummary + "\n" + recomputeSummary;
-        if (!alternativeReport.empty() &&
-            llvm::sys::fs::rename(alternativeReport, options.offloadReport))
+        Alternative &chosen = alternatives[*best];
+        module = std::move(chosen.module);
+        offloadSummary = summaries[*best] + "\n" + chosen.recomputeSummary;
+        if (!reports[*best].empty() &&
+            llvm::sys::fs::rename(reports[*best], options.offloadReport))
           return llvm::createStringError("cannot write '" +
                                          options.offloadReport + "'");
       } else {
-        llvm::consumeError(std::move(alternative));
-        if (!alternativeReport.empty())
-          llvm::sys::fs::remove(alternativeReport);
         if (cached)
           return llvm::joinErrors(std::move(cached),
                                   llvm::createStringError(choice));

@@ -517,8 +517,10 @@ def TvcRecomputeKv : Pass<"tvc-recompute-kv", "::mlir::ModuleOp"> {
     the offload plan decide (docs/Offload.md). Left as they are, with the
     reason in the report: pairs whose keys pass through `tvc.rope` (it
     reads positions), masks that keep per-key state (`#tvc.alisa`), inputs
-    not narrower than a key and a value row (grouped-query attention), and
-    pairs some entry point cannot rewrite the same way.
+    not narrower than a key and a value row (grouped-query attention),
+    pairs some entry point cannot rewrite the same way, and, with
+    `windowed-only`, pairs of full-length caches (only sliding-window
+    layers' rings change, whose recomputation the window bounds).
 
     ```mlir
     %k = tvc.linear %x, %wk bias %bk : ...
@@ -538,6 +540,9 @@ def TvcRecomputeKv : Pass<"tvc-recompute-kv", "::mlir::ModuleOp"> {
     Option<"report", "report", "bool", /*default=*/"false",
            "Emit a remark: the pairs rewritten, the bytes saved, and why the "
            "others were left">,
+    Option<"windowedOnly", "windowed-only", "bool", /*default=*/"false",
+           "Rewrite only the caches of sliding-window layers (rings: fewer "
+           "rows than the capacity), whose recomputation the window bounds">,
   ];
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }

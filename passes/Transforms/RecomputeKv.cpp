@@ -567,6 +567,15 @@ void rewrite(func::FuncOp function, Candidate &candidate) {
           IntegerAttr::get(updates.getType(), updates.getInt() - 1));
 }
 
+/// Whether cache argument `arg` is a ring: fewer rows than the entry
+/// point's capacity (tvc-derive-decode's sliding-window caches).
+bool isRing(func::FuncOp function, unsigned arg) {
+  auto capacity =
+      function->getAttrOfType<IntegerAttr>("tvc.kv_cache_capacity");
+  auto type = cast<RankedTensorType>(function.getArgument(arg).getType());
+  return capacity && type.getDimSize(1) < capacity.getInt();
+}
+
 /// Ordinal of `arg` among `function`'s KV-cache arguments.
 unsigned cacheOrdinal(func::FuncOp function, unsigned arg) {
   unsigned ordinal = 0;
@@ -638,6 +647,12 @@ struct TvcRecomputeKvPass
         }
         PairKey pair = {cacheOrdinal(function, candidate->keyArg),
                         cacheOrdinal(function, candidate->valueArg)};
+        if (windowedOnly && !isRing(function, candidate->keyArg)) {
+          refused.insert({pair, name(candidate->keyArg) +
+                                    ": not a sliding window's ring "
+                                    "(windowed-only)"});
+          return;
+        }
         names.insert({pair, name(candidate->keyArg) + ", " +
                                 name(candidate->valueArg)});
         found.insert({pair, std::move(*candidate)});

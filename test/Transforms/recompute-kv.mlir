@@ -1,5 +1,12 @@
 // RUN: tvc-opt %s -split-input-file -tvc-derive-decode -tvc-recompute-kv | FileCheck %s
 // RUN: tvc-opt %s -split-input-file -tvc-derive-decode '-tvc-recompute-kv=report' 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
+// RUN: tvc-opt %s -split-input-file -tvc-derive-decode '-tvc-recompute-kv=report windowed-only' 2>&1 >/dev/null | FileCheck %s --check-prefix=WINDOWED
+
+/// windowed-only: the sliding window's ring changes, full-length caches
+/// stay.
+// WINDOWED: remark: tvc-recompute-kv: 0 of 1 key/value cache pairs {{.*}}; kept past_key_values.0.key: not a sliding window's ring (windowed-only)
+// WINDOWED: remark: tvc-recompute-kv: 1 of 1 key/value cache pairs {{.*}} (256 bytes less held)
+// WINDOWED: remark: tvc-recompute-kv: 0 of 3
 
 /// GPT-2's attention: keys and values projected from the normalised hidden
 /// states (32 floats a row) by two linear maps (32 + 32 floats). The key
