@@ -90,7 +90,8 @@ struct FoldIntoLinearCall : public OpRewritePattern<ActivationOp> {
             op, "not fed by dense linear calls that take an activation");
       calls.push_back({call, flags.getSExtValue()});
     }
-    for (auto [call, flags] : calls) {
+    for (auto [callOp, flags] : calls) {
+      KernelCallOp call = callOp;
       rewriter.setInsertionPoint(call);
       Value fused = arith::ConstantIntOp::create(rewriter, call.getLoc(),
                                                  rewriter.getI64Type(),

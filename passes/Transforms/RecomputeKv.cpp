@@ -511,15 +511,13 @@ void rewrite(func::FuncOp function, Candidate &candidate) {
     attention.getKvLenMutable().clear();
   }
 
-  // Sizes of the new rows are the input's.
-  for (OpOperand &use :
-       llvm::make_early_inc_range(candidate.keyRows.getUses()))
-    if (isa<tensor::DimOp>(use.getOwner()))
-      use.set(candidate.input);
-  for (OpOperand &use :
-       llvm::make_early_inc_range(candidate.valueRows.getUses()))
-    if (isa<tensor::DimOp>(use.getOwner()))
-      use.set(candidate.input);
+  // The batch and token sizes of the new rows are the input's (so the
+  // maps that computed them can go).
+  for (Value rowsValue : {candidate.keyRows, candidate.valueRows})
+    for (OpOperand &use : llvm::make_early_inc_range(rowsValue.getUses()))
+      if (auto dim = dyn_cast<tensor::DimOp>(use.getOwner());
+          dim && dim.getConstantIndex() && *dim.getConstantIndex() < 2)
+        use.set(candidate.input);
 
   // The function returns the input cache where it returned the key cache,
   // and no value cache.
