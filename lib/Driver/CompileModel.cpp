@@ -299,6 +299,7 @@ llvm::Error planModule(ModuleOp module, const CompileOptions &options,
     plan.readBandwidth = options.offloadReadBandwidth;
   if (options.offloadReadOverhead >= 0)
     plan.readOverhead = options.offloadReadOverhead;
+  plan.kvPosition = options.offloadKvPosition;
   PassManager pm(context);
   pm.addPass(createTvcPlanOffload(plan));
   if (failed(pm.run(module)))

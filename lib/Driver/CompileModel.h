@@ -80,6 +80,9 @@ struct CompileOptions {
   /// read-overhead); 0: its defaults.
   double offloadReadBandwidth = 0;
   double offloadReadOverhead = -1;
+  /// The valid KV-cache rows the planner predicts a call at
+  /// (tvc-plan-offload kv-position); 0: a full cache.
+  int64_t offloadKvPosition = 0;
 };
 
 struct Artifact {

@@ -162,6 +162,12 @@ static cl::opt<double> offloadReadBandwidth(
              "for the planner's predictions (default 2e9; measure with the "
              "executable's --offload-calibrate)"),
     cl::init(0), cl::cat(category));
+static cl::opt<int64_t> offloadKvPosition(
+    "offload-kv-position",
+    cl::desc("With --offload-budget: the context length (valid KV-cache "
+             "rows) the planner predicts calls at (default: a full cache); "
+             "what streaming or recomputing a cache costs grows with it"),
+    cl::init(0), cl::cat(category));
 static cl::opt<double> offloadReadOverhead(
     "offload-read-overhead",
     cl::desc("Seconds each read costs besides its bytes (default 5e-5)"),
@@ -288,16 +294,20 @@ int main(int argc, char **argv) {
   options.offloadChunk = offloadChunk;
   options.offloadReadBandwidth = offloadReadBandwidth;
   options.offloadReadOverhead = offloadReadOverhead;
+  options.offloadKvPosition = offloadKvPosition;
   if (offloadBudget.empty() &&
       (offloadPlanner.getNumOccurrences() || offloadKv.getNumOccurrences() ||
        offloadAttention.getNumOccurrences() || !offloadReport.empty() ||
        !offloadChunk.empty() || offloadReadBandwidth.getNumOccurrences() ||
-       offloadReadOverhead.getNumOccurrences()))
+       offloadReadOverhead.getNumOccurrences() ||
+       offloadKvPosition.getNumOccurrences()))
     return fail("--offload-planner, --offload-kv, --offload-attention, "
                 "--offload-chunk, "
                 "--offload-read-bandwidth, "
-                "--offload-read-overhead and --offload-report need "
-                "--offload-budget");
+                "--offload-read-overhead, --offload-kv-position and "
+                "--offload-report need --offload-budget");
+  if (offloadKvPosition.getNumOccurrences() && offloadKvPosition <= 0)
+    return fail("--offload-kv-position must be positive");
   if (offloadReadBandwidth.getNumOccurrences() && !(offloadReadBandwidth > 0))
     return fail("--offload-read-bandwidth must be positive");
   if (offloadReadOverhead.getNumOccurrences() && !(offloadReadOverhead >= 0))
