@@ -179,12 +179,8 @@ llvm::Expected<bool> recomputeKvCaches(ModuleOp module, bool windowedOnly,
                                        std::string &summary) {
   MLIRContext *context = module->getContext();
   DiagnosticCollector errors(context);
-  ScopedDiagnosticHandler remarks(context, [&](Diagnostic &diagnostic) {
-    if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
-      return failure();
-    summary = diagnostic.str();
-    return success();
-  });
+  summary.clear();
+  RemarkLines remarks(context, summary);
   unsigned before = countKvCaches(module);
   PassManager pm(context);
   TvcRecomputeKvOptions recompute;
@@ -253,14 +249,7 @@ llvm::Error planModule(ModuleOp module, const CompileOptions &options,
                        std::string &summary) {
   MLIRContext *context = module->getContext();
   DiagnosticCollector errors(context);
-  ScopedDiagnosticHandler remarks(context, [&](Diagnostic &diagnostic) {
-    if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
-      return failure(); // to the collector
-    if (!summary.empty())
-      summary += "\n";
-    summary += diagnostic.str();
-    return success();
-  });
+  RemarkLines remarks(context, summary);
   // The activation arenas are held beside the plan's items: the budget
   // reserves them (chunked weights lowered as they will be).
   std::string arenas;
@@ -700,14 +689,7 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
       return llvm::createStringError(
           "an offload plan reads the weights from a weights file; it cannot "
           "be combined with --embed-weights");
-    ScopedDiagnosticHandler remarks(context, [&](Diagnostic &diagnostic) {
-      if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
-        return failure(); // to the collector
-      if (!offloadSummary.empty())
-        offloadSummary += "\n";
-      offloadSummary += diagnostic.str();
-      return success();
-    });
+    RemarkLines remarks(context, offloadSummary);
     PassManager pm(context);
     // Matrices over a quarter of the budget are split into row chunks, so
     // that no single read needs most of it.

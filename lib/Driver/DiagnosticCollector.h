@@ -42,6 +42,25 @@ private:
   ScopedDiagnosticHandler handler;
 };
 
+/// Appends each remark emitted while it lives to `lines` (a newline
+/// between them); other diagnostics go on to the handlers registered
+/// before it (a DiagnosticCollector).
+class RemarkLines {
+public:
+  RemarkLines(MLIRContext *context, std::string &lines)
+      : handler(context, [&lines](Diagnostic &diagnostic) {
+          if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
+            return failure();
+          if (!lines.empty())
+            lines += "\n";
+          lines += diagnostic.str();
+          return success();
+        }) {}
+
+private:
+  ScopedDiagnosticHandler handler;
+};
+
 } // namespace mlir::tvc
 
 #endif // TVC_LIB_DRIVER_DIAGNOSTICCOLLECTOR_H
