@@ -21,7 +21,8 @@
 #   6. runs bench/gpu_bench.py --quick (tvc fp32/bf16 vs PyTorch eager
 #      fp32/fp16/bf16, like for like, and the GEMM ceiling);
 #   7. with time left, bench/offload_decode.py --target cuda: GPT-2-124M
-#      decode under device budgets of 100/50/25 % (issue 9's GPU table).
+#      decode under device budgets of 100/50/25 % (issue 9's GPU table),
+#      then 50/25 % with --kv-recompute=auto.
 #
 # Everything goes to ${OUT:-gpu-check-out}/gpu-check.txt (plus the logs of
 # each step beside it), a summary at the end.
@@ -352,6 +353,23 @@ if [ "$HAVE_GPU" -eq 1 ] && [ "$(time_left 600)" -gt 90 ]; then
   fi
 else
   record offload-gpu SKIP "no GPU or out of time"
+fi
+# The same budgets with --kv-recompute=auto: where the plan recomputes the
+# streamed caches' keys and values instead of copying them (the CUDA
+# prediction no GPU has checked yet; docs/Offload.md).
+if [ "$HAVE_GPU" -eq 1 ] && [ "$(time_left 600)" -gt 90 ]; then
+  if run_logged offload-recompute-gpu.log "$(time_left 180)" "$PYTHON" \
+    "$ROOT/bench/offload_decode.py" --target cuda --build "$BUILD_DIR" \
+    --rounds 1 --budgets 50,25 --tokens 32 --kv-recompute auto; then
+    record offload-recompute-gpu PASS "recompute table below"
+    grep -E '^(\||generated|budget|.*kv-recompute:)' \
+      "$OUT/offload-recompute-gpu.log" >>"$REPORT"
+  else
+    record offload-recompute-gpu FAIL "exit $?: see offload-recompute-gpu.log"
+    tail -n 15 "$OUT/offload-recompute-gpu.log" >>"$REPORT"
+  fi
+else
+  record offload-recompute-gpu SKIP "no GPU or out of time"
 fi
 
 # The CUDA layer's own error lines (runtime/base/CudaGpuRuntime.cpp), if any.
