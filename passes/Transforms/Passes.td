@@ -544,7 +544,8 @@ def TvcRecomputeKv : Pass<"tvc-recompute-kv", "::mlir::ModuleOp"> {
            "Rewrite only the caches of sliding-window layers (rings: fewer "
            "rows than the capacity), whose recomputation the window bounds">,
   ];
-  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def TvcDropCacheResults : Pass<"tvc-drop-cache-results", "::mlir::ModuleOp"> {

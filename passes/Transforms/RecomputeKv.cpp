@@ -492,6 +492,13 @@ void rewrite(func::FuncOp function, Candidate &candidate) {
     Value rows = mapping.lookup(attention.getKey());
     if (Value length = attention.getKvLen()) {
       auto rowsOfCache = cast<RankedTensorType>(rows.getType());
+      // n is at most the capacity (the attention's contract); saying so
+      // bounds the recomputed keys and values, which tvc-plan-memory then
+      // places in the arena instead of allocating them every call.
+      Value capacity = arith::ConstantIndexOp::create(
+          builder, attention.getLoc(), rowsOfCache.getDimSize(1));
+      length = arith::MinSIOp::create(builder, attention.getLoc(), length,
+                                      capacity);
       SmallVector<OpFoldResult> offsets(3, builder.getIndexAttr(0));
       SmallVector<OpFoldResult> sizes = {
           builder.getIndexAttr(rowsOfCache.getDimSize(0)), length,

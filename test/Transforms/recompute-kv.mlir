@@ -19,7 +19,8 @@
 // CHECK-SAME: -> (tensor<1x?x32xf32>, tensor<1x64x32xf32> {tvc.updates_arg = 3 : i64})
 // CHECK: %[[X:.*]] = tvc.layer_norm
 // CHECK: %[[NEW:.*]] = tensor.insert_slice %[[X]] into %[[XC]][0, %{{.*}}, 0] [1, %{{.*}}, 32] [1, 1, 1] : tensor<1x?x32xf32> into tensor<1x64x32xf32>
-// CHECK: %[[ROWS:.*]] = tensor.extract_slice %[[NEW]][0, 0, 0] [1, %{{.*}}, 32] [1, 1, 1] : tensor<1x64x32xf32> to tensor<1x?x32xf32>
+// CHECK: %[[N:.*]] = arith.minsi %{{.*}}, %c64 : index
+// CHECK: %[[ROWS:.*]] = tensor.extract_slice %[[NEW]][0, 0, 0] [1, %[[N]], 32] [1, 1, 1] : tensor<1x64x32xf32> to tensor<1x?x32xf32>
 // CHECK: %[[K:.*]] = tvc.linear %[[ROWS]], %{{.*}} bias %{{.*}} : (tensor<1x?x32xf32>, tensor<32x32xf32>, tensor<32xf32>) -> tensor<1x?x32xf32>
 // CHECK: %[[V:.*]] = tvc.linear %[[ROWS]], %{{.*}} bias %{{.*}} : (tensor<1x?x32xf32>, tensor<32x32xf32>, tensor<32xf32>) -> tensor<1x?x32xf32>
 // CHECK: tvc.attention %{{.*}}, %[[K]], %[[V]] heads 2 kv_heads 2 mask(#tvc.causal) : tensor<1x?x32xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>
