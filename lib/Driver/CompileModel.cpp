@@ -21,9 +21,9 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
@@ -218,8 +218,7 @@ llvm::Error planModule(ModuleOp module, const CompileOptions &options,
 /// `module`: of its weights, KV caches and activation arenas, as
 /// tvc-plan-offload counts them (a plan at 100 % of a copy).
 llvm::Expected<uint64_t> resolveBudget(ModuleOp module,
-                                       const CompileOptions &options,
-                                       bool cuda,
+                                       const CompileOptions &options, bool cuda,
                                        const DiagnosticCollector &errors) {
   OwningOpRef<ModuleOp> copy = module.clone();
   CompileOptions whole = options;
@@ -729,14 +728,12 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
       for (bool windowedOnly : {true, false}) {
         if (windowedOnly && recompute == "all")
           continue;
-        Alternative alternative{windowedOnly
-                                    ? "recomputing the sliding-window "
-                                      "layers' keys and values"
-                                    : "recomputing keys and values",
+        Alternative alternative{windowedOnly ? "recomputing the sliding-window "
+                                               "layers' keys and values"
+                                             : "recomputing keys and values",
                                 module->clone(), ""};
-        llvm::Expected<bool> rewrote =
-            recomputeKvCaches(*alternative.module, windowedOnly,
-                              alternative.recomputeSummary);
+        llvm::Expected<bool> rewrote = recomputeKvCaches(
+            *alternative.module, windowedOnly, alternative.recomputeSummary);
         if (!rewrote)
           return rewrote.takeError();
         unsigned caches = countKvCaches(*alternative.module);
@@ -812,11 +809,11 @@ mlir::tvc::compileModel(OwningOpRef<ModuleOp> module,
               ? llvm::formatv("caching them: {0:f3} ms", *cachedSeconds * 1e3)
                     .str()
               : std::string("caching them: does not fit"));
-      std::string choice =
-          "kv-recompute: predicted decode step, " +
-          llvm::join(predictions, "; ") + "; chosen: " +
-          (best ? alternatives[*best].what
-                : cachedSeconds ? "caching them" : "none fits");
+      std::string choice = "kv-recompute: predicted decode step, " +
+                           llvm::join(predictions, "; ") + "; chosen: " +
+                           (best            ? alternatives[*best].what
+                            : cachedSeconds ? "caching them"
+                                            : "none fits");
       for (auto [index, report] : llvm::enumerate(reports))
         if (!report.empty() && (!best || index != *best))
           llvm::sys::fs::remove(report);

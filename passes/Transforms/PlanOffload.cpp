@@ -264,10 +264,11 @@ struct TvcPlanOffloadPass
       return signalPassFailure();
     }
     if (!(readBandwidth > 0) || !(computeBandwidth > 0) ||
-        !(computeFlops > 0) ||
-        !(readOverhead >= 0)) {
-      mlir::emitError(module.getLoc(), "tvc-plan-offload: bandwidths and compute-flops must be positive and "
-                       "the read overhead not negative");
+        !(computeFlops > 0) || !(readOverhead >= 0)) {
+      mlir::emitError(
+          module.getLoc(),
+          "tvc-plan-offload: bandwidths and compute-flops must be positive and "
+          "the read overhead not negative");
       return signalPassFailure();
     }
     if (kv != "plan" && kv != "resident") {
@@ -519,7 +520,8 @@ struct TvcPlanOffloadPass
     SmallVector<NamedAttribute> predicted;
     for (auto [index, schedule] : llvm::enumerate(schedules))
       predicted.push_back(builder.getNamedAttr(
-          schedule.entry, builder.getF64FloatAttr(plan->replay.seconds[index])));
+          schedule.entry,
+          builder.getF64FloatAttr(plan->replay.seconds[index])));
     config.push_back(builder.getNamedAttr(
         "predicted_seconds", builder.getDictionaryAttr(predicted)));
     if (!plan->slots.offset.empty())

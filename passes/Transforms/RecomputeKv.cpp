@@ -51,8 +51,7 @@ namespace {
 /// `[B, T, width]`: the shape of hidden states, keys, values and caches.
 RankedTensorType rowsType(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
-  return type && type.getRank() == 3 && !type.isDynamicDim(2) ? type
-                                                              : nullptr;
+  return type && type.getRank() == 3 && !type.isDynamicDim(2) ? type : nullptr;
 }
 
 /// Bytes of one row (the last dimension).
@@ -89,8 +88,8 @@ SmallVector<Value> rowAncestors(Value value) {
       break;
     Value input = op->getOperand(*operand);
     RankedTensorType inputType = rowsType(input);
-    if (!inputType || inputType.getShape().take_front(2) !=
-                          type.getShape().take_front(2))
+    if (!inputType ||
+        inputType.getShape().take_front(2) != type.getShape().take_front(2))
       break;
     chain.push_back(input);
   }
@@ -141,13 +140,11 @@ FailureOr<Web> collectWeb(BlockArgument cache, Value rows,
         continue;
       bool follow = false;
       if (auto slice = dyn_cast<tensor::ExtractSliceOp>(user))
-        follow = unitStrides(slice) &&
-                 slice.getStaticOffsets().back() == 0 &&
+        follow = unitStrides(slice) && slice.getStaticOffsets().back() == 0 &&
                  slice.getStaticSizes().back() ==
                      rowsType(slice.getSource()).getDimSize(2);
       else if (auto insert = dyn_cast<tensor::InsertSliceOp>(user))
-        follow = unitStrides(insert) &&
-                 insert.getStaticOffsets().back() == 0;
+        follow = unitStrides(insert) && insert.getStaticOffsets().back() == 0;
       else if (auto concat = dyn_cast<tensor::ConcatOp>(user))
         follow = concat.getDim() == 1;
       if (!follow) {
@@ -177,9 +174,8 @@ FailureOr<Web> collectWeb(BlockArgument cache, Value rows,
         return failure();
       }
   web.ops.assign(ops.begin(), ops.end());
-  llvm::sort(web.ops, [](Operation *a, Operation *b) {
-    return a->isBeforeInBlock(b);
-  });
+  llvm::sort(web.ops,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
   return web;
 }
 
@@ -196,9 +192,8 @@ bool sameScalar(Value x, Value y, const llvm::DenseMap<Value, Value> &roots,
     return true;
   Operation *a = x.getDefiningOp(), *b = y.getDefiningOp();
   if (!a || !b || depth > 16 || a->getName() != b->getName() ||
-      a->getNumOperands() != b->getNumOperands() ||
-      a->getNumRegions() != 0 || !isPure(a) ||
-      a->getAttrDictionary() != b->getAttrDictionary() ||
+      a->getNumOperands() != b->getNumOperands() || a->getNumRegions() != 0 ||
+      !isPure(a) || a->getAttrDictionary() != b->getAttrDictionary() ||
       cast<OpResult>(x).getResultNumber() !=
           cast<OpResult>(y).getResultNumber())
     return false;
@@ -346,12 +341,10 @@ FailureOr<Candidate> analyse(func::FuncOp function, AttentionOp attention,
   auto cacheType = cast<RankedTensorType>(keyCache.getType());
   candidate.savedBytes = cacheType.getDimSize(0) * cacheType.getDimSize(1) *
                          (candidate.cacheRowBytes - candidate.inputRowBytes);
-  FailureOr<Web> keyWeb =
-      collectWeb(keyCache, candidate.keyRows, reason);
+  FailureOr<Web> keyWeb = collectWeb(keyCache, candidate.keyRows, reason);
   if (failed(keyWeb))
     return failure();
-  FailureOr<Web> valueWeb =
-      collectWeb(valueCache, candidate.valueRows, reason);
+  FailureOr<Web> valueWeb = collectWeb(valueCache, candidate.valueRows, reason);
   if (failed(valueWeb))
     return failure();
   candidate.keyWeb = std::move(*keyWeb);
@@ -366,8 +359,7 @@ FailureOr<Candidate> analyse(func::FuncOp function, AttentionOp attention,
         if (reader.getKey() != value ||
             !candidate.valueWeb.values.contains(reader.getValue()) ||
             !sameStructure(value, reader.getValue(), roots) ||
-            reader.getState() ||
-            reader.getQuery() == value) {
+            reader.getState() || reader.getQuery() == value) {
           reason = "its key and value caches are read differently";
           return failure();
         }
@@ -384,8 +376,8 @@ FailureOr<Candidate> analyse(func::FuncOp function, AttentionOp attention,
                 other, "tvc.updates_arg");
             key && key.getInt() == candidate.keyArg)
           keyResult = returnOp.getOperand(other);
-      if (!keyResult || !sameStructure(keyResult, returnOp.getOperand(index),
-                                       roots)) {
+      if (!keyResult ||
+          !sameStructure(keyResult, returnOp.getOperand(index), roots)) {
         reason = "its key and value caches are updated differently";
         return failure();
       }
@@ -413,8 +405,7 @@ RankedTensorType withRowsOf(RankedTensorType type, RankedTensorType rows) {
 /// Clones the row-local ops from `from` to `to` over `mapping(from)` (rows
 /// of X) and returns the clone of `to`; ops `mapping` has cloned already
 /// (the key's and the value's chains may share a linear map) are reused.
-Value cloneChain(OpBuilder &builder, Value from, Value to,
-                 IRMapping &mapping) {
+Value cloneChain(OpBuilder &builder, Value from, Value to, IRMapping &mapping) {
   auto rowType = cast<RankedTensorType>(mapping.lookup(from).getType());
   for (Operation *op : chainOps(from, to)) {
     if (mapping.contains(op->getResult(0)))
@@ -444,8 +435,8 @@ void rewrite(func::FuncOp function, Candidate &candidate) {
   // The key cache argument becomes the input cache.
   keyCache.setType(widen(cacheType));
   std::string name = "kv" + std::to_string(candidate.keyArg);
-  if (auto old = function.getArgAttrOfType<StringAttr>(candidate.keyArg,
-                                                       "tvc.name")) {
+  if (auto old =
+          function.getArgAttrOfType<StringAttr>(candidate.keyArg, "tvc.name")) {
     StringRef base = old.getValue();
     base.consume_back(".key");
     name = (base + ".kv_input").str();
@@ -497,8 +488,8 @@ void rewrite(func::FuncOp function, Candidate &candidate) {
       // places in the arena instead of allocating them every call.
       Value capacity = arith::ConstantIndexOp::create(
           builder, attention.getLoc(), rowsOfCache.getDimSize(1));
-      length = arith::MinSIOp::create(builder, attention.getLoc(), length,
-                                      capacity);
+      length =
+          arith::MinSIOp::create(builder, attention.getLoc(), length, capacity);
       SmallVector<OpFoldResult> offsets(3, builder.getIndexAttr(0));
       SmallVector<OpFoldResult> sizes = {
           builder.getIndexAttr(rowsOfCache.getDimSize(0)), length,
@@ -564,8 +555,8 @@ void rewrite(func::FuncOp function, Candidate &candidate) {
   unsigned valueArg = candidate.valueArg;
   (void)function.eraseArgument(valueArg);
   for (unsigned index = 0; index < function.getNumResults(); ++index)
-    if (auto updates = function.getResultAttrOfType<IntegerAttr>(
-            index, "tvc.updates_arg");
+    if (auto updates =
+            function.getResultAttrOfType<IntegerAttr>(index, "tvc.updates_arg");
         updates && updates.getInt() > valueArg)
       function.setResultAttr(
           index, "tvc.updates_arg",
@@ -575,8 +566,7 @@ void rewrite(func::FuncOp function, Candidate &candidate) {
 /// Whether cache argument `arg` is a ring: fewer rows than the entry
 /// point's capacity (tvc-derive-decode's sliding-window caches).
 bool isRing(func::FuncOp function, unsigned arg) {
-  auto capacity =
-      function->getAttrOfType<IntegerAttr>("tvc.kv_cache_capacity");
+  auto capacity = function->getAttrOfType<IntegerAttr>("tvc.kv_cache_capacity");
   auto type = cast<RankedTensorType>(function.getArgument(arg).getType());
   return capacity && type.getDimSize(1) < capacity.getInt();
 }
@@ -600,11 +590,10 @@ struct TvcRecomputeKvPass
     SmallVector<func::FuncOp> entries;
     for (auto function : module.getOps<func::FuncOp>())
       if (!function.isExternal() &&
-          llvm::any_of(llvm::seq(function.getNumArguments()),
-                       [&](unsigned index) {
-                         return function.getArgAttr(index, "tvc.kv_cache") !=
-                                nullptr;
-                       }))
+          llvm::any_of(
+              llvm::seq(function.getNumArguments()), [&](unsigned index) {
+                return function.getArgAttr(index, "tvc.kv_cache") != nullptr;
+              }))
         entries.push_back(function);
     if (entries.empty())
       return;
@@ -658,17 +647,16 @@ struct TvcRecomputeKvPass
                                     "(windowed-only)"});
           return;
         }
-        names.insert({pair, name(candidate->keyArg) + ", " +
-                                name(candidate->valueArg)});
+        names.insert(
+            {pair, name(candidate->keyArg) + ", " + name(candidate->valueArg)});
         found.insert({pair, std::move(*candidate)});
       });
     }
     SmallVector<PairKey> chosen;
     for (auto &entry : names) {
       PairKey pair = entry.first;
-      if (llvm::all_of(perEntry, [&](auto &found) {
-            return found.contains(pair);
-          }))
+      if (llvm::all_of(perEntry,
+                       [&](auto &found) { return found.contains(pair); }))
         chosen.push_back(pair);
       else
         refused.insert({pair, entry.second + ": not recomputable in every "
