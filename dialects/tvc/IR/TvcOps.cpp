@@ -622,6 +622,26 @@ LogicalResult LayerOp::verifyRegions() {
 // Lowering
 //===----------------------------------------------------------------------===//
 
+bool mlir::tvc::isContiguousFromStart(MemRefType type) {
+  if (type.getLayout().isIdentity())
+    return true;
+  auto strided = dyn_cast<StridedLayoutAttr>(type.getLayout());
+  if (!strided || strided.getOffset() != 0)
+    return false;
+  std::optional<int64_t> expected = 1;
+  for (int64_t dim = type.getRank() - 1; dim >= 0; --dim) {
+    int64_t size = type.getDimSize(dim);
+    if (size == 1)
+      continue; // a unit dimension's stride is never used
+    int64_t stride = strided.getStrides()[dim];
+    if (!expected || ShapedType::isDynamic(stride) || stride != *expected)
+      return false;
+    expected = ShapedType::isDynamic(size) ? std::nullopt
+                                           : std::optional(*expected * size);
+  }
+  return true;
+}
+
 LogicalResult KernelCallOp::verify() {
   if (getCallee().empty())
     return emitOpError() << "expects a non-empty callee";

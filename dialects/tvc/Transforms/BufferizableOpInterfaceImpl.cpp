@@ -39,8 +39,10 @@ Value allocateContiguousLike(RewriterBase &rewriter, Location loc,
   return memref::AllocOp::create(rewriter, loc, contiguous, dynamicSizes);
 }
 
+/// What the kernels can take as it is (tvc::isContiguousFromStart): the
+/// first rows of a cache are a view, not a copy.
 bool isContiguous(Value buffer) {
-  return cast<MemRefType>(buffer.getType()).getLayout().isIdentity();
+  return tvc::isContiguousFromStart(cast<MemRefType>(buffer.getType()));
 }
 
 struct KernelCallOpInterface

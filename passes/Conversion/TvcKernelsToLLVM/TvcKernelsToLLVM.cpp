@@ -145,7 +145,7 @@ struct ConvertTvcKernelsToLLVMPass
       Value params = LLVM::PoisonOp::create(builder, loc, structType);
       int64_t position = 0;
       for (Value buffer : shaped) {
-        if (!cast<MemRefType>(buffer.getType()).getLayout().isIdentity()) {
+        if (!isContiguousFromStart(cast<MemRefType>(buffer.getType()))) {
           call.emitOpError() << "expects contiguous buffers, got "
                              << buffer.getType();
           return signalPassFailure();
