@@ -116,3 +116,26 @@ func.func @negative_tensor_call(%a: tensor<8xf32>) -> tensor<8xf32> {
   %r = tvc.kernel_call "tvc_kernel_copy_f32" outs(%a : tensor<8xf32>) -> tensor<8xf32>
   return %r : tensor<8xf32>
 }
+
+// -----
+
+/// The first rows of a [1, capacity, width] cache are one row-major run
+/// from the aligned pointer (the batch dimension's stride is never used):
+/// passed as they are. tvc-recompute-kv's linear maps read such views.
+// CHECK-LABEL: func.func @leading_rows
+// CHECK: memref.extract_aligned_pointer_as_index %{{.*}} : memref<1x?x8xf32, strided<[64, 8, 1]>> -> index
+// CHECK: call @tvc_kernel_copy_f32
+func.func @leading_rows(%a: memref<1x?x8xf32, strided<[64, 8, 1]>>) {
+  tvc.kernel_call "tvc_kernel_copy_f32" outs(%a : memref<1x?x8xf32, strided<[64, 8, 1]>>)
+  return
+}
+
+// -----
+
+/// Rows that do not start at the buffer's start are refused (the kernels
+/// get the aligned pointer only).
+func.func @negative_rows_with_offset(%a: memref<1x?x8xf32, strided<[64, 8, 1], offset: 8>>) {
+  // expected-error @+1 {{'tvc.kernel_call' op expects contiguous buffers, got 'memref<1x?x8xf32, strided<[64, 8, 1], offset: 8>>'}}
+  tvc.kernel_call "tvc_kernel_copy_f32" outs(%a : memref<1x?x8xf32, strided<[64, 8, 1], offset: 8>>)
+  return
+}
