@@ -157,7 +157,8 @@ uint64_t mlir::tvc::offload::minimumBudget(llvm::ArrayRef<Item> items,
     std::vector<uint64_t> live(schedule.numSteps, 0);
     for (const Use &use : schedule.uses) {
       const Item &item = items[use.item];
-      if (!use.gather && item.movable && !(item.kvCache && attentionOffload))
+      if (!use.gather && item.movable &&
+          !canStayWhereAttentionRuns(item, attentionOffload))
         for (unsigned step = use.first; step <= use.last; ++step)
           live[step] += item.bytes;
     }
@@ -172,7 +173,8 @@ uint64_t mlir::tvc::offload::minimumBudget(llvm::ArrayRef<Item> items,
       for (const Use &use : schedule.uses)
         if (!use.gather && use.first <= step && step <= use.last &&
             items[use.item].movable &&
-            !(items[use.item].kvCache && attentionOffload) && count++ < 3)
+            !canStayWhereAttentionRuns(items[use.item], attentionOffload) &&
+            count++ < 3)
           names += (names.empty() ? "" : ", ") + items[use.item].name;
       if (count > 3)
         names += llvm::formatv(" and {0} more", count - 3).str();
@@ -345,11 +347,13 @@ llvm::Expected<Replay> mlir::tvc::offload::simulate(
     if (item.kvCache && where == Placement::Paged)
       return createStringError("KV cache '" + item.name + "' cannot be paged");
     if (where == Placement::HostAttention &&
-        (!item.kvCache || !options.attentionOffload))
+        !canStayWhereAttentionRuns(item, options.attentionOffload))
       return createStringError(
           "'" + item.name + "' is placed where attention runs, " +
-          (item.kvCache ? "but the target has no attention offload"
-                        : "but it is not a KV cache"));
+          (!item.kvCache                ? "but it is not a KV cache"
+           : !options.attentionOffload ? "but the target has no attention "
+                                         "offload"
+                                       : "but no attention reads it"));
   }
   uint64_t fixed = residentBytes(items, placement) +
                    pagedReserve(items, placement, schedules);
@@ -844,7 +848,7 @@ mlir::tvc::offload::planOffload(llvm::ArrayRef<Item> items,
         continue;
       // A KV cache moves with its layer, or stays where attention can run.
       if (item.kvCache) {
-        if (options.attentionOffload)
+        if (canStayWhereAttentionRuns(item, options.attentionOffload))
           placement[index] = Placement::HostAttention;
         else if (moved)
           placement[index] = Placement::Streamed;

@@ -75,7 +75,17 @@ struct Item {
   /// False: must stay resident (e.g. a sliding window's ring cache, whose
   /// rows are not positions).
   bool movable = true;
+  /// A KV cache that an attention reads as it is; false for a cache of the
+  /// inputs keys and values are recomputed from (tvc-recompute-kv), which
+  /// linear maps read: it cannot stay where attention runs.
+  bool attentionReads = true;
 };
+
+/// Whether `item` may be placed HostAttention under `attentionOffload`.
+inline bool canStayWhereAttentionRuns(const Item &item,
+                                      bool attentionOffload) {
+  return attentionOffload && item.kvCache && item.attentionReads;
+}
 
 /// How an entry point reads one item: densely over steps [first, last]
 /// (the item must be resident throughout), or by gathers (only the touched

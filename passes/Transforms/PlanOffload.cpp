@@ -186,7 +186,9 @@ struct TvcPlanOffloadPass
 
       std::optional<unsigned> first, last;
       int64_t tokens = 0;
+      bool readByAttention = false;
       for (Operation *user : kvCacheUsers(cache)) {
+        readByAttention |= isa<AttentionOp>(user);
         if (auto layer = user->getParentOfType<LayerOp>())
           if (items[item].layer < 0)
             items[item].layer = static_cast<int>(layer.getIndex());
@@ -205,6 +207,10 @@ struct TvcPlanOffloadPass
       }
       if (!first)
         continue; // an unused cache moves nothing
+      // A cache of recomputed keys' inputs is read by linear maps: its
+      // "attention" cannot run where it lives.
+      if (!readByAttention)
+        items[item].attentionReads = false;
       int64_t position =
           kvPosition > 0 ? std::min<int64_t>(kvPosition, rows) : rows;
       uint64_t read = static_cast<uint64_t>(batch * position) * rowBytes;

@@ -849,6 +849,38 @@ TEST(OffloadPlan, SimulateRejectsBadKvPlans) {
                  "prefetch of 'k1', which is not streamed");
 }
 
+TEST(OffloadPlan, RecomputedInputsNeverStayWhereAttentionRuns) {
+  // The same model with every cache a cache of recomputed keys' inputs
+  // (read by linear maps, not by an attention): none is left where
+  // attention runs; they are streamed or resident like weights, and a
+  // plan that puts one there is rejected.
+  Model model = largeCacheModel();
+  for (Item &item : model.items)
+    if (item.kvCache)
+      item.attentionReads = false;
+  Options options;
+  options.budget = 140 * kPage;
+  options.attentionOffload = true;
+  auto plan = planOffload(model.items, model.schedules, options);
+  ASSERT_TRUE(static_cast<bool>(plan)) << llvm::toString(plan.takeError());
+  unsigned kvCaches = 0;
+  for (auto [item, placed] : llvm::zip_equal(plan->items, plan->placement))
+    if (item.kvCache) {
+      ++kvCaches;
+      EXPECT_NE(placed, Placement::HostAttention) << item.name;
+    }
+  EXPECT_GT(kvCaches, 0u);
+  checkPlan(*plan, model.schedules);
+  std::vector<Placement> placement = plan->placement;
+  placement[1] = Placement::HostAttention;
+  expectRejected(model.items, placement, model.schedules, plan->actions,
+                 options, "but no attention reads it");
+  // Without such caches the minimum budget counts them like weights.
+  EXPECT_GT(minimumBudget(model.items, model.schedules, nullptr, true),
+            minimumBudget(largeCacheModel().items, model.schedules, nullptr,
+                          true));
+}
+
 /// What the reference planner's placements need when it streams: items it
 /// keeps resident (pinned ones; outside layers, read densely, or a cache
 /// without attention offload), the touched pages of gathers of the others,
