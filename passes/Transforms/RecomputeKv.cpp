@@ -595,8 +595,12 @@ struct TvcRecomputeKvPass
                 return function.getArgAttr(index, "tvc.kv_cache") != nullptr;
               }))
         entries.push_back(function);
-    if (entries.empty())
+    if (entries.empty()) {
+      if (report)
+        mlir::emitRemark(module.getLoc(),
+                         "tvc-recompute-kv: no entry point keeps KV caches");
       return;
+    }
     for (func::FuncOp function : entries)
       for (unsigned index = 0; index < function.getNumArguments(); ++index)
         if (function.getArgAttr(index, "tvc.kv_placement")) {
