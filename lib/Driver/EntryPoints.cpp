@@ -186,3 +186,11 @@ std::vector<size_t> mlir::tvc::getReturnedResults(const EntrySignature &entry) {
       returned.push_back(index);
   return returned;
 }
+
+std::string mlir::tvc::getEntryRole(llvm::StringRef name) {
+  if (name.ends_with("_prefill"))
+    return "prefill";
+  if (name.ends_with("_decode"))
+    return "decode";
+  return "forward";
+}

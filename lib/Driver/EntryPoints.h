@@ -67,6 +67,10 @@ llvm::Error resolveLoweredEntryPoints(ModuleOp module,
 /// The indices of the results the compiled function returns.
 std::vector<size_t> getReturnedResults(const EntrySignature &entry);
 
+/// What an entry point is by its name (tvc-derive-decode's suffixes):
+/// "prefill", "decode" or "forward".
+std::string getEntryRole(llvm::StringRef name);
+
 } // namespace mlir::tvc
 
 #endif // TVC_LIB_DRIVER_ENTRYPOINTS_H
